@@ -1,0 +1,93 @@
+"""ConsolidatedBook: one standard symbol across venues, read on demand.
+
+Only books whose status is LIVE are read as prices; every other venue is reported with its status
+and no price, so a syncing, resyncing or stale book can never win a quote.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..model import BookState, Side
+from .l2 import L2Book
+
+
+@dataclass(frozen=True, slots=True)
+class VenueQuote:
+    venue: str
+    status: BookState
+    filled: float
+    vwap: float | None
+    fee_rate: float
+    all_in_price: float | None
+
+    @property
+    def complete(self) -> bool:
+        return self.all_in_price is not None
+
+
+@dataclass(frozen=True, slots=True)
+class BestLevel:
+    venue: str
+    price: float
+    size: float
+
+
+class ConsolidatedBook:
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.books: dict[str, L2Book] = {}
+        self.taker_fees: dict[str, float] = {}
+
+    def add(self, venue: str, book: L2Book, taker_fee: float) -> None:
+        self.books[venue] = book
+        self.taker_fees[venue] = taker_fee
+
+    def live_books(self, now: float | None = None) -> dict[str, L2Book]:
+        now = time.time() if now is None else now
+        return {v: b for v, b in self.books.items() if b.status(now) is BookState.LIVE}
+
+    def best_bid(self, now: float | None = None) -> BestLevel | None:
+        best: BestLevel | None = None
+        for venue, book in self.live_books(now).items():
+            top = book.best_bid()
+            if top and (best is None or top[0] > best.price):
+                best = BestLevel(venue, top[0], top[1])
+        return best
+
+    def best_ask(self, now: float | None = None) -> BestLevel | None:
+        best: BestLevel | None = None
+        for venue, book in self.live_books(now).items():
+            top = book.best_ask()
+            if top and (best is None or top[0] < best.price):
+                best = BestLevel(venue, top[0], top[1])
+        return best
+
+    def quote_venue(self, venue: str, side: Side, amount: float, now: float | None = None) -> VenueQuote:
+        """VWAP through the venue's depth plus its taker fee. ``all_in_price`` is None unless the
+        book is live and deep enough to fill the whole amount."""
+        book = self.books[venue]
+        fee = self.taker_fees[venue]
+        status = book.status(time.time() if now is None else now)
+        if status is not BookState.LIVE:
+            return VenueQuote(venue, status, 0.0, None, fee, None)
+        sweep = book.sweep(side, amount)
+        vwap = sweep.vwap
+        all_in = None
+        if vwap is not None and sweep.filled >= amount * (1 - 1e-12):
+            all_in = vwap * (1 + fee) if side is Side.BUY else vwap * (1 - fee)
+        return VenueQuote(venue, status, sweep.filled, vwap, fee, all_in)
+
+    def quote(self, side: Side, amount: float, now: float | None = None) -> dict[str, VenueQuote]:
+        now = time.time() if now is None else now
+        return {venue: self.quote_venue(venue, side, amount, now) for venue in self.books}
+
+    @staticmethod
+    def best(quotes: dict[str, VenueQuote], side: Side) -> VenueQuote | None:
+        """Lowest all-in price for a buy, highest for a sell, among venues that fill completely."""
+        complete = [q for q in quotes.values() if q.all_in_price is not None]
+        if not complete:
+            return None
+        pick = min if side is Side.BUY else max
+        return pick(complete, key=lambda q: q.all_in_price)  # type: ignore[arg-type,return-value]

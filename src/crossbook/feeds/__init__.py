@@ -1,0 +1,3 @@
+from .handler import FeedHandler, Frame, Resync
+
+__all__ = ["FeedHandler", "Frame", "Resync"]

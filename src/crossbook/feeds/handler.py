@@ -1,0 +1,177 @@
+"""FeedHandler: the client side of one venue's public market-data wire protocol.
+
+One handler instance serves one WebSocket connection and owns the books of the instruments
+subscribed on it. It is pure protocol: frames in, books and trades out. It never does I/O itself;
+when a book must be rebuilt it calls ``self.resync(native, reason)``, and whoever drives it (the
+live ``FeedConnection``, or capture replay) answers that with a REST snapshot
+(``on_snapshot``) or a resubscribe on the connection, as the venue's ``resync_by`` says.
+
+A venue module subclasses this with declarative class attributes and a few small methods.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from enum import Enum
+from typing import Any, ClassVar
+
+from ..book.l2 import L2Book, Link
+from ..model import BookState, Instrument, Trade
+from .latency import LatencyStats
+
+
+class Resync(str, Enum):
+    SNAPSHOT = "snapshot"  # buffer diffs, fetch the REST snapshot, replay the buffer
+    RESUBSCRIBE = "resubscribe"  # unsubscribe + subscribe; the venue sends a fresh in-band snapshot
+
+
+Frame = str | bytes
+ResyncSink = Callable[["FeedHandler", str, str], None]
+TradeSink = Callable[[Trade], None]
+
+
+class FeedHandler:
+    # ---- declarative venue facts (override per venue) ------------------------------------
+    venue: ClassVar[str]  # feed id, also the ccxt id: binance, binanceusdm, okx, ...
+    product: ClassVar[str] = "spot"
+    ws_url: ClassVar[str]  # production base URL
+    rest_url: ClassVar[str]  # production REST base URL
+    url_hosts: ClassVar[tuple[str, ...]] = ()  # hosts that identify this venue in a capture
+    resync_by: ClassVar[Resync] = Resync.RESUBSCRIBE
+    keep_strings: ClassVar[bool] = False  # True when the venue's checksum needs its own strings
+    max_streams: ClassVar[int] = 100  # subscriptions per connection
+    streams_per_symbol: ClassVar[int] = 2  # book + trades
+    max_connection_age: ClassVar[float] = 23.5 * 3600  # roll over before the venue's 24 h cut
+    ping_interval: ClassVar[float | None] = None  # client-sent application ping, seconds
+    stale_after: ClassVar[float] = 30.0  # no message for this long -> the book reads STALE
+    taker_fee: ClassVar[float] = 0.001  # base tier, until the account's rates are known
+    maker_fee: ClassVar[float] = 0.001
+
+    def __init__(
+        self,
+        *,
+        ws_url: str | None = None,
+        rest_url: str | None = None,
+        on_resync: ResyncSink | None = None,
+        on_trade: TradeSink | None = None,
+        auto_books: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ws_base = ws_url or type(self).ws_url
+        self.rest_base = rest_url or type(self).rest_url
+        self.on_resync = on_resync
+        self.on_trade = on_trade
+        self.auto_books = auto_books  # replay: create a book for any instrument seen on the wire
+        self.clock = clock
+        self.link = Link()
+        self.books: dict[str, L2Book] = {}
+        self.symbols: dict[str, str] = {}  # native -> standard symbol, where known
+        self.latency = LatencyStats()
+        self.messages = 0
+        self.trades = 0
+        self.errors = 0
+
+    # ---- books -----------------------------------------------------------------------------
+
+    def add_book(self, native: str, symbol: str | None = None) -> L2Book:
+        book = self.books.get(native)
+        if book is None:
+            book = L2Book(
+                self.venue,
+                native,
+                keep_strings=self.keep_strings,
+                stale_after=self.stale_after,
+                link=self.link,
+            )
+            self.books[native] = book
+        if symbol:
+            self.symbols[native] = symbol
+        return book
+
+    def book(self, native: str) -> L2Book | None:
+        """The book for ``native``; in replay mode it is created on first sight."""
+        book = self.books.get(native)
+        if book is None and self.auto_books:
+            book = self.add_book(native)
+        return book
+
+    def go_live(self, book: L2Book) -> None:
+        book.state = BookState.LIVE
+
+    def resync(self, native: str, reason: str) -> None:
+        """The book lost continuity: clear it, mark it, and ask the driver for a fresh start."""
+        book = self.books[native]
+        if reason == "gap":
+            book.stats.gaps += 1
+        book.stats.resyncs += 1
+        book.state = BookState.RESYNCING if book.state is not BookState.SYNCING else BookState.SYNCING
+        book.clear()
+        book.seq = None
+        self.reset_sync(native)
+        if self.on_resync is not None:
+            self.on_resync(self, native, reason)
+
+    def reset_sync(self, native: str) -> None:
+        """Forget venue sync state for ``native`` (buffers, pending sequence). Override if kept."""
+
+    def connection_opened(self) -> None:
+        """A (re)connected socket: every book starts over."""
+        for native, book in self.books.items():
+            book.state = BookState.SYNCING if book.state is BookState.SYNCING else BookState.RESYNCING
+            book.clear()
+            book.seq = None
+            self.reset_sync(native)
+
+    def connection_lost(self) -> None:
+        for book in self.books.values():
+            if book.state is BookState.LIVE:
+                book.state = BookState.RESYNCING
+
+    def emit_trade(self, trade: Trade) -> None:
+        self.trades += 1
+        if self.on_trade is not None:
+            self.on_trade(trade)
+
+    # ---- wire: override per venue ------------------------------------------------------------
+
+    def connect_url(self, natives: list[str]) -> str:
+        """The URL to open for these instruments (some venues put the streams in the URL)."""
+        return self.ws_base
+
+    async def prepare(self, session: Any) -> None:
+        """Anything the venue needs before connecting (a KuCoin bullet token). ``session`` is an
+        aiohttp ClientSession."""
+
+    def subscribe_messages(self, natives: list[str]) -> list[Frame]:
+        raise NotImplementedError
+
+    def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return []
+
+    def ping_message(self) -> Frame | None:
+        """The application-level ping the venue expects every ``ping_interval`` seconds."""
+        return None
+
+    def on_frame(self, data: Frame, ts: float) -> list[Frame] | None:
+        """Handle one frame received at wall-clock ``ts``. Returns frames to send back (a pong
+        to a server's application ping), or None."""
+        raise NotImplementedError
+
+    # REST snapshots (venues with resync_by == SNAPSHOT)
+    def snapshot_url(self, native: str) -> str:
+        raise NotImplementedError
+
+    def snapshot_native(self, url: str) -> str | None:
+        """Which instrument a recorded snapshot URL belongs to (capture replay)."""
+        return None
+
+    def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
+        raise NotImplementedError
+
+    # Market metadata
+    def instruments_urls(self) -> list[str]:
+        raise NotImplementedError
+
+    def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
+        raise NotImplementedError

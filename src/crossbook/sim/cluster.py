@@ -1,0 +1,62 @@
+"""SimCluster: the simulated venues, each on its own 127.0.0.1 port, ticking one shared market."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from .market import SimMarket
+from .server import SimVenue
+from .venues import sim_class
+
+
+class SimCluster:
+    def __init__(
+        self,
+        feeds: list[str],
+        *,
+        seed: int = 7,
+        interval: float = 0.1,
+        levels: int = 300,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.market = SimMarket(seed=seed, levels=levels)
+        self.interval = interval
+        self.host = host
+        self.venues: dict[str, SimVenue] = {f: sim_class(f)(self.market) for f in feeds}
+        self._ticker: asyncio.Task[None] | None = None
+
+    async def start(self) -> "SimCluster":
+        for sim in self.venues.values():
+            await sim.start(self.host, 0)
+        self._ticker = asyncio.create_task(self._tick_loop())
+        return self
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+        for sim in self.venues.values():
+            await sim.stop()
+
+    async def __aenter__(self) -> "SimCluster":
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def urls(self, feed_id: str) -> tuple[str, str]:
+        """(ws base URL, REST base URL) to hand to the feed handler in place of the venue's."""
+        sim = self.venues[feed_id]
+        return sim.ws_url, sim.rest_url
+
+    def tick(self) -> None:
+        for (venue, symbol), changes in self.market.advance().items():
+            if changes:
+                self.venues[venue].publish(symbol, changes)
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            self.tick()

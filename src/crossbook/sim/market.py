@@ -1,0 +1,213 @@
+"""Synthetic markets: a shared random-walk fair price per asset, and per venue and symbol a ladder
+of hundreds of levels around it with the venue's own offset and spread. Deterministic for a seed.
+
+Prices and sizes are kept as integer ticks and lots, so each venue module formats exact strings
+in its own style (Binance "60000.01000000", OKX "60000.1", ...).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+from dataclasses import dataclass
+
+from ..model import Kind
+from ..symbols import parse_standard
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    symbol: str
+    tick: float
+    lot: float
+
+
+# Standard symbols the simulator can list; each venue module picks the ones it lists.
+CATALOG: dict[str, MarketSpec] = {
+    s.symbol: s
+    for s in (
+        MarketSpec("BTC-USDT", 0.01, 0.00001),
+        MarketSpec("ETH-USDT", 0.01, 0.0001),
+        MarketSpec("SOL-USDT", 0.01, 0.001),
+        MarketSpec("ETH-BTC", 0.00001, 0.0001),
+        MarketSpec("BTC-USD", 0.01, 0.00001),
+        MarketSpec("ETH-USD", 0.01, 0.0001),
+        MarketSpec("BTC-USDC", 0.01, 0.00001),
+        MarketSpec("BTC-USDT-PERP", 0.1, 0.001),
+        MarketSpec("ETH-USDT-PERP", 0.01, 0.01),
+        MarketSpec("BTC-USD-PERP", 0.1, 0.0001),
+        MarketSpec("ETH-USD-PERP", 0.01, 0.001),
+    )
+}
+
+START_USD = {"BTC": 60000.0, "ETH": 3000.0, "SOL": 150.0, "USDT": 1.0, "USDC": 1.0, "USD": 1.0}
+STABLE = {"USDT", "USDC", "USD"}
+
+
+def decimals(step: float) -> int:
+    """Decimal places of a tick or lot such as 0.00001 -> 5."""
+    text = f"{step:.12f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+class FairPrices:
+    """A random walk per non-stable asset in USD; a pair's fair price is base / quote."""
+
+    def __init__(self, rng: random.Random, vol_bps: float = 2.0) -> None:
+        self.rng = rng
+        self.vol = vol_bps / 1e4
+        self.usd = dict(START_USD)
+
+    def step(self) -> None:
+        for asset in self.usd:
+            if asset not in STABLE:
+                self.usd[asset] *= math.exp(self.rng.gauss(0.0, self.vol))
+
+    def fair(self, symbol: str) -> float:
+        base, quote, kind, _ = parse_standard(symbol)
+        price = self.usd[base] / self.usd[quote]
+        return price * 1.0002 if kind is Kind.PERP else price  # a small, steady basis
+
+
+class Ladder:
+    """One venue's book for one symbol, in integer ticks and lots. ``step`` returns the level
+    changes as (is_bid, ticks, lots) with lots == 0 for a deleted level."""
+
+    def __init__(
+        self,
+        spec: MarketSpec,
+        rng: random.Random,
+        *,
+        offset_bps: float,
+        spread_bps: float,
+        levels: int,
+    ) -> None:
+        self.spec = spec
+        self.rng = rng
+        self.offset_bps = offset_bps
+        self.spread_bps = spread_bps
+        self.target_levels = levels
+        self.price_decimals = decimals(spec.tick)
+        self.size_decimals = decimals(spec.lot)
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+
+    # ---- formatting helpers for venue modules ------------------------------------------------
+
+    def price(self, ticks: int) -> float:
+        return round(ticks * self.spec.tick, self.price_decimals)
+
+    def size(self, lots: int) -> float:
+        return round(lots * self.spec.lot, self.size_decimals)
+
+    def price_str(self, ticks: int, places: int | None = None) -> str:
+        return f"{ticks * self.spec.tick:.{self.price_decimals if places is None else places}f}"
+
+    def size_str(self, lots: int, places: int | None = None) -> str:
+        return f"{lots * self.spec.lot:.{self.size_decimals if places is None else places}f}"
+
+    # ---- dynamics ----------------------------------------------------------------------------
+
+    def _targets(self, fair: float) -> tuple[int, int]:
+        mid = fair * (1 + self.offset_bps / 1e4) / self.spec.tick
+        half = max(1.0, mid * self.spread_bps / 2e4)
+        return math.floor(mid - half), math.ceil(mid + half)
+
+    def _lots(self) -> int:
+        lots_per_unit = max(1, round(1 / self.spec.lot))
+        return self.rng.randint(1, 4 * lots_per_unit) if self.rng.random() < 0.9 else self.rng.randint(1, 40 * lots_per_unit)
+
+    def seed(self, fair: float) -> None:
+        top_bid, top_ask = self._targets(fair)
+        self.bids.clear()
+        self.asks.clear()
+        px = top_bid
+        for _ in range(self.target_levels):
+            self.bids[px] = self._lots()
+            px -= self.rng.randint(1, 3)
+        px = top_ask
+        for _ in range(self.target_levels):
+            self.asks[px] = self._lots()
+            px += self.rng.randint(1, 3)
+
+    def step(self, fair: float) -> list[tuple[bool, int, int]]:
+        top_bid, top_ask = self._targets(fair)
+        changes: dict[tuple[bool, int], int] = {}
+        for px in [p for p in self.bids if p > top_bid]:
+            changes[(True, px)] = 0
+        for px in [p for p in self.asks if p < top_ask]:
+            changes[(False, px)] = 0
+        for is_bid, book, top, direction in ((True, self.bids, top_bid, -1), (False, self.asks, top_ask, 1)):
+            if top not in book:
+                changes[(is_bid, top)] = self._lots()
+            for _ in range(self.rng.randint(3, 8)):
+                px = top + direction * self.rng.randint(0, 60)
+                if self.rng.random() < 0.2 and px != top:
+                    if px in book:
+                        changes[(is_bid, px)] = 0
+                else:
+                    changes[(is_bid, px)] = self._lots()
+        out = [(is_bid, px, lots) for (is_bid, px), lots in changes.items()]
+        self._apply(out)
+        out.extend(self._refill())
+        return out
+
+    def _apply(self, changes: list[tuple[bool, int, int]]) -> None:
+        for is_bid, px, lots in changes:
+            book = self.bids if is_bid else self.asks
+            if lots:
+                book[px] = lots
+            else:
+                book.pop(px, None)
+
+    def _refill(self) -> list[tuple[bool, int, int]]:
+        """Keep the depth near its target: add levels at the far end, trim the far tail."""
+        out: list[tuple[bool, int, int]] = []
+        for is_bid, book in ((True, self.bids), (False, self.asks)):
+            while len(book) < self.target_levels:
+                far = min(book) - self.rng.randint(1, 3) if is_bid else max(book) + self.rng.randint(1, 3)
+                out.append((is_bid, far, self._lots()))
+                book[far] = out[-1][2]
+            extra = len(book) - self.target_levels - 20
+            if extra > 0:
+                tail = sorted(book)[:extra] if is_bid else sorted(book)[-extra:]
+                for px in tail:
+                    del book[px]
+                    out.append((is_bid, px, 0))
+        return out
+
+    def top(self, is_bid: bool, n: int) -> list[tuple[int, int]]:
+        """Best ``n`` levels of one side as (ticks, lots), best first."""
+        book = self.bids if is_bid else self.asks
+        return [(px, book[px]) for px in sorted(book, reverse=is_bid)[:n]]
+
+
+class SimMarket:
+    """The shared fair prices plus every (venue, symbol) ladder."""
+
+    def __init__(self, seed: int = 7, levels: int = 300) -> None:
+        self.seed = seed
+        self.levels = levels
+        self.fair = FairPrices(random.Random(seed))
+        self.ladders: dict[tuple[str, str], Ladder] = {}
+
+    def ladder(self, venue: str, symbol: str) -> Ladder:
+        key = (venue, symbol)
+        if key not in self.ladders:
+            # a per-(venue, symbol) stream of randomness, independent of creation order
+            rng = random.Random(zlib.crc32(f"{self.seed}:{venue}:{symbol}".encode()))
+            ladder = Ladder(
+                CATALOG[symbol],
+                rng,
+                offset_bps=rng.uniform(-3.0, 3.0),
+                spread_bps=rng.uniform(0.5, 3.0),
+                levels=self.levels,
+            )
+            ladder.seed(self.fair.fair(symbol))
+            self.ladders[key] = ladder
+        return self.ladders[key]
+
+    def advance(self) -> dict[tuple[str, str], list[tuple[bool, int, int]]]:
+        self.fair.step()
+        return {key: ladder.step(self.fair.fair(key[1])) for key, ladder in self.ladders.items()}

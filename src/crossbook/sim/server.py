@@ -1,0 +1,234 @@
+"""SimVenue: the exchange side of one venue's wire protocol, served by aiohttp on 127.0.0.1.
+
+A venue module subclasses SimVenue: it lists its markets, names them natively, serves its REST
+endpoints (instruments, book snapshot), reads subscribe/ping messages and encodes book changes in
+the exchange's own format with the exchange's sequence numbers and checksums. This base runs the
+server, the connections and the fault injection.
+
+Faults (``inject``): ``drop`` closes every socket; ``skip`` makes the next update of a symbol skip
+a sequence number; ``corrupt`` makes its next checksum wrong; ``stall`` sends nothing (not even
+pings) for some seconds; ``delay`` holds every outgoing frame for some seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from .market import Ladder, SimMarket
+
+log = logging.getLogger(__name__)
+
+Frame = str | bytes
+Change = tuple[bool, int, int]  # (is_bid, ticks, lots); lots == 0 deletes
+
+
+@dataclass
+class Faults:
+    skip: set[str] = field(default_factory=set)
+    corrupt: set[str] = field(default_factory=set)
+    stall_until: float = 0.0
+    delay: float = 0.0
+
+    def take(self, kind: str, symbol: str) -> bool:
+        """True once for each ``skip``/``corrupt`` injected for ``symbol``."""
+        pending: set[str] = getattr(self, kind)
+        if symbol in pending:
+            pending.discard(symbol)
+            return True
+        return False
+
+
+class SimConnection:
+    """One client socket: its subscriptions (standard symbol -> venue state) and an ordered sender
+    that applies the delay and stall faults."""
+
+    def __init__(self, ws: web.WebSocketResponse, venue: "SimVenue") -> None:
+        self.ws = ws
+        self.venue = venue
+        self.subs: dict[str, Any] = {}
+        self.state: dict[str, Any] = {}  # per-connection venue state (Coinbase's sequence, ...)
+        self.opened = time.time()
+        self._queue: asyncio.Queue[Frame] = asyncio.Queue()
+        self._writer = asyncio.create_task(self._write_loop())
+
+    def send(self, frame: Frame) -> None:
+        self._queue.put_nowait(frame)
+
+    async def _write_loop(self) -> None:
+        faults = self.venue.faults
+        while True:
+            frame = await self._queue.get()
+            if faults.delay:
+                await asyncio.sleep(faults.delay)
+            while time.time() < faults.stall_until:
+                await asyncio.sleep(faults.stall_until - time.time())
+            if self.ws.closed:
+                return
+            try:
+                if isinstance(frame, bytes):
+                    await self.ws.send_bytes(frame)
+                else:
+                    await self.ws.send_str(frame)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def close(self) -> None:
+        self._writer.cancel()
+        with contextlib.suppress(Exception):
+            await self.ws.close()
+
+
+class SimVenue:
+    venue: ClassVar[str]  # the feed id it serves, matching the client FeedHandler's
+    markets: ClassVar[tuple[str, ...]]  # standard symbols it lists
+    ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
+    server_ping_interval: ClassVar[float | None] = None  # protocol-level pings from the server
+    ping_interval: ClassVar[float | None] = None  # application-level pings from the server
+
+    def __init__(self, market: SimMarket) -> None:
+        self.market = market
+        self.ladders: dict[str, Ladder] = {s: market.ladder(self.venue, s) for s in self.markets}
+        self.faults = Faults()
+        self.connections: set[SimConnection] = set()
+        self.rest_url = ""
+        self.ws_url = ""
+        self._runner: web.AppRunner | None = None
+        self._pinger: asyncio.Task[None] | None = None
+        self._trade_ids: dict[str, int] = {}
+
+    # ---- to override per venue --------------------------------------------------------------
+
+    def native(self, symbol: str) -> str:
+        raise NotImplementedError
+
+    def routes(self) -> list[web.RouteDef]:
+        """REST endpoints: instruments, book snapshot, anything the feed uses."""
+        return []
+
+    async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
+        """Subscribe, unsubscribe, ping: answer through ``conn.send``."""
+        raise NotImplementedError
+
+    def encode(self, symbol: str, changes: list[Change]) -> Any:
+        """Called once per tick for every listed symbol, subscribed or not: advance the venue's
+        sequence for ``symbol`` and encode the change. The result goes to ``frames_for``."""
+        raise NotImplementedError
+
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: Any) -> list[Frame]:
+        """What one subscribed connection receives of an encoded change (override where the
+        venue sequences per connection)."""
+        return [encoded]
+
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> Frame | None:
+        """A public trade in the venue's format, or None if the venue module sends none."""
+        return None
+
+    def app_ping(self) -> Frame | None:
+        """The server's application-level ping frame, if the venue sends one."""
+        return None
+
+    def on_connect(self, conn: SimConnection) -> None:
+        """A new socket (send a welcome message where the venue does)."""
+
+    # ---- shared machinery -------------------------------------------------------------------
+
+    def symbol_of(self, native: str) -> str | None:
+        for symbol in self.markets:
+            if self.native(symbol) == native:
+                return symbol
+        return None
+
+    def publish(self, symbol: str, changes: list[Change]) -> None:
+        encoded = self.encode(symbol, changes)
+        trade = self._maybe_trade(symbol)
+        for conn in list(self.connections):
+            if symbol in conn.subs and not conn.ws.closed:
+                for frame in self.frames_for(conn, symbol, encoded):
+                    conn.send(frame)
+                if trade is not None:
+                    conn.send(trade)
+
+    def _maybe_trade(self, symbol: str) -> Frame | None:
+        ladder = self.ladders[symbol]
+        if ladder.rng.random() > 0.3:
+            return None
+        buy = ladder.rng.random() < 0.5
+        top = ladder.top(not buy, 1)
+        if not top:
+            return None
+        self._trade_ids[symbol] = self._trade_ids.get(symbol, 1000) + 1
+        return self.trade_frame(symbol, top[0][0], max(1, top[0][1] // 4), buy, self._trade_ids[symbol])
+
+    def inject(self, fault: str, symbol: str | None = None, seconds: float = 0.0) -> None:
+        if fault == "drop":
+            for conn in list(self.connections):
+                asyncio.ensure_future(conn.close())
+        elif fault in ("skip", "corrupt"):
+            if symbol is None:
+                raise ValueError(f"fault {fault!r} needs a symbol")
+            getattr(self.faults, fault).add(symbol)
+        elif fault == "stall":
+            self.faults.stall_until = time.time() + seconds
+        elif fault == "delay":
+            self.faults.delay = seconds
+        else:
+            raise ValueError(f"unknown fault {fault!r}; known: drop, skip, corrupt, stall, delay")
+
+    async def _ws_handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=self.server_ping_interval, autoping=True, max_msg_size=0)
+        await ws.prepare(request)
+        conn = SimConnection(ws, self)
+        self.connections.add(conn)
+        self.on_connect(conn)
+        try:
+            async for msg in ws:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    await self.on_client_message(conn, msg.data)
+        finally:
+            self.connections.discard(conn)
+            await conn.close()
+        return ws
+
+    async def _app_ping_loop(self) -> None:
+        assert self.ping_interval
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            frame = self.app_ping()
+            if frame is not None:
+                for conn in list(self.connections):
+                    conn.send(frame)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        app = web.Application()
+        app.add_routes(self.routes())
+        for path in self.ws_paths:
+            app.router.add_get(path, self._ws_handler)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = site._server.sockets[0].getsockname()  # type: ignore[union-attr]
+        self.rest_url = f"http://{host}:{bound[1]}"
+        self.ws_url = f"ws://{host}:{bound[1]}"
+        if self.ping_interval:
+            self._pinger = asyncio.create_task(self._app_ping_loop())
+
+    async def stop(self) -> None:
+        if self._pinger is not None:
+            self._pinger.cancel()
+        for conn in list(self.connections):
+            await conn.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def json_response(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(payload), status=status, content_type="application/json")

@@ -1,0 +1,78 @@
+"""Standard symbols (BTC-USDT, BTC-USDT-PERP, BTC-USD-20261225) and the per-venue maps to native ids.
+
+The maps are built from each venue's own market metadata (its instruments endpoint, parsed in
+``venues/<id>.py``), never from a hand-written table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .errors import UnknownSymbol
+from .model import Instrument, Kind
+
+_STANDARD = re.compile(r"^([A-Z0-9]+)-([A-Z0-9]+)(?:-(PERP|\d{8}))?$")
+_ALIASES = {"XBT": "BTC", "XDG": "DOGE"}
+
+
+def canonical_asset(code: str) -> str:
+    code = code.upper()
+    return _ALIASES.get(code, code)
+
+
+def standard_symbol(base: str, quote: str, kind: Kind = Kind.SPOT, expiry: str | None = None) -> str:
+    """``expiry`` is YYYYMMDD for dated futures."""
+    pair = f"{canonical_asset(base)}-{canonical_asset(quote)}"
+    if kind is Kind.PERP:
+        return f"{pair}-PERP"
+    if kind is Kind.FUTURE:
+        if not expiry or not re.fullmatch(r"\d{8}", expiry):
+            raise UnknownSymbol(f"dated future {pair} needs an expiry as YYYYMMDD, got {expiry!r}")
+        return f"{pair}-{expiry}"
+    return pair
+
+
+def parse_standard(symbol: str) -> tuple[str, str, Kind, str | None]:
+    """BTC-USDT-PERP -> ("BTC", "USDT", Kind.PERP, None)."""
+    m = _STANDARD.match(symbol.upper())
+    if not m:
+        raise UnknownSymbol(
+            f"{symbol!r} is not a standard symbol (BASE-QUOTE, BASE-QUOTE-PERP or BASE-QUOTE-YYYYMMDD)"
+        )
+    base, quote, suffix = m.groups()
+    if suffix is None:
+        return base, quote, Kind.SPOT, None
+    if suffix == "PERP":
+        return base, quote, Kind.PERP, None
+    return base, quote, Kind.FUTURE, suffix
+
+
+class SymbolMap:
+    """Standard symbol <-> native id for one venue."""
+
+    def __init__(self, venue: str, instruments: Iterable[Instrument]) -> None:
+        self.venue = venue
+        self.by_symbol: dict[str, Instrument] = {}
+        self.by_native: dict[str, Instrument] = {}
+        for inst in instruments:
+            self.by_symbol.setdefault(inst.symbol, inst)
+            self.by_native[inst.native] = inst
+
+    def native(self, symbol: str) -> str:
+        try:
+            return self.by_symbol[symbol.upper()].native
+        except KeyError:
+            raise UnknownSymbol(f"{self.venue} has no market {symbol!r}") from None
+
+    def standard(self, native: str) -> str:
+        try:
+            return self.by_native[native].symbol
+        except KeyError:
+            raise UnknownSymbol(f"{self.venue} has no market with id {native!r}") from None
+
+    def __contains__(self, symbol: str) -> bool:
+        return symbol.upper() in self.by_symbol
+
+    def __len__(self) -> int:
+        return len(self.by_native)

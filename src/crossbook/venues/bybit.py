@@ -1,0 +1,3 @@
+from ..feeds.handler import FeedHandler
+
+FEEDS: dict[str, type[FeedHandler]] = {}
