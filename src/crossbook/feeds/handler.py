@@ -39,6 +39,9 @@ class FeedHandler:
     rest_url: ClassVar[str]  # production REST base URL
     url_hosts: ClassVar[tuple[str, ...]] = ()  # hosts that identify this venue in a capture
     resync_by: ClassVar[Resync] = Resync.RESUBSCRIBE
+    # "book": sequence numbers run per instrument, so a gap resyncs that book alone;
+    # "connection": one counter per socket (Coinbase, dYdX), so a gap resyncs every book on it
+    sequence_scope: ClassVar[str] = "book"
     keep_strings: ClassVar[bool] = False  # True when the venue's checksum needs its own strings
     max_streams: ClassVar[int] = 100  # subscriptions per connection
     streams_per_symbol: ClassVar[int] = 2  # book + trades

@@ -18,6 +18,14 @@ class LatencyStats:
         self.samples.append(recv_ts - event_ts)
         self.count += 1
 
+    def percentile(self, pct: int, recent: int | None = None) -> float:
+        """The ``pct`` percentile of the last ``recent`` samples (all kept samples by default)."""
+        data = list(self.samples)[-recent:] if recent else list(self.samples)
+        if not data:
+            raise ValueError("no latency samples yet")
+        data.sort()
+        return data[min(len(data) - 1, int(len(data) * pct / 100))]
+
     def percentiles(self) -> dict[str, float] | None:
         if len(self.samples) < 2:
             return None if not self.samples else {"p50": self.samples[0], "p99": self.samples[0]}

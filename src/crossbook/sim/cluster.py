@@ -19,11 +19,15 @@ class SimCluster:
         interval: float = 0.1,
         levels: int = 300,
         host: str = "127.0.0.1",
+        overrides: dict[str, object] | None = None,
     ) -> None:
         self.market = SimMarket(seed=seed, levels=levels)
         self.interval = interval
         self.host = host
         self.venues: dict[str, SimVenue] = {f: sim_class(f)(self.market) for f in feeds}
+        for sim in self.venues.values():
+            for name, value in (overrides or {}).items():
+                setattr(sim, name, value)  # e.g. a short ping_interval in tests
         self._ticker: asyncio.Task[None] | None = None
 
     async def start(self) -> "SimCluster":
@@ -45,6 +49,16 @@ class SimCluster:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def pause(self) -> None:
+        """Stop the market moving (tests compare a settled client book with the venue's)."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    def resume(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick_loop())
 
     def urls(self, feed_id: str) -> tuple[str, str]:
         """(ws base URL, REST base URL) to hand to the feed handler in place of the venue's."""

@@ -56,18 +56,19 @@ class SimConnection:
         self.subs: dict[str, Any] = {}
         self.state: dict[str, Any] = {}  # per-connection venue state (Coinbase's sequence, ...)
         self.opened = time.time()
-        self._queue: asyncio.Queue[Frame] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[float, Frame]] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write_loop())
 
     def send(self, frame: Frame) -> None:
-        self._queue.put_nowait(frame)
+        self._queue.put_nowait((time.time(), frame))
 
     async def _write_loop(self) -> None:
         faults = self.venue.faults
         while True:
-            frame = await self._queue.get()
-            if faults.delay:
-                await asyncio.sleep(faults.delay)
+            queued, frame = await self._queue.get()
+            hold = queued + faults.delay - time.time()
+            if hold > 0:
+                await asyncio.sleep(hold)
             while time.time() < faults.stall_until:
                 await asyncio.sleep(faults.stall_until - time.time())
             if self.ws.closed:
@@ -92,6 +93,8 @@ class SimVenue:
     ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
     server_ping_interval: ClassVar[float | None] = None  # protocol-level pings from the server
     ping_interval: ClassVar[float | None] = None  # application-level pings from the server
+    # the faults this venue's protocol can show: skip needs sequence numbers, corrupt a checksum
+    faults_supported: ClassVar[frozenset[str]] = frozenset({"drop", "stall", "delay"})
 
     def __init__(self, market: SimMarket) -> None:
         self.market = market
@@ -103,6 +106,16 @@ class SimVenue:
         self._runner: web.AppRunner | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._trade_ids: dict[str, int] = {}
+        self.client_pings = 0  # application pings the clients sent (venue modules count them)
+        self.client_pongs = 0  # answers to the server's application pings
+
+    def expected_top(self, symbol: str, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        """The venue's true best ``n`` levels per side, as a client book should hold them."""
+        ladder = self.ladders[symbol]
+        return (
+            [(ladder.price(p), ladder.size(q)) for p, q in ladder.top(True, n)],
+            [(ladder.price(p), ladder.size(q)) for p, q in ladder.top(False, n)],
+        )
 
     # ---- to override per venue --------------------------------------------------------------
 

@@ -247,7 +247,8 @@ class BinanceUsdm(BinanceSpot):
         return ev["u"] < last
 
     def _bridges(self, last: int, ev: dict[str, Any]) -> bool:
-        return ev["U"] <= last <= ev["u"]
+        # the documented rule, or the event that directly follows a snapshot taken between events
+        return ev["U"] <= last <= ev["u"] or ev["pu"] == last
 
     def kind_of(self, s: dict[str, Any]) -> tuple[Kind, str | None]:
         if s.get("contractType") == "PERPETUAL":

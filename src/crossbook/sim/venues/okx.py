@@ -1,0 +1,5 @@
+"""Simulated okx market data (to be written)."""
+
+from ..server import SimVenue
+
+SIMS: dict[str, type[SimVenue]] = {}
