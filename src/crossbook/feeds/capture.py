@@ -24,7 +24,7 @@ import orjson
 
 from ..errors import CaptureFormatError
 
-HEADER = b'{"crossbook_capture":1}'
+FORMAT_KEY = "crossbook_capture"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,7 @@ class CaptureEvent:
     url: str  # the connection's URL (open, sent, recv) or the request URL (http)
     data: bytes | str  # frame or body; "" for open
     conn: str  # identifies one connection: file + how many opens came before
+    feed: str | None = None  # the feed id, where the capture names it (crossbook's own format)
 
 
 def _open(path: Path) -> IO[bytes]:
@@ -46,10 +47,21 @@ def read_capture(path: str | Path) -> Iterator[CaptureEvent]:
     path = Path(path)
     with _open(path) as fh:
         first = fh.readline()
-        if first.strip() == HEADER:
-            yield from _read_own(fh, path)
+        header = _own_header(first)
+        if header is not None:
+            yield from _read_own(fh, path, header.get("feed"))
         else:
             yield from _read_recorded(_chain(first, fh), path)
+
+
+def _own_header(line: bytes) -> dict[str, object] | None:
+    if not line.startswith(b"{"):
+        return None
+    try:
+        header = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    return header if isinstance(header, dict) and FORMAT_KEY in header else None
 
 
 def _chain(first: bytes, rest: IO[bytes]) -> Iterator[bytes]:
@@ -57,14 +69,15 @@ def _chain(first: bytes, rest: IO[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def _read_own(lines: Iterable[bytes], path: Path) -> Iterator[CaptureEvent]:
+def _read_own(lines: Iterable[bytes], path: Path, feed: object) -> Iterator[CaptureEvent]:
+    feed_id = feed if isinstance(feed, str) else None
     for n, line in enumerate(lines, start=2):
         if not line.strip():
             continue
         try:
             ev = orjson.loads(line)
             data = base64.b64decode(ev["b64"]) if "b64" in ev else ev.get("text", "")
-            yield CaptureEvent(float(ev["ts"]), ev["kind"], ev["url"], data, f"{path.name}#{ev.get('conn', 0)}")
+            yield CaptureEvent(float(ev["ts"]), ev["kind"], ev["url"], data, f"{path.name}#{ev.get('conn', 0)}", feed_id)
         except (orjson.JSONDecodeError, KeyError, ValueError) as exc:
             raise CaptureFormatError(f"{path}:{n}: not a crossbook capture event ({exc})") from None
 
@@ -105,15 +118,19 @@ def merge_captures(paths: Iterable[str | Path]) -> Iterator[CaptureEvent]:
 class CaptureWriter:
     """Appends events in crossbook's own format."""
 
-    def __init__(self, out: str | Path | IO[bytes]) -> None:
+    def __init__(self, out: str | Path | IO[bytes], feed: str | None = None) -> None:
         if isinstance(out, (str, Path)):
-            self._fh: IO[bytes] = open(out, "wb")
+            self._fh: IO[bytes] = gzip.open(out, "wb") if str(out).endswith(".gz") else open(out, "wb")
             self._owned = True
         else:
             self._fh = out
             self._owned = False
-        self._fh.write(HEADER + b"\n")
+        header: dict[str, object] = {FORMAT_KEY: 1}
+        if feed is not None:
+            header["feed"] = feed
+        self._fh.write(orjson.dumps(header) + b"\n")
         self._conns = 0
+        self.events = 0
 
     def new_connection(self) -> int:
         self._conns += 1
@@ -126,6 +143,7 @@ class CaptureWriter:
         else:
             ev["text"] = data
         self._fh.write(orjson.dumps(ev) + b"\n")
+        self.events += 1
 
     def flush(self) -> None:
         self._fh.flush()

@@ -89,6 +89,7 @@ class FeedConnection:
         self.guard = guard or ResyncGuard()
         self.clock = clock
         self.connects = 0
+        self.rollovers = 0
         self.last_error: str | None = None
         self.connected = False
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -103,8 +104,10 @@ class FeedConnection:
 
     async def run(self) -> None:
         while not self._stopping:
+            rolled_over = False
             try:
                 await self._session_once()
+                rolled_over = True
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any socket or protocol failure: reconnect
@@ -116,7 +119,8 @@ class FeedConnection:
                 self._cancel_side_tasks()
             if self._stopping:
                 break
-            await asyncio.sleep(self.backoff.next_delay())
+            if not rolled_over:
+                await asyncio.sleep(self.backoff.next_delay())
 
     async def stop(self) -> None:
         self._stopping = True
@@ -168,6 +172,7 @@ class FeedConnection:
                 if now - opened > age_limit:
                     log.info("%s connection rollover after %.0f s", handler.venue, now - opened)
                     self.backoff.reset()
+                    self.rollovers += 1
                     return
             elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
                 raise ConnectionError(f"closed by venue (code {ws.close_code})")

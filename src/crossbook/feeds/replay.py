@@ -44,7 +44,7 @@ class Replay:
             return
         handler = self.handlers.get(ev.conn)
         if handler is None:
-            cls = self._class_for(ev.url)
+            cls = self._class_for(ev.url, ev.feed)
             if cls is None:
                 return
             handler = self._idle.pop(cls, None) or cls(auto_books=True)
@@ -56,16 +56,16 @@ class Replay:
                 self.frame_errors += 1
                 log.debug("%s frame not handled: %s", handler.venue, exc)
 
-    def _class_for(self, url: str) -> type[FeedHandler] | None:
-        if self.venue:
-            return feed_class(self.venue)
+    def _class_for(self, url: str, feed: str | None) -> type[FeedHandler] | None:
+        if self.venue or feed:
+            return feed_class(self.venue or feed)  # type: ignore[arg-type]
         cls = feed_for_url(url)
         if cls is None:
             self.unknown_urls.add(url)
         return cls
 
     def _snapshot(self, ev: CaptureEvent) -> None:
-        cls = self._class_for(ev.url)
+        cls = self._class_for(ev.url, ev.feed)
         if cls is None:
             return
         probe = next((h for h in reversed(self.handlers.values()) if type(h) is cls), None)
