@@ -83,3 +83,23 @@ def test_trades_are_normalized() -> None:
     h.on_frame(orjson.dumps(msg), 5.0)
     (t,) = trades
     assert (t.symbol, t.price, t.amount, t.side.value, t.ts, t.trade_id) == ("BTC-USDT", 60000.5, 0.25, "sell", 4.0, "7")
+
+
+def test_fast_depth_decoder_gives_the_floats_float_gives() -> None:
+    import random
+
+    from crossbook.venues.binance import decode_depth
+
+    rng = random.Random(5)
+    bids = [[f"{rng.uniform(1, 99999):.8f}", f"{rng.uniform(0, 50):.{rng.randint(0, 8)}f}"] for _ in range(300)]
+    asks = [[f"{rng.uniform(1, 99999):.2f}", "0.00000000"]]
+    raw = depth(1, 2, bids, asks)
+    ev = decode_depth(raw)
+    assert ev is not None and (ev["U"], ev["u"], ev["s"]) == (1, 2, "BTCUSDT")
+    assert ev["b"] == [[float(p), float(q)] for p, q in bids]
+    assert ev["a"] == [[float(asks[0][0]), 0.0]]
+    futures = orjson.dumps({"e": "depthUpdate", "E": 1, "T": 1, "s": "BTCUSDT", "U": 5, "u": 9, "pu": 4, "b": [], "a": [["1.5", "2"]]})
+    ev = decode_depth(futures)
+    assert ev is not None and ev["pu"] == 4 and ev["b"] == [] and ev["a"] == [[1.5, 2.0]]
+    assert decode_depth(b'{"result":null,"id":1}') is None
+    assert decode_depth(b'{"e":"depthUpdate","b":[["1","2"]],"a":[["x]]') is None

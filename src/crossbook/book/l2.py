@@ -139,6 +139,29 @@ class L2Book:
                 del sizes[p]
                 del keys[bisect_left(keys, -p)]
 
+    def update_floats(self, bids: Iterable[Sequence[float]], asks: Iterable[Sequence[float]]) -> None:
+        """``update`` for levels already parsed to floats (the fast decoders of venue modules)."""
+        sizes = self.bids
+        keys = self._bk
+        for p, q in bids:
+            if q > 0.0:
+                if p not in sizes:
+                    insort(keys, p)
+                sizes[p] = q
+            elif p in sizes:
+                del sizes[p]
+                del keys[bisect_left(keys, p)]
+        sizes = self.asks
+        keys = self._ak
+        for p, q in asks:
+            if q > 0.0:
+                if p not in sizes:
+                    insort(keys, -p)
+                sizes[p] = q
+            elif p in sizes:
+                del sizes[p]
+                del keys[bisect_left(keys, -p)]
+
     def _update_keeping_strings(self, bids: Iterable[RawLevel], asks: Iterable[RawLevel]) -> None:
         assert self.strings is not None
         for levels, sizes, keys, strings, sign in (

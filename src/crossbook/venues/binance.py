@@ -28,6 +28,32 @@ def _filter(filters: list[dict[str, Any]], kind: str, field: str) -> float:
     return 0.0
 
 
+def decode_depth(raw: bytes) -> dict[str, Any] | None:
+    """A depthUpdate event with its levels parsed straight to floats, or None for anything else.
+
+    Binance quotes every price and size ("60000.01000000"); turning 40 such strings into floats
+    one by one costs more than the JSON parse itself. Binance puts ``b`` and ``a`` last in the
+    event, so the header parses alone and each level array, unquoted, parses in one call to
+    correctly rounded floats: the same floats float(str) gives."""
+    i = raw.find(b',"b":[')
+    if i < 0:
+        return None
+    j = raw.find(b',"a":[', i)
+    end = raw.rfind(b"]") + 1
+    if j < 0 or end <= j:
+        return None
+    try:
+        msg = loads(raw[:i] + raw[end:])
+        ev = msg.get("data", msg)
+        if ev.get("e") != "depthUpdate":
+            return None
+        ev["b"] = loads(raw[i + 5 : j].translate(None, b'"'))
+        ev["a"] = loads(raw[j + 5 : end].translate(None, b'"'))
+    except orjson.JSONDecodeError:
+        return None
+    return ev
+
+
 class BinanceSpot(FeedHandler):
     venue = "binance"
     product = "spot"
@@ -71,10 +97,17 @@ class BinanceSpot(FeedHandler):
     def on_frame(self, data: Frame, ts: float) -> None:
         self.link.last_rx = ts
         self.messages += 1
-        msg = loads(data)
+        raw = data.encode() if type(data) is str else data
+        ev = decode_depth(raw)  # type: ignore[arg-type]
+        if ev is not None:
+            self.on_depth(ev, ts)
+            return
+        msg = loads(raw)
         ev = msg.get("data", msg)  # combined-stream envelope or a raw stream
         e = ev.get("e")
         if e == "depthUpdate":
+            ev["b"] = [(float(p), float(q)) for p, q, *_ in ev["b"]]
+            ev["a"] = [(float(p), float(q)) for p, q, *_ in ev["a"]]
             self.on_depth(ev, ts)
         elif e == "aggTrade":
             self.on_agg_trade(ev)
@@ -92,7 +125,7 @@ class BinanceSpot(FeedHandler):
             self.resync(native, "gap")
             self._buffer(native, ev)
             return
-        book.update(ev["b"], ev["a"])
+        book.update_floats(ev["b"], ev["a"])
         book.seq = ev["u"]
         book.updated_at = ts
         book.stats.updates += 1
@@ -160,7 +193,7 @@ class BinanceSpot(FeedHandler):
             else:
                 self.resync(native, "gap")
                 return
-            book.update(ev["b"], ev["a"])
+            book.update_floats(ev["b"], ev["a"])
             book.seq = ev["u"]
             book.stats.updates += 1
 
@@ -232,7 +265,7 @@ class BinanceUsdm(BinanceSpot):
             self.resync(native, "gap")
             self._buffer(native, ev)
             return
-        book.update(ev["b"], ev["a"])
+        book.update_floats(ev["b"], ev["a"])
         book.seq = ev["u"]
         book.updated_at = ts
         book.stats.updates += 1
