@@ -1,3 +1,261 @@
-from ..feeds.handler import FeedHandler
+"""OKX v5 public market data: the ``books`` channel (400 levels, 100 ms) and ``trades``, for SPOT,
+SWAP and FUTURES instruments on one socket.
 
-FEEDS: dict[str, type[FeedHandler]] = {}
+Sync: a ``snapshot`` action (prevSeqId -1) replaces the book. OKX announced removing that in-band
+snapshot, so the book can also be built from REST GET /api/v5/market/books (``seqId``): updates
+are buffered, those with ``seqId <= snap.seqId`` dropped, the first applied one has
+``prevSeqId <= snap.seqId < seqId``, and every later one ``prevSeqId == previous seqId``. That
+one rule also covers the idle keepalive (empty, ``prevSeqId == seqId``) and the reset after
+maintenance (``seqId < prevSeqId``).
+Resync is by REST snapshot, the only path that works whether or not OKX still sends the in-band
+snapshot (a resubscribe brings no book once it is gone).
+Checksum: signed CRC32 of ``bid1px:bid1sz:ask1px:ask1sz:...`` over up to 25 levels a side with
+OKX's own strings; 0 means "none" (OKX sends 0 since June 2026). Records from 2022 carry no
+seqId/prevSeqId: the checksum is their only continuity check.
+Sizes stay in OKX's units: base currency for SPOT, contracts (``ctVal``) for SWAP and FUTURES.
+Docs: www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from ..book.checksum import crc32_signed, interleaved
+from ..book.l2 import L2Book
+from ..errors import VenueUnavailable
+from ..feeds.handler import FeedHandler, Frame, Resync
+from ..model import BookState, Instrument, Kind, Side, Trade
+from ..symbols import standard_symbol
+
+log = logging.getLogger(__name__)
+loads = orjson.loads
+
+CHECKSUM_DEPTH = 25
+BOOK_DEPTH = 400
+INST_TYPES = ("SPOT", "SWAP", "FUTURES")
+WS_PATH = "/ws/v5/public"
+BOOKS_PATH = "/api/v5/market/books"
+INSTRUMENTS_PATH = "/api/v5/public/instruments"
+
+
+class OkxFeed(FeedHandler):
+    venue = "okx"
+    product = "spot"  # the primary feed; the same socket also carries SWAP and FUTURES books
+    ws_url = "wss://ws.okx.com:8443"
+    rest_url = "https://www.okx.com"
+    url_hosts = ("ws.okx.com", "wsaws.okx.com", "www.okx.com", "aws.okx.com")
+    resync_by = Resync.SNAPSHOT
+    keep_strings = True
+    # OKX asks for fewer than 30 400-level book channels per connection; trades are light
+    max_streams = 58
+    streams_per_symbol = 2
+    ping_interval = 20.0  # OKX drops a socket after 30 s without traffic from the client
+    stale_after = 30.0  # a healthy socket answers every 20 s ping; quiet books only say so after ~60 s
+    taker_fee = 0.001
+    maker_fee = 0.0008
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+
+    # ---- subscribe -----------------------------------------------------------------------
+
+    def connect_url(self, natives: list[str]) -> str:
+        return f"{self.ws_base}{WS_PATH}"
+
+    def subscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return [self._request("subscribe", natives)]
+
+    def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return [self._request("unsubscribe", natives)]
+
+    def _request(self, op: str, natives: list[str]) -> str:
+        args = [{"channel": channel, "instId": n} for n in natives for channel in ("books", "trades")]
+        return orjson.dumps({"op": op, "args": args}).decode()
+
+    def ping_message(self) -> Frame:
+        return "ping"
+
+    # ---- frames (hot path) ---------------------------------------------------------------
+
+    def on_frame(self, data: Frame, ts: float) -> None:
+        self.link.last_rx = ts
+        self.messages += 1
+        if data == "pong" or data == b"pong":
+            return
+        try:
+            msg = loads(data)
+        except orjson.JSONDecodeError:
+            self.errors += 1
+            log.warning("okx: unreadable frame %r", data[:200])
+            return
+        if "data" in msg:
+            arg = msg["arg"]
+            channel = arg["channel"]
+            if channel == "books":
+                self.on_books(arg["instId"], msg.get("action"), msg["data"], ts)
+            elif channel == "trades":
+                self.on_trades(msg["data"])
+        elif msg.get("event") == "error":
+            self.errors += 1
+            log.warning("okx: error %s: %s", msg.get("code"), msg.get("msg"))
+
+    def on_books(self, native: str, action: str | None, data: list[dict[str, Any]], ts: float) -> None:
+        book = self.books.get(native) or self.book(native)
+        if book is None:
+            return
+        for d in data:
+            self.latency.add(int(d["ts"]) / 1000.0, ts)
+            if action == "snapshot":
+                self._snapshot(native, book, d, ts)
+            elif book.state is BookState.LIVE:
+                prev = d.get("prevSeqId")
+                if prev is not None and prev != book.seq:
+                    self.resync(native, "gap")
+                    self._buffer(native, d, ts)
+                    return
+                if not self._apply(native, book, d, ts):
+                    return
+            elif "seqId" in d:  # an unsequenced (pre-2023) update cannot bridge a snapshot
+                self._buffer(native, d, ts)
+
+    def _snapshot(self, native: str, book: L2Book, d: dict[str, Any], ts: float) -> None:
+        self.pending.pop(native, None)  # everything buffered is older than this book
+        book.snapshot(d["bids"], d["asks"])
+        book.seq = d.get("seqId")
+        book.updated_at = ts
+        if self._checksum_ok(native, book, d):
+            self.go_live(book)
+
+    def _apply(self, native: str, book: L2Book, d: dict[str, Any], ts: float) -> bool:
+        """Apply one update; False if its checksum failed (the book is resyncing then)."""
+        book.update(d["bids"], d["asks"])
+        book.seq = d.get("seqId")
+        book.updated_at = ts
+        book.stats.updates += 1
+        return self._checksum_ok(native, book, d)
+
+    def _checksum_ok(self, native: str, book: L2Book, d: dict[str, Any]) -> bool:
+        expected = d.get("checksum")
+        if not expected:
+            return True
+        text = interleaved(book.top_strings(Side.BUY, CHECKSUM_DEPTH), book.top_strings(Side.SELL, CHECKSUM_DEPTH))
+        if crc32_signed(text) == expected:
+            book.stats.checksums_ok += 1
+            return True
+        book.stats.checksums_failed += 1
+        self.resync(native, "checksum")
+        return False
+
+    def _buffer(self, native: str, d: dict[str, Any], ts: float) -> None:
+        self.pending.setdefault(native, []).append(d)
+        if self.books[native].seq is not None:  # REST snapshot in, waiting for a bridging update
+            self._drain(native, ts)
+
+    def _drain(self, native: str, ts: float) -> None:
+        """Apply buffered updates on top of the REST snapshot; live from the bridging one on."""
+        book = self.books[native]
+        for d in self.pending.pop(native, []):
+            if d["prevSeqId"] != book.seq:
+                if book.state is BookState.LIVE or d["prevSeqId"] > book.seq:
+                    self.resync(native, "gap")
+                    return
+                if d["seqId"] <= book.seq:  # already in the snapshot
+                    continue
+            if not self._apply(native, book, d, ts):
+                return
+            self.go_live(book)
+
+    def on_trades(self, data: list[dict[str, Any]]) -> None:
+        for t in data:
+            native = t["instId"]
+            self.emit_trade(
+                Trade(
+                    venue=self.venue,
+                    symbol=self.symbols.get(native, native),
+                    price=float(t["px"]),
+                    amount=float(t["sz"]),
+                    side=Side.BUY if t["side"] == "buy" else Side.SELL,
+                    ts=int(t["ts"]) / 1000.0,
+                    trade_id=t["tradeId"],
+                )
+            )
+
+    def reset_sync(self, native: str) -> None:
+        self.pending.pop(native, None)
+
+    # ---- snapshots -----------------------------------------------------------------------
+
+    def snapshot_url(self, native: str) -> str:
+        return f"{self.rest_base}{BOOKS_PATH}?instId={native}&sz={BOOK_DEPTH}"
+
+    def snapshot_native(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if not parts.path.endswith(BOOKS_PATH):
+            return None
+        return parse_qs(parts.query).get("instId", [None])[0]
+
+    def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
+        book = self.book(native)
+        if book is None or book.state is BookState.LIVE:
+            return  # an in-band snapshot got there first
+        reply = loads(body)
+        if reply.get("code") != "0" or not reply.get("data"):
+            log.warning("okx: %s snapshot refused: %s %s", native, reply.get("code"), reply.get("msg"))
+            self.resync(native, "snapshot refused")
+            return
+        d = reply["data"][0]
+        seq = d.get("seqId")
+        if seq is None:  # a snapshot without a sequence cannot be bridged to the updates
+            self.errors += 1
+            self.resync(native, "snapshot without seqId")
+            return
+        pending = self.pending.get(native)
+        if pending and pending[0]["prevSeqId"] > seq:
+            self.resync(native, "stale snapshot")
+            return
+        book.snapshot(d["bids"], d["asks"])
+        book.seq = seq
+        book.updated_at = ts
+        self._drain(native, ts)
+
+    # ---- instruments ---------------------------------------------------------------------
+
+    def instruments_urls(self) -> list[str]:
+        return [f"{self.rest_base}{INSTRUMENTS_PATH}?instType={t}" for t in INST_TYPES]
+
+    def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
+        out = []
+        for body in bodies:
+            reply = loads(body)
+            if reply.get("code") != "0":
+                raise VenueUnavailable(f"okx instruments: code {reply.get('code')}: {reply.get('msg')}")
+            out.extend(self._instrument(i) for i in reply["data"] if i["state"] == "live")
+        return out
+
+    def _instrument(self, i: dict[str, Any]) -> Instrument:
+        native: str = i["instId"]
+        if i["instType"] == "SPOT":
+            base, quote, kind, expiry = i["baseCcy"], i["quoteCcy"], Kind.SPOT, None
+        else:
+            base, quote = (i.get("instFamily") or i["uly"]).split("-")
+            kind = Kind.PERP if i["instType"] == "SWAP" else Kind.FUTURE
+            expiry = None if kind is Kind.PERP else "20" + native.rsplit("-", 1)[-1]
+        return Instrument(
+            venue=self.venue,
+            native=native,
+            symbol=standard_symbol(base, quote, kind, expiry),
+            base=base,
+            quote=quote,
+            kind=kind,
+            tick=float(i["tickSz"]),
+            lot=float(i["lotSz"]),
+            expiry=expiry,
+        )
+
+
+FEEDS: dict[str, type[FeedHandler]] = {"okx": OkxFeed}
