@@ -41,7 +41,7 @@ def all_feeds() -> dict[str, type[FeedHandler]]:
 
 def feed_class(feed_id: str) -> type[FeedHandler]:
     """A feed by id: a venue (its primary feed) or a product feed such as binanceusdm."""
-    if feed_id in VENUES:
+    if feed_id in VENUES and venue_feeds(feed_id):
         return next(iter(venue_feeds(feed_id).values()))
     try:
         return all_feeds()[feed_id]

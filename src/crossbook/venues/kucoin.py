@@ -1,3 +1,296 @@
-from ..feeds.handler import FeedHandler
+"""KuCoin spot: ``/market/level2`` increments synced against a REST snapshot, ``/market/match`` trades.
 
-FEEDS: dict[str, type[FeedHandler]] = {}
+Connecting needs a token: POST /api/v1/bullet-public answers the token, the endpoint to open and the
+``pingInterval`` the client must keep (``{"type":"ping"}`` -> ``{"type":"pong"}``).
+
+Sync (docs: kucoin.com/docs-new, "Orderbook - Increment"): cache the increments, GET a snapshot
+with its ``sequence``, replay the cache. Every change carries its own sequence number and a
+message covers ``sequenceStart..sequenceEnd``; a message continues the book when
+``sequenceStart <= last + 1``, changes numbered ``<= last`` are already in it, a change with price
+"0" only consumes its number, size "0" deletes. ``sequenceStart > last + 1`` is a gap: resync.
+
+Snapshot depth: the full book (/api/v3/market/orderbook/level2, what the recorded capture used)
+needs an API key, so live sync uses the public /api/v1/market/orderbook/level2_100. Levels past the
+100th are then unknown: the handler remembers the price window the snapshot vouched for. Every
+change the stream brings is exact (sizes are absolute), so the book stays right while its top is
+inside that window; once the top has left it, a level that rested beyond the window and never
+changed could be missing, and the book is refreshed from a new snapshot (at most once per
+``depth_refresh_after`` seconds, so a fast market does not turn into a snapshot storm).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from typing import Any, ClassVar, NamedTuple
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import orjson
+
+from ..errors import VenueUnavailable
+from ..feeds.handler import FeedHandler, Frame, Resync
+from ..model import BookState, Instrument, Kind, Side, Trade
+from ..symbols import standard_symbol
+
+loads = orjson.loads
+log = logging.getLogger(__name__)
+
+OK = "200000"
+PARTIAL_DEPTHS = (20, 100)  # what /level2_20 and /level2_100 return when the book is deeper
+SNAPSHOT_PATHS = (
+    "/api/v1/market/orderbook/level2_20",
+    "/api/v1/market/orderbook/level2_100",
+    "/api/v1/market/orderbook/level2",
+    "/api/v2/market/orderbook/level2",
+    "/api/v3/market/orderbook/level2",
+)
+
+
+class Window(NamedTuple):
+    """Prices a partial snapshot vouched for: bids >= floor, asks <= ceiling (0 / inf: whole side)."""
+
+    floor: float
+    ceiling: float
+    taken: float
+
+
+def _priced(levels: list[list[str]]) -> list[list[str]]:
+    return [lv for lv in levels if lv[0] != "0"]
+
+
+def _newer(levels: list[list[str]], last: int) -> list[list[str]]:
+    return [lv for lv in levels if lv[0] != "0" and int(lv[2]) > last]
+
+
+class KucoinSpot(FeedHandler):
+    venue = "kucoin"
+    product = "spot"
+    ws_url = "wss://ws-api-spot.kucoin.com"  # the bullet names the endpoint to use
+    rest_url = "https://api.kucoin.com"
+    url_hosts = ("api.kucoin.com", "ws-api-spot.kucoin.com", "push-private.kucoin.com", "push1-v2.kucoin.com")
+    resync_by = Resync.SNAPSHOT
+    max_streams = 400  # topics per connection (spot)
+    streams_per_symbol = 2
+    ping_interval = 18.0  # replaced by the bullet's pingInterval on every connect
+    stale_after = 28.0  # pingInterval + pingTimeout: a pong is due at least every 18 s
+    taker_fee = 0.001
+    maker_fee = 0.001
+    bullet_path: ClassVar[str] = "/api/v1/bullet-public"
+    symbols_path: ClassVar[str] = "/api/v2/symbols"
+    snapshot_path: ClassVar[str] = "/api/v1/market/orderbook/level2_100"
+    topics_per_message: ClassVar[int] = 100  # "maximum number of batch subscriptions at a time"
+    depth_refresh_after: ClassVar[float] = 60.0
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.windows: dict[str, Window] = {}
+        self.token = ""
+        self.endpoint = ""
+        self._request_id = 0
+
+    # ---- connect -------------------------------------------------------------------------
+
+    async def prepare(self, session: Any) -> None:
+        async with session.post(f"{self.rest_base}{self.bullet_path}") as resp:
+            self.use_bullet(await resp.read())
+
+    def use_bullet(self, body: bytes | str) -> None:
+        msg = loads(body)
+        if msg.get("code") != OK:
+            raise VenueUnavailable(f"kucoin bullet-public refused: {msg.get('code')} {msg.get('msg')}")
+        server = msg["data"]["instanceServers"][0]
+        self.token = msg["data"]["token"]
+        self.endpoint = server["endpoint"]
+        self.ping_interval = server["pingInterval"] / 1000.0  # type: ignore[misc]  # per connection
+
+    def connect_url(self, natives: list[str]) -> str:
+        if not self.token:
+            raise VenueUnavailable("kucoin: no bullet token; prepare() runs before every connect")
+        return f"{self.endpoint}?{urlencode({'token': self.token, 'connectId': uuid.uuid4().hex})}"
+
+    def subscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return self._requests("subscribe", natives)
+
+    def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return self._requests("unsubscribe", natives)
+
+    def _requests(self, kind: str, natives: list[str]) -> list[Frame]:
+        step = self.topics_per_message
+        return [
+            self._request(kind, f"{channel}:{','.join(natives[i : i + step])}")
+            for channel in ("/market/level2", "/market/match")
+            for i in range(0, len(natives), step)
+        ]
+
+    def _request(self, kind: str, topic: str) -> bytes:
+        self._request_id += 1
+        return orjson.dumps(
+            {"id": self._request_id, "type": kind, "topic": topic, "privateChannel": False, "response": True}
+        )
+
+    def ping_message(self) -> Frame | None:
+        self._request_id += 1
+        return orjson.dumps({"id": str(self._request_id), "type": "ping"})
+
+    # ---- frames (hot path) ---------------------------------------------------------------
+
+    def on_frame(self, data: Frame, ts: float) -> None:
+        self.link.last_rx = ts
+        self.messages += 1
+        msg = loads(data)
+        kind = msg.get("type")
+        if kind == "message":
+            subject = msg.get("subject")
+            if subject == "trade.l2update":
+                self.on_level2(msg["data"], ts)
+            elif subject == "trade.l3match":
+                self.on_match(msg["data"])
+        elif kind == "error":
+            self.errors += 1
+            log.warning("kucoin error frame: %s", msg)
+        # welcome, ack and pong need nothing
+
+    def on_level2(self, data: dict[str, Any], ts: float) -> None:
+        native = data["symbol"]
+        book = self.books.get(native) or self.book(native)
+        if book is None:
+            return
+        event_ms = data.get("time")  # absent in 2021 traffic
+        if event_ms:
+            self.latency.add(event_ms / 1000.0, ts)
+        if book.state is not BookState.LIVE:
+            self._buffer(native, data, ts)
+            return
+        last = book.seq
+        assert last is not None  # a live book always holds its sequence
+        if data["sequenceStart"] > last + 1:
+            self.resync(native, "gap")
+            self._buffer(native, data, ts)
+            return
+        if data["sequenceEnd"] > last:
+            self._apply(native, data, ts)
+            self._check_window(native, ts)
+
+    def _apply(self, native: str, data: dict[str, Any], ts: float) -> None:
+        book = self.books[native]
+        last = book.seq
+        assert last is not None
+        changes = data["changes"]
+        if data["sequenceStart"] > last:
+            book.update(_priced(changes["bids"]), _priced(changes["asks"]))
+        else:  # overlaps the snapshot: changes numbered <= last are in it already
+            book.update(_newer(changes["bids"], last), _newer(changes["asks"], last))
+        book.seq = data["sequenceEnd"]
+        book.updated_at = ts
+        book.stats.updates += 1
+
+    def _buffer(self, native: str, data: dict[str, Any], ts: float) -> None:
+        self.pending.setdefault(native, []).append(data)
+        if self.books[native].seq is not None:  # snapshot in, no message has bridged it yet
+            self._drain(native, ts)
+
+    def _drain(self, native: str, ts: float) -> None:
+        """Replay the cache onto the snapshot. The first cached message that starts at or before
+        ``snapshot + 1`` proves the stream covers everything after the snapshot: the book is live."""
+        book = self.books[native]
+        for data in self.pending.pop(native, []):
+            assert book.seq is not None
+            if data["sequenceStart"] > book.seq + 1:
+                self.resync(native, "gap" if book.state is BookState.LIVE else "stale snapshot")
+                return
+            if book.state is not BookState.LIVE:
+                self.go_live(book)
+            if data["sequenceEnd"] > book.seq:
+                self._apply(native, data, ts)
+
+    def _check_window(self, native: str, ts: float) -> None:
+        window = self.windows.get(native)
+        if window is None or ts - window.taken < self.depth_refresh_after:
+            return
+        book = self.books[native]
+        bid, ask = book.best_bid(), book.best_ask()
+        left = (window.floor > 0.0 and (bid is None or bid[0] < window.floor)) or (
+            window.ceiling < math.inf and (ask is None or ask[0] > window.ceiling)
+        )
+        if left:
+            self.resync(native, "depth")
+
+    def on_match(self, data: dict[str, Any]) -> None:
+        native = data["symbol"]
+        self.emit_trade(
+            Trade(
+                venue=self.venue,
+                symbol=self.symbols.get(native, native),
+                price=float(data["price"]),
+                amount=float(data["size"]),
+                side=Side.BUY if data["side"] == "buy" else Side.SELL,  # the taker's side
+                ts=int(data["time"]) / 1e9,
+                trade_id=data["tradeId"],
+            )
+        )
+
+    # ---- snapshots -----------------------------------------------------------------------
+
+    def snapshot_url(self, native: str) -> str:
+        return f"{self.rest_base}{self.snapshot_path}?symbol={native}"
+
+    def snapshot_native(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        if not parts.path.endswith(SNAPSHOT_PATHS):
+            return None
+        return parse_qs(parts.query).get("symbol", [None])[0]
+
+    def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
+        book = self.book(native)
+        if book is None:
+            return
+        msg = loads(body)
+        if msg.get("code") != OK:
+            self.errors += 1
+            log.warning("kucoin %s snapshot refused: %s %s", native, msg.get("code"), msg.get("msg"))
+            self.resync(native, "snapshot refused")
+            return
+        snap = msg["data"]
+        book.snapshot(snap["bids"], snap["asks"])
+        book.seq = int(snap["sequence"])
+        book.updated_at = ts
+        self._remember_window(native, snap["bids"], snap["asks"], ts)
+        self._drain(native, ts)
+
+    def _remember_window(self, native: str, bids: list[list[str]], asks: list[list[str]], ts: float) -> None:
+        floor = float(bids[-1][0]) if len(bids) in PARTIAL_DEPTHS else 0.0
+        ceiling = float(asks[-1][0]) if len(asks) in PARTIAL_DEPTHS else math.inf
+        if floor or ceiling < math.inf:
+            self.windows[native] = Window(floor, ceiling, ts)
+        else:
+            self.windows.pop(native, None)
+
+    def reset_sync(self, native: str) -> None:
+        self.pending.pop(native, None)
+        self.windows.pop(native, None)
+
+    # ---- instruments ---------------------------------------------------------------------
+
+    def instruments_urls(self) -> list[str]:
+        return [f"{self.rest_base}{self.symbols_path}"]
+
+    def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
+        return [
+            Instrument(
+                venue=self.venue,
+                native=s["symbol"],
+                symbol=standard_symbol(s["baseCurrency"], s["quoteCurrency"]),
+                base=s["baseCurrency"],
+                quote=s["quoteCurrency"],
+                kind=Kind.SPOT,
+                tick=float(s["priceIncrement"]),
+                lot=float(s["baseIncrement"]),
+            )
+            for s in loads(bodies[0])["data"]
+            if s.get("enableTrading")
+        ]
+
+
+FEEDS: dict[str, type[FeedHandler]] = {"kucoin": KucoinSpot}

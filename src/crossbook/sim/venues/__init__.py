@@ -23,6 +23,6 @@ def sim_class(feed_id: str) -> type[SimVenue]:
         sims = venue_sims(venue)
         if feed_id in sims:
             return sims[feed_id]
-        if feed_id == venue:
+        if feed_id == venue and sims:
             return next(iter(sims.values()))
     raise UnknownVenue(f"no simulated venue {feed_id!r}")
