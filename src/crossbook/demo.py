@@ -90,8 +90,8 @@ def book_row(md: MarketData, venue: str, symbol: str, l2: L2Book, now: float) ->
     status = l2.status(now)
     colour = "green" if status is BookState.LIVE else "yellow"
     bid, ask = l2.best_bid(), l2.best_ask()
-    handler = next((c.handler for f in md.feeds for c in f.connections if l2 in c.handler.books.values()), None)
-    pct = handler.latency.percentiles() if handler else None
+    feed = next((f for f in md.feeds if l2 in f.books.values()), None)
+    pct = feed.latency() if feed else None
     return [
         venue,
         symbol,

@@ -146,7 +146,7 @@ class FeedConnection:
             await self._send_all(self.handler.subscribe_messages(self.natives))
             if self.handler.resync_by is Resync.SNAPSHOT:
                 for native in self.natives:
-                    self._spawn(self._fetch_snapshot(native, self._generation, 0.0))
+                    self._spawn(self._fetch_snapshot(native, self._generation, self.handler.snapshot_grace))
             if self.handler.ping_interval:
                 self._spawn(self._ping_loop(ws))
             await self._read_loop(ws, opened)
@@ -206,6 +206,8 @@ class FeedConnection:
 
     async def _fetch_snapshot(self, native: str, generation: int, delay: float) -> None:
         await asyncio.sleep(delay)
+        if not self.handler.wants_snapshot(native):
+            return
         backoff = Backoff(base=0.25, cap=10.0)
         url = self.handler.snapshot_url(native)
         while generation == self._generation and not self._stopping:

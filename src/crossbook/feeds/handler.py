@@ -42,6 +42,8 @@ class FeedHandler:
     # "book": sequence numbers run per instrument, so a gap resyncs that book alone;
     # "connection": one counter per socket (Coinbase, dYdX), so a gap resyncs every book on it
     sequence_scope: ClassVar[str] = "book"
+    # after a (re)connect, wait this long for an in-band snapshot before asking REST for one
+    snapshot_grace: ClassVar[float] = 0.0
     keep_strings: ClassVar[bool] = False  # True when the venue's checksum needs its own strings
     max_streams: ClassVar[int] = 100  # subscriptions per connection
     streams_per_symbol: ClassVar[int] = 2  # book + trades
@@ -164,6 +166,11 @@ class FeedHandler:
     # REST snapshots (venues with resync_by == SNAPSHOT)
     def snapshot_url(self, native: str) -> str:
         raise NotImplementedError
+
+    def wants_snapshot(self, native: str) -> bool:
+        """Whether a REST snapshot is still needed (False once an in-band snapshot synced it)."""
+        book = self.books.get(native)
+        return book is None or book.state is not BookState.LIVE
 
     def snapshot_native(self, url: str) -> str | None:
         """Which instrument a recorded snapshot URL belongs to (capture replay)."""

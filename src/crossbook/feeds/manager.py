@@ -19,6 +19,7 @@ from ..symbols import SymbolMap
 from .capture import CaptureWriter
 from .connection import FeedConnection
 from .handler import FeedHandler, TradeSink
+from .latency import LatencyStats
 
 
 def chunk(natives: list[str], per_connection: int) -> list[list[str]]:
@@ -94,6 +95,13 @@ class VenueFeed:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+
+    def latency(self) -> dict[str, float] | None:
+        """Event-time to receive-time percentiles over every connection of this feed."""
+        merged = LatencyStats()
+        for conn in self.connections:
+            merged.samples.extend(conn.handler.latency.samples)
+        return merged.percentiles()
 
     def status(self) -> dict[str, Any]:
         return {

@@ -1,3 +1,238 @@
-from ..feeds.handler import FeedHandler
+"""Bybit v5 public WebSocket: spot, linear (USDT/USDC perpetuals and futures) and inverse contracts,
+one socket per category (wss://stream.bybit.com/v5/public/{spot,linear,inverse}).
 
-FEEDS: dict[str, type[FeedHandler]] = {}
+Book topic ``orderbook.{depth}.{symbol}``: the first message after subscribing is a ``snapshot``,
+then ``delta`` messages with absolute sizes ("0" deletes a level). Any new snapshot replaces the
+book, and so does ``u == 1`` (the service restarted). A delta must carry ``u == previous u + 1``;
+``u <= previous`` is stale and dropped, anything else is a gap: resubscribe for a fresh snapshot.
+``seq`` is a cross sequence shared by every depth of a symbol and is not contiguous, so it is not
+checked. There is no checksum.
+
+Depth 50 on every category: it is the deepest book pushed every 20 ms (200 and 1000 come every
+100-200 ms, level 1 is snapshot-only). Bybit keeps the subscribed window itself: a level pushed out
+of the top 50 arrives as a size-0 delete and a level moving into it as an insert, so the local
+book never needs truncating (the v5 page only says "apply the deltas"; the recorded top-25 feed in
+shared/data/captures holds exactly 25 levels a side through 3260 messages this way).
+
+Keep-alive: send ``{"op":"ping"}`` every 20 s (answered by a pong frame); the server drops a
+connection after 10 minutes without ping-pong or data.
+Docs: bybit-exchange.github.io/docs/v5/ws/connect, /docs/v5/websocket/public/orderbook,
+/docs/v5/websocket/public/trade, /docs/v5/market/instrument
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import orjson
+
+from ..book.l2 import L2Book, RawLevel
+from ..errors import VenueUnavailable
+from ..feeds.handler import FeedHandler, Frame, Resync
+from ..model import Instrument, Kind, Side, Trade
+from ..symbols import standard_symbol
+
+log = logging.getLogger(__name__)
+loads = orjson.loads
+
+_KINDS: dict[str, Kind] = {
+    "LinearPerpetual": Kind.PERP,
+    "InversePerpetual": Kind.PERP,
+    "LinearFutures": Kind.FUTURE,
+    "InverseFutures": Kind.FUTURE,
+}
+
+
+def expiry_of(delivery_ms: str) -> str:
+    """``deliveryTime`` in ms -> YYYYMMDD (UTC)."""
+    return datetime.fromtimestamp(int(delivery_ms) / 1000.0, tz=timezone.utc).strftime("%Y%m%d")
+
+
+class BybitSpot(FeedHandler):
+    venue = "bybit"
+    product = "spot"
+    ws_url = "wss://stream.bybit.com"
+    rest_url = "https://api.bybit.com"
+    url_hosts = ("stream.bybit.com", "api.bybit.com")
+    resync_by = Resync.RESUBSCRIBE
+    # A public connection may hold at most 21,000 characters of topics (no count limit): 250
+    # symbols x 2 topics of <= 40 quoted characters ("orderbook.50." + a 20-character symbol).
+    max_streams = 500
+    streams_per_symbol = 2
+    ping_interval = 20.0
+    stale_after = 30.0  # a healthy socket hears at least the pong to our 20 s ping
+    taker_fee = 0.001
+    maker_fee = 0.001
+    category: ClassVar[str] = "spot"
+    depth: ClassVar[int] = 50
+    args_per_request: ClassVar[int | None] = 10  # spot rejects a subscribe with more topics
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._req_id = 0
+
+    # ---- subscribe -----------------------------------------------------------------------
+
+    def connect_url(self, natives: list[str]) -> str:
+        return f"{self.ws_base}/v5/public/{self.category}"
+
+    def subscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return self._requests("subscribe", natives)
+
+    def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return self._requests("unsubscribe", natives)
+
+    def _requests(self, op: str, natives: list[str]) -> list[Frame]:
+        topics = [t for n in natives for t in (f"orderbook.{self.depth}.{n}", f"publicTrade.{n}")]
+        size = self.args_per_request or len(topics)
+        frames: list[Frame] = []
+        for i in range(0, len(topics), size):
+            self._req_id += 1
+            frames.append(orjson.dumps({"op": op, "args": topics[i : i + size], "req_id": str(self._req_id)}))
+        return frames
+
+    def ping_message(self) -> Frame:
+        return b'{"op":"ping"}'
+
+    # ---- frames (hot path) ---------------------------------------------------------------
+
+    def on_frame(self, data: Frame, ts: float) -> None:
+        self.link.last_rx = ts
+        self.messages += 1
+        msg = loads(data)
+        topic = msg.get("topic")
+        if topic is None:
+            self.on_reply(msg)
+        elif topic.startswith("orderbook."):
+            self.on_book(msg, ts)
+        elif topic.startswith("publicTrade."):
+            self.on_trades(msg, ts)
+
+    def on_book(self, msg: dict[str, Any], ts: float) -> None:
+        d = msg["data"]
+        native = d["s"]
+        book = self.books.get(native) or self.book(native)
+        if book is None:
+            return
+        self.latency.add(msg.get("cts", msg["ts"]) / 1000.0, ts)
+        u = d["u"]
+        if msg["type"] == "snapshot" or u == 1:
+            book.clear()
+            self.apply(book, d["b"], d["a"])
+            book.seq = u
+            self.go_live(book)
+        else:
+            last = book.seq
+            if last is None or u <= last:
+                return  # before this subscription's snapshot, or already applied
+            if u != last + 1:
+                self.resync(native, "gap")
+                return
+            self.apply(book, d["b"], d["a"])
+            book.seq = u
+        book.updated_at = ts
+        book.stats.updates += 1
+
+    def apply(self, book: L2Book, bids: list[RawLevel], asks: list[RawLevel]) -> None:
+        book.update(bids, asks)
+
+    def on_trades(self, msg: dict[str, Any], ts: float) -> None:
+        self.latency.add(msg["ts"] / 1000.0, ts)
+        for t in msg["data"]:
+            native = t["s"]
+            price = float(t["p"])
+            self.emit_trade(
+                Trade(
+                    venue=self.venue,
+                    symbol=self.symbols.get(native, native),
+                    price=price,
+                    amount=self.base_amount(float(t["v"]), price),
+                    side=Side.BUY if t["S"] == "Buy" else Side.SELL,  # the taker's side
+                    ts=t["T"] / 1000.0,
+                    trade_id=str(t["i"]),
+                )
+            )
+
+    def base_amount(self, size: float, price: float) -> float:
+        return size
+
+    def on_reply(self, msg: dict[str, Any]) -> None:
+        """Subscribe/unsubscribe acks and pongs. A refused request is the one reply that matters."""
+        if msg.get("success") is False:
+            self.errors += 1
+            log.warning("%s refused %s: %s", self.venue, msg.get("op"), msg.get("ret_msg"))
+
+    # ---- instruments ---------------------------------------------------------------------
+
+    def instruments_urls(self) -> list[str]:
+        return [f"{self.rest_base}/v5/market/instruments-info?category={self.category}"]
+
+    def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
+        out = []
+        for body in bodies:
+            doc = loads(body)
+            if doc.get("retCode") != 0:
+                raise VenueUnavailable(f"{self.venue}: instruments-info answered {doc.get('retCode')} {doc.get('retMsg')!r}")
+            result = doc["result"]
+            if result.get("nextPageCursor"):
+                log.warning("%s: instruments-info has more than one page; only the first is used", self.venue)
+            out.extend(self.instrument(s) for s in result["list"] if s.get("status") == "Trading")
+        return out
+
+    def instrument(self, s: dict[str, Any]) -> Instrument:
+        kind = _KINDS.get(s.get("contractType", ""), Kind.SPOT)
+        expiry = expiry_of(s["deliveryTime"]) if kind is Kind.FUTURE else None
+        lots = s["lotSizeFilter"]
+        return Instrument(
+            venue=self.venue,
+            native=s["symbol"],
+            symbol=standard_symbol(s["baseCoin"], s["quoteCoin"], kind, expiry),
+            base=s["baseCoin"],
+            quote=s["quoteCoin"],
+            kind=kind,
+            tick=float(s["priceFilter"]["tickSize"]),
+            lot=float(lots.get("qtyStep") or lots["basePrecision"]),
+            expiry=expiry,
+        )
+
+
+class BybitLinear(BybitSpot):
+    venue = "bybitlinear"
+    product = "linear"
+    taker_fee = 0.00055
+    maker_fee = 0.0002
+    category = "linear"
+    args_per_request = None  # no per-request limit outside spot
+
+    def instruments_urls(self) -> list[str]:
+        # 1000 is the page maximum; Bybit lists well under that per derivatives category
+        return [f"{self.rest_base}/v5/market/instruments-info?category={self.category}&limit=1000"]
+
+
+class BybitInverse(BybitLinear):
+    """Inverse contracts are worth 1 USD each: sizes arrive in contracts and are kept in the base
+    coin (contracts / price) like every other book, so sweeps and trades compare across venues."""
+
+    venue = "bybitinverse"
+    product = "inverse"
+    category = "inverse"
+
+    def apply(self, book: L2Book, bids: list[RawLevel], asks: list[RawLevel]) -> None:
+        book.update(in_base(bids), in_base(asks))
+
+    def base_amount(self, size: float, price: float) -> float:
+        return size / price
+
+
+def in_base(levels: list[RawLevel]) -> list[tuple[str, float]]:
+    """[price, USD contracts] -> (price, base coin); size 0 stays 0 and still deletes."""
+    return [(lv[0], float(lv[1]) / float(lv[0])) for lv in levels]
+
+
+FEEDS: dict[str, type[FeedHandler]] = {
+    "bybit": BybitSpot,
+    "bybitlinear": BybitLinear,
+    "bybitinverse": BybitInverse,
+}

@@ -49,6 +49,7 @@ class OkxFeed(FeedHandler):
     rest_url = "https://www.okx.com"
     url_hosts = ("ws.okx.com", "wsaws.okx.com", "www.okx.com", "aws.okx.com")
     resync_by = Resync.SNAPSHOT
+    snapshot_grace = 1.0  # the in-band snapshot, while OKX still sends it, spares 29 REST calls a socket
     keep_strings = True
     # OKX asks for fewer than 30 400-level book channels per connection; trades are light
     max_streams = 58

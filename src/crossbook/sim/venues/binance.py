@@ -79,15 +79,15 @@ class BinanceSpotSim(SimVenue):
         for stream in msg.get("params", []):
             symbol = self.symbol_of(stream.split("@", 1)[0].upper())
             if symbol is None:
-                conn.send(orjson.dumps({"error": {"code": 2, "msg": f"Invalid request: unknown stream {stream}"}, "id": msg.get("id")}))
+                conn.send(orjson.dumps({"error": {"code": 2, "msg": f"Invalid request: unknown stream {stream}"}, "id": msg.get("id")}).decode())
                 return
             if method == "SUBSCRIBE":
                 conn.subs[symbol] = True
             elif method == "UNSUBSCRIBE":
                 conn.subs.pop(symbol, None)
-        conn.send(orjson.dumps({"result": None, "id": msg.get("id")}))
+        conn.send(orjson.dumps({"result": None, "id": msg.get("id")}).decode())
 
-    def encode(self, symbol: str, changes: list[Change]) -> bytes:
+    def encode(self, symbol: str, changes: list[Change]) -> str:
         prev = self.update_id[symbol]
         first = prev + 1 + (1 if self.faults.take("skip", symbol) else 0)
         last = first + len(changes) - 1
@@ -101,12 +101,12 @@ class BinanceSpotSim(SimVenue):
         self.add_futures_fields(event, first - 1, now)
         event["b"] = bids
         event["a"] = asks
-        return orjson.dumps({"stream": f"{native.lower()}@{self.depth_stream}", "data": event})
+        return orjson.dumps({"stream": f"{native.lower()}@{self.depth_stream}", "data": event}).decode()
 
     def add_futures_fields(self, event: dict[str, Any], prev: int, now: int) -> None:
         """Spot events carry nothing more."""
 
-    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> bytes:
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
         ladder = self.ladders[symbol]
         native = self.native(symbol)
         now = int(time.time() * 1000)
@@ -122,7 +122,7 @@ class BinanceSpotSim(SimVenue):
             "T": now,
             "m": not buy,
         }
-        return orjson.dumps({"stream": f"{native.lower()}@aggTrade", "data": event})
+        return orjson.dumps({"stream": f"{native.lower()}@aggTrade", "data": event}).decode()
 
 
 class BinanceUsdmSim(BinanceSpotSim):
