@@ -87,3 +87,21 @@ def test_report_schema_is_exact() -> None:
     for entry in report["books"].values():
         assert set(entry) == {"synced", "updates", "checksums_ok", "checksums_failed", "gaps", "best_bid", "best_ask"}
     orjson.dumps(report)
+
+
+def test_feed_is_inferred_from_host_and_path() -> None:
+    from crossbook.venues import feed_for_url
+
+    cases = {
+        "wss://stream.binance.com:9443/stream": "binance",
+        "wss://fstream.binance.com/stream": "binanceusdm",
+        "https://dapi.binance.com/dapi/v1/depth?symbol=BTCUSD_PERP": "binancecoinm",
+        "wss://ws.okx.com:8443/ws/v5/public": "okx",
+        "wss://stream.bybit.com/v5/public/spot": "bybit",
+        "wss://stream.bybit.com/v5/public/linear": "bybitlinear",
+        "wss://stream.bybit.com/v5/public/inverse": "bybitinverse",
+    }
+    for url, feed_id in cases.items():
+        cls = feed_for_url(url)
+        assert cls is not None and cls.venue == feed_id, url
+    assert feed_for_url("wss://example.org/ws") is None

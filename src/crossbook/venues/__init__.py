@@ -50,9 +50,16 @@ def feed_class(feed_id: str) -> type[FeedHandler]:
 
 
 def feed_for_url(url: str) -> type[FeedHandler] | None:
-    """The feed whose recorded hosts include this URL's host (capture replay)."""
-    host = urlsplit(url).hostname or ""
+    """The feed whose recorded hosts match this URL (capture replay). An entry may carry a path
+    prefix (``stream.bybit.com/v5/public/linear``) where feeds share a host; the most specific
+    match wins."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    best: tuple[int, type[FeedHandler] | None] = (-1, None)
     for cls in all_feeds().values():
-        if any(host == h or host.endswith("." + h) for h in cls.url_hosts):
-            return cls
-    return None
+        for entry in cls.url_hosts:
+            entry_host, _, prefix = entry.partition("/")
+            if (host == entry_host or host.endswith("." + entry_host)) and parts.path.startswith("/" + prefix):
+                if len(entry) > best[0]:
+                    best = (len(entry), cls)
+    return best[1]

@@ -201,6 +201,7 @@ class BybitSpot(FeedHandler):
 class BybitLinear(BybitSpot):
     venue = "bybitlinear"
     product = "linear"
+    url_hosts = ("stream.bybit.com/v5/public/linear",)
     taker_fee = 0.00055
     maker_fee = 0.0002
     category = "linear"
@@ -217,6 +218,7 @@ class BybitInverse(BybitLinear):
 
     venue = "bybitinverse"
     product = "inverse"
+    url_hosts = ("stream.bybit.com/v5/public/inverse",)
     category = "inverse"
 
     def apply(self, book: L2Book, bids: list[RawLevel], asks: list[RawLevel]) -> None:
