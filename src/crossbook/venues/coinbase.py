@@ -1,3 +1,244 @@
-from ..feeds.handler import FeedHandler
+"""Coinbase Advanced Trade spot: the public market-data WebSocket, books synced in-band.
 
-FEEDS: dict[str, type[FeedHandler]] = {}
+Subscribe ``level2``, ``market_trades`` and ``heartbeats`` (one channel per message, no JWT: the
+docs list none of the three as needing authentication). ``level2`` answers with a ``snapshot``
+event on channel ``l2_data``, then ``update`` events; ``new_quantity`` is the level's absolute size
+and "0" removes it. Heartbeats arrive every second and keep quiet channels open (they close after
+60-90 s without updates).
+
+``sequence_num`` is one counter per connection across every channel (observed; the docs say per
+product), so a gap means an unknown message of any book was lost: every book on the connection
+resyncs by resubscribing ``level2``, batched into one unsubscribe and one subscribe.
+Docs: docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket-channels
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from ..book.l2 import L2Book
+from ..feeds.handler import FeedHandler, Frame, Resync
+from ..model import BookState, Instrument, Kind, Side, Trade
+from ..symbols import standard_symbol
+
+loads = orjson.loads
+
+BOOK_CHANNEL = "level2"
+TRADES_CHANNEL = "market_trades"
+HEARTBEATS_CHANNEL = "heartbeats"
+
+
+@lru_cache(maxsize=64)
+def _whole_seconds(prefix: str) -> float:
+    return datetime.fromisoformat(prefix).replace(tzinfo=timezone.utc).timestamp()
+
+
+def rfc3339_seconds(text: str) -> float:
+    """``2023-02-09T20:32:50.714964855Z`` -> unix seconds (digits past a float's precision drop)."""
+    fraction = text[19:].rstrip("Z")
+    whole = _whole_seconds(text[:19])
+    return whole + float(fraction) if fraction else whole
+
+
+class CoinbaseSpot(FeedHandler):
+    venue = "coinbase"
+    product = "spot"
+    ws_url = "wss://advanced-trade-ws.coinbase.com"
+    rest_url = "https://api.coinbase.com"
+    url_hosts = ("advanced-trade-ws.coinbase.com", "api.coinbase.com")
+    resync_by = Resync.RESUBSCRIBE
+    sequence_scope = "connection"
+    # undocumented: "too many L2 streams requested in a single session" past 16 level2 products
+    # (github.com/JKorf/Coinbase.Net/issues/19: 16 worked, 32 failed)
+    max_streams = 32
+    streams_per_symbol = 2  # level2 + market_trades; heartbeats is one per connection
+    stale_after = 5.0  # heartbeats come every second
+    taker_fee = 0.012
+    maker_fee = 0.006
+    products_path = "/api/v3/brokerage/market/products"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._seq: int | None = None
+        # what this socket is subscribed to, so a resubscribe asks only for what is missing
+        self._book_subs: set[str] = set()
+        self._trade_subs: set[str] = set()
+        self._heartbeats = False
+        self._awaiting: set[str] = set()  # resynced books whose level2 is not unsubscribed yet
+
+    # ---- subscribe -----------------------------------------------------------------------
+
+    def subscribe_messages(self, natives: list[str]) -> list[Frame]:
+        """Whatever of ``natives`` (and of books unsubscribed for a resync) this socket lacks."""
+        frames: list[Frame] = []
+        books = [n for n in dict.fromkeys([*natives, *self.books]) if n not in self._book_subs]
+        trades = [n for n in natives if n not in self._trade_subs]
+        if books:
+            frames.append(self._request("subscribe", BOOK_CHANNEL, books))
+            self._book_subs.update(books)
+        if trades:
+            frames.append(self._request("subscribe", TRADES_CHANNEL, trades))
+            self._trade_subs.update(trades)
+        if not self._heartbeats:
+            frames.append(orjson.dumps({"type": "subscribe", "channel": HEARTBEATS_CHANNEL}))
+            self._heartbeats = True
+        return frames
+
+    def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
+        """The driver resubscribes each resynced book with this then ``subscribe_messages``. A gap
+        resyncs every book at once, so the first call unsubscribes level2 for all books awaiting
+        a resubscribe (and the subscribe that follows takes them all back); the calls for books
+        already served send nothing. Coinbase allows 8 unauthenticated messages/s per IP."""
+        batch = [n for n in self.books if n in self._awaiting and n in self._book_subs]
+        self._awaiting.clear()
+        if not batch:
+            return []
+        self._book_subs.difference_update(batch)
+        return [self._request("unsubscribe", BOOK_CHANNEL, batch)]
+
+    def _request(self, kind: str, channel: str, natives: list[str]) -> bytes:
+        return orjson.dumps({"type": kind, "product_ids": natives, "channel": channel})
+
+    def connection_opened(self) -> None:
+        super().connection_opened()
+        self._seq = None
+        self._book_subs.clear()
+        self._trade_subs.clear()
+        self._heartbeats = False
+        self._awaiting.clear()
+
+    def resync(self, native: str, reason: str) -> None:
+        self._awaiting.add(native)
+        super().resync(native, reason)
+
+    # ---- frames (hot path) ---------------------------------------------------------------
+
+    def on_frame(self, data: Frame, ts: float) -> None:
+        self.link.last_rx = ts
+        self.messages += 1
+        try:
+            self._dispatch(loads(data), ts)
+        except (KeyError, TypeError, ValueError):  # a frame we cannot read may have held a book update
+            self.errors += 1
+            self._resync_all("bad frame")
+
+    def _dispatch(self, msg: dict[str, Any], ts: float) -> None:
+        seq = msg.get("sequence_num")
+        if seq is not None and not self._in_sequence(seq):
+            return
+        channel = msg.get("channel")
+        if channel == "l2_data":
+            self.on_l2(msg, seq, ts)
+        elif channel == "market_trades":
+            self.on_trades(msg)
+        elif msg.get("type") == "error":  # a refused subscription: that book never goes live
+            self.errors += 1
+
+    def _in_sequence(self, seq: int) -> bool:
+        """True if the message should be read: the next number, the first one, or past a gap
+        (every book is resynced first). A number already seen is a duplicate: dropped."""
+        last = self._seq
+        if last is not None and seq != last + 1:
+            if seq <= last:
+                return False
+            self._resync_all("gap")
+        self._seq = seq
+        return True
+
+    def _resync_all(self, reason: str) -> None:
+        for native in list(self.books):
+            self.resync(native, reason)
+
+    def on_l2(self, msg: dict[str, Any], seq: int | None, ts: float) -> None:
+        self.latency.add(rfc3339_seconds(msg["timestamp"]), ts)
+        for ev in msg["events"]:
+            native = ev["product_id"]
+            book = self.books.get(native) or self.book(native)
+            if book is None:
+                continue
+            if ev["type"] == "snapshot":
+                self._apply(book, ev["updates"], snapshot=True)
+                self.go_live(book)
+            elif book.state is BookState.LIVE:
+                self._apply(book, ev["updates"], snapshot=False)
+                book.stats.updates += 1
+            else:
+                continue  # updates before this subscription's snapshot
+            book.seq = seq
+            book.updated_at = ts
+
+    def _apply(self, book: L2Book, updates: list[dict[str, str]], *, snapshot: bool) -> None:
+        bids: list[tuple[str, str]] = []
+        asks: list[tuple[str, str]] = []
+        for u in updates:
+            (bids if u["side"] == "bid" else asks).append((u["price_level"], u["new_quantity"]))
+        if snapshot:
+            book.snapshot(bids, asks)
+        else:
+            book.update(bids, asks)
+
+    def on_trades(self, msg: dict[str, Any]) -> None:
+        for ev in msg["events"]:
+            if ev.get("type") != "update":
+                continue  # the snapshot on subscribe repeats trades from before it
+            for t in ev["trades"]:
+                native = t["product_id"]
+                self.emit_trade(
+                    Trade(
+                        venue=self.venue,
+                        symbol=self.symbols.get(native, native),
+                        price=float(t["price"]),
+                        amount=float(t["size"]),
+                        # public trades carry the maker's side; crossbook reports the taker's
+                        side=Side.SELL if t["side"] == "BUY" else Side.BUY,
+                        ts=rfc3339_seconds(t["time"]),
+                        trade_id=str(t["trade_id"]),
+                    )
+                )
+
+    # ---- instruments ---------------------------------------------------------------------
+
+    def instruments_urls(self) -> list[str]:
+        return [f"{self.rest_base}{self.products_path}?product_type=SPOT"]
+
+    def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
+        out = []
+        for body in bodies:
+            for p in loads(body)["products"]:
+                if not _listed_spot(p):
+                    continue
+                base, quote = p["base_currency_id"], p["quote_currency_id"]
+                out.append(
+                    Instrument(
+                        venue=self.venue,
+                        native=p["product_id"],
+                        symbol=standard_symbol(base, quote),
+                        base=base,
+                        quote=quote,
+                        kind=Kind.SPOT,
+                        tick=float(p.get("price_increment") or p["quote_increment"]),
+                        lot=float(p["base_increment"]),
+                    )
+                )
+        return out
+
+
+def _listed_spot(p: dict[str, Any]) -> bool:
+    """A tradable spot product with its own book. An ``alias`` (BTC-USDC -> BTC-USD) is another
+    name for that product: its public channels carry the aliased product's data and id."""
+    return (
+        p.get("product_type") == "SPOT"
+        and p.get("status") == "online"
+        and not p.get("trading_disabled")
+        and not p.get("is_disabled")
+        and not p.get("alias")
+    )
+
+
+FEEDS: dict[str, type[FeedHandler]] = {
+    "coinbase": CoinbaseSpot,
+}
