@@ -60,7 +60,7 @@ def _recovered(h: Harness, symbol: str, counter: str) -> bool:
 
 @pytest.mark.parametrize(("feed_id", "fault"), fault_cases())
 def test_fault_recovers(feed_id: str, fault: str) -> None:
-    overrides = {"stale_after": 1.0} if fault == "stall" else {}
+    overrides = {"stale_after": 1.5} if fault == "stall" else {}
 
     async def body() -> None:
         async with Harness(feed_id, handler_overrides=overrides) as h:
@@ -86,9 +86,9 @@ def test_fault_recovers(feed_id: str, fault: str) -> None:
                     "reconnect and resync",
                 )
             elif fault == "stall":
-                h.sim.inject("stall", seconds=2.5)
+                h.sim.inject("stall", seconds=3.5)
                 stalled_at = time.time()
-                await asyncio.sleep(1.5)
+                await asyncio.sleep(2.0)
                 for symbol, book in h.books.items():
                     assert book.status() is not BookState.LIVE, f"{symbol} read LIVE {time.time() - stalled_at:.1f} s into a stall"
                 await h.live(20)

@@ -47,6 +47,7 @@ class FeedHandler:
     keep_strings: ClassVar[bool] = False  # True when the venue's checksum needs its own strings
     max_streams: ClassVar[int] = 100  # subscriptions per connection
     streams_per_symbol: ClassVar[int] = 2  # book + trades
+    connect_interval: ClassVar[float] = 0.0  # stagger a venue's sockets (per-IP subscribe limits)
     max_connection_age: ClassVar[float] = 23.5 * 3600  # roll over before the venue's 24 h cut
     ping_interval: ClassVar[float | None] = None  # client-sent application ping, seconds
     stale_after: ClassVar[float] = 30.0  # no message for this long -> the book reads STALE

@@ -79,14 +79,21 @@ class VenueFeed:
             except UnknownSymbol:
                 self.missing.append(symbol)
         per_conn = self.handler_cls.max_streams // self.handler_cls.streams_per_symbol
-        for group in chunk(list(natives), per_conn):
+        for i, group in enumerate(chunk(list(natives), per_conn)):
             handler = self.new_handler()
             conn = FeedConnection(handler, group, session, recorder=self.recorder)
             for native in group:
                 book = handler.add_book(native, natives[native])
                 self.books[natives[native]] = book
             self.connections.append(conn)
-            self._tasks.append(asyncio.create_task(conn.run(), name=f"feed:{self.venue}:{group[0]}"))
+            start = self._run_after(conn, i * self.handler_cls.connect_interval)
+            self._tasks.append(asyncio.create_task(start, name=f"feed:{self.venue}:{group[0]}"))
+
+    @staticmethod
+    async def _run_after(conn: FeedConnection, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        await conn.run()
 
     async def stop(self) -> None:
         for conn in self.connections:

@@ -54,6 +54,7 @@ class CoinbaseSpot(FeedHandler):
     sequence_scope = "connection"
     # undocumented: "too many L2 streams requested in a single session" past 16 level2 products
     # (github.com/JKorf/Coinbase.Net/issues/19: 16 worked, 32 failed)
+    connect_interval = 0.5  # each socket opens with 3 subscribes; 8 messages/s per IP unauthenticated
     max_streams = 32
     streams_per_symbol = 2  # level2 + market_trades; heartbeats is one per connection
     stale_after = 5.0  # heartbeats come every second
