@@ -38,6 +38,10 @@ class Instrument:
     tick: float = 0.0
     lot: float = 0.0
     expiry: str | None = None
+    # The unit of the feed's book sizes: contracts worth ``contract_size`` base units, or, when
+    # ``inverse``, ``contract_size`` quote units (a 100 USD BTC contract). 1.0 = base units.
+    contract_size: float = 1.0
+    inverse: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,3 +52,22 @@ def test_venue_too_shallow_gives_no_all_in_price() -> None:
     q = c.quote_venue("thin", Side.BUY, 1.0, now=1001.0)
     assert q.filled == 0.5 and q.vwap == 101.0 and q.all_in_price is None
     assert ConsolidatedBook.best({"thin": q}, Side.BUY) is None
+
+
+def test_contract_books_are_quoted_in_base_units() -> None:
+    from crossbook.book.consolidated import SizeUnit
+
+    c = ConsolidatedBook("BTC-USD-PERP")
+    spot_like = live("base", [["99", "1"]], [["100", "1"], ["101", "1"]])
+    linear = live("linear", [["99", "100"]], [["100", "100"], ["101", "100"]])  # 0.01 BTC contracts
+    inverse = live("inverse", [["99", "0.99"]], [["100", "1"], ["101", "1.01"]])  # 100 USD contracts
+    c.add("base", spot_like, 0.0)
+    c.add("linear", linear, 0.0, SizeUnit(0.01))
+    c.add("inverse", inverse, 0.0, SizeUnit(100.0, inverse=True))
+    quotes = c.quote(Side.BUY, 1.5, now=1001.0)
+    for venue in ("base", "linear", "inverse"):
+        q = quotes[venue]
+        assert q.filled == pytest.approx(1.5), venue
+        assert q.vwap == pytest.approx((100 + 0.5 * 101) / 1.5), venue
+    assert c.best_bid(now=1001.0).size == pytest.approx(1.0)  # type: ignore[union-attr]
+    assert quotes["inverse"].all_in_price == pytest.approx(quotes["base"].all_in_price)

@@ -34,15 +34,33 @@ class BestLevel:
     size: float
 
 
+@dataclass(frozen=True, slots=True)
+class SizeUnit:
+    """What one unit of a venue's book size is worth: ``contract_size`` base units, or quote
+    units when ``inverse``. Every price and amount a ConsolidatedBook reports is in base units."""
+
+    contract_size: float = 1.0
+    inverse: bool = False
+
+    def to_base(self, size: float, price: float) -> float:
+        base = size * self.contract_size
+        return base / price if self.inverse else base
+
+
+BASE_UNITS = SizeUnit()
+
+
 class ConsolidatedBook:
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.books: dict[str, L2Book] = {}
         self.taker_fees: dict[str, float] = {}
+        self.units: dict[str, SizeUnit] = {}
 
-    def add(self, venue: str, book: L2Book, taker_fee: float) -> None:
+    def add(self, venue: str, book: L2Book, taker_fee: float, unit: SizeUnit = BASE_UNITS) -> None:
         self.books[venue] = book
         self.taker_fees[venue] = taker_fee
+        self.units[venue] = unit
 
     def live_books(self, now: float | None = None) -> dict[str, L2Book]:
         now = time.time() if now is None else now
@@ -53,7 +71,7 @@ class ConsolidatedBook:
         for venue, book in self.live_books(now).items():
             top = book.best_bid()
             if top and (best is None or top[0] > best.price):
-                best = BestLevel(venue, top[0], top[1])
+                best = BestLevel(venue, top[0], self.units[venue].to_base(top[1], top[0]))
         return best
 
     def best_ask(self, now: float | None = None) -> BestLevel | None:
@@ -61,7 +79,7 @@ class ConsolidatedBook:
         for venue, book in self.live_books(now).items():
             top = book.best_ask()
             if top and (best is None or top[0] < best.price):
-                best = BestLevel(venue, top[0], top[1])
+                best = BestLevel(venue, top[0], self.units[venue].to_base(top[1], top[0]))
         return best
 
     def quote_venue(self, venue: str, side: Side, amount: float, now: float | None = None) -> VenueQuote:
@@ -72,7 +90,8 @@ class ConsolidatedBook:
         status = book.status(time.time() if now is None else now)
         if status is not BookState.LIVE:
             return VenueQuote(venue, status, 0.0, None, fee, None)
-        sweep = book.sweep(side, amount)
+        unit = self.units[venue]
+        sweep = book.sweep(side, amount, unit.contract_size, unit.inverse)
         vwap = sweep.vwap
         all_in = None
         if vwap is not None and sweep.filled >= amount * (1 - 1e-12):

@@ -248,8 +248,9 @@ class L2Book:
             return [self.strings[0][p] for p in self._bk[-1 : -n - 1 : -1]]
         return [self.strings[1][-k] for k in self._ak[-1 : -n - 1 : -1]]
 
-    def sweep(self, side: Side, amount: float) -> Sweep:
-        """Walk the side an order of ``side`` takes from (a buy takes asks) for ``amount`` base units."""
+    def sweep(self, side: Side, amount: float, contract_size: float = 1.0, inverse: bool = False) -> Sweep:
+        """Walk the side an order of ``side`` takes from (a buy takes asks) for ``amount`` base
+        units. Sizes in contracts convert with ``contract_size`` (quote units each if ``inverse``)."""
         if side is Side.BUY:
             keys, sizes, sign = self._ak, self.asks, -1.0
         else:
@@ -261,7 +262,9 @@ class L2Book:
             if left <= 0.0:
                 break
             p = sign * keys[i]
-            take = sizes[p]
+            take = sizes[p] * contract_size
+            if inverse:
+                take /= p
             if take > left:
                 take = left
             cost += take * p

@@ -78,6 +78,12 @@ class FeedHandler:
         self.trades = 0
         self.errors = 0
 
+    @classmethod
+    def taker_fee_for(cls, inst: Instrument) -> float:
+        """The base-tier taker fee for one instrument (venues whose one feed spans products
+        with different schedules override this)."""
+        return cls.taker_fee
+
     # ---- books -----------------------------------------------------------------------------
 
     def add_book(self, native: str, symbol: str | None = None) -> L2Book:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from ..book.consolidated import ConsolidatedBook, VenueQuote
+from ..book.consolidated import ConsolidatedBook, SizeUnit, VenueQuote
 from ..errors import VenueUnavailable
 from ..model import BookState, Side, Trade
 from ..symbols import parse_standard
@@ -70,7 +70,9 @@ class MarketData:
             await feed.start(session)
             self.feeds.append(feed)
             for symbol in listed:
-                self.consolidated[symbol].add(venue, feed.books[symbol], cls.taker_fee)
+                inst = symbol_map.by_symbol[symbol]
+                unit = SizeUnit(inst.contract_size, inst.inverse)
+                self.consolidated[symbol].add(venue, feed.books[symbol], cls.taker_fee_for(inst), unit)
             remaining = [s for s in remaining if s not in listed]
         if remaining:
             self.unlisted[venue] = remaining

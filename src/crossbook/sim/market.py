@@ -192,13 +192,14 @@ class SimMarket:
         self.fair = FairPrices(random.Random(seed))
         self.ladders: dict[tuple[str, str], Ladder] = {}
 
-    def ladder(self, venue: str, symbol: str) -> Ladder:
+    def ladder(self, venue: str, symbol: str, spec: MarketSpec | None = None) -> Ladder:
+        """``spec`` overrides the catalog's tick and lot (a venue quoting sizes in contracts)."""
         key = (venue, symbol)
         if key not in self.ladders:
             # a per-(venue, symbol) stream of randomness, independent of creation order
             rng = random.Random(zlib.crc32(f"{self.seed}:{venue}:{symbol}".encode()))
             ladder = Ladder(
-                CATALOG[symbol],
+                spec or CATALOG[symbol],
                 rng,
                 offset_bps=rng.uniform(-3.0, 3.0),
                 spread_bps=rng.uniform(0.5, 3.0),

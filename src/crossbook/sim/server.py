@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import WSMsgType, web
 
-from .market import Ladder, SimMarket
+from .market import Ladder, MarketSpec, SimMarket
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class SimConnection:
 class SimVenue:
     venue: ClassVar[str]  # the feed id it serves, matching the client FeedHandler's
     markets: ClassVar[tuple[str, ...]]  # standard symbols it lists
+    specs: ClassVar[dict[str, MarketSpec]] = {}  # the venue's own tick/lot where not the catalog's
     ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
     server_ping_interval: ClassVar[float | None] = None  # protocol-level pings from the server
     ping_interval: ClassVar[float | None] = None  # application-level pings from the server
@@ -98,7 +99,7 @@ class SimVenue:
 
     def __init__(self, market: SimMarket) -> None:
         self.market = market
-        self.ladders: dict[str, Ladder] = {s: market.ladder(self.venue, s) for s in self.markets}
+        self.ladders: dict[str, Ladder] = {s: market.ladder(self.venue, s, self.specs.get(s)) for s in self.markets}
         self.faults = Faults()
         self.connections: set[SimConnection] = set()
         self.rest_url = ""

@@ -231,6 +231,8 @@ class BinanceSpot(FeedHandler):
                     tick=_filter(s["filters"], "PRICE_FILTER", "tickSize"),
                     lot=_filter(s["filters"], "LOT_SIZE", "stepSize"),
                     expiry=expiry,
+                    contract_size=float(s.get("contractSize", 1.0)),
+                    inverse=self.product == "inverse",
                 )
             )
         return out

@@ -289,6 +289,7 @@ class GateSwap(GateSpot):
                     kind=Kind.PERP,
                     tick=float(c["order_price_round"]),
                     lot=float(c["quanto_multiplier"]),  # one contract, in base units
+                    contract_size=float(c["quanto_multiplier"]),
                 )
             )
         return out

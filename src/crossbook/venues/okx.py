@@ -19,7 +19,7 @@ Docs: www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-chann
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -58,6 +58,12 @@ class OkxFeed(FeedHandler):
     stale_after = 30.0  # a healthy socket answers every 20 s ping; quiet books only say so after ~60 s
     taker_fee = 0.001
     maker_fee = 0.0008
+
+    swap_taker_fee: ClassVar[float] = 0.0005  # SWAP and FUTURES, base tier
+
+    @classmethod
+    def taker_fee_for(cls, inst: Instrument) -> float:
+        return cls.taker_fee if inst.kind is Kind.SPOT else cls.swap_taker_fee
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -256,6 +262,8 @@ class OkxFeed(FeedHandler):
             tick=float(i["tickSz"]),
             lot=float(i["lotSz"]),
             expiry=expiry,
+            contract_size=float(i["ctVal"]) * float(i.get("ctMult") or 1) if i.get("ctVal") else 1.0,
+            inverse=i.get("ctType") == "inverse",
         )
 
 

@@ -11,6 +11,7 @@ import orjson
 from aiohttp import web
 
 from ...symbols import parse_standard
+from ..market import MarketSpec
 from ..server import Change, SimConnection, SimVenue, json_response
 
 
@@ -146,8 +147,12 @@ class BinanceUsdmSim(BinanceSpotSim):
 
 
 class BinanceCoinmSim(BinanceUsdmSim):
+    """COIN-M sizes are contracts of a fixed USD value (100 USD for BTC, 10 USD for others)."""
+
     venue = "binancecoinm"
     markets = ("BTC-USD-PERP", "ETH-USD-PERP")
+    specs = {"BTC-USD-PERP": MarketSpec("BTC-USD-PERP", 0.1, 1.0), "ETH-USD-PERP": MarketSpec("ETH-USD-PERP", 0.01, 1.0)}
+    contract_usd: ClassVar[dict[str, int]] = {"BTC-USD-PERP": 100, "ETH-USD-PERP": 10}
     api = "/dapi/v1"
 
     def native(self, symbol: str) -> str:
@@ -158,6 +163,7 @@ class BinanceCoinmSim(BinanceUsdmSim):
         info = super().symbol_info(symbol)
         del info["status"]
         info["contractStatus"] = "TRADING"
+        info["contractSize"] = self.contract_usd[symbol]
         return info
 
 
