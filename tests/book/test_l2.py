@@ -93,3 +93,60 @@ def test_checksum_vectors() -> None:
     text = interleaved([("3366.1", "7"), ("3366", "6")], [("3366.8", "9"), ("3368", "8")])
     assert text == "3366.1:7:3366.8:9:3366:6:3368:8"
     assert interleaved([("1", "2")], [("3", "4"), ("5", "6")]) == "1:2:3:4:5:6"
+
+
+@pytest.mark.parametrize("ghost_limit", [3, 512])
+def test_random_updates_match_a_plain_dict_model(ghost_limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lazy deletes, revived levels, compaction and reads interleaved, against a reference."""
+    import random
+
+    from crossbook.book import l2
+
+    monkeypatch.setattr(l2, "GHOST_LIMIT", ghost_limit)
+
+    rng = random.Random(11)
+    b = L2Book("v", "X", keep_strings=False)
+    s = L2Book("v", "X", keep_strings=True)
+    model: tuple[dict[float, float], dict[float, float]] = ({}, {})
+    for step in range(4000):
+        bids, asks = [], []
+        for levels, side in ((bids, model[0]), (asks, model[1])):
+            for _ in range(rng.randint(1, 12)):
+                price = (1000 - rng.randint(1, 80)) if levels is bids else (1000 + rng.randint(1, 80))
+                size = 0.0 if rng.random() < 0.45 else float(rng.randint(1, 9))
+                levels.append([f"{price:.2f}", f"{size:g}"])
+                if size:
+                    side[float(price)] = size
+                else:
+                    side.pop(float(price), None)
+        b.update(bids, asks)
+        s.update(bids, asks)
+        if step % 7 == 0:
+            want_b = sorted(model[0].items(), reverse=True)
+            want_a = sorted(model[1].items())
+            assert b.depth(1000) == (want_b, want_a)
+            assert s.depth(5) == (want_b[:5], want_a[:5])
+            assert b.best_bid() == (want_b[0] if want_b else None)
+            assert b.levels(Side.SELL) == len(want_a)
+            assert [float(p) for p, _ in s.top_strings(Side.BUY, 3)] == [p for p, _ in want_b[:3]]
+    sweep = b.sweep(Side.BUY, 5.0)
+    expect_cost, left = 0.0, 5.0
+    for p, q in sorted(model[1].items()):
+        take = min(q, left)
+        expect_cost += take * p
+        left -= take
+        if left <= 0:
+            break
+    assert sweep.cost == pytest.approx(expect_cost)
+
+
+def test_deleted_level_that_returns_is_back_in_order() -> None:
+    b = book()
+    b.update([["100.0", "0"]], [])
+    assert b.best_bid() == (99.5, 2.0)
+    b.update([["100.0", "7"]], [])
+    assert b.depth(3)[0] == [(100.0, 7.0), (99.5, 2.0), (99.0, 3.0)]
+    b.remove(Side.SELL, 100.5)
+    assert b.best_ask() == (101.0, 2.0) and b.levels(Side.SELL) == 2
+    b.truncate(1)
+    assert b.depth(5) == ([(100.0, 7.0)], [(101.0, 2.0)])

@@ -1,22 +1,27 @@
 """L2Book: one venue's price-level book for one instrument. The hot path.
 
 Each side is a dict price -> size plus a sorted list of keys with the best level last, so an
-update that changes the size of an existing level costs one dict store, and inserting or removing
-a level is a C-level bisect and a short memmove near the list's end. Ask keys are negated prices,
-so both lists ascend towards their best level.
+update that changes the size of an existing level costs one dict store and inserting a level is a
+C-level bisect and a short memmove near the list's end. Ask keys are negated prices, so both lists
+ascend towards their best level. Deletes are lazy: the dict entry goes, the key stays in the list
+(remembered in a per-side set) until a reader passes it at the top or the set outgrows
+GHOST_LIMIT; a level that comes back at the same price then costs no insert at all. Readers see
+only the dicts' levels.
 """
 
 from __future__ import annotations
 
 import time
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from ..model import BookState, Side
 
 Level = tuple[float, float]
 RawLevel = Sequence  # [price, size, ...] as the venue sent them (strings or numbers)
+GHOST_LIMIT = 512  # deleted keys a side may carry before the sorted lists are compacted
 
 
 class Link:
@@ -58,6 +63,8 @@ class L2Book:
         "asks",
         "_bk",
         "_ak",
+        "_bg",
+        "_ag",
         "strings",
         "state",
         "seq",
@@ -82,6 +89,9 @@ class L2Book:
         self.asks: dict[float, float] = {}
         self._bk: list[float] = []
         self._ak: list[float] = []
+        # prices deleted from the dicts whose keys are still in _bk / _ak (see _compact)
+        self._bg: set[float] = set()
+        self._ag: set[float] = set()
         # price -> (price string, size string) as the venue sent them, for checksums
         self.strings: tuple[dict[float, tuple[str, str]], dict[float, tuple[str, str]]] | None = (
             ({}, {}) if keep_strings else None
@@ -100,6 +110,8 @@ class L2Book:
         self.asks.clear()
         self._bk.clear()
         self._ak.clear()
+        self._bg.clear()
+        self._ag.clear()
         if self.strings is not None:
             self.strings[0].clear()
             self.strings[1].clear()
@@ -114,59 +126,46 @@ class L2Book:
         if self.strings is not None:
             self._update_keeping_strings(bids, asks)
             return
-        sizes = self.bids
-        keys = self._bk
-        for lv in bids:
-            p = float(lv[0])
-            q = float(lv[1])
-            if q > 0.0:
-                if p not in sizes:
-                    insort(keys, p)
-                sizes[p] = q
-            elif p in sizes:
-                del sizes[p]
-                del keys[bisect_left(keys, p)]
-        sizes = self.asks
-        keys = self._ak
-        for lv in asks:
-            p = float(lv[0])
-            q = float(lv[1])
-            if q > 0.0:
-                if p not in sizes:
-                    insort(keys, -p)
-                sizes[p] = q
-            elif p in sizes:
-                del sizes[p]
-                del keys[bisect_left(keys, -p)]
+        self.update_floats([(float(lv[0]), float(lv[1])) for lv in bids], [(float(lv[0]), float(lv[1])) for lv in asks])
 
     def update_floats(self, bids: Iterable[Sequence[float]], asks: Iterable[Sequence[float]]) -> None:
         """``update`` for levels already parsed to floats (the fast decoders of venue modules)."""
         sizes = self.bids
         keys = self._bk
+        ghosts = self._bg
         for p, q in bids:
             if q > 0.0:
                 if p not in sizes:
-                    insort(keys, p)
+                    if p in ghosts:
+                        ghosts.discard(p)
+                    else:
+                        insort(keys, p)
                 sizes[p] = q
             elif p in sizes:
                 del sizes[p]
-                del keys[bisect_left(keys, p)]
+                ghosts.add(p)
         sizes = self.asks
         keys = self._ak
+        ghosts = self._ag
         for p, q in asks:
             if q > 0.0:
                 if p not in sizes:
-                    insort(keys, -p)
+                    if p in ghosts:
+                        ghosts.discard(p)
+                    else:
+                        insort(keys, -p)
                 sizes[p] = q
             elif p in sizes:
                 del sizes[p]
-                del keys[bisect_left(keys, -p)]
+                ghosts.add(p)
+        if len(self._bg) > GHOST_LIMIT or len(self._ag) > GHOST_LIMIT:
+            self._compact()
 
     def _update_keeping_strings(self, bids: Iterable[RawLevel], asks: Iterable[RawLevel]) -> None:
         assert self.strings is not None
-        for levels, sizes, keys, strings, sign in (
-            (bids, self.bids, self._bk, self.strings[0], 1.0),
-            (asks, self.asks, self._ak, self.strings[1], -1.0),
+        for levels, sizes, keys, ghosts, strings, sign in (
+            (bids, self.bids, self._bk, self._bg, self.strings[0], 1.0),
+            (asks, self.asks, self._ak, self._ag, self.strings[1], -1.0),
         ):
             for lv in levels:
                 ps = lv[0]
@@ -175,29 +174,42 @@ class L2Book:
                 q = float(qs)
                 if q > 0.0:
                     if p not in sizes:
-                        insort(keys, sign * p)
+                        if p in ghosts:
+                            ghosts.discard(p)
+                        else:
+                            insort(keys, sign * p)
                     sizes[p] = q
                     strings[p] = (ps, qs)
                 elif p in sizes:
                     del sizes[p]
                     del strings[p]
-                    del keys[bisect_left(keys, sign * p)]
+                    ghosts.add(p)
+        if len(self._bg) > GHOST_LIMIT or len(self._ag) > GHOST_LIMIT:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop the keys of deleted levels from the sorted lists (deletes are lazy: a deleted
+        level's key stays until here, so a level that comes back costs no insert)."""
+        bids, asks = self.bids, self.asks
+        self._bk[:] = [k for k in self._bk if k in bids]
+        self._ak[:] = [k for k in self._ak if -k in asks]
+        self._bg.clear()
+        self._ag.clear()
 
     def remove(self, side: Side, price: float) -> None:
         """Delete one level (used by venues that resolve crossed books by dropping levels)."""
-        if side is Side.BUY:
-            sizes, keys, key = self.bids, self._bk, price
-        else:
-            sizes, keys, key = self.asks, self._ak, -price
+        bid = side is Side.BUY
+        sizes = self.bids if bid else self.asks
         if price in sizes:
             del sizes[price]
-            del keys[bisect_left(keys, key)]
+            (self._bg if bid else self._ag).add(price)
             if self.strings is not None:
-                self.strings[0 if side is Side.BUY else 1].pop(price, None)
+                self.strings[0 if bid else 1].pop(price, None)
 
     def truncate(self, depth: int) -> None:
         """Keep only the best ``depth`` levels per side (venues that send no delete for levels
         that fall out of the subscribed depth)."""
+        self._compact()
         for sizes, keys, sign, idx in ((self.bids, self._bk, 1.0, 0), (self.asks, self._ak, -1.0, 1)):
             extra = len(keys) - depth
             if extra > 0:
@@ -211,58 +223,75 @@ class L2Book:
     # ----------------------------------------------------------------- reading
 
     def best_bid(self) -> Level | None:
-        if not self._bk:
-            return None
-        p = self._bk[-1]
-        return p, self.bids[p]
+        keys, sizes = self._bk, self.bids
+        while keys:
+            p = keys[-1]
+            q = sizes.get(p)
+            if q is not None:
+                return p, q
+            self._bg.discard(keys.pop())  # a deleted level's key surfaced: drop it now
+        return None
 
     def best_ask(self) -> Level | None:
-        if not self._ak:
-            return None
-        p = -self._ak[-1]
-        return p, self.asks[p]
+        keys, sizes = self._ak, self.asks
+        while keys:
+            p = -keys[-1]
+            q = sizes.get(p)
+            if q is not None:
+                return p, q
+            keys.pop()
+            self._ag.discard(p)
+        return None
 
     def crossed(self) -> bool:
-        return bool(self._bk and self._ak and self._bk[-1] >= -self._ak[-1])
+        bid, ask = self.best_bid(), self.best_ask()
+        return bid is not None and ask is not None and bid[0] >= ask[0]
 
     def mid(self) -> float | None:
-        if not (self._bk and self._ak):
+        bid, ask = self.best_bid(), self.best_ask()
+        if bid is None or ask is None:
             return None
-        return (self._bk[-1] - self._ak[-1]) / 2.0
+        return (bid[0] + ask[0]) / 2.0
+
+    def _walk(self, side: Side) -> Iterator[Level]:
+        """Live levels of one book side (BUY = bids), best first."""
+        if side is Side.BUY:
+            sizes = self.bids
+            for p in reversed(self._bk):
+                q = sizes.get(p)
+                if q is not None:
+                    yield p, q
+        else:
+            sizes = self.asks
+            for k in reversed(self._ak):
+                q = sizes.get(-k)
+                if q is not None:
+                    yield -k, q
 
     def depth(self, n: int) -> tuple[list[Level], list[Level]]:
         """Best ``n`` levels per side, best first."""
-        bids, asks = self.bids, self.asks
-        top_b = self._bk[-1 : -n - 1 : -1] if n > 0 else []
-        top_a = self._ak[-1 : -n - 1 : -1] if n > 0 else []
-        return [(p, bids[p]) for p in top_b], [(-k, asks[-k]) for k in top_a]
+        return list(islice(self._walk(Side.BUY), max(n, 0))), list(islice(self._walk(Side.SELL), max(n, 0)))
 
     def levels(self, side: Side) -> int:
-        return len(self._bk if side is Side.BUY else self._ak)
+        return len(self.bids if side is Side.BUY else self.asks)
 
     def top_strings(self, side: Side, n: int) -> list[tuple[str, str]]:
         """The venue's own strings for the best ``n`` levels of one side (for checksums)."""
         if self.strings is None:
             raise ValueError(f"{self.venue}:{self.symbol} was not built with keep_strings")
-        if side is Side.BUY:
-            return [self.strings[0][p] for p in self._bk[-1 : -n - 1 : -1]]
-        return [self.strings[1][-k] for k in self._ak[-1 : -n - 1 : -1]]
+        strings = self.strings[0 if side is Side.BUY else 1]
+        return [strings[p] for p, _ in islice(self._walk(side), n)]
 
     def sweep(self, side: Side, amount: float, contract_size: float = 1.0, inverse: bool = False) -> Sweep:
         """Walk the side an order of ``side`` takes from (a buy takes asks) for ``amount`` base
         units. Sizes in contracts convert with ``contract_size`` (quote units each if ``inverse``)."""
-        if side is Side.BUY:
-            keys, sizes, sign = self._ak, self.asks, -1.0
-        else:
-            keys, sizes, sign = self._bk, self.bids, 1.0
         left = amount
         cost = 0.0
         used = 0
-        for i in range(len(keys) - 1, -1, -1):
+        for p, size in self._walk(Side.SELL if side is Side.BUY else Side.BUY):
             if left <= 0.0:
                 break
-            p = sign * keys[i]
-            take = sizes[p] * contract_size
+            take = size * contract_size
             if inverse:
                 take /= p
             if take > left:
