@@ -121,7 +121,7 @@ class BinanceSpot(FeedHandler):
         if book.state is not BookState.LIVE:
             self._buffer(native, ev)
             return
-        if ev["U"] != book.seq + 1:
+        if not self._continues(book.seq, ev):
             self.resync(native, "gap")
             self._buffer(native, ev)
             return
@@ -253,24 +253,6 @@ class BinanceUsdm(BinanceSpot):
     depth_path = "/fapi/v1/depth"
     info_path = "/fapi/v1/exchangeInfo"
     depth_stream = "depth@100ms"
-
-    def on_depth(self, ev: dict[str, Any], ts: float) -> None:
-        native = ev["s"]
-        book = self.books.get(native) or self.book(native)
-        if book is None:
-            return
-        self.latency.add(ev["E"] / 1000.0, ts)
-        if book.state is not BookState.LIVE:
-            self._buffer(native, ev)
-            return
-        if ev["pu"] != book.seq:
-            self.resync(native, "gap")
-            self._buffer(native, ev)
-            return
-        book.update_floats(ev["b"], ev["a"])
-        book.seq = ev["u"]
-        book.updated_at = ts
-        book.stats.updates += 1
 
     def _snapshot_too_old(self, last: int, first: dict[str, Any]) -> bool:
         return last < first["U"] - 1
