@@ -1,3 +1,301 @@
-from ..feeds.handler import FeedHandler
+"""dYdX v4 perpetuals: the indexer's ``v4_orderbook`` and ``v4_trades`` WebSocket channels.
 
-FEEDS: dict[str, type[FeedHandler]] = {}
+Subscribing to ``v4_orderbook`` brings a ``subscribed`` snapshot (levels as ``{price, size}``
+objects), then ``channel_data`` messages with ``[price, size]`` pairs (absolute sizes, "0"
+deletes; either side may be missing), or ``channel_batch_data`` (a list of such contents) for a
+batched subscription.
+
+Sequence: ``message_id`` is ONE counter per socket, across channels. A lost message cannot be
+pinned to a book, so a gap resyncs every synced book on the connection (a resubscribe brings a
+fresh snapshot). The indexer takes the id of a ``subscribed`` (or failed-subscribe ``error``)
+answer when the request arrives but sends the answer only after fetching the initial state, so
+those answers come late, out of order: a missing id is a gap only when more ids are missing
+than subscribe answers are outstanding. A frame that cannot be applied counts as lost too. A
+resync resubscribes the book alone; the trades subscription stays for the socket's life.
+
+Crossed books: there is no central book, so the indexer's book can cross. Each level keeps the
+message_id that last set it; while best bid >= best ask the side whose top level is older is
+dropped, the ask on a tie (the rule of dYdX's "How to uncross the orderbook" guide), so a LIVE
+book is never crossed.
+
+Keep-alive: the server sends a protocol ping every 30 s and closes the socket without a pong
+within 10 s; aiohttp answers them. Book messages carry no time: latency comes from trades'
+``createdAt``. At most 32 ``v4_orderbook`` and 32 ``v4_trades`` subscriptions per connection.
+Docs: docs.dydx.exchange/api_integration-indexer/indexer_websocket,
+docs.dydx.exchange/api_integration-guides/how_to_uncross_orderbook;
+source: github.com/dydxprotocol/v4-chain indexer/services/socks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar
+
+import orjson
+
+from ..book.l2 import L2Book
+from ..feeds.handler import FeedHandler, Frame, Resync
+from ..model import Instrument, Kind, Side, Trade
+from ..symbols import standard_symbol
+
+log = logging.getLogger(__name__)
+loads = orjson.loads
+
+BOOK = "v4_orderbook"
+TRADES = "v4_trades"
+LISTED = "ACTIVE"
+BATCH_SHIFT = 16  # a level's age: message_id, then its update's place within a batch
+BAD_FRAME = (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+Ages = tuple[dict[float, int], dict[float, int]]  # bids, asks: price -> age of the last set
+
+
+def iso_seconds(text: str) -> float:
+    """``2023-04-04T00:29:19.353Z`` -> seconds since the epoch."""
+    return datetime.fromisoformat(text).timestamp()
+
+
+def apply_levels(book: L2Book, ages: Ages, contents: dict[str, Any], age: int) -> None:
+    """Absolute sizes per price; size 0 deletes. Records ``age`` on every level set."""
+    bids = [(float(p), float(q)) for p, q in contents.get("bids", ())]
+    asks = [(float(p), float(q)) for p, q in contents.get("asks", ())]
+    book.update_floats(bids, asks)
+    _stamp(ages[0], bids, age)
+    _stamp(ages[1], asks, age)
+
+
+def _stamp(ages: dict[float, int], levels: Iterable[tuple[float, float]], age: int) -> None:
+    for p, q in levels:
+        if q > 0.0:
+            ages[p] = age
+        else:
+            ages.pop(p, None)
+
+
+def uncross(book: L2Book, ages: Ages) -> int:
+    """While best bid >= best ask, drop the top level that was set earlier (the ask on a tie).
+    Returns how many levels were dropped."""
+    dropped = 0
+    while book.crossed():
+        bids, asks = book.depth(1)
+        bid, ask = bids[0][0], asks[0][0]
+        if ages[0].get(bid, -1) < ages[1].get(ask, -1):
+            book.remove(Side.BUY, bid)
+            ages[0].pop(bid, None)
+        else:
+            book.remove(Side.SELL, ask)
+            ages[1].pop(ask, None)
+        dropped += 1
+    return dropped
+
+
+class DydxPerp(FeedHandler):
+    venue = "dydx"
+    product = "linear"
+    ws_url = "wss://indexer.dydx.trade"
+    rest_url = "https://indexer.dydx.trade"
+    url_hosts = ("indexer.dydx.trade",)
+    resync_by = Resync.RESUBSCRIBE
+    sequence_scope = "connection"
+    max_streams = 64  # 32 v4_orderbook + 32 v4_trades per connection
+    streams_per_symbol = 2
+    # No application heartbeat reaches the handler (the 30 s pings are protocol frames), and
+    # active dYdX books change every block (~1 s): a minute of silence means a dead feed.
+    stale_after = 60.0
+    taker_fee = 0.0005
+    maker_fee = 0.0001
+    ws_path: ClassVar[str] = "/v4/ws"
+    batched: ClassVar[bool] = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.ages: dict[str, Ages] = {}
+        self.last_id: int | None = None
+        self.missing: set[int] = set()  # ids skipped so far, maybe late subscribe answers
+        self.awaiting = 0  # subscribe requests sent whose answer has not arrived
+        self.trading: set[str] = set()  # natives with a v4_trades subscription on this socket
+
+    # ---- subscribe -----------------------------------------------------------------------
+
+    def connect_url(self, natives: list[str]) -> str:
+        return f"{self.ws_base}{self.ws_path}"
+
+    def subscribe_messages(self, natives: list[str]) -> list[Frame]:
+        """The book subscription, plus trades where this socket has none yet: a resync
+        resubscribes the book alone, so no trades are lost to it."""
+        frames = [self._request("subscribe", BOOK, n) for n in natives]
+        for native in natives:
+            if native not in self.trading:
+                self.trading.add(native)
+                frames.append(self._request("subscribe", TRADES, native))
+        self.awaiting += len(frames)
+        return frames
+
+    def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
+        return [self._request("unsubscribe", BOOK, n) for n in natives]
+
+    def _request(self, kind: str, channel: str, native: str) -> bytes:
+        msg: dict[str, Any] = {"type": kind, "channel": channel, "id": native}
+        if kind == "subscribe":
+            msg["batched"] = self.batched
+        return orjson.dumps(msg)
+
+    # ---- frames (hot path) ---------------------------------------------------------------
+
+    def on_frame(self, data: Frame, ts: float) -> None:
+        self.link.last_rx = ts
+        self.messages += 1
+        try:
+            msg = loads(data)
+            kind = msg["type"]
+            mid = msg["message_id"]
+            if not self._in_sequence(mid, kind):
+                self._lost_message("gap")
+            if kind == "channel_data":
+                self.on_data(msg["channel"], msg["id"], (msg["contents"],), mid, ts)
+            elif kind == "channel_batch_data":
+                self.on_data(msg["channel"], msg["id"], msg["contents"], mid, ts)
+            elif kind == "subscribed":
+                self.on_subscribed(msg, ts)
+            elif kind == "error":
+                self.errors += 1
+                log.warning("%s: error frame: %s", self.venue, msg.get("message"))
+        except BAD_FRAME as exc:
+            # a message we could not apply is a lost message, maybe half applied to a book
+            self.errors += 1
+            log.warning("%s: unreadable frame (%s): %.200r", self.venue, exc, data)
+            self._lost_message("unreadable frame")
+
+    def on_data(self, channel: str, native: str, batch: Iterable[dict[str, Any]], mid: int, ts: float) -> None:
+        if channel == BOOK:
+            self.on_book(native, batch, mid, ts)
+        elif channel == TRADES:
+            for contents in batch:
+                self.on_trades(native, contents["trades"], ts)
+
+    def on_book(self, native: str, batch: Iterable[dict[str, Any]], mid: int, ts: float) -> None:
+        book = self.book(native)
+        if book is None or book.seq is None:
+            return  # not ours, or data from before the snapshot still to come
+        ages = self.ages[native]
+        for i, contents in enumerate(batch):
+            apply_levels(book, ages, contents, (mid << BATCH_SHIFT) + i)
+            uncross(book, ages)
+            book.stats.updates += 1
+        book.seq = mid
+        book.updated_at = ts
+
+    def on_subscribed(self, msg: dict[str, Any], ts: float) -> None:
+        if msg["channel"] != BOOK:
+            return  # the trades answer is recent history, not new trades
+        native = msg["id"]
+        book = self.book(native)
+        if book is None:
+            return
+        contents = msg["contents"]
+        ages: Ages = ({}, {})
+        self.ages[native] = ages
+        book.clear()
+        apply_levels(book, ages, _pairs(contents), msg["message_id"] << BATCH_SHIFT)
+        uncross(book, ages)
+        book.seq = msg["message_id"]
+        book.updated_at = ts
+        self.go_live(book)
+
+    def on_trades(self, native: str, trades: list[dict[str, Any]], ts: float) -> None:
+        if not trades:
+            return
+        symbol = self.symbols.get(native, native)
+        self.latency.add(iso_seconds(trades[0]["createdAt"]), ts)
+        for t in trades:
+            self.emit_trade(
+                Trade(
+                    venue=self.venue,
+                    symbol=symbol,
+                    price=float(t["price"]),
+                    amount=float(t["size"]),
+                    side=Side.BUY if t["side"] == "BUY" else Side.SELL,
+                    ts=iso_seconds(t["createdAt"]),
+                    trade_id=str(t.get("id", "")),
+                )
+            )
+
+    # ---- sequence ------------------------------------------------------------------------
+
+    def _in_sequence(self, mid: int, kind: str) -> bool:
+        """Track the socket's message_id; False when a message was lost.
+
+        Only a subscribe answer (``subscribed``, or an ``error`` carrying a new or missing id)
+        may fill a missing id; other error frames repeat the current id."""
+        last = self.last_id
+        answer = kind == "subscribed" or (kind == "error" and (last is None or mid > last or mid in self.missing))
+        if answer and self.awaiting:
+            self.awaiting -= 1
+        if last is None or mid == last + 1:
+            self.last_id = mid
+        elif mid > last:
+            self.last_id = mid
+            if len(self.missing) + mid - last - 1 > self.awaiting:
+                self.missing.clear()
+                return False
+            self.missing.update(range(last + 1, mid))
+        else:
+            self.missing.discard(mid)
+        if len(self.missing) > self.awaiting:
+            self.missing.clear()
+            return False
+        return True
+
+    def _lost_message(self, reason: str) -> None:
+        """Resync every book that is being updated; those waiting for a snapshot have a
+        subscribe in flight already, and resubscribing them again would only storm."""
+        for native, book in list(self.books.items()):
+            if book.seq is not None:
+                self.resync(native, reason)
+
+    def reset_sync(self, native: str) -> None:
+        self.ages.pop(native, None)
+
+    def connection_opened(self) -> None:
+        super().connection_opened()
+        self.last_id = None
+        self.missing.clear()
+        self.awaiting = 0
+        self.trading.clear()
+
+    # ---- instruments ---------------------------------------------------------------------
+
+    def instruments_urls(self) -> list[str]:
+        return [f"{self.rest_base}/v4/perpetualMarkets"]
+
+    def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
+        out: list[Instrument] = []
+        for ticker, m in loads(bodies[0])["markets"].items():
+            base, sep, quote = ticker.rpartition("-")
+            if m.get("status") != LISTED or not sep:
+                continue  # baseAsset/quoteAsset are served empty: the ticker names the pair
+            out.append(
+                Instrument(
+                    venue=self.venue,
+                    native=ticker,
+                    symbol=standard_symbol(base, quote, Kind.PERP),
+                    base=base,
+                    quote=quote,
+                    kind=Kind.PERP,
+                    tick=float(m["tickSize"]),
+                    lot=float(m["stepSize"]),
+                )
+            )
+        return out
+
+
+def _pairs(contents: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """A snapshot's ``{price, size}`` objects as the ``[price, size]`` pairs updates use."""
+    return {side: [(lv["price"], lv["size"]) for lv in contents.get(side, ())] for side in ("bids", "asks")}
+
+
+FEEDS: dict[str, type[FeedHandler]] = {
+    "dydx": DydxPerp,
+}
