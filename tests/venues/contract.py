@@ -83,6 +83,8 @@ class Harness:
         self.session = aiohttp.ClientSession()
         self.feed = VenueFeed(cls, self.symbols, ws_url=ws, rest_url=rest, on_trade=self.trades.append)
         await self.feed.start(self.session)
+        for conn in self.feed.connections:
+            self._check_every_frame(conn.handler)
         self._watch = asyncio.create_task(self._watch_books())
         return self
 
@@ -97,6 +99,19 @@ class Harness:
             await self.session.close()
         if self.cluster is not None:
             await self.cluster.stop()
+
+    def _check_every_frame(self, handler: FeedHandler) -> None:
+        """After every frame the handler takes, none of its LIVE books may be crossed."""
+        on_frame = handler.on_frame
+
+        def checked(data: bytes | str, ts: float) -> Any:
+            replies = on_frame(data, ts)
+            for native, book in handler.books.items():
+                if book.state is BookState.LIVE and book.crossed():
+                    self.violations.append(f"{native} crossed while LIVE after a frame: {book!r}")
+            return replies
+
+        handler.on_frame = checked  # type: ignore[method-assign]
 
     async def _watch_books(self) -> None:
         while True:

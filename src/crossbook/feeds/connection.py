@@ -86,7 +86,7 @@ class FeedConnection:
         self.natives = list(natives)
         self.session = session
         self.backoff = backoff or Backoff()
-        self.guard = guard or ResyncGuard()
+        self.guard = guard or ResyncGuard(first_delay=handler.resync_min_interval)
         self.clock = clock
         self.connects = 0
         self.rollovers = 0

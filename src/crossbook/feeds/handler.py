@@ -42,6 +42,8 @@ class FeedHandler:
     # "book": sequence numbers run per instrument, so a gap resyncs that book alone;
     # "connection": one counter per socket (Coinbase, dYdX), so a gap resyncs every book on it
     sequence_scope: ClassVar[str] = "book"
+    # a book that fails again within a minute waits at least this long before its next resync
+    resync_min_interval: ClassVar[float] = 0.5
     # after a (re)connect, wait this long for an in-band snapshot before asking REST for one
     snapshot_grace: ClassVar[float] = 0.0
     keep_strings: ClassVar[bool] = False  # True when the venue's checksum needs its own strings

@@ -99,6 +99,7 @@ class DydxPerp(FeedHandler):
     url_hosts = ("indexer.dydx.trade",)
     resync_by = Resync.RESUBSCRIBE
     sequence_scope = "connection"
+    resync_min_interval = 1.0  # the indexer closes a socket that subscribes an id twice within 1 s
     max_streams = 64  # 32 v4_orderbook + 32 v4_trades per connection
     streams_per_symbol = 2
     # No application heartbeat reaches the handler (the 30 s pings are protocol frames), and
