@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 import aiohttp
+from rich.columns import Columns
 from rich.console import Group
 from rich.live import Live
 from rich.table import Table
@@ -19,7 +20,8 @@ from .sim.cluster import SimCluster
 from .venues import VENUES, venue_feeds
 
 SYMBOL = "BTC-USDT"
-SAMPLE = (Side.BUY, 2.0)
+SAMPLE = (Side.BUY, 5.0)
+LADDER_DEPTH = 6
 # dYdX v4 lists USD-margined perpetuals only; it joins BTC-USDT once quote currencies are
 # converted at live rates (the routing issue). Until then the demo shows its own book.
 EXTRA = {"dydx": "BTC-USD-PERP"}
@@ -65,7 +67,20 @@ def _px(value: float | None) -> str:
 
 
 def view(main: MarketData, extra: list[MarketData]) -> Group:
-    return Group(venue_table(main, extra), quote_table(main))
+    return Group(venue_table(main, extra), Columns([ladder_table(main), quote_table(main)]))
+
+
+def ladder_table(main: MarketData) -> Table:
+    """The consolidated BTC-USDT book: the best levels across venues, asks above bids."""
+    book = main.consolidated[SYMBOL]
+    table = Table(title=f"consolidated {SYMBOL}")
+    for col in ("venue", "price", "size"):
+        table.add_column(col, justify="left" if col == "venue" else "right")
+    for lv in reversed(book.ladder(Side.SELL, LADDER_DEPTH)):
+        table.add_row(lv.venue, f"[red]{lv.price:,.2f}[/]", f"{lv.size:.5f}")
+    for lv in book.ladder(Side.BUY, LADDER_DEPTH):
+        table.add_row(lv.venue, f"[green]{lv.price:,.2f}[/]", f"{lv.size:.5f}")
+    return table
 
 
 def venue_table(main: MarketData, extra: list[MarketData]) -> Table:

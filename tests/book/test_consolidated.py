@@ -71,3 +71,14 @@ def test_contract_books_are_quoted_in_base_units() -> None:
         assert q.vwap == pytest.approx((100 + 0.5 * 101) / 1.5), venue
     assert c.best_bid(now=1001.0).size == pytest.approx(1.0)  # type: ignore[union-attr]
     assert quotes["inverse"].all_in_price == pytest.approx(quotes["base"].all_in_price)
+
+
+def test_ladder_merges_live_venues_best_first() -> None:
+    c = ConsolidatedBook("BTC-USDT")
+    c.add("a", live("a", [["100", "1"], ["98", "1"]], [["101", "1"], ["104", "1"]]), 0.001)
+    c.add("b", live("b", [["99", "2"]], [["102", "2"], ["103", "2"]]), 0.001)
+    c.add("old", live("old", [["200", "9"]], [["1", "9"]], now=0.0), 0.001)  # stale: left out
+    bids = c.ladder(Side.BUY, 3, now=1001.0)
+    asks = c.ladder(Side.SELL, 3, now=1001.0)
+    assert [(lv.venue, lv.price) for lv in bids] == [("a", 100.0), ("b", 99.0), ("a", 98.0)]
+    assert [(lv.venue, lv.price, lv.size) for lv in asks] == [("a", 101.0, 1.0), ("b", 102.0, 2.0), ("b", 103.0, 2.0)]

@@ -82,6 +82,17 @@ class ConsolidatedBook:
                 best = BestLevel(venue, top[0], self.units[venue].to_base(top[1], top[0]))
         return best
 
+    def ladder(self, side: Side, n: int, now: float | None = None) -> list[BestLevel]:
+        """The best ``n`` levels of one side (BUY = bids) across every live venue, best first,
+        sizes in base units."""
+        levels = []
+        for venue, book in self.live_books(now).items():
+            unit = self.units[venue]
+            top = book.depth(n)[0 if side is Side.BUY else 1]
+            levels.extend(BestLevel(venue, p, unit.to_base(q, p)) for p, q in top)
+        levels.sort(key=lambda lv: -lv.price if side is Side.BUY else lv.price)
+        return levels[:n]
+
     def quote_venue(self, venue: str, side: Side, amount: float, now: float | None = None) -> VenueQuote:
         """VWAP through the venue's depth plus its taker fee. ``all_in_price`` is None unless the
         book is live and deep enough to fill the whole amount."""

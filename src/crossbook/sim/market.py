@@ -54,7 +54,7 @@ def decimals(step: float) -> int:
 class FairPrices:
     """A random walk per non-stable asset in USD; a pair's fair price is base / quote."""
 
-    def __init__(self, rng: random.Random, vol_bps: float = 2.0) -> None:
+    def __init__(self, rng: random.Random, vol_bps: float = 0.5) -> None:
         self.rng = rng
         self.vol = vol_bps / 1e4
         self.usd = dict(START_USD)
@@ -92,6 +92,7 @@ class Ladder:
         self.size_decimals = decimals(spec.lot)
         self.bids: dict[int, int] = {}
         self.asks: dict[int, int] = {}
+        self.gap = 1  # typical ticks between levels, about 0.05 bp of the price (set by seed)
 
     # ---- formatting helpers for venue modules ------------------------------------------------
 
@@ -120,16 +121,20 @@ class Ladder:
 
     def seed(self, fair: float) -> None:
         top_bid, top_ask = self._targets(fair)
+        self.gap = max(1, round(fair * 0.05e-4 / self.spec.tick))
         self.bids.clear()
         self.asks.clear()
         px = top_bid
         for _ in range(self.target_levels):
             self.bids[px] = self._lots()
-            px -= self.rng.randint(1, 3)
+            px -= self._spacing()
         px = top_ask
         for _ in range(self.target_levels):
             self.asks[px] = self._lots()
-            px += self.rng.randint(1, 3)
+            px += self._spacing()
+
+    def _spacing(self) -> int:
+        return self.rng.randint(1, 2 * self.gap)
 
     def step(self, fair: float) -> list[tuple[bool, int, int]]:
         top_bid, top_ask = self._targets(fair)
@@ -142,7 +147,7 @@ class Ladder:
             if top not in book:
                 changes[(is_bid, top)] = self._lots()
             for _ in range(self.rng.randint(3, 8)):
-                px = top + direction * self.rng.randint(0, 60)
+                px = top + direction * self.rng.randint(0, 30 * self.gap)
                 if self.rng.random() < 0.2 and px != top:
                     if px in book:
                         changes[(is_bid, px)] = 0
@@ -166,7 +171,7 @@ class Ladder:
         out: list[tuple[bool, int, int]] = []
         for is_bid, book in ((True, self.bids), (False, self.asks)):
             while len(book) < self.target_levels:
-                far = min(book) - self.rng.randint(1, 3) if is_bid else max(book) + self.rng.randint(1, 3)
+                far = min(book) - self._spacing() if is_bid else max(book) + self._spacing()
                 out.append((is_bid, far, self._lots()))
                 book[far] = out[-1][2]
             extra = len(book) - self.target_levels - 20
@@ -201,8 +206,8 @@ class SimMarket:
             ladder = Ladder(
                 spec or CATALOG[symbol],
                 rng,
-                offset_bps=rng.uniform(-3.0, 3.0),
-                spread_bps=rng.uniform(0.5, 3.0),
+                offset_bps=rng.uniform(-1.0, 1.0),
+                spread_bps=rng.uniform(0.2, 1.5),
                 levels=self.levels,
             )
             ladder.seed(self.fair.fair(symbol))
