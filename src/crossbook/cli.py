@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import sys
 from pathlib import Path
@@ -26,6 +27,11 @@ app = typer.Typer(help="crossbook: every crypto venue behind one interface, at t
                   no_args_is_help=True, add_completion=False)
 out = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def main_options(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log venue warnings to stderr.")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -256,6 +262,3 @@ def print_replay(report: dict[str, object]) -> None:
 def _level(level: list[float] | None) -> str:
     return "-" if level is None else f"{level[0]:g} x {level[1]:g}"
 
-
-def main() -> None:
-    app()
