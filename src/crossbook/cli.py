@@ -136,8 +136,8 @@ async def _quote(symbol: str, side: Side, amount: float, venues: list[str], sim:
 
 
 def report_unreachable(md: MarketData) -> None:
-    for venue, reason in md.down.items():
-        err.print(f"[yellow]{venue} cannot be reached:[/] {reason}")
+    for reason in md.down.values():
+        err.print(f"[yellow]unreachable:[/] {reason}")
     for venue, symbols in md.unlisted.items():
         if venue not in md.down:
             err.print(f"{venue} does not list {', '.join(symbols)}")
