@@ -87,9 +87,9 @@ def venue_table(main: MarketData, extra: list[MarketData]) -> Table:
     now = time.time()
     book = main.consolidated[SYMBOL]
     best_bid, best_ask = book.best_bid(now), book.best_ask(now)
-    table = Table(title=f"{SYMBOL} across venues (simulated)  best bid {_px(best_bid and best_bid.price)} "
-                  f"@ {best_bid.venue if best_bid else '-'}   best ask {_px(best_ask and best_ask.price)} "
-                  f"@ {best_ask.venue if best_ask else '-'}")
+    bid = f"{_px(best_bid.price)} @ {best_bid.venue}" if best_bid else "-"
+    ask = f"{_px(best_ask.price)} @ {best_ask.venue}" if best_ask else "-"
+    table = Table(title=f"{SYMBOL} across venues (simulated)  best bid {bid}   best ask {ask}")
     for col in ("venue", "market", "status", "bid", "ask", "levels", "updates", "resyncs", "latency p50"):
         table.add_column(col, justify="right" if col not in ("venue", "market", "status") else "left")
     for md in (main, *extra):

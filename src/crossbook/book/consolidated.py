@@ -85,7 +85,7 @@ class ConsolidatedBook:
     def ladder(self, side: Side, n: int, now: float | None = None) -> list[BestLevel]:
         """The best ``n`` levels of one side (BUY = bids) across every live venue, best first,
         sizes in base units."""
-        levels = []
+        levels: list[BestLevel] = []
         for venue, book in self.live_books(now).items():
             unit = self.units[venue]
             top = book.depth(n)[0 if side is Side.BUY else 1]

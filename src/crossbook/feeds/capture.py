@@ -39,7 +39,7 @@ class CaptureEvent:
 
 def _open(path: Path) -> IO[bytes]:
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 
@@ -120,7 +120,7 @@ class CaptureWriter:
 
     def __init__(self, out: str | Path | IO[bytes], feed: str | None = None) -> None:
         if isinstance(out, (str, Path)):
-            self._fh: IO[bytes] = gzip.open(out, "wb") if str(out).endswith(".gz") else open(out, "wb")
+            self._fh: IO[bytes] = gzip.open(out, "wb") if str(out).endswith(".gz") else open(out, "wb")  # type: ignore[assignment]
             self._owned = True
         else:
             self._fh = out

@@ -59,7 +59,7 @@ class BinanceSpot(FeedHandler):
     product = "spot"
     ws_url = "wss://stream.binance.com:9443"
     rest_url = "https://api.binance.com"
-    url_hosts = ("stream.binance.com", "api.binance.com", "data-stream.binance.vision")
+    url_hosts: ClassVar[tuple[str, ...]] = ("stream.binance.com", "api.binance.com", "data-stream.binance.vision")
     resync_by = Resync.SNAPSHOT
     max_streams = 1024
     streams_per_symbol = 2
@@ -121,7 +121,7 @@ class BinanceSpot(FeedHandler):
         if book.state is not BookState.LIVE:
             self._buffer(native, ev)
             return
-        if not self._continues(book.seq, ev):
+        if not self._continues(book.seq, ev):  # type: ignore[arg-type]  # a LIVE book has a seq
             self.resync(native, "gap")
             self._buffer(native, ev)
             return
@@ -182,13 +182,15 @@ class BinanceSpot(FeedHandler):
         """Apply buffered events on top of the snapshot; the book goes live once one bridges it."""
         book = self.books[native]
         for ev in self.pending.pop(native, []):
+            seq = book.seq
+            assert seq is not None, "drained before a snapshot"
             if book.state is BookState.LIVE:
-                if not self._continues(book.seq, ev):
+                if not self._continues(seq, ev):
                     self.resync(native, "gap")
                     return
-            elif self._stale_event(book.seq, ev):
+            elif self._stale_event(seq, ev):
                 continue
-            elif self._bridges(book.seq, ev):
+            elif self._bridges(seq, ev):
                 self.go_live(book)
             else:
                 self.resync(native, "gap")

@@ -55,7 +55,7 @@ class BybitSpot(FeedHandler):
     product = "spot"
     ws_url = "wss://stream.bybit.com"
     rest_url = "https://api.bybit.com"
-    url_hosts = ("stream.bybit.com", "api.bybit.com")
+    url_hosts: ClassVar[tuple[str, ...]] = ("stream.bybit.com", "api.bybit.com")
     resync_by = Resync.RESUBSCRIBE
     # A public connection may hold at most 21,000 characters of topics (no count limit): 250
     # symbols x 2 topics of <= 40 quoted characters ("orderbook.50." + a 20-character symbol).
@@ -170,7 +170,7 @@ class BybitSpot(FeedHandler):
         return [f"{self.rest_base}/v5/market/instruments-info?category={self.category}"]
 
     def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
-        out = []
+        out: list[Instrument] = []
         for body in bodies:
             doc = loads(body)
             if doc.get("retCode") != 0:

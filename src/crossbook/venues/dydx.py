@@ -126,7 +126,7 @@ class DydxPerp(FeedHandler):
     def subscribe_messages(self, natives: list[str]) -> list[Frame]:
         """The book subscription, plus trades where this socket has none yet: a resync
         resubscribes the book alone, so no trades are lost to it."""
-        frames = [self._request("subscribe", BOOK, n) for n in natives]
+        frames: list[Frame] = [self._request("subscribe", BOOK, n) for n in natives]
         for native in natives:
             if native not in self.trading:
                 self.trading.add(native)

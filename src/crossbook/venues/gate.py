@@ -49,7 +49,7 @@ class GateSpot(FeedHandler):
     product = "spot"
     ws_url = "wss://api.gateio.ws"
     rest_url = "https://api.gateio.ws"
-    url_hosts = ("api.gateio.ws",)
+    url_hosts: ClassVar[tuple[str, ...]] = ("api.gateio.ws",)
     resync_by = Resync.SNAPSHOT
     max_streams = 100  # Gate publishes no per-connection cap; a conservative chunk size
     streams_per_symbol = 2

@@ -236,7 +236,7 @@ class OkxFeed(FeedHandler):
         return [f"{self.rest_base}{INSTRUMENTS_PATH}?instType={t}" for t in INST_TYPES]
 
     def parse_instruments(self, bodies: list[bytes]) -> list[Instrument]:
-        out = []
+        out: list[Instrument] = []
         for body in bodies:
             reply = loads(body)
             if reply.get("code") != "0":

@@ -17,7 +17,7 @@ from ..server import Change, SimConnection, SimVenue, json_response
 
 class BinanceSpotSim(SimVenue):
     venue = "binance"
-    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/stream", "/ws")
     server_ping_interval = 20.0
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})

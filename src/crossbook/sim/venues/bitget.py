@@ -49,7 +49,7 @@ def _error(code: int, msg: str, **extra: Any) -> str:
 
 class BitgetSpotSim(SimVenue):
     venue = "bitget"
-    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/v2/ws/public",)
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
     inst_type: ClassVar[str] = "SPOT"

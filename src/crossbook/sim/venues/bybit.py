@@ -21,7 +21,7 @@ from aiohttp import web
 
 from ...symbols import parse_standard
 from ..market import Ladder
-from ..server import Change, SimConnection, SimVenue, json_response
+from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 Levels = dict[int, int]  # ticks -> lots
 
@@ -46,7 +46,7 @@ def side_diff(old: Levels, new: Levels) -> list[tuple[int, int]]:
 
 class BybitSpotSim(SimVenue):
     venue = "bybit"
-    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/v5/public/spot",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     category: ClassVar[str] = "spot"
@@ -229,7 +229,7 @@ class BybitSpotSim(SimVenue):
         }
         return orjson.dumps({"topic": topic, "ts": now, "type": kind, "data": data, "cts": now})
 
-    def frames_for(self, conn: SimConnection, symbol: str, encoded: dict[str, bytes]) -> list[bytes]:
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: dict[str, bytes]) -> list[Frame]:
         native = self.native(symbol)
         return [frame for name in conn.subs[symbol] if (frame := encoded.get(f"{name}.{native}")) is not None]
 

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from ...symbols import parse_standard
 from ..market import Ladder
-from ..server import Change, SimConnection, SimVenue, json_response
+from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 View = dict[int, int]  # ticks -> lots of one side's window
 
@@ -31,7 +31,7 @@ def _plain(text: str) -> str:
 
 class GateSpotSim(SimVenue):
     venue = "gate"
-    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/ws/v4/",)
     server_ping_interval = 30.0  # protocol-level ping/pong; Gate sends no application ping
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
@@ -214,7 +214,7 @@ class GateSpotSim(SimVenue):
     def update_extras(self, now: float) -> dict[str, Any]:
         return {"e": "depthUpdate", "E": int(now)}
 
-    def frames_for(self, conn: SimConnection, symbol: str, encoded: bytes | None) -> list[bytes]:
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: bytes | None) -> list[Frame]:
         if encoded is None or self.book_channel not in conn.subs[symbol]:
             return []
         return [encoded]

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from ...book.checksum import crc32_signed, interleaved
 from ...symbols import parse_standard
-from ..server import Change, SimConnection, SimVenue, json_response
+from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 DEPTH = 400
 CHECKSUM_DEPTH = 25
@@ -271,7 +271,7 @@ class OkxSim(SimVenue):
         }
         return self._book_frame(symbol, "update", data)
 
-    def frames_for(self, conn: SimConnection, symbol: str, encoded: str | None) -> list[str]:
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: str | None) -> list[Frame]:
         return [encoded] if encoded is not None and "books" in conn.subs[symbol] else []
 
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
