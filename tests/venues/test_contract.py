@@ -9,7 +9,6 @@ import pytest
 
 from crossbook.model import BookState
 from crossbook.sim.venues import venue_sims
-from crossbook.symbols import parse_standard
 from crossbook.venues import VENUES, all_feeds, venue_feeds
 
 from ..conftest import run, wait_for

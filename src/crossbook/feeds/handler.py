@@ -15,10 +15,20 @@ import time
 from collections.abc import Callable
 from enum import Enum
 from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 from ..book.l2 import L2Book, Link
 from ..model import BookState, Instrument, Trade
 from .latency import LatencyStats
+
+
+def query_param(url: str, path_suffixes: str | tuple[str, ...], name: str) -> str | None:
+    """``name`` from the query of ``url`` when its path ends with one of ``path_suffixes``: which
+    instrument a recorded REST snapshot URL belongs to."""
+    parts = urlsplit(url)
+    if not parts.path.endswith(path_suffixes):
+        return None
+    return parse_qs(parts.query).get(name, [None])[0]
 
 
 class Resync(str, Enum):

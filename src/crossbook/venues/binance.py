@@ -10,11 +10,10 @@ Docs: developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#how-t
 from __future__ import annotations
 
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from ..feeds.handler import FeedHandler, Frame, Resync
+from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
 
@@ -155,10 +154,7 @@ class BinanceSpot(FeedHandler):
         return f"{self.rest_base}{self.depth_path}?symbol={native}&limit={self.depth_limit}"
 
     def snapshot_native(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if not parts.path.endswith(self.depth_path):
-            return None
-        return parse_qs(parts.query).get("symbol", [None])[0]
+        return query_param(url, self.depth_path, "symbol")
 
     def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
         snap = loads(body)

@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from ..book.l2 import L2Book
-from ..feeds.handler import FeedHandler, Frame, Resync
+from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
 
@@ -189,10 +188,7 @@ class GateSpot(FeedHandler):
         return f"{self.rest_base}{self.depth_path}?{self.pair_param}={native}&limit={self.depth}&with_id=true"
 
     def snapshot_native(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if not parts.path.endswith(self.depth_path):
-            return None
-        return parse_qs(parts.query).get(self.pair_param, [None])[0]
+        return query_param(url, self.depth_path, self.pair_param)
 
     def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
         book = self.book(native)

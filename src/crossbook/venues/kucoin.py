@@ -24,12 +24,12 @@ import logging
 import math
 import uuid
 from typing import Any, ClassVar, NamedTuple
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import orjson
 
 from ..errors import VenueUnavailable
-from ..feeds.handler import FeedHandler, Frame, Resync
+from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
 
@@ -237,10 +237,7 @@ class KucoinSpot(FeedHandler):
         return f"{self.rest_base}{self.snapshot_path}?symbol={native}"
 
     def snapshot_native(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if not parts.path.endswith(SNAPSHOT_PATHS):
-            return None
-        return parse_qs(parts.query).get("symbol", [None])[0]
+        return query_param(url, SNAPSHOT_PATHS, "symbol")
 
     def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
         book = self.book(native)

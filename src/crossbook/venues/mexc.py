@@ -20,11 +20,10 @@ import logging
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from ..feeds.handler import FeedHandler, Frame, Resync
+from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
 from .protowire import LEN, DecodeError, as_bytes, as_int, as_str, fields, read_field, signed64
@@ -315,10 +314,7 @@ class MexcSpot(FeedHandler):
         return f"{self.rest_base}{self.depth_path}?symbol={native}&limit={self.depth_limit}"
 
     def snapshot_native(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if not parts.path.endswith(self.depth_path):
-            return None
-        return parse_qs(parts.query).get("symbol", [None])[0]
+        return query_param(url, self.depth_path, "symbol")
 
     def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
         book = self.book(native)

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
 from ..book.checksum import crc32_signed, interleaved
 from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
-from ..feeds.handler import FeedHandler, Frame, Resync
+from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
 
@@ -201,10 +200,7 @@ class OkxFeed(FeedHandler):
         return f"{self.rest_base}{BOOKS_PATH}?instId={native}&sz={BOOK_DEPTH}"
 
     def snapshot_native(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        if not parts.path.endswith(BOOKS_PATH):
-            return None
-        return parse_qs(parts.query).get("instId", [None])[0]
+        return query_param(url, BOOKS_PATH, "instId")
 
     def on_snapshot(self, native: str, body: bytes | str, ts: float) -> None:
         book = self.book(native)
