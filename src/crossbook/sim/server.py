@@ -46,6 +46,16 @@ class Faults:
         return False
 
 
+@dataclass(frozen=True, slots=True)
+class SimTrade:
+    """A public trade: ``lots`` at ``ticks``, the taker buying if ``buy``."""
+
+    ticks: int
+    lots: int
+    buy: bool
+    trade_id: int
+
+
 class SimConnection:
     """One client socket: its subscriptions (standard symbol -> venue state) and an ordered sender
     that applies the delay and stall faults."""
@@ -96,6 +106,7 @@ class SimVenue:
     ping_interval: ClassVar[float | None] = None  # application-level pings from the server
     # the faults this venue's protocol can show: skip needs sequence numbers, corrupt a checksum
     faults_supported: ClassVar[frozenset[str]] = frozenset({"drop", "stall", "delay"})
+    fills_per_tick: ClassVar[int] = 1  # chances of a public trade per tick
 
     def __init__(self, market: SimMarket) -> None:
         self.market = market
@@ -145,6 +156,17 @@ class SimVenue:
         """A public trade in the venue's format, or None if the venue module sends none."""
         return None
 
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> Any:
+        """Called once per tick with that tick's trades (often none); the result goes to
+        ``trade_frames_for``. By default each trade's ``trade_frame``."""
+        frames = (self.trade_frame(symbol, t.ticks, t.lots, t.buy, t.trade_id) for t in trades)
+        return [f for f in frames if f is not None]
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: Any) -> list[Frame]:
+        """What one connection subscribed to ``symbol`` receives of this tick's trades (override
+        where trades are a separate subscription or messages are numbered per connection)."""
+        return list(encoded)
+
     def app_ping(self) -> Frame | None:
         """The server's application-level ping frame, if the venue sends one."""
         return None
@@ -162,24 +184,29 @@ class SimVenue:
 
     def publish(self, symbol: str, changes: list[Change]) -> None:
         encoded = self.encode(symbol, changes)
-        trade = self._maybe_trade(symbol)
+        trades = self.encode_trades(symbol, self.draw_trades(symbol))
         for conn in list(self.connections):
             if symbol in conn.subs and not conn.ws.closed:
                 for frame in self.frames_for(conn, symbol, encoded):
                     conn.send(frame)
-                if trade is not None:
-                    conn.send(trade)
+                for frame in self.trade_frames_for(conn, symbol, trades):
+                    conn.send(frame)
 
-    def _maybe_trade(self, symbol: str) -> Frame | None:
+    def draw_trades(self, symbol: str) -> list[SimTrade]:
+        """This tick's public trades: ``fills_per_tick`` draws, each a fill at the top of the
+        book with probability 0.3."""
         ladder = self.ladders[symbol]
-        if ladder.rng.random() > 0.3:
-            return None
-        buy = ladder.rng.random() < 0.5
-        top = ladder.top(not buy, 1)
-        if not top:
-            return None
-        self._trade_ids[symbol] = self._trade_ids.get(symbol, 1000) + 1
-        return self.trade_frame(symbol, top[0][0], max(1, top[0][1] // 4), buy, self._trade_ids[symbol])
+        trades = []
+        for _ in range(self.fills_per_tick):
+            if ladder.rng.random() > 0.3:
+                continue
+            buy = ladder.rng.random() < 0.5
+            top = ladder.top(not buy, 1)
+            if not top:
+                continue
+            self._trade_ids[symbol] = self._trade_ids.get(symbol, 1000) + 1
+            trades.append(SimTrade(top[0][0], max(1, top[0][1] // 4), buy, self._trade_ids[symbol]))
+        return trades
 
     def inject(self, fault: str, symbol: str | None = None, seconds: float = 0.0) -> None:
         if fault == "drop":

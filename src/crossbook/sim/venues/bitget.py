@@ -60,7 +60,6 @@ class BitgetSpotSim(SimVenue):
         self.seq: dict[str, int] = {s: 4_000_000_000 + 100_000 * i for i, s in enumerate(self.markets)}
         self.last_checksum: dict[str, int] = {s: self.checksum(s) for s in self.markets}
         self.recent: dict[str, deque[dict[str, str]]] = {s: deque(maxlen=RECENT_TRADES) for s in self.markets}
-        self.tick_trade: dict[str, str] = {}  # this tick's trade push, for the trade subscribers
         self._watchdogs: set[asyncio.Task[None]] = set()
 
     def native(self, symbol: str) -> str:
@@ -202,7 +201,6 @@ class BitgetSpotSim(SimVenue):
         return self._push("snapshot", arg, [book])
 
     def encode(self, symbol: str, changes: list[Change]) -> str | None:
-        self.tick_trade.pop(symbol, None)
         self.seq[symbol] += len(changes)  # Bitget's seq grows but does not step by one
         check = self.checksum(symbol)
         moved_top = check != self.last_checksum[symbol]
@@ -226,16 +224,12 @@ class BitgetSpotSim(SimVenue):
         return [ladder.price_str(ticks), ladder.size_str(lots) if lots else "0"]
 
     def frames_for(self, conn: SimConnection, symbol: str, encoded: str | None) -> list[Frame]:
-        channels = conn.subs.get(symbol, ())
-        frames: list[Frame] = [encoded] if encoded is not None and "books" in channels else []
-        trade = self.tick_trade.get(symbol)
-        if trade is not None and "trade" in channels:
-            frames.append(trade)
-        return frames
+        return [encoded] if encoded is not None and "books" in conn.subs.get(symbol, ()) else []
 
-    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> None:
-        """Kept for ``frames_for`` rather than returned: the base would send it to a socket
-        subscribed to ``books`` alone."""
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if "trade" in conn.subs.get(symbol, ()) else []
+
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
         ladder = self.ladders[symbol]
         trade = {
             "ts": str(_ms()),
@@ -245,7 +239,7 @@ class BitgetSpotSim(SimVenue):
             "tradeId": str(trade_id),
         }
         self.recent[symbol].appendleft(trade)  # newest first, as the venue lists them
-        self.tick_trade[symbol] = self._push("update", self._arg(symbol, "trade"), [trade])
+        return self._push("update", self._arg(symbol, "trade"), [trade])
 
 
 class BitgetFuturesSim(BitgetSpotSim):

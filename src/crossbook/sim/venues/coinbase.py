@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,7 +16,7 @@ from aiohttp import web
 
 from ...symbols import parse_standard
 from ..market import Ladder
-from ..server import Change, Frame, SimConnection, SimVenue, json_response
+from ..server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 
 MAX_BOOKS_PER_CONNECTION = 16  # more level2 products on one socket are refused
 HEARTBEAT_INTERVAL = 1.0
@@ -28,14 +28,13 @@ def rfc3339(ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 1_000_000_000)) + f".{ns % 1_000_000_000:09d}Z"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Tick:
-    """One symbol's change of one market tick, encoded once for every connection."""
+    """One symbol's book change of one market tick, encoded once for every connection."""
 
     timestamp: str
     book_events: bytes
     skip: bool
-    trades: list[dict[str, str]] = field(default_factory=list)
 
 
 class CoinbaseSim(SimVenue):
@@ -46,7 +45,6 @@ class CoinbaseSim(SimVenue):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ticks: dict[str, Tick] = {}
         self.recent: dict[str, deque[dict[str, str]]] = {s: deque(maxlen=RECENT_TRADES) for s in self.markets}
 
     def native(self, symbol: str) -> str:
@@ -203,33 +201,37 @@ class CoinbaseSim(SimVenue):
         now = rfc3339(time.time_ns())
         updates = [self.level(ladder, b, p, q, now) for b, p, q in changes]
         events = orjson.dumps([{"type": "update", "product_id": self.native(symbol), "updates": updates}])
-        tick = Tick(now, events, self.faults.take("skip", symbol))
-        self.ticks[symbol] = tick
-        return tick
-
-    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> None:
-        """Joins this tick's frames instead (the base would send one frame to every connection,
-        but each connection numbers its messages itself)."""
-        ladder = self.ladders[symbol]
-        trade = {
-            "trade_id": str(trade_id),
-            "product_id": self.native(symbol),
-            "price": ladder.price_str(ticks),
-            "size": ladder.size_str(lots),
-            "side": "SELL" if buy else "BUY",  # the maker's side
-            "time": rfc3339(time.time_ns()),
-        }
-        self.ticks[symbol].trades.append(trade)
-        self.recent[symbol].append(trade)
+        return Tick(now, events, self.faults.take("skip", symbol))
 
     def frames_for(self, conn: SimConnection, symbol: str, encoded: Tick) -> list[Frame]:
-        channels = conn.subs[symbol]
-        frames: list[Frame] = []
-        if "level2" in channels:
-            frames.append(self.envelope(conn, "l2_data", encoded.timestamp, encoded.book_events, skip=encoded.skip))
-        if encoded.trades and "market_trades" in channels:
-            frames.append(self.envelope(conn, "market_trades", encoded.timestamp, orjson.dumps([{"type": "update", "trades": encoded.trades}])))
-        return frames
+        if "level2" not in conn.subs[symbol]:
+            return []
+        return [self.envelope(conn, "l2_data", encoded.timestamp, encoded.book_events, skip=encoded.skip)]
+
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[str, bytes] | None:
+        """The tick's trades as one ``market_trades`` update; each connection numbers it."""
+        if not trades:
+            return None
+        ladder = self.ladders[symbol]
+        now = rfc3339(time.time_ns())
+        rows = []
+        for t in trades:
+            row = {
+                "trade_id": str(t.trade_id),
+                "product_id": self.native(symbol),
+                "price": ladder.price_str(t.ticks),
+                "size": ladder.size_str(t.lots),
+                "side": "SELL" if t.buy else "BUY",  # the maker's side
+                "time": now,
+            }
+            rows.append(row)
+            self.recent[symbol].append(row)
+        return now, orjson.dumps([{"type": "update", "trades": rows}])
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[str, bytes] | None) -> list[Frame]:
+        if encoded is None or "market_trades" not in conn.subs[symbol]:
+            return []
+        return [self.envelope(conn, "market_trades", *encoded)]
 
     async def _heartbeat_loop(self, conn: SimConnection) -> None:
         counter = 0

@@ -30,13 +30,12 @@ from aiohttp import WSCloseCode, web
 
 from ...symbols import parse_standard
 from ..market import Ladder
-from ..server import Change, Frame, SimConnection, SimVenue, json_response
+from ..server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 
 BOOK = "v4_orderbook"
 TRADES = "v4_trades"
 CHANNELS = (BOOK, TRADES)
 RECENT_TRADES = 100  # what /v4/trades/perpetualMarket/{ticker} returns by default
-FILLS_PER_BLOCK = 3  # draws for a fill per tick (a block): its fills share one trades message
 SUBSCRIBE_POINTS = 2  # subscribes per (connection, channel, id) ...
 SUBSCRIBE_WINDOW = 1.0  # ... per this many seconds
 QUANTUM_CONVERSION_EXPONENT = -9
@@ -67,14 +66,13 @@ class DydxSim(SimVenue):
     ws_paths = ("/v4/ws",)
     server_ping_interval = 30.0
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
+    fills_per_tick = 3  # a block usually has several fills; only trades carry a time (latency)
     fetch_delay: tuple[float, float] = (0.005, 0.06)  # the initial-state fetch, seconds
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rng = random.Random(self.market.seed)
         self.recent: dict[str, deque[dict[str, Any]]] = {s: deque(maxlen=RECENT_TRADES) for s in self.markets}
-        self.tick_trades: dict[str, list[dict[str, Any]]] = {s: [] for s in self.markets}
-        self.tick_skip: dict[str, bool] = {s: False for s in self.markets}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def native(self, symbol: str) -> str:
@@ -250,33 +248,32 @@ class DydxSim(SimVenue):
 
     # ---- WebSocket: market data -------------------------------------------------------------
 
-    def encode(self, symbol: str, changes: list[Change]) -> tuple[Levels, Levels]:
-        """This tick's levels per side; message ids are per connection, so ``frames_for``
-        frames them."""
-        self.tick_trades[symbol] = []
-        self.tick_skip[symbol] = self.faults.take("skip", symbol)
+    def encode(self, symbol: str, changes: list[Change]) -> tuple[Levels, Levels, bool]:
+        """This tick's levels per side and whether the skip fault takes an id; message ids are
+        per connection, so ``frames_for`` frames them."""
         ladder = self.ladders[symbol]
         bids = [self._pair(ladder, p, q) for is_bid, p, q in changes if is_bid]
         asks = [self._pair(ladder, p, q) for is_bid, p, q in changes if not is_bid]
-        return bids, asks
+        return bids, asks, self.faults.take("skip", symbol)
 
     def _pair(self, ladder: Ladder, ticks: int, lots: int) -> list[str]:
         return [_num(ladder.price_str(ticks)), _num(ladder.size_str(lots)) if lots else "0"]
 
-    def frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[Levels, Levels]) -> list[Frame]:
-        if self.tick_skip[symbol]:
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[Levels, Levels, bool]) -> list[Frame]:
+        bids, asks, skip = encoded
+        if skip:
             conn.state["message_id"] += 1  # an id spent on a message this connection never gets
         channels: dict[str, bool] = conn.subs[symbol]
-        ticker = self.native(symbol)
-        frames: list[Frame] = []
-        if BOOK in channels:
-            bids, asks = encoded
-            updates = ([{"bids": bids}] if bids else []) + ([{"asks": asks}] if asks else [])
-            frames.extend(self._data(conn, BOOK, ticker, BOOK_VERSION, updates, channels[BOOK]))
-        trades = self.tick_trades[symbol]
-        if TRADES in channels and trades:
-            frames.extend(self._data(conn, TRADES, ticker, TRADES_VERSION, [{"trades": trades}], channels[TRADES]))
-        return frames
+        if BOOK not in channels:
+            return []
+        updates = ([{"bids": bids}] if bids else []) + ([{"asks": asks}] if asks else [])
+        return self._data(conn, BOOK, self.native(symbol), BOOK_VERSION, updates, channels[BOOK])
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[dict[str, Any]]) -> list[Frame]:
+        channels: dict[str, bool] = conn.subs[symbol]
+        if TRADES not in channels or not encoded:
+            return []
+        return self._data(conn, TRADES, self.native(symbol), TRADES_VERSION, [{"trades": encoded}], channels[TRADES])
 
     def _data(self, conn: SimConnection, channel: str, ticker: str, version: str, updates: list[dict[str, Any]], batched: bool) -> list[Frame]:
         """A batched subscription gets the updates in one ``channel_batch_data``, others one
@@ -289,27 +286,23 @@ class DydxSim(SimVenue):
         mid = self._next_id(conn)
         return _text({"type": kind, "connection_id": conn.state["connection_id"], "message_id": mid, "id": ticker, "channel": channel, "version": version, "contents": contents})
 
-    def _maybe_trade(self, symbol: str) -> None:
-        """The base draws at most one fill a tick; a dYdX block usually has several, published
-        together. (Only trades carry a time, so this also steadies the latency samples.)"""
-        for _ in range(FILLS_PER_BLOCK):
-            super()._maybe_trade(symbol)
-
-    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> None:
-        """Kept for ``frames_for`` rather than returned: the base would send it without this
-        connection's message_id."""
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> list[dict[str, Any]]:
+        """A block's fills, published together in one trades message per connection."""
         ladder = self.ladders[symbol]
-        trade = {
-            "id": str(uuid.uuid5(TRADE_IDS, f"{symbol}:{trade_id}")),
-            "side": "BUY" if buy else "SELL",
-            "size": _num(ladder.size_str(lots)),
-            "price": _num(ladder.price_str(ticks)),
-            "type": "LIMIT",
-            "createdAt": _iso_now(),
-            "createdAtHeight": str(int(time.time()) - HEIGHT_EPOCH),
-        }
-        self.tick_trades[symbol].append(trade)
-        self.recent[symbol].appendleft(trade)  # newest first, as the indexer lists them
+        out = []
+        for t in trades:
+            trade = {
+                "id": str(uuid.uuid5(TRADE_IDS, f"{symbol}:{t.trade_id}")),
+                "side": "BUY" if t.buy else "SELL",
+                "size": _num(ladder.size_str(t.lots)),
+                "price": _num(ladder.price_str(t.ticks)),
+                "type": "LIMIT",
+                "createdAt": _iso_now(),
+                "createdAtHeight": str(int(time.time()) - HEIGHT_EPOCH),
+            }
+            out.append(trade)
+            self.recent[symbol].appendleft(trade)  # newest first, as the indexer lists them
+        return out
 
 
 SIMS: dict[str, type[SimVenue]] = {

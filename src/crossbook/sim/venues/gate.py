@@ -219,6 +219,9 @@ class GateSpotSim(SimVenue):
             return []
         return [encoded]
 
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if self.trade_channel in conn.subs[symbol] else []
+
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> bytes:
         ladder = self.ladders[symbol]
         now = time.time()

@@ -257,6 +257,9 @@ class KrakenSpotSim(SimVenue):
             cs ^= 0x5A5A
         return BookTick(before, after, cs, rfc3339_now())
 
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if "trade" in conn.subs[symbol] else []
+
     def frames_for(self, conn: SimConnection, symbol: str, encoded: BookTick) -> list[Frame]:
         depth = conn.subs[symbol].get("book")
         if depth is None:

@@ -190,6 +190,9 @@ class MexcSpotSim(SimVenue):
         versions = string_field(4, str(first)) + string_field(5, str(last))
         return EncodedDepth(asks + bids, versions, int(time.time() * 1000))
 
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if DEALS in conn.subs[symbol] else []
+
     def frames_for(self, conn: SimConnection, symbol: str, encoded: EncodedDepth) -> list[Frame]:
         channel = conn.subs[symbol].get(DEPTH)
         if channel is None:

@@ -274,6 +274,9 @@ class OkxSim(SimVenue):
     def frames_for(self, conn: SimConnection, symbol: str, encoded: str | None) -> list[Frame]:
         return [encoded] if encoded is not None and "books" in conn.subs[symbol] else []
 
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if "trades" in conn.subs[symbol] else []
+
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
         native = self.native(symbol)
         trade = {
