@@ -27,3 +27,23 @@ class VenueUnavailable(CrossbookError):
 
 class CaptureFormatError(CrossbookError):
     """A capture file line does not have the documented shape."""
+
+
+class InvalidOrder(CrossbookError):
+    """An order request that must not be sent: the message names the field and the rule."""
+
+
+class UnsupportedFeature(InvalidOrder):
+    """The venue cannot do what the order asks for (names the venue and the feature)."""
+
+
+class InsufficientFunds(InvalidOrder):
+    pass
+
+
+class RateLimited(CrossbookError):
+    """A venue refused a request for its rate limit; ``retry_after`` seconds, if it said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
