@@ -16,6 +16,9 @@ from ..model import Kind
 from ..symbols import parse_standard
 
 
+Change = tuple[bool, int, int]  # (is_bid, ticks, public lots at that level); 0 removes the level
+
+
 @dataclass(frozen=True, slots=True)
 class MarketSpec:
     symbol: str
@@ -90,8 +93,10 @@ class Ladder:
         self.target_levels = levels
         self.price_decimals = decimals(spec.tick)
         self.size_decimals = decimals(spec.lot)
-        self.bids: dict[int, int] = {}
+        self.bids: dict[int, int] = {}  # the public book: market makers + resting user orders
         self.asks: dict[int, int] = {}
+        self.user_bids: dict[int, int] = {}  # lots of resting user orders per level
+        self.user_asks: dict[int, int] = {}
         self.gap = 1  # typical ticks between levels, about 0.05 bp of the price (set by seed)
 
     # ---- formatting helpers for venue modules ------------------------------------------------
@@ -136,50 +141,72 @@ class Ladder:
     def _spacing(self) -> int:
         return self.rng.randint(1, 2 * self.gap)
 
-    def step(self, fair: float) -> list[tuple[bool, int, int]]:
+    def step(self, fair: float) -> list[Change]:
+        """Move the market makers' quotes towards ``fair``; returns the public level changes."""
         top_bid, top_ask = self._targets(fair)
-        changes: dict[tuple[bool, int], int] = {}
-        for px in [p for p in self.bids if p > top_bid]:
-            changes[(True, px)] = 0
-        for px in [p for p in self.asks if p < top_ask]:
-            changes[(False, px)] = 0
-        for is_bid, book, top, direction in ((True, self.bids, top_bid, -1), (False, self.asks, top_ask, 1)):
-            if top not in book:
-                changes[(is_bid, top)] = self._lots()
+        mm: dict[tuple[bool, int], int] = {}
+        for px in [p for p in self.bids if p > top_bid and self.mm_lots(True, p)]:
+            mm[(True, px)] = 0
+        for px in [p for p in self.asks if p < top_ask and self.mm_lots(False, p)]:
+            mm[(False, px)] = 0
+        for is_bid, top, direction in ((True, top_bid, -1), (False, top_ask, 1)):
+            if not self.mm_lots(is_bid, top):
+                mm[(is_bid, top)] = self._lots()
             for _ in range(self.rng.randint(3, 8)):
                 px = top + direction * self.rng.randint(0, 30 * self.gap)
                 if self.rng.random() < 0.2 and px != top:
-                    if px in book:
-                        changes[(is_bid, px)] = 0
+                    if self.mm_lots(is_bid, px):
+                        mm[(is_bid, px)] = 0
                 else:
-                    changes[(is_bid, px)] = self._lots()
-        out = [(is_bid, px, lots) for (is_bid, px), lots in changes.items()]
-        self._apply(out)
+                    mm[(is_bid, px)] = self._lots()
+        out = [self._set_mm(is_bid, px, lots) for (is_bid, px), lots in mm.items()]
         out.extend(self._refill())
         return out
 
-    def _apply(self, changes: list[tuple[bool, int, int]]) -> None:
-        for is_bid, px, lots in changes:
-            book = self.bids if is_bid else self.asks
-            if lots:
-                book[px] = lots
-            else:
-                book.pop(px, None)
+    def mm_lots(self, is_bid: bool, px: int) -> int:
+        """The market makers' part of a level (the rest belongs to resting user orders)."""
+        book, user = (self.bids, self.user_bids) if is_bid else (self.asks, self.user_asks)
+        return book.get(px, 0) - user.get(px, 0)
 
-    def _refill(self) -> list[tuple[bool, int, int]]:
-        """Keep the depth near its target: add levels at the far end, trim the far tail."""
-        out: list[tuple[bool, int, int]] = []
+    def _set_mm(self, is_bid: bool, px: int, lots: int) -> Change:
+        book, user = (self.bids, self.user_bids) if is_bid else (self.asks, self.user_asks)
+        return self._set_public(book, is_bid, px, lots + user.get(px, 0))
+
+    @staticmethod
+    def _set_public(book: dict[int, int], is_bid: bool, px: int, lots: int) -> Change:
+        if lots:
+            book[px] = lots
+        else:
+            book.pop(px, None)
+        return is_bid, px, lots
+
+    def take_mm(self, is_bid: bool, px: int, lots: int) -> Change:
+        """A taker consumed ``lots`` of the market makers' part of a level."""
+        return self._set_mm(is_bid, px, self.mm_lots(is_bid, px) - lots)
+
+    def add_user(self, is_bid: bool, px: int, lots: int) -> Change:
+        """A user order rests (``lots`` > 0) or leaves (``lots`` < 0) at a level."""
+        book, user = (self.bids, self.user_bids) if is_bid else (self.asks, self.user_asks)
+        mm = self.mm_lots(is_bid, px)
+        left = user.get(px, 0) + lots
+        if left:
+            user[px] = left
+        else:
+            user.pop(px, None)
+        return self._set_public(book, is_bid, px, mm + left)
+
+    def _refill(self) -> list[Change]:
+        """Keep the depth near its target: add levels at the far end, trim the far tail (the
+        market makers' part only)."""
+        out: list[Change] = []
         for is_bid, book in ((True, self.bids), (False, self.asks)):
             while len(book) < self.target_levels:
                 far = min(book) - self._spacing() if is_bid else max(book) + self._spacing()
-                out.append((is_bid, far, self._lots()))
-                book[far] = out[-1][2]
+                out.append(self._set_mm(is_bid, far, self._lots()))
             extra = len(book) - self.target_levels - 20
             if extra > 0:
                 tail = sorted(book)[:extra] if is_bid else sorted(book)[-extra:]
-                for px in tail:
-                    del book[px]
-                    out.append((is_bid, px, 0))
+                out.extend(self._set_mm(is_bid, px, 0) for px in tail)
         return out
 
     def top(self, is_bid: bool, n: int) -> list[tuple[int, int]]:
@@ -214,6 +241,6 @@ class SimMarket:
             self.ladders[key] = ladder
         return self.ladders[key]
 
-    def advance(self) -> dict[tuple[str, str], list[tuple[bool, int, int]]]:
+    def advance(self) -> dict[tuple[str, str], list[Change]]:
         self.fair.step()
         return {key: ladder.step(self.fair.fair(key[1])) for key, ladder in self.ladders.items()}

@@ -22,12 +22,11 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import WSMsgType, web
 
-from .market import Ladder, MarketSpec, SimMarket
+from .market import Change, Ladder, MarketSpec, SimMarket
 
 log = logging.getLogger(__name__)
 
 Frame = str | bytes
-Change = tuple[bool, int, int]  # (is_bid, ticks, lots); lots == 0 deletes
 
 
 @dataclass
