@@ -10,7 +10,7 @@ import pytest
 from crossbook.model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from crossbook.sim.engine import MatchingEngine, OrderEvent, Reject
 from crossbook.sim.market import CATALOG, Ladder
-from crossbook.sim.server import SimTrade
+from crossbook.sim.market import SimTrade
 
 BTC = 100_000  # lots per BTC
 FEE = D("0.001")

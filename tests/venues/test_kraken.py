@@ -344,7 +344,7 @@ def test_sim_corrupt_fault_spoils_exactly_the_next_checksum() -> None:
     def tick() -> None:
         start = len(conn.raw)
         for (_, symbol), changes in market.advance().items():
-            sim.publish(symbol, changes)
+            sim.tick(symbol, changes)
         deliver(conn.raw[start:])
 
     book_sub = {"channel": "book", "symbol": ["BTC/USD"], "depth": 10}

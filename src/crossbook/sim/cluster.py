@@ -68,7 +68,7 @@ class SimCluster:
     def tick(self) -> None:
         for (venue, symbol), changes in self.market.advance().items():
             if changes:
-                self.venues[venue].publish(symbol, changes)
+                self.venues[venue].tick(symbol, changes)
 
     async def _tick_loop(self) -> None:
         while True:

@@ -26,8 +26,7 @@ from decimal import Decimal
 
 from ..model import Kind, MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ..symbols import parse_standard
-from .market import Change, Ladder
-from .server import SimTrade
+from .market import Change, Ladder, SimTrade
 
 ZERO = Decimal(0)
 Publish = Callable[[str, list[Change], list[SimTrade]], None]

@@ -20,6 +20,16 @@ Change = tuple[bool, int, int]  # (is_bid, ticks, public lots at that level); 0 
 
 
 @dataclass(frozen=True, slots=True)
+class SimTrade:
+    """A public trade: ``lots`` at ``ticks``, the taker buying if ``buy``."""
+
+    ticks: int
+    lots: int
+    buy: bool
+    trade_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class MarketSpec:
     symbol: str
     tick: float

@@ -17,12 +17,15 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import orjson
 from aiohttp import WSMsgType, web
 
-from .market import Change, Ladder, MarketSpec, SimMarket
+from ..venues import feed_class
+from .engine import MatchingEngine
+from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +46,6 @@ class Faults:
             pending.discard(symbol)
             return True
         return False
-
-
-@dataclass(frozen=True, slots=True)
-class SimTrade:
-    """A public trade: ``lots`` at ``ticks``, the taker buying if ``buy``."""
-
-    ticks: int
-    lots: int
-    buy: bool
-    trade_id: int
 
 
 class SimConnection:
@@ -119,6 +112,14 @@ class SimVenue:
         self._trade_ids: dict[str, int] = {}
         self.client_pings = 0  # application pings the clients sent (venue modules count them)
         self.client_pongs = 0  # answers to the server's application pings
+        fees = feed_class(self.venue)  # the venue's base-tier schedule, as the client knows it
+        self.engine = MatchingEngine(
+            self.venue,
+            self.ladders,
+            maker_fee=Decimal(repr(fees.maker_fee)),
+            taker_fee=Decimal(repr(fees.taker_fee)),
+            publish=self.publish,
+        )
 
     def expected_top(self, symbol: str, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """The venue's true best ``n`` levels per side, as a client book should hold them."""
@@ -181,14 +182,23 @@ class SimVenue:
                 return symbol
         return None
 
-    def publish(self, symbol: str, changes: list[Change]) -> None:
+    def tick(self, symbol: str, changes: list[Change]) -> None:
+        """The market makers moved: resting user orders they now cross fill, and the tape prints
+        this tick's trades."""
+        fill_changes, fill_trades = self.engine.after_step(symbol)
+        trades = self.draw_trades(symbol) + fill_trades
+        self.publish(symbol, changes + fill_changes, trades)
+        self.engine.on_trades(symbol, trades)
+
+    def publish(self, symbol: str, changes: list[Change], trades: list[SimTrade]) -> None:
+        """Send book changes and trades to every connection subscribed to ``symbol``."""
         encoded = self.encode(symbol, changes)
-        trades = self.encode_trades(symbol, self.draw_trades(symbol))
+        encoded_trades = self.encode_trades(symbol, trades)
         for conn in list(self.connections):
             if symbol in conn.subs and not conn.ws.closed:
                 for frame in self.frames_for(conn, symbol, encoded):
                     conn.send(frame)
-                for frame in self.trade_frames_for(conn, symbol, trades):
+                for frame in self.trade_frames_for(conn, symbol, encoded_trades):
                     conn.send(frame)
 
     def draw_trades(self, symbol: str) -> list[SimTrade]:
