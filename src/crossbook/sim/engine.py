@@ -20,6 +20,7 @@ module rejects with the venue's own error before that); inside, they are integer
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -69,6 +70,8 @@ class SimOrder:
     shown: int = 0  # lots displayed in the public book now
     reserved: Decimal = ZERO  # balance locked for the unfilled rest (quote, or base for spot sells)
     seq: int = 0
+    created: float = field(default_factory=time.time)
+    updated: float = 0.0
 
     @property
     def remaining(self) -> int:
@@ -97,6 +100,7 @@ class SimFill:
     fee_currency: str
     taker: bool
     trade_id: int
+    ts: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -735,6 +739,7 @@ class MatchingEngine:
         self._pending_trades.setdefault(symbol, []).append(trade)
 
     def _emit(self, order: SimOrder, fill: SimFill | None = None) -> None:
+        order.updated = time.time()
         event = OrderEvent(replace(order), fill)
         for listener in self.listeners:
             listener(event)

@@ -24,6 +24,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ..venues import feed_class
+from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import MatchingEngine
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
 
@@ -99,6 +100,12 @@ class SimVenue:
     # the faults this venue's protocol can show: skip needs sequence numbers, corrupt a checksum
     faults_supported: ClassVar[frozenset[str]] = frozenset({"drop", "stall", "delay"})
     fills_per_tick: ClassVar[int] = 1  # chances of a public trade per tick
+    # trading through ccxt: the ccxt exchange id, the production bases ccxt calls (rewritten to this
+    # simulator) and the options that keep ccxt to what the simulator serves
+    ccxt_id: ClassVar[str | None] = None
+    ccxt_hosts: ClassVar[tuple[str, ...]] = ()
+    ccxt_options: ClassVar[dict[str, Any]] = {}
+    key_needs_passphrase: ClassVar[bool] = False
 
     def __init__(self, market: SimMarket) -> None:
         self.market = market
@@ -112,6 +119,7 @@ class SimVenue:
         self._trade_ids: dict[str, int] = {}
         self.client_pings = 0  # application pings the clients sent (venue modules count them)
         self.client_pongs = 0  # answers to the server's application pings
+        self.api_keys: dict[str, ApiKey] = {}
         fees = feed_class(self.venue)  # the venue's base-tier schedule, as the client knows it
         self.engine = MatchingEngine(
             self.venue,
@@ -120,6 +128,27 @@ class SimVenue:
             taker_fee=Decimal(repr(fees.taker_fee)),
             publish=self.publish,
         )
+
+    def issue_key(self, account: str, permissions: frozenset[str] = READ_TRADE) -> ApiKey:
+        """A new API key for ``account`` (the account must exist in the engine)."""
+        self.engine.account(account)
+        key = new_key(account, passphrase=self.key_needs_passphrase, permissions=permissions)
+        self.api_keys[key.key] = key
+        return key
+
+    def ccxt_config(self, key: ApiKey) -> dict[str, Any]:
+        """What an unmodified ccxt client needs to trade here as ``key``'s account."""
+        if self.ccxt_id is None:
+            raise NotImplementedError(f"{self.venue}: no ccxt trading surface yet")
+        config: dict[str, Any] = {
+            "urls": ccxt_urls(self.ccxt_id, {h: self.rest_url for h in self.ccxt_hosts}),
+            "options": dict(self.ccxt_options),
+            "apiKey": key.key,
+            "secret": key.secret,
+        }
+        if key.passphrase is not None:
+            config["password"] = key.passphrase
+        return config
 
     def expected_top(self, symbol: str, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """The venue's true best ``n`` levels per side, as a client book should hold them."""

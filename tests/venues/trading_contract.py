@@ -1,0 +1,70 @@
+"""The trading contract every simulated venue meets through an unmodified ccxt client: markets,
+balance, orders resting, filling, cancelled and fetched, fills with fees, and the venue's own
+authentication errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+
+from crossbook.sim.access import ApiKey
+from crossbook.sim.cluster import SimCluster
+from crossbook.sim.server import SimVenue
+from crossbook.sim.venues import sim_class, venue_sims
+from crossbook.symbols import parse_standard
+from crossbook.venues import VENUES
+
+
+def trading_feeds() -> list[str]:
+    return [f for v in VENUES for f, cls in venue_sims(v).items() if cls.ccxt_id is not None]
+
+
+@dataclass
+class TradingHarness:
+    feed_id: str
+    cluster: SimCluster | None = None
+    key: ApiKey | None = None
+    clients: list[Any] = field(default_factory=list)
+
+    @property
+    def sim(self) -> SimVenue:
+        assert self.cluster is not None
+        return self.cluster.venues[self.feed_id]
+
+    @property
+    def symbol(self) -> str:
+        return sim_class(self.feed_id).markets[0]
+
+    async def __aenter__(self) -> "TradingHarness":
+        self.cluster = SimCluster([self.feed_id], interval=0.05, levels=80)
+        await self.cluster.start()
+        base, quote, _, _ = parse_standard(self.symbol)
+        self.sim.engine.open_account("main", {quote: Decimal(10_000_000), base: Decimal(1_000)})
+        self.key = self.sim.issue_key("main")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for client in self.clients:
+            await client.close()
+        if self.cluster is not None:
+            await self.cluster.stop()
+
+    def client(self, key: ApiKey | None = None, **overrides: Any) -> Any:
+        assert self.key is not None and self.sim.ccxt_id is not None
+        config = self.sim.ccxt_config(key or self.key)
+        config.update(overrides)
+        client = getattr(ccxt_async, self.sim.ccxt_id)(config)
+        self.clients.append(client)
+        return client
+
+    def ccxt_symbol(self, client: Any) -> str:
+        native = self.sim.native(self.symbol)
+        return str(client.markets_by_id[native][0]["symbol"])
+
+    def touch(self) -> tuple[Decimal, Decimal]:
+        """The venue's best bid and ask now, as Decimals."""
+        ladder = self.sim.ladders[self.symbol]
+        return Decimal(ladder.price_str(max(ladder.bids))), Decimal(ladder.price_str(min(ladder.asks)))
