@@ -165,6 +165,38 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:,.6g}"
 
 
+# ---- sim ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def sim(
+    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    seed: int = typer.Option(7, help="Seed of the simulated market."),
+    print_ccxt_config: bool = typer.Option(False, "--print-ccxt-config", help="First line: one JSON object of ccxt configs keyed by ccxt id."),
+    seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
+) -> None:
+    """Run the simulated venues on 127.0.0.1 until stopped, each with a funded account and a key."""
+    from .sim.serve import serve
+
+    feeds = [f for v in parse_venues(venues) for f in venue_feeds(v)]
+
+    def ready(cluster: SimCluster, configs: dict[str, dict[str, object]]) -> None:
+        if print_ccxt_config:
+            print_json(configs)
+            sys.stdout.flush()
+        table = Table(title="simulated venues (127.0.0.1)")
+        for col in ("feed", "REST", "WebSocket", "ccxt"):
+            table.add_column(col)
+        for feed_id, venue in cluster.venues.items():
+            table.add_row(feed_id, venue.rest_url, venue.ws_url, venue.ccxt_id or "market data only")
+        err.print(table)
+
+    try:
+        asyncio.run(serve(feeds, seed, seconds, ready))
+    except KeyboardInterrupt:
+        err.print("stopped.")
+
+
 # ---- record / replay -------------------------------------------------------------------------
 
 
