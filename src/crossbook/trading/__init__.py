@@ -1,0 +1,1 @@
+"""Trading: venue-independent order handling (journal, client order ids, ...)."""
