@@ -73,7 +73,7 @@ def ms(seconds: float) -> int:
 
 class BinanceSpotSim(SimVenue):
     venue = "binance"
-    ccxt_id = "binance"
+    ccxt_id: ClassVar[str | None] = "binance"
     ccxt_hosts = ("https://api.binance.com",)
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
