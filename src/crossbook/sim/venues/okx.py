@@ -8,19 +8,43 @@ documented); False sends updates only, as OKX announced, so a client must sync f
 
 Sizes are OKX's: base currency on SPOT, contracts on SWAP. A linear contract is ``ctVal`` base
 units; on inverse SWAPs (ctVal in USD) one ladder lot is one contract.
+
+Spot trading, as an unmodified ccxt client calls it: ``/api/v5/asset/currencies``,
+``/account/balance``, ``/account/trade-fee``, ``/trade/batch-orders`` and ``/trade/order`` (limit,
+market, post_only, ioc, fok; ``tgtCcy`` on market orders), ``/trade/cancel-order`` and
+``/trade/cancel-batch-orders``, ``/trade/order``, ``/trade/orders-pending``,
+``/trade/orders-history``, ``/trade/fills`` and ``/trade/fills-history``. Requests are signed as OKX
+signs them: base64 HMAC-SHA256 of timestamp + METHOD + path?query + body, in the ``OK-ACCESS-*``
+headers with the key, the passphrase and an ISO 8601 timestamp within 30 s of the venue's clock.
+Answers are the ``{"code", "msg", "data"}`` envelope with OKX's codes; a place or cancel reports
+each order's own ``sCode``. As on OKX, a post-only order that would take is accepted and canceled
+at once (``cancelSource`` 31) and IOC / FOK remainders end ``canceled``. Fees are the engine's,
+charged in the quote currency (OKX charges a spot buy's fee in the base currency).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import itertools
+import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 import orjson
 from aiohttp import web
 
 from ...book.checksum import crc32_signed, interleaved
+from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
+from ..access import ApiKey
+from ..engine import Account, Reject, SimFill, SimOrder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 DEPTH = 400
@@ -47,6 +71,226 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# ---- trading: OKX's rules, codes and shapes ---------------------------------------------------
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+Private = Callable[[ApiKey, Any], Awaitable[web.Response]]  # GET: the query; POST: the JSON body
+
+TIME_WINDOW = 30.0  # seconds OK-ACCESS-TIMESTAMP may differ from OKX's clock (50102 beyond)
+MAX_BATCH = 20
+PAGE = 100  # OKX's default and largest page of orders or fills
+CL_ORD_ID = re.compile(r"[A-Za-z0-9]{1,32}")
+TAG = re.compile(r"[A-Za-z0-9]{1,16}")
+AUTH_HEADERS = (
+    ("OK-ACCESS-KEY", "50103"),
+    ("OK-ACCESS-PASSPHRASE", "50104"),
+    ("OK-ACCESS-SIGN", "50106"),
+    ("OK-ACCESS-TIMESTAMP", "50107"),
+)
+# ordType -> (engine type, time in force, post-only)
+ORD_TYPES: dict[str, tuple[OrderType, TimeInForce, bool]] = {
+    "limit": (OrderType.LIMIT, TimeInForce.GTC, False),
+    "post_only": (OrderType.LIMIT, TimeInForce.GTC, True),
+    "ioc": (OrderType.LIMIT, TimeInForce.IOC, False),
+    "fok": (OrderType.LIMIT, TimeInForce.FOK, False),
+    "market": (OrderType.MARKET, TimeInForce.GTC, False),
+}
+STATES = {
+    OrderStatus.OPEN: "live",
+    OrderStatus.PARTIALLY_FILLED: "partially_filled",
+    OrderStatus.FILLED: "filled",
+    OrderStatus.CANCELED: "canceled",
+    OrderStatus.EXPIRED: "canceled",
+    OrderStatus.REJECTED: "canceled",
+}
+CANCEL_SOURCES = {
+    "0": "Order canceled by system",
+    "1": "Order canceled by user",
+    "13": "Order canceled: FOK order was canceled due to incompletely filled.",
+    "14": "Order canceled: IOC order was partially canceled due to incompletely filled.",
+    "31": "The post-only order will take liquidity in maker orders",
+}
+# engine reject reason -> (sCode, sMsg); {ccy} is the currency that ran short
+REJECTS: dict[str, tuple[str, str]] = {
+    "insufficient_balance": ("51008", "Order failed. Insufficient {ccy} balance in account."),
+    "amount_off_grid": ("51121", "Order quantity must be a multiple of the lot size."),
+    "price_off_grid": ("51000", "Parameter px error"),
+    "duplicate_client_id": ("51016", "Duplicated clOrdId"),
+    "no_liquidity": ("51006", "Order price is not within the price limit"),
+}
+CANCEL_FAILED = "Order cancellation failed as the order has been filled, canceled or does not exist."
+# currency -> (name, the network of its chain id "CCY-Network")
+NETWORKS = {
+    "BTC": ("Bitcoin", "Bitcoin"),
+    "ETH": ("Ethereum", "ERC20"),
+    "SOL": ("Solana", "Solana"),
+    "USDT": ("Tether", "TRC20"),
+    "USDC": ("USD Coin", "ERC20"),
+}
+ORDER_BLANKS: dict[str, Any] = {
+    "ccy": "", "pxUsd": "", "pxVol": "", "pxType": "", "pnl": "0", "posSide": "", "tdMode": "cash",
+    "stpId": "", "stpMode": "cancel_maker", "lever": "", "attachAlgoClOrdId": "", "tpTriggerPx": "",
+    "tpTriggerPxType": "", "tpOrdPx": "", "slTriggerPx": "", "slTriggerPxType": "", "slOrdPx": "",
+    "attachAlgoOrds": [], "linkedAlgoOrd": {"algoId": ""}, "rebate": "0", "source": "", "category": "normal",
+    "reduceOnly": "false", "isTpLimit": "false", "quickMgnType": "", "algoClOrdId": "", "algoId": "",
+}
+FILL_BLANKS: dict[str, Any] = {
+    "fillIdxPx": "", "fillPnl": "0", "fillPxVol": "", "fillPxUsd": "", "fillMarkVol": "", "fillFwdPx": "",
+    "fillMarkPx": "", "posSide": "net",
+}
+BALANCE_BLANKS: dict[str, Any] = {
+    "availEq": "", "disEq": "", "eqUsd": "", "fixedBal": "0", "imr": "", "isoEq": "", "liab": "", "maxLoan": "",
+    "mgnRatio": "", "notionalLever": "", "spotInUseAmt": "", "stgyEq": "0", "twap": "0", "upl": "", "uplLiab": "",
+}
+
+
+class OkxError(Exception):
+    """A request OKX refuses: its code and message and the HTTP status they come with."""
+
+    def __init__(self, code: str, msg: str, status: int = 200) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+    def response(self) -> web.Response:
+        return json_response({"code": self.code, "msg": self.msg, "data": []}, status=self.status)
+
+
+class AuthError(OkxError):
+    """OKX answers an authentication failure with HTTP 401 and no ``data``."""
+
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(code, msg, 401)
+
+    def response(self) -> web.Response:
+        return json_response({"msg": self.msg, "code": self.code}, status=self.status)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What a place request said that the engine does not keep."""
+
+    cl_ord_id: str  # "" when the client sent none
+    tag: str
+    tgt_ccy: str  # market orders only
+    quote_sz: str | None = None  # sz as sent, for a market order sized in the quote currency
+
+
+NO_PLACEMENT = Placement("", "", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """One checked place request, in the engine's terms."""
+
+    symbol: str
+    side: Side
+    kind: OrderType
+    tif: TimeInForce
+    post_only: bool
+    amount: Decimal  # base units
+    price: Decimal | None
+    placement: Placement
+
+
+def sign(secret: str, prehash: bytes) -> str:
+    """OK-ACCESS-SIGN: base64 of HMAC-SHA256 keyed with the secret as text."""
+    return base64.b64encode(hmac.new(secret.encode(), prehash, hashlib.sha256).digest()).decode()
+
+
+def okx_time(text: str) -> float | None:
+    """The epoch seconds of an OK-ACCESS-TIMESTAMP such as ``2020-12-08T09:08:57.715Z``."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def envelope(data: list[Any]) -> web.Response:
+    return json_response({"code": "0", "msg": "", "data": data})
+
+
+def operations(entries: list[dict[str, Any]]) -> web.Response:
+    """A place or cancel answer: code 0 when every order succeeded, 1 when none did, 2 between."""
+    failed = sum(entry["sCode"] != "0" for entry in entries)
+    code, msg = "0", ""
+    if failed == len(entries):
+        code, msg = "1", "All operations failed"
+    elif failed:
+        code, msg = "2", "Bulk operation partially succeeded."
+    now = str(int(time.time() * 1_000_000))
+    return json_response({"code": code, "msg": msg, "data": entries, "inTime": now, "outTime": now})
+
+
+def num(value: Decimal) -> str:
+    return _trim(f"{value:f}")
+
+
+def fee_text(fee: Decimal) -> str:
+    """OKX reports a fee charged as a negative number."""
+    return num(-fee) if fee else "0"
+
+
+def ms_text(seconds: float) -> str:
+    return str(int(seconds * 1000))
+
+
+def ord_type(order: SimOrder) -> str:
+    if order.post_only:
+        return "post_only"
+    if order.type is OrderType.MARKET:
+        return "market"
+    return {TimeInForce.GTC: "limit", TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok"}[order.tif]
+
+
+def require(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if value in (None, ""):
+        raise OkxError("50014", f"Parameter {name} can not be empty.", 400)
+    return str(value)
+
+
+def positive(params: dict[str, Any], name: str) -> Decimal:
+    text = require(params, name)
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise OkxError("51000", f"Parameter {name} error", 400) from None
+    if not value.is_finite() or value <= 0:
+        raise OkxError("51000", f"Parameter {name} error", 400)
+    return value
+
+
+def whole(params: dict[str, Any], name: str) -> int | None:
+    text = params.get(name)
+    if text in (None, ""):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise OkxError("51000", f"Parameter {name} error", 400) from None
+
+
+Row = dict[str, Any]
+
+
+def select(rows: list[Row], params: dict[str, Any], fields: tuple[str, ...], stamp: str, cursor: str) -> list[Row]:
+    """OKX's list parameters: exact ``fields``, ``begin``/``end`` on the ``stamp`` field (ms),
+    ``after``/``before`` on the ``cursor`` id; newest first, at most ``limit`` (100)."""
+    begin, end, after, before = (whole(params, n) for n in ("begin", "end", "after", "before"))
+    kept = [
+        row for row in rows
+        if all(params.get(f) in (None, "", row[f]) for f in fields)
+        and (begin is None or int(row[stamp]) >= begin)
+        and (end is None or int(row[stamp]) <= end)
+        and (after is None or int(row[cursor]) < after)
+        and (before is None or int(row[cursor]) > before)
+    ]
+    kept.sort(key=lambda row: int(row[cursor]), reverse=True)
+    return kept[: min(PAGE, whole(params, "limit") or PAGE)]
+
+
 class OkxSim(SimVenue):
     venue = "okx"
     markets = (
@@ -63,11 +307,18 @@ class OkxSim(SimVenue):
     ws_paths = ("/ws/v5/public",)
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
     inband_snapshot: ClassVar[bool] = True
+    ccxt_id = "okx"
+    ccxt_hosts = ("https://{hostname}",)  # ccxt's OKX base is a template on its hostname option
+    ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
+    key_needs_passphrase = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.seq: dict[str, int] = {s: 2_000_000 + 31 * i for i, s in enumerate(self.markets)}
         self.views: dict[str, tuple[View, View]] = {s: self._window(s) for s in self.markets}
+        self.placements: dict[str, Placement] = {}  # order id -> what its place request said
+        self.killed: dict[str, SimOrder] = {}  # post-only orders OKX accepted and canceled at once
+        self._killed_ids = itertools.count(9_000_000_001)  # beyond the engine's order ids
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -118,6 +369,7 @@ class OkxSim(SimVenue):
         return [
             web.get("/api/v5/public/instruments", self.instruments),
             web.get("/api/v5/market/books", self.books),
+            *self.trading_routes(),
         ]
 
     async def instruments(self, request: web.Request) -> web.Response:
@@ -188,6 +440,364 @@ class OkxSim(SimVenue):
             "seqId": self.seq[symbol],
         }
         return json_response({"code": "0", "msg": "", "data": [data]})
+
+
+    # ---- trading: routes and auth ---------------------------------------------------------------
+
+    def trading_routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/api/v5/asset/currencies", self.signed(self.currencies)),
+            web.get("/api/v5/account/balance", self.signed(self.balance)),
+            web.get("/api/v5/account/trade-fee", self.signed(self.trade_fee)),
+            web.post("/api/v5/trade/order", self.signed(self.place_one, trade=True)),
+            web.post("/api/v5/trade/batch-orders", self.signed(self.place_batch, trade=True)),
+            web.post("/api/v5/trade/cancel-order", self.signed(self.cancel_one, trade=True)),
+            web.post("/api/v5/trade/cancel-batch-orders", self.signed(self.cancel_batch, trade=True)),
+            web.get("/api/v5/trade/order", self.signed(self.get_order)),
+            web.get("/api/v5/trade/orders-pending", self.signed(self.orders_pending)),
+            web.get("/api/v5/trade/orders-history", self.signed(self.orders_history)),
+            web.get("/api/v5/trade/fills", self.signed(self.fills)),
+            web.get("/api/v5/trade/fills-history", self.signed(self.fills_history)),
+        ]
+
+    def signed(self, handler: Private, *, trade: bool = False) -> Handler:
+        """OKX's private-endpoint rule: the four OK-ACCESS headers, the key's passphrase, a
+        timestamp within 30 s and the signature; ``trade`` endpoints need the trade permission."""
+
+        async def check(request: web.Request) -> web.Response:
+            body = await request.read()
+            try:
+                key = self.authenticate(request, body)
+                if trade and "trade" not in key.permissions:
+                    raise AuthError("50120", "API key doesn't have permission to use this function")
+                return await handler(key, self.params(request, body))
+            except OkxError as exc:
+                return exc.response()
+
+        return check
+
+    def authenticate(self, request: web.Request, body: bytes) -> ApiKey:
+        headers = request.headers
+        for header, code in AUTH_HEADERS:
+            if not headers.get(header):
+                raise AuthError(code, f"Request header {header} can not be empty.")
+        key = self.api_keys.get(headers["OK-ACCESS-KEY"])
+        if key is None:
+            raise AuthError("50111", "Invalid OK-ACCESS-KEY")
+        if not hmac.compare_digest(headers["OK-ACCESS-PASSPHRASE"].encode(), (key.passphrase or "").encode()):
+            raise AuthError("50105", "OK-ACCESS-PASSPHRASE incorrect")
+        stamp = headers["OK-ACCESS-TIMESTAMP"]
+        sent = okx_time(stamp)
+        if sent is None:
+            raise AuthError("50112", "Invalid OK-ACCESS-TIMESTAMP")
+        if abs(time.time() - sent) > TIME_WINDOW:
+            raise AuthError("50102", "Timestamp request expired")
+        # raw_path is the request target as sent: the path and, on a GET, "?" and the query
+        expected = sign(key.secret, (stamp + request.method + request.raw_path).encode() + body)
+        if not hmac.compare_digest(headers["OK-ACCESS-SIGN"].encode(), expected.encode()):
+            raise AuthError("50113", "Invalid Sign")
+        return key
+
+    @staticmethod
+    def params(request: web.Request, body: bytes) -> Any:
+        if request.method == "GET":
+            return dict(request.query)
+        if not body:
+            raise OkxError("50000", "Body can not be empty.", 400)
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise OkxError("50002", "Json data format error.", 400) from None
+
+    def spot_symbol(self, params: dict[str, Any]) -> str:
+        symbol = self.symbol_of(require(params, "instId"))
+        if symbol is None or symbol in CONTRACTS:
+            raise OkxError("51001", "Instrument ID does not exist")
+        return symbol
+
+    # ---- trading: account ------------------------------------------------------------------------
+
+    async def currencies(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        wanted = set(filter(None, params.get("ccy", "").split(",")))
+        listed = sorted({c for s in self.markets if s not in CONTRACTS for c in parse_standard(s)[:2]})
+        return envelope([currency_json(c) for c in listed if not wanted or c in wanted])
+
+    async def balance(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        account = self.engine.account(key.account)
+        wanted = set(filter(None, params.get("ccy", "").split(",")))
+        assets = sorted(a for a in set(account.balances) | set(account.locked) if not wanted or a in wanted)
+        now = str(_now_ms())
+        details = [balance_detail(account, a, now) for a in assets]
+        return envelope([{"adjEq": "", "borrowFroz": "", "details": details, "imr": "", "isoEq": "", "mgnRatio": "",
+                          "mmr": "", "notionalUsd": "", "ordFroz": "", "totalEq": "", "uTime": now, "upl": ""}])
+
+    async def trade_fee(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        if require(params, "instType") != "SPOT":
+            raise OkxError("51000", "Parameter instType error", 400)
+        if params.get("instId"):
+            self.spot_symbol(params)
+        return envelope([{
+            "category": "1", "delivery": "", "exercise": "", "instType": "SPOT", "level": "Lv1",
+            "maker": num(-self.engine.maker_fee), "taker": num(-self.engine.taker_fee),
+            "makerU": "", "takerU": "", "makerUSDC": "", "takerUSDC": "", "ruleType": "normal", "fiat": [],
+            "ts": str(_now_ms()),
+        }])
+
+    # ---- trading: placing and canceling ------------------------------------------------------------
+
+    async def place_one(self, key: ApiKey, body: Any) -> web.Response:
+        return operations([self.place(key, body)])
+
+    async def place_batch(self, key: ApiKey, body: Any) -> web.Response:
+        if not isinstance(body, list) or not body:
+            raise OkxError("50002", "Json data format error.", 400)
+        if len(body) > MAX_BATCH:
+            raise OkxError("51111", f"Maximum {MAX_BATCH} orders can be placed in bulk.", 400)
+        return operations([self.place(key, req) for req in body])
+
+    def place(self, key: ApiKey, req: Any) -> dict[str, Any]:
+        """One order of a place request: its ``data`` entry, with sCode 0 or OKX's refusal."""
+        if not isinstance(req, dict):
+            raise OkxError("50002", "Json data format error.", 400)
+        entry = {"clOrdId": str(req.get("clOrdId", "")), "ordId": "", "tag": str(req.get("tag", "")),
+                 "ts": str(_now_ms()), "sCode": "0", "sMsg": "Order placed", "subCode": ""}
+        try:
+            entry["ordId"] = self.submit(key, self.ticket(req)).order_id
+        except OkxError as exc:
+            entry.update(sCode=exc.code, sMsg=exc.msg)
+        return entry
+
+    def ticket(self, req: dict[str, Any]) -> Ticket:
+        symbol = self.spot_symbol(req)
+        if req.get("tdMode") != "cash":
+            raise OkxError("51000", "Parameter tdMode error", 400)
+        if req.get("side") not in ("buy", "sell"):
+            raise OkxError("51000", "Parameter side error", 400)
+        choice = ORD_TYPES.get(str(req.get("ordType")))
+        if choice is None:
+            raise OkxError("51000", "Parameter ordType error", 400)
+        side = Side(req["side"])
+        kind, tif, post_only = choice
+        price = None if kind is OrderType.MARKET else positive(req, "px")
+        amount = positive(req, "sz")
+        tgt_ccy = self.target_currency(req, kind, side)
+        quote_sz = None
+        if tgt_ccy == "quote_ccy":
+            quote_sz, amount = num(amount), self.base_for_quote(symbol, side, amount)
+        placement = Placement(*self.ids_of(req), tgt_ccy, quote_sz)
+        return Ticket(symbol, side, kind, tif, post_only, amount, price, placement)
+
+    @staticmethod
+    def ids_of(req: dict[str, Any]) -> tuple[str, str]:
+        cl_ord_id, tag = str(req.get("clOrdId") or ""), str(req.get("tag") or "")
+        if cl_ord_id and not CL_ORD_ID.fullmatch(cl_ord_id):
+            raise OkxError("51000", "Parameter clOrdId error", 400)
+        if tag and not TAG.fullmatch(tag):
+            raise OkxError("51000", "Parameter tag error", 400)
+        return cl_ord_id, tag
+
+    @staticmethod
+    def target_currency(req: dict[str, Any], kind: OrderType, side: Side) -> str:
+        """A market order's ``sz`` unit: OKX's default is the quote currency for a buy."""
+        if kind is not OrderType.MARKET:
+            return ""
+        tgt_ccy = req.get("tgtCcy") or ("quote_ccy" if side is Side.BUY else "base_ccy")
+        if tgt_ccy not in ("base_ccy", "quote_ccy"):
+            raise OkxError("51000", "Parameter tgtCcy error", 400)
+        return str(tgt_ccy)
+
+    def base_for_quote(self, symbol: str, side: Side, budget: Decimal) -> Decimal:
+        """The base amount a market order for ``budget`` of the quote currency trades now."""
+        market = self.engine.markets[symbol]
+        book = self.ladders[symbol].asks if side is Side.BUY else self.ladders[symbol].bids
+        lots = 0
+        for ticks in sorted(book, reverse=side is Side.SELL):
+            per_lot = ticks * market.tick * market.lot
+            here = min(book[ticks], int(budget / per_lot))
+            lots += here
+            budget -= here * per_lot
+            if here < book[ticks]:
+                break
+        if not lots:
+            raise OkxError("51020", "Order amount should be greater than the min available amount.")
+        return lots * market.lot
+
+    def submit(self, key: ApiKey, ticket: Ticket) -> SimOrder:
+        try:
+            order = self.engine.submit(
+                key.account, ticket.symbol, ticket.side, ticket.kind, ticket.amount, ticket.price,
+                tif=ticket.tif, post_only=ticket.post_only, client_id=ticket.placement.cl_ord_id or None,
+            )
+        except Reject as exc:
+            if exc.reason != "post_only_would_take":
+                raise self.refusal(exc, ticket) from None
+            order = self.kill(key, ticket)
+        self.placements[order.order_id] = ticket.placement
+        return order
+
+    def refusal(self, exc: Reject, ticket: Ticket) -> OkxError:
+        if exc.reason not in REJECTS:
+            return OkxError("51000", str(exc), 400)
+        code, msg = REJECTS[exc.reason]
+        market = self.engine.markets[ticket.symbol]
+        return OkxError(code, msg.format(ccy=market.quote if ticket.side is Side.BUY else market.base))
+
+    def kill(self, key: ApiKey, ticket: Ticket) -> SimOrder:
+        """OKX accepts a post-only order that would take and cancels it at once (cancelSource 31);
+        the engine refuses it outright, so the venue keeps the record."""
+        market = self.engine.markets[ticket.symbol]
+        assert ticket.price is not None
+        order = SimOrder(
+            order_id=str(next(self._killed_ids)), client_id=ticket.placement.cl_ord_id, account=key.account,
+            symbol=ticket.symbol, side=ticket.side, type=OrderType.LIMIT, amount=int(ticket.amount / market.lot),
+            price=int(ticket.price / market.tick), post_only=True, status=OrderStatus.CANCELED,
+        )
+        order.updated = order.created
+        self.killed[order.order_id] = order
+        return order
+
+    async def cancel_one(self, key: ApiKey, body: Any) -> web.Response:
+        if not isinstance(body, dict):
+            raise OkxError("50002", "Json data format error.", 400)
+        return operations([self.cancel(key, body)])
+
+    async def cancel_batch(self, key: ApiKey, body: Any) -> web.Response:
+        if not isinstance(body, list) or not body or not all(isinstance(req, dict) for req in body):
+            raise OkxError("50002", "Json data format error.", 400)
+        return operations([self.cancel(key, req) for req in body])
+
+    def cancel(self, key: ApiKey, req: dict[str, Any]) -> dict[str, Any]:
+        entry = {"clOrdId": str(req.get("clOrdId", "")), "ordId": str(req.get("ordId", "")),
+                 "ts": str(_now_ms()), "sCode": "0", "sMsg": "", "subCode": ""}
+        try:
+            order = self.find(key, req)
+            if order.status.final:
+                raise OkxError("51400", CANCEL_FAILED)
+            self.engine.cancel(key.account, order.order_id)
+            entry.update(ordId=order.order_id, clOrdId=self.placements.get(order.order_id, NO_PLACEMENT).cl_ord_id)
+        except OkxError as exc:
+            code = "51400" if exc.code == "51603" else exc.code
+            entry.update(sCode=code, sMsg=CANCEL_FAILED if code == "51400" else exc.msg)
+        return entry
+
+    # ---- trading: orders and fills -----------------------------------------------------------------
+
+    def find(self, key: ApiKey, params: dict[str, Any]) -> SimOrder:
+        symbol = self.spot_symbol(params)
+        ord_id, cl_ord_id = params.get("ordId") or None, params.get("clOrdId") or None
+        if ord_id is None and cl_ord_id is None:
+            raise OkxError("51003", "Either client order ID or order ID is required.", 400)
+        order = self.engine_order(key, ord_id, cl_ord_id) or self.killed_order(key, ord_id, cl_ord_id)
+        if order is None or order.symbol != symbol or order.waiting:
+            raise OkxError("51603", "Order does not exist")
+        return order
+
+    def killed_order(self, key: ApiKey, ord_id: str | None, cl_ord_id: str | None) -> SimOrder | None:
+        for order in self.killed.values():
+            if order.account == key.account and (order.order_id == ord_id if ord_id else order.client_id == cl_ord_id):
+                return order
+        return None
+
+    def engine_order(self, key: ApiKey, ord_id: str | None, cl_ord_id: str | None) -> SimOrder | None:
+        try:
+            return self.engine.find(key.account, ord_id, cl_ord_id)
+        except Reject:
+            return None
+
+    async def get_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        return envelope([self.order_json(self.find(key, params))])
+
+    async def orders_pending(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        orders = [o for o in self.engine.open_orders(key.account) if not o.waiting]
+        return envelope(self.order_rows(orders, params))
+
+    async def orders_history(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        require(params, "instType")
+        finished = [o for o in self.engine.orders.values() if o.account == key.account and o.status.final]
+        finished += [o for o in self.killed.values() if o.account == key.account]
+        return envelope(self.order_rows(finished, params))
+
+    def order_rows(self, orders: list[SimOrder], params: dict[str, str]) -> list[dict[str, Any]]:
+        rows = [self.order_json(o) for o in orders if o.symbol not in CONTRACTS]
+        return select(rows, params, ("instType", "instId", "ordType", "state"), "cTime", "ordId")
+
+    async def fills(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        rows = [self.fill_json(f) for f in self.engine.account_fills(key.account) if f.symbol not in CONTRACTS]
+        return envelope(select(rows, params, ("instType", "instId", "ordId"), "ts", "billId"))
+
+    async def fills_history(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        require(params, "instType")
+        return await self.fills(key, params)
+
+    def cancel_source(self, order: SimOrder) -> str:
+        if order.order_id in self.killed:
+            return "31"
+        expired = "13" if order.tif is TimeInForce.FOK else "14"
+        return {OrderStatus.CANCELED: "1", OrderStatus.REJECTED: "0", OrderStatus.EXPIRED: expired}.get(order.status, "")
+
+    def order_json(self, order: SimOrder) -> dict[str, Any]:
+        market = self.engine.markets[order.symbol]
+        placed = self.placements.get(order.order_id, NO_PLACEMENT)
+        filled = order.filled * market.lot
+        source = self.cancel_source(order)
+        return {
+            **ORDER_BLANKS,
+            "instType": "SPOT",
+            "instId": self.native(order.symbol),
+            "tgtCcy": placed.tgt_ccy,
+            "ordId": order.order_id,
+            "clOrdId": placed.cl_ord_id,
+            "tag": placed.tag,
+            "px": "" if order.price is None else num(order.price * market.tick),
+            "sz": placed.quote_sz or num(order.amount * market.lot),
+            "ordType": ord_type(order),
+            "side": order.side.value,
+            "accFillSz": num(filled),
+            **self.last_fill(order),
+            "avgPx": num(order.cost / filled) if filled else "",
+            "state": STATES[order.status],
+            "feeCcy": market.quote,
+            "fee": fee_text(order.fee),
+            "rebateCcy": market.base,
+            "cancelSource": source,
+            "cancelSourceReason": CANCEL_SOURCES.get(source, ""),
+            "uTime": ms_text(order.updated or order.created),
+            "cTime": ms_text(order.created),
+            "tradeQuoteCcy": market.quote,
+        }
+
+    def last_fill(self, order: SimOrder) -> dict[str, str]:
+        fills = [f for f in self.engine.account_fills(order.account, order.symbol) if f.order_id == order.order_id]
+        if not fills:
+            return {"fillPx": "", "fillSz": "", "tradeId": "", "fillTime": ""}
+        last = fills[-1]
+        return {"fillPx": num(last.price), "fillSz": num(last.amount), "tradeId": str(last.trade_id),
+                "fillTime": ms_text(last.ts)}
+
+    def fill_json(self, fill: SimFill) -> dict[str, Any]:
+        placed = self.placements.get(fill.order_id, NO_PLACEMENT)
+        rate = self.engine.taker_fee if fill.taker else self.engine.maker_fee
+        return {
+            **FILL_BLANKS,
+            "instType": "SPOT",
+            "instId": self.native(fill.symbol),
+            "tradeId": str(fill.trade_id),
+            "ordId": fill.order_id,
+            "clOrdId": placed.cl_ord_id,
+            "billId": str(fill.trade_id * 2 + (0 if fill.taker else 1)),  # a trade can fill both sides
+            "subType": "1" if fill.side is Side.BUY else "2",
+            "tag": placed.tag,
+            "fillPx": num(fill.price),
+            "fillSz": num(fill.amount),
+            "side": fill.side.value,
+            "execType": "T" if fill.taker else "M",
+            "feeCcy": fill.fee_currency,
+            "fee": fee_text(fill.fee),
+            "feeRate": num(-rate),
+            "ts": ms_text(fill.ts),
+            "fillTime": ms_text(fill.ts),
+            "tradeQuoteCcy": self.engine.markets[fill.symbol].quote,
+        }
 
     # ---- WebSocket --------------------------------------------------------------------------
 
@@ -289,6 +899,25 @@ class OkxSim(SimVenue):
             "count": "1",
         }
         return orjson.dumps({"arg": {"channel": "trades", "instId": native}, "data": [trade]}).decode()
+
+
+def balance_detail(account: Account, ccy: str, now: str) -> dict[str, Any]:
+    """One currency of a spot-mode trading account: no margin, so equity is the cash balance."""
+    cash = num(account.balances.get(ccy, Decimal(0)))
+    frozen = num(account.locked.get(ccy, Decimal(0)))
+    return {**BALANCE_BLANKS, "ccy": ccy, "eq": cash, "cashBal": cash, "availBal": num(account.available(ccy)),
+            "frozenBal": frozen, "ordFrozen": frozen, "uTime": now}
+
+
+def currency_json(ccy: str) -> dict[str, Any]:
+    name, network = NETWORKS[ccy]
+    return {
+        "ccy": ccy, "name": name, "chain": f"{ccy}-{network}", "logoLink": "", "ctAddr": "",
+        "canDep": True, "canWd": True, "canInternal": True, "depEstOpenTime": "", "wdEstOpenTime": "",
+        "minDep": "0.00000001", "minWd": "0.0001", "maxWd": "10000000", "wdTickSz": "8", "wdQuota": "10000000",
+        "usedWdQuota": "0", "fee": "0.0001", "minFee": "0.0001", "maxFee": "0.0002", "mainNet": True,
+        "needTag": False, "minDepArrivalConfirm": "1", "minWdUnlockConfirm": "2",
+    }
 
 
 def _diff(old: View, new: View) -> list[tuple[int, int]]:
