@@ -46,18 +46,21 @@ class Harness:
         return [t for _, _, ts in self.published for t in ts]
 
 
-def test_market_buy_walks_the_ladder_and_settles_with_taker_fee() -> None:
+def test_market_buy_walks_the_ladder_and_pays_the_taker_fee_in_what_it_receives() -> None:
     h = Harness()
     order = h.engine.submit("alice", "BTC-USDT", Side.BUY, OrderType.MARKET, D("1.5"))
     assert order.status is OrderStatus.FILLED
     cost = D("60001") + D("0.5") * D("60002")
-    assert order.cost == cost and order.fee == cost * FEE
+    assert order.cost == cost and order.fee == D("1.5") * FEE
     alice = h.engine.account("alice")
-    assert alice.balances["BTC"] == D("11.5")
-    assert alice.balances["USDT"] == D(1_000_000) - cost - cost * FEE
+    assert alice.balances["BTC"] == D("11.5") - D("1.5") * FEE
+    assert alice.balances["USDT"] == D(1_000_000) - cost
+    assert {f.fee_currency for f in h.engine.account_fills("alice")} == {"BTC"}
+    sell = h.engine.submit("alice", "BTC-USDT", Side.SELL, OrderType.MARKET, D("1"))
+    assert sell.fee == D("60000") * FEE and h.engine.account_fills("alice")[-1].fee_currency == "USDT"
     assert alice.locked.get("USDT", 0) == 0
     assert 6_000_100 not in h.ladder.asks and h.ladder.asks[6_000_200] == BTC + BTC // 2
-    assert [(t.ticks, t.lots, t.buy) for t in h.trades()] == [(6_000_100, BTC, True), (6_000_200, BTC // 2, True)]
+    assert [(t.ticks, t.lots, t.buy) for t in h.trades()[:2]] == [(6_000_100, BTC, True), (6_000_200, BTC // 2, True)]
     fills = h.engine.account_fills("alice")
     assert [f.trade_id for f in fills] == [t.trade_id for t in h.trades()] and all(f.taker for f in fills)
 
@@ -68,7 +71,7 @@ def test_limit_order_rests_in_the_public_book_and_cancel_releases_everything() -
     assert order.status is OrderStatus.OPEN
     assert h.ladder.bids[6_000_050] == BTC // 2 and h.ladder.user_bids[6_000_050] == BTC // 2
     locked = h.engine.account("alice").locked["USDT"]
-    assert locked == D("0.5") * D("60000.50") * (1 + FEE)
+    assert locked == D("0.5") * D("60000.50")
     assert h.engine.find("alice", client_id="c1") is order
     h.engine.cancel("alice", client_id="c1")
     assert order.status is OrderStatus.CANCELED
@@ -133,7 +136,7 @@ def test_resting_order_fills_as_maker_when_the_makers_move_through_it() -> None:
     h.ladder._set_mm(False, 6_000_040, BTC // 5)  # the makers now offer 0.2 at 60000.40
     changes, trades = h.engine.after_step("BTC-USDT")
     assert order.filled == BTC // 5 and order.status is OrderStatus.PARTIALLY_FILLED
-    assert order.cost == D("0.2") * D("60000.50") and order.fee == order.cost * FEE / 2
+    assert order.cost == D("0.2") * D("60000.50") and order.fee == D("0.2") * FEE / 2
     assert (False, 6_000_040, 0) in changes and (True, 6_000_050, 3 * BTC // 10) in changes
     assert [(t.ticks, t.lots, t.buy) for t in trades] == [(6_000_050, BTC // 5, False)]
     assert not h.engine.account_fills("alice")[0].taker
@@ -158,6 +161,15 @@ def test_stop_order_triggers_on_a_trade_through_its_price() -> None:
     assert stop.filled == 0
     h.engine.on_trades("BTC-USDT", [SimTrade(5_999_950, 1, False, 2)])
     assert stop.status is OrderStatus.FILLED and stop.cost == D("0.5") * D("60000")
+
+
+def test_take_profit_trigger_fires_on_a_rise() -> None:
+    h = Harness()
+    tp = h.engine.submit("alice", "BTC-USDT", Side.SELL, OrderType.STOP, D("0.5"), stop_price=D("60010"), trigger_above=True)
+    h.engine.on_trades("BTC-USDT", [SimTrade(5_990_000, 1, False, 1)])  # a fall does not fire it
+    assert tp.waiting
+    h.engine.on_trades("BTC-USDT", [SimTrade(6_001_000, 1, True, 2)])
+    assert tp.status is OrderStatus.FILLED
 
 
 def test_oco_cancels_the_other_leg() -> None:

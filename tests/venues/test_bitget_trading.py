@@ -162,7 +162,7 @@ def test_a_resting_limit_order_by_client_id_and_post_only() -> None:
         assert (by_client["amount"], by_client["price"], by_client["filled"]) == (0.02, float(price), 0)
         [listed] = await ex.fetch_open_orders(symbol)
         assert listed["id"] == placed["id"] and listed["price"] == float(price)
-        assert (await ex.fetch_balance())["USDT"]["used"] > 0.02 * float(price)
+        assert (await ex.fetch_balance())["USDT"]["used"] == pytest.approx(0.02 * float(price))
         canceled = await ex.cancel_order(placed["id"], symbol)
         assert canceled["id"] == placed["id"]
         assert (await ex.fetch_order(placed["id"], symbol))["status"] == "canceled"

@@ -280,8 +280,8 @@ def test_a_resting_order_fills_as_maker_with_the_maker_fee() -> None:
             assert order["status"] == "closed" and order["filled"] == 0.003
             (trade,) = await ex.fetch_my_trades(SYMBOL)
             assert trade["takerOrMaker"] == "maker" and trade["price"] == float(bid)
-            assert trade["fee"]["cost"] == pytest.approx(trade["cost"] * 0.0008)
-            assert trade["fee"]["currency"] == "USDT" and trade["info"]["execType"] == "M"
+            assert trade["fee"]["cost"] == pytest.approx(trade["amount"] * 0.0008)  # a buy pays in the base it receives
+            assert trade["fee"]["currency"] == "BTC" and trade["info"]["execType"] == "M"
 
     run(body())
 

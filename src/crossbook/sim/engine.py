@@ -60,6 +60,9 @@ class SimOrder:
     position_side: PositionSide = PositionSide.BOTH
     take_profit: int | None = None
     stop_loss: int | None = None
+    # True: the trigger fires when a trade prints at or above it; False: at or below; None: the
+    # stop-loss direction for the side (a buy stop above the market, a sell stop below)
+    trigger_above: bool | None = None
     linked: str | None = None  # the other order of an OCO pair (or of a TP/SL pair)
     parent: str | None = None  # a TP/SL order: the entry it protects
     status: OrderStatus = OrderStatus.OPEN
@@ -241,11 +244,13 @@ class MatchingEngine:
         stop_loss: Decimal | None = None,
         position_side: PositionSide = PositionSide.BOTH,
         client_id: str | None = None,
+        trigger_above: bool | None = None,
     ) -> SimOrder:
         order = self._new_order(
             account, symbol, side, type, amount, price, stop_price, tif, post_only, reduce_only,
             iceberg_visible, take_profit, stop_loss, position_side, client_id,
         )
+        order.trigger_above = trigger_above
         self._admit(order)
         self._flush()
         return order
@@ -511,13 +516,14 @@ class MatchingEngine:
         price = px * market.tick
         amount = lots * market.lot
         rate = self.taker_fee if taker else self.maker_fee
-        fee = price * amount * rate
+        spot_buy = market.kind is Kind.SPOT and order.is_bid
+        fee = amount * rate if spot_buy else price * amount * rate  # charged in what the order receives
         order.filled += lots
         order.cost += price * amount
         order.fee += fee
         order.status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.PARTIALLY_FILLED
         fill = SimFill(order.account, order.order_id, order.client_id, order.symbol, order.side, price, amount, fee,
-                       market.quote, taker, trade_id)
+                       market.base if spot_buy else market.quote, taker, trade_id)
         self.fills.append(fill)
         self._settle(order, market, price, amount, fee, lots)
         self._emit(order, fill)
@@ -547,7 +553,7 @@ class MatchingEngine:
         notional = reference * market.tick * amount
         if market.kind is Kind.SPOT:
             if order.is_bid:
-                return market.quote, notional * (1 + self.taker_fee)
+                return market.quote, notional
             return market.base, amount
         if order.reduce_only or self._closes(order):
             return market.quote, ZERO
@@ -581,8 +587,12 @@ class MatchingEngine:
         self._release(order, Decimal(lots) / Decimal(order.remaining + lots))
         if market.kind is Kind.SPOT:
             sign = 1 if order.is_bid else -1
-            account.adjust(account.balances, market.base, sign * amount)
-            account.adjust(account.balances, market.quote, -sign * price * amount - fee)
+            if order.is_bid:
+                account.adjust(account.balances, market.base, amount - fee)
+                account.adjust(account.balances, market.quote, -price * amount)
+            else:
+                account.adjust(account.balances, market.base, -amount)
+                account.adjust(account.balances, market.quote, price * amount - fee)
             return
         account.adjust(account.balances, market.quote, -fee)
         self._move_position(account, order, market, price, amount)
@@ -647,7 +657,10 @@ class MatchingEngine:
 
     def _crosses_trigger(self, order: SimOrder, ticks: int) -> bool:
         assert order.stop is not None
-        rising = order.is_bid if order.parent is None else self._tp_rises(order)
+        if order.trigger_above is not None:
+            rising = order.trigger_above
+        else:
+            rising = order.is_bid if order.parent is None else self._tp_rises(order)
         return ticks >= order.stop if rising else ticks <= order.stop
 
     def _tp_rises(self, child: SimOrder) -> bool:
