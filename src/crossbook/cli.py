@@ -197,6 +197,49 @@ def sim(
         err.print("stopped.")
 
 
+# ---- venues ----------------------------------------------------------------------------------
+
+
+@app.command()
+def venues(json: bool = typer.Option(False, "--json", help="Print one JSON object keyed by venue.")) -> None:
+    """The capability matrix, venue by venue: products, order types and flags, account features;
+    what the venue offers and what crossbook supports there today."""
+    from rich.markup import escape
+
+    from .venues.capabilities import ACCOUNT_FEATURES, ORDER_FEATURES, Product, Support, all_capabilities
+
+    tables = all_capabilities()
+    if json:
+        print_json({venue: caps.as_dict() for venue, caps in tables.items()})
+        return
+
+    def offered(s: Support) -> str:
+        if not s.offered:
+            return "[dim]no[/]"
+        only = ", ".join(p.value.replace("_", " ") for p in Product if p in s.only)
+        return f"yes ({only} only)" if only else "yes"
+
+    def crossbook(s: Support) -> str:
+        done = ([f"market data ({', '.join(s.feeds)})"] if s.feeds else []) + (["trading"] if s.crossbook else [])
+        return ", ".join(done) or "[dim]-[/]"
+
+    acronyms = {"ioc": "IOC", "fok": "FOK", "oco": "OCO", "tp_sl": "TP/SL attached"}
+    for venue, caps in tables.items():
+        table = Table(title=venue, title_justify="left")
+        for col in ("", "venue offers", "crossbook today", "note"):
+            table.add_column(col)
+        sections = (
+            ("products", [(p.label, caps.products[p]) for p in Product]),
+            ("orders", [(acronyms.get(f.value, f.value.replace("_", "-")), caps.features[f]) for f in ORDER_FEATURES]),
+            ("account", [(f.value.replace("_", " "), caps.features[f]) for f in ACCOUNT_FEATURES]),
+        )
+        for section, rows in sections:
+            table.add_row(f"[bold]{section}[/]", "", "", "")
+            for name, support in rows:
+                table.add_row(f"  {name}", offered(support), crossbook(support), escape(support.note))
+        out.print(table)
+
+
 # ---- record / replay -------------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ import orjson
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, Window
+from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
 
 loads = orjson.loads
 
@@ -287,3 +289,84 @@ FEEDS: dict[str, type[FeedHandler]] = {
     "binanceusdm": BinanceUsdm,
     "binancecoinm": BinanceCoinm,
 }
+
+
+# Sources: Binance spot, margin, USD-M, COIN-M and options API docs (developers.binance.com); ccxt
+# 4.5.90 ``binance.features`` agrees (iceberg on spot only, hedged on futures only).
+CAPABILITIES = VenueCapabilities(
+    venue="binance",
+    products={
+        Product.SPOT: Support.yes(feeds=("binance",)),
+        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("binance",)),
+        Product.LINEAR_PERP: Support.yes("USD-M", feeds=("binanceusdm",)),
+        Product.INVERSE_PERP: Support.yes("COIN-M", feeds=("binancecoinm",)),
+        Product.FUTURES: Support.yes("USD-M and COIN-M quarterlies", feeds=("binanceusdm", "binancecoinm")),
+        Product.OPTIONS: Support.yes("European options API (eapi)"),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET on futures"),
+        Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP on futures"),
+        Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot, timeInForce GTX on futures"),
+        Feature.IOC: Support.yes(),
+        Feature.FOK: Support.yes(),
+        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+        Feature.ICEBERG: Support.yes("icebergQty, slices capped by the ICEBERG_PARTS filter", only=SPOT_BOOK),
+        Feature.OCO: Support.yes("order list: POST /api/v3/orderList/oco", only=SPOT_BOOK),
+        Feature.TP_SL: Support.yes(
+            "as an OTOCO order list (POST /api/v3/orderList/otoco) on a LIMIT working order", only=SPOT_BOOK
+        ),
+        Feature.HEDGE_MODE: Support.yes("dualSidePosition", only=CONTRACTS),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes(),
+        Feature.UNIFIED_ACCOUNT: Support.yes("the Portfolio Margin account (papi) spans margin, USD-M and COIN-M"),
+        Feature.PORTFOLIO_MARGIN: Support.yes("papi"),
+        Feature.SUB_ACCOUNTS: Support.yes("created and funded by the master account (sapi sub-account)"),
+        Feature.TESTNET: Support.yes("testnet.binance.vision (spot), testnet.binancefuture.com (futures)"),
+    },
+)
+
+
+# REST limits (developers.binance.com/docs/binance-spot-api-docs/rest-api/limits and each endpoint's
+# page). Binance serves the current values in exchangeInfo ``rateLimits``: ``LIMITS.with_served(...)``.
+# An order costs 1 weight and counts in both ORDERS windows; an OCO list counts 2 orders, an OTOCO 3.
+# /sapi endpoints have their own IP weight, 12,000 per minute for each endpoint.
+LIMITS = LimitTable(
+    venue="binance",
+    pools=(
+        Window("REQUEST_WEIGHT", 6000, MINUTE),
+        Window("RAW_REQUESTS", 61_000, 5 * MINUTE),
+        Window("ORDERS", 50, 10, Scope.ACCOUNT),
+        Window("ORDERS", 160_000, DAY, Scope.ACCOUNT),
+        Window("SAPI_WEIGHT", 12_000, MINUTE, per_endpoint=True),
+    ),
+    endpoints={
+        "GET /api/v3/exchangeInfo": {"REQUEST_WEIGHT": 20},
+        "GET /api/v3/depth": ByTier(
+            "limit",
+            ((100, {"REQUEST_WEIGHT": 5}), (500, {"REQUEST_WEIGHT": 25}), (1000, {"REQUEST_WEIGHT": 50})),
+            absent={"REQUEST_WEIGHT": 5},
+            above={"REQUEST_WEIGHT": 250},
+        ),
+        "GET /api/v3/account": {"REQUEST_WEIGHT": 20},
+        "POST /api/v3/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+        "POST /api/v3/orderList/oco": {"REQUEST_WEIGHT": 1, "ORDERS": 2},
+        "POST /api/v3/orderList/otoco": {"REQUEST_WEIGHT": 1, "ORDERS": 3},
+        "DELETE /api/v3/order": {"REQUEST_WEIGHT": 1},
+        "DELETE /api/v3/orderList": {"REQUEST_WEIGHT": 1},
+        "GET /api/v3/order": {"REQUEST_WEIGHT": 4},
+        "GET /api/v3/openOrders": ByParam("symbol", present={"REQUEST_WEIGHT": 6}, absent={"REQUEST_WEIGHT": 80}),
+        "GET /api/v3/myTrades": ByParam("orderId", present={"REQUEST_WEIGHT": 5}, absent={"REQUEST_WEIGHT": 20}),
+        "GET /sapi/v1/asset/tradeFee": {"SAPI_WEIGHT": 1},
+    },
+    default={"REQUEST_WEIGHT": 20},
+    every_request={"RAW_REQUESTS": 1},
+    # 429 (with Retry-After, except for the ORDERS limit), then 418 bans of 2 min to 3 days.
+    breach=Breach(
+        statuses={429: 10.0, 418: 120.0},
+        code_field="code",
+        codes={"-1003": MINUTE, "-1015": 10.0},
+        until=r"banned until (\d+)",
+    ),
+)

@@ -25,6 +25,8 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import MINUTE, Breach, LimitTable, Scope, Window
+from .capabilities import CONTRACTS, DERIVATIVES, Feature, Product, Support, VenueCapabilities
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -241,3 +243,80 @@ FEEDS: dict[str, type[FeedHandler]] = {
     "bitget": BitgetSpot,
     "bitgetfutures": BitgetFutures,
 }
+
+
+# Sources: Bitget v2/v3 API docs (www.bitget.com/api-doc: spot and futures place-order, plan
+# orders, UTA); ccxt 4.5.90 ``bitget.features`` (attached TP/SL, hedged, sandbox = demo trading).
+CAPABILITIES = VenueCapabilities(
+    venue="bitget",
+    products={
+        Product.SPOT: Support.yes(feeds=("bitget",)),
+        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("bitget",)),
+        Product.LINEAR_PERP: Support.yes("USDT-M (crossbook feed) and USDC-M", feeds=("bitgetfutures",)),
+        Product.INVERSE_PERP: Support.yes("COIN-M"),
+        Product.FUTURES: Support.yes("USDT-M (crossbook feed) and COIN-M delivery", feeds=("bitgetfutures",)),
+        Product.OPTIONS: Support.no(),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.yes("plan orders"),
+        Feature.STOP_LIMIT: Support.yes("plan orders"),
+        Feature.POST_ONLY: Support.yes("force post_only"),
+        Feature.IOC: Support.yes(),
+        Feature.FOK: Support.yes(),
+        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+        Feature.ICEBERG: Support.no("not in the place-order API"),
+        Feature.OCO: Support.no(),
+        Feature.TP_SL: Support.yes("preset take-profit / stop-loss prices on place-order"),
+        Feature.HEDGE_MODE: Support.yes("posMode hedge_mode", only=CONTRACTS),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes(),
+        Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account (v3 API)"),
+        Feature.PORTFOLIO_MARGIN: Support.no("not in the public API docs"),
+        Feature.SUB_ACCOUNTS: Support.yes(),
+        Feature.TESTNET: Support.yes("demo trading (paptrading header)"),
+    },
+)
+
+
+# REST limits: 6,000 requests per minute per IP overall; each endpoint has its own per-second limit,
+# per IP (public) or per account (figures as in ccxt 4.5.90, which quotes the endpoint pages).
+# Classic (v2) and unified-account (v3) endpoints, as ccxt calls them.
+LIMITS = LimitTable(
+    venue="bitget",
+    pools=(
+        Window("ip", 6000, MINUTE),
+        Window("public-3/s", 3, 1, per_endpoint=True),
+        Window("public-10/s", 10, 1, per_endpoint=True),
+        Window("public-20/s", 20, 1, per_endpoint=True),
+        Window("private-3/s", 3, 1, Scope.ACCOUNT, per_endpoint=True),
+        Window("private-10/s", 10, 1, Scope.ACCOUNT, per_endpoint=True),
+        Window("private-20/s", 20, 1, Scope.ACCOUNT, per_endpoint=True),
+    ),
+    endpoints={
+        "GET /api/v2/spot/public/coins": {"public-3/s": 1},
+        "GET /api/v2/spot/public/symbols": {"public-20/s": 1},
+        "GET /api/v2/margin/currencies": {"public-10/s": 1},
+        "GET /api/v2/spot/market/orderbook": {"public-20/s": 1},
+        "GET /api/v3/account/settings": {"private-20/s": 1},
+        "GET /api/v2/spot/account/assets": {"private-10/s": 1},
+        "POST /api/v2/spot/trade/place-order": {"private-10/s": 1},
+        "POST /api/v2/spot/trade/cancel-order": {"private-10/s": 1},
+        "GET /api/v2/spot/trade/orderInfo": {"private-20/s": 1},
+        "GET /api/v2/spot/trade/unfilled-orders": {"private-20/s": 1},
+        "GET /api/v2/spot/trade/fills": {"private-10/s": 1},
+        "GET /api/v3/market/instruments": {"public-20/s": 1},
+        "GET /api/v3/market/orderbook": {"public-20/s": 1},
+        "GET /api/v3/account/assets": {"private-20/s": 1},
+        "POST /api/v3/trade/place-order": {"private-10/s": 1},
+        "POST /api/v3/trade/cancel-order": {"private-10/s": 1},
+        "GET /api/v3/trade/order-info": {"private-20/s": 1},
+        "GET /api/v3/trade/unfilled-orders": {"private-20/s": 1},
+        "GET /api/v3/trade/fills": {"private-20/s": 1},
+        "GET /api/v3/account/all-fee-rate": {"private-3/s": 1},
+    },
+    default={"private-10/s": 1},
+    every_request={"ip": 1},
+    breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429": 1.0}),
+)

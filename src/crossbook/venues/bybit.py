@@ -33,6 +33,8 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import Breach, ByParam, LimitTable, Scope, Window
+from .capabilities import DERIVATIVES, Feature, Product, Support, VenueCapabilities
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -238,3 +240,89 @@ FEEDS: dict[str, type[FeedHandler]] = {
     "bybitlinear": BybitLinear,
     "bybitinverse": BybitInverse,
 }
+
+
+# Sources: Bybit v5 API docs (bybit-exchange.github.io/docs/v5: order/create-order, position,
+# account); ccxt 4.5.90 ``bybit.features`` (no iceberg, attached TP/SL everywhere).
+CAPABILITIES = VenueCapabilities(
+    venue="bybit",
+    products={
+        Product.SPOT: Support.yes(feeds=("bybit",)),
+        Product.MARGIN: Support.yes("spot margin in the unified account (isLeverage=1)", feeds=("bybit",)),
+        Product.LINEAR_PERP: Support.yes("USDT and USDC perpetuals", feeds=("bybitlinear",)),
+        Product.INVERSE_PERP: Support.yes(feeds=("bybitinverse",)),
+        Product.FUTURES: Support.yes("linear and inverse", feeds=("bybitlinear", "bybitinverse")),
+        Product.OPTIONS: Support.yes("USDC options"),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.yes("conditional order: triggerPrice with orderType Market"),
+        Feature.STOP_LIMIT: Support.yes("conditional order: triggerPrice with orderType Limit"),
+        Feature.POST_ONLY: Support.yes("timeInForce PostOnly"),
+        Feature.IOC: Support.yes(),
+        Feature.FOK: Support.yes(),
+        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+        Feature.ICEBERG: Support.no("not in /v5/order/create"),
+        Feature.OCO: Support.no("spot OCO is a web-UI order; /v5/order/create has none"),
+        Feature.TP_SL: Support.yes("takeProfit / stopLoss on /v5/order/create, spot limit orders included"),
+        Feature.HEDGE_MODE: Support.yes(
+            "/v5/position/switch-mode: USDT perpetuals and inverse futures",
+            only={Product.LINEAR_PERP, Product.FUTURES},
+        ),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes(),
+        Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account"),
+        Feature.PORTFOLIO_MARGIN: Support.yes("a margin mode of the unified account"),
+        Feature.SUB_ACCOUNTS: Support.yes(),
+        Feature.TESTNET: Support.yes("api-testnet.bybit.com"),
+    },
+)
+
+
+# REST limits (bybit-exchange.github.io/docs/v5/rate-limit): 600 requests per 5 s per IP on all
+# traffic (over it: HTTP 403 and a 10 min ban); per UID, each endpoint has its own per-second limit,
+# order create and cancel 20/s on spot, 10/s on derivatives. Per-endpoint figures as in ccxt 4.5.90.
+LIMITS = LimitTable(
+    venue="bybit",
+    pools=(
+        Window("ip", 600, 5),
+        Window("create-spot", 20, 1, Scope.ACCOUNT),
+        Window("create", 10, 1, Scope.ACCOUNT),
+        Window("cancel-spot", 20, 1, Scope.ACCOUNT),
+        Window("cancel", 10, 1, Scope.ACCOUNT),
+        Window("realtime", 10, 1, Scope.ACCOUNT),
+        Window("execution", 10, 1, Scope.ACCOUNT),
+        Window("wallet-balance", 50, 1, Scope.ACCOUNT),
+        Window("fee-rate", 5, 1, Scope.ACCOUNT),
+        Window("account-info", 10, 1, Scope.ACCOUNT),
+        Window("query-api", 10, 1, Scope.ACCOUNT),
+        Window("coin-info", 1, 1, Scope.ACCOUNT),
+        Window("other", 10, 1, Scope.ACCOUNT, per_endpoint=True),
+    ),
+    endpoints={
+        "GET /v5/market/instruments-info": {},
+        "GET /v5/market/orderbook": {},
+        "GET /v5/asset/coin/query-info": {"coin-info": 1},
+        "GET /v5/user/query-api": {"query-api": 1},
+        "GET /v5/account/info": {"account-info": 1},
+        "GET /v5/account/wallet-balance": {"wallet-balance": 1},
+        "GET /v5/account/fee-rate": {"fee-rate": 1},
+        "POST /v5/order/create": ByParam(
+            "category", present={"create": 1}, absent={"create": 1}, values={"spot": {"create-spot": 1}}
+        ),
+        "POST /v5/order/cancel": ByParam(
+            "category", present={"cancel": 1}, absent={"cancel": 1}, values={"spot": {"cancel-spot": 1}}
+        ),
+        "GET /v5/order/realtime": {"realtime": 1},
+        "GET /v5/execution/list": {"execution": 1},
+    },
+    default={"other": 1},
+    every_request={"ip": 1},
+    breach=Breach(
+        statuses={429: 1.0, 403: 600.0},
+        code_field="retCode",
+        codes={"10006": 1.0, "10018": 5.0},
+        reset_at="X-Bapi-Limit-Reset-Timestamp",
+    ),
+)

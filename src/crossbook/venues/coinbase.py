@@ -24,6 +24,8 @@ from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import HOUR, Breach, LimitTable, Scope, Window
+from .capabilities import Feature, Product, Support, VenueCapabilities
 
 loads = orjson.loads
 
@@ -243,3 +245,70 @@ def _listed_spot(p: dict[str, Any]) -> bool:
 FEEDS: dict[str, type[FeedHandler]] = {
     "coinbase": CoinbaseSpot,
 }
+
+
+# Sources: Coinbase Advanced Trade API docs (docs.cdp.coinbase.com: orders guide, Create Order,
+# portfolios); ccxt 4.5.90 ``coinbase.features`` and ``urls`` (no test URL).
+CAPABILITIES = VenueCapabilities(
+    venue="coinbase",
+    products={
+        Product.SPOT: Support.yes(feeds=("coinbase",)),
+        Product.MARGIN: Support.no("Advanced Trade has no spot margin"),
+        Product.LINEAR_PERP: Support.yes("perpetual-style futures (US) and INTX perpetuals, product_type FUTURE"),
+        Product.INVERSE_PERP: Support.no(),
+        Product.FUTURES: Support.yes("dated futures through Coinbase Financial Markets"),
+        Product.OPTIONS: Support.no(),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.no("stop orders are stop-limit only (stop_limit_stop_limit_gtc/gtd)"),
+        Feature.STOP_LIMIT: Support.yes(),
+        Feature.POST_ONLY: Support.yes("limit_limit_gtc/gtd post_only"),
+        Feature.IOC: Support.yes("sor_limit_ioc, market_market_ioc"),
+        Feature.FOK: Support.yes("limit_limit_fok"),
+        Feature.REDUCE_ONLY: Support.no("no reduce-only field in the documented order configurations"),
+        Feature.ICEBERG: Support.no(),
+        Feature.OCO: Support.no("trigger_bracket orders bracket a position; there is no general OCO"),
+        Feature.TP_SL: Support.no("trigger_bracket is a separate exit order, not attached to an entry"),
+        Feature.HEDGE_MODE: Support.no(),
+        Feature.CROSS_MARGIN: Support.yes(
+            "futures and perpetuals, margin_type CROSS", only={Product.LINEAR_PERP, Product.FUTURES}
+        ),
+        Feature.ISOLATED_MARGIN: Support.yes("INTX perpetuals, margin_type ISOLATED", only={Product.LINEAR_PERP}),
+        Feature.UNIFIED_ACCOUNT: Support.no(),
+        Feature.PORTFOLIO_MARGIN: Support.no(),
+        Feature.SUB_ACCOUNTS: Support.yes("portfolios, with funds moved between them"),
+        Feature.TESTNET: Support.no("only a static sandbox with canned responses"),
+    },
+)
+
+
+# REST limits: Advanced Trade allows 30 requests per second per user on private endpoints and 10 per
+# second per IP on public ones; the v2 (Coinbase App) endpoints ccxt also calls allow 10,000 per hour,
+# per key or, unsigned, per IP. Secondary sources and ccxt 4.5.90; Coinbase sends no limit headers.
+LIMITS = LimitTable(
+    venue="coinbase",
+    pools=(
+        Window("private", 30, 1, Scope.ACCOUNT),
+        Window("public", 10, 1),
+        Window("v2-private", 10_000, HOUR, Scope.ACCOUNT),
+        Window("v2-public", 10_000, HOUR),
+    ),
+    endpoints={
+        "GET /v2/currencies": {"v2-public": 1},
+        "GET /v2/currencies/crypto": {"v2-public": 1},
+        "GET /v2/exchange-rates": {"v2-public": 1},
+        "GET /v2/accounts": {"v2-private": 1},
+        "GET /api/v3/brokerage/market/products": {"public": 1},
+        "GET /api/v3/brokerage/market/product_book": {"public": 1},
+        "GET /api/v3/brokerage/transaction_summary": {"private": 1},
+        "POST /api/v3/brokerage/orders": {"private": 1},
+        "POST /api/v3/brokerage/orders/batch_cancel": {"private": 1},
+        "GET /api/v3/brokerage/orders/historical/batch": {"private": 1},
+        "GET /api/v3/brokerage/orders/historical/fills": {"private": 1},
+        "GET /api/v3/brokerage/orders/historical/{order_id}": {"private": 1},
+    },
+    default={"private": 1},
+    breach=Breach(statuses={429: 1.0}),
+)

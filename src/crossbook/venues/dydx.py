@@ -39,6 +39,8 @@ from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import Breach, LimitTable, Scope, Window
+from .capabilities import Feature, Product, Support, VenueCapabilities
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -300,3 +302,66 @@ def _pairs(contents: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
 FEEDS: dict[str, type[FeedHandler]] = {
     "dydx": DydxPerp,
 }
+
+
+# Sources: dYdX v4 docs (docs.dydx.xyz: orders, time in force) and the protocol v4.0.0 release
+# notes (reduce-only only on IOC/FOK orders); ccxt 4.5.90 ``dydx.features``.
+CAPABILITIES = VenueCapabilities(
+    venue="dydx",
+    products={
+        Product.SPOT: Support.no("the v4 chain lists perpetuals only"),
+        Product.MARGIN: Support.no(),
+        Product.LINEAR_PERP: Support.yes("USDC-settled perpetuals", feeds=("dydx",)),
+        Product.INVERSE_PERP: Support.no(),
+        Product.FUTURES: Support.no(),
+        Product.OPTIONS: Support.no(),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes("an IOC order at a slippage-bounded worst price"),
+        Feature.STOP: Support.yes("conditional order, stateful"),
+        Feature.STOP_LIMIT: Support.yes("conditional order, stateful"),
+        Feature.POST_ONLY: Support.yes(),
+        Feature.IOC: Support.yes(),
+        Feature.FOK: Support.yes(),
+        Feature.REDUCE_ONLY: Support.yes("only on IOC or FOK orders"),
+        Feature.ICEBERG: Support.no(),
+        Feature.OCO: Support.no(),
+        Feature.TP_SL: Support.no("take-profit and stop-loss are separate conditional orders"),
+        Feature.HEDGE_MODE: Support.no("one position per market and subaccount"),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes("isolated positions are held in their own subaccounts"),
+        Feature.UNIFIED_ACCOUNT: Support.no(),
+        Feature.PORTFOLIO_MARGIN: Support.no(),
+        Feature.SUB_ACCOUNTS: Support.yes("numbered subaccounts of one address"),
+        Feature.TESTNET: Support.yes("dydx-testnet-4"),
+    },
+)
+
+
+# REST limits: the indexer allows 100 requests per 10 s per IP (secondary sources). Long-term
+# orders, which ccxt places, are limited per account to 2 per block and 20 per 100 blocks
+# (docs.dydx.xyz/concepts/trading/limits/rate-limits; served at /dydxprotocol/clob/block_rate). A
+# broadcast tx is opaque here, so cancels are counted like orders. A block is taken as 1.5 s, longer
+# than dYdX's ~1 s, so that each window spans at least its blocks. The public nodes' own limits are
+# their operators', not dYdX's.
+LIMITS = LimitTable(
+    venue="dydx",
+    pools=(
+        Window("indexer", 100, 10),
+        Window("stateful-per-block", 2, 1.5, Scope.ACCOUNT),
+        Window("stateful-per-100-blocks", 20, 150, Scope.ACCOUNT),
+    ),
+    endpoints={
+        "GET /v4/perpetualMarkets": {"indexer": 1},
+        "GET /v4/orderbooks/perpetualMarket/{market}": {"indexer": 1},
+        "GET /v4/addresses/{address}/subaccountNumber/{number}": {"indexer": 1},
+        "GET /v4/orders": {"indexer": 1},
+        "GET /v4/orders/{id}": {"indexer": 1},
+        "GET /broadcast_tx_sync": {"stateful-per-block": 1, "stateful-per-100-blocks": 1},
+        "GET /abci_info": {},
+        "GET /cosmos/auth/v1beta1/account_info/{address}": {},
+    },
+    default={"indexer": 1},
+    breach=Breach(statuses={429: 10.0}, messages={"exceeds configured block rate limit": 1.5}),
+)

@@ -34,6 +34,8 @@ from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import Breach, LimitTable, Scope, Window
+from .capabilities import DERIVATIVES, PERPETUALS, Feature, Product, Support, VenueCapabilities
 
 log = logging.getLogger(__name__)
 
@@ -295,3 +297,75 @@ FEEDS: dict[str, type[FeedHandler]] = {
     "gate": GateSpot,
     "gateswap": GateSwap,
 }
+
+
+# Sources: Gate API v4 docs (www.gate.io/docs/developers/apiv4: spot, margin, futures,
+# delivery, options, unified account); ccxt 4.5.90 ``gate.features`` (no attached TP/SL).
+CAPABILITIES = VenueCapabilities(
+    venue="gate",
+    products={
+        Product.SPOT: Support.yes(feeds=("gate",)),
+        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("gate",)),
+        Product.LINEAR_PERP: Support.yes("USDT-settled perpetuals", feeds=("gateswap",)),
+        Product.INVERSE_PERP: Support.yes("BTC-settled perpetuals"),
+        Product.FUTURES: Support.yes("delivery contracts"),
+        Product.OPTIONS: Support.yes(),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.yes("price-triggered orders (price_orders)"),
+        Feature.STOP_LIMIT: Support.yes("price-triggered orders (price_orders)"),
+        Feature.POST_ONLY: Support.yes("time_in_force poc"),
+        Feature.IOC: Support.yes(),
+        Feature.FOK: Support.yes(),
+        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+        Feature.ICEBERG: Support.yes("iceberg: the amount shown"),
+        Feature.OCO: Support.no(),
+        Feature.TP_SL: Support.no("take-profit and stop-loss are separate price-triggered orders"),
+        Feature.HEDGE_MODE: Support.yes("dual mode", only=PERPETUALS),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes(),
+        Feature.UNIFIED_ACCOUNT: Support.yes(),
+        Feature.PORTFOLIO_MARGIN: Support.yes("a mode of the unified account"),
+        Feature.SUB_ACCOUNTS: Support.yes(),
+        Feature.TESTNET: Support.yes("futures testnet (fx-api-testnet.gateio.ws)"),
+    },
+)
+
+
+# REST limits (www.gate.io/docs/developers/apiv4/en/, "Frequency limit rule"): public endpoints 200
+# per 10 s each per IP; private ones 200 per 10 s each per account ("other private" 150), except spot
+# order placing and amending, together 10/s per account and market, and cancelling, 200/s.
+LIMITS = LimitTable(
+    venue="gate",
+    pools=(
+        Window("public", 200, 10, per_endpoint=True),
+        Window("private", 200, 10, Scope.ACCOUNT, per_endpoint=True),
+        Window("other-private", 150, 10, Scope.ACCOUNT, per_endpoint=True),
+        Window("spot-place", 10, 1, Scope.ACCOUNT, per_symbol=True),
+        Window("spot-cancel", 200, 1, Scope.ACCOUNT),
+    ),
+    endpoints={
+        "GET /api/v4/spot/currencies": {"public": 1},
+        "GET /api/v4/spot/currency_pairs": {"public": 1},
+        "GET /api/v4/margin/currency_pairs": {"public": 1},
+        "GET /api/v4/spot/order_book": {"public": 1},
+        "GET /api/v4/account/detail": {"other-private": 1},
+        "GET /api/v4/spot/accounts": {"private": 1},
+        "POST /api/v4/spot/orders": {"spot-place": 1},
+        "PATCH /api/v4/spot/orders/{order_id}": {"spot-place": 1},
+        "DELETE /api/v4/spot/orders/{order_id}": {"spot-cancel": 1},
+        "GET /api/v4/spot/orders/{order_id}": {"private": 1},
+        "GET /api/v4/spot/open_orders": {"private": 1},
+        "GET /api/v4/spot/my_trades": {"private": 1},
+        "GET /api/v4/wallet/fee": {"private": 1},
+    },
+    default={"other-private": 1},
+    breach=Breach(
+        statuses={429: 1.0},
+        code_field="label",
+        codes={"TOO_MANY_REQUESTS": 1.0, "TOO_FAST": 1.0},
+        reset_at="X-Gate-RateLimit-Reset-Timestamp",
+    ),
+)

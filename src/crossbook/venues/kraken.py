@@ -24,6 +24,8 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import canonical_asset, standard_symbol
+from ..trading.limiter import ORDER_AGE, Breach, ByTier, Decaying, LimitTable, Window
+from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -207,3 +209,98 @@ class KrakenSpot(FeedHandler):
 
 
 FEEDS: dict[str, type[FeedHandler]] = {"kraken": KrakenSpot}
+
+
+# Sources: Kraken spot REST AddOrder (docs.kraken.com: order types, timeinforce GTC/IOC/GTD,
+# oflags post, displayvol, reduce_only, conditional close) and Kraken Futures docs; the futures
+# products trade on Kraken Futures, a separate API (ccxt krakenfutures).
+CAPABILITIES = VenueCapabilities(
+    venue="kraken",
+    products={
+        Product.SPOT: Support.yes(feeds=("kraken",)),
+        Product.MARGIN: Support.yes("leverage on AddOrder; orders trade the spot book", feeds=("kraken",)),
+        Product.LINEAR_PERP: Support.yes("Kraken Futures"),
+        Product.INVERSE_PERP: Support.yes("Kraken Futures"),
+        Product.FUTURES: Support.yes("Kraken Futures"),
+        Product.OPTIONS: Support.no(),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.yes("ordertype stop-loss"),
+        Feature.STOP_LIMIT: Support.yes("ordertype stop-loss-limit"),
+        Feature.POST_ONLY: Support.yes("oflags=post"),
+        Feature.IOC: Support.yes(),
+        # ccxt 4.5.90 lists FOK for kraken spot; Kraken's AddOrder timeinforce has none.
+        Feature.FOK: Support.no("AddOrder timeinforce is GTC, IOC or GTD"),
+        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES | {Product.MARGIN}),
+        Feature.ICEBERG: Support.yes("ordertype iceberg with displayvol", only=SPOT_BOOK),
+        Feature.OCO: Support.no(),
+        Feature.TP_SL: Support.no("a conditional close attaches one take-profit or stop-loss, not a pair"),
+        Feature.HEDGE_MODE: Support.no(),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes("Kraken Futures leverage preference", only=CONTRACTS),
+        Feature.UNIFIED_ACCOUNT: Support.no(),
+        Feature.PORTFOLIO_MARGIN: Support.no(),
+        Feature.SUB_ACCOUNTS: Support.yes("institutional accounts"),
+        Feature.TESTNET: Support.yes("demo-futures.kraken.com; spot has none", only=CONTRACTS),
+    },
+)
+
+
+# REST limits (docs.kraken.com/api/docs/guides/spot-rest-ratelimits and .../spot-ratelimits): a call
+# counter per API key (history calls cost 2) and, in the matching engine, a counter per pair for
+# AddOrder and CancelOrder, which a cancel raises by 8 down to 0 the longer the order rested (pass
+# ORDER_AGE; unknown counts as 8). Maxima and decay per second by verification tier; public calls
+# about 1 per second per IP (ccxt 4.5.90). ``LIMITS`` is Starter, the strictest.
+def _limits_for_tier(counter_max: float, counter_decay: float, trading_max: float, trading_decay: float) -> LimitTable:
+    return LimitTable(
+        venue="kraken",
+        pools=(
+            Window("public", 1, 1),
+            Decaying("counter", counter_max, counter_decay),
+            Decaying("trading", trading_max, trading_decay, per_symbol=True),
+        ),
+        endpoints={
+            "GET /0/public/{method}": {"public": 1},
+            "POST /0/private/AddOrder": {"trading": 1},
+            "POST /0/private/CancelOrder": ByTier(
+                ORDER_AGE,
+                (
+                    (5, {"trading": 8}),
+                    (10, {"trading": 6}),
+                    (15, {"trading": 5}),
+                    (45, {"trading": 4}),
+                    (90, {"trading": 2}),
+                    (300, {"trading": 1}),
+                ),
+                absent={"trading": 8},
+                above={},
+            ),
+            "POST /0/private/TradesHistory": {"counter": 2},
+            "POST /0/private/QueryTrades": {"counter": 2},
+            "POST /0/private/Ledgers": {"counter": 2},
+            "POST /0/private/QueryLedgers": {"counter": 2},
+            "POST /0/private/{method}": {"counter": 1},
+        },
+        default={"counter": 1},
+        # Errors come in the body's error list, mostly with HTTP 200.
+        breach=Breach(
+            statuses={429: 1 / counter_decay},
+            messages={
+                "EAPI:Rate limit exceeded": 1 / counter_decay,
+                "EGeneral:Too many requests": 1 / counter_decay,
+                "EOrder:Rate limit exceeded": 1 / trading_decay,
+                "EService: Throttled": 1.0,
+            },
+            until=r"EService: ?Throttled: ?(\d+)",
+        ),
+    )
+
+
+LIMITS_BY_TIER = {
+    "starter": _limits_for_tier(15, 0.33, 60, 1.0),
+    "intermediate": _limits_for_tier(20, 0.5, 125, 2.34),
+    "pro": _limits_for_tier(20, 1.0, 180, 3.75),
+}
+LIMITS = LIMITS_BY_TIER["starter"]

@@ -32,6 +32,9 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import Breach, LimitTable, Scope
+from ..trading.limiter import Window as LimitWindow
+from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
 
 loads = orjson.loads
 log = logging.getLogger(__name__)
@@ -291,3 +294,78 @@ class KucoinSpot(FeedHandler):
 
 
 FEEDS: dict[str, type[FeedHandler]] = {"kucoin": KucoinSpot}
+
+
+# Sources: KuCoin spot, margin and futures API docs (www.kucoin.com/docs); the futures products
+# trade on KuCoin Futures (api-futures.kucoin.com, ccxt kucoinfutures); ccxt 4.5.90 features
+# (futures time in force GTC/IOC only) and urls (no test URL).
+CAPABILITIES = VenueCapabilities(
+    venue="kucoin",
+    products={
+        Product.SPOT: Support.yes(feeds=("kucoin",)),
+        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("kucoin",)),
+        Product.LINEAR_PERP: Support.yes("KuCoin Futures"),
+        Product.INVERSE_PERP: Support.yes("KuCoin Futures, coin-margined"),
+        Product.FUTURES: Support.yes("KuCoin Futures delivery contracts"),
+        Product.OPTIONS: Support.no(),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.yes(),
+        Feature.STOP_LIMIT: Support.yes(),
+        Feature.POST_ONLY: Support.yes("postOnly"),
+        Feature.IOC: Support.yes(),
+        Feature.FOK: Support.yes(only=SPOT_BOOK),
+        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+        Feature.ICEBERG: Support.yes("iceberg with visibleSize"),
+        Feature.OCO: Support.yes("POST /api/v3/oco/order", only={Product.SPOT}),
+        Feature.TP_SL: Support.yes("futures st-orders", only=CONTRACTS),
+        Feature.HEDGE_MODE: Support.yes("futures position mode", only=CONTRACTS),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes(),
+        Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account (/api/ua/v1)"),
+        Feature.PORTFOLIO_MARGIN: Support.no(),
+        Feature.SUB_ACCOUNTS: Support.yes(),
+        Feature.TESTNET: Support.no("the sandbox is no longer served"),
+    },
+)
+
+
+# REST limits (www.kucoin.com/docs-new/rate-limit and each endpoint's api-rate-limit-pool and
+# -weight): classic-account resource pools per 30 s, Spot 4,000 and Management 2,000 per account
+# (VIP0), Public 2,000 per IP. High-frequency (/hf) order endpoints included; the unified account's
+# own endpoints are not, beyond ccxt's mode probe.
+LIMITS = LimitTable(
+    venue="kucoin",
+    pools=(
+        LimitWindow("spot", 4000, 30, Scope.ACCOUNT),
+        LimitWindow("management", 2000, 30, Scope.ACCOUNT),
+        LimitWindow("public", 2000, 30),
+    ),
+    endpoints={
+        "GET /api/ua/v1/account/mode": {"management": 30},
+        "GET /api/v3/currencies": {"public": 3},
+        "GET /api/v2/symbols": {"public": 4},
+        "GET /api/v3/margin/symbols": {"public": 3},
+        "GET /api/v1/isolated/symbols": {"public": 3},
+        "GET /api/v1/hf/accounts/opened": {"spot": 2},
+        "GET /api/v3/market/orderbook/level2": {"spot": 3},
+        "GET /api/v1/accounts": {"management": 5},
+        "POST /api/v1/orders": {"spot": 2},
+        "DELETE /api/v1/orders/{orderId}": {"spot": 3},
+        "GET /api/v1/orders/{orderId}": {"spot": 2},
+        "GET /api/v1/orders": {"spot": 2},
+        "GET /api/v1/fills": {"spot": 10},
+        "POST /api/v1/hf/orders": {"spot": 1},
+        "DELETE /api/v1/hf/orders/{orderId}": {"spot": 1},
+        "GET /api/v1/hf/orders/active": {"spot": 2},
+        "GET /api/v1/hf/orders/{orderId}": {"spot": 2},
+        "GET /api/v1/hf/fills": {"spot": 2},
+        "POST /api/v1/bullet-public": {"public": 10},
+        "POST /api/v1/bullet-private": {"spot": 10},
+    },
+    default={"spot": 3},
+    # HTTP 429 with code 429000; gw-ratelimit-reset is milliseconds until the pool resets.
+    breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429000": 1.0}, reset_in="gw-ratelimit-reset"),
+)

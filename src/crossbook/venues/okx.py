@@ -29,6 +29,8 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.limiter import Breach, LimitTable, Scope, Window
+from .capabilities import CONTRACTS, DERIVATIVES, Feature, Product, Support, VenueCapabilities
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -264,3 +266,77 @@ class OkxFeed(FeedHandler):
 
 
 FEEDS: dict[str, type[FeedHandler]] = {"okx": OkxFeed}
+
+
+# Sources: OKX v5 API docs (www.okx.com/docs-v5: trade, algo trading, account); ccxt 4.5.90
+# ``okx.features`` (attached TP/SL and iceberg on every product).
+CAPABILITIES = VenueCapabilities(
+    venue="okx",
+    products={
+        Product.SPOT: Support.yes(feeds=("okx",)),
+        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("okx",)),
+        Product.LINEAR_PERP: Support.yes("USDT- and USDC-margined SWAP", feeds=("okx",)),
+        Product.INVERSE_PERP: Support.yes("coin-margined SWAP", feeds=("okx",)),
+        Product.FUTURES: Support.yes("FUTURES, linear and inverse", feeds=("okx",)),
+        Product.OPTIONS: Support.yes("OPTION instruments"),
+    },
+    features={
+        Feature.LIMIT: Support.yes(),
+        Feature.MARKET: Support.yes(),
+        Feature.STOP: Support.yes("algo order ordType=trigger with orderPx -1"),
+        Feature.STOP_LIMIT: Support.yes("algo order ordType=trigger"),
+        Feature.POST_ONLY: Support.yes("ordType=post_only"),
+        Feature.IOC: Support.yes(),
+        Feature.FOK: Support.yes(),
+        Feature.REDUCE_ONLY: Support.yes("reduceOnly", only=DERIVATIVES | {Product.MARGIN}),
+        Feature.ICEBERG: Support.yes("algo order ordType=iceberg"),
+        Feature.OCO: Support.yes("algo order ordType=oco"),
+        Feature.TP_SL: Support.yes("attachAlgoOrds on the order"),
+        Feature.HEDGE_MODE: Support.yes("posMode long_short_mode", only=CONTRACTS),
+        Feature.CROSS_MARGIN: Support.yes(),
+        Feature.ISOLATED_MARGIN: Support.yes(),
+        Feature.UNIFIED_ACCOUNT: Support.yes("every v5 account is unified (acctLv)"),
+        Feature.PORTFOLIO_MARGIN: Support.yes("acctLv 4"),
+        Feature.SUB_ACCOUNTS: Support.yes(),
+        Feature.TESTNET: Support.yes("demo trading: header x-simulated-trading: 1"),
+    },
+)
+
+
+# REST limits (www.okx.com/docs-v5/en/): each endpoint has its own counter per 2 s, by user ID (the
+# trade endpoints by user ID and instrument ID) or by IP. A one-order batch, how ccxt places orders,
+# "consumes the rate limit of Place order"; new and amended orders also count in the sub-account's
+# 1,000 per 2 s. Endpoints not listed get 10 per 2 s each, the lowest common figure.
+LIMITS = LimitTable(
+    venue="okx",
+    pools=(
+        Window("place", 60, 2, Scope.ACCOUNT, per_symbol=True),
+        Window("amend", 60, 2, Scope.ACCOUNT, per_symbol=True),
+        Window("cancel", 60, 2, Scope.ACCOUNT, per_symbol=True),
+        Window("order", 60, 2, Scope.ACCOUNT, per_symbol=True),
+        Window("orders-pending", 60, 2, Scope.ACCOUNT),
+        Window("fills-history", 10, 2, Scope.ACCOUNT),
+        Window("balance", 10, 2, Scope.ACCOUNT),
+        Window("currencies", 6, 1, Scope.ACCOUNT),
+        Window("instruments", 20, 2),
+        Window("books", 40, 2),
+        Window("sub-account", 1000, 2, Scope.ACCOUNT),
+        Window("other", 10, 2, Scope.ACCOUNT, per_endpoint=True),
+    ),
+    endpoints={
+        "GET /api/v5/asset/currencies": {"currencies": 1},
+        "GET /api/v5/public/instruments": {"instruments": 1},
+        "GET /api/v5/market/books": {"books": 1},
+        "GET /api/v5/account/balance": {"balance": 1},
+        "POST /api/v5/trade/order": {"place": 1, "sub-account": 1},
+        "POST /api/v5/trade/batch-orders": {"place": 1, "sub-account": 1},
+        "POST /api/v5/trade/amend-order": {"amend": 1, "sub-account": 1},
+        "POST /api/v5/trade/cancel-order": {"cancel": 1},
+        "GET /api/v5/trade/order": {"order": 1},
+        "GET /api/v5/trade/orders-pending": {"orders-pending": 1},
+        "GET /api/v5/trade/fills-history": {"fills-history": 1},
+    },
+    default={"other": 1},
+    # HTTP 429, sometimes 200, with code 50011 (50061: the sub-account limit).
+    breach=Breach(statuses={429: 2.0}, code_field="code", codes={"50011": 2.0, "50061": 2.0}),
+)

@@ -1,0 +1,622 @@
+"""REST rate limits: each venue's limits as one table, and the limiter that paces requests by it.
+
+A venue's table (``LIMITS`` in ``venues/<id>.py``) names its pools (sliding windows, or a decaying
+counter for Kraken), what each endpoint costs in which pools, and how the venue says a limit was
+breached. One :class:`Limiter` per venue (per egress IP) serves every account trading there:
+
+* A request is charged to all its pools at once, or waits; a pool keyed by account, symbol or
+  endpoint gets one counter per key.
+* Fairness, reserve-ahead FIFO: a request goes when each of its pools can take it on top of
+  everything still queued ahead of it in that pool. Requests competing for a pool are granted in
+  arrival order; a later request passes a blocked one only with capacity the blocked one cannot
+  need (a cancel, weight 1, passes an order held by Binance's ORDERS/10 s while REQUEST_WEIGHT has
+  room for both), so nobody waits longer because of someone who asked later, and nobody starves.
+* Waits are timers at the exact instant a pool frees up; nothing polls.
+* A breach reported by the venue (``observe`` a reply, or ``penalize``) holds requests back for
+  as long as the venue asks.
+
+A window's limit holds for every half-open interval ``[t, t + seconds)``: what was granted at
+``t`` stops counting at ``t + seconds``. That is at least as strict as a venue's fixed windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any, Protocol
+
+import orjson
+
+from ..errors import ConfigError
+
+MINUTE = 60.0
+HOUR = 3600.0
+DAY = 86400.0
+
+ORDER_AGE = "order_age"
+"""A parameter the caller adds to a cancel: seconds the order has rested (Kraken's cancel cost)."""
+
+_EPS = 1e-9  # units: float sums of weights drift by far less than this
+_RESOLUTION = 4096  # a window keeps at most this many entries; closer grants merge (later time)
+
+
+class Scope(str, Enum):
+    """Whose counter a pool is: one per egress IP (one limiter) or one per account."""
+
+    IP = "ip"
+    ACCOUNT = "account"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most ``limit`` units in any ``seconds``-long interval."""
+
+    name: str
+    limit: float
+    seconds: float
+    scope: Scope = Scope.IP
+    per_symbol: bool = False
+    per_endpoint: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decaying:
+    """A counter raised by each request's cost that falls ``decay`` units per second; a request
+    goes only if the counter stays at or below ``limit`` (Kraken)."""
+
+    name: str
+    limit: float
+    decay: float
+    scope: Scope = Scope.ACCOUNT
+    per_symbol: bool = False
+    per_endpoint: bool = False
+
+
+Pool = Window | Decaying
+Cost = Mapping[str, float]
+"""Units a request takes from each pool, by pool name (every pool of that name is charged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ByTier:
+    """A cost set by a numeric request parameter: the first tier whose bound the value does not
+    exceed; ``above`` past the last bound or for a value that is not a number."""
+
+    param: str
+    tiers: tuple[tuple[float, Cost], ...]
+    absent: Cost
+    above: Cost
+
+    def __post_init__(self) -> None:
+        bounds = [bound for bound, _ in self.tiers]
+        if bounds != sorted(bounds):
+            raise ConfigError(f"tiers of {self.param} must rise: {bounds}")
+
+    def resolve(self, params: Mapping[str, Any]) -> Cost:
+        if self.param not in params:
+            return self.absent
+        try:
+            value = float(params[self.param])
+        except (TypeError, ValueError):
+            return self.above
+        return next((cost for bound, cost in self.tiers if value <= bound), self.above)
+
+    def costs(self) -> Iterable[Cost]:
+        return (self.absent, self.above, *(cost for _, cost in self.tiers))
+
+
+@dataclass(frozen=True, slots=True)
+class ByParam:
+    """A cost set by whether a request carries a parameter, and optionally by its value."""
+
+    param: str
+    present: Cost
+    absent: Cost
+    values: Mapping[str, Cost] = field(default_factory=dict)
+
+    def resolve(self, params: Mapping[str, Any]) -> Cost:
+        if self.param not in params:
+            return self.absent
+        return self.values.get(str(params[self.param]), self.present)
+
+    def costs(self) -> Iterable[Cost]:
+        return (self.present, self.absent, *self.values.values())
+
+
+Charge = Cost | ByTier | ByParam
+
+
+def _costs_of(charge: Charge) -> Iterable[Cost]:
+    return charge.costs() if isinstance(charge, ByTier | ByParam) else (charge,)
+
+
+def _resolve(charge: Charge, params: Mapping[str, Any]) -> Cost:
+    return charge.resolve(params) if isinstance(charge, ByTier | ByParam) else charge
+
+
+# ---- breaches ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a venue answered: enough to tell a rate-limit breach and the wait it asks for."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes | str
+    received_at: float = field(default_factory=time.time)  # unix seconds, for absolute reset times
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """How a venue says a limit was breached, and how long it asks to wait.
+
+    A reply is a breach when its HTTP status, its body's code (``code_field`` of a JSON object)
+    or a substring of its body is listed. The wait is what the reply names (``Retry-After``, a
+    reset header, a ban end in the body, the latest of them), else the listed wait of the code,
+    then the message, then the status.
+    """
+
+    statuses: Mapping[int, float]
+    code_field: str = ""
+    codes: Mapping[str, float] = field(default_factory=dict)
+    messages: Mapping[str, float] = field(default_factory=dict)
+    reset_at: str = ""  # header: unix ms when the limit resets
+    reset_in: str = ""  # header: ms until the limit resets
+    until: str = ""  # regex, one group: unix time (s or ms) a ban ends, found in the body
+
+    def wait(self, reply: Reply) -> float | None:
+        """Seconds to hold requests back, or None when the reply is no rate-limit breach."""
+        text = reply.body.decode("utf-8", "replace") if isinstance(reply.body, bytes) else reply.body
+        code = self._code(text)
+        message = next((m for m in self.messages if m in text), None)
+        if code is None and message is None and reply.status not in self.statuses:
+            return None
+        named = self._named_wait(reply, text)
+        if named is not None and named > 0.0:  # a reset already past (clocks differ) gets the listed wait
+            return named
+        if code is not None:
+            return self.codes[code]
+        if message is not None:
+            return self.messages[message]
+        return self.statuses[reply.status]
+
+    def _code(self, text: str) -> str | None:
+        if not self.code_field or not any(code in text for code in self.codes) or not text.lstrip().startswith("{"):
+            return None
+        try:
+            body = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return None
+        code = str(body.get(self.code_field)) if isinstance(body, dict) else None
+        return code if code in self.codes else None
+
+    def _named_wait(self, reply: Reply, text: str) -> float | None:
+        headers = {k.lower(): v for k, v in reply.headers.items()}
+        waits = []
+        retry_after = _number(headers.get("retry-after"))
+        if retry_after is not None:
+            waits.append(retry_after)
+        reset_at = _number(headers.get(self.reset_at.lower())) if self.reset_at else None
+        if reset_at is not None:
+            waits.append(reset_at / 1000.0 - reply.received_at)
+        reset_in = _number(headers.get(self.reset_in.lower())) if self.reset_in else None
+        if reset_in is not None:
+            waits.append(reset_in / 1000.0)
+        found = re.search(self.until, text) if self.until else None
+        if found is not None:
+            end = float(found.group(1))
+            waits.append((end / 1000.0 if end > 1e11 else end) - reply.received_at)  # ms or s
+        return max(waits) if waits else None
+
+
+def _number(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None  # an HTTP-date Retry-After: no venue here sends one
+
+
+# ---- the table -----------------------------------------------------------------------------
+
+
+_INTERVALS = {"SECOND": 1.0, "MINUTE": MINUTE, "HOUR": HOUR, "DAY": DAY}
+
+
+@dataclass(frozen=True, eq=False)
+class LimitTable:
+    """One venue's REST limits. ``endpoints`` keys are ``"METHOD /path"``; a ``{name}`` segment
+    matches one path segment (templates are tried in table order, after exact keys). Endpoints
+    not listed cost ``default``; ``every_request`` is added to every request's cost."""
+
+    venue: str
+    pools: tuple[Pool, ...]
+    endpoints: Mapping[str, Charge]
+    default: Charge
+    breach: Breach
+    every_request: Cost = field(default_factory=dict)
+    _templates: tuple[tuple[re.Pattern[str], str], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = {p.name for p in self.pools}
+        charges = [*self.endpoints.items(), ("default", self.default), ("every request", self.every_request)]
+        for key, charge in charges:
+            for cost in _costs_of(charge):
+                unknown = set(cost) - names
+                if unknown:
+                    raise ConfigError(f"{self.venue} limits: {key} charges unknown pool(s) {sorted(unknown)}")
+        for pool in self.pools:
+            if isinstance(pool, Decaying) and pool.decay <= 0:
+                raise ConfigError(f"{self.venue} limits: pool {pool.name} must decay (decay={pool.decay})")
+        templates = tuple((_template(key), key) for key in self.endpoints if "{" in key)
+        object.__setattr__(self, "_templates", templates)
+
+    def resolve(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> tuple[str, Cost]:
+        """The table key a request falls under ("*" when unlisted) and its cost."""
+        key = f"{method.upper()} {path}"
+        if key not in self.endpoints:
+            key = next((k for rx, k in self._templates if rx.fullmatch(key)), "*")
+        cost = dict(_resolve(self.endpoints.get(key, self.default), params or {}))
+        for name, units in self.every_request.items():
+            cost[name] = cost.get(name, 0.0) + units
+        return key, cost
+
+    def with_served(self, rate_limits: Iterable[Mapping[str, Any]]) -> LimitTable:
+        """This table with the limits a venue serves in Binance's exchangeInfo form,
+        ``[{rateLimitType, interval, intervalNum, limit}]``: each served type replaces the
+        table's windows of that name (keeping their scope and keys); types this table does not
+        charge are ignored."""
+        served: list[Window] = []
+        for entry in rate_limits:
+            windows = [p for p in self.pools if isinstance(p, Window) and p.name == entry.get("rateLimitType")]
+            if windows:
+                limit, seconds = _served_limit(self.venue, entry), _served_seconds(self.venue, entry)
+                served.append(replace(windows[0], limit=limit, seconds=seconds))
+        if not served:
+            return self
+        names = {w.name for w in served}
+        return replace(self, pools=tuple(p for p in self.pools if p.name not in names) + tuple(served))
+
+
+def _template(key: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]*\})", key)
+    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts))
+
+
+def _served_seconds(venue: str, entry: Mapping[str, Any]) -> float:
+    try:
+        seconds = _INTERVALS[entry["interval"]] * int(entry["intervalNum"])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(
+            f"{venue} served rate limit {dict(entry)!r}: "
+            "needs interval SECOND, MINUTE, HOUR or DAY and an integer intervalNum"
+        ) from None
+    if seconds <= 0:
+        raise ConfigError(f"{venue} served rate limit {dict(entry)!r}: intervalNum must be positive")
+    return seconds
+
+
+def _served_limit(venue: str, entry: Mapping[str, Any]) -> float:
+    try:
+        limit = float(entry["limit"])
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"{venue} served rate limit {dict(entry)!r}: needs a numeric limit") from None
+    if not limit > 0:
+        raise ConfigError(f"{venue} served rate limit {dict(entry)!r}: limit must be positive")
+    return limit
+
+
+# ---- clocks --------------------------------------------------------------------------------
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+class Clock(Protocol):
+    """Where the limiter reads the time and sets its timers; tests pass a fake one."""
+
+    def now(self) -> float: ...
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Cancellable: ...
+
+
+class LoopClock:
+    """The running event loop's monotonic clock."""
+
+    def now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def call_at(self, when: float, callback: Callable[[], None]) -> Cancellable:
+        return asyncio.get_running_loop().call_at(when, callback)
+
+
+# ---- pool counters -------------------------------------------------------------------------
+
+
+class _WindowCounter:
+    """Grants within the last ``seconds``, oldest first, with their running total."""
+
+    __slots__ = ("limit", "seconds", "_resolution", "_log", "_total")
+
+    def __init__(self, limit: float, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self._resolution = seconds / _RESOLUTION
+        self._log: deque[tuple[float, float]] = deque()
+        self._total = 0.0
+
+    def ready_at(self, need: float, now: float) -> float:
+        """Earliest time from now when ``need`` more units fit, if nothing else is granted."""
+        self._expire(now)
+        excess = self._total + need - self.limit
+        if excess <= _EPS:
+            return now
+        if need > self.limit + _EPS:
+            return math.inf
+        freed = 0.0
+        for at, units in self._log:
+            freed += units
+            if freed >= excess - _EPS:
+                return at + self.seconds
+        return math.inf
+
+    def commit(self, units: float, now: float) -> None:
+        self._total += units
+        # Merging into the previous entry moves it later: it then stops counting later, never sooner.
+        if self._log and now - self._log[-1][0] < self._resolution:
+            units += self._log.pop()[1]
+        self._log.append((now, units))
+
+    def _expire(self, now: float) -> None:
+        log = self._log
+        while log and log[0][0] + self.seconds <= now:
+            self._total -= log.popleft()[1]
+        if not log:
+            self._total = 0.0
+
+
+class _DecayingCounter:
+    __slots__ = ("limit", "decay", "_level", "_at")
+
+    def __init__(self, limit: float, decay: float) -> None:
+        self.limit = limit
+        self.decay = decay
+        self._level = 0.0
+        self._at = 0.0
+
+    def level(self, now: float) -> float:
+        return max(0.0, self._level - self.decay * (now - self._at))
+
+    def ready_at(self, need: float, now: float) -> float:
+        excess = self.level(now) + need - self.limit
+        if excess <= _EPS:
+            return now
+        if need > self.limit + _EPS:
+            return math.inf
+        return now + excess / self.decay
+
+    def commit(self, units: float, now: float) -> None:
+        self._level = self.level(now) + units
+        self._at = now
+
+
+_Counter = _WindowCounter | _DecayingCounter
+_Charges = tuple[tuple[_Counter, float], ...]
+
+
+def _pool_identity(pool: Pool) -> tuple[Any, ...]:
+    """What makes two table versions' pools the same counter (a served limit changes only the limit)."""
+    shape = pool.seconds if isinstance(pool, Window) else "decaying"
+    return (pool.name, shape, pool.scope, pool.per_symbol, pool.per_endpoint)
+
+
+@dataclass(slots=True, eq=False)
+class _Run:
+    """Consecutive queued requests with the same charges, oldest first."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any]
+    account: str
+    symbol: str
+    charges: _Charges
+    waiters: deque[asyncio.Future[None]]
+
+
+class Limiter:
+    """Paces one venue's REST requests by its :class:`LimitTable` (see the module docstring).
+
+    ``share`` is the fraction of each pool this process may use (other clients on the same IP or
+    account take the rest); ``margin`` seconds are added to every window (and held back from
+    every decaying counter) so that variation in transit time cannot squeeze two grants a window
+    apart here into less than a window at the venue.
+    """
+
+    def __init__(
+        self, table: LimitTable, *, clock: Clock | None = None, share: float = 1.0, margin: float = 0.0
+    ) -> None:
+        if not 0.0 < share <= 1.0:
+            raise ConfigError(f"{table.venue} limiter: share must be in (0, 1], got {share}")
+        if margin < 0.0:
+            raise ConfigError(f"{table.venue} limiter: margin must not be negative, got {margin}")
+        self.table = table
+        self._clock: Clock = clock or LoopClock()
+        self._share = share
+        self._margin = margin
+        self._counters: dict[tuple[Any, ...], _Counter] = {}
+        self._queue: deque[_Run] = deque()
+        self._timer: Cancellable | None = None
+        self._timer_at = math.inf
+        self._held_until = 0.0
+        self._account_held_until: dict[str, float] = {}
+
+    @property
+    def waiting(self) -> int:
+        """Requests queued now."""
+        return sum(len(run.waiters) for run in self._queue)
+
+    async def acquire(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, account: str = "", symbol: str = ""
+    ) -> None:
+        """Wait until the request may be sent, then count it. ``params`` are its query and body
+        fields (some costs depend on them); ``symbol`` is the venue's id of the instrument it
+        trades (pools kept per symbol)."""
+        params = params or {}
+        charges = self._charges(method, path, params, account, symbol)
+        now = self._clock.now()
+        if not self._queue and self._held(account) <= now and self._fits(charges, {}, now):
+            self._commit(charges, now)
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        last = self._queue[-1] if self._queue else None
+        if last is not None and last.charges == charges and last.account == account:
+            last.waiters.append(waiter)
+        else:
+            self._queue.append(_Run(method, path, params, account, symbol, charges, deque([waiter])))
+        self._dispatch()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.cancelled():
+                self._forget(waiter)
+            # else the grant came just before the cancel: it was counted and stays counted
+            raise
+
+    def penalize(self, seconds: float, *, account: str | None = None) -> None:
+        """Hold every request (or one account's) back for ``seconds``: the venue said so."""
+        until = self._clock.now() + max(0.0, seconds)
+        if account is None:
+            self._held_until = max(self._held_until, until)
+        else:
+            self._account_held_until[account] = max(self._account_held_until.get(account, 0.0), until)
+        if self._queue:
+            self._dispatch()
+
+    def observe(self, reply: Reply, *, account: str | None = None) -> float | None:
+        """Check a venue's reply for a rate-limit breach; on one, hold requests back as long as
+        the venue asks and return that wait."""
+        wait = self.table.breach.wait(reply)
+        if wait is not None:
+            self.penalize(wait, account=account)
+        return wait
+
+    def set_table(self, table: LimitTable) -> None:
+        """Switch to a new version of the venue's table (served limits): counters of pools that
+        are still there keep what they have counted."""
+        self.table = table
+        specs = {_pool_identity(pool): self._spec(pool) for pool in table.pools}
+        for key, counter in list(self._counters.items()):
+            spec = specs.get(key[0])
+            if spec is None:
+                del self._counters[key]
+            else:
+                counter.limit = spec[0]
+        for run in self._queue:
+            run.charges = self._charges(run.method, run.path, run.params, run.account, run.symbol)
+        if self._queue:
+            self._dispatch()
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _charges(self, method: str, path: str, params: Mapping[str, Any], account: str, symbol: str) -> _Charges:
+        key, cost = self.table.resolve(method, path, params)
+        charges = []
+        for pool in self.table.pools:
+            units = cost.get(pool.name, 0.0)
+            if units <= 0.0:
+                continue
+            counter = self._counter(pool, account, symbol, key)
+            if units > counter.limit + _EPS:
+                raise ConfigError(
+                    f"{self.table.venue}: {method.upper()} {path} costs {units:g} in pool {pool.name}, "
+                    f"more than it ever holds ({counter.limit:g})"
+                )
+            charges.append((counter, units))
+        return tuple(charges)
+
+    def _counter(self, pool: Pool, account: str, symbol: str, endpoint: str) -> _Counter:
+        key = (
+            _pool_identity(pool),
+            account if pool.scope is Scope.ACCOUNT else "",
+            symbol if pool.per_symbol else "",
+            endpoint if pool.per_endpoint else "",
+        )
+        counter = self._counters.get(key)
+        if counter is None:
+            limit, shape = self._spec(pool)
+            counter = _WindowCounter(limit, shape) if isinstance(pool, Window) else _DecayingCounter(limit, shape)
+            self._counters[key] = counter
+        return counter
+
+    def _spec(self, pool: Pool) -> tuple[float, float]:
+        """(limit, window seconds or decay per second) after the share and margin."""
+        if isinstance(pool, Window):
+            return pool.limit * self._share, pool.seconds + self._margin
+        limit = pool.limit * self._share - pool.decay * self._margin
+        if limit <= 0.0:
+            raise ConfigError(f"{self.table.venue}: margin {self._margin} s leaves nothing of pool {pool.name}")
+        return limit, pool.decay
+
+    def _held(self, account: str) -> float:
+        return max(self._held_until, self._account_held_until.get(account, 0.0))
+
+    @staticmethod
+    def _fits(charges: _Charges, ahead: Mapping[_Counter, float], now: float) -> bool:
+        return all(c.ready_at(units + ahead.get(c, 0.0), now) <= now for c, units in charges)
+
+    @staticmethod
+    def _commit(charges: _Charges, now: float) -> None:
+        for counter, units in charges:
+            counter.commit(units, now)
+
+    def _dispatch(self) -> None:
+        """Grant what may go now, in queue order, and set the timer for the next change."""
+        now = self._clock.now()
+        ahead: dict[_Counter, float] = {}
+        wake = math.inf
+        kept: deque[_Run] = deque()
+        for run in self._queue:
+            held = self._held(run.account)
+            while run.waiters and held <= now and self._fits(run.charges, ahead, now):
+                waiter = run.waiters.popleft()
+                if not waiter.done():
+                    self._commit(run.charges, now)
+                    waiter.set_result(None)
+            if not run.waiters:
+                continue
+            kept.append(run)
+            ready = max([held, *(c.ready_at(units + ahead.get(c, 0.0), now) for c, units in run.charges)])
+            wake = min(wake, ready)
+            for counter, units in run.charges:
+                ahead[counter] = ahead.get(counter, 0.0) + units * len(run.waiters)
+        self._queue = kept
+        self._arm(wake)
+
+    def _arm(self, wake: float) -> None:
+        if wake == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = wake
+        if wake < math.inf:
+            self._timer = self._clock.call_at(wake, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf
+        self._dispatch()
+
+    def _forget(self, waiter: asyncio.Future[None]) -> None:
+        for run in self._queue:
+            if waiter in run.waiters:
+                run.waiters.remove(waiter)
+                break
+        self._dispatch()

@@ -1,0 +1,141 @@
+"""The capability matrix: every venue's table, the registry, the checks orders go through, and the
+``crossbook venues`` command."""
+
+from __future__ import annotations
+
+import re
+from importlib import import_module
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from crossbook.cli import app
+from crossbook.errors import UnknownVenue, UnsupportedFeature
+from crossbook.venues import VENUES
+from crossbook.venues.capabilities import (
+    ACCOUNT_FEATURES,
+    ORDER_FEATURES,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+    all_capabilities,
+    capabilities,
+)
+
+runner = CliRunner()
+
+# Which products a feed's books can be: a spot feed serves spot (and margin, which trades the
+# spot book); a linear or inverse feed serves perpetuals and dated futures of its kind.
+FEED_PRODUCTS = {
+    "spot": {Product.SPOT, Product.MARGIN},
+    "linear": {Product.LINEAR_PERP, Product.FUTURES},
+    "inverse": {Product.INVERSE_PERP, Product.FUTURES},
+}
+# OKX's one feed carries SPOT, SWAP (linear and inverse) and FUTURES books (venues/okx.py).
+SPANNING_FEEDS = {"okx": set(Product) - {Product.OPTIONS}}
+
+
+def test_every_venue_has_a_table_in_registry_order() -> None:
+    tables = all_capabilities()
+    assert list(tables) == list(VENUES)
+    assert all(caps.venue == venue for venue, caps in tables.items())
+    assert ORDER_FEATURES + ACCOUNT_FEATURES == tuple(Feature)
+
+
+def test_a_table_missing_a_row_is_refused() -> None:
+    products = {p: Support.yes() for p in Product}
+    features: dict[Feature, Support] = {f: Support.yes() for f in Feature if f is not Feature.OCO}
+    with pytest.raises(ValueError, match="venue x capability table has no row for oco"):
+        VenueCapabilities("venue x", products, features)
+
+
+def test_unknown_venues_are_refused() -> None:
+    with pytest.raises(UnknownVenue, match="nasdaq"):
+        capabilities("nasdaq")
+
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_market_data_columns_name_real_feeds_of_the_right_kind(venue: str) -> None:
+    feeds = import_module(f"crossbook.venues.{venue}").FEEDS
+    caps = capabilities(venue)
+    named = set()
+    for product, support in caps.products.items():
+        for feed in support.feeds:
+            assert feed in feeds, f"{venue} {product.value}: no feed {feed!r}"
+            serves = SPANNING_FEEDS.get(feed) or FEED_PRODUCTS[feeds[feed].product]
+            assert product in serves, f"{venue}: {feed} does not serve {product.value}"
+            named.add(feed)
+    assert named == set(feeds), f"{venue}: feeds in no product row: {set(feeds) - named}"
+
+
+@pytest.mark.parametrize("venue", VENUES)
+def test_crossbook_never_claims_what_the_venue_lacks(venue: str) -> None:
+    caps = capabilities(venue)
+    for support in [*caps.products.values(), *caps.features.values()]:
+        if not support.offered:
+            assert not (support.crossbook or support.feeds or support.only)
+
+
+def test_the_issues_seed_features_are_offered() -> None:
+    def offered(venue: str, feature: Feature, product: Product) -> bool:
+        return capabilities(venue).features[feature].offered_on(product)
+
+    assert offered("binance", Feature.OCO, Product.SPOT) and offered("binance", Feature.ICEBERG, Product.SPOT)
+    bybit = (Feature.HEDGE_MODE, Feature.REDUCE_ONLY, Feature.POST_ONLY, Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN)
+    for feature in bybit:
+        assert offered("bybit", feature, Product.LINEAR_PERP), feature
+    assert offered("okx", Feature.UNIFIED_ACCOUNT, Product.SPOT) and offered("okx", Feature.TP_SL, Product.LINEAR_PERP)
+    for feature in (Feature.LIMIT, Feature.STOP, Feature.STOP_LIMIT):
+        assert offered("dydx", feature, Product.LINEAR_PERP), feature
+
+
+def test_require_names_the_venue_and_the_feature() -> None:
+    with pytest.raises(UnsupportedFeature, match=r"^dydx does not offer hedge mode \(one position per market"):
+        capabilities("dydx").require(Feature.HEDGE_MODE, Product.LINEAR_PERP)
+    with pytest.raises(UnsupportedFeature, match="^binance offers OCO orders on spot, margin only, not on linear perp"):
+        capabilities("binance").require(Feature.OCO, Product.LINEAR_PERP)
+    with pytest.raises(UnsupportedFeature, match="^coinbase does not offer margin"):
+        capabilities("coinbase").require_product(Product.MARGIN)
+    capabilities("binance").require(Feature.OCO, Product.SPOT)
+    capabilities("okx").require_product(Product.OPTIONS)
+
+
+def test_as_dict_keeps_the_two_columns_apart() -> None:
+    row = capabilities("binance").as_dict()
+    assert set(row) == {"products", "orders", "account"}
+    perp = row["products"]["linear_perp"]  # type: ignore[index]
+    assert perp["offered"] and perp["crossbook_market_data"] and perp["feeds"] == ["binanceusdm"]
+    assert "crossbook_trading" in perp
+    assert row["orders"]["iceberg"]["only"] == ["spot", "margin"]  # type: ignore[index]
+
+
+# ---- crossbook venues --------------------------------------------------------------------------
+
+
+def test_venues_json_is_one_object_keyed_by_venue() -> None:
+    result = runner.invoke(app, ["venues", "--json"])
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(result.stdout)
+    assert list(data) == list(VENUES)
+    for venue, row in data.items():
+        assert set(row["products"]) == {p.value for p in Product}
+        assert set(row["orders"]) == {f.value for f in ORDER_FEATURES}
+        assert set(row["account"]) == {f.value for f in ACCOUNT_FEATURES}
+        assert row == capabilities(venue).as_dict()
+    assert data["dydx"]["products"]["spot"]["offered"] is False
+    assert data["dydx"]["products"]["linear_perp"]["crossbook_market_data"] is True
+    assert data["bybit"]["orders"]["iceberg"]["offered"] is False
+    assert data["okx"]["orders"]["tp_sl"]["offered"] is True
+
+
+def test_venues_prints_a_table_per_venue() -> None:
+    result = runner.invoke(app, ["venues"])
+    assert result.exit_code == 0, result.output
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    for venue in VENUES:
+        assert venue in lines, f"no table titled {venue}"
+    assert result.stdout.count("venue offers") == len(VENUES)
+    sections = re.findall(r"^│ (products|orders|account) +│", result.stdout, re.M)
+    assert sections == ["products", "orders", "account"] * len(VENUES)
