@@ -586,7 +586,6 @@ class MatchingEngine:
         account = self.accounts[order.account]
         self._release(order, Decimal(lots) / Decimal(order.remaining + lots))
         if market.kind is Kind.SPOT:
-            sign = 1 if order.is_bid else -1
             if order.is_bid:
                 account.adjust(account.balances, market.base, amount - fee)
                 account.adjust(account.balances, market.quote, -price * amount)
