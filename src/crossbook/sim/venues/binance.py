@@ -108,6 +108,7 @@ class BinanceSpotSim(SimVenue):
             web.delete("/api/v3/order", self.signed(self.cancel_order)),
             web.get("/api/v3/order", self.signed(self.get_order)),
             web.get("/api/v3/openOrders", self.signed(self.open_orders)),
+            web.get("/api/v3/allOrders", self.signed(self.all_orders)),
             web.get("/api/v3/myTrades", self.signed(self.my_trades)),
             web.get("/sapi/v1/asset/tradeFee", self.signed(self.trade_fee)),
         ]
@@ -214,6 +215,16 @@ class BinanceSpotSim(SimVenue):
     async def open_orders(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         symbol = self.symbol_of(params["symbol"]) if "symbol" in params else None
         return json_response([self.order_json(o) for o in self.engine.open_orders(key.account, symbol)])
+
+    async def all_orders(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """Every order of the account on one symbol, open or not, oldest first, from ``startTime``."""
+        symbol = self.symbol_of(params.get("symbol", ""))
+        if symbol is None:
+            return error(400, -1121, "Invalid symbol.")
+        since = int(params.get("startTime", "0")) / 1000.0
+        orders = [o for o in self.engine.orders.values() if o.account == key.account and o.symbol == symbol and o.created >= since]
+        limit = min(1000, int(params.get("limit", "500")))
+        return json_response([self.order_json(o) for o in sorted(orders, key=lambda o: o.seq)][-limit:])
 
     async def my_trades(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         symbol = self.symbol_of(params.get("symbol", ""))

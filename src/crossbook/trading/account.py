@@ -1,0 +1,286 @@
+"""VenueAccount: one account (a strategy's sub-account) on one venue, traded through ccxt.
+
+Every order goes: validation (grid, limits, balance, capabilities) -> the journal's intent (its
+client order id) -> SENT -> the rate limiter -> ccxt -> the ack or the refusal in the journal. A
+timeout leaves the order SENT: the venue may have it, and ``reconcile`` finds out by client order
+id, so a retry never makes a second order. ccxt's own throttle is off; every HTTP call ccxt makes
+goes through the venue's limiter and its breach replies hold the limiter back.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import ccxt
+
+from ..errors import CrossbookError, InsufficientFunds, InvalidOrder, VenueUnavailable
+from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
+from ..venues.capabilities import capabilities
+from .client_ids import client_id_rule
+from .journal import Journal, JournaledOrder
+from .limiter import Limiter, Reply
+from .validation import TradingRules, rules_from_ccxt_market, validate_order
+
+_symbol: contextvars.ContextVar[str] = contextvars.ContextVar("venue_symbol", default="")
+
+CCXT_STATUS = {
+    "open": OrderStatus.OPEN,
+    "closed": OrderStatus.FILLED,
+    "canceled": OrderStatus.CANCELED,
+    "expired": OrderStatus.EXPIRED,
+    "rejected": OrderStatus.REJECTED,
+}
+
+
+class VenueRefused(CrossbookError):
+    """The venue refused a request for a reason other than the order's content (credentials,
+    permissions): the message names the venue and what it said."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    venue: str
+    account: str
+    adopted: list[str]  # in-flight orders the venue turned out to have
+    never_placed: list[str]  # in-flight orders the venue does not have: closed as rejected
+    updated: list[str]  # open orders whose status moved
+    new_fills: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "venue": self.venue,
+            "account": self.account,
+            "adopted": self.adopted,
+            "never_placed": self.never_placed,
+            "updated": self.updated,
+            "new_fills": self.new_fills,
+        }
+
+
+class VenueAccount:
+    def __init__(self, venue: str, client: Any, journal: Journal, limiter: Limiter | None = None, account: str = "main") -> None:
+        self.venue = venue
+        self.client = client
+        self.journal = journal
+        self.limiter = limiter
+        self.account = account
+        self.capabilities = capabilities(venue)
+        self.rules: dict[str, TradingRules] = {}
+        client.enableRateLimit = False  # the limiter paces every call instead
+        if limiter is not None:
+            client.fetch = self._limited(client.fetch)
+
+    # ---- set-up ------------------------------------------------------------------------------
+
+    async def load(self) -> dict[str, TradingRules]:
+        markets = await self.client.load_markets()
+        self.rules = {}
+        for market in markets.values():
+            rules = rules_from_ccxt_market(market)
+            self.rules.setdefault(rules.symbol, rules)
+        return self.rules
+
+    def _limited(self, fetch: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        limiter = self.limiter
+        assert limiter is not None
+
+        async def fetch_paced(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
+            parts = urlsplit(url)
+            await limiter.acquire(method, parts.path, params=request_params(parts.query, body), account=self.account, symbol=_symbol.get())
+            try:
+                return await fetch(url, method, headers, body)
+            except (ccxt.RateLimitExceeded, ccxt.DDoSProtection):
+                reply = Reply(429, self.client.last_response_headers or {}, self.client.last_http_response or "")
+                if limiter.observe(reply, account=self.account) is None:
+                    limiter.penalize(1.0, account=self.account)  # a breach the table does not describe
+                raise
+
+        return fetch_paced
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    async def balances(self) -> dict[str, Decimal]:
+        """Available (free) amount per currency."""
+        raw = await self.client.fetch_balance()
+        return {cur: Decimal(str(v)) for cur, v in raw.get("free", {}).items() if v is not None}
+
+    def market(self, symbol: str) -> TradingRules:
+        try:
+            return self.rules[symbol]
+        except KeyError:
+            raise InvalidOrder(f"{self.venue} has no market {symbol!r} (load() first?)") from None
+
+    # ---- orders ------------------------------------------------------------------------------
+
+    async def create_order(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> JournaledOrder:
+        """Validate, journal, send. Returns the order as the journal now knows it."""
+        if request.venue != self.venue or request.account != self.account:
+            raise InvalidOrder(f"order for {request.venue}/{request.account} sent to {self.venue}/{self.account}")
+        if request.iceberg_visible is not None:
+            raise InvalidOrder(f"{self.venue}: iceberg orders are not wired through the trading layer yet")
+        order = validate_order(request, self.rules, self.capabilities, await self.balances(), reference_price)
+        journaled = self.journal.record_intent(order)
+        return await self._send(journaled)
+
+    async def _send(self, journaled: JournaledOrder) -> JournaledOrder:
+        cid = journaled.client_order_id
+        order = journaled.request
+        rules = self.market(order.symbol)
+        self.journal.mark_sent(cid)
+        token = _symbol.set(self.client.market_id(rules.ccxt_symbol))
+        try:
+            reply = await self.client.create_order(
+                rules.ccxt_symbol,
+                "limit" if order.price is not None else "market",
+                order.side.value,
+                str(order.amount),
+                None if order.price is None else str(order.price),
+                self._params(order, cid),
+            )
+        except ccxt.InsufficientFunds as exc:
+            self.journal.record_reject(cid, str(exc))
+            raise InsufficientFunds(f"{self.venue} refused {cid}: {exc}") from None
+        except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.BadSymbol) as exc:
+            self.journal.record_reject(cid, str(exc))
+            raise InvalidOrder(f"{self.venue} refused {cid}: {exc}") from None
+        except (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended) as exc:
+            self.journal.record_reject(cid, type(exc).__name__)
+            raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__}") from None
+        except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
+            raise VenueUnavailable(f"{self.venue}: no answer for {cid} ({type(exc).__name__}); it stays SENT until reconciled") from None
+        finally:
+            _symbol.reset(token)
+        self.journal.record_ack(cid, str(reply["id"]))
+        return await self.sync(cid)
+
+    def _params(self, order: OrderRequest, cid: str) -> dict[str, Any]:
+        params: dict[str, Any] = dict(client_id_rule(self.venue).ccxt_params(cid))
+        if order.post_only:
+            params["postOnly"] = True
+        if order.reduce_only:
+            params["reduceOnly"] = True
+        if order.time_in_force is not TimeInForce.GTC:
+            params["timeInForce"] = order.time_in_force.value.upper()
+        if order.stop_price is not None:
+            params["triggerPrice"] = str(order.stop_price)
+        if order.take_profit is not None:
+            params["takeProfit"] = {"triggerPrice": str(order.take_profit)}
+        if order.stop_loss is not None:
+            params["stopLoss"] = {"triggerPrice": str(order.stop_loss)}
+        return params
+
+    async def cancel(self, client_order_id: str) -> JournaledOrder:
+        order = self._journaled(client_order_id)
+        if order.venue_order_id is None:
+            raise InvalidOrder(f"{client_order_id} has no venue order id yet: reconcile first")
+        rules = self.market(order.request.symbol)
+        try:
+            await self.client.cancel_order(order.venue_order_id, rules.ccxt_symbol)
+        except ccxt.OrderNotFound:
+            pass  # already final at the venue: sync below records how it ended
+        return await self.sync(client_order_id)
+
+    async def sync(self, client_order_id: str) -> JournaledOrder:
+        """Bring one order's status and fills in the journal up to what the venue says."""
+        order = self._journaled(client_order_id)
+        assert order.venue_order_id is not None
+        rules = self.market(order.request.symbol)
+        remote = await self.client.fetch_order(order.venue_order_id, rules.ccxt_symbol)
+        await self._record_fills(order, rules)
+        status = CCXT_STATUS.get(str(remote.get("status")))
+        if status is not None and status is not OrderStatus.OPEN:
+            self.journal.transition(client_order_id, status)
+        return self._journaled(client_order_id)
+
+    async def _record_fills(self, order: JournaledOrder, rules: TradingRules) -> int:
+        trades = await self.client.fetch_my_trades(rules.ccxt_symbol, int((order.created_at - 60) * 1000))
+        new = 0
+        for t in trades:
+            if str(t.get("order")) != order.venue_order_id:
+                continue
+            fee = t.get("fee") or {}
+            fill = Fill(
+                venue=self.venue,
+                symbol=order.request.symbol,
+                client_order_id=order.client_order_id,
+                venue_order_id=str(order.venue_order_id),
+                trade_id=str(t["id"]),
+                side=Side(t["side"]),
+                price=Decimal(str(t["price"])),
+                amount=Decimal(str(t["amount"])),
+                fee=Decimal(str(fee.get("cost") or 0)),
+                fee_currency=str(fee.get("currency") or ""),
+                taker=t.get("takerOrMaker") != "maker",
+                ts=(t.get("timestamp") or time.time() * 1000) / 1000.0,
+            )
+            new += self.journal.record_fill(fill)
+        return new
+
+    def _journaled(self, client_order_id: str) -> JournaledOrder:
+        order = self.journal.order(client_order_id)
+        if order is None:
+            raise InvalidOrder(f"no order {client_order_id!r} in the journal")
+        return order
+
+    # ---- reconciliation ----------------------------------------------------------------------
+
+    async def reconcile(self) -> ReconcileReport:
+        """Match the journal with the venue: resolve every order whose fate is unknown (journaled
+        but never answered) by its client order id, refresh every open one, record missed fills."""
+        adopted: list[str] = []
+        never: list[str] = []
+        updated: list[str] = []
+        fills = 0
+        for order in self.journal.in_flight(self.venue, self.account):
+            remote = await self._find_by_client_id(order)
+            if remote is None:
+                self.journal.record_reject(order.client_order_id, "not at the venue: never placed")
+                never.append(order.client_order_id)
+                continue
+            self.journal.record_ack(order.client_order_id, str(remote["id"]))
+            adopted.append(order.client_order_id)
+        for order in self.journal.open_orders(self.venue, self.account):
+            before = order.status
+            rules = self.market(order.request.symbol)
+            fills += await self._record_fills(order, rules)
+            after = await self.sync(order.client_order_id)
+            if after.status is not before:
+                updated.append(order.client_order_id)
+        return ReconcileReport(self.venue, self.account, adopted, never, updated, fills)
+
+    async def _find_by_client_id(self, order: JournaledOrder) -> Mapping[str, Any] | None:
+        """The venue's order with this client order id, open or closed (a blind resend of a
+        filled order would trade twice)."""
+        rules = self.market(order.request.symbol)
+        since = int((order.created_at - 60) * 1000)
+        candidates = list(await self.client.fetch_open_orders(rules.ccxt_symbol))
+        if self.client.has.get("fetchClosedOrders"):
+            candidates += await self.client.fetch_closed_orders(rules.ccxt_symbol, since)
+        elif self.client.has.get("fetchOrders"):
+            candidates += await self.client.fetch_orders(rules.ccxt_symbol, since)
+        wire = str(client_id_rule(self.venue).wire_value(order.client_order_id))
+        return next((o for o in candidates if str(o.get("clientOrderId")) == wire), None)
+
+
+def request_params(query: str, body: Any) -> dict[str, Any]:
+    """A request's query and body fields, for the endpoint costs that depend on them."""
+    params: dict[str, Any] = dict(parse_qsl(query))
+    if isinstance(body, str) and body:
+        if body.lstrip().startswith("{"):
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                decoded = {}
+            if isinstance(decoded, dict):
+                params.update(decoded)
+        else:
+            params.update(parse_qsl(body))
+    return params
+
