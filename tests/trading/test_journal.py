@@ -600,3 +600,11 @@ def test_sigkill_in_the_middle_of_a_fill_stream(tmp_path: Path) -> None:
         ]
         assert [journal.record_fill(f) for f in replay] == [False] * count + [True] * 20
         assert journal.order(cid).filled == D("0.001") * (count + 20)  # type: ignore[union-attr]
+
+
+def test_an_intent_can_be_journaled_as_sent_in_one_commit(tmp_path: Path) -> None:
+    with Journal(tmp_path / "j.db") as journal:
+        order = journal.record_intent(req(account="a", amount="1"), sending=True)
+        assert order.status is S.SENT
+        assert [e.kind for e in journal.events(order.client_order_id)] == ["intent", "sent"]
+        assert journal.in_flight() == [order]

@@ -65,6 +65,8 @@ class ReconcileReport:
 
 
 class VenueAccount:
+    balance_ttl = 1.0  # seconds a fetched balance serves validation (the venue has the last word)
+
     def __init__(self, venue: str, client: Any, journal: Journal, limiter: Limiter | None = None, account: str = "main") -> None:
         self.venue = venue
         self.client = client
@@ -73,6 +75,8 @@ class VenueAccount:
         self.account = account
         self.capabilities = capabilities(venue)
         self.rules: dict[str, TradingRules] = {}
+        self._available: dict[str, Decimal] = {}
+        self._available_at = -1e18
         client.enableRateLimit = False  # the limiter paces every call instead
         if limiter is not None:
             client.fetch = self._limited(client.fetch)
@@ -107,9 +111,27 @@ class VenueAccount:
     # ---- reading -----------------------------------------------------------------------------
 
     async def balances(self) -> dict[str, Decimal]:
-        """Available (free) amount per currency."""
+        """Available (free) amount per currency, from the venue."""
         raw = await self.client.fetch_balance()
-        return {cur: Decimal(str(v)) for cur, v in raw.get("free", {}).items() if v is not None}
+        self._available = {cur: Decimal(str(v)) for cur, v in raw.get("free", {}).items() if v is not None}
+        self._available_at = time.monotonic()
+        return dict(self._available)
+
+    async def _available_for_validation(self) -> dict[str, Decimal]:
+        """The last balance if fresh enough, less what this process's orders have committed
+        since (so a burst of orders is checked against what is really left)."""
+        if time.monotonic() - self._available_at > self.balance_ttl:
+            return await self.balances()
+        return dict(self._available)
+
+    def _commit_locally(self, order: OrderRequest) -> None:
+        rules = self.market(order.symbol)
+        if rules.derivative:
+            return
+        if order.side is Side.BUY and order.price is not None:
+            self._available[rules.quote] = self._available.get(rules.quote, Decimal(0)) - order.amount * order.price
+        elif order.side is Side.SELL:
+            self._available[rules.base] = self._available.get(rules.base, Decimal(0)) - order.amount
 
     def market(self, symbol: str) -> TradingRules:
         try:
@@ -125,15 +147,17 @@ class VenueAccount:
             raise InvalidOrder(f"order for {request.venue}/{request.account} sent to {self.venue}/{self.account}")
         if request.iceberg_visible is not None:
             raise InvalidOrder(f"{self.venue}: iceberg orders are not wired through the trading layer yet")
-        order = validate_order(request, self.rules, self.capabilities, await self.balances(), reference_price)
-        journaled = self.journal.record_intent(order)
+        order = validate_order(request, self.rules, self.capabilities, await self._available_for_validation(), reference_price)
+        journaled = self.journal.record_intent(order, sending=True)
+        self._commit_locally(order)
         return await self._send(journaled)
 
     async def _send(self, journaled: JournaledOrder) -> JournaledOrder:
         cid = journaled.client_order_id
         order = journaled.request
         rules = self.market(order.symbol)
-        self.journal.mark_sent(cid)
+        if journaled.status is not OrderStatus.SENT:
+            self.journal.mark_sent(cid)
         token = _symbol.set(self.client.market_id(rules.ccxt_symbol))
         try:
             reply = await self.client.create_order(
@@ -157,8 +181,18 @@ class VenueAccount:
             raise VenueUnavailable(f"{self.venue}: no answer for {cid} ({type(exc).__name__}); it stays SENT until reconciled") from None
         finally:
             _symbol.reset(token)
-        self.journal.record_ack(cid, str(reply["id"]))
-        return await self.sync(cid)
+        acked = self.journal.record_ack(cid, str(reply["id"]))
+        if self._may_have_traded(order, reply):
+            return await self.sync(cid)
+        return acked
+
+    @staticmethod
+    def _may_have_traded(order: OrderRequest, reply: Mapping[str, Any]) -> bool:
+        """Whether the ack may hide fills (a resting limit order's fills come from the private
+        stream or reconciliation instead of two more round trips)."""
+        if order.price is None or order.time_in_force is not TimeInForce.GTC:
+            return True
+        return reply.get("status") != "open" or bool(reply.get("filled"))
 
     def _params(self, order: OrderRequest, cid: str) -> dict[str, Any]:
         params: dict[str, Any] = dict(client_id_rule(self.venue).ccxt_params(cid))

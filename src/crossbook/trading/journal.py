@@ -373,13 +373,15 @@ class Journal:
 
     # ---- writes ------------------------------------------------------------------------------
 
-    def record_intent(self, request: OrderRequest) -> JournaledOrder:
+    def record_intent(self, request: OrderRequest, *, sending: bool = False) -> JournaledOrder:
         """Journal an order before it is sent and give it its client order id.
 
         Without ``request.client_order_id`` the id is derived from the new row (``ClientIds``).
         A request that carries one (an order adopted from a venue, or a caller's own key) must
         satisfy the venue's rule; journaling the same id again with the same request returns the
-        existing order, with a different request raises ``JournalError``."""
+        existing order, with a different request raises ``JournalError``. With ``sending`` the
+        order is journaled as SENT in the same durable commit (one fsync before the send, not two;
+        reconciliation treats INTENT and SENT alike)."""
         rule = client_id_rule(request.venue)
         _require_decimal("amount", request.amount, positive=True)
         for name in ("price", "stop_price", "iceberg_visible", "take_profit", "stop_loss", "leverage"):
@@ -402,6 +404,9 @@ class Journal:
             if request.client_order_id is None:
                 self._assign_client_id(db, request.venue, intent_id)
             self._event(db, intent_id, "intent", S.INTENT, {}, now)
+            if sending:
+                db.execute("UPDATE orders SET status = ? WHERE id = ?", (S.SENT.value, intent_id))
+                self._event(db, intent_id, S.SENT.value, S.SENT, {}, now)
             row = self._row_by_id(db, intent_id)
         return _order_from_row(row)
 
