@@ -165,6 +165,37 @@ def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:,.6g}"
 
 
+# ---- reconcile -------------------------------------------------------------------------------
+
+
+@app.command()
+def reconcile(
+    config: Path = typer.Option(Path("crossbook.toml"), help="The accounts and the journal."),
+    json: bool = typer.Option(False, "--json", help="Print one JSON list, an entry per account."),
+) -> None:
+    """Match the journal with every venue: orders whose fate is unknown, open orders, missed fills."""
+    from .config import load_config
+    from .trading.session import reconcile_all
+
+    try:
+        results = asyncio.run(reconcile_all(load_config(config)))
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    if json:
+        print_json(results)
+    else:
+        table = Table(title="reconciliation")
+        for col in ("venue", "account", "adopted", "never placed", "updated", "new fills", "error"):
+            table.add_column(col)
+        for r in results:
+            table.add_row(r["venue"], r["account"], str(len(r.get("adopted", []))), str(len(r.get("never_placed", []))),
+                          str(len(r.get("updated", []))), str(r.get("new_fills", "")), r.get("error", ""))
+        out.print(table)
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(1)
+
+
 # ---- sim ---------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,120 @@
+"""crossbook.toml: the journal and the venue accounts, each in mode sim | testnet | live.
+
+    journal = "crossbook.db"            # relative to this file
+
+    [[accounts]]
+    venue = "binance"
+    account = "main"                    # the sub-account (one per strategy)
+    mode = "sim"                        # sim | testnet | live
+    ccxt_config = "sim-ccxt.json"       # sim: the file `crossbook sim --print-ccxt-config` wrote
+
+    [[accounts]]
+    venue = "okx"
+    mode = "testnet"
+    api_key_env = "OKX_API_KEY"         # credentials come from the environment, never the file
+    secret_env = "OKX_SECRET"
+    password_env = "OKX_PASSPHRASE"
+
+Secrets never sit in the file and never appear in an error: only the variable names do.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import ConfigError
+from .venues import VENUES
+
+MODES = ("sim", "testnet", "live")
+CCXT_IDS = {v: v for v in VENUES}  # the spot client of each venue (binanceusdm etc. are products)
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    venue: str
+    account: str
+    mode: str
+    ccxt_config: Path | None = None
+    api_key_env: str | None = None
+    secret_env: str | None = None
+    password_env: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.venue}/{self.account} ({self.mode})"
+
+    def ccxt_settings(self) -> dict[str, Any]:
+        """The ccxt constructor settings for this account."""
+        if self.mode == "sim":
+            assert self.ccxt_config is not None
+            try:
+                configs = orjson.loads(self.ccxt_config.read_bytes())
+            except (OSError, orjson.JSONDecodeError) as exc:
+                raise ConfigError(f"{self.label}: cannot read {self.ccxt_config}: {exc}") from None
+            if CCXT_IDS[self.venue] not in configs:
+                raise ConfigError(f"{self.label}: {self.ccxt_config} has no entry for {CCXT_IDS[self.venue]!r}")
+            return dict(configs[CCXT_IDS[self.venue]])
+        settings: dict[str, Any] = {}
+        for field, env in (("apiKey", self.api_key_env), ("secret", self.secret_env), ("password", self.password_env)):
+            if env is None:
+                continue
+            value = os.environ.get(env)
+            if not value:
+                raise ConfigError(f"{self.label}: environment variable {env} is not set")
+            settings[field] = value
+        return settings
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    journal: Path
+    accounts: list[AccountConfig]
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    base = path.parent
+    accounts = [_account(entry, base, path, i) for i, entry in enumerate(data.get("accounts", []), start=1)]
+    if not accounts:
+        raise ConfigError(f"{path}: no [[accounts]]")
+    return Config(path, base / str(data.get("journal", "crossbook.db")), accounts)
+
+
+def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountConfig:
+    where = f"{path}: account #{n}"
+    venue = entry.get("venue")
+    if venue not in VENUES:
+        raise ConfigError(f"{where}: venue must be one of {', '.join(VENUES)}, got {venue!r}")
+    mode = entry.get("mode", "sim")
+    if mode not in MODES:
+        raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    unknown = set(entry) - {"venue", "account", "mode", "ccxt_config", "api_key_env", "secret_env", "password_env"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    ccxt_config = base / entry["ccxt_config"] if "ccxt_config" in entry else None
+    if mode == "sim" and ccxt_config is None:
+        raise ConfigError(f"{where}: a sim account needs ccxt_config (the output of crossbook sim --print-ccxt-config)")
+    if mode != "sim" and not (entry.get("api_key_env") and entry.get("secret_env")):
+        raise ConfigError(f"{where}: a {mode} account needs api_key_env and secret_env")
+    return AccountConfig(
+        venue=venue,
+        account=str(entry.get("account", "main")),
+        mode=mode,
+        ccxt_config=ccxt_config,
+        api_key_env=entry.get("api_key_env"),
+        secret_env=entry.get("secret_env"),
+        password_env=entry.get("password_env"),
+    )
