@@ -1,23 +1,44 @@
-"""Simulated Gate v4 market data, spot and USDT perpetuals. Spot: ``/ws/v4/`` with ``spot.order_book_update`` (100 ms, the
-top-100 window, ``U``/``u`` update ids, an occasional ``full: true`` push), ``spot.trades``,
-``spot.ping`` -> ``spot.pong``; REST ``/api/v4/spot/order_book?with_id=true`` (``id``, at most
-100 levels) and ``/api/v4/spot/currency_pairs``.
+"""Simulated Gate v4: spot market data and trading, USDT perpetual market data. Spot: ``/ws/v4/``
+with ``spot.order_book_update`` (100 ms, the top-100 window, ``U``/``u`` update ids, an occasional
+``full: true`` push), ``spot.trades``, ``spot.ping`` -> ``spot.pong``; REST
+``/api/v4/spot/order_book?with_id=true`` (``id``, at most 100 levels) and ``/api/v4/spot/currency_pairs``.
 
 Like the venue, the stream is a diff of the 100-level window: a level pushed out of the window is
 sent with amount "0", a level that moves up into it is sent as new. The update id counts every
 book change, inside the window or not, and each message covers the ids since the last message, so
 a change that leaves the window as it was moves the id without a message.
+
+Spot trading, as ccxt calls it: public ``/spot/currencies`` and ``/margin/currency_pairs`` (empty:
+no margin is simulated); signed ``/account/detail`` (a classic account, key mode 1),
+``/spot/accounts``, ``/spot/orders`` (create, get, cancel, list), ``/spot/open_orders``,
+``/spot/my_trades``, ``/spot/price_orders`` (price-triggered limit orders) and ``/wallet/fee``.
+Requests carry ``KEY``, ``Timestamp`` (seconds, within 60 s of the server) and ``SIGN``, the hex
+HMAC-SHA512 of ``METHOD\npath\nquery\nhex(SHA512(body))\nTimestamp`` with the query as sent but
+not URL-encoded. Errors are bare ``{"label", "message"}`` bodies with a 4xx status. As on Gate, a
+market buy's ``amount`` is the quote currency to spend; every other amount is base currency.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import time
+import zlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
+from urllib.parse import unquote_plus
 
 import orjson
 from aiohttp import web
 
+from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
+from ...venues import feed_class
+from ..access import ApiKey
+from ..engine import Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
@@ -27,6 +48,236 @@ View = dict[int, int]  # ticks -> lots of one side's window
 def _plain(text: str) -> str:
     """Gate's book strings carry no trailing zeros: "60000.10" -> "60000.1", "5.000" -> "5"."""
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# ---- trading: wire rules ---------------------------------------------------------------------
+
+API = "/api/v4"
+WINDOW = 60  # seconds a request's Timestamp may be off the server's clock
+TEXT = re.compile(r"t-[0-9A-Za-z_.-]{1,28}")  # a user-defined order text (client order id)
+DEFAULT_TEXT = "apiv4"  # what Gate shows as the text of an order placed without one
+MIN_QUOTE = {"USDT": Decimal(3), "USDC": Decimal(3), "BTC": Decimal("0.0001")}  # min_quote_amount
+TIME_IN_FORCE: dict[str, tuple[TimeInForce, bool]] = {  # Gate's time_in_force -> (tif, post-only)
+    "gtc": (TimeInForce.GTC, False),
+    "ioc": (TimeInForce.IOC, False),
+    "fok": (TimeInForce.FOK, False),
+    "poc": (TimeInForce.GTC, True),
+}
+# engine reject reason -> (HTTP status, Gate label, message)
+ERRORS: dict[str, tuple[int, str, str]] = {
+    "insufficient_balance": (400, "BALANCE_NOT_ENOUGH", "Not enough balance"),
+    "post_only_would_take": (400, "POC_FILL_IMMEDIATELY", "Order would match and take immediately so it's cancelled"),
+    "price_off_grid": (400, "INVALID_PRECISION", "Invalid precision"),
+    "amount_off_grid": (400, "INVALID_PRECISION", "Invalid precision"),
+    "iceberg_visible_amount_off_grid": (400, "INVALID_PRECISION", "Invalid precision"),
+    "stop_price_off_grid": (400, "INVALID_PRECISION", "Invalid precision"),
+    "bad_amount": (400, "INVALID_PARAM_VALUE", "Invalid parameter `amount`: must be positive"),
+    "bad_number": (400, "INVALID_PARAM_VALUE", "Invalid parameter value: not a finite number"),
+    "missing_price": (400, "MISSING_REQUIRED_PARAM", "Missing required parameter: price"),
+    "bad_iceberg": (400, "INVALID_PARAM_VALUE", "Invalid parameter `iceberg`: must be below the amount"),
+    "duplicate_client_id": (400, "REPEATED_CREATION", "Repeated creation"),
+    "no_liquidity": (400, "ORDER_BOOK_NOT_FOUND", "Insufficient liquidity"),
+}
+
+
+class GateError(Exception):
+    """A request Gate refuses: the HTTP status and the ``label`` ccxt maps to an exception."""
+
+    def __init__(self, status: int, label: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.label = label
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Call:
+    """An authenticated request: whose key, its query, its JSON body, the ``{order_id}`` in its path."""
+
+    key: ApiKey
+    query: Mapping[str, str]
+    body: dict[str, Any]
+    order_id: str = ""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What every new order states, parsed from a spot order or a price order's ``put``."""
+
+    account: str
+    symbol: str
+    side: Side
+    amount: Decimal
+    tif: TimeInForce
+    post_only: bool
+    text: str | None
+
+
+Private = Callable[[Call], web.Response]
+
+
+def gate_signature(secret: str, method: str, path: str, query: str, body: bytes, timestamp: str) -> str:
+    """Gate APIv4's SIGN header for a request."""
+    payload = "\n".join((method.upper(), path, query, hashlib.sha512(body).hexdigest(), timestamp))
+    return hmac.new(secret.encode(), payload.encode(), hashlib.sha512).hexdigest()
+
+
+def fresh(stamp: str) -> bool:
+    try:
+        return abs(time.time() - float(stamp)) <= WINDOW
+    except ValueError:
+        return False
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise GateError(400, "INVALID_REQUEST_BODY", "Invalid request body") from None
+    if not isinstance(body, dict):
+        raise GateError(400, "INVALID_REQUEST_BODY", "Invalid request body")
+    return body
+
+
+def iceberg(body: Mapping[str, Any]) -> Decimal | None:
+    """The displayed amount: "0" (or none) for a normal order; Gate's -1 (fully hidden) is not
+    simulated."""
+    shown = optional_decimal(body, "iceberg")
+    if shown is None or shown == 0:
+        return None
+    if shown < 0:
+        raise invalid("iceberg", body["iceberg"])
+    return shown
+
+
+def currency_info(code: str) -> dict[str, Any]:
+    flags = {"withdraw_disabled": False, "withdraw_delayed": False, "deposit_disabled": False}
+    return {
+        "currency": code,
+        "name": code,
+        "delisted": False,
+        **flags,
+        "trade_disabled": False,
+        "fixed_rate": "",
+        "chain": code,
+        "chains": [{"name": code, "addr": "", **flags}],
+    }
+
+
+def error(status: int, label: str, message: str) -> web.Response:
+    return json_response({"label": label, "message": message}, status=status)
+
+
+def invalid(name: str, value: Any) -> GateError:
+    return GateError(400, "INVALID_PARAM_VALUE", f"Invalid parameter `{name}` with value: {value}")
+
+
+def required(source: Mapping[str, Any], name: str) -> Any:
+    if source.get(name) is None:
+        raise GateError(400, "MISSING_REQUIRED_PARAM", f"Missing required parameter: {name}")
+    return source[name]
+
+
+def decimal_param(source: Mapping[str, Any], name: str) -> Decimal:
+    raw = required(source, name)
+    try:
+        return Decimal(str(raw))
+    except InvalidOperation:
+        raise invalid(name, raw) from None
+
+
+def optional_decimal(source: Mapping[str, Any], name: str) -> Decimal | None:
+    return None if source.get(name) is None else decimal_param(source, name)
+
+
+def int_param(source: Mapping[str, str], name: str, default: int) -> int:
+    raw = source.get(name)
+    try:
+        return default if raw is None else int(raw)
+    except ValueError:
+        raise invalid(name, raw) from None
+
+
+def nested(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = required(body, name)
+    if not isinstance(value, dict):
+        raise invalid(name, value)
+    return value
+
+
+def side_of(raw: Any) -> Side:
+    if raw not in ("buy", "sell"):
+        raise invalid("side", raw)
+    return Side(raw)
+
+
+def time_in_force(raw: Any) -> tuple[TimeInForce, bool]:
+    if raw not in TIME_IN_FORCE:
+        raise invalid("time_in_force", raw)
+    return TIME_IN_FORCE[raw]
+
+
+def client_text(raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not TEXT.fullmatch(raw):
+        raise invalid("text", raw)
+    return raw
+
+
+def shown_text(client_id: str) -> str:
+    """The engine names orders placed without a text itself; Gate shows those as ``apiv4``."""
+    return client_id if TEXT.fullmatch(client_id) else DEFAULT_TEXT
+
+
+def not_found(ref: str) -> GateError:
+    if ref.startswith("t-"):
+        return GateError(404, "CLIENT_ID_NOT_FOUND", f"Order with text {ref} not found")
+    return GateError(404, "ORDER_NOT_FOUND", f"Order with ID {ref} not found")
+
+
+def num(value: Decimal) -> str:
+    """Gate's decimal strings: plain notation, no trailing zeros."""
+    text = f"{value:f}"
+    return (text.rstrip("0").rstrip(".") or "0") if "." in text else text
+
+
+def ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def user_id(account: str) -> int:
+    return zlib.crc32(account.encode()) % 100_000_000
+
+
+def order_status(order: SimOrder) -> str:
+    if not order.status.final:
+        return "open"
+    return "closed" if order.status is OrderStatus.FILLED else "cancelled"
+
+
+def finish_as(order: SimOrder) -> str:
+    if not order.status.final:
+        return "open"
+    if order.status is OrderStatus.FILLED:
+        return "filled"
+    return order.tif.value if order.status is OrderStatus.EXPIRED else "cancelled"
+
+
+def trigger_status(order: SimOrder) -> str:
+    """A price order: ``open`` until its trigger trades, then ``finish`` (its order was placed) or
+    ``failed``; ``cancelled`` if cancelled before."""
+    if not order.triggered:
+        return "cancelled" if order.status.final else "open"
+    return "failed" if order.status is OrderStatus.REJECTED else "finish"
+
+
+def final_refusal(order: SimOrder) -> GateError:
+    if order.status is OrderStatus.CANCELED:
+        return GateError(400, "ORDER_CANCELLED", "Order already cancelled")
+    return GateError(400, "ORDER_CLOSED", "Order already closed")
 
 
 class GateSpotSim(SimVenue):
@@ -44,6 +295,9 @@ class GateSpotSim(SimVenue):
     depth: ClassVar[int] = 100  # the 100 ms window and the REST limit maximum
     full_every: ClassVar[int] = 64  # messages between unsolicited full pushes, per symbol
     trade_places: ClassVar[int] = 10  # trades pad to 10 decimals ("0.2010000000")
+    ccxt_id: ClassVar[str | None] = "gate"
+    ccxt_hosts = ("https://api.gateio.ws",)
+    ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +305,8 @@ class GateSpotSim(SimVenue):
         self.sent_id: dict[str, int] = dict(self.update_id)  # last u a message carried
         self.sent_count: dict[str, int] = {s: 0 for s in self.markets}
         self.views: dict[str, tuple[View, View]] = {s: self._window(s) for s in self.markets}
+        self.quote_budgets: dict[str, Decimal] = {}  # market buy order id -> quote amount to spend
+        self.expirations: dict[str, int] = {}  # price order id -> the expiration it was sent with
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -66,7 +322,7 @@ class GateSpotSim(SimVenue):
     # ---- REST -------------------------------------------------------------------------------
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get(self.instruments_path, self.instruments), web.get(self.book_path, self.order_book)]
+        return [web.get(self.instruments_path, self.instruments), web.get(self.book_path, self.order_book), *self.trading_routes()]
 
     async def instruments(self, request: web.Request) -> web.Response:
         return json_response([self.pair_info(s) for s in self.markets])
@@ -80,9 +336,9 @@ class GateSpotSim(SimVenue):
             "base_name": base,
             "quote": quote,
             "quote_name": quote,
-            "fee": "0.1",
+            "fee": num(self.engine.taker_fee * 100),  # percent
             "min_base_amount": ladder.size_str(1),
-            "min_quote_amount": "3",
+            "min_quote_amount": num(MIN_QUOTE[quote]),
             "amount_precision": ladder.size_decimals,
             "precision": ladder.price_decimals,
             "trade_status": "tradable",
@@ -111,6 +367,400 @@ class GateSpotSim(SimVenue):
 
     def rest_times(self, now: float) -> dict[str, Any]:
         return {"current": int(now * 1000), "update": int(now * 1000)}
+
+    # ---- trading: routes and auth -------------------------------------------------------------
+
+    def trading_routes(self) -> list[web.RouteDef]:
+        return [
+            web.get(f"{API}/spot/currencies", self.currencies),
+            web.get(f"{API}/margin/currency_pairs", self.margin_pairs),
+            web.get(f"{API}/account/detail", self.signed(self.account_detail)),
+            web.get(f"{API}/spot/accounts", self.signed(self.spot_accounts)),
+            web.post(f"{API}/spot/orders", self.signed(self.create_order)),
+            web.get(f"{API}/spot/orders", self.signed(self.list_orders)),
+            web.get(f"{API}/spot/orders/{{order_id}}", self.signed(self.get_order)),
+            web.delete(f"{API}/spot/orders/{{order_id}}", self.signed(self.cancel_order)),
+            web.get(f"{API}/spot/open_orders", self.signed(self.open_orders)),
+            web.get(f"{API}/spot/my_trades", self.signed(self.my_trades)),
+            web.post(f"{API}/spot/price_orders", self.signed(self.create_price_order)),
+            web.get(f"{API}/spot/price_orders", self.signed(self.list_price_orders)),
+            web.get(f"{API}/spot/price_orders/{{order_id}}", self.signed(self.get_price_order)),
+            web.delete(f"{API}/spot/price_orders/{{order_id}}", self.signed(self.cancel_price_order)),
+            web.get(f"{API}/wallet/fee", self.signed(self.trading_fee)),
+        ]
+
+    def signed(self, handler: Private) -> Callable[[web.Request], Awaitable[web.Response]]:
+        async def check(request: web.Request) -> web.Response:
+            raw = await request.read()
+            try:
+                key = self.authenticate(request, raw)
+                return handler(Call(key, request.query, parse_body(raw), request.match_info.get("order_id", "")))
+            except GateError as exc:
+                return error(exc.status, exc.label, exc.message)
+            except Reject as exc:
+                return error(*ERRORS.get(exc.reason, (400, "INVALID_PARAM_VALUE", str(exc))))
+
+        return check
+
+    def authenticate(self, request: web.Request, raw: bytes) -> ApiKey:
+        """Gate's checks in Gate's order: headers present, Timestamp fresh (before the key is even
+        looked up), key known, signature, then write permission."""
+        headers = request.headers
+        for name in ("KEY", "Timestamp", "SIGN"):
+            if name not in headers:
+                raise GateError(400, "MISSING_REQUIRED_HEADER", f"Missing required header: {name}")
+        stamp = headers["Timestamp"]
+        if not fresh(stamp):
+            raise GateError(403, "REQUEST_EXPIRED", f"gap between request Timestamp and server time exceeds {WINDOW}")
+        key = self.api_keys.get(headers["KEY"])
+        if key is None:
+            raise GateError(401, "INVALID_KEY", "Invalid key provided")
+        query = unquote_plus(request.query_string)
+        expected = gate_signature(key.secret, request.method, request.path, query, raw, stamp)
+        if not hmac.compare_digest(headers["SIGN"], expected):
+            raise GateError(401, "INVALID_SIGNATURE", "Signature mismatch")
+        if request.method != "GET" and "trade" not in key.permissions:
+            raise GateError(403, "READ_ONLY", "API key is read-only")
+        return key
+
+    # ---- trading: reference data and account ----------------------------------------------------
+
+    async def currencies(self, request: web.Request) -> web.Response:
+        codes = sorted({code for s in self.markets for code in parse_standard(s)[:2]})
+        return json_response([currency_info(code) for code in codes])
+
+    async def margin_pairs(self, request: web.Request) -> web.Response:
+        return json_response([])
+
+    def account_detail(self, call: Call) -> web.Response:
+        return json_response(
+            {
+                "user_id": user_id(call.key.account),
+                "ip_whitelist": [],
+                "currency_pairs": [],
+                "key": {"mode": 1},  # classic spot account; 2 would be a unified account
+                "tier": 0,
+                "tier_expire_time": "0001-01-01T00:00:00Z",
+                "copy_trading_role": 0,
+            }
+        )
+
+    def spot_accounts(self, call: Call) -> web.Response:
+        account = self.engine.account(call.key.account)
+        assets = sorted(set(account.balances) | set(account.locked))
+        wanted = call.query.get("currency")
+        return json_response(
+            [
+                {"currency": a, "available": num(account.available(a)), "locked": num(account.locked.get(a, Decimal(0)))}
+                for a in assets
+                if wanted is None or a == wanted
+            ]
+        )
+
+    def trading_fee(self, call: Call) -> web.Response:
+        futures = feed_class("gateswap")
+        return json_response(
+            {
+                "user_id": user_id(call.key.account),
+                "taker_fee": num(self.engine.taker_fee),
+                "maker_fee": num(self.engine.maker_fee),
+                "gt_discount": False,
+                "gt_taker_fee": "0",
+                "gt_maker_fee": "0",
+                "futures_taker_fee": num(Decimal(repr(futures.taker_fee))),
+                "futures_maker_fee": num(Decimal(repr(futures.maker_fee))),
+            }
+        )
+
+    # ---- trading: spot orders ----------------------------------------------------------------
+
+    def create_order(self, call: Call) -> web.Response:
+        body = call.body
+        if body.get("account", "spot") != "spot":
+            raise invalid("account", body.get("account"))
+        placement = self.placement(call.key.account, body.get("currency_pair"), body)
+        kind = body.get("type", "limit")
+        if kind == "limit":
+            order = self.limit_order(placement, optional_decimal(body, "price"), iceberg(body))
+        elif kind == "market":
+            order = self.market_order(placement)
+        else:
+            raise invalid("type", kind)
+        return json_response(self.order_json(order))
+
+    def placement(self, account: str, pair: Any, put: Mapping[str, Any]) -> Placement:
+        tif, post_only = time_in_force(put.get("time_in_force", "gtc"))
+        return Placement(
+            account, self.pair(pair), side_of(put.get("side")), decimal_param(put, "amount"), tif, post_only,
+            client_text(put.get("text")),
+        )
+
+    def limit_order(self, p: Placement, price: Decimal | None, visible: Decimal | None) -> SimOrder:
+        if price is not None:
+            self.check_size(p.symbol, p.amount * price)
+        return self.engine.submit(
+            p.account, p.symbol, p.side, OrderType.LIMIT, p.amount, price, tif=p.tif, post_only=p.post_only,
+            iceberg_visible=visible, client_id=p.text,
+        )
+
+    def market_order(self, p: Placement) -> SimOrder:
+        if p.tif is TimeInForce.GTC:  # gtc and poc: a market order is ioc or fok
+            raise invalid("time_in_force", "poc" if p.post_only else "gtc")
+        if p.side is Side.SELL:
+            bid = self.touch(p.symbol, True)
+            if bid is not None:
+                self.check_size(p.symbol, p.amount * bid)
+            return self.engine.submit(p.account, p.symbol, p.side, OrderType.MARKET, p.amount, tif=p.tif, client_id=p.text)
+        self.check_size(p.symbol, p.amount)
+        if self.engine.account(p.account).available(self.engine.markets[p.symbol].quote) < p.amount:
+            raise GateError(400, "BALANCE_NOT_ENOUGH", "Not enough balance")
+        base = self.affordable(p.symbol, p.amount)
+        order = self.engine.submit(p.account, p.symbol, p.side, OrderType.MARKET, base, tif=p.tif, client_id=p.text)
+        self.quote_budgets[order.order_id] = p.amount
+        return order
+
+    def affordable(self, symbol: str, budget: Decimal) -> Decimal:
+        """The base amount, in whole lots, that ``budget`` quote buys walking the asks now."""
+        market = self.engine.markets[symbol]
+        ladder = self.ladders[symbol]
+        left, lots = budget, 0
+        for px, size in ladder.top(False, len(ladder.asks)):
+            unit = px * market.tick * market.lot
+            take = min(size, int(left / unit))
+            lots += take
+            left -= take * unit
+            if take < size:
+                break
+        return lots * market.lot
+
+    def check_size(self, symbol: str, value: Decimal) -> None:
+        quote = self.engine.markets[symbol].quote
+        least = MIN_QUOTE[quote]
+        if value < least:
+            raise GateError(
+                400, "INVALID_PARAM_VALUE", f"Your order size {num(value)} {quote} is too small. The minimum is {num(least)} {quote}"
+            )
+
+    def touch(self, symbol: str, bid: bool) -> Decimal | None:
+        top = self.ladders[symbol].top(bid, 1)
+        return top[0][0] * self.engine.markets[symbol].tick if top else None
+
+    def pair(self, native: Any) -> str:
+        symbol = self.symbol_of(str(native or ""))
+        if symbol is None:
+            raise GateError(400, "INVALID_CURRENCY_PAIR", f"Invalid currency pair {native}")
+        return symbol
+
+    def lookup(self, account: str, ref: str) -> SimOrder:
+        """An order by its id or, as Gate allows in the path, by its ``t-`` text."""
+        by_text = ref.startswith("t-")
+        try:
+            return self.engine.find(account, None if by_text else ref, ref if by_text else None)
+        except Reject:
+            raise not_found(ref) from None
+
+    def spot_order(self, call: Call) -> SimOrder:
+        """The path's order as ``/spot/orders`` knows it: a price order only once it has fired."""
+        symbol = self.pair(required(call.query, "currency_pair"))
+        order = self.lookup(call.key.account, call.order_id)
+        if order.waiting or order.symbol != symbol:
+            raise not_found(call.order_id)
+        return order
+
+    def get_order(self, call: Call) -> web.Response:
+        return json_response(self.order_json(self.spot_order(call)))
+
+    def cancel_order(self, call: Call) -> web.Response:
+        order = self.spot_order(call)
+        if order.status.final:
+            raise final_refusal(order)
+        return json_response(self.order_json(self.engine.cancel(call.key.account, order.order_id)))
+
+    def open_orders(self, call: Call) -> web.Response:
+        pair = call.query.get("currency_pair")
+        symbol = None if pair is None else self.pair(pair)
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for order in self.engine.open_orders(call.key.account, symbol):
+            if not order.waiting:
+                groups.setdefault(self.native(order.symbol), []).append(self.order_json(order))
+        return json_response([{"currency_pair": p, "total": len(orders), "orders": orders} for p, orders in groups.items()])
+
+    def list_orders(self, call: Call) -> web.Response:
+        symbol = self.pair(required(call.query, "currency_pair"))
+        status = required(call.query, "status")
+        if status not in ("open", "finished"):
+            raise invalid("status", status)
+        orders = [
+            o for o in self.engine.orders.values()
+            if o.account == call.key.account and o.symbol == symbol and not o.waiting and o.status.final == (status == "finished")
+        ]
+        return json_response([self.order_json(o) for o in reversed(orders)][: int_param(call.query, "limit", 100)])
+
+    def my_trades(self, call: Call) -> web.Response:
+        pair = call.query.get("currency_pair")
+        fills = self.engine.account_fills(call.key.account, None if pair is None else self.pair(pair))
+        since, until = int_param(call.query, "from", 0), int_param(call.query, "to", 0)
+        fills = [
+            f for f in fills
+            if call.query.get("order_id", f.order_id) == f.order_id and f.ts >= since and (not until or f.ts <= until)
+        ]
+        return json_response([self.trade_json(f) for f in reversed(fills)][: int_param(call.query, "limit", 100)])
+
+    # ---- trading: price-triggered orders ---------------------------------------------------------
+
+    def create_price_order(self, call: Call) -> web.Response:
+        trigger, put = nested(call.body, "trigger"), nested(call.body, "put")
+        if put.get("type", "limit") != "limit":
+            raise invalid("put.type", put.get("type"))  # a triggered market buy's amount would be quote
+        if put.get("account", "normal") != "normal":
+            raise invalid("put.account", put.get("account"))
+        p = self.placement(call.key.account, call.body.get("market"), put)
+        if p.post_only or p.tif is TimeInForce.FOK:
+            raise invalid("put.time_in_force", put.get("time_in_force"))
+        rule = trigger.get("rule")
+        if rule not in (">=", "<="):
+            raise invalid("trigger.rule", rule)
+        expiration = trigger.get("expiration") or 0
+        if not isinstance(expiration, int):
+            raise invalid("trigger.expiration", expiration)
+        price = optional_decimal(put, "price")
+        if price is not None:
+            self.check_size(p.symbol, p.amount * price)
+        order = self.engine.submit(
+            p.account, p.symbol, p.side, OrderType.STOP_LIMIT, p.amount, price,
+            stop_price=decimal_param(trigger, "price"), tif=p.tif, client_id=p.text, trigger_above=rule == ">=",
+        )
+        self.expirations[order.order_id] = expiration
+        return json_response({"id": int(order.order_id)})
+
+    def price_order(self, call: Call) -> SimOrder:
+        order = self.lookup(call.key.account, call.order_id)
+        if order.stop is None:
+            raise not_found(call.order_id)
+        return order
+
+    def get_price_order(self, call: Call) -> web.Response:
+        return json_response(self.price_order_json(self.price_order(call)))
+
+    def cancel_price_order(self, call: Call) -> web.Response:
+        order = self.price_order(call)
+        if not order.waiting or order.status.final:
+            raise final_refusal(order)
+        return json_response(self.price_order_json(self.engine.cancel(call.key.account, order.order_id)))
+
+    def list_price_orders(self, call: Call) -> web.Response:
+        status = required(call.query, "status")
+        if status not in ("open", "finished"):
+            raise invalid("status", status)
+        pair = call.query.get("market")
+        symbol = None if pair is None else self.pair(pair)
+        orders = [
+            o for o in self.engine.orders.values()
+            if o.account == call.key.account and o.stop is not None and (symbol is None or o.symbol == symbol)
+            and (trigger_status(o) == "open") == (status == "open")
+        ]
+        return json_response([self.price_order_json(o) for o in reversed(orders)][: int_param(call.query, "limit", 100)])
+
+    # ---- trading: Gate shapes --------------------------------------------------------------------
+
+    def order_json(self, order: SimOrder) -> dict[str, Any]:
+        market = self.engine.markets[order.symbol]
+        filled = order.filled * market.lot
+        amount, left = self.amount_and_left(order)
+        received, paid = (market.base, market.quote) if order.is_bid else (market.quote, market.base)
+        return {
+            "id": order.order_id,
+            "text": shown_text(order.client_id),
+            "amend_text": "-",
+            "create_time": str(int(order.created)),
+            "update_time": str(int(order.updated)),
+            "create_time_ms": ms(order.created),
+            "update_time_ms": ms(order.updated),
+            "status": order_status(order),
+            "currency_pair": self.native(order.symbol),
+            "type": "market" if order.type is OrderType.MARKET else "limit",
+            "account": "spot",
+            "side": order.side.value,
+            "amount": num(amount),
+            "price": num((order.price or 0) * market.tick),
+            "time_in_force": "poc" if order.post_only else order.tif.value,
+            "iceberg": num((order.visible or 0) * market.lot),
+            "left": num(left),
+            "filled_amount": num(filled),
+            "fill_price": num(order.cost),
+            "filled_total": num(order.cost),
+            "avg_deal_price": num((order.cost / filled).quantize(Decimal("1e-12")) if filled else Decimal(0)),
+            "fee": num(order.fee),
+            "fee_currency": received,  # as on Gate, a fee is charged in what the order receives
+            "point_fee": "0",
+            "gt_fee": "0",
+            "gt_maker_fee": "0",
+            "gt_taker_fee": "0",
+            "gt_discount": False,
+            "rebated_fee": "0",
+            "rebated_fee_currency": paid,
+            "stp_id": 0,
+            "stp_act": "-",
+            "finish_as": finish_as(order),
+        }
+
+    def amount_and_left(self, order: SimOrder) -> tuple[Decimal, Decimal]:
+        """A market buy's amount and rest are quote currency, every other order's base."""
+        budget = self.quote_budgets.get(order.order_id)
+        if budget is not None:
+            return budget, budget - order.cost
+        lot = self.engine.markets[order.symbol].lot
+        return order.amount * lot, order.remaining * lot
+
+    def price_order_json(self, order: SimOrder) -> dict[str, Any]:
+        market = self.engine.markets[order.symbol]
+        status = trigger_status(order)
+        return {
+            "trigger": {
+                "price": num((order.stop or 0) * market.tick),
+                "rule": ">=" if order.trigger_above else "<=",
+                "expiration": self.expirations.get(order.order_id, 0),
+            },
+            "put": {
+                "type": "limit",
+                "side": order.side.value,
+                "price": num((order.price or 0) * market.tick),
+                "amount": num(order.amount * market.lot),
+                "account": "normal",
+                "time_in_force": order.tif.value,
+                "auto_borrow": False,
+                "auto_repay": False,
+                "text": shown_text(order.client_id),
+            },
+            "id": int(order.order_id),
+            "user": user_id(order.account),
+            "market": self.native(order.symbol),
+            "ctime": int(order.created),
+            "ftime": 0 if status == "open" else int(order.updated),
+            "fired_order_id": int(order.order_id) if order.triggered else 0,
+            "status": status,
+            "reason": "",
+        }
+
+    def trade_json(self, fill: SimFill) -> dict[str, Any]:
+        return {
+            "id": str(fill.trade_id),
+            "create_time": str(int(fill.ts)),
+            "create_time_ms": f"{fill.ts * 1000:.6f}",
+            "currency_pair": self.native(fill.symbol),
+            "side": fill.side.value,
+            "role": "taker" if fill.taker else "maker",
+            "amount": num(fill.amount),
+            "price": num(fill.price),
+            "order_id": fill.order_id,
+            "fee": num(fill.fee),
+            "fee_currency": fill.fee_currency,
+            "point_fee": "0",
+            "gt_fee": "0",
+            "amend_text": "-",
+            "text": shown_text(fill.client_id),
+            "deal": num(fill.price * fill.amount),
+        }
 
     # ---- WebSocket --------------------------------------------------------------------------
 
@@ -242,9 +892,11 @@ class GateSpotSim(SimVenue):
 class GateSwapSim(GateSpotSim):
     """USDT perpetuals on ``/v4/ws/usdt``: ``futures.order_book_update`` with ``{"p", "s"}`` levels
     in whole contracts (one contract = one lot here, the ``quanto_multiplier``), ``futures.trades``
-    with a signed size, REST ``/api/v4/futures/usdt/order_book`` and ``/contracts``."""
+    with a signed size, REST ``/api/v4/futures/usdt/order_book`` and ``/contracts``. Futures
+    trading is not simulated."""
 
     venue = "gateswap"
+    ccxt_id = None
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     ws_paths = ("/v4/ws/usdt",)
     book_channel = "futures.order_book_update"
@@ -253,6 +905,9 @@ class GateSwapSim(GateSpotSim):
     pair_param = "contract"
     instruments_path = "/api/v4/futures/usdt/contracts"
     levels_allowed: ClassVar[tuple[str, ...]] = ("100",)
+
+    def trading_routes(self) -> list[web.RouteDef]:
+        return []
 
     def expected_top(self, symbol: str, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         ladder = self.ladders[symbol]
