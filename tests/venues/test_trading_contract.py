@@ -82,12 +82,16 @@ def test_the_venue_refuses_bad_credentials_and_orders_in_its_own_words(feed_id: 
                 await h.client(new_key("nobody")).fetch_balance()
             late = h.client()
             late.milliseconds = lambda: ccxt.Exchange.milliseconds() - 120_000  # a clock two minutes slow
+            late.seconds = lambda: ccxt.Exchange.seconds() - 120  # (JWT venues read seconds)
             with pytest.raises((ccxt.InvalidNonce, ccxt.AuthenticationError)):
                 await late.fetch_balance()
             with pytest.raises(ccxt.InsufficientFunds):
                 await good.create_order(symbol, "market", "sell", 100_000)
-            with pytest.raises(ccxt.OrderNotFound):
+            with pytest.raises(ccxt.ExchangeError) as unknown:
                 await good.fetch_order("987654321", symbol)
+            # ccxt 4.5.90's coinbase rule expects "order with self orderID" (a transpiler slip), so
+            # Coinbase's real NOT_FOUND answer reaches the caller as a plain ExchangeError
+            assert isinstance(unknown.value, ccxt.OrderNotFound) or "NOT_FOUND" in str(unknown.value)
             assert h.sim.engine.open_orders("main") == []
 
     run(body())
