@@ -97,6 +97,7 @@ def test_the_venue_refuses_bad_credentials_and_orders_in_its_own_words(feed_id: 
             with pytest.raises(ccxt.AuthenticationError):
                 await h.client(wrong_secret).fetch_balance()
             await expect_error(feed_id, "unknown_key", ccxt.AuthenticationError, h.client(new_key("nobody")).fetch_balance())
+            await good.fetch_balance()  # the key has been used: a nonce-only venue (Kraken) now refuses an older one
             late = h.client()
             late.milliseconds = lambda: ccxt.Exchange.milliseconds() - 120_000  # a clock two minutes slow
             late.seconds = lambda: ccxt.Exchange.seconds() - 120  # (JWT venues read seconds)

@@ -10,6 +10,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt_async
 
+from crossbook.model import Kind
 from crossbook.sim.access import ApiKey
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.server import SimVenue
@@ -19,7 +20,12 @@ from crossbook.venues import VENUES
 
 
 def trading_feeds() -> list[str]:
-    return [f for v in VENUES for f, cls in venue_sims(v).items() if cls.ccxt_id is not None]
+    """The spot venues that trade (a perpetual-only venue, dYdX, runs its adapted contract in
+    its own test file: no base balances, unauthenticated reads, priced market orders)."""
+    return [
+        f for v in VENUES for f, cls in venue_sims(v).items()
+        if cls.ccxt_id is not None and parse_standard(cls.markets[0])[2] is Kind.SPOT
+    ]
 
 
 @dataclass
@@ -62,8 +68,7 @@ class TradingHarness:
         return client
 
     def ccxt_symbol(self, client: Any) -> str:
-        native = self.sim.native(self.symbol)
-        return str(client.markets_by_id[native][0]["symbol"])
+        return str(client.markets_by_id[self.sim.ccxt_market_id(self.symbol)][0]["symbol"])
 
     def touch(self) -> tuple[Decimal, Decimal]:
         """The venue's best bid and ask now, as Decimals."""

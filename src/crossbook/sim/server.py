@@ -129,6 +129,10 @@ class SimVenue:
             publish=self.publish,
         )
 
+    def ccxt_market_id(self, symbol: str) -> str:
+        """The market id ccxt knows ``symbol`` by (the REST id, where it differs from the feed's)."""
+        return self.native(symbol)
+
     def issue_key(self, account: str, permissions: frozenset[str] = READ_TRADE) -> ApiKey:
         """A new API key for ``account`` (the account must exist in the engine)."""
         self.engine.account(account)
