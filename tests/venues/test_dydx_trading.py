@@ -417,6 +417,7 @@ def test_stop_limit_waits_untriggered_cancels_as_conditional_and_fills_once_trig
             assert (await ex.fetch_order(far["id"], SYMBOL))["status"] == "canceled"
             # a sell stop above the market: the next trade at or below the trigger fires it
             near = await ex.create_order(SYMBOL, "limit", "sell", 0.01, price(ex, bid * Decimal("0.95")), {"triggerPrice": str(ask + 5)})
+            await asyncio.sleep(0.005)  # ccxt's timestamp nonce is in ms: two stateful txs in one ms collide, on the chain too
             market = await ex.create_order(SYMBOL, "market", "sell", 0.01, price(ex, bid * Decimal("0.95")), {"triggerPrice": str(ask + 5)})
             assert (await ex.fetch_order(market["id"], SYMBOL))["info"]["timeInForce"] == "IOC"
             for _ in range(200):
