@@ -13,6 +13,8 @@ pings) for some seconds; ``delay`` holds every outgoing frame for some seconds.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
 import contextlib
 import logging
 import time
@@ -29,6 +31,8 @@ from .engine import MatchingEngine
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+TRADING_FAULTS = ("5xx", "timeout", "delay", "lost_ack")
 
 Frame = str | bytes
 
@@ -120,6 +124,8 @@ class SimVenue:
         self.client_pings = 0  # application pings the clients sent (venue modules count them)
         self.client_pongs = 0  # answers to the server's application pings
         self.api_keys: dict[str, ApiKey] = {}
+        self.trading_faults: deque[str] = deque()
+        self.trading_fault_seconds = 2.0
         fees = feed_class(self.venue)  # the venue's base-tier schedule, as the client knows it
         self.engine = MatchingEngine(
             self.venue,
@@ -265,6 +271,34 @@ class SimVenue:
         else:
             raise ValueError(f"unknown fault {fault!r}; known: drop, skip, corrupt, stall, delay")
 
+    def inject_trading(self, fault: str, times: int = 1, seconds: float = 2.0) -> None:
+        """Make the next ``times`` order requests (POST and DELETE) misbehave: ``5xx`` answers 502
+        and does nothing; ``timeout`` does nothing and answers 504 after ``seconds``; ``delay``
+        does the request and answers after ``seconds``; ``lost_ack`` does the request and never
+        answers (the connection closes)."""
+        if fault not in TRADING_FAULTS:
+            raise ValueError(f"unknown trading fault {fault!r}; known: {', '.join(TRADING_FAULTS)}")
+        self.trading_faults.extend([fault] * times)
+        self.trading_fault_seconds = seconds
+
+    @web.middleware
+    async def _apply_trading_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "GET" or not self.trading_faults:
+            return await handler(request)
+        fault = self.trading_faults.popleft()
+        if fault == "5xx":
+            return web.Response(status=502, text="Bad Gateway")
+        if fault == "timeout":
+            await asyncio.sleep(self.trading_fault_seconds)
+            return web.Response(status=504, text="Gateway Timeout")
+        if fault == "delay":
+            await asyncio.sleep(self.trading_fault_seconds)
+            return await handler(request)
+        await handler(request)  # lost_ack: the venue did it; the answer never arrives
+        if request.transport is not None:
+            request.transport.close()
+        raise asyncio.CancelledError
+
     async def _ws_handler(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=self.server_ping_interval, autoping=True, max_msg_size=0)
         await ws.prepare(request)
@@ -290,7 +324,7 @@ class SimVenue:
                     conn.send(frame)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = web.Application()
+        app = web.Application(middlewares=[self._apply_trading_faults])
         app.add_routes(self.routes())
         for path in self.ws_paths:
             app.router.add_get(path, self._ws_handler)

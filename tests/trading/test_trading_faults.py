@@ -1,0 +1,56 @@
+"""The simulator's trading faults against the trading layer: whatever happens on the way, after
+reconciliation the journal and the venue agree and no order exists twice."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import ccxt.async_support as ccxt_async
+import pytest
+
+from crossbook.errors import VenueUnavailable
+from crossbook.model import OrderRequest, OrderStatus, OrderType, Side
+from crossbook.sim.cluster import SimCluster
+from crossbook.sim.serve import ccxt_configs
+from crossbook.trading.account import VenueAccount
+from crossbook.trading.journal import Journal
+from crossbook.trading.limiter import Limiter
+from crossbook.venues.binance import LIMITS
+
+from ..conftest import run
+
+
+@pytest.mark.parametrize(("fault", "at_venue"), [("5xx", 0), ("timeout", 0), ("lost_ack", 1), ("delay", 1)])
+def test_order_survives_the_fault(fault: str, at_venue: int, tmp_path: Path) -> None:
+    async def body() -> None:
+        async with SimCluster(["binance"], interval=0.05, levels=80) as cluster:
+            sim = cluster.venues["binance"]
+            config = ccxt_configs(cluster)["binance"]
+            with Journal(tmp_path / "j.db") as journal:
+                account = VenueAccount("binance", ccxt_async.binance({**config, "timeout": 1000}), journal, Limiter(LIMITS))
+                try:
+                    await account.load()
+                    ladder = sim.ladders["BTC-USDT"]
+                    price = (D(ladder.price_str(max(ladder.bids))) * D("0.98")).quantize(D("0.01"))
+                    sim.inject_trading(fault, seconds=0.3 if fault == "delay" else 2.0)
+                    request = OrderRequest("binance", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price)
+                    if fault == "delay":
+                        order = await account.create_order(request)  # a slow ack is still an ack
+                        assert order.status is OrderStatus.OPEN
+                    else:
+                        with pytest.raises(VenueUnavailable, match="stays SENT"):
+                            await account.create_order(request)
+                        (unknown,) = journal.in_flight()
+                        assert unknown.status is OrderStatus.SENT
+                        report = await account.reconcile()
+                        resolved = journal.order(unknown.client_order_id)
+                        assert resolved is not None
+                        expected = OrderStatus.OPEN if at_venue else OrderStatus.REJECTED
+                        assert resolved.status is expected, (fault, report)
+                    assert len(sim.engine.orders) == at_venue
+                    assert journal.in_flight() == []
+                finally:
+                    await account.client.close()
+
+    run(body())
