@@ -13,9 +13,12 @@ from typing import Any
 
 import aiohttp
 import ccxt
+import ccxt.async_support as ccxt_async
 import pytest
 
-from crossbook.sim.access import ApiKey
+from crossbook.model import MarginMode, PositionSide
+from crossbook.sim.access import ApiKey, new_key
+from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.bybit import BybitInverseSim, BybitLinearSim, BybitSpotSim, sign
 
 from ..conftest import run
@@ -330,6 +333,198 @@ def test_order_errors_come_in_bybit_codes() -> None:
     trading(body)
 
 
-def test_only_the_spot_venue_trades() -> None:
-    assert BybitSpotSim.ccxt_id == "bybit"
+def test_spot_and_linear_trade_inverse_does_not() -> None:
+    assert BybitSpotSim.ccxt_id == BybitLinearSim.client_ccxt_id == "bybit"
+    assert BybitInverseSim.client_ccxt_id is None
+    # the ccxt configs the sim prints are keyed by ccxt id: "bybit" stays the spot venue's
     assert BybitLinearSim.ccxt_id is None and BybitInverseSim.ccxt_id is None
+    with pytest.raises(NotImplementedError):
+        BybitInverseSim(SimMarket(levels=20)).ccxt_config(new_key("main"))
+
+
+# ---- linear perpetuals ---------------------------------------------------------------------------
+
+
+def linear(body: Body) -> None:
+    """Run ``body`` with a keyed ccxt client of the linear server alone (its own markets, account
+    and orders) on BTC/USDT:USDT, the book paused."""
+
+    async def main() -> None:
+        async with TradingHarness("bybitlinear") as h:
+            assert h.cluster is not None
+            h.cluster.pause()
+            assert h.key is not None
+            ex = ccxt_async.bybit({**h.sim.ccxt_config(h.key), "enableRateLimit": False})
+            h.clients.append(ex)
+            await ex.load_markets()
+            await body(h, ex, h.ccxt_symbol(ex))
+
+    run(main())
+
+
+def test_the_linear_client_sees_only_the_linear_markets() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        assert symbol == "BTC/USDT:USDT"
+        assert sorted(ex.symbols) == ["BTC/USDT:USDT", "ETH/USDT:USDT"]
+        assert all(m["swap"] and m["linear"] and m["settle"] == "USDT" for m in ex.markets.values())
+        assert all(len(found) == 1 for found in ex.markets_by_id.values())  # PreLaunch lists none
+
+    linear(body)
+
+
+def test_a_one_way_position_opens_reduces_and_closes() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        _, ask = h.touch()
+        opened = await ex.create_order(symbol, "market", "buy", 0.01)
+        order = await ex.fetch_order(opened["id"], symbol, ACK)
+        assert order["status"] == "closed" and order["filled"] == 0.01 and order["info"]["positionIdx"] == 0
+        [position] = await ex.fetch_positions([symbol])
+        assert position["side"] == "long" and position["contracts"] == 0.01 and not position["hedged"]
+        assert position["entryPrice"] == float(ask) and position["leverage"] == 1
+        balance = await ex.fetch_balance()
+        assert balance["USDT"]["used"] == pytest.approx(float(ask) * 0.01)
+        reduced = await ex.create_order(symbol, "market", "sell", 0.004, None, {"reduceOnly": True})
+        assert (await ex.fetch_order(reduced["id"], symbol, ACK))["reduceOnly"] is True
+        [position] = await ex.fetch_positions([symbol])
+        assert position["contracts"] == 0.006
+        await ex.create_order(symbol, "market", "sell", 0.006, None, {"reduceOnly": True})
+        assert await ex.fetch_positions(None, {"settleCoin": "USDT"}) == []
+        [flat] = await ex.fetch_positions([symbol])
+        assert flat["contracts"] == 0 and flat["info"]["side"] == ""
+
+    linear(body)
+
+
+def test_reduce_only_that_would_increase_is_refused_with_110017() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        bid, _ = h.touch()
+        with pytest.raises(ccxt.InvalidOrder, match="110017"):  # nothing to reduce
+            await ex.create_order(symbol, "market", "sell", 0.01, None, {"reduceOnly": True})
+        await ex.create_order(symbol, "market", "buy", 0.01)
+        with pytest.raises(ccxt.InvalidOrder, match="110017"):  # a buy adds to the long
+            await ex.create_order(symbol, "limit", "buy", 0.01, float(bid), {"reduceOnly": True})
+        capped = await ex.create_order(symbol, "market", "sell", 0.05, None, {"reduceOnly": True})
+        assert (await ex.fetch_order(capped["id"], symbol, ACK))["filled"] == 0.01  # cut to the position
+        assert h.sim.engine.position("main", h.symbol).size == 0
+
+    linear(body)
+
+
+def test_post_only_that_would_take_is_accepted_then_cancelled() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        bid, ask = h.touch()
+        taking = await ex.create_order(symbol, "limit", "buy", 0.01, float(ask), {"postOnly": True, "clientOrderId": "po-1"})
+        order = await ex.fetch_order(taking["id"], symbol, ACK)
+        assert order["status"] == "canceled" and order["filled"] == 0 and order["postOnly"] is True
+        assert order["info"]["rejectReason"] == "EC_PostOnlyWillTakeLiquidity"
+        by_link = await ex.private_get_v5_order_realtime({"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "po-1"})
+        assert [o["orderId"] for o in by_link["result"]["list"]] == [taking["id"]]
+        resting = await ex.create_order(symbol, "limit", "buy", 0.01, float(bid), {"timeInForce": "PO"})
+        assert (await ex.fetch_order(resting["id"], symbol, ACK))["status"] == "open"
+        assert [o["id"] for o in await ex.fetch_open_orders(symbol)] == [resting["id"]]
+        assert [o["id"] for o in await ex.fetch_canceled_orders(symbol)] == [taking["id"]]  # /v5/order/history
+        assert await ex.fetch_closed_orders(symbol) == []  # orderStatus=Filled
+        await ex.cancel_order(resting["id"], symbol)
+        with pytest.raises(ccxt.OrderNotFound, match="110001"):
+            await ex.cancel_order(taking["id"], symbol)
+        assert h.sim.engine.position("main", h.symbol).size == 0
+
+    linear(body)
+
+
+def test_hedge_mode_holds_a_long_and_a_short_at_once() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        await ex.set_position_mode(True)
+        with pytest.raises(ccxt.NoChange, match="110025"):
+            await ex.set_position_mode(True)
+        with pytest.raises(ccxt.BadRequest, match="position idx not match position mode"):
+            await ex.create_order(symbol, "market", "buy", 0.01)  # positionIdx 0 in hedge mode
+        await ex.create_order(symbol, "market", "buy", 0.02, None, {"hedged": True})  # positionIdx 1
+        await ex.create_order(symbol, "market", "sell", 0.01, None, {"hedged": True})  # positionIdx 2
+        positions = {p["side"]: p for p in await ex.fetch_positions([symbol])}
+        assert positions["long"]["contracts"] == 0.02 and positions["short"]["contracts"] == 0.01
+        assert positions["long"]["hedged"] and positions["short"]["hedged"]
+        with pytest.raises(ccxt.BadRequest, match="110024"):
+            await ex.set_position_mode(False)
+        # ccxt sends a hedged reduce-only sell as a sell on the long side (positionIdx 1)
+        closing = await ex.create_order(symbol, "market", "sell", 0.05, None, {"hedged": True, "reduceOnly": True})
+        order = await ex.fetch_order(closing["id"], symbol, ACK)
+        assert order["filled"] == 0.02 and order["info"]["positionIdx"] == 1 and order["reduceOnly"] is True
+        with pytest.raises(ccxt.InvalidOrder, match="110017"):  # the long side is flat now
+            await ex.create_order(symbol, "market", "sell", 0.01, None, {"positionIdx": 1})
+        assert [p["side"] for p in await ex.fetch_positions(None, {"settleCoin": "USDT"})] == ["short"]
+        assert h.sim.engine.position("main", h.symbol, PositionSide.SHORT).size == Decimal("0.01")
+
+    linear(body)
+
+
+def test_leverage_sets_the_margin_an_order_and_a_position_take() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        bid, ask = h.touch()
+        await ex.set_leverage(10, symbol)
+        with pytest.raises(ccxt.BadRequest, match="110043"):
+            await ex.set_leverage(10, symbol)
+        with pytest.raises(ccxt.BadRequest, match="10001"):
+            await ex.set_leverage(101, symbol)
+        price = (bid * Decimal("0.9")).quantize(Decimal("0.1"))
+        await ex.create_order(symbol, "limit", "buy", 0.1, float(price))
+        wallet = (await ex.fetch_balance())["info"]["result"]["list"][0]["coin"]
+        usdt = next(c for c in wallet if c["coin"] == "USDT")
+        assert Decimal(usdt["totalOrderIM"]) == price * Decimal("0.1") / 10 and Decimal(usdt["locked"]) == 0
+        summary = (await ex.fetch_balance())["info"]["result"]["list"][0]
+        assert Decimal(summary["totalInitialMargin"]) == Decimal(usdt["totalOrderIM"])
+        await ex.create_order(symbol, "market", "buy", 0.1)
+        [position] = await ex.fetch_positions([symbol])
+        assert position["leverage"] == 10 and Decimal(position["info"]["positionIM"]) == ask * Decimal("0.1") / 10
+        assert (await ex.fetch_leverage(symbol))["longLeverage"] == 10
+
+    linear(body)
+
+
+def test_margin_mode_is_the_unified_accounts_cross_or_isolated() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        assert (await ex.fetch_margin_mode(symbol))["marginMode"] == "cross"
+        reply = await ex.set_margin_mode("isolated", symbol)  # UTA: POST /v5/account/set-margin-mode
+        assert reply["retCode"] == 0 and reply["result"] == {"reasons": []}
+        assert (await ex.fetch_margin_mode(symbol))["marginMode"] == "isolated"
+        assert h.sim.engine.account("main").margin_modes[h.symbol] is MarginMode.ISOLATED
+        with pytest.raises(ccxt.ExchangeError, match="3400045"):
+            await ex.set_margin_mode("portfolio", symbol)
+        await ex.create_order(symbol, "market", "buy", 0.01)
+        with pytest.raises(ccxt.ExchangeError, match="3400045"):
+            await ex.set_margin_mode("cross", symbol)  # not with a position open
+
+    linear(body)
+
+
+def test_linear_fills_charge_fees_in_the_settle_coin() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        _, ask = h.touch()
+        placed = await ex.create_order(symbol, "market", "buy", 0.01)
+        [trade] = await ex.fetch_my_trades(symbol)
+        assert trade["order"] == placed["id"] and trade["takerOrMaker"] == "taker"
+        assert trade["fee"]["currency"] == "USDT"
+        assert Decimal(str(trade["fee"]["cost"])) == ask * Decimal("0.01") * h.sim.engine.taker_fee
+        with pytest.raises(ccxt.InsufficientFunds, match="110007"):
+            await ex.create_order(symbol, "market", "buy", 1_000)
+
+    linear(body)
+
+
+def test_the_linear_server_knows_only_its_own_keys() -> None:
+    """Spot and linear are separate servers with separate key stores: a key issued elsewhere
+    (as the spot server's would be) is unknown here, and the signature is checked as on spot."""
+
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        stranger = ccxt_async.bybit({**h.sim.ccxt_config(new_key("main")), "enableRateLimit": False})
+        h.clients.append(stranger)
+        with pytest.raises(ccxt.AuthenticationError, match="10003"):
+            await stranger.fetch_positions([symbol])
+        assert h.key is not None
+        forged = ccxt_async.bybit({**h.sim.ccxt_config(h.key), "secret": "0" * 64, "enableRateLimit": False})
+        h.clients.append(forged)
+        with pytest.raises(ccxt.AuthenticationError, match="10004"):
+            await forged.set_leverage(5, symbol)
+        assert h.sim.engine.account("main").leverages == {}
+
+    linear(body)

@@ -9,8 +9,14 @@ and an insert for each level that entered it.
 
 Spot trading as a unified trading account (UTA 2.0), as ccxt calls it: ``/v5/asset/coin/query-info``,
 the account discovery (``/v5/user/query-api``, ``/v5/account/info``), ``/v5/account/wallet-balance``,
-``/v5/order/create``, ``cancel`` and ``realtime``, ``/v5/execution/list`` and
-``/v5/account/fee-rate``. Requests carry ``X-BAPI-API-KEY``, ``-TIMESTAMP``, ``-RECV-WINDOW`` and
+``/v5/order/create``, ``cancel``, ``realtime`` and ``history``, ``/v5/execution/list`` and
+``/v5/account/fee-rate``. Linear perpetuals trade the same way on their own server (its own
+engine, account and keys), plus positions: ``/v5/position/switch-mode`` (one-way or hedge, with
+``positionIdx`` 0, or 1 and 2), ``/v5/account/set-margin-mode`` (the unified account's cross or
+isolated), ``/v5/position/set-leverage`` and ``/v5/position/list``; reduce-only, and post-only
+that Bybit accepts and then cancels when it would take.
+
+Requests carry ``X-BAPI-API-KEY``, ``-TIMESTAMP``, ``-RECV-WINDOW`` and
 ``-SIGN``, the hex HMAC-SHA256 of timestamp + key + recv window + (query string | raw JSON body);
 answers and errors come in the v5 envelope with Bybit's own ``retCode``s.
 """
@@ -25,14 +31,15 @@ import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, ClassVar
 
 import orjson
 from aiohttp import web
 
-from ...model import OrderStatus, OrderType, Side, TimeInForce
+from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ...symbols import parse_standard
-from ..access import ApiKey
+from ..access import ApiKey, ccxt_urls
 from ..engine import Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
@@ -43,6 +50,7 @@ Private = Callable[[ApiKey, Params], Awaitable[dict[str, Any]]]
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 ZERO = Decimal(0)
+STABLE = frozenset({"USDT", "USDC"})  # valued at par
 DEFAULT_RECV_WINDOW = 5000
 RECENT_CLOSED = 500  # closed orders /v5/order/realtime still shows, per account
 WEEK_MS = 7 * 24 * 3600 * 1000
@@ -56,6 +64,7 @@ TIME_IN_FORCE = {  # Bybit's timeInForce -> (the engine's, post-only)
     "FOK": (TimeInForce.FOK, False),
     "PostOnly": (TimeInForce.GTC, True),
 }
+POSITION_IDX = {PositionSide.BOTH: 0, PositionSide.LONG: 1, PositionSide.SHORT: 2}
 STATUS = {
     OrderStatus.OPEN: "New",
     OrderStatus.PARTIALLY_FILLED: "PartiallyFilled",
@@ -77,6 +86,42 @@ ERRORS: dict[str, tuple[int, str]] = {
     "no_liquidity": (170210, "New order rejected."),
     "unknown_order": (170213, "Order does not exist."),
     "order_final": (170213, "Order does not exist."),
+}
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    """A new order as the engine takes it, after Bybit's own checks."""
+
+    account: str
+    symbol: str
+    side: Side
+    kind: OrderType
+    amount: Decimal
+    price: Decimal | None
+    stop: Decimal | None
+    tif: TimeInForce
+    post_only: bool
+    client_id: str | None
+    reduce_only: bool
+    position_side: PositionSide
+
+# engine reject reason -> (retCode, retMsg), Bybit's contract codes
+LINEAR_ERRORS: dict[str, tuple[int, str]] = {
+    "insufficient_balance": (110007, "CheckMarginRatio fail! InsufficientAB"),
+    "reduce_only_would_increase": (110017, "Reduce-only rule not satisfied"),
+    "position_side_required": (10001, "position idx not match position mode"),
+    "position_side_in_one_way": (10001, "position idx not match position mode"),
+    "position_open": (110024, "You have an existing position, so position mode cannot be switched"),
+    "price_off_grid": (10001, "params error: price is not a multiple of the tick size"),
+    "amount_off_grid": (10001, "params error: qty is not a multiple of the qty step"),
+    "bad_amount": (10001, "params error: qty must be positive"),
+    "missing_price": (10001, "params error: price is required for a limit order"),
+    "duplicate_client_id": (110072, "OrderLinkedID is duplicate"),
+    "no_liquidity": (110074, "The order is rejected: there is no liquidity to match"),
+    "bad_leverage": (10001, "params error: leverage is invalid"),
+    "unknown_order": (110001, "Order does not exist"),
+    "order_final": (110001, "Order does not exist"),
 }
 
 
@@ -133,6 +178,7 @@ class BybitSpotSim(SimVenue):
     ws_paths = ("/v5/public/spot",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     category: ClassVar[str] = "spot"
+    errors: ClassVar[dict[str, tuple[int, str]]] = ERRORS
     depths: ClassVar[frozenset[int]] = frozenset({50, 200, 1000})  # level 1 (snapshot-only) is not simulated
     args_per_request: ClassVar[int | None] = 10
 
@@ -162,7 +208,8 @@ class BybitSpotSim(SimVenue):
     async def instruments_info(self, request: web.Request) -> web.Response:
         if request.query.get("category") != self.category:
             return self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
-        rows = [self.instrument(s) for s in self.markets]
+        # every simulated market is Trading: a query for another status (ccxt asks for PreLaunch) has none
+        rows = [self.instrument(s) for s in self.markets] if request.query.get("status", "Trading") == "Trading" else []
         return self.envelope(self.page(rows, request.query))
 
     def page(self, rows: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
@@ -207,6 +254,7 @@ class BybitSpotSim(SimVenue):
             web.post("/v5/order/create", self.signed(self.create_order)),
             web.post("/v5/order/cancel", self.signed(self.cancel_order)),
             web.get("/v5/order/realtime", self.signed(self.realtime_orders)),
+            web.get("/v5/order/history", self.signed(self.order_history)),
             web.get("/v5/execution/list", self.signed(self.executions)),
         ]
 
@@ -376,7 +424,7 @@ class BybitSpotSim(SimVenue):
 
     def usd_value(self, coin: str, amount: Decimal) -> Decimal:
         """Valued at the mid of the coin's USDT (else USDC) book here, stablecoins at par."""
-        if coin in ("USDT", "USDC"):
+        if coin in STABLE:
             return amount
         for quote in ("USDT", "USDC"):
             symbol = f"{coin}-{quote}"
@@ -435,21 +483,33 @@ class BybitSpotSim(SimVenue):
         amount = self.decimal_param(params, "qty")
         if amount is None:
             raise BybitError(170105, "Parameter 'qty' was empty.")
+        stop = self.trigger_price(params, symbol, side)
+        request = OrderRequest(
+            key.account, symbol, side, TRIGGERED_TYPES[kind] if stop is not None else kind, amount,
+            self.decimal_param(params, "price") if kind is OrderType.LIMIT else None,
+            stop, tif, post_only, params.get("orderLinkId") or None, *self.position_args(key.account, params, side, kind),
+        )
+        try:
+            order = self.place(request)
+        except Reject as exc:
+            raise BybitError(*self.errors.get(exc.reason, self.errors["no_liquidity"])) from None
+        return {"orderId": order.order_id, "orderLinkId": order.client_id}
+
+    def position_args(self, account: str, params: Params, side: Side, kind: OrderType) -> tuple[bool, PositionSide]:
+        """(reduce-only, position side) of a new order; on spot, the checks spot alone makes."""
         if kind is OrderType.MARKET:
             self.check_market_unit(params, side)
         if str(params.get("isLeverage", "0")) == "1":  # spot margin (borrowing) is not simulated
             raise BybitError(170036, "You haven't enabled Cross Margin Trading yet. "
                                      "To do so, please head to the PC trading site or the Bybit app")
-        stop = self.trigger_price(params, symbol, side)
-        try:
-            order = self.engine.submit(
-                key.account, symbol, side, TRIGGERED_TYPES[kind] if stop is not None else kind, amount,
-                self.decimal_param(params, "price") if kind is OrderType.LIMIT else None,
-                stop_price=stop, tif=tif, post_only=post_only, client_id=params.get("orderLinkId") or None,
-            )
-        except Reject as exc:
-            raise BybitError(*ERRORS.get(exc.reason, (170210, "New order rejected."))) from None
-        return {"orderId": order.order_id, "orderLinkId": order.client_id}
+        return False, PositionSide.BOTH
+
+    def place(self, request: OrderRequest) -> SimOrder:
+        r = request
+        return self.engine.submit(
+            r.account, r.symbol, r.side, r.kind, r.amount, r.price, stop_price=r.stop, tif=r.tif,
+            post_only=r.post_only, reduce_only=r.reduce_only, position_side=r.position_side, client_id=r.client_id,
+        )
 
     @staticmethod
     def time_in_force(params: Params, kind: OrderType) -> tuple[TimeInForce, bool]:
@@ -504,11 +564,11 @@ class BybitSpotSim(SimVenue):
         symbol = self.symbol_param(params)
         order = self.lookup(key.account, params)
         if order is None or order.symbol != symbol or not self.passes_filter(order, params.get("orderFilter") or "Order"):
-            raise BybitError(*ERRORS["unknown_order"])
+            raise BybitError(*self.errors["unknown_order"])
         try:
             self.engine.cancel(key.account, order.order_id)
         except Reject as exc:
-            raise BybitError(*ERRORS[exc.reason]) from None
+            raise BybitError(*self.errors[exc.reason]) from None
         return {"orderId": order.order_id, "orderLinkId": order.client_id}
 
     @staticmethod
@@ -540,6 +600,26 @@ class BybitSpotSim(SimVenue):
         else:
             symbol = None
         return recent if str(params.get("openOnly", "0")) == "1" else self.engine.open_orders(account, symbol)
+
+    async def order_history(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        """The closed orders the venue remembers, newest first, by status and time if asked."""
+        self.check_category(params)
+        start, end = self.time_range(params)
+        if params.get("orderId") or params.get("orderLinkId"):
+            found = self.lookup(key.account, params)
+            orders = [found] if found is not None and found.status.final else []
+        else:
+            symbol = self.symbol_param(params) if params.get("symbol") is not None else None
+            orders = [o for o in self.recent_closed(key.account) if symbol in (None, o.symbol)]
+        status = params.get("orderStatus")
+        orders = [
+            o for o in orders
+            if start <= ms(o.created) <= end and self.passes_filter(o, params.get("orderFilter"))
+            and status in (None, self.order_status(o))
+        ]
+        orders.sort(key=lambda o: (o.created, o.seq), reverse=True)
+        page, cursor = self.page_of(orders, params, 20, 50)
+        return {"category": self.category, "list": [self.order_json(o) for o in page], "nextPageCursor": cursor}
 
     def recent_closed(self, account: str) -> list[SimOrder]:
         closed = [o for o in self.engine.orders.values() if o.account == account and o.status.final]
@@ -624,7 +704,7 @@ class BybitSpotSim(SimVenue):
             "qty": ladder.size_str(order.amount),
             "side": "Buy" if order.is_bid else "Sell",
             "isLeverage": "0",
-            "positionIdx": 0,
+            "positionIdx": POSITION_IDX[order.position_side],
             "orderStatus": self.order_status(order),
             "createType": "CreateByUser",
             "cancelType": "CancelByUser" if order.status is OrderStatus.CANCELED else "UNKNOWN",
@@ -652,7 +732,7 @@ class BybitSpotSim(SimVenue):
             "triggerDirection": 0,
             "triggerBy": "",
             "lastPriceOnCreated": "",
-            "reduceOnly": False,
+            "reduceOnly": order.reduce_only,
             "closeOnTrigger": False,
             "placeType": "",
             "smpType": "None",
@@ -838,15 +918,47 @@ class BybitSpotSim(SimVenue):
 
 class BybitLinearSim(BybitSpotSim):
     venue = "bybitlinear"
-    ccxt_id = None  # derivatives trading is not simulated yet
+    # None although it trades: sim/serve.py's ccxt_configs keys configs by ccxt id, and "bybit"
+    # there is the spot venue's; ccxt_config below still configures a ccxt "bybit" client
+    ccxt_id = None
+    client_ccxt_id: ClassVar[str | None] = "bybit"
+    # a client of this server alone: its markets, balances and orders are not the spot server's
+    ccxt_options = {
+        "fetchMarkets": {"types": ["linear"]},
+        "fetchOrder": {"acknowledged": True},
+        "defaultType": "swap",
+        "defaultSubType": "linear",
+    }
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     ws_paths = ("/v5/public/linear",)
     category = "linear"
+    errors = LINEAR_ERRORS
     args_per_request = None
     contract_type: ClassVar[str] = "LinearPerpetual"
+    max_leverage: ClassVar[Decimal] = Decimal(100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.voided: dict[str, SimOrder] = {}  # post-only orders Bybit took and then cancelled itself
+
+    def ccxt_config(self, key: ApiKey) -> dict[str, Any]:
+        if self.client_ccxt_id is None:
+            raise NotImplementedError(f"{self.venue}: no ccxt trading surface yet")
+        return {
+            "urls": ccxt_urls(self.client_ccxt_id, {h: self.rest_url for h in self.ccxt_hosts}),
+            "options": dict(self.ccxt_options),
+            "apiKey": key.key,
+            "secret": key.secret,
+        }
 
     def trading_routes(self) -> list[web.RouteDef]:
-        return []
+        return [
+            *super().trading_routes(),
+            web.post("/v5/position/switch-mode", self.signed(self.switch_mode)),
+            web.post("/v5/account/set-margin-mode", self.signed(self.set_margin_mode)),
+            web.post("/v5/position/set-leverage", self.signed(self.set_leverage)),
+            web.get("/v5/position/list", self.signed(self.position_list)),
+        ]
 
     def page(self, rows: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
         limit = min(1000, int(query.get("limit", "500")))
@@ -894,6 +1006,243 @@ class BybitLinearSim(BybitSpotSim):
     def settle_coin(self, base: str, quote: str) -> str:
         return quote
 
+    # ---- orders ---------------------------------------------------------------------------------
+
+    def trigger_price(self, params: Params, symbol: str, side: Side) -> Decimal | None:
+        if any(params.get(name) not in (None, "") for name in ("triggerPrice", "takeProfit", "stopLoss")):
+            raise BybitError(10001, "params error: the simulator does not take conditional or TP/SL orders on linear")
+        return None
+
+    def position_args(self, account: str, params: Params, side: Side, kind: OrderType) -> tuple[bool, PositionSide]:
+        """positionIdx must match the account's position mode: 0 one-way, 1 (long) or 2 (short)
+        in hedge mode, where an order against its side's direction closes that side and so can
+        only reduce it."""
+        try:
+            position_side = {v: k for k, v in POSITION_IDX.items()}[int(params.get("positionIdx") or 0)]
+        except (KeyError, ValueError):
+            raise BybitError(10001, "params error: positionIdx must be 0, 1 or 2") from None
+        if (position_side is not PositionSide.BOTH) != self.engine.account(account).hedge_mode:
+            raise BybitError(*LINEAR_ERRORS["position_side_required"])
+        closing = position_side is not PositionSide.BOTH and (position_side is PositionSide.LONG) != (side is Side.BUY)
+        return params.get("reduceOnly") in (True, "true") or closing, position_side
+
+    def place(self, request: OrderRequest) -> SimOrder:
+        """A post-only order that would take is accepted, then cancelled: the answer carries its
+        id and the order reads back Cancelled."""
+        try:
+            return super().place(request)
+        except Reject as exc:
+            if exc.reason != "post_only_would_take":
+                raise
+        return self.void(request)
+
+    def void(self, r: OrderRequest) -> SimOrder:
+        market = self.engine.markets[r.symbol]
+        assert r.price is not None
+        order = SimOrder(
+            order_id=str(uuid.uuid4()), client_id=r.client_id or "", account=r.account, symbol=r.symbol, side=r.side,
+            type=r.kind, amount=int(r.amount / market.lot), price=int(r.price / market.tick), tif=r.tif, post_only=True,
+            reduce_only=r.reduce_only, position_side=r.position_side, status=OrderStatus.CANCELED,
+        )
+        order.updated = order.created
+        self.voided[order.order_id] = order
+        return order
+
+    def lookup(self, account: str, params: Params) -> SimOrder | None:
+        found = super().lookup(account, params)
+        if found is not None:
+            return found
+        order_id, link_id = params.get("orderId") or None, params.get("orderLinkId") or None
+        for order in self.voided.values():
+            if order.account == account and (order.order_id == order_id if order_id else order.client_id == link_id):
+                return order
+        return None
+
+    def recent_closed(self, account: str) -> list[SimOrder]:
+        voided = [o for o in self.voided.values() if o.account == account]
+        return sorted([*super().recent_closed(account), *voided], key=lambda o: o.updated)[-RECENT_CLOSED:]
+
+    def order_json(self, order: SimOrder) -> dict[str, Any]:
+        row = super().order_json(order)
+        row.update({"isLeverage": "", "marketUnit": "", "feeCurrency": "", "cumFeeDetail": {}})
+        if order.order_id in self.voided:
+            row.update({"rejectReason": "EC_PostOnlyWillTakeLiquidity", "cancelType": "UNKNOWN"})
+        return row
+
+    # ---- positions --------------------------------------------------------------------------------
+
+    async def switch_mode(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        """mode 0 one-way, 3 hedge, for every USDT contract (coin) or the one symbol named; the
+        engine keeps one mode per account, so naming a symbol switches them all."""
+        self.check_category(params)
+        if params.get("symbol") is None and params.get("coin") is None:
+            raise BybitError(10001, "params error: symbol or coin is required")
+        if params.get("symbol") is not None:
+            self.symbol_param(params)
+        mode = str(params.get("mode"))
+        if mode not in ("0", "3"):
+            raise BybitError(10001, "params error: mode must be 0 (one-way) or 3 (hedge)")
+        hedge = mode == "3"
+        if self.engine.account(key.account).hedge_mode == hedge:
+            raise BybitError(110025, "Position mode is not modified")
+        self.apply(lambda: self.engine.set_position_mode(key.account, hedge))
+        return {}
+
+    async def set_margin_mode(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        """A unified account's margin mode is the account's: every contract turns cross or isolated."""
+        choice = params.get("setMarginMode")
+        mode = {"REGULAR_MARGIN": MarginMode.CROSS, "ISOLATED_MARGIN": MarginMode.ISOLATED}.get(str(choice))
+        if mode is None:
+            # portfolio margin is not simulated
+            raise BybitError(3400045, f"Set margin mode failed: {choice} is not available to this account")
+        if any(p.size for p in self.engine.account(key.account).positions.values()):
+            raise BybitError(3400045, "Set margin mode failed: close your positions first")
+        for symbol in self.markets:
+            self.apply(partial(self.engine.set_margin_mode, key.account, symbol, mode))
+        return {"reasons": []}
+
+    async def set_leverage(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        self.check_category(params)
+        symbol = self.symbol_param(params)
+        buy, sell = self.decimal_param(params, "buyLeverage"), self.decimal_param(params, "sellLeverage")
+        if buy is None or buy != sell:
+            raise BybitError(10001, "params error: buyLeverage must equal sellLeverage")
+        if not Decimal(1) <= buy <= self.max_leverage or buy != buy.quantize(Decimal("0.01")):
+            raise BybitError(10001, f"params error: leverage {plain(buy)} is outside [1, {self.max_leverage}] or its 0.01 step")
+        if self.leverage(key.account, symbol) == buy:
+            raise BybitError(110043, "Set leverage not modified")
+        self.apply(lambda: self.engine.set_leverage(key.account, symbol, buy))
+        return {}
+
+    def apply(self, change: Callable[[], None]) -> None:
+        try:
+            change()
+        except Reject as exc:
+            raise BybitError(*self.errors.get(exc.reason, (10001, "params error"))) from None
+
+    def leverage(self, account: str, symbol: str) -> Decimal:
+        return self.engine.account(account).leverages.get(symbol, Decimal(1))
+
+    def margin_mode(self, account: str) -> MarginMode:
+        modes = self.engine.account(account).margin_modes
+        return modes.get(self.markets[0], MarginMode.CROSS)
+
+    async def account_info(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        info = await super().account_info(key, params)
+        mode = self.margin_mode(key.account)
+        return {**info, "marginMode": "ISOLATED_MARGIN" if mode is MarginMode.ISOLATED else "REGULAR_MARGIN"}
+
+    async def position_list(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        """By symbol: its positions, empty ones too; by settleCoin: the open ones."""
+        self.check_category(params)
+        if params.get("symbol") is not None:
+            symbols, open_only = [self.symbol_param(params)], False
+        elif params.get("settleCoin") is not None or params.get("baseCoin") is not None:
+            symbols = [s for s in self.markets if params.get("settleCoin") in (None, parse_standard(s)[1])
+                       and params.get("baseCoin") in (None, parse_standard(s)[0])]
+            open_only = True
+        else:
+            raise BybitError(10001, "params error: symbol or settleCoin is required")
+        account = self.engine.account(key.account)
+        sides = (PositionSide.LONG, PositionSide.SHORT) if account.hedge_mode else (PositionSide.BOTH,)
+        rows = [self.position_json(key.account, s, side) for s in symbols for side in sides]
+        rows = [r for r in rows if not open_only or r["size"] != "0"]
+        page, cursor = self.page_of(rows, params, 20, 200)
+        return {"category": self.category, "list": page, "nextPageCursor": cursor}
+
+    def mark(self, symbol: str) -> Decimal:
+        """The book's mid stands in for the mark price."""
+        ladder = self.ladders[symbol]
+        if not (ladder.bids and ladder.asks):
+            return ZERO
+        return Decimal(max(ladder.bids) + min(ladder.asks)) / 2 * self.engine.markets[symbol].tick
+
+    def position_json(self, account: str, symbol: str, side: PositionSide) -> dict[str, Any]:
+        pos = self.engine.position(account, symbol, side)
+        ladder = self.ladders[symbol]
+        size = abs(pos.size)
+        long = pos.size > 0 if side is PositionSide.BOTH else side is PositionSide.LONG
+        mark = self.mark(symbol)
+        upl = (mark - pos.entry) * size * (1 if long else -1) if size else ZERO
+        now = str(ms(time.time()))
+        return {
+            "positionIdx": POSITION_IDX[side],
+            "riskId": 1,
+            "riskLimitValue": "2000000",
+            "symbol": self.native(symbol),
+            "side": ("Buy" if long else "Sell") if size else "",
+            "size": plain(size),
+            "avgPrice": plain(pos.entry),
+            "positionValue": plain(pos.entry * size),
+            "tradeMode": 0,  # deprecated on UTA 2.0: the account info tells the margin mode
+            "autoAddMargin": 0,
+            "positionStatus": "Normal",
+            "leverage": plain(self.leverage(account, symbol)),
+            "markPrice": ladder.price_str(int(mark / self.engine.markets[symbol].tick)) if mark else "",
+            "liqPrice": "",  # no liquidation is simulated
+            "bustPrice": "",
+            "positionIM": plain(pos.margin),
+            "positionMM": "0",
+            "positionBalance": plain(pos.margin),
+            "takeProfit": "",
+            "stopLoss": "",
+            "trailingStop": "0",
+            "sessionAvgPrice": "",
+            "delta": "",
+            "gamma": "",
+            "vega": "",
+            "theta": "",
+            "unrealisedPnl": plain(upl),
+            "curRealisedPnl": "0",
+            "cumRealisedPnl": "0",
+            "adlRankIndicator": 2 if size else 0,
+            "createdTime": now,
+            "updatedTime": now,
+            "seq": 0,
+            "isReduceOnly": False,
+            "mmrSysUpdatedTime": "",
+            "leverageSysUpdatedTime": "",
+            "tpslMode": "Full",
+        }
+
+    # ---- the unified wallet ---------------------------------------------------------------------------
+
+    async def wallet_balance(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        """What the engine locks for a contract is initial margin: for orders (totalOrderIM) and
+        for positions (totalPositionIM), not a spot lock."""
+        result = await super().wallet_balance(key, params)
+        summary = result["list"][0]
+        account = self.engine.account(key.account)
+        upl_total = ZERO
+        for row in summary["coin"]:
+            order_im, position_im, upl = self.margins(key.account, row["coin"])
+            locked = account.locked.get(row["coin"], ZERO) - order_im - position_im
+            row.update({
+                "locked": plain(locked), "totalOrderIM": plain(order_im), "totalPositionIM": plain(position_im),
+                "unrealisedPnl": plain(upl), "equity": plain(Decimal(row["walletBalance"]) + upl),
+            })
+            upl_total += self.usd_value(row["coin"], upl)
+        initial = sum((Decimal(r["totalOrderIM"]) + Decimal(r["totalPositionIM"]) for r in summary["coin"] if r["coin"] in STABLE), ZERO)
+        summary.update({
+            "totalPerpUPL": plain(upl_total), "totalEquity": plain(Decimal(summary["totalEquity"]) + upl_total),
+            "totalInitialMargin": plain(initial),
+        })
+        return result
+
+    def margins(self, account: str, coin: str) -> tuple[Decimal, Decimal, Decimal]:
+        """(order IM, position IM, unrealised PnL) in ``coin``, the settle coin of its contracts."""
+        orders = [o for o in self.engine.open_orders(account) if self.engine.markets[o.symbol].quote == coin]
+        positions = [
+            (symbol, side) for (symbol, side), pos in self.engine.account(account).positions.items()
+            if pos.size and self.engine.markets[symbol].quote == coin
+        ]
+        rows = [self.position_json(account, symbol, side) for symbol, side in positions]
+        return (
+            sum((o.reserved for o in orders), ZERO),
+            sum((Decimal(r["positionIM"]) for r in rows), ZERO),
+            sum((Decimal(r["unrealisedPnl"]) for r in rows), ZERO),
+        )
+
 
 class BybitInverseSim(BybitLinearSim):
     """Sizes are whole contracts of 1 USD, so the client's base-coin book holds contracts / price."""
@@ -903,6 +1252,10 @@ class BybitInverseSim(BybitLinearSim):
     ws_paths = ("/v5/public/inverse",)
     category = "inverse"
     contract_type = "InversePerpetual"
+    client_ccxt_id = None  # inverse trading is not simulated yet
+
+    def trading_routes(self) -> list[web.RouteDef]:
+        return []
 
     def contracts(self, ladder: Ladder, ticks: int, lots: int) -> int:
         return max(1, round(ladder.size(lots) * ladder.price(ticks)))
