@@ -1,6 +1,7 @@
-"""OKX spot trading through an unmodified ccxt client: every order type the simulator serves
-placed, filled or resting, canceled and fetched; OKX's own auth rule (checked against a reference
-signature and with raw requests) and its error codes."""
+"""OKX spot and SWAP trading through an unmodified ccxt client: every order type the simulator
+serves placed, filled or resting, canceled and fetched; the unified account's position mode,
+leverage, positions, reduce-only and attached TP/SL; OKX's own auth rule (checked against a
+reference signature and with raw requests) and its error codes."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import ccxt
 import orjson
 import pytest
 
+from crossbook.model import MarginMode, OrderStatus, PositionSide
 from crossbook.sim.access import READ_TRADE, ApiKey
 from crossbook.sim.venues.okx import OkxSim, sign
 
@@ -312,7 +314,8 @@ def test_a_batch_reports_each_order_and_one_failure_does_not_sink_the_rest() -> 
         ({"px": ""}, ccxt.BadRequest, "50014"),
         ({"tdMode": "cross"}, ccxt.BadRequest, "51000"),
         ({"ordType": "optimal_limit_ioc"}, ccxt.BadRequest, "51000"),
-        ({"instId": "BTC-USDT-SWAP"}, ccxt.BadSymbol, "51001"),  # listed, but not traded here
+        ({"instId": "BTC-EUR"}, ccxt.BadSymbol, "51001"),
+        ({"instId": "BTC-USDT-SWAP"}, ccxt.BadRequest, "51000"),  # tdMode cash on a SWAP
         ({"clOrdId": "not-alphanumeric"}, ccxt.BadRequest, "51000"),
     ],
 )
@@ -344,5 +347,181 @@ def test_duplicate_client_ids_and_unknown_orders() -> None:
                 await ex.cancel_order("123456789", SYMBOL)
             with pytest.raises(ccxt.BadRequest, match="51003"):
                 await ex.private_get_trade_order({"instId": "BTC-USDT"})
+
+    run(body())
+
+
+# ---- SWAP: the unified account -------------------------------------------------------------------
+
+PERP = "BTC/USDT:USDT"
+SWAPS = {"fetchMarkets": {"types": ["spot", "swap"]}}
+
+
+def swap_client(h: TradingHarness, key: ApiKey | None = None) -> Any:
+    return h.client(key, options=SWAPS)
+
+
+def perp_level(h: TradingHarness, bids: bool, index: int) -> tuple[Decimal, int]:
+    ladder = h.sim.ladders["BTC-USDT-PERP"]
+    ticks, lots = ladder.top(bids, index + 1)[index]
+    return Decimal(ladder.price_str(ticks)), lots
+
+
+def test_swap_markets_are_in_contracts_of_ct_val() -> None:
+    async def body() -> None:
+        async with TradingHarness("okx") as h:
+            ex = swap_client(h)
+            await ex.load_markets()
+            market = ex.markets[PERP]
+            assert market["swap"] and market["linear"] and market["settle"] == "USDT" and market["id"] == "BTC-USDT-SWAP"
+            assert market["contractSize"] == 0.01 and market["precision"]["amount"] == 0.1  # one ladder lot, 0.001 BTC
+            assert ex.markets["BTC/USD:BTC"]["inverse"] and ex.markets["BTC/USD:BTC"]["contractSize"] == 100
+
+    run(body())
+
+
+def test_the_unified_account_position_mode_and_leverage() -> None:
+    async def body() -> None:
+        async with TradingHarness("okx") as h:
+            ex = swap_client(h)
+            await ex.load_markets()
+            (account,) = await ex.fetch_accounts()
+            assert account["info"]["acctLv"] == "2"  # single-currency margin
+            assert (await ex.fetch_position_mode())["hedged"] is False
+            await ex.set_position_mode(True)
+            mode = await ex.fetch_position_mode()
+            assert mode["hedged"] is True and mode["info"]["posMode"] == "long_short_mode"
+            reply = await ex.set_leverage(20, PERP, {"marginMode": "isolated", "posSide": "long"})
+            assert reply["data"] == [{"lever": "20", "mgnMode": "isolated", "instId": "BTC-USDT-SWAP", "posSide": "long"}]
+            state = h.sim.engine.account("main")
+            assert state.leverages["BTC-USDT-PERP"] == 20 and state.margin_modes["BTC-USDT-PERP"] is MarginMode.ISOLATED
+            with pytest.raises(ccxt.BadSymbol, match="51001"):
+                await ex.set_leverage(5, "BTC/USDT", {"marginMode": "cross"})
+            await ex.create_order(PERP, "market", "buy", 1, None, {"hedged": True, "marginMode": "isolated"})
+            with pytest.raises(ccxt.ExchangeError, match="59000"):  # not with a position open
+                await ex.set_position_mode(False)
+
+    run(body())
+
+
+def test_a_net_mode_position_opens_in_contracts_and_reduce_only_closes_it() -> None:
+    async def body() -> None:
+        async with TradingHarness("okx") as h:
+            ex = swap_client(h)
+            await ex.load_markets()
+            assert h.cluster is not None
+            h.cluster.pause()
+            await ex.set_leverage(5, PERP, {"marginMode": "cross"})
+            opened = await ex.fetch_order((await ex.create_order(PERP, "market", "sell", 2.5))["id"], PERP)
+            assert opened["status"] == "closed" and opened["filled"] == 2.5 and opened["info"]["tdMode"] == "cross"
+            assert opened["info"]["posSide"] == "net" and opened["info"]["sz"] == "2.5"
+            assert h.sim.engine.position("main", "BTC-USDT-PERP").size == Decimal("-0.025")  # 2.5 x ctVal 0.01 BTC
+            (position,) = await ex.fetch_positions([PERP])
+            assert position["side"] == "short" and position["contracts"] == 2.5 and position["leverage"] == 5
+            assert position["info"]["pos"] == "-2.5" and position["marginMode"] == "cross"
+            half_lot = {"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "market", "sz": "0.05"}
+            with pytest.raises(ccxt.InvalidOrder, match="51121"):  # ccxt would round it: sent raw
+                await ex.private_post_trade_order(half_lot)
+            with pytest.raises(ccxt.ExchangeError, match="51169"):  # a reduce-only sell would add to the short
+                await ex.create_order(PERP, "market", "sell", 1, None, {"reduceOnly": True})
+            closing = await ex.create_order(PERP, "market", "buy", 4, None, {"reduceOnly": True})
+            closing = await ex.fetch_order(closing["id"], PERP)
+            assert closing["reduceOnly"] and closing["filled"] == 2.5  # capped at the position
+            assert await ex.fetch_positions([PERP]) == []
+            trades = await ex.fetch_my_trades(PERP)
+            assert [t["amount"] for t in trades] == [2.5, 2.5] and {t["fee"]["currency"] for t in trades} == {"USDT"}
+
+    run(body())
+
+
+def test_hedge_mode_needs_a_position_side_and_keeps_long_and_short_apart() -> None:
+    async def body() -> None:
+        async with TradingHarness("okx") as h:
+            ex = swap_client(h)
+            await ex.load_markets()
+            assert h.cluster is not None
+            h.cluster.pause()
+            await ex.set_position_mode(True)
+            with pytest.raises(ccxt.BadRequest, match="51000"):
+                await ex.create_order(PERP, "market", "buy", 1)  # no posSide in long_short_mode
+            await ex.create_order(PERP, "market", "buy", 1, None, {"hedged": True})
+            await ex.create_order(PERP, "market", "sell", 0.3, None, {"hedged": True})
+            sides = {p["side"]: p["contracts"] for p in await ex.fetch_positions([PERP])}
+            assert sides == {"long": 1.0, "short": 0.3}
+            bid, _ = perp_level(h, bids=True, index=5)
+            resting = await ex.create_order(PERP, "limit", "buy", 0.7, str(bid), {"positionSide": "long"})
+            assert [o["id"] for o in await ex.fetch_open_orders(PERP)] == [resting["id"]]
+            await ex.cancel_order(resting["id"], PERP)
+            assert (await ex.fetch_order(resting["id"], PERP))["status"] == "canceled"
+
+    run(body())
+
+
+def test_okx_unified_account_with_tp_sl() -> None:
+    """An entry with an attached TP and SL; a trade through the TP fires it, which cancels the SL
+    and closes the position."""
+
+    async def body() -> None:
+        async with TradingHarness("okx") as h:
+            ex = swap_client(h)
+            await ex.load_markets()
+            assert h.cluster is not None
+            h.cluster.pause()
+            await ex.set_position_mode(True)
+            await ex.set_leverage(10, PERP, {"marginMode": "cross"})
+            tp, _ = perp_level(h, bids=False, index=6)  # above what the 1-contract entry sweeps
+            sl, _ = perp_level(h, bids=True, index=30)
+            entry = await ex.create_order(PERP, "market", "buy", 1, None, {
+                "hedged": True, "takeProfit": {"triggerPrice": float(tp)}, "stopLoss": {"triggerPrice": float(sl)},
+            })
+            entry = await ex.fetch_order(entry["id"], PERP)
+            assert entry["status"] == "closed" and entry["info"]["posSide"] == "long"
+            assert (entry["takeProfitPrice"], entry["stopLossPrice"]) == (float(tp), float(sl))
+            (algo,) = entry["info"]["attachAlgoOrds"]
+            assert (algo["tpOrdPx"], algo["slOrdPx"]) == ("-1", "-1")
+            (position,) = await ex.fetch_positions([PERP])
+            assert position["side"] == "long" and position["contracts"] == 1
+            tp_child, sl_child = (o for o in h.sim.engine.orders.values() if o.parent == entry["id"])
+            assert tp_child.waiting and sl_child.waiting and tp_child.position_side is PositionSide.LONG
+            assert [o["id"] for o in await ex.fetch_open_orders(PERP)] == []  # TP/SL are algo orders ...
+            (armed,) = await ex.fetch_open_orders(PERP, None, None, {"ordType": "oco"})  # ... one OCO
+            assert armed["status"] == "open" and armed["side"] == "sell" and armed["amount"] == 1
+            assert (armed["takeProfitPrice"], armed["stopLossPrice"]) == (float(tp), float(sl))
+
+            # another account lifts the asks up to the TP price: a trade prints there
+            h.sim.engine.open_account("other", {"USDT": Decimal(1_000_000)})
+            other = swap_client(h, h.sim.issue_key("other"))
+            await other.load_markets()
+            ladder = h.sim.ladders["BTC-USDT-PERP"]
+            through = sum(lots for _, lots in ladder.top(False, 7)) / 10  # ladder lots to contracts
+            await other.create_order(PERP, "limit", "buy", through, str(tp), {"timeInForce": "IOC"})
+
+            assert tp_child.status is OrderStatus.FILLED and sl_child.status is OrderStatus.CANCELED
+            assert await ex.fetch_positions([PERP]) == []
+            closing = await ex.fetch_order(tp_child.order_id, PERP)
+            assert closing["side"] == "sell" and closing["reduceOnly"] and closing["filled"] == 1
+            assert closing["info"]["posSide"] == "long" and closing["type"] == "market"
+            assert [t["side"] for t in await ex.fetch_my_trades(PERP)] == ["buy", "sell"]
+            assert [o["id"] for o in await ex.fetch_open_orders(PERP)] == []
+            assert await ex.fetch_open_orders(PERP, None, None, {"ordType": "oco"}) == []
+            # without trigger=True ccxt would ask orders-algo-history for state=filled, not effective
+            (fired,) = await ex.fetch_closed_orders(PERP, None, None, {"ordType": "oco", "trigger": True})
+            assert fired["id"] == armed["id"] and fired["info"]["state"] == "effective"
+            assert fired["info"]["actualSide"] == "tp" and fired["info"]["ordId"] == tp_child.order_id
+            assert sl_child.order_id not in [o["id"] for o in await ex.fetch_canceled_orders(PERP)]
+            with pytest.raises(ccxt.OrderNotFound):
+                await ex.fetch_order(sl_child.order_id, PERP)
+
+    run(body())
+
+
+def test_attached_tp_sl_execute_at_market_only() -> None:
+    async def body() -> None:
+        async with TradingHarness("okx") as h:
+            ex = swap_client(h)
+            await ex.load_markets()
+            with pytest.raises(ccxt.BadRequest, match="51000"):
+                await ex.create_order(PERP, "market", "buy", 1, None, {"takeProfit": {"triggerPrice": 90000, "price": 90000}})
+            assert h.sim.engine.open_orders("main") == []
 
     run(body())

@@ -9,7 +9,7 @@ documented); False sends updates only, as OKX announced, so a client must sync f
 Sizes are OKX's: base currency on SPOT, contracts on SWAP. A linear contract is ``ctVal`` base
 units; on inverse SWAPs (ctVal in USD) one ladder lot is one contract.
 
-Spot trading, as an unmodified ccxt client calls it: ``/api/v5/asset/currencies``,
+Spot and SWAP trading, as an unmodified ccxt client calls it: ``/api/v5/asset/currencies``,
 ``/account/balance``, ``/account/trade-fee``, ``/trade/batch-orders`` and ``/trade/order`` (limit,
 market, post_only, ioc, fok; ``tgtCcy`` on market orders), ``/trade/cancel-order`` and
 ``/trade/cancel-batch-orders``, ``/trade/order``, ``/trade/orders-pending``,
@@ -19,7 +19,17 @@ headers with the key, the passphrase and an ISO 8601 timestamp within 30 s of th
 Answers are the ``{"code", "msg", "data"}`` envelope with OKX's codes; a place or cancel reports
 each order's own ``sCode``. As on OKX, a post-only order that would take is accepted and canceled
 at once (``cancelSource`` 31) and IOC / FOK remainders end ``canceled``. Fees are the engine's,
-charged in the quote currency (OKX charges a spot buy's fee in the base currency).
+charged in the quote currency, except a spot buy's, charged in the base currency it receives.
+
+SWAP trading is a unified account at acctLv 2 (single-currency margin): ``/account/config``,
+``/account/set-position-mode`` (net_mode or long_short_mode, where ``posSide`` long/short is
+required), ``/account/set-leverage``, ``/account/positions``; orders in contracts (``sz`` x ctVal,
+converted exactly to the engine's ladder lots, else 51121) with ``tdMode`` cross or isolated (the
+engine keeps one margin mode per instrument), ``reduceOnly`` and one ``attachAlgoOrds`` entry whose
+``tpTriggerPx`` / ``slTriggerPx`` become the engine's take-profit / stop-loss children: they arm when
+the entry fills, execute at market (``tpOrdPx`` / ``slOrdPx`` -1 only) when a trade crosses them,
+and either one firing cancels the other. ``/trade/orders-algo-pending`` and ``-history`` list them
+as OKX does, one ``oco`` (or ``conditional``) algo order per entry, ``effective`` once one fired.
 """
 
 from __future__ import annotations
@@ -41,10 +51,10 @@ import orjson
 from aiohttp import web
 
 from ...book.checksum import crc32_signed, interleaved
-from ...model import OrderStatus, OrderType, Side, TimeInForce
+from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ...symbols import parse_standard
 from ..access import ApiKey
-from ..engine import Account, Reject, SimFill, SimOrder
+from ..engine import Account, Market, Position, Reject, SimFill, SimOrder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 DEPTH = 400
@@ -117,7 +127,18 @@ REJECTS: dict[str, tuple[str, str]] = {
     "price_off_grid": ("51000", "Parameter px error"),
     "duplicate_client_id": ("51016", "Duplicated clOrdId"),
     "no_liquidity": ("51006", "Order price is not within the price limit"),
+    "reduce_only_would_increase": (
+        "51169", "Order failed because you don't have any positions in this direction for this contract to reduce or close."
+    ),
+    "position_side_required": ("51000", "Parameter posSide error"),
+    "position_side_in_one_way": ("51000", "Parameter posSide error"),
+    "take_profit_off_grid": ("51000", "Parameter tpTriggerPx error"),
+    "stop_loss_off_grid": ("51000", "Parameter slTriggerPx error"),
 }
+SETTINGS_BLOCKED = "Settings failed. Close any open positions or orders before modifying settings."
+POS_MODES = {"long_short_mode": True, "net_mode": False}
+TD_MODES = {"cross": MarginMode.CROSS, "isolated": MarginMode.ISOLATED}
+POS_SIDES = {"long": PositionSide.LONG, "short": PositionSide.SHORT, "net": PositionSide.BOTH, "": PositionSide.BOTH}
 CANCEL_FAILED = "Order cancellation failed as the order has been filled, canceled or does not exist."
 # currency -> (name, the network of its chain id "CCY-Network")
 NETWORKS = {
@@ -181,6 +202,17 @@ NO_PLACEMENT = Placement("", "", "")
 
 
 @dataclass(frozen=True, slots=True)
+class Contract:
+    """What a SWAP place request adds: margin mode, position side, reduce-only, attached TP/SL."""
+
+    margin: MarginMode
+    position_side: PositionSide
+    reduce_only: bool
+    take_profit: Decimal | None
+    stop_loss: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
 class Ticket:
     """One checked place request, in the engine's terms."""
 
@@ -189,9 +221,10 @@ class Ticket:
     kind: OrderType
     tif: TimeInForce
     post_only: bool
-    amount: Decimal  # base units
+    amount: Decimal  # base units (the ladder's)
     price: Decimal | None
     placement: Placement
+    contract: Contract | None = None  # SWAP orders only
 
 
 def sign(secret: str, prehash: bytes) -> str:
@@ -239,7 +272,7 @@ def ms_text(seconds: float) -> str:
 def ord_type(order: SimOrder) -> str:
     if order.post_only:
         return "post_only"
-    if order.type is OrderType.MARKET:
+    if order.price is None:  # a market order, or a TP/SL that triggered and went to market
         return "market"
     return {TimeInForce.GTC: "limit", TimeInForce.IOC: "ioc", TimeInForce.FOK: "fok"}[order.tif]
 
@@ -449,6 +482,10 @@ class OkxSim(SimVenue):
             web.get("/api/v5/asset/currencies", self.signed(self.currencies)),
             web.get("/api/v5/account/balance", self.signed(self.balance)),
             web.get("/api/v5/account/trade-fee", self.signed(self.trade_fee)),
+            web.get("/api/v5/account/config", self.signed(self.account_config)),
+            web.get("/api/v5/account/positions", self.signed(self.positions)),
+            web.post("/api/v5/account/set-position-mode", self.signed(self.set_position_mode, trade=True)),
+            web.post("/api/v5/account/set-leverage", self.signed(self.set_leverage, trade=True)),
             web.post("/api/v5/trade/order", self.signed(self.place_one, trade=True)),
             web.post("/api/v5/trade/batch-orders", self.signed(self.place_batch, trade=True)),
             web.post("/api/v5/trade/cancel-order", self.signed(self.cancel_one, trade=True)),
@@ -458,6 +495,8 @@ class OkxSim(SimVenue):
             web.get("/api/v5/trade/orders-history", self.signed(self.orders_history)),
             web.get("/api/v5/trade/fills", self.signed(self.fills)),
             web.get("/api/v5/trade/fills-history", self.signed(self.fills_history)),
+            web.get("/api/v5/trade/orders-algo-pending", self.signed(self.algos_pending)),
+            web.get("/api/v5/trade/orders-algo-history", self.signed(self.algos_history)),
         ]
 
     def signed(self, handler: Private, *, trade: bool = False) -> Handler:
@@ -509,11 +548,31 @@ class OkxSim(SimVenue):
         except orjson.JSONDecodeError:
             raise OkxError("50002", "Json data format error.", 400) from None
 
-    def spot_symbol(self, params: dict[str, Any]) -> str:
+    def listed_symbol(self, params: dict[str, Any]) -> str:
         symbol = self.symbol_of(require(params, "instId"))
-        if symbol is None or symbol in CONTRACTS:
+        if symbol is None:
             raise OkxError("51001", "Instrument ID does not exist")
         return symbol
+
+    def swap_symbol(self, params: dict[str, Any]) -> str:
+        symbol = self.listed_symbol(params)
+        if symbol not in CONTRACTS:
+            raise OkxError("51001", "Instrument ID does not exist")
+        return symbol
+
+    def contracts_to_base(self, symbol: str, contracts: Decimal) -> Decimal:
+        """A SWAP ``sz`` in contracts as the engine's amount: whole ladder lots, or 51121."""
+        lots = contracts * 10 ** self.size_decimals(symbol)
+        if lots != lots.to_integral_value():
+            raise OkxError("51121", REJECTS["amount_off_grid"][1])
+        return int(lots) * self.engine.markets[symbol].lot
+
+    def size_of(self, symbol: str, amount: Decimal) -> str:
+        """An engine amount as OKX states it: base units on SPOT, contracts on SWAP."""
+        if symbol not in CONTRACTS:
+            return num(amount)
+        text = self.size_text(symbol, int(abs(amount) / self.engine.markets[symbol].lot))
+        return f"-{text}" if amount < 0 else text
 
     # ---- trading: account ------------------------------------------------------------------------
 
@@ -532,16 +591,81 @@ class OkxSim(SimVenue):
                           "mmr": "", "notionalUsd": "", "ordFroz": "", "totalEq": "", "uTime": now, "upl": ""}])
 
     async def trade_fee(self, key: ApiKey, params: dict[str, str]) -> web.Response:
-        if require(params, "instType") != "SPOT":
+        if require(params, "instType") not in ("SPOT", "SWAP"):
             raise OkxError("51000", "Parameter instType error", 400)
         if params.get("instId"):
-            self.spot_symbol(params)
+            self.listed_symbol(params)
         return envelope([{
-            "category": "1", "delivery": "", "exercise": "", "instType": "SPOT", "level": "Lv1",
+            "category": "1", "delivery": "", "exercise": "", "instType": params["instType"], "level": "Lv1",
             "maker": num(-self.engine.maker_fee), "taker": num(-self.engine.taker_fee),
             "makerU": "", "takerU": "", "makerUSDC": "", "takerUSDC": "", "ruleType": "normal", "fiat": [],
             "ts": str(_now_ms()),
         }])
+
+    async def account_config(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """A unified account at acctLv 2, single-currency margin; posMode is the engine's."""
+        hedge = self.engine.account(key.account).hedge_mode
+        return envelope([{
+            "acctLv": "2", "posMode": "long_short_mode" if hedge else "net_mode", "uid": key.account,
+            "mainUid": key.account, "label": "", "roleType": "0", "level": "Lv1", "levelTmp": "",
+            "autoLoan": False, "greeksType": "PA", "ctIsoMode": "automatic", "mgnIsoMode": "automatic",
+            "spotOffsetType": "", "spotRoleType": "0", "spotTraderInsts": [], "traderInsts": [], "opAuth": "0",
+            "kycLv": "2", "ip": "", "perm": ",".join(sorted({"read_only", *key.permissions} - {"read"})),
+            "liquidationGear": "-1", "enableSpotBorrow": False, "spotBorrowAutoRepay": False, "type": "0",
+        }])
+
+    async def set_position_mode(self, key: ApiKey, body: Any) -> web.Response:
+        mode = body.get("posMode") if isinstance(body, dict) else None
+        if mode not in POS_MODES:
+            raise OkxError("51000", "Parameter posMode error", 400)
+        try:
+            self.engine.set_position_mode(key.account, POS_MODES[mode])
+        except Reject:
+            raise OkxError("59000", SETTINGS_BLOCKED) from None
+        return envelope([{"posMode": mode}])
+
+    async def set_leverage(self, key: ApiKey, body: Any) -> web.Response:
+        if not isinstance(body, dict):
+            raise OkxError("50002", "Json data format error.", 400)
+        symbol = self.swap_symbol(body)
+        mode = TD_MODES.get(str(body.get("mgnMode")))
+        if mode is None:
+            raise OkxError("51000", "Parameter mgnMode error", 400)
+        lever = positive(body, "lever")
+        try:
+            self.use_margin_mode(key.account, symbol, mode)
+            self.engine.set_leverage(key.account, symbol, lever)
+        except Reject:
+            raise OkxError("51000", "Parameter lever error", 400) from None
+        except OkxError:
+            raise OkxError("59000", SETTINGS_BLOCKED) from None
+        return envelope([{"lever": num(lever), "mgnMode": mode.value, "instId": body["instId"],
+                          "posSide": str(body.get("posSide") or "net")}])
+
+    async def positions(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        if params.get("instType") not in (None, "", "SWAP"):
+            return envelope([])  # the simulator lists no MARGIN, FUTURES or OPTION positions
+        wanted = set(filter(None, params.get("instId", "").split(",")))
+        account = self.engine.account(key.account)
+        rows = [self.position_json(account, symbol, side, pos) for (symbol, side), pos in account.positions.items()
+                if pos.size and (not wanted or self.native(symbol) in wanted)]
+        return envelope(rows)
+
+    def position_json(self, account: Account, symbol: str, side: PositionSide, pos: Position) -> dict[str, Any]:
+        market = self.engine.markets[symbol]
+        contracts = self.size_of(symbol, pos.size)  # signed in net mode: negative is short
+        now = str(_now_ms())
+        return {
+            "instType": "SWAP", "instId": self.native(symbol), "posId": f"{account.name}-{symbol}-{side.value}",
+            "mgnMode": account.margin_modes.get(symbol, MarginMode.CROSS).value, "posSide": pos_side_text(side),
+            "pos": contracts, "availPos": contracts.lstrip("-"), "posCcy": "", "ccy": market.quote,
+            "avgPx": num(pos.entry), "lever": num(account.leverages.get(symbol, Decimal(1))),
+            "margin": num(pos.margin), "imr": num(pos.margin), "mmr": "", "mgnRatio": "", "liqPx": "",
+            "markPx": "", "last": "", "upl": "0", "uplRatio": "0", "notionalUsd": num(abs(pos.size) * pos.entry),
+            "realizedPnl": "0", "pnl": "0", "fee": "0", "fundingFee": "0", "adl": "1", "cTime": now, "uTime": now,
+            "bizRefId": "", "bizRefType": "", "closeOrderAlgo": [], "deltaBS": "", "deltaPA": "", "gammaBS": "",
+            "gammaPA": "", "thetaBS": "", "thetaPA": "", "vegaBS": "", "vegaPA": "", "tradeId": "", "usdPx": "",
+        }
 
     # ---- trading: placing and canceling ------------------------------------------------------------
 
@@ -568,16 +692,12 @@ class OkxSim(SimVenue):
         return entry
 
     def ticket(self, req: dict[str, Any]) -> Ticket:
-        symbol = self.spot_symbol(req)
+        symbol = self.listed_symbol(req)
+        if symbol in CONTRACTS:
+            return self.swap_ticket(symbol, req)
         if req.get("tdMode") != "cash":
             raise OkxError("51000", "Parameter tdMode error", 400)
-        if req.get("side") not in ("buy", "sell"):
-            raise OkxError("51000", "Parameter side error", 400)
-        choice = ORD_TYPES.get(str(req.get("ordType")))
-        if choice is None:
-            raise OkxError("51000", "Parameter ordType error", 400)
-        side = Side(req["side"])
-        kind, tif, post_only = choice
+        side, kind, tif, post_only = self.order_kind(req)
         price = None if kind is OrderType.MARKET else positive(req, "px")
         amount = positive(req, "sz")
         tgt_ccy = self.target_currency(req, kind, side)
@@ -586,6 +706,45 @@ class OkxSim(SimVenue):
             quote_sz, amount = num(amount), self.base_for_quote(symbol, side, amount)
         placement = Placement(*self.ids_of(req), tgt_ccy, quote_sz)
         return Ticket(symbol, side, kind, tif, post_only, amount, price, placement)
+
+    def swap_ticket(self, symbol: str, req: dict[str, Any]) -> Ticket:
+        """A SWAP order: ``sz`` in contracts, ``tdMode`` cross or isolated, ``posSide`` long or
+        short in long_short_mode (net or none in net_mode), ``reduceOnly``, ``attachAlgoOrds``."""
+        margin = TD_MODES.get(str(req.get("tdMode")))
+        if margin is None:
+            raise OkxError("51000", "Parameter tdMode error", 400)
+        position_side = POS_SIDES.get(str(req.get("posSide") or ""))
+        if position_side is None:
+            raise OkxError("51000", "Parameter posSide error", 400)
+        side, kind, tif, post_only = self.order_kind(req)
+        price = None if kind is OrderType.MARKET else positive(req, "px")
+        amount = self.contracts_to_base(symbol, positive(req, "sz"))
+        take_profit, stop_loss = self.attached(req)
+        contract = Contract(margin, position_side, str(req.get("reduceOnly", "")).lower() == "true", take_profit, stop_loss)
+        placement = Placement(*self.ids_of(req), "")
+        return Ticket(symbol, side, kind, tif, post_only, amount, price, placement, contract)
+
+    @staticmethod
+    def attached(req: dict[str, Any]) -> tuple[Decimal | None, Decimal | None]:
+        """The triggers of one attached TP/SL; the engine's TP/SL execute at market (ordPx -1)."""
+        algos = req.get("attachAlgoOrds") or []
+        if not isinstance(algos, list) or len(algos) > 1 or not all(isinstance(a, dict) for a in algos):
+            raise OkxError("51000", "Parameter attachAlgoOrds error", 400)
+        algo: dict[str, Any] = algos[0] if algos else {}
+        triggers: list[Decimal | None] = []
+        for leg in ("tp", "sl"):
+            if algo.get(f"{leg}OrdPx", "-1") != "-1" or algo.get(f"{leg}TriggerPxType", "last") != "last":
+                raise OkxError("51000", f"Parameter {leg}OrdPx error", 400)
+            triggers.append(positive(algo, f"{leg}TriggerPx") if algo.get(f"{leg}TriggerPx") else None)
+        return triggers[0], triggers[1]
+
+    def order_kind(self, req: dict[str, Any]) -> tuple[Side, OrderType, TimeInForce, bool]:
+        if req.get("side") not in ("buy", "sell"):
+            raise OkxError("51000", "Parameter side error", 400)
+        choice = ORD_TYPES.get(str(req.get("ordType")))
+        if choice is None:
+            raise OkxError("51000", "Parameter ordType error", 400)
+        return Side(req["side"]), *choice
 
     @staticmethod
     def ids_of(req: dict[str, Any]) -> tuple[str, str]:
@@ -623,10 +782,15 @@ class OkxSim(SimVenue):
         return lots * market.lot
 
     def submit(self, key: ApiKey, ticket: Ticket) -> SimOrder:
+        contract = ticket.contract or Contract(MarginMode.CROSS, PositionSide.BOTH, False, None, None)
         try:
+            if ticket.contract is not None:
+                self.use_margin_mode(key.account, ticket.symbol, contract.margin)
             order = self.engine.submit(
                 key.account, ticket.symbol, ticket.side, ticket.kind, ticket.amount, ticket.price,
                 tif=ticket.tif, post_only=ticket.post_only, client_id=ticket.placement.cl_ord_id or None,
+                reduce_only=contract.reduce_only, position_side=contract.position_side,
+                take_profit=contract.take_profit, stop_loss=contract.stop_loss,
             )
         except Reject as exc:
             if exc.reason != "post_only_would_take":
@@ -640,7 +804,19 @@ class OkxSim(SimVenue):
             return OkxError("51000", str(exc), 400)
         code, msg = REJECTS[exc.reason]
         market = self.engine.markets[ticket.symbol]
+        if ticket.contract is not None:  # a SWAP order's margin is in the settlement currency
+            return OkxError(code, msg.format(ccy=market.quote).replace("balance", "margin"))
         return OkxError(code, msg.format(ccy=market.quote if ticket.side is Side.BUY else market.base))
+
+    def use_margin_mode(self, account: str, symbol: str, mode: MarginMode) -> None:
+        """The engine keeps one margin mode per instrument: an order's ``tdMode`` sets it while no
+        position is open, and must match it while one is."""
+        if self.engine.account(account).margin_modes.get(symbol, MarginMode.CROSS) is mode:
+            return
+        try:
+            self.engine.set_margin_mode(account, symbol, mode)
+        except Reject:
+            raise OkxError("51000", "Parameter tdMode error", 400) from None
 
     def kill(self, key: ApiKey, ticket: Ticket) -> SimOrder:
         """OKX accepts a post-only order that would take and cancels it at once (cancelSource 31);
@@ -683,7 +859,7 @@ class OkxSim(SimVenue):
     # ---- trading: orders and fills -----------------------------------------------------------------
 
     def find(self, key: ApiKey, params: dict[str, Any]) -> SimOrder:
-        symbol = self.spot_symbol(params)
+        symbol = self.listed_symbol(params)
         ord_id, cl_ord_id = params.get("ordId") or None, params.get("clOrdId") or None
         if ord_id is None and cl_ord_id is None:
             raise OkxError("51003", "Either client order ID or order ID is required.", 400)
@@ -713,21 +889,69 @@ class OkxSim(SimVenue):
 
     async def orders_history(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         require(params, "instType")
-        finished = [o for o in self.engine.orders.values() if o.account == key.account and o.status.final]
+        # a TP/SL canceled before it triggered was an algo order, never an order of this list
+        finished = [o for o in self.engine.orders.values() if o.account == key.account and o.status.final and not o.waiting]
         finished += [o for o in self.killed.values() if o.account == key.account]
         return envelope(self.order_rows(finished, params))
 
     def order_rows(self, orders: list[SimOrder], params: dict[str, str]) -> list[dict[str, Any]]:
-        rows = [self.order_json(o) for o in orders if o.symbol not in CONTRACTS]
+        rows = [self.order_json(o) for o in orders]
         return select(rows, params, ("instType", "instId", "ordType", "state"), "cTime", "ordId")
 
     async def fills(self, key: ApiKey, params: dict[str, str]) -> web.Response:
-        rows = [self.fill_json(f) for f in self.engine.account_fills(key.account) if f.symbol not in CONTRACTS]
+        rows = [self.fill_json(f) for f in self.engine.account_fills(key.account)]
         return envelope(select(rows, params, ("instType", "instId", "ordId"), "ts", "billId"))
 
     async def fills_history(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         require(params, "instType")
         return await self.fills(key, params)
+
+    # ---- trading: attached TP/SL as OKX lists them, one algo order per entry ----------------------
+
+    async def algos_pending(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        return envelope(self.algo_rows(key, params, live=True))
+
+    async def algos_history(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        if not params.get("state") and not params.get("algoId"):
+            raise OkxError("51000", "Parameter state or algoId error", 400)
+        return envelope(self.algo_rows(key, params, live=False))
+
+    def algo_rows(self, key: ApiKey, params: dict[str, str], live: bool) -> list[Row]:
+        kinds = set(require(params, "ordType").split(","))
+        legs: dict[str, list[SimOrder]] = {}
+        for order in self.engine.orders.values():
+            if order.parent is not None and order.account == key.account:
+                legs.setdefault(order.parent, []).append(order)
+        rows = [self.algo_json(self.engine.orders[parent], children) for parent, children in legs.items()]
+        rows = [r for r in rows if r["ordType"] in kinds and (r["state"] == "live") == live]
+        return select(rows, params, ("instType", "instId", "algoId", "state"), "cTime", "algoId")
+
+    def algo_json(self, entry: SimOrder, legs: list[SimOrder]) -> Row:
+        """An entry's attached TP/SL: ``oco`` when both (the engine cancels one when the other
+        fires), ``conditional`` when one; ``effective`` once one fired, with that order's id."""
+        fired = next((leg for leg in legs if leg.triggered), None)
+        state = "live" if fired is None else "order_failed" if fired.status is OrderStatus.REJECTED else "effective"
+        if fired is None and all(leg.status.final for leg in legs):
+            state = "canceled"
+        market = self.engine.markets[entry.symbol]
+        size = self.size_text(entry.symbol, legs[0].amount)
+        actual = {"actualSz": "", "actualPx": "", "actualSide": "", "triggerTime": "", "ordId": ""}
+        if fired is not None:
+            filled = fired.filled * market.lot
+            actual = {"actualSz": size, "actualPx": num(fired.cost / filled) if filled else "",
+                      "actualSide": "tp" if fired.stop == entry.take_profit else "sl",
+                      "triggerTime": ms_text(fired.updated), "ordId": fired.order_id}
+        return {
+            **self.swap_fields(entry, market)["attachAlgoOrds"][0], **actual,
+            "instType": "SWAP", "instId": self.native(entry.symbol), "algoId": algo_id(entry), "algoClOrdId": "",
+            "clOrdId": "", "ordIdList": [actual["ordId"]] if fired else [], "sz": size, "closeFraction": "",
+            "ordType": "oco" if len(legs) == 2 else "conditional", "side": legs[0].side.value,
+            "posSide": pos_side_text(entry.position_side), "reduceOnly": "true", "state": state,
+            "tdMode": self.engine.account(entry.account).margin_modes.get(entry.symbol, MarginMode.CROSS).value,
+            "lever": num(self.engine.account(entry.account).leverages.get(entry.symbol, Decimal(1))),
+            "triggerPx": "", "triggerPxType": "", "ordPx": "", "tgtCcy": "", "tag": "", "last": "",
+            "cTime": ms_text(legs[0].created), "uTime": ms_text(max(leg.updated for leg in legs)),
+        }
 
     def cancel_source(self, order: SimOrder) -> str:
         if order.order_id in self.killed:
@@ -740,7 +964,7 @@ class OkxSim(SimVenue):
         placed = self.placements.get(order.order_id, NO_PLACEMENT)
         filled = order.filled * market.lot
         source = self.cancel_source(order)
-        return {
+        row = {
             **ORDER_BLANKS,
             "instType": "SPOT",
             "instId": self.native(order.symbol),
@@ -765,21 +989,44 @@ class OkxSim(SimVenue):
             "cTime": ms_text(order.created),
             "tradeQuoteCcy": market.quote,
         }
+        if order.symbol in CONTRACTS:
+            row.update(self.swap_fields(order, market))
+        return row
+
+    def swap_fields(self, order: SimOrder, market: Market) -> dict[str, Any]:
+        """What a SWAP order states differently: contracts, margin, position side, TP/SL."""
+        account = self.engine.account(order.account)
+        tp = "" if order.take_profit is None else num(order.take_profit * market.tick)
+        sl = "" if order.stop_loss is None else num(order.stop_loss * market.tick)
+        algos = [{"attachAlgoId": algo_id(order), "attachAlgoClOrdId": "", "tpTriggerPx": tp,
+                  "tpTriggerPxType": "last" if tp else "", "tpOrdPx": "-1" if tp else "", "slTriggerPx": sl,
+                  "slTriggerPxType": "last" if sl else "", "slOrdPx": "-1" if sl else "", "sz": "",
+                  "amendPxOnTriggerType": "0", "failCode": "", "failReason": ""}] if tp or sl else []
+        return {
+            "instType": "SWAP", "tgtCcy": "", "sz": self.size_text(order.symbol, order.amount),
+            "accFillSz": self.size_text(order.symbol, order.filled),
+            "tdMode": account.margin_modes.get(order.symbol, MarginMode.CROSS).value,
+            "posSide": pos_side_text(order.position_side), "reduceOnly": str(order.reduce_only).lower(),
+            "lever": num(account.leverages.get(order.symbol, Decimal(1))), "rebateCcy": market.quote,
+            "attachAlgoOrds": algos, **{k: v for k, v in (algos or [{}])[0].items() if k[:2] in ("tp", "sl")},
+        }
 
     def last_fill(self, order: SimOrder) -> dict[str, str]:
         fills = [f for f in self.engine.account_fills(order.account, order.symbol) if f.order_id == order.order_id]
         if not fills:
             return {"fillPx": "", "fillSz": "", "tradeId": "", "fillTime": ""}
         last = fills[-1]
-        return {"fillPx": num(last.price), "fillSz": num(last.amount), "tradeId": str(last.trade_id),
+        return {"fillPx": num(last.price), "fillSz": self.size_of(order.symbol, last.amount), "tradeId": str(last.trade_id),
                 "fillTime": ms_text(last.ts)}
 
     def fill_json(self, fill: SimFill) -> dict[str, Any]:
         placed = self.placements.get(fill.order_id, NO_PLACEMENT)
         rate = self.engine.taker_fee if fill.taker else self.engine.maker_fee
+        order = self.engine.orders[fill.order_id]
         return {
             **FILL_BLANKS,
-            "instType": "SPOT",
+            "instType": "SWAP" if fill.symbol in CONTRACTS else "SPOT",
+            "posSide": pos_side_text(order.position_side),
             "instId": self.native(fill.symbol),
             "tradeId": str(fill.trade_id),
             "ordId": fill.order_id,
@@ -788,7 +1035,7 @@ class OkxSim(SimVenue):
             "subType": "1" if fill.side is Side.BUY else "2",
             "tag": placed.tag,
             "fillPx": num(fill.price),
-            "fillSz": num(fill.amount),
+            "fillSz": self.size_of(fill.symbol, fill.amount),
             "side": fill.side.value,
             "execType": "T" if fill.taker else "M",
             "feeCcy": fill.fee_currency,
@@ -907,6 +1154,15 @@ def balance_detail(account: Account, ccy: str, now: str) -> dict[str, Any]:
     frozen = num(account.locked.get(ccy, Decimal(0)))
     return {**BALANCE_BLANKS, "ccy": ccy, "eq": cash, "cashBal": cash, "availBal": num(account.available(ccy)),
             "frozenBal": frozen, "ordFrozen": frozen, "uTime": now}
+
+
+def algo_id(entry: SimOrder) -> str:
+    """The id of an entry's attached TP/SL, apart from the engine's order ids."""
+    return str(8_000_000_000 + int(entry.order_id))
+
+
+def pos_side_text(side: PositionSide) -> str:
+    return "net" if side is PositionSide.BOTH else side.value
 
 
 def currency_json(ccy: str) -> dict[str, Any]:
