@@ -126,9 +126,10 @@ def test_a_jwt_made_as_coinbase_documents_is_accepted() -> None:
 
 
 BAD_TOKENS: dict[str, dict[str, Any]] = {
-    "expired": {"claims": {"nbf": int(time.time()) - 300, "exp": int(time.time()) - 180}},
-    "not yet valid": {"claims": {"nbf": int(time.time()) + 60, "exp": int(time.time()) + 180}},
-    "living longer than 120 s": {"claims": {"exp": int(time.time()) + 600}},
+    # times are offsets from the moment the test runs ("now+" values), not from import time
+    "expired": {"claims": {"nbf": "now-300", "exp": "now-180"}},
+    "not yet valid": {"claims": {"nbf": "now+60", "exp": "now+180"}},
+    "living longer than 120 s": {"claims": {"exp": "now+600"}},
     "another issuer": {"claims": {"iss": "someone"}},
     "another path": {"claims": {"uri": "GET {host}/api/v3/brokerage/orders/historical/batch"}},
     "the query in the uri": {"claims": {"uri": "GET {host}/api/v3/brokerage/accounts?limit=1"}},
@@ -140,6 +141,12 @@ BAD_TOKENS: dict[str, dict[str, Any]] = {
 }
 
 
+def claim_value(value: Any, host: str) -> Any:
+    if isinstance(value, str) and value.startswith("now"):
+        return int(time.time()) + int(value[3:])
+    return value.format(host=host) if isinstance(value, str) else value
+
+
 @pytest.mark.parametrize("case", BAD_TOKENS)
 def test_every_jwt_claim_is_checked_and_refused_with_a_bare_401(case: str) -> None:
     async def body() -> None:
@@ -148,7 +155,7 @@ def test_every_jwt_claim_is_checked_and_refused_with_a_bare_401(case: str) -> No
             url = h.sim.rest_url + "/api/v3/brokerage/accounts"
             host = h.sim.rest_url.removeprefix("http://")
             spec = BAD_TOKENS[case]
-            claims = {k: v.format(host=host) if isinstance(v, str) else v for k, v in spec.get("claims", {}).items()}
+            claims = {k: claim_value(v, host) for k, v in spec.get("claims", {}).items()}
             status, text = await raw(h, "GET", "/api/v3/brokerage/accounts", bearer=token(h.key, "GET", url, claims=claims, header=spec.get("header")))
             assert (status, text) == (401, "Unauthorized\n")
 
