@@ -2,17 +2,22 @@
 
 Market data: the combined stream with SUBSCRIBE, ``depthUpdate`` events with ``U``/``u`` (and
 ``pu`` on futures), ``aggTrade``, the REST depth snapshot with ``lastUpdateId`` and ``exchangeInfo``.
-Spot trading, as ccxt calls it: ``/api/v3/account``, ``order`` (create, cancel, fetch),
-``openOrders``, ``myTrades``, ``/sapi/v1/asset/tradeFee``, signed with HMAC-SHA256 over the query
-and form body, ``X-MBX-APIKEY``, ``timestamp`` within ``recvWindow``; errors in Binance's own codes.
+Spot trading, as ccxt calls it: ``/api/v3/account``, ``order`` (create, cancel, fetch; LIMIT,
+LIMIT_MAKER, MARKET, STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT), iceberg), ``openOrders``, ``myTrades``,
+``/sapi/v1/asset/tradeFee``, OCO order lists (``orderList/oco``, legacy ``order/oco``,
+``orderList``, ``openOrderList``), signed with HMAC-SHA256 over the query and form body,
+``X-MBX-APIKEY``, ``timestamp`` within ``recvWindow``; errors in Binance's own codes. USD-M
+perpetuals trade too (see ``BinanceUsdmSim``); COIN-M is market data only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -21,9 +26,9 @@ import orjson
 from aiohttp import web
 
 from ...symbols import parse_standard
-from ...model import OrderStatus, OrderType, Side, TimeInForce
+from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ..access import ApiKey
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import Position, Reject, SimFill, SimOrder
 from ..market import MarketSpec
 from ..server import Change, SimConnection, SimVenue, json_response
 
@@ -53,6 +58,7 @@ ERRORS: dict[str, tuple[int, int, str]] = {
     "no_liquidity": (400, -2010, "Market is closed."),
     "unknown_order": (400, -2013, "Order does not exist."),
     "order_final": (400, -2011, "Unknown order sent."),
+    "oco_prices": (400, -2010, "The relationship of the prices for the orders is not correct."),
 }
 ORDER_TYPES = {
     "LIMIT": OrderType.LIMIT,
@@ -60,7 +66,35 @@ ORDER_TYPES = {
     "MARKET": OrderType.MARKET,
     "STOP_LOSS": OrderType.STOP,
     "STOP_LOSS_LIMIT": OrderType.STOP_LIMIT,
+    "TAKE_PROFIT": OrderType.STOP,
+    "TAKE_PROFIT_LIMIT": OrderType.STOP_LIMIT,
 }
+
+
+@dataclass
+class OrderList:
+    """A Binance order list (an OCO): its two legs, in the order Binance reports them."""
+
+    list_id: int
+    client_id: str
+    symbol: str
+    legs: tuple[str, str]
+
+
+FUTURES_TYPES = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
+# where USD-M answers differently from spot
+FUTURES_ERRORS: dict[str, tuple[int, int, str]] = {
+    "insufficient_balance": (400, -2019, "Margin is insufficient."),
+    "post_only_would_take": (400, -5022, "Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history"),
+    "reduce_only_would_increase": (400, -2022, "ReduceOnly Order is rejected."),
+    "position_side_required": (400, -4061, "Order's position side does not match user's setting."),
+    "position_side_in_one_way": (400, -4061, "Order's position side does not match user's setting."),
+}
+
+
+def places_of(step: float) -> int:
+    exponent = Decimal(repr(step)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def error(status: int, code: int, msg: str) -> web.Response:
@@ -87,6 +121,9 @@ class BinanceSpotSim(SimVenue):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.update_id: dict[str, int] = {s: 1_000_000 + 17 * i for i, s in enumerate(self.markets)}
+        self.order_lists: dict[int, OrderList] = {}
+        self.list_of: dict[str, int] = {}  # order id -> its order list's id
+        self.list_ids = itertools.count(1)
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -111,6 +148,11 @@ class BinanceSpotSim(SimVenue):
             web.get("/api/v3/allOrders", self.signed(self.all_orders)),
             web.get("/api/v3/myTrades", self.signed(self.my_trades)),
             web.get("/sapi/v1/asset/tradeFee", self.signed(self.trade_fee)),
+            web.post("/api/v3/orderList/oco", self.signed(self.create_oco)),
+            web.post("/api/v3/order/oco", self.signed(self.create_legacy_oco)),
+            web.get("/api/v3/orderList", self.signed(self.get_order_list)),
+            web.delete("/api/v3/orderList", self.signed(self.cancel_order_list)),
+            web.get("/api/v3/openOrderList", self.signed(self.open_order_lists)),
         ]
 
     # ---- auth -----------------------------------------------------------------------------
@@ -186,6 +228,8 @@ class BinanceSpotSim(SimVenue):
                 post_only=kind == "LIMIT_MAKER",
                 iceberg_visible=Decimal(params["icebergQty"]) if "icebergQty" in params else None,
                 client_id=params.get("newClientOrderId"),
+                # a take-profit sells on a rise and buys on a fall; a stop-loss keeps the engine's default
+                trigger_above=params.get("side") == "SELL" if kind.startswith("TAKE_PROFIT") else None,
             )
         except Reject as exc:
             return error(*ERRORS.get(exc.reason, (400, -2010, str(exc))))
@@ -204,6 +248,8 @@ class BinanceSpotSim(SimVenue):
             order = self.engine.cancel(key.account, params.get("orderId"), params.get("origClientOrderId"))
         except Reject as exc:
             return error(*ERRORS["order_final" if exc.reason in ("unknown_order", "order_final") else exc.reason])
+        if order.order_id in self.list_of:
+            self.cancel_legs(key, self.order_lists[self.list_of[order.order_id]])  # Binance cancels the whole list
         return json_response(self.order_json(order))
 
     async def get_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
@@ -240,6 +286,107 @@ class BinanceSpotSim(SimVenue):
             ]
         )
 
+    # ---- order lists (OCO) ------------------------------------------------------------------
+
+    async def create_oco(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``orderList/oco``: a LIMIT_MAKER leg on the profit side and a STOP_LOSS(_LIMIT) leg on
+        the loss side; a sell's limit is the above leg, a buy's the below leg."""
+        limit_at, stop_at = ("above", "below") if params.get("side") == "SELL" else ("below", "above")
+        stop_type = params.get(f"{stop_at}Type")
+        if params.get(f"{limit_at}Type") != "LIMIT_MAKER" or stop_type not in ("STOP_LOSS", "STOP_LOSS_LIMIT"):
+            return error(400, -1116, "Invalid orderType.")
+        return self.place_oco(
+            key, params, params.get(f"{limit_at}Price"), params.get(f"{stop_at}StopPrice"),
+            params.get(f"{stop_at}Price") if stop_type == "STOP_LOSS_LIMIT" else None,
+            (params.get(f"{limit_at}ClientOrderId"), params.get(f"{stop_at}ClientOrderId")),
+            stop_first=stop_at == "below",
+        )
+
+    async def create_legacy_oco(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``order/oco`` (deprecated by Binance, still served): price, stopPrice, stopLimitPrice."""
+        return self.place_oco(
+            key, params, params.get("price"), params.get("stopPrice"), params.get("stopLimitPrice"),
+            (params.get("limitClientOrderId"), params.get("stopClientOrderId")), stop_first=True,
+        )
+
+    def place_oco(self, key: ApiKey, params: dict[str, str], limit_price: str | None, stop_price: str | None,
+                  stop_limit: str | None, client_ids: tuple[str | None, str | None], *, stop_first: bool) -> web.Response:
+        symbol = self.symbol_of(params.get("symbol", ""))
+        if symbol is None:
+            return error(400, -1121, "Invalid symbol.")
+        if limit_price is None:
+            return error(*ERRORS["missing_price"])
+        if stop_price is None:
+            return error(*ERRORS["missing_stop"])
+        try:
+            limit, stop = self.engine.submit_oco(
+                key.account, symbol, Side.BUY if params.get("side") == "BUY" else Side.SELL,
+                Decimal(params.get("quantity", "0")), Decimal(limit_price), Decimal(stop_price),
+                Decimal(stop_limit) if stop_limit is not None else None, client_ids,
+            )
+        except Reject as exc:
+            return error(*ERRORS.get(exc.reason, (400, -2010, str(exc))))
+        except (ValueError, ArithmeticError):
+            return error(*ERRORS["bad_number"])
+        list_id = next(self.list_ids)
+        legs = (stop.order_id, limit.order_id) if stop_first else (limit.order_id, stop.order_id)
+        order_list = OrderList(list_id, params.get("listClientOrderId") or f"sim-list-{list_id}", symbol, legs)
+        self.order_lists[list_id] = order_list
+        self.list_of.update({leg: list_id for leg in legs})
+        return json_response(self.order_list_json(order_list, reports=True))
+
+    def find_list(self, key: ApiKey, params: dict[str, str]) -> OrderList | None:
+        wanted = params.get("orderListId")
+        for order_list in self.order_lists.values():
+            if self.engine.orders[order_list.legs[0]].account != key.account:
+                continue
+            if str(order_list.list_id) == wanted or (wanted is None and order_list.client_id == params.get("origClientOrderId")):
+                return order_list
+        return None
+
+    async def get_order_list(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        order_list = self.find_list(key, params)
+        if order_list is None:
+            return error(*ERRORS["unknown_order"])
+        return json_response(self.order_list_json(order_list, reports=False))
+
+    async def cancel_order_list(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        order_list = self.find_list(key, params)
+        if order_list is None or all(self.engine.orders[leg].status.final for leg in order_list.legs):
+            return error(*ERRORS["order_final"])
+        self.cancel_legs(key, order_list)
+        return json_response(self.order_list_json(order_list, reports=True))
+
+    def cancel_legs(self, key: ApiKey, order_list: OrderList) -> None:
+        for leg in order_list.legs:
+            if not self.engine.orders[leg].status.final:
+                self.engine.cancel(key.account, leg)
+
+    async def open_order_lists(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        lists = [
+            ol for ol in self.order_lists.values()
+            if self.engine.orders[ol.legs[0]].account == key.account
+            and not all(self.engine.orders[leg].status.final for leg in ol.legs)
+        ]
+        return json_response([self.order_list_json(ol, reports=False) for ol in lists])
+
+    def order_list_json(self, order_list: OrderList, *, reports: bool) -> dict[str, Any]:
+        legs = [self.engine.orders[leg] for leg in order_list.legs]
+        done = all(o.status.final for o in legs)
+        body: dict[str, Any] = {
+            "orderListId": order_list.list_id,
+            "contingencyType": "OCO",
+            "listStatusType": "ALL_DONE" if done else "EXEC_STARTED",
+            "listOrderStatus": "ALL_DONE" if done else "EXECUTING",
+            "listClientOrderId": order_list.client_id,
+            "transactionTime": ms(max(o.updated for o in legs)),
+            "symbol": self.native(order_list.symbol),
+            "orders": [{"symbol": self.native(o.symbol), "orderId": int(o.order_id), "clientOrderId": o.client_id} for o in legs],
+        }
+        if reports:
+            body["orderReports"] = [self.order_json(o) for o in legs]
+        return body
+
     # ---- Binance shapes -------------------------------------------------------------------
 
     @staticmethod
@@ -247,8 +394,10 @@ class BinanceSpotSim(SimVenue):
         return f"{value:.8f}"
 
     def order_type(self, order: SimOrder) -> str:
-        if order.post_only:
-            return "LIMIT_MAKER"
+        if order.post_only or (order.type is OrderType.LIMIT and order.order_id in self.list_of):
+            return "LIMIT_MAKER"  # an OCO's limit leg is a LIMIT_MAKER on Binance
+        if order.trigger_above is not None:
+            return {OrderType.STOP: "TAKE_PROFIT", OrderType.STOP_LIMIT: "TAKE_PROFIT_LIMIT"}[order.type]
         return {OrderType.LIMIT: "LIMIT", OrderType.MARKET: "MARKET", OrderType.STOP: "STOP_LOSS", OrderType.STOP_LIMIT: "STOP_LOSS_LIMIT"}[order.type]
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
@@ -257,7 +406,7 @@ class BinanceSpotSim(SimVenue):
         return {
             "symbol": self.native(order.symbol),
             "orderId": int(order.order_id),
-            "orderListId": -1,
+            "orderListId": self.list_of.get(order.order_id, -1),
             "clientOrderId": order.client_id,
             "transactTime": ms(order.updated),
             "price": self.num(price),
@@ -287,7 +436,7 @@ class BinanceSpotSim(SimVenue):
             "symbol": self.native(fill.symbol),
             "id": fill.trade_id,
             "orderId": int(fill.order_id),
-            "orderListId": -1,
+            "orderListId": self.list_of.get(fill.order_id, -1),
             "price": self.num(fill.price),
             "qty": self.num(fill.amount),
             "quoteQty": self.num(fill.price * fill.amount),
@@ -313,7 +462,7 @@ class BinanceSpotSim(SimVenue):
             "quoteAsset": quote,
             "quotePrecision": 8,
             "quoteAssetPrecision": 8,
-            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT"],
+            "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"],
             "icebergAllowed": True,
             "ocoAllowed": True,
             "isSpotTradingAllowed": True,
@@ -396,8 +545,15 @@ class BinanceSpotSim(SimVenue):
 
 
 class BinanceUsdmSim(BinanceSpotSim):
+    """USD-M perpetuals, trading as ccxt's ``binanceusdm`` calls them: ``/fapi/v3/account``,
+    ``/fapi/v1/order`` (LIMIT, MARKET; GTC, IOC, FOK, GTX post-only; ``reduceOnly``,
+    ``positionSide``), ``openOrders``, ``userTrades``, ``accountConfig``, ``leverage``,
+    ``marginType``, ``positionSide/dual``, ``leverageBracket`` and ``/fapi/v3/positionRisk``."""
+
     venue = "binanceusdm"
-    ccxt_id = None  # futures trading (fapi/dapi) is not simulated yet
+    ccxt_id: ClassVar[str | None] = "binanceusdm"
+    ccxt_hosts = ("https://fapi.binance.com",)
+    ccxt_options = {"fetchMarkets": {"types": ["linear"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     api = "/fapi/v1"
     places = None  # futures send the contract's own precision
@@ -408,11 +564,228 @@ class BinanceUsdmSim(BinanceSpotSim):
 
     def symbol_info(self, symbol: str) -> dict[str, Any]:
         info = super().symbol_info(symbol)
-        info["contractType"] = "PERPETUAL"
+        spec = self.ladders[symbol].spec
+        info.update({
+            "pair": info["symbol"],
+            "contractType": "PERPETUAL",
+            "deliveryDate": 4133404800000,
+            "onboardDate": 1569398400000,
+            "marginAsset": info["quoteAsset"],
+            "underlyingType": "COIN",
+            "pricePrecision": places_of(spec.tick),
+            "quantityPrecision": places_of(spec.lot),
+            "orderTypes": list(FUTURES_TYPES),
+            "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
+        })
         return info
 
     def trading_routes(self) -> list[web.RouteDef]:
-        return []
+        return [
+            web.get("/fapi/v3/account", self.signed(self.account_info)),
+            web.post("/fapi/v1/order", self.signed(self.create_order)),
+            web.delete("/fapi/v1/order", self.signed(self.cancel_order)),
+            web.get("/fapi/v1/order", self.signed(self.get_order)),
+            web.get("/fapi/v1/openOrders", self.signed(self.open_orders)),
+            web.get("/fapi/v1/userTrades", self.signed(self.my_trades)),
+            web.get("/fapi/v1/accountConfig", self.signed(self.account_config)),
+            web.post("/fapi/v1/leverage", self.signed(self.change_leverage)),
+            web.post("/fapi/v1/marginType", self.signed(self.change_margin_type)),
+            web.post("/fapi/v1/positionSide/dual", self.signed(self.change_position_mode)),
+            web.get("/fapi/v1/leverageBracket", self.signed(self.leverage_brackets)),
+            web.get("/fapi/v3/positionRisk", self.signed(self.position_risk)),
+        ]
+
+    # ---- account and settings ---------------------------------------------------------------
+
+    async def account_info(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        account = self.engine.account(key.account)
+        now = ms(time.time())
+        assets = [
+            {
+                "asset": a,
+                "walletBalance": self.num(account.balances.get(a, Decimal(0))),
+                "unrealizedProfit": self.num(Decimal(0)),
+                "marginBalance": self.num(account.balances.get(a, Decimal(0))),
+                "initialMargin": self.num(account.locked.get(a, Decimal(0))),
+                "availableBalance": self.num(account.available(a)),
+                "maxWithdrawAmount": self.num(account.available(a)),
+                "updateTime": now,
+            }
+            for a in sorted(set(account.balances) | set(account.locked))
+        ]
+        return json_response({"totalWalletBalance": "0", "availableBalance": "0", "assets": assets,
+                              "positions": [self.position_json(key.account, s, side, p) for (s, side), p in self.held(key.account)]})
+
+    async def account_config(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        return json_response({"feeTier": 0, "canTrade": "trade" in key.permissions, "canDeposit": True,
+                              "canWithdraw": "withdraw" in key.permissions, "dualSidePosition": self.engine.account(key.account).hedge_mode,
+                              "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1})
+
+    async def change_leverage(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        symbol = self.symbol_of(params.get("symbol", ""))
+        if symbol is None:
+            return error(400, -1121, "Invalid symbol.")
+        try:
+            self.engine.set_leverage(key.account, symbol, Decimal(params.get("leverage", "0")))
+        except (Reject, ArithmeticError):
+            return error(400, -4028, "Leverage is not valid.")
+        leverage = int(self.engine.account(key.account).leverages[symbol])
+        return json_response({"leverage": leverage, "maxNotionalValue": "1000000000", "symbol": self.native(symbol)})
+
+    async def change_margin_type(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        symbol = self.symbol_of(params.get("symbol", ""))
+        if symbol is None:
+            return error(400, -1121, "Invalid symbol.")
+        wanted = {"ISOLATED": MarginMode.ISOLATED, "CROSSED": MarginMode.CROSS}.get(params.get("marginType", "").upper())
+        if wanted is None:
+            return error(400, -1116, "Invalid marginType.")
+        if self.margin_mode(key.account, symbol) is wanted:
+            return error(400, -4046, "No need to change margin type.")
+        if self.engine.open_orders(key.account, symbol):
+            return error(400, -4047, "Margin type cannot be changed if there exists open orders.")
+        try:
+            self.engine.set_margin_mode(key.account, symbol, wanted)
+        except Reject:
+            return error(400, -4048, "Margin type cannot be changed if there exists position.")
+        return json_response({"code": 200, "msg": "success"})
+
+    async def change_position_mode(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        hedge = params.get("dualSidePosition", "").lower() == "true"
+        if self.engine.account(key.account).hedge_mode is hedge:
+            return error(400, -4059, "No need to change position side.")
+        if self.engine.open_orders(key.account):
+            return error(400, -4067, "Position side cannot be changed if there exists open orders.")
+        try:
+            self.engine.set_position_mode(key.account, hedge)
+        except Reject:
+            return error(400, -4068, "Position side cannot be changed if there exists position.")
+        return json_response({"code": 200, "msg": "success"})
+
+    async def leverage_brackets(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        bracket = {"bracket": 1, "initialLeverage": 125, "notionalCap": 1_000_000_000, "notionalFloor": 0,
+                   "maintMarginRatio": 0.004, "cum": 0.0}
+        return json_response([{"symbol": self.native(s), "brackets": [bracket]} for s in self.markets])
+
+    def margin_mode(self, account: str, symbol: str) -> MarginMode:
+        return self.engine.account(account).margin_modes.get(symbol, MarginMode.CROSS)
+
+    # ---- positions --------------------------------------------------------------------------
+
+    def held(self, account: str) -> list[tuple[tuple[str, PositionSide], Position]]:
+        return [(k, p) for k, p in self.engine.account(account).positions.items() if p.size]
+
+    async def position_risk(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        wanted = self.symbol_of(params["symbol"]) if "symbol" in params else None
+        return json_response([
+            self.position_json(key.account, s, side, p) for (s, side), p in self.held(key.account) if wanted in (None, s)
+        ])
+
+    def position_json(self, account: str, symbol: str, side: PositionSide, pos: Position) -> dict[str, Any]:
+        """A v3 position: signed ``positionAmt`` (a hedge-mode short is negative), ``isolatedMargin``
+        non-zero only in isolated mode (ccxt reads the margin mode from it). The mark is the mid."""
+        ladder = self.ladders[symbol]
+        mark = (Decimal(ladder.price_str(max(ladder.bids))) + Decimal(ladder.price_str(min(ladder.asks)))) / 2
+        amount = -pos.size if side is PositionSide.SHORT else pos.size
+        isolated = self.margin_mode(account, symbol) is MarginMode.ISOLATED
+        return {
+            "symbol": self.native(symbol),
+            "positionSide": side.value.upper(),
+            "positionAmt": self.num(amount),
+            "entryPrice": self.num(pos.entry),
+            "breakEvenPrice": self.num(pos.entry),
+            "markPrice": self.num(mark),
+            "unRealizedProfit": self.num((mark - pos.entry) * amount),
+            "liquidationPrice": "0",
+            "isolatedMargin": self.num(pos.margin if isolated else Decimal(0)),
+            "notional": self.num(mark * amount),
+            "marginAsset": self.engine.markets[symbol].quote,
+            "isolatedWallet": self.num(pos.margin if isolated else Decimal(0)),
+            "initialMargin": self.num(pos.margin),
+            "maintMargin": "0",
+            "positionInitialMargin": self.num(pos.margin),
+            "openOrderInitialMargin": "0",
+            "adl": 0,
+            "bidNotional": "0",
+            "askNotional": "0",
+            "updateTime": ms(time.time()),
+        }
+
+    # ---- orders -----------------------------------------------------------------------------
+
+    async def create_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        symbol = self.symbol_of(params.get("symbol", ""))
+        if symbol is None:
+            return error(400, -1121, "Invalid symbol.")
+        kind = params.get("type", "")
+        if kind not in ("LIMIT", "MARKET"):
+            return error(400, -1116, "Invalid orderType.")
+        reduce_only = params.get("reduceOnly", "false").lower() == "true"
+        if reduce_only and self.engine.account(key.account).hedge_mode:
+            return error(400, -1106, "Parameter 'reduceonly' sent when not required.")
+        tif = params.get("timeInForce", "GTC")
+        try:
+            order = self.engine.submit(
+                key.account, symbol, Side.BUY if params.get("side") == "BUY" else Side.SELL, ORDER_TYPES[kind],
+                Decimal(params.get("quantity", "0")), Decimal(params["price"]) if "price" in params else None,
+                tif=TimeInForce.GTC if tif == "GTX" else TimeInForce(tif.lower()), post_only=tif == "GTX",
+                reduce_only=reduce_only, position_side=PositionSide(params.get("positionSide", "BOTH").lower()),
+                client_id=params.get("newClientOrderId"),
+            )
+        except Reject as exc:
+            return error(*FUTURES_ERRORS.get(exc.reason) or ERRORS.get(exc.reason, (400, -2010, str(exc))))
+        except (ValueError, ArithmeticError):
+            return error(*ERRORS["bad_number"])
+        return json_response(self.order_json(order))
+
+    def order_json(self, order: SimOrder) -> dict[str, Any]:
+        market = self.engine.markets[order.symbol]
+        filled = order.filled * market.lot
+        kind = "MARKET" if order.type is OrderType.MARKET else "LIMIT"
+        return {
+            "orderId": int(order.order_id),
+            "symbol": self.native(order.symbol),
+            "status": STATUS.get(order.status, "NEW"),
+            "clientOrderId": order.client_id,
+            "price": self.num((order.price or 0) * market.tick),
+            "avgPrice": self.num(order.cost / filled if filled else Decimal(0)),
+            "origQty": self.num(order.amount * market.lot),
+            "executedQty": self.num(filled),
+            "cumQty": self.num(filled),
+            "cumQuote": self.num(order.cost),
+            "timeInForce": "GTX" if order.post_only else order.tif.value.upper(),
+            "type": kind,
+            "reduceOnly": order.reduce_only,
+            "closePosition": False,
+            "side": order.side.value.upper(),
+            "positionSide": order.position_side.value.upper(),
+            "stopPrice": "0",
+            "workingType": "CONTRACT_PRICE",
+            "priceProtect": False,
+            "origType": kind,
+            "priceMatch": "NONE",
+            "selfTradePreventionMode": "EXPIRE_MAKER",
+            "goodTillDate": 0,
+            "time": ms(order.created),
+            "updateTime": ms(order.updated),
+        }
+
+    def trade_json(self, fill: SimFill) -> dict[str, Any]:
+        order = self.engine.orders[fill.order_id]
+        return {
+            "symbol": self.native(fill.symbol),
+            "id": fill.trade_id,
+            "orderId": int(fill.order_id),
+            "side": fill.side.value.upper(),
+            "positionSide": order.position_side.value.upper(),
+            "price": self.num(fill.price),
+            "qty": self.num(fill.amount),
+            "quoteQty": self.num(fill.price * fill.amount),
+            "commission": self.num(fill.fee),
+            "commissionAsset": fill.fee_currency,
+            "time": ms(fill.ts),
+            "buyer": fill.side is Side.BUY,
+            "maker": not fill.taker,
+        }
 
     def add_futures_fields(self, event: dict[str, Any], prev: int, now: int) -> None:
         event["T"] = now
@@ -427,10 +800,14 @@ class BinanceCoinmSim(BinanceUsdmSim):
     specs = {"BTC-USD-PERP": MarketSpec("BTC-USD-PERP", 0.1, 1.0), "ETH-USD-PERP": MarketSpec("ETH-USD-PERP", 0.01, 1.0)}
     contract_usd: ClassVar[dict[str, int]] = {"BTC-USD-PERP": 100, "ETH-USD-PERP": 10}
     api = "/dapi/v1"
+    ccxt_id = None  # COIN-M trading (dapi) is not simulated yet
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
         return f"{base}{quote}_PERP"
+
+    def trading_routes(self) -> list[web.RouteDef]:
+        return []
 
     def symbol_info(self, symbol: str) -> dict[str, Any]:
         info = super().symbol_info(symbol)
