@@ -17,10 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossbook.errors import InvalidOrder, UnknownVenue
-from crossbook.trading.client_ids import CLIENT_ID_RULES, ClientIds, IdStyle, client_id_rule
+from crossbook.trading.client_ids import ClientIds, IdStyle, client_id_rule
 from crossbook.venues import VENUES
 
 from ..conftest import run
+
+CLIENT_ID_RULES = {v: client_id_rule(v) for v in VENUES}  # each venue module's CLIENT_ID
 
 
 def _is_uuid(cid: str) -> bool:

@@ -41,6 +41,8 @@ import re
 import uuid
 from dataclasses import dataclass
 from enum import Enum
+from functools import cache
+from importlib import import_module
 
 from ..errors import InvalidOrder, UnknownVenue
 
@@ -84,65 +86,18 @@ class ClientIdRule:
         return {self.param: self.wire_value(cid)}
 
 
-_UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-CLIENT_ID_RULES: dict[str, ClientIdRule] = {
-    rule.venue: rule
-    for rule in (
-        ClientIdRule(
-            "binance", "newClientOrderId", "clientOrderId", r"[.A-Z:/a-z0-9_-]{1,36}", IdStyle.TOKEN,
-            "Binance spot and futures API: newClientOrderId ^[\\.A-Z\\:/a-z0-9_-]{1,36}$",
-        ),
-        ClientIdRule(
-            "okx", "clOrdId", "clientOrderId", r"[A-Za-z0-9]{1,32}", IdStyle.TOKEN,
-            "OKX v5 place order: clOrdId, 1-32 case-sensitive alphanumerics",
-        ),
-        ClientIdRule(
-            "bybit", "orderLinkId", "clientOrderId", r"[A-Za-z0-9_-]{1,36}", IdStyle.TOKEN,
-            "Bybit v5 place order: orderLinkId, max 36 of letters, digits, '-' and '_'",
-        ),
-        ClientIdRule(
-            "dydx", "clientId", "clientOrderId", r"0|[1-9][0-9]{0,9}", IdStyle.UINT32,
-            "dYdX v4 clob OrderId.client_id: uint32, unique per subaccount",
-        ),
-        ClientIdRule(
-            "coinbase", "client_order_id", "client_order_id", _UUID_PATTERN, IdStyle.UUID,
-            "Coinbase Advanced Trade create order: client_order_id, a UUID by convention",
-        ),
-        ClientIdRule(
-            "kraken", "cl_ord_id", "clientOrderId", _UUID_PATTERN + r"|[0-9a-f]{32}", IdStyle.UUID,
-            "Kraken spot cl_ord_id: long UUID, short (32 hex) UUID, or free text of at most 18 characters; "
-            "only the UUID forms are accepted here (userref, an int32 without uniqueness, is not used)",
-        ),
-        ClientIdRule(
-            "kucoin", "clientOid", "clientOrderId", r"[A-Za-z0-9_-]{1,40}", IdStyle.TOKEN,
-            "KuCoin add order: clientOid, letters, digits, '_' and '-', max 40",
-        ),
-        ClientIdRule(
-            "gate", "text", "clientOrderId", r"t-[0-9A-Za-z_.-]{1,26}", IdStyle.TOKEN,
-            "Gate v4 order text: 't-' then at most 28 bytes of [0-9A-Za-z_.-]; ccxt counts the 't-' "
-            "in its own 28-character check, so 26 after the prefix",
-            prefix="t-",
-        ),
-        ClientIdRule(
-            "mexc", "newClientOrderId", "clientOrderId", r"[A-Za-z0-9_-]{1,32}", IdStyle.TOKEN,
-            "MEXC v3 newClientOrderId (futures: externalOid): the docs state no limit; hummingbot's "
-            "MEXC connector caps it at 32",
-        ),
-        ClientIdRule(
-            "bitget", "clientOid", "clientOrderId", r"[A-Za-z0-9_]{1,32}", IdStyle.TOKEN,
-            "Bitget clientOid: v2 docs allow up to 50; error 43011 is reported for characters outside "
-            "letters, digits and '_' with a 1-32 limit, so the stricter reading is kept",
-        ),
-    )
-}
+UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
+@cache
 def client_id_rule(venue: str) -> ClientIdRule:
-    try:
-        return CLIENT_ID_RULES[venue]
-    except KeyError:
-        raise UnknownVenue(f"no client order id rule for venue {venue!r}; known: {', '.join(CLIENT_ID_RULES)}") from None
+    """The venue's rule, from its module (``venues/<id>.py`` ``CLIENT_ID``)."""
+    from ..venues import VENUES
+
+    if venue not in VENUES:
+        raise UnknownVenue(f"no client order id rule for venue {venue!r}; known: {', '.join(VENUES)}")
+    rule: ClientIdRule = import_module(f"crossbook.venues.{venue}").CLIENT_ID
+    return rule
 
 
 def _base36(n: int) -> str:

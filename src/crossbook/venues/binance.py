@@ -16,6 +16,7 @@ import orjson
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, Window
 from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
 
@@ -369,4 +370,11 @@ LIMITS = LimitTable(
         codes={"-1003": MINUTE, "-1015": 10.0},
         until=r"banned until (\d+)",
     ),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "binance", "newClientOrderId", "clientOrderId", r"[.A-Z:/a-z0-9_-]{1,36}", IdStyle.TOKEN,
+    "Binance spot and futures API: newClientOrderId ^[\\.A-Z\\:/a-z0-9_-]{1,36}$",
 )

@@ -25,6 +25,7 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import MINUTE, Breach, LimitTable, Scope, Window
 from .capabilities import CONTRACTS, DERIVATIVES, Feature, Product, Support, VenueCapabilities
 
@@ -319,4 +320,12 @@ LIMITS = LimitTable(
     default={"private-10/s": 1},
     every_request={"ip": 1},
     breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429": 1.0}),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "bitget", "clientOid", "clientOrderId", r"[A-Za-z0-9_]{1,32}", IdStyle.TOKEN,
+    "Bitget clientOid: v2 docs allow up to 50; error 43011 is reported for characters outside "
+    "letters, digits and '_' with a 1-32 limit, so the stricter reading is kept",
 )

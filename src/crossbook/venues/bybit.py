@@ -33,6 +33,7 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, ByParam, LimitTable, Scope, Window
 from .capabilities import DERIVATIVES, Feature, Product, Support, VenueCapabilities
 
@@ -325,4 +326,11 @@ LIMITS = LimitTable(
         codes={"10006": 1.0, "10018": 5.0},
         reset_at="X-Bapi-Limit-Reset-Timestamp",
     ),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "bybit", "orderLinkId", "clientOrderId", r"[A-Za-z0-9_-]{1,36}", IdStyle.TOKEN,
+    "Bybit v5 place order: orderLinkId, max 36 of letters, digits, '-' and '_'",
 )

@@ -24,6 +24,7 @@ from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle, UUID_PATTERN
 from ..trading.limiter import HOUR, Breach, LimitTable, Scope, Window
 from .capabilities import Feature, Product, Support, VenueCapabilities
 
@@ -311,4 +312,11 @@ LIMITS = LimitTable(
     },
     default={"private": 1},
     breach=Breach(statuses={429: 1.0}),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "coinbase", "client_order_id", "client_order_id", UUID_PATTERN, IdStyle.UUID,
+    "Coinbase Advanced Trade create order: client_order_id, a UUID by convention",
 )

@@ -39,6 +39,7 @@ from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
 from .capabilities import Feature, Product, Support, VenueCapabilities
 
@@ -364,4 +365,11 @@ LIMITS = LimitTable(
     },
     default={"indexer": 1},
     breach=Breach(statuses={429: 10.0}, messages={"exceeds configured block rate limit": 1.5}),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "dydx", "clientId", "clientOrderId", r"0|[1-9][0-9]{0,9}", IdStyle.UINT32,
+    "dYdX v4 clob OrderId.client_id: uint32, unique per subaccount",
 )

@@ -34,6 +34,7 @@ from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
 from .capabilities import DERIVATIVES, PERPETUALS, Feature, Product, Support, VenueCapabilities
 
@@ -368,4 +369,13 @@ LIMITS = LimitTable(
         codes={"TOO_MANY_REQUESTS": 1.0, "TOO_FAST": 1.0},
         reset_at="X-Gate-RateLimit-Reset-Timestamp",
     ),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "gate", "text", "clientOrderId", r"t-[0-9A-Za-z_.-]{1,26}", IdStyle.TOKEN,
+    "Gate v4 order text: 't-' then at most 28 bytes of [0-9A-Za-z_.-]; ccxt counts the 't-' "
+    "in its own 28-character check, so 26 after the prefix",
+    prefix="t-",
 )

@@ -24,6 +24,7 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import canonical_asset, standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle, UUID_PATTERN
 from ..trading.limiter import ORDER_AGE, Breach, ByTier, Decaying, LimitTable, Window
 from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
 
@@ -304,3 +305,11 @@ LIMITS_BY_TIER = {
     "pro": _limits_for_tier(20, 1.0, 180, 3.75),
 }
 LIMITS = LIMITS_BY_TIER["starter"]
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "kraken", "cl_ord_id", "clientOrderId", UUID_PATTERN + r"|[0-9a-f]{32}", IdStyle.UUID,
+    "Kraken spot cl_ord_id: long UUID, short (32 hex) UUID, or free text of at most 18 characters; "
+    "only the UUID forms are accepted here (userref, an int32 without uniqueness, is not used)",
+)

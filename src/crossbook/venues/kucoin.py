@@ -32,6 +32,7 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope
 from ..trading.limiter import Window as LimitWindow
 from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
@@ -368,4 +369,11 @@ LIMITS = LimitTable(
     default={"spot": 3},
     # HTTP 429 with code 429000; gw-ratelimit-reset is milliseconds until the pool resets.
     breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429000": 1.0}, reset_in="gw-ratelimit-reset"),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "kucoin", "clientOid", "clientOrderId", r"[A-Za-z0-9_-]{1,40}", IdStyle.TOKEN,
+    "KuCoin add order: clientOid, letters, digits, '_' and '-', max 40",
 )

@@ -26,6 +26,7 @@ import orjson
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
 from .capabilities import PERPETUALS, Feature, Product, Support, VenueCapabilities
 from .protowire import LEN, DecodeError, as_bytes, as_int, as_str, fields, read_field, signed64
@@ -450,4 +451,12 @@ LIMITS = LimitTable(
     default={"ip": 10},
     # 429 with Retry-After; repeat offenders get 418 bans of 2 min to 3 days.
     breach=Breach(statuses={429: 10.0, 418: 120.0}, code_field="code", codes={"429": 10.0, "510": 10.0}),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "mexc", "newClientOrderId", "clientOrderId", r"[A-Za-z0-9_-]{1,32}", IdStyle.TOKEN,
+    "MEXC v3 newClientOrderId (futures: externalOid): the docs state no limit; hummingbot's "
+    "MEXC connector caps it at 32",
 )

@@ -29,6 +29,7 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
+from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
 from .capabilities import CONTRACTS, DERIVATIVES, Feature, Product, Support, VenueCapabilities
 
@@ -339,4 +340,11 @@ LIMITS = LimitTable(
     default={"other": 1},
     # HTTP 429, sometimes 200, with code 50011 (50061: the sub-account limit).
     breach=Breach(statuses={429: 2.0}, code_field="code", codes={"50011": 2.0, "50061": 2.0}),
+)
+
+
+# the client order id this venue accepts (crossbook derives one per journaled order)
+CLIENT_ID = ClientIdRule(
+    "okx", "clOrdId", "clientOrderId", r"[A-Za-z0-9]{1,32}", IdStyle.TOKEN,
+    "OKX v5 place order: clOrdId, 1-32 case-sensitive alphanumerics",
 )
