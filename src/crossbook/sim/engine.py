@@ -157,12 +157,14 @@ class MatchingEngine:
         *,
         maker_fee: Decimal,
         taker_fee: Decimal,
+        buy_fee_in_base: bool = True,
         publish: Publish | None = None,
     ) -> None:
         self.venue = venue
         self.ladders = ladders
         self.maker_fee = maker_fee
         self.taker_fee = taker_fee
+        self.buy_fee_in_base = buy_fee_in_base  # a spot buy pays in the base it receives, or in quote
         self.publish = publish
         self.markets = {s: market_of(s, ladder) for s, ladder in ladders.items()}
         self.accounts: dict[str, Account] = {}
@@ -516,14 +518,14 @@ class MatchingEngine:
         price = px * market.tick
         amount = lots * market.lot
         rate = self.taker_fee if taker else self.maker_fee
-        spot_buy = market.kind is Kind.SPOT and order.is_bid
-        fee = amount * rate if spot_buy else price * amount * rate  # charged in what the order receives
+        in_base = market.kind is Kind.SPOT and order.is_bid and self.buy_fee_in_base
+        fee = amount * rate if in_base else price * amount * rate
         order.filled += lots
         order.cost += price * amount
         order.fee += fee
         order.status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.PARTIALLY_FILLED
         fill = SimFill(order.account, order.order_id, order.client_id, order.symbol, order.side, price, amount, fee,
-                       market.base if spot_buy else market.quote, taker, trade_id)
+                       market.base if in_base else market.quote, taker, trade_id)
         self.fills.append(fill)
         self._settle(order, market, price, amount, fee, lots)
         self._emit(order, fill)
@@ -553,7 +555,7 @@ class MatchingEngine:
         notional = reference * market.tick * amount
         if market.kind is Kind.SPOT:
             if order.is_bid:
-                return market.quote, notional
+                return market.quote, notional if self.buy_fee_in_base else notional * (1 + self.taker_fee)
             return market.base, amount
         if order.reduce_only or self._closes(order):
             return market.quote, ZERO
@@ -587,8 +589,9 @@ class MatchingEngine:
         self._release(order, Decimal(lots) / Decimal(order.remaining + lots))
         if market.kind is Kind.SPOT:
             if order.is_bid:
-                account.adjust(account.balances, market.base, amount - fee)
-                account.adjust(account.balances, market.quote, -price * amount)
+                in_base = fee if self.buy_fee_in_base else ZERO
+                account.adjust(account.balances, market.base, amount - in_base)
+                account.adjust(account.balances, market.quote, -price * amount - (fee - in_base))
             else:
                 account.adjust(account.balances, market.base, -amount)
                 account.adjust(account.balances, market.quote, price * amount - fee)

@@ -104,6 +104,7 @@ class SimVenue:
     # the faults this venue's protocol can show: skip needs sequence numbers, corrupt a checksum
     faults_supported: ClassVar[frozenset[str]] = frozenset({"drop", "stall", "delay"})
     fills_per_tick: ClassVar[int] = 1  # chances of a public trade per tick
+    buy_fee_in_base: ClassVar[bool] = True  # False where the venue charges spot buys in quote
     # trading through ccxt: the ccxt exchange id, the production bases ccxt calls (rewritten to this
     # simulator) and the options that keep ccxt to what the simulator serves
     ccxt_id: ClassVar[str | None] = None
@@ -132,6 +133,7 @@ class SimVenue:
             self.ladders,
             maker_fee=Decimal(repr(fees.maker_fee)),
             taker_fee=Decimal(repr(fees.taker_fee)),
+            buy_fee_in_base=self.buy_fee_in_base,
             publish=self.publish,
         )
 

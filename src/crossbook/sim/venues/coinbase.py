@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
 from ..access import READ_TRADE, ApiKey
-from ..engine import OrderEvent, Reject, SimFill, SimOrder
+from ..engine import Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 
@@ -311,6 +311,7 @@ class CoinbaseSim(SimVenue):
     venue = "coinbase"
     ccxt_id = "coinbase"
     ccxt_hosts = ("https://api.coinbase.com",)
+    buy_fee_in_base = False  # Coinbase charges every fill's fee in the quote currency
     # balances from the Advanced Trade accounts (v3), not the Coinbase App's /v2/accounts
     ccxt_options = {"fetchBalance": "v3PrivateGetBrokerageAccounts"}
     markets = ("BTC-USD", "BTC-USDT", "ETH-USD", "ETH-USDT", "SOL-USDT", "ETH-BTC")
@@ -325,7 +326,6 @@ class CoinbaseSim(SimVenue):
         self.order_ids: dict[str, str] = {}  # Coinbase order id -> engine order id
         self.quote_sizes: dict[str, Decimal] = {}  # engine order id -> quote_size of a market order
         self.opened = time.time()
-        self.engine.listeners.append(self.fee_in_quote)
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -502,7 +502,7 @@ class CoinbaseSim(SimVenue):
     async def transaction_summary(self, key: ApiKey, request: web.Request) -> web.Response:
         fills = self.engine.account_fills(key.account)
         volume = float(sum((f.price * f.amount for f in fills), ZERO))  # quote units taken as USD
-        fees = float(sum((self.quote_fee(f) for f in fills), ZERO))
+        fees = float(sum((f.fee for f in fills), ZERO))
         tier = {
             "pricing_tier": "Advanced 1",
             "usd_from": "0",
@@ -680,20 +680,6 @@ class CoinbaseSim(SimVenue):
         ladder = self.ladders[symbol]
         return (Decimal(ladder.price_str(max(ladder.bids))) + Decimal(ladder.price_str(min(ladder.asks)))) / 2
 
-    def fee_in_quote(self, event: OrderEvent) -> None:
-        """Coinbase charges every fill's fee in the quote currency; the engine takes a buy's from
-        the base it receives, so that fee moves over to the quote at the fill's price."""
-        fill = event.fill
-        if fill is None or fill.fee_currency == self.engine.markets[fill.symbol].quote:
-            return
-        market, account = self.engine.markets[fill.symbol], self.engine.account(fill.account)
-        account.adjust(account.balances, market.base, fill.fee)
-        account.adjust(account.balances, market.quote, -self.quote_fee(fill))
-
-    def quote_fee(self, fill: SimFill) -> Decimal:
-        """A fill's fee in the quote currency, as Coinbase charges it (see ``fee_in_quote``)."""
-        return fill.fee if fill.fee_currency == self.engine.markets[fill.symbol].quote else fill.fee * fill.price
-
     def uuid_of(self, order_id: str) -> str:
         if order_id not in self.uuids:
             public = str(uuid.uuid4())
@@ -786,7 +772,7 @@ class CoinbaseSim(SimVenue):
         filled = order.filled * market.lot
         fills = [f for f in self.engine.fills if f.order_id == order.order_id]
         in_quote = order.order_id in self.quote_sizes
-        fees = sum((self.quote_fee(f) for f in fills), ZERO)
+        fees = sum((f.fee for f in fills), ZERO)
         return {
             "order_id": self.uuid_of(order.order_id),
             "product_id": self.native(order.symbol),
@@ -836,7 +822,7 @@ class CoinbaseSim(SimVenue):
             "trade_type": "FILL",
             "price": num(fill.price),
             "size": num(fill.price * fill.amount if in_quote else fill.amount),
-            "commission": num(self.quote_fee(fill)),
+            "commission": num(fill.fee),
             "product_id": self.native(fill.symbol),
             "sequence_timestamp": iso(fill.ts),
             "liquidity_indicator": "TAKER" if fill.taker else "MAKER",

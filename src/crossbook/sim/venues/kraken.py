@@ -241,6 +241,7 @@ class BookTick:
 
 class KrakenSpotSim(SimVenue):
     venue = "kraken"
+    buy_fee_in_base = False  # Kraken's default (fciq): fees in the quote currency
     markets = ("BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/v2",)
     faults_supported = frozenset({"drop", "corrupt", "stall", "delay"})
