@@ -25,6 +25,11 @@ class VenueUnavailable(CrossbookError):
     """A venue cannot be reached."""
 
 
+class VenueRefused(CrossbookError):
+    """The venue refused a request for a reason other than the order's content (credentials,
+    permissions): the message names the venue and what it said."""
+
+
 class CaptureFormatError(CrossbookError):
     """A capture file line does not have the documented shape."""
 

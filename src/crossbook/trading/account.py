@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import ccxt
 
-from ..errors import CrossbookError, InsufficientFunds, InvalidOrder, VenueUnavailable
+from ..errors import InsufficientFunds, InvalidOrder, VenueRefused, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
 from ..venues.capabilities import capabilities
 from .client_ids import client_id_rule
@@ -37,11 +37,6 @@ CCXT_STATUS = {
     "expired": OrderStatus.EXPIRED,
     "rejected": OrderStatus.REJECTED,
 }
-
-
-class VenueRefused(CrossbookError):
-    """The venue refused a request for a reason other than the order's content (credentials,
-    permissions): the message names the venue and what it said."""
 
 
 @dataclass(frozen=True, slots=True)
