@@ -17,14 +17,23 @@ from .book.l2 import L2Book
 from .feeds.market import MarketData
 from .model import BookState, Side
 from .sim.cluster import SimCluster
+from .sim.venues import sim_class
 from .venues import VENUES, venue_feeds
 
 SYMBOL = "BTC-USDT"
 SAMPLE = (Side.BUY, 5.0)
 LADDER_DEPTH = 6
-# dYdX v4 lists USD-margined perpetuals only; it joins BTC-USDT once quote currencies are
-# converted at live rates (the routing issue). Until then the demo shows its own book.
-EXTRA = {"dydx": "BTC-USD-PERP"}
+
+
+def own_markets() -> dict[str, str]:
+    """Venues whose simulator does not list SYMBOL (dYdX: USD perpetuals only) -> the market the
+    demo shows for them instead. They join SYMBOL once quote currencies are converted at live
+    rates (the routing issue)."""
+    firsts = {v: sim_class(v).markets for v in VENUES}
+    return {v: markets[0] for v, markets in firsts.items() if SYMBOL not in markets}
+
+
+EXTRA = own_markets()
 
 
 def all_feed_ids(venues: list[str]) -> list[str]:
