@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 
 from crossbook.model import Kind
 from crossbook.sim.access import ApiKey
@@ -58,12 +59,13 @@ class TradingHarness:
         if self.cluster is not None:
             await self.cluster.stop()
 
-    def client(self, key: ApiKey | None = None, **overrides: Any) -> Any:
+    def client(self, key: ApiKey | None = None, *, pro: bool = False, **overrides: Any) -> Any:
+        """An unmodified ccxt client of this venue (``pro``: ccxt.pro's, which also streams)."""
         assert self.key is not None and self.sim.ccxt_id is not None
         config = self.sim.ccxt_config(key or self.key)
         config["enableRateLimit"] = False  # ccxt's own pacing only slows the tests down
         config.update(overrides)
-        client = getattr(ccxt_async, self.sim.ccxt_id)(config)
+        client = getattr(ccxt_pro if pro else ccxt_async, self.sim.ccxt_id)(config)
         self.clients.append(client)
         return client
 

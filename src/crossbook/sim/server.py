@@ -5,6 +5,10 @@ endpoints (instruments, book snapshot), reads subscribe/ping messages and encode
 the exchange's own format with the exchange's sequence numbers and checksums. This base runs the
 server, the connections and the fault injection.
 
+A venue that trades also serves its private WebSocket stream (``private_ws_paths``): a socket
+that logs in as an account (``SimConnection.account``) receives ``private_frames_for`` of every
+order event of that account, in the exchange's format.
+
 Faults (``inject``): ``drop`` closes every socket; ``skip`` makes the next update of a symbol skip
 a sequence number; ``corrupt`` makes its next checksum wrong; ``stall`` sends nothing (not even
 pings) for some seconds; ``delay`` holds every outgoing frame for some seconds.
@@ -27,7 +31,7 @@ from aiohttp import WSMsgType, web
 
 from ..venues import feed_class
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
-from .engine import MatchingEngine
+from .engine import MatchingEngine, OrderEvent
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,8 @@ class SimConnection:
         self.venue = venue
         self.subs: dict[str, Any] = {}
         self.state: dict[str, Any] = {}  # per-connection venue state (Coinbase's sequence, ...)
+        self.path = ""
+        self.account: str | None = None  # the account a private stream logged in as
         self.opened = time.time()
         self._queue: asyncio.Queue[tuple[float, Frame]] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write_loop())
@@ -99,6 +105,7 @@ class SimVenue:
     markets: ClassVar[tuple[str, ...]]  # standard symbols it lists
     specs: ClassVar[dict[str, MarketSpec]] = {}  # the venue's own tick/lot where not the catalog's
     ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
+    private_ws_paths: ClassVar[tuple[str, ...]] = ()  # the private order/fill stream's sockets
     server_ping_interval: ClassVar[float | None] = None  # protocol-level pings from the server
     ping_interval: ClassVar[float | None] = None  # application-level pings from the server
     # the faults this venue's protocol can show: skip needs sequence numbers, corrupt a checksum
@@ -109,6 +116,7 @@ class SimVenue:
     # simulator) and the options that keep ccxt to what the simulator serves
     ccxt_id: ClassVar[str | None] = None
     ccxt_hosts: ClassVar[tuple[str, ...]] = ()
+    ccxt_ws_hosts: ClassVar[tuple[str, ...]] = ()  # ccxt.pro's WebSocket bases, rewritten the same way
     ccxt_options: ClassVar[dict[str, Any]] = {}
     key_needs_passphrase: ClassVar[bool] = False
 
@@ -136,6 +144,7 @@ class SimVenue:
             buy_fee_in_base=self.buy_fee_in_base,
             publish=self.publish,
         )
+        self.engine.listeners.append(self._stream_order_event)
 
     def ccxt_market_id(self, symbol: str) -> str:
         """The market id ccxt knows ``symbol`` by (the REST id, where it differs from the feed's)."""
@@ -153,7 +162,7 @@ class SimVenue:
         if self.ccxt_id is None:
             raise NotImplementedError(f"{self.venue}: no ccxt trading surface yet")
         config: dict[str, Any] = {
-            "urls": ccxt_urls(self.ccxt_id, {h: self.rest_url for h in self.ccxt_hosts}),
+            "urls": ccxt_urls(self.ccxt_id, self.ccxt_host_map(), self.ws_url),
             "options": dict(self.ccxt_options),
             "apiKey": key.key,
             "secret": key.secret,
@@ -161,6 +170,19 @@ class SimVenue:
         if key.passphrase is not None:
             config["password"] = key.passphrase
         return config
+
+    def ccxt_host_map(self) -> dict[str, str]:
+        """Production base -> this simulator's base, for ``ccxt_urls``."""
+        return {h: self.rest_url for h in self.ccxt_hosts} | {h: self.ws_url for h in self.ccxt_ws_hosts}
+
+    def private_connections(self, account: str) -> list[SimConnection]:
+        """Open sockets logged in as ``account``."""
+        return [c for c in self.connections if c.account == account and not c.ws.closed]
+
+    def streaming_to(self, account: str) -> bool:
+        """Whether a client follows ``account``'s orders and fills on the private stream now
+        (override where the venue subscribes channels after the login)."""
+        return bool(self.private_connections(account))
 
     def expected_top(self, symbol: str, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """The venue's true best ``n`` levels per side, as a client book should hold them."""
@@ -207,6 +229,15 @@ class SimVenue:
         """What one connection subscribed to ``symbol`` receives of this tick's trades (override
         where trades are a separate subscription or messages are numbered per connection)."""
         return list(encoded)
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        """Login, subscribe, ping on a private-stream socket (sets ``conn.account`` on login)."""
+        raise NotImplementedError
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        """What a socket logged in as the order's account receives of one order event (an order
+        update, and a fill if the event has one), given what it subscribed to."""
+        return []
 
     def app_ping(self) -> Frame | None:
         """The server's application-level ping frame, if the venue sends one."""
@@ -258,6 +289,11 @@ class SimVenue:
             trades.append(SimTrade(top[0][0], max(1, top[0][1] // 4), buy, self._trade_ids[symbol]))
         return trades
 
+    def _stream_order_event(self, event: OrderEvent) -> None:
+        for conn in self.private_connections(event.order.account):
+            for frame in self.private_frames_for(conn, event):
+                conn.send(frame)
+
     def inject(self, fault: str, symbol: str | None = None, seconds: float = 0.0) -> None:
         if fault == "drop":
             for conn in list(self.connections):
@@ -305,12 +341,18 @@ class SimVenue:
         ws = web.WebSocketResponse(heartbeat=self.server_ping_interval, autoping=True, max_msg_size=0)
         await ws.prepare(request)
         conn = SimConnection(ws, self)
+        conn.path = request.path
+        private = request.path in self.private_ws_paths
         self.connections.add(conn)
-        self.on_connect(conn)
+        if not private:
+            self.on_connect(conn)
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    await self.on_client_message(conn, msg.data)
+                    if private:
+                        await self.on_private_message(conn, msg.data)
+                    else:
+                        await self.on_client_message(conn, msg.data)
         finally:
             self.connections.discard(conn)
             await conn.close()
@@ -328,7 +370,7 @@ class SimVenue:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = web.Application(middlewares=[self._apply_trading_faults])
         app.add_routes(self.routes())
-        for path in self.ws_paths:
+        for path in (*self.ws_paths, *self.private_ws_paths):
             app.router.add_get(path, self._ws_handler)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

@@ -70,6 +70,7 @@ class VenueAccount:
         self.account = account
         self.capabilities = capabilities(venue)
         self.rules: dict[str, TradingRules] = {}
+        self._by_ccxt_symbol: dict[str, str] = {}
         self._available: dict[str, Decimal] = {}
         self._available_at = -1e18
         client.enableRateLimit = False  # the limiter paces every call instead
@@ -127,6 +128,12 @@ class VenueAccount:
             self._available[rules.quote] = self._available.get(rules.quote, Decimal(0)) - order.amount * order.price
         elif order.side is Side.SELL:
             self._available[rules.base] = self._available.get(rules.base, Decimal(0)) - order.amount
+
+    def symbol_of(self, ccxt_symbol: str) -> str:
+        """crossbook's symbol for a market ccxt names ``ccxt_symbol`` (itself if not loaded)."""
+        if len(self._by_ccxt_symbol) != len(self.rules):
+            self._by_ccxt_symbol = {r.ccxt_symbol: r.symbol for r in self.rules.values()}
+        return self._by_ccxt_symbol.get(ccxt_symbol, ccxt_symbol)
 
     def market(self, symbol: str) -> TradingRules:
         try:
@@ -230,27 +237,8 @@ class VenueAccount:
 
     async def _record_fills(self, order: JournaledOrder, rules: TradingRules) -> int:
         trades = await self.client.fetch_my_trades(rules.ccxt_symbol, int((order.created_at - 60) * 1000))
-        new = 0
-        for t in trades:
-            if str(t.get("order")) != order.venue_order_id:
-                continue
-            fee = t.get("fee") or {}
-            fill = Fill(
-                venue=self.venue,
-                symbol=order.request.symbol,
-                client_order_id=order.client_order_id,
-                venue_order_id=str(order.venue_order_id),
-                trade_id=str(t["id"]),
-                side=Side(t["side"]),
-                price=Decimal(str(t["price"])),
-                amount=Decimal(str(t["amount"])),
-                fee=Decimal(str(fee.get("cost") or 0)),
-                fee_currency=str(fee.get("currency") or ""),
-                taker=t.get("takerOrMaker") != "maker",
-                ts=(t.get("timestamp") or time.time() * 1000) / 1000.0,
-            )
-            new += self.journal.record_fill(fill)
-        return new
+        mine = (t for t in trades if str(t.get("order")) == order.venue_order_id)
+        return sum(self.journal.record_fill(fill_from_ccxt(self.venue, order.request.symbol, t, order)) for t in mine)
 
     def _journaled(self, client_order_id: str) -> JournaledOrder:
         order = self.journal.order(client_order_id)
@@ -296,6 +284,25 @@ class VenueAccount:
             candidates += await self.client.fetch_orders(rules.ccxt_symbol, since)
         wire = str(client_id_rule(self.venue).wire_value(order.client_order_id))
         return next((o for o in candidates if str(o.get("clientOrderId")) == wire), None)
+
+
+def fill_from_ccxt(venue: str, symbol: str, trade: Mapping[str, Any], order: JournaledOrder | None) -> Fill:
+    """A ccxt unified trade of ours as a journal fill (``order``: the journal's order, if known)."""
+    fee = trade.get("fee") or {}
+    return Fill(
+        venue=venue,
+        symbol=symbol,
+        client_order_id=order.client_order_id if order is not None else str(trade.get("clientOrderId") or ""),
+        venue_order_id=str(order.venue_order_id if order is not None and order.venue_order_id else trade.get("order") or ""),
+        trade_id=str(trade["id"]),
+        side=Side(trade["side"]),
+        price=Decimal(str(trade["price"])),
+        amount=Decimal(str(trade["amount"])),
+        fee=Decimal(str(fee.get("cost") or 0)),
+        fee_currency=str(fee.get("currency") or ""),
+        taker=trade.get("takerOrMaker") != "maker",
+        ts=(trade.get("timestamp") or time.time() * 1000) / 1000.0,
+    )
 
 
 def request_params(query: str, body: Any) -> dict[str, Any]:

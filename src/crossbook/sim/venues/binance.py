@@ -6,7 +6,10 @@ Spot trading, as ccxt calls it: ``/api/v3/account``, ``order`` (create, cancel, 
 LIMIT_MAKER, MARKET, STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT), iceberg), ``openOrders``, ``myTrades``,
 ``/sapi/v1/asset/tradeFee``, OCO order lists (``orderList/oco``, legacy ``order/oco``,
 ``orderList``, ``openOrderList``), signed with HMAC-SHA256 over the query and form body,
-``X-MBX-APIKEY``, ``timestamp`` within ``recvWindow``; errors in Binance's own codes. USD-M
+``X-MBX-APIKEY``, ``timestamp`` within ``recvWindow``; errors in Binance's own codes. The private
+stream is the WebSocket API's (``/ws-api/v3``, ``userDataStream.subscribe.signature``; the spot
+listenKey was discontinued on 2026-02-20): ``executionReport`` events wrapped in
+``{"subscriptionId", "event"}``. USD-M
 perpetuals trade too (see ``BinanceUsdmSim``); COIN-M is market data only.
 """
 
@@ -28,7 +31,7 @@ from aiohttp import web
 from ...symbols import parse_standard
 from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ..access import ApiKey
-from ..engine import Position, Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Position, Reject, SimFill, SimOrder
 from ..market import MarketSpec
 from ..server import Change, SimConnection, SimVenue, json_response
 
@@ -105,6 +108,10 @@ def ms(seconds: float) -> int:
     return int(seconds * 1000)
 
 
+def ws_api_error(rid: Any, status: int, code: int, msg: str) -> str:
+    return orjson.dumps({"id": rid, "status": status, "error": {"code": code, "msg": msg}}).decode()
+
+
 class BinanceSpotSim(SimVenue):
     venue = "binance"
     ccxt_id: ClassVar[str | None] = "binance"
@@ -112,6 +119,8 @@ class BinanceSpotSim(SimVenue):
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/stream", "/ws")
+    private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws-api/v3",)
+    ccxt_ws_hosts: ClassVar[tuple[str, ...]] = ("wss://ws-api.binance.com:443",)
     server_ping_interval = 20.0
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     api: ClassVar[str] = "/api/v3"
@@ -491,6 +500,84 @@ class BinanceSpotSim(SimVenue):
         )
 
     # ---- WebSocket --------------------------------------------------------------------------
+
+    # ---- private stream (WebSocket API user data stream) ------------------------------------
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            conn.send(ws_api_error(None, 400, -1000, "Malformed request."))
+            return
+        rid, method, params = msg.get("id"), msg.get("method"), msg.get("params") or {}
+        if method == "userDataStream.subscribe.signature":
+            conn.send(self.subscribe_user_data(conn, rid, params))
+        elif method == "userDataStream.unsubscribe":
+            conn.account = None
+            conn.send(orjson.dumps({"id": rid, "status": 200, "result": {}}).decode())
+        else:
+            conn.send(ws_api_error(rid, 400, -1100, f"Unknown method {method!r}."))
+
+    def subscribe_user_data(self, conn: SimConnection, rid: Any, params: dict[str, Any]) -> str:
+        """The WebSocket API's SIGNED rule: HMAC-SHA256 over the other params sorted by name."""
+        key = self.api_keys.get(str(params.get("apiKey", "")))
+        if key is None:
+            return ws_api_error(rid, 401, -2015, "Invalid API-key, IP, or permissions for action.")
+        signature = str(params.get("signature", ""))
+        payload = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+        if not hmac.compare_digest(signature, hmac.new(key.secret.encode(), payload.encode(), hashlib.sha256).hexdigest()):
+            return ws_api_error(rid, 400, -1022, "Signature for this request is not valid.")
+        stamp, now = int(params.get("timestamp", 0)), ms(time.time())
+        if stamp > now + 1000 or now - stamp > min(60_000, int(params.get("recvWindow", 5000))):
+            return ws_api_error(rid, 400, -1021, "Timestamp for this request is outside of the recvWindow.")
+        conn.account = key.account
+        conn.state["subscription"] = conn.state.get("subscriptions", 0)
+        conn.state["subscriptions"] = conn.state["subscription"] + 1
+        return orjson.dumps({"id": rid, "status": 200, "result": {"subscriptionId": conn.state["subscription"]}}).decode()
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[str | bytes]:
+        report = self.execution_report(event.order, event.fill)
+        return [orjson.dumps({"subscriptionId": conn.state["subscription"], "event": report}).decode()]
+
+    def execution_report(self, order: SimOrder, fill: SimFill | None) -> dict[str, Any]:
+        market = self.engine.markets[order.symbol]
+        status = STATUS.get(order.status, "NEW")
+        return {
+            "e": "executionReport",
+            "E": ms(time.time()),
+            "s": self.native(order.symbol),
+            "c": order.client_id,
+            "S": order.side.value.upper(),
+            "o": self.order_type(order),
+            "f": order.tif.value.upper(),
+            "q": self.num(order.amount * market.lot),
+            "p": self.num((order.price or 0) * market.tick),
+            "P": self.num((order.stop or 0) * market.tick),
+            "F": self.num((order.visible or 0) * market.lot),
+            "g": self.list_of.get(order.order_id, -1),
+            "C": "",
+            "x": "TRADE" if fill is not None else ("NEW" if status == "NEW" else status),
+            "X": status,
+            "r": "NONE",
+            "i": int(order.order_id),
+            "l": self.num(fill.amount if fill else Decimal(0)),
+            "z": self.num(order.filled * market.lot),
+            "L": self.num(fill.price if fill else Decimal(0)),
+            "n": self.num(fill.fee) if fill else "0",
+            "N": fill.fee_currency if fill else None,
+            "T": ms(fill.ts if fill else order.updated),
+            "t": fill.trade_id if fill else -1,
+            "I": int(order.order_id) * 2,
+            "w": order.status is OrderStatus.OPEN and not order.waiting,
+            "m": fill is not None and not fill.taker,
+            "M": False,
+            "O": ms(order.created),
+            "Z": self.num(order.cost),
+            "Y": self.num(fill.price * fill.amount if fill else Decimal(0)),
+            "Q": self.num(Decimal(0)),
+            "W": ms(order.created),
+            "V": "NONE",
+        }
 
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
         msg = orjson.loads(data)

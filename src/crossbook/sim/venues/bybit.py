@@ -945,7 +945,7 @@ class BybitLinearSim(BybitSpotSim):
         if self.client_ccxt_id is None:
             raise NotImplementedError(f"{self.venue}: no ccxt trading surface yet")
         return {
-            "urls": ccxt_urls(self.client_ccxt_id, {h: self.rest_url for h in self.ccxt_hosts}),
+            "urls": ccxt_urls(self.client_ccxt_id, self.ccxt_host_map(), self.ws_url),
             "options": dict(self.ccxt_options),
             "apiKey": key.key,
             "secret": key.secret,

@@ -331,7 +331,7 @@ class DydxSim(SimVenue):
         """ccxt signs with ``options.privateKey`` (a hex Cosmos key) for ``walletAddress``."""
         assert self.ccxt_id is not None
         return {
-            "urls": ccxt_urls(self.ccxt_id, {h: self.rest_url for h in self.ccxt_hosts}),
+            "urls": ccxt_urls(self.ccxt_id, self.ccxt_host_map(), self.ws_url),
             "options": {**self.ccxt_options, "privateKey": key.secret},
             "walletAddress": key.key,
         }

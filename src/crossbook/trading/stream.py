@@ -1,0 +1,213 @@
+"""OrderStream: one account's order and fill updates from the venue's private WebSocket stream.
+
+The stream is ccxt.pro's (``watch_orders``, ``watch_my_trades``) on the same client the account
+trades through, so each venue's login, subscription and message format is the one an unmodified
+ccxt.pro client speaks; the simulated venues serve exactly that. A venue whose private stream
+ccxt.pro does not follow can hand in its own ``source`` with the same two calls (dYdX's indexer).
+
+What the stream reports goes into the journal: an order the journal still has in flight is acked
+(a lost REST ack is resolved the moment the venue reports the order), fills are recorded once, a
+final status is applied once the order's fills are in. Where the stream says an order filled but
+the venue streams no trades, or its trade has not arrived within ``fill_grace`` seconds, the
+order is synced over REST.
+
+Polling is the fallback: reconciliation runs when the stream (re)connects, after every stream
+failure, and every ``reconcile_every`` seconds, so an update the stream never delivered is caught
+then. A venue with no private stream at all is only polled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+import ccxt
+
+from ..errors import CrossbookError
+from ..feeds.connection import Backoff
+from ..model import OrderStatus
+from .account import CCXT_STATUS, VenueAccount, fill_from_ccxt
+from .journal import IllegalTransition, JournaledOrder
+
+log = logging.getLogger(__name__)
+
+
+class PrivateSource(Protocol):
+    """A private stream in ccxt's unified shapes: each call waits for the next batch."""
+
+    async def watch_orders(self) -> list[Mapping[str, Any]]: ...
+
+    async def watch_my_trades(self) -> list[Mapping[str, Any]]: ...
+
+
+@dataclass
+class StreamStats:
+    order_updates: int = 0
+    fills: int = 0  # new fills the stream put in the journal
+    foreign: int = 0  # updates of orders this journal does not have (placed elsewhere)
+    failures: int = 0  # times the stream broke and was restarted
+    reconciles: int = 0
+    rest_syncs: int = 0  # orders brought up to date over REST because the stream lacked a fill
+
+
+class OrderStream:
+    def __init__(
+        self,
+        account: VenueAccount,
+        *,
+        source: PrivateSource | None = None,
+        reconcile_every: float = 30.0,
+        fill_grace: float = 0.5,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.account = account
+        self.journal = account.journal
+        has = getattr(account.client, "has", {})
+        self.source: PrivateSource | None = source or (account.client if has.get("watchOrders") else None)
+        self.streams_trades = source is not None or bool(has.get("watchMyTrades"))
+        self.reconcile_every = reconcile_every
+        self.fill_grace = fill_grace
+        self.backoff = backoff or Backoff(base=0.25, cap=30.0)
+        self.stats = StreamStats()
+        self._fill_seen = asyncio.Event()
+        self._settling: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def streaming(self) -> bool:
+        return self.source is not None
+
+    async def run(self) -> None:
+        """Follow the account until cancelled."""
+        await self._reconcile()
+        loops = [self._poll_loop()]
+        if self.source is not None:
+            loops.append(self._follow(self.source.watch_orders, self._apply_orders))
+            if self.streams_trades:
+                loops.append(self._follow(self.source.watch_my_trades, self._apply_trades))
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for task in self._tasks:
+                task.cancel()
+
+    # ---- loops -------------------------------------------------------------------------------
+
+    async def _follow(self, watch: Callable[[], Awaitable[list[Mapping[str, Any]]]], apply: Callable[[list[Mapping[str, Any]]], None]) -> None:
+        while True:
+            try:
+                batch = await watch()
+            except (ccxt.NetworkError, ccxt.ExchangeError, OSError) as exc:
+                self.stats.failures += 1
+                log.warning("%s/%s private stream broke (%s); reconciling, then reconnecting",
+                            self.account.venue, self.account.account, type(exc).__name__)
+                await asyncio.sleep(self.backoff.next_delay())
+                await self._reconcile()
+                continue
+            self.backoff.reset()
+            apply(batch)
+
+    async def _poll_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.reconcile_every)
+            await self._reconcile()
+
+    async def _reconcile(self) -> None:
+        try:
+            await self.account.reconcile()
+            self.stats.reconciles += 1
+        except (ccxt.BaseError, CrossbookError, OSError) as exc:
+            log.warning("%s/%s reconciliation failed: %s", self.account.venue, self.account.account, type(exc).__name__)
+
+    # ---- applying updates --------------------------------------------------------------------
+
+    def _apply_orders(self, orders: list[Mapping[str, Any]]) -> None:
+        for remote in orders:
+            self.stats.order_updates += 1
+            order = self._journaled(remote)
+            if order is None:
+                self.stats.foreign += 1
+                continue
+            self._apply_order(order, remote)
+
+    def _apply_order(self, order: JournaledOrder, remote: Mapping[str, Any]) -> None:
+        cid = order.client_order_id
+        venue_id = str(remote.get("id") or "")
+        if order.venue_order_id is None and venue_id:
+            with contextlib.suppress(IllegalTransition):
+                order = self.journal.record_ack(cid, venue_id)
+        status = CCXT_STATUS.get(str(remote.get("status")))
+        filled = _decimal(remote.get("filled"))
+        missing_fills = filled is not None and filled > order.filled
+        if missing_fills:
+            self._settle_later(cid, filled or Decimal(0), status)
+        elif status is not None and status.final:
+            self._transition(cid, status)
+
+    def _apply_trades(self, trades: list[Mapping[str, Any]]) -> None:
+        for trade in trades:
+            order = self._journaled_for_trade(trade)
+            fill = fill_from_ccxt(self.account.venue, self.account.symbol_of(str(trade.get("symbol"))), trade, order)
+            if self.journal.record_fill(fill):
+                self.stats.fills += 1
+        self._fill_seen.set()
+        self._fill_seen = asyncio.Event()
+
+    def _settle_later(self, cid: str, filled: Decimal, status: OrderStatus | None) -> None:
+        """The stream says the order has more fills than the journal: wait for them on the trade
+        stream, else sync over REST; then apply the final status."""
+        if cid in self._settling:
+            return
+        self._settling.add(cid)
+        task = asyncio.create_task(self._settle(cid, filled, status))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _settle(self, cid: str, filled: Decimal, status: OrderStatus | None) -> None:
+        try:
+            deadline = time.monotonic() + (self.fill_grace if self.streams_trades else 0.0)
+            while self._filled(cid) < filled and time.monotonic() < deadline:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._fill_seen.wait(), deadline - time.monotonic())
+            if self._filled(cid) < filled:
+                self.stats.rest_syncs += 1
+                await self.account.sync(cid)
+            elif status is not None and status.final:
+                self._transition(cid, status)
+        except (ccxt.BaseError, CrossbookError, OSError) as exc:
+            log.warning("%s: could not settle %s (%s); reconciliation will", self.account.venue, cid, type(exc).__name__)
+        finally:
+            self._settling.discard(cid)
+
+    def _filled(self, cid: str) -> Decimal:
+        order = self.journal.order(cid)
+        return order.filled if order is not None else Decimal(0)
+
+    def _transition(self, cid: str, status: OrderStatus) -> None:
+        try:
+            self.journal.transition(cid, status)
+        except IllegalTransition:
+            pass  # the journal already holds a final state (the REST answer came first)
+
+    def _journaled(self, remote: Mapping[str, Any]) -> JournaledOrder | None:
+        cid = remote.get("clientOrderId")
+        order = self.journal.order(str(cid)) if cid is not None else None
+        if order is None and remote.get("id") is not None:
+            symbol = self.account.symbol_of(str(remote.get("symbol")))
+            order = self.journal.order_by_venue_id(self.account.venue, str(remote["id"]), symbol)
+        if order is not None and (order.request.venue, order.request.account) != (self.account.venue, self.account.account):
+            return None
+        return order
+
+    def _journaled_for_trade(self, trade: Mapping[str, Any]) -> JournaledOrder | None:
+        return self._journaled({"id": trade.get("order"), "clientOrderId": trade.get("clientOrderId"), "symbol": trade.get("symbol")})
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
