@@ -3,7 +3,8 @@
 The stream is ccxt.pro's (``watch_orders``, ``watch_my_trades``) on the same client the account
 trades through, so each venue's login, subscription and message format is the one an unmodified
 ccxt.pro client speaks; the simulated venues serve exactly that. A venue whose private stream
-ccxt.pro does not follow can hand in its own ``source`` with the same two calls (dYdX's indexer).
+ccxt.pro does not follow provides its own source with the same two calls: ``private_source`` in
+its ``venues/<id>.py`` (dYdX's indexer subaccount channel).
 
 What the stream reports goes into the journal: an order the journal still has in flight is acked
 (a lost REST ack is resolved the moment the venue reports the order), fills are recorded once, a
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -69,6 +71,7 @@ class OrderStream:
         self.account = account
         self.journal = account.journal
         has = getattr(account.client, "has", {})
+        source = source or venue_source(account)
         self.source: PrivateSource | None = source or (account.client if has.get("watchOrders") else None)
         self.streams_trades = source is not None or bool(has.get("watchMyTrades"))
         self.reconcile_every = reconcile_every
@@ -207,6 +210,16 @@ class OrderStream:
 
     def _journaled_for_trade(self, trade: Mapping[str, Any]) -> JournaledOrder | None:
         return self._journaled({"id": trade.get("order"), "clientOrderId": trade.get("clientOrderId"), "symbol": trade.get("symbol")})
+
+
+def venue_source(account: VenueAccount) -> PrivateSource | None:
+    """The venue module's own private stream for ``account``, where ccxt.pro has none."""
+    try:
+        module = importlib.import_module(f"crossbook.venues.{account.venue}")
+    except ModuleNotFoundError:
+        return None
+    make: Callable[[VenueAccount], PrivateSource | None] | None = getattr(module, "private_source", None)
+    return make(account) if make is not None else None
 
 
 def _decimal(value: Any) -> Decimal | None:
