@@ -46,7 +46,8 @@ class TradingHarness:
         return sim_class(self.feed_id).markets[0]
 
     async def __aenter__(self) -> "TradingHarness":
-        self.cluster = SimCluster([self.feed_id], interval=0.05, levels=80)
+        # unpaced ccxt clients on purpose: the limits have their own tests (tests/sim/test_rate_limits.py)
+        self.cluster = SimCluster([self.feed_id], interval=0.05, levels=80, enforce_limits=False)
         await self.cluster.start()
         base, quote, _, _ = parse_standard(self.symbol)
         self.sim.engine.open_account("main", {quote: Decimal(10_000_000), base: Decimal(1_000)})

@@ -20,12 +20,15 @@ class SimCluster:
         levels: int = 300,
         host: str = "127.0.0.1",
         overrides: dict[str, object] | None = None,
+        enforce_limits: bool = True,
     ) -> None:
         self.market = SimMarket(seed=seed, levels=levels)
         self.interval = interval
         self.host = host
         self.venues: dict[str, SimVenue] = {f: sim_class(f)(self.market) for f in feeds}
         for sim in self.venues.values():
+            if not enforce_limits:
+                sim.limits = None  # tests of other behaviour send unpaced bursts on purpose
             for name, value in (overrides or {}).items():
                 setattr(sim, name, value)  # e.g. a short ping_interval in tests
         self._ticker: asyncio.Task[None] | None = None

@@ -20,6 +20,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 import contextlib
+from importlib import import_module
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,10 +30,12 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import WSMsgType, web
 
-from ..venues import feed_class
+from ..trading.limiter import request_params
+from ..venues import feed_class, venue_of
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import MatchingEngine, OrderEvent
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
+from .ratelimit import Over, VenueLimits, key_of, symbol_of
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -133,6 +136,10 @@ class SimVenue:
         self.client_pings = 0  # application pings the clients sent (venue modules count them)
         self.client_pongs = 0  # answers to the server's application pings
         self.api_keys: dict[str, ApiKey] = {}
+        self.venue_id = venue_of(self.venue)
+        # the exchange's REST limits, enforced (None: unlimited)
+        self.limits: VenueLimits | None = VenueLimits(import_module(f"crossbook.venues.{self.venue_id}").LIMITS)
+        self.rate_limited = 0  # requests refused for the rate limit
         self.trading_faults: deque[str] = deque()
         self.trading_fault_seconds = 2.0
         fees = feed_class(self.venue)  # the venue's base-tier schedule, as the client knows it
@@ -320,6 +327,23 @@ class SimVenue:
         self.trading_fault_seconds = seconds
 
     @web.middleware
+    async def _enforce_limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if self.limits is None or request.path in self.ws_paths or request.path in self.private_ws_paths:
+            return await handler(request)
+        body = await request.text() if request.can_read_body else ""
+        params = request_params(request.query_string, body)
+        key = key_of(self.venue_id, request.headers)
+        account = self.api_keys[key].account if key in self.api_keys else key
+        if self.limits.banned_until > time.time():
+            self.rate_limited += 1
+            return self.limits.refuse(self.venue_id, Over("ban", self.limits.banned_until - time.time()))
+        over = self.limits.check(request.method, request.path, params, account, symbol_of(self.venue_id, params))
+        if over is None:
+            return await handler(request)
+        self.rate_limited += 1
+        return self.limits.refuse(self.venue_id, over)
+
+    @web.middleware
     async def _apply_trading_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "GET" or not self.trading_faults:
             return await handler(request)
@@ -368,7 +392,7 @@ class SimVenue:
                     conn.send(frame)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = web.Application(middlewares=[self._apply_trading_faults])
+        app = web.Application(middlewares=[self._enforce_limits, self._apply_trading_faults])
         app.add_routes(self.routes())
         for path in (*self.ws_paths, *self.private_ws_paths):
             app.router.add_get(path, self._ws_handler)

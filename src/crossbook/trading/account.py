@@ -10,13 +10,13 @@ goes through the venue's limiter and its breach replies hold the limiter back.
 from __future__ import annotations
 
 import contextvars
-import json
+from importlib import import_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import ccxt
 
@@ -25,7 +25,7 @@ from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
 from ..venues.capabilities import capabilities
 from .client_ids import client_id_rule
 from .journal import Journal, JournaledOrder
-from .limiter import Limiter, Reply
+from .limiter import Limiter, Reply, request_params
 from .validation import TradingRules, rules_from_ccxt_market, validate_order
 
 _symbol: contextvars.ContextVar[str] = contextvars.ContextVar("venue_symbol", default="")
@@ -236,9 +236,19 @@ class VenueAccount:
         return self._journaled(client_order_id)
 
     async def _record_fills(self, order: JournaledOrder, rules: TradingRules) -> int:
-        trades = await self.client.fetch_my_trades(rules.ccxt_symbol, int((order.created_at - 60) * 1000))
+        trades = await self._my_trades(rules.ccxt_symbol, int((order.created_at - 60) * 1000))
         mine = (t for t in trades if str(t.get("order")) == order.venue_order_id)
         return sum(self.journal.record_fill(fill_from_ccxt(self.venue, order.request.symbol, t, order)) for t in mine)
+
+    async def _my_trades(self, ccxt_symbol: str, since: int) -> list[Mapping[str, Any]]:
+        """The account's trades, from ccxt or, where ccxt cannot fetch them, the venue module's
+        own ``fetch_my_trades`` (dYdX's indexer fills)."""
+        if self.client.has.get("fetchMyTrades"):
+            return list(await self.client.fetch_my_trades(ccxt_symbol, since))
+        fetch = getattr(import_module(f"crossbook.venues.{self.venue}"), "fetch_my_trades", None)
+        if fetch is None:
+            raise VenueUnavailable(f"{self.venue}: neither ccxt nor crossbook can fetch this account's trades")
+        return list(await fetch(self.client, ccxt_symbol, since))
 
     def _journaled(self, client_order_id: str) -> JournaledOrder:
         order = self.journal.order(client_order_id)
@@ -303,20 +313,3 @@ def fill_from_ccxt(venue: str, symbol: str, trade: Mapping[str, Any], order: Jou
         taker=trade.get("takerOrMaker") != "maker",
         ts=(trade.get("timestamp") or time.time() * 1000) / 1000.0,
     )
-
-
-def request_params(query: str, body: Any) -> dict[str, Any]:
-    """A request's query and body fields, for the endpoint costs that depend on them."""
-    params: dict[str, Any] = dict(parse_qsl(query))
-    if isinstance(body, str) and body:
-        if body.lstrip().startswith("{"):
-            try:
-                decoded = json.loads(body)
-            except ValueError:
-                decoded = {}
-            if isinstance(decoded, dict):
-                params.update(decoded)
-        else:
-            params.update(parse_qsl(body))
-    return params
-

@@ -22,6 +22,7 @@ A window's limit holds for every half-open interval ``[t, t + seconds)``: what w
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import re
 import time
@@ -30,6 +31,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 import orjson
 
@@ -214,6 +216,22 @@ class Breach:
             end = float(found.group(1))
             waits.append((end / 1000.0 if end > 1e11 else end) - reply.received_at)  # ms or s
         return max(waits) if waits else None
+
+
+def request_params(query: str, body: Any) -> dict[str, Any]:
+    """A request's query and body fields, for the endpoint costs that depend on them."""
+    params: dict[str, Any] = dict(parse_qsl(query))
+    if isinstance(body, str) and body:
+        if body.lstrip().startswith("{"):
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                decoded = {}
+            if isinstance(decoded, dict):
+                params.update(decoded)
+        else:
+            params.update(parse_qsl(body))
+    return params
 
 
 def _number(raw: str | None) -> float | None:

@@ -49,6 +49,13 @@ def feed_class(feed_id: str) -> type[FeedHandler]:
         raise UnknownVenue(f"unknown venue or feed {feed_id!r}; known: {', '.join(all_feeds())}") from None
 
 
+def venue_of(feed_id: str) -> str:
+    """The venue a feed belongs to (binanceusdm -> binance)."""
+    if feed_id in VENUES:
+        return feed_id
+    return next((v for v in VENUES if feed_id in venue_feeds(v)), feed_id)
+
+
 def feed_for_url(url: str) -> type[FeedHandler] | None:
     """The feed whose recorded hosts match this URL (capture replay). An entry may carry a path
     prefix (``stream.bybit.com/v5/public/linear``) where feeds share a host; the most specific

@@ -24,15 +24,27 @@ within 10 s; aiohttp answers them. Book messages carry no time: latency comes fr
 Docs: docs.dydx.exchange/api_integration-indexer/indexer_websocket,
 docs.dydx.exchange/api_integration-guides/how_to_uncross_orderbook;
 source: github.com/dydxprotocol/v4-chain indexer/services/socks.
+
+Private stream: ccxt.pro has no watch_orders for dYdX, so ``private_source`` follows the indexer's
+``v4_subaccounts`` channel (id ``{address}/{subaccountNumber}``, no signature) on the socket
+ccxt's ``urls['api']['ws']`` names. ``subscribed`` carries the open orders, ``channel_data`` the
+subaccount's ``orders`` and ``fills``; they are handed out in ccxt's unified shapes. A closed
+socket or a missing message_id raises ccxt.NetworkError; the next call reconnects and, since the
+channel replays nothing, fetches the fills and orders the indexer updated since the drop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import aiohttp
+import ccxt
 import orjson
 
 from ..book.l2 import L2Book
@@ -43,11 +55,16 @@ from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
 from .capabilities import Feature, Product, Support, VenueCapabilities
 
+if TYPE_CHECKING:
+    from ..trading.account import VenueAccount
+
 log = logging.getLogger(__name__)
 loads = orjson.loads
 
 BOOK = "v4_orderbook"
 TRADES = "v4_trades"
+SUBACCOUNTS = "v4_subaccounts"
+CATCH_UP_SLACK = 5.0  # seconds before a drop from which a reconnect fetches updates (clock skew)
 LISTED = "ACTIVE"
 BATCH_SHIFT = 16  # a level's age: message_id, then its update's place within a batch
 BAD_FRAME = (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError)
@@ -293,6 +310,166 @@ class DydxPerp(FeedHandler):
                 )
             )
         return out
+
+
+Batch = list[dict[str, Any]]
+
+
+class SubaccountStream:
+    """One subaccount's orders and fills from the indexer socket, in ccxt's unified shapes.
+
+    No reader task: whichever watch call finds its batch queue empty reads the socket (one at a
+    time) and files what it reads for both. A call made while a socket was live fails once that
+    socket is gone, so both of OrderStream's loops see the break; the next call reconnects."""
+
+    def __init__(self, client: Any, url: str, address: str, number: int = 0) -> None:
+        self.client = client
+        self.url = url
+        self.id = f"{address}/{number}"
+        self.address = address
+        self.number = number
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._live = 0  # the current socket's number; 0 when there is none
+        self._sockets = 0
+        self._last_id = 0
+        self._dropped_at: float | None = None
+        self._lock = asyncio.Lock()
+        self._orders: deque[Batch] = deque()
+        self._trades: deque[Batch] = deque()
+
+    async def watch_orders(self) -> Batch:
+        return await self._next(self._orders)
+
+    async def watch_my_trades(self) -> Batch:
+        return await self._next(self._trades)
+
+    async def _next(self, batches: deque[Batch]) -> Batch:
+        followed = self._live
+        while not batches:
+            async with self._lock:
+                if followed and self._live != followed:
+                    raise ccxt.NetworkError(f"dydx {SUBACCOUNTS} socket closed")
+                if not self._live:
+                    await self._open()
+                    followed = self._live
+                elif not batches:
+                    await self._read()
+        return batches.popleft()
+
+    # ---- the socket ----------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        self.client.open()  # ccxt's aiohttp session: the socket closes with the client
+        try:
+            self._ws = await self.client.session.ws_connect(self.url)
+            await self._ws.send_bytes(orjson.dumps({"type": "subscribe", "channel": SUBACCOUNTS, "id": self.id}))
+            while True:
+                msg = await self._receive()
+                if msg["type"] == "subscribed" and msg.get("channel") == SUBACCOUNTS:
+                    break
+                if msg["type"] == "error":
+                    raise ccxt.ExchangeError(f"dydx {SUBACCOUNTS}: {msg.get('message')}")
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            await self._drop()
+            raise ccxt.NetworkError(f"dydx {SUBACCOUNTS}: {type(exc).__name__}") from None
+        except ccxt.BaseError:
+            await self._drop()
+            raise
+        self._sockets += 1
+        self._live = self._sockets
+        self._last_id = int(msg["message_id"])
+        self._file(msg["contents"].get("orders", ()), ())
+        if self._dropped_at is not None:
+            await self._catch_up(self._dropped_at - CATCH_UP_SLACK)
+
+    async def _read(self) -> None:
+        msg = await self._receive()
+        if msg["type"] not in ("channel_data", "channel_batch_data") or msg.get("channel") != SUBACCOUNTS:
+            return
+        mid = int(msg["message_id"])
+        if mid != self._last_id + 1:
+            await self._drop()
+            raise ccxt.NetworkError(f"dydx {SUBACCOUNTS}: message_id {mid} after {self._last_id}")
+        self._last_id = mid
+        batch = msg["contents"] if msg["type"] == "channel_batch_data" else [msg["contents"]]
+        for contents in batch:
+            self._file(contents.get("orders", ()), contents.get("fills", ()))
+
+    async def _receive(self) -> dict[str, Any]:
+        """The next JSON message; pings are answered by aiohttp."""
+        assert self._ws is not None
+        frame = await self._ws.receive()
+        if frame.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+            msg: dict[str, Any] = loads(frame.data)
+            return msg
+        await self._drop()
+        raise ccxt.NetworkError(f"dydx {SUBACCOUNTS} socket closed ({frame.type.name})")
+
+    async def _drop(self) -> None:
+        if self._live:
+            self._dropped_at = time.time()
+        self._live = 0
+        if self._ws is not None:
+            await self._ws.close()
+            self._ws = None
+
+    async def _catch_up(self, since: float) -> None:
+        """What the indexer updated while no socket listened, over its REST API."""
+        query = {"address": self.address, "subaccountNumber": self.number}
+        orders = await self.client.indexerGetOrders(query)
+        fills = (await self.client.indexerGetFills(query))["fills"]
+        self._file([o for o in orders if iso_seconds(o["updatedAt"]) >= since],
+                   [f for f in fills if iso_seconds(f["createdAt"]) >= since])
+
+    # ---- shapes --------------------------------------------------------------------------
+
+    def _file(self, orders: Iterable[dict[str, Any]], fills: Iterable[dict[str, Any]]) -> None:
+        parsed = [self.client.parse_order(o) for o in orders]
+        trades = [trade_of_fill(self.client, f) for f in fills]
+        if parsed:
+            self._orders.append(parsed)
+        if trades:
+            self._trades.append(trades)
+
+
+def trade_of_fill(client: Any, fill: dict[str, Any]) -> dict[str, Any]:
+    """An indexer fill as a ccxt unified trade (ccxt's dydx parse_trade reads public trades only:
+    a fill's order, fee and liquidity are mapped here)."""
+    market = client.safe_market(fill.get("ticker") or fill.get("market"))
+    timestamp = client.parse8601(fill["createdAt"])
+    trade: dict[str, Any] = client.safe_trade({
+        "id": fill["id"],
+        "order": fill.get("orderId"),
+        "timestamp": timestamp,
+        "datetime": client.iso8601(timestamp),
+        "symbol": market["symbol"],
+        "type": str(fill.get("type", "")).lower() or None,
+        "side": fill["side"].lower(),
+        "takerOrMaker": fill["liquidity"].lower(),
+        "price": fill["price"],
+        "amount": fill["size"],
+        "cost": None,
+        "fee": {"cost": fill["fee"], "currency": "USDC"},
+        "info": fill,
+    }, market)
+    return trade
+
+
+async def fetch_my_trades(client: Any, symbol: str, since: int | None = None) -> list[dict[str, Any]]:
+    """The account's fills in ``symbol`` since ``since`` (ms), from the indexer (ccxt 4.5.90's
+    dydx has no fetch_my_trades)."""
+    query = {"address": client.get_wallet_address(), "subaccountNumber": int(client.safe_string(client.options, "subAccountNumber", "0")),
+             "market": client.market(symbol)["id"]}
+    fills = (await client.indexerGetFills(query))["fills"]
+    trades = [trade_of_fill(client, f) for f in fills]
+    return [t for t in trades if since is None or t["timestamp"] >= since]
+
+
+def private_source(account: VenueAccount) -> SubaccountStream:
+    """The account's subaccount channel (ccxt signs for ``walletAddress``, subaccount 0)."""
+    client = account.client
+    number = int(client.safe_string(client.options, "subAccountNumber", "0"))
+    return SubaccountStream(client, client.urls["api"]["ws"], client.get_wallet_address(), number)
 
 
 def _pairs(contents: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:

@@ -28,6 +28,13 @@ and ``/v4/fills``. Orders the chain accepts and then removes (a short-term order
 leave the subaccount undercollateralized, a post-only order that would cross) are listed as
 canceled, ``BEST_EFFORT_CANCELED`` while a short-term order's goodTilBlock has not passed.
 
+Private stream (indexer): ``v4_subaccounts`` on the same socket, id ``{address}/{subaccountNumber}``,
+no signature (the indexer streams any subaccount). ``subscribed`` carries the subaccount, its open
+orders and ``blockHeight``; then every engine event of the account is one ``channel_data`` with
+``orders`` (the REST order shape, same uuid, ``clientId`` the uint32 client id) and, for a fill,
+``fills`` (the REST fill shape plus ``subaccountId``, ``clobPairId``, ``ticker``, ``quoteAmount``).
+Positions and asset updates are not pushed.
+
 Fault ``skip``: the next message for the symbol on each connection skips one message_id.
 """
 
@@ -52,7 +59,7 @@ from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
 from ...venues.protowire import DecodeError
 from ..access import READ_TRADE, ApiKey, ccxt_urls
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 from . import dydx_tx
@@ -60,7 +67,8 @@ from .dydx_tx import CancelOrder, Message, Order, OrderId, Tx
 
 BOOK = "v4_orderbook"
 TRADES = "v4_trades"
-CHANNELS = (BOOK, TRADES)
+SUBACCOUNTS = "v4_subaccounts"
+CHANNELS = (BOOK, TRADES, SUBACCOUNTS)
 RECENT_TRADES = 100  # what /v4/trades/perpetualMarket/{ticker} returns by default
 SUBSCRIBE_POINTS = 2  # subscribes per (connection, channel, id) ...
 SUBSCRIBE_WINDOW = 1.0  # ... per this many seconds
@@ -69,6 +77,7 @@ HEIGHT_EPOCH = 1_660_000_000  # a plausible block height, one block a second
 INDEXER_IDS = uuid.UUID("0f9da948-a6fb-4c45-9edc-4685c3f3317d")  # the indexer's uuid5 namespace
 BOOK_VERSION = "1.0.0"
 TRADES_VERSION = "2.1.0"
+SUBACCOUNTS_VERSION = "3.0.0"
 
 CHAIN_ID = "dydx-mainnet-1"
 APP_VERSION = "9.1.0"
@@ -515,8 +524,10 @@ class DydxSim(SimVenue):
 
     # ---- indexer shapes -------------------------------------------------------------------------
 
-    def order_json(self, order_id: str, placement: Placement) -> dict[str, Any]:
-        order, symbol, engine = placement.order, self.order_symbol(placement.order), self.engine_order(placement)
+    def order_json(self, order_id: str, placement: Placement, engine: SimOrder | None = None) -> dict[str, Any]:
+        """``engine``: the order as an engine event reports it (default: as it stands now)."""
+        order, symbol = placement.order, self.order_symbol(placement.order)
+        engine = engine or self.engine_order(placement)
         oid = order.order_id
         filled = Decimal(0) if engine is None else engine.filled * self.engine.markets[symbol].lot
         updated = placement.placed if engine is None else engine.updated
@@ -579,6 +590,18 @@ class DydxSim(SimVenue):
             "orderId": fill.client_id,
             "clientMetadata": str(placement.order.client_metadata),
             "subaccountNumber": placement.order.order_id.number,
+        }
+
+    def subaccount_fill_json(self, fill: SimFill) -> dict[str, Any]:
+        """A fill as the subaccount channel pushes it: the REST fill's fields, with the ids of the
+        subaccount and the clob pair, the ticker and the quote amount."""
+        oid = self.placements[fill.client_id].order.order_id
+        return {
+            **self.fill_json(fill),
+            "subaccountId": subaccount_uuid(oid.owner, oid.number),
+            "clobPairId": str(oid.clob_pair_id),
+            "ticker": self.native(fill.symbol),
+            "quoteAmount": _dec(fill.price * fill.amount),
         }
 
     # ---- node: LCD and CometBFT RPC -------------------------------------------------------------
@@ -680,17 +703,19 @@ class DydxSim(SimVenue):
         order_id = order_uuid(oid)
         if order_id in self.placements:
             raise TxError(20) if oid.short_term else TxError(3005)
+        # registered first: the engine's events for the order (accepted, filled) stream at once
+        placement = self.placements[order_id] = Placement(order, None)
         try:
             if oid.number != 0:
                 raise Reject("insufficient_balance", "the simulator funds subaccount 0 only")
-            engine_id = self.submit(wallet.key.account, symbol, order, order_id).order_id
+            placement.engine_id = self.submit(wallet.key.account, symbol, order, order_id).order_id
         except Reject as exc:
-            if exc.reason == "insufficient_balance" and not oid.short_term:
+            if exc.reason in REMOVALS and (exc.reason != "insufficient_balance" or oid.short_term):
+                return
+            del self.placements[order_id]
+            if exc.reason == "insufficient_balance":
                 raise TxError(3007, f"PlaceStatefulOrder: order ({order_id}), result (NewlyUndercollateralized)") from None
-            if exc.reason not in REMOVALS:
-                raise TxError(12, str(exc)) from None
-            engine_id = None
-        self.placements[order_id] = Placement(order, engine_id)
+            raise TxError(12, str(exc)) from None
 
     def submit(self, account: str, symbol: str, order: Order, order_id: str) -> SimOrder:
         conditional = order.condition_type == STOP_LOSS
@@ -771,7 +796,9 @@ class DydxSim(SimVenue):
         elif kind not in ("subscribe", "unsubscribe"):
             self._error(conn, f"Invalid message type: {kind}", conn.state["message_id"])
         elif self._valid_request(conn, msg):
-            if kind == "subscribe":
+            if kind == "subscribe" and msg["channel"] == SUBACCOUNTS:
+                self._subscribe_subaccount(conn, msg["id"])
+            elif kind == "subscribe":
                 self._subscribe(conn, msg["channel"], msg["id"], bool(msg.get("batched")))
             else:
                 self._unsubscribe(conn, msg["channel"], msg["id"])
@@ -826,7 +853,57 @@ class DydxSim(SimVenue):
         contents = self.book_state(symbol) if channel == BOOK else {"trades": list(self.recent[symbol])}
         conn.send(_text({"type": "subscribed", "connection_id": conn.state["connection_id"], "message_id": mid, "channel": channel, "id": ticker, "contents": contents}))
 
+    # ---- WebSocket: the subaccount channel -----------------------------------------------------
+
+    def _subscribe_subaccount(self, conn: SimConnection, subaccount_id: str) -> None:
+        """``{address}/{subaccountNumber}``: no signature, the address is public (the indexer
+        streams any subaccount to anyone)."""
+        mid = self._next_id(conn)
+        address, _, number = subaccount_id.partition("/")
+        wallet = self.wallets.get(address)
+        if wallet is None or number != "0":
+            self._error(conn, f"Invalid subscription id for channel: ({SUBACCOUNTS}-{subaccount_id})", mid)
+        elif conn.state.get(SUBACCOUNTS) is not None:
+            self._error(conn, f"Invalid subscribe message: already subscribed ({SUBACCOUNTS}-{subaccount_id})", mid)
+        else:
+            self._spawn(self._answer_subaccount(conn, wallet, subaccount_id, mid))
+
+    async def _answer_subaccount(self, conn: SimConnection, wallet: Wallet, subaccount_id: str, mid: int) -> None:
+        await asyncio.sleep(self.rng.uniform(*self.fetch_delay))
+        if conn.ws.closed:
+            return
+        self.expire()
+        orders = [self.order_json(oid, p) for oid, p in self.placements.items() if p.order.order_id.owner == wallet.address]
+        contents = {
+            "subaccount": self.subaccount_json(wallet),
+            "orders": [o for o in orders if o["status"] in ("OPEN", "UNTRIGGERED")],
+            "blockHeight": str(_height()),
+        }
+        conn.state[SUBACCOUNTS] = subaccount_id
+        conn.account = wallet.key.account
+        conn.send(_text({"type": "subscribed", "connection_id": conn.state["connection_id"], "message_id": mid,
+                         "channel": SUBACCOUNTS, "id": subaccount_id, "contents": contents}))
+
+    def streaming_to(self, account: str) -> bool:
+        return any(c.state.get(SUBACCOUNTS) for c in self.private_connections(account))
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        """The order as it now stands and, for a fill, the fill: one ``channel_data`` (the indexer
+        sends a block's updates of a subaccount together)."""
+        placement = self.placements.get(event.order.client_id)
+        subaccount_id = conn.state.get(SUBACCOUNTS)
+        if placement is None or subaccount_id is None:
+            return []
+        contents: dict[str, Any] = {"orders": [self.order_json(event.order.client_id, placement, event.order)]}
+        if event.fill is not None:
+            contents["fills"] = [self.subaccount_fill_json(event.fill)]
+        contents["blockHeight"] = str(_height())
+        return [self._message(conn, "channel_data", SUBACCOUNTS, subaccount_id, SUBACCOUNTS_VERSION, contents)]
+
     def _unsubscribe(self, conn: SimConnection, channel: str, ticker: str) -> None:
+        if channel == SUBACCOUNTS and conn.state.get(SUBACCOUNTS) == ticker:
+            conn.state[SUBACCOUNTS] = None
+            conn.account = None
         symbol = self.symbol_of(ticker)
         if symbol is not None and symbol in conn.subs:
             conn.subs[symbol].pop(channel, None)
