@@ -189,3 +189,9 @@ def test_sigkill_then_reconcile_leaves_no_duplicate_and_no_missing_fill(stage: s
                         assert final.status is OrderStatus.FILLED and len(venue_fills) >= 2
 
     run(body(), timeout=120)
+
+
+def test_amounts_and_prices_reach_ccxt_without_an_exponent() -> None:
+    from crossbook.trading.account import plain
+
+    assert plain(D("1.4E-5")) == "0.000014" and plain(D("1E+2")) == "100" and plain(D("64123.5")) == "64123.5"

@@ -24,6 +24,8 @@ from ..conftest import run, wait_for
 from .trading_contract import TradingHarness, trading_feeds
 
 STREAMING = [f for f in trading_feeds() if sim_class(f).private_ws_paths]
+# venues whose streamed fills lack something the journal needs, completed over REST (why)
+COMPLETED_OVER_REST = {"kucoin": "KuCoin's tradeOrders pushes carry no fee"}
 AMOUNT = Decimal("0.01")
 
 
@@ -109,7 +111,7 @@ def test_fills_reach_the_journal_over_the_stream(feed_id: str, tmp_path: Path) -
         order = s.journal.order(cid)
         assert order is not None and order.avg_price == order.request.price
         assert s.stream.stats.reconciles == 1  # the one at start: nothing came from polling
-        if s.stream.streams_trades:
+        if s.stream.streams_trades and feed_id not in COMPLETED_OVER_REST:
             assert s.stream.stats.rest_syncs == 0 and s.stream.stats.fills == len(fills)
 
     with_stream(feed_id, tmp_path, test)
@@ -120,9 +122,7 @@ def test_a_cancel_made_elsewhere_reaches_the_journal(feed_id: str, tmp_path: Pat
     async def test(s: StreamHarness) -> None:
         assert s.account is not None
         cid = await s.rest_buy()
-        order = s.journal.order(cid)
-        assert order is not None and order.venue_order_id is not None
-        s.h.sim.engine.cancel("main", order.venue_order_id)  # e.g. from the venue's web page
+        s.h.sim.engine.cancel("main", client_id=cid)  # e.g. from the venue's web page
         await wait_for(lambda: s.status(cid) is OrderStatus.CANCELED, 10.0, "the cancel over the stream")
 
     with_stream(feed_id, tmp_path, test)
@@ -131,7 +131,8 @@ def test_a_cancel_made_elsewhere_reaches_the_journal(feed_id: str, tmp_path: Pat
 @pytest.mark.parametrize("feed_id", STREAMING)
 def test_a_lost_ack_is_resolved_by_the_stream(feed_id: str, tmp_path: Path) -> None:
     async def test(s: StreamHarness) -> None:
-        assert s.account is not None
+        assert s.account is not None and s.stream is not None
+        await s.account.balances()  # fresh: the order is the next request that writes (Kraken's reads are POSTs too)
         s.h.sim.inject_trading("lost_ack")
         request = OrderRequest(s.h.sim.venue, s.h.symbol, Side.BUY, OrderType.LIMIT, AMOUNT, s.inside_bid())
         with pytest.raises(VenueUnavailable):
@@ -141,7 +142,9 @@ def test_a_lost_ack_is_resolved_by_the_stream(feed_id: str, tmp_path: Path) -> N
         cid = sent[0].client_order_id
         await wait_for(lambda: s.status(cid) is OrderStatus.OPEN, 10.0, "the stream to ack the order")
         order = s.journal.order(cid)
-        assert order is not None and order.venue_order_id == s.h.sim.engine.find("main", client_id=cid).order_id
+        assert order is not None and order.venue_order_id  # the venue's own id (not always the engine's)
+        assert s.h.sim.engine.find("main", client_id=cid).status is OrderStatus.OPEN
+        assert s.stream.stats.reconciles == 1
 
     with_stream(feed_id, tmp_path, test)
 

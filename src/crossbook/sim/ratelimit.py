@@ -17,7 +17,7 @@ okx        429     ``{"code": "50011", "msg": "Too Many Requests"}``
 bybit      200     ``{"retCode": 10006, "retMsg": "Too many visits!"}``, X-Bapi-Limit-Status 0,
                    X-Bapi-Limit-Reset-Timestamp
 dydx       429     ``{"errors": [{"msg": "Too many requests"}]}``, Retry-After
-coinbase   429     ``{"error": "RATE_LIMIT_EXCEEDED", "message": "Too many requests"}``
+coinbase   429     ``{"error": "rate_limit_exceeded", "message": "Too many requests"}``
 kraken     200     ``{"error": ["EAPI:Rate limit exceeded"]}``; ``EOrder:Rate limit exceeded`` when
                    the per-pair trading counter is full
 kucoin     429     ``{"code": "429000", "msg": "Too Many Requests"}``, gw-ratelimit-reset (ms)
@@ -97,7 +97,7 @@ REFUSALS: dict[str, Callable[[Over, float], web.Response]] = {
     "okx": lambda over, now: _json({"code": "50011", "msg": "Too Many Requests", "data": []}, 429),
     "bybit": _bybit,
     "dydx": lambda over, now: _json({"errors": [{"msg": "Too many requests"}]}, 429, _retry_after(over.wait)),
-    "coinbase": lambda over, now: _json({"error": "RATE_LIMIT_EXCEEDED", "message": "Too many requests"}, 429),
+    "coinbase": lambda over, now: _json({"error": "rate_limit_exceeded", "message": "Too many requests"}, 429),
     "kraken": _kraken,
     "kucoin": lambda over, now: _json({"code": "429000", "msg": "Too Many Requests"}, 429,
                                       {"gw-ratelimit-remaining": "0", "gw-ratelimit-reset": str(math.ceil(over.wait * 1000))}),
@@ -220,10 +220,13 @@ def symbol_of(venue: str, params: Mapping[str, Any]) -> str:
     return str(params.get(SYMBOL_PARAMS.get(venue, "symbol"), ""))
 
 
-def scaled(table: LimitTable, *, count: float = 1.0, time_factor: float = 1.0) -> LimitTable:
-    """``table`` with every pool's limit times ``count`` and its window (or decay period) times
-    ``time_factor``: the same structure at another scale (tests run bursts in seconds)."""
+def scaled(table: LimitTable, pools: set[str], *, count: float = 1.0, time_factor: float = 1.0) -> LimitTable:
+    """``table`` with the limit of each of ``pools`` times ``count`` and its window (or decay
+    period) times ``time_factor``: the same structure at another scale (tests run a burst of
+    orders in seconds)."""
     def scale(pool: Pool) -> Pool:
+        if pool.name not in pools:
+            return pool
         if isinstance(pool, Window):
             return replace(pool, limit=pool.limit * count, seconds=pool.seconds * time_factor)
         assert isinstance(pool, Decaying)

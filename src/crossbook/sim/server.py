@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import WSMsgType, web
 
-from ..trading.limiter import request_params
+from ..trading.limiter import Reply, request_params
 from ..venues import feed_class, venue_of
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import MatchingEngine, OrderEvent
@@ -70,6 +70,7 @@ class SimConnection:
         self.subs: dict[str, Any] = {}
         self.state: dict[str, Any] = {}  # per-connection venue state (Coinbase's sequence, ...)
         self.path = ""
+        self.query: dict[str, str] = {}  # the socket URL's query (KuCoin's token, MEXC's listenKey)
         self.account: str | None = None  # the account a private stream logged in as
         self.opened = time.time()
         self._queue: asyncio.Queue[tuple[float, Frame]] = asyncio.Queue()
@@ -140,6 +141,7 @@ class SimVenue:
         # the exchange's REST limits, enforced (None: unlimited)
         self.limits: VenueLimits | None = VenueLimits(import_module(f"crossbook.venues.{self.venue_id}").LIMITS)
         self.rate_limited = 0  # requests refused for the rate limit
+        self.last_refusal: Reply | None = None
         self.trading_faults: deque[str] = deque()
         self.trading_fault_seconds = 2.0
         fees = feed_class(self.venue)  # the venue's base-tier schedule, as the client knows it
@@ -251,7 +253,7 @@ class SimVenue:
         return None
 
     def on_connect(self, conn: SimConnection) -> None:
-        """A new socket (send a welcome message where the venue does)."""
+        """A new socket, public or private (send a welcome message where the venue does)."""
 
     # ---- shared machinery -------------------------------------------------------------------
 
@@ -335,13 +337,19 @@ class SimVenue:
         key = key_of(self.venue_id, request.headers)
         account = self.api_keys[key].account if key in self.api_keys else key
         if self.limits.banned_until > time.time():
-            self.rate_limited += 1
-            return self.limits.refuse(self.venue_id, Over("ban", self.limits.banned_until - time.time()))
+            return self._refuse(Over("ban", self.limits.banned_until - time.time()))
         over = self.limits.check(request.method, request.path, params, account, symbol_of(self.venue_id, params))
         if over is None:
             return await handler(request)
+        return self._refuse(over)
+
+    def _refuse(self, over: Over) -> web.Response:
+        assert self.limits is not None
+        reply = self.limits.refuse(self.venue_id, over)
         self.rate_limited += 1
-        return self.limits.refuse(self.venue_id, over)
+        body = reply.body if isinstance(reply.body, bytes) else b""
+        self.last_refusal = Reply(reply.status, dict(reply.headers), body)
+        return reply
 
     @web.middleware
     async def _apply_trading_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -366,10 +374,12 @@ class SimVenue:
         await ws.prepare(request)
         conn = SimConnection(ws, self)
         conn.path = request.path
-        private = request.path in self.private_ws_paths
+        conn.query = dict(request.query)
+        # a path that is only private gets on_private_message; one shared by both kinds (the venue
+        # tells them apart by what the socket sends) gets on_client_message
+        private = request.path in self.private_ws_paths and request.path not in self.ws_paths
         self.connections.add(conn)
-        if not private:
-            self.on_connect(conn)
+        self.on_connect(conn)
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
@@ -394,7 +404,7 @@ class SimVenue:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = web.Application(middlewares=[self._enforce_limits, self._apply_trading_faults])
         app.add_routes(self.routes())
-        for path in (*self.ws_paths, *self.private_ws_paths):
+        for path in dict.fromkeys((*self.ws_paths, *self.private_ws_paths)):
             app.router.add_get(path, self._ws_handler)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

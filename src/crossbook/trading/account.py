@@ -4,12 +4,15 @@ Every order goes: validation (grid, limits, balance, capabilities) -> the journa
 client order id) -> SENT -> the rate limiter -> ccxt -> the ack or the refusal in the journal. A
 timeout leaves the order SENT: the venue may have it, and ``reconcile`` finds out by client order
 id, so a retry never makes a second order. ccxt's own throttle is off; every HTTP call ccxt makes
-goes through the venue's limiter and its breach replies hold the limiter back.
+waits for the venue's limiter before ccxt signs it, and the venue's breach replies hold the
+limiter back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import copy
 from importlib import import_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -73,9 +76,11 @@ class VenueAccount:
         self._by_ccxt_symbol: dict[str, str] = {}
         self._available: dict[str, Decimal] = {}
         self._available_at = -1e18
+        self._refresh: asyncio.Future[dict[str, Decimal]] | None = None
+        self.streamed = False  # an OrderStream follows this account's orders and fills now
         client.enableRateLimit = False  # the limiter paces every call instead
         if limiter is not None:
-            client.fetch = self._limited(client.fetch)
+            client.fetch2 = self._pace(client.fetch2)
 
     # ---- set-up ------------------------------------------------------------------------------
 
@@ -87,22 +92,28 @@ class VenueAccount:
             self.rules.setdefault(rules.symbol, rules)
         return self.rules
 
-    def _limited(self, fetch: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def _pace(self, fetch2: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        """ccxt's ``fetch2`` behind the limiter. The wait comes before ccxt signs the request
+        (signatures carry a timestamp the venue checks), so the request is signed once to see
+        where it goes and is signed again, fresh, when it goes."""
         limiter = self.limiter
+        client = self.client
         assert limiter is not None
 
-        async def fetch_paced(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
-            parts = urlsplit(url)
-            await limiter.acquire(method, parts.path, params=request_params(parts.query, body), account=self.account, symbol=_symbol.get())
+        async def fetch2_paced(path: Any, api: Any = "public", method: str = "GET", params: Any = None, config: Any = None) -> Any:
+            request = client.sign(path, api, method, copy.copy(params) if params is not None else {})
+            parts = urlsplit(request["url"])
+            await limiter.acquire(request["method"], parts.path, params=request_params(parts.query, request["body"]),
+                                  account=self.account, symbol=_symbol.get())
             try:
-                return await fetch(url, method, headers, body)
+                return await fetch2(path, api, method, params or {}, config or {})
             except (ccxt.RateLimitExceeded, ccxt.DDoSProtection):
-                reply = Reply(429, self.client.last_response_headers or {}, self.client.last_http_response or "")
+                reply = Reply(429, client.last_response_headers or {}, client.last_http_response or "")
                 if limiter.observe(reply, account=self.account) is None:
                     limiter.penalize(1.0, account=self.account)  # a breach the table does not describe
                 raise
 
-        return fetch_paced
+        return fetch2_paced
 
     # ---- reading -----------------------------------------------------------------------------
 
@@ -115,9 +126,12 @@ class VenueAccount:
 
     async def _available_for_validation(self) -> dict[str, Decimal]:
         """The last balance if fresh enough, less what this process's orders have committed
-        since (so a burst of orders is checked against what is really left)."""
+        since (so a burst of orders is checked against what is really left). Orders that find
+        it stale share one refresh."""
         if time.monotonic() - self._available_at > self.balance_ttl:
-            return await self.balances()
+            if self._refresh is None or self._refresh.done():
+                self._refresh = asyncio.ensure_future(self.balances())
+            await asyncio.shield(self._refresh)
         return dict(self._available)
 
     def _commit_locally(self, order: OrderRequest) -> None:
@@ -166,8 +180,8 @@ class VenueAccount:
                 rules.ccxt_symbol,
                 "limit" if order.price is not None else "market",
                 order.side.value,
-                str(order.amount),
-                None if order.price is None else str(order.price),
+                plain(order.amount),
+                None if order.price is None else plain(order.price),
                 self._params(order, cid),
             )
         except ccxt.InsufficientFunds as exc:
@@ -188,13 +202,16 @@ class VenueAccount:
             return await self.sync(cid)
         return acked
 
-    @staticmethod
-    def _may_have_traded(order: OrderRequest, reply: Mapping[str, Any]) -> bool:
-        """Whether the ack may hide fills (a resting limit order's fills come from the private
-        stream or reconciliation instead of two more round trips)."""
+    def _may_have_traded(self, order: OrderRequest, reply: Mapping[str, Any]) -> bool:
+        """Whether the ack may hide fills that need two more round trips now. A limit order's
+        fills come from the private stream when one follows the account (else from those round
+        trips where the venue's ack does not say the order rests untouched)."""
         if order.price is None or order.time_in_force is not TimeInForce.GTC:
             return True
-        return reply.get("status") != "open" or bool(reply.get("filled"))
+        status = reply.get("status")
+        if status is None and self.streamed:
+            return False
+        return status != "open" or bool(reply.get("filled"))
 
     def _params(self, order: OrderRequest, cid: str) -> dict[str, Any]:
         params: dict[str, Any] = dict(client_id_rule(self.venue).ccxt_params(cid))
@@ -205,11 +222,11 @@ class VenueAccount:
         if order.time_in_force is not TimeInForce.GTC:
             params["timeInForce"] = order.time_in_force.value.upper()
         if order.stop_price is not None:
-            params["triggerPrice"] = str(order.stop_price)
+            params["triggerPrice"] = plain(order.stop_price)
         if order.take_profit is not None:
-            params["takeProfit"] = {"triggerPrice": str(order.take_profit)}
+            params["takeProfit"] = {"triggerPrice": plain(order.take_profit)}
         if order.stop_loss is not None:
-            params["stopLoss"] = {"triggerPrice": str(order.stop_loss)}
+            params["stopLoss"] = {"triggerPrice": plain(order.stop_loss)}
         return params
 
     async def cancel(self, client_order_id: str) -> JournaledOrder:
@@ -294,6 +311,11 @@ class VenueAccount:
             candidates += await self.client.fetch_orders(rules.ccxt_symbol, since)
         wire = str(client_id_rule(self.venue).wire_value(order.client_order_id))
         return next((o for o in candidates if str(o.get("clientOrderId")) == wire), None)
+
+
+def plain(value: Decimal) -> str:
+    """A Decimal as a venue reads it: positional digits, never an exponent (``1.4E-5``)."""
+    return format(value, "f")
 
 
 def fill_from_ccxt(venue: str, symbol: str, trade: Mapping[str, Any], order: JournaledOrder | None) -> Fill:

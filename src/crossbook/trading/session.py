@@ -15,12 +15,16 @@ from .journal import Journal
 from .limiter import Limiter
 
 
+# seconds added to every limit window: requests granted a window apart may arrive closer than that
+TRANSIT_MARGIN = 0.05
+
+
 def open_account(cfg: AccountConfig, journal: Journal) -> VenueAccount:
     client = getattr(ccxt_async, CCXT_IDS[cfg.venue])(cfg.ccxt_settings())
     if cfg.mode == "testnet":
         client.set_sandbox_mode(True)
     limits = importlib.import_module(f"crossbook.venues.{cfg.venue}").LIMITS
-    return VenueAccount(cfg.venue, client, journal, Limiter(limits), cfg.account)
+    return VenueAccount(cfg.venue, client, journal, Limiter(limits, margin=TRANSIT_MARGIN), cfg.account)
 
 
 async def reconcile_all(config: Config) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from ..errors import CrossbookError
 from ..feeds.connection import Backoff
 from ..model import OrderStatus
 from .account import CCXT_STATUS, VenueAccount, fill_from_ccxt
+from .client_ids import client_id_rule
 from .journal import IllegalTransition, JournaledOrder
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,12 @@ class OrderStream:
         source = source or venue_source(account)
         self.source: PrivateSource | None = source or (account.client if has.get("watchOrders") else None)
         self.streams_trades = source is not None or bool(has.get("watchMyTrades"))
+        # where ccxt.pro parses a venue's streamed trades differently from its REST ones, the venue
+        # module puts them right (``stream_trade``)
+        self.normalize_trade: Callable[[Mapping[str, Any]], Mapping[str, Any]] = getattr(
+            venue_module(account.venue), "stream_trade", lambda trade: trade
+        )
+        self.client_id_field = client_id_rule(account.venue).field
         self.reconcile_every = reconcile_every
         self.fill_grace = fill_grace
         self.backoff = backoff or Backoff(base=0.25, cap=30.0)
@@ -90,6 +97,7 @@ class OrderStream:
         """Follow the account until cancelled."""
         await self._reconcile()
         loops = [self._poll_loop()]
+        self.account.streamed = self.source is not None
         if self.source is not None:
             loops.append(self._follow(self.source.watch_orders, self._apply_orders))
             if self.streams_trades:
@@ -97,6 +105,7 @@ class OrderStream:
         try:
             await asyncio.gather(*loops)
         finally:
+            self.account.streamed = False
             for task in self._tasks:
                 task.cancel()
 
@@ -107,6 +116,7 @@ class OrderStream:
             try:
                 batch = await watch()
             except (ccxt.NetworkError, ccxt.ExchangeError, OSError) as exc:
+                self.account.streamed = False
                 self.stats.failures += 1
                 log.warning("%s/%s private stream broke (%s); reconciling, then reconnecting",
                             self.account.venue, self.account.account, type(exc).__name__)
@@ -114,6 +124,7 @@ class OrderStream:
                 await self._reconcile()
                 continue
             self.backoff.reset()
+            self.account.streamed = True
             apply(batch)
 
     async def _poll_loop(self) -> None:
@@ -154,27 +165,33 @@ class OrderStream:
             self._transition(cid, status)
 
     def _apply_trades(self, trades: list[Mapping[str, Any]]) -> None:
-        for trade in trades:
+        for trade in map(self.normalize_trade, trades):
             order = self._journaled_for_trade(trade)
+            fee = trade.get("fee") or {}
+            if fee.get("cost") is None:
+                # the venue's stream does not say what the fill cost (KuCoin): the REST trade does
+                if order is not None:
+                    self._settle_later(order.client_order_id, order.filled + Decimal(str(trade["amount"])), None, wait=False)
+                continue
             fill = fill_from_ccxt(self.account.venue, self.account.symbol_of(str(trade.get("symbol"))), trade, order)
             if self.journal.record_fill(fill):
                 self.stats.fills += 1
         self._fill_seen.set()
         self._fill_seen = asyncio.Event()
 
-    def _settle_later(self, cid: str, filled: Decimal, status: OrderStatus | None) -> None:
+    def _settle_later(self, cid: str, filled: Decimal, status: OrderStatus | None, *, wait: bool = True) -> None:
         """The stream says the order has more fills than the journal: wait for them on the trade
-        stream, else sync over REST; then apply the final status."""
+        stream (unless ``wait`` is False), else sync over REST; then apply the final status."""
         if cid in self._settling:
             return
         self._settling.add(cid)
-        task = asyncio.create_task(self._settle(cid, filled, status))
+        task = asyncio.create_task(self._settle(cid, filled, status, self.fill_grace if wait and self.streams_trades else 0.0))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _settle(self, cid: str, filled: Decimal, status: OrderStatus | None) -> None:
+    async def _settle(self, cid: str, filled: Decimal, status: OrderStatus | None, grace: float) -> None:
         try:
-            deadline = time.monotonic() + (self.fill_grace if self.streams_trades else 0.0)
+            deadline = time.monotonic() + grace
             while self._filled(cid) < filled and time.monotonic() < deadline:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._fill_seen.wait(), deadline - time.monotonic())
@@ -199,10 +216,13 @@ class OrderStream:
             pass  # the journal already holds a final state (the REST answer came first)
 
     def _journaled(self, remote: Mapping[str, Any]) -> JournaledOrder | None:
-        cid = remote.get("clientOrderId")
-        order = self.journal.order(str(cid)) if cid is not None else None
+        info = remote.get("info")
+        # ccxt.pro's clientOrderId, else the venue's own field in the raw message (ccxt.pro's
+        # Kraken reads order_userref, crossbook sends cl_ord_id)
+        candidates = (remote.get("clientOrderId"), info.get(self.client_id_field) if isinstance(info, dict) else None)
+        order = next((o for o in (self.journal.order(str(c)) for c in candidates if c is not None) if o is not None), None)
         if order is None and remote.get("id") is not None:
-            symbol = self.account.symbol_of(str(remote.get("symbol")))
+            symbol = self.account.symbol_of(str(remote["symbol"])) if remote.get("symbol") else None
             order = self.journal.order_by_venue_id(self.account.venue, str(remote["id"]), symbol)
         if order is not None and (order.request.venue, order.request.account) != (self.account.venue, self.account.account):
             return None
@@ -212,13 +232,13 @@ class OrderStream:
         return self._journaled({"id": trade.get("order"), "clientOrderId": trade.get("clientOrderId"), "symbol": trade.get("symbol")})
 
 
+def venue_module(venue: str) -> Any:
+    return importlib.import_module(f"crossbook.venues.{venue}")
+
+
 def venue_source(account: VenueAccount) -> PrivateSource | None:
     """The venue module's own private stream for ``account``, where ccxt.pro has none."""
-    try:
-        module = importlib.import_module(f"crossbook.venues.{account.venue}")
-    except ModuleNotFoundError:
-        return None
-    make: Callable[[VenueAccount], PrivateSource | None] | None = getattr(module, "private_source", None)
+    make: Callable[[VenueAccount], PrivateSource | None] | None = getattr(venue_module(account.venue), "private_source", None)
     return make(account) if make is not None else None
 
 

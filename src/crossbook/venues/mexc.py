@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -452,6 +453,16 @@ LIMITS = LimitTable(
     # 429 with Retry-After; repeat offenders get 418 bans of 2 min to 3 days.
     breach=Breach(statuses={429: 10.0, 418: 120.0}, code_field="code", codes={"429": 10.0, "510": 10.0}),
 )
+
+
+def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A fill from the private deals stream with its liquidity put right: the protobuf deal says
+    ``isMaker``, and ccxt.pro 4.5.90 reads only the JSON stream's ``m`` (so every protobuf fill
+    would be a taker's)."""
+    info = trade.get("info")
+    if not isinstance(info, Mapping) or "isMaker" not in info:
+        return trade
+    return {**trade, "takerOrMaker": "maker" if info["isMaker"] else "taker"}
 
 
 # the client order id this venue accepts (crossbook derives one per journaled order)

@@ -19,6 +19,7 @@ Docs: www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-chann
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import orjson
@@ -341,6 +342,16 @@ LIMITS = LimitTable(
     # HTTP 429, sometimes 200, with code 50011 (50061: the sub-account limit).
     breach=Breach(statuses={429: 2.0}, code_field="code", codes={"50011": 2.0, "50061": 2.0}),
 )
+
+
+def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A fill from the private ``orders`` channel with the fee's sign put right: OKX reports
+    ``fillFee`` negative for a charge (positive for a rebate) and ccxt.pro 4.5.90 passes it on
+    as is, where its REST parser negates it."""
+    fee = trade.get("fee") or {}
+    if fee.get("cost") is None:
+        return trade
+    return {**trade, "fee": {**fee, "cost": -float(fee["cost"])}}
 
 
 # the client order id this venue accepts (crossbook derives one per journaled order)

@@ -17,6 +17,14 @@ Requests are signed as Bitget signs them: ``ACCESS-SIGN`` = base64 HMAC-SHA256 o
 "data"}`` envelope, errors in Bitget's codes. A market buy's ``size`` is quote currency, as on the
 venue: it buys what that much quote pays for, taker fee included.
 
+The private stream is ``/v2/ws/private``: ``login`` with apiKey, passphrase, a timestamp in
+seconds within 30 s and sign = base64 HMAC-SHA256 of timestamp + "GET" + "/user/verify" (failures
+are Bitget's 30xxx ``error`` events, ``code`` a number), text ping/pong, and the spot ``orders`` and
+``fill`` channels (instId a symbol or ``default``): ``orders`` rows carry the cumulative
+``accBaseVolume`` and the latest fill (``baseVolume``, ``fillPrice``, ``tradeId``, ``fillFee``
+negative, ``tradeScope`` T/M), ``fill`` rows one trade (``tradeScope`` taker/maker, ``feeDetail``
+with a negative ``totalFee``). Futures' private channels are not simulated.
+
 Faults: ``corrupt`` sends a wrong checksum; ``skip`` loses one update that changes the best 25
 levels (its ``seq`` numbers are spent), which the client sees only through the next checksum.
 """
@@ -42,13 +50,15 @@ from ...book.checksum import crc32_signed, interleaved
 from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
 from ..access import ApiKey
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 CHECKSUM_DEPTH = 25
 RECENT_TRADES = 50
 CHANNELS = ("books", "trade")
+PRIVATE_CHANNELS = ("orders", "fill")
+LOGIN_WINDOW_S = 30  # "the request will expire 30 seconds after the timestamp"
 TIMESTAMP_WINDOW_MS = 30_000  # "rejected if the timestamp differs from the server's by more than 30 s"
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -156,6 +166,7 @@ class BitgetSpotSim(SimVenue):
     key_needs_passphrase = True
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/v2/ws/public",)
+    private_ws_paths: ClassVar[tuple[str, ...]] = ("/v2/ws/private",)
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
     inst_type: ClassVar[str] = "SPOT"
     ping_timeout: float = 120.0  # the server drops a socket that sent no "ping" for this long
@@ -645,6 +656,152 @@ class BitgetSpotSim(SimVenue):
         if not channels:
             conn.subs.pop(symbol, None)
 
+    # ---- WebSocket: private stream (/v2/ws/private) -----------------------------------------
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        if "pinged" not in conn.state:  # the same 2-minute ping rule as the public sockets
+            self.on_connect(conn)
+        if data == "ping":
+            conn.state["pinged"] = time.time()
+            conn.send("pong")
+            return
+        try:
+            msg = orjson.loads(data)
+            op, args = msg["op"], msg["args"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            conn.send(_error(30002, "illegal request"))
+            return
+        if op == "login":
+            conn.send(self.ws_login(conn, args))
+        elif op in ("subscribe", "unsubscribe") and isinstance(args, list):
+            for arg in args:
+                conn.send(self.private_subscribe(conn, op, arg))
+        else:
+            conn.send(_error(30003, "invalid op", op=op))
+
+    def ws_login(self, conn: SimConnection, args: Any) -> str:
+        """Bitget's WebSocket login: sign = base64 HMAC-SHA256(secret, timestamp + "GET" +
+        "/user/verify"), the timestamp in seconds, expiring 30 s after it."""
+        try:
+            key = self.ws_key(args)
+        except BitgetError as exc:
+            return _error(int(exc.code), exc.msg)
+        conn.account = key.account
+        return _text({"event": "login", "code": 0, "msg": ""})
+
+    def ws_key(self, args: Any) -> ApiKey:
+        login = args[0] if isinstance(args, list) and args and isinstance(args[0], dict) else {}
+        if not all(login.get(name) for name in ("apiKey", "passphrase", "timestamp", "sign")):
+            raise BitgetError("30016", "Param error")
+        stamp = str(login["timestamp"])
+        if not stamp.isdigit():
+            raise BitgetError("30013", "Invalid ACCESS_TIMESTAMP")
+        if abs(time.time() - int(stamp)) > LOGIN_WINDOW_S:
+            raise BitgetError("30014", "Request timestamp expired")
+        key = self.api_keys.get(str(login["apiKey"]))
+        if key is None:
+            raise BitgetError("30011", "Invalid ACCESS_KEY")
+        if not hmac.compare_digest(str(login["passphrase"]).encode(), (key.passphrase or "").encode()):
+            raise BitgetError("30012", "Invalid ACCESS_PASSPHRASE")
+        if not hmac.compare_digest(str(login["sign"]).encode(), signature(key.secret, stamp + "GET" + "/user/verify").encode()):
+            raise BitgetError("30015", "Invalid sign")
+        return key
+
+    def private_subscribe(self, conn: SimConnection, op: str, arg: Any) -> str:
+        """``orders`` or ``fill`` for SPOT, on one symbol or ``default`` (all of them)."""
+        if conn.account is None:
+            return _error(30004, "User not logged in", op=op)
+        if not isinstance(arg, dict):
+            return _error(30016, "Param error", op=op)
+        channel, inst_id = arg.get("channel"), str(arg.get("instId", ""))
+        known = inst_id == "default" or self.symbol_of(inst_id) is not None
+        if arg.get("instType") != self.inst_type or channel not in PRIVATE_CHANNELS or not known:
+            return _error(30001, self._missing(arg), arg=arg, op=op)
+        watched: set[tuple[str, str]] = conn.state.setdefault("private", set())
+        if op == "subscribe":
+            watched.add((str(channel), inst_id))
+        else:
+            watched.discard((str(channel), inst_id))
+        return _text({"event": op, "arg": arg})
+
+    def streaming_to(self, account: str) -> bool:
+        channels = {channel for c in self.private_connections(account) for channel, _ in c.state.get("private", ())}
+        return channels >= set(PRIVATE_CHANNELS)
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        """An ``orders`` push for every event, and a ``fill`` push for a fill, per subscription."""
+        order, native = event.order, self.native(event.order.symbol)
+        frames: list[Frame] = []
+        for channel, inst_id in sorted(conn.state.get("private", ())):
+            if inst_id not in ("default", native):
+                continue
+            if channel == "orders":
+                row = self.ws_order_json(order, event.fill)
+            elif event.fill is not None:
+                row = self.ws_fill_json(order, event.fill)
+            else:
+                continue
+            arg = {"instType": self.inst_type, "channel": channel, "instId": inst_id}
+            frames.append(self._push("snapshot", arg, [row]))
+        return frames
+
+    def fee_coin(self, order: SimOrder) -> str:
+        market = self.engine.markets[order.symbol]
+        return market.base if order.side is Side.BUY and self.engine.buy_fee_in_base else market.quote
+
+    def ws_order_json(self, order: SimOrder, fill: SimFill | None) -> dict[str, Any]:
+        """The spot ``orders`` channel's row: ``accBaseVolume`` is cumulative, the ``fill*``,
+        ``tradeId`` and ``baseVolume`` fields are the latest fill's (this event's, if it has one)."""
+        market = self.engine.markets[order.symbol]
+        latest = fill or next((f for f in reversed(self.engine.account_fills(order.account, order.symbol))
+                               if f.order_id == order.order_id), None)
+        quote_size = self.quote_sizes.get(order.order_id)
+        return {
+            "instId": self.native(order.symbol),
+            "orderId": order.order_id,
+            "clientOid": order.client_id,
+            "price": self.limit_price(order) if order.price is not None else "0",
+            "size": self.size(order),
+            "newSize": _num(quote_size) if quote_size is not None else _num(order.amount * market.lot),
+            "notional": _num(quote_size) if quote_size is not None else "",
+            "orderType": self.order_type(order),
+            "force": "post_only" if order.post_only else order.tif.value.lower(),
+            "side": order.side.value,
+            "fillPrice": _num(latest.price) if latest else "0",
+            "tradeId": str(latest.trade_id) if latest else "",
+            "baseVolume": _num(latest.amount) if latest else "0",
+            "fillTime": str(_ms(latest.ts)) if latest else "",
+            "fillFee": _num(-latest.fee) if latest else "0",
+            "fillFeeCoin": latest.fee_currency if latest else "",
+            "tradeScope": ("T" if latest.taker else "M") if latest else "",
+            "accBaseVolume": _num(order.filled * market.lot),
+            "priceAvg": self.average(order),
+            "status": STATUS[order.status],
+            "cTime": str(_ms(order.created)),
+            "uTime": str(_ms(order.updated or order.created)),
+            "stpMode": "none",
+            "feeDetail": [{"feeCoin": self.fee_coin(order), "fee": _num(-order.fee)}] if order.filled else [],
+            "enterPointSource": "API",
+        }
+
+    def ws_fill_json(self, order: SimOrder, fill: SimFill) -> dict[str, Any]:
+        """The spot ``fill`` channel's row (``tradeScope`` spelled out, ``totalFee`` negative)."""
+        return {
+            "orderId": fill.order_id,
+            "tradeId": str(fill.trade_id),
+            "symbol": self.native(fill.symbol),
+            "orderType": self.order_type(order),
+            "side": fill.side.value,
+            "priceAvg": _num(fill.price),
+            "size": _num(fill.amount),
+            "amount": _num(fill.price * fill.amount),
+            "tradeScope": "taker" if fill.taker else "maker",
+            "feeDetail": [{"feeCoin": fill.fee_currency, "deduction": "no", "totalDeductionFee": "0",
+                           "totalFee": _num(-fill.fee)}],
+            "cTime": str(_ms(fill.ts)),
+            "uTime": str(_ms(fill.ts)),
+        }
+
     # ---- WebSocket: market data -------------------------------------------------------------
 
     def _arg(self, symbol: str, channel: str) -> dict[str, str]:
@@ -718,6 +875,7 @@ class BitgetSpotSim(SimVenue):
 class BitgetFuturesSim(BitgetSpotSim):
     venue = "bitgetfutures"
     ccxt_id = None  # futures trading (mix endpoints) is not simulated yet
+    private_ws_paths = ()
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     inst_type = "USDT-FUTURES"
 

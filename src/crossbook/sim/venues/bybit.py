@@ -19,6 +19,14 @@ that Bybit accepts and then cancels when it would take.
 Requests carry ``X-BAPI-API-KEY``, ``-TIMESTAMP``, ``-RECV-WINDOW`` and
 ``-SIGN``, the hex HMAC-SHA256 of timestamp + key + recv window + (query string | raw JSON body);
 answers and errors come in the v5 envelope with Bybit's own ``retCode``s.
+
+The private stream is v5's ``/v5/private`` (spot and linear, each server its own): ``{"op": "auth",
+"args": [key, expires, hex HMAC-SHA256(secret, "GET/realtime" + expires)]}`` with expires (ms) still
+ahead, refused as ``{"success": false, "ret_msg": ...}`` ("Params Error" for a stale or malformed
+expiry, "Request not authorized" for a bad key or signature); ``ping`` answered by the private
+``{"op": "pong", "args": [ms]}``; the ``order`` and ``execution`` topics (all-in-one or
+categorised, e.g. ``order.spot``) push ``{"id", "topic", "creationTime", "data": [...]}`` rows in
+the fields of ``/v5/order/realtime`` and ``/v5/execution/list`` plus ``category``.
 """
 
 from __future__ import annotations
@@ -37,10 +45,10 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import web
 
-from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
+from ...model import Kind, MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ...symbols import parse_standard
 from ..access import ApiKey, ccxt_urls
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
@@ -55,6 +63,7 @@ DEFAULT_RECV_WINDOW = 5000
 RECENT_CLOSED = 500  # closed orders /v5/order/realtime still shows, per account
 WEEK_MS = 7 * 24 * 3600 * 1000
 CATEGORIES = frozenset({"spot", "linear", "inverse", "option"})
+PRIVATE_TOPICS = frozenset({"order", "execution"})  # the private topics simulated
 SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 ORDER_TYPES = {"Limit": OrderType.LIMIT, "Market": OrderType.MARKET}
 TRIGGERED_TYPES = {OrderType.LIMIT: OrderType.STOP_LIMIT, OrderType.MARKET: OrderType.STOP}
@@ -176,6 +185,7 @@ class BybitSpotSim(SimVenue):
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}, "fetchOrder": {"acknowledged": True}}
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/v5/public/spot",)
+    private_ws_paths: ClassVar[tuple[str, ...]] = ("/v5/private",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     category: ClassVar[str] = "spot"
     errors: ClassVar[dict[str, tuple[int, str]]] = ERRORS
@@ -715,8 +725,8 @@ class BybitSpotSim(SimVenue):
             "cumExecQty": plain(filled),
             "cumExecValue": plain(order.cost),
             "cumExecFee": plain(order.fee),
-            "feeCurrency": market.quote if order.fee else "",
-            "cumFeeDetail": {market.quote: plain(order.fee)} if order.fee else {},
+            "feeCurrency": self.fee_coin(order) if order.fee else "",
+            "cumFeeDetail": {self.fee_coin(order): plain(order.fee)} if order.fee else {},
             "timeInForce": "PostOnly" if order.post_only else order.tif.value.upper(),
             "orderType": "Market" if market_order else "Limit",
             "stopOrderType": "Stop" if order.stop is not None else "",
@@ -741,6 +751,12 @@ class BybitSpotSim(SimVenue):
             "createdTime": str(ms(order.created)),
             "updatedTime": str(ms(order.updated)),
         }
+
+    def fee_coin(self, order: SimOrder) -> str:
+        """The coin an order's fees are charged in: a spot buy pays in the base it receives."""
+        market = self.engine.markets[order.symbol]
+        spot_buy = parse_standard(order.symbol)[2] is Kind.SPOT and order.is_bid
+        return market.base if spot_buy and self.engine.buy_fee_in_base else market.quote
 
     def execution_json(self, fill: SimFill, leaves: Decimal) -> dict[str, Any]:
         order = self.engine.orders[fill.order_id]
@@ -776,6 +792,106 @@ class BybitSpotSim(SimVenue):
             "seq": fill.trade_id,
             "marketUnit": "baseCoin" if market_order else "",
         }
+
+    # ---- private stream (/v5/private) ----------------------------------------------------------
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        conn.state.setdefault("conn_id", str(uuid.uuid4()))
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            msg = None
+        if not isinstance(msg, dict):
+            conn.send(self.private_reply(conn, "", None, False, "error:invalid op"))
+            return
+        op, req_id = str(msg.get("op", "")), msg.get("req_id")
+        if op == "ping":
+            self.client_pings += 1
+            pong = {"req_id": req_id, "op": "pong", "args": [str(ms(time.time()))], "conn_id": conn.state["conn_id"]}
+            conn.send(orjson.dumps({k: v for k, v in pong.items() if v is not None}).decode())
+        elif op == "auth":
+            error = self.private_login(conn, msg.get("args"))
+            conn.send(self.private_reply(conn, op, req_id, error is None, error or ""))
+        elif op in ("subscribe", "unsubscribe"):
+            error = self.private_topics(conn, op, msg.get("args"))
+            conn.send(self.private_reply(conn, op, req_id, error is None, error or ""))
+        else:
+            conn.send(self.private_reply(conn, op, req_id, False, f"error:invalid op {op}"))
+
+    @staticmethod
+    def private_reply(conn: SimConnection, op: str, req_id: Any, success: bool, ret_msg: str) -> str:
+        """An op answer on the private stream (text frames, as Bybit sends): req_id only when the
+        request had one."""
+        body: dict[str, Any] = {"success": success, "ret_msg": ret_msg, "conn_id": conn.state["conn_id"]}
+        if req_id is not None:
+            body["req_id"] = req_id
+        body["op"] = op
+        return orjson.dumps(body).decode()
+
+    def private_login(self, conn: SimConnection, args: Any) -> str | None:
+        """``[api key, expires, hex HMAC-SHA256(secret, "GET/realtime" + expires)]``; expires (ms)
+        must still be in the future. Returns Bybit's ret_msg for a refusal."""
+        if not isinstance(args, list) or len(args) != 3:
+            return "Params Error"
+        api_key, expires, signature = (str(a) for a in args)
+        if not expires.isdigit() or int(expires) <= ms(time.time()):
+            return "Params Error"
+        key = self.api_keys.get(api_key)
+        if key is None:
+            return "Request not authorized"
+        expected = hmac.new(key.secret.encode(), f"GET/realtime{expires}".encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(signature, expected):
+            return "Request not authorized"
+        conn.account = key.account
+        return None
+
+    def private_topics(self, conn: SimConnection, op: str, args: Any) -> str | None:
+        """``order`` and ``execution``, all-in-one or categorised (``order.spot``); the request is
+        refused whole when any topic is wrong."""
+        if conn.account is None:
+            return "Request not authorized"
+        topics: dict[str, str] = conn.state.setdefault("topics", {})  # kind -> the topic name subscribed
+        names = args if isinstance(args, list) else []
+        for name in names:
+            kind, _, category = str(name).partition(".")
+            if kind not in PRIVATE_TOPICS or category not in ("", self.category):
+                return f"error:handler not found,topic:{name}"
+            if op == "subscribe" and kind in topics:
+                return f"error:already subscribed,topic:{name}"
+        for name in names:
+            kind = str(name).partition(".")[0]
+            if op == "subscribe":
+                topics[kind] = str(name)
+            else:
+                topics.pop(kind, None)
+        return None
+
+    def streaming_to(self, account: str) -> bool:
+        return any(PRIVATE_TOPICS <= set(c.state.get("topics", {})) for c in self.private_connections(account))
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        """The execution first (as Bybit pushes it), then the order's new state."""
+        topics: dict[str, str] = conn.state.get("topics", {})
+        frames: list[Frame] = []
+        if event.fill is not None and "execution" in topics:
+            frames.append(self.private_push(topics["execution"], self.ws_execution(event.order, event.fill)))
+        if "order" in topics:
+            frames.append(self.private_push(topics["order"], self.ws_order(event.order)))
+        return frames
+
+    @staticmethod
+    def private_push(topic: str, row: dict[str, Any]) -> str:
+        push = {"id": f"{uuid.uuid4().hex[:14]}-{uuid.uuid4()}", "topic": topic, "creationTime": ms(time.time()), "data": [row]}
+        return orjson.dumps(push).decode()
+
+    def ws_order(self, order: SimOrder) -> dict[str, Any]:
+        return {"category": self.category, **self.order_json(order)}
+
+    def ws_execution(self, order: SimOrder, fill: SimFill) -> dict[str, Any]:
+        leaves = order.remaining * self.engine.markets[order.symbol].lot if not order.status.final else ZERO
+        row = {"category": self.category, **self.execution_json(fill, leaves)}
+        row.update({"isLeverage": "0", "createType": "CreateByUser", "execPnl": "0"})
+        return row
 
     # ---- WebSocket ---------------------------------------------------------------------------
 
@@ -1253,6 +1369,7 @@ class BybitInverseSim(BybitLinearSim):
     category = "inverse"
     contract_type = "InversePerpetual"
     client_ccxt_id = None  # inverse trading is not simulated yet
+    private_ws_paths = ()
 
     def trading_routes(self) -> list[web.RouteDef]:
         return []

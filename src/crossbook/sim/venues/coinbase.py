@@ -16,6 +16,16 @@ JWT whose signature, ``kid``/``sub`` (the key name), ``iss``, ``nbf``/``exp`` (a
 ``uri`` claim (``METHOD host/path``, no query) are checked; any failure is Coinbase's bare
 ``401 Unauthorized``. Refused orders answer ``success: false`` with Coinbase's ``error_response``.
 Fees are charged in the quote currency on both sides, as Coinbase charges them.
+
+Private stream: the ``user`` channel on the Advanced Trade socket ("/", the market-data host
+ccxt.pro uses; Coinbase also serves it on advanced-trade-ws-user). The subscribe carries ``jwt``,
+checked as on REST (signature, ``kid``/``sub``, issuer, 120 s window) less the ``uri`` claim a
+WebSocket JWT has none of; a bad one gets ``{"type": "error", "message": "authentication
+failure"}``. A good one gets the ``subscriptions`` ack, a ``snapshot`` of the open orders (50 to a
+message), then an ``update`` per order event with the order's cumulative state
+(``cumulative_quantity``, ``leaves_quantity``, ``avg_price``, ``total_fees``, ``status``...), all
+numbered by the connection's ``sequence_num``. The channel has no fills of its own: a client reads
+them over REST.
 """
 
 from __future__ import annotations
@@ -43,7 +53,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
 from ..access import READ_TRADE, ApiKey
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 
@@ -76,6 +86,9 @@ STATUS = {
     OrderStatus.EXPIRED: "EXPIRED",
     OrderStatus.REJECTED: "FAILED",
 }
+USER_ORDER_TYPES = {OrderType.MARKET: "Market", OrderType.LIMIT: "Limit", OrderType.STOP: "Stop", OrderType.STOP_LIMIT: "Stop Limit"}
+SNAPSHOT_BATCH = 50  # the user channel's snapshot sends open orders 50 to a message
+NO_POSITIONS: dict[str, list[Any]] = {"perpetual_futures_positions": [], "expiring_futures_positions": []}
 ORDER_TYPES = {OrderType.MARKET: "MARKET", OrderType.LIMIT: "LIMIT", OrderType.STOP: "STOP", OrderType.STOP_LIMIT: "STOP_LIMIT"}
 # engine reject reason -> Coinbase's (error, message, preview_failure_reason)
 REFUSALS: dict[str, tuple[str, str, str]] = {
@@ -193,17 +206,12 @@ def uri_target(uri: Any, method: str) -> str | None:
     return target
 
 
-def claims_valid(claims: dict[str, Any], name: str, method: str, target: str, now: float) -> bool:
+def claims_valid(claims: dict[str, Any], name: str, now: float) -> bool:
+    """The claims every CDP JWT must carry: subject, issuer, and a live window of at most 120 s."""
     nbf, exp = claims.get("nbf"), claims.get("exp")
     if not isinstance(nbf, int) or not isinstance(exp, int):
         return False
-    return (
-        claims.get("sub") == name
-        and claims.get("iss") in JWT_ISSUERS
-        and nbf <= now < exp
-        and exp - nbf <= JWT_LIFETIME
-        and uri_target(claims.get("uri"), method) == target
-    )
+    return claims.get("sub") == name and claims.get("iss") in JWT_ISSUERS and nbf <= now < exp and exp - nbf <= JWT_LIFETIME
 
 
 def unauthorized() -> web.Response:
@@ -315,7 +323,11 @@ class CoinbaseSim(SimVenue):
     # balances from the Advanced Trade accounts (v3), not the Coinbase App's /v2/accounts
     ccxt_options = {"fetchBalance": "v3PrivateGetBrokerageAccounts"}
     markets = ("BTC-USD", "BTC-USDT", "ETH-USD", "ETH-USDT", "SOL-USDT", "ETH-BTC")
+    # ccxt.pro subscribes the user channel on the market-data host, which serves both (Coinbase's
+    # advanced-trade-ws-user host serves only user and heartbeats), so the private stream shares
+    # "/" with market data
     ws_paths = ("/",)
+    private_ws_paths = ("/",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -436,8 +448,22 @@ class CoinbaseSim(SimVenue):
         return check
 
     def authenticate(self, request: web.Request) -> ApiKey | None:
+        """A REST call's JWT, whose ``uri`` claim must name this request."""
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme != "Bearer":
+            return None
+        checked = self.verify_jwt(token)
+        if checked is None:
+            return None
+        key, claims = checked
+        if uri_target(claims.get("uri"), request.method) != f"{request.host}{request.rel_url.raw_path}":
+            return None
+        return key
+
+    def verify_jwt(self, token: Any) -> tuple[ApiKey, dict[str, Any]] | None:
+        """The key that signed ``token`` and its claims, if the signature, ``kid``/``sub``, issuer
+        and lifetime hold (a WebSocket JWT has no ``uri`` claim: that is the REST check's)."""
+        if not isinstance(token, str):
             return None
         try:
             jwt = parse_jwt(token)
@@ -446,13 +472,12 @@ class CoinbaseSim(SimVenue):
         name = jwt.claims.get("sub")
         if not isinstance(name, str):
             return None
-        public = self.public_keys.get(name)
-        if public is None or jwt.header.get("kid") != name or not es256_valid(public, jwt):
+        public, key = self.public_keys.get(name), self.api_keys.get(name)
+        if public is None or key is None or jwt.header.get("kid") != name or not es256_valid(public, jwt):
             return None
-        target = f"{request.host}{request.rel_url.raw_path}"
-        if not claims_valid(jwt.claims, name, request.method, target, time.time()):
+        if not claims_valid(jwt.claims, name, time.time()):
             return None
-        return self.api_keys.get(name)
+        return key, jwt.claims
 
     # ---- currencies, fees, accounts -----------------------------------------------------------
 
@@ -842,14 +867,17 @@ class CoinbaseSim(SimVenue):
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
         msg = orjson.loads(data)
         kind, channel = msg.get("type"), msg.get("channel")
-        symbols = [self.symbol_of(n) for n in msg.get("product_ids", [])]
-        if kind not in ("subscribe", "unsubscribe") or channel not in ("level2", "market_trades", "heartbeats"):
+        symbols = [self.symbol_of(n) for n in msg.get("product_ids") or []]
+        if kind not in ("subscribe", "unsubscribe") or channel not in ("level2", "market_trades", "heartbeats", "user"):
             conn.send(self.error("failure to subscribe"))
             return
         if None in symbols:
             conn.send(self.error(f"invalid product_ids {msg.get('product_ids')}"))
             return
         known = [s for s in symbols if s is not None]
+        if channel == "user":
+            self.user_request(conn, kind, known, msg.get("jwt"))
+            return
         if kind == "unsubscribe":
             self.unsubscribe(conn, channel, known)
         elif channel == "level2" and self.books_after(conn, known) > MAX_BOOKS_PER_CONNECTION:
@@ -857,7 +885,7 @@ class CoinbaseSim(SimVenue):
             return
         else:
             self.subscribe(conn, channel, known)
-        conn.send(self.envelope(conn, "subscriptions", rfc3339(time.time_ns()), orjson.dumps([{"subscriptions": self.subscriptions(conn)}])))
+        self.acknowledge(conn)
 
     def subscribe(self, conn: SimConnection, channel: str, symbols: list[str]) -> None:
         if channel == "heartbeats":
@@ -895,10 +923,91 @@ class CoinbaseSim(SimVenue):
                 out.setdefault(channel, []).append(self.native(symbol))
         if conn.state["heartbeats"]:
             out["heartbeats"] = ["heartbeats"]
+        if "user" in conn.state:
+            out["user"] = [self.native(s) for s in conn.state["user"]]
         return out
+
+    def acknowledge(self, conn: SimConnection) -> None:
+        conn.send(self.envelope(conn, "subscriptions", rfc3339(time.time_ns()), orjson.dumps([{"subscriptions": self.subscriptions(conn)}])))
 
     def error(self, message: str) -> bytes:
         return orjson.dumps({"type": "error", "message": message})
+
+    # ---- WebSocket: the user channel (private stream) ------------------------------------------
+
+    def user_request(self, conn: SimConnection, kind: str, symbols: list[str], token: Any) -> None:
+        """Subscribe (or unsubscribe) the account's orders: the ``jwt`` must be a live CDP JWT
+        (checked as on REST, less the ``uri`` claim a WebSocket JWT does not carry). Empty
+        ``product_ids`` follow every product."""
+        checked = self.verify_jwt(token)
+        if checked is None:
+            conn.send(self.error("authentication failure"))
+            return
+        key = checked[0]
+        if kind == "unsubscribe":
+            conn.state.pop("user", None)
+            conn.account = None
+            self.acknowledge(conn)
+            return
+        conn.account = key.account
+        conn.state["user"] = set(symbols)
+        self.acknowledge(conn)
+        open_orders = [
+            self.user_order(o) for o in sorted(self.engine.orders.values(), key=lambda o: o.seq)
+            if o.account == key.account and not o.status.final and self.follows(conn, o.symbol)
+        ]
+        for start in range(0, max(len(open_orders), 1), SNAPSHOT_BATCH):
+            event = {"type": "snapshot", "orders": open_orders[start:start + SNAPSHOT_BATCH], "positions": NO_POSITIONS}
+            conn.send(self.envelope(conn, "user", rfc3339(time.time_ns()), orjson.dumps([event])))
+
+    def follows(self, conn: SimConnection, symbol: str) -> bool:
+        products: set[str] | None = conn.state.get("user")
+        return products is not None and (not products or symbol in products)
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        if not self.follows(conn, event.order.symbol):
+            return []
+        events = [{"type": "update", "orders": [self.user_order(event.order)]}]
+        return [self.envelope(conn, "user", rfc3339(time.time_ns()), orjson.dumps(events))]
+
+    def user_order(self, order: SimOrder) -> dict[str, Any]:
+        """An order as the user channel reports it: cumulative fills, never one fill."""
+        market = self.engine.markets[order.symbol]
+        filled = order.filled * market.lot
+        fills = [f for f in self.engine.fills if f.order_id == order.order_id]
+        fees = sum((f.fee for f in fills), ZERO)
+        leaves = ZERO if order.status.final else (order.amount - order.filled) * market.lot
+        return {
+            "avg_price": num(order.cost / filled) if filled else "0",
+            "cancel_reason": "User requested cancel" if order.status is OrderStatus.CANCELED else "",
+            "client_order_id": order.client_id,
+            "completion_percentage": num((Decimal(100) * order.filled / order.amount).quantize(Decimal("0.01"))),
+            "contract_expiry_type": "UNKNOWN_CONTRACT_EXPIRY_TYPE",
+            "cumulative_quantity": num(filled),
+            "filled_value": num(order.cost),
+            "leaves_quantity": num(leaves),
+            "limit_price": num(order.price * market.tick) if order.price is not None else "0",
+            "number_of_fills": str(len(fills)),
+            "order_id": self.uuid_of(order.order_id),
+            "order_side": order.side.value.upper(),
+            "order_type": USER_ORDER_TYPES[order.type],
+            "outstanding_hold_amount": num(order.reserved),
+            "post_only": order.post_only,
+            "product_id": self.native(order.symbol),
+            "product_type": "SPOT",
+            "reject_reason": "",
+            "retail_portfolio_id": stable_id(f"portfolio/{order.account}"),
+            "risk_managed_by": "UNKNOWN_RISK_MANAGEMENT_TYPE",
+            "status": STATUS[order.status],
+            "stop_price": num(order.stop * market.tick) if order.stop is not None else "0",
+            "time_in_force": CONFIGURATIONS[configuration_name(order)].time_in_force,
+            "total_fees": num(fees),
+            "total_value_after_fees": num(order.cost + fees if order.is_bid else order.cost - fees),
+            "trigger_status": trigger_status(order),
+            "creation_time": iso(order.created),
+            "end_time": "0001-01-01T00:00:00Z",
+            "start_time": "0001-01-01T00:00:00Z",
+        }
 
     # ---- WebSocket: market data ---------------------------------------------------------------
 

@@ -16,6 +16,14 @@ Requests carry ``KEY``, ``Timestamp`` (seconds, within 60 s of the server) and `
 HMAC-SHA512 of ``METHOD\npath\nquery\nhex(SHA512(body))\nTimestamp`` with the query as sent but
 not URL-encoded. Errors are bare ``{"label", "message"}`` bodies with a 4xx status. As on Gate, a
 market buy's ``amount`` is the quote currency to spend; every other amount is base currency.
+
+The private channels share ``/ws/v4/`` with market data, as on Gate: ``spot.orders`` and
+``spot.usertrades`` (a pair or ``!all``), each subscribe carrying ``auth`` ``{"method": "api_key",
+"KEY", "SIGN"}`` with SIGN the hex HMAC-SHA512 of ``channel=<channel>&event=<event>&time=<time>``
+and ``time`` (seconds) within 60 s; a refusal is error code 4 whose message is the auth service's
+REST body (``INVALID_KEY``, ``INVALID_SIGNATURE``, ``REQUEST_EXPIRED``, ``MISSING_REQUIRED_HEADER``).
+Order pushes carry the REST order's fields with ``event`` put/update/finish and ``user``; user
+trades the REST trade's with ``user_id``. Price orders' ``spot.priceorders`` is not simulated.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
 from ...venues import feed_class
 from ..access import ApiKey
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
@@ -56,6 +64,8 @@ API = "/api/v4"
 WINDOW = 60  # seconds a request's Timestamp may be off the server's clock
 TEXT = re.compile(r"t-[0-9A-Za-z_.-]{1,28}")  # a user-defined order text (client order id)
 DEFAULT_TEXT = "apiv4"  # what Gate shows as the text of an order placed without one
+ORDERS, USER_TRADES = "spot.orders", "spot.usertrades"  # the private channels simulated
+ALL = "!all"  # the payload that subscribes every pair
 MIN_QUOTE = {"USDT": Decimal(3), "USDC": Decimal(3), "BTC": Decimal("0.0001")}  # min_quote_amount
 TIME_IN_FORCE: dict[str, tuple[TimeInForce, bool]] = {  # Gate's time_in_force -> (tif, post-only)
     "gtc": (TimeInForce.GTC, False),
@@ -283,7 +293,10 @@ def final_refusal(order: SimOrder) -> GateError:
 class GateSpotSim(SimVenue):
     venue = "gate"
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
-    ws_paths = ("/ws/v4/",)
+    # one socket path serves public and private channels alike, so every socket goes through
+    # on_private_message, which hands public channels to on_client_message
+    ws_paths: ClassVar[tuple[str, ...]] = ()
+    private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws/v4/",)
     server_ping_interval = 30.0  # protocol-level ping/pong; Gate sends no application ping
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     book_channel: ClassVar[str] = "spot.order_book_update"
@@ -762,6 +775,101 @@ class GateSpotSim(SimVenue):
             "deal": num(fill.price * fill.amount),
         }
 
+    # ---- private channels (spot.orders, spot.usertrades) ------------------------------------------
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        msg = orjson.loads(data)
+        channel = msg.get("channel") if isinstance(msg, dict) else None
+        if channel not in (ORDERS, USER_TRADES):
+            await self.on_client_message(conn, data)
+            return
+        payload = msg.get("payload") or []
+        reply: dict[str, Any] = {"payload": payload}
+        if "id" in msg:
+            reply["id"] = msg["id"]
+        try:
+            key = self.channel_key(channel, msg)
+            self.private_subscription(conn, channel, msg.get("event"), payload)
+        except GateError as exc:
+            # the auth service's REST error body, as Gate relays it under code 4
+            body = orjson.dumps({"label": exc.label, "message": exc.message}).decode() + "\n"
+            reply.update({"error": {"code": 4, "message": body}, "result": None})
+        except ValueError as exc:
+            reply.update({"error": {"code": 2, "message": str(exc)}, "result": {"status": "fail"}})
+        else:
+            conn.account = key.account
+            reply["result"] = {"status": "success"}
+        conn.send(self.envelope(channel, str(msg.get("event", "")), reply).decode())
+
+    def channel_key(self, channel: str, msg: Mapping[str, Any]) -> ApiKey:
+        """The request's ``auth``: KEY and SIGN, the hex HMAC-SHA512 of
+        ``channel=<channel>&event=<event>&time=<time>``, with ``time`` (seconds) fresh."""
+        auth = msg.get("auth")
+        if not isinstance(auth, dict) or auth.get("method") != "api_key":
+            raise GateError(401, "MISSING_REQUIRED_HEADER", "Missing required header: KEY")
+        stamp = str(msg.get("time", ""))
+        if not fresh(stamp):
+            raise GateError(403, "REQUEST_EXPIRED", f"gap between request Timestamp and server time exceeds {WINDOW}")
+        key = self.api_keys.get(str(auth.get("KEY", "")))
+        if key is None:
+            raise GateError(401, "INVALID_KEY", "Invalid key provided")
+        signed = f"channel={channel}&event={msg.get('event')}&time={stamp}"
+        expected = hmac.new(key.secret.encode(), signed.encode(), hashlib.sha512).hexdigest()
+        if not hmac.compare_digest(str(auth.get("SIGN", "")), expected):
+            raise GateError(401, "INVALID_SIGNATURE", "Signature mismatch")
+        return key
+
+    def private_subscription(self, conn: SimConnection, channel: str, event: Any, payload: list[Any]) -> None:
+        """Pairs (or ``!all``) per private channel, in ``conn.state``."""
+        if event not in ("subscribe", "unsubscribe"):
+            raise ValueError(f"unknown event {event!r}")
+        unknown = [p for p in payload if p != ALL and self.symbol_of(str(p)) is None]
+        if unknown or not payload:
+            raise ValueError(f"unknown currency pair {unknown[0] if unknown else ''}")
+        pairs: set[str] = conn.state.setdefault("private", {}).setdefault(channel, set())
+        if event == "subscribe":
+            pairs.update(map(str, payload))
+        else:
+            pairs.difference_update(map(str, payload))
+
+    def streaming_to(self, account: str) -> bool:
+        return any(
+            all(c.state.get("private", {}).get(ch) for ch in (ORDERS, USER_TRADES)) for c in self.private_connections(account)
+        )
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        """The user trade first, then the order; price orders before their trigger are
+        ``spot.priceorders`` news, not simulated."""
+        order, fill = event.order, event.fill
+        subscribed: dict[str, set[str]] = conn.state.get("private", {})
+        wanted = {ALL, self.native(order.symbol)}
+        frames: list[Frame] = []
+        if fill is not None and wanted & subscribed.get(USER_TRADES, set()):
+            frames.append(self.envelope(USER_TRADES, "update", {"result": [self.ws_user_trade(fill)]}).decode())
+        if not order.waiting and wanted & subscribed.get(ORDERS, set()):
+            frames.append(self.envelope(ORDERS, "update", {"result": [self.ws_order(order, fill)]}).decode())
+        return frames
+
+    def ws_order(self, order: SimOrder, fill: SimFill | None) -> dict[str, Any]:
+        """The REST order's fields (no ``status``: ``event`` and ``finish_as`` tell it) and the
+        push's own: ``event`` put (accepted), update (filled in part), finish (closed)."""
+        row = {k: v for k, v in self.order_json(order).items() if k != "status"}
+        row.update({
+            "create_time_ms": str(row["create_time_ms"]),
+            "update_time_ms": str(row["update_time_ms"]),
+            "user": user_id(order.account),
+            "event": "finish" if order.status.final else ("update" if fill is not None else "put"),
+            "auto_borrow": False,
+            "auto_repay": False,
+            "biz_info": "",
+        })
+        return row
+
+    def ws_user_trade(self, fill: SimFill) -> dict[str, Any]:
+        row = {k: v for k, v in self.trade_json(fill).items() if k != "deal"}
+        row.update({"id": fill.trade_id, "user_id": user_id(fill.account), "create_time": int(fill.ts), "biz_info": ""})
+        return row
+
     # ---- WebSocket --------------------------------------------------------------------------
 
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
@@ -899,6 +1007,7 @@ class GateSwapSim(GateSpotSim):
     ccxt_id = None
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     ws_paths = ("/v4/ws/usdt",)
+    private_ws_paths = ()
     book_channel = "futures.order_book_update"
     trade_channel = "futures.trades"
     book_path = "/api/v4/futures/usdt/order_book"

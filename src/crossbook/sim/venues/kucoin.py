@@ -18,6 +18,17 @@ Every private call is checked as KuCoin checks it: the key, the timestamp within
 passphrase sent as base64 HMAC-SHA256(secret, passphrase) (key version 2), and KC-API-SIGN =
 base64 HMAC-SHA256(secret, timestamp + method + path?query + body) over the bytes received.
 Answers come in the ``{"code": "200000", "data": ...}`` envelope, refusals in KuCoin's codes.
+
+Private stream, as ccxt.pro follows a classic (non-UTA) account: the signed POST
+/api/v1/bullet-private issues a token bound to the key's account, with an instance server on
+``/endpoint`` (KuCoin's private push endpoint path). That socket only accepts a private token; it
+sends ``welcome``, acks subscriptions, answers ``ping`` with ``pong``, drops a silent connection like
+the public one, and pushes ``orderChange`` messages on ``/spotMarket/tradeOrders`` (and
+``/spotMarket/tradeOrdersV2``, which adds the ``received`` message): ``open`` when an order rests,
+``match`` per fill (matchPrice, matchSize, tradeId, liquidity, feeType; status ``open`` for a resting
+maker, ``match`` for a taker), ``filled`` or ``canceled`` with status ``done``. Fills carry no fee
+(KuCoin's order-change messages have none). Trigger orders' ``/spotMarket/advancedOrders`` is not
+served.
 """
 
 from __future__ import annotations
@@ -40,11 +51,12 @@ from aiohttp import web
 
 from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ..access import ApiKey
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 OK = "200000"
 CHANNELS = {"/market/level2": "level2", "/market/match": "match"}
+ORDER_TOPICS = ("/spotMarket/tradeOrders", "/spotMarket/tradeOrdersV2")
 TIMESTAMP_WINDOW_MS = 5_000
 ZERO = Decimal(0)
 Params = dict[str, Any]
@@ -155,6 +167,7 @@ class KucoinSpotSim(SimVenue):
     key_needs_passphrase = True
     markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/",)
+    private_ws_paths = ("/endpoint",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     bullet_ping_interval_ms: ClassVar[int] = 18_000
     bullet_ping_timeout_ms: ClassVar[int] = 10_000
@@ -166,6 +179,7 @@ class KucoinSpotSim(SimVenue):
         super().__init__(*args, **kwargs)
         self.sequence: dict[str, int] = {s: 1_600_000_000_000 + 1_000_003 * i for i, s in enumerate(self.markets)}
         self.tokens: set[str] = set()
+        self.private_tokens: dict[str, str] = {}  # bullet-private token -> account
         self.rng = random.Random(f"kucoin-sim:{self.market.seed}")
         self._watchdogs: set[asyncio.Task[None]] = set()
         self.hf_account = True  # what /api/v1/hf/accounts/opened answers; False sends ccxt to the classic endpoints
@@ -183,6 +197,7 @@ class KucoinSpotSim(SimVenue):
     def routes(self) -> list[web.RouteDef]:
         return [
             web.post("/api/v1/bullet-public", self.bullet_public),
+            web.post("/api/v1/bullet-private", self.signed(self.bullet_private, trading=False)),
             web.get("/api/v2/symbols", self.symbols),
             web.get("/api/v1/market/orderbook/level2_20", self.part_order_book),
             web.get("/api/v1/market/orderbook/level2_100", self.part_order_book),
@@ -246,14 +261,21 @@ class KucoinSpotSim(SimVenue):
     async def bullet_public(self, request: web.Request) -> web.Response:
         token = uuid.uuid4().hex
         self.tokens.add(token)
-        server = {
-            "endpoint": f"{self.ws_url}/",
+        return json_response({"code": OK, "data": {"token": token, "instanceServers": [self.instance_server("/")]}})
+
+    async def bullet_private(self, key: ApiKey, request: web.Request, params: Params) -> Any:
+        token = base64.b64encode(uuid.uuid4().bytes + uuid.uuid4().bytes).decode()
+        self.private_tokens[token] = key.account
+        return {"token": token, "instanceServers": [self.instance_server(self.private_ws_paths[0])]}
+
+    def instance_server(self, path: str) -> dict[str, Any]:
+        return {
+            "endpoint": f"{self.ws_url}{path}",
             "encrypt": True,
             "protocol": "websocket",
             "pingInterval": self.bullet_ping_interval_ms,
             "pingTimeout": self.bullet_ping_timeout_ms,
         }
-        return json_response({"code": OK, "data": {"token": token, "instanceServers": [server]}})
 
     async def symbols(self, request: web.Request) -> web.Response:
         return json_response({"code": OK, "data": [self.symbol_info(s) for s in self.markets]})
@@ -324,13 +346,16 @@ class KucoinSpotSim(SimVenue):
 
     # ---- auth ---------------------------------------------------------------------------------
 
-    def signed(self, handler: Private) -> Handler:
-        """A private endpoint: KuCoin's checks first, then ``handler``'s ``data`` in the envelope."""
+    def signed(self, handler: Private, trading: bool = True) -> Handler:
+        """A private endpoint: KuCoin's checks first, then ``handler``'s ``data`` in the envelope.
+        ``trading``: its POST and DELETE need the key's trade permission."""
 
         async def check(request: web.Request) -> web.Response:
             body = await request.read()
             try:
                 key = self.authenticate(request, body)
+                if trading and request.method != "GET" and "trade" not in key.permissions:
+                    raise Refusal("400007", "Access denied, require more permission.", 403)
                 data = await handler(key, request, self.params_of(request, body))
             except Refusal as exc:
                 return exc.response()
@@ -360,8 +385,6 @@ class KucoinSpotSim(SimVenue):
         prehash = stamp.encode() + request.method.encode() + request.raw_path.encode() + body
         if not hmac.compare_digest(sign, b64_hmac(key.secret, prehash)):
             raise Refusal("400005", "Invalid KC-API-SIGN", 401)
-        if request.method != "GET" and "trade" not in key.permissions:
-            raise Refusal("400007", "Access denied, require more permission.", 403)
         return key
 
     @staticmethod
@@ -800,11 +823,17 @@ class KucoinSpotSim(SimVenue):
     # ---- WebSocket --------------------------------------------------------------------------
 
     async def _ws_handler(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
-        if request.query.get("token") not in self.tokens:
+        """Public and private tokens open the public endpoint (as on KuCoin); the private endpoint
+        only takes a bullet-private token, which names the account."""
+        token = request.query.get("token", "")
+        private_only = request.path in self.private_ws_paths
+        if token not in self.private_tokens and (private_only or token not in self.tokens):
             return json_response({"code": "401", "msg": "token is invalid"}, status=401)
         return await super()._ws_handler(request)
 
     def on_connect(self, conn: SimConnection) -> None:
+        if conn.path in self.private_ws_paths:
+            conn.account = self.private_tokens[conn.query["token"]]
         conn.state["heard"] = time.monotonic()
         conn.send(text({"id": uuid.uuid4().hex[:10], "type": "welcome"}))
         task = asyncio.create_task(self._ping_watchdog(conn))
@@ -855,6 +884,85 @@ class KucoinSpotSim(SimVenue):
         conn.subs = {s: True for _, s in topics}
         if msg.get("response"):
             conn.send(text({"id": str(msg.get("id")), "type": "ack"}))
+
+    # ---- private stream ----------------------------------------------------------------------
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        conn.state["heard"] = time.monotonic()
+        msg = orjson.loads(data)
+        kind = msg.get("type")
+        if kind == "ping":
+            conn.send(text({"id": msg.get("id"), "type": "pong", "timestamp": time.time_ns() // 1000}))
+        elif kind in ("subscribe", "unsubscribe"):
+            self._on_private_subscription(conn, msg)
+        else:
+            conn.send(self._error(msg, 400, f"unknown message type {kind!r}"))
+
+    def _on_private_subscription(self, conn: SimConnection, msg: dict[str, Any]) -> None:
+        topic = str(msg.get("topic", ""))
+        if topic not in ORDER_TOPICS:
+            conn.send(self._error(msg, 404, f"topic {topic} is not found"))
+            return
+        topics: set[str] = conn.state.setdefault("private_topics", set())
+        if msg["type"] == "subscribe":
+            topics.add(topic)
+        else:
+            topics.discard(topic)
+        if msg.get("response"):
+            conn.send(text({"id": str(msg.get("id")), "type": "ack"}))
+
+    def streaming_to(self, account: str) -> bool:
+        return any(c.state.get("private_topics") for c in self.private_connections(account))
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        order, fill = event.order, event.fill
+        if order.waiting:
+            return []  # an untriggered stop is on /spotMarket/advancedOrders
+        frames: list[Frame] = []
+        for topic in sorted(conn.state.get("private_topics", ())):
+            frames += [text({"type": "message", "topic": topic, "subject": "orderChange", "channelType": "private", "data": d})
+                       for d in self.order_changes(order, fill, v2=topic.endswith("V2"))]
+        return frames
+
+    def order_changes(self, order: SimOrder, fill: SimFill | None, v2: bool) -> list[dict[str, Any]]:
+        """KuCoin's orderChange messages for one engine event."""
+        if fill is not None:
+            changes = [self.order_change(order, "match", "match" if fill.taker else "open", fill)]
+            if order.status is OrderStatus.FILLED:
+                changes.append(self.order_change(order, "filled", "done"))
+            return changes
+        if order.status in CANCELED:
+            return [self.order_change(order, "canceled", "done")]
+        if order.status is not OrderStatus.OPEN:
+            return []
+        received = [self.order_change(order, "received", "new")] if v2 else []
+        return received + ([self.order_change(order, "open", "open")] if order.tif is TimeInForce.GTC else [])
+
+    def order_change(self, order: SimOrder, kind: str, status: str, fill: SimFill | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "symbol": order.symbol,
+            "orderType": self.kind(order),
+            "side": order.side.value,
+            "orderId": self.order_id(order),
+            "type": kind,
+            "orderTime": ms(order.created),
+            "size": self.size_of(order.symbol, order.amount),
+            "filledSize": self.size_of(order.symbol, order.filled),
+            "price": self.price_of(order.symbol, order.price),
+            "clientOid": order.client_id,
+            "remainSize": self.size_of(order.symbol, 0 if order.status.final else order.remaining),
+            "status": status,
+            "ts": time.time_ns(),
+        }
+        if fill is not None:
+            data |= {
+                "liquidity": "taker" if fill.taker else "maker",
+                "feeType": "takerFee" if fill.taker else "makerFee",
+                "matchPrice": dec(fill.price),
+                "matchSize": dec(fill.amount),
+                "tradeId": str(fill.trade_id),
+            }
+        return data
 
     def _error(self, msg: dict[str, Any], code: int, reason: str) -> str:
         return text({"id": str(msg.get("id")), "type": "error", "code": code, "data": reason})

@@ -14,12 +14,23 @@ Spot trading, as ccxt calls it: ``/api/v3/account``, ``order`` (create, cancel, 
 which ccxt's load_markets always reads. SIGNED requests carry ``X-MEXC-APIKEY`` and a lowercase hex
 HMAC-SHA256 of totalParams (the query string, then the form body, no separator) in ``signature``,
 with ``timestamp`` inside ``recvWindow`` (default 5000, at most 60000); errors in MEXC's codes.
+
+Private stream (user data stream): SIGNED ``/api/v3/userDataStream`` POST makes a listenKey (60
+minutes, at most 60 per account), PUT keeps it 60 minutes more, DELETE closes it, GET lists them.
+A socket opened as ``/ws?listenKey=...`` follows the key's account (an unknown or expired key gets
+the bare text ``Invalid listen key`` and the socket closes); there ``SUBSCRIPTION`` of
+``spot@private.orders.v3.api.pb`` and ``spot@private.deals.v3.api.pb`` is acked like any stream,
+``PING`` (any case) answers ``PONG``, and every order event is pushed as protobuf: a fill's
+``privateDeals`` (306) then the order's ``privateOrders`` (304) with its cumulative quantities.
+The private stream shares /ws with market data.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,7 +45,7 @@ from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
 from ...venues.protowire import len_field, string_field, varint_field
 from ..access import ApiKey
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 DEPTH = "public.aggre.depth.v3.api.pb"
@@ -81,6 +92,16 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_order": (-2013, "Order does not exist."),
     "order_final": (-2011, "Unknown order sent."),
 }
+# ---- private stream (user data stream) ----
+ORDERS = "private.orders.v3.api.pb"
+DEALS_PRIVATE = "private.deals.v3.api.pb"
+PRIVATE_CHANNELS = (f"spot@{ORDERS}", f"spot@{DEALS_PRIVATE}")
+LISTEN_KEY_LIFETIME = 3600.0  # seconds: a listenKey lives 60 minutes past its creation or last PUT
+LISTEN_KEYS_MAX = 60  # per account
+# PrivateOrdersV3Api's status and orderType numbers
+PB_STATUS = {OrderStatus.OPEN: 1, OrderStatus.FILLED: 2, OrderStatus.PARTIALLY_FILLED: 3}
+PB_ORDER_TYPES = {"LIMIT": 1, "LIMIT_MAKER": 2, "IMMEDIATE_OR_CANCEL": 3, "FILL_OR_KILL": 4, "MARKET": 5}
+
 # the one deposit network listed per coin in capital/config/getall: (network, coin name)
 NETWORKS = {
     "BTC": ("BTC", "Bitcoin"),
@@ -89,6 +110,13 @@ NETWORKS = {
     "USDT": ("ERC20", "Tether"),
     "USDC": ("ERC20", "USD Coin"),
 }
+
+
+@dataclass(slots=True)
+class ListenKey:
+    account: str
+    api_key: str
+    expires: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +198,22 @@ def order_status(order: SimOrder) -> str:
     return "PARTIALLY_CANCELED" if order.filled else "CANCELED"
 
 
+def pb_status(order: SimOrder) -> int:
+    """NEW 1, FILLED 2, PARTIALLY_FILLED 3, CANCELED 4, PARTIALLY_CANCELED 5."""
+    if order.status in PB_STATUS:
+        return PB_STATUS[order.status]
+    return 5 if order.filled else 4
+
+
+def bool_field(field: int, value: bool) -> bytes:
+    """proto3 leaves a false bool out."""
+    return varint_field(field, 1) if value else b""
+
+
+def optional_string(field: int, value: str | None) -> bytes:
+    return string_field(field, value) if value else b""
+
+
 def sign(secret: str, total_params: str) -> str:
     """The SIGNED rule: lowercase hex HMAC-SHA256 of totalParams, the secret as the key."""
     return hmac.new(secret.encode(), total_params.encode(), hashlib.sha256).hexdigest()
@@ -214,12 +258,14 @@ class MexcSpotSim(SimVenue):
     ccxt_hosts = ("https://api.mexc.com",)
     markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "BTC-USDC")
     ws_paths = ("/ws",)
+    private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.version: dict[str, int] = {s: 43_296_363_236 + 1009 * i for i, s in enumerate(self.markets)}
         self.quote_sized: dict[str, Decimal] = {}  # order id -> the quoteOrderQty a market order spent
+        self.listen_keys: dict[str, ListenKey] = {}
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -247,6 +293,10 @@ class MexcSpotSim(SimVenue):
             web.get("/api/v3/allOrders", self.signed(self.all_orders)),
             web.get("/api/v3/myTrades", self.signed(self.my_trades)),
             web.get("/api/v3/tradeFee", self.signed(self.trade_fee)),
+            web.post("/api/v3/userDataStream", self.signed(self.create_listen_key)),
+            web.put("/api/v3/userDataStream", self.signed(self.keep_listen_key)),
+            web.delete("/api/v3/userDataStream", self.signed(self.close_listen_key)),
+            web.get("/api/v3/userDataStream", self.signed(self.list_listen_keys)),
         ]
 
     async def contract_detail(self, request: web.Request) -> web.Response:
@@ -486,6 +536,44 @@ class MexcSpotSim(SimVenue):
                  if in_window(f.ts, params) and ("orderId" not in params or f.order_id == order_id)]
         return json_response([self.trade_json(f) for f in fills[-limit:]])
 
+    # ---- listenKeys ---------------------------------------------------------------------------
+
+    def live_keys(self, account: str) -> list[str]:
+        now = time.time()
+        return [k for k, lk in self.listen_keys.items() if lk.account == account and lk.expires > now]
+
+    async def create_listen_key(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        if len(self.live_keys(key.account)) >= LISTEN_KEYS_MAX:
+            return error(730001, f"A maximum of {LISTEN_KEYS_MAX} listenKeys per account")
+        listen_key = secrets.token_hex(32)
+        self.listen_keys[listen_key] = ListenKey(key.account, key.key, time.time() + LISTEN_KEY_LIFETIME)
+        return json_response({"listenKey": listen_key})
+
+    def owned_listen_key(self, key: ApiKey, params: dict[str, str]) -> str | web.Response:
+        listen_key = params.get("listenKey", "")
+        if not listen_key:
+            return mandatory("listenKey")
+        if listen_key not in self.live_keys(key.account):
+            return error(730708, "Invalid listenKey")
+        return listen_key
+
+    async def keep_listen_key(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        listen_key = self.owned_listen_key(key, params)
+        if isinstance(listen_key, web.Response):
+            return listen_key
+        self.listen_keys[listen_key].expires = time.time() + LISTEN_KEY_LIFETIME
+        return json_response({"listenKey": listen_key})
+
+    async def close_listen_key(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        listen_key = self.owned_listen_key(key, params)
+        if isinstance(listen_key, web.Response):
+            return listen_key
+        del self.listen_keys[listen_key]
+        return json_response({"listenKey": listen_key})
+
+    async def list_listen_keys(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        return json_response({"listenKey": self.live_keys(key.account)})
+
     # ---- MEXC shapes --------------------------------------------------------------------------
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
@@ -604,6 +692,26 @@ class MexcSpotSim(SimVenue):
 
     # ---- WebSocket --------------------------------------------------------------------------
 
+    def on_connect(self, conn: SimConnection) -> None:
+        """A socket opened as ``/ws?listenKey=...`` is the key's account's user data stream; an
+        unknown or expired key gets MEXC's bare text answer and the socket closes."""
+        listen_key = conn.query.get("listenKey")
+        if listen_key is None:
+            return
+        entry = self.listen_keys.get(listen_key)
+        if entry is None or entry.expires <= time.time() or entry.api_key not in self.api_keys:
+            asyncio.ensure_future(self.refuse_listen_key(conn))
+            return
+        conn.account = entry.account
+        conn.state["private"] = set()
+
+    async def refuse_listen_key(self, conn: SimConnection) -> None:
+        await conn.ws.send_str("Invalid listen key")
+        await conn.close()
+
+    def streaming_to(self, account: str) -> bool:
+        return any(set(PRIVATE_CHANNELS) <= c.state["private"] for c in self.private_connections(account))
+
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
         try:
             msg = orjson.loads(data)
@@ -619,13 +727,20 @@ class MexcSpotSim(SimVenue):
             self.on_subscription(conn, method == "SUBSCRIPTION", [str(p) for p in msg.get("params", [])])
 
     def on_subscription(self, conn: SimConnection, subscribe: bool, params: list[str]) -> None:
-        """Ack the known streams (their names joined by commas), refuse the rest."""
+        """Ack the known streams (their names joined by commas), refuse the rest. Private channels
+        are known only on a listenKey's socket."""
+        private: set[str] | None = conn.state.get("private")
+        mine = [p for p in params if private is not None and p in PRIVATE_CHANNELS]
+        if private is not None and subscribe:
+            private.update(mine)
+        elif private is not None:
+            private.difference_update(mine)
         known = [(p, parsed) for p in params if (parsed := self.parse_stream(p)) is not None]
         for channel, (symbol, kind) in known:
             self.set_subscription(conn, symbol, kind, channel if subscribe else None)
-        if known:
-            conn.send(ack(",".join(p for p, _ in known)))
-        unknown = [p for p in params if self.parse_stream(p) is None]
+        if known or mine:
+            conn.send(ack(",".join([*mine, *(p for p, _ in known)])))
+        unknown = [p for p in params if self.parse_stream(p) is None and p not in mine]
         if unknown:
             conn.send(refused(unknown))
 
@@ -682,6 +797,67 @@ class MexcSpotSim(SimVenue):
         event_type = f"spot@{DEALS}@100ms"
         body = len_field(1, item) + string_field(2, event_type)  # deals 1, eventType 2
         return wrapper(f"{event_type}@{native}", native, now, 314, body)
+
+
+    # ---- private stream pushes ----------------------------------------------------------------
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        """A fill's deal (``privateDeals``, 306) before the order's new state (``privateOrders``,
+        304), each on the channel the socket subscribed."""
+        channels: set[str] = conn.state.get("private", set())
+        native, now = self.native(event.order.symbol), ms(time.time())
+        frames: list[Frame] = []
+        if event.fill is not None and f"spot@{DEALS_PRIVATE}" in channels:
+            frames.append(wrapper(f"spot@{DEALS_PRIVATE}", native, now, 306, self.deal_pb(event.fill)))
+        if f"spot@{ORDERS}" in channels:
+            frames.append(wrapper(f"spot@{ORDERS}", native, now, 304, self.order_pb(event.order, event.fill)))
+        return frames
+
+    def order_pb(self, order: SimOrder, fill: SimFill | None) -> bytes:
+        """PrivateOrdersV3Api: id 1, clientId 2, price 3, quantity 4, amount 5, avgPrice 6,
+        orderType 7, tradeType 8, isMaker 9, remainAmount 10, remainQuantity 11, lastDealQuantity
+        12, cumulativeQuantity 13, cumulativeAmount 14, status 15, createTime 16."""
+        market = self.engine.markets[order.symbol]
+        price = (order.price or 0) * market.tick
+        quantity = order.amount * market.lot
+        filled = order.filled * market.lot
+        amount = self.quote_sized.get(order.order_id, price * quantity)
+        remain = Decimal(0) if order.status.final else quantity - filled
+        return (
+            string_field(1, native_order_id(order.order_id))
+            + optional_string(2, client_order_id(order.order_id, order.client_id))
+            + string_field(3, num(price))
+            + string_field(4, num(quantity))
+            + string_field(5, num(amount))
+            + string_field(6, num(order.cost / filled) if filled else "0")
+            + varint_field(7, PB_ORDER_TYPES[order_type(order)])
+            + varint_field(8, 1 if order.is_bid else 2)
+            + bool_field(9, fill is not None and not fill.taker)
+            + string_field(10, num(Decimal(0) if order.status.final else max(amount - order.cost, Decimal(0))))
+            + string_field(11, num(remain))
+            + (string_field(12, num(fill.amount)) if fill is not None else b"")
+            + string_field(13, num(filled))
+            + string_field(14, num(order.cost))
+            + varint_field(15, pb_status(order))
+            + varint_field(16, ms(order.created))
+        )
+
+    def deal_pb(self, fill: SimFill) -> bytes:
+        """PrivateDealsV3Api: price 1, quantity 2, amount 3, tradeType 4, isMaker 5, isSelfTrade
+        6, tradeId 7, clientOrderId 8, orderId 9, feeAmount 10, feeCurrency 11, time 12."""
+        return (
+            string_field(1, num(fill.price))
+            + string_field(2, num(fill.amount))
+            + string_field(3, num(fill.price * fill.amount))
+            + varint_field(4, 1 if fill.side is Side.BUY else 2)
+            + bool_field(5, not fill.taker)
+            + string_field(7, str(fill.trade_id))
+            + optional_string(8, client_order_id(fill.order_id, fill.client_id))
+            + string_field(9, native_order_id(fill.order_id))
+            + string_field(10, num(fill.fee))
+            + string_field(11, fill.fee_currency)
+            + varint_field(12, ms(fill.ts))
+        )
 
 
 SIMS: dict[str, type[SimVenue]] = {

@@ -30,6 +30,13 @@ engine keeps one margin mode per instrument), ``reduceOnly`` and one ``attachAlg
 the entry fills, execute at market (``tpOrdPx`` / ``slOrdPx`` -1 only) when a trade crosses them,
 and either one firing cancels the other. ``/trade/orders-algo-pending`` and ``-history`` list them
 as OKX does, one ``oco`` (or ``conditional``) algo order per entry, ``effective`` once one fired.
+
+The private stream is OKX's /ws/v5/private: ``login`` with apiKey, passphrase, a Unix-seconds
+timestamp within 30 s and sign = base64 HMAC-SHA256 of timestamp + "GET" + "/users/self/verify"
+(failures are OKX's 60xxx ``error`` events), text ping/pong, and the ``orders`` channel (instType
+SPOT / SWAP / ANY, optional instId) whose rows are the REST order plus the fill that caused the push
+(``fillSz``, ``fillPx``, ``tradeId``, ``fillFee`` negative when charged, ``fillFeeCcy``,
+``execType``). There is no separate fills channel: ccxt.pro's watch_my_trades reads these rows.
 """
 
 from __future__ import annotations
@@ -54,12 +61,13 @@ from ...book.checksum import crc32_signed, interleaved
 from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ...symbols import parse_standard
 from ..access import ApiKey
-from ..engine import Account, Market, Position, Reject, SimFill, SimOrder
+from ..engine import Account, Market, OrderEvent, Position, Reject, SimFill, SimOrder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 DEPTH = 400
 CHECKSUM_DEPTH = 25
 CHANNELS = ("books", "trades")
+INST_TYPES = ("SPOT", "MARGIN", "SWAP", "FUTURES", "OPTION", "EVENTS", "ANY")  # the orders channel's instType
 # SWAP contract specs: standard symbol -> (ctVal, ctValCcy, decimals of one ladder lot in contracts)
 CONTRACTS: dict[str, tuple[str, str, int]] = {
     "BTC-USDT-PERP": ("0.01", "BTC", 1),  # ladder lot 0.001 BTC = 0.1 contract
@@ -338,6 +346,7 @@ class OkxSim(SimVenue):
         "ETH-USD-PERP",
     )
     ws_paths = ("/ws/v5/public",)
+    private_ws_paths = ("/ws/v5/private",)
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
     inband_snapshot: ClassVar[bool] = True
     ccxt_id = "okx"
@@ -352,6 +361,7 @@ class OkxSim(SimVenue):
         self.placements: dict[str, Placement] = {}  # order id -> what its place request said
         self.killed: dict[str, SimOrder] = {}  # post-only orders OKX accepted and canceled at once
         self._killed_ids = itertools.count(9_000_000_001)  # beyond the engine's order ids
+        self._placing: Placement | None = None  # the request being placed: its first push precedes the answer
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -786,6 +796,7 @@ class OkxSim(SimVenue):
         try:
             if ticket.contract is not None:
                 self.use_margin_mode(key.account, ticket.symbol, contract.margin)
+            self._placing = ticket.placement
             order = self.engine.submit(
                 key.account, ticket.symbol, ticket.side, ticket.kind, ticket.amount, ticket.price,
                 tif=ticket.tif, post_only=ticket.post_only, client_id=ticket.placement.cl_ord_id or None,
@@ -796,7 +807,13 @@ class OkxSim(SimVenue):
             if exc.reason != "post_only_would_take":
                 raise self.refusal(exc, ticket) from None
             order = self.kill(key, ticket)
+        finally:
+            self._placing = None
         self.placements[order.order_id] = ticket.placement
+        if order.order_id in self.killed:  # the engine never saw it: the venue pushes its cancel
+            for conn in self.private_connections(order.account):
+                for frame in self.private_frames_for(conn, OrderEvent(order)):
+                    conn.send(frame)
         return order
 
     def refusal(self, exc: Reject, ticket: Ticket) -> OkxError:
@@ -1045,6 +1062,109 @@ class OkxSim(SimVenue):
             "fillTime": ms_text(fill.ts),
             "tradeQuoteCcy": self.engine.markets[fill.symbol].quote,
         }
+
+    # ---- private stream (/ws/v5/private: login, then the "orders" channel) -------------------
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        conn.state.setdefault("connId", secrets.token_hex(4))
+        if data == "ping":
+            conn.send("pong")
+            return
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            conn.send(self._event(conn, "error", code="60012", msg=f"Invalid request: {data!r}"))
+            return
+        op = msg.get("op") if isinstance(msg, dict) else None
+        if op == "login":
+            conn.send(self.ws_login(conn, msg.get("args")))
+        elif op in ("subscribe", "unsubscribe"):
+            for arg in msg.get("args") or []:
+                conn.send(self.private_subscribe(conn, op, arg, msg.get("id")))
+        else:
+            conn.send(self._event(conn, "error", code="60019", msg=f"Invalid op: {op}"))
+
+    def ws_login(self, conn: SimConnection, args: Any) -> str:
+        """OKX's WebSocket login: sign = base64 HMAC-SHA256(secret, timestamp + "GET" +
+        "/users/self/verify"), the timestamp in Unix seconds within 30 s of OKX's clock."""
+        try:
+            key = self.ws_key(args)
+        except OkxError as exc:
+            return self._event(conn, "error", code=exc.code, msg=exc.msg)
+        conn.account = key.account
+        return self._event(conn, "login", code="0", msg="")
+
+    def ws_key(self, args: Any) -> ApiKey:
+        login = args[0] if isinstance(args, list) and args and isinstance(args[0], dict) else {}
+        for name, code in (("apiKey", "60001"), ("sign", "60002"), ("passphrase", "60003")):
+            if not login.get(name):
+                raise OkxError(code, f"{name} can not be empty.")
+        key = self.api_keys.get(str(login["apiKey"]))
+        if key is None:
+            raise OkxError("60005", "Invalid apiKey")
+        if not hmac.compare_digest(str(login["passphrase"]).encode(), (key.passphrase or "").encode()):
+            raise OkxError("60024", "Wrong passphrase")
+        stamp = str(login.get("timestamp", ""))
+        try:
+            sent = float(stamp)
+        except ValueError:
+            raise OkxError("60004", "Invalid timestamp") from None
+        if abs(time.time() - sent) > TIME_WINDOW:
+            raise OkxError("60006", "Timestamp request expired")
+        expected = sign(key.secret, (stamp + "GET" + "/users/self/verify").encode())
+        if not hmac.compare_digest(str(login["sign"]).encode(), expected.encode()):
+            raise OkxError("60007", "Invalid sign")
+        return key
+
+    def private_subscribe(self, conn: SimConnection, op: str, arg: Any, rid: Any) -> str:
+        """One ``orders`` subscription: an ``instType`` (ANY for all), optionally one ``instId``."""
+        arg = arg if isinstance(arg, dict) else {}
+        channel, inst_type, inst_id = arg.get("channel"), arg.get("instType"), str(arg.get("instId") or "")
+        if conn.account is None:
+            return self._event(conn, "error", code="60011", msg="Please log in")
+        if channel != "orders" or inst_type not in INST_TYPES or (inst_id and self.symbol_of(inst_id) is None):
+            return self._event(conn, "error", code="60018",
+                               msg=f"Wrong URL or channel:{channel},instType:{inst_type} doesn't exist.")
+        watched: set[tuple[str, str]] = conn.state.setdefault("orders", set())
+        if op == "subscribe":
+            watched.add((inst_type, inst_id))
+        else:
+            watched.discard((inst_type, inst_id))
+        ack = {"channel": channel, "instType": inst_type} | ({"instId": inst_id} if inst_id else {})
+        return self._event(conn, op, **({"id": rid} if rid else {}), arg=ack)
+
+    def streaming_to(self, account: str) -> bool:
+        return any(c.state.get("orders") for c in self.private_connections(account))
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        """One push per matching subscription, its ``arg`` as subscribed plus the ``uid``."""
+        order = event.order
+        inst_type, inst_id = "SWAP" if order.symbol in CONTRACTS else "SPOT", self.native(order.symbol)
+        row = self.ws_order_json(order, event.fill)
+        frames: list[Frame] = []
+        for watched_type, watched_id in sorted(conn.state.get("orders", ())):
+            if watched_type in (inst_type, "ANY") and watched_id in ("", inst_id):
+                arg = {"channel": "orders", "instType": watched_type} | ({"instId": watched_id} if watched_id else {})
+                frames.append(orjson.dumps({"arg": arg | {"uid": order.account}, "data": [row]}).decode())
+        return frames
+
+    def ws_order_json(self, order: SimOrder, fill: SimFill | None) -> dict[str, Any]:
+        """The orders channel's row: the order as REST shows it, with the fill that caused this
+        push (``fillSz``, ``fillPx``, ``tradeId``, ``fillFee`` negative when charged, ``execType``)
+        in place of the order's last fill; blank fill fields on pushes no fill caused."""
+        if self._placing is not None and order.order_id not in self.placements and order.parent is None:
+            self.placements[order.order_id] = self._placing  # the order being placed (not a TP/SL child)
+        row = self.order_json(order)
+        row.update(code="0", msg="", reqId="", amendResult="", amendSource="", fillNotionalUsd="", notionalUsd="")
+        if fill is None:
+            row.update(avgPx=row["avgPx"] or "0", fillPx="", fillSz="0", tradeId="", fillTime="", fillFee="0", fillFeeCcy="", execType="")
+            return row
+        row.update(
+            fillPx=num(fill.price), fillSz=self.size_of(fill.symbol, fill.amount), tradeId=str(fill.trade_id),
+            fillTime=ms_text(fill.ts), fillFee=fee_text(fill.fee), fillFeeCcy=fill.fee_currency,
+            execType="T" if fill.taker else "M", feeCcy=fill.fee_currency,
+        )
+        return row
 
     # ---- WebSocket --------------------------------------------------------------------------
 
