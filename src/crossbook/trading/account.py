@@ -77,7 +77,6 @@ class VenueAccount:
         self._available: dict[str, Decimal] = {}
         self._available_at = -1e18
         self._refresh: asyncio.Future[dict[str, Decimal]] | None = None
-        self.streamed = False  # an OrderStream follows this account's orders and fills now
         client.enableRateLimit = False  # the limiter paces every call instead
         if limiter is not None:
             client.fetch2 = self._pace(client.fetch2)
@@ -202,16 +201,16 @@ class VenueAccount:
             return await self.sync(cid)
         return acked
 
-    def _may_have_traded(self, order: OrderRequest, reply: Mapping[str, Any]) -> bool:
-        """Whether the ack may hide fills that need two more round trips now. A limit order's
-        fills come from the private stream when one follows the account (else from those round
-        trips where the venue's ack does not say the order rests untouched)."""
+    @staticmethod
+    def _may_have_traded(order: OrderRequest, reply: Mapping[str, Any]) -> bool:
+        """Whether to sync the order right after its ack: an IOC, FOK or market order has traded
+        (or not) by then. A GTC limit order's fills come from the private stream, or from
+        reconciliation, unless its ack already says it traded: two more round trips per order
+        would spend the budget of venues that count every call (Kraken's decaying counter)."""
         if order.price is None or order.time_in_force is not TimeInForce.GTC:
             return True
         status = reply.get("status")
-        if status is None and self.streamed:
-            return False
-        return status != "open" or bool(reply.get("filled"))
+        return status not in (None, "open") or bool(reply.get("filled"))
 
     def _params(self, order: OrderRequest, cid: str) -> dict[str, Any]:
         params: dict[str, Any] = dict(client_id_rule(self.venue).ccxt_params(cid))

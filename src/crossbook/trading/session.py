@@ -16,7 +16,7 @@ from .limiter import Limiter
 
 
 # seconds added to every limit window: requests granted a window apart may arrive closer than that
-TRANSIT_MARGIN = 0.05
+TRANSIT_MARGIN = 0.1
 
 
 def open_account(cfg: AccountConfig, journal: Journal) -> VenueAccount:

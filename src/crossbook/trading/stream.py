@@ -97,7 +97,6 @@ class OrderStream:
         """Follow the account until cancelled."""
         await self._reconcile()
         loops = [self._poll_loop()]
-        self.account.streamed = self.source is not None
         if self.source is not None:
             loops.append(self._follow(self.source.watch_orders, self._apply_orders))
             if self.streams_trades:
@@ -105,7 +104,6 @@ class OrderStream:
         try:
             await asyncio.gather(*loops)
         finally:
-            self.account.streamed = False
             for task in self._tasks:
                 task.cancel()
 
@@ -116,7 +114,6 @@ class OrderStream:
             try:
                 batch = await watch()
             except (ccxt.NetworkError, ccxt.ExchangeError, OSError) as exc:
-                self.account.streamed = False
                 self.stats.failures += 1
                 log.warning("%s/%s private stream broke (%s); reconciling, then reconnecting",
                             self.account.venue, self.account.account, type(exc).__name__)
@@ -124,7 +121,6 @@ class OrderStream:
                 await self._reconcile()
                 continue
             self.backoff.reset()
-            self.account.streamed = True
             apply(batch)
 
     async def _poll_loop(self) -> None:

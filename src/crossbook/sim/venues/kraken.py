@@ -19,6 +19,19 @@ used. As on Kraken, a signature that does not match the body answers "EAPI:Inval
 post-only order that would take is accepted and then canceled ("Post only order"). Orders and
 trades get Kraken-shaped txids (``OUF4EM-FRGI2-MQMWZD``). Fees are the engine's rates, in the
 currency the engine charges (``oflags`` says which: ``fciq`` quote, ``fcib`` base).
+
+Private stream (WebSocket v2 ``executions``, as ccxt.pro's watch_orders and watch_my_trades follow
+it): ``GetWebSocketsToken`` (signed like every private method) issues a token for the key's account,
+to be used within 900 s and valid for good once used. The ws-auth socket is ``/ws-auth/v2`` here
+(``/v2`` serves market data); it greets with ``status``, answers ``ping``, and a subscribe to
+``executions`` with an issued token is acked and followed by a ``snapshot`` (open orders unless
+``snap_orders`` is false, the last 50 fills if ``snap_trades``); any other token gets "ESession:Invalid
+session". Then every order event of the account comes as ``update`` messages numbered by
+``sequence``, one report each: ``pending_new`` and ``new`` on acceptance, ``trade`` per fill
+(``exec_id``, ``trade_id``, ``last_qty``, ``last_price``, ``cost``, ``liquidity_ind``, ``fees``),
+``filled`` on the last, ``canceled`` or ``expired``, ``status`` when a stop triggers. Every report
+names the order by its txid, ``order_userref`` and ``cl_ord_id`` as placed, and carries its symbol,
+side, quantity, limit and the cumulative ``cum_qty``, ``cum_cost``, ``avg_price``.
 """
 
 from __future__ import annotations
@@ -45,7 +58,7 @@ from ...book.checksum import crc32_unsigned
 from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ...symbols import parse_standard
 from ..access import READ_TRADE, ApiKey
-from ..engine import Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
@@ -99,6 +112,17 @@ ERRORS = {
 }
 # AddOrder parameters of what the simulator does not trade: spot margin and conditional closes
 UNSIMULATED = ("leverage", "reduce_only", "close[ordertype]")
+
+
+TOKEN_SECONDS = 900  # a WebSocket token must be used within 15 minutes; once used it does not expire
+SNAPSHOT_TRADES = 50  # what ``snap_trades`` replays
+DOLLARS = ("USD", "USDT", "USDC")  # quotes whose fees count one for one in ``fee_usd_equiv``
+
+
+@dataclass
+class WsToken:
+    account: str
+    use_by: float  # unix seconds; infinite once a subscription used it
 
 
 class KrakenError(Exception):
@@ -244,6 +268,7 @@ class KrakenSpotSim(SimVenue):
     buy_fee_in_base = False  # Kraken's default (fciq): fees in the quote currency
     markets = ("BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
     ws_paths = ("/v2",)
+    private_ws_paths = ("/ws-auth/v2",)  # wss://ws-auth.kraken.com/v2, on its own path here
     faults_supported = frozenset({"drop", "corrupt", "stall", "delay"})
     heartbeat_after: ClassVar[float] = 1.0  # heartbeat once a subscribed socket has been quiet this long
     recent_trades: ClassVar[int] = 50  # what a trade snapshot replays
@@ -263,6 +288,11 @@ class KrakenSpotSim(SimVenue):
         self.userrefs: dict[str, int] = {}  # order id -> userref
         self.killed: dict[str, SimOrder] = {}  # post-only orders accepted and canceled at once, by id
         self._killed_ids = itertools.count(1)
+        self.ws_tokens: dict[str, WsToken] = {}  # GetWebSocketsToken's tokens
+        # the userref of the order AddOrder is placing: the engine's first event (the acceptance,
+        # which the stream reports with it) comes before the order id is known
+        self.placing_userref: int | None = None
+        self.engine.listeners.insert(0, self.note_userref)
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -304,6 +334,15 @@ class KrakenSpotSim(SimVenue):
         )
         self.api_keys[key.key] = key
         return key
+
+    def note_userref(self, event: OrderEvent) -> None:
+        if self.placing_userref is not None:
+            self.userrefs[event.order.order_id] = self.placing_userref
+            self.placing_userref = None
+
+    def ccxt_host_map(self) -> dict[str, str]:
+        """ccxt.pro's ws-auth host is the private socket's prefix (it connects to .../v2)."""
+        return super().ccxt_host_map() | {"wss://ws-auth.kraken.com": f"{self.ws_url}/ws-auth"}
 
     def top_of(self, symbol: str) -> Top:
         ladder = self.ladders[symbol]
@@ -406,6 +445,7 @@ class KrakenSpotSim(SimVenue):
             "OpenOrders": (self.open_orders, "read"),
             "ClosedOrders": (self.closed_orders, "read"),
             "TradesHistory": (self.trades_history, "read"),
+            "GetWebSocketsToken": (self.websockets_token, "read"),
         }
         return [web.post(f"/0/private/{name}", self.signed(h, needs)) for name, (h, needs) in private.items()]
 
@@ -482,6 +522,11 @@ class KrakenSpotSim(SimVenue):
                 result[field_name] = {self.pair_id(s): tier for s in symbols if s is not None}
         return ok(result)
 
+    async def websockets_token(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        token = base64.b64encode(secrets.token_bytes(32)).decode()
+        self.ws_tokens[token] = WsToken(key.account, time.time() + TOKEN_SECONDS)
+        return ok({"token": token, "expires": TOKEN_SECONDS})
+
     # ---- trading: placing and canceling --------------------------------------------------------------
 
     async def add_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
@@ -489,8 +534,12 @@ class KrakenSpotSim(SimVenue):
         if flag(params, "validate"):  # checked, not placed
             return ok({"descr": {"order": self.order_text(ticket.symbol, ticket.side, ticket.kind, ticket.volume,
                                                           ticket.limit, ticket.stop)}})
-        order = self.place(key, ticket)
-        if ticket.userref is not None:
+        self.placing_userref = ticket.userref
+        try:
+            order = self.place(key, ticket)
+        finally:
+            self.placing_userref = None
+        if ticket.userref is not None:  # a post-only order killed at once never reached the engine
             self.userrefs[order.order_id] = ticket.userref
         return ok({"descr": {"order": self.description(order)}, "txid": [self.txid(order)]})
 
@@ -738,7 +787,7 @@ class KrakenSpotSim(SimVenue):
         fills = [f for f in self.engine.account_fills(order.account, order.symbol) if f.order_id == order.order_id]
         fee_in_base = any(f.fee_currency == market.base for f in fills)
         info: dict[str, Any] = {"refid": None, "userref": self.userrefs.get(order.order_id)}
-        if order.client_id and order.client_id != f"sim-{order.order_id}":  # the engine names the rest
+        if self.client_order_id(order) is not None:
             info["cl_ord_id"] = order.client_id
         info.update({
             "status": STATUS[order.status],
@@ -762,6 +811,11 @@ class KrakenSpotSim(SimVenue):
         if with_trades and fills:
             info["trades"] = [self.fill_txid(g[0]) for g in self.trade_groups(fills, True)]
         return info
+
+    @staticmethod
+    def client_order_id(order: SimOrder) -> str | None:
+        """The ``cl_ord_id`` the order was placed with (the engine names the rest "sim-<id>")."""
+        return order.client_id if order.client_id and order.client_id != f"sim-{order.order_id}" else None
 
     def descr_json(self, order: SimOrder) -> dict[str, Any]:
         """``price`` is the limit, or a stop-loss's trigger, whose limit is then ``price2``."""
@@ -956,6 +1010,143 @@ class KrakenSpotSim(SimVenue):
     def trade_snapshot(self, symbol: str) -> str:
         return f'{{"channel":"trade","type":"snapshot","data":[{",".join(self.recent[symbol])}]}}'
 
+    # ---- WebSocket: private stream (executions) -------------------------------------------------
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        time_in = rfc3339_now()
+        try:
+            msg = orjson.loads(data)
+            method = msg["method"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            self.send(conn, self.reply({}, time_in, error="EGeneral:Invalid arguments"))
+            return
+        params = msg.get("params") or {}
+        if method == "ping":
+            self.client_pings += 1
+            self.send(conn, self.reply(msg, time_in, method="pong"))
+        elif method not in ("subscribe", "unsubscribe"):
+            self.send(conn, self.reply(msg, time_in, error="Method not found"))
+        elif params.get("channel") != "executions":
+            self.send(conn, self.reply(msg, time_in, error="Channel not found"))
+        elif (account := self.token_account(str(params.get("token", "")))) is None:
+            self.send(conn, self.reply(msg, time_in, error="ESession:Invalid session"))
+        elif method == "subscribe":
+            self.subscribe_executions(conn, msg, account, time_in)
+        else:
+            conn.state.pop("executions", None)
+            self.send(conn, self.reply(msg, time_in, result={"channel": "executions"}))
+
+    def token_account(self, token: str) -> str | None:
+        """The account of an issued token used in time; its first use keeps it valid."""
+        issued = self.ws_tokens.get(token)
+        if issued is None or issued.use_by < time.time():
+            return None
+        issued.use_by = float("inf")
+        return issued.account
+
+    def subscribe_executions(self, conn: SimConnection, msg: dict[str, Any], account: str, time_in: str) -> None:
+        if conn.state.get("executions"):
+            self.send(conn, self.reply(msg, time_in, error="Already subscribed"))
+            return
+        params = msg["params"]
+        snap_orders, snap_trades = bool(params.get("snap_orders", True)), bool(params.get("snap_trades", False))
+        conn.account = account
+        conn.state["executions"] = True
+        result = {"channel": "executions", "maxratecount": 180, "snap_orders": snap_orders, "snap_trades": snap_trades}
+        self.send(conn, self.reply(msg, time_in, result=result))
+        reports = [self.report(o, "new") for o in self.engine.open_orders(account)] if snap_orders else []
+        if snap_trades:
+            fills = self.engine.account_fills(account)[-SNAPSHOT_TRADES:]
+            reports += [self.trade_report(self.engine.orders[f.order_id], f) for f in fills]
+        self.send(conn, self.executions_frame(conn, "snapshot", reports))
+
+    def streaming_to(self, account: str) -> bool:
+        return any(c.state.get("executions") for c in self.private_connections(account))
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
+        if not conn.state.get("executions"):
+            return []
+        return [self.executions_frame(conn, "update", [r]) for r in self.event_reports(event)]
+
+    def executions_frame(self, conn: SimConnection, kind: str, reports: list[dict[str, Any]]) -> str:
+        """One ``executions`` message, numbered by the socket's ``sequence``."""
+        conn.state["sequence"] = conn.state.get("sequence", 0) + 1
+        return orjson.dumps({"channel": "executions", "type": kind, "data": reports, "sequence": conn.state["sequence"]}).decode()
+
+    def event_reports(self, event: OrderEvent) -> list[dict[str, Any]]:
+        """Kraken's exec_types for one engine event: ``pending_new`` then ``new`` on acceptance,
+        ``status`` when a stop triggers, ``trade`` per fill (then ``filled`` on the last), and
+        ``canceled`` or ``expired``."""
+        order, fill = event.order, event.fill
+        if fill is not None:
+            trade = self.trade_report(order, fill)
+            return [trade, self.report(order, "filled")] if order.status is OrderStatus.FILLED else [trade]
+        if order.status is OrderStatus.EXPIRED:
+            return [self.report(order, "expired")]
+        if order.status.final:  # canceled, or a triggered stop the engine could not place
+            return [self.report(order, "canceled") | {"reason": "User requested", "cancel_reason": "User requested"}]
+        if order.triggered:
+            return [self.report(order, "status")]
+        return [self.report(order, "pending_new", "pending_new"), self.report(order, "new")]
+
+    def order_status(self, order: SimOrder) -> str:
+        if order.status.final:
+            return {OrderStatus.FILLED: "filled", OrderStatus.EXPIRED: "expired"}.get(order.status, "canceled")
+        return "partially_filled" if order.filled else "new"
+
+    def report(self, order: SimOrder, exec_type: str, status: str | None = None) -> dict[str, Any]:
+        """An execution report's order fields: what the order is and how much of it has filled."""
+        market = self.engine.markets[order.symbol]
+        filled = order.filled * market.lot
+        userref = self.userrefs.get(order.order_id, 0)
+        out: dict[str, Any] = {"order_id": self.txid(order), "order_userref": userref}
+        client_id = self.client_order_id(order)
+        if client_id is not None:
+            out["cl_ord_id"] = client_id
+        out.update({
+            "exec_type": exec_type,
+            "order_status": status or self.order_status(order),
+            "symbol": self.native(order.symbol),
+            "side": order.side.value,
+            "order_type": self.kraken_type(order),
+            "order_qty": float(order.amount * market.lot),
+            "limit_price": float((order.price or 0) * market.tick),
+            "time_in_force": order.tif.value.upper(),
+            "post_only": order.post_only,
+            "cum_qty": float(filled),
+            "cum_cost": float(order.cost),
+            "avg_price": float(order.cost / filled) if filled else 0.0,
+            "fee_ccy_pref": "fciq",
+            "timestamp": rfc3339_now(),
+        })
+        if order.stop is not None:
+            out["triggers"] = {"reference": "last", "price": float(order.stop * market.tick), "price_type": "static",
+                               "status": "triggered" if order.triggered else "untriggered"}
+        if order.visible is not None:
+            out["display_qty"] = float(order.visible * market.lot)
+        if market.quote in DOLLARS:
+            fills = [f for f in self.engine.account_fills(order.account, order.symbol) if f.order_id == order.order_id]
+            out["fee_usd_equiv"] = float(sum((usd_fee(f, market.quote) for f in fills), Decimal(0)))
+        return out
+
+    def trade_report(self, order: SimOrder, fill: SimFill) -> dict[str, Any]:
+        """A ``trade`` report: the order's fields and the fill's, with its fee and maker/taker."""
+        out = self.report(order, "trade")
+        out.update({
+            "exec_id": self.fill_txid(fill),
+            "trade_id": fill.trade_id,
+            "last_qty": float(fill.amount),
+            "last_price": float(fill.price),
+            "cost": float(fill.price * fill.amount),
+            "liquidity_ind": "t" if fill.taker else "m",
+            "fees": [{"asset": fill.fee_currency, "qty": float(fill.fee)}],
+            "timestamp": datetime.fromtimestamp(fill.ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        })
+        quote = self.engine.markets[order.symbol].quote
+        if quote in DOLLARS:
+            out["fee_usd_equiv"] = float(usd_fee(fill, quote))
+        return out
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         await super().start(host, port)
         self._heartbeats = asyncio.create_task(self._heartbeat_loop())
@@ -972,6 +1163,11 @@ class KrakenSpotSim(SimVenue):
             for conn in list(self.connections):
                 if conn.subs and conn.state.get("last_tx", 0.0) <= quiet_since:
                     self.send(conn, '{"channel":"heartbeat"}')
+
+
+def usd_fee(fill: SimFill, quote: str) -> Decimal:
+    """A fill's fee in the (dollar) quote currency, valued at the fill's price where charged in base."""
+    return fill.fee if fill.fee_currency == quote else fill.fee * fill.price
 
 
 def level_strings(ladder: Ladder, levels: list[Level]) -> list[tuple[str, str]]:
