@@ -9,7 +9,7 @@ from pathlib import Path
 import ccxt.async_support as ccxt_async
 import pytest
 
-from crossbook.errors import VenueUnavailable
+from crossbook.errors import InsufficientFunds, VenueUnavailable
 from crossbook.model import OrderRequest, OrderStatus, OrderType, Side
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.serve import ccxt_configs
@@ -19,6 +19,7 @@ from crossbook.trading.limiter import Limiter
 from crossbook.venues.binance import LIMITS
 
 from ..conftest import run
+from ..venues.trading_contract import TradingHarness, trading_feeds
 
 
 @pytest.mark.parametrize(("fault", "at_venue"), [("5xx", 0), ("timeout", 0), ("lost_ack", 1), ("delay", 1)])
@@ -52,5 +53,47 @@ def test_order_survives_the_fault(fault: str, at_venue: int, tmp_path: Path) -> 
                     assert journal.in_flight() == []
                 finally:
                     await account.client.close()
+
+    run(body())
+
+
+async def venue_account(h: TradingHarness, journal: Journal) -> VenueAccount:
+    account = VenueAccount(h.sim.venue_id, h.client(), journal)
+    await account.load()
+    return account
+
+
+@pytest.mark.parametrize("feed_id", trading_feeds())
+def test_a_rejected_order_is_journaled_as_rejected_and_absent_at_the_venue(feed_id: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        async with TradingHarness(feed_id) as h:
+            with Journal(tmp_path / "j.db") as journal:
+                account = await venue_account(h, journal)
+                price = (h.touch()[0] * D("0.95")).quantize(account.market(h.symbol).tick)
+                h.sim.inject_trading("reject")
+                with pytest.raises(InsufficientFunds, match=feed_id):
+                    await account.create_order(OrderRequest(h.sim.venue_id, h.symbol, Side.BUY, OrderType.LIMIT, D("0.01"), price))
+                order = journal.order(journal.client_ids.for_intent(h.sim.venue_id, 1))
+                assert order is not None and order.status is OrderStatus.REJECTED
+                assert h.sim.engine.open_orders("main") == [] and not h.sim.engine.faults
+
+    run(body())
+
+
+@pytest.mark.parametrize("feed_id", trading_feeds())
+def test_a_partial_fill_is_journaled_with_its_fills_and_the_rest_expired(feed_id: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        async with TradingHarness(feed_id) as h:
+            with Journal(tmp_path / "j.db") as journal:
+                account = await venue_account(h, journal)
+                h.sim.inject_trading("partial_fill")
+                request = OrderRequest(h.sim.venue_id, h.symbol, Side.SELL, OrderType.MARKET, D("0.02"))
+                order = await account.create_order(request, reference_price=h.touch()[0])
+                fills = journal.fills(order.client_order_id)
+                assert sum(f.amount for f in fills) == D("0.01") == order.filled
+                # the venue ends the rest as expired or canceled (most say canceled); never filled
+                assert order.status in (OrderStatus.EXPIRED, OrderStatus.CANCELED)
+                (sold,) = h.sim.engine.orders.values()
+                assert sold.status is OrderStatus.EXPIRED and sold.filled * 2 == sold.amount
 
     run(body())

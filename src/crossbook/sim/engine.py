@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -31,6 +32,9 @@ from .market import Change, Ladder, SimTrade
 
 ZERO = Decimal(0)
 Publish = Callable[[str, list[Change], list[SimTrade]], None]
+
+
+ENGINE_FAULTS = ("reject", "partial_fill")
 
 
 class Reject(Exception):
@@ -172,6 +176,8 @@ class MatchingEngine:
         self.by_client: dict[tuple[str, str], str] = {}
         self.fills: list[SimFill] = []
         self.listeners: list[Callable[[OrderEvent], None]] = []
+        self.faults: deque[str] = deque()  # ENGINE_FAULTS for the next orders, in turn
+        self._cap: int | None = None  # lots the order being executed may still take (partial_fill)
         self._queues: dict[tuple[str, bool, int], list[str]] = {}  # (symbol, is_bid, ticks) -> ids
         self._ids = itertools.count(1)
         self._trade_ids = itertools.count(5_000_000_001)
@@ -381,8 +387,19 @@ class MatchingEngine:
         if market.kind is not Kind.SPOT and not account.hedge_mode and order.position_side is not PositionSide.BOTH:
             raise Reject("position_side_in_one_way", "one-way mode takes no position side")
 
+    def inject(self, fault: str, times: int = 1) -> None:
+        """``reject``: the next order is refused as one the account cannot fund (every venue
+        module answers that in its own words). ``partial_fill``: the next market or IOC order
+        takes half its amount (rounded up) and its remainder expires, whatever the book holds."""
+        if fault not in ENGINE_FAULTS:
+            raise ValueError(f"unknown engine fault {fault!r}; known: {', '.join(ENGINE_FAULTS)}")
+        self.faults.extend([fault] * times)
+
     def _admit(self, order: SimOrder) -> None:
         """Checks that can refuse the order come first: a refused order leaves no trace."""
+        if self.faults and self.faults[0] == "reject":
+            self.faults.popleft()
+            raise Reject("insufficient_balance", "the venue refused the order (injected fault)")
         if not order.waiting:
             self._precheck(order)
         self._reserve(order)
@@ -408,7 +425,14 @@ class MatchingEngine:
         if order.tif is TimeInForce.FOK and self._fillable(order, limit) < order.remaining:
             self._close(order, OrderStatus.EXPIRED)
             return
-        self._take(order, limit)
+        partial = (limit is None or order.tif is TimeInForce.IOC) and bool(self.faults) and self.faults[0] == "partial_fill"
+        if partial:
+            self.faults.popleft()
+            self._cap = order.filled + (order.remaining + 1) // 2
+        try:
+            self._take(order, limit)
+        finally:
+            self._cap = None
         if order.remaining == 0 or order.status.final:
             return
         if limit is None or order.tif is not TimeInForce.GTC:
@@ -439,13 +463,17 @@ class MatchingEngine:
         book = ladder.asks if order.is_bid else ladder.bids
         return sum(book[px] for px in self._levels(order, limit))
 
+    def _room(self, taker: SimOrder) -> int:
+        """Lots the taker may still take (all it has left, unless a partial fill is injected)."""
+        return taker.remaining if self._cap is None else min(taker.remaining, self._cap - taker.filled)
+
     def _take(self, taker: SimOrder, limit: int | None) -> None:
         ladder = self.ladders[taker.symbol]
         maker_is_bid = not taker.is_bid
         for px in self._levels(taker, limit):
-            if taker.remaining == 0 or taker.status.final:
+            if self._room(taker) <= 0 or taker.status.final:
                 return
-            mm = min(taker.remaining, ladder.mm_lots(maker_is_bid, px))
+            mm = min(self._room(taker), ladder.mm_lots(maker_is_bid, px))
             if mm:
                 self._change(taker.symbol, ladder.take_mm(maker_is_bid, px, mm))
 
@@ -454,9 +482,9 @@ class MatchingEngine:
 
                 self._print(taker.symbol, px, mm, taker.is_bid, against_makers)
             queue = self._queues.get((taker.symbol, maker_is_bid, px))
-            while queue and taker.remaining and not taker.status.final:
+            while queue and self._room(taker) and not taker.status.final:
                 maker = self.orders[queue[0]]
-                lots = min(taker.remaining, maker.shown)
+                lots = min(self._room(taker), maker.shown)
 
                 def both_sides(tid: int, px: int = px, maker: SimOrder = maker, lots: int = lots) -> None:
                     self._fill(taker, px, lots, True, tid)

@@ -33,13 +33,13 @@ from aiohttp import WSMsgType, web
 from ..trading.limiter import Reply, request_params
 from ..venues import feed_class, venue_of
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
-from .engine import MatchingEngine, OrderEvent
+from .engine import ENGINE_FAULTS, MatchingEngine, OrderEvent
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
 from .ratelimit import Over, VenueLimits, key_of, symbol_of
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-TRADING_FAULTS = ("5xx", "timeout", "delay", "lost_ack")
+TRADING_FAULTS = ("5xx", "timeout", "delay", "lost_ack", *ENGINE_FAULTS)
 
 Frame = str | bytes
 
@@ -322,9 +322,13 @@ class SimVenue:
         """Make the next ``times`` order requests (POST and DELETE) misbehave: ``5xx`` answers 502
         and does nothing; ``timeout`` does nothing and answers 504 after ``seconds``; ``delay``
         does the request and answers after ``seconds``; ``lost_ack`` does the request and never
-        answers (the connection closes)."""
+        answers (the connection closes). ``reject`` and ``partial_fill`` act on the next orders
+        the engine sees (see ``MatchingEngine.inject``)."""
         if fault not in TRADING_FAULTS:
             raise ValueError(f"unknown trading fault {fault!r}; known: {', '.join(TRADING_FAULTS)}")
+        if fault in ENGINE_FAULTS:
+            self.engine.inject(fault, times)
+            return
         self.trading_faults.extend([fault] * times)
         self.trading_fault_seconds = seconds
 

@@ -246,7 +246,7 @@ class VenueAccount:
         rules = self.market(order.request.symbol)
         remote = await self.client.fetch_order(order.venue_order_id, rules.ccxt_symbol)
         await self._record_fills(order, rules)
-        status = CCXT_STATUS.get(str(remote.get("status")))
+        status = remote_status(remote, order.request)
         if status is not None and status is not OrderStatus.OPEN:
             self.journal.transition(client_order_id, status)
         return self._journaled(client_order_id)
@@ -310,6 +310,17 @@ class VenueAccount:
             candidates += await self.client.fetch_orders(rules.ccxt_symbol, since)
         wire = str(client_id_rule(self.venue).wire_value(order.client_order_id))
         return next((o for o in candidates if str(o.get("clientOrderId")) == wire), None)
+
+
+def remote_status(remote: Mapping[str, Any], request: OrderRequest) -> OrderStatus | None:
+    """The journal status of a ccxt order. ccxt's "closed" means done, not filled: a market or
+    IOC order done with less than its amount filled expired (a GTC one was canceled)."""
+    status = CCXT_STATUS.get(str(remote.get("status")))
+    filled, amount = remote.get("filled"), remote.get("amount")
+    if status is OrderStatus.FILLED and filled is not None and amount is not None and Decimal(str(filled)) < Decimal(str(amount)):
+        taker = request.price is None or request.time_in_force is not TimeInForce.GTC
+        return OrderStatus.EXPIRED if taker else OrderStatus.CANCELED
+    return status
 
 
 def plain(value: Decimal) -> str:

@@ -34,7 +34,7 @@ import ccxt
 from ..errors import CrossbookError
 from ..feeds.connection import Backoff
 from ..model import OrderStatus
-from .account import CCXT_STATUS, VenueAccount, fill_from_ccxt
+from .account import VenueAccount, fill_from_ccxt, remote_status
 from .client_ids import client_id_rule
 from .journal import IllegalTransition, JournaledOrder
 
@@ -152,7 +152,7 @@ class OrderStream:
         if order.venue_order_id is None and venue_id:
             with contextlib.suppress(IllegalTransition):
                 order = self.journal.record_ack(cid, venue_id)
-        status = CCXT_STATUS.get(str(remote.get("status")))
+        status = remote_status(remote, order.request)
         filled = _decimal(remote.get("filled"))
         missing_fills = filled is not None and filled > order.filled
         if missing_fills:
