@@ -62,11 +62,12 @@ class TradingHarness:
 
     def client(self, key: ApiKey | None = None, *, pro: bool = False, **overrides: Any) -> Any:
         """An unmodified ccxt client of this venue (``pro``: ccxt.pro's, which also streams)."""
-        assert self.key is not None and self.sim.ccxt_id is not None
+        ccxt_id = self.sim.ccxt_id or getattr(self.sim, "client_ccxt_id", None)  # Bybit linear: "bybit"
+        assert self.key is not None and ccxt_id is not None
         config = self.sim.ccxt_config(key or self.key)
         config["enableRateLimit"] = False  # ccxt's own pacing only slows the tests down
         config.update(overrides)
-        client = getattr(ccxt_pro if pro else ccxt_async, self.sim.ccxt_id)(config)
+        client = getattr(ccxt_pro if pro else ccxt_async, ccxt_id)(config)
         self.clients.append(client)
         return client
 

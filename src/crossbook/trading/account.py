@@ -16,7 +16,7 @@ import copy
 from importlib import import_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -40,6 +40,28 @@ CCXT_STATUS = {
     "expired": OrderStatus.EXPIRED,
     "rejected": OrderStatus.REJECTED,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """A derivatives position as the venue reports it; ``size`` in base units (contracts times
+    the contract size), positive long, negative short."""
+
+    symbol: str
+    side: str  # "long", "short", or "both" in one-way mode
+    contracts: Decimal
+    size: Decimal
+    entry_price: Decimal | None
+    leverage: Decimal | None
+    margin_mode: str | None
+    unrealized_pnl: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRate:
+    symbol: str
+    rate: Decimal  # per funding interval
+    next_funding_time: float | None  # unix seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +250,44 @@ class VenueAccount:
             params["stopLoss"] = {"triggerPrice": plain(order.stop_loss)}
         return params
 
+    async def amend(self, client_order_id: str, *, amount: Decimal | None = None, price: Decimal | None = None) -> JournaledOrder:
+        """Change a live limit order's amount and/or price at the venue (ccxt ``edit_order``),
+        then in the journal. New values are checked against the venue's grid and limits first;
+        a venue that amends by cancel-replace gives the order a new venue id, which the journal
+        follows."""
+        order = self._journaled(client_order_id)
+        if order.status.final or order.venue_order_id is None or order.request.price is None:
+            raise InvalidOrder(f"{client_order_id} is {order.status.value}: only a live, acked limit order can be amended")
+        if amount is None and price is None:
+            raise InvalidOrder(f"amend of {client_order_id}: give a new amount, a new price or both")
+        rules = self.market(order.request.symbol)
+        available = await self._available_for_validation()
+        if not rules.derivative:  # what the order holds now is available to its amended self
+            held_in, held = (rules.quote, order.remaining * order.request.price) if order.request.side is Side.BUY else (rules.base, order.remaining)
+            available[held_in] = available.get(held_in, Decimal(0)) + held
+        amended = validate_order(
+            replace(order.request, amount=order.request.amount if amount is None else amount, price=price or order.request.price),
+            self.rules, self.capabilities, available,
+        )
+        new_amount, new_price = amended.amount, amended.price
+        assert new_price is not None
+        if new_amount <= order.filled:
+            raise InvalidOrder(f"amend of {client_order_id}: amount {new_amount} is not above the {order.filled} already filled")
+        token = _symbol.set(self.client.market_id(rules.ccxt_symbol))
+        try:
+            remote = await self.client.edit_order(
+                order.venue_order_id, rules.ccxt_symbol, "limit", order.request.side.value, plain(new_amount), plain(new_price)
+            )
+        except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.OrderNotFound) as exc:
+            raise InvalidOrder(f"{self.venue} refused the amend of {client_order_id}: {exc}") from None
+        finally:
+            _symbol.reset(token)
+        self.journal.record_amend(client_order_id, amount=None if amount is None else new_amount, price=None if price is None else new_price)
+        new_id = str(remote.get("id") or order.venue_order_id)
+        if new_id != order.venue_order_id:
+            self.journal.transition(client_order_id, self._journaled(client_order_id).status, venue_order_id=new_id)
+        return self._journaled(client_order_id)
+
     async def cancel(self, client_order_id: str) -> JournaledOrder:
         order = self._journaled(client_order_id)
         if order.venue_order_id is None:
@@ -271,6 +331,35 @@ class VenueAccount:
         if order is None:
             raise InvalidOrder(f"no order {client_order_id!r} in the journal")
         return order
+
+    # ---- derivatives --------------------------------------------------------------------------
+
+    async def positions(self, symbols: list[str] | None = None) -> list[PositionView]:
+        """Open positions (all, or in crossbook ``symbols``), as the venue reports them."""
+        ccxt_symbols = [self.market(s).ccxt_symbol for s in symbols] if symbols else None
+        views = []
+        for raw in await self.client.fetch_positions(ccxt_symbols):
+            contracts = _dec(raw.get("contracts")) or Decimal(0)
+            if contracts == 0:
+                continue
+            symbol = self.symbol_of(str(raw["symbol"]))
+            size = contracts * (_dec(raw.get("contractSize")) or Decimal(1))
+            side = str(raw.get("side") or "both")
+            views.append(PositionView(symbol, side, contracts, -size if side == "short" else size, _dec(raw.get("entryPrice")),
+                                      _dec(raw.get("leverage")), raw.get("marginMode"), _dec(raw.get("unrealizedPnl"))))
+        return views
+
+    async def funding_rate(self, symbol: str) -> FundingRate:
+        """The perpetual's current funding rate and next funding time."""
+        rules = self.market(symbol)
+        if not rules.derivative:
+            raise InvalidOrder(f"{self.venue} {symbol} is not a perpetual: it has no funding rate")
+        raw = await self.client.fetch_funding_rate(rules.ccxt_symbol)
+        rate = _dec(raw.get("fundingRate"))
+        if rate is None:
+            raise VenueUnavailable(f"{self.venue} gave no funding rate for {symbol}")
+        when = raw.get("fundingTimestamp") or raw.get("nextFundingTimestamp")
+        return FundingRate(symbol, rate, when / 1000.0 if when else None)
 
     # ---- reconciliation ----------------------------------------------------------------------
 
@@ -321,6 +410,10 @@ def remote_status(remote: Mapping[str, Any], request: OrderRequest) -> OrderStat
         taker = request.price is None or request.time_in_force is not TimeInForce.GTC
         return OrderStatus.EXPIRED if taker else OrderStatus.CANCELED
     return status
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def plain(value: Decimal) -> str:

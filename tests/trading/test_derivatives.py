@@ -1,0 +1,41 @@
+"""The trading layer on perpetuals: positions as the venue reports them, in base units and signed,
+through VenueAccount on the simulated Binance USD-M and Bybit linear venues."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from crossbook.model import OrderRequest, OrderStatus, OrderType, Side
+from crossbook.trading.account import VenueAccount
+from crossbook.trading.journal import Journal
+
+from ..conftest import run
+from ..venues.trading_contract import TradingHarness
+
+PERPS = {"binanceusdm": "binance", "bybitlinear": "bybit"}
+
+
+@pytest.mark.parametrize("feed_id", list(PERPS))
+def test_a_filled_perpetual_order_is_a_position(feed_id: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        async with TradingHarness(feed_id) as h:
+            with Journal(tmp_path / "j.db") as journal:
+                account = VenueAccount(PERPS[feed_id], h.client(), journal)
+                await account.load()
+                symbol = h.symbol
+                assert account.market(symbol).derivative
+                assert await account.positions() == []
+                bid, ask = h.touch()
+                sold = await account.create_order(OrderRequest(PERPS[feed_id], symbol, Side.SELL, OrderType.MARKET, D("0.02")), reference_price=bid)
+                assert sold.status is OrderStatus.FILLED
+                (short,) = await account.positions([symbol])
+                assert short.symbol == symbol and short.size == D("-0.02") and short.side in ("short", "both")
+                assert short.entry_price is not None and abs(short.entry_price - bid) / bid < D("0.01")
+                bought = await account.create_order(OrderRequest(PERPS[feed_id], symbol, Side.BUY, OrderType.MARKET, D("0.02")), reference_price=ask)
+                assert bought.status is OrderStatus.FILLED
+                assert await account.positions([symbol]) == []
+
+    run(body())
