@@ -196,6 +196,38 @@ def reconcile(
         raise typer.Exit(1)
 
 
+@app.command()
+def follow(
+    config: Path = typer.Option(Path("crossbook.toml"), help="The accounts and the journal."),
+    seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
+    json: bool = typer.Option(False, "--json", help="Print the start reconciliation and the stream figures as JSON."),
+) -> None:
+    """Keep the journal in step with every configured account: reconcile at start, then follow each
+    venue's private order/fill stream (REST polling where a venue has none)."""
+    from .config import load_config
+    from .trading.session import follow as follow_accounts
+
+    def started(reports: list[dict[str, object]]) -> None:
+        if json:
+            print_json({"reconciled": reports})
+        else:
+            out.print(f"reconciled {len(reports)} account(s); following their orders and fills (Ctrl-C stops)")
+
+    try:
+        figures = asyncio.run(follow_accounts(load_config(config), seconds, started))
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    except KeyboardInterrupt:
+        return
+    if json:
+        print_json({"streams": figures})
+    else:
+        for f in figures:
+            out.print(f"{f['venue']}/{f['account']}: {f['order_updates']} order updates, {f['fills']} fills, "
+                      f"{f['failures']} stream failures, {f['reconciles']} reconciliations")
+
+
 # ---- sim ---------------------------------------------------------------------------------------
 
 

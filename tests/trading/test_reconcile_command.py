@@ -13,12 +13,12 @@ from typer.testing import CliRunner
 from crossbook.cli import app
 from crossbook.config import load_config
 from crossbook.errors import ConfigError
-from crossbook.model import OrderRequest, OrderStatus, OrderType, Side
+from crossbook.model import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.journal import Journal
 
-from ..conftest import run
+from ..conftest import run, wait_for
 
 runner = CliRunner()
 
@@ -78,3 +78,34 @@ def test_config_errors_name_the_setting_and_never_a_secret(tmp_path: Path, monke
     assert config.accounts[0].ccxt_settings() == {"apiKey": "key-value", "secret": "very-secret"}
     result = runner.invoke(app, ["reconcile", "--config", str(tmp_path / "missing.toml")])
     assert result.exit_code == 2 and "cannot read" in result.output
+
+
+def test_follow_reconciles_at_start_then_takes_fills_from_the_stream(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with SimCluster(["binance"], interval=0.05, levels=80) as cluster:
+            cluster.pause()
+            sim = cluster.venues["binance"]
+            (tmp_path / "sim.json").write_bytes(orjson.dumps(ccxt_configs(cluster)))
+            config = write_config(tmp_path, 'journal = "j.db"\n[[accounts]]\nvenue = "binance"\nccxt_config = "sim.json"\n')
+            ladder = sim.ladders["BTC-USDT"]
+            price = D(ladder.price_str(max(ladder.bids) + 1))  # the best bid once it rests
+            with Journal(tmp_path / "j.db") as journal:
+                lost_ack = journal.record_intent(OrderRequest("binance", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price), sending=True)
+            sim.engine.submit("main", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price, client_id=lost_ack.client_order_id)
+            sim.engine.open_account("taker", {"BTC": D(10)})
+            following = asyncio.create_task(asyncio.to_thread(
+                runner.invoke, app, ["follow", "--config", str(config), "--seconds", "4", "--json"]))
+            await wait_for(lambda: sim.streaming_to("main"), 15.0, "the account's private stream")
+            sim.engine.submit("taker", "BTC-USDT", Side.SELL, OrderType.LIMIT, D("0.01"), price, tif=TimeInForce.IOC)
+            result = await following
+            assert result.exit_code == 0, result.output
+            start, end = (orjson.loads(line) for line in result.stdout.splitlines())
+            (report,) = start["reconciled"]
+            assert report["ok"] and report["adopted"] == [lost_ack.client_order_id]
+            (figures,) = end["streams"]
+            assert figures["streaming"] and figures["fills"] == 1 and figures["failures"] == 0
+            with Journal(tmp_path / "j.db") as journal:
+                filled = journal.order(lost_ack.client_order_id)
+                assert filled is not None and filled.status is OrderStatus.FILLED and filled.filled == D("0.01")
+
+    run(body())

@@ -5,14 +5,20 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+import asyncio
+import dataclasses
+from collections.abc import Callable
+
 import ccxt
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 
 from ..config import CCXT_IDS, AccountConfig, Config
 from ..errors import CrossbookError
 from .account import VenueAccount
 from .journal import Journal
 from .limiter import Limiter
+from .stream import OrderStream
 
 
 # seconds added to every limit window: requests granted a window apart may arrive closer than that
@@ -20,7 +26,10 @@ TRANSIT_MARGIN = 0.1
 
 
 def open_account(cfg: AccountConfig, journal: Journal) -> VenueAccount:
-    client = getattr(ccxt_async, CCXT_IDS[cfg.venue])(cfg.ccxt_settings())
+    """The account's VenueAccount on a ccxt.pro client (REST, and the private stream where ccxt.pro
+    follows the venue's), else a ccxt async one."""
+    ccxt_id = CCXT_IDS[cfg.venue]
+    client = (getattr(ccxt_pro, ccxt_id, None) or getattr(ccxt_async, ccxt_id))(cfg.ccxt_settings())
     if cfg.mode == "testnet":
         client.set_sandbox_mode(True)
     limits = importlib.import_module(f"crossbook.venues.{cfg.venue}").LIMITS
@@ -43,3 +52,36 @@ async def reconcile_all(config: Config) -> list[dict[str, Any]]:
             finally:
                 await account.client.close()
     return results
+
+
+async def follow(config: Config, seconds: float | None, started: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
+    """Follow every configured account: reconcile each at start (``started`` gets the reports),
+    then keep the journal up to date from the private streams, reconciling periodically, until
+    ``seconds`` pass (or forever). Returns each account's stream figures."""
+    with Journal(config.journal) as journal:
+        accounts = [open_account(cfg, journal) for cfg in config.accounts]
+        streams: list[OrderStream] = []
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            for account in accounts:
+                await account.load()
+                streams.append(OrderStream(account))
+            tasks = [asyncio.create_task(s.run()) for s in streams]
+            while any(s.last_report is None and not s.last_error for s in streams):
+                await asyncio.sleep(0.05)
+            started([_start_entry(cfg, s) for cfg, s in zip(config.accounts, streams)])
+            await (asyncio.sleep(seconds) if seconds is not None else asyncio.Event().wait())
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for account in accounts:
+                await account.client.close()
+    return [{"venue": cfg.venue, "account": cfg.account, "streaming": s.streaming, **dataclasses.asdict(s.stats)}
+            for cfg, s in zip(config.accounts, streams)]
+
+
+def _start_entry(cfg: AccountConfig, stream: OrderStream) -> dict[str, Any]:
+    if stream.last_report is None:
+        return {"ok": False, "venue": cfg.venue, "account": cfg.account, "mode": cfg.mode, "error": stream.last_error}
+    return {"ok": True, "mode": cfg.mode, **stream.last_report.as_dict()}

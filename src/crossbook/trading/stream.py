@@ -34,7 +34,7 @@ import ccxt
 from ..errors import CrossbookError
 from ..feeds.connection import Backoff
 from ..model import OrderStatus
-from .account import VenueAccount, fill_from_ccxt, remote_status
+from .account import ReconcileReport, VenueAccount, fill_from_ccxt, remote_status
 from .client_ids import client_id_rule
 from .journal import IllegalTransition, JournaledOrder
 
@@ -85,6 +85,8 @@ class OrderStream:
         self.fill_grace = fill_grace
         self.backoff = backoff or Backoff(base=0.25, cap=30.0)
         self.stats = StreamStats()
+        self.last_report: ReconcileReport | None = None
+        self.last_error = ""  # why the last reconciliation failed, if it did
         self._fill_seen = asyncio.Event()
         self._settling: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -130,9 +132,10 @@ class OrderStream:
 
     async def _reconcile(self) -> None:
         try:
-            await self.account.reconcile()
+            self.last_report = await self.account.reconcile()
             self.stats.reconciles += 1
         except (ccxt.BaseError, CrossbookError, OSError) as exc:
+            self.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
             log.warning("%s/%s reconciliation failed: %s", self.account.venue, self.account.account, type(exc).__name__)
 
     # ---- applying updates --------------------------------------------------------------------
