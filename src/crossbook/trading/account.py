@@ -115,8 +115,8 @@ class VenueAccount:
 
     def _pace(self, fetch2: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """ccxt's ``fetch2`` behind the limiter. The wait comes before ccxt signs the request
-        (signatures carry a timestamp the venue checks), so the request is signed once to see
-        where it goes and is signed again, fresh, when it goes."""
+        (signatures carry a timestamp the venue checks): the request is signed to see where it
+        goes, sent as signed if the limiter lets it go at once, else signed again when it goes."""
         limiter = self.limiter
         client = self.client
         assert limiter is not None
@@ -124,9 +124,11 @@ class VenueAccount:
         async def fetch2_paced(path: Any, api: Any = "public", method: str = "GET", params: Any = None, config: Any = None) -> Any:
             request = client.sign(path, api, method, copy.copy(params) if params is not None else {})
             parts = urlsplit(request["url"])
-            await limiter.acquire(request["method"], parts.path, params=request_params(parts.query, request["body"]),
-                                  account=self.account, symbol=_symbol.get())
+            waited = await limiter.acquire(request["method"], parts.path, params=request_params(parts.query, request["body"]),
+                                           account=self.account, symbol=_symbol.get())
             try:
+                if not waited:  # the signature (its timestamp, its nonce) is as fresh as a new one
+                    return await client.fetch(request["url"], request["method"], request["headers"], request["body"])
                 return await fetch2(path, api, method, params or {}, config or {})
             except (ccxt.RateLimitExceeded, ccxt.DDoSProtection):
                 reply = Reply(429, client.last_response_headers or {}, client.last_http_response or "")

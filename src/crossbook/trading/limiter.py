@@ -482,16 +482,16 @@ class Limiter:
 
     async def acquire(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, account: str = "", symbol: str = ""
-    ) -> None:
-        """Wait until the request may be sent, then count it. ``params`` are its query and body
-        fields (some costs depend on them); ``symbol`` is the venue's id of the instrument it
-        trades (pools kept per symbol)."""
+    ) -> bool:
+        """Wait until the request may be sent, then count it; True if it had to wait. ``params``
+        are its query and body fields (some costs depend on them); ``symbol`` is the venue's id of
+        the instrument it trades (pools kept per symbol)."""
         params = params or {}
         charges = self._charges(method, path, params, account, symbol)
         now = self._clock.now()
         if not self._queue and self._held(account) <= now and self._fits(charges, {}, now):
             self._commit(charges, now)
-            return
+            return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         last = self._queue[-1] if self._queue else None
         if last is not None and last.charges == charges and last.account == account:
@@ -506,6 +506,7 @@ class Limiter:
                 self._forget(waiter)
             # else the grant came just before the cancel: it was counted and stays counted
             raise
+        return True
 
     def penalize(self, seconds: float, *, account: str | None = None) -> None:
         """Hold every request (or one account's) back for ``seconds``: the venue said so."""
