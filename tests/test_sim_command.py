@@ -22,7 +22,7 @@ def test_first_line_configures_an_unmodified_ccxt_client() -> None:
     try:
         assert proc.stdout is not None
         configs = orjson.loads(proc.stdout.readline())
-        assert set(configs) == {"binance", "binanceusdm"}  # `--venues binance`: spot and USD-M trade
+        assert set(configs) == {"binance", "binanceusdm", "binancecoinm"}  # `--venues binance`: spot, USD-M and COIN-M trade
         config = configs["binance"]
         assert {"urls", "options", "apiKey", "secret"} <= set(config)
 

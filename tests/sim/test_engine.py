@@ -248,3 +248,35 @@ def test_private_events_follow_the_order() -> None:
     states = [(ev.order.status, ev.fill.amount if ev.fill else None) for ev in h.events]
     assert states == [(OrderStatus.OPEN, None), (OrderStatus.PARTIALLY_FILLED, D(1))]
     assert h.ladder.bids[6_000_100] == BTC // 5  # the rest now rests at 60001
+
+
+def test_amend_keeps_the_queue_place_only_for_a_cut_at_the_same_price() -> None:
+    h = Harness()
+    px = D("60000.50")
+    first = h.engine.submit("alice", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.5"), px)
+    second = h.engine.submit("bob", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.5"), px)
+    h.engine.amend(first, BTC // 4, first.price or 0)  # a cut: still first in the queue
+    assert first.amount == BTC // 4 and h.ladder.bids[6_000_050] == BTC // 4 + BTC // 2
+    assert h.engine.account("alice").locked["USDT"] == D("0.25") * px
+    h.engine.submit("bob", "BTC-USDT", Side.SELL, OrderType.LIMIT, D("0.25"), px, tif=TimeInForce.IOC)
+    assert first.status is OrderStatus.FILLED and second.filled == 0
+    h.engine.amend(second, BTC // 2, 6_000_060)  # a new price: to the back of its new level, same ids
+    assert second.price == 6_000_060 and 6_000_050 not in h.ladder.bids and h.ladder.bids[6_000_060] == BTC // 2
+    assert h.engine.find("bob", second.order_id) is second
+
+
+def test_a_refused_amend_leaves_the_order_and_a_cut_below_the_fills_cancels_the_rest() -> None:
+    h = Harness()
+    order = h.engine.submit("alice", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.5"), D("60000.50"), post_only=True)
+    locked = h.engine.account("alice").locked["USDT"]
+    with pytest.raises(Reject) as refused:
+        h.engine.amend(order, order.amount, 6_000_100)  # would take the best ask
+    assert refused.value.reason == "post_only_would_take"
+    assert order.price == 6_000_050 and h.ladder.bids[6_000_050] == BTC // 2 and h.engine.account("alice").locked["USDT"] == locked
+    with pytest.raises(Reject) as poor:
+        h.engine.amend(order, 1_000 * BTC, 6_000_050)  # 1000 BTC: more than alice has
+    assert poor.value.reason == "insufficient_balance" and order.amount == BTC // 2
+    h.engine.submit("bob", "BTC-USDT", Side.SELL, OrderType.LIMIT, D("0.1"), D("60000.50"), tif=TimeInForce.IOC)
+    h.engine.amend(order, BTC // 10, 6_000_050)
+    assert order.status is OrderStatus.CANCELED and order.filled == BTC // 10
+    assert h.engine.account("alice").locked.get("USDT", 0) == 0

@@ -391,3 +391,74 @@ def test_futures_refusals_in_binance_codes() -> None:
         assert h.sim.engine.open_orders("main") == []
 
     futures(body)
+
+
+# ---- amend (order/cancelReplace) -------------------------------------------------------------------
+
+
+def test_edit_order_cancel_replaces_with_a_new_id_that_rests_and_fills() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        ask, _ = level(h, False, 2)
+        order = await ex.create_order(symbol, "limit", "sell", 0.01, float(ask + 100))
+        edited = await ex.edit_order(order["id"], symbol, "limit", "sell", 0.02, float(ask))
+        assert edited["id"] != order["id"] and edited["status"] == "open"
+        assert (await ex.fetch_order(order["id"], symbol))["status"] == "canceled"
+        fetched = await ex.fetch_order(edited["id"], symbol)
+        assert (fetched["price"], fetched["amount"]) == (float(ask), 0.02)
+        assert [o["id"] for o in await ex.fetch_open_orders(symbol)] == [edited["id"]]
+        levels = sum(level(h, False, d)[1] for d in range(3))
+        counterparty(h, Side.BUY, levels + Decimal("0.02"))
+        filled = await ex.fetch_order(edited["id"], symbol)
+        assert filled["status"] == "closed" and filled["average"] == float(ask)
+
+    trading(body)
+
+
+def test_a_cancel_replace_that_cannot_cancel_places_nothing() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        bid, _ = level(h, True, 3)
+        with pytest.raises(ccxt.ExchangeError, match="-2022"):  # ccxt maps codes by the production host only
+            await ex.edit_order("987654321", symbol, "limit", "buy", 0.01, float(bid))
+        assert await ex.fetch_open_orders(symbol) == []
+        order = await ex.create_order(symbol, "limit", "buy", 0.01, float(bid))
+        with pytest.raises(ccxt.ExchangeError, match="-2021"):  # canceled, the new order unfundable
+            await ex.edit_order(order["id"], symbol, "limit", "buy", 1_000_000, float(bid))
+        assert (await ex.fetch_order(order["id"], symbol))["status"] == "canceled"
+        assert await ex.fetch_open_orders(symbol) == []
+        assert (await ex.fetch_balance())["USDT"]["used"] == 0
+
+    trading(body)
+
+
+# ---- sub-account transfers ------------------------------------------------------------------------
+
+SUB = "desk1_virtual@sim.example"
+
+
+def test_a_universal_transfer_moves_funds_between_master_and_sub_account() -> None:
+    async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
+        h.sim.engine.open_account(SUB, {"USDT": Decimal(50)}, parent="main")
+        reply = await ex.sapiPostSubAccountUniversalTransfer({
+            "toEmail": SUB, "fromAccountType": "SPOT", "toAccountType": "SPOT", "asset": "USDT", "amount": "1000",
+            "clientTranId": "t-1",
+        })
+        assert reply["tranId"] and reply["clientTranId"] == "t-1"
+        assert h.sim.engine.account(SUB).balances["USDT"] == 1050
+        assert (await ex.fetch_balance())["USDT"]["total"] == 10_000_000 - 1000
+        with pytest.raises(ccxt.ExchangeError, match="-3041"):  # the sub holds 1050
+            await ex.sapiPostSubAccountUniversalTransfer({
+                "fromEmail": SUB, "fromAccountType": "SPOT", "toAccountType": "SPOT", "asset": "USDT", "amount": "1050.01"})
+        with pytest.raises(ccxt.ExchangeError, match="-12022"):  # not a sub-account of this master
+            await ex.sapiPostSubAccountUniversalTransfer({
+                "toEmail": OTHER, "fromAccountType": "SPOT", "toAccountType": "SPOT", "asset": "USDT", "amount": "1"})
+        sub = h.client(h.sim.issue_key(SUB))
+        assert (await sub.sapiPostSubAccountTransferSubToMaster({"asset": "USDT", "amount": "50"}))["txnId"]
+        with pytest.raises(ccxt.ExchangeError, match="-2015"):  # the master's call, not a sub's
+            await sub.sapiPostSubAccountUniversalTransfer({
+                "toEmail": SUB, "fromAccountType": "SPOT", "toAccountType": "SPOT", "asset": "USDT", "amount": "1"})
+        assert h.sim.engine.account(SUB).balances["USDT"] == 1000
+        history = await ex.sapiGetSubAccountUniversalTransfer({"toEmail": SUB})
+        assert history["totalCount"] == 1 and history["result"][0]["amount"] == "1000.00000000"
+        assert history["result"][0]["fromEmail"] == "" and history["result"][0]["status"] == "SUCCESS"
+
+    trading(body)

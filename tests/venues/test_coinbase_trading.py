@@ -452,3 +452,100 @@ def test_refusals_reach_ccxt_as_coinbase_words_them() -> None:
             assert [(r["success"], r["failure_reason"]) for r in results] == [(False, "ORDER_IS_FULLY_FILLED"), (False, "UNKNOWN_CANCEL_ORDER")]
 
     run(body())
+
+
+# ---- orders/edit and portfolios/move_funds ------------------------------------------------------
+
+
+def test_edit_order_changes_a_gtc_limit_in_place_and_it_fills_at_its_new_price() -> None:
+    async def body() -> None:
+        async with TradingHarness("coinbase") as h:
+            assert h.cluster is not None
+            h.cluster.pause()
+            ex = h.client()
+            await ex.load_markets()
+            bid, ask = h.touch()
+            order = await ex.create_order(SYMBOL, "limit", "buy", 0.02, float(bid - 100))
+            edited = await ex.edit_order(order["id"], SYMBOL, "limit", "buy", 0.03, float(bid - 50))
+            assert edited["info"] == {"success": True, "errors": []}
+            fetched = await ex.fetch_order(order["id"], SYMBOL)  # the same order id
+            assert (fetched["status"], fetched["price"], fetched["amount"]) == ("open", float(bid - 50), 0.03)
+            assert fetched["info"]["order_configuration"]["limit_limit_gtc"]["limit_price"] == str(bid - 50)
+            ladder = h.sim.ladders[h.symbol]
+            assert ladder.user_bids == {int((bid - 50) / TICK): 3000}
+            hold = (await ex.fetch_balance())["USD"]["used"]
+            assert hold == pytest.approx(float(bid - 50) * 0.03 * (1 + float(h.sim.engine.taker_fee)))
+            await ex.edit_order(order["id"], SYMBOL, "limit", "buy", None, float(ask))  # crosses: takes at once
+            filled = await ex.fetch_order(order["id"], SYMBOL)
+            assert (filled["status"], filled["filled"], filled["average"]) == ("closed", 0.03, float(ask))
+            done = await ex.edit_order(order["id"], SYMBOL, "limit", "buy", 0.04, float(bid))
+            assert done["info"]["errors"][0]["edit_failure_reason"] == "ONLY_OPEN_ORDERS_CAN_BE_EDITED"
+
+    run(body())
+
+
+def test_a_smaller_edit_keeps_the_queue_place_a_refused_one_changes_nothing() -> None:
+    async def body() -> None:
+        async with TradingHarness("coinbase") as h:
+            assert h.cluster is not None
+            h.cluster.pause()
+            ex = h.client()
+            await ex.load_markets()
+            bid, ask = h.touch()
+            first = await ex.create_order(SYMBOL, "limit", "buy", 0.02, float(bid - 10), {"postOnly": True})
+            second = await ex.create_order(SYMBOL, "limit", "buy", 0.02, float(bid - 10))
+            sim = coinbase(h)
+
+            def queue() -> list[str]:
+                return [sim.uuid_of(i) for q in sim.engine._queues.values() for i in q]
+
+            await ex.edit_order(first["id"], SYMBOL, "limit", "buy", 0.01, float(bid - 10))
+            assert queue() == [first["id"], second["id"]]
+            await ex.edit_order(first["id"], SYMBOL, "limit", "buy", 0.015, float(bid - 10))
+            assert queue() == [second["id"], first["id"]]
+            reasons = [
+                ((await ex.edit_order(first["id"], SYMBOL, "limit", "buy", a, p))["info"]["errors"][0])
+                for a, p in ((1000, float(bid - 10)), (None, float(ask)), (0.015, float(bid - 10)))
+            ]
+            assert reasons == [
+                {"edit_failure_reason": "COMMANDER_REJECTED_EDIT_ORDER", "preview_failure_reason": "PREVIEW_INSUFFICIENT_FUND"},
+                {"edit_failure_reason": "COMMANDER_REJECTED_EDIT_ORDER", "preview_failure_reason": "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY"},
+                {"edit_failure_reason": "EDIT_REQUEST_EQUAL_TO_ORIGINAL_REQUEST", "preview_failure_reason": "UNKNOWN_PREVIEW_FAILURE_REASON"},
+            ]
+            fetched = await ex.fetch_order(first["id"], SYMBOL)
+            assert (fetched["status"], fetched["price"], fetched["amount"]) == ("open", float(bid - 10), 0.015)
+            ioc = await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(bid - 100), {"timeInForce": "IOC"})
+            status, text = await raw(h, "POST", "/api/v3/brokerage/orders/edit", orjson.dumps({"order_id": ioc["id"], "size": "0.02"}).decode())
+            assert status == 200 and orjson.loads(text)["errors"][0]["edit_failure_reason"] == "ONLY_OPEN_ORDERS_CAN_BE_EDITED"
+
+    run(body())
+
+
+def test_transfer_moves_funds_between_the_default_portfolio_and_a_sub_account_portfolio() -> None:
+    async def body() -> None:
+        async with TradingHarness("coinbase") as h:
+            sim = coinbase(h)
+            sim.engine.open_account("sub-1", {}, parent="main")
+            ex = h.client()
+            await ex.load_markets()
+            portfolios = await ex.fetch_portfolios()
+            assert [p["type"] for p in portfolios] == ["DEFAULT", "CONSUMER"]
+            main, sub = (p["id"] for p in portfolios)
+            moved = await ex.transfer("USD", 2500, main, sub)
+            assert (moved["fromAccount"], moved["toAccount"], moved["status"]) == (main, sub, "ok")
+            sub_client = h.client(sim.issue_key("sub-1"))
+            await sub_client.load_markets()
+            assert (await sub_client.fetch_balance())["USD"]["free"] == 2500
+            await sub_client.transfer("USD", 500, sub, main)  # a sub-account's key moves within the same user
+            assert sim.engine.account("sub-1").balances["USD"] == 2000
+            assert sim.engine.account("main").balances["USD"] == 10_000_000 - 2000
+            with pytest.raises(ccxt.InsufficientFunds):
+                await ex.transfer("USD", 2000.01, sub, main)
+            assert sim.engine.account("sub-1").balances["USD"] == 2000
+            sim.engine.open_account("stranger", {"USD": Decimal(5)})
+            stranger = h.client(sim.issue_key("stranger"))
+            (elsewhere,) = [p["id"] for p in await stranger.fetch_portfolios()]
+            with pytest.raises(ccxt.ExchangeError, match="NOT_FOUND"):  # not one of this user's portfolios
+                await ex.transfer("USD", 1, main, elsewhere)
+
+    run(body())

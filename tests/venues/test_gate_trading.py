@@ -266,3 +266,28 @@ def test_order_errors_in_gates_labels() -> None:
             assert h.sim.engine.open_orders("main") == [] and not h.sim.engine.fills
 
     run(body())
+
+
+def test_amend_moves_a_resting_order_keeps_its_id_and_fills_at_the_new_price() -> None:
+    """PATCH /spot/orders/{order_id} as ccxt's edit_order sends it (every field in the query)."""
+
+    async def body() -> None:
+        async with TradingHarness("gate") as h:
+            ex = h.client()
+            await ex.load_markets()
+            bid, ask = h.touch()
+            tick = h.sim.engine.markets[h.symbol].tick
+            order = await ex.create_order("BTC/USDT", "limit", "buy", 0.01, float(bid - 30 * tick))
+            edited = await ex.edit_order(order["id"], "BTC/USDT", "limit", "buy", 0.02, float(bid - 40 * tick))
+            assert edited["id"] == order["id"] and edited["amount"] == 0.02 and edited["price"] == float(bid - 40 * tick)
+            fetched = await ex.fetch_order(order["id"], "BTC/USDT")
+            assert fetched["status"] == "open" and fetched["remaining"] == 0.02
+            locked = h.sim.engine.account("main").locked["USDT"]
+            assert locked == (bid - 40 * tick) * Decimal("0.02")
+            done = await ex.edit_order(order["id"], "BTC/USDT", "limit", "buy", 0.02, float(ask))
+            assert done["status"] == "closed" and done["filled"] == 0.02
+            with pytest.raises(ccxt.InvalidOrder):  # ORDER_CLOSED
+                await ex.edit_order(order["id"], "BTC/USDT", "limit", "buy", 0.03, float(bid))
+            assert h.sim.engine.account("main").locked.get("USDT", Decimal(0)) == 0
+
+    run(body())

@@ -390,3 +390,84 @@ def test_refusals_reach_ccxt_as_its_own_errors() -> None:
             assert h.sim.engine.orders == {}
 
     run(body())
+
+
+# ---- AmendOrder: edit_order ----------------------------------------------------------------------
+
+
+def test_edit_order_amends_in_place_and_the_order_fills_at_its_new_price() -> None:
+    async def body() -> None:
+        async with TradingHarness("kraken") as h:
+            ex = client(h)
+            await ex.load_markets()
+            h.cluster.pause()  # type: ignore[union-attr]
+            bid, _ = level(h, True)
+            ask, _ = level(h, False)
+            order = await ex.create_order(SYMBOL, "limit", "buy", 0.02, float(bid - 100), {"clientOrderId": "amend-1"})
+            amended = await ex.edit_order(order["id"], SYMBOL, "limit", "buy", 0.03, float(bid - 50))
+            assert amended["info"]["amend_id"][0] == "T"
+            fetched = await ex.fetch_order(order["id"], SYMBOL)  # the txid and cl_ord_id stay
+            assert (fetched["status"], fetched["price"], fetched["amount"]) == ("open", float(bid - 50), 0.03)
+            assert fetched["info"]["cl_ord_id"] == "amend-1"
+            ladder = h.sim.ladders[h.symbol]
+            ticks = int((bid - 50) / h.sim.engine.markets[h.symbol].tick)
+            assert ladder.user_bids == {ticks: 3000}  # rests at its new price only
+            used = (await ex.fetch_balance())["USD"]["used"]
+            assert float(bid - 50) * 0.03 <= used <= float(bid - 50) * 0.03 * 1.004 + 1e-4
+            await ex.edit_order(order["id"], SYMBOL, "limit", "buy", None, float(ask))  # crosses: takes at once
+            filled = await ex.fetch_order(order["id"], SYMBOL)
+            assert filled["status"] == "closed" and filled["filled"] == 0.03 and filled["price"] == float(ask)
+            assert ladder.user_bids == {}
+            with pytest.raises(ccxt.InvalidOrder):  # EOrder:Unknown order
+                await ex.edit_order(order["id"], SYMBOL, "limit", "buy", 0.01, float(bid))
+
+    run(body())
+
+
+def test_a_shrink_keeps_queue_priority_a_price_change_loses_it() -> None:
+    async def body() -> None:
+        async with TradingHarness("kraken") as h:
+            ex = client(h)
+            await ex.load_markets()
+            h.cluster.pause()  # type: ignore[union-attr]
+            bid, _ = level(h, True)
+            price = float(bid - 10)
+            first = await ex.create_order(SYMBOL, "limit", "buy", 0.02, price)
+            second = await ex.create_order(SYMBOL, "limit", "buy", 0.02, price)
+            engine = kraken(h).engine
+            ids = {kraken(h).order_ids[o["id"]]: o["id"] for o in (first, second)}
+
+            def queue() -> list[str]:
+                return [ids[i] for q in engine._queues.values() for i in q if i in ids]
+
+            await ex.edit_order(first["id"], SYMBOL, "limit", "buy", 0.01, price)  # shrinks: keeps its place
+            assert queue() == [first["id"], second["id"]]
+            await ex.edit_order(first["id"], SYMBOL, "limit", "buy", 0.015, price)  # grows: to the back
+            assert queue() == [second["id"], first["id"]]
+            await ex.edit_order(second["id"], SYMBOL, "limit", "buy", None, price - 10)
+            await ex.edit_order(second["id"], SYMBOL, "limit", "buy", None, price)  # priced away and back
+            assert queue() == [first["id"], second["id"]]
+
+    run(body())
+
+
+def test_refused_amends_leave_the_order_as_it_was() -> None:
+    async def body() -> None:
+        async with TradingHarness("kraken") as h:
+            ex = client(h)
+            await ex.load_markets()
+            h.cluster.pause()  # type: ignore[union-attr]
+            bid, _ = level(h, True)
+            ask, _ = level(h, False)
+            order = await ex.create_order(SYMBOL, "limit", "buy", 0.02, float(bid - 100))
+            with pytest.raises(ccxt.InsufficientFunds):  # 10M USD cannot buy 1000 BTC
+                await ex.edit_order(order["id"], SYMBOL, "limit", "buy", 1000, float(bid - 100))
+            with pytest.raises(ccxt.ExchangeError, match="EOrder:Post only order"):
+                await ex.edit_order(order["id"], SYMBOL, "limit", "buy", None, float(ask), {"postOnly": True})
+            fetched = await ex.fetch_order(order["id"], SYMBOL)
+            assert (fetched["status"], fetched["price"], fetched["amount"]) == ("open", float(bid - 100), 0.02)
+            assert not [f for f in h.sim.engine.fills if f.account == "main"]
+            reply = await private(h, "AmendOrder", {"txid": order["id"], "order_qty": "0.000001"}, h.sim.issue_key("main"))
+            assert reply["error"] == ["EGeneral:Invalid arguments:order_qty"]  # off the lot grid
+
+    run(body())

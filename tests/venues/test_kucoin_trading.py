@@ -274,3 +274,72 @@ def test_the_documented_signing_recipe_is_accepted_and_tampering_is_not() -> Non
             assert len(h.sim.engine.account_fills("main")) >= 1
 
     run(body())
+
+
+# ---- modify (HF alter) and flex transfers --------------------------------------------------------
+
+
+def test_edit_order_replaces_the_hf_order_with_a_new_id_that_rests_then_fills() -> None:
+    async def body() -> None:
+        async with TradingHarness(FEED) as h:
+            ex, symbol = await ready(h)
+            h.cluster.pause()  # type: ignore[union-attr]
+            bid, ask = h.touch()
+            first = await ex.create_order(symbol, "limit", "buy", 0.01, float(bid - 100), {"clientOid": "kc-alter-1"})
+            edited = await ex.edit_order(first["id"], symbol, "limit", "buy", 0.02, float(bid - 50))
+            assert len(edited["id"]) == 24 and edited["id"] != first["id"] and edited["clientOrderId"] == "kc-alter-1"
+            assert (await ex.fetch_order(first["id"], symbol))["status"] == "canceled"
+            new = await ex.fetch_order(edited["id"], symbol)
+            assert (new["status"], new["price"], new["amount"]) == ("open", float(bid - 50), 0.02)
+            assert (await ex.fetch_order(None, symbol, {"clientOrderId": "kc-alter-1"}))["id"] == edited["id"]
+            assert [o["id"] for o in await ex.fetch_open_orders(symbol)] == [edited["id"]]
+            taking = await ex.edit_order(edited["id"], symbol, "limit", "buy", None, float(ask))  # by orderId
+            filled = await ex.fetch_order(taking["id"], symbol)
+            assert (filled["status"], filled["filled"], filled["price"]) == ("closed", 0.02, float(ask))
+            with pytest.raises(ccxt.OrderNotFound):  # a done order cannot be modified
+                await ex.edit_order(taking["id"], symbol, "limit", "buy", 0.03, float(bid - 50))
+
+    run(body())
+
+
+def test_edit_order_to_a_size_no_larger_than_the_filled_part_only_cancels() -> None:
+    async def body() -> None:
+        async with TradingHarness(FEED) as h:
+            ex, symbol = await ready(h)
+            h.cluster.pause()  # type: ignore[union-attr]
+            bid, _ = h.touch()
+            order = await ex.create_order(symbol, "limit", "buy", 0.01, float(bid - 100))
+            edited = await ex.edit_order(order["id"], symbol, "limit", "buy", None, None, {"newSize": "0"})
+            assert edited["id"] is None and h.sim.engine.open_orders("main") == []
+            assert (await ex.fetch_order(order["id"], symbol))["status"] == "canceled"
+            other = await ex.create_order(symbol, "limit", "buy", 0.01, float(bid - 100), {"clientOid": "kc-alter-2"})
+            with pytest.raises(ccxt.InsufficientFunds):  # 10M USDT cannot buy 1000 BTC: the new order is refused
+                await ex.edit_order(other["id"], symbol, "limit", "buy", 1000, float(bid - 100))
+            assert (await ex.fetch_order(None, symbol, {"clientOrderId": "kc-alter-2"}))["status"] == "canceled"
+
+    run(body())
+
+
+def test_transfer_moves_funds_between_the_master_and_a_sub_account() -> None:
+    async def body() -> None:
+        async with TradingHarness(FEED) as h:
+            sim = h.sim
+            sim.engine.open_account("sub-1", {}, parent="main")
+            uid = sim.user_id("sub-1")  # type: ignore[attr-defined]
+            ex, _ = await ready(h)
+            sub = h.client(sim.issue_key("sub-1"))
+            await sub.load_markets()
+            done = await ex.transfer("USDT", 1500, "spot", "spot", {"transferType": "PARENT_TO_SUB", "toUserId": uid})
+            assert done["status"] == "ok" and len(done["id"]) == 24
+            assert (await sub.fetch_balance())["USDT"]["free"] == 1500
+            assert (await ex.fetch_balance())["USDT"]["free"] == 10_000_000 - 1500
+            await ex.transfer("USDT", 500, "spot", "spot", {"transferType": "SUB_TO_PARENT", "fromUserId": uid})
+            assert (await sub.fetch_balance())["USDT"]["free"] == 1000
+            with pytest.raises(ccxt.InsufficientFunds):  # the sub has 1000
+                await ex.transfer("USDT", 1001, "spot", "spot", {"transferType": "SUB_TO_PARENT", "fromUserId": uid})
+            with pytest.raises(ccxt.BadRequest, match="sub account not exist"):  # not a sub of the sub's own key
+                await sub.transfer("USDT", 1, "spot", "spot", {"transferType": "PARENT_TO_SUB", "toUserId": uid})
+            assert sim.engine.account("sub-1").balances["USDT"] == 1000
+            assert sim.engine.account("main").balances["USDT"] == 10_000_000 - 1000
+
+    run(body())

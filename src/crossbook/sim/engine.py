@@ -298,6 +298,51 @@ class MatchingEngine:
         if not ok:
             raise Reject("oco_prices", "an OCO needs its limit price on the profit side and its stop on the loss side of the market")
 
+    def amend(self, order: SimOrder, lots: int, ticks: int, *, post_only: bool | None = None, keep_priority: bool = True) -> None:
+        """Amend a resting limit order in place: it keeps its ids and fills. ``lots`` is the new
+        total; at or below what has filled, the rest is canceled. A smaller amount at the same
+        price keeps the order's place in the queue (unless ``keep_priority`` is False, where the
+        venue sends every amended order to the back); any other change takes it out of the book
+        and enters it again at the back of its (new) level, trading at once if it crosses, unless
+        ``post_only`` (default: the order's own flag) refuses that. A refused amend (Reject)
+        leaves the order as it was."""
+        if order.price is None or order.status.final:
+            raise Reject("order_final", f"order {order.order_id} is not a resting limit order")
+        if lots <= order.filled:
+            self._close(order, OrderStatus.CANCELED)
+        elif keep_priority and ticks == order.price and lots <= order.amount:
+            self._shrink(order, lots)
+        else:
+            self._move(order, lots, ticks, order.post_only if post_only is None else post_only)
+        self._flush()
+
+    def _shrink(self, order: SimOrder, lots: int) -> None:
+        assert order.price is not None
+        cut, order.amount = order.amount - lots, lots
+        shown = min(order.shown, order.remaining)
+        if shown != order.shown:
+            self._change(order.symbol, self.ladders[order.symbol].add_user(order.is_bid, order.price, shown - order.shown))
+            order.shown = shown
+        if cut:
+            self._release(order, Decimal(cut) / Decimal(order.remaining + cut))
+        self._emit(order)
+
+    def _move(self, order: SimOrder, lots: int, ticks: int, post_only: bool) -> None:
+        moved = replace(order, amount=lots, price=ticks, post_only=post_only)
+        if post_only and self._crosses_book(moved, ticks):
+            raise Reject("post_only_would_take", "the amended post-only order would take")
+        asset, need = self._reservation(replace(moved, amount=moved.remaining), self.markets[order.symbol])
+        account = self.accounts[order.account]
+        if need > account.available(asset) + order.reserved:
+            raise Reject("insufficient_balance", f"the amended order needs {need} {asset}")
+        self._unqueue(order)
+        self._release(order, Decimal(1))
+        order.amount, order.price, order.post_only = lots, ticks, post_only
+        order.reserved = need
+        account.adjust(account.locked, asset, need)
+        self._emit(order)
+        self._execute(order)
+
     def cancel(self, account: str, order_id: str | None = None, client_id: str | None = None) -> SimOrder:
         order = self.find(account, order_id, client_id)
         if order.status.final:
@@ -738,7 +783,8 @@ class MatchingEngine:
             other.linked = None
             self._close(other, OrderStatus.CANCELED)
 
-    def _close(self, order: SimOrder, status: OrderStatus) -> None:
+    def _unqueue(self, order: SimOrder) -> None:
+        """Take a resting order out of its level's queue and the public book."""
         if order.shown and order.price is not None:
             key = (order.symbol, order.is_bid, order.price)
             queue = self._queues.get(key, [])
@@ -748,6 +794,9 @@ class MatchingEngine:
                 self._queues.pop(key, None)
             self._change(order.symbol, self.ladders[order.symbol].add_user(order.is_bid, order.price, -order.shown))
             order.shown = 0
+
+    def _close(self, order: SimOrder, status: OrderStatus) -> None:
+        self._unqueue(order)
         if order.reserved:
             self._release(order, Decimal(1))
         order.status = status

@@ -323,7 +323,9 @@ CAPABILITIES = VenueCapabilities(
         Feature.ISOLATED_MARGIN: Support.yes(),
         Feature.UNIFIED_ACCOUNT: Support.yes("the Portfolio Margin account (papi) spans margin, USD-M and COIN-M"),
         Feature.PORTFOLIO_MARGIN: Support.yes("papi"),
-        Feature.SUB_ACCOUNTS: Support.yes("created and funded by the master account (sapi sub-account)"),
+        Feature.SUB_ACCOUNTS: Support.yes(
+            "created and funded by the master account (sapi sub-account; POST /sapi/v1/sub-account/universalTransfer)"
+        ),
         Feature.TESTNET: Support.yes("testnet.binance.vision (spot), testnet.binancefuture.com (futures)"),
     },
 )
@@ -360,6 +362,15 @@ LIMITS = LimitTable(
         "GET /api/v3/openOrders": ByParam("symbol", present={"REQUEST_WEIGHT": 6}, absent={"REQUEST_WEIGHT": 80}),
         "GET /api/v3/myTrades": ByParam("orderId", present={"REQUEST_WEIGHT": 5}, absent={"REQUEST_WEIGHT": 20}),
         "GET /sapi/v1/asset/tradeFee": {"SAPI_WEIGHT": 1},
+        "POST /api/v3/order/cancelReplace": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+        "POST /sapi/v1/sub-account/universalTransfer": {"SAPI_WEIGHT": 1},
+        "GET /sapi/v1/sub-account/universalTransfer": {"SAPI_WEIGHT": 1},
+        "POST /sapi/v1/sub-account/transfer/subToMaster": {"SAPI_WEIGHT": 1},
+        # futures (their own pools on Binance, counted in the spot pools here): order weights
+        "PUT /fapi/v1/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+        "PUT /dapi/v1/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+        "GET /fapi/v1/premiumIndex": ByParam("symbol", present={"REQUEST_WEIGHT": 1}, absent={"REQUEST_WEIGHT": 10}),
+        "GET /dapi/v1/premiumIndex": {"REQUEST_WEIGHT": 10},
     },
     default={"REQUEST_WEIGHT": 20},
     every_request={"RAW_REQUESTS": 1},

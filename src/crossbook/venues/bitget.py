@@ -298,6 +298,7 @@ LIMITS = LimitTable(
     endpoints={
         "GET /api/v2/spot/public/coins": {"public-3/s": 1},
         "GET /api/v2/spot/public/symbols": {"public-20/s": 1},
+        "GET /api/v2/mix/market/current-fund-rate": {"public-20/s": 1},
         "GET /api/v2/margin/currencies": {"public-10/s": 1},
         "GET /api/v2/spot/market/orderbook": {"public-20/s": 1},
         "GET /api/v3/account/settings": {"private-20/s": 1},

@@ -292,6 +292,9 @@ LIMITS = LimitTable(
         Window("create", 10, 1, Scope.ACCOUNT),
         Window("cancel-spot", 20, 1, Scope.ACCOUNT),
         Window("cancel", 10, 1, Scope.ACCOUNT),
+        Window("amend-spot", 20, 1, Scope.ACCOUNT),
+        Window("amend", 10, 1, Scope.ACCOUNT),
+        Window("universal-transfer", 5, 1, Scope.ACCOUNT),
         Window("realtime", 10, 1, Scope.ACCOUNT),
         Window("execution", 10, 1, Scope.ACCOUNT),
         Window("wallet-balance", 50, 1, Scope.ACCOUNT),
@@ -315,6 +318,11 @@ LIMITS = LimitTable(
         "POST /v5/order/cancel": ByParam(
             "category", present={"cancel": 1}, absent={"cancel": 1}, values={"spot": {"cancel-spot": 1}}
         ),
+        "POST /v5/order/amend": ByParam(
+            "category", present={"amend": 1}, absent={"amend": 1}, values={"spot": {"amend-spot": 1}}
+        ),
+        "POST /v5/asset/transfer/universal-transfer": {"universal-transfer": 1},
+        "GET /v5/market/tickers": {},
         "GET /v5/order/realtime": {"realtime": 1},
         "GET /v5/execution/list": {"execution": 1},
     },

@@ -243,7 +243,7 @@ CAPABILITIES = VenueCapabilities(
         Feature.ISOLATED_MARGIN: Support.yes("Kraken Futures leverage preference", only=CONTRACTS),
         Feature.UNIFIED_ACCOUNT: Support.no(),
         Feature.PORTFOLIO_MARGIN: Support.no(),
-        Feature.SUB_ACCOUNTS: Support.yes("institutional accounts"),
+        Feature.SUB_ACCOUNTS: Support.yes("institutional accounts; ccxt's transfer() is WalletTransfer, spot to futures only"),
         Feature.TESTNET: Support.yes("demo-futures.kraken.com; spot has none", only=CONTRACTS),
     },
 )
@@ -277,6 +277,13 @@ def _limits_for_tier(counter_max: float, counter_decay: float, trading_max: floa
                 ),
                 absent={"trading": 8},
                 above={},
+            ),
+            # an amend: 1, plus 3 / 2 / 1 for an order younger than 5 / 10 / 15 s
+            "POST /0/private/AmendOrder": ByTier(
+                ORDER_AGE,
+                ((5, {"trading": 4}), (10, {"trading": 3}), (15, {"trading": 2})),
+                absent={"trading": 4},
+                above={"trading": 1},
             ),
             "POST /0/private/TradesHistory": {"counter": 2},
             "POST /0/private/QueryTrades": {"counter": 2},

@@ -327,7 +327,7 @@ CAPABILITIES = VenueCapabilities(
         Feature.ISOLATED_MARGIN: Support.yes(),
         Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account (/api/ua/v1)"),
         Feature.PORTFOLIO_MARGIN: Support.no(),
-        Feature.SUB_ACCOUNTS: Support.yes(),
+        Feature.SUB_ACCOUNTS: Support.yes("flex transfer PARENT_TO_SUB / SUB_TO_PARENT (/api/v3/accounts/universal-transfer)"),
         Feature.TESTNET: Support.no("the sandbox is no longer served"),
     },
 )
@@ -359,6 +359,8 @@ LIMITS = LimitTable(
         "GET /api/v1/orders": {"spot": 2},
         "GET /api/v1/fills": {"spot": 10},
         "POST /api/v1/hf/orders": {"spot": 1},
+        "POST /api/v1/hf/orders/alter": {"spot": 3},
+        "POST /api/v3/accounts/universal-transfer": {"management": 4},
         "DELETE /api/v1/hf/orders/{orderId}": {"spot": 1},
         "GET /api/v1/hf/orders/active": {"spot": 2},
         "GET /api/v1/hf/orders/{orderId}": {"spot": 2},

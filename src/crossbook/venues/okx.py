@@ -323,6 +323,8 @@ LIMITS = LimitTable(
         Window("instruments", 20, 2),
         Window("books", 40, 2),
         Window("sub-account", 1000, 2, Scope.ACCOUNT),
+        Window("funding-rate", 20, 2),
+        Window("transfer", 2, 1, Scope.ACCOUNT),
         Window("other", 10, 2, Scope.ACCOUNT, per_endpoint=True),
     ),
     endpoints={
@@ -337,6 +339,8 @@ LIMITS = LimitTable(
         "GET /api/v5/trade/order": {"order": 1},
         "GET /api/v5/trade/orders-pending": {"orders-pending": 1},
         "GET /api/v5/trade/fills-history": {"fills-history": 1},
+        "GET /api/v5/public/funding-rate": {"funding-rate": 1},
+        "POST /api/v5/asset/transfer": {"transfer": 1},
     },
     default={"other": 1},
     # HTTP 429, sometimes 200, with code 50011 (50061: the sub-account limit).

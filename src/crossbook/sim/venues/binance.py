@@ -3,14 +3,18 @@
 Market data: the combined stream with SUBSCRIBE, ``depthUpdate`` events with ``U``/``u`` (and
 ``pu`` on futures), ``aggTrade``, the REST depth snapshot with ``lastUpdateId`` and ``exchangeInfo``.
 Spot trading, as ccxt calls it: ``/api/v3/account``, ``order`` (create, cancel, fetch; LIMIT,
-LIMIT_MAKER, MARKET, STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT), iceberg), ``openOrders``, ``myTrades``,
-``/sapi/v1/asset/tradeFee``, OCO order lists (``orderList/oco``, legacy ``order/oco``,
-``orderList``, ``openOrderList``), signed with HMAC-SHA256 over the query and form body,
-``X-MBX-APIKEY``, ``timestamp`` within ``recvWindow``; errors in Binance's own codes. The private
-stream is the WebSocket API's (``/ws-api/v3``, ``userDataStream.subscribe.signature``; the spot
-listenKey was discontinued on 2026-02-20): ``executionReport`` events wrapped in
-``{"subscriptionId", "event"}``. USD-M
-perpetuals trade too (see ``BinanceUsdmSim``); COIN-M is market data only.
+LIMIT_MAKER, MARKET, STOP_LOSS(_LIMIT), TAKE_PROFIT(_LIMIT), iceberg), ``order/cancelReplace``
+(ccxt's ``edit_order``: a new order id), ``openOrders``, ``myTrades``, ``/sapi/v1/asset/tradeFee``,
+OCO order lists (``orderList/oco``, legacy ``order/oco``, ``orderList``, ``openOrderList``),
+sub-account transfers (``/sapi/v1/sub-account/universalTransfer`` POST and history,
+``transfer/subToMaster``; a sub-account is an engine account opened with ``parent=``, named by
+its email), signed with HMAC-SHA256 over the query and form body, ``X-MBX-APIKEY``,
+``timestamp`` within ``recvWindow``; errors in Binance's own codes. The spot private stream is the
+WebSocket API's (``/ws-api/v3``, ``userDataStream.subscribe.signature``; the spot listenKey was
+discontinued on 2026-02-20): ``executionReport`` events wrapped in ``{"subscriptionId", "event"}``.
+USD-M perpetuals trade too (``BinanceUsdmSim``: orders, modify in place, positions, leverage,
+margin and position modes, ``premiumIndex`` funding, the listenKey stream of
+``ORDER_TRADE_UPDATE``), and so do COIN-M perpetuals on ``/dapi`` (``BinanceCoinmSim``).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
+import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -31,7 +36,7 @@ from aiohttp import web
 from ...symbols import parse_standard
 from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ..access import ApiKey
-from ..engine import OrderEvent, Position, Reject, SimFill, SimOrder
+from ..engine import OrderEvent, Position, Reject, SimFill, SimOrder, to_units
 from ..market import MarketSpec
 from ..server import Change, SimConnection, SimVenue, json_response
 
@@ -84,6 +89,8 @@ class OrderList:
     legs: tuple[str, str]
 
 
+FUNDING_RATE = Decimal("0.0001")  # every 8 hours; the engine charges no funding
+FUNDING_PERIOD_MS = 8 * 3600 * 1000
 FUTURES_TYPES = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
 # where USD-M answers differently from spot
 FUTURES_ERRORS: dict[str, tuple[int, int, str]] = {
@@ -92,7 +99,44 @@ FUTURES_ERRORS: dict[str, tuple[int, int, str]] = {
     "reduce_only_would_increase": (400, -2022, "ReduceOnly Order is rejected."),
     "position_side_required": (400, -4061, "Order's position side does not match user's setting."),
     "position_side_in_one_way": (400, -4061, "Order's position side does not match user's setting."),
+    "unknown_order": (400, -2013, "Order does not exist."),
+    "order_final": (400, -2013, "Order does not exist."),
 }
+
+
+class Refused(Exception):
+    """A request Binance refuses, with the HTTP status, code and message of its answer."""
+
+    def __init__(self, status: int, code: int, msg: str) -> None:
+        super().__init__(msg)
+        self.status, self.code, self.msg = status, code, msg
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "msg": self.msg}
+
+    def response(self) -> web.Response:
+        return error(self.status, self.code, self.msg)
+
+
+def refused(exc: Reject, *tables: dict[str, tuple[int, int, str]]) -> Refused:
+    """The engine's reject in the first table that knows its reason."""
+    for table in tables:
+        if exc.reason in table:
+            return Refused(*table[exc.reason])
+    return Refused(400, -2010, str(exc))
+
+
+@dataclass
+class Transfer:
+    """A sub-account universal transfer, as the history lists it."""
+
+    tran_id: int
+    client_id: str
+    source: str
+    target: str
+    asset: str
+    amount: Decimal
+    ts: int
 
 
 def places_of(step: float) -> int:
@@ -110,6 +154,23 @@ def ms(seconds: float) -> int:
 
 def ws_api_error(rid: Any, status: int, code: int, msg: str) -> str:
     return orjson.dumps({"id": rid, "status": status, "error": {"code": code, "msg": msg}}).decode()
+
+
+def cancel_replace_response(canceled: dict[str, Any] | Refused, placed: dict[str, Any] | Refused | None) -> web.Response:
+    def result(part: dict[str, Any] | Refused | None) -> str:
+        return "NOT_ATTEMPTED" if part is None else "FAILURE" if isinstance(part, Refused) else "SUCCESS"
+
+    def shown(part: dict[str, Any] | Refused | None) -> dict[str, Any] | None:
+        return part.body() if isinstance(part, Refused) else part
+
+    body = {"cancelResult": result(canceled), "newOrderResult": result(placed),
+            "cancelResponse": shown(canceled), "newOrderResponse": shown(placed)}
+    failures = [r for r in (body["cancelResult"], body["newOrderResult"]) if r != "SUCCESS"]
+    if not failures:
+        return json_response(body)
+    if len(failures) == 2:
+        return json_response({"code": -2022, "msg": "Order cancel-replace failed.", "data": body}, status=400)
+    return json_response({"code": -2021, "msg": "Order cancel-replace partially failed.", "data": body}, status=409)
 
 
 class BinanceSpotSim(SimVenue):
@@ -133,6 +194,8 @@ class BinanceSpotSim(SimVenue):
         self.order_lists: dict[int, OrderList] = {}
         self.list_of: dict[str, int] = {}  # order id -> its order list's id
         self.list_ids = itertools.count(1)
+        self.transfers: list[Transfer] = []
+        self.tran_ids = itertools.count(100_000_001)
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -162,6 +225,10 @@ class BinanceSpotSim(SimVenue):
             web.get("/api/v3/orderList", self.signed(self.get_order_list)),
             web.delete("/api/v3/orderList", self.signed(self.cancel_order_list)),
             web.get("/api/v3/openOrderList", self.signed(self.open_order_lists)),
+            web.post("/api/v3/order/cancelReplace", self.signed(self.cancel_replace)),
+            web.post("/sapi/v1/sub-account/universalTransfer", self.signed(self.sub_account_transfer)),
+            web.get("/sapi/v1/sub-account/universalTransfer", self.signed(self.sub_account_transfers)),
+            web.post("/sapi/v1/sub-account/transfer/subToMaster", self.signed(self.sub_to_master)),
         ]
 
     # ---- auth -----------------------------------------------------------------------------
@@ -218,14 +285,20 @@ class BinanceSpotSim(SimVenue):
         )
 
     async def create_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        try:
+            return json_response(self.placed_json(key, self.place(key, params), params))
+        except Refused as exc:
+            return exc.response()
+
+    def place(self, key: ApiKey, params: dict[str, str]) -> SimOrder:
         symbol = self.symbol_of(params.get("symbol", ""))
         if symbol is None:
-            return error(400, -1121, "Invalid symbol.")
+            raise Refused(400, -1121, "Invalid symbol.")
         kind = params.get("type", "")
         if kind not in ORDER_TYPES:
-            return error(400, -1116, "Invalid orderType.")
+            raise Refused(400, -1116, "Invalid orderType.")
         try:
-            order = self.engine.submit(
+            return self.engine.submit(
                 key.account,
                 symbol,
                 Side.BUY if params.get("side") == "BUY" else Side.SELL,
@@ -241,25 +314,54 @@ class BinanceSpotSim(SimVenue):
                 trigger_above=params.get("side") == "SELL" if kind.startswith("TAKE_PROFIT") else None,
             )
         except Reject as exc:
-            return error(*ERRORS.get(exc.reason, (400, -2010, str(exc))))
+            raise refused(exc, ERRORS) from None
         except (ValueError, ArithmeticError):
-            return error(400, -1100, "Illegal characters found in a parameter.")
+            raise Refused(*ERRORS["bad_number"]) from None
+
+    def placed_json(self, key: ApiKey, order: SimOrder, params: dict[str, str]) -> dict[str, Any]:
         body = self.order_json(order)
         if params.get("newOrderRespType", "FULL") == "FULL":
             body["fills"] = [self.fill_json(f) for f in self.engine.account_fills(key.account) if f.order_id == order.order_id]
-        return json_response(body)
+        return body
 
     def find(self, key: ApiKey, params: dict[str, str]) -> SimOrder:
         return self.engine.find(key.account, params.get("orderId"), params.get("origClientOrderId"))
 
     async def cancel_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         try:
-            order = self.engine.cancel(key.account, params.get("orderId"), params.get("origClientOrderId"))
+            return json_response(self.order_json(self.cancel(key, params.get("orderId"), params.get("origClientOrderId"))))
+        except Refused as exc:
+            return exc.response()
+
+    def cancel(self, key: ApiKey, order_id: str | None, client_id: str | None) -> SimOrder:
+        try:
+            order = self.engine.cancel(key.account, order_id, client_id)
         except Reject as exc:
-            return error(*ERRORS["order_final" if exc.reason in ("unknown_order", "order_final") else exc.reason])
+            raise Refused(*ERRORS["order_final" if exc.reason in ("unknown_order", "order_final") else exc.reason]) from None
         if order.order_id in self.list_of:
             self.cancel_legs(key, self.order_lists[self.list_of[order.order_id]])  # Binance cancels the whole list
-        return json_response(self.order_json(order))
+        return order
+
+    async def cancel_replace(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``order/cancelReplace``: cancel an order and place a new one (a new order id, the back of
+        the queue). ``STOP_ON_FAILURE`` places nothing when the cancel fails; ``ALLOW_FAILURE``
+        places the new order anyway. A failure on either side answers -2021 (one failed) or
+        -2022 (both), with both results under ``data``."""
+        mode = params.get("cancelReplaceMode")
+        if mode not in ("STOP_ON_FAILURE", "ALLOW_FAILURE"):
+            return error(400, -1102, "Mandatory parameter 'cancelReplaceMode' was not sent, was empty/null, or malformed.")
+        try:
+            canceled: dict[str, Any] | Refused = self.order_json(
+                self.cancel(key, params.get("cancelOrderId"), params.get("cancelOrigClientOrderId")))
+        except Refused as exc:
+            canceled = exc
+        placed: dict[str, Any] | Refused | None = None
+        if mode == "ALLOW_FAILURE" or not isinstance(canceled, Refused):
+            try:
+                placed = self.placed_json(key, self.place(key, params), params)
+            except Refused as exc:
+                placed = exc
+        return cancel_replace_response(canceled, placed)
 
     async def get_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         try:
@@ -294,6 +396,86 @@ class BinanceSpotSim(SimVenue):
                 for s in self.markets
             ]
         )
+
+    # ---- sub-accounts -----------------------------------------------------------------------
+
+    def member(self, master: str, email: str | None) -> str:
+        """The engine account an email names: the master when none is given, else one of its
+        sub-accounts (an engine account opened with ``parent=master``, named by its email)."""
+        if not email:
+            return master
+        account = self.engine.accounts.get(email)
+        if account is None or account.parent != master:
+            raise Refused(400, -12022, f"Sub-account {email} does not exist or does not belong to this master account.")
+        return email
+
+    def move(self, key: ApiKey, source: str, target: str, params: dict[str, str]) -> Transfer:
+        try:
+            self.engine.transfer(params.get("asset", ""), Decimal(params.get("amount", "")), source, target)
+        except Reject as exc:
+            raise refused(exc, {"insufficient_balance": (400, -3041, "Balance is not enough"),
+                                "bad_amount": ERRORS["bad_amount"]}) from None
+        except (ValueError, ArithmeticError):
+            raise Refused(*ERRORS["bad_number"]) from None
+        transfer = Transfer(next(self.tran_ids), params.get("clientTranId", ""), source, target,
+                            params["asset"], Decimal(params["amount"]), ms(time.time()))
+        self.transfers.append(transfer)
+        return transfer
+
+    async def sub_account_transfer(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``sub-account/universalTransfer`` with the master's key: SPOT to SPOT between the master
+        (no email) and its sub-accounts, at least one email given."""
+        if self.engine.account(key.account).parent is not None:
+            return error(401, -2015, "Invalid API-key, IP, or permissions for action.")
+        if params.get("fromAccountType") != "SPOT" or params.get("toAccountType") != "SPOT":
+            return error(400, -1100, "Illegal characters found in parameter 'fromAccountType'; legal range is 'SPOT'.")
+        if not params.get("fromEmail") and not params.get("toEmail"):
+            return error(400, -1102, "Mandatory parameter 'fromEmail' or 'toEmail' was not sent, was empty/null, or malformed.")
+        try:
+            source = self.member(key.account, params.get("fromEmail"))
+            target = self.member(key.account, params.get("toEmail"))
+            transfer = self.move(key, source, target, params)
+        except Refused as exc:
+            return exc.response()
+        return json_response({"tranId": transfer.tran_id, "clientTranId": transfer.client_id})
+
+    async def sub_to_master(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``sub-account/transfer/subToMaster`` with a sub-account's key: its SPOT to the master's."""
+        parent = self.engine.account(key.account).parent
+        if parent is None:
+            return error(401, -2015, "Invalid API-key, IP, or permissions for action.")
+        try:
+            transfer = self.move(key, key.account, parent, params)
+        except Refused as exc:
+            return exc.response()
+        return json_response({"txnId": str(transfer.tran_id)})
+
+    async def sub_account_transfers(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """The master's universal transfer history, newest first, filtered by email and time."""
+        mine = [t for t in self.transfers if key.account in (t.source, t.target)
+                or key.account in (self.engine.accounts[t.source].parent, self.engine.accounts[t.target].parent)]
+        wanted = [
+            t for t in mine
+            if params.get("fromEmail") in (None, t.source) and params.get("toEmail") in (None, t.target)
+            and int(params.get("startTime", "0")) <= t.ts <= int(params.get("endTime", str(2**62)))
+        ]
+        limit, page = min(500, int(params.get("limit", "500"))), int(params.get("page", "1"))
+        rows = sorted(wanted, key=lambda t: -t.tran_id)[(page - 1) * limit:page * limit]
+        return json_response({"result": [self.transfer_json(key.account, t) for t in rows], "totalCount": len(wanted)})
+
+    def transfer_json(self, master: str, transfer: Transfer) -> dict[str, Any]:
+        return {
+            "tranId": transfer.tran_id,
+            "fromEmail": "" if transfer.source == master else transfer.source,
+            "toEmail": "" if transfer.target == master else transfer.target,
+            "asset": transfer.asset,
+            "amount": self.num(transfer.amount),
+            "createTimeStamp": transfer.ts,
+            "fromAccountType": "SPOT",
+            "toAccountType": "SPOT",
+            "status": "SUCCESS",
+            "clientTranId": transfer.client_id,
+        }
 
     # ---- order lists (OCO) ------------------------------------------------------------------
 
@@ -635,7 +817,9 @@ class BinanceUsdmSim(BinanceSpotSim):
     """USD-M perpetuals, trading as ccxt's ``binanceusdm`` calls them: ``/fapi/v3/account``,
     ``/fapi/v1/order`` (LIMIT, MARKET; GTC, IOC, FOK, GTX post-only; ``reduceOnly``,
     ``positionSide``), ``openOrders``, ``userTrades``, ``accountConfig``, ``leverage``,
-    ``marginType``, ``positionSide/dual``, ``leverageBracket`` and ``/fapi/v3/positionRisk``."""
+    ``marginType``, ``positionSide/dual``, ``leverageBracket`` and ``/fapi/v3/positionRisk``; the
+    modify (``PUT /fapi/v1/order``) and the public ``premiumIndex`` (mark price, funding rate,
+    next funding time)."""
 
     venue = "binanceusdm"
     ccxt_id: ClassVar[str | None] = "binanceusdm"
@@ -644,6 +828,19 @@ class BinanceUsdmSim(BinanceSpotSim):
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     api = "/fapi/v1"
     places = None  # futures send the contract's own precision
+    # ccxt.pro's ``/private/ws?listenKey=`` and the documented ``/ws/<listenKey>``
+    private_ws_paths = ("/private/ws", "/ws/{listen_key}")
+    account_path: ClassVar[str] = "/fapi/v3/account"
+    position_path: ClassVar[str] = "/fapi/v3/positionRisk"
+    bracket_path: ClassVar[str] = "/fapi/v1/leverageBracket"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listen_keys: dict[str, str] = {}  # listenKey -> account
+        self.amending: set[str] = set()  # ids of orders inside a modify (see ``amend``)
+
+    def routes(self) -> list[web.RouteDef]:
+        return [*super().routes(), web.get(f"{self.api}/premiumIndex", self.premium_index)]
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -667,20 +864,151 @@ class BinanceUsdmSim(BinanceSpotSim):
         return info
 
     def trading_routes(self) -> list[web.RouteDef]:
+        api = self.api
         return [
-            web.get("/fapi/v3/account", self.signed(self.account_info)),
-            web.post("/fapi/v1/order", self.signed(self.create_order)),
-            web.delete("/fapi/v1/order", self.signed(self.cancel_order)),
-            web.get("/fapi/v1/order", self.signed(self.get_order)),
-            web.get("/fapi/v1/openOrders", self.signed(self.open_orders)),
-            web.get("/fapi/v1/userTrades", self.signed(self.my_trades)),
-            web.get("/fapi/v1/accountConfig", self.signed(self.account_config)),
-            web.post("/fapi/v1/leverage", self.signed(self.change_leverage)),
-            web.post("/fapi/v1/marginType", self.signed(self.change_margin_type)),
-            web.post("/fapi/v1/positionSide/dual", self.signed(self.change_position_mode)),
-            web.get("/fapi/v1/leverageBracket", self.signed(self.leverage_brackets)),
-            web.get("/fapi/v3/positionRisk", self.signed(self.position_risk)),
+            web.get(self.account_path, self.signed(self.account_info)),
+            web.post(f"{api}/order", self.signed(self.create_order)),
+            web.put(f"{api}/order", self.signed(self.modify_order)),
+            web.delete(f"{api}/order", self.signed(self.cancel_order)),
+            web.get(f"{api}/order", self.signed(self.get_order)),
+            web.get(f"{api}/openOrders", self.signed(self.open_orders)),
+            web.get(f"{api}/userTrades", self.signed(self.my_trades)),
+            web.get(f"{api}/accountConfig", self.signed(self.account_config)),
+            web.post(f"{api}/leverage", self.signed(self.change_leverage)),
+            web.post(f"{api}/marginType", self.signed(self.change_margin_type)),
+            web.post(f"{api}/positionSide/dual", self.signed(self.change_position_mode)),
+            web.get(f"{api}/positionSide/dual", self.signed(self.position_mode)),
+            web.get(self.bracket_path, self.signed(self.leverage_brackets)),
+            web.get(self.position_path, self.signed(self.position_risk)),
+            web.post(f"{api}/listenKey", self.keyed(self.new_listen_key)),
+            web.put(f"{api}/listenKey", self.keyed(self.keep_listen_key)),
+            web.delete(f"{api}/listenKey", self.keyed(self.close_listen_key)),
         ]
+
+    # ---- private stream (listenKey user data stream) --------------------------------------------
+
+    def keyed(self, handler: Callable[[ApiKey], Awaitable[web.Response]]) -> Handler:
+        """Binance's USER_STREAM rule: the key header, no signature."""
+
+        async def check(request: web.Request) -> web.Response:
+            key = self.api_keys.get(request.headers.get("X-MBX-APIKEY", ""))
+            if key is None:
+                return error(401, -2015, "Invalid API-key, IP, or permissions for action.")
+            return await handler(key)
+
+        return check
+
+    def listen_key_of(self, account: str) -> str | None:
+        return next((k for k, a in self.listen_keys.items() if a == account), None)
+
+    async def new_listen_key(self, key: ApiKey) -> web.Response:
+        """The account's active listenKey, or a new one (Binance keeps one per account)."""
+        listen_key = self.listen_key_of(key.account) or secrets.token_hex(32)
+        self.listen_keys[listen_key] = key.account
+        return json_response({"listenKey": listen_key})
+
+    async def keep_listen_key(self, key: ApiKey) -> web.Response:
+        listen_key = self.listen_key_of(key.account)
+        if listen_key is None:
+            return error(400, -1125, "This listenKey does not exist.")
+        return json_response({"listenKey": listen_key})
+
+    async def close_listen_key(self, key: ApiKey) -> web.Response:
+        listen_key = self.listen_key_of(key.account)
+        if listen_key is not None:
+            del self.listen_keys[listen_key]
+            for conn in self.private_connections(key.account):
+                conn.account = None
+        return json_response({})
+
+    def on_connect(self, conn: SimConnection) -> None:
+        """A socket on a valid listenKey follows its account at once; there is no login."""
+        listen_key = conn.query.get("listenKey") or conn.path.removeprefix("/ws/")
+        conn.account = self.listen_keys.get(listen_key)
+
+    async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
+        await self.on_client_message(conn, data)  # the stream takes market SUBSCRIBEs too
+
+    def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[str | bytes]:
+        amended = event.order.order_id in self.amending
+        if amended and event.order.status is OrderStatus.CANCELED:
+            return []  # a modify's internal cancel (see ``amend``)
+        return [orjson.dumps(self.order_trade_update(event.order, event.fill, amended)).decode()]
+
+    def order_trade_update(self, order: SimOrder, fill: SimFill | None, amended: bool) -> dict[str, Any]:
+        market = self.engine.markets[order.symbol]
+        status = STATUS.get(order.status, "NEW")
+        kind = "MARKET" if order.type is OrderType.MARKET else "LIMIT"
+        now = ms(time.time())
+        execution = "TRADE" if fill is not None else "AMENDMENT" if amended else status if status != "PARTIALLY_FILLED" else "NEW"
+        filled = order.filled * market.lot
+        return {"e": "ORDER_TRADE_UPDATE", "E": now, "T": now, "o": {
+            "s": self.native(order.symbol),
+            "c": order.client_id,
+            "S": order.side.value.upper(),
+            "o": kind,
+            "f": "GTX" if order.post_only else order.tif.value.upper(),
+            "q": self.num(order.amount * market.lot),
+            "p": self.num((order.price or 0) * market.tick),
+            "ap": self.num(order.cost / filled if filled else Decimal(0)),
+            "sp": "0",
+            "x": execution,
+            "X": status,
+            "i": int(order.order_id),
+            "l": self.num(fill.amount if fill else Decimal(0)),
+            "z": self.num(filled),
+            "L": self.num(fill.price if fill else Decimal(0)),
+            "N": fill.fee_currency if fill else market.quote,
+            "n": self.num(fill.fee if fill else Decimal(0)),
+            "T": ms(fill.ts if fill else order.updated),
+            "t": fill.trade_id if fill else 0,
+            "b": "0",
+            "a": "0",
+            "m": fill is not None and not fill.taker,
+            "R": order.reduce_only,
+            "wt": "CONTRACT_PRICE",
+            "ot": kind,
+            "ps": order.position_side.value.upper(),
+            "cp": False,
+            "rp": "0",
+            "pP": False,
+            "si": 0,
+            "ss": 0,
+            "V": "EXPIRE_MAKER",
+            "pm": "NONE",
+            "gtd": 0,
+        }}
+
+    # ---- funding ----------------------------------------------------------------------------
+
+    def mark(self, symbol: str) -> Decimal:
+        """The mark price: the book's mid."""
+        ladder = self.ladders[symbol]
+        return (Decimal(ladder.price_str(max(ladder.bids))) + Decimal(ladder.price_str(min(ladder.asks)))) / 2
+
+    async def premium_index(self, request: web.Request) -> web.Response:
+        """Mark price and funding: a fixed rate, the next 8-hour boundary (00:00, 08:00, 16:00 UTC).
+        One object for a ``symbol``, else a list of all."""
+        wanted = request.query.get("symbol")
+        if wanted is None:
+            return json_response([self.premium_json(s) for s in self.markets])
+        symbol = self.symbol_of(wanted)
+        if symbol is None:
+            return error(400, -1121, "Invalid symbol.")
+        return json_response(self.premium_json(symbol))
+
+    def premium_json(self, symbol: str) -> dict[str, Any]:
+        mark, now = self.mark(symbol), ms(time.time())
+        return {
+            "symbol": self.native(symbol),
+            "markPrice": self.num(mark),
+            "indexPrice": self.num(mark),
+            "estimatedSettlePrice": self.num(mark),
+            "lastFundingRate": self.num(FUNDING_RATE),
+            "interestRate": self.num(FUNDING_RATE),
+            "nextFundingTime": (now // FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS,
+            "time": now,
+        }
 
     # ---- account and settings ---------------------------------------------------------------
 
@@ -736,6 +1064,9 @@ class BinanceUsdmSim(BinanceSpotSim):
             return error(400, -4048, "Margin type cannot be changed if there exists position.")
         return json_response({"code": 200, "msg": "success"})
 
+    async def position_mode(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        return json_response({"dualSidePosition": self.engine.account(key.account).hedge_mode})
+
     async def change_position_mode(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         hedge = params.get("dualSidePosition", "").lower() == "true"
         if self.engine.account(key.account).hedge_mode is hedge:
@@ -770,8 +1101,7 @@ class BinanceUsdmSim(BinanceSpotSim):
     def position_json(self, account: str, symbol: str, side: PositionSide, pos: Position) -> dict[str, Any]:
         """A v3 position: signed ``positionAmt`` (a hedge-mode short is negative), ``isolatedMargin``
         non-zero only in isolated mode (ccxt reads the margin mode from it). The mark is the mid."""
-        ladder = self.ladders[symbol]
-        mark = (Decimal(ladder.price_str(max(ladder.bids))) + Decimal(ladder.price_str(min(ladder.asks)))) / 2
+        mark = self.mark(symbol)
         amount = -pos.size if side is PositionSide.SHORT else pos.size
         isolated = self.margin_mode(account, symbol) is MarginMode.ISOLATED
         return {
@@ -823,6 +1153,59 @@ class BinanceUsdmSim(BinanceSpotSim):
         except (ValueError, ArithmeticError):
             return error(*ERRORS["bad_number"])
         return json_response(self.order_json(order))
+
+    async def modify_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``PUT order``: a LIMIT order's new price and quantity, same order id and client id, at
+        the back of its new level's queue. A quantity not above what has filled cancels it."""
+        try:
+            order = self.engine.find(key.account, params.get("orderId"), params.get("origClientOrderId"))
+            if order.status.final:
+                raise Reject("order_final", "a final order cannot be modified")
+            market = self.engine.markets[order.symbol]
+            lots = to_units(Decimal(params.get("quantity", "")), market.lot, "amount")
+            ticks = to_units(Decimal(params.get("price", "")), market.tick, "price")
+            if lots <= 0:
+                raise Reject("bad_amount", "quantity must be positive")
+        except Reject as exc:
+            return refused(exc, FUTURES_ERRORS, ERRORS).response()
+        except (ValueError, ArithmeticError):
+            return error(*ERRORS["bad_number"])
+        if (lots, ticks) == (order.amount, order.price):
+            return error(400, -5027, "No need to modify the order.")
+        if lots <= order.filled:
+            return json_response(self.order_json(self.engine.cancel(key.account, order.order_id)))
+        try:
+            return json_response(self.order_json(self.amend(order, lots, ticks)))
+        except Reject as exc:
+            return refused(exc, FUTURES_ERRORS, ERRORS).response()
+
+    def amend(self, order: SimOrder, lots: int, ticks: int) -> SimOrder:
+        """The engine has no amend: cancel the order, then admit a copy with the new price and
+        amount under the same ids (its fills kept). If the copy is refused (margin), the original
+        terms are admitted again, except for a post-only copy that would take: Binance cancels
+        that one."""
+        status = OrderStatus.PARTIALLY_FILLED if order.filled else OrderStatus.OPEN
+        kept = replace(order, status=status, reserved=Decimal(0), shown=0)
+        self.amending.add(order.order_id)
+        try:
+            self.engine.cancel(order.account, order.order_id)
+            self.admit(replace(kept, amount=lots, price=ticks))
+        except Reject as exc:
+            if exc.reason != "post_only_would_take":
+                self.admit(kept)
+            raise
+        finally:
+            self.amending.discard(order.order_id)
+            if self.engine.orders[order.order_id] is order:  # nothing re-admitted: the cancel goes out after all
+                for listener in self.engine.listeners:
+                    listener(OrderEvent(replace(order)))
+        return self.engine.orders[order.order_id]
+
+    def admit(self, order: SimOrder) -> None:
+        try:
+            self.engine._admit(order)  # the engine's own admission: checks, reservation, matching, resting
+        finally:
+            self.engine._flush()
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
         market = self.engine.markets[order.symbol]
@@ -880,28 +1263,103 @@ class BinanceUsdmSim(BinanceSpotSim):
 
 
 class BinanceCoinmSim(BinanceUsdmSim):
-    """COIN-M sizes are contracts of a fixed USD value (100 USD for BTC, 10 USD for others)."""
+    """COIN-M perpetuals as ccxt's ``binancecoinm`` trades them, on ``/dapi/v1`` the way USD-M
+    trades on ``/fapi`` (``/dapi/v1/account``, ``/dapi/v1/positionRisk``, ``/dapi/v2/leverageBracket``).
+    Sizes are contracts of a fixed USD value (100 USD for BTC, 10 USD for others); Binance keeps
+    margin and PnL in the base coin. The engine keeps them in the quote (USD) units of price x
+    contracts, as for linear contracts: balances, locked margin and realized PnL are the
+    engine's; the position's ``notionalValue``, ``unRealizedProfit`` and isolated margin, and the
+    orders' ``cumBase``, are the inverse values in the base coin."""
 
     venue = "binancecoinm"
+    ccxt_id = "binancecoinm"
+    ccxt_hosts = ("https://dapi.binance.com",)
+    ccxt_options = {"fetchMarkets": {"types": ["inverse"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets = ("BTC-USD-PERP", "ETH-USD-PERP")
     specs = {"BTC-USD-PERP": MarketSpec("BTC-USD-PERP", 0.1, 1.0), "ETH-USD-PERP": MarketSpec("ETH-USD-PERP", 0.01, 1.0)}
     contract_usd: ClassVar[dict[str, int]] = {"BTC-USD-PERP": 100, "ETH-USD-PERP": 10}
     api = "/dapi/v1"
-    ccxt_id = None  # COIN-M trading (dapi) is not simulated yet
+    account_path = "/dapi/v1/account"
+    position_path = "/dapi/v1/positionRisk"
+    bracket_path = "/dapi/v2/leverageBracket"
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
         return f"{base}{quote}_PERP"
-
-    def trading_routes(self) -> list[web.RouteDef]:
-        return []
 
     def symbol_info(self, symbol: str) -> dict[str, Any]:
         info = super().symbol_info(symbol)
         del info["status"]
         info["contractStatus"] = "TRADING"
         info["contractSize"] = self.contract_usd[symbol]
+        info["marginAsset"] = info["baseAsset"]
+        info["pair"] = info["symbol"].removesuffix("_PERP")
         return info
+
+    def base_value(self, symbol: str, contracts: Decimal, price: Decimal) -> Decimal:
+        """What ``contracts`` are worth in the base coin at ``price``."""
+        return contracts * self.contract_usd[symbol] / price if price else Decimal(0)
+
+    def premium_json(self, symbol: str) -> dict[str, Any]:
+        return {**super().premium_json(symbol), "pair": self.native(symbol).removesuffix("_PERP")}
+
+    async def premium_index(self, request: web.Request) -> web.Response:
+        """COIN-M answers a list even for one symbol."""
+        wanted = request.query.get("symbol")
+        symbols = [s for s in self.markets if wanted in (None, self.native(s))]
+        if not symbols:
+            return error(400, -1121, "Invalid symbol.")
+        return json_response([self.premium_json(s) for s in symbols])
+
+    async def leverage_brackets(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        bracket = {"bracket": 1, "initialLeverage": 125, "qtyCap": 1_000_000, "qtyFloor": 0, "maintMarginRatio": 0.004, "cum": 0.0}
+        return json_response([{"symbol": self.native(s), "brackets": [bracket]} for s in self.markets])
+
+    def order_json(self, order: SimOrder) -> dict[str, Any]:
+        body = super().order_json(order)
+        filled = Decimal(body["executedQty"])
+        average = order.cost / filled if filled else Decimal(0)
+        del body["cumQuote"]
+        body["cumBase"] = self.num(self.base_value(order.symbol, filled, average))
+        body["pair"] = self.native(order.symbol).removesuffix("_PERP")
+        return body
+
+    def trade_json(self, fill: SimFill) -> dict[str, Any]:
+        body = super().trade_json(fill)
+        del body["quoteQty"]
+        body["baseQty"] = self.num(self.base_value(fill.symbol, fill.amount, fill.price))
+        body["marginAsset"] = self.engine.markets[fill.symbol].base
+        body["pair"] = self.native(fill.symbol).removesuffix("_PERP")
+        return body
+
+    def position_json(self, account: str, symbol: str, side: PositionSide, pos: Position) -> dict[str, Any]:
+        """A ``/dapi/v1/positionRisk`` position: ``notionalValue`` in the base coin (signed),
+        ``marginType`` and ``leverage`` given."""
+        mark = self.mark(symbol)
+        amount = -pos.size if side is PositionSide.SHORT else pos.size
+        leverage = self.engine.account(account).leverages.get(symbol, Decimal(1))
+        notional = self.base_value(symbol, amount, mark)
+        isolated = self.margin_mode(account, symbol) is MarginMode.ISOLATED
+        margin = abs(notional) / leverage if isolated else Decimal(0)
+        pnl = self.base_value(symbol, amount, pos.entry) - notional if pos.entry else Decimal(0)
+        return {
+            "symbol": self.native(symbol),
+            "positionAmt": self.num(amount),
+            "entryPrice": self.num(pos.entry),
+            "breakEvenPrice": self.num(pos.entry),
+            "markPrice": self.num(mark),
+            "unRealizedProfit": self.num(pnl),
+            "liquidationPrice": "0",
+            "leverage": str(int(leverage)),
+            "maxQty": "1000000",
+            "marginType": "isolated" if isolated else "cross",
+            "isolatedMargin": self.num(margin),
+            "isAutoAddMargin": "false",
+            "positionSide": side.value.upper(),
+            "notionalValue": self.num(notional),
+            "isolatedWallet": self.num(margin),
+            "updateTime": ms(time.time()),
+        }
 
 
 SIMS: dict[str, type[SimVenue]] = {

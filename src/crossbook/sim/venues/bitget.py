@@ -5,7 +5,9 @@ per-arg ``event`` acks and error events, the ``books`` channel (full-depth ``sna
 ``update`` messages, each with ``seq`` and a signed CRC32 over the best 25 levels per side of the
 strings sent), ``trade`` (a snapshot of recent trades on subscribe, then updates), text ``ping`` ->
 ``pong`` with connections dropped after ``ping_timeout`` seconds without a ping, and the instruments
-endpoints ``/api/v2/spot/public/symbols`` and ``/api/v2/mix/market/contracts``.
+endpoints ``/api/v2/spot/public/symbols`` and ``/api/v2/mix/market/contracts``; for USDT-M futures
+the current funding rate, ``/api/v2/mix/market/current-fund-rate`` (a fixed 0.0001 and the next
+8-hour boundary). Futures trading (the mix order, position and account endpoints) is not simulated.
 
 Spot trading as ccxt calls it for a classic (non-UTA) account: the public coin list and margin
 pairs, the signed ``/api/v3/account/settings`` probe (refused with 40084, which is how ccxt learns
@@ -101,6 +103,8 @@ ERRORS: dict[str, tuple[str, str]] = {
 BAD_PARAMETER = ("40017", "Parameter verification failed")
 CLASSIC_ACCOUNT = ("40084", "You are in Classic Account mode, and the Unified Account API is not supported")
 PLAN_NOT_FOUND = ("43025", "Plan order does not exist")
+FUNDING_RATE = "0.0001"  # a fixed funding rate: the engine settles none
+FUNDING_HOURS = 8
 CHAINS = {"BTC": "BTC", "ETH": "ERC20", "SOL": "SOL", "USDT": "TRC20", "USDC": "ERC20"}
 
 
@@ -874,13 +878,37 @@ class BitgetSpotSim(SimVenue):
 
 class BitgetFuturesSim(BitgetSpotSim):
     venue = "bitgetfutures"
-    ccxt_id = None  # futures trading (mix endpoints) is not simulated yet
+    ccxt_id = None  # futures trading (mix endpoints) is not simulated yet; only the funding rate
     private_ws_paths = ()
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     inst_type = "USDT-FUTURES"
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/api/v2/mix/market/contracts", self.contracts)]
+        return [
+            web.get("/api/v2/mix/market/contracts", self.contracts),
+            web.get("/api/v2/mix/market/current-fund-rate", self.current_fund_rate),
+        ]
+
+    async def current_fund_rate(self, request: web.Request) -> web.Response:
+        """The current funding rate, as ccxt's fetch_funding_rate reads it: a fixed rate (the
+        engine settles no funding) and the next 8-hour boundary."""
+        try:
+            product = _required(dict(request.query), "productType").upper()
+            symbol = self.symbol_of(_required(dict(request.query), "symbol"))
+        except BitgetError as exc:
+            return _refusal(exc.code, exc.msg)
+        if symbol is None or product != self.inst_type:
+            return _refusal("40034", "Parameter symbol does not exist")
+        interval = FUNDING_HOURS * 3600
+        row = {
+            "symbol": self.native(symbol),
+            "fundingRate": FUNDING_RATE,
+            "fundingRateInterval": str(FUNDING_HOURS),
+            "nextUpdate": str((int(time.time()) // interval + 1) * interval * 1000),
+            "minFundingRate": "-0.003",
+            "maxFundingRate": "0.003",
+        }
+        return json_response(_envelope([row]))
 
     async def contracts(self, request: web.Request) -> web.Response:
         product = request.query.get("productType", "").upper()

@@ -16,6 +16,17 @@ engine, account and keys), plus positions: ``/v5/position/switch-mode`` (one-way
 isolated), ``/v5/position/set-leverage`` and ``/v5/position/list``; reduce-only, and post-only
 that Bybit accepts and then cancels when it would take.
 
+``/v5/order/amend`` (spot and linear) changes ``qty`` (the new total) and / or ``price`` of an open
+limit order, which keeps its orderId and orderLinkId, in place (``MatchingEngine.amend``: a size
+decrease keeps the queue place, any other change goes to the back, filling at once if it now
+crosses; a refused amend (funds, post-only would take) leaves the order as it was).
+``/v5/asset/transfer/universal-transfer`` moves a coin between UIDs of one master's family (master
+and sub-accounts, ``fromMemberId`` / ``toMemberId``; a sub-account's key only to its master),
+refused with 131212 when it would overdraw; UNIFIED and FUND are the engine's one balance, so
+inter-transfer between them is not served. Linear serves ``/v5/market/tickers`` with the book's
+mid as last, mark and index price and a constant ``fundingRate`` 0.0001 with ``nextFundingTime`` the
+next 8-hour boundary (no funding is ever charged). The inverse server serves market data only.
+
 Requests carry ``X-BAPI-API-KEY``, ``-TIMESTAMP``, ``-RECV-WINDOW`` and
 ``-SIGN``, the hex HMAC-SHA256 of timestamp + key + recv window + (query string | raw JSON body);
 answers and errors come in the v5 envelope with Bybit's own ``retCode``s.
@@ -63,6 +74,9 @@ DEFAULT_RECV_WINDOW = 5000
 RECENT_CLOSED = 500  # closed orders /v5/order/realtime still shows, per account
 WEEK_MS = 7 * 24 * 3600 * 1000
 CATEGORIES = frozenset({"spot", "linear", "inverse", "option"})
+WALLETS = frozenset({"UNIFIED", "FUND"})  # the engine keeps one balance per account for both
+FUNDING_RATE = Decimal("0.0001")  # the simulator's constant funding rate, every 8 hours
+FUNDING_PERIOD_MS = 8 * 3600 * 1000
 PRIVATE_TOPICS = frozenset({"order", "execution"})  # the private topics simulated
 SIDES = {"Buy": Side.BUY, "Sell": Side.SELL}
 ORDER_TYPES = {"Limit": OrderType.LIMIT, "Market": OrderType.MARKET}
@@ -196,6 +210,7 @@ class BybitSpotSim(SimVenue):
         super().__init__(*args, **kwargs)
         self.windows: dict[str, Window] = {}  # book topic -> window, from its first subscriber on
         self.cross_seq: dict[str, int] = {s: 40_000_000 + 1_000 * i for i, s in enumerate(self.markets)}
+        self.transfer_ids: set[str] = set()  # universal transfers done: Bybit refuses a transferId twice
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -263,6 +278,8 @@ class BybitSpotSim(SimVenue):
             web.get("/v5/account/fee-rate", self.signed(self.fee_rate)),
             web.post("/v5/order/create", self.signed(self.create_order)),
             web.post("/v5/order/cancel", self.signed(self.cancel_order)),
+            web.post("/v5/order/amend", self.signed(self.amend_order)),
+            web.post("/v5/asset/transfer/universal-transfer", self.signed(self.universal_transfer)),
             web.get("/v5/order/realtime", self.signed(self.realtime_orders)),
             web.get("/v5/order/history", self.signed(self.order_history)),
             web.get("/v5/execution/list", self.signed(self.executions)),
@@ -581,6 +598,43 @@ class BybitSpotSim(SimVenue):
             raise BybitError(*self.errors[exc.reason]) from None
         return {"orderId": order.order_id, "orderLinkId": order.client_id}
 
+    async def amend_order(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        """``qty`` (the new total, filled part included) and / or ``price`` of an open limit
+        order, which keeps its orderId and orderLinkId."""
+        self.check_category(params)
+        symbol = self.symbol_param(params)
+        order = self.lookup(key.account, params)
+        if order is None or order.symbol != symbol or order.status.final or order.waiting or order.price is None:
+            raise BybitError(*self.errors["unknown_order"])
+        if any(params.get(name) not in (None, "") for name in ("triggerPrice", "takeProfit", "stopLoss")):
+            raise BybitError(10001, "params error: the simulator amends qty and price only")
+        lots, ticks = self.amended_terms(order, params)
+        try:
+            self.engine.amend(order, lots, ticks)
+        except Reject as exc:
+            raise BybitError(*self.errors.get(exc.reason, (10001, f"params error: {exc}"))) from None
+        return {"orderId": order.order_id, "orderLinkId": order.client_id}
+
+    def amended_terms(self, order: SimOrder, params: Params) -> tuple[int, int]:
+        """(total lots, price ticks) after the amend, on the instrument's grid."""
+        market = self.engine.markets[order.symbol]
+        qty, price = self.decimal_param(params, "qty"), self.decimal_param(params, "price")
+        assert order.price is not None
+        lots, ticks = order.amount, order.price
+        if qty is not None:
+            if qty / market.lot != (qty / market.lot).to_integral_value():
+                raise BybitError(*self.errors["amount_off_grid"])
+            lots = int(qty / market.lot)
+        if price is not None:
+            if price <= 0 or price / market.tick != (price / market.tick).to_integral_value():
+                raise BybitError(*self.errors["price_off_grid"])
+            ticks = int(price / market.tick)
+        if (lots, ticks) == (order.amount, order.price):
+            raise BybitError(10001, "The order remains unchanged as the parameters entered match the existing ones.")
+        if lots <= order.filled:
+            raise BybitError(10001, "params error: qty must exceed the quantity already filled")
+        return lots, ticks
+
     @staticmethod
     def passes_filter(order: SimOrder, order_filter: str | None) -> bool:
         """orderFilter: Order (active orders), StopOrder (conditional ones), none: both."""
@@ -688,6 +742,46 @@ class BybitSpotSim(SimVenue):
             filled[fill.order_id] = filled.get(fill.order_id, ZERO) + fill.amount
             out.append((fill, order.amount * self.engine.markets[order.symbol].lot - filled[fill.order_id]))
         return out
+
+    # ---- funds: universal transfer between a master and its sub-accounts ----------------------
+
+    async def universal_transfer(self, key: ApiKey, params: Params) -> dict[str, Any]:
+        """Between two UIDs (``fromMemberId`` / ``toMemberId``) of one master's family: a master
+        key moves funds between itself and its sub-accounts or between two of them, a
+        sub-account key only to its master. UNIFIED and FUND are the engine's one balance."""
+        transfer_id, coin = str(params.get("transferId") or ""), str(params.get("coin") or "")
+        amount = self.decimal_param(params, "amount")
+        if not transfer_id or not coin or amount is None:
+            raise BybitError(131203, "Request parameter error")
+        if amount <= 0:
+            raise BybitError(131215, "Amount error")
+        if transfer_id in self.transfer_ids:
+            raise BybitError(131214, "TransferId exist")
+        if params.get("fromAccountType") not in WALLETS or params.get("toAccountType") not in WALLETS:
+            raise BybitError(131203, "Request parameter error: the simulator transfers between UNIFIED and FUND accounts")
+        source, target = self.member(params, "fromMemberId"), self.member(params, "toMemberId")
+        if source == target or not self.may_transfer(key.account, source, target):
+            raise BybitError(131209, "Get subMember relation error")
+        try:
+            self.engine.transfer(coin, amount, source, target)
+        except Reject:
+            raise BybitError(131212, "Insufficient balance") from None
+        self.transfer_ids.add(transfer_id)
+        return {"transferId": transfer_id, "status": "SUCCESS"}
+
+    def member(self, params: Params, name: str) -> str:
+        """The account whose UID the parameter names."""
+        uid = str(params.get(name) or "")
+        for account in self.engine.accounts:
+            if str(self.uid(account)) == uid:
+                return account
+        raise BybitError(131207, "Account not exist")
+
+    def may_transfer(self, requester: str, source: str, target: str) -> bool:
+        parent = self.engine.account(requester).parent
+        if parent is not None:
+            return source == requester and target == parent
+        return all(a == requester or self.engine.account(a).parent == requester for a in (source, target))
 
     # ---- trading: Bybit shapes ----------------------------------------------------------------
 
@@ -1075,6 +1169,38 @@ class BybitLinearSim(BybitSpotSim):
             web.post("/v5/position/set-leverage", self.signed(self.set_leverage)),
             web.get("/v5/position/list", self.signed(self.position_list)),
         ]
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/v5/market/tickers", self.tickers), *super().routes()]
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        """The contracts' tickers as ccxt's fetch_funding_rate reads them: ``fundingRate`` (the
+        simulator's constant rate) and ``nextFundingTime`` (the next 8-hour boundary); the book's
+        mid stands in for the mark and index prices."""
+        if request.query.get("category") != self.category:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
+        wanted = request.query.get("symbol")
+        symbols = [s for s in self.markets if wanted in (None, self.native(s))]
+        if wanted is not None and not symbols:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
+        return self.envelope({"category": self.category, "list": [self.ticker(s) for s in symbols]})
+
+    def ticker(self, symbol: str) -> dict[str, Any]:
+        ladder = self.ladders[symbol]
+        bid, ask = ladder.top(True, 1), ladder.top(False, 1)
+        now = ms(time.time())
+        mark = self.mark(symbol)
+        mark_text = ladder.price_str(int(mark / self.engine.markets[symbol].tick)) if mark else ""
+        return {
+            "symbol": self.native(symbol), "lastPrice": mark_text, "indexPrice": mark_text, "markPrice": mark_text,
+            "prevPrice24h": mark_text, "price24hPcnt": "0", "highPrice24h": mark_text, "lowPrice24h": mark_text,
+            "prevPrice1h": mark_text, "openInterest": "0", "openInterestValue": "0", "turnover24h": "0", "volume24h": "0",
+            "fundingRate": plain(FUNDING_RATE), "nextFundingTime": str(now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS),
+            "predictedDeliveryPrice": "", "basisRate": "", "deliveryFeeRate": "", "deliveryTime": "0",
+            "bid1Price": ladder.price_str(bid[0][0]) if bid else "", "bid1Size": self.size_str(ladder, *bid[0]) if bid else "",
+            "ask1Price": ladder.price_str(ask[0][0]) if ask else "", "ask1Size": self.size_str(ladder, *ask[0]) if ask else "",
+            "basis": "", "curPreListingPhase": "", "fundingIntervalHour": "8", "fundingCap": "0.005",
+        }
 
     def page(self, rows: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
         limit = min(1000, int(query.get("limit", "500")))

@@ -9,7 +9,11 @@ Spot trading, as ccxt calls it: the public ``/v2`` currency and exchange-rate li
 reads, ``/api/v3/brokerage/transaction_summary`` (the fee tier), ``accounts`` (cursor-paginated),
 ``orders`` (create, with Coinbase's ``order_configuration`` objects and client-id idempotency),
 ``orders/batch_cancel``, ``orders/historical/{id}``, ``orders/historical/batch``,
-``orders/historical/fills`` and ``key_permissions``. Keys are CDP keys: the name
+``orders/historical/fills``, ``key_permissions``, ``orders/edit`` (ccxt's edit_order: a GTC
+limit order's size and price changed in place, the order id kept, queue priority kept only by a
+smaller size at the same price; failures as ``success: false`` with ``errors``), and the user's
+portfolios (``portfolios``; ``portfolios/move_funds``, ccxt's transfer(): the key's main account is
+the DEFAULT portfolio, each engine sub-account under it a CONSUMER one). Keys are CDP keys: the name
 ``organizations/{org}/apiKeys/{id}`` and an EC P-256 private key in PEM, of which the simulator
 keeps only the public half. Every private call carries ``Authorization: Bearer <JWT>``, an ES256
 JWT whose signature, ``kid``/``sub`` (the key name), ``iss``, ``nbf``/``exp`` (at most 120 s) and
@@ -64,6 +68,7 @@ RECENT_TRADES = 50
 JWT_LIFETIME = 120  # seconds: Coinbase's tokens live two minutes at most
 # Coinbase's SDKs sign with issuer "cdp", ccxt with the Coinbase Cloud issuer; Coinbase takes both
 JWT_ISSUERS = frozenset({"cdp", "coinbase-cloud"})
+NO_PREVIEW_FAILURE = "UNKNOWN_PREVIEW_FAILURE_REASON"
 MAX_CANCEL = 100  # order ids per batch_cancel
 ID_SPACE = uuid.UUID("0b4f2a8e-6c1d-4e57-9a3b-5d2c7e9f1a60")  # the simulator's stable ids (uuid5)
 ZERO = Decimal(0)
@@ -374,6 +379,9 @@ class CoinbaseSim(SimVenue):
             web.get(f"{api}/accounts", self.private(self.accounts)),
             web.post(f"{api}/orders", self.private(self.create_order, trade=True)),
             web.post(f"{api}/orders/batch_cancel", self.private(self.cancel_orders, trade=True)),
+            web.post(f"{api}/orders/edit", self.private(self.edit_order, trade=True)),
+            web.get(f"{api}/portfolios", self.private(self.portfolios)),
+            web.post(f"{api}/portfolios/move_funds", self.private(self.move_funds, trade=True)),
             # the fixed paths first: aiohttp matches in this order
             web.get(f"{api}/orders/historical/batch", self.private(self.list_orders)),
             web.get(f"{api}/orders/historical/fills", self.private(self.list_fills)),
@@ -745,6 +753,88 @@ class CoinbaseSim(SimVenue):
             return "DUPLICATE_CANCEL_REQUEST"
         self.engine.cancel(account, order.order_id)
         return None
+
+    async def edit_order(self, key: ApiKey, request: web.Request) -> web.Response:
+        """Edit a GTC limit order's ``size`` (the new total) and ``price`` in place: the order id
+        stays; a smaller size at the same price keeps its queue place, anything else goes to the
+        back of its (new) level and may take at once. Refused edits answer ``success: false`` with
+        ``errors`` [{edit_failure_reason, preview_failure_reason}]."""
+        body = await json_body(request)
+        reasons = self.edit(key.account, body)
+        errors = [] if reasons is None else [{"edit_failure_reason": reasons[0], "preview_failure_reason": reasons[1]}]
+        return json_response({"success": reasons is None, "errors": errors})
+
+    def edit(self, account: str, body: dict[str, Any]) -> tuple[str, str] | None:
+        """Edits the order, or names why not (edit and preview failure reasons)."""
+        order = self.owned(account, str(body.get("order_id", "")))
+        if order is None:
+            return "ORDER_NOT_FOUND", NO_PREVIEW_FAILURE
+        if order.status.final:
+            return "ONLY_OPEN_ORDERS_CAN_BE_EDITED", NO_PREVIEW_FAILURE
+        if order.type is not OrderType.LIMIT or order.tif is not TimeInForce.GTC or order.stop is not None:
+            return "ONLY_LIMIT_ORDER_EDITS_SUPPORTED", NO_PREVIEW_FAILURE
+        market = self.engine.markets[order.symbol]
+        assert order.price is not None
+        lots = self.edited_units(body, "size", market.lot, order.amount)
+        ticks = self.edited_units(body, "price", market.tick, order.price)
+        if lots is None:
+            return "INVALID_EDITED_SIZE", NO_PREVIEW_FAILURE
+        if ticks is None:
+            return "INVALID_EDITED_PRICE", NO_PREVIEW_FAILURE
+        if lots <= order.filled:
+            return "CANNOT_EDIT_TO_BELOW_FILLED_SIZE", NO_PREVIEW_FAILURE
+        if (lots, ticks) == (order.amount, order.price):
+            return "EDIT_REQUEST_EQUAL_TO_ORIGINAL_REQUEST", NO_PREVIEW_FAILURE
+        try:
+            self.engine.amend(order, lots, ticks)
+        except Reject as exc:
+            return "COMMANDER_REJECTED_EDIT_ORDER", Refusal.of(exc).preview
+        return None
+
+    @staticmethod
+    def edited_units(body: dict[str, Any], name: str, step: Decimal, current: int) -> int | None:
+        """A new size or price in lots or ticks (``current`` when not given); None when invalid."""
+        if name not in body:
+            return current
+        try:
+            units = decimal_field(body, name) / step
+        except BadArgument:
+            return None
+        return int(units) if units > 0 and units == units.to_integral_value() else None
+
+    def family(self, account: str) -> list[str]:
+        """The portfolios of the key's user: its main account and the sub-accounts under it."""
+        root = self.engine.account(account).parent or account
+        return [root, *(n for n, a in self.engine.accounts.items() if a.parent == root)]
+
+    async def portfolios(self, key: ApiKey, request: web.Request) -> web.Response:
+        rows = [
+            {"name": "Default" if i == 0 else name, "uuid": stable_id(f"portfolio/{name}"),
+             "type": "DEFAULT" if i == 0 else "CONSUMER", "deleted": False}
+            for i, name in enumerate(self.family(key.account))
+        ]
+        return json_response({"portfolios": rows})
+
+    async def move_funds(self, key: ApiKey, request: web.Request) -> web.Response:
+        """Move ``funds`` {value, currency} from one of the user's portfolios (main account or a
+        sub-account) to another; refused when the source's available balance is short."""
+        body = await json_body(request)
+        funds = body.get("funds")
+        if not isinstance(funds, dict) or not isinstance(funds.get("currency"), str):
+            raise BadArgument("funds must hold value and currency")
+        amount = decimal_field(funds, "value")
+        by_uuid = {stable_id(f"portfolio/{n}"): n for n in self.family(key.account)}
+        source, target = (by_uuid.get(str(body.get(f))) for f in ("source_portfolio_uuid", "target_portfolio_uuid"))
+        if source is None or target is None:
+            return failure(404, "NOT_FOUND", "portfolio not found")
+        if source == target or amount <= 0:
+            raise BadArgument("funds must move a positive value between two different portfolios")
+        try:
+            self.engine.transfer(funds["currency"], amount, source, target)
+        except Reject:
+            return failure(400, "INSUFFICIENT_FUND", "Insufficient balance in source account")
+        return json_response({"source_portfolio_uuid": body["source_portfolio_uuid"],
+                              "target_portfolio_uuid": body["target_portfolio_uuid"]})
 
     async def list_orders(self, key: ApiKey, request: web.Request) -> web.Response:
         query = request.query

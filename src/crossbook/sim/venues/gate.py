@@ -1,4 +1,4 @@
-"""Simulated Gate v4: spot market data and trading, USDT perpetual market data. Spot: ``/ws/v4/``
+"""Simulated Gate v4: spot market data and trading, USDT perpetual market data and trading. Spot: ``/ws/v4/``
 with ``spot.order_book_update`` (100 ms, the top-100 window, ``U``/``u`` update ids, an occasional
 ``full: true`` push), ``spot.trades``, ``spot.ping`` -> ``spot.pong``; REST
 ``/api/v4/spot/order_book?with_id=true`` (``id``, at most 100 levels) and ``/api/v4/spot/currency_pairs``.
@@ -11,7 +11,20 @@ a change that leaves the window as it was moves the id without a message.
 Spot trading, as ccxt calls it: public ``/spot/currencies`` and ``/margin/currency_pairs`` (empty:
 no margin is simulated); signed ``/account/detail`` (a classic account, key mode 1),
 ``/spot/accounts``, ``/spot/orders`` (create, get, cancel, list), ``/spot/open_orders``,
-``/spot/my_trades``, ``/spot/price_orders`` (price-triggered limit orders) and ``/wallet/fee``.
+``/spot/my_trades``, ``/spot/price_orders`` (price-triggered limit orders), ``/wallet/fee``, and
+the amend ``PATCH /spot/orders/{order_id}`` (amount and/or price from the body or, as ccxt sends
+them, the query; the order keeps its id, and its queue place only when just its amount is cut).
+
+USDT perpetuals (``gateswap``), as ccxt calls them: public ``/futures/usdt/contracts[/{contract}]``
+(with ``funding_rate`` 0.0001, ``funding_interval`` 28800 and ``funding_next_apply`` the next
+8-hour boundary, ``mark_price`` the book's mid: the engine settles no funding), signed
+``/futures/usdt/accounts``, ``/futures/usdt/orders`` (``size`` in whole contracts, negative to
+sell, ``price`` "0" with ``tif`` ioc for a market order, ``reduce_only``, ``close``), get, cancel and
+amend (``PUT``, a new signed total ``size`` and/or ``price``) by ``{order_id}`` or ``t-`` text,
+``/positions[/{contract}]``, ``/positions/{contract}/leverage`` (``leverage`` 0 is cross at
+``cross_leverage_limit``) and ``/dual_mode`` (dual mode: a buy opens the long, a reduce-only buy
+closes the short). Not simulated there: price-triggered futures orders, ``my_trades``,
+``/dual_comp`` endpoints, liquidation and risk limits.
 Requests carry ``KEY``, ``Timestamp`` (seconds, within 60 s of the server) and ``SIGN``, the hex
 HMAC-SHA512 of ``METHOD\npath\nquery\nhex(SHA512(body))\nTimestamp`` with the query as sent but
 not URL-encoded. Errors are bare ``{"label", "message"}`` bodies with a 4xx status. As on Gate, a
@@ -42,11 +55,11 @@ from urllib.parse import unquote_plus
 import orjson
 from aiohttp import web
 
-from ...model import OrderStatus, OrderType, Side, TimeInForce
+from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ...symbols import parse_standard
 from ...venues import feed_class
 from ..access import ApiKey
-from ..engine import OrderEvent, Reject, SimFill, SimOrder
+from ..engine import MatchingEngine, OrderEvent, Reject, SimFill, SimOrder, to_units
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
@@ -88,6 +101,20 @@ ERRORS: dict[str, tuple[int, str, str]] = {
     "duplicate_client_id": (400, "REPEATED_CREATION", "Repeated creation"),
     "no_liquidity": (400, "ORDER_BOOK_NOT_FOUND", "Insufficient liquidity"),
 }
+# the same reasons on /futures/usdt, in Gate's futures labels
+FUTURES_ERRORS: dict[str, tuple[int, str, str]] = {
+    "insufficient_balance": (400, "INSUFFICIENT_AVAILABLE", "Insufficient available balance"),
+    "post_only_would_take": (400, "ORDER_POC_IMMEDIATE", "Order would match and take immediately"),
+    "reduce_only_would_increase": (400, "INCREASE_POSITION", "Reduce-only order would increase the position"),
+    "position_open": (400, "POSITION_HOLDING", "Positions or orders are open"),
+    "no_liquidity": (400, "CONTRACT_NO_COUNTER", "No counterparty orders"),
+    "bad_leverage": (400, "LEVERAGE_TOO_HIGH", "Leverage out of range"),
+}
+FUTURES = f"{API}/futures/usdt"
+LEVERAGE_MAX = "100"
+CROSS_DEFAULT = "10"  # cross_leverage_default: the cross leverage when none is given
+FUNDING_RATE = "0.0001"  # a fixed rate: the engine settles no funding
+FUNDING_INTERVAL = 8 * 3600  # seconds
 
 
 class GateError(Exception):
@@ -102,12 +129,14 @@ class GateError(Exception):
 
 @dataclass(frozen=True)
 class Call:
-    """An authenticated request: whose key, its query, its JSON body, the ``{order_id}`` in its path."""
+    """An authenticated request: whose key, its query, its JSON body, the ``{order_id}`` and
+    ``{contract}`` in its path."""
 
     key: ApiKey
     query: Mapping[str, str]
     body: dict[str, Any]
     order_id: str = ""
+    contract: str = ""
 
 
 @dataclass(frozen=True)
@@ -276,6 +305,19 @@ def finish_as(order: SimOrder) -> str:
     return order.tif.value if order.status is OrderStatus.EXPIRED else "cancelled"
 
 
+def futures_finish_as(order: SimOrder) -> str:
+    """``_new`` while open; ``ioc`` for a market / ioc / fok remainder, as Gate reports those."""
+    if not order.status.final:
+        return "_new"
+    if order.status is OrderStatus.FILLED:
+        return "filled"
+    return "ioc" if order.status is OrderStatus.EXPIRED else "cancelled"
+
+
+def next_funding(now: float) -> int:
+    return (int(now) // FUNDING_INTERVAL + 1) * FUNDING_INTERVAL
+
+
 def trigger_status(order: SimOrder) -> str:
     """A price order: ``open`` until its trigger trades, then ``finish`` (its order was placed) or
     ``failed``; ``cancelled`` if cancelled before."""
@@ -288,6 +330,22 @@ def final_refusal(order: SimOrder) -> GateError:
     if order.status is OrderStatus.CANCELED:
         return GateError(400, "ORDER_CANCELLED", "Order already cancelled")
     return GateError(400, "ORDER_CLOSED", "Order already closed")
+
+
+# ---- amend: the engine has none, so the order is changed in place, as Gate keeps its id ---------
+
+
+def amend(engine: MatchingEngine, order: SimOrder, amount: Decimal | None, price: Decimal | None) -> None:
+    """Gate's amend: a new total amount (filled part included) and/or price, in place (see
+    ``MatchingEngine.amend``: only a cut at the same price keeps the queue place; an amount at or
+    below what has filled cancels the rest)."""
+    market = engine.markets[order.symbol]
+    lots = order.amount if amount is None else to_units(amount, market.lot, "amount")
+    ticks = order.price if price is None else to_units(price, market.tick, "price")
+    if lots <= 0:
+        raise Reject("bad_amount", "amount must be positive")
+    assert ticks is not None
+    engine.amend(order, lots, ticks)
 
 
 class GateSpotSim(SimVenue):
@@ -311,6 +369,7 @@ class GateSpotSim(SimVenue):
     ccxt_id: ClassVar[str | None] = "gate"
     ccxt_hosts = ("https://api.gateio.ws",)
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
+    errors: ClassVar[dict[str, tuple[int, str, str]]] = ERRORS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -393,6 +452,7 @@ class GateSpotSim(SimVenue):
             web.get(f"{API}/spot/orders", self.signed(self.list_orders)),
             web.get(f"{API}/spot/orders/{{order_id}}", self.signed(self.get_order)),
             web.delete(f"{API}/spot/orders/{{order_id}}", self.signed(self.cancel_order)),
+            web.patch(f"{API}/spot/orders/{{order_id}}", self.signed(self.amend_order)),
             web.get(f"{API}/spot/open_orders", self.signed(self.open_orders)),
             web.get(f"{API}/spot/my_trades", self.signed(self.my_trades)),
             web.post(f"{API}/spot/price_orders", self.signed(self.create_price_order)),
@@ -407,11 +467,12 @@ class GateSpotSim(SimVenue):
             raw = await request.read()
             try:
                 key = self.authenticate(request, raw)
-                return handler(Call(key, request.query, parse_body(raw), request.match_info.get("order_id", "")))
+                info = request.match_info
+                return handler(Call(key, request.query, parse_body(raw), info.get("order_id", ""), info.get("contract", "")))
             except GateError as exc:
                 return error(exc.status, exc.label, exc.message)
             except Reject as exc:
-                return error(*ERRORS.get(exc.reason, (400, "INVALID_PARAM_VALUE", str(exc))))
+                return error(*self.errors.get(exc.reason, (400, "INVALID_PARAM_VALUE", str(exc))))
 
         return check
 
@@ -588,6 +649,23 @@ class GateSpotSim(SimVenue):
         if order.status.final:
             raise final_refusal(order)
         return json_response(self.order_json(self.engine.cancel(call.key.account, order.order_id)))
+
+    def amend_order(self, call: Call) -> web.Response:
+        """PATCH ``/spot/orders/{order_id}``: a new ``amount`` and/or ``price`` for a resting limit
+        order, from the body or (as ccxt sends them) the query; the order keeps its id."""
+        params = {**call.query, **call.body}
+        order = self.spot_order(Call(call.key, params, {}, call.order_id))
+        if order.status.final:
+            raise final_refusal(order)
+        if order.type is not OrderType.LIMIT:
+            raise invalid("type", "market")
+        amount, price = optional_decimal(params, "amount"), optional_decimal(params, "price")
+        if amount is None and price is None:
+            raise GateError(400, "MISSING_REQUIRED_PARAM", "Missing required parameter: amount or price")
+        market = self.engine.markets[order.symbol]
+        self.check_size(order.symbol, (amount or order.amount * market.lot) * (price or (order.price or 0) * market.tick))
+        amend(self.engine, order, amount, price)
+        return json_response(self.order_json(order))
 
     def open_orders(self, call: Call) -> web.Response:
         pair = call.query.get("currency_pair")
@@ -1000,11 +1078,16 @@ class GateSpotSim(SimVenue):
 class GateSwapSim(GateSpotSim):
     """USDT perpetuals on ``/v4/ws/usdt``: ``futures.order_book_update`` with ``{"p", "s"}`` levels
     in whole contracts (one contract = one lot here, the ``quanto_multiplier``), ``futures.trades``
-    with a signed size, REST ``/api/v4/futures/usdt/order_book`` and ``/contracts``. Futures
-    trading is not simulated."""
+    with a signed size, REST ``/api/v4/futures/usdt/order_book`` and ``/contracts``; trading on
+    ``/api/v4/futures/usdt/...`` (see the module docstring)."""
 
     venue = "gateswap"
-    ccxt_id = None
+    ccxt_options = {
+        "fetchMarkets": {"types": ["swap"]},
+        "swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}},
+        "defaultType": "swap",
+    }
+    errors = {**ERRORS, **FUTURES_ERRORS}
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     ws_paths = ("/v4/ws/usdt",)
     private_ws_paths = ()
@@ -1016,7 +1099,268 @@ class GateSwapSim(GateSpotSim):
     levels_allowed: ClassVar[tuple[str, ...]] = ("100",)
 
     def trading_routes(self) -> list[web.RouteDef]:
-        return []
+        return [
+            web.get(f"{FUTURES}/contracts/{{contract}}", self.contract),
+            web.get(f"{API}/spot/currencies", self.currencies),
+            web.get(f"{API}/account/detail", self.signed(self.account_detail)),
+            web.get(f"{FUTURES}/accounts", self.signed(self.futures_account)),
+            web.post(f"{FUTURES}/orders", self.signed(self.create_futures_order)),
+            web.get(f"{FUTURES}/orders", self.signed(self.list_futures_orders)),
+            web.get(f"{FUTURES}/orders/{{order_id}}", self.signed(self.get_futures_order)),
+            web.delete(f"{FUTURES}/orders/{{order_id}}", self.signed(self.cancel_futures_order)),
+            web.put(f"{FUTURES}/orders/{{order_id}}", self.signed(self.amend_futures_order)),
+            web.get(f"{FUTURES}/positions", self.signed(self.positions)),
+            web.get(f"{FUTURES}/positions/{{contract}}", self.signed(self.one_position)),
+            web.post(f"{FUTURES}/positions/{{contract}}/leverage", self.signed(self.set_leverage)),
+            web.post(f"{FUTURES}/dual_mode", self.signed(self.set_dual_mode)),
+        ]
+
+    # ---- futures: reference data and account --------------------------------------------------
+
+    async def contract(self, request: web.Request) -> web.Response:
+        symbol = self.symbol_of(request.match_info["contract"])
+        if symbol is None:
+            return error(404, "CONTRACT_NOT_FOUND", "Contract not found")
+        return json_response(self.pair_info(symbol))
+
+    def mark(self, symbol: str) -> Decimal:
+        """The mark price: the book's mid (no index is simulated)."""
+        bid, ask = self.touch(symbol, True), self.touch(symbol, False)
+        if bid is None or ask is None:
+            return bid or ask or Decimal(0)
+        return (bid + ask) / 2
+
+    def futures_account(self, call: Call) -> web.Response:
+        return json_response(self.account_json(call.key.account))
+
+    def account_json(self, name: str) -> dict[str, Any]:
+        account = self.engine.account(name)
+        position_margin = sum((p.margin for p in account.positions.values()), Decimal(0))
+        locked = account.locked.get("USDT", Decimal(0))
+        return {
+            "total": num(account.balances.get("USDT", Decimal(0))),
+            "unrealised_pnl": num(sum((self.pnl(s, p.size if side is not PositionSide.SHORT else -p.size, p.entry)
+                                       for (s, side), p in account.positions.items()), Decimal(0))),
+            "position_margin": num(position_margin),
+            "order_margin": num(locked - position_margin),
+            "available": num(account.available("USDT")),
+            "point": "0",
+            "bonus": "0",
+            "currency": "USDT",
+            "in_dual_mode": account.hedge_mode,
+            "enable_credit": False,
+            "position_initial_margin": num(position_margin),
+            "maintenance_margin": "0",
+        }
+
+    def pnl(self, symbol: str, size: Decimal, entry: Decimal) -> Decimal:
+        return (self.mark(symbol) - entry) * size if size else Decimal(0)
+
+    # ---- futures: orders ------------------------------------------------------------------------
+
+    def create_futures_order(self, call: Call) -> web.Response:
+        body = call.body
+        symbol = self.pair(required(body, "contract"))
+        size = self.size_of(body)
+        close = body.get("close") is True
+        if close:
+            size = self.closing_size(call.key.account, symbol)
+        price = decimal_param(body, "price")
+        tif, post_only = self.futures_tif(body.get("tif", "gtc"), price)
+        reduce_only = close or body.get("reduce_only") is True
+        side = Side.BUY if size > 0 else Side.SELL
+        order = self.engine.submit(
+            call.key.account, symbol, side, OrderType.LIMIT if price else OrderType.MARKET,
+            abs(size) * self.engine.markets[symbol].lot, price or None, tif=tif, post_only=post_only,
+            reduce_only=reduce_only, position_side=self.position_side(call.key.account, side, reduce_only),
+            client_id=client_text(body.get("text")),
+        )
+        return json_response(self.futures_order_json(order), status=201)
+
+    @staticmethod
+    def size_of(body: Mapping[str, Any]) -> int:
+        raw = body.get("size", 0)
+        if not isinstance(raw, int) or isinstance(raw, bool) or (raw == 0 and body.get("close") is not True):
+            raise invalid("size", raw)
+        return raw
+
+    def closing_size(self, account: str, symbol: str) -> int:
+        """``close: true`` with size 0: the whole one-way position, the other way."""
+        held = self.engine.position(account, symbol).size / self.engine.markets[symbol].lot
+        if not held:
+            raise GateError(400, "POSITION_EMPTY", "Position is empty")
+        return -int(held)
+
+    @staticmethod
+    def futures_tif(raw: Any, price: Decimal) -> tuple[TimeInForce, bool]:
+        tif, post_only = time_in_force(raw)
+        if not price and (tif is not TimeInForce.IOC and tif is not TimeInForce.FOK):
+            raise invalid("tif", raw)  # a market order (price 0) is ioc
+        return tif, post_only
+
+    def position_side(self, account: str, side: Side, reduce_only: bool) -> PositionSide:
+        """Dual mode: a buy opens the long (or, reduce-only, closes the short), a sell the reverse."""
+        if not self.engine.account(account).hedge_mode:
+            return PositionSide.BOTH
+        return PositionSide.LONG if (side is Side.BUY) != reduce_only else PositionSide.SHORT
+
+    def futures_order(self, call: Call) -> SimOrder:
+        order = self.lookup(call.key.account, call.order_id)
+        if order.waiting:
+            raise not_found(call.order_id)
+        return order
+
+    def get_futures_order(self, call: Call) -> web.Response:
+        return json_response(self.futures_order_json(self.futures_order(call)))
+
+    def cancel_futures_order(self, call: Call) -> web.Response:
+        order = self.futures_order(call)
+        if order.status.final:
+            raise GateError(400, "ORDER_FINISHED", "Order finished")
+        return json_response(self.futures_order_json(self.engine.cancel(call.key.account, order.order_id)))
+
+    def amend_futures_order(self, call: Call) -> web.Response:
+        """PUT ``/futures/usdt/orders/{order_id}``: a new total ``size`` (its sign the order's side)
+        and/or ``price``; the order keeps its id."""
+        order = self.futures_order(call)
+        if order.status.final:
+            raise GateError(400, "ORDER_FINISHED", "Order finished")
+        size = call.body.get("size")
+        price = optional_decimal(call.body, "price")
+        if size is None and price is None:
+            raise GateError(400, "MISSING_REQUIRED_PARAM", "Missing required parameter: size or price")
+        amount = None
+        if size is not None:
+            if not isinstance(size, int) or (size < 0) != (order.side is Side.SELL):
+                raise invalid("size", size)
+            amount = abs(size) * self.engine.markets[order.symbol].lot
+        amend(self.engine, order, amount, price)
+        return json_response(self.futures_order_json(order))
+
+    def list_futures_orders(self, call: Call) -> web.Response:
+        status = required(call.query, "status")
+        if status not in ("open", "finished"):
+            raise invalid("status", status)
+        contract = call.query.get("contract")
+        symbol = None if contract is None else self.pair(contract)
+        orders = [
+            o for o in self.engine.orders.values()
+            if o.account == call.key.account and (symbol is None or o.symbol == symbol) and not o.waiting
+            and o.status.final == (status == "finished")
+        ]
+        return json_response([self.futures_order_json(o) for o in reversed(orders)][: int_param(call.query, "limit", 100)])
+
+    # ---- futures: positions, leverage, dual mode -------------------------------------------------
+
+    def positions(self, call: Call) -> web.Response:
+        account = self.engine.account(call.key.account)
+        holding = call.query.get("holding") == "true"
+        rows = [
+            self.position_json(call.key.account, symbol, side)
+            for (symbol, side), pos in sorted(account.positions.items()) if pos.size or not holding
+        ]
+        return json_response(rows)
+
+    def one_position(self, call: Call) -> web.Response:
+        symbol = self.pair(call.contract)
+        if self.engine.account(call.key.account).hedge_mode:
+            raise GateError(400, "POSITION_DUAL_MODE", "Dual mode positions are under /dual_comp/positions")
+        return json_response(self.position_json(call.key.account, symbol, PositionSide.BOTH))
+
+    def set_leverage(self, call: Call) -> web.Response:
+        """``leverage`` N: isolated at N; ``leverage`` 0: cross, at ``cross_leverage_limit``."""
+        symbol = self.pair(call.contract)
+        leverage = decimal_param(call.query, "leverage")
+        cross = leverage == 0
+        if cross:
+            leverage = optional_decimal(call.query, "cross_leverage_limit") or Decimal(CROSS_DEFAULT)
+        if not Decimal(1) <= leverage <= Decimal(LEVERAGE_MAX):
+            raise GateError(400, "LEVERAGE_TOO_HIGH" if leverage > 1 else "LEVERAGE_TOO_LOW", f"leverage {num(leverage)}")
+        account = call.key.account
+        mode = MarginMode.CROSS if cross else MarginMode.ISOLATED
+        if self.engine.account(account).margin_modes.get(symbol, MarginMode.ISOLATED) is not mode:
+            self.engine.set_margin_mode(account, symbol, mode)
+        self.engine.set_leverage(account, symbol, leverage)
+        side = PositionSide.LONG if self.engine.account(account).hedge_mode else PositionSide.BOTH
+        return json_response(self.position_json(account, symbol, side))
+
+    def set_dual_mode(self, call: Call) -> web.Response:
+        raw = required(call.query, "dual_mode")
+        if raw not in ("true", "false"):
+            raise invalid("dual_mode", raw)
+        self.engine.set_position_mode(call.key.account, raw == "true")
+        return json_response(self.account_json(call.key.account))
+
+    # ---- futures: Gate shapes ---------------------------------------------------------------------
+
+    def futures_order_json(self, order: SimOrder) -> dict[str, Any]:
+        market = self.engine.markets[order.symbol]
+        sign = 1 if order.is_bid else -1
+        filled = order.filled * market.lot
+        row: dict[str, Any] = {
+            "id": int(order.order_id),
+            "user": user_id(order.account),
+            "contract": self.native(order.symbol),
+            "create_time": round(order.created, 3),
+            "update_time": round(order.updated, 3),
+            "status": "finished" if order.status.final else "open",
+            "finish_as": futures_finish_as(order),
+            "size": sign * order.amount,
+            "iceberg": 0,
+            "left": sign * order.remaining,
+            "price": num((order.price or 0) * market.tick),
+            "fill_price": num((order.cost / filled).quantize(Decimal("1e-8")).normalize() if filled else Decimal(0)),
+            "mkfr": num(self.engine.maker_fee),
+            "tkfr": num(self.engine.taker_fee),
+            "tif": "poc" if order.post_only else order.tif.value,
+            "refu": 0,
+            "is_reduce_only": order.reduce_only,
+            "is_close": False,
+            "is_liq": False,
+            "text": shown_text(order.client_id),
+            "amend_text": "-",
+            "stp_id": 0,
+            "stp_act": "-",
+            "biz_info": "-",
+        }
+        if order.status.final:
+            row["finish_time"] = round(order.updated, 3)
+        return row
+
+    def position_json(self, name: str, symbol: str, side: PositionSide) -> dict[str, Any]:
+        account = self.engine.account(name)
+        pos = self.engine.position(name, symbol, side)
+        lot = self.engine.markets[symbol].lot
+        signed = -pos.size if side is PositionSide.SHORT else pos.size
+        leverage = account.leverages.get(symbol, Decimal(1))
+        cross = account.margin_modes.get(symbol) is MarginMode.CROSS
+        mark = self.mark(symbol)
+        return {
+            "user": user_id(name),
+            "contract": self.native(symbol),
+            "size": int(signed / lot),
+            "leverage": "0" if cross else num(leverage),
+            "cross_leverage_limit": num(leverage) if cross else "0",
+            "leverage_max": LEVERAGE_MAX,
+            "risk_limit": "1000000",
+            "maintenance_rate": "0.005",
+            "value": num(abs(signed) * mark),
+            "margin": num(pos.margin),
+            "entry_price": num(pos.entry),
+            "liq_price": "0",
+            "mark_price": num(mark),
+            "unrealised_pnl": num(self.pnl(symbol, signed, pos.entry)),
+            "realised_pnl": "0",
+            "history_pnl": "0",
+            "last_close_pnl": "0",
+            "realised_point": "0",
+            "history_point": "0",
+            "adl_ranking": 5,
+            "pending_orders": sum(1 for o in self.engine.open_orders(name, symbol) if o.position_side is side),
+            "close_order": None,
+            "mode": {PositionSide.BOTH: "single", PositionSide.LONG: "dual_long", PositionSide.SHORT: "dual_short"}[side],
+            "update_time": int(time.time()),
+        }
 
     def expected_top(self, symbol: str, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         ladder = self.ladders[symbol]
@@ -1044,6 +1388,18 @@ class GateSwapSim(GateSpotSim):
             "taker_fee_rate": "0.00075",
             "in_delisting": False,
             "status": "trading",
+            "enable_decimal": False,
+            "order_price_deviate": "0.5",
+            "mark_type": "index",
+            "mark_price": num(self.mark(symbol)),
+            "index_price": num(self.mark(symbol)),
+            "last_price": num(self.mark(symbol)),
+            "funding_rate": FUNDING_RATE,
+            "funding_rate_indicative": FUNDING_RATE,
+            "funding_interval": FUNDING_INTERVAL,
+            "funding_next_apply": next_funding(time.time()),
+            "interest_rate": "0.0003",
+            "cross_leverage_default": CROSS_DEFAULT,
         }
 
     def rest_times(self, now: float) -> dict[str, Any]:

@@ -10,7 +10,9 @@ out of the window by a better one (the client truncates).
 REST: public ``Assets``, ``AssetPairs`` and ``Depth``; spot trading as an unmodified ccxt client calls
 it, on ``/0/private/*`` with form bodies: ``Balance``, ``BalanceEx``, ``TradeVolume``, ``AddOrder``
 (market, limit, iceberg, stop-loss, stop-loss-limit; ``oflags=post``; ``timeinforce`` GTC or IOC;
-``validate``), ``CancelOrder``, ``CancelAll``, ``QueryOrders``, ``OpenOrders``, ``ClosedOrders`` and
+``validate``), ``AmendOrder`` (ccxt's edit_order: ``order_qty`` and ``limit_price`` of an open limit
+order changed in place, the txid kept, queue priority kept only by a shrink at the same price; an
+``amended`` execution report on the stream), ``CancelOrder``, ``CancelAll``, ``QueryOrders``, ``OpenOrders``, ``ClosedOrders`` and
 ``TradesHistory`` (taker fills of one order consolidated, as Kraken's ``consolidate_taker``
 default). Every answer is the ``{"error": [...], "result": ...}`` envelope with HTTP 200. A private
 request carries ``API-Key`` and ``API-Sign`` = base64 HMAC-SHA512, keyed with the base64-decoded
@@ -110,6 +112,10 @@ ERRORS = {
     "bad_iceberg": "EGeneral:Invalid arguments:displayvol",
     "duplicate_client_id": "EGeneral:Invalid arguments:cl_ord_id",
 }
+# engine reject reason -> Kraken's error for a refused amend
+AMEND_ERRORS = {"insufficient_balance": "EOrder:Insufficient funds", "post_only_would_take": "EOrder:Post only order"}
+# AmendOrder parameters of what the simulator does not amend: triggers, iceberg display, deadlines
+AMEND_UNSIMULATED = ("trigger_price", "trigger_price_type", "limit_price_type", "display_qty", "deadline")
 # AddOrder parameters of what the simulator does not trade: spot margin and conditional closes
 UNSIMULATED = ("leverage", "reduce_only", "close[ordertype]")
 
@@ -292,6 +298,7 @@ class KrakenSpotSim(SimVenue):
         # the userref of the order AddOrder is placing: the engine's first event (the acceptance,
         # which the stream reports with it) comes before the order id is known
         self.placing_userref: int | None = None
+        self.amending: str | None = None  # the order AmendOrder is changing: its event is ``amended``
         self.engine.listeners.insert(0, self.note_userref)
 
     def native(self, symbol: str) -> str:
@@ -439,6 +446,7 @@ class KrakenSpotSim(SimVenue):
             "BalanceEx": (self.balance_ex, "read"),
             "TradeVolume": (self.trade_volume, "read"),
             "AddOrder": (self.add_order, "trade"),
+            "AmendOrder": (self.amend_order, "trade"),
             "CancelOrder": (self.cancel_order, "trade"),
             "CancelAll": (self.cancel_all, "trade"),
             "QueryOrders": (self.query_orders, "read"),
@@ -631,6 +639,50 @@ class KrakenSpotSim(SimVenue):
         order.updated = order.created
         self.killed[order.order_id] = order
         return order
+
+    async def amend_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """AmendOrder: ``order_qty`` and ``limit_price`` of an open limit order named by ``txid`` or
+        ``cl_ord_id``, changed in place (the txid stays; see ``MatchingEngine.amend`` for the queue). A
+        quantity at or below what has filled cancels the rest. Answers an ``amend_id``."""
+        order = self.amendable(key, params)
+        market = self.engine.markets[order.symbol]
+        assert order.price is not None
+        qty, limit = positive(params, "order_qty"), positive(params, "limit_price")
+        lots = order.amount if qty is None else self.units(qty, market.lot, "order_qty")
+        ticks = order.price if limit is None else self.units(limit, market.tick, "limit_price")
+        if lots <= order.filled:
+            self.engine.cancel(key.account, order.order_id)
+        else:
+            self.amending = order.order_id
+            try:
+                self.engine.amend(order, lots, ticks, post_only=order.post_only or flag(params, "post_only"))
+            except Reject as exc:
+                raise KrakenError(AMEND_ERRORS.get(exc.reason, "EGeneral:Invalid arguments")) from None
+            finally:
+                self.amending = None
+        return ok({"amend_id": new_txid("T")})
+
+    def amendable(self, key: ApiKey, params: dict[str, str]) -> SimOrder:
+        for name in AMEND_UNSIMULATED:
+            if name in params:
+                raise KrakenError(f"EGeneral:Invalid arguments:{name}")
+        if "cl_ord_id" in params:
+            found = [o for o in self.engine.open_orders(key.account) if o.client_id == params["cl_ord_id"]]
+            order = found[0] if found else None
+        else:
+            order = self.lookup(key, params.get("txid", ""))
+        if order is None or order.status.final:
+            raise KrakenError("EOrder:Unknown order")
+        if order.type is not OrderType.LIMIT or order.visible is not None:
+            raise KrakenError("EGeneral:Invalid arguments:order_type")
+        return order
+
+    @staticmethod
+    def units(value: Decimal, step: Decimal, name: str) -> int:
+        units = value / step
+        if units != units.to_integral_value():
+            raise KrakenError(f"EGeneral:Invalid arguments:{name}")
+        return int(units)
 
     async def cancel_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         """``txid`` is an order's txid or a userref (every open order carrying it); or ``cl_ord_id``."""
@@ -1085,6 +1137,8 @@ class KrakenSpotSim(SimVenue):
             return [self.report(order, "expired")]
         if order.status.final:  # canceled, or a triggered stop the engine could not place
             return [self.report(order, "canceled") | {"reason": "User requested", "cancel_reason": "User requested"}]
+        if order.order_id == self.amending:
+            return [self.report(order, "amended") | {"amended": True, "reason": "user_modified"}]
         if order.triggered:
             return [self.report(order, "status")]
         return [self.report(order, "pending_new", "pending_new"), self.report(order, "new")]

@@ -14,6 +14,11 @@ and both of KuCoin's spot order families over one matching engine: high-frequenc
 (``/api/v1/hf/orders...``, ``/api/v1/hf/fills``; what ccxt uses when ``hf/accounts/opened`` says so,
 the default here, as for KuCoin's Pro accounts) and classic (``/api/v1/orders``,
 ``/api/v1/order/client-order``, ``/api/v1/fills``), plus stop orders on ``/api/v1/stop-order``.
+ccxt's edit_order is the HF modify ``/api/v1/hf/orders/alter``: a cancel and a new order (new
+``orderId``, same ``clientOid``). ccxt's transfer() with ``transferType`` PARENT_TO_SUB or
+SUB_TO_PARENT is the flex transfer ``/api/v3/accounts/universal-transfer`` between the master's
+TRADE account and a sub-account's (sub-accounts are engine accounts whose parent is the key's; their
+``userId`` is ``user_id(name)``).
 Every private call is checked as KuCoin checks it: the key, the timestamp within 5 s, the
 passphrase sent as base64 HMAC-SHA256(secret, passphrase) (key version 2), and KC-API-SIGN =
 base64 HMAC-SHA256(secret, timestamp + method + path?query + body) over the bytes received.
@@ -218,12 +223,14 @@ class KucoinSpotSim(SimVenue):
             web.get("/api/v3/market/orderbook/level2", s(self.full_order_book)),
             web.get("/api/v1/accounts", s(self.accounts)),
             web.get("/api/v1/trade-fees", s(self.trade_fees)),
+            web.post("/api/v3/accounts/universal-transfer", s(self.universal_transfer)),
         ]
 
     def hf_routes(self) -> list[web.RouteDef]:
         s = self.signed
         return [  # the fixed paths first: aiohttp matches in this order
             web.post("/api/v1/hf/orders", s(self.hf_create)),
+            web.post("/api/v1/hf/orders/alter", s(self.hf_alter)),
             web.delete("/api/v1/hf/orders", s(self.hf_cancel_symbol)),
             web.get("/api/v1/hf/orders/active", s(self.hf_active)),
             web.get("/api/v1/hf/orders/done", s(self.hf_done)),
@@ -442,6 +449,37 @@ class KucoinSpotSim(SimVenue):
             raise Refusal(*ERRORS["unknown_symbol"])
         return [{"symbol": n, "takerFeeRate": dec(self.engine.taker_fee), "makerFeeRate": dec(self.engine.maker_fee)} for n in names]
 
+    def user_id(self, account: str) -> str:
+        """The account's KuCoin uid (a sub-account's ``userId``): a stable 9-digit number."""
+        return str(100_000_000 + int(hashlib.sha256(account.encode()).hexdigest(), 16) % 900_000_000)
+
+    def sub_account(self, master: str, uid: Any) -> str:
+        """The sub-account of ``master`` with this uid."""
+        for name, account in self.engine.accounts.items():
+            if account.parent == master and self.user_id(name) == str(uid):
+                return name
+        raise Refusal("400100", "sub account not exist")
+
+    async def universal_transfer(self, key: ApiKey, request: web.Request, params: Params) -> Any:
+        """Flex transfer, as ccxt's transfer() makes it on a classic account: ``PARENT_TO_SUB``
+        (``toUserId``) or ``SUB_TO_PARENT`` (``fromUserId``), called with the master's key, between
+        TRADE accounts (the simulator keeps one spot balance per account). Refused when it would
+        overdraw what is available (not held by orders)."""
+        kind = params.get("type")
+        if kind not in ("PARENT_TO_SUB", "SUB_TO_PARENT"):
+            raise Refusal("400100", f"transfer type {kind} is not simulated")
+        if {params.get("fromAccountType"), params.get("toAccountType")} != {"TRADE"}:
+            raise Refusal("400100", "only TRADE to TRADE transfers are simulated")
+        if not params.get("clientOid"):
+            raise Refusal("400100", "clientOid is required")
+        if kind == "PARENT_TO_SUB":
+            source, target = key.account, self.sub_account(key.account, params.get("toUserId"))
+        else:
+            source, target = self.sub_account(key.account, params.get("fromUserId")), key.account
+        currency = str(params.get("currency", ""))
+        self.engine.transfer(currency, decimal(params.get("amount")), source, target)
+        return {"orderId": uuid.uuid4().hex[:24]}
+
     # ---- placing orders ----------------------------------------------------------------------------
 
     async def hf_create(self, key: ApiKey, request: web.Request, params: Params) -> Any:
@@ -481,6 +519,42 @@ class KucoinSpotSim(SimVenue):
         if "size" not in params:  # placed by funds: KuCoin reports the funds given
             self.funds[order.order_id] = decimal(params["funds"])
         return order
+
+    async def hf_alter(self, key: ApiKey, request: web.Request, params: Params) -> Any:
+        """Modify an HF limit order as KuCoin does it: cancel it, then place a new order (a new
+        ``orderId``, the same ``clientOid``) for ``newSize`` less what has filled, at ``newPrice``.
+        A ``newSize`` at or below the filled size only cancels it. A new order that is refused
+        leaves the old one canceled."""
+        symbol = self.symbol_param(params)
+        if "newPrice" not in params and "newSize" not in params:
+            raise Refusal("400100", "newPrice or newSize is required")
+        try:
+            if params.get("clientOid"):
+                order = self.engine.find(key.account, client_id=str(params["clientOid"]))
+            else:
+                order = self.by_id(key, str(params.get("orderId", "")))
+        except Reject:
+            raise Refusal("400100", ORDER_NOT_EXIST) from None
+        if order.symbol != symbol or order.status.final or order.type is not OrderType.LIMIT or order.visible is not None:
+            raise Refusal("400100", HF_NOT_CANCELABLE)  # iceberg modifies are not simulated
+        market = self.engine.markets[symbol]
+        assert order.price is not None
+        size = decimal(params.get("newSize", order.amount * market.lot))
+        price = decimal(params.get("newPrice", order.price * market.tick))
+        self.engine.cancel(key.account, order.order_id)
+        rest = size - order.filled * market.lot
+        if rest <= 0:
+            return {"newOrderId": None, "clientOid": order.client_id}
+        del self.engine.by_client[(key.account, order.client_id)]  # the new order takes the clientOid over
+        try:
+            new = self.engine.submit(
+                key.account, symbol, order.side, OrderType.LIMIT, rest, price, tif=order.tif,
+                post_only=order.post_only, client_id=order.client_id,
+            )
+        except Reject:
+            self.engine.by_client[(key.account, order.client_id)] = order.order_id
+            raise
+        return {"newOrderId": self.order_id(new), "clientOid": new.client_id}
 
     @staticmethod
     def time_in_force(params: Params, kind: str) -> TimeInForce:

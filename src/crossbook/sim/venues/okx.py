@@ -31,6 +31,20 @@ the entry fills, execute at market (``tpOrdPx`` / ``slOrdPx`` -1 only) when a tr
 and either one firing cancels the other. ``/trade/orders-algo-pending`` and ``-history`` list them
 as OKX does, one ``oco`` (or ``conditional``) algo order per entry, ``effective`` once one fired.
 
+``/trade/amend-order`` (spot and SWAP) changes ``newSz`` (the new total, in contracts on SWAP) and
+/ or ``newPx`` of a live order, which keeps its ``ordId`` and ``clOrdId``; ``reqId`` is echoed and
+``cxlOnFail`` cancels the order when the amend fails (51502 funds, 51511 post-only would take,
+51503 / 51509 / 51510 no such, canceled or completed order). ``MatchingEngine.amend`` does it in
+place: a size decrease keeps the queue place, any other change goes to the back of its price
+level, filling at once if it now crosses.
+
+``/public/funding-rate`` serves a SWAP's funding as a constant 0.0001 settled at the next 8-hour
+boundary (``fundingTime``, ``nextFundingTime`` 8 h later); no funding is ever charged.
+``/asset/transfer`` moves funds between a master account and one of its sub-accounts (``type`` 1
+master to ``subAcct``, 2 back; a sub-account's key may not), refused with 58350 when it would
+overdraw, 58115 for a stranger; funding (6) and trading (18) are the engine's one balance, so
+transfers within one account (``type`` 0) are not served.
+
 The private stream is OKX's /ws/v5/private: ``login`` with apiKey, passphrase, a Unix-seconds
 timestamp within 30 s and sign = base64 HMAC-SHA256 of timestamp + "GET" + "/users/self/verify"
 (failures are OKX's 60xxx ``error`` events), text ping/pong, and the ``orders`` channel (instType
@@ -148,6 +162,14 @@ POS_MODES = {"long_short_mode": True, "net_mode": False}
 TD_MODES = {"cross": MarginMode.CROSS, "isolated": MarginMode.ISOLATED}
 POS_SIDES = {"long": PositionSide.LONG, "short": PositionSide.SHORT, "net": PositionSide.BOTH, "": PositionSide.BOTH}
 CANCEL_FAILED = "Order cancellation failed as the order has been filled, canceled or does not exist."
+# engine reject reason -> (sCode, sMsg) of an amend
+AMEND_REJECTS: dict[str, tuple[str, str]] = {
+    "insufficient_balance": ("51502", "Order modification failed for insufficient margin or balance"),
+    "post_only_would_take": ("51511", "Modification failed as the order price did not meet the requirement for Post Only"),
+}
+FUNDING_RATE = Decimal("0.0001")  # the simulator's constant funding rate, every 8 hours
+FUNDING_PERIOD_MS = 8 * 3600 * 1000
+WALLETS = ("6", "18")  # funding and trading account: one engine balance serves both
 # currency -> (name, the network of its chain id "CCY-Network")
 NETWORKS = {
     "BTC": ("Bitcoin", "Bitcoin"),
@@ -362,6 +384,7 @@ class OkxSim(SimVenue):
         self.killed: dict[str, SimOrder] = {}  # post-only orders OKX accepted and canceled at once
         self._killed_ids = itertools.count(9_000_000_001)  # beyond the engine's order ids
         self._placing: Placement | None = None  # the request being placed: its first push precedes the answer
+        self._transfer_ids = itertools.count(700_001)
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -412,6 +435,7 @@ class OkxSim(SimVenue):
         return [
             web.get("/api/v5/public/instruments", self.instruments),
             web.get("/api/v5/market/books", self.books),
+            web.get("/api/v5/public/funding-rate", self.funding_rate),
             *self.trading_routes(),
         ]
 
@@ -485,6 +509,22 @@ class OkxSim(SimVenue):
         return json_response({"code": "0", "msg": "", "data": [data]})
 
 
+    async def funding_rate(self, request: web.Request) -> web.Response:
+        """A SWAP's funding: the simulator's constant rate, settled at the next 8-hour boundary
+        (``fundingTime``), the one after it ``nextFundingTime``."""
+        symbol = self.symbol_of(request.query.get("instId", ""))
+        if symbol not in CONTRACTS:
+            return OkxError("51001", "Instrument ID does not exist").response()
+        now = _now_ms()
+        settles = now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS
+        return envelope([{
+            "instType": "SWAP", "instId": self.native(symbol), "method": "current_period", "formulaType": "noRate",
+            "fundingRate": num(FUNDING_RATE), "nextFundingRate": "", "fundingTime": str(settles),
+            "nextFundingTime": str(settles + FUNDING_PERIOD_MS), "minFundingRate": "-0.0075", "maxFundingRate": "0.0075",
+            "interestRate": "0.0001", "impactValue": "", "premium": "0", "settFundingRate": num(FUNDING_RATE),
+            "settState": "settled", "ts": str(now),
+        }])
+
     # ---- trading: routes and auth ---------------------------------------------------------------
 
     def trading_routes(self) -> list[web.RouteDef]:
@@ -500,6 +540,8 @@ class OkxSim(SimVenue):
             web.post("/api/v5/trade/batch-orders", self.signed(self.place_batch, trade=True)),
             web.post("/api/v5/trade/cancel-order", self.signed(self.cancel_one, trade=True)),
             web.post("/api/v5/trade/cancel-batch-orders", self.signed(self.cancel_batch, trade=True)),
+            web.post("/api/v5/trade/amend-order", self.signed(self.amend_one, trade=True)),
+            web.post("/api/v5/asset/transfer", self.signed(self.transfer, trade=True)),
             web.get("/api/v5/trade/order", self.signed(self.get_order)),
             web.get("/api/v5/trade/orders-pending", self.signed(self.orders_pending)),
             web.get("/api/v5/trade/orders-history", self.signed(self.orders_history)),
@@ -872,6 +914,98 @@ class OkxSim(SimVenue):
             code = "51400" if exc.code == "51603" else exc.code
             entry.update(sCode=code, sMsg=CANCEL_FAILED if code == "51400" else exc.msg)
         return entry
+
+    # ---- trading: amending ------------------------------------------------------------------------
+
+    async def amend_one(self, key: ApiKey, body: Any) -> web.Response:
+        if not isinstance(body, dict):
+            raise OkxError("50002", "Json data format error.", 400)
+        return operations([self.amend(key, body)])
+
+    def amend(self, key: ApiKey, req: dict[str, Any]) -> dict[str, Any]:
+        """``newSz`` (the new total, filled part included) and / or ``newPx`` of a live order, which
+        keeps its ``ordId``; with ``cxlOnFail`` a failed amend cancels the order."""
+        entry = {"clOrdId": str(req.get("clOrdId", "")), "ordId": str(req.get("ordId", "")), "reqId": str(req.get("reqId", "")),
+                 "ts": str(_now_ms()), "sCode": "0", "sMsg": "", "subCode": ""}
+        order: SimOrder | None = None
+        try:
+            order = self.amendable(key, req)
+            entry.update(ordId=order.order_id, clOrdId=self.placements.get(order.order_id, NO_PLACEMENT).cl_ord_id)
+            lots, ticks = self.amended_terms(order, req)
+            self.engine.amend(order, lots, ticks)
+        except (OkxError, Reject) as exc:
+            code, msg = (exc.code, exc.msg) if isinstance(exc, OkxError) else AMEND_REJECTS.get(exc.reason, ("51000", str(exc)))
+            entry.update(sCode=code, sMsg=msg)
+            if order is not None and not order.status.final and str(req.get("cxlOnFail", "")).lower() == "true":
+                self.engine.cancel(key.account, order.order_id)
+        return entry
+
+    def amendable(self, key: ApiKey, req: dict[str, Any]) -> SimOrder:
+        try:
+            order = self.find(key, req)
+        except OkxError as exc:
+            raise OkxError("51503", "Order modification failed as the order does not exist") if exc.code == "51603" else exc
+        if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED):
+            raise OkxError("51509", "Modification failed as the order has been canceled")
+        if order.status.final:
+            raise OkxError("51510", "Modification failed as the order has been completed")
+        if order.price is None:
+            raise OkxError("51506", "Order modification unavailable for the order type")
+        return order
+
+    def amended_terms(self, order: SimOrder, req: dict[str, Any]) -> tuple[int, int]:
+        """(total lots, price ticks) after the amend, on the instrument's grid."""
+        if req.get("newSz") in (None, "") and req.get("newPx") in (None, ""):
+            raise OkxError("51500", "Either order price or amount is required")
+        market = self.engine.markets[order.symbol]
+        lots, ticks = order.amount, order.price
+        if req.get("newSz") not in (None, ""):
+            size = positive(req, "newSz")
+            amount = self.contracts_to_base(order.symbol, size) if order.symbol in CONTRACTS else size
+            lots_exact = amount / market.lot
+            if lots_exact != lots_exact.to_integral_value():
+                raise OkxError("51121", REJECTS["amount_off_grid"][1])
+            lots = int(lots_exact)
+            if lots <= order.filled:
+                raise OkxError("51000", "Parameter newSz error", 400)
+        if req.get("newPx") not in (None, ""):
+            ticks_exact = positive(req, "newPx") / market.tick
+            if ticks_exact != ticks_exact.to_integral_value():
+                raise OkxError("51000", "Parameter newPx error", 400)
+            ticks = int(ticks_exact)
+        assert ticks is not None
+        return lots, ticks
+
+    # ---- funds: master <-> sub-account transfers ----------------------------------------------------
+
+    async def transfer(self, key: ApiKey, body: Any) -> web.Response:
+        """``type`` 1 (master to sub-account) or 2 (sub-account to master), ``subAcct`` the
+        sub-account's name, between funding (6) or trading (18) accounts, which the engine keeps
+        as one balance per account."""
+        if not isinstance(body, dict):
+            raise OkxError("50002", "Json data format error.", 400)
+        ccy, amount = require(body, "ccy"), positive(body, "amt")
+        kind = str(body.get("type", "0"))
+        if kind not in ("1", "2"):
+            raise OkxError("51000", "Parameter type error: the simulator moves funds between master and sub-accounts only", 400)
+        if body.get("from") not in WALLETS or body.get("to") not in WALLETS:
+            raise OkxError("51000", "Parameter from or to error", 400)
+        sub = self.sub_account(key, require(body, "subAcct"))
+        source, target = (key.account, sub) if kind == "1" else (sub, key.account)
+        try:
+            self.engine.transfer(ccy, amount, source, target)
+        except Reject:
+            raise OkxError("58350", "Insufficient balance") from None
+        return envelope([{"transId": str(next(self._transfer_ids)), "ccy": ccy, "clientId": str(body.get("clientId", "")),
+                          "from": body["from"], "amt": num(amount), "to": body["to"]}])
+
+    def sub_account(self, key: ApiKey, name: str) -> str:
+        if self.engine.account(key.account).parent is not None:
+            raise OkxError("58103", "Parent account user id does not match sub-account user id")
+        account = self.engine.accounts.get(name)
+        if account is None or account.parent != key.account:
+            raise OkxError("58115", "Sub-account does not exist")
+        return name
 
     # ---- trading: orders and fills -----------------------------------------------------------------
 
