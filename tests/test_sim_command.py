@@ -43,3 +43,20 @@ def test_first_line_configures_an_unmodified_ccxt_client() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_each_ccxt_id_is_configured_for_its_spot_venue_alone() -> None:
+    """Gate's and Bybit's perpetual servers share the spot venue's ccxt id: the spot one keeps it."""
+    from crossbook.sim.cluster import SimCluster
+    from crossbook.sim.serve import ccxt_configs
+
+    async def body() -> None:
+        async with SimCluster(["gate", "gateswap", "bybit", "bybitlinear"], interval=3600.0, levels=20) as cluster:
+            configs = ccxt_configs(cluster)
+            assert set(configs) == {"gate", "bybit"}
+            for spot in ("gate", "bybit"):
+                rest = cluster.venues[spot].rest_url
+                assert orjson.dumps(configs[spot]["urls"]).decode().count(rest) > 0
+                assert cluster.venues[spot + ("swap" if spot == "gate" else "linear")].rest_url not in orjson.dumps(configs[spot]).decode()
+
+    run(body())

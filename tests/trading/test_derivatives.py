@@ -1,5 +1,6 @@
 """The trading layer on perpetuals: positions as the venue reports them, in base units and signed,
-through VenueAccount on the simulated Binance USD-M and Bybit linear venues."""
+closed by a reduce-only order, through VenueAccount on the simulated Binance USD-M, Bybit linear
+and Gate USDT perpetual venues."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from crossbook.trading.journal import Journal
 from ..conftest import run
 from ..venues.trading_contract import TradingHarness
 
-PERPS = {"binanceusdm": "binance", "bybitlinear": "bybit"}
+PERPS = {"binanceusdm": "binance", "bybitlinear": "bybit", "gateswap": "gate"}
 
 
 @pytest.mark.parametrize("feed_id", list(PERPS))
@@ -26,15 +27,19 @@ def test_a_filled_perpetual_order_is_a_position(feed_id: str, tmp_path: Path) ->
                 account = VenueAccount(PERPS[feed_id], h.client(), journal)
                 await account.load()
                 symbol = h.symbol
-                assert account.market(symbol).derivative
+                rules = account.market(symbol)
+                assert rules.derivative
+                amount = rules.lot * 20  # contracts on the venue's grid
                 assert await account.positions() == []
                 bid, ask = h.touch()
-                sold = await account.create_order(OrderRequest(PERPS[feed_id], symbol, Side.SELL, OrderType.MARKET, D("0.02")), reference_price=bid)
+                sold = await account.create_order(OrderRequest(PERPS[feed_id], symbol, Side.SELL, OrderType.MARKET, amount), reference_price=bid)
                 assert sold.status is OrderStatus.FILLED
                 (short,) = await account.positions([symbol])
-                assert short.symbol == symbol and short.size == D("-0.02") and short.side in ("short", "both")
+                assert short.symbol == symbol and short.contracts == amount and short.side in ("short", "both")
+                assert short.size == -amount * rules.contract_size
                 assert short.entry_price is not None and abs(short.entry_price - bid) / bid < D("0.01")
-                bought = await account.create_order(OrderRequest(PERPS[feed_id], symbol, Side.BUY, OrderType.MARKET, D("0.02")), reference_price=ask)
+                closing = OrderRequest(PERPS[feed_id], symbol, Side.BUY, OrderType.MARKET, amount, reduce_only=True)
+                bought = await account.create_order(closing, reference_price=ask)
                 assert bought.status is OrderStatus.FILLED
                 assert await account.positions([symbol]) == []
 

@@ -62,7 +62,7 @@ class TradingHarness:
 
     def client(self, key: ApiKey | None = None, *, pro: bool = False, **overrides: Any) -> Any:
         """An unmodified ccxt client of this venue (``pro``: ccxt.pro's, which also streams)."""
-        ccxt_id = self.sim.ccxt_id or getattr(self.sim, "client_ccxt_id", None)  # Bybit linear: "bybit"
+        ccxt_id = self.sim.ccxt_id or self.sim.client_ccxt_id
         assert self.key is not None and ccxt_id is not None
         config = self.sim.ccxt_config(key or self.key)
         config["enableRateLimit"] = False  # ccxt's own pacing only slows the tests down

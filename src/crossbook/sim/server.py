@@ -119,6 +119,9 @@ class SimVenue:
     # trading through ccxt: the ccxt exchange id, the production bases ccxt calls (rewritten to this
     # simulator) and the options that keep ccxt to what the simulator serves
     ccxt_id: ClassVar[str | None] = None
+    # a second server of one ccxt id (Bybit linear, Gate swap): ccxt_id stays None, so the spot
+    # venue keeps its key in ``crossbook sim --print-ccxt-config``, and clients use this id
+    client_ccxt_id: ClassVar[str | None] = None
     ccxt_hosts: ClassVar[tuple[str, ...]] = ()
     ccxt_ws_hosts: ClassVar[tuple[str, ...]] = ()  # ccxt.pro's WebSocket bases, rewritten the same way
     ccxt_options: ClassVar[dict[str, Any]] = {}
@@ -168,10 +171,11 @@ class SimVenue:
 
     def ccxt_config(self, key: ApiKey) -> dict[str, Any]:
         """What an unmodified ccxt client needs to trade here as ``key``'s account."""
-        if self.ccxt_id is None:
+        ccxt_id = self.ccxt_id or self.client_ccxt_id
+        if ccxt_id is None:
             raise NotImplementedError(f"{self.venue}: no ccxt trading surface yet")
         config: dict[str, Any] = {
-            "urls": ccxt_urls(self.ccxt_id, self.ccxt_host_map(), self.ws_url),
+            "urls": ccxt_urls(ccxt_id, self.ccxt_host_map(), self.ws_url),
             "options": dict(self.ccxt_options),
             "apiKey": key.key,
             "secret": key.secret,

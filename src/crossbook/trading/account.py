@@ -39,13 +39,19 @@ CCXT_STATUS = {
     "canceled": OrderStatus.CANCELED,
     "expired": OrderStatus.EXPIRED,
     "rejected": OrderStatus.REJECTED,
+    # raw statuses ccxt 4.5.90 passes through unparsed: Gate's finish_as for a killed FOK, a
+    # post-only that would have taken, self-trade prevention
+    "fok": OrderStatus.EXPIRED,
+    "poc": OrderStatus.CANCELED,
+    "stp": OrderStatus.CANCELED,
 }
 
 
 @dataclass(frozen=True, slots=True)
 class PositionView:
-    """A derivatives position as the venue reports it; ``size`` in base units (contracts times
-    the contract size), positive long, negative short."""
+    """A derivatives position as the venue reports it; ``size`` is contracts times the contract
+    size (base units on linear contracts, quote units on inverse ones), positive long, negative
+    short."""
 
     symbol: str
     side: str  # "long", "short", or "both" in one-way mode

@@ -5,8 +5,9 @@ holds the types and the registry that reads those tables. Two columns are kept a
 
 - ``offered``: the venue itself offers the product or feature through its API;
 - crossbook's own support: market data per product where crossbook has a feed for it
-  (``feeds``, keys of the module's FEEDS), and ``crossbook`` for trading, false everywhere until
-  the trading layer lands and flips the rows it can do.
+  (``feeds``, keys of the module's FEEDS), and ``crossbook`` for trading: the products and order
+  features of ``CROSSBOOK_TRADES`` (what the trading layer sends and has placed on the venue's
+  simulator: tests/venues/test_crossbook_trades.py places every one), where the venue offers them.
 
 Order validation consults ``offered`` (:meth:`VenueCapabilities.require`), so an order asking for
 something the venue cannot do fails before anything is sent.
@@ -15,7 +16,7 @@ something the venue cannot do fails before anything is sent.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cache
 from importlib import import_module
@@ -127,7 +128,7 @@ class Support:
     """One cell of the matrix."""
 
     offered: bool  # the venue offers it through its API
-    crossbook: bool = False  # crossbook trades it today (the trading layer flips this)
+    crossbook: bool = False  # crossbook trades it today (set from CROSSBOOK_TRADES)
     only: frozenset[Product] = field(default_factory=frozenset)  # offered on these products only; empty: all
     feeds: tuple[str, ...] = ()  # products: crossbook's market-data feeds for it (FEEDS keys)
     note: str = ""  # the source, or what the yes/no leaves out
@@ -205,13 +206,41 @@ def _note(support: Support) -> str:
     return f" ({support.note})" if support.note else ""
 
 
+def _trades(*items: Product | Feature) -> frozenset[Product | Feature]:
+    return frozenset(items)
+
+
+_ORDERS = (Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.FOK)
+# What crossbook's trading layer does on each venue today (the flags it passes as ccxt's unified
+# params; account features such as mode switches and transfers are not in the trading layer yet).
+CROSSBOOK_TRADES: dict[str, frozenset[Product | Feature]] = {
+    "binance": _trades(Product.SPOT, Product.LINEAR_PERP, Product.INVERSE_PERP, *_ORDERS, Feature.STOP, Feature.STOP_LIMIT,
+                       Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS),
+    "okx": _trades(Product.SPOT, Product.LINEAR_PERP, *_ORDERS, Feature.SUB_ACCOUNTS),
+    "bybit": _trades(Product.SPOT, Product.LINEAR_PERP, *_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS),
+    "dydx": _trades(Product.LINEAR_PERP, Feature.LIMIT, Feature.MARKET, Feature.IOC),
+    "coinbase": _trades(Product.SPOT, *_ORDERS, Feature.SUB_ACCOUNTS),
+    "kraken": _trades(Product.SPOT, Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.SUB_ACCOUNTS),
+    "kucoin": _trades(Product.SPOT, *_ORDERS, Feature.SUB_ACCOUNTS),
+    "gate": _trades(Product.SPOT, Product.LINEAR_PERP, *_ORDERS, Feature.SUB_ACCOUNTS),
+    "mexc": _trades(Product.SPOT, *_ORDERS, Feature.SUB_ACCOUNTS),
+    "bitget": _trades(Product.SPOT, *_ORDERS, Feature.SUB_ACCOUNTS),
+}
+
+
 @cache
 def capabilities(venue: str) -> VenueCapabilities:
-    """The capability table of ``venue``, read from its module's CAPABILITIES."""
+    """The capability table of ``venue``, read from its module's CAPABILITIES, with crossbook's
+    trading support (``CROSSBOOK_TRADES``) marked where the venue offers it."""
     if venue not in VENUES:
         raise UnknownVenue(f"unknown venue {venue!r}; known: {', '.join(VENUES)}")
     table: VenueCapabilities = import_module(f"{__package__}.{venue}").CAPABILITIES
-    return table
+    done = CROSSBOOK_TRADES.get(venue, frozenset())
+    return replace(
+        table,
+        products={p: replace(s, crossbook=s.offered and p in done) for p, s in table.products.items()},
+        features={f: replace(s, crossbook=s.offered and f in done) for f, s in table.features.items()},
+    )
 
 
 def all_capabilities() -> dict[str, VenueCapabilities]:

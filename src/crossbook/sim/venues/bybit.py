@@ -58,7 +58,7 @@ from aiohttp import web
 
 from ...model import Kind, MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ...symbols import parse_standard
-from ..access import ApiKey, ccxt_urls
+from ..access import ApiKey
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
@@ -1128,9 +1128,7 @@ class BybitSpotSim(SimVenue):
 
 class BybitLinearSim(BybitSpotSim):
     venue = "bybitlinear"
-    # None although it trades: sim/serve.py's ccxt_configs keys configs by ccxt id, and "bybit"
-    # there is the spot venue's; ccxt_config below still configures a ccxt "bybit" client
-    ccxt_id = None
+    ccxt_id = None  # "bybit" in ccxt_configs is the spot venue's
     client_ccxt_id: ClassVar[str | None] = "bybit"
     # a client of this server alone: its markets, balances and orders are not the spot server's
     ccxt_options = {
@@ -1150,16 +1148,6 @@ class BybitLinearSim(BybitSpotSim):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.voided: dict[str, SimOrder] = {}  # post-only orders Bybit took and then cancelled itself
-
-    def ccxt_config(self, key: ApiKey) -> dict[str, Any]:
-        if self.client_ccxt_id is None:
-            raise NotImplementedError(f"{self.venue}: no ccxt trading surface yet")
-        return {
-            "urls": ccxt_urls(self.client_ccxt_id, self.ccxt_host_map(), self.ws_url),
-            "options": dict(self.ccxt_options),
-            "apiKey": key.key,
-            "secret": key.secret,
-        }
 
     def trading_routes(self) -> list[web.RouteDef]:
         return [

@@ -23,7 +23,7 @@ sell, ``price`` "0" with ``tif`` ioc for a market order, ``reduce_only``, ``clos
 amend (``PUT``, a new signed total ``size`` and/or ``price``) by ``{order_id}`` or ``t-`` text,
 ``/positions[/{contract}]``, ``/positions/{contract}/leverage`` (``leverage`` 0 is cross at
 ``cross_leverage_limit``) and ``/dual_mode`` (dual mode: a buy opens the long, a reduce-only buy
-closes the short). Not simulated there: price-triggered futures orders, ``my_trades``,
+closes the short), ``my_trades_timerange``. Not simulated there: price-triggered futures orders,
 ``/dual_comp`` endpoints, liquidation and risk limits.
 Requests carry ``KEY``, ``Timestamp`` (seconds, within 60 s of the server) and ``SIGN``, the hex
 HMAC-SHA512 of ``METHOD\npath\nquery\nhex(SHA512(body))\nTimestamp`` with the query as sent but
@@ -1082,6 +1082,8 @@ class GateSwapSim(GateSpotSim):
     ``/api/v4/futures/usdt/...`` (see the module docstring)."""
 
     venue = "gateswap"
+    ccxt_id = None  # "gate" in ccxt_configs is the spot venue's
+    client_ccxt_id: ClassVar[str | None] = "gate"
     ccxt_options = {
         "fetchMarkets": {"types": ["swap"]},
         "swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}},
@@ -1113,6 +1115,7 @@ class GateSwapSim(GateSpotSim):
             web.get(f"{FUTURES}/positions/{{contract}}", self.signed(self.one_position)),
             web.post(f"{FUTURES}/positions/{{contract}}/leverage", self.signed(self.set_leverage)),
             web.post(f"{FUTURES}/dual_mode", self.signed(self.set_dual_mode)),
+            web.get(f"{FUTURES}/my_trades_timerange", self.signed(self.futures_trades)),
         ]
 
     # ---- futures: reference data and account --------------------------------------------------
@@ -1292,6 +1295,31 @@ class GateSwapSim(GateSpotSim):
         return json_response(self.account_json(call.key.account))
 
     # ---- futures: Gate shapes ---------------------------------------------------------------------
+
+    def futures_trades(self, call: Call) -> web.Response:
+        """``/futures/usdt/my_trades_timerange``: the account's fills, newest first, ``size`` signed
+        in contracts, between ``from`` and ``to`` (unix seconds)."""
+        contract = call.query.get("contract")
+        fills = self.engine.account_fills(call.key.account, None if contract is None else self.symbol_of(contract))
+        since, until = int_param(call.query, "from", 0), int_param(call.query, "to", 0)
+        fills = [f for f in fills if f.ts >= since and (not until or f.ts <= until)]
+        return json_response([self.futures_trade_json(f) for f in reversed(fills)][: int_param(call.query, "limit", 100)])
+
+    def futures_trade_json(self, fill: SimFill) -> dict[str, Any]:
+        lots = int(fill.amount / self.engine.markets[fill.symbol].lot)
+        return {
+            "trade_id": str(fill.trade_id),
+            "create_time": round(fill.ts, 3),
+            "contract": self.native(fill.symbol),
+            "order_id": fill.order_id,
+            "size": lots if fill.side is Side.BUY else -lots,
+            "close_size": 0,
+            "price": num(fill.price),
+            "role": "taker" if fill.taker else "maker",
+            "text": shown_text(fill.client_id),
+            "fee": num(fill.fee),
+            "point_fee": "0",
+        }
 
     def futures_order_json(self, order: SimOrder) -> dict[str, Any]:
         market = self.engine.markets[order.symbol]
