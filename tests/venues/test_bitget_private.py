@@ -11,11 +11,8 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
 
-import aiohttp
 import ccxt
 import orjson
 import pytest
@@ -24,10 +21,9 @@ from crossbook.model import OrderType, Side, TimeInForce
 from crossbook.sim.access import ApiKey
 
 from ..conftest import run, wait_for
-from .trading_contract import TradingHarness
+from .trading_contract import Socket, TradingHarness, answer, next_push, with_private_socket
 
 SYMBOL = "BTC/USDT"
-Socket = aiohttp.ClientWebSocketResponse
 
 
 def login(key: ApiKey, *, stamp: str | None = None, secret: str | None = None, passphrase: str | None = None) -> str:
@@ -41,30 +37,6 @@ def login(key: ApiKey, *, stamp: str | None = None, secret: str | None = None, p
 
 def subscribe(channel: str, inst_id: str = "default") -> str:
     return orjson.dumps({"op": "subscribe", "args": [{"instType": "SPOT", "channel": channel, "instId": inst_id}]}).decode()
-
-
-def inside_bid(h: TradingHarness) -> Decimal:
-    """With the market paused, one tick above the best bid: a buy there rests alone at the top."""
-    assert h.cluster is not None
-    h.cluster.pause()
-    bid, _ = h.touch()
-    return bid + h.sim.engine.markets[h.symbol].tick
-
-
-async def with_socket(test: Callable[[TradingHarness, Socket], Awaitable[None]]) -> None:
-    async with TradingHarness("bitget") as h, aiohttp.ClientSession() as session:
-        async with session.ws_connect(h.sim.ws_url + "/v2/ws/private") as ws:
-            await test(h, ws)
-
-
-async def answer(ws: Socket, request: str) -> Any:
-    await ws.send_str(request)
-    return orjson.loads(await ws.receive_str(timeout=5))
-
-
-async def next_push(ws: Socket) -> dict[str, Any]:
-    message: dict[str, Any] = orjson.loads(await ws.receive_str(timeout=5))
-    return message
 
 
 def test_login_failures_are_bitget_error_events() -> None:
@@ -93,7 +65,7 @@ def test_login_failures_are_bitget_error_events() -> None:
         reply = await answer(ws, subscribe("orders", "NOPEUSDT"))
         assert (reply["event"], reply["code"]) == ("error", 30001)
 
-    run(with_socket(test))
+    run(with_private_socket("bitget", "/v2/ws/private", test))
 
 
 @pytest.mark.parametrize(
@@ -128,7 +100,7 @@ def test_a_maker_fill_is_pushed_on_orders_and_on_fill() -> None:
         await answer(ws, subscribe("fill", "BTCUSDT"))
         client = h.client()
         await client.load_markets()
-        bid = inside_bid(h)
+        bid = h.inside_bid()
         placed = await client.create_order(SYMBOL, "limit", "buy", 0.01, float(bid), {"clientOid": "mine42"})
         accepted = await next_push(ws)
         assert accepted["action"] == "snapshot" and accepted["arg"] == {"instType": "SPOT", "channel": "orders", "instId": "default"}
@@ -154,7 +126,7 @@ def test_a_maker_fill_is_pushed_on_orders_and_on_fill() -> None:
         assert Decimal(trade["amount"]) == bid * Decimal("0.01")
         assert trade["feeDetail"] == [{"feeCoin": "BTC", "deduction": "no", "totalDeductionFee": "0", "totalFee": row["fillFee"]}]
 
-    run(with_socket(test))
+    run(with_private_socket("bitget", "/v2/ws/private", test))
 
 
 def test_ccxt_pro_reads_the_fill_channel() -> None:
@@ -164,7 +136,7 @@ def test_ccxt_pro_reads_the_fill_channel() -> None:
             await client.load_markets()
             watching = asyncio.create_task(client.watch_my_trades())
             await wait_for(lambda: any(c.state.get("private") for c in h.sim.private_connections("main")), 5.0, "the fill subscription")
-            bid = inside_bid(h)
+            bid = h.inside_bid()
             order = await client.create_order(SYMBOL, "limit", "buy", 0.01, float(bid))
             h.sim.engine.open_account("taker", {"BTC": Decimal(10), "USDT": Decimal(0)})
             h.sim.engine.submit("taker", h.symbol, Side.SELL, OrderType.LIMIT, Decimal("0.01"), bid, tif=TimeInForce.IOC)

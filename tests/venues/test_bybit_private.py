@@ -27,12 +27,6 @@ Socket = aiohttp.ClientWebSocketResponse
 Body = Callable[[TradingHarness, Socket], Awaitable[None]]
 
 
-def inside_bid(h: TradingHarness) -> Decimal:
-    """One tick above the best bid: a resting buy there is the first a seller meets."""
-    bid, _ = h.touch()
-    return bid + h.sim.engine.markets[h.symbol].tick
-
-
 def auth_args(key: ApiKey, expires: int | None = None, secret: str | None = None) -> list[Any]:
     """The documented auth args: key, expires (ms), hex HMAC-SHA256 of "GET/realtime" + expires."""
     stamp = expires if expires is not None else int(time.time() * 1000) + 10_000
@@ -103,7 +97,7 @@ def test_a_maker_fill_pushes_the_execution_then_the_filled_order() -> None:
         assert h.key is not None
         await ask(ws, {"op": "auth", "args": auth_args(h.key)})
         await ask(ws, {"op": "subscribe", "args": ["order", "execution"]})
-        bid = inside_bid(h)
+        bid = h.inside_bid()
         engine = h.sim.engine
         order = engine.submit("main", h.symbol, Side.BUY, OrderType.LIMIT, Decimal("0.01"), bid, client_id="cb-1")
         accepted = await ws.receive_json(timeout=5)
@@ -154,7 +148,7 @@ async def follow_one_fill(h: TradingHarness, client: Any, amount: float, params:
     orders = asyncio.ensure_future(client.watch_orders())
     await asyncio.sleep(0.3)
     assert h.sim.streaming_to("main")
-    bid = inside_bid(h)
+    bid = h.inside_bid()
     created = await client.create_order(symbol, "limit", "buy", amount, float(bid), params)
     h.sim.engine.open_account("taker", {"BTC": Decimal(10), "USDT": Decimal(10_000_000)})
     h.sim.engine.submit("taker", h.symbol, Side.SELL, OrderType.LIMIT, Decimal(str(amount)), bid, tif=TimeInForce.IOC)

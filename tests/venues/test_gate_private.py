@@ -44,12 +44,6 @@ async def ask(ws: Socket, request: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-def inside_bid(h: TradingHarness) -> Decimal:
-    """One tick above the best bid: a resting buy there is the first a seller meets."""
-    bid, _ = h.touch()
-    return bid + h.sim.engine.markets[h.symbol].tick
-
-
 def gate_socket(body: Body) -> None:
     async def main() -> None:
         async with TradingHarness("gate") as h:
@@ -101,7 +95,7 @@ def test_a_maker_fill_pushes_the_user_trade_then_the_finished_order() -> None:
         await ask(ws, subscribe(h.key, "spot.orders", ["!all"]))
         await ask(ws, subscribe(h.key, "spot.usertrades", ["BTC_USDT"]))
         engine = h.sim.engine
-        price = inside_bid(h)
+        price = h.inside_bid()
         order = engine.submit("main", h.symbol, Side.BUY, OrderType.LIMIT, Decimal("0.01"), price, client_id="t-gate1")
         put = (await ws.receive_json(timeout=5))["result"][0]
         assert (put["event"], put["finish_as"], put["left"], put["text"]) == ("put", "open", "0.01", "t-gate1")
@@ -149,7 +143,7 @@ def test_ccxt_pro_follows_a_fill_with_its_fee_role_and_client_id() -> None:
             orders = asyncio.ensure_future(client.watch_orders())
             await asyncio.sleep(0.3)
             assert h.sim.streaming_to("main")
-            price = inside_bid(h)
+            price = h.inside_bid()
             created = await client.create_order(symbol, "limit", "buy", 0.01, float(price), {"clientOrderId": "t-pro1"})
             h.sim.engine.open_account("taker", {"BTC": Decimal(10), "USDT": Decimal(0)})
             h.sim.engine.submit("taker", h.symbol, Side.SELL, OrderType.LIMIT, Decimal("0.01"), price, tif=TimeInForce.IOC)

@@ -10,11 +10,8 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
 
-import aiohttp
 import ccxt
 import orjson
 import pytest
@@ -23,7 +20,7 @@ from crossbook.model import OrderType, Side, TimeInForce
 from crossbook.sim.access import ApiKey
 
 from ..conftest import run, wait_for
-from .trading_contract import TradingHarness
+from .trading_contract import Socket, TradingHarness, answer, next_push, with_private_socket
 
 SYMBOL = "BTC/USDT"
 
@@ -35,33 +32,6 @@ def login(key: ApiKey, *, stamp: str | None = None, secret: str | None = None) -
     args = {"apiKey": key.key, "passphrase": key.passphrase, "timestamp": stamp,
             "sign": base64.b64encode(digest.digest()).decode()}
     return orjson.dumps({"op": "login", "args": [args]}).decode()
-
-
-Socket = aiohttp.ClientWebSocketResponse
-
-
-def inside_bid(h: TradingHarness) -> Decimal:
-    """With the market paused, one tick above the best bid: a buy there rests alone at the top."""
-    assert h.cluster is not None
-    h.cluster.pause()
-    bid, _ = h.touch()
-    return bid + h.sim.engine.markets[h.symbol].tick
-
-
-async def with_socket(test: Callable[[TradingHarness, Socket], Awaitable[None]]) -> None:
-    async with TradingHarness("okx") as h, aiohttp.ClientSession() as session:
-        async with session.ws_connect(h.sim.ws_url + "/ws/v5/private") as ws:
-            await test(h, ws)
-
-
-async def answer(ws: Socket, request: str) -> Any:
-    await ws.send_str(request)
-    return orjson.loads(await ws.receive_str(timeout=5))
-
-
-async def next_push(ws: Socket) -> dict[str, Any]:
-    message: dict[str, Any] = orjson.loads(await ws.receive_str(timeout=5))
-    return message
 
 
 SUBSCRIBE = '{"id":"7","op":"subscribe","args":[{"channel":"orders","instType":"SPOT"}]}'
@@ -94,7 +64,7 @@ def test_login_failures_are_okx_error_events() -> None:
         reply = await answer(ws, '{"op":"subscribe","args":[{"channel":"orders","instType":"SPOTS"}]}')
         assert reply["event"] == "error" and reply["code"] == "60018"
 
-    run(with_socket(test))
+    run(with_private_socket("okx", "/ws/v5/private", test))
 
 
 @pytest.mark.parametrize(
@@ -128,7 +98,7 @@ def test_a_maker_fill_push_carries_the_fill_and_the_order() -> None:
         assert (await answer(ws, SUBSCRIBE))["event"] == "subscribe"
         client = h.client()
         await client.load_markets()
-        bid = inside_bid(h)
+        bid = h.inside_bid()
         placed = await client.create_order(SYMBOL, "limit", "buy", 0.01, float(bid), {"clOrdId": "mine42"})
         accepted = await next_push(ws)
         assert accepted["arg"] == {"channel": "orders", "instType": "SPOT", "uid": "main"}
@@ -146,7 +116,7 @@ def test_a_maker_fill_push_carries_the_fill_and_the_order() -> None:
         assert Decimal(row["fillFee"]) == -fill.fee < 0 and row["fillFeeCcy"] == "BTC" == fill.fee_currency
         assert Decimal(row["fee"]) == -fill.fee and row["feeCcy"] == "BTC"
 
-    run(with_socket(test))
+    run(with_private_socket("okx", "/ws/v5/private", test))
 
 
 def test_instrument_filters_and_a_post_only_that_would_take() -> None:
@@ -167,7 +137,7 @@ def test_instrument_filters_and_a_post_only_that_would_take() -> None:
         row = (await next_push(ws))["data"][0]  # OKX accepts it and cancels it at once
         assert (row["ordId"], row["state"], row["cancelSource"], row["ordType"]) == (placed["id"], "canceled", "31", "post_only")
 
-    run(with_socket(test))
+    run(with_private_socket("okx", "/ws/v5/private", test))
 
 
 def test_ccxt_pro_reads_fills_from_the_orders_channel() -> None:
@@ -181,7 +151,7 @@ def test_ccxt_pro_reads_fills_from_the_orders_channel() -> None:
             await client.load_markets()
             watching = asyncio.create_task(client.watch_my_trades())
             await wait_for(lambda: h.sim.streaming_to("main"), 5.0, "the orders subscription")
-            bid = inside_bid(h)
+            bid = h.inside_bid()
             order = await client.create_order(SYMBOL, "limit", "buy", 0.01, float(bid))
             h.sim.engine.open_account("taker", {"BTC": Decimal(10), "USDT": Decimal(0)})
             h.sim.engine.submit("taker", h.symbol, Side.SELL, OrderType.LIMIT, Decimal("0.01"), bid, tif=TimeInForce.IOC)

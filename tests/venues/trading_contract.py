@@ -4,12 +4,15 @@ authentication errors."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
+import orjson
 
 from crossbook.model import Kind
 from crossbook.sim.access import ApiKey
@@ -74,7 +77,34 @@ class TradingHarness:
     def ccxt_symbol(self, client: Any) -> str:
         return str(client.markets_by_id[self.sim.ccxt_market_id(self.symbol)][0]["symbol"])
 
+    def inside_bid(self) -> Decimal:
+        """With the market paused, one tick above the best bid: a buy there rests alone at the top."""
+        assert self.cluster is not None
+        self.cluster.pause()
+        bid, _ = self.touch()
+        return bid + self.sim.engine.markets[self.symbol].tick
+
     def touch(self) -> tuple[Decimal, Decimal]:
         """The venue's best bid and ask now, as Decimals."""
         ladder = self.sim.ladders[self.symbol]
         return Decimal(ladder.price_str(max(ladder.bids))), Decimal(ladder.price_str(min(ladder.asks)))
+
+
+Socket = aiohttp.ClientWebSocketResponse
+
+
+async def with_private_socket(feed_id: str, path: str, test: Callable[[TradingHarness, Socket], Awaitable[None]]) -> None:
+    """``test`` with a harness for ``feed_id`` and a raw socket on its private stream's ``path``."""
+    async with TradingHarness(feed_id) as h, aiohttp.ClientSession() as session:
+        async with session.ws_connect(h.sim.ws_url + path) as ws:
+            await test(h, ws)
+
+
+async def answer(ws: Socket, request: str) -> Any:
+    await ws.send_str(request)
+    return orjson.loads(await ws.receive_str(timeout=5))
+
+
+async def next_push(ws: Socket) -> dict[str, Any]:
+    message: dict[str, Any] = orjson.loads(await ws.receive_str(timeout=5))
+    return message
