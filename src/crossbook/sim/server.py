@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 from importlib import import_module
 import logging
@@ -35,7 +35,7 @@ from ..venues import feed_class, venue_of
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import ENGINE_FAULTS, MatchingEngine, OrderEvent
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
-from .ratelimit import Over, VenueLimits, key_of, symbol_of
+from .ratelimit import Over, VenueLimits
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -126,6 +126,12 @@ class SimVenue:
     ccxt_ws_hosts: ClassVar[tuple[str, ...]] = ()  # ccxt.pro's WebSocket bases, rewritten the same way
     ccxt_options: ClassVar[dict[str, Any]] = {}
     key_needs_passphrase: ClassVar[bool] = False
+    # rate limits: the header that names a request's API key, the parameter that names its
+    # instrument (pools kept per account or per symbol), how long the venue bans a client that
+    # ignores its Retry-After (None: it does not ban)
+    api_key_header: ClassVar[str] = ""
+    limit_symbol_param: ClassVar[str] = "symbol"
+    ban_seconds: ClassVar[float | None] = None
 
     def __init__(self, market: SimMarket) -> None:
         self.market = market
@@ -336,24 +342,40 @@ class SimVenue:
         self.trading_faults.extend([fault] * times)
         self.trading_fault_seconds = seconds
 
+    def request_key(self, headers: Mapping[str, str]) -> str:
+        """The API key a request presents (its account's counters are kept by it)."""
+        return headers.get(self.api_key_header, "") if self.api_key_header else ""
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        """The venue's answer to a request over ``over.pool`` (a venue module that trades says it)."""
+        raise NotImplementedError(f"{self.venue}: no rate-limit refusal")
+
+    def ban_refusal(self, until: float) -> web.Response:
+        """The venue's answer while a client is banned (venues with ``ban_seconds``)."""
+        raise NotImplementedError(f"{self.venue}: bans no one")
+
     @web.middleware
     async def _enforce_limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.limits is None or request.path in self.ws_paths or request.path in self.private_ws_paths:
+        limits = self.limits
+        if limits is None or request.path in self.ws_paths or request.path in self.private_ws_paths:
             return await handler(request)
+        now = time.time()
+        if limits.banned_until > now:
+            return self._refused(self.ban_refusal(limits.banned_until))
         body = await request.text() if request.can_read_body else ""
         params = request_params(request.query_string, body)
-        key = key_of(self.venue_id, request.headers)
+        key = self.request_key(request.headers)
         account = self.api_keys[key].account if key in self.api_keys else key
-        if self.limits.banned_until > time.time():
-            return self._refuse(Over("ban", self.limits.banned_until - time.time()))
-        over = self.limits.check(request.method, request.path, params, account, symbol_of(self.venue_id, params))
+        over = limits.check(request.method, request.path, params, account, str(params.get(self.limit_symbol_param, "")))
         if over is None:
             return await handler(request)
-        return self._refuse(over)
+        if self.ban_seconds is not None and now < limits.retry_until:  # told to wait, sent anyway
+            limits.banned_until = now + self.ban_seconds
+            return self._refused(self.ban_refusal(limits.banned_until))
+        limits.retry_until = max(limits.retry_until, now + over.wait)
+        return self._refused(self.rate_limit_refusal(over, now))
 
-    def _refuse(self, over: Over) -> web.Response:
-        assert self.limits is not None
-        reply = self.limits.refuse(self.venue_id, over)
+    def _refused(self, reply: web.Response) -> web.Response:
         self.rate_limited += 1
         body = reply.body if isinstance(reply.body, bytes) else b""
         self.last_refusal = Reply(reply.status, dict(reply.headers), body)

@@ -17,6 +17,7 @@ from importlib import import_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,12 +40,15 @@ CCXT_STATUS = {
     "canceled": OrderStatus.CANCELED,
     "expired": OrderStatus.EXPIRED,
     "rejected": OrderStatus.REJECTED,
-    # raw statuses ccxt 4.5.90 passes through unparsed: Gate's finish_as for a killed FOK, a
-    # post-only that would have taken, self-trade prevention
-    "fok": OrderStatus.EXPIRED,
-    "poc": OrderStatus.CANCELED,
-    "stp": OrderStatus.CANCELED,
 }
+
+
+@cache
+def unparsed_statuses(venue: str) -> Mapping[str, OrderStatus]:
+    """The venue's raw order statuses that ccxt passes through unparsed (``UNPARSED_STATUSES`` in
+    its module)."""
+    statuses: Mapping[str, OrderStatus] = getattr(import_module(f"crossbook.venues.{venue}"), "UNPARSED_STATUSES", {})
+    return statuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,7 +416,8 @@ class VenueAccount:
 def remote_status(remote: Mapping[str, Any], request: OrderRequest) -> OrderStatus | None:
     """The journal status of a ccxt order. ccxt's "closed" means done, not filled: a market or
     IOC order done with less than its amount filled expired (a GTC one was canceled)."""
-    status = CCXT_STATUS.get(str(remote.get("status")))
+    raw = str(remote.get("status"))
+    status = CCXT_STATUS.get(raw) or unparsed_statuses(request.venue).get(raw)
     filled, amount = remote.get("filled"), remote.get("amount")
     if status is OrderStatus.FILLED and filled is not None and amount is not None and Decimal(str(filled)) < Decimal(str(amount)):
         taker = request.price is None or request.time_in_force is not TimeInForce.GTC

@@ -32,7 +32,7 @@ import orjson
 
 from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
-from ..model import BookState, Instrument, Kind, Side, Trade
+from ..model import BookState, Instrument, Kind, OrderStatus, Side, Trade
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
@@ -383,6 +383,11 @@ LIMITS = LimitTable(
         reset_at="X-Gate-RateLimit-Reset-Timestamp",
     ),
 )
+
+
+# finish_as values ccxt 4.5.90 passes through as the order status: a FOK killed, a post-only that
+# would have taken, self-trade prevention
+UNPARSED_STATUSES = {"fok": OrderStatus.EXPIRED, "poc": OrderStatus.CANCELED, "stp": OrderStatus.CANCELED}
 
 
 # the client order id this venue accepts (crossbook derives one per journaled order)

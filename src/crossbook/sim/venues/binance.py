@@ -38,6 +38,7 @@ from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, Tim
 from ..access import ApiKey
 from ..engine import OrderEvent, Position, Reject, SimFill, SimOrder, to_units
 from ..market import MarketSpec
+from ..ratelimit import Over, refusal, retry_after
 from ..server import Change, SimConnection, SimVenue, json_response
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -187,6 +188,20 @@ class BinanceSpotSim(SimVenue):
     api: ClassVar[str] = "/api/v3"
     depth_stream: ClassVar[str] = "depth@100ms"
     places: ClassVar[int | None] = 8  # Binance spot pads prices and sizes to 8 decimals
+
+    api_key_header = "X-MBX-APIKEY"
+    ban_seconds = 120.0  # 418 bans run from 2 minutes to 3 days
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        """429: -1015 for an ORDERS pool (no Retry-After), else -1003 with Retry-After."""
+        if over.pool == "ORDERS":
+            return refusal({"code": -1015, "msg": "Too many new orders; current limit exceeded."}, 429)
+        return refusal({"code": -1003, "msg": "Too much request weight used; please use WebSocket Streams for live updates "
+                        "to avoid polling the API."}, 429, retry_after(over.wait))
+
+    def ban_refusal(self, until: float) -> web.Response:
+        return refusal({"code": -1003, "msg": f"Way too much request weight used; IP banned until {int(until * 1000)}. "
+                        "Please use WebSocket Streams for live updates to avoid bans."}, 418, retry_after(until - time.time()))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -54,6 +54,7 @@ from ...symbols import parse_standard
 from ..access import ApiKey
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
+from ..ratelimit import Over, refusal
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 CHECKSUM_DEPTH = 25
@@ -174,6 +175,11 @@ class BitgetSpotSim(SimVenue):
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
     inst_type: ClassVar[str] = "SPOT"
     ping_timeout: float = 120.0  # the server drops a socket that sent no "ping" for this long
+
+    api_key_header = "ACCESS-KEY"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        return refusal({"code": "429", "msg": "Too Many Requests", "requestTime": int(now * 1000), "data": None}, 429)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -61,6 +61,7 @@ from ...symbols import parse_standard
 from ..access import ApiKey
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
+from ..ratelimit import Over, refusal
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 Levels = dict[int, int]  # ticks -> lots
@@ -205,6 +206,13 @@ class BybitSpotSim(SimVenue):
     errors: ClassVar[dict[str, tuple[int, str]]] = ERRORS
     depths: ClassVar[frozenset[int]] = frozenset({50, 200, 1000})  # level 1 (snapshot-only) is not simulated
     args_per_request: ClassVar[int | None] = 10
+
+    api_key_header = "X-BAPI-API-KEY"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        """HTTP 200 with retCode 10006 and the limit headers."""
+        return refusal({"retCode": 10006, "retMsg": "Too many visits!", "result": {}, "retExtInfo": {}, "time": int(now * 1000)},
+                       200, {"X-Bapi-Limit-Status": "0", "X-Bapi-Limit-Reset-Timestamp": str(int((now + over.wait) * 1000))})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -40,7 +40,7 @@ import hashlib
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -59,6 +59,7 @@ from ...symbols import parse_standard
 from ..access import READ_TRADE, ApiKey
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
+from ..ratelimit import Over, refusal
 from ..server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 
 MAX_BOOKS_PER_CONNECTION = 16  # more level2 products on one socket are refused
@@ -334,6 +335,17 @@ class CoinbaseSim(SimVenue):
     ws_paths = ("/",)
     private_ws_paths = ("/",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
+
+    def request_key(self, headers: Mapping[str, str]) -> str:
+        """The CDP key named by the bearer JWT's ``sub``."""
+        bearer = headers.get("Authorization", "")
+        try:
+            return str(parse_jwt(bearer.removeprefix("Bearer ")).claims.get("sub", "")) if bearer.startswith("Bearer ") else ""
+        except (ValueError, orjson.JSONDecodeError):
+            return ""
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        return refusal({"error": "rate_limit_exceeded", "message": "Too many requests"}, 429)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

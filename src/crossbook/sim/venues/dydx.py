@@ -61,6 +61,7 @@ from ...venues.protowire import DecodeError
 from ..access import READ_TRADE, ApiKey, ccxt_urls
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
+from ..ratelimit import Over, refusal, retry_after
 from ..server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 from . import dydx_tx
 from .dydx_tx import CancelOrder, Message, Order, OrderId, Tx
@@ -302,6 +303,9 @@ class DydxSim(SimVenue):
     fetch_delay: tuple[float, float] = (0.005, 0.06)  # the initial-state fetch, seconds
     ccxt_id: ClassVar[str | None] = "dydx"
     ccxt_hosts = ("https://indexer.dydx.trade", "https://dydx-rest.publicnode.com", "https://dydx-ops-rpc.kingnodes.com")
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        return refusal({"errors": [{"msg": "Too many requests"}]}, 429, retry_after(over.wait))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

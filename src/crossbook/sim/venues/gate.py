@@ -41,6 +41,7 @@ trades the REST trade's with ``user_id``. Price orders' ``spot.priceorders`` is 
 
 from __future__ import annotations
 
+import math
 import hashlib
 import hmac
 import re
@@ -61,6 +62,7 @@ from ...venues import feed_class
 from ..access import ApiKey
 from ..engine import MatchingEngine, OrderEvent, Reject, SimFill, SimOrder, to_units
 from ..market import Ladder
+from ..ratelimit import Over, refusal
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 View = dict[int, int]  # ticks -> lots of one side's window
@@ -370,6 +372,13 @@ class GateSpotSim(SimVenue):
     ccxt_hosts = ("https://api.gateio.ws",)
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
     errors: ClassVar[dict[str, tuple[int, str, str]]] = ERRORS
+
+    api_key_header = "KEY"
+    limit_symbol_param = "currency_pair"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        return refusal({"label": "TOO_MANY_REQUESTS", "message": "Request Rate limit Exceeded"}, 429,
+                       {"X-Gate-RateLimit-Reset-Timestamp": str(math.ceil((now + over.wait) * 1000))})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

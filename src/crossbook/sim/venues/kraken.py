@@ -62,6 +62,7 @@ from ...symbols import parse_standard
 from ..access import READ_TRADE, ApiKey
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
 from ..market import Ladder
+from ..ratelimit import Over, refusal
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 Level = tuple[int, int]  # (ticks, lots)
@@ -280,6 +281,14 @@ class KrakenSpotSim(SimVenue):
     recent_trades: ClassVar[int] = 50  # what a trade snapshot replays
     ccxt_id: ClassVar[str | None] = "kraken"
     ccxt_hosts = ("https://api.kraken.com",)
+
+    api_key_header = "API-Key"
+    limit_symbol_param = "pair"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        """HTTP 200 with the error in the body: the matching engine's counter or the API's."""
+        error = "EOrder:Rate limit exceeded" if over.pool == "trading" else "EAPI:Rate limit exceeded"
+        return refusal({"error": [error], "result": {}}, 200)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

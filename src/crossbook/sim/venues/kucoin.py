@@ -38,6 +38,7 @@ served.
 
 from __future__ import annotations
 
+import math
 import asyncio
 import base64
 import contextlib
@@ -57,6 +58,7 @@ from aiohttp import web
 from ...model import OrderStatus, OrderType, Side, TimeInForce
 from ..access import ApiKey
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
+from ..ratelimit import Over, refusal
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 OK = "200000"
@@ -179,6 +181,13 @@ class KucoinSpotSim(SimVenue):
     max_topics: ClassVar[int] = 400  # per connection
     max_batch: ClassVar[int] = 100  # topics in one subscribe message
     empty_change_rate: ClassVar[float] = 0.2  # share of messages with a price-"0" entry
+
+    api_key_header = "KC-API-KEY"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        """429 with 429000 and gw-ratelimit-reset, the milliseconds until the pool resets."""
+        return refusal({"code": "429000", "msg": "Too Many Requests"}, 429,
+                       {"gw-ratelimit-remaining": "0", "gw-ratelimit-reset": str(math.ceil(over.wait * 1000))})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -46,6 +46,7 @@ from ...symbols import parse_standard
 from ...venues.protowire import len_field, string_field, varint_field
 from ..access import ApiKey
 from ..engine import OrderEvent, Reject, SimFill, SimOrder
+from ..ratelimit import Over, refusal, retry_after
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 DEPTH = "public.aggre.depth.v3.api.pb"
@@ -260,6 +261,11 @@ class MexcSpotSim(SimVenue):
     ws_paths = ("/ws",)
     private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
+
+    api_key_header = "X-MEXC-APIKEY"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        return refusal({"code": 429, "msg": "Too Many Requests"}, 429, retry_after(over.wait))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

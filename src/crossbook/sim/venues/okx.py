@@ -76,6 +76,7 @@ from ...model import MarginMode, OrderStatus, OrderType, PositionSide, Side, Tim
 from ...symbols import parse_standard
 from ..access import ApiKey
 from ..engine import Account, Market, OrderEvent, Position, Reject, SimFill, SimOrder
+from ..ratelimit import Over, refusal
 from ..server import Change, Frame, SimConnection, SimVenue, json_response
 
 DEPTH = 400
@@ -375,6 +376,12 @@ class OkxSim(SimVenue):
     ccxt_hosts = ("https://{hostname}",)  # ccxt's OKX base is a template on its hostname option
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
     key_needs_passphrase = True
+
+    api_key_header = "OK-ACCESS-KEY"
+    limit_symbol_param = "instId"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+        return refusal({"code": "50011", "msg": "Too Many Requests", "data": []}, 429)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
