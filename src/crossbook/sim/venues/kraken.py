@@ -906,6 +906,11 @@ class KrakenSpotSim(SimVenue):
         self.send(conn, orjson.dumps({"channel": "status", "type": "update", "data": [status]}).decode())
 
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
+        self.answer(conn, data, self.on_subscription)
+
+    def answer(self, conn: SimConnection, data: str | bytes,
+               subscription: Callable[[SimConnection, dict[str, Any], str], None]) -> None:
+        """Kraken v2's request envelope, the same on both sockets: ping, (un)subscribe, errors."""
         time_in = rfc3339_now()
         try:
             msg = orjson.loads(data)
@@ -917,7 +922,7 @@ class KrakenSpotSim(SimVenue):
             self.client_pings += 1
             self.send(conn, self.reply(msg, time_in, method="pong"))
         elif method in ("subscribe", "unsubscribe"):
-            self.on_subscription(conn, msg, time_in)
+            subscription(conn, msg, time_in)
         else:
             self.send(conn, self.reply(msg, time_in, error="Method not found"))
 
@@ -1074,24 +1079,15 @@ class KrakenSpotSim(SimVenue):
     # ---- WebSocket: private stream (executions) -------------------------------------------------
 
     async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
-        time_in = rfc3339_now()
-        try:
-            msg = orjson.loads(data)
-            method = msg["method"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            self.send(conn, self.reply({}, time_in, error="EGeneral:Invalid arguments"))
-            return
+        self.answer(conn, data, self.on_executions)
+
+    def on_executions(self, conn: SimConnection, msg: dict[str, Any], time_in: str) -> None:
         params = msg.get("params") or {}
-        if method == "ping":
-            self.client_pings += 1
-            self.send(conn, self.reply(msg, time_in, method="pong"))
-        elif method not in ("subscribe", "unsubscribe"):
-            self.send(conn, self.reply(msg, time_in, error="Method not found"))
-        elif params.get("channel") != "executions":
+        if params.get("channel") != "executions":
             self.send(conn, self.reply(msg, time_in, error="Channel not found"))
         elif (account := self.token_account(str(params.get("token", "")))) is None:
             self.send(conn, self.reply(msg, time_in, error="ESession:Invalid session"))
-        elif method == "subscribe":
+        elif msg["method"] == "subscribe":
             self.subscribe_executions(conn, msg, account, time_in)
         else:
             conn.state.pop("executions", None)

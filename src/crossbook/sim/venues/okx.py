@@ -1207,7 +1207,6 @@ class OkxSim(SimVenue):
     # ---- private stream (/ws/v5/private: login, then the "orders" channel) -------------------
 
     async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
-        conn.state.setdefault("connId", secrets.token_hex(4))
         if data == "ping":
             conn.send("pong")
             return
