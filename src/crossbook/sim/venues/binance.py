@@ -25,7 +25,7 @@ import itertools
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
@@ -946,8 +946,6 @@ class BinanceUsdmSim(BinanceSpotSim):
 
     def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[str | bytes]:
         amended = event.order.order_id in self.amending
-        if amended and event.order.status is OrderStatus.CANCELED:
-            return []  # a modify's internal cancel (see ``amend``)
         return [orjson.dumps(self.order_trade_update(event.order, event.fill, amended)).decode()]
 
     def order_trade_update(self, order: SimOrder, fill: SimFill | None, amended: bool) -> dict[str, Any]:
@@ -1195,32 +1193,20 @@ class BinanceUsdmSim(BinanceSpotSim):
             return refused(exc, FUTURES_ERRORS, ERRORS).response()
 
     def amend(self, order: SimOrder, lots: int, ticks: int) -> SimOrder:
-        """The engine has no amend: cancel the order, then admit a copy with the new price and
-        amount under the same ids (its fills kept). If the copy is refused (margin), the original
-        terms are admitted again, except for a post-only copy that would take: Binance cancels
-        that one."""
-        status = OrderStatus.PARTIALLY_FILLED if order.filled else OrderStatus.OPEN
-        kept = replace(order, status=status, reserved=Decimal(0), shown=0)
+        """In place (``MatchingEngine.amend``), to the back of its new level's queue whatever
+        changed, as Binance documents; a refused amend leaves the order as it was, except a
+        post-only order that would now take, which Binance cancels."""
         self.amending.add(order.order_id)
         try:
-            self.engine.cancel(order.account, order.order_id)
-            self.admit(replace(kept, amount=lots, price=ticks))
+            self.engine.amend(order, lots, ticks, keep_priority=False)
         except Reject as exc:
-            if exc.reason != "post_only_would_take":
-                self.admit(kept)
+            if exc.reason == "post_only_would_take":
+                self.amending.discard(order.order_id)
+                self.engine.cancel(order.account, order.order_id)
             raise
         finally:
             self.amending.discard(order.order_id)
-            if self.engine.orders[order.order_id] is order:  # nothing re-admitted: the cancel goes out after all
-                for listener in self.engine.listeners:
-                    listener(OrderEvent(replace(order)))
-        return self.engine.orders[order.order_id]
-
-    def admit(self, order: SimOrder) -> None:
-        try:
-            self.engine._admit(order)  # the engine's own admission: checks, reservation, matching, resting
-        finally:
-            self.engine._flush()
+        return order
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
         market = self.engine.markets[order.symbol]
