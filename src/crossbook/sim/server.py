@@ -20,7 +20,6 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 import contextlib
-from importlib import import_module
 import logging
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ..trading.limiter import Reply, request_params
-from ..venues import feed_class, venue_of
+from ..venues import feed_class, venue_module, venue_of
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import ENGINE_FAULTS, MatchingEngine, OrderEvent
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
@@ -148,7 +147,7 @@ class SimVenue:
         self.api_keys: dict[str, ApiKey] = {}
         self.venue_id = venue_of(self.venue)
         # the exchange's REST limits, enforced (None: unlimited)
-        self.limits: VenueLimits | None = VenueLimits(import_module(f"crossbook.venues.{self.venue_id}").LIMITS)
+        self.limits: VenueLimits | None = VenueLimits(venue_module(self.venue_id).LIMITS)
         self.rate_limited = 0  # requests refused for the rate limit
         self.last_refusal: Reply | None = None
         self.trading_faults: deque[str] = deque()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import copy
-from importlib import import_module
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ import ccxt
 
 from ..errors import InsufficientFunds, InvalidOrder, VenueRefused, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
+from ..venues import venue_module
 from ..venues.capabilities import capabilities
 from .client_ids import client_id_rule
 from .journal import Journal, JournaledOrder
@@ -47,7 +47,7 @@ CCXT_STATUS = {
 def unparsed_statuses(venue: str) -> Mapping[str, OrderStatus]:
     """The venue's raw order statuses that ccxt passes through unparsed (``UNPARSED_STATUSES`` in
     its module)."""
-    statuses: Mapping[str, OrderStatus] = getattr(import_module(f"crossbook.venues.{venue}"), "UNPARSED_STATUSES", {})
+    statuses: Mapping[str, OrderStatus] = getattr(venue_module(venue), "UNPARSED_STATUSES", {})
     return statuses
 
 
@@ -333,7 +333,7 @@ class VenueAccount:
         own ``fetch_my_trades`` (dYdX's indexer fills)."""
         if self.client.has.get("fetchMyTrades"):
             return list(await self.client.fetch_my_trades(ccxt_symbol, since))
-        fetch = getattr(import_module(f"crossbook.venues.{self.venue}"), "fetch_my_trades", None)
+        fetch = getattr(venue_module(self.venue), "fetch_my_trades", None)
         if fetch is None:
             raise VenueUnavailable(f"{self.venue}: neither ccxt nor crossbook can fetch this account's trades")
         return list(await fetch(self.client, ccxt_symbol, since))

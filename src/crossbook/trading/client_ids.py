@@ -42,7 +42,6 @@ import uuid
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from importlib import import_module
 
 from ..errors import InvalidOrder, UnknownVenue
 
@@ -92,11 +91,11 @@ UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 @cache
 def client_id_rule(venue: str) -> ClientIdRule:
     """The venue's rule, from its module (``venues/<id>.py`` ``CLIENT_ID``)."""
-    from ..venues import VENUES
+    from ..venues import VENUES, venue_module
 
     if venue not in VENUES:
         raise UnknownVenue(f"no client order id rule for venue {venue!r}; known: {', '.join(VENUES)}")
-    rule: ClientIdRule = import_module(f"crossbook.venues.{venue}").CLIENT_ID
+    rule: ClientIdRule = venue_module(venue).CLIENT_ID
     return rule
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import asyncio
@@ -15,6 +14,7 @@ import ccxt.pro as ccxt_pro
 
 from ..config import CCXT_IDS, AccountConfig, Config
 from ..errors import CrossbookError
+from ..venues import venue_module
 from .account import VenueAccount
 from .journal import Journal
 from .limiter import Limiter
@@ -34,7 +34,7 @@ def open_account(cfg: AccountConfig, journal: Journal) -> VenueAccount:
     client = (getattr(ccxt_pro, ccxt_id, None) or getattr(ccxt_async, ccxt_id))(cfg.ccxt_settings())
     if cfg.mode == "testnet":
         client.set_sandbox_mode(True)
-    limits = importlib.import_module(f"crossbook.venues.{cfg.venue}").LIMITS
+    limits = venue_module(cfg.venue).LIMITS
     return VenueAccount(cfg.venue, client, journal, Limiter(limits, margin=TRANSIT_MARGIN), cfg.account)
 
 

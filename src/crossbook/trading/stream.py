@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,6 +33,7 @@ import ccxt
 from ..errors import CrossbookError
 from ..feeds.connection import Backoff
 from ..model import OrderStatus
+from ..venues import venue_module
 from .account import ReconcileReport, VenueAccount, fill_from_ccxt, remote_status
 from .client_ids import client_id_rule
 from .journal import IllegalTransition, JournaledOrder
@@ -229,10 +229,6 @@ class OrderStream:
 
     def _journaled_for_trade(self, trade: Mapping[str, Any]) -> JournaledOrder | None:
         return self._journaled({"id": trade.get("order"), "clientOrderId": trade.get("clientOrderId"), "symbol": trade.get("symbol")})
-
-
-def venue_module(venue: str) -> Any:
-    return importlib.import_module(f"crossbook.venues.{venue}")
 
 
 def venue_source(account: VenueAccount) -> PrivateSource | None:

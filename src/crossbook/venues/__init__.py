@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import import_module
+from types import ModuleType
 from urllib.parse import urlsplit
 
 from ..errors import UnknownVenue
@@ -25,10 +26,15 @@ VENUES: tuple[str, ...] = (
 
 
 @cache
-def venue_feeds(venue: str) -> dict[str, type[FeedHandler]]:
+def venue_module(venue: str) -> ModuleType:
+    """``venues/<venue>.py``: its FEEDS, LIMITS, CAPABILITIES, CLIENT_ID and hooks."""
     if venue not in VENUES:
         raise UnknownVenue(f"unknown venue {venue!r}; known: {', '.join(VENUES)}")
-    return dict(import_module(f"{__name__}.{venue}").FEEDS)
+    return import_module(f"{__name__}.{venue}")
+
+
+def venue_feeds(venue: str) -> dict[str, type[FeedHandler]]:
+    return dict(venue_module(venue).FEEDS)
 
 
 @cache

@@ -19,10 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cache
-from importlib import import_module
 
 from ..errors import UnknownVenue, UnsupportedFeature
-from . import VENUES
+from . import VENUES, venue_module
 
 
 class Product(str, Enum):
@@ -234,7 +233,7 @@ def capabilities(venue: str) -> VenueCapabilities:
     trading support (``CROSSBOOK_TRADES``) marked where the venue offers it."""
     if venue not in VENUES:
         raise UnknownVenue(f"unknown venue {venue!r}; known: {', '.join(VENUES)}")
-    table: VenueCapabilities = import_module(f"{__package__}.{venue}").CAPABILITIES
+    table: VenueCapabilities = venue_module(venue).CAPABILITIES
     done = CROSSBOOK_TRADES.get(venue, frozenset())
     return replace(
         table,
