@@ -22,7 +22,11 @@ class BookOutOfSync(CrossbookError):
 
 
 class VenueUnavailable(CrossbookError):
-    """A venue cannot be reached."""
+    """A venue cannot be reached; ``client_order_id`` names the order whose fate is unknown, if any."""
+
+    def __init__(self, message: str, client_order_id: str | None = None) -> None:
+        super().__init__(message)
+        self.client_order_id = client_order_id
 
 
 class VenueRefused(CrossbookError):
@@ -52,3 +56,8 @@ class RateLimited(CrossbookError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NoConversionRate(CrossbookError):
+    """A price cannot be expressed in another quote currency: the two are not declared
+    equivalent, or no live book gives the rate (the message names both currencies)."""

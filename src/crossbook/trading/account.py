@@ -227,7 +227,9 @@ class VenueAccount:
             self.journal.record_reject(cid, type(exc).__name__)
             raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__}") from None
         except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
-            raise VenueUnavailable(f"{self.venue}: no answer for {cid} ({type(exc).__name__}); it stays SENT until reconciled") from None
+            raise VenueUnavailable(
+                f"{self.venue}: no answer for {cid} ({type(exc).__name__}); it stays SENT until reconciled", cid
+            ) from None
         finally:
             _symbol.reset(token)
         acked = self.journal.record_ack(cid, str(reply["id"]))

@@ -508,6 +508,20 @@ class Limiter:
             raise
         return True
 
+    def headroom(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, account: str = "", symbol: str = "", most: int = 100
+    ) -> int:
+        """How many more such requests would be granted now without waiting (at most ``most``):
+        the budget a router may spend on one venue without queueing."""
+        charges = self._charges(method, path, params or {}, account, symbol)
+        now = self._clock.now()
+        if self._queue or self._held(account) > now:
+            return 0
+        n = 0
+        while n < most and self._fits(charges, {c: units * n for c, units in charges}, now):
+            n += 1
+        return n
+
     def penalize(self, seconds: float, *, account: str | None = None) -> None:
         """Hold every request (or one account's) back for ``seconds``: the venue said so."""
         until = self._clock.now() + max(0.0, seconds)

@@ -1,0 +1,439 @@
+"""The smart order router's executor: plan on the live books, send the child orders concurrently
+through the trading layer, and re-route what is left on fresh books until the parent is filled,
+the limit leaves nothing to take, or the deadline passes.
+
+Each child is an IOC limit order at the worst price its plan reaches (never past the parent's
+limit), so a book that moved between plan and arrival costs a partial fill, not a worse price:
+the remainder is planned again on the books as they are then. Every child goes through
+``VenueAccount.create_order``, so it is journaled before it is sent and a crash mid-route is
+recovered by reconciliation (the trading layer's guarantee). A child whose fate is unknown (no
+answer) is reconciled before its amount may be routed again, so an order is never doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import Enum
+
+import ccxt
+
+from ..book.consolidated import ConsolidatedBook, SizeUnit
+from ..book.l2 import L2Book
+from ..errors import CrossbookError, InvalidOrder, VenueUnavailable
+from ..model import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from ..trading.account import VenueAccount
+from ..trading.journal import JournaledOrder
+from ..trading.validation import TradingRules
+from ..venues import venue_module
+from .planner import Child, Plan, VenueSide, best_single_venue, plan
+
+# levels read from each book per plan: deeper than any order a desk routes in one go
+DEPTH = 1000
+# rounds of re-routing before giving up on liquidity that keeps moving away
+MAX_ROUNDS = 8
+
+
+class Outcome(str, Enum):
+    FILLED = "filled"
+    LIMIT = "limit"  # nothing left within the limit price (or max slippage)
+    DEADLINE = "deadline"
+    NO_LIQUIDITY = "no_liquidity"  # no live venue can take any of it
+    DRY_RUN = "dry_run"
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRequest:
+    symbol: str
+    side: Side
+    amount: float  # base units
+    limit: float | None = None
+    max_slippage_bps: float | None = None  # from the arrival mid
+    max_venues: int | None = None
+    deadline: float = 10.0  # seconds
+    max_rounds: int = MAX_ROUNDS
+
+    def __post_init__(self) -> None:
+        if not self.amount > 0 or math.isinf(self.amount):
+            raise InvalidOrder(f"route amount must be a positive finite number, got {self.amount!r}")
+        if self.limit is not None and not (self.limit > 0 and math.isfinite(self.limit)):
+            raise InvalidOrder(f"route limit must be a positive price, got {self.limit!r}")
+        if self.max_slippage_bps is not None and not self.max_slippage_bps >= 0:
+            raise InvalidOrder(f"max_slippage_bps must not be negative, got {self.max_slippage_bps!r}")
+        if not self.deadline > 0:
+            raise InvalidOrder(f"route deadline must be positive seconds, got {self.deadline!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ChildReport:
+    venue: str
+    round: int
+    client_order_id: str | None
+    status: str
+    planned_amount: float
+    planned_vwap: float
+    limit_price: float
+    filled: float = 0.0
+    avg_price: float | None = None
+    fee: float = 0.0  # quote
+    error: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "venue": self.venue, "round": self.round, "client_order_id": self.client_order_id, "status": self.status,
+            "planned_amount": self.planned_amount, "planned_vwap": self.planned_vwap, "limit_price": self.limit_price,
+            "filled": self.filled, "avg_price": self.avg_price, "fee": self.fee, "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class ExecutionReport:
+    request: RouteRequest
+    plan: Plan  # the first round's plan, against the arrival books
+    best_single: Plan | None
+    arrival_mid: float | None
+    children: list[ChildReport] = field(default_factory=list)
+    outcome: Outcome = Outcome.DRY_RUN
+    rounds: int = 0
+
+    @property
+    def filled(self) -> float:
+        return sum(c.filled for c in self.children)
+
+    @property
+    def notional(self) -> float:
+        return sum(c.filled * (c.avg_price or 0.0) for c in self.children)
+
+    @property
+    def fees(self) -> float:
+        return sum(c.fee for c in self.children)
+
+    @property
+    def avg_price(self) -> float | None:
+        return self.notional / self.filled if self.filled > 0 else None
+
+    @property
+    def all_in_avg_price(self) -> float | None:
+        if self.filled <= 0:
+            return None
+        sign = 1.0 if self.request.side is Side.BUY else -1.0
+        return (self.notional + sign * self.fees) / self.filled
+
+    def _bps_worse(self, price: float | None, reference: float | None) -> float | None:
+        """How much worse ``price`` is than ``reference`` for this side, in bps (negative: better)."""
+        if price is None or not reference:
+            return None
+        sign = 1.0 if self.request.side is Side.BUY else -1.0
+        return sign * (price - reference) / reference * 1e4
+
+    @property
+    def best_single_venue_all_in_price(self) -> float | None:
+        return self.best_single.all_in_price if self.best_single is not None else None
+
+    @property
+    def savings_bps(self) -> float | None:
+        """What routing saved against the best single venue's all-in price for the same order:
+        realised after execution, expected on a dry run."""
+        mine = self.all_in_avg_price if self.outcome is not Outcome.DRY_RUN else self.plan.all_in_price
+        worse = self._bps_worse(mine, self.best_single_venue_all_in_price)
+        return None if worse is None else -worse
+
+    def as_json(self) -> dict[str, object]:
+        r = self.request
+        return {
+            "symbol": r.symbol,
+            "side": r.side.value,
+            "amount": r.amount,
+            "plan": [{"venue": c.venue, "amount": c.amount, "expected_vwap": c.expected_vwap, "fee": c.fee + c.fixed_cost}
+                     for c in self.plan.children],
+            "expected_all_in_price": self.plan.all_in_price,
+            "filled": self.filled,
+            "avg_price": self.avg_price,
+            "fees": self.fees,
+            "all_in_avg_price": self.all_in_avg_price,
+            "best_single_venue": self.best_single.children[0].venue if self.best_single and self.best_single.children else None,
+            "best_single_venue_all_in_price": self.best_single_venue_all_in_price,
+            "savings_bps": self.savings_bps,
+            "arrival_mid": self.arrival_mid,
+            "slippage_vs_arrival_bps": self._bps_worse(self.avg_price, self.arrival_mid),
+            "slippage_vs_plan_bps": self._bps_worse(self.all_in_avg_price, self.plan.all_in_price),
+            "outcome": self.outcome.value,
+            "rounds": self.rounds,
+            "children": [c.as_json() for c in self.children],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Venue:
+    """What the router knows of one venue for one symbol: its book, fee, account and rules."""
+
+    venue: str
+    book: L2Book
+    unit: SizeUnit
+    fee_rate: float
+    account: VenueAccount | None
+    rules: TradingRules | None
+
+
+class Router:
+    """Routes parent orders on one symbol across the venues of a ConsolidatedBook. ``accounts``
+    trade (venue -> VenueAccount, markets loaded); venues without one are planned only on a dry
+    run. ``fee_rates`` overrides the book's taker fees with the account's own (its tier)."""
+
+    def __init__(
+        self,
+        book: ConsolidatedBook,
+        accounts: Mapping[str, VenueAccount],
+        *,
+        fee_rates: Mapping[str, float] | None = None,
+        fixed_costs: Mapping[str, float] | None = None,
+        poll: float = 0.05,
+    ) -> None:
+        self.book = book
+        self.accounts = dict(accounts)
+        self.fee_rates = dict(fee_rates or {})
+        self.fixed_costs = dict(fixed_costs or {})
+        self.poll = poll
+
+    # ---- planning ----------------------------------------------------------------------------
+
+    def arrival_mid(self, now: float | None = None) -> float | None:
+        bid, ask = self.book.best_bid(now), self.book.best_ask(now)
+        return (bid.price + ask.price) / 2 if bid and ask else None
+
+    def effective_limit(self, request: RouteRequest, mid: float | None) -> float | None:
+        """The parent's limit, tightened by its max slippage from the arrival mid."""
+        if request.max_slippage_bps is None or mid is None:
+            return request.limit
+        sign = 1.0 if request.side is Side.BUY else -1.0
+        cap = mid * (1 + sign * request.max_slippage_bps / 1e4)
+        if request.limit is None:
+            return cap
+        return min(request.limit, cap) if request.side is Side.BUY else max(request.limit, cap)
+
+    def venues(self, *, trading: bool, excluded: Mapping[str, str]) -> list[_Venue]:
+        out = []
+        for venue, l2 in self.book.live_books().items():
+            if venue in excluded:
+                continue
+            account = self.accounts.get(venue)
+            if trading and account is None:
+                continue
+            rules = account.rules.get(self.book.symbol) if account is not None else None
+            if account is not None and rules is None:
+                continue
+            fee = self.fee_rates.get(venue, self.book.taker_fees[venue])
+            out.append(_Venue(venue, l2, self.book.units[venue], fee, account, rules))
+        return out
+
+    def venue_side(self, v: _Venue, side: Side, balances: Mapping[str, Decimal] | None) -> VenueSide:
+        levels = book_levels(v.book, side, v.unit)
+        lot = min_amount = min_notional = 0.0
+        max_amount = math.inf
+        max_orders = 1
+        if v.rules is not None:
+            size = float(v.rules.contract_size)
+            lot = float(v.rules.lot) * size
+            min_amount = float(v.rules.min_amount or 0) * size
+            min_notional = float(v.rules.min_notional or 0)
+            cap = v.rules.max_market_amount or v.rules.max_amount
+            max_amount = float(cap) * size if cap else math.inf
+        if v.account is not None:
+            max_orders = order_budget(v.account, v.rules)
+        available = math.inf
+        if balances is not None and v.rules is not None:
+            available = affordable(side, levels, v.fee_rate, v.rules, balances)
+        return VenueSide(v.venue, levels, v.fee_rate, lot=lot, min_amount=min_amount, min_notional=min_notional,
+                         max_amount=max_amount, available=available, fixed_cost=self.fixed_costs.get(v.venue, 0.0),
+                         max_orders=max_orders)
+
+    async def plan(self, request: RouteRequest, amount: float, *, trading: bool, excluded: Mapping[str, str],
+                   limit: float | None) -> tuple[Plan, Plan | None, list[_Venue]]:
+        venues = self.venues(trading=trading, excluded=excluded)
+        balances = await asyncio.gather(*(self._balances(v) for v in venues))
+        sides = [self.venue_side(v, request.side, b) for v, b in zip(venues, balances)]
+        best = plan(request.side, amount, sides, limit=limit, max_venues=request.max_venues)
+        return best, best_single_venue(request.side, amount, sides, limit=limit), venues
+
+    @staticmethod
+    async def _balances(v: _Venue) -> Mapping[str, Decimal] | None:
+        if v.account is None:
+            return None
+        try:
+            return await v.account.balances()
+        except (CrossbookError, ccxt.BaseError):
+            return {}  # a venue that cannot say its balance takes no share
+
+    # ---- executing ---------------------------------------------------------------------------
+
+    async def route(self, request: RouteRequest, *, dry_run: bool = False) -> ExecutionReport:
+        if request.symbol.upper() != self.book.symbol:
+            raise InvalidOrder(f"this router trades {self.book.symbol}, not {request.symbol!r}")
+        mid = self.arrival_mid()
+        limit = self.effective_limit(request, mid)
+        first, single, _ = await self.plan(request, request.amount, trading=not dry_run, excluded={}, limit=limit)
+        report = ExecutionReport(request, first, single, mid)
+        if dry_run:
+            return report
+        deadline = time.monotonic() + request.deadline
+        excluded: dict[str, str] = {}
+        current = first
+        while True:
+            report.rounds += 1
+            if not current.children:
+                report.outcome = Outcome.LIMIT if limit is not None and self._liquid_past_limit(excluded) else Outcome.NO_LIQUIDITY
+                return report
+            venues = {v.venue: v for v in self.venues(trading=True, excluded=excluded)}
+            sends = [self._send(venues[c.venue], amount, c, report.rounds, limit, request.side)
+                     for c in current.children if c.venue in venues for amount in split(c, venues[c.venue].rules)]
+            for child in await asyncio.gather(*sends):
+                report.children.append(child)
+                if child.status in (OrderStatus.REJECTED.value, "refused", "unknown"):
+                    excluded[child.venue] = child.error or child.status
+            left = request.amount - report.filled
+            if left <= dust(list(venues.values())):
+                report.outcome = Outcome.FILLED
+                return report
+            if time.monotonic() >= deadline or report.rounds >= request.max_rounds:
+                report.outcome = Outcome.DEADLINE
+                return report
+            await asyncio.sleep(self.poll)  # let the books move past what the last round took
+            current, _, _ = await self.plan(request, left, trading=True, excluded=excluded, limit=limit)
+
+    def _liquid_past_limit(self, excluded: Mapping[str, str]) -> bool:
+        return any(v.book.best_bid() or v.book.best_ask() for v in self.venues(trading=True, excluded=excluded))
+
+    async def _send(self, v: _Venue, amount: float, child: Child, round_no: int, limit: float | None, side: Side) -> ChildReport:
+        assert v.account is not None and v.rules is not None
+        price = child_limit_price(v.book, side, v.unit, child.amount, limit)
+        base = ChildReport(v.venue, round_no, None, "not_sent", amount, child.expected_vwap, price)
+        size = float(v.rules.contract_size)
+        request = OrderRequest(
+            venue=v.venue, symbol=self.book.symbol, side=side, type=OrderType.LIMIT,
+            amount=Decimal(repr(amount / size)), price=Decimal(repr(price)),
+            time_in_force=TimeInForce.IOC, account=v.account.account,
+        )
+        try:
+            order = await v.account.create_order(request)
+        except VenueUnavailable as exc:
+            return await self._settle_unknown(v, base, exc)
+        except InvalidOrder as exc:
+            return replace(base, status=OrderStatus.REJECTED.value, error=str(exc)[:300])
+        except CrossbookError as exc:
+            return replace(base, status="refused", error=str(exc)[:300])
+        order = await self._final(v.account, order)
+        return self._child_report(v, base, order)
+
+    async def _final(self, account: VenueAccount, order: JournaledOrder) -> JournaledOrder:
+        """An IOC ends at once at the venue; the ack may still read open: sync until final."""
+        for _ in range(20):
+            if order.status.final:
+                return order
+            await asyncio.sleep(self.poll)
+            order = await account.sync(order.client_order_id)
+        return order
+
+    async def _settle_unknown(self, v: _Venue, base: ChildReport, exc: VenueUnavailable) -> ChildReport:
+        """No answer: find out from the venue what happened before anything is routed again."""
+        assert v.account is not None
+        cid = exc.client_order_id
+        try:
+            await asyncio.wait_for(v.account.reconcile(), timeout=5.0)
+        except (CrossbookError, asyncio.TimeoutError) as again:
+            return replace(base, client_order_id=cid, status="unknown", error=f"{exc}; reconcile failed: {again}"[:300])
+        except ccxt.BaseError as again:
+            return replace(base, client_order_id=cid, status="unknown", error=f"{exc}; reconcile failed: {type(again).__name__}"[:300])
+        order = v.account.journal.order(cid) if cid else None
+        if order is None:
+            return replace(base, status="unknown", error=str(exc)[:300])
+        return self._child_report(v, base, order)
+
+    def _child_report(self, v: _Venue, base: ChildReport, order: JournaledOrder) -> ChildReport:
+        assert v.rules is not None and v.account is not None
+        size = float(v.rules.contract_size)
+        fills = v.account.journal.fills(order.client_order_id)
+        fee = sum(float(f.fee) * (float(f.price) if f.fee_currency == v.rules.base else 1.0)
+                  for f in fills if f.fee_currency in (v.rules.base, v.rules.quote))
+        return replace(
+            base, client_order_id=order.client_order_id, status=order.status.value,
+            filled=float(order.filled) * size, avg_price=float(order.avg_price) if order.avg_price is not None else None,
+            fee=fee, error=order.reason[:300] if order.status is OrderStatus.REJECTED else "",
+        )
+
+
+# ---- reading books and accounts ----------------------------------------------------------------
+
+
+def split(child: Child, rules: TradingRules | None) -> list[float]:
+    """The child's amount as the ``child.orders`` orders it takes, as equal as the lot allows
+    (none larger than ceil(amount / orders), so none over the venue's max order size)."""
+    lot = float(rules.lot * rules.contract_size) if rules is not None else 0.0
+    if child.orders <= 1 or lot <= 0:
+        return [child.amount / child.orders] * child.orders if child.orders > 1 else [child.amount]
+    lots = round(child.amount / lot)
+    each, extra = divmod(lots, child.orders)
+    return [n * lot for n in [each + 1] * extra + [each] * (child.orders - extra) if n > 0]
+
+
+def dust(venues: Sequence[_Venue]) -> float:
+    """Less than half the smallest lot of the venues in play cannot be routed."""
+    lots = [float(v.rules.lot * v.rules.contract_size) for v in venues if v.rules is not None]
+    return min(lots) * 0.5 if lots else 1e-12
+
+
+def book_levels(book: L2Book, side: Side, unit: SizeUnit, depth: int = DEPTH) -> list[tuple[float, float]]:
+    """The levels an order of ``side`` takes (a buy takes asks), best first, sizes in base units."""
+    out = []
+    for price, size in book._walk(Side.SELL if side is Side.BUY else Side.BUY):
+        out.append((price, unit.to_base(size, price)))
+        if len(out) >= depth:
+            break
+    return out
+
+
+def child_limit_price(book: L2Book, side: Side, unit: SizeUnit, amount: float, limit: float | None) -> float:
+    """The worst price taking ``amount`` reaches on ``book`` now, never past ``limit``."""
+    left, worst = amount, None
+    for price, size in book_levels(book, side, unit):
+        worst = price
+        left -= size
+        if left <= 1e-12:
+            break
+    if worst is None:
+        raise InvalidOrder(f"{book.venue}:{book.symbol} has no levels to take")
+    if limit is not None:
+        worst = min(worst, limit) if side is Side.BUY else max(worst, limit)
+    return worst
+
+
+def affordable(side: Side, levels: Sequence[tuple[float, float]], fee_rate: float, rules: TradingRules,
+               balances: Mapping[str, Decimal]) -> float:
+    """Base units the account can trade on this venue now: what its quote buys through the levels
+    (fee included) for a buy, the base it holds for a sell (spot); margin products are capped by
+    the settle currency as notional at 1x."""
+    if side is Side.SELL and not rules.derivative:
+        return float(balances.get(rules.base, Decimal(0)))
+    cash = float(balances.get(rules.settle or rules.quote if rules.derivative else rules.quote, Decimal(0)))
+    bought = 0.0
+    for price, size in levels:
+        cost = price * size * (1 + fee_rate)
+        if cost >= cash:
+            return bought + cash / (price * (1 + fee_rate))
+        cash -= cost
+        bought += size
+    return bought
+
+
+def order_budget(account: VenueAccount, rules: TradingRules | None) -> int:
+    """Child orders the venue's rate limit grants now without queueing (at least 1: the limiter
+    paces the rest rather than let the venue refuse them)."""
+    endpoint = getattr(venue_module(account.venue), "ORDER_ENDPOINT", None)
+    if account.limiter is None or endpoint is None:
+        return 1
+    method, path = endpoint.split(" ", 1)
+    symbol = account.client.market_id(rules.ccxt_symbol) if rules is not None else ""
+    return max(1, account.limiter.headroom(method, path, account=account.account, symbol=symbol, most=10))

@@ -1,0 +1,81 @@
+"""SimDesk: a trading desk on the simulated venues, all on 127.0.0.1 with no keys and no network:
+the venues running, an account funded and keyed on each, unmodified ccxt clients trading them
+through crossbook's trading layer on one journal, and live books from crossbook's own feeds.
+What ``crossbook route --sim``, ``crossbook arb --sim`` and the demo run on."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import ccxt.async_support as ccxt_async
+
+from ..feeds.market import MarketData
+from ..trading.account import VenueAccount
+from ..trading.journal import Journal
+from ..trading.limiter import Limiter
+from ..trading.session import TRANSIT_MARGIN
+from ..venues import venue_feeds, venue_module
+from .cluster import SimCluster
+from .serve import ACCOUNT, fund
+
+
+class SimDesk:
+    def __init__(self, venues: list[str], symbols: list[str], *, seed: int = 7, journal: Path | None = None,
+                 interval: float = 0.1, levels: int = 300) -> None:
+        self.venues = venues
+        self.symbols = symbols
+        self.cluster = SimCluster([f for v in venues for f in venue_feeds(v)], seed=seed, interval=interval, levels=levels)
+        self.market = MarketData(venues, symbols, endpoints=self.cluster.urls)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if journal is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="crossbook-desk-")
+            journal = Path(self._tmp.name) / "journal.sqlite"
+        self.journal = Journal(journal)
+        self.accounts: dict[str, VenueAccount] = {}
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self, live_within: float = 15.0) -> SimDesk:
+        await self.cluster.start()
+        self.accounts = {v: self._account(v) for v in self.venues if self.trading_sim(v) is not None}
+        for account in self.accounts.values():
+            await account.load()
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        await self.market.start(self._session)
+        await self.market.wait_live(live_within)
+        return self
+
+    async def stop(self) -> None:
+        await self.market.stop()
+        for account in self.accounts.values():
+            await account.client.close()
+        if self._session is not None:
+            await self._session.close()
+        await self.cluster.stop()
+        self.journal.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    async def __aenter__(self) -> SimDesk:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def trading_sim(self, venue: str) -> Any:
+        """The venue's simulator that ccxt trades (its spot one; dYdX's perpetuals)."""
+        return next((self.cluster.venues[f] for f in venue_feeds(venue) if self.cluster.venues[f].ccxt_id), None)
+
+    def _account(self, venue: str) -> VenueAccount:
+        sim = self.trading_sim(venue)
+        fund(sim)
+        config: dict[str, Any] = sim.ccxt_config(sim.issue_key(ACCOUNT))
+        client = getattr(ccxt_async, sim.ccxt_id)(config)
+        limiter = Limiter(venue_module(venue).LIMITS, margin=TRANSIT_MARGIN)
+        return VenueAccount(venue, client, self.journal, limiter, ACCOUNT)
+
+    def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> None:
+        """Move one venue's prices ``bps`` away from the others (arbitrage on demand)."""
+        self.cluster.market.dislocate(venue, bps, symbol)
