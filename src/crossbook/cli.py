@@ -6,8 +6,9 @@ import asyncio
 import logging
 import math
 import sys
+import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import aiohttp
 import orjson
@@ -15,13 +16,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .config import Config
 from .errors import CrossbookError
 from .feeds.capture import CaptureWriter
 from .feeds.market import MarketData, production
 from .feeds.replay import replay_files
-from .model import Side
+from .model import BookState, Side
+from .routing.fees import FeeBook, FeeProfile, schedule
 from .sim.cluster import SimCluster
-from .venues import VENUES, feed_class, venue_feeds
+from .symbols import parse_standard
+from .trading.journal import Journal
+from .venues import VENUES, feed_class, venue_feeds, venue_of
+
+if TYPE_CHECKING:
+    from .trading.account import VenueAccount
 
 app = typer.Typer(help="crossbook: every crypto venue behind one interface, at the best all-in price.",
                   no_args_is_help=True, add_completion=False)
@@ -74,17 +82,26 @@ def print_json(payload: object) -> None:
 def demo(
     seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
     seed: int = typer.Option(7, help="Seed of the simulated market."),
+    json: bool = typer.Option(False, "--json", help="No live view: print one JSON summary at the end."),
 ) -> None:
-    """Ten simulated venues on 127.0.0.1: live books, the consolidated BTC-USDT book and the best
-    all-in price for a sample order. No keys, no network."""
-    from .demo import best_of, live_demo
+    """The ten simulated venues on 127.0.0.1: live books, the consolidated BTC-USDT book, a sample
+    order quoted and routed with a split, one venue dislocated and the arbitrage found and traded.
+    No keys, no network."""
+    from .demo import closing_lines, live_demo, run_demo
 
+    if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
+        fail(f"--seconds must be a positive number, not {seconds!r}")
+    if json and seconds is None:
+        fail("--json needs --seconds (the summary is printed when the demo ends)")
     try:
-        quote = live_demo(seconds, seed)
+        result = asyncio.run(run_demo(seconds, seed)) if json else live_demo(seconds, seed)
     except KeyboardInterrupt:
         out.print("stopped.")
         return
-    out.print(f"\n{best_of(quote)}")
+    if json:
+        print_json(result)
+    else:
+        out.print("\n" + "\n".join(closing_lines(result)))
 
 
 # ---- quote -----------------------------------------------------------------------------------
@@ -99,13 +116,26 @@ def quote(
     sim: bool = typer.Option(False, "--sim", help="Quote on the simulated venues instead of the real ones."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     wait: float = typer.Option(15.0, help="Seconds to wait for books to sync."),
+    equivalent: Optional[str] = typer.Option(
+        None, "--equivalent", help="Quote currencies converted into each other at live rates, e.g. USDT,USDC,USD "
+        "(default: the config's equivalents, else USDT,USDC,USD; an empty value converts none)."),
+    config: Optional[Path] = typer.Option(None, help="crossbook.toml: flag venues whose account cannot pay for the order."),
 ) -> None:
-    """The best all-in price (VWAP through depth plus taker fee) for an order on every venue."""
+    """The best all-in price (VWAP through depth plus taker fee) for an order on every venue, the
+    same instrument in an equivalent quote currency included at the live conversion rate."""
+    from .config import DEFAULT_EQUIVALENTS, load_config
+    from .routing.conversion import parse_equivalents
+
     chosen = parse_venues(venues)
     order_side = parse_side(side)
     size = parse_amount(amount)
     try:
-        result = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait))
+        settings = load_config(config) if config is not None else None
+        if equivalent is not None:
+            equivalents = parse_equivalents(equivalent)
+        else:
+            equivalents = settings.equivalents if settings is not None else DEFAULT_EQUIVALENTS
+        result = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait, equivalents, settings))
     except CrossbookError as exc:
         fail(str(exc))
         return
@@ -117,17 +147,25 @@ def quote(
         raise typer.Exit(1)
 
 
-async def _quote(symbol: str, side: Side, amount: float, venues: list[str], sim: bool, wait: float) -> dict[str, object]:
+async def _quote(symbol: str, side: Side, amount: float, venues: list[str], sim: bool, wait: float,
+                 equivalents: frozenset[str], settings: Config | None) -> dict[str, object]:
+    from .routing.conversion import conversion_symbols, equivalent_symbols
+
+    symbol = symbol.upper()
+    others = equivalent_symbols(symbol, equivalents)
+    # the conversion books are wanted only when another quote currency can join
+    symbols = list(dict.fromkeys([symbol, *others, *(conversion_symbols(equivalents) if others else [])]))
     cluster = SimCluster([f for v in venues for f in venue_feeds(v)]) if sim else None
-    md = MarketData(venues, [symbol], endpoints=cluster.urls if cluster else production)
+    md = MarketData(venues, symbols, endpoints=cluster.urls if cluster else production)
     if cluster is not None:
         await cluster.start()
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     try:
         await md.start(session)
-        report_unreachable(md)
+        report_unreachable(md, symbol)
+        balances = await account_balances(settings, venues) if settings is not None else None
         await md.wait_live(wait)
-        return md.quote(symbol, side, amount)
+        return md.quote(symbol, side, amount, equivalents=equivalents, balances=balances)
     finally:
         await md.stop()
         await session.close()
@@ -135,34 +173,249 @@ async def _quote(symbol: str, side: Side, amount: float, venues: list[str], sim:
             await cluster.stop()
 
 
-def report_unreachable(md: MarketData) -> None:
+def report_unreachable(md: MarketData, symbol: str) -> None:
     for reason in md.down.values():
         err.print(f"[yellow]unreachable:[/] {reason}")
     for venue, symbols in md.unlisted.items():
-        if venue not in md.down:
-            err.print(f"{venue} does not list {', '.join(symbols)}")
+        if venue not in md.down and symbol in symbols:
+            err.print(f"{venue} does not list {symbol}")
     if md.down and len(md.down) == len(md.venues):
         raise CrossbookError("no venue could be reached (no network? use --sim for the simulated venues)")
+
+
+async def account_balances(config: Config, venues: list[str]) -> dict[str, dict[str, float]]:
+    """venue -> currency -> available, the most any one configured account on that venue holds
+    (an order goes to one account). An account that cannot be read is reported and left out."""
+    import ccxt
+
+    from .trading.journal import Journal
+    from .trading.session import open_account
+
+    found: dict[str, dict[str, float]] = {}
+    with Journal(config.journal) as journal:
+        for cfg in config.accounts:
+            if cfg.venue not in venues:
+                continue
+            account = open_account(cfg, journal)
+            try:
+                held = await account.balances()
+            except (ccxt.BaseError, CrossbookError) as exc:
+                # the type only: a venue's error text can carry a signed request
+                err.print(f"[yellow]balances unavailable:[/] {cfg.label}: {type(exc).__name__}")
+                continue
+            finally:
+                await account.client.close()
+            venue = found.setdefault(cfg.venue, {})
+            for currency, available in held.items():
+                venue[currency] = max(venue.get(currency, 0.0), float(available))
+    return found
 
 
 def print_quote(result: dict[str, object]) -> None:
     best = result["best"]
     table = Table(title=f"{result['side']} {result['amount']} {result['symbol']}")
-    for col in ("venue", "status", "filled", "VWAP", "taker fee", "all-in price"):
-        table.add_column(col)
     venues = result["venues"]
     assert isinstance(venues, dict)
+    with_balances = any("affordable" in q for q in venues.values())
+    columns = ["venue", "status", "filled", "VWAP", "taker fee", "all-in price", "converted from"]
+    for col in columns + (["affordable (max)"] if with_balances else []):
+        table.add_column(col)
     for venue, q in venues.items():
-        table.add_row(venue, q["status"], f"{q['filled']:g}", _num(q["vwap"]), f"{q['fee_rate'] * 100:.3f}%", _num(q["all_in_price"]))
+        row = [venue, q["status"], f"{q['filled']:g}", _num(q["vwap"]), f"{q['fee_rate'] * 100:.3f}%",
+               _num(q["all_in_price"]), _conversion(q)]
+        if with_balances:
+            row.append("-" if "affordable" not in q else f"{'yes' if q['affordable'] else '[red]no[/]'} ({q['max_amount']:g})")
+        table.add_row(*row)
     out.print(table)
     if isinstance(best, dict):
-        out.print(f"best: {best['venue']} at {best['all_in_price']:,.6g} all-in")
+        where = best["venue"] if "symbol" not in best else f"{best['venue']} {best['symbol']}"
+        out.print(f"best: {where} at {best['all_in_price']:,.6g} all-in")
     else:
         out.print("[yellow]no live venue can fill the whole amount[/]")
 
 
+def _conversion(q: dict[str, object]) -> str:
+    if "conversion_error" in q:
+        return f"{q['quote_currency']}: [yellow]no live rate[/]"
+    if "conversion_rate" in q:
+        return f"{q['quote_currency']} x {q['conversion_rate']:.6f}"
+    return "-"
+
+
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:,.6g}"
+
+
+# ---- fees ------------------------------------------------------------------------------------
+
+
+@app.command()
+def fees(
+    symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT, BTC-USDT-PERP."),
+    amount: float = typer.Argument(..., help="Amount in base units."),
+    side: str = typer.Option("buy", help="buy or sell: a taker sweeps the other side, a maker rests at the best price of its own."),
+    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    sim: bool = typer.Option(False, "--sim", help="Price on the simulated venues (and read their fee endpoints)."),
+    config: Optional[Path] = typer.Option(None, help="crossbook.toml: each venue's fee tier, and the keys that read the account's own rates."),
+    json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    wait: float = typer.Option(15.0, help="Seconds to wait for books to sync."),
+) -> None:
+    """What an order costs in fees on each venue, as taker and as maker: the account's own rates
+    where its keys are configured and the venue answers, the venue's published schedule otherwise."""
+    chosen = parse_venues(venues)
+    order_side = parse_side(side)
+    size = parse_amount(amount)
+    try:
+        result = asyncio.run(_fees(symbol, order_side, size, chosen, sim, config, wait))
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    if json:
+        print_json(result)
+    else:
+        print_fees(result)
+    if all(row["taker_fee"] is None for row in result["venues"].values()):
+        raise typer.Exit(1)
+
+
+async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: bool, config_path: Path | None,
+                wait: float) -> dict[str, Any]:
+    from .config import load_config
+
+    config = load_config(config_path) if config_path is not None else None
+    profiles = FeeProfile.of(config.accounts) if config is not None else {}
+    FeeBook(profiles)  # a tier or token the venue does not have fails here, before any I/O
+    cluster = SimCluster([f for v in venues for f in venue_feeds(v)]) if sim else None
+    md = MarketData(venues, [symbol], endpoints=cluster.urls if cluster else production)
+    symbol = md.symbols[0]
+    if cluster is not None:
+        await cluster.start()
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    accounts: dict[str, Any] = {}
+    try:
+        await md.start(session)
+        report_unreachable(md, symbol)
+        with tempfile.TemporaryDirectory() as scratch:
+            journal_path = config.journal if config is not None else Path(scratch) / "journal.db"
+            with Journal(journal_path) as journal:
+                if config is not None:
+                    accounts = configured_accounts(config, venues, journal)
+                elif cluster is not None:
+                    accounts = sim_accounts(cluster, md, symbol, journal)
+                accounts = await loaded(accounts)
+                await md.wait_live(wait)
+                book = FeeBook(profiles, accounts)
+                rows = {v: await fee_row(md, book, symbol, v, side, amount) for v in venues}
+        return {"symbol": symbol, "side": side.value, "amount": amount, "venues": rows}
+    finally:
+        for account in accounts.values():
+            await account.client.close()
+        await md.stop()
+        await session.close()
+        if cluster is not None:
+            await cluster.stop()
+
+
+def configured_accounts(config: Config, venues: list[str], journal: Journal) -> dict[str, VenueAccount]:
+    """The first configured account of each chosen venue."""
+    from .trading.session import open_account
+
+    accounts: dict[str, VenueAccount] = {}
+    for cfg in config.accounts:
+        if cfg.venue in venues and cfg.venue not in accounts:
+            accounts[cfg.venue] = open_account(cfg, journal)
+    return accounts
+
+
+def sim_accounts(cluster: SimCluster, md: MarketData, symbol: str, journal: Journal) -> dict[str, VenueAccount]:
+    """A funded account with a key on each simulated venue that serves ``symbol`` and trades
+    through ccxt, as `crossbook sim` hands them out."""
+    import ccxt.async_support as ccxt_async
+
+    from .sim.serve import ACCOUNT, fund
+    from .trading.account import VenueAccount
+    from .trading.limiter import Limiter
+    from .trading.session import TRANSIT_MARGIN
+    from .venues import venue_module
+
+    accounts: dict[str, VenueAccount] = {}
+    for feed in md.feeds:
+        venue_sim = cluster.venues.get(feed.venue)
+        if venue_sim is None or symbol not in feed.wanted:
+            continue
+        ccxt_id = venue_sim.ccxt_id or venue_sim.client_ccxt_id
+        if ccxt_id is None:
+            continue
+        fund(venue_sim)
+        client = getattr(ccxt_async, ccxt_id)(venue_sim.ccxt_config(venue_sim.issue_key(ACCOUNT)))
+        venue = venue_of(feed.venue)
+        limiter = Limiter(venue_module(venue).LIMITS, margin=TRANSIT_MARGIN)  # the simulators enforce the limits
+        accounts[venue] = VenueAccount(venue, client, journal, limiter)
+    return accounts
+
+
+async def loaded(accounts: dict[str, VenueAccount], timeout: float = 15.0) -> dict[str, VenueAccount]:
+    """The accounts whose markets load within ``timeout``; the others are reported and closed
+    (their venues fall back to the schedule)."""
+    import ccxt
+
+    async def load_once_more_if_limited(account: VenueAccount) -> None:
+        # the book feeds share the venue's per-IP budget, which the account's limiter does not
+        # see: a refusal holds the limiter back, and the second try waits for it
+        try:
+            await account.load()
+        except ccxt.DDoSProtection:
+            await account.load()
+
+    async def load(venue: str, account: VenueAccount) -> bool:
+        try:
+            await asyncio.wait_for(load_once_more_if_limited(account), timeout)
+            return True
+        except (ccxt.BaseError, CrossbookError, asyncio.TimeoutError) as exc:
+            err.print(f"[yellow]{venue}:[/] cannot read the account's fees ({type(exc).__name__}); using the schedule")
+            await account.client.close()
+            return False
+
+    ok = await asyncio.gather(*(load(v, a) for v, a in accounts.items()))
+    return {v: a for (v, a), good in zip(accounts.items(), ok) if good}
+
+
+async def fee_row(md: MarketData, book: FeeBook, symbol: str, venue: str, side: Side, amount: float) -> dict[str, Any]:
+    """One venue's fees for the order: the taker pays its rate on the sweep's VWAP, the maker on
+    the best price of its own side. Prices and fees are None unless the book is live (and, for
+    the taker, deep enough for the whole amount)."""
+    books = md.consolidated[symbol]
+    status = "down" if venue in md.down else "unlisted" if venue not in books.books else books.quote_venue(venue, side, amount).status.value
+    row: dict[str, Any] = {"status": status, "price": None, "maker_price": None, "taker_rate": None, "maker_rate": None,
+                           "taker_fee": None, "maker_fee": None, "tier": None, "source": None}
+    if not schedule(venue).covers(parse_standard(symbol)[2]):
+        return row
+    rates = await book.rates(venue, symbol) if status == BookState.LIVE.value else book.scheduled(venue, symbol)
+    row.update(taker_rate=rates.taker, maker_rate=rates.maker, tier=rates.tier, source=rates.source)
+    if status != BookState.LIVE.value:
+        return row
+    quote = books.quote_venue(venue, side, amount)
+    if quote.vwap is not None and quote.filled >= amount * (1 - 1e-12):
+        row.update(price=quote.vwap, taker_fee=quote.vwap * amount * rates.taker)
+    own = books.books[venue].best_bid() if side is Side.BUY else books.books[venue].best_ask()
+    if own is not None:
+        row.update(maker_price=own[0], maker_fee=own[0] * amount * rates.maker)
+    return row
+
+
+def print_fees(result: dict[str, Any]) -> None:
+    table = Table(title=f"fees to {result['side']} {result['amount']:g} {result['symbol']}")
+    for col in ("venue", "status", "taker rate", "taker fee", "maker rate", "maker fee", "tier", "source"):
+        table.add_column(col)
+    for venue, row in result["venues"].items():
+        table.add_row(venue, row["status"], _rate(row["taker_rate"]), _num(row["taker_fee"]), _rate(row["maker_rate"]),
+                      _num(row["maker_fee"]), row["tier"] or "-", row["source"] or "-")
+    out.print(table)
+    out.print(f"fees in {parse_standard(result['symbol'])[1]}; a negative maker fee is a rebate")
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.4f}%"
 
 
 # ---- reconcile -------------------------------------------------------------------------------
@@ -237,11 +490,18 @@ def sim(
     seed: int = typer.Option(7, help="Seed of the simulated market."),
     print_ccxt_config: bool = typer.Option(False, "--print-ccxt-config", help="First line: one JSON object of ccxt configs keyed by ccxt id."),
     seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
+    scenario: Optional[Path] = typer.Option(None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."),
 ) -> None:
     """Run the simulated venues on 127.0.0.1 until stopped, each with a funded account and a key."""
+    from .sim.scenario import Scenario, load_scenario
     from .sim.serve import serve
 
     feeds = [f for v in parse_venues(venues) for f in venue_feeds(v)]
+    try:
+        played = load_scenario(scenario) if scenario is not None else Scenario()
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
 
     def ready(cluster: SimCluster, configs: dict[str, dict[str, object]]) -> None:
         if print_ccxt_config:
@@ -255,7 +515,9 @@ def sim(
         err.print(table)
 
     try:
-        asyncio.run(serve(feeds, seed, seconds, ready))
+        asyncio.run(serve(feeds, seed, seconds, ready, played))
+    except CrossbookError as exc:
+        fail(str(exc))
     except KeyboardInterrupt:
         err.print("stopped.")
 
@@ -400,3 +662,78 @@ def print_replay(report: dict[str, object]) -> None:
 def _level(level: list[float] | None) -> str:
     return "-" if level is None else f"{level[0]:g} x {level[1]:g}"
 
+
+
+# ---- route -----------------------------------------------------------------------------------
+
+
+@app.command()
+def route(
+    symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT."),
+    side: str = typer.Argument(..., help="buy or sell."),
+    amount: float = typer.Argument(..., help="Amount in base units."),
+    limit: Optional[float] = typer.Option(None, help="Price cap (buy) or floor (sell)."),
+    max_slippage_bps: Optional[float] = typer.Option(None, help="Take nothing further than this from the arrival mid."),
+    max_venues: Optional[int] = typer.Option(None, help="Split across at most this many venues."),
+    deadline: float = typer.Option(10.0, help="Seconds to keep re-routing what is left."),
+    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: send nothing."),
+    sim: bool = typer.Option(False, "--sim", help="Route on the simulated venues (funded accounts, no keys)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Accounts file (crossbook.toml) to trade with."),
+    json: bool = typer.Option(False, "--json", help="Print the execution report as one JSON object."),
+) -> None:
+    """Route an order across venues at the least all-in cost and print the execution report."""
+    from .routing.executor import RouteRequest
+    from .routing.session import configured_router, sim_router
+
+    if sim == (config is not None):
+        fail("route needs exactly one of --sim or --config FILE")
+    chosen = parse_venues(venues)
+    try:
+        request = RouteRequest(symbol.upper(), parse_side(side), parse_amount(amount), limit=limit,
+                               max_slippage_bps=max_slippage_bps, max_venues=max_venues, deadline=deadline)
+
+        async def run() -> dict[str, object]:
+            opened = (sim_router(request.symbol, chosen) if config is None
+                      else configured_router(request.symbol, config, None if venues is None else chosen))
+            async with opened as router:
+                return (await router.route(request, dry_run=dry_run)).as_json()
+
+        report = asyncio.run(run())
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    if json:
+        print_json(report)
+    else:
+        print_route(report)
+
+
+def print_route(report: dict[str, Any]) -> None:
+    plan = report["plan"]
+    table = Table(title=f"{report['side']} {report['amount']} {report['symbol']}: plan")
+    for col in ("venue", "amount", "expected VWAP", "fee"):
+        table.add_column(col, justify="left" if col == "venue" else "right")
+    for child in plan:
+        table.add_row(child["venue"], f"{child['amount']:.8g}", _price(child["expected_vwap"]), _price(child["fee"]))
+    out.print(table)
+    children = report["children"]
+    if children:
+        sent = Table(title="child orders")
+        for col in ("round", "venue", "status", "amount", "filled", "avg price", "fee"):
+            sent.add_column(col, justify="left" if col in ("venue", "status") else "right")
+        for c in children:
+            sent.add_row(str(c["round"]), c["venue"], c["status"], f"{c['planned_amount']:.8g}", f"{c['filled']:.8g}",
+                         _price(c["avg_price"]), _price(c["fee"]))
+        out.print(sent)
+    savings = report["savings_bps"]
+    out.print(
+        f"outcome {report['outcome']}: filled {report['filled']:.8g} at {_price(report['avg_price'])} "
+        f"(all-in {_price(report['all_in_avg_price'])}, fees {_price(report['fees'])}); "
+        f"best single venue {report['best_single_venue']} all-in {_price(report['best_single_venue_all_in_price'])}; "
+        f"saving {'-' if savings is None else f'{savings:.2f} bps'}"
+    )
+
+
+def _price(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.{2 if abs(value) >= 100 else 8}f}"

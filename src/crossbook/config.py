@@ -1,6 +1,7 @@
 """crossbook.toml: the journal and the venue accounts, each in mode sim | testnet | live.
 
     journal = "crossbook.db"            # relative to this file
+    equivalents = ["USDT", "USDC", "USD"]  # quote currencies a quote may convert between (the default)
 
     [[accounts]]
     venue = "binance"
@@ -14,6 +15,9 @@
     api_key_env = "OKX_API_KEY"         # credentials come from the environment, never the file
     secret_env = "OKX_SECRET"
     password_env = "OKX_PASSPHRASE"
+    fee_tier = "VIP 1"                  # optional, the venue's fee tier by name (crossbook fees)
+    volume_30d_usd = 12000000           # optional, picks the tier by volume when fee_tier is absent
+    pay_fees_with_token = false         # optional, fees paid with the venue's token (BNB, KCS, GT...)
 
 Secrets never sit in the file and never appear in an error: only the variable names do.
 """
@@ -32,6 +36,7 @@ from .errors import ConfigError
 from .venues import VENUES
 
 MODES = ("sim", "testnet", "live")
+DEFAULT_EQUIVALENTS: frozenset[str] = frozenset({"USDT", "USDC", "USD"})
 CCXT_IDS = {v: v for v in VENUES}  # the spot client of each venue (binanceusdm etc. are products)
 
 
@@ -44,6 +49,9 @@ class AccountConfig:
     api_key_env: str | None = None
     secret_env: str | None = None
     password_env: str | None = None
+    fee_tier: str | None = None
+    volume_30d_usd: float = 0.0
+    pay_fees_with_token: bool = False
 
     @property
     def label(self) -> str:
@@ -76,6 +84,7 @@ class Config:
     path: Path
     journal: Path
     accounts: list[AccountConfig]
+    equivalents: frozenset[str] = DEFAULT_EQUIVALENTS
 
 
 def load_config(path: str | Path) -> Config:
@@ -90,7 +99,14 @@ def load_config(path: str | Path) -> Config:
     accounts = [_account(entry, base, path, i) for i, entry in enumerate(data.get("accounts", []), start=1)]
     if not accounts:
         raise ConfigError(f"{path}: no [[accounts]]")
-    return Config(path, base / str(data.get("journal", "crossbook.db")), accounts)
+    return Config(path, base / str(data.get("journal", "crossbook.db")), accounts, _equivalents(data, path))
+
+
+def _equivalents(data: dict[str, Any], path: Path) -> frozenset[str]:
+    codes = data.get("equivalents", sorted(DEFAULT_EQUIVALENTS))
+    if not isinstance(codes, list) or not all(isinstance(c, str) and c.isalnum() for c in codes):
+        raise ConfigError(f"{path}: equivalents must be a list of currency codes such as [\"USDT\", \"USDC\"], got {codes!r}")
+    return frozenset(c.upper() for c in codes)
 
 
 def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountConfig:
@@ -101,7 +117,8 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
     mode = entry.get("mode", "sim")
     if mode not in MODES:
         raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, got {mode!r}")
-    unknown = set(entry) - {"venue", "account", "mode", "ccxt_config", "api_key_env", "secret_env", "password_env"}
+    unknown = set(entry) - {"venue", "account", "mode", "ccxt_config", "api_key_env", "secret_env", "password_env",
+                            "fee_tier", "volume_30d_usd", "pay_fees_with_token"}
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     ccxt_config = base / entry["ccxt_config"] if "ccxt_config" in entry else None
@@ -117,4 +134,23 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
         api_key_env=entry.get("api_key_env"),
         secret_env=entry.get("secret_env"),
         password_env=entry.get("password_env"),
+        **_fee_settings(entry, where),
     )
+
+
+def _fee_settings(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    settings: dict[str, Any] = {}
+    if "fee_tier" in entry:
+        if not isinstance(entry["fee_tier"], str) or not entry["fee_tier"].strip():
+            raise ConfigError(f"{where}: fee_tier must be a tier name, got {entry['fee_tier']!r}")
+        settings["fee_tier"] = entry["fee_tier"]
+    if "volume_30d_usd" in entry:
+        volume = entry["volume_30d_usd"]
+        if isinstance(volume, bool) or not isinstance(volume, (int, float)) or not 0 <= volume < float("inf"):
+            raise ConfigError(f"{where}: volume_30d_usd must be a number of USD >= 0, got {volume!r}")
+        settings["volume_30d_usd"] = float(volume)
+    if "pay_fees_with_token" in entry:
+        if not isinstance(entry["pay_fees_with_token"], bool):
+            raise ConfigError(f"{where}: pay_fees_with_token must be true or false, got {entry['pay_fees_with_token']!r}")
+        settings["pay_fees_with_token"] = entry["pay_fees_with_token"]
+    return settings

@@ -1,34 +1,50 @@
-"""``crossbook demo``: the ten simulated venues, their books synced, the consolidated BTC-USDT book
-live and the best all-in price of a sample order, with no keys and no network."""
+"""``crossbook demo``: the whole of crossbook on the ten simulated venues, with no keys and no
+network. The venues start and their books sync; the consolidated BTC-USDT book runs live; a sample
+order is quoted on every venue and routed with a split, with its execution report; then one venue
+is dislocated and the arbitrage scanner finds the opportunity, which is traded through the router.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 import aiohttp
 from rich.columns import Columns
 from rich.console import Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
+from .arbitrage.execute import execute_cross_venue
+from .arbitrage.scanner import Event, Scanner
 from .book.l2 import L2Book
 from .feeds.market import MarketData
 from .model import BookState, Side
-from .sim.cluster import SimCluster
+from .routing.executor import Router, RouteRequest
+from .sim.desk import SimDesk
 from .sim.venues import sim_class
-from .venues import VENUES, venue_feeds
+from .venues import VENUES
 
 SYMBOL = "BTC-USDT"
-SAMPLE = (Side.BUY, 5.0)
+SAMPLE = (Side.BUY, 12.0)
+# a desk's balances are uneven: MEXC, the cheapest taker here, holds 300k USDT (about 5 BTC), every
+# other venue 1,000,000; the route splits and still beats the best venue that could fill it alone
+FUNDS = {"mexc": {"USDT": Decimal(300_000)}}
+DISLOCATION = ("okx", -45.0)  # bps: OKX's prices drop by more than two taker fees
+ARB_SIZE_CAP = 0.5  # base units traded per opportunity
 LADDER_DEPTH = 6
+LIVE_WITHIN = 15.0
 
 
 def own_markets() -> dict[str, str]:
     """Venues whose simulator does not list SYMBOL (dYdX: USD perpetuals only) -> the market the
-    demo shows for them instead. They join SYMBOL once quote currencies are converted at live
-    rates (the routing issue)."""
+    demo shows for them instead: a perpetual is a different product, never routed with spot."""
     firsts = {v: sim_class(v).markets for v in VENUES}
     return {v: markets[0] for v, markets in firsts.items() if SYMBOL not in markets}
 
@@ -36,34 +52,131 @@ def own_markets() -> dict[str, str]:
 EXTRA = own_markets()
 
 
-def all_feed_ids(venues: list[str]) -> list[str]:
-    return [f for v in venues for f in venue_feeds(v)]
+@dataclass
+class DemoState:
+    """What the demo has done so far: the live view shows it, --json prints it."""
+
+    step: str = "starting the simulated venues"
+    quote: dict[str, Any] | None = None
+    route: dict[str, Any] | None = None
+    arbitrage: list[dict[str, Any]] = field(default_factory=list)
+    api: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-async def run_demo(seconds: float | None, seed: int, render: Callable[[Group], None] | None = None) -> dict[str, object]:
-    """Run until ``seconds`` pass (forever if None); returns the final quote."""
-    cluster = SimCluster(all_feed_ids(list(VENUES)), seed=seed)
-    await cluster.start()
-    main = MarketData([v for v in VENUES if v not in EXTRA], [SYMBOL], endpoints=cluster.urls)
-    extra = [MarketData([v], [s], endpoints=cluster.urls) for v, s in EXTRA.items()]
+async def run_demo(seconds: float | None, seed: int, render: Callable[[Group], None] | None = None) -> dict[str, Any]:
+    """Run the demo's steps, then keep the view live until ``seconds`` pass (forever if None);
+    returns the summary ``--json`` prints."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    state = DemoState()
+    desk = SimDesk(list(VENUES), [SYMBOL], seed=seed, funds=FUNDS)
+    extra = [MarketData([v], [s], endpoints=desk.cluster.urls) for v, s in EXTRA.items()]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    painter: asyncio.Task[None] | None = None
     try:
-        for md in (main, *extra):
+        await desk.start(live_within=_left(deadline, LIVE_WITHIN))
+        for md in extra:
             await md.start(session)
-        deadline = None if seconds is None else time.monotonic() + seconds
+        state.api = {f: {"rest": s.rest_url, "ws": s.ws_url} for f, s in desk.cluster.venues.items()}
+        if render is not None:
+            painter = asyncio.create_task(_paint(render, desk, extra, state))
+        await _steps(desk, state, deadline)
         while deadline is None or time.monotonic() < deadline:
-            if render is not None:
-                render(view(main, extra))
             await asyncio.sleep(0.25)
-        return main.quote(SYMBOL, *SAMPLE)
+        return summary(desk, extra, state)
     finally:
-        for md in (main, *extra):
+        if painter is not None:
+            painter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await painter
+            if render is not None:
+                render(view(desk.market, extra, state))
+        for md in extra:
             await md.stop()
         await session.close()
-        await cluster.stop()
+        await desk.stop()
 
 
-def live_demo(seconds: float | None, seed: int) -> dict[str, object]:
+def _left(deadline: float | None, most: float) -> float:
+    return most if deadline is None else max(0.0, min(most, deadline - time.monotonic()))
+
+
+async def _paint(render: Callable[[Group], None], desk: SimDesk, extra: list[MarketData], state: DemoState) -> None:
+    while True:
+        render(view(desk.market, extra, state))
+        await asyncio.sleep(0.25)
+
+
+async def _steps(desk: SimDesk, state: DemoState, deadline: float | None) -> None:
+    """Quote, route, dislocate and trade the arbitrage, each while time is left."""
+    side, amount = SAMPLE
+    state.step = f"quoting {side.value} {amount:g} {SYMBOL} on every venue"
+    state.quote = desk.market.quote(SYMBOL, side, amount)
+    book = desk.market.consolidated[SYMBOL]
+    if _left(deadline, 1.0) <= 0:
+        return
+    state.step = f"routing {side.value} {amount:g} {SYMBOL}"
+    report = await Router(book, desk.accounts).route(RouteRequest(SYMBOL, side, amount, deadline=_left(deadline, 5.0) or 0.5))
+    state.route = report.as_json()
+    if _left(deadline, 1.0) <= 0:
+        return
+    venue, bps = DISLOCATION
+    state.step = f"dislocating {venue} by {bps:+g} bps; scanning for arbitrage"
+    desk.dislocate(venue, bps, SYMBOL)
+    scanner = Scanner(desk.market.consolidated, kinds=("cross_venue",), balances=await balances(desk))
+    traded: set[tuple[object, ...]] = set()
+
+    async def on_event(event: Event) -> None:
+        if event.kind == "close":
+            _record_close(state, event)
+            return
+        entry = event.opportunity.as_json()
+        state.arbitrage.append(entry)
+        if event.opportunity.key in traded or len(traded) >= 1:
+            return
+        traded.add(event.opportunity.key)
+        state.step = f"trading the {venue} dislocation through the router"
+        done = await execute_cross_venue(event.opportunity, desk.market.consolidated, desk.accounts, max_size=ARB_SIZE_CAP)
+        entry["executed"] = done.as_json()["executed"]
+
+    await scanner.run(_left(deadline, 6.0) or 0.5, on_event)
+    state.step = f"{venue} back in line with the others"
+    desk.dislocate(venue, 0.0, SYMBOL)
+    await scanner.run(_left(deadline, 1.5) or 0.1, on_event)
+    for event in scanner.close_all():
+        _record_close(state, event)
+    state.step = "done: the books stay live"
+
+
+async def balances(desk: SimDesk) -> dict[str, dict[str, float]]:
+    """What each account holds now: an opportunity is sized to what the desk can trade."""
+    held = await asyncio.gather(*(a.balances() for a in desk.accounts.values()))
+    return {v: {asset: float(x) for asset, x in b.items()} for v, b in zip(desk.accounts, held)}
+
+
+def _record_close(state: DemoState, event: Event) -> None:
+    """The open entry of a closed opportunity gets its closing time."""
+    if event.kind != "close":
+        return
+    key_json = event.opportunity.as_json()
+    for entry in state.arbitrage:
+        if entry["closed_at"] is None and entry["opened_at"] == key_json["opened_at"] and entry["kind"] == key_json["kind"] \
+                and [leg["venue"] for leg in entry["legs"]] == [leg["venue"] for leg in key_json["legs"]]:
+            entry["closed_at"] = key_json["closed_at"]
+
+
+def summary(desk: SimDesk, extra: list[MarketData], state: DemoState) -> dict[str, Any]:
+    now = time.time()
+    venues: dict[str, dict[str, str]] = {}
+    for md in (desk.market, *extra):
+        for consolidated in md.consolidated.values():
+            for venue, l2 in consolidated.books.items():
+                venues[venue] = {"status": l2.status(now).value}
+        for venue in md.down:
+            venues[venue] = {"status": BookState.DOWN.value}
+    return {"venues": venues, "quote": state.quote, "route": state.route, "arbitrage": state.arbitrage, "api": state.api}
+
+
+def live_demo(seconds: float | None, seed: int) -> dict[str, Any]:
     with Live(refresh_per_second=4, transient=False) as live:
         return asyncio.run(run_demo(seconds, seed, live.update))
 
@@ -75,8 +188,48 @@ def _px(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
 
-def view(main: MarketData, extra: list[MarketData]) -> Group:
-    return Group(venue_table(main, extra), Columns([ladder_table(main), quote_table(main)]))
+def view(main: MarketData, extra: list[MarketData], state: DemoState) -> Group:
+    apis = "  ".join(f"{feed} {api['rest']}" for feed, api in state.api.items())
+    parts: list[Any] = [Text(f"crossbook demo: {state.step}", style="bold"), Text(f"venue APIs: {apis}", style="dim"),
+                        venue_table(main, extra),
+                        Columns([ladder_table(main), quote_table(main)])]
+    if state.route is not None:
+        parts.append(route_table(state.route))
+    if state.arbitrage:
+        parts.append(arbitrage_table(state.arbitrage))
+    return Group(*parts)
+
+
+def route_table(report: dict[str, Any]) -> Table:
+    saving = report["savings_bps"]
+    table = Table(title=(
+        f"routed {report['side']} {report['amount']:g} {SYMBOL}: filled {report['filled']:.5f} at all-in "
+        f"{_px(report['all_in_avg_price'])} vs best single venue ({report['best_single_venue']}) "
+        f"{_px(report['best_single_venue_all_in_price'])}; saving {'-' if saving is None else f'{saving:.2f} bps'}"
+    ))
+    for col in ("round", "venue", "status", "planned", "filled", "avg price", "fee"):
+        table.add_column(col, justify="left" if col in ("venue", "status") else "right")
+    for c in report["children"]:
+        table.add_row(str(c["round"]), c["venue"], c["status"], f"{c['planned_amount']:.5f}", f"{c['filled']:.5f}",
+                      _px(c["avg_price"]), _px(c["fee"]))
+    return table
+
+
+def arbitrage_table(entries: list[dict[str, Any]]) -> Table:
+    table = Table(title="arbitrage opportunities (net of taker fees)")
+    for col in ("kind", "buy", "sell", "size", "net profit", "net bps", "open for", "traded", "realised"):
+        table.add_column(col, justify="left" if col in ("kind", "buy", "sell") else "right")
+    for e in entries:
+        legs = {leg["side"]: leg for leg in e["legs"]}
+        buy, sell = legs.get("buy"), legs.get("sell")
+        lasted = "open" if e["closed_at"] is None else f"{e['closed_at'] - e['opened_at']:.2f} s"
+        done = e.get("executed")
+        table.add_row(
+            e["kind"], f"{buy['venue']} @ {_px(buy['price'])}" if buy else "-", f"{sell['venue']} @ {_px(sell['price'])}" if sell else "-",
+            f"{e['legs'][0]['amount']:.5f}", _px(e["net_profit"]), f"{e['net_bps']:.1f}", lasted,
+            f"{done['bought']:.5f}/{done['sold']:.5f}" if done else "-", _px(done["realised_profit"]) if done else "-",
+        )
+    return table
 
 
 def ladder_table(main: MarketData) -> Table:
@@ -146,9 +299,23 @@ def quote_table(main: MarketData) -> Table:
     return table
 
 
-def best_of(quote: dict[str, object]) -> str:
+def closing_lines(result: dict[str, Any]) -> list[str]:
+    """What the demo prints when it ends: the sample order's best price, the route, the
+    arbitrage, and where the simulated venues' APIs are."""
+    lines = []
+    quote = result.get("quote") or {}
     best = quote.get("best")
-    if not isinstance(best, dict):
-        return "no venue could fill the sample order"
-    return f"best all-in price {best['all_in_price']:,.2f} on {best['venue']}"
+    lines.append(f"best all-in price {best['all_in_price']:,.2f} on {best['venue']}" if isinstance(best, dict)
+                 else "no venue could fill the sample order")
+    route = result.get("route")
+    if route is not None:
+        lines.append(f"routed {route['filled']:g} {SYMBOL} across {len({c['venue'] for c in route['children']})} venues, "
+                     f"all-in {_px(route['all_in_avg_price'])}, outcome {route['outcome']}")
+    for e in result.get("arbitrage", []):
+        done = e.get("executed")
+        lines.append(f"{e['kind']} opportunity: net {_px(e['net_profit'])} ({e['net_bps']:.1f} bps)"
+                     + (f", traded {done['bought']:g}, realised {_px(done['realised_profit'])}" if done else ""))
+    lines.append("the simulated venues' APIs (unmodified ccxt trades them; `crossbook sim --print-ccxt-config`):")
+    lines += [f"  {feed}: REST {api['rest']}  WebSocket {api['ws']}" for feed, api in result.get("api", {}).items()]
+    return lines
 

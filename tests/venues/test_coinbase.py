@@ -318,7 +318,7 @@ def test_sim_lists_usdc_books_as_aliases_and_answers_unknown_products_with_an_er
                 async with session.get(f"{rest_url}/api/v3/brokerage/market/products") as resp:
                     rows = (await resp.json())["products"]
                 aliases = {r["product_id"]: r["alias"] for r in rows if r["alias"]}
-                assert aliases == {"BTC-USDC": "BTC-USD", "ETH-USDC": "ETH-USD"}
+                assert aliases == {"BTC-USDC": "BTC-USD", "ETH-USDC": "ETH-USD", "USDT-USDC": "USDT-USD"}
                 async with session.get(f"{rest_url}/api/v3/brokerage/market/products?product_type=FUTURE") as resp:
                     assert (await resp.json())["products"] == []
                 async with session.ws_connect(ws_url) as ws:

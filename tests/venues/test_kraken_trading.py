@@ -159,7 +159,7 @@ def test_load_markets_reads_assets_and_asset_pairs_with_krakens_names() -> None:
             await ex.load_markets()
             sim = kraken(h)
             assert sorted(ex.markets) == ["BTC/USD", "BTC/USDC", "BTC/USDT", "ETH/BTC", "ETH/USD", "ETH/USDT",
-                                          "SOL/USDT"]
+                                          "SOL/USDT", "USDT/USD"]
             assert {m["id"] for m in ex.markets.values()} == {sim.pair_id(s) for s in sim.markets}
             btc, eth_btc = ex.market("BTC/USD"), ex.market("ETH/BTC")
             assert (btc["id"], btc["altname"], btc["wsId"]) == ("XXBTZUSD", "XBTUSD", "XBT/USD")

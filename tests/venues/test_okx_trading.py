@@ -149,7 +149,7 @@ def test_keyed_load_markets_reads_the_signed_currency_list_and_spot_instruments(
         async with TradingHarness("okx") as h:
             ex = h.client()
             await ex.load_markets()
-            assert sorted(ex.markets) == ["BTC/USDC", "BTC/USDT", "ETH/BTC", "ETH/USDT", "SOL/USDT"]
+            assert sorted(ex.markets) == ["BTC/USDC", "BTC/USDT", "ETH/BTC", "ETH/USDT", "SOL/USDT", "USDC/USDT"]
             market = ex.markets[SYMBOL]
             assert market["spot"] and market["active"] and market["precision"] == {"amount": 0.00001, "price": 0.01}
             assert {"BTC", "ETH", "SOL", "USDT", "USDC"} <= set(ex.currencies)  # ccxt adds fiat codes of its own

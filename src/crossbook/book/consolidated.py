@@ -7,6 +7,7 @@ and no price, so a syncing, resyncing or stale book can never win a quote.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..model import BookState, Side
@@ -93,11 +94,14 @@ class ConsolidatedBook:
         levels.sort(key=lambda lv: -lv.price if side is Side.BUY else lv.price)
         return levels[:n]
 
-    def quote_venue(self, venue: str, side: Side, amount: float, now: float | None = None) -> VenueQuote:
-        """VWAP through the venue's depth plus its taker fee. ``all_in_price`` is None unless the
-        book is live and deep enough to fill the whole amount."""
+    def quote_venue(
+        self, venue: str, side: Side, amount: float, now: float | None = None, fee_rate: float | None = None
+    ) -> VenueQuote:
+        """VWAP through the venue's depth plus its taker fee (``fee_rate``, e.g. the account's tier,
+        else the venue's default). ``all_in_price`` is None unless the book is live and deep enough
+        to fill the whole amount."""
         book = self.books[venue]
-        fee = self.taker_fees[venue]
+        fee = self.taker_fees[venue] if fee_rate is None else fee_rate
         status = book.status(time.time() if now is None else now)
         if status is not BookState.LIVE:
             return VenueQuote(venue, status, 0.0, None, fee, None)
@@ -109,9 +113,31 @@ class ConsolidatedBook:
             all_in = vwap * (1 + fee) if side is Side.BUY else vwap * (1 - fee)
         return VenueQuote(venue, status, sweep.filled, vwap, fee, all_in)
 
-    def quote(self, side: Side, amount: float, now: float | None = None) -> dict[str, VenueQuote]:
+    def quote(
+        self, side: Side, amount: float, now: float | None = None, fee_rates: Mapping[str, float] | None = None
+    ) -> dict[str, VenueQuote]:
+        """Every venue's quote; ``fee_rates`` overrides the taker fee of the venues it names."""
         now = time.time() if now is None else now
-        return {venue: self.quote_venue(venue, side, amount, now) for venue in self.books}
+        fees = fee_rates or {}
+        return {venue: self.quote_venue(venue, side, amount, now, fees.get(venue)) for venue in self.books}
+
+    def max_amount(self, venue: str, side: Side, funds: float, fee_rate: float | None = None) -> float:
+        """Base units an order can take on ``venue`` with ``funds``: quote units for a buy, paying
+        each level's price plus the taker fee, as deep as the book goes; base units for a sell."""
+        if side is Side.SELL:
+            return max(funds, 0.0)
+        fee = self.taker_fees[venue] if fee_rate is None else fee_rate
+        unit = self.units[venue]
+        left = funds
+        bought = 0.0
+        for price, size in self.books[venue].depth(self.books[venue].levels(Side.SELL))[1]:
+            if left <= 0.0:
+                break
+            base = unit.to_base(size, price)
+            take = min(base, left / (price * (1 + fee)))
+            bought += take
+            left -= take * price * (1 + fee)
+        return bought
 
     @staticmethod
     def best(quotes: dict[str, VenueQuote], side: Side) -> VenueQuote | None:

@@ -15,7 +15,8 @@ import time
 from bisect import insort
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, islice
+from operator import neg
 
 from ..model import BookState, Side
 
@@ -267,6 +268,30 @@ class L2Book:
                 q = sizes.get(-k)
                 if q is not None:
                     yield -k, q
+
+    def slots(self, side: Side) -> int:
+        """Price slots of one side (BUY = bids): its live levels plus deleted ones whose keys are
+        not compacted away yet (see ``slot_levels``)."""
+        return len(self._bk if side is Side.BUY else self._ak)
+
+    def slot_levels(self, side: Side, start: int, stop: int) -> tuple[list[float], list[float]]:
+        """The live levels among slots ``[start, stop)`` of one side (BUY = bids) counted from the
+        best, as (prices, sizes) best first: a reader takes a deep side in chunks this way without
+        walking it whole. Deleted levels still holding a slot are left out."""
+        keys = self._bk if side is Side.BUY else self._ak
+        n = len(keys)
+        window = keys[max(n - stop, 0) : max(n - start, 0)]
+        window.reverse()
+        if side is Side.BUY:
+            prices = window
+            sizes = list(map(self.bids.get, prices))
+        else:
+            prices = list(map(neg, window))
+            sizes = list(map(self.asks.get, prices))
+        if None in sizes:
+            prices = list(compress(prices, sizes))  # live sizes are > 0, deleted ones None
+            sizes = list(filter(None, sizes))
+        return prices, sizes  # type: ignore[return-value]
 
     def depth(self, n: int) -> tuple[list[Level], list[Level]]:
         """Best ``n`` levels per side, best first."""

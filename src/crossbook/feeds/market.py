@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 
 from ..book.consolidated import ConsolidatedBook, SizeUnit, VenueQuote
-from ..errors import VenueUnavailable
+from ..errors import NoConversionRate, VenueUnavailable
 from ..model import BookState, Side, Trade
+from ..routing.conversion import DEFAULT_EQUIVALENTS, Conversion, equivalent_symbols
 from ..symbols import parse_standard
 from ..venues import feed_class, venue_feeds
 from .capture import CaptureWriter
@@ -94,29 +95,80 @@ class MarketData:
             await asyncio.sleep(0.05)
         return True
 
-    def quote(self, symbol: str, side: Side, amount: float) -> dict[str, object]:
+    def quote(
+        self,
+        symbol: str,
+        side: Side,
+        amount: float,
+        *,
+        equivalents: Iterable[str] = DEFAULT_EQUIVALENTS,
+        balances: Mapping[str, Mapping[str, float]] | None = None,
+        fee_rates: Mapping[str, float] | None = None,
+    ) -> dict[str, object]:
         """The best all-in price for ``amount`` of ``symbol`` and every venue's quote, as the
-        ``crossbook quote --json`` object."""
-        book = self.consolidated[symbol.upper()]
-        quotes = book.quote(side, amount)
-        best = ConsolidatedBook.best(quotes, side)
-        venues: dict[str, object] = {v: quote_json(q) for v, q in quotes.items()}
+        ``crossbook quote --json`` object.
+
+        The same instrument quoted in a currency declared equivalent (BTC-USD, BTC-USDC for
+        BTC-USDT), where subscribed, joins as ``"<venue>:<symbol>"`` with its prices converted into
+        the asked quote currency at the live rate from the subscribed conversion books
+        (``quote_currency``, ``conversion_rate``, ``conversion_via``); one that cannot be converted
+        carries ``conversion_error`` and no price. ``fee_rates`` (venue -> taker fee, the account's
+        tier) overrides the venues' default fees. With ``balances`` (venue -> currency -> available)
+        each priced entry says whether the venue's account can pay for it (``affordable``,
+        ``max_amount`` in base units: the quote currency it spends for a buy, the base for a sell)
+        and only an affordable one can be best.
+        """
+        symbol = symbol.upper()
+        now = time.time()
+        fees = fee_rates or {}
+        entries: dict[str, tuple[VenueQuote, dict[str, object]]] = {}
+        for venue, q in self.consolidated[symbol].quote(side, amount, now, fees).items():
+            entries[venue] = q, quote_json(q)
+        conversion = Conversion(self.consolidated, equivalents)
+        for other in equivalent_symbols(symbol, equivalents):
+            if other in self.consolidated:
+                for venue, q in self.consolidated[other].quote(side, amount, now, fees).items():
+                    entries[f"{venue}:{other}"] = converted_quote(q, other, symbol, side, conversion, now)
+        if balances is not None:
+            for key, (q, entry) in entries.items():
+                if q.all_in_price is not None:
+                    entry.update(self._affordability(key, symbol, side, amount, balances, fees))
+        venues: dict[str, object] = {key: entry for key, (_, entry) in entries.items()}
         for venue in self.venues:
             if venue in self.down:
                 venues[venue] = {
                     "status": BookState.DOWN.value,
                     "filled": 0.0,
                     "vwap": None,
-                    "fee_rate": feed_class(venue).taker_fee,
+                    "fee_rate": fees.get(venue, feed_class(venue).taker_fee),
                     "all_in_price": None,
                 }
         return {
-            "symbol": book.symbol,
+            "symbol": self.consolidated[symbol].symbol,
             "side": side.value,
             "amount": amount,
-            "best": {"venue": best.venue, "all_in_price": best.all_in_price} if best else None,
+            "best": best_entry({key: entry for key, (_, entry) in entries.items()}, side),
             "venues": venues,
         }
+
+    def _affordability(
+        self,
+        key: str,
+        symbol: str,
+        side: Side,
+        amount: float,
+        balances: Mapping[str, Mapping[str, float]],
+        fees: Mapping[str, float],
+    ) -> dict[str, object]:
+        """Whether the account on the entry's venue can pay for the order in the currency the
+        order spends there (no account: nothing available)."""
+        venue, _, market = key.partition(":")
+        market = market or symbol
+        base, quote, _, _ = parse_standard(market)
+        spends = quote if side is Side.BUY else base
+        funds = balances.get(venue, {}).get(spends, 0.0)
+        most = self.consolidated[market].max_amount(venue, side, funds, fees.get(venue))
+        return {"affordable": most >= amount * (1 - 1e-12), "max_amount": most}
 
 
 def quote_json(q: VenueQuote) -> dict[str, object]:
@@ -127,3 +179,38 @@ def quote_json(q: VenueQuote) -> dict[str, object]:
         "fee_rate": q.fee_rate,
         "all_in_price": q.all_in_price,
     }
+
+
+def converted_quote(
+    q: VenueQuote, market: str, asked: str, side: Side, conversion: Conversion, now: float
+) -> tuple[VenueQuote, dict[str, object]]:
+    """A venue's quote of ``market`` with its prices expressed in ``asked``'s quote currency."""
+    source, target = parse_standard(market)[1], parse_standard(asked)[1]
+    entry = quote_json(q) | {"symbol": market, "quote_currency": source}
+    if q.all_in_price is None:
+        return q, entry
+    try:
+        rate = conversion.rate(source, target, side, now)
+    except NoConversionRate as exc:
+        entry |= {"all_in_price": None, "conversion_error": str(exc)}
+        return replace(q, all_in_price=None), entry
+    vwap = None if q.vwap is None else q.vwap * rate.rate
+    converted = replace(q, vwap=vwap, all_in_price=q.all_in_price * rate.rate)
+    entry |= {"vwap": vwap, "all_in_price": converted.all_in_price, "conversion_rate": rate.rate, "conversion_via": rate.via}
+    return converted, entry
+
+
+def best_entry(entries: Mapping[str, dict[str, object]], side: Side) -> dict[str, object] | None:
+    """The lowest all-in price for a buy, highest for a sell, among entries that fill completely
+    (and that the account can afford, where balances were given). A converted market's best also
+    names its symbol, quote currency and rate."""
+    priced = {k: e for k, e in entries.items() if e["all_in_price"] is not None and e.get("affordable", True)}
+    if not priced:
+        return None
+    pick = min if side is Side.BUY else max
+    key = pick(priced, key=lambda k: priced[k]["all_in_price"])  # type: ignore[arg-type,return-value]
+    entry = priced[key]
+    best: dict[str, object] = {"venue": key.partition(":")[0], "all_in_price": entry["all_in_price"]}
+    if "conversion_rate" in entry:
+        best |= {"symbol": entry["symbol"], "quote_currency": entry["quote_currency"], "conversion_rate": entry["conversion_rate"]}
+    return best

@@ -94,7 +94,7 @@ class ChildReport:
 class ExecutionReport:
     request: RouteRequest
     plan: Plan  # the first round's plan, against the arrival books
-    best_single: Plan | None
+    best_single: Plan | None  # the cheapest venue that could fill the whole order alone, if any
     arrival_mid: float | None
     children: list[ChildReport] = field(default_factory=list)
     outcome: Outcome = Outcome.DRY_RUN
@@ -257,7 +257,10 @@ class Router:
         balances = await asyncio.gather(*(self._balances(v) for v in venues))
         sides = [self.venue_side(v, request.side, b) for v, b in zip(venues, balances)]
         best = plan(request.side, amount, sides, limit=limit, max_venues=request.max_venues)
-        return best, best_single_venue(request.side, amount, sides, limit=limit), venues
+        single = best_single_venue(request.side, amount, sides, limit=limit)
+        if single is not None and single.filled < amount - dust(venues):
+            single = None  # no one venue can fill it (depth, balance, limit): nothing to compare with
+        return best, single, venues
 
     @staticmethod
     async def _balances(v: _Venue) -> Mapping[str, Decimal] | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 
 from .market import SimMarket
+from .scenario import Scenario, load_scenario
 from .server import SimVenue
 from .venues import sim_class
 
@@ -21,7 +23,10 @@ class SimCluster:
         host: str = "127.0.0.1",
         overrides: dict[str, object] | None = None,
         enforce_limits: bool = True,
+        scenario: Scenario | str | Path | None = None,
     ) -> None:
+        """``scenario``: timed dislocations (a Scenario or a scenario file, see sim/scenario.py),
+        played from ``start``."""
         self.market = SimMarket(seed=seed, levels=levels)
         self.interval = interval
         self.host = host
@@ -32,18 +37,25 @@ class SimCluster:
             for name, value in (overrides or {}).items():
                 setattr(sim, name, value)  # e.g. a short ping_interval in tests
         self._ticker: asyncio.Task[None] | None = None
+        self.scenario = load_scenario(scenario) if isinstance(scenario, (str, Path)) else scenario or Scenario()
+        for d in self.scenario.dislocations:
+            self.market.ladders_of(d.venue, d.symbol)  # an unknown venue or symbol fails here, not mid-run
+        self._player: asyncio.Task[None] | None = None
 
     async def start(self) -> "SimCluster":
         for sim in self.venues.values():
             await sim.start(self.host, 0)
         self._ticker = asyncio.create_task(self._tick_loop())
+        if self.scenario.dislocations:
+            self._player = asyncio.create_task(self._play_scenario())
         return self
 
     async def stop(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
+        for task in (self._ticker, self._player):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for sim in self.venues.values():
             await sim.stop()
 
@@ -77,3 +89,13 @@ class SimCluster:
         while True:
             await asyncio.sleep(self.interval)
             self.tick()
+
+    def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> list[tuple[str, str]]:
+        """See SimMarket.dislocate: the venue's books move by the next tick."""
+        return self.market.dislocate(venue, bps, symbol)
+
+    async def _play_scenario(self) -> None:
+        started = asyncio.get_running_loop().time()
+        for action in self.scenario.actions():
+            await asyncio.sleep(max(0.0, started + action.at - asyncio.get_running_loop().time()))
+            self.market.dislocate(action.venue, action.bps, action.symbol)

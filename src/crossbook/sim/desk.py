@@ -5,7 +5,10 @@ What ``crossbook route --sim``, ``crossbook arb --sim`` and the demo run on."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +27,9 @@ from .serve import ACCOUNT, fund
 
 class SimDesk:
     def __init__(self, venues: list[str], symbols: list[str], *, seed: int = 7, journal: Path | None = None,
-                 interval: float = 0.1, levels: int = 300) -> None:
+                 interval: float = 0.1, levels: int = 300, funds: Mapping[str, Mapping[str, Decimal]] | None = None) -> None:
+        """``funds``: venue -> asset -> amount, replacing those assets of the standard funding
+        (every listed stablecoin 1,000,000, every other asset 100)."""
         self.venues = venues
         self.symbols = symbols
         self.cluster = SimCluster([f for v in venues for f in venue_feeds(v)], seed=seed, interval=interval, levels=levels)
@@ -34,16 +39,16 @@ class SimDesk:
             self._tmp = tempfile.TemporaryDirectory(prefix="crossbook-desk-")
             journal = Path(self._tmp.name) / "journal.sqlite"
         self.journal = Journal(journal)
+        self.funds = funds or {}
         self.accounts: dict[str, VenueAccount] = {}
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self, live_within: float = 15.0) -> SimDesk:
         await self.cluster.start()
-        self.accounts = {v: self._account(v) for v in self.venues if self.trading_sim(v) is not None}
-        for account in self.accounts.values():
-            await account.load()
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         await self.market.start(self._session)
+        self.accounts = {v: self._account(v) for v in self.venues if self.trading_sim(v) is not None}
+        await asyncio.gather(*(account.load() for account in self.accounts.values()))
         await self.market.wait_live(live_within)
         return self
 
@@ -71,6 +76,7 @@ class SimDesk:
     def _account(self, venue: str) -> VenueAccount:
         sim = self.trading_sim(venue)
         fund(sim)
+        sim.engine.accounts[ACCOUNT].balances.update(self.funds.get(venue, {}))
         config: dict[str, Any] = sim.ccxt_config(sim.issue_key(ACCOUNT))
         client = getattr(ccxt_async, sim.ccxt_id)(config)
         limiter = Limiter(venue_module(venue).LIMITS, margin=TRANSIT_MARGIN)

@@ -12,8 +12,10 @@ import random
 import zlib
 from dataclasses import dataclass
 
+from ..errors import ConfigError, UnknownSymbol, UnknownVenue
 from ..model import Kind
 from ..symbols import parse_standard
+from ..venues import venue_of
 
 
 Change = tuple[bool, int, int]  # (is_bid, ticks, public lots at that level); 0 removes the level
@@ -51,11 +53,15 @@ CATALOG: dict[str, MarketSpec] = {
         MarketSpec("ETH-USDT-PERP", 0.01, 0.01),
         MarketSpec("BTC-USD-PERP", 0.1, 0.0001),
         MarketSpec("ETH-USD-PERP", 0.01, 0.001),
+        MarketSpec("USDC-USDT", 0.0001, 0.01),  # the conversion pairs between quote currencies
+        MarketSpec("USDT-USD", 0.0001, 0.01),
     )
 }
 
-START_USD = {"BTC": 60000.0, "ETH": 3000.0, "SOL": 150.0, "USDT": 1.0, "USDC": 1.0, "USD": 1.0}
+START_USD = {"BTC": 60000.0, "ETH": 3000.0, "SOL": 150.0, "USDT": 1.0004, "USDC": 0.9998, "USD": 1.0}
 STABLE = {"USDT", "USDC", "USD"}
+PEGGED = {"USDT", "USDC"}  # stablecoins that drift around 1 USD; USD itself is the unit
+PEG_BAND = 1e-3  # a stablecoin never strays further than this from 1 USD
 
 
 def decimals(step: float) -> int:
@@ -65,17 +71,22 @@ def decimals(step: float) -> int:
 
 
 class FairPrices:
-    """A random walk per non-stable asset in USD; a pair's fair price is base / quote."""
+    """A random walk per non-stable asset in USD, and a small one around the peg per stablecoin
+    (pulled back to where it started, never outside PEG_BAND); a pair's fair price is base / quote."""
 
-    def __init__(self, rng: random.Random, vol_bps: float = 0.5) -> None:
+    def __init__(self, rng: random.Random, vol_bps: float = 0.5, peg_vol_bps: float = 0.05) -> None:
         self.rng = rng
         self.vol = vol_bps / 1e4
+        self.peg_vol = peg_vol_bps / 1e4
         self.usd = dict(START_USD)
 
     def step(self) -> None:
-        for asset in self.usd:
-            if asset not in STABLE:
-                self.usd[asset] *= math.exp(self.rng.gauss(0.0, self.vol))
+        for asset, price in self.usd.items():
+            if asset in PEGGED:
+                drifted = price + 0.02 * (START_USD[asset] - price) + self.rng.gauss(0.0, self.peg_vol)
+                self.usd[asset] = min(1.0 + PEG_BAND, max(1.0 - PEG_BAND, drifted))
+            elif asset not in STABLE:
+                self.usd[asset] = price * math.exp(self.rng.gauss(0.0, self.vol))
 
     def fair(self, symbol: str) -> float:
         base, quote, kind, _ = parse_standard(symbol)
@@ -108,6 +119,8 @@ class Ladder:
         self.user_bids: dict[int, int] = {}  # lots of resting user orders per level
         self.user_asks: dict[int, int] = {}
         self.gap = 1  # typical ticks between levels, about 0.05 bp of the price (set by seed)
+        self.dislocation_bps = 0.0  # an extra offset from the fair price, set by ``dislocate``
+        self._unshifted_bps = 0.0  # dislocation the quotes still have to move by at the next step
 
     # ---- formatting helpers for venue modules ------------------------------------------------
 
@@ -126,7 +139,7 @@ class Ladder:
     # ---- dynamics ----------------------------------------------------------------------------
 
     def _targets(self, fair: float) -> tuple[int, int]:
-        mid = fair * (1 + self.offset_bps / 1e4) / self.spec.tick
+        mid = fair * (1 + (self.offset_bps + self.dislocation_bps) / 1e4) / self.spec.tick
         half = max(1.0, mid * self.spread_bps / 2e4)
         return math.floor(mid - half), math.ceil(mid + half)
 
@@ -151,8 +164,16 @@ class Ladder:
     def _spacing(self) -> int:
         return self.rng.randint(1, 2 * self.gap)
 
+    def dislocate(self, bps: float) -> None:
+        """Quote ``bps`` away from the fair price from the next step on (0 undoes it). That step
+        moves every market-maker level by the change at once, so the whole book shifts cleanly."""
+        self._unshifted_bps += bps - self.dislocation_bps
+        self.dislocation_bps = bps
+
     def step(self, fair: float) -> list[Change]:
         """Move the market makers' quotes towards ``fair``; returns the public level changes."""
+        if self._unshifted_bps:
+            return self._shifted_step(fair)
         top_bid, top_ask = self._targets(fair)
         mm: dict[tuple[bool, int], int] = {}
         for px in [p for p in self.bids if p > top_bid and self.mm_lots(True, p)]:
@@ -172,6 +193,26 @@ class Ladder:
         out = [self._set_mm(is_bid, px, lots) for (is_bid, px), lots in mm.items()]
         out.extend(self._refill())
         return out
+
+    def _shifted_step(self, fair: float) -> list[Change]:
+        """A step after ``dislocate``: the market makers' levels move by the pending dislocation
+        (resting user orders stay where they are), then the usual step. Returns the net change of
+        each level, as one update."""
+        before = (dict(self.bids), dict(self.asks))
+        ticks = round(fair * self._unshifted_bps / 1e4 / self.spec.tick)
+        self._unshifted_bps = 0.0
+        for book, user in ((self.bids, self.user_bids), (self.asks, self.user_asks)):
+            moved = {px + ticks: lots - user.get(px, 0) for px, lots in book.items() if lots > user.get(px, 0)}
+            book.clear()
+            for px in moved.keys() | user.keys():
+                book[px] = moved.get(px, 0) + user.get(px, 0)
+        self.step(fair)
+        return [
+            (is_bid, px, now.get(px, 0))
+            for is_bid, old, now in ((True, before[0], self.bids), (False, before[1], self.asks))
+            for px in sorted(old.keys() | now.keys())
+            if old.get(px, 0) != now.get(px, 0)
+        ]
 
     def mm_lots(self, is_bid: bool, px: int) -> int:
         """The market makers' part of a level (the rest belongs to resting user orders)."""
@@ -250,6 +291,30 @@ class SimMarket:
             ladder.seed(self.fair.fair(symbol))
             self.ladders[key] = ladder
         return self.ladders[key]
+
+    def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> list[tuple[str, str]]:
+        """Quote ``venue``'s books ``bps`` away from the fair price (0 undoes it) from the next
+        tick on: every feed of the venue (``kraken``, or ``binance`` for spot, USD-M and COIN-M),
+        or only ``symbol``. ``venue`` may also name one feed (``binanceusdm``). Returns the
+        (feed, symbol) ladders it moved."""
+        if not math.isfinite(bps):
+            raise ConfigError(f"dislocation must be a finite number of bps, not {bps!r}")
+        chosen = self.ladders_of(venue, symbol)
+        for key in chosen:
+            self.ladders[key].dislocate(bps)
+        return chosen
+
+    def ladders_of(self, venue: str, symbol: str | None = None) -> list[tuple[str, str]]:
+        """The (feed, symbol) ladders of a venue id or feed id, all or only ``symbol``'s."""
+        feeds = [key for key in self.ladders if venue in (key[0], venue_of(key[0]))]
+        if not feeds:
+            simulated = sorted({venue_of(f) for f, _ in self.ladders})
+            raise UnknownVenue(f"no simulated venue {venue!r}; simulated: {', '.join(simulated)}")
+        chosen = [key for key in feeds if symbol is None or key[1] == symbol.upper()]
+        if not chosen:
+            listed = sorted({s for _, s in feeds})
+            raise UnknownSymbol(f"simulated {venue} lists no {symbol!r}; it lists {', '.join(listed)}")
+        return chosen
 
     def advance(self) -> dict[tuple[str, str], list[Change]]:
         self.fair.step()

@@ -11,6 +11,7 @@ from typing import Any
 from ..symbols import parse_standard
 from .cluster import SimCluster
 from .market import STABLE
+from .scenario import Scenario
 from .server import SimVenue
 
 ACCOUNT = "main"
@@ -33,8 +34,11 @@ def ccxt_configs(cluster: SimCluster) -> dict[str, dict[str, Any]]:
     return configs
 
 
-async def serve(feeds: list[str], seed: int, seconds: float | None, ready: Callable[[SimCluster, dict[str, dict[str, Any]]], None]) -> None:
-    async with SimCluster(feeds, seed=seed) as cluster:
+async def serve(
+    feeds: list[str], seed: int, seconds: float | None, ready: Callable[[SimCluster, dict[str, dict[str, Any]]], None],
+    scenario: Scenario | None = None,
+) -> None:
+    async with SimCluster(feeds, seed=seed, scenario=scenario) as cluster:
         ready(cluster, ccxt_configs(cluster))
         if seconds is None:
             await asyncio.Event().wait()

@@ -12,6 +12,10 @@ order event of that account, in the exchange's format.
 Faults (``inject``): ``drop`` closes every socket; ``skip`` makes the next update of a symbol skip
 a sequence number; ``corrupt`` makes its next checksum wrong; ``stall`` sends nothing (not even
 pings) for some seconds; ``delay`` holds every outgoing frame for some seconds.
+
+Control (``POST /_crossbook/dislocate``, from loopback only): ``{"bps": 40, "symbol": "BTC-USDT"}``
+quotes this server's venue (every feed of it, or only ``symbol``) ``bps`` away from the fair price
+from the next tick; ``{"bps": 0}`` undoes it. Neither rate limits nor trading faults apply to it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any, ClassVar
 import orjson
 from aiohttp import WSMsgType, web
 
+from ..errors import CrossbookError
 from ..trading.limiter import Reply, request_params
 from ..venues import feed_class, venue_module, venue_of
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
@@ -39,6 +44,8 @@ from .ratelimit import Over, VenueLimits
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 TRADING_FAULTS = ("5xx", "timeout", "delay", "lost_ack", *ENGINE_FAULTS)
+CONTROL_PREFIX = "/_crossbook/"
+LOOPBACK = ("127.0.0.1", "::1")
 
 Frame = str | bytes
 
@@ -358,6 +365,8 @@ class SimVenue:
         limits = self.limits
         if limits is None or request.path in self.ws_paths or request.path in self.private_ws_paths:
             return await handler(request)
+        if request.path.startswith(CONTROL_PREFIX):
+            return await handler(request)
         now = time.time()
         if limits.banned_until > now:
             return self._refused(self.ban_refusal(limits.banned_until))
@@ -382,7 +391,7 @@ class SimVenue:
 
     @web.middleware
     async def _apply_trading_faults(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.method == "GET" or not self.trading_faults:
+        if request.method == "GET" or not self.trading_faults or request.path.startswith(CONTROL_PREFIX):
             return await handler(request)
         fault = self.trading_faults.popleft()
         if fault == "5xx":
@@ -397,6 +406,25 @@ class SimVenue:
         if request.transport is not None:
             request.transport.close()
         raise asyncio.CancelledError
+
+    async def _dislocate_handler(self, request: web.Request) -> web.Response:
+        if request.remote not in LOOPBACK:
+            return json_response({"error": "control requests are accepted from loopback only"}, 403)
+        usage = {"error": 'expected JSON {"bps": <number>, "symbol": <optional standard symbol>}'}
+        try:
+            body = orjson.loads(await request.read() or b"{}")
+        except orjson.JSONDecodeError:
+            return json_response(usage, 400)
+        if not isinstance(body, dict):
+            return json_response(usage, 400)
+        bps, symbol = body.get("bps"), body.get("symbol")
+        if isinstance(bps, bool) or not isinstance(bps, (int, float)) or not isinstance(symbol, (str, type(None))):
+            return json_response(usage, 400)
+        try:
+            moved = self.market.dislocate(self.venue_id, float(bps), symbol)
+        except CrossbookError as exc:
+            return json_response({"error": str(exc)}, 400)
+        return json_response({"venue": self.venue_id, "bps": float(bps), "books": [f"{f}:{s}" for f, s in moved]})
 
     async def _ws_handler(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=self.server_ping_interval, autoping=True, max_msg_size=0)
@@ -433,6 +461,7 @@ class SimVenue:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         app = web.Application(middlewares=[self._enforce_limits, self._apply_trading_faults])
         app.add_routes(self.routes())
+        app.router.add_post(CONTROL_PREFIX + "dislocate", self._dislocate_handler)
         for path in dict.fromkeys((*self.ws_paths, *self.private_ws_paths)):
             app.router.add_get(path, self._ws_handler)
         self._runner = web.AppRunner(app, access_log=None)

@@ -115,8 +115,17 @@ class VenueAccount:
 
     # ---- set-up ------------------------------------------------------------------------------
 
-    async def load(self) -> dict[str, TradingRules]:
-        markets = await self.client.load_markets()
+    async def load(self, attempts: int = 3) -> dict[str, TradingRules]:
+        """The venue's markets as TradingRules. A rate-limit refusal (another client on the same
+        IP, e.g. the market-data feed, spent the budget) is retried: the limiter holds the retry
+        for as long as the venue asked."""
+        for attempt in range(attempts):
+            try:
+                markets = await self.client.load_markets()
+                break
+            except (ccxt.RateLimitExceeded, ccxt.DDoSProtection):
+                if attempt == attempts - 1 or self.limiter is None:
+                    raise
         self.rules = {}
         for market in markets.values():
             rules = rules_from_ccxt_market(market)

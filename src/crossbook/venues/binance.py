@@ -15,6 +15,7 @@ import orjson
 
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, Window
@@ -388,4 +389,37 @@ LIMITS = LimitTable(
 CLIENT_ID = ClientIdRule(
     "binance", "newClientOrderId", "clientOrderId", r"[.A-Z:/a-z0-9_-]{1,36}", IdStyle.TOKEN,
     "Binance spot and futures API: newClientOrderId ^[\\.A-Z\\:/a-z0-9_-]{1,36}$",
+)
+
+
+# Fees (binance.com/en/fee/schedule and /en/fee/futureFee; VIP levels also need a BNB balance, which
+# the volume-only tiers here leave out). Paying with BNB: 25% off spot, 10% off USD-M and COIN-M.
+FEES = FeeSchedule(
+    venue="binance",
+    spot=(
+        FeeTier("VIP 0", 0, 0.0010, 0.0010),
+        FeeTier("VIP 1", 1e6, 0.0009, 0.0010),
+        FeeTier("VIP 2", 5e6, 0.0008, 0.0010),
+        FeeTier("VIP 3", 20e6, 0.0004, 0.0006),
+        FeeTier("VIP 4", 75e6, 0.0004, 0.00052),
+        FeeTier("VIP 5", 150e6, 0.00025, 0.00031),
+        FeeTier("VIP 6", 400e6, 0.0002, 0.00029),
+        FeeTier("VIP 7", 800e6, 0.00019, 0.00028),
+        FeeTier("VIP 8", 2e9, 0.00019, 0.00025),
+        FeeTier("VIP 9", 4e9, 0.00011, 0.00023),
+    ),
+    derivatives=(
+        FeeTier("VIP 0", 0, 0.0002, 0.0005),
+        FeeTier("VIP 1", 15e6, 0.00016, 0.0004),
+        FeeTier("VIP 2", 50e6, 0.00014, 0.00035),
+        FeeTier("VIP 3", 100e6, 0.00012, 0.00032),
+        FeeTier("VIP 4", 600e6, 0.0001, 0.0003),
+        FeeTier("VIP 5", 1e9, 0.00008, 0.00027),
+        FeeTier("VIP 6", 3e9, 0.00006, 0.00025),
+        FeeTier("VIP 7", 5e9, 0.00004, 0.00022),
+        FeeTier("VIP 8", 12.5e9, 0.00002, 0.0002),
+        FeeTier("VIP 9", 25e9, 0.0, 0.00017),
+    ),
+    discount_token="BNB",
+    discounts={Kind.SPOT: 0.25, Kind.PERP: 0.10, Kind.FUTURE: 0.10},
 )

@@ -24,6 +24,7 @@ from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import MINUTE, Breach, LimitTable, Scope, Window
@@ -329,4 +330,15 @@ CLIENT_ID = ClientIdRule(
     "bitget", "clientOid", "clientOrderId", r"[A-Za-z0-9_]{1,32}", IdStyle.TOKEN,
     "Bitget clientOid: v2 docs allow up to 50; error 43011 is reported for characters outside "
     "letters, digits and '_' with a 1-32 limit, so the stricter reading is kept",
+)
+
+
+# Fees (bitget.com/fee): the base tier (the VIP ladder has changed several times since 2023 and is
+# not encoded). Paying with BGB: 20% off spot.
+FEES = FeeSchedule(
+    venue="bitget",
+    spot=(FeeTier("Non-VIP", 0, 0.0010, 0.0010),),
+    derivatives=(FeeTier("Non-VIP", 0, 0.0002, 0.0006),),
+    discount_token="BGB",
+    discounts={Kind.SPOT: 0.20},
 )

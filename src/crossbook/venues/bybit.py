@@ -32,6 +32,7 @@ from ..book.l2 import L2Book, RawLevel
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, ByParam, LimitTable, Scope, Window
@@ -341,4 +342,29 @@ LIMITS = LimitTable(
 CLIENT_ID = ClientIdRule(
     "bybit", "orderLinkId", "clientOrderId", r"[A-Za-z0-9_-]{1,36}", IdStyle.TOKEN,
     "Bybit v5 place order: orderLinkId, max 36 of letters, digits, '-' and '_'",
+)
+
+
+# Fees (bybit.com/en/help-center/article/Trading-Fee-Structure, base rates before regional
+# differences; VIP 4 and up also cap the API share of volume). Supreme VIP is by invitation.
+FEES = FeeSchedule(
+    venue="bybit",
+    spot=(
+        FeeTier("VIP 0", 0, 0.0010, 0.0010),
+        FeeTier("VIP 1", 1e6, 0.000675, 0.0008),
+        FeeTier("VIP 2", 5e6, 0.00065, 0.000775),
+        FeeTier("VIP 3", 10e6, 0.000625, 0.00075),
+        FeeTier("VIP 4", 25e6, 0.0005, 0.0006),
+        FeeTier("VIP 5", 50e6, 0.0004, 0.0005),
+        FeeTier("Supreme VIP", 0, 0.0003, 0.00045, requires="by invitation"),
+    ),
+    derivatives=(
+        FeeTier("VIP 0", 0, 0.0002, 0.00055),
+        FeeTier("VIP 1", 10e6, 0.00018, 0.0004),
+        FeeTier("VIP 2", 25e6, 0.00016, 0.000375),
+        FeeTier("VIP 3", 50e6, 0.00014, 0.00035),
+        FeeTier("VIP 4", 100e6, 0.00012, 0.00032),
+        FeeTier("VIP 5", 250e6, 0.0001, 0.00032),
+        FeeTier("Supreme VIP", 0, 0.0, 0.0003, requires="by invitation"),
+    ),
 )

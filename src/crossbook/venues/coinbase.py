@@ -23,6 +23,7 @@ import orjson
 from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle, UUID_PATTERN
 from ..trading.limiter import HOUR, Breach, LimitTable, Scope, Window
@@ -322,4 +323,22 @@ LIMITS = LimitTable(
 CLIENT_ID = ClientIdRule(
     "coinbase", "client_order_id", "client_order_id", UUID_PATTERN, IdStyle.UUID,
     "Coinbase Advanced Trade create order: client_order_id, a UUID by convention",
+)
+
+
+# Fees (Coinbase Advanced; help.coinbase.com/en/coinbase/trading-and-funding/advanced-trade/
+# advanced-trade-fees points to the signed-in fee page: the ladder here is from secondary sources,
+# the account's tier comes from /api/v3/brokerage/transaction_summary).
+FEES = FeeSchedule(
+    venue="coinbase",
+    spot=(
+        FeeTier("Intro 1", 0, 0.006, 0.012),
+        FeeTier("Intro 2", 10e3, 0.004, 0.006),
+        FeeTier("Advanced 1", 50e3, 0.0025, 0.004),
+        FeeTier("Advanced 2", 100e3, 0.00125, 0.0025),
+        FeeTier("Advanced 3", 1e6, 0.00075, 0.002),
+        FeeTier("VIP 1", 15e6, 0.0005, 0.0018),
+        FeeTier("VIP 2", 75e6, 0.0, 0.0016),
+        FeeTier("VIP 3", 250e6, 0.0, 0.0012),
+    ),
 )

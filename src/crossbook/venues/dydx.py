@@ -50,6 +50,7 @@ import orjson
 from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
@@ -549,4 +550,24 @@ LIMITS = LimitTable(
 CLIENT_ID = ClientIdRule(
     "dydx", "clientId", "clientOrderId", r"0|[1-9][0-9]{0,9}", IdStyle.UINT32,
     "dYdX v4 clob OrderId.client_id: uint32, unique per subaccount",
+)
+
+
+# Fees (docs.dydx.exchange/introduction-trading_fees; set by governance, served on-chain by
+# /dydxprotocol/v4/feetiers/perpetual_fee_params): zero maker fee from Tier 4, maker rebates from
+# Tier 6, which also needs a share of the exchange's (maker) volume.
+FEES = FeeSchedule(
+    venue="dydx",
+    spot=(),
+    derivatives=(
+        FeeTier("Tier 1", 0, 0.0001, 0.0005),
+        FeeTier("Tier 2", 1e6, 0.0001, 0.00045),
+        FeeTier("Tier 3", 5e6, 0.00005, 0.0004),
+        FeeTier("Tier 4", 25e6, 0.0, 0.00035),
+        FeeTier("Tier 5", 125e6, 0.0, 0.0003),
+        FeeTier("Tier 6", 125e6, -0.00005, 0.00025, requires=">= 0.5% exchange market share"),
+        FeeTier("Tier 7", 125e6, -0.00007, 0.00025, requires=">= 1% maker market share"),
+        FeeTier("Tier 8", 125e6, -0.00009, 0.00025, requires=">= 2% maker market share"),
+        FeeTier("Tier 9", 125e6, -0.00011, 0.00025, requires=">= 4% maker market share"),
+    ),
 )

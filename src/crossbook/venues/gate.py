@@ -33,6 +33,7 @@ import orjson
 from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, OrderStatus, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
@@ -396,4 +397,33 @@ CLIENT_ID = ClientIdRule(
     "Gate v4 order text: 't-' then at most 28 bytes of [0-9A-Za-z_.-]; ccxt counts the 't-' "
     "in its own 28-character check, so 26 after the prefix",
     prefix="t-",
+)
+
+
+# Fees (gate.com/fee): spot VIP by 30-day volume (GT holdings and assets also qualify); paying
+# with GT takes about 10% off (VIP 0: 0.09% / 0.09%). Futures: the base tier only.
+FEES = FeeSchedule(
+    venue="gate",
+    spot=(
+        FeeTier("VIP 0", 0, 0.0010, 0.0010),
+        FeeTier("VIP 1", 60e3, 0.00099, 0.00099),
+        FeeTier("VIP 2", 120e3, 0.00098, 0.00098),
+        FeeTier("VIP 3", 240e3, 0.00097, 0.00097),
+        FeeTier("VIP 4", 500e3, 0.00095, 0.00096),
+        FeeTier("VIP 5", 1e6, 0.0009, 0.00095),
+        FeeTier("VIP 6", 3e6, 0.00085, 0.0009),
+        FeeTier("VIP 7", 8e6, 0.0008, 0.00085),
+        FeeTier("VIP 8", 20e6, 0.00075, 0.0008),
+        FeeTier("VIP 9", 50e6, 0.0007, 0.00075),
+        FeeTier("VIP 10", 100e6, 0.0, 0.00058),
+        FeeTier("VIP 11", 120e6, 0.0, 0.00045),
+        FeeTier("VIP 12", 240e6, 0.0, 0.00037),
+        FeeTier("VIP 13", 440e6, 0.0, 0.0003),
+        FeeTier("VIP 14", 800e6, 0.0, 0.00025),
+        FeeTier("VIP 15", 1.6e9, 0.0, 0.00022),
+        FeeTier("VIP 16", 3e9, 0.0, 0.0002),
+    ),
+    derivatives=(FeeTier("VIP 0", 0, 0.0002, 0.0005),),
+    discount_token="GT",
+    discounts={Kind.SPOT: 0.10},
 )

@@ -23,6 +23,7 @@ from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import canonical_asset, standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle, UUID_PATTERN
 from ..trading.limiter import ORDER_AGE, Breach, ByTier, Decaying, LimitTable, Window
@@ -319,4 +320,24 @@ CLIENT_ID = ClientIdRule(
     "kraken", "cl_ord_id", "clientOrderId", UUID_PATTERN + r"|[0-9a-f]{32}", IdStyle.UUID,
     "Kraken spot cl_ord_id: long UUID, short (32 hex) UUID, or free text of at most 18 characters; "
     "only the UUID forms are accepted here (userref, an int32 without uniqueness, is not used)",
+)
+
+
+# Fees (kraken.com/features/fee-schedule, Kraken Pro crypto pairs; stablecoin and FX pairs have
+# their own schedule). The ladder above the base tier is from secondary sources; the account's
+# tier comes from TradeVolume.
+FEES = FeeSchedule(
+    venue="kraken",
+    spot=(
+        FeeTier("Pro 0", 0, 0.0025, 0.0040),
+        FeeTier("Pro 10K", 10_001, 0.0020, 0.0035),
+        FeeTier("Pro 50K", 50_001, 0.0014, 0.0024),
+        FeeTier("Pro 100K", 100_001, 0.0012, 0.0022),
+        FeeTier("Pro 250K", 250_001, 0.0010, 0.0020),
+        FeeTier("Pro 500K", 500_001, 0.0008, 0.0018),
+        FeeTier("Pro 1M", 1_000_001, 0.0006, 0.0016),
+        FeeTier("Pro 2.5M", 2_500_001, 0.0004, 0.0014),
+        FeeTier("Pro 5M", 5_000_001, 0.0002, 0.0012),
+        FeeTier("Pro 10M", 10_000_001, 0.0, 0.0010),
+    ),
 )

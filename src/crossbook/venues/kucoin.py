@@ -31,6 +31,7 @@ import orjson
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope
@@ -378,4 +379,20 @@ LIMITS = LimitTable(
 CLIENT_ID = ClientIdRule(
     "kucoin", "clientOid", "clientOrderId", r"[A-Za-z0-9_-]{1,40}", IdStyle.TOKEN,
     "KuCoin add order: clientOid, letters, digits, '_' and '-', max 40",
+)
+
+
+# Fees (kucoin.com/vip/privilege/fee, class A coins; class B and C pay 0.2% and 0.3% at VIP 0, and
+# the USD ladder above VIP 0 is not published in a form checked here). Market makers
+# (kucoin.com/institution/marketMaker) earn a maker rebate. Paying with KCS: 20% off spot.
+FEES = FeeSchedule(
+    venue="kucoin",
+    spot=(
+        FeeTier("VIP 0", 0, 0.0010, 0.0010),
+        FeeTier("MM B", 0, -0.00006, 0.00045, requires="market maker programme"),
+        FeeTier("MM A", 0, -0.0001, 0.00035, requires="market maker programme"),
+        FeeTier("MM S", 0, -0.00012, 0.00025, requires="market maker programme"),
+    ),
+    discount_token="KCS",
+    discounts={Kind.SPOT: 0.20},
 )

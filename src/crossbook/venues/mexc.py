@@ -26,6 +26,7 @@ import orjson
 
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
@@ -470,4 +471,16 @@ CLIENT_ID = ClientIdRule(
     "mexc", "newClientOrderId", "clientOrderId", r"[A-Za-z0-9_-]{1,32}", IdStyle.TOKEN,
     "MEXC v3 newClientOrderId (futures: externalOid): the docs state no limit; hummingbot's "
     "MEXC connector caps it at 32",
+)
+
+
+# Fees (mexc.com/fee; mexc.com/learn/article/how-to-use-mx-token-for-mexc-trading-fee-discounts-get-
+# up-to-50-off/1): one tier, zero maker fee; some pairs trade at 0 / 0. Paying with MX: 20% off
+# spot and USDT-M futures.
+FEES = FeeSchedule(
+    venue="mexc",
+    spot=(FeeTier("Regular", 0, 0.0, 0.0005),),
+    derivatives=(FeeTier("Regular", 0, 0.0, 0.0002),),
+    discount_token="MX",
+    discounts={Kind.SPOT: 0.20, Kind.PERP: 0.20},
 )

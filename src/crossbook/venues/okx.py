@@ -29,6 +29,7 @@ from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
+from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
 from ..trading.client_ids import ClientIdRule, IdStyle
 from ..trading.limiter import Breach, LimitTable, Scope, Window
@@ -362,4 +363,27 @@ def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
 CLIENT_ID = ClientIdRule(
     "okx", "clOrdId", "clientOrderId", r"[A-Za-z0-9]{1,32}", IdStyle.TOKEN,
     "OKX v5 place order: clOrdId, 1-32 case-sensitive alphanumerics",
+)
+
+
+# Fees (okx.com/fees, USDT and crypto pairs): Lv1-Lv5 by OKB holdings, VIP by 30-day volume; VIP 6+
+# makers earn a rebate. Perpetuals and futures: the base tier only (Lv1).
+FEES = FeeSchedule(
+    venue="okx",
+    spot=(
+        FeeTier("Lv1", 0, 0.0008, 0.0010),
+        FeeTier("Lv2", 0, 0.00075, 0.00095, requires=">= 500 OKB"),
+        FeeTier("Lv3", 0, 0.0007, 0.0009, requires=">= 1,000 OKB"),
+        FeeTier("Lv4", 0, 0.00065, 0.00085, requires=">= 1,500 OKB"),
+        FeeTier("Lv5", 0, 0.0006, 0.0008, requires=">= 2,000 OKB"),
+        FeeTier("VIP 1", 10e6, 0.0006, 0.0008),
+        FeeTier("VIP 2", 20e6, 0.0005, 0.0007),
+        FeeTier("VIP 3", 50e6, 0.0003, 0.0006),
+        FeeTier("VIP 4", 100e6, 0.0002, 0.0005),
+        FeeTier("VIP 5", 200e6, 0.0, 0.0004),
+        FeeTier("VIP 6", 500e6, -0.00002, 0.0003),
+        FeeTier("VIP 7", 1e9, -0.00005, 0.00025),
+        FeeTier("VIP 8", 10e9, -0.00005, 0.0002),
+    ),
+    derivatives=(FeeTier("Lv1", 0, 0.0002, 0.0005),),
 )

@@ -179,7 +179,7 @@ class BinanceSpotSim(SimVenue):
     ccxt_id: ClassVar[str | None] = "binance"
     ccxt_hosts = ("https://api.binance.com",)
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}, "fetchMargins": False, "fetchCurrencies": False}
-    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/stream", "/ws")
     private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws-api/v3",)
     ccxt_ws_hosts: ClassVar[tuple[str, ...]] = ("wss://ws-api.binance.com:443",)
@@ -831,7 +831,7 @@ class BinanceSpotSim(SimVenue):
 class BinanceUsdmSim(BinanceSpotSim):
     """USD-M perpetuals, trading as ccxt's ``binanceusdm`` calls them: ``/fapi/v3/account``,
     ``/fapi/v1/order`` (LIMIT, MARKET; GTC, IOC, FOK, GTX post-only; ``reduceOnly``,
-    ``positionSide``), ``openOrders``, ``userTrades``, ``accountConfig``, ``leverage``,
+    ``positionSide``), ``openOrders``, ``userTrades``, ``accountConfig``, ``commissionRate``, ``leverage``,
     ``marginType``, ``positionSide/dual``, ``leverageBracket`` and ``/fapi/v3/positionRisk``; the
     modify (``PUT /fapi/v1/order``) and the public ``premiumIndex`` (mark price, funding rate,
     next funding time)."""
@@ -889,6 +889,7 @@ class BinanceUsdmSim(BinanceSpotSim):
             web.get(f"{api}/openOrders", self.signed(self.open_orders)),
             web.get(f"{api}/userTrades", self.signed(self.my_trades)),
             web.get(f"{api}/accountConfig", self.signed(self.account_config)),
+            web.get(f"{api}/commissionRate", self.signed(self.commission_rate)),
             web.post(f"{api}/leverage", self.signed(self.change_leverage)),
             web.post(f"{api}/marginType", self.signed(self.change_margin_type)),
             web.post(f"{api}/positionSide/dual", self.signed(self.change_position_mode)),
@@ -1048,6 +1049,13 @@ class BinanceUsdmSim(BinanceSpotSim):
         return json_response({"feeTier": 0, "canTrade": "trade" in key.permissions, "canDeposit": True,
                               "canWithdraw": "withdraw" in key.permissions, "dualSidePosition": self.engine.account(key.account).hedge_mode,
                               "updateTime": 0, "multiAssetsMargin": False, "tradeGroupId": -1})
+
+    async def commission_rate(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """The account's rates for one symbol: what the engine charges it."""
+        if self.symbol_of(params.get("symbol", "")) is None:
+            return error(400, -1121, "Invalid symbol.")
+        return json_response({"symbol": params["symbol"], "makerCommissionRate": self.num(self.engine.maker_fee),
+                              "takerCommissionRate": self.num(self.engine.taker_fee)})
 
     async def change_leverage(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         symbol = self.symbol_of(params.get("symbol", ""))

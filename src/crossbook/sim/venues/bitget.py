@@ -169,7 +169,7 @@ class BitgetSpotSim(SimVenue):
     ccxt_hosts = ("https://api.{hostname}",)
     ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
     key_needs_passphrase = True
-    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/v2/ws/public",)
     private_ws_paths: ClassVar[tuple[str, ...]] = ("/v2/ws/private",)
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})

@@ -328,7 +328,7 @@ class CoinbaseSim(SimVenue):
     buy_fee_in_base = False  # Coinbase charges every fill's fee in the quote currency
     # balances from the Advanced Trade accounts (v3), not the Coinbase App's /v2/accounts
     ccxt_options = {"fetchBalance": "v3PrivateGetBrokerageAccounts"}
-    markets = ("BTC-USD", "BTC-USDT", "ETH-USD", "ETH-USDT", "SOL-USDT", "ETH-BTC")
+    markets = ("BTC-USD", "BTC-USDT", "ETH-USD", "ETH-USDT", "SOL-USDT", "ETH-BTC", "USDT-USD")
     # ccxt.pro subscribes the user channel on the market-data host, which serves both (Coinbase's
     # advanced-trade-ws-user host serves only user and heartbeats), so the private stream shares
     # "/" with market data

@@ -352,7 +352,7 @@ def amend(engine: MatchingEngine, order: SimOrder, amount: Decimal | None, price
 
 class GateSpotSim(SimVenue):
     venue = "gate"
-    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     # one socket path serves public and private channels alike, so every socket goes through
     # on_private_message, which hands public channels to on_client_message
     ws_paths: ClassVar[tuple[str, ...]] = ()
@@ -1125,9 +1125,27 @@ class GateSwapSim(GateSpotSim):
             web.post(f"{FUTURES}/positions/{{contract}}/leverage", self.signed(self.set_leverage)),
             web.post(f"{FUTURES}/dual_mode", self.signed(self.set_dual_mode)),
             web.get(f"{FUTURES}/my_trades_timerange", self.signed(self.futures_trades)),
+            web.get(f"{API}/wallet/fee", self.signed(self.futures_trading_fee)),
         ]
 
     # ---- futures: reference data and account --------------------------------------------------
+
+    def futures_trading_fee(self, call: Call) -> web.Response:
+        """``/wallet/fee`` as a client of this simulator reads it: the futures rates are the ones
+        this engine charges (the spot fields are the spot venue's base tier)."""
+        spot = feed_class("gate")
+        return json_response(
+            {
+                "user_id": user_id(call.key.account),
+                "taker_fee": num(Decimal(repr(spot.taker_fee))),
+                "maker_fee": num(Decimal(repr(spot.maker_fee))),
+                "gt_discount": False,
+                "gt_taker_fee": "0",
+                "gt_maker_fee": "0",
+                "futures_taker_fee": num(self.engine.taker_fee),
+                "futures_maker_fee": num(self.engine.maker_fee),
+            }
+        )
 
     async def contract(self, request: web.Request) -> web.Response:
         symbol = self.symbol_of(request.match_info["contract"])

@@ -273,7 +273,7 @@ class BookTick:
 class KrakenSpotSim(SimVenue):
     venue = "kraken"
     buy_fee_in_base = False  # Kraken's default (fciq): fees in the quote currency
-    markets = ("BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets = ("BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDT-USD")
     ws_paths = ("/v2",)
     private_ws_paths = ("/ws-auth/v2",)  # wss://ws-auth.kraken.com/v2, on its own path here
     faults_supported = frozenset({"drop", "corrupt", "stall", "delay"})

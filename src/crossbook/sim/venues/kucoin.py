@@ -172,7 +172,7 @@ class KucoinSpotSim(SimVenue):
     ccxt_hosts = ("https://api.kucoin.com",)
     ccxt_options = {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}}
     key_needs_passphrase = True
-    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC")
+    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/",)
     private_ws_paths = ("/endpoint",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})

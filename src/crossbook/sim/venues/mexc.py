@@ -257,7 +257,7 @@ class MexcSpotSim(SimVenue):
     venue = "mexc"
     ccxt_id: ClassVar[str | None] = "mexc"
     ccxt_hosts = ("https://api.mexc.com",)
-    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "BTC-USDC")
+    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/ws",)
     private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})

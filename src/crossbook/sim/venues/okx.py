@@ -364,6 +364,7 @@ class OkxSim(SimVenue):
         "SOL-USDT",
         "ETH-BTC",
         "BTC-USDC",
+        "USDC-USDT",
         "ETH-USDT-PERP",
         "BTC-USD-PERP",
         "ETH-USD-PERP",

@@ -1,0 +1,82 @@
+"""Spot-perpetual basis: the same base bought on a spot book and sold on a perpetual's (or the
+reverse), on one venue or across two, as takers, with the perpetual's funding rate shown.
+
+The legs are sized and priced like a cross-venue pair (``walk_pair``, amounts in base units whatever
+the contract), so ``net_profit`` is the price gap captured now after both taker fees, in the quote.
+Carrying the position earns or pays funding on top: ``funding_rate`` is the perpetual's rate per
+funding interval (longs pay shorts when positive), reported beside the profit, not in it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+from ..book.consolidated import ConsolidatedBook
+from ..errors import UnknownSymbol
+from ..model import Kind, Side
+from ..symbols import parse_standard, standard_symbol
+from .cross_venue import book_levels, pair_opportunity, walk_pair
+from .model import Fees, Opportunity, fee_lookup
+
+# the funding rate of (venue, perpetual symbol), None when unknown; a dict keyed the same way works
+FundingRate = Callable[[str, str], float | None]
+Funding = Mapping[tuple[str, str], float] | FundingRate
+
+
+def funding_lookup(funding: Funding | None) -> FundingRate:
+    if callable(funding):
+        return funding
+    table = dict(funding or {})
+    return lambda venue, symbol: table.get((venue, symbol))
+
+
+def spot_of(perp: str) -> str:
+    """The spot symbol of a perpetual's base and quote (BTC-USDT-PERP -> BTC-USDT)."""
+    base, quote, kind, _ = parse_standard(perp)
+    if kind is not Kind.PERP:
+        raise UnknownSymbol(f"{perp} is not a perpetual")
+    return standard_symbol(base, quote)
+
+
+def basis(
+    spot: ConsolidatedBook,
+    perp: ConsolidatedBook,
+    now: float | None = None,
+    *,
+    fees: Fees | None = None,
+    funding: Funding | None = None,
+) -> list[Opportunity]:
+    """Every profitable (spot venue, perpetual venue) pair in either direction, the most profitable
+    first: buy spot and sell the perpetual when the perpetual trades rich, the reverse when cheap."""
+    now = time.time() if now is None else now
+    quote = parse_standard(spot.symbol)[1]
+    spot_fee, perp_fee = fee_lookup(fees, spot.taker_fees), fee_lookup(fees, perp.taker_fees)
+    rate_of = funding_lookup(funding)
+    found = []
+    for spot_venue, spot_book in spot.live_books(now).items():
+        for perp_venue, perp_book in perp.live_books(now).items():
+            s_fee, p_fee = spot_fee(spot_venue, spot.symbol), perp_fee(perp_venue, perp.symbol)
+            s_unit, p_unit = spot.units[spot_venue], perp.units[perp_venue]
+            rich = walk_pair(book_levels(spot_book, s_unit, Side.SELL), book_levels(perp_book, p_unit, Side.BUY), s_fee, p_fee)
+            cheap = walk_pair(book_levels(perp_book, p_unit, Side.SELL), book_levels(spot_book, s_unit, Side.BUY), p_fee, s_fee)
+            spot_leg, perp_leg = (spot_venue, spot.symbol), (perp_venue, perp.symbol)
+            for opp in (
+                pair_opportunity("basis", spot_leg, perp_leg, rich, (s_fee, p_fee), quote),
+                pair_opportunity("basis", perp_leg, spot_leg, cheap, (p_fee, s_fee), quote),
+            ):
+                if opp is not None:
+                    found.append(replace(opp, funding_rate=rate_of(perp_venue, perp.symbol)))
+    return sorted(found, key=lambda o: -o.net_profit)
+
+
+def basis_all(
+    books: Mapping[str, ConsolidatedBook], now: float | None = None, *, fees: Fees | None = None, funding: Funding | None = None
+) -> list[Opportunity]:
+    """``basis`` for every perpetual in ``books`` whose spot symbol is there too."""
+    found = []
+    for symbol, perp in books.items():
+        if parse_standard(symbol)[2] is Kind.PERP and spot_of(symbol) in books:
+            found.extend(basis(books[spot_of(symbol)], perp, now, fees=fees, funding=funding))
+    return found
