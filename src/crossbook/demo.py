@@ -27,6 +27,7 @@ from .book.l2 import L2Book
 from .feeds.market import MarketData
 from .model import BookState, Side
 from .routing.executor import Router, RouteRequest
+from .routing.fees import FeeBook
 from .sim.desk import SimDesk
 from .sim.venues import sim_class
 from .venues import VENUES
@@ -115,7 +116,7 @@ async def _steps(desk: SimDesk, state: DemoState, deadline: float | None) -> Non
     if _left(deadline, 1.0) <= 0:
         return
     state.step = f"routing {side.value} {amount:g} {SYMBOL}"
-    report = await Router(book, desk.accounts).route(RouteRequest(SYMBOL, side, amount, deadline=_left(deadline, 5.0) or 0.5))
+    report = await Router(book, desk.accounts, fee_book=FeeBook(accounts=desk.accounts)).route(RouteRequest(SYMBOL, side, amount, deadline=_left(deadline, 5.0) or 0.5))
     state.route = report.as_json()
     if _left(deadline, 1.0) <= 0:
         return

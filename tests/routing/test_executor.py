@@ -12,7 +12,8 @@ import pytest
 
 from crossbook.errors import InvalidOrder
 from crossbook.model import OrderStatus, Side
-from crossbook.routing.executor import ExecutionReport, Outcome, Router, RouteRequest
+from crossbook.routing.executor import ExecutionReport, Outcome, Router, RouteRequest, order_budget
+from crossbook.routing.fees import FeeBook
 from crossbook.sim.desk import SimDesk
 
 from ..conftest import run
@@ -214,3 +215,45 @@ async def _bad_requests_are_refused_before_anything_is_sent(desk: SimDesk) -> No
     with pytest.raises(InvalidOrder, match="ETH-USDT"):
         await router(desk).route(RouteRequest("ETH-USDT", Side.BUY, 1.0))
     assert all(not desk.journal.in_flight(v) for v in VENUES)
+
+
+def test_every_venue_names_its_order_endpoint_in_its_limit_table() -> None:
+    from crossbook.venues import VENUES as ALL, venue_module
+
+    for venue in ALL:
+        module = venue_module(venue)
+        method, path = module.ORDER_ENDPOINT.split(" ", 1)
+        key, cost = module.LIMITS.resolve(method, path, {})
+        assert key == module.ORDER_ENDPOINT and cost, venue  # counted in a named pool, not the default
+
+
+def test_the_order_budget_shrinks_as_orders_are_sent(tmp_path: Path) -> None:
+    async def body(desk: SimDesk) -> None:
+        account = desk.accounts["binance"]
+        rules = account.market(SYMBOL)
+        assert account.limiter is not None
+        market_id = account.client.market_id(rules.ccxt_symbol)
+        full = account.limiter.headroom("POST", "/api/v3/order", account=account.account, symbol=market_id, most=10_000)
+        assert order_budget(account, rules) == min(full, 10)
+        for _ in range(full - 4):  # spend all but four of the venue's order budget
+            assert not await account.limiter.acquire("POST", "/api/v3/order", account=account.account, symbol=market_id)
+        assert order_budget(account, rules) == 4
+
+    on_desk(tmp_path, body)
+
+
+def test_the_accounts_own_fee_rate_steers_the_plan(tmp_path: Path) -> None:
+    async def body(desk: SimDesk) -> None:
+        engine = desk.trading_sim("gate").engine
+        engine.taker_fee = engine.maker_fee = Decimal("0.00001")  # a VIP rate no schedule lists
+        book = desk.market.consolidated[SYMBOL]
+        scheduled = await Router(book, desk.accounts).route(RouteRequest(SYMBOL, Side.BUY, 2.0), dry_run=True)
+        assert all(c.fee == pytest.approx(c.amount * c.expected_vwap * 0.001) for c in scheduled.plan.children if c.venue == "gate")
+        report = await Router(book, desk.accounts, fee_book=FeeBook(accounts=desk.accounts)).route(RouteRequest(SYMBOL, Side.BUY, 2.0))
+        gate = [c for c in report.plan.children if c.venue == "gate"]
+        assert gate and gate[0].fee == pytest.approx(gate[0].amount * gate[0].expected_vwap * 0.00001)
+        assert gate[0].amount == pytest.approx(2.0)  # 10 bps cheaper than anyone: it takes the whole order
+        charged = [c for c in report.children if c.venue == "gate"]
+        assert charged and charged[0].fee == pytest.approx(charged[0].filled * charged[0].avg_price * 0.00001, rel=1e-6)
+
+    on_desk(tmp_path, body)

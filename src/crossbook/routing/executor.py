@@ -30,6 +30,7 @@ from ..trading.account import VenueAccount
 from ..trading.journal import JournaledOrder
 from ..trading.validation import TradingRules
 from ..venues import venue_module
+from .fees import FeeBook
 from .planner import Child, Plan, VenueSide, best_single_venue, plan
 
 # levels read from each book per plan: deeper than any order a desk routes in one go
@@ -190,12 +191,14 @@ class Router:
         accounts: Mapping[str, VenueAccount],
         *,
         fee_rates: Mapping[str, float] | None = None,
+        fee_book: FeeBook | None = None,
         fixed_costs: Mapping[str, float] | None = None,
         poll: float = 0.05,
     ) -> None:
         self.book = book
         self.accounts = dict(accounts)
         self.fee_rates = dict(fee_rates or {})
+        self.fee_book = fee_book
         self.fixed_costs = dict(fixed_costs or {})
         self.poll = poll
 
@@ -262,6 +265,13 @@ class Router:
             single = None  # no one venue can fill it (depth, balance, limit): nothing to compare with
         return best, single, venues
 
+    async def _resolve_fees(self) -> None:
+        if self.fee_book is None:
+            return
+        missing = [v for v in self.book.books if v not in self.fee_rates]
+        rates = await asyncio.gather(*(self.fee_book.rates(v, self.book.symbol) for v in missing))
+        self.fee_rates.update({v: r.taker for v, r in zip(missing, rates)})
+
     @staticmethod
     async def _balances(v: _Venue) -> Mapping[str, Decimal] | None:
         if v.account is None:
@@ -276,6 +286,7 @@ class Router:
     async def route(self, request: RouteRequest, *, dry_run: bool = False) -> ExecutionReport:
         if request.symbol.upper() != self.book.symbol:
             raise InvalidOrder(f"this router trades {self.book.symbol}, not {request.symbol!r}")
+        await self._resolve_fees()
         mid = self.arrival_mid()
         limit = self.effective_limit(request, mid)
         first, single, _ = await self.plan(request, request.amount, trading=not dry_run, excluded={}, limit=limit)
@@ -434,9 +445,8 @@ def affordable(side: Side, levels: Sequence[tuple[float, float]], fee_rate: floa
 def order_budget(account: VenueAccount, rules: TradingRules | None) -> int:
     """Child orders the venue's rate limit grants now without queueing (at least 1: the limiter
     paces the rest rather than let the venue refuse them)."""
-    endpoint = getattr(venue_module(account.venue), "ORDER_ENDPOINT", None)
-    if account.limiter is None or endpoint is None:
+    if account.limiter is None:
         return 1
-    method, path = endpoint.split(" ", 1)
+    method, path = venue_module(account.venue).ORDER_ENDPOINT.split(" ", 1)
     symbol = account.client.market_id(rules.ccxt_symbol) if rules is not None else ""
     return max(1, account.limiter.headroom(method, path, account=account.account, symbol=symbol, most=10))

@@ -16,6 +16,7 @@ from ..trading.account import VenueAccount
 from ..trading.journal import Journal
 from ..trading.session import open_account
 from .executor import Router
+from .fees import FeeBook, FeeProfile
 
 
 @asynccontextmanager
@@ -24,7 +25,7 @@ async def sim_router(symbol: str, venues: list[str], *, seed: int = 7, journal: 
     from ..sim.desk import SimDesk
 
     async with SimDesk(venues, [symbol], seed=seed, journal=journal) as desk:
-        yield Router(desk.market.consolidated[symbol], desk.accounts)
+        yield Router(desk.market.consolidated[symbol], desk.accounts, fee_book=FeeBook(accounts=desk.accounts))
 
 
 @asynccontextmanager
@@ -45,7 +46,8 @@ async def configured_router(symbol: str, config_path: Path, venues: list[str] | 
                     await account.load()
                 await market.start(session)
                 await market.wait_live(live_within)
-                yield Router(market.consolidated[symbol], accounts)
+                fee_book = FeeBook(FeeProfile.of(config.accounts), accounts)
+                yield Router(market.consolidated[symbol], accounts, fee_book=fee_book)
             finally:
                 await market.stop()
                 for account in accounts.values():

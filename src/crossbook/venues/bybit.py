@@ -338,6 +338,10 @@ LIMITS = LimitTable(
 )
 
 
+# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+# the router asks the limiter how many of these the venue grants now
+ORDER_ENDPOINT = "POST /v5/order/create"
+
 # the client order id this venue accepts (crossbook derives one per journaled order)
 CLIENT_ID = ClientIdRule(
     "bybit", "orderLinkId", "clientOrderId", r"[A-Za-z0-9_-]{1,36}", IdStyle.TOKEN,

@@ -319,6 +319,10 @@ LIMITS = LimitTable(
 )
 
 
+# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+# the router asks the limiter how many of these the venue grants now
+ORDER_ENDPOINT = "POST /api/v3/brokerage/orders"
+
 # the client order id this venue accepts (crossbook derives one per journaled order)
 CLIENT_ID = ClientIdRule(
     "coinbase", "client_order_id", "client_order_id", UUID_PATTERN, IdStyle.UUID,

@@ -546,6 +546,10 @@ LIMITS = LimitTable(
 )
 
 
+# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+# the router asks the limiter how many of these the venue grants now
+ORDER_ENDPOINT = "GET /broadcast_tx_sync"
+
 # the client order id this venue accepts (crossbook derives one per journaled order)
 CLIENT_ID = ClientIdRule(
     "dydx", "clientId", "clientOrderId", r"0|[1-9][0-9]{0,9}", IdStyle.UINT32,

@@ -391,6 +391,10 @@ LIMITS = LimitTable(
 UNPARSED_STATUSES = {"fok": OrderStatus.EXPIRED, "poc": OrderStatus.CANCELED, "stp": OrderStatus.CANCELED}
 
 
+# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+# the router asks the limiter how many of these the venue grants now
+ORDER_ENDPOINT = "POST /api/v4/spot/orders"
+
 # the client order id this venue accepts (crossbook derives one per journaled order)
 CLIENT_ID = ClientIdRule(
     "gate", "text", "clientOrderId", r"t-[0-9A-Za-z_.-]{1,26}", IdStyle.TOKEN,

@@ -315,6 +315,10 @@ LIMITS_BY_TIER = {
 LIMITS = LIMITS_BY_TIER["starter"]
 
 
+# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+# the router asks the limiter how many of these the venue grants now
+ORDER_ENDPOINT = "POST /0/private/AddOrder"
+
 # the client order id this venue accepts (crossbook derives one per journaled order)
 CLIENT_ID = ClientIdRule(
     "kraken", "cl_ord_id", "clientOrderId", UUID_PATTERN + r"|[0-9a-f]{32}", IdStyle.UUID,

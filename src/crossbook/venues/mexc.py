@@ -466,6 +466,10 @@ def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**trade, "takerOrMaker": "maker" if info["isMaker"] else "taker"}
 
 
+# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+# the router asks the limiter how many of these the venue grants now
+ORDER_ENDPOINT = "POST /api/v3/order"
+
 # the client order id this venue accepts (crossbook derives one per journaled order)
 CLIENT_ID = ClientIdRule(
     "mexc", "newClientOrderId", "clientOrderId", r"[A-Za-z0-9_-]{1,32}", IdStyle.TOKEN,
