@@ -737,3 +737,83 @@ def print_route(report: dict[str, Any]) -> None:
 
 def _price(value: float | None) -> str:
     return "-" if value is None else f"{value:,.{2 if abs(value) >= 100 else 8}f}"
+
+
+# ---- arb -------------------------------------------------------------------------------------
+
+
+def parse_dislocation(text: str) -> Any:
+    """``VENUE:BPS`` or ``VENUE:BPS:SYMBOL``."""
+    from .sim.scenario import Dislocation
+
+    parts = text.split(":")
+    try:
+        bps = float(parts[1]) if len(parts) in (2, 3) else math.nan
+    except ValueError:
+        bps = math.nan
+    if not math.isfinite(bps) or parts[0] not in VENUES:
+        fail(f"--dislocate takes VENUE:BPS[:SYMBOL] with a known venue and a number of bps, not {text!r}")
+    return Dislocation(parts[0], bps, parts[2].upper() if len(parts) == 3 else None)
+
+
+@app.command()
+def arb(
+    symbols: Optional[str] = typer.Option(None, help="Comma-separated symbols (default: BTC-USDT, ETH-USDT, ETH-BTC and the perpetuals)."),
+    seconds: float = typer.Option(10.0, help="Seconds to scan."),
+    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    kinds: str = typer.Option("cross_venue,triangular,basis", help="Opportunity kinds to look for."),
+    min_bps: float = typer.Option(0.0, help="Ignore opportunities earning no more than this, net."),
+    sim: bool = typer.Option(False, "--sim", help="Scan the simulated venues (no keys, no network)."),
+    dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS (VENUE:BPS[:SYMBOL]); repeatable."),
+    execute: bool = typer.Option(False, "--execute", help="With --sim: trade each cross-venue opportunity through the router."),
+    max_size: float = typer.Option(0.1, help="With --execute: at most this many base units per opportunity."),
+    json: bool = typer.Option(False, "--json", help="Print every opportunity seen as one JSON list at the end."),
+) -> None:
+    """Scan the consolidated books for cross-venue, triangular and basis arbitrage net of fees;
+    print each opportunity as it opens (and closes)."""
+    from .arbitrage.cli_run import DEFAULT_SYMBOLS, run_arb
+    from .arbitrage.execute import scan_and_trade
+    from .arbitrage.scanner import Event
+
+    chosen = parse_venues(venues)
+    wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else list(DEFAULT_SYMBOLS)
+    looked_for = [k.strip() for k in kinds.split(",") if k.strip()]
+    moves = [parse_dislocation(d) for d in dislocate]
+    if not (math.isfinite(seconds) and seconds > 0):
+        fail(f"--seconds must be a positive number, not {seconds!r}")
+    if (moves or execute) and not sim:
+        fail("--dislocate and --execute need --sim (trading arbitrage on the real venues is not wired yet)")
+    if execute and not (math.isfinite(max_size) and max_size > 0):
+        fail(f"--max-size must be a positive number, not {max_size!r}")
+
+    def show(entry: dict[str, Any]) -> None:
+        if not json:
+            print_opportunity(entry)
+
+    def event_json(event: Event) -> dict[str, Any]:
+        return {"event": event.kind, **event.opportunity.as_json()}
+
+    try:
+        if execute:
+            seen = asyncio.run(scan_and_trade(wanted, seconds, venues=chosen, dislocations=moves, max_size=max_size,
+                                              kinds=looked_for, min_bps=min_bps, on_event=show))
+        else:
+            seen = asyncio.run(run_arb(wanted, seconds, sim, venues=chosen, dislocations=moves, kinds=looked_for,
+                                       min_bps=min_bps, on_event=lambda e: show(event_json(e))))
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    if json:
+        print_json(seen)
+
+
+def print_opportunity(entry: dict[str, Any]) -> None:
+    legs = ", ".join(f"{leg['side']} {leg['amount']:.6g} {leg['symbol']} on {leg['venue']} @ {_price(leg['price'])}" for leg in entry["legs"])
+    if entry["event"] == "close":
+        out.print(f"[dim]closed[/] {entry['kind']} after {entry['closed_at'] - entry['opened_at']:.2f} s: {legs}")
+        return
+    line = f"[green]open[/] {entry['kind']}: {legs}; net {_price(entry['net_profit'])} ({entry['net_bps']:.1f} bps)"
+    done = entry.get("executed")
+    if done is not None:
+        line += f"; traded: {done}" if "error" in done else f"; traded {done['bought']:.6g}, realised {_price(done['realised_profit'])}"
+    out.print(line)

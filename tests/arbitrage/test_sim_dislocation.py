@@ -3,9 +3,17 @@ path (client books stay live, no resync), by call, scenario file or the control 
 
 from __future__ import annotations
 
-import aiohttp
-import pytest
+import asyncio
+import subprocess
+import sys
 
+import aiohttp
+import ccxt.async_support as ccxt_async
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from crossbook.cli import app
 from crossbook.errors import ConfigError, UnknownSymbol, UnknownVenue
 from crossbook.feeds.market import MarketData
 from crossbook.model import BookState
@@ -177,3 +185,47 @@ def test_scenario_files_in_toml_and_their_errors(tmp_path) -> None:  # type: ign
     bad.write_text('{"dislocations": [{"venue": "nowhere", "bps": 5}]}')
     with pytest.raises(UnknownVenue, match="nowhere"):
         SimCluster(["kraken"], scenario=bad)
+
+
+def test_crossbook_sim_plays_a_scenario_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "scenario.toml"
+    path.write_text('[[dislocations]]\nvenue = "kraken"\nbps = 40\nsymbol = "BTC-USDT"\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from crossbook.cli import app; app()", "sim", "--venues", "kraken,binance",
+         "--print-ccxt-config", "--seconds", "60", "--scenario", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        configs = orjson.loads(proc.stdout.readline())
+
+        async def mid(ccxt_id: str) -> float:
+            ex = getattr(ccxt_async, ccxt_id)(configs[ccxt_id])
+            try:
+                book = await ex.fetch_order_book("BTC/USDT")
+                return (book["bids"][0][0] + book["asks"][0][0]) / 2
+            finally:
+                await ex.close()
+
+        async def premium() -> float:
+            for _ in range(50):  # the scenario applies from the first tick
+                gap = (await mid("kraken") / await mid("binance") - 1) * 1e4
+                if gap > 30:
+                    return gap
+                await asyncio.sleep(0.1)
+            return gap
+
+        assert abs(run(premium()) - 40) < 5
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def test_crossbook_sim_refuses_a_bad_scenario_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "scenario.json"
+    path.write_text('{"dislocations": [{"venue": "kraken", "bps": "lots"}]}')
+    result = CliRunner().invoke(app, ["sim", "--venues", "kraken", "--seconds", "1", "--scenario", str(path)])
+    assert result.exit_code == 2 and "'bps' must be a finite number" in result.output
+    path.write_text('{"dislocations": [{"venue": "okx", "bps": 5}]}')
+    result = CliRunner().invoke(app, ["sim", "--venues", "kraken", "--seconds", "1", "--scenario", str(path)])
+    assert result.exit_code == 2 and "no simulated venue 'okx'" in result.output

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import aiohttp
 
-from crossbook.demo import EXTRA, SYMBOL, all_feed_ids
+from crossbook.demo import EXTRA, SYMBOL
 from crossbook.feeds.market import MarketData
 from crossbook.model import Side
 from crossbook.sim.cluster import SimCluster
-from crossbook.venues import VENUES
+from crossbook.venues import VENUES, venue_feeds
 
 from ..conftest import run
 
 
 def test_every_venue_syncs_and_the_best_all_in_price_wins() -> None:
     async def body() -> None:
-        async with SimCluster(all_feed_ids(list(VENUES)), interval=0.1, levels=200) as cluster:
+        async with SimCluster([f for v in VENUES for f in venue_feeds(v)], interval=0.1, levels=200) as cluster:
             venues = [v for v in VENUES if v not in EXTRA]
             md = MarketData(venues, [SYMBOL], endpoints=cluster.urls)
             extra = MarketData(list(EXTRA), list(set(EXTRA.values())), endpoints=cluster.urls)
@@ -53,7 +53,7 @@ def test_perpetual_quotes_are_in_base_units_whatever_the_venue_contract() -> Non
     symbols = ["BTC-USDT-PERP", "BTC-USD-PERP"]
 
     async def body() -> None:
-        async with SimCluster(all_feed_ids(list(VENUES)), interval=0.1, levels=200) as cluster:
+        async with SimCluster([f for v in VENUES for f in venue_feeds(v)], interval=0.1, levels=200) as cluster:
             md = MarketData(list(VENUES), symbols, endpoints=cluster.urls)
             async with aiohttp.ClientSession() as session:
                 await md.start(session)

@@ -8,15 +8,18 @@ basis trade needs a derivatives account beside the spot one, so those are report
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..book.consolidated import ConsolidatedBook
-from ..errors import InvalidOrder
+from ..errors import CrossbookError, InvalidOrder
 from ..model import Side
 from ..routing.executor import ExecutionReport, Router, RouteRequest, child_limit_price
 from ..trading.account import VenueAccount
+from ..sim.scenario import Dislocation
 from .model import Leg, Opportunity
+from .scanner import Event, Scanner
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +105,58 @@ async def _take(book: ConsolidatedBook, accounts: Mapping[str, VenueAccount], le
     router = Router(book, {leg.venue: accounts[leg.venue]}, fee_rates={leg.venue: leg.fee_rate})
     request = RouteRequest(leg.symbol, leg.side, amount, limit=limit, deadline=deadline, max_rounds=2)
     return await router.route(request)
+
+
+async def scan_and_trade(
+    symbols: list[str],
+    seconds: float,
+    *,
+    venues: list[str],
+    dislocations: Iterable[Dislocation] = (),
+    max_size: float,
+    kinds: Iterable[str] = ("cross_venue",),
+    min_bps: float = 0.0,
+    seed: int = 7,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """``crossbook arb --sim --execute``: scan the simulated desk's books (after ``dislocations``)
+    for ``seconds`` and trade each cross-venue opportunity as it opens, at most ``max_size`` base
+    units each, sized to the balances the desk holds. Returns the opportunities in the order they
+    opened, each traded one with its ``executed`` result."""
+    from ..sim.desk import SimDesk
+
+    async with SimDesk(venues, symbols, seed=seed) as desk:
+        for d in dislocations:
+            desk.dislocate(d.venue, d.bps, d.symbol)
+        held = await asyncio.gather(*(a.balances() for a in desk.accounts.values()))
+        balances = {v: {asset: float(x) for asset, x in b.items()} for v, b in zip(desk.accounts, held)}
+        scanner = Scanner(desk.market.consolidated, kinds=kinds, balances=balances, min_bps=min_bps)
+        seen: list[dict[str, Any]] = []
+        open_entries: dict[tuple[object, ...], dict[str, Any]] = {}
+
+        async def record(event: Event) -> None:
+            opp = event.opportunity
+            if event.kind == "close":
+                entry = open_entries.pop(opp.key)
+                entry.update({k: v for k, v in opp.as_json().items() if k not in ("legs",)})
+            else:
+                entry = opp.as_json()
+                open_entries[opp.key] = entry
+                seen.append(entry)
+                if opp.kind == "cross_venue":
+                    entry["executed"] = await _trade(opp, desk, max_size)
+            if on_event is not None:
+                on_event({"event": event.kind, **entry})
+
+        await scanner.run(seconds, record)
+        return seen
+
+
+async def _trade(opp: Opportunity, desk: Any, max_size: float) -> dict[str, Any]:
+    try:
+        done = await execute_cross_venue(opp, desk.market.consolidated, desk.accounts, max_size=max_size)
+    except CrossbookError as exc:
+        return {"error": str(exc)[:300]}
+    executed = done.as_json()["executed"]
+    assert isinstance(executed, dict)
+    return executed

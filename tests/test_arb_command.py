@@ -1,0 +1,43 @@
+"""``crossbook arb`` end to end on the simulated venues: a dislocated venue's opportunity is found
+and, with --execute, traded through the router."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from crossbook.cli import app
+
+runner = CliRunner()
+
+
+def test_arb_finds_and_trades_a_dislocation() -> None:
+    result = runner.invoke(app, ["arb", "--sim", "--venues", "binance,okx,bybit", "--symbols", "BTC-USDT", "--seconds", "4",
+                                 "--dislocate", "okx:-45", "--execute", "--max-size", "0.2", "--json"])
+    assert result.exit_code == 0, result.output
+    seen = orjson.loads(result.stdout.strip().splitlines()[-1])
+    assert seen, "no opportunity found"
+    for opp in seen:
+        assert opp["kind"] == "cross_venue"
+        buy = next(leg for leg in opp["legs"] if leg["side"] == "buy")
+        sell = next(leg for leg in opp["legs"] if leg["side"] == "sell")
+        assert buy["venue"] == "okx" and sell["venue"] != "okx"
+        net = sell["price"] * sell["amount"] * (1 - sell["fee_rate"]) - buy["price"] * buy["amount"] * (1 + buy["fee_rate"])
+        assert opp["net_profit"] == pytest.approx(net, rel=1e-9) and opp["net_bps"] > 0
+        done = opp["executed"]
+        assert 0 < done["bought"] <= 0.2 and done["sold"] == pytest.approx(done["bought"])
+        assert done["realised_profit"] > 0
+
+
+def test_arb_refuses_bad_input_before_anything_starts() -> None:
+    for args, message in (
+        (["--dislocate", "okx:-45"], "need --sim"),
+        (["--sim", "--dislocate", "okx"], "VENUE:BPS"),
+        (["--sim", "--dislocate", "nasdaq:5"], "VENUE:BPS"),
+        (["--sim", "--execute", "--max-size", "0"], "--max-size must be a positive number"),
+        (["--sim", "--seconds", "0"], "--seconds must be a positive number"),
+    ):
+        result = runner.invoke(app, ["arb", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output, (args, result.output)
