@@ -4,15 +4,18 @@ optimum; it never costs more than the best single venue; every child order is va
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from crossbook.book.consolidated import BASE_UNITS, ConsolidatedBook, SizeUnit
+from crossbook.book.l2 import L2Book
 from crossbook.errors import InvalidOrder
-from crossbook.model import Side
-from crossbook.routing.planner import VenueSide, best_single_venue, plan
+from crossbook.model import BookState, Side
+from crossbook.routing.planner import BookLevels, Plan, VenueSide, best_single_venue, live_venue_sides, plan
 
 SIDES = st.sampled_from([Side.BUY, Side.SELL])
 
@@ -108,3 +111,93 @@ def test_bad_amounts_are_refused_by_name() -> None:
             plan(Side.BUY, bad, [venue])
     with pytest.raises(InvalidOrder, match="max_venues"):
         plan(Side.BUY, 1.0, [venue], max_venues=0)
+
+
+# ---- planning from live L2Books ----------------------------------------------------------------
+
+UNITS = st.sampled_from([BASE_UNITS, SizeUnit(0.01), SizeUnit(100.0, inverse=True)])
+
+
+@st.composite
+def books(draw: st.DrawFn, name: str) -> L2Book:
+    """A book built as a feed builds it: a snapshot, then updates that change and delete levels
+    (deleted levels keep their slot until compaction, which the planner must skip)."""
+    book = L2Book(name, "BTC-USDT")
+    ticks = draw(st.lists(st.integers(1, 400), min_size=2, max_size=60, unique=True))
+    sizes = st.integers(1, 3000).map(lambda q: q / 1000)
+    bids = [(9950 - t / 10, draw(sizes)) for t in ticks]
+    asks = [(10050 + t / 10, draw(sizes)) for t in ticks]
+    book.snapshot(bids, asks)
+    for price, _ in draw(st.lists(st.sampled_from(bids + asks), max_size=20)):
+        side = [(price, 0.0)]
+        book.update_floats(side, []) if price < 10000 else book.update_floats([], side)
+    book.state = BookState.LIVE
+    return book
+
+
+def as_tuples(book: L2Book, side: Side, unit: SizeUnit) -> list[tuple[float, float]]:
+    taken = book.depth(10**6)[1 if side is Side.BUY else 0]
+    return [(p, unit.to_base(q, p)) for p, q in taken]
+
+
+def same_plan(a: Plan, b: Plan) -> None:
+    assert [c.venue for c in a.children] == [c.venue for c in b.children]
+    for x, y in zip(a.children, b.children):
+        assert x.amount == pytest.approx(y.amount, rel=1e-9, abs=1e-12)
+        assert x.expected_vwap == pytest.approx(y.expected_vwap, rel=1e-12)
+    assert a.cost == pytest.approx(b.cost, rel=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), side=SIDES)
+def test_planning_from_live_books_equals_planning_from_their_levels(data: st.DataObject, side: Side) -> None:
+    n = data.draw(st.integers(1, 4))
+    book_list = [data.draw(books(f"v{i}")) for i in range(n)]
+    units = [data.draw(UNITS) for _ in range(n)]
+    fees = [data.draw(st.floats(0.0, 0.005)) for _ in range(n)]
+    rules = [
+        {"lot": data.draw(st.sampled_from([0.0, 0.001])), "min_notional": data.draw(st.sampled_from([0.0, 50.0])),
+         "fixed_cost": data.draw(st.sampled_from([0.0, 1.0])), "available": data.draw(st.sampled_from([math.inf, 5.0]))}
+        for _ in range(n)
+    ]
+    live = [VenueSide.from_book(b, side, f, unit=u, **r) for b, u, f, r in zip(book_list, units, fees, rules)]
+    plain = [VenueSide(b.venue, as_tuples(b, side, u), f, **r) for b, u, f, r in zip(book_list, units, fees, rules)]
+    for vs, ref in zip(live, plain):
+        assert list(vs.levels) == ref.levels and len(vs.levels) == len(ref.levels)
+    liquidity = sum(s for v in plain for _, s in v.levels)
+    assume(liquidity > 0)  # the updates may have deleted every level the order takes
+    amount = data.draw(st.floats(0.01, 1.2)) * liquidity
+    limit = data.draw(st.sampled_from([None, 10000 + (15.0 if side is Side.BUY else -15.0)]))
+    max_venues = data.draw(st.sampled_from([None, 1, 2]))
+    same_plan(plan(side, amount, live, limit=limit, max_venues=max_venues), plan(side, amount, plain, limit=limit, max_venues=max_venues))
+    single_live, single_plain = best_single_venue(side, amount, live, limit=limit), best_single_venue(side, amount, plain, limit=limit)
+    assert (single_live is None) == (single_plain is None)
+    if single_live is not None and single_plain is not None:
+        same_plan(single_live, single_plain)
+
+
+def test_book_levels_read_like_a_list_and_follow_the_book() -> None:
+    book = L2Book("okx", "BTC-USDT-SWAP")
+    book.snapshot([(99.0, 2.0), (98.0, 1.0)], [(101.0, 3.0), (102.0, 1.0), (103.0, 4.0)])
+    levels = BookLevels(book, Side.BUY, SizeUnit(0.01))  # a buy takes the asks; 0.01 BTC contracts
+    assert len(levels) == 3 and levels[0] == (101.0, 0.03) and levels[-1] == (103.0, 0.04)
+    assert levels[1:] == [(102.0, 0.01), (103.0, 0.04)]
+    book.update_floats([], [(101.0, 0.0), (100.5, 5.0)])
+    assert list(levels) == [(100.5, 0.05), (102.0, 0.01), (103.0, 0.04)]  # the view reads the book now
+    assert list(BookLevels(book, Side.SELL)) == [(99.0, 2.0), (98.0, 1.0)]
+    with pytest.raises(IndexError):
+        levels[3]
+
+
+def test_only_live_books_are_planned_on() -> None:
+    consolidated = ConsolidatedBook("BTC-USDT")
+    now = time.time()
+    for venue, state, heard in (("live", BookState.LIVE, now), ("syncing", BookState.SYNCING, now),
+                                ("stale", BookState.LIVE, now - 3600), ("resyncing", BookState.RESYNCING, now)):
+        book = L2Book(venue, "BTC-USDT", stale_after=60.0)
+        book.snapshot([(99.0, 1.0)], [(100.0 if venue == "live" else 90.0, 1.0)])  # the others look cheaper
+        book.state, book.updated_at = state, heard
+        consolidated.add(venue, book, taker_fee=0.001)
+    sides = live_venue_sides(consolidated, Side.BUY, now=now, rules={"live": {"lot": 0.01}})
+    assert [(v.venue, v.lot, v.fee_rate) for v in sides] == [("live", 0.01, 0.001)]
+    assert [c.venue for c in plan(Side.BUY, 0.5, sides).children] == ["live"]

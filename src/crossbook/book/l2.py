@@ -288,10 +288,10 @@ class L2Book:
         else:
             prices = list(map(neg, window))
             sizes = list(map(self.asks.get, prices))
-        if None in sizes:
-            prices = list(compress(prices, sizes))  # live sizes are > 0, deleted ones None
-            sizes = list(filter(None, sizes))
-        return prices, sizes  # type: ignore[return-value]
+        live = list(filter(None, sizes))  # live sizes are > 0, deleted levels' None
+        if len(live) < len(sizes):
+            prices = list(compress(prices, sizes))
+        return prices, live
 
     def depth(self, n: int) -> tuple[list[Level], list[Level]]:
         """Best ``n`` levels per side, best first."""

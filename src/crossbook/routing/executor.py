@@ -31,10 +31,8 @@ from ..trading.journal import JournaledOrder
 from ..trading.validation import TradingRules
 from ..venues import venue_module
 from .fees import FeeBook
-from .planner import Child, Plan, VenueSide, best_single_venue, plan
+from .planner import BookLevels, Child, Plan, VenueSide, best_single_venue, plan
 
-# levels read from each book per plan: deeper than any order a desk routes in one go
-DEPTH = 1000
 # rounds of re-routing before giving up on liquidity that keeps moving away
 MAX_ROUNDS = 8
 
@@ -234,7 +232,7 @@ class Router:
         return out
 
     def venue_side(self, v: _Venue, side: Side, balances: Mapping[str, Decimal] | None) -> VenueSide:
-        levels = book_levels(v.book, side, v.unit)
+        levels = BookLevels(v.book, side, v.unit)
         lot = min_amount = min_notional = 0.0
         max_amount = math.inf
         max_orders = 1
@@ -399,20 +397,10 @@ def dust(venues: Sequence[_Venue]) -> float:
     return min(lots) * 0.5 if lots else 1e-12
 
 
-def book_levels(book: L2Book, side: Side, unit: SizeUnit, depth: int = DEPTH) -> list[tuple[float, float]]:
-    """The levels an order of ``side`` takes (a buy takes asks), best first, sizes in base units."""
-    out = []
-    for price, size in book._walk(Side.SELL if side is Side.BUY else Side.BUY):
-        out.append((price, unit.to_base(size, price)))
-        if len(out) >= depth:
-            break
-    return out
-
-
 def child_limit_price(book: L2Book, side: Side, unit: SizeUnit, amount: float, limit: float | None) -> float:
     """The worst price taking ``amount`` reaches on ``book`` now, never past ``limit``."""
     left, worst = amount, None
-    for price, size in book_levels(book, side, unit):
+    for price, size in BookLevels(book, side, unit):
         worst = price
         left -= size
         if left <= 1e-12:

@@ -16,19 +16,89 @@ then makes the plan one the venues accept and that is still cheapest:
 
 Amounts are base units; prices are quote per base; costs are quote. A buy's cost is what is paid
 (notional + fees + fixed costs), a sell's is what is received (notional - fees - fixed costs).
+
+How it stays fast on deep books: each venue's levels are read once per plan, lazily and in
+chunks, into cumulative sizes and notionals, so a share's cost is a bisection; the greedy fill is
+a search for the fee-adjusted price at which the venues' capped depth reaches the amount; and a
+plan without one venue (or with one venue only) is only computed when a lower bound on its cost,
+taken from the fill over all venues, says it could beat the best plan so far.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from itertools import accumulate, chain, islice, repeat
+from operator import mul, neg, truediv
+from typing import Any, overload
 
+from ..book.consolidated import BASE_UNITS, ConsolidatedBook, SizeUnit
+from ..book.l2 import L2Book
 from ..errors import InvalidOrder
 from ..model import Side
 
 _EPS = 1e-12
+_FIRST_READ = 8  # levels a venue's ladder reads first; deeper chunks only as the plan needs them
+
+Chunk = tuple[list[float], list[float], bool]  # prices, base sizes, whether more levels follow
+
+
+class BookLevels(Sequence[tuple[float, float]]):
+    """The levels an order of ``side`` takes from a live L2Book (a buy takes asks) as
+    (price, size in base units), best first. Nothing is copied up front: the planner reads the
+    book in chunks as deep as the plan needs, so the view always shows the book as it is now."""
+
+    __slots__ = ("book", "taken", "unit")
+
+    def __init__(self, book: L2Book, side: Side, unit: SizeUnit = BASE_UNITS) -> None:
+        self.book = book
+        self.taken = Side.SELL if side is Side.BUY else Side.BUY  # L2Book's sides: BUY = bids
+        self.unit = unit
+
+    def chunk(self, start: int, stop: int) -> Chunk:
+        """The live levels among the book's slots ``[start, stop)`` of the side (see
+        ``L2Book.slot_levels``), sizes converted to base units."""
+        prices, sizes = self.book.slot_levels(self.taken, start, stop)
+        unit = self.unit
+        if unit.inverse:
+            sizes = list(map(truediv, map(mul, sizes, repeat(unit.contract_size)), prices))
+        elif unit.contract_size != 1.0:
+            sizes = list(map(mul, sizes, repeat(unit.contract_size)))
+        return prices, sizes, stop < self.book.slots(self.taken)
+
+    def __len__(self) -> int:
+        return self.book.levels(self.taken)
+
+    def __iter__(self) -> Iterator[tuple[float, float]]:
+        start, step, more = 0, _FIRST_READ, True
+        while more:
+            prices, sizes, more = self.chunk(start, start + step)
+            yield from zip(prices, sizes)
+            start += step
+            step *= 2
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[float, float]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[float, float]]: ...
+
+    def __getitem__(self, index: int | slice) -> tuple[float, float] | list[tuple[float, float]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step < 0:
+                return list(self)[index]
+            return list(islice(self, start, stop, step))
+        if index < 0:
+            index += len(self)
+        level = next(islice(self, index, None), None) if index >= 0 else None
+        if level is None:
+            raise IndexError(f"{self.book.venue}:{self.book.symbol} has no level {index}")
+        return level
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +106,7 @@ class VenueSide:
     """One venue's liquidity on the side the parent order takes, and what its child orders obey."""
 
     venue: str
-    levels: Sequence[tuple[float, float]]  # (price, size in base units), best first
+    levels: Sequence[tuple[float, float]]  # (price, size in base units), best first; BookLevels: a live book
     fee_rate: float  # taker, proportional to the notional
     lot: float = 0.0  # amount grid in base units; 0: continuous
     min_amount: float = 0.0
@@ -46,9 +116,51 @@ class VenueSide:
     fixed_cost: float = 0.0  # quote, per child order (gas)
     max_orders: int = 1  # child orders the venue's rate-limit budget allows now
 
+    @classmethod
+    def from_book(
+        cls,
+        book: L2Book,
+        side: Side,
+        fee_rate: float,
+        *,
+        unit: SizeUnit = BASE_UNITS,
+        venue: str | None = None,
+        lot: float = 0.0,
+        min_amount: float = 0.0,
+        min_notional: float = 0.0,
+        max_amount: float = math.inf,
+        available: float = math.inf,
+        fixed_cost: float = 0.0,
+        max_orders: int = 1,
+    ) -> VenueSide:
+        """The venue an order of ``side`` would take liquidity from, read live from ``book``
+        (sizes in ``unit``). The caller decides the book is fit to read (see live_venue_sides)."""
+        return cls(
+            book.venue if venue is None else venue, BookLevels(book, side, unit), fee_rate, lot, min_amount,
+            min_notional, max_amount, available, fixed_cost, max_orders,
+        )
+
     @property
     def capacity(self) -> float:
         return min(self.available, self.max_amount * self.max_orders)
+
+
+def live_venue_sides(
+    book: ConsolidatedBook,
+    side: Side,
+    *,
+    now: float | None = None,
+    rules: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[VenueSide]:
+    """A VenueSide per venue of ``book`` whose L2Book is LIVE now, with its taker fee and size
+    unit; ``rules`` gives per venue the other VenueSide fields (lot, min_notional, ...). Syncing,
+    resyncing and stale books are left out: a plan never reads them."""
+    rules = rules or {}
+    sides = []
+    for venue, l2 in book.live_books(time.time() if now is None else now).items():
+        vs = VenueSide.from_book(l2, side, book.taker_fees[venue], unit=book.units[venue], venue=venue)
+        sides.append(replace(vs, **rules[venue]) if venue in rules else vs)
+    return sides
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,107 +213,264 @@ def plan(
         raise InvalidOrder(f"amount must be a positive finite number, got {amount!r}")
     if max_venues is not None and max_venues < 1:
         raise InvalidOrder(f"max_venues must be at least 1, got {max_venues}")
-    usable = [v for v in venues if v.capacity > 0 and v.max_orders > 0]
-    best = _valid_plan(side, amount, usable, limit)
-    if max_venues is None and not any(v.fixed_cost or v.lot or v.min_amount or v.min_notional for v in usable):
+    ladders = _ladders(side, venues, limit)
+    best = _valid_plan(side, amount, ladders, limit)
+    if max_venues is None and not any(L.v.fixed_cost or L.v.lot or L.v.min_amount or L.v.min_notional for L in ladders):
         return best  # proportional costs only: the greedy fill is optimal
-    candidates = usable
-    while True:  # drop venues while that makes the plan cheaper, or while there are too many
-        used = [v for v in candidates if any(c.venue == v.venue for c in best.children)]
-        too_many = max_venues is not None and len(used) > max_venues
-        trials = [_valid_plan(side, amount, [v for v in used if v is not dropped], limit) for dropped in used]
-        better = [t for t in trials if too_many or t.better_than(best)]
-        if not better:
-            break
-        best = max(better, key=lambda t: (t.filled, -t.cost if side is Side.BUY else t.cost))
-        candidates = used
-    single = best_single_venue(side, amount, usable, limit=limit)
+    best = _drop_venues(side, amount, ladders, best, limit, max_venues)
+    single = _best_single(side, amount, ladders, limit, best)
     return single if single is not None and single.better_than(best) else best
 
 
 def best_single_venue(side: Side, amount: float, venues: Sequence[VenueSide], *, limit: float | None = None) -> Plan | None:
     """The best plan that uses one venue only (what the router's saving is measured against)."""
-    plans = [_valid_plan(side, amount, [v], limit) for v in venues]
-    plans = [p for p in plans if p.children]
-    if not plans:
-        return None
-    best = plans[0]
-    for p in plans[1:]:
-        if p.better_than(best):
-            best = p
-    return best
+    return _best_single(side, amount, _ladders(side, venues, limit), limit, None)
 
 
-# ---- internals -----------------------------------------------------------------------------------
+# ---- a venue's levels, read lazily -----------------------------------------------------------
 
 
-def _valid_plan(side: Side, amount: float, venues: Sequence[VenueSide], limit: float | None) -> Plan:
+def _sequence_chunk(levels: Sequence[tuple[float, float]], start: int, stop: int) -> Chunk:
+    part = levels[start:stop]
+    return [p for p, _ in part], [q for _, q in part], stop < len(levels)
+
+
+class _Ladder:
+    """A venue's levels for one plan, read as deep as the plan needs: prices best first, their
+    fee-adjusted keys (ascending, better first: a buy's ``price x (1 + fee)``, a sell's
+    ``-price x (1 - fee)``), and cumulative sizes and notionals (index k: the first k levels).
+    Levels past the limit price are never read."""
+
+    __slots__ = ("v", "cap", "factor", "px", "keys", "cq", "cn", "done", "_read", "_pos", "_limit", "_buy")
+
+    def __init__(self, v: VenueSide, side: Side, limit: float | None) -> None:
+        self.v = v
+        self.cap = v.capacity
+        self._buy = side is Side.BUY
+        self.factor = (1 + v.fee_rate) if self._buy else -(1 - v.fee_rate)  # key per price; signed cost per notional
+        self._limit = limit
+        self.px: list[float] = []
+        self.keys: list[float] = []
+        self.cq = [0.0]
+        self.cn = [0.0]
+        self.done = False
+        self._pos = 0
+        levels = v.levels
+        self._read: Callable[[int, int], Chunk] = (
+            levels.chunk if isinstance(levels, BookLevels) else partial(_sequence_chunk, levels)
+        )
+        self._more(_FIRST_READ)
+
+    def _more(self, n: int) -> None:
+        prices, sizes, more = self._read(self._pos, self._pos + n)
+        self._pos += n
+        limit = self._limit
+        if limit is not None and prices:
+            cut = bisect_right(prices, limit) if self._buy else bisect_right(prices, -limit, key=neg)
+            if cut < len(prices):
+                del prices[cut:], sizes[cut:]
+                more = False
+        self.done = not more
+        self.px += prices
+        self.keys += map(mul, prices, repeat(self.factor))
+        self.cq[-1:] = accumulate(sizes, initial=self.cq[-1])
+        self.cn[-1:] = accumulate(map(mul, prices, sizes), initial=self.cn[-1])
+
+    def _next_read(self, levels_wanted: float) -> int:
+        return max(_FIRST_READ, int(levels_wanted * 1.25) + 8)
+
+    def horizon(self) -> float:
+        return self.keys[-1] if self.keys else -math.inf
+
+    def read_amount(self, amount: float) -> None:
+        """Read until the levels read hold ``amount`` (or the side ends)."""
+        while not self.done and self.cq[-1] < amount - _EPS:
+            per_level = self.cq[-1] / len(self.px) if self.px else 0.0
+            self._more(self._next_read((amount - self.cq[-1]) / per_level if per_level > 0 else 0.0))
+
+    def read_toward(self, key: float) -> None:
+        """Read one more chunk, sized to reach ``key`` but at most as deep again as read so far
+        (a far guess must not read a whole book the plan does not need)."""
+        keys = self.keys
+        spacing = (keys[-1] - keys[0]) / (len(keys) - 1) if len(keys) > 1 else 0.0
+        wanted = (key - keys[-1]) / spacing if spacing > 0 else 0.0
+        self._more(min(self._next_read(wanted), max(_FIRST_READ, self._pos)))
+
+    def next_key(self, key: float) -> float:
+        """The key of the first level worse than ``key``; inf if there is none."""
+        while True:
+            k = bisect_right(self.keys, key)
+            if k < len(self.keys):
+                return self.keys[k]
+            if self.done:
+                return math.inf
+            self._more(max(_FIRST_READ, len(self.px)))
+
+    def _index(self, amount: float) -> int:
+        """The number of levels taking ``amount`` reaches into; len(cq) if they hold less."""
+        self.read_amount(amount)
+        return bisect_left(self.cq, amount - _EPS, 1)
+
+    def notional(self, amount: float) -> float:
+        """The notional of taking ``amount`` from the top; NaN past the levels."""
+        if amount <= 0:
+            return 0.0
+        j = self._index(amount)
+        if j == len(self.cq):
+            return math.nan
+        cq = self.cq
+        return self.cn[j - 1] + (min(amount, cq[j]) - cq[j - 1]) * self.px[j - 1]
+
+    def signed_cost(self, amount: float) -> float:
+        """What taking ``amount`` costs, fees in, as a number to minimise: a buy's cost, a sell's
+        proceeds negated (no fixed costs)."""
+        return self.factor * self.notional(amount)
+
+
+def _ladders(side: Side, venues: Sequence[VenueSide], limit: float | None) -> list[_Ladder]:
+    return [_Ladder(v, side, limit) for v in venues if v.capacity > 0 and v.max_orders > 0]
+
+
+# ---- the greedy fill -----------------------------------------------------------------------------
+
+
+def _filled_below(ladders: Sequence[_Ladder], key: float) -> float:
+    return sum(min(L.cap, L.cq[bisect_left(L.keys, key)]) for L in ladders)
+
+
+def _filled_to(ladders: Sequence[_Ladder], key: float) -> float:
+    return sum(min(L.cap, L.cq[bisect_right(L.keys, key)]) for L in ladders)
+
+
+def _read_enough(ladders: Sequence[_Ladder], target: float) -> float:
+    """Read the ladders until the levels read decide the greedy fill of ``target``: the capped
+    depth strictly better than the first level not read reaches it, or nothing more can add.
+    Returns the key below which the levels read are all there is (inf: everything is read)."""
+    last_horizon = min((L.keys[0] for L in ladders if L.keys), default=-math.inf)
+    last_filled = 0.0
+    while True:
+        unread = [L for L in ladders if not L.done and L.cq[-1] < L.cap]
+        if not unread:
+            return math.inf
+        horizon = min(L.horizon() for L in unread)
+        filled = _filled_below(ladders, horizon)
+        if filled >= target:
+            return horizon
+        guess = horizon
+        if filled > last_filled and horizon > last_horizon:  # depth grows about linearly with the price
+            guess = horizon + (target - filled) * (horizon - last_horizon) / (filled - last_filled) * 1.1
+        last_horizon, last_filled = horizon, filled
+        for L in unread:
+            if L.horizon() <= guess:
+                L.read_toward(guess)
+
+
+def _threshold(ladders: Sequence[_Ladder], target: float, bound: float) -> float | None:
+    """The best key at which the ladders' capped depth reaches ``target``, known to be under
+    ``bound`` unless that is inf; None if it never does."""
+    if bound == math.inf:
+        if sum(min(L.cap, L.cq[-1]) for L in ladders) < target:
+            return None
+        keys = sorted(chain.from_iterable(L.keys for L in ladders))
+    else:
+        ladders = [L for L in ladders if L.keys and L.keys[0] < bound]
+        keys = sorted(chain.from_iterable(L.keys[: bisect_left(L.keys, bound)] for L in ladders))
+    lo, hi = 0, len(keys) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _filled_to(ladders, keys[mid]) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return keys[lo]
+
+
+def _greedy(ladders: Sequence[_Ladder], amount: float) -> tuple[list[float], float | None]:
+    """The shares (aligned with ``ladders``) of taking the best fee-adjusted levels across the
+    ladders, each up to its capacity, until ``amount`` or the liquidity runs out; and the key of
+    the last level taken (None when the liquidity ran out). Levels at that same key go to the
+    venues in their order."""
+    target = amount - _EPS
+    if target <= 0:
+        return [0.0] * len(ladders), None
+    key = _threshold(ladders, target, _read_enough(ladders, target))
+    if key is None:
+        return [min(L.cap, L.cq[-1]) for L in ladders], None
+    shares = [min(L.cap, L.cq[bisect_left(L.keys, key)]) for L in ladders]
+    left = amount - sum(shares)
+    for i, L in enumerate(ladders):
+        if left <= _EPS:
+            break
+        extra = min(left, min(L.cap, L.cq[bisect_right(L.keys, key)]) - shares[i])
+        if extra > 0:
+            shares[i] += extra
+            left -= extra
+    return shares, key
+
+
+# ---- valid plans ------------------------------------------------------------------------------
+
+
+def _valid_plan(side: Side, amount: float, ladders: Sequence[_Ladder], limit: float | None) -> Plan:
     """Greedy by fee-adjusted price under each venue's cap, then lots and minimums; venues whose
     share is invalid are left out and the amount re-planned on the rest."""
-    active = list(venues)
+    active = list(ladders)
     while True:
-        shares = _greedy(side, amount, active, limit)
-        rounded = {v.venue: _round_down(shares.get(v.venue, 0.0), v.lot) for v in active}
-        invalid = [v for v in active if 0 < shares.get(v.venue, 0.0) and not _valid_share(v, rounded[v.venue])]
-        if not invalid:
+        shares, _ = _greedy(active, amount)
+        rounded = [_round_down(s, L.v.lot) for s, L in zip(shares, active)]
+        keep = [i for i, L in enumerate(active) if not 0 < shares[i] or _valid_share(L, rounded[i])]
+        if len(keep) == len(active):
             break
-        active = [v for v in active if v not in invalid]
-    rounded = _top_up(side, amount, active, rounded, limit)
-    children = tuple(_child(v, rounded[v.venue]) for v in active if rounded[v.venue] > 0)
+        active = [active[i] for i in keep]
+    if any(L.v.lot > 0 for L in active):
+        rounded = _top_up(side, amount, active, rounded)
+    children = tuple(_child(L, a) for L, a in zip(active, rounded) if a > 0)
     return Plan(side, amount, children, limit)
 
 
-def _greedy(side: Side, amount: float, venues: Sequence[VenueSide], limit: float | None) -> dict[str, float]:
-    """Take the best fee-adjusted levels across venues until ``amount`` or liquidity runs out."""
-    sign = 1.0 if side is Side.BUY else -1.0
-    heap: list[tuple[float, int, int]] = []
-    for i, v in enumerate(venues):
-        if v.levels and _within(side, v.levels[0][0], limit):
-            heapq.heappush(heap, (sign * v.levels[0][0] * (1 + sign * v.fee_rate), i, 0))
-    shares: dict[str, float] = {}
-    left = amount
-    while heap and left > _EPS:
-        _, i, k = heapq.heappop(heap)
-        v = venues[i]
-        room = v.capacity - shares.get(v.venue, 0.0)
-        take = min(left, v.levels[k][1], room)
-        if take > 0:
-            shares[v.venue] = shares.get(v.venue, 0.0) + take
-            left -= take
-        if room - take > _EPS and k + 1 < len(v.levels) and _within(side, v.levels[k + 1][0], limit):
-            heapq.heappush(heap, (sign * v.levels[k + 1][0] * (1 + sign * v.fee_rate), i, k + 1))
-    return shares
-
-
-def _top_up(side: Side, amount: float, venues: Sequence[VenueSide], shares: dict[str, float], limit: float | None) -> dict[str, float]:
+def _top_up(side: Side, amount: float, ladders: Sequence[_Ladder], shares: list[float]) -> list[float]:
     """Lot rounding leaves part of the amount unplanned: add whole lots where the next lot is
     cheapest, while liquidity, capacity and the amount allow."""
-    shares = dict(shares)
+    shares = list(shares)
+    lot_price: dict[int, float | None] = {}  # a lot venue's next lot's price per unit, until its share changes
     while True:
-        left = amount - sum(shares.values())
-        best: tuple[float, VenueSide] | None = None
-        for v in venues:
-            step = v.lot if v.lot > 0 else left
-            now = shares.get(v.venue, 0.0)
-            if step <= _EPS or step > left + _EPS or now + step > v.capacity + _EPS or (now == 0 and not _valid_share(v, step)):
+        left = amount - sum(shares)
+        best: tuple[float, int] | None = None
+        for i, L in enumerate(ladders):
+            lot = L.v.lot
+            step = lot if lot > 0 else left
+            if step <= _EPS or step > left + _EPS:
                 continue
-            marginal = _value(side, v, now + step) - _value(side, v, now)
-            if math.isnan(marginal) or (limit is not None and not _within(side, _worst_price(v, now + step), limit)):
-                continue
-            unit = marginal / step
-            if best is None or (unit < best[0] if side is Side.BUY else unit > best[0]):
-                best = (unit, v)
+            if lot > 0:
+                if i not in lot_price:
+                    lot_price[i] = _step_price(side, L, shares[i], step)
+                unit = lot_price[i]
+            else:
+                unit = _step_price(side, L, shares[i], step)
+            if unit is not None and (best is None or (unit < best[0] if side is Side.BUY else unit > best[0])):
+                best = (unit, i)
         if best is None:
             return shares
-        v = best[1]
-        shares[v.venue] = shares.get(v.venue, 0.0) + (v.lot if v.lot > 0 else left)
+        i = best[1]
+        lot = ladders[i].v.lot
+        shares[i] += lot if lot > 0 else left
+        lot_price.pop(i, None)
 
 
-def _valid_share(v: VenueSide, share: float) -> bool:
+def _step_price(side: Side, L: _Ladder, now: float, step: float) -> float | None:
+    """The all-in price per unit of adding ``step`` to a share of ``now``; None if it cannot be."""
+    if now + step > L.cap + _EPS or (now == 0 and not _valid_share(L, step)):
+        return None
+    marginal = _value(side, L, now + step) - _value(side, L, now)
+    return None if math.isnan(marginal) else marginal / step
+
+
+def _valid_share(L: _Ladder, share: float) -> bool:
+    v = L.v
     if share <= 0 or share < v.min_amount - _EPS:
         return False
-    vwap = _vwap(v, share)
-    return not math.isnan(vwap) and vwap * share >= v.min_notional - _EPS
+    notional = L.notional(share)
+    return not math.isnan(notional) and notional >= v.min_notional - _EPS
 
 
 def _round_down(share: float, lot: float) -> float:
@@ -210,46 +479,130 @@ def _round_down(share: float, lot: float) -> float:
     return math.floor(share / lot + 1e-9) * lot
 
 
-def _within(side: Side, price: float, limit: float | None) -> bool:
-    return limit is None or (price <= limit if side is Side.BUY else price >= limit)
-
-
-def _vwap(v: VenueSide, amount: float) -> float:
-    """The average price of taking ``amount`` from the top of ``v``'s levels; NaN if too little."""
-    left, notional = amount, 0.0
-    for price, size in v.levels:
-        take = min(left, size)
-        notional += take * price
-        left -= take
-        if left <= _EPS:
-            return notional / amount
-    return math.nan
-
-
-def _worst_price(v: VenueSide, amount: float) -> float:
-    left = amount
-    for price, size in v.levels:
-        left -= size
-        if left <= _EPS:
-            return price
-    return math.nan
-
-
 def _orders(v: VenueSide, amount: float) -> int:
     return max(1, math.ceil(amount / v.max_amount - 1e-9)) if amount > 0 else 0
 
 
-def _value(side: Side, v: VenueSide, amount: float) -> float:
-    """What taking ``amount`` on ``v`` costs a buyer (notional + fee + fixed) or nets a seller
+def _value(side: Side, L: _Ladder, amount: float) -> float:
+    """What taking ``amount`` on ``L`` costs a buyer (notional + fee + fixed) or nets a seller
     (notional - fee - fixed); NaN past the venue's liquidity."""
     if amount <= 0:
         return 0.0
-    notional = _vwap(v, amount) * amount
+    v = L.v
+    notional = L.notional(amount)
     if side is Side.BUY:
         return notional * (1 + v.fee_rate) + v.fixed_cost * _orders(v, amount)
     return notional * (1 - v.fee_rate) - v.fixed_cost * _orders(v, amount)
 
 
-def _child(v: VenueSide, amount: float) -> Child:
-    vwap = _vwap(v, amount)
-    return Child(v.venue, amount, vwap, vwap * amount * v.fee_rate, v.fixed_cost * _orders(v, amount), _orders(v, amount))
+def _child(L: _Ladder, amount: float) -> Child:
+    v = L.v
+    vwap = L.notional(amount) / amount
+    orders = _orders(v, amount)
+    return Child(v.venue, amount, vwap, vwap * amount * v.fee_rate, v.fixed_cost * orders, orders)
+
+
+# ---- dropping venues, single venues ----------------------------------------------------------
+
+
+def _signed(p: Plan) -> float:
+    return p.cost if p.side is Side.BUY else -p.cost
+
+
+def _fill_ceiling(ladders: Sequence[_Ladder], amount: float) -> float:
+    """An upper bound on what any plan on these venues fills (whole lots when they share one)."""
+    ceiling = min(amount + _EPS, sum(L.cap for L in ladders))
+    lots = {L.v.lot for L in ladders}
+    lot = lots.pop() if len(lots) == 1 else 0.0
+    return _round_down(ceiling, lot) if lot > 0 else ceiling
+
+
+def _bounded(bar: Plan, ceiling: float) -> bool:
+    """Whether plans filling at most ``ceiling`` must tie ``bar``'s fill to beat it, so a lower
+    bound on their cost decides."""
+    return ceiling <= bar.filled + _EPS * max(1.0, bar.amount)
+
+
+def _margin(p: Plan) -> float:
+    """Float noise and fill tolerance allowance of a lower bound on a plan's cost next to ``p``'s."""
+    price = abs(p.cost) / p.filled if p.filled > 0 else 0.0
+    return 1e-9 * abs(p.cost) + 4 * _EPS * max(1.0, p.amount) * price
+
+
+def _drop_venues(
+    side: Side, amount: float, ladders: list[_Ladder], best: Plan, limit: float | None, max_venues: int | None
+) -> Plan:
+    """Drop venues while that makes the plan cheaper, or while there are too many: each round
+    tries the plan without each venue used and takes the best (any, when too many are used)."""
+    candidates = ladders
+    while True:
+        names = {c.venue for c in best.children}
+        used = [L for L in candidates if L.v.venue in names]
+        too_many = max_venues is not None and len(used) > max_venues
+        chosen: Plan | None = None
+        ceiling = _fill_ceiling(used, amount)
+        for bound, dropped in _drop_bounds(ceiling, used):
+            bar = best if chosen is None and not too_many else chosen
+            if bar is not None and _bounded(bar, ceiling) and bound - _margin(bar) >= _signed(bar):
+                break  # ordered by bound: no later trial can be better either
+            trial = _valid_plan(side, amount, [L for L in used if L is not dropped], limit)
+            if (too_many or trial.better_than(best)) and (chosen is None or trial.better_than(chosen)):
+                chosen = trial
+        if chosen is None:
+            return best
+        best = chosen
+        candidates = used
+
+
+def _drop_bounds(amount: float, used: list[_Ladder]) -> list[tuple[float, _Ladder]]:
+    """For each venue used, a lower bound on the signed cost of filling ``amount`` without it, in
+    increasing order. Without venue d the others take d's greedy share beyond their own greedy
+    shares, at keys no better than the last one taken: those tied with it that are left, then
+    the best key past it."""
+    shares, key = _greedy(used, amount)
+    if key is None:  # the venues together fill less than asked: no bound, try every one
+        return [(-math.inf, L) for L in used]
+    total = sum(L.signed_cost(s) for L, s in zip(used, shares))
+    tied = [min(L.cap, L.cq[bisect_right(L.keys, key)]) - s for L, s in zip(used, shares)]
+    past = [L.next_key(key) if s < L.cap - _EPS else math.inf for L, s in zip(used, shares)]
+    tied_total = sum(tied)
+    bounds = []
+    for i, L in enumerate(used):
+        share = shares[i]
+        at_key = min(tied_total - tied[i], share)
+        next_best = min(past[:i] + past[i + 1 :], default=math.inf)
+        rest = share - at_key
+        replaced = at_key * key + (rest * next_best if rest > _EPS * max(1.0, amount) else 0.0)
+        bounds.append((total - L.signed_cost(share) + replaced, L))
+    bounds.sort(key=lambda b: b[0])
+    return bounds
+
+
+def _best_single(side: Side, amount: float, ladders: Sequence[_Ladder], limit: float | None, rival: Plan | None) -> Plan | None:
+    """The best plan on one venue; venues that cannot beat ``rival`` may be skipped (None then)."""
+    found: Plan | None = None
+    for L in ladders:
+        bar = rival if found is None or (rival is not None and rival.better_than(found)) else found
+        ceiling = _fill_ceiling([L], amount)
+        if bar is not None and _bounded(bar, ceiling) and not _single_could_beat(L, ceiling, bar):
+            continue
+        p = _valid_plan(side, amount, [L], limit)
+        if p.children and (found is None or p.better_than(found)):
+            found = p
+    return found
+
+
+def _single_could_beat(L: _Ladder, ceiling: float, bar: Plan) -> bool:
+    """Whether venue ``L`` alone, filling at most ``ceiling``, might tie ``bar``'s fill for less:
+    a lower bound from the levels read so far (the rest no better than the last read), then
+    from its own depth."""
+    if ceiling <= 0 or ceiling < bar.filled - _EPS * max(1.0, bar.amount):
+        return False
+    fixed = L.v.fixed_cost * _orders(L.v, ceiling)
+    read = L.cq[-1]
+    if read < ceiling and L.keys:
+        bound = L.signed_cost(read) + (ceiling - read) * L.keys[-1] + fixed
+        if bound - _margin(bar) >= _signed(bar):
+            return False
+    bound = L.signed_cost(ceiling)
+    return not math.isnan(bound) and bound + fixed - _margin(bar) < _signed(bar)
