@@ -95,6 +95,11 @@ def test_a_venue_whose_account_cannot_pay_is_flagged_and_never_best() -> None:
                     assert isinstance(best, dict)
                     affordable = [e["all_in_price"] for e in venues.values() if e.get("affordable")]
                     assert best["all_in_price"] == min(affordable)
+                    # the account's fee tier replaces the venue's default fee
+                    tiered = md.quote("BTC-USDT", Side.BUY, 1.0, fee_rates={"binance": 0.0})["venues"]
+                    assert tiered["binance"]["fee_rate"] == 0.0  # type: ignore[index]
+                    assert tiered["binance"]["all_in_price"] == tiered["binance"]["vwap"]  # type: ignore[index]
+                    assert tiered["binance:BTC-USDC"]["fee_rate"] == 0.0  # type: ignore[index]
                     # a sell spends the base currency
                     sell = md.quote("BTC-USDT", Side.SELL, 1.0, balances={"binance": {"BTC": 0.25}})
                     assert sell["venues"]["binance"]["max_amount"] == 0.25  # type: ignore[index]
@@ -103,6 +108,25 @@ def test_a_venue_whose_account_cannot_pay_is_flagged_and_never_best() -> None:
                     await md.stop()
 
     run(body(), timeout=90)
+
+
+def test_a_market_without_a_live_conversion_rate_is_listed_without_a_price() -> None:
+    async def body() -> None:
+        async with SimCluster(["kraken"], interval=0.05, levels=80) as cluster:
+            md = MarketData(["kraken"], ["BTC-USDT", "BTC-USD"], endpoints=cluster.urls)  # no USDT-USD book
+            async with aiohttp.ClientSession() as session:
+                await md.start(session)
+                try:
+                    assert await md.wait_live(30)
+                    quote = md.quote("BTC-USDT", Side.BUY, 0.5)
+                    entry = quote["venues"]["kraken:BTC-USD"]  # type: ignore[index]
+                    assert entry["status"] == "live" and entry["all_in_price"] is None
+                    assert "USD -> USDT" in entry["conversion_error"]
+                    assert quote["best"] == {"venue": "kraken", "all_in_price": quote["venues"]["kraken"]["all_in_price"]}  # type: ignore[index]
+                finally:
+                    await md.stop()
+
+    run(body(), timeout=60)
 
 
 def test_quote_command_converts_only_the_declared_currencies() -> None:

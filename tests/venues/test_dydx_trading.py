@@ -413,6 +413,7 @@ def test_stop_limit_waits_untriggered_cancels_as_conditional_and_fills_once_trig
             assert [o["id"] for o in await ex.fetch_open_orders(SYMBOL, params={"status": "UNTRIGGERED"})] == [far["id"]]
             with pytest.raises(ccxt.InvalidOrder, match="Stateful order does not exist"):
                 await ex.cancel_order(far["clientOrderId"], SYMBOL)  # as a long-term order: no such order
+            await asyncio.sleep(0.005)  # the refused cancel spent its ms timestamp nonce: the next tx needs a new ms
             await ex.cancel_order(far["clientOrderId"], SYMBOL, {"trigger": True})
             assert (await ex.fetch_order(far["id"], SYMBOL))["status"] == "canceled"
             # a sell stop above the market: the next trade at or below the trigger fires it

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -121,19 +121,17 @@ class MarketData:
         symbol = symbol.upper()
         now = time.time()
         fees = fee_rates or {}
-        entries: dict[str, tuple[VenueQuote, dict[str, object]]] = {}
-        for venue, q in self.consolidated[symbol].quote(side, amount, now, fees).items():
-            entries[venue] = q, quote_json(q)
+        entries = {venue: quote_json(q) for venue, q in self.consolidated[symbol].quote(side, amount, now, fees).items()}
         conversion = Conversion(self.consolidated, equivalents)
         for other in equivalent_symbols(symbol, equivalents):
             if other in self.consolidated:
                 for venue, q in self.consolidated[other].quote(side, amount, now, fees).items():
                     entries[f"{venue}:{other}"] = converted_quote(q, other, symbol, side, conversion, now)
         if balances is not None:
-            for key, (q, entry) in entries.items():
-                if q.all_in_price is not None:
+            for key, entry in entries.items():
+                if entry["all_in_price"] is not None:
                     entry.update(self._affordability(key, symbol, side, amount, balances, fees))
-        venues: dict[str, object] = {key: entry for key, (_, entry) in entries.items()}
+        venues: dict[str, object] = dict(entries)
         for venue in self.venues:
             if venue in self.down:
                 venues[venue] = {
@@ -147,7 +145,7 @@ class MarketData:
             "symbol": self.consolidated[symbol].symbol,
             "side": side.value,
             "amount": amount,
-            "best": best_entry({key: entry for key, (_, entry) in entries.items()}, side),
+            "best": best_entry(entries, side),
             "venues": venues,
         }
 
@@ -181,23 +179,19 @@ def quote_json(q: VenueQuote) -> dict[str, object]:
     }
 
 
-def converted_quote(
-    q: VenueQuote, market: str, asked: str, side: Side, conversion: Conversion, now: float
-) -> tuple[VenueQuote, dict[str, object]]:
+def converted_quote(q: VenueQuote, market: str, asked: str, side: Side, conversion: Conversion, now: float) -> dict[str, object]:
     """A venue's quote of ``market`` with its prices expressed in ``asked``'s quote currency."""
     source, target = parse_standard(market)[1], parse_standard(asked)[1]
     entry = quote_json(q) | {"symbol": market, "quote_currency": source}
     if q.all_in_price is None:
-        return q, entry
+        return entry
     try:
         rate = conversion.rate(source, target, side, now)
     except NoConversionRate as exc:
-        entry |= {"all_in_price": None, "conversion_error": str(exc)}
-        return replace(q, all_in_price=None), entry
+        return entry | {"all_in_price": None, "conversion_error": str(exc)}
     vwap = None if q.vwap is None else q.vwap * rate.rate
-    converted = replace(q, vwap=vwap, all_in_price=q.all_in_price * rate.rate)
-    entry |= {"vwap": vwap, "all_in_price": converted.all_in_price, "conversion_rate": rate.rate, "conversion_via": rate.via}
-    return converted, entry
+    return entry | {"vwap": vwap, "all_in_price": q.all_in_price * rate.rate, "conversion_rate": rate.rate,
+                    "conversion_via": rate.via}
 
 
 def best_entry(entries: Mapping[str, dict[str, object]], side: Side) -> dict[str, object] | None:
