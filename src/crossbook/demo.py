@@ -26,6 +26,7 @@ from .arbitrage.scanner import Event, Scanner
 from .book.l2 import L2Book
 from .feeds.market import MarketData
 from .model import BookState, Side
+from .routing.conversion import DEFAULT_EQUIVALENTS, conversion_symbols, equivalent_symbols
 from .routing.executor import Router, RouteRequest
 from .routing.fees import FeeBook
 from .sim.desk import SimDesk
@@ -69,7 +70,9 @@ async def run_demo(seconds: float | None, seed: int, render: Callable[[Group], N
     returns the summary ``--json`` prints."""
     deadline = None if seconds is None else time.monotonic() + seconds
     state = DemoState()
-    desk = SimDesk(list(VENUES), [SYMBOL], seed=seed, funds=FUNDS)
+    # the same market quoted in USD and USDC joins the quote at the live conversion rate
+    symbols = [SYMBOL, *equivalent_symbols(SYMBOL, DEFAULT_EQUIVALENTS), *conversion_symbols(DEFAULT_EQUIVALENTS)]
+    desk = SimDesk(list(VENUES), symbols, seed=seed, funds=FUNDS)
     extra = [MarketData([v], [s], endpoints=desk.cluster.urls) for v, s in EXTRA.items()]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     painter: asyncio.Task[None] | None = None
@@ -168,10 +171,9 @@ def _record_close(state: DemoState, event: Event) -> None:
 def summary(desk: SimDesk, extra: list[MarketData], state: DemoState) -> dict[str, Any]:
     now = time.time()
     venues: dict[str, dict[str, str]] = {}
-    for md in (desk.market, *extra):
-        for consolidated in md.consolidated.values():
-            for venue, l2 in consolidated.books.items():
-                venues[venue] = {"status": l2.status(now).value}
+    for md, symbol in ((desk.market, SYMBOL), *((md, md.symbols[0]) for md in extra)):
+        for venue, l2 in md.consolidated[symbol].books.items():
+            venues[venue] = {"status": l2.status(now).value}
         for venue in md.down:
             venues[venue] = {"status": BookState.DOWN.value}
     return {"venues": venues, "quote": state.quote, "route": state.route, "arbitrage": state.arbitrage, "api": state.api}
@@ -257,6 +259,8 @@ def venue_table(main: MarketData, extra: list[MarketData]) -> Table:
         table.add_column(col, justify="right" if col not in ("venue", "market", "status") else "left")
     for md in (main, *extra):
         for symbol, consolidated in md.consolidated.items():
+            if md is main and symbol != SYMBOL:
+                continue  # the USD and USDC markets and the conversion books show in the quote
             for venue, l2 in consolidated.books.items():
                 table.add_row(*book_row(md, venue, symbol, l2, now))
         for venue, reason in md.down.items():
