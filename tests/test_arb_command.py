@@ -14,7 +14,8 @@ runner = CliRunner()
 
 def test_arb_finds_and_trades_a_dislocation() -> None:
     result = runner.invoke(app, ["arb", "--sim", "--venues", "binance,okx,bybit", "--symbols", "BTC-USDT", "--seconds", "4",
-                                 "--dislocate", "okx:-45", "--execute", "--max-size", "0.2", "--json"])
+                                 "--dislocate", "okx:-45", "--execute", "--max-size", "0.2",
+                                 "--withdrawal-fee", "0.0002", "--transfer-seconds", "600", "--json"])
     assert result.exit_code == 0, result.output
     seen = orjson.loads(result.stdout.strip().splitlines()[-1])
     assert seen, "no opportunity found"
@@ -24,7 +25,9 @@ def test_arb_finds_and_trades_a_dislocation() -> None:
         sell = next(leg for leg in opp["legs"] if leg["side"] == "sell")
         assert buy["venue"] == "okx" and sell["venue"] != "okx"
         net = sell["price"] * sell["amount"] * (1 - sell["fee_rate"]) - buy["price"] * buy["amount"] * (1 + buy["fee_rate"])
-        assert opp["net_profit"] == pytest.approx(net, rel=1e-9) and opp["net_bps"] > 0
+        assert opp["net_profit"] == pytest.approx(net, rel=1e-9) and opp["net_bps"] > 0  # before the transfer
+        assert opp["transfer"]["withdrawal_fee"] == 0.0002 and opp["transfer"]["seconds"] == 600
+        assert opp["transfer"]["cost"] == pytest.approx(0.0002 * sell["price"], rel=1e-9)
         done = opp["executed"]
         assert 0 < done["bought"] <= 0.2 and done["sold"] == pytest.approx(done["bought"])
         assert done["realised_profit"] > 0
@@ -37,6 +40,7 @@ def test_arb_refuses_bad_input_before_anything_starts() -> None:
         (["--sim", "--dislocate", "nasdaq:5"], "VENUE:BPS"),
         (["--sim", "--execute", "--max-size", "0"], "--max-size must be a positive number"),
         (["--sim", "--seconds", "0"], "--seconds must be a positive number"),
+        (["--sim", "--withdrawal-fee", "-1"], "must not be negative"),
     ):
         result = runner.invoke(app, ["arb", *args])
         assert result.exit_code == 2, (args, result.output)

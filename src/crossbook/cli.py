@@ -163,9 +163,9 @@ async def _quote(symbol: str, side: Side, amount: float, venues: list[str], sim:
     try:
         await md.start(session)
         report_unreachable(md, symbol)
-        balances = await account_balances(settings, venues) if settings is not None else None
+        balances, fee_rates = await account_view(settings, venues, symbol) if settings is not None else (None, None)
         await md.wait_live(wait)
-        return md.quote(symbol, side, amount, equivalents=equivalents, balances=balances)
+        return md.quote(symbol, side, amount, equivalents=equivalents, balances=balances, fee_rates=fee_rates)
     finally:
         await md.stop()
         await session.close()
@@ -183,32 +183,40 @@ def report_unreachable(md: MarketData, symbol: str) -> None:
         raise CrossbookError("no venue could be reached (no network? use --sim for the simulated venues)")
 
 
-async def account_balances(config: Config, venues: list[str]) -> dict[str, dict[str, float]]:
-    """venue -> currency -> available, the most any one configured account on that venue holds
-    (an order goes to one account). An account that cannot be read is reported and left out."""
+async def account_view(config: Config, venues: list[str], symbol: str) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """What the configured accounts can pay and what they pay in fees: venue -> currency ->
+    available, the most any one account on that venue holds (an order goes to one account), and
+    venue -> taker rate (the account's own from the venue when it says, else the schedule at the
+    configured tier). An account that cannot be read is reported and left out."""
     import ccxt
 
+    from .routing.fees import FeeBook, FeeProfile
     from .trading.journal import Journal
     from .trading.session import open_account
 
     found: dict[str, dict[str, float]] = {}
+    fee_rates: dict[str, float] = {}
+    profiles = FeeProfile.of(config.accounts)
     with Journal(config.journal) as journal:
         for cfg in config.accounts:
             if cfg.venue not in venues:
                 continue
             account = open_account(cfg, journal)
             try:
+                await account.load()
                 held = await account.balances()
+                if cfg.venue not in fee_rates:
+                    fee_rates[cfg.venue] = (await FeeBook(profiles, {cfg.venue: account}).rates(cfg.venue, symbol)).taker
             except (ccxt.BaseError, CrossbookError) as exc:
                 # the type only: a venue's error text can carry a signed request
-                err.print(f"[yellow]balances unavailable:[/] {cfg.label}: {type(exc).__name__}")
+                err.print(f"[yellow]account unavailable:[/] {cfg.label}: {type(exc).__name__}")
                 continue
             finally:
                 await account.client.close()
             venue = found.setdefault(cfg.venue, {})
             for currency, available in held.items():
                 venue[currency] = max(venue.get(currency, 0.0), float(available))
-    return found
+    return found, fee_rates
 
 
 def print_quote(result: dict[str, object]) -> None:
@@ -767,11 +775,14 @@ def arb(
     dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS (VENUE:BPS[:SYMBOL]); repeatable."),
     execute: bool = typer.Option(False, "--execute", help="With --sim: trade each cross-venue opportunity through the router."),
     max_size: float = typer.Option(0.1, help="With --execute: at most this many base units per opportunity."),
+    withdrawal_fee: Optional[float] = typer.Option(None, help="Report the transfer cost of a cross-venue trade: the withdrawal fee, in base units."),
+    transfer_seconds: float = typer.Option(0.0, help="With --withdrawal-fee: how long the transfer takes."),
     json: bool = typer.Option(False, "--json", help="Print every opportunity seen as one JSON list at the end."),
 ) -> None:
     """Scan the consolidated books for cross-venue, triangular and basis arbitrage net of fees;
     print each opportunity as it opens (and closes)."""
     from .arbitrage.cli_run import DEFAULT_SYMBOLS, run_arb
+    from .arbitrage.cross_venue import Transfer
     from .arbitrage.execute import scan_and_trade
     from .arbitrage.scanner import Event
 
@@ -785,6 +796,9 @@ def arb(
         fail("--dislocate and --execute need --sim (trading arbitrage on the real venues is not wired yet)")
     if execute and not (math.isfinite(max_size) and max_size > 0):
         fail(f"--max-size must be a positive number, not {max_size!r}")
+    if withdrawal_fee is not None and not (math.isfinite(withdrawal_fee) and withdrawal_fee >= 0 and transfer_seconds >= 0):
+        fail(f"--withdrawal-fee and --transfer-seconds must not be negative, not {withdrawal_fee!r}, {transfer_seconds!r}")
+    transfer = Transfer(withdrawal_fee, transfer_seconds) if withdrawal_fee is not None else None
 
     def show(entry: dict[str, Any]) -> None:
         if not json:
@@ -796,10 +810,10 @@ def arb(
     try:
         if execute:
             seen = asyncio.run(scan_and_trade(wanted, seconds, venues=chosen, dislocations=moves, max_size=max_size,
-                                              kinds=looked_for, min_bps=min_bps, on_event=show))
+                                              kinds=looked_for, min_bps=min_bps, transfer=transfer, on_event=show))
         else:
             seen = asyncio.run(run_arb(wanted, seconds, sim, venues=chosen, dislocations=moves, kinds=looked_for,
-                                       min_bps=min_bps, on_event=lambda e: show(event_json(e))))
+                                       min_bps=min_bps, transfer=transfer, on_event=lambda e: show(event_json(e))))
     except CrossbookError as exc:
         fail(str(exc))
         return
@@ -813,6 +827,8 @@ def print_opportunity(entry: dict[str, Any]) -> None:
         out.print(f"[dim]closed[/] {entry['kind']} after {entry['closed_at'] - entry['opened_at']:.2f} s: {legs}")
         return
     line = f"[green]open[/] {entry['kind']}: {legs}; net {_price(entry['net_profit'])} ({entry['net_bps']:.1f} bps)"
+    if "transfer" in entry:
+        line += f"; transfer {_price(entry['transfer']['cost'])}, {entry['transfer']['seconds']:g} s"
     done = entry.get("executed")
     if done is not None:
         line += f"; traded: {done}" if "error" in done else f"; traded {done['bought']:.6g}, realised {_price(done['realised_profit'])}"

@@ -149,6 +149,7 @@ def test_quote_command_reads_balances_from_the_configured_accounts(tmp_path: Pat
             (tmp_path / "crossbook.toml").write_text(
                 'journal = "j.db"\nequivalents = ["USDT", "USDC"]\n[[accounts]]\nvenue = "binance"\nccxt_config = "sim.json"\n')
             accounts.venues["binance"].engine.account("main").balances["USDT"] = Decimal(100)
+            accounts.venues["binance"].engine.taker_fee = Decimal("0.00042")  # the account's own (VIP) rate
             result = await asyncio.to_thread(runner.invoke, app, [
                 "quote", "BTC-USDT", "buy", "0.5", "--sim", "--json", "--venues", "binance",
                 "--config", str(tmp_path / "crossbook.toml")])
@@ -157,5 +158,7 @@ def test_quote_command_reads_balances_from_the_configured_accounts(tmp_path: Pat
             assert quote["venues"]["binance"]["affordable"] is False
             assert quote["venues"]["binance:BTC-USDC"]["affordable"] is True  # 1,000,000 USDC funded
             assert quote["best"]["venue"] == "binance" and quote["best"]["symbol"] == "BTC-USDC"
+            for entry in (quote["venues"]["binance"], quote["venues"]["binance:BTC-USDC"]):
+                assert entry["fee_rate"] == 0.00042  # from the account's fee endpoint, not the schedule
 
     run(body(), timeout=90)

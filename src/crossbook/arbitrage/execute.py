@@ -18,6 +18,7 @@ from ..model import Side
 from ..routing.executor import ExecutionReport, Router, RouteRequest, child_limit_price
 from ..trading.account import VenueAccount
 from ..sim.scenario import Dislocation
+from .cross_venue import Transfer
 from .model import Leg, Opportunity
 from .scanner import Event, Scanner
 
@@ -116,6 +117,7 @@ async def scan_and_trade(
     max_size: float,
     kinds: Iterable[str] = ("cross_venue",),
     min_bps: float = 0.0,
+    transfer: Transfer | None = None,
     seed: int = 7,
     on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
@@ -130,7 +132,7 @@ async def scan_and_trade(
             desk.dislocate(d.venue, d.bps, d.symbol)
         held = await asyncio.gather(*(a.balances() for a in desk.accounts.values()))
         balances = {v: {asset: float(x) for asset, x in b.items()} for v, b in zip(desk.accounts, held)}
-        scanner = Scanner(desk.market.consolidated, kinds=kinds, balances=balances, min_bps=min_bps)
+        scanner = Scanner(desk.market.consolidated, kinds=kinds, balances=balances, min_bps=min_bps, transfer=transfer)
         seen: list[dict[str, Any]] = []
         open_entries: dict[tuple[object, ...], dict[str, Any]] = {}
 
