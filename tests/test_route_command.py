@@ -47,6 +47,8 @@ def test_route_refuses_bad_input_before_anything_starts() -> None:
         (["BTC-USDT", "buy", "0", "--sim"], "positive finite"),
         (["BTC-USDT", "buy", "1", "--sim", "--limit", "-5"], "route limit must be a positive price"),
         (["BTC-USDT", "buy", "1", "--sim", "--venues", "nasdaq"], "unknown venue"),
+        (["BTC-USDT", "buy", "1", "--sim", "--urgency", "now"], "--urgency must be take or passive"),
+        (["BTC-USDT", "buy", "1", "--sim", "--urgency", "passive", "--passive-seconds", "-1"], "passive_seconds must not be negative"),
     ):
         result = runner.invoke(app, ["route", *args])
         assert result.exit_code == 2, (args, result.output)

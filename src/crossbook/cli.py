@@ -684,6 +684,8 @@ def route(
     max_slippage_bps: Optional[float] = typer.Option(None, help="Take nothing further than this from the arrival mid."),
     max_venues: Optional[int] = typer.Option(None, help="Split across at most this many venues."),
     deadline: float = typer.Option(10.0, help="Seconds to keep re-routing what is left."),
+    urgency: str = typer.Option("take", help="take: IOC orders now; passive: post-only at the touch first, then take the rest."),
+    passive_seconds: float = typer.Option(2.0, help="With --urgency passive: how long the posted orders rest."),
     venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: send nothing."),
     sim: bool = typer.Option(False, "--sim", help="Route on the simulated venues (funded accounts, no keys)."),
@@ -691,15 +693,18 @@ def route(
     json: bool = typer.Option(False, "--json", help="Print the execution report as one JSON object."),
 ) -> None:
     """Route an order across venues at the least all-in cost and print the execution report."""
-    from .routing.executor import RouteRequest
+    from .routing.executor import RouteRequest, Urgency
     from .routing.session import configured_router, sim_router
 
     if sim == (config is not None):
         fail("route needs exactly one of --sim or --config FILE")
     chosen = parse_venues(venues)
+    if urgency not in {u.value for u in Urgency}:
+        fail(f"--urgency must be take or passive, not {urgency!r}")
     try:
         request = RouteRequest(symbol.upper(), parse_side(side), parse_amount(amount), limit=limit,
-                               max_slippage_bps=max_slippage_bps, max_venues=max_venues, deadline=deadline)
+                               max_slippage_bps=max_slippage_bps, max_venues=max_venues, deadline=deadline,
+                               urgency=Urgency(urgency), passive_seconds=passive_seconds)
 
         async def run() -> dict[str, object]:
             opened = (sim_router(request.symbol, chosen) if config is None

@@ -4,15 +4,17 @@ limit respected, the execution report's figures consistent with the journal."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
+import ccxt.async_support as ccxt_async
 import pytest
 
 from crossbook.errors import InvalidOrder
 from crossbook.model import OrderStatus, Side
-from crossbook.routing.executor import ExecutionReport, Outcome, Router, RouteRequest, order_budget
+from crossbook.routing.executor import ExecutionReport, Outcome, Router, RouteRequest, Urgency, order_budget
 from crossbook.routing.fees import FeeBook
 from crossbook.sim.desk import SimDesk
 
@@ -255,5 +257,53 @@ def test_the_accounts_own_fee_rate_steers_the_plan(tmp_path: Path) -> None:
         assert gate[0].amount == pytest.approx(2.0)  # 10 bps cheaper than anyone: it takes the whole order
         charged = [c for c in report.children if c.venue == "gate"]
         assert charged and charged[0].fee == pytest.approx(charged[0].filled * charged[0].avg_price * 0.00001, rel=1e-6)
+
+    on_desk(tmp_path, body)
+
+
+def test_a_passive_route_rests_as_maker_then_takes_what_is_left(tmp_path: Path) -> None:
+    async def body(desk: SimDesk) -> None:
+        sim = desk.trading_sim("binance")
+        sim.engine.maker_fee = Decimal("0.0002")
+        sim.engine.open_account("taker", {"BTC": Decimal(10), "USDT": Decimal(1_000_000)})
+        seller = ccxt_async.binance(sim.ccxt_config(sim.issue_key("taker")))
+        r = Router(desk.market.consolidated[SYMBOL], {"binance": desk.accounts["binance"]})
+        try:
+            await seller.load_markets()
+
+            async def hit_the_bid() -> None:  # another desk sells into the book once the order rests
+                await asyncio.sleep(0.6)
+                await seller.create_order("BTC/USDT", "market", "sell", 0.3)
+
+            request = RouteRequest(SYMBOL, Side.BUY, 0.5, urgency=Urgency.PASSIVE, passive_seconds=1.5, deadline=5.0)
+            report, _ = await asyncio.gather(r.route(request), hit_the_bid())
+        finally:
+            await seller.close()
+        rested = [c for c in report.children if c.passive]
+        assert len(rested) == 1 and rested[0].status == OrderStatus.CANCELED.value
+        assert rested[0].filled == pytest.approx(0.3)  # the seller's market order met our bid first
+        order = desk.journal.order(rested[0].client_order_id or "")
+        assert order is not None and order.request.post_only
+        assert rested[0].fee == pytest.approx(rested[0].filled * (rested[0].avg_price or 0) * 0.0002)  # maker
+        assert all(not c.passive for c in report.children[1:])
+        assert report.outcome is Outcome.FILLED and report.filled == pytest.approx(0.5)
+        assert_journaled(desk, report)
+
+    on_desk(tmp_path, body)
+
+
+def test_a_passive_order_rests_within_the_limit_even_when_nothing_can_be_taken(tmp_path: Path) -> None:
+    async def body(desk: SimDesk) -> None:
+        book = desk.market.consolidated[SYMBOL]
+        bid = book.books["binance"].best_bid()
+        assert bid is not None
+        r = Router(book, {"binance": desk.accounts["binance"]})
+        request = RouteRequest(SYMBOL, Side.BUY, 0.5, limit=bid[0], urgency=Urgency.PASSIVE, passive_seconds=0.3, deadline=1.0)
+        report = await r.route(request)
+        assert len(report.children) == 1
+        rested = report.children[0]
+        assert rested.passive and rested.limit_price == bid[0] and rested.status == OrderStatus.CANCELED.value
+        assert report.filled == 0 and report.outcome is Outcome.LIMIT  # nothing at or under the limit to take
+        assert not desk.journal.open_orders("binance")
 
     on_desk(tmp_path, body)

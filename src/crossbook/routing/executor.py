@@ -45,6 +45,11 @@ class Outcome(str, Enum):
     DRY_RUN = "dry_run"
 
 
+class Urgency(str, Enum):
+    TAKE = "take"  # IOC orders against the books now
+    PASSIVE = "passive"  # post-only orders at (or one tick inside) the touch first, then take what is left
+
+
 @dataclass(frozen=True, slots=True)
 class RouteRequest:
     symbol: str
@@ -55,6 +60,8 @@ class RouteRequest:
     max_venues: int | None = None
     deadline: float = 10.0  # seconds
     max_rounds: int = MAX_ROUNDS
+    urgency: Urgency = Urgency.TAKE
+    passive_seconds: float = 2.0  # PASSIVE: how long the posted orders rest before the rest is taken
 
     def __post_init__(self) -> None:
         if not self.amount > 0 or math.isinf(self.amount):
@@ -65,6 +72,8 @@ class RouteRequest:
             raise InvalidOrder(f"max_slippage_bps must not be negative, got {self.max_slippage_bps!r}")
         if not self.deadline > 0:
             raise InvalidOrder(f"route deadline must be positive seconds, got {self.deadline!r}")
+        if not self.passive_seconds >= 0:
+            raise InvalidOrder(f"passive_seconds must not be negative, got {self.passive_seconds!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +89,12 @@ class ChildReport:
     avg_price: float | None = None
     fee: float = 0.0  # quote
     error: str = ""
+    passive: bool = False  # a post-only order that rested, rather than an IOC
 
     def as_json(self) -> dict[str, object]:
         return {
             "venue": self.venue, "round": self.round, "client_order_id": self.client_order_id, "status": self.status,
+            "passive": self.passive,
             "planned_amount": self.planned_amount, "planned_vwap": self.planned_vwap, "limit_price": self.limit_price,
             "filled": self.filled, "avg_price": self.avg_price, "fee": self.fee, "error": self.error,
         }
@@ -294,6 +305,17 @@ class Router:
         deadline = time.monotonic() + request.deadline
         excluded: dict[str, str] = {}
         current = first
+        if request.urgency is Urgency.PASSIVE:
+            # the split is the taker plan's, found without the limit: a passive order rests inside it
+            shares = first if limit is None else (await self.plan(request, request.amount, trading=True, excluded={}, limit=None))[0]
+            report.rounds += 1
+            report.children += await self._rest(shares, request, limit, min(request.passive_seconds, request.deadline))
+            left = request.amount - report.filled
+            venues_now = self.venues(trading=True, excluded=excluded)
+            if left <= dust(venues_now):
+                report.outcome = Outcome.FILLED
+                return report
+            current, _, _ = await self.plan(request, left, trading=True, excluded=excluded, limit=limit)
         while True:
             report.rounds += 1
             if not current.children:
@@ -315,6 +337,53 @@ class Router:
                 return report
             await asyncio.sleep(self.poll)  # let the books move past what the last round took
             current, _, _ = await self.plan(request, left, trading=True, excluded=excluded, limit=limit)
+
+    async def _rest(self, planned: Plan, request: RouteRequest, limit: float | None, seconds: float) -> list[ChildReport]:
+        """Post the plan's split as post-only orders at each venue's touch (one tick inside it when
+        the spread leaves room), let them rest ``seconds``, cancel what is left."""
+        venues = {v.venue: v for v in self.venues(trading=True, excluded={})}
+        posted = await asyncio.gather(*(self._post(venues[c.venue], c, request.side, limit)
+                                        for c in planned.children if c.venue in venues))
+        resting = [(v, base, order) for v, base, order in posted if order is not None]
+        until = time.monotonic() + seconds
+        while resting and time.monotonic() < until and not all(o.status.final for _, _, o in resting):
+            await asyncio.sleep(min(0.25, max(0.0, until - time.monotonic())))
+            resting = [(v, base, o if o.status.final else await self._sync(v, o)) for v, base, o in resting]
+        done = [(v, base, o if o.status.final else await self._cancel(v, o)) for v, base, o in resting]
+        reports = [self._child_report(v, base, o) for v, base, o in done]
+        return reports + [base for _, base, order in posted if order is None]
+
+    async def _post(self, v: _Venue, child: Child, side: Side, limit: float | None) -> tuple[_Venue, ChildReport, JournaledOrder | None]:
+        assert v.account is not None and v.rules is not None
+        price = passive_price(v.book, side, float(v.rules.tick), limit)
+        base = ChildReport(v.venue, 1, None, "not_sent", child.amount, child.expected_vwap, price or 0.0, passive=True)
+        if price is None:
+            return v, replace(base, error="no touch to post at within the limit"), None
+        request = OrderRequest(
+            venue=v.venue, symbol=self.book.symbol, side=side, type=OrderType.LIMIT,
+            amount=Decimal(repr(child.amount / float(v.rules.contract_size))), price=Decimal(repr(price)),
+            post_only=True, account=v.account.account,
+        )
+        try:
+            return v, base, await v.account.create_order(request)
+        except CrossbookError as exc:  # refused or unanswered: the taker rounds route the amount
+            status = OrderStatus.REJECTED.value if isinstance(exc, InvalidOrder) else "refused"
+            if isinstance(exc, VenueUnavailable):
+                return v, await self._settle_unknown(v, base, exc), None
+            return v, replace(base, status=status, error=str(exc)[:300]), None
+
+    @staticmethod
+    async def _sync(v: _Venue, order: JournaledOrder) -> JournaledOrder:
+        assert v.account is not None
+        return await v.account.sync(order.client_order_id)
+
+    @staticmethod
+    async def _cancel(v: _Venue, order: JournaledOrder) -> JournaledOrder:
+        assert v.account is not None
+        try:
+            return await v.account.cancel(order.client_order_id)
+        except CrossbookError:
+            return await v.account.sync(order.client_order_id)
 
     def _liquid_past_limit(self, excluded: Mapping[str, str]) -> bool:
         return any(v.book.best_bid() or v.book.best_ask() for v in self.venues(trading=True, excluded=excluded))
@@ -410,6 +479,19 @@ def child_limit_price(book: L2Book, side: Side, unit: SizeUnit, amount: float, l
     if limit is not None:
         worst = min(worst, limit) if side is Side.BUY else max(worst, limit)
     return worst
+
+
+def passive_price(book: L2Book, side: Side, tick: float, limit: float | None) -> float | None:
+    """Where a passive order of ``side`` rests: one tick inside the touch when that still leaves
+    it passive (below the best ask for a buy), else at the touch; never past ``limit``."""
+    bid, ask = book.best_bid(), book.best_ask()
+    if bid is None or ask is None:
+        return None
+    if side is Side.BUY:
+        price = bid[0] + tick if bid[0] + tick < ask[0] - tick / 2 else bid[0]
+        return None if limit is not None and bid[0] > limit else (price if limit is None else min(price, limit))
+    price = ask[0] - tick if ask[0] - tick > bid[0] + tick / 2 else ask[0]
+    return None if limit is not None and ask[0] < limit else (price if limit is None else max(price, limit))
 
 
 def affordable(side: Side, levels: Sequence[tuple[float, float]], fee_rate: float, rules: TradingRules,
