@@ -49,6 +49,14 @@ def fees_in(desk: SimDesk, report: ExecutionReport, asset: str) -> float:
     return float(sum(f.fee for f in fills if f.fee_currency == asset))
 
 
+async def route_with_fault(desk: SimDesk, fault: str) -> tuple[str, ExecutionReport]:
+    """Buy 8 BTC with ``fault`` injected on the venue the plan gives the largest share."""
+    r = router(desk)
+    target = largest_share(await r.route(RouteRequest(SYMBOL, Side.BUY, 8.0), dry_run=True))
+    desk.trading_sim(target).inject_trading(fault)
+    return target, await r.route(RouteRequest(SYMBOL, Side.BUY, 8.0))
+
+
 def assert_journaled(desk: SimDesk, report: ExecutionReport) -> None:
     """Every child that was sent is in the journal, final, with the fills the report counts."""
     for child in report.children:
@@ -109,10 +117,7 @@ def test_a_rejected_child_is_routed_again_on_the_other_venues(tmp_path: Path) ->
 
 
 async def _a_rejected_child_is_routed_again_on_the_other_venues(desk: SimDesk) -> None:
-    r = router(desk)
-    target = largest_share(await r.route(RouteRequest(SYMBOL, Side.BUY, 8.0), dry_run=True))
-    desk.trading_sim(target).inject_trading("reject")
-    report = await r.route(RouteRequest(SYMBOL, Side.BUY, 8.0))
+    target, report = await route_with_fault(desk, "reject")
     rejected = [c for c in report.children if c.venue == target]
     assert rejected and rejected[0].status == OrderStatus.REJECTED.value and rejected[0].filled == 0
     assert report.rounds >= 2
@@ -126,10 +131,7 @@ def test_a_partial_fill_leaves_a_remainder_that_is_routed_again(tmp_path: Path) 
 
 
 async def _a_partial_fill_leaves_a_remainder_that_is_routed_again(desk: SimDesk) -> None:
-    r = router(desk)
-    target = largest_share(await r.route(RouteRequest(SYMBOL, Side.BUY, 8.0), dry_run=True))
-    desk.trading_sim(target).inject_trading("partial_fill")
-    report = await r.route(RouteRequest(SYMBOL, Side.BUY, 8.0))
+    target, report = await route_with_fault(desk, "partial_fill")
     first = next(c for c in report.children if c.venue == target and c.round == 1)
     assert 0 < first.filled < first.planned_amount
     assert report.rounds >= 2
