@@ -45,3 +45,19 @@ def test_arb_refuses_bad_input_before_anything_starts() -> None:
         result = runner.invoke(app, ["arb", *args])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, (args, result.output)
+
+
+def test_arb_trades_a_triangle_leg_by_leg() -> None:
+    result = runner.invoke(app, ["arb", "--sim", "--venues", "binance", "--symbols", "BTC-USDT,ETH-USDT,ETH-BTC",
+                                 "--kinds", "triangular", "--seconds", "4", "--dislocate", "binance:80:ETH-BTC",
+                                 "--execute", "--max-size", "0.5", "--json"])
+    assert result.exit_code == 0, result.output
+    seen = orjson.loads(result.stdout.strip().splitlines()[-1])
+    assert seen and all(o["kind"] == "triangular" for o in seen)
+    opp = seen[0]
+    assert [(leg["symbol"], leg["side"]) for leg in opp["legs"]] == [("ETH-USDT", "buy"), ("ETH-BTC", "sell"), ("BTC-USDT", "sell")]
+    done = opp["executed"]
+    assert done["complete"] and 0 < done["legs"][0]["filled"] <= 0.5
+    eth_bought, eth_sold = done["legs"][0]["filled"], done["legs"][1]["filled"]
+    assert eth_sold <= eth_bought * (1 + 1e-9)  # no leg trades more than the one before handed on
+    assert done["realised_profit"] > 0

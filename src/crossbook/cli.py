@@ -778,7 +778,7 @@ def arb(
     min_bps: float = typer.Option(0.0, help="Ignore opportunities earning no more than this, net."),
     sim: bool = typer.Option(False, "--sim", help="Scan the simulated venues (no keys, no network)."),
     dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS (VENUE:BPS[:SYMBOL]); repeatable."),
-    execute: bool = typer.Option(False, "--execute", help="With --sim: trade each cross-venue opportunity through the router."),
+    execute: bool = typer.Option(False, "--execute", help="With --sim: trade each cross-venue and triangular opportunity through the router."),
     max_size: float = typer.Option(0.1, help="With --execute: at most this many base units per opportunity."),
     withdrawal_fee: Optional[float] = typer.Option(None, help="Report the transfer cost of a cross-venue trade: the withdrawal fee, in base units."),
     transfer_seconds: float = typer.Option(0.0, help="With --withdrawal-fee: how long the transfer takes."),
@@ -836,5 +836,10 @@ def print_opportunity(entry: dict[str, Any]) -> None:
         line += f"; transfer {_price(entry['transfer']['cost'])}, {entry['transfer']['seconds']:g} s"
     done = entry.get("executed")
     if done is not None:
-        line += f"; traded: {done}" if "error" in done else f"; traded {done['bought']:.6g}, realised {_price(done['realised_profit'])}"
+        if "error" in done:
+            line += f"; not traded: {done['error']}"
+        elif "legs" in done:
+            line += f"; traded {len(done['legs'])} legs{'' if done['complete'] else ' (incomplete)'}, realised {_price(done['realised_profit'])}"
+        else:
+            line += f"; traded {done['bought']:.6g}, realised {_price(done['realised_profit'])}"
     out.print(line)

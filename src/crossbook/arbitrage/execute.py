@@ -1,8 +1,10 @@
-"""Trading a cross-venue opportunity through the router: both legs at once, each an IOC on its own
-venue at no worse than the worst price the opportunity was sized on, capped per opportunity.
+"""Trading opportunities through the router, capped per opportunity.
 
-Only cross-venue opportunities are traded: a triangle's legs depend on each other's fills and a
-basis trade needs a derivatives account beside the spot one, so those are reported, not traded.
+* Cross-venue: both legs at once, each an IOC on its own venue, neither past the price where it
+  would lose against the other leg's planned price.
+* Triangular: the three legs in turn on their venue, each trading what the one before handed on,
+  none giving up more than a third of the opportunity's edge against its planned price.
+* Basis trades are reported, not traded: they need a derivatives account beside the spot one.
 """
 
 from __future__ import annotations
@@ -90,6 +92,76 @@ async def execute_cross_venue(
     return ArbExecution(opportunity, buy_report, sell_report)
 
 
+@dataclass(frozen=True, slots=True)
+class TriangleExecution:
+    opportunity: Opportunity
+    legs: tuple[ExecutionReport, ...]  # in trading order; fewer than three when one filled nothing
+
+    @property
+    def complete(self) -> bool:
+        return len(self.legs) == len(self.opportunity.legs) and all(r.filled > 0 for r in self.legs)
+
+    @property
+    def realised_profit(self) -> float | None:
+        """What the last leg handed back minus what the first spent, in the start asset, fees
+        included; None unless every leg traded."""
+        if not self.complete:
+            return None
+        return _received(self.legs[-1]) - _spent(self.legs[0])
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            **self.opportunity.as_json(),
+            "executed": {
+                "legs": [{"symbol": r.request.symbol, "side": r.request.side.value, "filled": r.filled,
+                          "all_in_price": r.all_in_avg_price} for r in self.legs],
+                "complete": self.complete, "realised_profit": self.realised_profit,
+            },
+        }
+
+
+def _spent(report: ExecutionReport) -> float:
+    """A buy spends quote (notional and fees), a sell the base it sells."""
+    return report.filled * (report.all_in_avg_price or 0.0) if report.request.side is Side.BUY else report.filled
+
+
+def _received(report: ExecutionReport) -> float:
+    """A sell receives quote net of fees; a buy the base, less its fee (valued at the price)."""
+    if report.request.side is Side.SELL:
+        return report.filled * (report.all_in_avg_price or 0.0)
+    return report.filled * (report.avg_price or 0.0) / (report.all_in_avg_price or 1.0)
+
+
+async def execute_triangular(
+    opportunity: Opportunity,
+    books: Mapping[str, ConsolidatedBook],
+    accounts: Mapping[str, VenueAccount],
+    *,
+    max_size: float,
+    deadline: float = 2.0,
+) -> TriangleExecution:
+    """Trade the triangle's legs in turn, the first for at most ``max_size`` of its base."""
+    if opportunity.kind != "triangular":
+        raise InvalidOrder(f"not a triangular opportunity: {opportunity.kind}")
+    if not max_size > 0:
+        raise InvalidOrder(f"max_size must be positive, got {max_size!r}")
+    venue = opportunity.legs[0].venue
+    if venue not in accounts:
+        raise InvalidOrder(f"no trading account on {venue} for a triangle there")
+    slack = opportunity.net_bps / 3 / 1e4
+    share = min(1.0, max_size / opportunity.legs[0].amount)
+    reports: list[ExecutionReport] = []
+    for leg in opportunity.legs:
+        amount = leg.amount * share
+        bound = leg.price * (1 + slack) if leg.side is Side.BUY else leg.price * (1 - slack)
+        report = await _take(books[leg.symbol], accounts, leg, amount, bound, deadline)
+        reports.append(report)
+        if report.filled <= 0:
+            break
+        share *= report.filled / amount  # the next leg trades only what this one handed on
+    return TriangleExecution(opportunity, tuple(reports))
+
+
 def _legs(opportunity: Opportunity) -> tuple[Leg, Leg]:
     buys = [leg for leg in opportunity.legs if leg.side is Side.BUY]
     sells = [leg for leg in opportunity.legs if leg.side is Side.SELL]
@@ -122,8 +194,8 @@ async def scan_and_trade(
     on_event: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """``crossbook arb --sim --execute``: scan the simulated desk's books (after ``dislocations``)
-    for ``seconds`` and trade each cross-venue opportunity as it opens, at most ``max_size`` base
-    units each, sized to the balances the desk holds. Returns the opportunities in the order they
+    for ``seconds`` and trade each cross-venue and triangular opportunity as it opens, at most
+    ``max_size`` base units (of its first leg) each, sized to the balances the desk holds. Returns the opportunities in the order they
     opened, each traded one with its ``executed`` result."""
     from ..sim.desk import SimDesk
 
@@ -145,7 +217,7 @@ async def scan_and_trade(
                 entry = opp.as_json()
                 open_entries[opp.key] = entry
                 seen.append(entry)
-                if opp.kind == "cross_venue":
+                if opp.kind in ("cross_venue", "triangular"):
                     entry["executed"] = await _trade(opp, desk, max_size)
             if on_event is not None:
                 on_event({"event": event.kind, **entry})
@@ -155,8 +227,9 @@ async def scan_and_trade(
 
 
 async def _trade(opp: Opportunity, desk: Any, max_size: float) -> dict[str, Any]:
+    execute = execute_cross_venue if opp.kind == "cross_venue" else execute_triangular
     try:
-        done = await execute_cross_venue(opp, desk.market.consolidated, desk.accounts, max_size=max_size)
+        done = await execute(opp, desk.market.consolidated, desk.accounts, max_size=max_size)
     except CrossbookError as exc:
         return {"error": str(exc)[:300]}
     executed = done.as_json()["executed"]
