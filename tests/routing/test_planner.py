@@ -4,7 +4,9 @@ optimum; it never costs more than the best single venue; every child order is va
 from __future__ import annotations
 
 import math
+import random
 import time
+from dataclasses import replace
 
 import pytest
 from hypothesis import assume, given, settings
@@ -201,3 +203,50 @@ def test_only_live_books_are_planned_on() -> None:
     sides = live_venue_sides(consolidated, Side.BUY, now=now, rules={"live": {"lot": 0.01}})
     assert [(v.venue, v.lot, v.fee_rate) for v in sides] == [("live", 0.01, 0.001)]
     assert [c.venue for c in plan(Side.BUY, 0.5, sides).children] == ["live"]
+
+
+@st.composite
+def deep_book(draw: st.DrawFn, name: str) -> L2Book:
+    """A deep book with churn: 400 levels per side, 60 of them then deleted (their slots stay
+    until compaction), so a plan reads it in several chunks toward guessed prices."""
+    rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+    tick = rng.choice([0.01, 0.1, 1.0])
+    top = 1_000_000 // round(tick * 100) + rng.randint(-50, 50)  # about 10000 in ticks
+    sides = []
+    for direction in (-1, 1):
+        ticks = [top + direction * 2]
+        for _ in range(399):
+            ticks.append(ticks[-1] + direction * rng.randint(1, 3))
+        sides.append([(round(t * tick, 2), rng.randint(1, 5000) / 1e4) for t in ticks])
+    bids, asks = sides
+    book = L2Book(name, "BTC-USDT")
+    book.snapshot(bids, asks)
+    book.update_floats([(p, 0.0) for p, _ in rng.sample(bids[1:], 60)], [(p, 0.0) for p, _ in rng.sample(asks[1:], 60)])
+    book.state = BookState.LIVE
+    return book
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), side=SIDES)
+def test_deep_live_books_plan_as_their_levels_and_as_the_sorted_greedy_fill(data: st.DataObject, side: Side) -> None:
+    book_list = [data.draw(deep_book(f"v{i}")) for i in range(data.draw(st.integers(2, 5)))]
+    fees = [data.draw(st.floats(0.0, 0.01)) for _ in book_list]
+    live = [VenueSide.from_book(b, side, f) for b, f in zip(book_list, fees)]
+    plain = [VenueSide(b.venue, as_tuples(b, side, BASE_UNITS), f) for b, f in zip(book_list, fees)]
+    liquidity = sum(s for v in plain for _, s in v.levels)
+    amount = data.draw(st.floats(0.001, 1.0)) * liquidity
+    result = plan(side, amount, live)
+    same_plan(result, plan(side, amount, plain))
+    sign = 1.0 if side is Side.BUY else -1.0
+    merged = sorted((p * (1 + sign * v.fee_rate) * sign, q) for v in plain for p, q in v.levels)
+    left, cost = amount, 0.0
+    for key, q in merged:
+        take = min(q, left)
+        cost += take * key * sign
+        left -= take
+        if left <= 0:
+            break
+    assert result.cost == pytest.approx(cost, rel=1e-9)
+    constrained = [replace(v, lot=0.001, min_notional=50.0, fixed_cost=2.0 if i == 0 else 0.0) for i, v in enumerate(live)]
+    constrained_plain = [replace(v, lot=0.001, min_notional=50.0, fixed_cost=2.0 if i == 0 else 0.0) for i, v in enumerate(plain)]
+    same_plan(plan(side, amount, constrained, max_venues=2), plan(side, amount, constrained_plain, max_venues=2))

@@ -12,10 +12,10 @@ only the dicts' levels.
 from __future__ import annotations
 
 import time
-from bisect import insort
+from bisect import bisect_left, insort
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, islice
+from itertools import compress, islice, repeat
 from operator import neg
 
 from ..model import BookState, Side
@@ -292,6 +292,28 @@ class L2Book:
         if len(live) < len(sizes):
             prices = list(compress(prices, sizes))
         return prices, live
+
+    def slot_sizes(self, side: Side, start: int, stop: int) -> tuple[list[float], list[float]]:
+        """Slots ``[start, stop)`` of one side (BUY = bids) counted from the best, as (prices,
+        sizes) best first, a deleted level's size 0.0: ``slot_levels`` without the filtering, for
+        readers that treat an empty slot as a level of no size."""
+        keys = self._bk if side is Side.BUY else self._ak
+        n = len(keys)
+        window = keys[max(n - stop, 0) : max(n - start, 0)]
+        window.reverse()
+        if side is Side.BUY:
+            return window, list(map(self.bids.get, window, repeat(0.0)))
+        prices = list(map(neg, window))
+        return prices, list(map(self.asks.get, prices, repeat(0.0)))
+
+    def slots_within(self, side: Side, price: float) -> int:
+        """The number of slots of one side (BUY = bids) from the best whose price is ``price`` or
+        better (deleted levels still holding a slot included)."""
+        if side is Side.BUY:
+            keys = self._bk
+            return len(keys) - bisect_left(keys, price)
+        keys = self._ak
+        return len(keys) - bisect_left(keys, -price)
 
     def depth(self, n: int) -> tuple[list[Level], list[Level]]:
         """Best ``n`` levels per side, best first."""

@@ -18,10 +18,12 @@ Amounts are base units; prices are quote per base; costs are quote. A buy's cost
 (notional + fees + fixed costs), a sell's is what is received (notional - fees - fixed costs).
 
 How it stays fast on deep books: each venue's levels are read once per plan, lazily and in
-chunks, into cumulative sizes and notionals, so a share's cost is a bisection; the greedy fill is
-a search for the fee-adjusted price at which the venues' capped depth reaches the amount; and a
-plan without one venue (or with one venue only) is only computed when a lower bound on its cost,
-taken from the fill over all venues, says it could beat the best plan so far.
+chunks, into cumulative sizes and notionals, so a share's cost is a bisection; how deep to read is
+guessed from each book's slot count up to a price (a bisection of its sorted keys, nothing read)
+times its mean size per slot; the greedy fill is a search for the fee-adjusted price at which the
+venues' capped depth reaches the amount, started from the price of a fill on more venues when
+there is one; and a plan without one venue (or with one venue only) is only computed when a
+lower bound on its cost, taken from the fill over all venues, says it could beat the best plan.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import accumulate, chain, islice, repeat
-from operator import mul, neg, truediv
+from operator import itemgetter, mul, neg, truediv
 from typing import Any, overload
 
 from ..book.consolidated import BASE_UNITS, ConsolidatedBook, SizeUnit
@@ -43,6 +45,8 @@ from ..model import Side
 
 _EPS = 1e-12
 _FIRST_READ = 8  # levels a venue's ladder reads first; deeper chunks only as the plan needs them
+_READ_GROWTH = 16  # a chunk read toward a guessed key is at most this many times what is read so far
+_GUESS_STEPS = 5  # false-position steps narrowing a guessed key
 
 Chunk = tuple[list[float], list[float], bool]  # prices, base sizes, whether more levels follow
 
@@ -63,12 +67,25 @@ class BookLevels(Sequence[tuple[float, float]]):
         """The live levels among the book's slots ``[start, stop)`` of the side (see
         ``L2Book.slot_levels``), sizes converted to base units."""
         prices, sizes = self.book.slot_levels(self.taken, start, stop)
+        return prices, self._base_sizes(prices, sizes), stop < self.book.slots(self.taken)
+
+    def slot_chunk(self, start: int, stop: int) -> Chunk:
+        """``chunk`` with every slot kept, a deleted level's as a level of size 0 (see
+        ``L2Book.slot_sizes``): the planner's read, which needs no filtering."""
+        prices, sizes = self.book.slot_sizes(self.taken, start, stop)
+        return prices, self._base_sizes(prices, sizes), stop < self.book.slots(self.taken)
+
+    def slots_within(self, price: float) -> int:
+        """The number of slots from the best priced ``price`` or better."""
+        return self.book.slots_within(self.taken, price)
+
+    def _base_sizes(self, prices: list[float], sizes: list[float]) -> list[float]:
         unit = self.unit
         if unit.inverse:
-            sizes = list(map(truediv, map(mul, sizes, repeat(unit.contract_size)), prices))
-        elif unit.contract_size != 1.0:
-            sizes = list(map(mul, sizes, repeat(unit.contract_size)))
-        return prices, sizes, stop < self.book.slots(self.taken)
+            return list(map(truediv, map(mul, sizes, repeat(unit.contract_size)), prices))
+        if unit.contract_size != 1.0:
+            return list(map(mul, sizes, repeat(unit.contract_size)))
+        return sizes
 
     def __len__(self) -> int:
         return self.book.levels(self.taken)
@@ -184,9 +201,14 @@ class Plan:
 
     def __post_init__(self) -> None:
         sign = 1.0 if self.side is Side.BUY else -1.0
-        object.__setattr__(self, "filled", sum(c.amount for c in self.children))
-        notional = sum(c.expected_vwap * c.amount for c in self.children)
-        costs = sum(c.fee + c.fixed_cost for c in self.children)
+        filled: float = 0  # summed in the children's order from 0, as sum() would
+        notional: float = 0
+        costs: float = 0
+        for c in self.children:
+            filled += c.amount
+            notional += c.expected_vwap * c.amount
+            costs += c.fee + c.fixed_cost
+        object.__setattr__(self, "filled", filled)
         object.__setattr__(self, "cost", notional + sign * costs)
 
     @property
@@ -214,10 +236,10 @@ def plan(
     if max_venues is not None and max_venues < 1:
         raise InvalidOrder(f"max_venues must be at least 1, got {max_venues}")
     ladders = _ladders(side, venues, limit)
-    best = _valid_plan(side, amount, ladders, limit)
+    best, key = _valid_plan(side, amount, ladders, limit)
     if max_venues is None and not any(L.v.fixed_cost or L.v.lot or L.v.min_amount or L.v.min_notional for L in ladders):
         return best  # proportional costs only: the greedy fill is optimal
-    best = _drop_venues(side, amount, ladders, best, limit, max_venues)
+    best = _drop_venues(side, amount, ladders, best, key, limit, max_venues)
     single = _best_single(side, amount, ladders, limit, best)
     return single if single is not None and single.better_than(best) else best
 
@@ -235,30 +257,46 @@ def _sequence_chunk(levels: Sequence[tuple[float, float]], start: int, stop: int
     return [p for p, _ in part], [q for _, q in part], stop < len(levels)
 
 
+def _sequence_within(levels: Sequence[tuple[float, float]], buy: bool, price: float) -> int:
+    if buy:
+        return bisect_right(levels, price, key=itemgetter(0))
+    return bisect_right(levels, -price, key=_negated_price)
+
+
+def _negated_price(level: tuple[float, float]) -> float:
+    return -level[0]
+
+
 class _Ladder:
     """A venue's levels for one plan, read as deep as the plan needs: prices best first, their
-    fee-adjusted keys (ascending, better first: a buy's ``price x (1 + fee)``, a sell's
-    ``-price x (1 - fee)``), and cumulative sizes and notionals (index k: the first k levels).
-    Levels past the limit price are never read."""
+    sizes, their fee-adjusted keys (ascending, better first: a buy's ``price x (1 + fee)``, a
+    sell's ``-price x (1 - fee)``), and cumulative sizes and notionals (index k: the first k
+    levels; notionals are summed only when asked for). A book's deleted levels still holding a
+    slot read as levels of size 0. Levels past the limit price are never read."""
 
-    __slots__ = ("v", "cap", "factor", "px", "keys", "cq", "cn", "done", "_read", "_pos", "_limit", "_buy")
+    __slots__ = ("v", "cap", "factor", "px", "qs", "keys", "cq", "_cn", "done", "_read", "_within", "_pos",
+                 "_limit", "_buy")
 
     def __init__(self, v: VenueSide, side: Side, limit: float | None) -> None:
         self.v = v
         self.cap = v.capacity
-        self._buy = side is Side.BUY
-        self.factor = (1 + v.fee_rate) if self._buy else -(1 - v.fee_rate)  # key per price; signed cost per notional
+        self._buy = buy = side is Side.BUY
+        self.factor = (1 + v.fee_rate) if buy else -(1 - v.fee_rate)  # key per price; signed cost per notional
         self._limit = limit
         self.px: list[float] = []
+        self.qs: list[float] = []
         self.keys: list[float] = []
         self.cq = [0.0]
-        self.cn = [0.0]
+        self._cn = [0.0]
         self.done = False
         self._pos = 0
         levels = v.levels
-        self._read: Callable[[int, int], Chunk] = (
-            levels.chunk if isinstance(levels, BookLevels) else partial(_sequence_chunk, levels)
-        )
+        if isinstance(levels, BookLevels):
+            self._read: Callable[[int, int], Chunk] = levels.slot_chunk
+            self._within: Callable[[float], int] = levels.slots_within
+        else:
+            self._read = partial(_sequence_chunk, levels)
+            self._within = partial(_sequence_within, levels, buy)
         self._more(_FIRST_READ)
 
     def _more(self, n: int) -> None:
@@ -272,9 +310,18 @@ class _Ladder:
                 more = False
         self.done = not more
         self.px += prices
+        self.qs += sizes
         self.keys += map(mul, prices, repeat(self.factor))
         self.cq[-1:] = accumulate(sizes, initial=self.cq[-1])
-        self.cn[-1:] = accumulate(map(mul, prices, sizes), initial=self.cn[-1])
+
+    def notionals(self, j: int) -> list[float]:
+        """Cumulative notionals of the levels read, at least up to index ``j`` (index k: the first
+        k levels): summed only as deep as a plan asks."""
+        cn = self._cn
+        k = len(cn) - 1
+        if k < j:
+            cn[-1:] = accumulate(map(mul, self.px[k:j], self.qs[k:j]), initial=cn[-1])
+        return cn
 
     def _next_read(self, levels_wanted: float) -> int:
         return max(_FIRST_READ, int(levels_wanted * 1.25) + 8)
@@ -288,13 +335,16 @@ class _Ladder:
             per_level = self.cq[-1] / len(self.px) if self.px else 0.0
             self._more(self._next_read((amount - self.cq[-1]) / per_level if per_level > 0 else 0.0))
 
+    def slots_to(self, key: float) -> int:
+        """The venue's slots (levels, for a sequence) from the best whose key is about ``key``
+        or better: located on its own price order, nothing read."""
+        return self._within(key / self.factor)
+
     def read_toward(self, key: float) -> None:
-        """Read one more chunk, sized to reach ``key`` but at most as deep again as read so far
-        (a far guess must not read a whole book the plan does not need)."""
-        keys = self.keys
-        spacing = (keys[-1] - keys[0]) / (len(keys) - 1) if len(keys) > 1 else 0.0
-        wanted = (key - keys[-1]) / spacing if spacing > 0 else 0.0
-        self._more(min(self._next_read(wanted), max(_FIRST_READ, self._pos)))
+        """Read the slots up to ``key``, at least one and at most ``_READ_GROWTH`` times as many
+        as read so far (a far guess must not read a whole book the plan does not need)."""
+        wanted = self._within(key / self.factor) - self._pos
+        self._more(min(max(wanted, 1), max(_FIRST_READ, _READ_GROWTH * self._pos)))
 
     def next_key(self, key: float) -> float:
         """The key of the first level worse than ``key``; inf if there is none."""
@@ -319,7 +369,7 @@ class _Ladder:
         if j == len(self.cq):
             return math.nan
         cq = self.cq
-        return self.cn[j - 1] + (min(amount, cq[j]) - cq[j - 1]) * self.px[j - 1]
+        return self.notionals(j - 1)[j - 1] + (min(amount, cq[j]) - cq[j - 1]) * self.px[j - 1]
 
     def signed_cost(self, amount: float) -> float:
         """What taking ``amount`` costs, fees in, as a number to minimise: a buy's cost, a sell's
@@ -346,54 +396,107 @@ def _read_enough(ladders: Sequence[_Ladder], target: float) -> float:
     """Read the ladders until the levels read decide the greedy fill of ``target``: the capped
     depth strictly better than the first level not read reaches it, or nothing more can add.
     Returns the key below which the levels read are all there is (inf: everything is read)."""
-    last_horizon = min((L.keys[0] for L in ladders if L.keys), default=-math.inf)
-    last_filled = 0.0
     while True:
         unread = [L for L in ladders if not L.done and L.cq[-1] < L.cap]
         if not unread:
             return math.inf
-        horizon = min(L.horizon() for L in unread)
+        horizon = min(L.keys[-1] for L in unread)
         filled = _filled_below(ladders, horizon)
         if filled >= target:
             return horizon
-        guess = horizon
-        if filled > last_filled and horizon > last_horizon:  # depth grows about linearly with the price
-            guess = horizon + (target - filled) * (horizon - last_horizon) / (filled - last_filled) * 1.1
-        last_horizon, last_filled = horizon, filled
+        guess = _depth_guess(ladders, target, horizon, filled)
         for L in unread:
-            if L.horizon() <= guess:
+            if L.keys[-1] <= guess:
                 L.read_toward(guess)
 
 
-def _threshold(ladders: Sequence[_Ladder], target: float, bound: float) -> float | None:
-    """The best key at which the ladders' capped depth reaches ``target``, known to be under
-    ``bound`` unless that is inf; None if it never does."""
-    if bound == math.inf:
-        if sum(min(L.cap, L.cq[-1]) for L in ladders) < target:
-            return None
-        keys = sorted(chain.from_iterable(L.keys for L in ladders))
+def _estimated_depth(ladders: Sequence[_Ladder], key: float) -> float:
+    """The capped depth up to ``key``: the levels read, and past them each book's slots up to
+    ``key`` (a bisection of its price order, nothing read) times its mean size per slot read."""
+    total = 0.0
+    for L in ladders:
+        q = L.cq[bisect_right(L.keys, key)]
+        if not L.done and q < L.cap and L.keys[-1] < key:
+            q += max(0, L.slots_to(key) - len(L.px)) * q / len(L.px)
+        total += min(L.cap, q)
+    return total
+
+
+def _depth_guess(ladders: Sequence[_Ladder], target: float, lo: float, lo_depth: float) -> float:
+    """A key where the estimated depth (see _estimated_depth) reaches ``target``, from ``lo``
+    where the depth known is ``lo_depth`` (short of it): bracketed by doubling the step, then
+    narrowed by a few false-position (Illinois) steps."""
+    if _estimated_depth(ladders, math.inf) < target:
+        return math.inf
+    first = min(L.keys[0] for L in ladders if L.keys)
+    span = lo - first
+    if span <= 0 or lo_depth <= 0:
+        step = max(span, abs(lo) * 1e-6)
     else:
-        ladders = [L for L in ladders if L.keys and L.keys[0] < bound]
-        keys = sorted(chain.from_iterable(L.keys[: bisect_left(L.keys, bound)] for L in ladders))
-    lo, hi = 0, len(keys) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if _filled_to(ladders, keys[mid]) >= target:
-            hi = mid
+        step = span * (target - lo_depth) / lo_depth
+    hi = lo + step
+    hi_depth = _estimated_depth(ladders, hi)
+    while hi_depth < target:
+        lo, lo_depth = hi, hi_depth
+        step *= 2
+        hi = lo + step
+        hi_depth = _estimated_depth(ladders, hi)
+    low, high, retained = lo_depth - target, hi_depth - target, 0  # Illinois: halve a retained end's weight
+    for _ in range(_GUESS_STEPS):
+        key = lo - low * (hi - lo) / (high - low)
+        if not lo < key < hi:
+            break
+        off = _estimated_depth(ladders, key) - target
+        if off >= 0:
+            hi, high = key, off
+            low = low / 2 if retained < 0 else low
+            retained = -1
         else:
-            lo = mid + 1
+            lo, low = key, off
+            high = high / 2 if retained > 0 else high
+            retained = 1
+    return hi
+
+
+def _threshold(ladders: Sequence[_Ladder], target: float, bound: float, floor: float) -> float | None:
+    """The best key at which the ladders' capped depth reaches ``target``, known to be under
+    ``bound`` unless that is inf; None if it never does. ``floor``: a key thought to be no worse
+    (used when the depth better than it is indeed short of ``target``)."""
+    if bound == math.inf and sum(min(L.cap, L.cq[-1]) for L in ladders) < target:
+        return None
+    lo_fill = _filled_below(ladders, floor) if floor > -math.inf else 0.0
+    if lo_fill >= target:
+        floor, lo_fill = -math.inf, 0.0
+    keys = sorted(chain.from_iterable(L.keys[bisect_left(L.keys, floor) : bisect_left(L.keys, bound)] for L in ladders))
+    # the first key whose fill reaches target; the fill grows about evenly along the merged keys,
+    # so interpolation finds it in a few steps (bisection steps between them bound the worst case)
+    lo, hi = 0, len(keys) - 1
+    hi_fill = _filled_to(ladders, keys[hi])
+    interpolate = True
+    while lo < hi:
+        if interpolate and hi_fill > lo_fill:
+            mid = min(max(lo + int((target - lo_fill) / (hi_fill - lo_fill) * (hi - lo)), lo), hi - 1)
+        else:
+            mid = (lo + hi) // 2
+        interpolate = not interpolate
+        fill = _filled_to(ladders, keys[mid])
+        if fill >= target:
+            hi, hi_fill = mid, fill
+        else:
+            lo, lo_fill = mid + 1, fill
     return keys[lo]
 
 
-def _greedy(ladders: Sequence[_Ladder], amount: float) -> tuple[list[float], float | None]:
+def _greedy(ladders: Sequence[_Ladder], amount: float, floor: float = -math.inf) -> tuple[list[float], float | None]:
     """The shares (aligned with ``ladders``) of taking the best fee-adjusted levels across the
     ladders, each up to its capacity, until ``amount`` or the liquidity runs out; and the key of
     the last level taken (None when the liquidity ran out). Levels at that same key go to the
-    venues in their order."""
+    venues in their order. ``floor``: a key likely no worse than the last one taken (the last
+    key of a greedy fill of about as much on a superset of the ladders), see _threshold."""
     target = amount - _EPS
     if target <= 0:
         return [0.0] * len(ladders), None
-    key = _threshold(ladders, target, _read_enough(ladders, target))
+    key = _threshold(ladders, target, _read_enough(ladders, target), floor)
     if key is None:
         return [min(L.cap, L.cq[-1]) for L in ladders], None
     shares = [min(L.cap, L.cq[bisect_left(L.keys, key)]) for L in ladders]
@@ -411,12 +514,17 @@ def _greedy(ladders: Sequence[_Ladder], amount: float) -> tuple[list[float], flo
 # ---- valid plans ------------------------------------------------------------------------------
 
 
-def _valid_plan(side: Side, amount: float, ladders: Sequence[_Ladder], limit: float | None) -> Plan:
+def _valid_plan(
+    side: Side, amount: float, ladders: Sequence[_Ladder], limit: float | None, floor: float = -math.inf
+) -> tuple[Plan, float]:
     """Greedy by fee-adjusted price under each venue's cap, then lots and minimums; venues whose
-    share is invalid are left out and the amount re-planned on the rest."""
+    share is invalid are left out and the amount re-planned on the rest. With the plan, the last
+    key of its greedy fill (-inf if the liquidity ran out), a floor for fills on fewer venues
+    (``floor``: see _greedy)."""
     active = list(ladders)
     while True:
-        shares, _ = _greedy(active, amount)
+        shares, key = _greedy(active, amount, floor)
+        floor = -math.inf if key is None else key
         rounded = [_round_down(s, L.v.lot) for s, L in zip(shares, active)]
         keep = [i for i, L in enumerate(active) if not 0 < shares[i] or _valid_share(L, rounded[i])]
         if len(keep) == len(active):
@@ -425,7 +533,7 @@ def _valid_plan(side: Side, amount: float, ladders: Sequence[_Ladder], limit: fl
     if any(L.v.lot > 0 for L in active):
         rounded = _top_up(side, amount, active, rounded)
     children = tuple(_child(L, a) for L, a in zip(active, rounded) if a > 0)
-    return Plan(side, amount, children, limit)
+    return Plan(side, amount, children, limit), floor
 
 
 def _top_up(side: Side, amount: float, ladders: Sequence[_Ladder], shares: list[float]) -> list[float]:
@@ -530,38 +638,44 @@ def _margin(p: Plan) -> float:
 
 
 def _drop_venues(
-    side: Side, amount: float, ladders: list[_Ladder], best: Plan, limit: float | None, max_venues: int | None
+    side: Side, amount: float, ladders: list[_Ladder], best: Plan, floor: float, limit: float | None,
+    max_venues: int | None,
 ) -> Plan:
     """Drop venues while that makes the plan cheaper, or while there are too many: each round
-    tries the plan without each venue used and takes the best (any, when too many are used)."""
+    tries the plan without each venue used and takes the best (any, when too many are used).
+    ``floor``: the last key of ``best``'s greedy fill (see _greedy)."""
     candidates = ladders
     while True:
         names = {c.venue for c in best.children}
         used = [L for L in candidates if L.v.venue in names]
         too_many = max_venues is not None and len(used) > max_venues
         chosen: Plan | None = None
+        chosen_floor = floor
         ceiling = _fill_ceiling(used, amount)
-        for bound, dropped in _drop_bounds(ceiling, used):
+        bounds, key = _drop_bounds(ceiling, used, floor)
+        floor = -math.inf if key is None else key
+        for bound, dropped in bounds:
             bar = best if chosen is None and not too_many else chosen
             if bar is not None and _bounded(bar, ceiling) and bound - _margin(bar) >= _signed(bar):
                 break  # ordered by bound: no later trial can be better either
-            trial = _valid_plan(side, amount, [L for L in used if L is not dropped], limit)
+            trial, trial_floor = _valid_plan(side, amount, [L for L in used if L is not dropped], limit, floor)
             if (too_many or trial.better_than(best)) and (chosen is None or trial.better_than(chosen)):
-                chosen = trial
+                chosen, chosen_floor = trial, trial_floor
         if chosen is None:
             return best
-        best = chosen
+        best, floor = chosen, chosen_floor
         candidates = used
 
 
-def _drop_bounds(amount: float, used: list[_Ladder]) -> list[tuple[float, _Ladder]]:
+def _drop_bounds(amount: float, used: list[_Ladder], floor: float) -> tuple[list[tuple[float, _Ladder]], float | None]:
     """For each venue used, a lower bound on the signed cost of filling ``amount`` without it, in
-    increasing order. Without venue d the others take d's greedy share beyond their own greedy
-    shares, at keys no better than the last one taken: those tied with it that are left, then
-    the best key past it."""
-    shares, key = _greedy(used, amount)
+    increasing order; and the last key of the greedy fill of ``amount`` on all of them. Without
+    venue d the others take d's greedy share beyond their own greedy shares, at keys no better
+    than the last one taken: those tied with it that are left, then the best key past it.
+    ``floor``: see _greedy."""
+    shares, key = _greedy(used, amount, floor)
     if key is None:  # the venues together fill less than asked: no bound, try every one
-        return [(-math.inf, L) for L in used]
+        return [(-math.inf, L) for L in used], None
     total = sum(L.signed_cost(s) for L, s in zip(used, shares))
     tied = [min(L.cap, L.cq[bisect_right(L.keys, key)]) - s for L, s in zip(used, shares)]
     past = [L.next_key(key) if s < L.cap - _EPS else math.inf for L, s in zip(used, shares)]
@@ -575,7 +689,7 @@ def _drop_bounds(amount: float, used: list[_Ladder]) -> list[tuple[float, _Ladde
         replaced = at_key * key + (rest * next_best if rest > _EPS * max(1.0, amount) else 0.0)
         bounds.append((total - L.signed_cost(share) + replaced, L))
     bounds.sort(key=lambda b: b[0])
-    return bounds
+    return bounds, key
 
 
 def _best_single(side: Side, amount: float, ladders: Sequence[_Ladder], limit: float | None, rival: Plan | None) -> Plan | None:
@@ -586,7 +700,7 @@ def _best_single(side: Side, amount: float, ladders: Sequence[_Ladder], limit: f
         ceiling = _fill_ceiling([L], amount)
         if bar is not None and _bounded(bar, ceiling) and not _single_could_beat(L, ceiling, bar):
             continue
-        p = _valid_plan(side, amount, [L], limit)
+        p, _ = _valid_plan(side, amount, [L], limit)
         if p.children and (found is None or p.better_than(found)):
             found = p
     return found
