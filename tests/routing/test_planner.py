@@ -17,7 +17,7 @@ from crossbook.book.consolidated import BASE_UNITS, ConsolidatedBook, SizeUnit
 from crossbook.book.l2 import L2Book
 from crossbook.errors import InvalidOrder
 from crossbook.model import BookState, Side
-from crossbook.routing.planner import BookLevels, Plan, VenueSide, best_single_venue, live_venue_sides, plan
+from crossbook.routing.planner import BookLevels, Plan, VenueSide, _small_greedy, best_single_venue, live_venue_sides, plan
 
 SIDES = st.sampled_from([Side.BUY, Side.SELL])
 
@@ -250,3 +250,42 @@ def test_deep_live_books_plan_as_their_levels_and_as_the_sorted_greedy_fill(data
     constrained = [replace(v, lot=0.001, min_notional=50.0, fixed_cost=2.0 if i == 0 else 0.0) for i, v in enumerate(live)]
     constrained_plain = [replace(v, lot=0.001, min_notional=50.0, fixed_cost=2.0 if i == 0 else 0.0) for i, v in enumerate(plain)]
     same_plan(plan(side, amount, constrained, max_venues=2), plan(side, amount, constrained_plain, max_venues=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), side=SIDES)
+def test_a_small_order_planned_straight_from_the_books_is_the_greedy_optimum(data: st.DataObject, side: Side) -> None:
+    """Small orders with proportional costs take a heap over the books' top levels; it must give
+    what the general path gives on the same levels: the same fill at the same cost, every share
+    within its venue's capacity and limit."""
+    n = data.draw(st.integers(1, 10))
+    book_list = [data.draw(books(f"v{i}")) for i in range(n)]
+    fees = [data.draw(st.floats(0.0, 0.005)) for _ in range(n)]
+    caps = [data.draw(st.sampled_from([math.inf, 0.0, 0.5, 3.0])) for _ in range(n)]
+    live = [VenueSide.from_book(b, side, f, available=c) for b, f, c in zip(book_list, fees, caps)]
+    plain = [VenueSide(b.venue, as_tuples(b, side, BASE_UNITS), f, available=c) for b, f, c in zip(book_list, fees, caps)]
+    amount = data.draw(st.floats(0.001, 4.0))
+    limit = data.draw(st.sampled_from([None, 10000 + (8.0 if side is Side.BUY else -8.0)]))
+    quick = _small_greedy(side, amount, live, limit)
+    assume(quick is not None)  # orders of more than a few dozen levels go to the general path
+    for fast in (quick, plan(side, amount, live, limit=limit)):
+        general = plan(side, amount, plain, limit=limit)
+        assert fast.filled == pytest.approx(general.filled, rel=1e-9, abs=1e-12)
+        assert fast.cost == pytest.approx(general.cost, rel=1e-12, abs=1e-9)
+        by_venue = {v.venue: v for v in live}
+        for child in fast.children:
+            assert 0 < child.amount <= by_venue[child.venue].capacity + 1e-12
+            if limit is not None:
+                assert child.expected_vwap <= limit if side is Side.BUY else child.expected_vwap >= limit
+
+
+def test_the_small_order_path_reads_only_the_top_of_the_books() -> None:
+    deep = [L2Book(f"v{i}", "BTC-USDT") for i in range(10)]
+    for i, book in enumerate(deep):
+        book.snapshot([(9990.0 - k - i / 10, 1.0) for k in range(1000)], [(10010.0 + k + i / 10, 1.0) for k in range(1000)])
+        book.state = BookState.LIVE
+    sides = [VenueSide.from_book(b, Side.BUY, 0.001) for b in deep]
+    quick = _small_greedy(Side.BUY, 2.5, sides, None)
+    assert quick is not None and [(c.venue, c.amount) for c in quick.children] == [("v0", 1.0), ("v1", 1.0), ("v2", 0.5)]
+    assert _small_greedy(Side.BUY, 500.0, sides, None) is None  # hundreds of levels: the general path
+    assert plan(Side.BUY, 500.0, sides).filled == pytest.approx(500.0)

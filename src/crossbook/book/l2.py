@@ -269,6 +269,15 @@ class L2Book:
                 if q is not None:
                     yield -k, q
 
+    def raw_side(self, side: Side) -> tuple[list[float], dict[float, float], float]:
+        """One side's slot keys (best LAST), its price -> size dict and the sign that turns a key
+        into its price, for a reader that walks a few levels from the best at the cost of a list
+        index and a dict lookup each (the router's small-order path). A key whose price is not in
+        the dict is a deleted level: skip it. Read only; valid until the book next changes."""
+        if side is Side.BUY:
+            return self._bk, self.bids, 1.0
+        return self._ak, self.asks, -1.0
+
     def slots(self, side: Side) -> int:
         """Price slots of one side (BUY = bids): its live levels plus deleted ones whose keys are
         not compacted away yet (see ``slot_levels``)."""

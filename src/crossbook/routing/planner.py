@@ -34,6 +34,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
+from heapq import heapify, heappop, heappush
 from itertools import accumulate, chain, islice, repeat
 from operator import itemgetter, mul, neg, truediv
 from typing import Any, overload
@@ -235,13 +236,86 @@ def plan(
         raise InvalidOrder(f"amount must be a positive finite number, got {amount!r}")
     if max_venues is not None and max_venues < 1:
         raise InvalidOrder(f"max_venues must be at least 1, got {max_venues}")
+    proportional = max_venues is None and not any(v.fixed_cost or v.lot or v.min_amount or v.min_notional for v in venues)
+    if proportional:
+        quick = _small_greedy(side, amount, venues, limit)
+        if quick is not None:
+            return quick
     ladders = _ladders(side, venues, limit)
     best, key = _valid_plan(side, amount, ladders, limit)
-    if max_venues is None and not any(L.v.fixed_cost or L.v.lot or L.v.min_amount or L.v.min_notional for L in ladders):
+    if proportional:
         return best  # proportional costs only: the greedy fill is optimal
     best = _drop_venues(side, amount, ladders, best, key, limit, max_venues)
     single = _best_single(side, amount, ladders, limit, best)
     return single if single is not None and single.better_than(best) else best
+
+
+# levels the small-order path pops before it hands the order to the general path
+_SMALL_POPS = 32
+
+
+def _small_greedy(side: Side, amount: float, venues: Sequence[VenueSide], limit: float | None) -> Plan | None:
+    """The greedy fill of a small order with proportional costs, straight from the live books: a
+    heap over each venue's best fee-adjusted level, reading the next level of a venue only when
+    the heap takes its current one. None when a venue is not a base-unit live book or the order
+    needs more than _SMALL_POPS levels (the general path reads deep books in chunks, faster)."""
+    buy = side is Side.BUY
+    heap: list[tuple[float, int, int, float, float]] = []
+    raws = []
+    for i, v in enumerate(venues):
+        levels = v.levels
+        if type(levels) is not BookLevels or levels.unit.inverse or levels.unit.contract_size != 1.0:
+            return None
+        raw = levels.book.raw_side(levels.taken)
+        raws.append(raw)
+        top = _next_level(raw, len(raw[0]) - 1, v.fee_rate, buy, limit)
+        if top is not None:
+            heap.append((top[0], i, top[1], top[2], top[3]))
+    heapify(heap)
+    shares = [0.0] * len(venues)
+    notionals = [0.0] * len(venues)
+    left = amount
+    pops = 0
+    while heap and left > _EPS:
+        pops += 1
+        if pops > _SMALL_POPS:
+            return None
+        _, i, j, price, size = heappop(heap)
+        v = venues[i]
+        room = v.capacity - shares[i]
+        take = min(left, size, room)
+        if take > 0:
+            shares[i] += take
+            notionals[i] += take * price
+            left -= take
+        if room - take > _EPS:
+            deeper = _next_level(raws[i], j - 1, v.fee_rate, buy, limit)
+            if deeper is not None:
+                heappush(heap, (deeper[0], i, deeper[1], deeper[2], deeper[3]))
+    children = []
+    for v, share, notional in zip(venues, shares, notionals):
+        if share > 0:
+            vwap = notional / share
+            orders = _orders(v, share)
+            children.append(Child(v.venue, share, vwap, vwap * share * v.fee_rate, v.fixed_cost * orders, orders))
+    return Plan(side, amount, tuple(children), limit)
+
+
+def _next_level(raw: tuple[list[float], dict[float, float], float], j: int, fee_rate: float, buy: bool,
+                limit: float | None) -> tuple[float, int, float, float] | None:
+    """The best live level at slot ``j`` or deeper (keys run from the worst to the best, so deeper
+    is a lower ``j``), as (fee-adjusted heap key, its slot, price, size); None past the limit or
+    at the book's end."""
+    keys, sizes, sign = raw
+    while j >= 0:
+        price = sign * keys[j]
+        size = sizes.get(price)
+        if size is not None:
+            if limit is not None and (price > limit if buy else price < limit):
+                return None
+            return (price * (1 + fee_rate) if buy else -price * (1 - fee_rate)), j, price, size
+        j -= 1
+    return None
 
 
 def best_single_venue(side: Side, amount: float, venues: Sequence[VenueSide], *, limit: float | None = None) -> Plan | None:
