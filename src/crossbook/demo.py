@@ -320,7 +320,8 @@ def closing_lines(result: dict[str, Any]) -> list[str]:
         done = e.get("executed")
         lines.append(f"{e['kind']} opportunity: net {_px(e['net_profit'])} ({e['net_bps']:.1f} bps)"
                      + (f", traded {done['bought']:g}, realised {_px(done['realised_profit'])}" if done else ""))
-    lines.append("the simulated venues' APIs (unmodified ccxt trades them; `crossbook sim --print-ccxt-config`):")
+    lines.append("the simulated venues served their exchanges' APIs here while the demo ran (unmodified ccxt traded "
+                 "them); `crossbook sim --print-ccxt-config` keeps them running:")
     lines += [f"  {feed}: REST {api['rest']}  WebSocket {api['ws']}" for feed, api in result.get("api", {}).items()]
     return lines
 
