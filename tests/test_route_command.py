@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from typer.testing import CliRunner
 
 from crossbook.cli import app
+from crossbook.sim.cluster import SimCluster
+from crossbook.sim.serve import ccxt_configs
+
+from .conftest import run
 
 runner = CliRunner()
 KEYS = {"symbol", "side", "amount", "plan", "filled", "avg_price", "fees", "all_in_avg_price",
@@ -53,3 +59,16 @@ def test_route_refuses_bad_input_before_anything_starts() -> None:
         result = runner.invoke(app, ["route", *args])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, (args, result.output)
+
+
+def test_an_unreachable_configured_venue_is_a_clear_error_without_the_signed_request(tmp_path: Path) -> None:
+    async def closed_venue_config() -> dict[str, object]:
+        async with SimCluster(["binance"]) as cluster:
+            return ccxt_configs(cluster)  # the port closes with the cluster
+
+    (tmp_path / "sim.json").write_bytes(orjson.dumps(run(closed_venue_config())))
+    (tmp_path / "crossbook.toml").write_text('journal = "j.db"\n[[accounts]]\nvenue = "binance"\nccxt_config = "sim.json"\n')
+    result = runner.invoke(app, ["route", "BTC-USDT", "buy", "1", "--config", str(tmp_path / "crossbook.toml")])
+    assert result.exit_code == 2, result.output
+    assert "binance: cannot load its markets" in result.output
+    assert "signature" not in result.output and "timestamp=" not in result.output

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import ccxt
 
 from ..config import load_config
-from ..errors import ConfigError
+from ..errors import ConfigError, VenueUnavailable
 from ..feeds.market import MarketData
 from ..trading.account import VenueAccount
 from ..trading.journal import Journal
@@ -42,8 +43,11 @@ async def configured_router(symbol: str, config_path: Path, venues: list[str] | 
         accounts: dict[str, VenueAccount] = {v: open_account(cfg, journal) for v, cfg in by_venue.items()}
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
             try:
-                for account in accounts.values():
-                    await account.load()
+                for venue, account in accounts.items():
+                    try:
+                        await account.load()
+                    except ccxt.BaseError as exc:  # the type only: its text can carry a signed request
+                        raise VenueUnavailable(f"{venue}: cannot load its markets ({type(exc).__name__})") from None
                 await market.start(session)
                 await market.wait_live(live_within)
                 fee_book = FeeBook(FeeProfile.of(config.accounts), accounts)
