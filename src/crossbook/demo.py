@@ -21,8 +21,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .arbitrage.execute import execute_cross_venue
-from .arbitrage.scanner import Event, Scanner
+from .arbitrage.execute import trade_as_they_open
+from .arbitrage.scanner import OpportunityLog, Scanner
 from .book.l2 import L2Book
 from .feeds.market import MarketData
 from .model import BookState, Side
@@ -126,46 +126,21 @@ async def _steps(desk: SimDesk, state: DemoState, deadline: float | None) -> Non
     venue, bps = DISLOCATION
     state.step = f"dislocating {venue} by {bps:+g} bps; scanning for arbitrage"
     desk.dislocate(venue, bps, SYMBOL)
-    scanner = Scanner(desk.market.consolidated, kinds=("cross_venue",), balances=await balances(desk))
-    traded: set[tuple[object, ...]] = set()
+    scanner = Scanner(desk.market.consolidated, kinds=("cross_venue",), balances=await desk.balances())
+    log = OpportunityLog()
+    state.arbitrage = log.entries
 
-    async def on_event(event: Event) -> None:
-        if event.kind == "close":
-            _record_close(state, event)
-            return
-        entry = event.opportunity.as_json()
-        state.arbitrage.append(entry)
-        if event.opportunity.key in traded or len(traded) >= 1:
-            return
-        traded.add(event.opportunity.key)
-        state.step = f"trading the {venue} dislocation through the router"
-        done = await execute_cross_venue(event.opportunity, desk.market.consolidated, desk.accounts, max_size=ARB_SIZE_CAP)
-        entry["executed"] = done.as_json()["executed"]
+    def traded(entry: dict[str, Any]) -> None:
+        if "executed" in entry:
+            state.step = f"traded the {venue} dislocation through the router"
 
-    await scanner.run(_left(deadline, 6.0) or 0.5, on_event)
+    await trade_as_they_open(desk, scanner, _left(deadline, 6.0) or 0.5, log, max_size=ARB_SIZE_CAP, max_trades=1, on_entry=traded)
     state.step = f"{venue} back in line with the others"
     desk.dislocate(venue, 0.0, SYMBOL)
-    await scanner.run(_left(deadline, 1.5) or 0.1, on_event)
+    await trade_as_they_open(desk, scanner, _left(deadline, 1.5) or 0.1, log, max_size=ARB_SIZE_CAP, max_trades=0)
     for event in scanner.close_all():
-        _record_close(state, event)
+        log.record(event)
     state.step = "done: the books stay live"
-
-
-async def balances(desk: SimDesk) -> dict[str, dict[str, float]]:
-    """What each account holds now: an opportunity is sized to what the desk can trade."""
-    held = await asyncio.gather(*(a.balances() for a in desk.accounts.values()))
-    return {v: {asset: float(x) for asset, x in b.items()} for v, b in zip(desk.accounts, held)}
-
-
-def _record_close(state: DemoState, event: Event) -> None:
-    """The open entry of a closed opportunity gets its closing time."""
-    if event.kind != "close":
-        return
-    key_json = event.opportunity.as_json()
-    for entry in state.arbitrage:
-        if entry["closed_at"] is None and entry["opened_at"] == key_json["opened_at"] and entry["kind"] == key_json["kind"] \
-                and [leg["venue"] for leg in entry["legs"]] == [leg["venue"] for leg in key_json["legs"]]:
-            entry["closed_at"] = key_json["closed_at"]
 
 
 def summary(desk: SimDesk, extra: list[MarketData], state: DemoState) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from .basis import Funding
 from .cross_venue import Balances, Transfer
 from .funding import fetch_funding
 from .model import Fees, Opportunity
-from .scanner import KINDS, Event, OnEvent, Scanner
+from .scanner import KINDS, Event, OnEvent, OpportunityLog, Scanner
 
 DEFAULT_SYMBOLS = ("BTC-USDT", "ETH-USDT", "ETH-BTC", "BTC-USDT-PERP", "ETH-USDT-PERP")
 LIVE_WAIT = 30.0  # seconds the books get to sync before the scan starts regardless
@@ -60,25 +60,19 @@ async def run_arb(
             funding = await fetch_funding(venues, symbols, cluster)
         await md.wait_live(LIVE_WAIT)
         scanner = Scanner(md.consolidated, kinds=kinds, fees=fees, balances=balances, transfer=transfer, funding=funding, min_bps=min_bps)
-        history: list[Opportunity] = []  # in the order they opened; a close replaces its open
-        where: dict[tuple[object, ...], int] = {}  # open ones: key -> index in history
+        log = OpportunityLog()
 
         async def record(event: Event) -> None:
-            opp = event.opportunity
-            if event.kind == "open":
-                where[opp.key] = len(history)
-                history.append(opp)
-            else:
-                history[where.pop(opp.key)] = opp
+            log.record(event)
             if on_event is not None:
                 result = on_event(event)
                 if result is not None:
                     await result
             if event.kind == "open" and on_open is not None:
-                await on_open(opp)
+                await on_open(event.opportunity)
 
         await scanner.run(seconds, record)
-        return [o.as_json() for o in history]
+        return log.entries
     finally:
         await md.stop()
         await session.close()

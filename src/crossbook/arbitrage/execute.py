@@ -19,10 +19,11 @@ from ..errors import CrossbookError, InvalidOrder
 from ..model import Side
 from ..routing.executor import ExecutionReport, Router, RouteRequest, child_limit_price
 from ..trading.account import VenueAccount
+from ..sim.desk import SimDesk
 from ..sim.scenario import Dislocation
 from .cross_venue import Transfer
 from .model import Leg, Opportunity
-from .scanner import Event, Scanner
+from .scanner import Event, OpportunityLog, Scanner
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +74,8 @@ async def execute_cross_venue(
     deadline: float = 2.0,
 ) -> ArbExecution:
     """Buy on the cheap venue and sell on the dear one, at most ``max_size`` base units each."""
-    if opportunity.kind != "cross_venue":
-        raise InvalidOrder(f"only cross-venue opportunities are traded, not {opportunity.kind}")
-    if not max_size > 0:
-        raise InvalidOrder(f"max_size must be positive, got {max_size!r}")
+    _check(opportunity, "cross_venue", accounts, max_size)
     buy, sell = _legs(opportunity)
-    missing = [leg.venue for leg in (buy, sell) if leg.venue not in accounts]
-    if missing:
-        raise InvalidOrder(f"no trading account on {', '.join(missing)} for {opportunity.legs[0].symbol}")
     amount = min(buy.amount, sell.amount, max_size)
     book = books[buy.symbol]
     # neither leg pays past the price where it would lose against the other leg's planned price
@@ -141,13 +136,7 @@ async def execute_triangular(
     deadline: float = 2.0,
 ) -> TriangleExecution:
     """Trade the triangle's legs in turn, the first for at most ``max_size`` of its base."""
-    if opportunity.kind != "triangular":
-        raise InvalidOrder(f"not a triangular opportunity: {opportunity.kind}")
-    if not max_size > 0:
-        raise InvalidOrder(f"max_size must be positive, got {max_size!r}")
-    venue = opportunity.legs[0].venue
-    if venue not in accounts:
-        raise InvalidOrder(f"no trading account on {venue} for a triangle there")
+    _check(opportunity, "triangular", accounts, max_size)
     slack = opportunity.net_bps / 3 / 1e4
     share = min(1.0, max_size / opportunity.legs[0].amount)
     reports: list[ExecutionReport] = []
@@ -160,6 +149,16 @@ async def execute_triangular(
             break
         share *= report.filled / amount  # the next leg trades only what this one handed on
     return TriangleExecution(opportunity, tuple(reports))
+
+
+def _check(opportunity: Opportunity, kind: str, accounts: Mapping[str, VenueAccount], max_size: float) -> None:
+    if opportunity.kind != kind:
+        raise InvalidOrder(f"not a {kind} opportunity: {opportunity.kind}")
+    if not max_size > 0:
+        raise InvalidOrder(f"max_size must be positive, got {max_size!r}")
+    missing = sorted({leg.venue for leg in opportunity.legs if leg.venue not in accounts})
+    if missing:
+        raise InvalidOrder(f"no trading account on {', '.join(missing)} for {opportunity.legs[0].symbol}")
 
 
 def _legs(opportunity: Opportunity) -> tuple[Leg, Leg]:
@@ -180,6 +179,37 @@ async def _take(book: ConsolidatedBook, accounts: Mapping[str, VenueAccount], le
     return await router.route(request)
 
 
+TRADED = ("cross_venue", "triangular")
+
+
+async def trade_as_they_open(
+    desk: SimDesk,
+    scanner: Scanner,
+    seconds: float,
+    log: OpportunityLog,
+    *,
+    max_size: float,
+    max_trades: int | None = None,
+    on_entry: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Run ``scanner`` for ``seconds``, logging every event, and trade each cross-venue and
+    triangular opportunity as it opens (the first ``max_trades``), ``max_size`` each; ``on_entry``
+    sees every entry after its event (and its trade)."""
+    traded = 0
+
+    async def record(event: Event) -> None:
+        nonlocal traded
+        entry = log.record(event)
+        opp = event.opportunity
+        if event.kind == "open" and opp.kind in TRADED and (max_trades is None or traded < max_trades):
+            traded += 1
+            entry["executed"] = await _trade(opp, desk, max_size)
+        if on_entry is not None:
+            on_entry({"event": event.kind, **entry})
+
+    await scanner.run(seconds, record)
+
+
 async def scan_and_trade(
     symbols: list[str],
     seconds: float,
@@ -195,38 +225,18 @@ async def scan_and_trade(
 ) -> list[dict[str, Any]]:
     """``crossbook arb --sim --execute``: scan the simulated desk's books (after ``dislocations``)
     for ``seconds`` and trade each cross-venue and triangular opportunity as it opens, at most
-    ``max_size`` base units (of its first leg) each, sized to the balances the desk holds. Returns the opportunities in the order they
-    opened, each traded one with its ``executed`` result."""
-    from ..sim.desk import SimDesk
-
+    ``max_size`` base units (of its first leg) each, sized to the balances the desk holds.
+    Returns the opportunities in the order they opened, each traded one with its ``executed``."""
     async with SimDesk(venues, symbols, seed=seed) as desk:
         for d in dislocations:
             desk.dislocate(d.venue, d.bps, d.symbol)
-        held = await asyncio.gather(*(a.balances() for a in desk.accounts.values()))
-        balances = {v: {asset: float(x) for asset, x in b.items()} for v, b in zip(desk.accounts, held)}
-        scanner = Scanner(desk.market.consolidated, kinds=kinds, balances=balances, min_bps=min_bps, transfer=transfer)
-        seen: list[dict[str, Any]] = []
-        open_entries: dict[tuple[object, ...], dict[str, Any]] = {}
-
-        async def record(event: Event) -> None:
-            opp = event.opportunity
-            if event.kind == "close":
-                entry = open_entries.pop(opp.key)
-                entry.update({k: v for k, v in opp.as_json().items() if k not in ("legs",)})
-            else:
-                entry = opp.as_json()
-                open_entries[opp.key] = entry
-                seen.append(entry)
-                if opp.kind in ("cross_venue", "triangular"):
-                    entry["executed"] = await _trade(opp, desk, max_size)
-            if on_event is not None:
-                on_event({"event": event.kind, **entry})
-
-        await scanner.run(seconds, record)
-        return seen
+        scanner = Scanner(desk.market.consolidated, kinds=kinds, balances=await desk.balances(), min_bps=min_bps, transfer=transfer)
+        log = OpportunityLog()
+        await trade_as_they_open(desk, scanner, seconds, log, max_size=max_size, on_entry=on_event)
+        return log.entries
 
 
-async def _trade(opp: Opportunity, desk: Any, max_size: float) -> dict[str, Any]:
+async def _trade(opp: Opportunity, desk: SimDesk, max_size: float) -> dict[str, Any]:
     execute = execute_cross_venue if opp.kind == "cross_venue" else execute_triangular
     try:
         done = await execute(opp, desk.market.consolidated, desk.accounts, max_size=max_size)

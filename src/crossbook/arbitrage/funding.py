@@ -15,12 +15,10 @@ from ..sim.access import ccxt_urls
 from ..sim.cluster import SimCluster
 from ..sim.venues import sim_class
 from ..symbols import parse_standard
-from ..venues import venue_feeds
+from ..venues import venue_feeds, venue_module
 
 log = logging.getLogger(__name__)
 
-# ccxt's market types to load where the simulated venue's trading options load only spot
-SWAP_MARKETS: dict[str, dict[str, Any]] = {"okx": {"fetchMarkets": {"types": ["swap"]}}}
 TIMEOUT = 10.0
 
 
@@ -66,14 +64,15 @@ async def fetch_funding(venues: list[str], symbols: list[str], cluster: SimClust
     reads = []
     for feed, (venue, ccxt_id, listed) in funding_sources(venues, symbols).items():
         config: dict[str, Any] = {"enableRateLimit": False}
+        perp_options: dict[str, Any] = getattr(venue_module(venue), "PERP_CCXT_OPTIONS", {})
         if cluster is not None:
             if feed not in cluster.venues:
                 continue
             sim = cluster.venues[feed]
             config["urls"] = ccxt_urls(ccxt_id, sim.ccxt_host_map(), sim.ws_url)
-            config["options"] = dict(sim.ccxt_options) | SWAP_MARKETS.get(feed, {})
+            config["options"] = dict(sim.ccxt_options) | perp_options
         else:
-            config["options"] = SWAP_MARKETS.get(feed, {})
+            config["options"] = perp_options
         reads.append(_read(venue, getattr(ccxt_async, ccxt_id)(config), listed))
     rates: dict[tuple[str, str], float] = {}
     for found in await asyncio.gather(*reads):

@@ -45,6 +45,28 @@ class Event:
 OnEvent = Callable[[Event], Awaitable[None] | None]
 
 
+class OpportunityLog:
+    """Every opportunity a scan saw, as ``--json`` entries in the order they opened; a close
+    updates its open entry with the last values (keys added to an entry, such as ``executed``,
+    stay)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self._open: dict[tuple[object, ...], dict[str, Any]] = {}
+
+    def record(self, event: Event) -> dict[str, Any]:
+        """The entry ``event`` opened or closed."""
+        opp = event.opportunity
+        if event.kind == "open":
+            entry = opp.as_json()
+            self._open[opp.key] = entry
+            self.entries.append(entry)
+            return entry
+        entry = self._open.pop(opp.key)
+        entry.update(opp.as_json())
+        return entry
+
+
 class Scanner:
     def __init__(
         self,

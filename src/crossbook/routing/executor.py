@@ -454,7 +454,7 @@ def split(child: Child, rules: TradingRules | None) -> list[float]:
     (none larger than ceil(amount / orders), so none over the venue's max order size)."""
     lot = float(rules.lot * rules.contract_size) if rules is not None else 0.0
     if child.orders <= 1 or lot <= 0:
-        return [child.amount / child.orders] * child.orders if child.orders > 1 else [child.amount]
+        return [child.amount / child.orders] * child.orders
     lots = round(child.amount / lot)
     each, extra = divmod(lots, child.orders)
     return [n * lot for n in [each + 1] * extra + [each] * (child.orders - extra) if n > 0]

@@ -363,6 +363,10 @@ def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
 # the router asks the limiter how many of these the venue grants now
 ORDER_ENDPOINT = "POST /api/v5/trade/batch-orders"
 
+# ccxt options for a client that reads perpetuals (funding rates): the swap markets, which the
+# simulator's trading configuration leaves out (it loads spot only)
+PERP_CCXT_OPTIONS = {"fetchMarkets": {"types": ["swap"]}}
+
 # the client order id this venue accepts (crossbook derives one per journaled order)
 CLIENT_ID = ClientIdRule(
     "okx", "clOrdId", "clientOrderId", r"[A-Za-z0-9]{1,32}", IdStyle.TOKEN,
