@@ -192,7 +192,8 @@ class _Venue:
 class Router:
     """Routes parent orders on one symbol across the venues of a ConsolidatedBook. ``accounts``
     trade (venue -> VenueAccount, markets loaded); venues without one are planned only on a dry
-    run. ``fee_rates`` overrides the book's taker fees with the account's own (its tier)."""
+    run. Taker fees are ``fee_rates``, else the ``fee_book``'s (the account's own rates, or its
+    tier's), else the book's (the venue's base tier)."""
 
     def __init__(
         self,
@@ -263,16 +264,17 @@ class Router:
                          max_amount=max_amount, available=available, fixed_cost=self.fixed_costs.get(v.venue, 0.0),
                          max_orders=max_orders)
 
-    async def plan(self, request: RouteRequest, amount: float, *, trading: bool, excluded: Mapping[str, str],
-                   limit: float | None) -> tuple[Plan, Plan | None, list[_Venue]]:
+    async def sides(self, side: Side, *, trading: bool, excluded: Mapping[str, str]) -> list[VenueSide]:
+        """Each usable venue's liquidity and rules for an order of ``side``, its balance fetched now."""
         venues = self.venues(trading=trading, excluded=excluded)
         balances = await asyncio.gather(*(self._balances(v) for v in venues))
-        sides = [self.venue_side(v, request.side, b) for v, b in zip(venues, balances)]
-        best = plan(request.side, amount, sides, limit=limit, max_venues=request.max_venues)
-        single = best_single_venue(request.side, amount, sides, limit=limit)
-        if single is not None and single.filled < amount - dust(venues):
-            single = None  # no one venue can fill it (depth, balance, limit): nothing to compare with
-        return best, single, venues
+        return [self.venue_side(v, side, b) for v, b in zip(venues, balances)]
+
+    async def plan(self, request: RouteRequest, amount: float, *, excluded: Mapping[str, str] | None = None,
+                   limit: float | None) -> Plan:
+        """The cheapest split of ``amount`` on the venues that trade now, on fresh balances."""
+        sides = await self.sides(request.side, trading=True, excluded=excluded or {})
+        return plan(request.side, amount, sides, limit=limit, max_venues=request.max_venues)
 
     async def _resolve_fees(self) -> None:
         if self.fee_book is None:
@@ -298,7 +300,11 @@ class Router:
         await self._resolve_fees()
         mid = self.arrival_mid()
         limit = self.effective_limit(request, mid)
-        first, single, _ = await self.plan(request, request.amount, trading=not dry_run, excluded={}, limit=limit)
+        sides = await self.sides(request.side, trading=not dry_run, excluded={})
+        first = plan(request.side, request.amount, sides, limit=limit, max_venues=request.max_venues)
+        single = best_single_venue(request.side, request.amount, sides, limit=limit)
+        if single is not None and single.filled < request.amount - dust(self.venues(trading=not dry_run, excluded={})):
+            single = None  # no one venue can fill it (depth, balance, limit): nothing to compare with
         report = ExecutionReport(request, first, single, mid)
         if dry_run:
             return report
@@ -307,15 +313,14 @@ class Router:
         current = first
         if request.urgency is Urgency.PASSIVE:
             # the split is the taker plan's, found without the limit: a passive order rests inside it
-            shares = first if limit is None else (await self.plan(request, request.amount, trading=True, excluded={}, limit=None))[0]
+            shares = first if limit is None else await self.plan(request, request.amount, limit=None)
             report.rounds += 1
             report.children += await self._rest(shares, request, limit, min(request.passive_seconds, request.deadline))
             left = request.amount - report.filled
-            venues_now = self.venues(trading=True, excluded=excluded)
-            if left <= dust(venues_now):
+            if left <= dust(self.venues(trading=True, excluded=excluded)):
                 report.outcome = Outcome.FILLED
                 return report
-            current, _, _ = await self.plan(request, left, trading=True, excluded=excluded, limit=limit)
+            current = await self.plan(request, left, excluded=excluded, limit=limit)
         while True:
             report.rounds += 1
             if not current.children:
@@ -336,7 +341,7 @@ class Router:
                 report.outcome = Outcome.DEADLINE
                 return report
             await asyncio.sleep(self.poll)  # let the books move past what the last round took
-            current, _, _ = await self.plan(request, left, trading=True, excluded=excluded, limit=limit)
+            current = await self.plan(request, left, excluded=excluded, limit=limit)
 
     async def _rest(self, planned: Plan, request: RouteRequest, limit: float | None, seconds: float) -> list[ChildReport]:
         """Post the plan's split as post-only orders at each venue's touch (one tick inside it when
