@@ -689,6 +689,7 @@ def route(
     venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: send nothing."),
     sim: bool = typer.Option(False, "--sim", help="Route on the simulated venues (funded accounts, no keys)."),
+    dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's Uniswap V3 pools join as venues (needs node)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Accounts file (crossbook.toml) to trade with."),
     json: bool = typer.Option(False, "--json", help="Print the execution report as one JSON object."),
 ) -> None:
@@ -698,6 +699,8 @@ def route(
 
     if sim == (config is not None):
         fail("route needs exactly one of --sim or --config FILE")
+    if dex and not sim:
+        fail("--dex runs the local chain's pools: it goes with --sim")
     chosen = parse_venues(venues)
     if urgency not in {u.value for u in Urgency}:
         fail(f"--urgency must be take or passive, not {urgency!r}")
@@ -707,7 +710,7 @@ def route(
                                urgency=Urgency(urgency), passive_seconds=passive_seconds)
 
         async def run() -> dict[str, object]:
-            opened = (sim_router(request.symbol, chosen) if config is None
+            opened = (sim_router(request.symbol, chosen, dex=dex) if config is None
                       else configured_router(request.symbol, config, None if venues is None else chosen))
             async with opened as router:
                 return (await router.route(request, dry_run=dry_run)).as_json()

@@ -1,5 +1,6 @@
 """``crossbook demo``: the whole of crossbook on the ten simulated venues, with no keys and no
-network. The venues start and their books sync; the consolidated BTC-USDT book runs live; a sample
+network, and (when node is there) the Uniswap V3 pools of a local chain beside them. The venues
+start and their books sync; the consolidated BTC-USDT book runs live, pools included; a sample
 order is quoted on every venue and routed with a split, with its execution report; then one venue
 is dislocated and the arbitrage scanner finds the opportunity, which is traded through the router.
 """
@@ -27,8 +28,8 @@ from .book.l2 import L2Book
 from .feeds.market import MarketData
 from .model import BookState, Side
 from .routing.conversion import DEFAULT_EQUIVALENTS, conversion_symbols, equivalent_symbols
-from .routing.executor import Router, RouteRequest
-from .routing.fees import FeeBook
+from .routing.executor import RouteRequest
+from .sim.chain import chain_available
 from .sim.desk import SimDesk
 from .sim.venues import sim_class
 from .venues import VENUES
@@ -63,6 +64,7 @@ class DemoState:
     route: dict[str, Any] | None = None
     arbitrage: list[dict[str, Any]] = field(default_factory=list)
     api: dict[str, dict[str, str]] = field(default_factory=dict)
+    dex: dict[str, Any] = field(default_factory=dict)
 
 
 async def run_demo(seconds: float | None, seed: int, render: Callable[[Group], None] | None = None) -> dict[str, Any]:
@@ -72,7 +74,11 @@ async def run_demo(seconds: float | None, seed: int, render: Callable[[Group], N
     state = DemoState()
     # the same market quoted in USD and USDC joins the quote at the live conversion rate
     symbols = [SYMBOL, *equivalent_symbols(SYMBOL, DEFAULT_EQUIVALENTS), *conversion_symbols(DEFAULT_EQUIVALENTS)]
-    desk = SimDesk(list(VENUES), symbols, seed=seed, funds=FUNDS)
+    with_chain = chain_available()
+    desk = SimDesk(list(VENUES), symbols, seed=seed, funds=FUNDS, dex=with_chain)
+    state.dex = {"available": with_chain} if with_chain else {
+        "available": False, "reason": "node and the project's npm packages (`npm ci`) are needed for the local chain; "
+                                      "the demo carries on with the exchanges"}
     extra = [MarketData([v], [s], endpoints=desk.cluster.urls) for v, s in EXTRA.items()]
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     painter: asyncio.Task[None] | None = None
@@ -81,6 +87,11 @@ async def run_demo(seconds: float | None, seed: int, render: Callable[[Group], N
         for md in extra:
             await md.start(session)
         state.api = {f: {"rest": s.rest_url, "ws": s.ws_url} for f, s in desk.cluster.venues.items()}
+        if desk.dex is not None and desk.dex.chain is not None:
+            chain = desk.dex.chain
+            state.dex.update(rpc_url=chain.rpc_url, chain_id=chain.chain_id,
+                             pools={v: a.pool for v, a in desk.dex.accounts.items()},
+                             contracts={k: v for k, v in chain.addresses.items()})
         if render is not None:
             painter = asyncio.create_task(_paint(render, desk, extra, state))
         await _steps(desk, state, deadline)
@@ -115,11 +126,11 @@ async def _steps(desk: SimDesk, state: DemoState, deadline: float | None) -> Non
     side, amount = SAMPLE
     state.step = f"quoting {side.value} {amount:g} {SYMBOL} on every venue"
     state.quote = desk.market.quote(SYMBOL, side, amount)
-    book = desk.market.consolidated[SYMBOL]
     if _left(deadline, 1.0) <= 0:
         return
     state.step = f"routing {side.value} {amount:g} {SYMBOL}"
-    report = await Router(book, desk.accounts, fee_book=FeeBook(accounts=desk.accounts)).route(RouteRequest(SYMBOL, side, amount, deadline=_left(deadline, 5.0) or 0.5))
+    router = await desk.router(SYMBOL)
+    report = await router.route(RouteRequest(SYMBOL, side, amount, deadline=_left(deadline, 5.0) or 0.5))
     state.route = report.as_json()
     if _left(deadline, 1.0) <= 0:
         return
@@ -151,7 +162,8 @@ def summary(desk: SimDesk, extra: list[MarketData], state: DemoState) -> dict[st
             venues[venue] = {"status": l2.status(now).value}
         for venue in md.down:
             venues[venue] = {"status": BookState.DOWN.value}
-    return {"venues": venues, "quote": state.quote, "route": state.route, "arbitrage": state.arbitrage, "api": state.api}
+    return {"venues": venues, "quote": state.quote, "route": state.route, "arbitrage": state.arbitrage, "api": state.api,
+            "dex": state.dex}
 
 
 def live_demo(seconds: float | None, seed: int) -> dict[str, Any]:
@@ -169,6 +181,7 @@ def _px(value: float | None) -> str:
 def view(main: MarketData, extra: list[MarketData], state: DemoState) -> Group:
     apis = "  ".join(f"{feed} {api['rest']}" for feed, api in state.api.items())
     parts: list[Any] = [Text(f"crossbook demo: {state.step}", style="bold"), Text(f"venue APIs: {apis}", style="dim"),
+                        Text(dex_line(state.dex), style="dim"),
                         venue_table(main, extra),
                         Columns([ladder_table(main), quote_table(main)])]
     if state.route is not None:
@@ -176,6 +189,14 @@ def view(main: MarketData, extra: list[MarketData], state: DemoState) -> Group:
     if state.arbitrage:
         parts.append(arbitrage_table(state.arbitrage))
     return Group(*parts)
+
+
+def dex_line(dex: dict[str, Any]) -> str:
+    if not dex.get("available"):
+        return f"DEX venues: off ({dex.get('reason', '')})"
+    if "rpc_url" not in dex:
+        return "DEX venues: starting the local chain"
+    return f"DEX venues: Uniswap V3 pools {', '.join(dex['pools'])} on the local chain {dex['rpc_url']} (chain id {dex['chain_id']})"
 
 
 def route_table(report: dict[str, Any]) -> Table:
@@ -298,5 +319,6 @@ def closing_lines(result: dict[str, Any]) -> list[str]:
     lines.append("the simulated venues served their exchanges' APIs here while the demo ran (unmodified ccxt traded "
                  "them); `crossbook sim --print-ccxt-config` keeps them running:")
     lines += [f"  {feed}: REST {api['rest']}  WebSocket {api['ws']}" for feed, api in result.get("api", {}).items()]
+    lines.append(dex_line(result.get("dex", {})))
     return lines
 

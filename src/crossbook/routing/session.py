@@ -21,12 +21,14 @@ from .fees import FeeBook, FeeProfile
 
 
 @asynccontextmanager
-async def sim_router(symbol: str, venues: list[str], *, seed: int = 7, journal: Path | None = None) -> AsyncIterator[Router]:
-    """A Router on the simulated venues: funded accounts, unmodified ccxt, crossbook's own feeds."""
+async def sim_router(symbol: str, venues: list[str], *, seed: int = 7, journal: Path | None = None,
+                     dex: bool = False) -> AsyncIterator[Router]:
+    """A Router on the simulated venues: funded accounts, unmodified ccxt, crossbook's own feeds;
+    with ``dex`` the local chain's Uniswap V3 pools of the symbol too."""
     from ..sim.desk import SimDesk
 
-    async with SimDesk(venues, [symbol], seed=seed, journal=journal) as desk:
-        yield Router(desk.market.consolidated[symbol], desk.accounts, fee_book=FeeBook(accounts=desk.accounts))
+    async with SimDesk(venues, [symbol], seed=seed, journal=journal, dex=dex) as desk:
+        yield await desk.router(symbol)
 
 
 @asynccontextmanager

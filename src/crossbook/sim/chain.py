@@ -333,6 +333,14 @@ class LocalChain:
         ticks, denser near the price), about ``depth_quote`` of quote value in all."""
         pool = await self.create_pool(base, quote, fee, price)
         await self.wallet.send(pool.address, INCREASE_CARDINALITY.encode(64))
+        await self.add_liquidity_around(pool, base, price, depth_quote, positions, seed)
+        return pool
+
+    async def add_liquidity_around(self, pool: Pool, base: Token, price: float, depth_quote: float, positions: int,
+                                   seed: int, spread: float = 40.0, widths: tuple[int, ...] = (2, 4, 8, 20, 60, 200)) -> None:
+        """``positions`` ranges centred within about ``spread`` tick spacings of ``price`` (quote per
+        base), each ``widths`` spacings either side, worth ``depth_quote`` of quote value in all."""
+        quote = pool.token1 if pool.token0 is base else pool.token0
         spacing = pool.tick_spacing
         raw = price * 10**quote.decimals / 10**base.decimals
         current = tick_of(raw if pool.token0 is base else 1 / raw)
@@ -342,13 +350,12 @@ class LocalChain:
             value = depth_quote / price if token is base else depth_quote
             await self.fund(token, self.keys[0], token.raw(value))
         for _ in range(positions):
-            width = rng.choice((2, 4, 8, 20, 60, 200)) * spacing
-            centre = current + int(rng.gauss(0, 40)) * spacing
+            width = rng.choice(widths) * spacing
+            centre = current + int(rng.gauss(0, spread)) * spacing
             lower = max(MIN_TICK // spacing * spacing + spacing, (centre - width) // spacing * spacing)
             upper = min(MAX_TICK // spacing * spacing, (centre + width) // spacing * spacing + spacing)
             amount0, amount1 = self._amounts_for(pool, base, quote, price, per_position, lower, upper, current)
             await self.add_position(pool, lower, upper, amount0, amount1, funded=True)
-        return pool
 
     def _amounts_for(self, pool: Pool, base: Token, quote: Token, price: float, value: float,
                      lower: int, upper: int, current: int) -> tuple[int, int]:

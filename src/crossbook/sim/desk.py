@@ -16,20 +16,27 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 
 from ..feeds.market import MarketData
+from ..routing.executor import Router
+from ..routing.fees import FeeBook
+from ..trading.pool_account import PoolAccount
 from ..trading.account import VenueAccount
 from ..trading.journal import Journal
 from ..trading.limiter import Limiter
 from ..trading.session import TRANSIT_MARGIN
 from ..venues import venue_feeds, venue_module
 from .cluster import SimCluster
+from .dex import SimDex
+from .market import START_USD
 from .serve import ACCOUNT, fund
 
 
 class SimDesk:
     def __init__(self, venues: list[str], symbols: list[str], *, seed: int = 7, journal: Path | None = None,
-                 interval: float = 0.1, levels: int = 300, funds: Mapping[str, Mapping[str, Decimal]] | None = None) -> None:
+                 interval: float = 0.1, levels: int = 300, funds: Mapping[str, Mapping[str, Decimal]] | None = None,
+                 dex: bool = False) -> None:
         """``funds``: venue -> asset -> amount, replacing those assets of the standard funding
-        (every listed stablecoin 1,000,000, every other asset 100)."""
+        (every listed stablecoin 1,000,000, every other asset 100). ``dex``: the local chain's
+        Uniswap V3 pools of the first symbol join as venues (needs node: sim.chain.chain_available)."""
         self.venues = venues
         self.symbols = symbols
         self.cluster = SimCluster([f for v in venues for f in venue_feeds(v)], seed=seed, interval=interval, levels=levels)
@@ -41,6 +48,7 @@ class SimDesk:
         self.journal = Journal(journal)
         self.funds = funds or {}
         self.accounts: dict[str, VenueAccount] = {}
+        self.dex: SimDex | None = SimDex(symbols[0], self.journal, START_USD) if dex else None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self, live_within: float = 15.0) -> SimDesk:
@@ -50,9 +58,26 @@ class SimDesk:
         self.accounts = {v: self._account(v) for v in self.venues if self.trading_sim(v) is not None}
         await asyncio.gather(*(account.load() for account in self.accounts.values()))
         await self.market.wait_live(live_within)
+        if self.dex is not None:
+            await self.dex.start(self.market.consolidated[self.symbols[0]])
         return self
 
+    async def router(self, symbol: str) -> Router:
+        """A Router over every venue of the desk trading ``symbol``: the exchanges at their accounts'
+        own fee rates, the pools at their fee tier with a swap's gas as the cost per order."""
+        accounts: dict[str, VenueAccount | PoolAccount] = dict(self.accounts)
+        fee_rates: dict[str, float] = {}
+        fixed_costs: dict[str, float] = {}
+        if self.dex is not None and symbol == self.dex.symbol:
+            accounts.update(self.dex.accounts)
+            fee_rates.update(self.dex.fee_rates)
+            fixed_costs.update(await self.dex.fixed_costs())
+        return Router(self.market.consolidated[symbol], accounts, fee_rates=fee_rates, fixed_costs=fixed_costs,
+                      fee_book=FeeBook(accounts=self.accounts))
+
     async def stop(self) -> None:
+        if self.dex is not None:
+            await self.dex.stop()
         await self.market.stop()
         for account in self.accounts.values():
             await account.client.close()

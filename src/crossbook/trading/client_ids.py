@@ -92,7 +92,11 @@ UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 def client_id_rule(venue: str) -> ClientIdRule:
     """The venue's rule, from its module (``venues/<id>.py`` ``CLIENT_ID``)."""
     from ..venues import VENUES, venue_module
+    from ..venues.dex import CLIENT_ID as DEX_CLIENT_ID
+    from ..venues.dex import dex_family
 
+    if dex_family(venue) is not None:
+        return DEX_CLIENT_ID
     if venue not in VENUES:
         raise UnknownVenue(f"no client order id rule for venue {venue!r}; known: {', '.join(VENUES)}")
     rule: ClientIdRule = venue_module(venue).CLIENT_ID

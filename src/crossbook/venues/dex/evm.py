@@ -147,6 +147,15 @@ class TxOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedTx:
+    tx_hash: str
+    raw: bytes
+    nonce: int
+    gas: int
+    max_fee_per_gas: int
+
+
+@dataclass(frozen=True, slots=True)
 class GasPolicy:
     """EIP-1559 fees: ``max_fee = base_fee * base_fee_multiplier + tip``; ``gas_limit_margin``
     scales the estimate; ``max_fee_gwei`` refuses to send above a ceiling."""
@@ -203,6 +212,11 @@ class Wallet:
         return outcome
 
     async def submit(self, to: str | None, data: bytes, value: int = 0, gas: int | None = None) -> str:
+        return await self.broadcast(await self.sign(to, data, value, gas))
+
+    async def sign(self, to: str | None, data: bytes, value: int = 0, gas: int | None = None) -> SignedTx:
+        """A signed transaction with the next nonce, not yet sent: its hash is known before it
+        leaves, so a journal can record it first and find it after a crash."""
         tx: dict[str, Any] = {"from": self.address, "data": data, "value": value}
         if to is not None:
             tx["to"] = to_checksum_address(to)
@@ -215,13 +229,16 @@ class Wallet:
             nonce = await self._next_nonce()
             tx.update(gas=gas, maxFeePerGas=max_fee, maxPriorityFeePerGas=tip, nonce=nonce, chainId=self._chain_id, type=2)
             signed = self._account.sign_transaction(tx)
-            try:
-                sent = await self.evm.w3.eth.send_raw_transaction(signed.raw_transaction)
-            except Exception:
-                self._nonce = None  # the chain's pending count says which nonce is next
-                raise
             self._nonce = nonce + 1
-        return "0x" + bytes(sent).hex()
+        return SignedTx("0x" + bytes(signed.hash).hex(), bytes(signed.raw_transaction), nonce, gas, max_fee)
+
+    async def broadcast(self, signed: SignedTx) -> str:
+        try:
+            await self.evm.w3.eth.send_raw_transaction(signed.raw)
+        except Exception:
+            self._nonce = None  # the chain's pending count says which nonce is next
+            raise
+        return signed.tx_hash
 
     async def receipt(self, tx_hash: str) -> TxOutcome:
         try:
