@@ -19,6 +19,10 @@
     volume_30d_usd = 12000000           # optional, picks the tier by volume when fee_tier is absent
     pay_fees_with_token = false         # optional, fees paid with the venue's token (BNB, KCS, GT...)
 
+    [chains.arbitrum]                   # optional, one table per EVM chain (crossbook.venues.dex.chains)
+    rpc_url = "https://arb1.example/rpc"
+    wallet_key_env = "ARBITRUM_KEY"
+
 Secrets never sit in the file and never appear in an error: only the variable names do.
 """
 
@@ -26,7 +30,9 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +40,7 @@ import orjson
 
 from .errors import ConfigError
 from .venues import VENUES
+from .venues.dex.chains import ChainConfig, chains_config
 
 MODES = ("sim", "testnet", "live")
 DEFAULT_EQUIVALENTS: frozenset[str] = frozenset({"USDT", "USDC", "USD"})
@@ -85,6 +92,7 @@ class Config:
     journal: Path
     accounts: list[AccountConfig]
     equivalents: frozenset[str] = DEFAULT_EQUIVALENTS
+    chains: Mapping[str, ChainConfig] = dataclass_field(default_factory=dict)
 
 
 def load_config(path: str | Path) -> Config:
@@ -99,7 +107,8 @@ def load_config(path: str | Path) -> Config:
     accounts = [_account(entry, base, path, i) for i, entry in enumerate(data.get("accounts", []), start=1)]
     if not accounts:
         raise ConfigError(f"{path}: no [[accounts]]")
-    return Config(path, base / str(data.get("journal", "crossbook.db")), accounts, _equivalents(data, path))
+    return Config(path, base / str(data.get("journal", "crossbook.db")), accounts, _equivalents(data, path),
+                  chains_config(data.get("chains", {}), str(path)))
 
 
 def _equivalents(data: dict[str, Any], path: Path) -> frozenset[str]:

@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
@@ -117,7 +117,8 @@ class PoolAccount:
         """An IOC limit order as a swap up to the limit price. Anything else is refused before it
         is journaled: a pool has no resting orders (range orders are placed separately)."""
         self._check(request)
-        request = replace(request, amount=request.amount.quantize(self.rules[self.market.symbol].lot, ROUND_DOWN))
+        # the planner sends lot multiples up to float noise (1.6481399999999655): the nearest lot
+        request = replace(request, amount=request.amount.quantize(self.rules[self.market.symbol].lot, ROUND_HALF_EVEN))
         if not request.amount > 0:
             raise InvalidOrder(f"{self.venue}: the amount is less than one unit of {self.base.symbol}")
         journaled = self.journal.record_intent(request, sending=True)

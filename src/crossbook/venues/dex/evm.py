@@ -278,7 +278,9 @@ class Wallet:
         if to is None:
             return "contract creation failed"
         try:
-            await self.evm.w3.eth.call({"from": self.address, "to": to, "data": data, "value": value}, block - 1)  # type: ignore[arg-type, typeddict-item]
+            # on the state the block left: what made it revert (a price moved earlier in the same
+            # block) is still there, and a reverted call changed nothing else
+            await self.evm.w3.eth.call({"from": self.address, "to": to, "data": data, "value": value}, block)  # type: ignore[arg-type, typeddict-item]
         except ContractLogicError as e:
             return revert_reason(_revert_data(e))
         except Exception:  # the replay is only for the message; the revert itself is certain

@@ -1,0 +1,121 @@
+"""The chains table and the [chains.<name>] configuration: ids, routers, errors that name the
+field, and a wallet key that never shows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import is_checksum_address, to_checksum_address
+
+from crossbook.config import load_config
+from crossbook.errors import ConfigError
+from crossbook.sim.chain import Deployment
+from crossbook.venues.dex.chains import ADDRESS_NAMES, CHAINS, chain_config, local_chain_config
+from crossbook.venues.dex.uniswap_v3_exec import UniswapV3Trader
+from tests.conftest import run
+
+KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+ACCOUNT = '[[accounts]]\nvenue = "binance"\nmode = "sim"\nccxt_config = "sim.json"\n'
+
+
+def test_the_table_has_the_six_chains_with_their_ids() -> None:
+    ids = {name: chain.chain_id for name, chain in CHAINS.items()}
+    assert ids == {"ethereum": 1, "arbitrum": 42161, "optimism": 10, "polygon": 137, "bsc": 56, "avalanche": 43114}
+    for chain in CHAINS.values():
+        assert set(chain.addresses) <= set(ADDRESS_NAMES)
+        assert {"factory", "swap_router02", "quoter_v2", "position_manager", "tick_lens"} <= set(chain.addresses)
+        assert all(is_checksum_address(a) for a in [*chain.addresses.values(), chain.wrapped_native])
+        assert chain.source.startswith("https://docs.uniswap.org/contracts/v3/reference/deployments/")
+        assert chain.router == chain.addresses[chain.router_kind]
+
+
+def test_bsc_and_avalanche_only_have_swap_router02() -> None:
+    for name in ("bsc", "avalanche"):
+        assert CHAINS[name].router_kind == "swap_router02" and "swap_router" not in CHAINS[name].addresses
+    for name in ("ethereum", "arbitrum", "optimism", "polygon"):
+        assert CHAINS[name].router_kind == "swap_router"
+        assert CHAINS[name].router == "0xE592427A0AEce92De3Edee1F18E0157C05861564"
+
+
+def test_a_chain_table_is_parsed_with_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ARB_KEY", KEY)
+    config = chain_config("arbitrum", {"rpc_url": "https://arb.example/rpc", "wallet_key_env": "ARB_KEY",
+                                       "router_kind": "swap_router02",
+                                       "addresses": {"quoter_v2": "0x" + "ab" * 20}})
+    assert config.chain_id == 42161 and config.wallet_key == KEY
+    assert config.router == CHAINS["arbitrum"].addresses["swap_router02"]
+    assert config.addresses["quoter_v2"] == to_checksum_address("0x" + "ab" * 20)
+    assert config.addresses["factory"] == CHAINS["arbitrum"].addresses["factory"]
+
+
+@pytest.mark.parametrize("name, table, field", [
+    ("solana", {"rpc_url": "https://x.example", "wallet_key": KEY}, "unknown chain 'solana'"),
+    ("ethereum", {"wallet_key": KEY}, "rpc_url"),
+    ("ethereum", {"rpc_url": "localhost:8545", "wallet_key": KEY}, "rpc_url"),
+    ("ethereum", {"rpc_url": "https://x.example"}, "wallet_key_env"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet_key_env": "CROSSBOOK_TEST_UNSET_KEY"}, "CROSSBOOK_TEST_UNSET_KEY"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "wallet_key_env": "K"}, "not both"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "router_kind": "v4"}, "router_kind"),
+    ("bsc", {"rpc_url": "https://x.example", "wallet_key": KEY, "router_kind": "swap_router"}, "addresses.swap_router"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "addresses": {"router": "0x" + "11" * 20}}, "addresses.router"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "addresses": {"quoter_v2": "0x12"}}, "addresses.quoter_v2"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "chain_id": 5}, "chain_id"),
+])
+def test_config_errors_name_the_bad_field(name: str, table: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+        chain_config(name, table)
+
+
+@pytest.mark.parametrize("bad_key", [KEY[:-2], KEY + "00", "0x" + "zz" * 32, "0x" + "00" * 32])
+def test_a_malformed_key_is_refused_without_showing_it(bad_key: str) -> None:
+    with pytest.raises(ConfigError, match="wallet_key is not a 32-byte hex private key") as raised:
+        chain_config("ethereum", {"rpc_url": "https://x.example", "wallet_key": bad_key})
+    assert bad_key[2:12] not in str(raised.value) and bad_key[2:12] not in repr(raised.value)
+
+
+def test_the_key_never_appears_in_repr_str_or_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ETH_KEY", KEY)
+    config = chain_config("ethereum", {"rpc_url": "https://eth.example", "wallet_key_env": "ETH_KEY"})
+    secret = KEY[2:]
+    for shown in (repr(config), str(config), f"{config}", repr([config]), repr({"c": config})):
+        assert secret not in shown and "hidden" in shown
+    trader = UniswapV3Trader.from_config(config)
+    assert secret not in repr(trader) and secret not in repr(trader.wallet)
+
+
+def test_load_config_reads_the_chains_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POLY_KEY", KEY)
+    path = tmp_path / "crossbook.toml"
+    path.write_text(ACCOUNT + '[chains.polygon]\nrpc_url = "https://polygon.example"\nwallet_key_env = "POLY_KEY"\n')
+    config = load_config(path)
+    assert list(config.chains) == ["polygon"] and config.chains["polygon"].chain.native_symbol == "POL"
+    (tmp_path / "bad.toml").write_text(ACCOUNT + '[chains.fantom]\nrpc_url = "https://x.example"\nwallet_key_env = "POLY_KEY"\n')
+    with pytest.raises(ConfigError, match=r"bad\.toml: \[chains\.fantom\]: unknown chain 'fantom'"):
+        load_config(tmp_path / "bad.toml")
+    assert load_config(_without_chains(tmp_path)).chains == {}
+
+
+def _without_chains(folder: Path) -> Path:
+    path = folder / "plain.toml"
+    path.write_text(ACCOUNT)
+    return path
+
+
+def test_the_local_chain_comes_from_a_deployment_and_trades(chain: Deployment) -> None:
+    config = local_chain_config(chain, key_index=1)
+    assert config.chain_id == 31337 and config.router == chain.addresses["swap_router"]
+    assert config.chain.wrapped_native == chain.addresses["weth"]
+    assert chain.keys[1][2:] not in repr(config)
+
+    async def body() -> None:
+        trader = UniswapV3Trader.from_config(config)
+        try:
+            wbtc, usdt = chain.tokens["WBTC"], chain.tokens["USDT"]
+            quote = await trader.quote_exact_input([wbtc.address, usdt.address], [3000], 10**6)
+            assert 590 * 10**6 * 0.99 < quote.amount_out < 600 * 10**6  # 0.01 BTC at ~60k less 0.3 %
+        finally:
+            await trader.evm.close()
+
+    run(body(), 60)
