@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -13,12 +15,17 @@ runner = CliRunner()
 
 
 def test_demo_json_summary_covers_venues_quote_route_and_arbitrage() -> None:
-    result = runner.invoke(app, ["demo", "--seconds", "14", "--json"])
+    result = runner.invoke(app, ["demo", "--seconds", "20", "--json"])
     assert result.exit_code == 0, result.output
     data = orjson.loads(result.stdout.strip().splitlines()[-1])
-    assert {"venues", "quote", "route", "arbitrage"} <= set(data)
-    assert set(data["venues"]) == set(VENUES)
-    assert all(v["status"] == "live" for v in data["venues"].values()), data["venues"]
+    assert {"venues", "quote", "route", "arbitrage", "dex"} <= set(data)
+    # node is part of the set-up (npm ci): the local chain's pools are venues beside the exchanges
+    pools = {"uniswap_v3_500", "uniswap_v3_3000", "uniswap_v3_10000"}
+    assert data["dex"]["available"] and set(data["dex"]["pools"]) == pools, data["dex"]
+    assert data["dex"]["rpc_url"].startswith("http://127.0.0.1:")
+    assert set(data["venues"]) == set(VENUES) | pools
+    assert all(v["status"] == "live" for v in data["venues"].values()), {k: v for k, v in data["venues"].items() if v["status"] != "live"}
+    assert pools <= set(data["quote"]["venues"])
 
     assert data["quote"]["best"] is not None
 
@@ -46,3 +53,12 @@ def test_demo_refuses_bad_options() -> None:
                           (["--json"], "--json needs --seconds")):
         result = runner.invoke(app, ["demo", *args])
         assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_without_node_the_demo_says_so_and_runs_the_exchanges(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--seconds", "10", "--json"], env={"CROSSBOOK_NODE_MODULES": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(result.stdout.strip().splitlines()[-1])
+    assert data["dex"]["available"] is False and "npm ci" in data["dex"]["reason"]
+    assert set(data["venues"]) == set(VENUES)
+    assert data["route"]["outcome"] == "filled"

@@ -43,6 +43,7 @@ Q96 = 1 << 96
 MAX_UINT = (1 << 256) - 1
 MAX_UINT128 = (1 << 128) - 1
 GAS_PER_BLOCK = 30_000_000
+MINT_GAS = 1_000_000  # a position mint's ceiling: set, so anvil does not search for an estimate each time
 
 CREATE_POOL = fn("createAndInitializePoolIfNecessary(address,address,uint24,uint160)", "address")
 GET_POOL = fn("getPool(address,address,uint24)", "address")
@@ -87,6 +88,8 @@ def node_modules() -> Path:
     any parent of it or of this package."""
     configured = os.environ.get("CROSSBOOK_NODE_MODULES")
     if configured:
+        if not (Path(configured) / ANVIL_PACKAGE).exists():
+            raise NodeMissing(f"CROSSBOOK_NODE_MODULES={configured} has no anvil: run `npm ci` at the project root")
         return Path(configured)
     here = Path(__file__).resolve()
     for start in (Path.cwd(), *here.parents):
@@ -217,6 +220,7 @@ class LocalChain:
         self.pools = deployment.pools
         self.evm = Evm(self.rpc_url)
         self._wallets: dict[str, Wallet] = {}
+        self._approved: set[tuple[str, str, str]] = set()
         self.wallet = self.wallet_for(self.keys[0])
 
     def wallet_for(self, key: str) -> Wallet:
@@ -320,7 +324,7 @@ class LocalChain:
         await self._approve_once(owner, pool.token1, "position_manager")
         deadline = await self.evm.timestamp() + 3600
         params = (pool.token0.address, pool.token1.address, pool.fee, tick_lower, tick_upper, amount0, amount1, 0, 0, owner.address, deadline)
-        outcome = await owner.send(self.addresses["position_manager"], MINT_POSITION.encode(params))
+        outcome = await owner.send(self.addresses["position_manager"], MINT_POSITION.encode(params), gas=MINT_GAS)
         transfer = bytes.fromhex("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
         for log in outcome.logs:
             topics = log["topics"]
@@ -371,10 +375,13 @@ class LocalChain:
         return amount0, amount1
 
     async def _approve_once(self, owner: Wallet, token: Token, spender: str) -> None:
+        if (owner.address, token.address, spender) in self._approved:
+            return
         allowance = fn("allowance(address,address)", "uint256")
         (current,) = await self.evm.call(token.address, allowance, owner.address, self.addresses[spender])
         if current < MAX_UINT // 2:
             await owner.send(token.address, APPROVE.encode(self.addresses[spender], MAX_UINT))
+        self._approved.add((owner.address, token.address, spender))
 
     # --- time -------------------------------------------------------------------------------
 
@@ -390,6 +397,7 @@ class LocalChain:
         await self.evm.w3.provider.make_request("evm_revert", [snapshot_id])  # type: ignore[arg-type]
         for wallet in self._wallets.values():
             wallet.reset_nonce()
+        self._approved.clear()
 
 
 def _read_banner(process: subprocess.Popen[bytes], timeout: float) -> tuple[str, list[str]]:

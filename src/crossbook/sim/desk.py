@@ -52,15 +52,26 @@ class SimDesk:
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self, live_within: float = 15.0) -> SimDesk:
+        # the chain deploys and seeds while the exchanges start and their books sync
+        launching = asyncio.create_task(self.dex.launch()) if self.dex is not None else None
+        try:
+            await self._start_exchanges(live_within)
+        except BaseException:
+            if launching is not None:
+                launching.cancel()  # an exchange failed to start: don't leave the chain half made
+            raise
+        if launching is not None and self.dex is not None:
+            await launching
+            await self.dex.attach(self.market.consolidated[self.symbols[0]])
+        return self
+
+    async def _start_exchanges(self, live_within: float) -> None:
         await self.cluster.start()
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         await self.market.start(self._session)
         self.accounts = {v: self._account(v) for v in self.venues if self.trading_sim(v) is not None}
         await asyncio.gather(*(account.load() for account in self.accounts.values()))
         await self.market.wait_live(live_within)
-        if self.dex is not None:
-            await self.dex.start(self.market.consolidated[self.symbols[0]])
-        return self
 
     async def router(self, symbol: str) -> Router:
         """A Router over every venue of the desk trading ``symbol``: the exchanges at their accounts'

@@ -47,31 +47,42 @@ class SimDex:
         assert self.chain is not None
         return self.chain.deployment
 
-    async def start(self, consolidated: ConsolidatedBook) -> SimDex:
-        """Start the chain, seed the market (the symbol's pools at the exchanges' mid, as arbitrage
-        keeps them), fund the trader and put every pool of the symbol in ``consolidated``."""
+    async def launch(self) -> SimDex:
+        """Start the chain, seed the market at ``usd_prices`` with market makers' concentrated
+        liquidity on the symbol's pools, and fund the trader (no books yet: see ``attach``)."""
         base_ccy, quote_ccy = self.symbol.split("-")[:2]
-        bid, ask = consolidated.best_bid(), consolidated.best_ask()
-        if bid is not None and ask is not None:
-            self.usd_prices[base_ccy] = (bid.price + ask.price) / 2 * self.usd_prices[quote_ccy]
         self.anvil = await asyncio.to_thread(Anvil)
         self.chain = await LocalChain.deployed(self.anvil)
         await seed_market(self.chain, self.usd_prices)
-        trader = self.chain.wallet_for(self.chain.keys[TRADER_KEY])
         for symbol, amount in TRADER_FUNDS.items():
             token = self.chain.tokens[symbol]
             await self.chain.fund(token, self.chain.keys[TRADER_KEY], token.raw(amount))
+        price = self.usd_prices[base_ccy] / self.usd_prices[quote_ccy]
+        base = self.chain.tokens[self.base_token]
+        for n, pool in enumerate(self._pools()):
+            await self.chain.add_liquidity_around(pool, base, price, CONCENTRATED.get(pool.fee, 0.0), positions=20,
+                                                  seed=100 + n, spread=3.0, widths=(1, 2, 3, 5, 10))
+        return self
+
+    async def attach(self, consolidated: ConsolidatedBook) -> None:
+        """Every pool of the symbol as a venue of ``consolidated``, first moved to the exchanges' mid
+        there (as arbitrage keeps pools in line)."""
+        assert self.chain is not None
+        trader = self.chain.wallet_for(self.chain.keys[TRADER_KEY])
+        gas = GasCost(trader, self._native_price)
+        for pool in self._pools():
+            await self._add_pool(pool, trader, gas, consolidated)
+        exchanges = [b for v, b in consolidated.live_books().items() if v not in self.books]
+        mids = [m for m in (b.mid() for b in exchanges) if m is not None]
+        if mids:
+            await self.align(sum(mids) / len(mids))
+
+    def _pools(self) -> list[Pool]:
+        assert self.chain is not None
         pools = [p for (b, q, _), p in self.chain.pools.items() if (b, q) == (self.base_token, self.quote_token)]
         if not pools:
             raise UnknownSymbol(f"the local chain has no pool for {self.symbol}")
-        gas = GasCost(trader, self._native_price)
-        price = self.usd_prices[base_ccy] / self.usd_prices[quote_ccy]
-        base = self.chain.tokens[self.base_token]
-        for n, pool in enumerate(pools):
-            await self.chain.add_liquidity_around(pool, base, price, CONCENTRATED.get(pool.fee, 0.0), positions=20,
-                                                  seed=100 + n, spread=3.0, widths=(1, 2, 3, 5, 10))
-            await self._add_pool(pool, trader, gas, consolidated)
-        return self
+        return pools
 
     async def _add_pool(self, pool: Pool, trader: Wallet, gas: GasCost, consolidated: ConsolidatedBook) -> None:
         assert self.chain is not None

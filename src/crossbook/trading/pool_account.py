@@ -29,6 +29,7 @@ from ..errors import InvalidOrder, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderType, Side, TimeInForce
 from ..venues.capabilities import Product
 from ..venues.dex.evm import TransactionFailed, TxOutcome, Wallet, fn
+from ..venues.dex.v3math import swap_gas
 from .journal import Journal, JournaledOrder
 from .validation import TradingRules
 
@@ -57,10 +58,11 @@ class SwapFill:
 
 
 class GasCost:
-    """What one swap's gas costs in the quote currency: gas units × the chain's gas price × the
-    native coin's price in quote (``native_price``, e.g. the WETH/USDT pool or an exchange book)."""
+    """What one swap's gas costs in the quote currency: gas units (a swap crossing one initialized
+    tick, as measured on the real contracts) × the chain's gas price × the native coin's price in
+    quote (``native_price``, e.g. the WETH/USDT pool or an exchange book)."""
 
-    def __init__(self, wallet: Wallet, native_price: Callable[[], Awaitable[float]], units: int = 130_000) -> None:
+    def __init__(self, wallet: Wallet, native_price: Callable[[], Awaitable[float]], units: int = swap_gas(1)) -> None:
         self.wallet = wallet
         self.native_price = native_price
         self.units = units

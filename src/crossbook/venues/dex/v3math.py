@@ -28,10 +28,11 @@ MAX_UINT128 = (1 << 128) - 1
 MAX_INT256 = (1 << 255) - 1
 FEE_DENOMINATOR = 1_000_000
 
-# Gas a router swap costs on the local chain (measured through SwapRouter.exactInputSingle):
-# a swap within one tick, and what each initialized tick crossed adds.
+# Gas of SwapRouter.exactInputSingle on the local chain, measured: about 95k-134k within one tick
+# (more when a balance slot is first written), and 38k-45k more per initialized tick crossed; a
+# swap walking through many empty tick bitmap words (far outside the liquidity) costs more still.
 SWAP_GAS = 110_000
-TICK_CROSS_GAS = 22_000
+TICK_CROSS_GAS = 40_000
 
 _TICK_FACTORS = (
     (0x2, 0xFFF97272373D413259A46990580E213A),
@@ -378,6 +379,7 @@ def swap(state: PoolState, zero_for_one: bool, amount_specified: int,
     exact_in = amount_specified > 0
     remaining, calculated = amount_specified, 0
     tick, liquidity, fee = state.tick, state.liquidity, state.fee
+    fee_complement = FEE_DENOMINATOR - fee
     spacing, bitmap, ticks, words = state.tick_spacing, state.bitmap, state.ticks, state.words
     crossed = 0
     step = compute_swap_step
@@ -408,19 +410,39 @@ def swap(state: PoolState, zero_for_one: bool, amount_specified: int,
             tick_next = MAX_TICK
         sqrt_next = ratio_at(tick_next)
         target = limit if (sqrt_next < limit if zero_for_one else sqrt_next > limit) else sqrt_next
-        sqrt_p, amount_in, amount_out, fee_amount = step(sqrt_p, target, liquidity, remaining, fee)
+        # computeSwapStep's commonest case inlined: exact input that reaches the target
+        reached = False
         if exact_in:
-            remaining -= amount_in + fee_amount
-            calculated -= amount_out
-        else:
-            remaining += amount_out
-            calculated += amount_in + fee_amount
+            if zero_for_one:
+                numerator = (liquidity << 96) * (sqrt_p - target)
+                amount_in = -(-(-(-numerator // sqrt_p)) // target)
+            else:
+                amount_in = -(-liquidity * (target - sqrt_p) >> 96)
+            if remaining * fee_complement // FEE_DENOMINATOR >= amount_in:
+                reached = True
+                if zero_for_one:
+                    amount_out = liquidity * (sqrt_p - target) >> 96
+                else:
+                    amount_out = ((liquidity << 96) * (target - sqrt_p)) // target // sqrt_p
+                sqrt_p = target
+                remaining -= amount_in - (-amount_in * fee // fee_complement)
+                calculated -= amount_out
+        if not reached:
+            sqrt_p, amount_in, amount_out, fee_amount = step(sqrt_p, target, liquidity, remaining, fee)
+            if exact_in:
+                remaining -= amount_in + fee_amount
+                calculated -= amount_out
+            else:
+                remaining += amount_out
+                calculated += amount_in + fee_amount
         if sqrt_p == sqrt_next:
             if initialized:
                 net = ticks.get(tick_next)
                 if net is None:
                     raise PoolStateIncomplete(f"tick {tick_next} is initialized in the bitmap but its liquidityNet was not read")
-                liquidity = add_delta(liquidity, -net if zero_for_one else net)
+                liquidity += -net if zero_for_one else net
+                if not 0 <= liquidity <= MAX_UINT128:
+                    raise ValueError(f"liquidity out of range crossing tick {tick_next}: the state is inconsistent")
                 crossed += 1
             tick = tick_next - 1 if zero_for_one else tick_next
         elif sqrt_p != start:
@@ -479,22 +501,24 @@ def swap_gas(ticks_crossed: int) -> int:
 
 
 def ladder(state: PoolState, side: Side, max_levels: int, decimals0: int, decimals1: int,
-           base_is_token0: bool) -> list[tuple[float, float]]:
+           base_is_token0: bool, level_ticks: int | None = None) -> list[tuple[float, float]]:
     """The pool as price levels ``(price, size)`` in human units (price = quote per base, size =
     base), as a book side: ``Side.SELL`` the asks (the pool sells base; ascending), ``Side.BUY`` the
     bids (the pool buys base; descending), as ConsolidatedBook.ladder names sides.
 
-    One level per step of the pool's own swap loop: from the current price to the next initialized
-    tick, then between initialized ticks, cut also where the loop itself stops (at the end of a
-    tick bitmap word, at most 256 tick spacings). Each level's amounts are exactly what the pool
-    moves over that step (input rounded up, output down), so the sizes of the first k levels add
-    up to the exact fee-free swap to the k-th boundary. Ranges without liquidity give no level.
+    Levels follow the pool's own swap loop: they end at every initialized tick (where liquidity
+    changes) and wherever the loop itself stops (the end of a tick bitmap word), and a range between
+    two of those is split further at every multiple of ``level_ticks`` (default: the tick spacing,
+    the pool's own granularity), so a level never spans more than that and its average price stays
+    close to its start. Each level's raw amounts are differences of exact cumulative amounts from
+    the start of the loop's step (input rounded up, output down), so the first k levels add up to
+    exactly the fee-free swap to the k-th level's end. Ranges without liquidity give no level.
 
-    Prices exclude the pool fee: the router charges the fee tier as the taker fee. On the input
-    token the pool's fee is ``fee / (1e6 - fee)`` of the amount that moves the price (the input
-    moving it is the gross input times ``(1e6 - fee) / 1e6``), which a router wanting the last wei
-    applies instead. The ladder ends after ``max_levels`` levels, at the end of the words read, or
-    at MIN_TICK/MAX_TICK."""
+    Prices exclude the pool fee: the router charges the fee tier as the taker fee. Exactly, the
+    pool takes its fee from the input: of a gross input, ``(1e6 - fee) / 1e6`` moves the price, so
+    the input a level needs is its amount times ``1e6 / (1e6 - fee)``, a rate of ``fee / (1e6 - fee)``
+    on top. The ladder ends after ``max_levels`` levels, at the end of the words read, or at
+    MIN_TICK/MAX_TICK."""
     if max_levels <= 0:
         raise InvalidOrder(f"max_levels must be positive, got {max_levels}")
     # asks: the pool pays out base; base out of the pool is token0 out -> one-for-zero
@@ -502,7 +526,7 @@ def ladder(state: PoolState, side: Side, max_levels: int, decimals0: int, decima
     levels: list[tuple[float, float]] = []
     base_scale = 10.0 ** (decimals0 if base_is_token0 else decimals1)
     quote_scale = 10.0 ** (decimals1 if base_is_token0 else decimals0)
-    for step in ladder_steps(state, zero_for_one, max_levels):
+    for step in ladder_steps(state, zero_for_one, max_levels, level_ticks):
         if step.amount_in == 0 or step.amount_out == 0:
             continue
         amount0, amount1 = (step.amount_in, step.amount_out) if zero_for_one else (step.amount_out, step.amount_in)
@@ -513,7 +537,7 @@ def ladder(state: PoolState, side: Side, max_levels: int, decimals0: int, decima
 
 @dataclass(frozen=True, slots=True)
 class LadderStep:
-    """One full step of the swap loop, fee-free: the raw amounts it moves and where it ends."""
+    """One level of the ladder in raw amounts, fee-free, and the price and tick where it ends."""
 
     sqrt_price_end: int
     tick_end: int
@@ -521,15 +545,18 @@ class LadderStep:
     amount_out: int
 
 
-def ladder_steps(state: PoolState, zero_for_one: bool, max_levels: int) -> list[LadderStep]:
-    """The full steps of the swap loop from the current price, fee-free, until ``max_levels`` steps
-    with liquidity, the edge of the words read, or the end of the tick range."""
+def ladder_steps(state: PoolState, zero_for_one: bool, max_levels: int, level_ticks: int | None = None) -> list[LadderStep]:
+    """The ladder's levels in raw amounts (see ``ladder``): the swap loop's steps from the current
+    price, each cut at multiples of ``level_ticks``, until ``max_levels`` levels with liquidity, the
+    edge of the words read, or the end of the tick range."""
+    span = level_ticks or state.tick_spacing
+    if span <= 0:
+        raise InvalidOrder(f"level_ticks must be positive, got {span}")
     sqrt_p, tick, liquidity = state.sqrt_price_x96, state.tick, state.liquidity
     spacing, bitmap, words = state.tick_spacing, state.bitmap, state.words
     steps: list[LadderStep] = []
-    with_liquidity = 0
     edge = MIN_SQRT_RATIO if zero_for_one else MAX_SQRT_RATIO
-    while with_liquidity < max_levels and sqrt_p != edge:
+    while len(steps) < max_levels and sqrt_p != edge:
         compressed = tick // spacing
         word = (compressed if zero_for_one else compressed + 1) >> 8
         if words is not None and not words[0] <= word <= words[1]:
@@ -537,12 +564,10 @@ def ladder_steps(state: PoolState, zero_for_one: bool, max_levels: int) -> list[
         tick_next, initialized = next_initialized_tick_within_one_word(bitmap, tick, spacing, zero_for_one)
         tick_next = min(max(tick_next, MIN_TICK), MAX_TICK)
         sqrt_next = sqrt_ratio_at_tick(tick_next)
-        if zero_for_one:
-            amounts = amount0_delta(sqrt_next, sqrt_p, liquidity, True), amount1_delta(sqrt_next, sqrt_p, liquidity, False)
-        else:
-            amounts = amount1_delta(sqrt_p, sqrt_next, liquidity, True), amount0_delta(sqrt_p, sqrt_next, liquidity, False)
-        steps.append(LadderStep(sqrt_next, tick_next, *amounts))
-        with_liquidity += liquidity > 0 and sqrt_next != sqrt_p
+        if liquidity > 0 and sqrt_next != sqrt_p:
+            steps += _split_step(sqrt_p, tick, tick_next, liquidity, zero_for_one, span, max_levels - len(steps))
+            if len(steps) == max_levels:
+                break
         if initialized:
             net = state.ticks.get(tick_next)
             if net is None:
@@ -551,3 +576,27 @@ def ladder_steps(state: PoolState, zero_for_one: bool, max_levels: int) -> list[
         sqrt_p = sqrt_next
         tick = tick_next - 1 if zero_for_one else tick_next
     return steps
+
+
+def _split_step(sqrt_start: int, tick: int, tick_end: int, liquidity: int, zero_for_one: bool, span: int,
+                room: int) -> list[LadderStep]:
+    """One step of the loop cut at multiples of ``span`` ticks; amounts as differences of the
+    exact amounts from ``sqrt_start``, so the pieces add up to the step's own amounts."""
+    if zero_for_one:
+        cut = tick // span * span
+        if cut > tick_end and sqrt_ratio_at_tick(cut) >= sqrt_start:
+            cut -= span
+        ends = list(range(cut, tick_end, -span)) + [tick_end]
+    else:
+        ends = list(range((tick // span + 1) * span, tick_end, span)) + [tick_end]
+    pieces: list[LadderStep] = []
+    paid = received = 0
+    for end in ends[:room]:
+        sqrt_end = sqrt_ratio_at_tick(end)
+        if zero_for_one:
+            total_in, total_out = amount0_delta(sqrt_end, sqrt_start, liquidity, True), amount1_delta(sqrt_end, sqrt_start, liquidity, False)
+        else:
+            total_in, total_out = amount1_delta(sqrt_start, sqrt_end, liquidity, True), amount0_delta(sqrt_start, sqrt_end, liquidity, False)
+        pieces.append(LadderStep(sqrt_end, end, total_in - paid, total_out - received))
+        paid, received = total_in, total_out
+    return pieces
