@@ -14,6 +14,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from web3.exceptions import Web3Exception
+
+from ..errors import CrossbookError
 from ..model import BookState, Side
 from ..venues.dex.v3math import PoolState, ladder
 from .l2 import L2Book
@@ -90,5 +93,5 @@ class PoolBook:
             await asyncio.sleep(self.poll)
             try:
                 await self.refresh()
-            except Exception:  # an unreachable RPC leaves the book to go STALE; the next read may work
-                self.errors += 1
+            except (CrossbookError, Web3Exception, OSError, asyncio.TimeoutError):
+                self.errors += 1  # an unreachable RPC leaves the book to go STALE; the next read may work

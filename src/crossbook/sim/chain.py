@@ -26,7 +26,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 from ..errors import CrossbookError
-from ..venues.dex.evm import Evm, Wallet, fn
+from ..venues.dex.evm import ALLOWANCE, APPROVE, MAX_UINT, Evm, Wallet, fn
 
 ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64/bin/anvil"
 UNISWAP_ARTIFACTS = {
@@ -40,7 +40,6 @@ COMPILED = ("LimitOrderProtocol", "WrappedTokenMock", "TokenCustomDecimalsMock")
 FEE_TIERS = {500: 10, 3000: 60, 10000: 200}  # fee (hundredths of a bip) -> tick spacing
 MIN_TICK, MAX_TICK = -887272, 887272
 Q96 = 1 << 96
-MAX_UINT = (1 << 256) - 1
 MAX_UINT128 = (1 << 128) - 1
 GAS_PER_BLOCK = 30_000_000
 MINT_GAS = 1_000_000  # a position mint's ceiling: set, so anvil does not search for an estimate each time
@@ -52,8 +51,6 @@ MINT_POSITION = fn(
     "uint256,uint128,uint256,uint256",
 )
 TOKEN_MINT = fn("mint(address,uint256)")
-APPROVE = fn("approve(address,uint256)", "bool")
-DECIMALS = fn("decimals()", "uint8")
 INCREASE_CARDINALITY = fn("increaseObservationCardinalityNext(uint16)")
 
 
@@ -377,8 +374,7 @@ class LocalChain:
     async def _approve_once(self, owner: Wallet, token: Token, spender: str) -> None:
         if (owner.address, token.address, spender) in self._approved:
             return
-        allowance = fn("allowance(address,address)", "uint256")
-        (current,) = await self.evm.call(token.address, allowance, owner.address, self.addresses[spender])
+        (current,) = await self.evm.call(token.address, ALLOWANCE, owner.address, self.addresses[spender])
         if current < MAX_UINT // 2:
             await owner.send(token.address, APPROVE.encode(self.addresses[spender], MAX_UINT))
         self._approved.add((owner.address, token.address, spender))

@@ -28,18 +28,14 @@ from ..book.amm import PoolMarket
 from ..errors import InvalidOrder, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderType, Side, TimeInForce
 from ..venues.capabilities import Product
-from ..venues.dex.evm import TransactionFailed, TxOutcome, Wallet, fn
+from ..venues.dex.evm import ALLOWANCE, APPROVE, BALANCE_OF, MAX_UINT, TransactionFailed, TxOutcome, Wallet, fn
 from ..venues.dex.v3math import swap_gas
 from .journal import Journal, JournaledOrder
 from .validation import TradingRules
 
 EXACT_INPUT_SINGLE = fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))", "uint256")
 EXACT_OUTPUT_SINGLE = fn("exactOutputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))", "uint256")
-BALANCE_OF = fn("balanceOf(address)", "uint256")
-ALLOWANCE = fn("allowance(address,address)", "uint256")
-APPROVE = fn("approve(address,uint256)", "bool")
 SWAP_TOPIC = keccak(text="Swap(address,address,int256,int256,uint160,uint128,int24)")
-MAX_UINT = (1 << 256) - 1
 SWAP_GAS = 400_000  # a ceiling for one single-pool swap crossing many ticks; only what is used is paid
 
 

@@ -44,7 +44,7 @@ from eth_utils import is_address, to_checksum_address
 
 from ...errors import CrossbookError, InvalidOrder
 from ...trading.limiter import LimitTable
-from ...venues.dex.evm import Evm, TransactionFailed, encode_path, fn
+from ...venues.dex.evm import APPROVE, MAX_UINT, Evm, TransactionFailed, encode_path, fn
 from ...venues.dex.oneinch import (
     ALLOWANCE, BALANCE_OF, Domain, LimitOrder, limits_for, maker_funds, order_hash, order_state,
     read_domain, recover_maker,
@@ -52,7 +52,6 @@ from ...venues.dex.oneinch import (
 from ..chain import Deployment, Token
 from ..ratelimit import VenueLimits, retry_after
 
-MAX_UINT = (1 << 256) - 1
 FEE_TIERS = (500, 3000, 10000)
 DEADLINE_SECONDS = 1200
 SWAP_OVERHEAD_GAS = 60_000  # the router's call around the pools' swaps, for the quote's gas
@@ -60,7 +59,6 @@ QUOTE_SINGLE = fn("quoteExactInputSingle((address,address,uint256,uint24,uint160
 QUOTE_PATH = fn("quoteExactInput(bytes,uint256)", "uint256,uint160[],uint32[],uint256")
 EXACT_INPUT_SINGLE = fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))", "uint256")
 EXACT_INPUT = fn("exactInput((bytes,address,uint256,uint256,uint256))", "uint256")
-APPROVE = fn("approve(address,uint256)", "bool")
 SOURCES = [{"id": "UNISWAP_V3", "title": "Uniswap V3", "img": "", "img_color": "#ff007a"}]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -81,6 +81,14 @@ def fn(signature: str, returns: str = "") -> Function:
     return Function(signature, tuple(split_types(returns)))
 
 
+# ERC-20, the functions every DEX module calls
+BALANCE_OF = fn("balanceOf(address)", "uint256")
+ALLOWANCE = fn("allowance(address,address)", "uint256")
+APPROVE = fn("approve(address,uint256)", "bool")
+DECIMALS = fn("decimals()", "uint8")
+MAX_UINT = (1 << 256) - 1
+
+
 def revert_reason(data: bytes) -> str:
     """The revert string of ``Error(string)`` return data, else its hex."""
     if data[:4] == ERROR_SELECTOR:

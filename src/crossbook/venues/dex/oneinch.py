@@ -26,11 +26,10 @@ from eth_utils import keccak, to_checksum_address
 
 from ...errors import CrossbookError, InvalidOrder, RateLimited, VenueRefused, VenueUnavailable
 from ...trading.limiter import Breach, LimitTable, Limiter, Reply, Scope, Window
-from .evm import Evm, TransactionFailed, TxOutcome, Wallet, fn
+from .evm import ALLOWANCE, BALANCE_OF, MAX_UINT, Evm, TransactionFailed, TxOutcome, Wallet, fn
 
 NATIVE = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
 ZERO_ADDRESS = "0x" + "00" * 20
-MAX_UINT = (1 << 256) - 1
 SWAP_VERSION = "v6.0"
 ORDERBOOK_VERSION = "v4.0"
 PUBLIC_BASE_URL = "https://api.1inch.dev"
@@ -257,7 +256,6 @@ def _hex_bytes(value: str) -> bytes:
 # ---- executing a swap ------------------------------------------------------------------------
 
 TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
-BALANCE_OF = fn("balanceOf(address)", "uint256")
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +375,6 @@ RAW_REMAINING = fn("rawRemainingInvalidatorForOrder(address,bytes32)", "uint256"
 BIT_INVALIDATOR = fn("bitInvalidatorForOrder(address,uint256)", "uint256")
 ORDER_FILLED_TOPIC = keccak(text="OrderFilled(bytes32,uint256)")
 ORDER_CANCELLED_TOPIC = keccak(text="OrderCancelled(bytes32)")
-ALLOWANCE = fn("allowance(address,address)", "uint256")
 
 
 @dataclass(frozen=True, slots=True)

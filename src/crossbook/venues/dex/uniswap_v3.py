@@ -18,7 +18,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from ...errors import CrossbookError, InvalidOrder, VenueUnavailable
-from .evm import Evm, fn
+from .evm import DECIMALS, Evm, fn
 from .v3math import MAX_TICK, MIN_TICK, PoolState, sqrt_ratio_at_tick
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ FEE = fn("fee()", "uint24")
 TICK_SPACING = fn("tickSpacing()", "int24")
 TOKEN0 = fn("token0()", "address")
 TOKEN1 = fn("token1()", "address")
-DECIMALS = fn("decimals()", "uint8")
 TICK_BITMAP = fn("tickBitmap(int16)", "uint256")
 TICKS = fn("ticks(int24)", "uint128,int128,uint256,uint256,int56,uint160,uint32,bool")
 POPULATED_TICKS = fn("getPopulatedTicksInWord(address,int16)", "(int24,int128,uint128)[]")

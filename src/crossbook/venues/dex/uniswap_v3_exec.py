@@ -22,7 +22,7 @@ from web3.exceptions import ContractLogicError, TransactionNotFound
 
 from ...errors import InvalidOrder, VenueUnavailable
 from .chains import ChainConfig, RouterKind
-from .evm import Evm, TransactionFailed, TxOutcome, Wallet, encode_path, fn, revert_reason
+from .evm import ALLOWANCE, APPROVE, Evm, TransactionFailed, TxOutcome, Wallet, encode_path, fn, revert_reason
 
 SwapStatus = Literal["filled", "reverted", "expired"]
 RangeState = Literal["open", "partial", "crossed"]
@@ -39,8 +39,6 @@ TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
 COLLECT_TOPIC = keccak(text="Collect(uint256,address,uint256,uint256)")
 INCREASE_LIQUIDITY_TOPIC = keccak(text="IncreaseLiquidity(uint256,uint128,uint256,uint256)")
 
-ALLOWANCE = fn("allowance(address,address)", "uint256")
-APPROVE = fn("approve(address,uint256)", "bool")
 
 # SwapRouter: the deadline is a field of every swap's parameters.
 EXACT_INPUT_SINGLE = fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))", "uint256")
