@@ -91,7 +91,7 @@ async def run_demo(seconds: float | None, seed: int, render: Callable[[Group], N
             chain = desk.dex.chain
             state.dex.update(rpc_url=chain.rpc_url, chain_id=chain.chain_id,
                              pools={v: a.pool for v, a in desk.dex.accounts.items()},
-                             contracts={k: v for k, v in chain.addresses.items()})
+                             contracts=dict(chain.addresses))
         if render is not None:
             painter = asyncio.create_task(_paint(render, desk, extra, state))
         await _steps(desk, state, deadline)

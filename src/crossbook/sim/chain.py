@@ -26,7 +26,8 @@ from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
 
 from ..errors import CrossbookError
-from ..venues.dex.evm import ALLOWANCE, APPROVE, MAX_UINT, Evm, Wallet, fn
+from ..venues.dex.evm import ALLOWANCE, APPROVE, MAX_UINT, TRANSFER_TOPIC, Evm, Wallet, fn
+from ..venues.dex.uniswap_v3_exec import GET_POOL
 
 ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64/bin/anvil"
 UNISWAP_ARTIFACTS = {
@@ -39,13 +40,10 @@ UNISWAP_ARTIFACTS = {
 COMPILED = ("LimitOrderProtocol", "WrappedTokenMock", "TokenCustomDecimalsMock")
 FEE_TIERS = {500: 10, 3000: 60, 10000: 200}  # fee (hundredths of a bip) -> tick spacing
 MIN_TICK, MAX_TICK = -887272, 887272
-Q96 = 1 << 96
-MAX_UINT128 = (1 << 128) - 1
 GAS_PER_BLOCK = 30_000_000
 MINT_GAS = 1_000_000  # a position mint's ceiling: set, so anvil does not search for an estimate each time
 
 CREATE_POOL = fn("createAndInitializePoolIfNecessary(address,address,uint24,uint160)", "address")
-GET_POOL = fn("getPool(address,address,uint24)", "address")
 MINT_POSITION = fn(
     "mint((address,address,uint24,int24,int24,uint256,uint256,uint256,uint256,address,uint256))",
     "uint256,uint128,uint256,uint256",
@@ -322,10 +320,9 @@ class LocalChain:
         deadline = await self.evm.timestamp() + 3600
         params = (pool.token0.address, pool.token1.address, pool.fee, tick_lower, tick_upper, amount0, amount1, 0, 0, owner.address, deadline)
         outcome = await owner.send(self.addresses["position_manager"], MINT_POSITION.encode(params), gas=MINT_GAS)
-        transfer = bytes.fromhex("ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef")
         for log in outcome.logs:
             topics = log["topics"]
-            if log["address"] == self.addresses["position_manager"] and bytes(topics[0]) == transfer:
+            if log["address"] == self.addresses["position_manager"] and bytes(topics[0]) == TRANSFER_TOPIC:
                 return int.from_bytes(bytes(topics[3]), "big")
         raise CrossbookError("position manager minted no position")
 

@@ -13,12 +13,13 @@ from ..book.amm import PoolBook, PoolMarket
 from ..book.consolidated import ConsolidatedBook
 from ..errors import UnknownSymbol
 from ..trading.journal import Journal
-from ..trading.pool_account import EXACT_INPUT_SINGLE, GasCost, PoolAccount, PoolToken
+from ..trading.pool_account import GasCost, PoolAccount, PoolToken
 from ..venues.dex import pool_venue
 from ..venues.dex.evm import Wallet
 from ..venues.dex.uniswap_v3 import SLOT0, PoolWatcher
+from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE
 from ..venues.dex.v3math import PoolState
-from .chain import UNDERLYING, Anvil, Deployment, LocalChain, Pool, seed_market, sqrt_price_x96
+from .chain import UNDERLYING, Anvil, LocalChain, Pool, seed_market, sqrt_price_x96
 
 # market makers' concentrated liquidity on the symbol's pools, beyond the standard market's wide
 # ranges: quote value per fee tier, so the pools compete with the exchanges near the price
@@ -41,11 +42,6 @@ class SimDex:
         self.books: dict[str, PoolBook] = {}
         self.accounts: dict[str, PoolAccount] = {}
         self.fee_rates: dict[str, float] = {}
-
-    @property
-    def deployment(self) -> Deployment:
-        assert self.chain is not None
-        return self.chain.deployment
 
     async def launch(self) -> SimDex:
         """Start the chain, seed the market at ``usd_prices`` with market makers' concentrated
@@ -137,10 +133,10 @@ class SimDex:
 
     async def fixed_costs(self) -> dict[str, float]:
         """Each pool venue's gas for one swap now, in the quote currency."""
-        costs = {}
-        for venue, account in self.accounts.items():
-            costs[venue] = await account.gas.per_swap()
-        return costs
+        if not self.accounts:
+            return {}
+        cost = await next(iter(self.accounts.values())).gas.per_swap()  # one wallet, one chain: one price
+        return dict.fromkeys(self.accounts, cost)
 
     async def stop(self) -> None:
         for book in self.books.values():

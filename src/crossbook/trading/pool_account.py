@@ -22,20 +22,18 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak
 
 from ..book.amm import PoolMarket
 from ..errors import InvalidOrder, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderType, Side, TimeInForce
 from ..venues.capabilities import Product
-from ..venues.dex.evm import ALLOWANCE, APPROVE, BALANCE_OF, MAX_UINT, TransactionFailed, TxOutcome, Wallet, fn
+from ..venues.dex.evm import ALLOWANCE, APPROVE, BALANCE_OF, MAX_UINT, TransactionFailed, TxOutcome, Wallet
+from ..venues.dex.uniswap_v3 import SWAP_TOPIC
+from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE, EXACT_OUTPUT_SINGLE
 from ..venues.dex.v3math import swap_gas
 from .journal import Journal, JournaledOrder
 from .validation import TradingRules
 
-EXACT_INPUT_SINGLE = fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))", "uint256")
-EXACT_OUTPUT_SINGLE = fn("exactOutputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))", "uint256")
-SWAP_TOPIC = keccak(text="Swap(address,address,int256,int256,uint160,uint128,int24)")
 SWAP_GAS = 400_000  # a ceiling for one single-pool swap crossing many ticks; only what is used is paid
 
 
@@ -98,9 +96,6 @@ class PoolAccount:
             tick=Decimal(1).scaleb(-self.quote.decimals), lot=Decimal(1).scaleb(-self.base.decimals),
             min_amount=Decimal(1).scaleb(-self.base.decimals),
         )
-
-    async def load(self) -> dict[str, TradingRules]:
-        return self.rules
 
     async def balances(self) -> dict[str, Decimal]:
         held = {}

@@ -44,7 +44,8 @@ from eth_utils import is_address, to_checksum_address
 
 from ...errors import CrossbookError, InvalidOrder
 from ...trading.limiter import LimitTable
-from ...venues.dex.evm import APPROVE, MAX_UINT, Evm, TransactionFailed, encode_path, fn
+from ...venues.dex.evm import APPROVE, MAX_UINT, Evm, TransactionFailed, encode_path
+from ...venues.dex.uniswap_v3_exec import EXACT_INPUT, EXACT_INPUT_SINGLE, QUOTE_EXACT_INPUT, QUOTE_EXACT_INPUT_SINGLE
 from ...venues.dex.oneinch import (
     ALLOWANCE, BALANCE_OF, Domain, LimitOrder, limits_for, maker_funds, order_hash, order_state,
     read_domain, recover_maker,
@@ -55,10 +56,6 @@ from ..ratelimit import VenueLimits, retry_after
 FEE_TIERS = (500, 3000, 10000)
 DEADLINE_SECONDS = 1200
 SWAP_OVERHEAD_GAS = 60_000  # the router's call around the pools' swaps, for the quote's gas
-QUOTE_SINGLE = fn("quoteExactInputSingle((address,address,uint256,uint24,uint160))", "uint256,uint160,uint32,uint256")
-QUOTE_PATH = fn("quoteExactInput(bytes,uint256)", "uint256,uint160[],uint32[],uint256")
-EXACT_INPUT_SINGLE = fn("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))", "uint256")
-EXACT_INPUT = fn("exactInput((bytes,address,uint256,uint256,uint256))", "uint256")
 SOURCES = [{"id": "UNISWAP_V3", "title": "Uniswap V3", "img": "", "img_color": "#ff007a"}]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -292,10 +289,10 @@ class OneInchSim:
     async def _price(self, tokens: tuple[Token, ...], fees: tuple[int, ...], amount: int) -> Route | None:
         try:
             if len(fees) == 1:
-                out, _, _, gas = await self.evm.call(self.quoter, QUOTE_SINGLE, (tokens[0].address, tokens[1].address, amount, fees[0], 0))
+                out, _, _, gas = await self.evm.call(self.quoter, QUOTE_EXACT_INPUT_SINGLE, (tokens[0].address, tokens[1].address, amount, fees[0], 0))
             else:
                 path = encode_path([t.address for t in tokens], list(fees))
-                out, _, _, gas = await self.evm.call(self.quoter, QUOTE_PATH, path, amount)
+                out, _, _, gas = await self.evm.call(self.quoter, QUOTE_EXACT_INPUT, path, amount)
         except TransactionFailed:  # a pool that cannot take the amount at all
             return None
         return Route(tokens, fees, int(out), int(gas) + SWAP_OVERHEAD_GAS)

@@ -9,7 +9,7 @@ no contract ABI file is needed at run time and nothing compiled is shipped.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,23 @@ ALLOWANCE = fn("allowance(address,address)", "uint256")
 APPROVE = fn("approve(address,uint256)", "bool")
 DECIMALS = fn("decimals()", "uint8")
 MAX_UINT = (1 << 256) - 1
+TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
+
+
+def transferred(logs: Sequence[Mapping[str, Any]], token: str, sender: str | None = None, receiver: str | None = None) -> int:
+    """The sum of ``token``'s ERC-20 Transfer logs from ``sender`` and/or to ``receiver``: what a
+    transaction really moved, whatever the contract said it would."""
+    total = 0
+    for log in logs:
+        topics = [bytes(t) for t in log["topics"]]
+        if str(log["address"]).lower() != token.lower() or len(topics) != 3 or topics[0] != TRANSFER_TOPIC:
+            continue
+        if sender is not None and "0x" + topics[1][12:].hex() != sender.lower():
+            continue
+        if receiver is not None and "0x" + topics[2][12:].hex() != receiver.lower():
+            continue
+        total += int.from_bytes(bytes(log["data"]), "big")
+    return total
 
 
 def revert_reason(data: bytes) -> str:
@@ -294,10 +311,6 @@ class Wallet:
         except Exception:  # the replay is only for the message; the revert itself is certain
             return "no reason given"
         return "no reason given"
-
-
-def address_of(private_key: str) -> str:
-    return str(Account.from_key(private_key).address)
 
 
 def encode_path(tokens: Sequence[str], fees: Sequence[int]) -> bytes:

@@ -26,7 +26,8 @@ from eth_utils import keccak, to_checksum_address
 
 from ...errors import CrossbookError, InvalidOrder, RateLimited, VenueRefused, VenueUnavailable
 from ...trading.limiter import Breach, LimitTable, Limiter, Reply, Scope, Window
-from .evm import ALLOWANCE, BALANCE_OF, MAX_UINT, Evm, TransactionFailed, TxOutcome, Wallet, fn
+from .evm import ALLOWANCE, BALANCE_OF, MAX_UINT, Evm, TransactionFailed, TxOutcome, Wallet, fn, transferred
+from .uniswap_v3_exec import SwapResult
 
 NATIVE = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -255,24 +256,6 @@ def _hex_bytes(value: str) -> bytes:
 
 # ---- executing a swap ------------------------------------------------------------------------
 
-TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
-
-
-@dataclass(frozen=True, slots=True)
-class SwapResult:
-    """What a sent swap did. ``status``: "filled" (received at least the minimum), "short" (mined
-    but delivered less than the minimum: the transaction the API built did not protect the
-    trade), "reverted" (nothing happened but gas)."""
-
-    status: Literal["filled", "short", "reverted"]
-    amount_in: int
-    amount_out: int
-    gas_used: int
-    gas_cost_wei: int
-    tx_hash: str
-    reason: str = ""
-
-
 async def execute_swap(client: OneInchClient, wallet: Wallet, src: str, dst: str, amount: int,
                        slippage: float, origin: str | None = None) -> SwapResult:
     """Swap ``amount`` of ``src`` for ``dst`` through the aggregation router: approve it first
@@ -301,23 +284,6 @@ async def execute_swap(client: OneInchClient, wallet: Wallet, src: str, dst: str
     return SwapResult("filled", paid, received, outcome.gas_used, outcome.fee_wei, outcome.tx_hash)
 
 
-def transferred(logs: Sequence[Mapping[str, Any]], token: str, sender: str | None = None, receiver: str | None = None) -> int:
-    """The sum of ``token``'s ERC-20 Transfer logs from ``sender`` and/or to ``receiver``."""
-    total = 0
-    for log in logs:
-        topics = [bytes(t) for t in log["topics"]]
-        if str(log["address"]).lower() != token.lower() or len(topics) != 3 or topics[0] != TRANSFER_TOPIC:
-            continue
-        if sender is not None and _topic_address(topics[1]) != sender.lower():
-            continue
-        if receiver is not None and _topic_address(topics[2]) != receiver.lower():
-            continue
-        total += int.from_bytes(bytes(log["data"]), "big")
-    return total
-
-
-def _topic_address(topic: bytes) -> str:
-    return "0x" + topic[12:].hex()
 
 
 # ---- Limit Order Protocol v4: orders ---------------------------------------------------------

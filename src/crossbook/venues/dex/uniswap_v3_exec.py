@@ -22,9 +22,11 @@ from web3.exceptions import ContractLogicError, TransactionNotFound
 
 from ...errors import InvalidOrder, VenueUnavailable
 from .chains import ChainConfig, RouterKind
-from .evm import ALLOWANCE, APPROVE, Evm, TransactionFailed, TxOutcome, Wallet, encode_path, fn, revert_reason
+from .evm import ALLOWANCE, APPROVE, Evm, TransactionFailed, TxOutcome, Wallet, encode_path, fn, revert_reason, transferred
 
-SwapStatus = Literal["filled", "reverted", "expired"]
+# "short": mined, but delivered less than its minimum (a transaction built elsewhere, e.g. by
+# 1inch's API, that did not protect the trade)
+SwapStatus = Literal["filled", "short", "reverted", "expired"]
 RangeState = Literal["open", "partial", "crossed"]
 
 FEE_TICK_SPACING = {100: 1, 500: 10, 3000: 60, 10000: 200}
@@ -35,7 +37,6 @@ MAX_UINT128 = (1 << 128) - 1
 ZERO_ADDRESS = "0x" + "00" * 20
 DEADLINE_REVERT = "Transaction too old"
 
-TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
 COLLECT_TOPIC = keccak(text="Collect(uint256,address,uint256,uint256)")
 INCREASE_LIQUIDITY_TOPIC = keccak(text="IncreaseLiquidity(uint256,uint128,uint256,uint256)")
 
@@ -330,8 +331,8 @@ class UniswapV3Trader:
             return bounds.result("expired", 0, 0, 0, 0, tx_hash, f"not mined by its deadline {deadline}")
         if not outcome.ok:
             return await self._failed(outcome, data, value, bounds)
-        amount_in = value or _transferred(outcome.logs, route.token_in, sender=self.wallet.address)
-        amount_out = _transferred(outcome.logs, route.token_out, receiver=recipient)
+        amount_in = value or transferred(outcome.logs, route.token_in, sender=self.wallet.address)
+        amount_out = transferred(outcome.logs, route.token_out, receiver=recipient)
         return bounds.result("filled", amount_in, amount_out, outcome.gas_used, outcome.fee_wei, tx_hash)
 
     async def _failed(self, outcome: TxOutcome, data: bytes, value: int, bounds: _Bounds) -> SwapResult:
@@ -589,25 +590,6 @@ def _range_state(tick: int, lower: int, upper: int, sells_token0: bool) -> Range
         return "partial"
     crossed = tick >= upper if sells_token0 else tick < lower
     return "crossed" if crossed else "open"
-
-
-def _topic_address(topic: bytes) -> str:
-    return to_checksum_address(bytes(topic)[-20:])
-
-
-def _transferred(logs: Sequence[dict[str, Any]], token: str, sender: str | None = None, receiver: str | None = None) -> int:
-    """The sum of ERC20 Transfer logs of ``token`` from ``sender`` and/or to ``receiver``."""
-    total = 0
-    for log in logs:
-        topics = log["topics"]
-        if to_checksum_address(log["address"]) != token or len(topics) != 3 or bytes(topics[0]) != TRANSFER_TOPIC:
-            continue
-        if sender is not None and _topic_address(topics[1]) != sender:
-            continue
-        if receiver is not None and _topic_address(topics[2]) != receiver:
-            continue
-        total += int.from_bytes(bytes(log["data"]), "big")
-    return total
 
 
 def _event_words(logs: Sequence[dict[str, Any]], emitter: str, topic: bytes) -> list[tuple[int, list[int]]]:
