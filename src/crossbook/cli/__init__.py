@@ -1,0 +1,7 @@
+"""The crossbook command: a thin layer over the desk. Each command module registers its commands on
+``app`` and imports what a command uses when that command runs."""
+
+from . import market, simulate, trade  # noqa: F401  (registers the commands)
+from .app import app
+
+__all__ = ["app"]

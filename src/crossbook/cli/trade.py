@@ -1,0 +1,256 @@
+"""crossbook trading commands: reconcile, follow, route, arb."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+import typer
+from rich.table import Table
+
+from ..errors import CrossbookError
+from ..venues import VENUES
+
+if TYPE_CHECKING:
+    pass
+from .app import app, fail, out, parse_amount, parse_side, parse_venues, print_json
+
+# ---- reconcile -------------------------------------------------------------------------------
+
+
+@app.command()
+def reconcile(
+    config: Path = typer.Option(Path("crossbook.toml"), help="The accounts and the journal."),
+    json: bool = typer.Option(False, "--json", help="Print one JSON list, an entry per account."),
+) -> None:
+    """Match the journal with every venue: orders whose fate is unknown, open orders, missed fills."""
+    from ..config import load_config
+    from ..trading.session import reconcile_all
+
+    try:
+        results = asyncio.run(reconcile_all(load_config(config)))
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    if json:
+        print_json(results)
+    else:
+        table = Table(title="reconciliation")
+        for col in ("venue", "account", "adopted", "never placed", "updated", "new fills", "error"):
+            table.add_column(col)
+        for r in results:
+            table.add_row(r["venue"], r["account"], str(len(r.get("adopted", []))), str(len(r.get("never_placed", []))),
+                          str(len(r.get("updated", []))), str(r.get("new_fills", "")), r.get("error", ""))
+        out.print(table)
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def follow(
+    config: Path = typer.Option(Path("crossbook.toml"), help="The accounts and the journal."),
+    seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
+    json: bool = typer.Option(False, "--json", help="Print the start reconciliation and the stream figures as JSON."),
+) -> None:
+    """Keep the journal in step with every configured account: reconcile at start, then follow each
+    venue's private order/fill stream (REST polling where a venue has none)."""
+    from ..config import load_config
+    from ..trading.session import follow as follow_accounts
+
+    def started(reports: list[dict[str, object]]) -> None:
+        if json:
+            print_json({"reconciled": reports})
+        else:
+            out.print(f"reconciled {len(reports)} account(s); following their orders and fills (Ctrl-C stops)")
+
+    try:
+        figures = asyncio.run(follow_accounts(load_config(config), seconds, started))
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    except KeyboardInterrupt:
+        return
+    if json:
+        print_json({"streams": figures})
+    else:
+        for f in figures:
+            out.print(f"{f['venue']}/{f['account']}: {f['order_updates']} order updates, {f['fills']} fills, "
+                      f"{f['failures']} stream failures, {f['reconciles']} reconciliations")
+
+
+# ---- route -----------------------------------------------------------------------------------
+
+
+@app.command()
+def route(
+    symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT."),
+    side: str = typer.Argument(..., help="buy or sell."),
+    amount: float = typer.Argument(..., help="Amount in base units."),
+    limit: Optional[float] = typer.Option(None, help="Price cap (buy) or floor (sell)."),
+    max_slippage_bps: Optional[float] = typer.Option(None, help="Take nothing further than this from the arrival mid."),
+    max_venues: Optional[int] = typer.Option(None, help="Split across at most this many venues."),
+    deadline: float = typer.Option(10.0, help="Seconds to keep re-routing what is left."),
+    urgency: str = typer.Option("take", help="take: IOC orders now; passive: post-only at the touch first, then take the rest."),
+    passive_seconds: float = typer.Option(2.0, help="With --urgency passive: how long the posted orders rest."),
+    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: send nothing."),
+    sim: bool = typer.Option(False, "--sim", help="Route on the simulated venues (funded accounts, no keys)."),
+    dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's Uniswap V3 pools join as venues (needs node)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Accounts file (crossbook.toml) to trade with."),
+    json: bool = typer.Option(False, "--json", help="Print the execution report as one JSON object."),
+) -> None:
+    """Route an order across venues at the least all-in cost and print the execution report."""
+    from ..routing.executor import RouteRequest, Urgency
+    from ..routing.session import configured_router, sim_router
+
+    if sim == (config is not None):
+        fail("route needs exactly one of --sim or --config FILE")
+    if dex and not sim:
+        fail("--dex runs the local chain's pools: it goes with --sim")
+    chosen = parse_venues(venues)
+    if urgency not in {u.value for u in Urgency}:
+        fail(f"--urgency must be take or passive, not {urgency!r}")
+    try:
+        request = RouteRequest(symbol.upper(), parse_side(side), parse_amount(amount), limit=limit,
+                               max_slippage_bps=max_slippage_bps, max_venues=max_venues, deadline=deadline,
+                               urgency=Urgency(urgency), passive_seconds=passive_seconds)
+
+        async def run() -> dict[str, object]:
+            opened = (sim_router(request.symbol, chosen, dex=dex) if config is None
+                      else configured_router(request.symbol, config, None if venues is None else chosen))
+            async with opened as router:
+                return (await router.route(request, dry_run=dry_run)).as_json()
+
+        report = asyncio.run(run())
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    if json:
+        print_json(report)
+    else:
+        print_route(report)
+
+
+def print_route(report: dict[str, Any]) -> None:
+    plan = report["plan"]
+    table = Table(title=f"{report['side']} {report['amount']} {report['symbol']}: plan")
+    for col in ("venue", "amount", "expected VWAP", "fee"):
+        table.add_column(col, justify="left" if col == "venue" else "right")
+    for child in plan:
+        table.add_row(child["venue"], f"{child['amount']:.8g}", _price(child["expected_vwap"]), _price(child["fee"]))
+    out.print(table)
+    children = report["children"]
+    if children:
+        sent = Table(title="child orders")
+        for col in ("round", "venue", "status", "amount", "filled", "avg price", "fee"):
+            sent.add_column(col, justify="left" if col in ("venue", "status") else "right")
+        for c in children:
+            sent.add_row(str(c["round"]), c["venue"], c["status"], f"{c['planned_amount']:.8g}", f"{c['filled']:.8g}",
+                         _price(c["avg_price"]), _price(c["fee"]))
+        out.print(sent)
+    savings = report["savings_bps"]
+    out.print(
+        f"outcome {report['outcome']}: filled {report['filled']:.8g} at {_price(report['avg_price'])} "
+        f"(all-in {_price(report['all_in_avg_price'])}, fees {_price(report['fees'])}); "
+        f"best single venue {report['best_single_venue']} all-in {_price(report['best_single_venue_all_in_price'])}; "
+        f"saving {'-' if savings is None else f'{savings:.2f} bps'}"
+    )
+
+
+def _price(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.{2 if abs(value) >= 100 else 8}f}"
+
+
+# ---- arb -------------------------------------------------------------------------------------
+
+
+def parse_dislocation(text: str) -> Any:
+    """``VENUE:BPS`` or ``VENUE:BPS:SYMBOL``."""
+    from ..sim.scenario import Dislocation
+
+    parts = text.split(":")
+    try:
+        bps = float(parts[1]) if len(parts) in (2, 3) else math.nan
+    except ValueError:
+        bps = math.nan
+    if not math.isfinite(bps) or parts[0] not in VENUES:
+        fail(f"--dislocate takes VENUE:BPS[:SYMBOL] with a known venue and a number of bps, not {text!r}")
+    return Dislocation(parts[0], bps, parts[2].upper() if len(parts) == 3 else None)
+
+
+@app.command()
+def arb(
+    symbols: Optional[str] = typer.Option(None, help="Comma-separated symbols (default: BTC-USDT, ETH-USDT, ETH-BTC and the perpetuals)."),
+    seconds: float = typer.Option(10.0, help="Seconds to scan."),
+    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    kinds: str = typer.Option("cross_venue,triangular,basis", help="Opportunity kinds to look for."),
+    min_bps: float = typer.Option(0.0, help="Ignore opportunities earning no more than this, net."),
+    sim: bool = typer.Option(False, "--sim", help="Scan the simulated venues (no keys, no network)."),
+    dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS (VENUE:BPS[:SYMBOL]); repeatable."),
+    execute: bool = typer.Option(False, "--execute", help="With --sim: trade each cross-venue and triangular opportunity through the router."),
+    max_size: float = typer.Option(0.1, help="With --execute: at most this many base units per opportunity."),
+    withdrawal_fee: Optional[float] = typer.Option(None, help="Report the transfer cost of a cross-venue trade: the withdrawal fee, in base units."),
+    transfer_seconds: float = typer.Option(0.0, help="With --withdrawal-fee: how long the transfer takes."),
+    json: bool = typer.Option(False, "--json", help="Print every opportunity seen as one JSON list at the end."),
+) -> None:
+    """Scan the consolidated books for cross-venue, triangular and basis arbitrage net of fees;
+    print each opportunity as it opens (and closes)."""
+    from ..arbitrage.cli_run import DEFAULT_SYMBOLS, run_arb
+    from ..arbitrage.cross_venue import Transfer
+    from ..arbitrage.execute import scan_and_trade
+    from ..arbitrage.scanner import Event
+
+    chosen = parse_venues(venues)
+    wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else list(DEFAULT_SYMBOLS)
+    looked_for = [k.strip() for k in kinds.split(",") if k.strip()]
+    moves = [parse_dislocation(d) for d in dislocate]
+    if not (math.isfinite(seconds) and seconds > 0):
+        fail(f"--seconds must be a positive number, not {seconds!r}")
+    if (moves or execute) and not sim:
+        fail("--dislocate and --execute need --sim (trading arbitrage on the real venues is not wired yet)")
+    if execute and not (math.isfinite(max_size) and max_size > 0):
+        fail(f"--max-size must be a positive number, not {max_size!r}")
+    if withdrawal_fee is not None and not (math.isfinite(withdrawal_fee) and withdrawal_fee >= 0 and transfer_seconds >= 0):
+        fail(f"--withdrawal-fee and --transfer-seconds must not be negative, not {withdrawal_fee!r}, {transfer_seconds!r}")
+    transfer = Transfer(withdrawal_fee, transfer_seconds) if withdrawal_fee is not None else None
+
+    def show(entry: dict[str, Any]) -> None:
+        if not json:
+            print_opportunity(entry)
+
+    def event_json(event: Event) -> dict[str, Any]:
+        return {"event": event.kind, **event.opportunity.as_json()}
+
+    try:
+        if execute:
+            seen = asyncio.run(scan_and_trade(wanted, seconds, venues=chosen, dislocations=moves, max_size=max_size,
+                                              kinds=looked_for, min_bps=min_bps, transfer=transfer, on_event=show))
+        else:
+            seen = asyncio.run(run_arb(wanted, seconds, sim, venues=chosen, dislocations=moves, kinds=looked_for,
+                                       min_bps=min_bps, transfer=transfer, on_event=lambda e: show(event_json(e))))
+    except CrossbookError as exc:
+        fail(str(exc))
+        return
+    if json:
+        print_json(seen)
+
+
+def print_opportunity(entry: dict[str, Any]) -> None:
+    legs = ", ".join(f"{leg['side']} {leg['amount']:.6g} {leg['symbol']} on {leg['venue']} @ {_price(leg['price'])}" for leg in entry["legs"])
+    if entry["event"] == "close":
+        out.print(f"[dim]closed[/] {entry['kind']} after {entry['closed_at'] - entry['opened_at']:.2f} s: {legs}")
+        return
+    line = f"[green]open[/] {entry['kind']}: {legs}; net {_price(entry['net_profit'])} ({entry['net_bps']:.1f} bps)"
+    if "transfer" in entry:
+        line += f"; transfer {_price(entry['transfer']['cost'])}, {entry['transfer']['seconds']:g} s"
+    done = entry.get("executed")
+    if done is not None:
+        if "error" in done:
+            line += f"; not traded: {done['error']}"
+        elif "legs" in done:
+            line += f"; traded {len(done['legs'])} legs{'' if done['complete'] else ' (incomplete)'}, realised {_price(done['realised_profit'])}"
+        else:
+            line += f"; traded {done['bought']:.6g}, realised {_price(done['realised_profit'])}"
+    out.print(line)
