@@ -32,10 +32,10 @@ import orjson
 
 from crossbook.book.consolidated import ConsolidatedBook
 from crossbook.book.l2 import L2Book
-from crossbook.feeds.market import MarketData
+from crossbook.market.data import MarketData
 from crossbook.feeds.manager import VenueFeed
 from crossbook.sim.cluster import SimCluster
-from crossbook.venues import VENUES, venue_feeds
+from crossbook.venues.registry import VENUES, venue_feeds
 
 DEFAULT_VENUES = ("binance", "okx", "bybit", "coinbase", "kraken", "kucoin", "gate", "bitget", "mexc")
 

@@ -11,9 +11,9 @@ from typing import Any
 
 def _captures() -> Path:
     """The recorded exchange traffic: $CROSSBOOK_CAPTURES, else ../shared/data/captures beside the
-    checkout, else the workplace's copy. The capture tests must run, so a missing folder fails."""
+    checkout. The capture tests must run, so a missing folder fails."""
     candidates = [Path(os.environ["CROSSBOOK_CAPTURES"])] if "CROSSBOOK_CAPTURES" in os.environ else []
-    candidates += [Path(__file__).resolve().parents[2] / "shared" / "data" / "captures", Path("/work/shared/data/captures")]
+    candidates += [Path(__file__).resolve().parents[2] / "shared" / "data" / "captures"]
     for path in candidates:
         if (path / "OKX.ws.1.0.gz").is_file():
             return path

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from crossbook.cli import app
 from crossbook.feeds.capture import CaptureWriter
-from crossbook.feeds.market import MarketData
+from crossbook.market.data import MarketData
 
 from .conftest import CAPTURES, run
 
@@ -26,17 +26,17 @@ def test_quote_json_on_the_simulator() -> None:
     q = data["venues"]["binance"]
     assert set(q) == {"status", "filled", "vwap", "fee_rate", "all_in_price"}
     assert q["status"] == "live" and q["filled"] == 1.5
-    assert abs(q["all_in_price"] - q["vwap"] * (1 + q["fee_rate"])) < 1e-6
+    assert abs(q["all_in_price"] - q["vwap"] * (1 + q["fee_rate"])) <= 0.01  # both rounded to the 0.01 tick
     assert data["best"] == {"venue": "binance", "all_in_price": q["all_in_price"]}
 
 
 def test_quote_rejects_bad_input_before_anything_starts() -> None:
     for args, message in (
         (["BTC-USDT", "hold", "1"], "side must be buy or sell"),
-        (["BTC-USDT", "buy", "0"], "positive finite"),
-        (["--", "BTC-USDT", "buy", "-1"], "positive finite"),
-        (["BTC-USDT", "buy", "inf"], "positive finite"),
-        (["BTC-USDT", "buy", "nan"], "positive finite"),
+        (["BTC-USDT", "buy", "0"], "amount must be positive, not 0"),
+        (["BTC-USDT", "buy", "-1"], "amount must be positive, not -1"),
+        (["BTC-USDT", "buy", "inf"], "amount must be a finite number"),
+        (["BTC-USDT", "buy", "nan"], "amount must be a finite number"),
         (["BTC-USDT", "buy", "1", "--venues", "nasdaq"], "unknown venue"),
         (["BTC/USDT", "buy", "1", "--sim"], "not a standard symbol"),
     ):

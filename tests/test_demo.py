@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crossbook.cli import app
-from crossbook.venues import VENUES
+from crossbook.venues.registry import VENUES
 
 runner = CliRunner()
 

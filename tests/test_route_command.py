@@ -50,7 +50,8 @@ def test_route_refuses_bad_input_before_anything_starts() -> None:
     for args, message in (
         (["BTC-USDT", "buy", "1"], "exactly one of --sim or --config"),
         (["BTC-USDT", "hold", "1", "--sim"], "side must be buy or sell"),
-        (["BTC-USDT", "buy", "0", "--sim"], "positive finite"),
+        (["BTC-USDT", "buy", "0", "--sim"], "amount must be positive, not 0"),
+        (["BTC-USDT", "buy", "-1", "--sim"], "amount must be positive, not -1"),
         (["BTC-USDT", "buy", "1", "--sim", "--limit", "-5"], "route limit must be a positive price"),
         (["BTC-USDT", "buy", "1", "--sim", "--venues", "nasdaq"], "unknown venue"),
         (["BTC-USDT", "buy", "1", "--sim", "--urgency", "now"], "--urgency must be take or passive"),

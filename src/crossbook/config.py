@@ -23,11 +23,16 @@
     rpc_url = "https://arb1.example/rpc"
     wallet_key_env = "ARBITRUM_KEY"
 
+    [endpoints.binance]                 # optional, per feed id: its URLs in place of the venue's
+    ws = "ws://127.0.0.1:50123"         # (a running `crossbook sim --write-config FILE` writes them);
+    rest = "http://127.0.0.1:50124"     # ws/http to a loopback host only, else wss/https
+
 Secrets never sit in the file and never appear in an error: only the variable names do.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -35,12 +40,13 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
 from .errors import ConfigError
-from .venues import VENUES
 from .venues.dex.chains import ChainConfig, chains_config
+from .venues.registry import VENUES
 
 MODES = ("sim", "testnet", "live")
 DEFAULT_EQUIVALENTS: frozenset[str] = frozenset({"USDT", "USDC", "USD"})
@@ -93,6 +99,8 @@ class Config:
     accounts: list[AccountConfig]
     equivalents: frozenset[str] = DEFAULT_EQUIVALENTS
     chains: Mapping[str, ChainConfig] = dataclass_field(default_factory=dict)
+    # feed id -> (ws url, rest url) in place of the venue's own (a running `crossbook sim`)
+    endpoints: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
 
 
 def load_config(path: str | Path) -> Config:
@@ -108,7 +116,65 @@ def load_config(path: str | Path) -> Config:
     if not accounts:
         raise ConfigError(f"{path}: no [[accounts]]")
     return Config(path, base / str(data.get("journal", "crossbook.db")), accounts, _equivalents(data, path),
-                  chains_config(data.get("chains", {}), str(path)))
+                  chains_config(data.get("chains", {}), str(path)), _endpoints(data.get("endpoints", {}), path))
+
+
+def _endpoints(table: Any, path: Path) -> dict[str, tuple[str, str]]:
+    """``[endpoints.<feed id>]`` tables of ``ws`` and ``rest`` URLs: wss/https anywhere, plain
+    ws/http on a loopback host only (a simulator on this machine)."""
+    from .venues.registry import all_feeds
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: endpoints must be tables [endpoints.<feed id>] with ws and rest URLs")
+    feeds = all_feeds() if table else {}
+    out: dict[str, tuple[str, str]] = {}
+    for feed, urls in table.items():
+        where = f"{path}: endpoints.{feed}"
+        if feed not in feeds:
+            raise ConfigError(f"{where}: unknown feed {feed!r}; known: {', '.join(feeds)}")
+        if not isinstance(urls, dict) or set(urls) != {"ws", "rest"}:
+            raise ConfigError(f"{where} needs exactly ws = \"wss://...\" and rest = \"https://...\"")
+        out[feed] = (_endpoint_url(urls["ws"], ("wss", "ws"), f"{where}.ws"),
+                     _endpoint_url(urls["rest"], ("https", "http"), f"{where}.rest"))
+    return out
+
+
+def _endpoint_url(url: Any, schemes: tuple[str, str], where: str) -> str:
+    """``url`` if it is secure (``schemes[0]``), or plain (``schemes[1]``) to a loopback host."""
+    secure, plain = schemes
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in schemes or not parts.hostname:
+        raise ConfigError(f"{where} must be a {secure}:// URL (or {plain}:// to 127.0.0.1), got {url!r}")
+    if parts.scheme == plain and not _loopback(parts.hostname):
+        raise ConfigError(f"{where}: {plain}:// is unencrypted and allowed to a loopback host only, not {parts.hostname!r}; "
+                          f"use {secure}://")
+    return str(url)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def sim_config_text(journal: str, ccxt_config: str, venues: list[str], endpoints: Mapping[str, tuple[str, str]]) -> str:
+    """A crossbook.toml for running simulators: the journal, one sim account per trading venue
+    (its ccxt settings, key included, in the JSON file ``ccxt_config`` beside it) and every
+    feed's endpoints."""
+    def quoted(text: str) -> str:
+        return orjson.dumps(text).decode()
+
+    lines = ["# the simulated venues of a running `crossbook sim` (their keys are in the ccxt config file)",
+             f"journal = {quoted(journal)}", ""]
+    for venue in venues:
+        lines += ["[[accounts]]", f"venue = {quoted(venue)}", 'account = "main"', 'mode = "sim"',
+                  f"ccxt_config = {quoted(ccxt_config)}", ""]
+    for feed, (ws, rest) in endpoints.items():
+        lines += [f"[endpoints.{feed}]", f"ws = {quoted(ws)}", f"rest = {quoted(rest)}", ""]
+    return "\n".join(lines)
 
 
 def _equivalents(data: dict[str, Any], path: Path) -> frozenset[str]:

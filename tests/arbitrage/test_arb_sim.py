@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import aiohttp
 
-from crossbook.arbitrage.cli_run import run_arb
+from crossbook.desk.arb import run_arb
 from crossbook.arbitrage.model import Opportunity
 from crossbook.arbitrage.scanner import Scanner
-from crossbook.feeds.market import MarketData
+from crossbook.market.data import MarketData
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.scenario import Dislocation
 

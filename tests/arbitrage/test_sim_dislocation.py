@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from crossbook.cli import app
 from crossbook.errors import ConfigError, UnknownSymbol, UnknownVenue
-from crossbook.feeds.market import MarketData
+from crossbook.market.data import MarketData
 from crossbook.model import BookState
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.market import SimMarket

@@ -43,7 +43,7 @@ def test_a_route_split_across_exchanges_and_a_pool_with_gas_costs_no_more_than_t
             assert all(router.fixed_costs[v] > 0 for v in desk.dex.accounts)  # gas per swap, in USDT
             report = await router.route(RouteRequest(SYMBOL, Side.BUY, 12.0))
 
-            assert report.outcome.value == "filled" and report.filled == pytest.approx(12.0, abs=1e-5), report.as_json()
+            assert report.outcome.value == "filled" and report.filled == pytest.approx(12.0, abs=1e-5), report.to_json()
             on_pools = [c for c in report.children if dex_family(c.venue) and c.filled > 0]
             on_exchanges = [c for c in report.children if not dex_family(c.venue) and c.filled > 0]
             assert on_pools and on_exchanges, [c.as_json() for c in report.children]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import aiohttp
 
 from crossbook.demo import EXTRA, SYMBOL
-from crossbook.feeds.market import MarketData
+from crossbook.market.data import MarketData
 from crossbook.model import Side
 from crossbook.sim.cluster import SimCluster
-from crossbook.venues import VENUES, venue_feeds
+from crossbook.venues.registry import VENUES, venue_feeds
 
 from ..conftest import run
 

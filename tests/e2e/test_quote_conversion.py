@@ -14,12 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from crossbook.cli import app
-from crossbook.feeds.market import MarketData
+from crossbook.market.data import MarketData
 from crossbook.model import Side
 from crossbook.routing.conversion import DEFAULT_EQUIVALENTS, conversion_symbols
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.serve import ccxt_configs
-from crossbook.venues import venue_feeds
+from crossbook.venues.registry import venue_feeds
 
 from ..conftest import run
 

@@ -8,7 +8,7 @@ import pytest
 
 from crossbook.errors import CaptureFormatError, UnknownVenue
 from crossbook.feeds.capture import CaptureWriter, merge_captures, read_capture
-from crossbook.feeds.replay import replay_files
+from crossbook.market.replay import replay_files
 
 from ..conftest import CAPTURES
 
@@ -90,7 +90,7 @@ def test_report_schema_is_exact() -> None:
 
 
 def test_feed_is_inferred_from_host_and_path() -> None:
-    from crossbook.venues import feed_for_url
+    from crossbook.venues.registry import feed_for_url
 
     cases = {
         "wss://stream.binance.com:9443/stream": "binance",

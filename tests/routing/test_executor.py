@@ -14,7 +14,14 @@ import pytest
 
 from crossbook.errors import InvalidOrder
 from crossbook.model import OrderStatus, Side
-from crossbook.routing.executor import ExecutionReport, Outcome, Router, RouteRequest, Urgency, order_budget
+from crossbook.routing.executor import (
+    ExecutionReport,
+    Outcome,
+    Router,
+    RouteRequest,
+    Urgency,
+    order_budget,
+)
 from crossbook.routing.fees import FeeBook
 from crossbook.sim.desk import SimDesk
 
@@ -92,7 +99,7 @@ async def _a_large_buy_is_split_filled_and_costs_no_more_than_the_best_single_ve
     assert report.best_single.filled == pytest.approx(8.0) and report.best_single.children[0].venue != cheapest
     assert report.all_in_avg_price is not None
     assert report.all_in_avg_price <= report.best_single.all_in_price * (1 + 1e-9)
-    out = report.as_json()
+    out = report.to_json()
     for key in ("symbol", "side", "amount", "plan", "filled", "avg_price", "fees", "all_in_avg_price",
                 "best_single_venue_all_in_price", "savings_bps"):
         assert key in out
@@ -190,7 +197,7 @@ def test_a_dry_run_plans_and_sends_nothing(tmp_path: Path) -> None:
 async def _a_dry_run_plans_and_sends_nothing(desk: SimDesk) -> None:
     report = await router(desk).route(RouteRequest(SYMBOL, Side.BUY, 8.0), dry_run=True)
     assert report.outcome is Outcome.DRY_RUN and report.plan.children and report.children == []
-    assert report.as_json()["savings_bps"] is not None
+    assert report.to_json()["savings_bps"] is not None
     assert all(not desk.journal.in_flight(v) and not desk.journal.open_orders(v) for v in VENUES)
 
 
@@ -222,13 +229,13 @@ async def _bad_requests_are_refused_before_anything_is_sent(desk: SimDesk) -> No
 
 
 def test_every_venue_names_its_order_endpoint_in_its_limit_table() -> None:
-    from crossbook.venues import VENUES as ALL, venue_module
+    from crossbook.venues.registry import VENUES as ALL
+    from crossbook.venues.registry import spec
 
     for venue in ALL:
-        module = venue_module(venue)
-        method, path = module.ORDER_ENDPOINT.split(" ", 1)
-        key, cost = module.LIMITS.resolve(method, path, {})
-        assert key == module.ORDER_ENDPOINT and cost, venue  # counted in a named pool, not the default
+        method, path = spec(venue).order_request
+        key, cost = spec(venue).limit_table().resolve(method, path, {})
+        assert key == spec(venue).order_endpoint and cost, venue  # counted in a named pool, not the default
 
 
 def test_the_order_budget_shrinks_as_orders_are_sent(tmp_path: Path) -> None:

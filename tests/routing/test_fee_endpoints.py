@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from crossbook.model import Kind, OrderType, Side
-from crossbook.routing.fees import ACCOUNT, SCHEDULE, FeeBook, FeeProfile, account_rates, schedule
+from crossbook.routing.fees import FeeBook, FeeProfile, account_rates
 from crossbook.symbols import parse_standard
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.venues import venue_of
+from crossbook.venues.registry import fee_schedule, venue_of
+from crossbook.venues.spec.fees import ACCOUNT, SCHEDULE
 
 from ..conftest import run
 from ..venues.trading_contract import TradingHarness, trading_feeds
@@ -83,7 +84,7 @@ def test_an_account_without_keys_or_without_the_symbol_uses_the_schedule(tmp_pat
                 book = FeeBook({"binance": FeeProfile(tier="VIP 3", pay_with_token=True)}, {"binance": account})
                 rates = await book.rates("binance", h.symbol)
                 assert rates.source == SCHEDULE and rates.tier == "VIP 3"
-                vip3 = schedule("binance").tier_named("VIP 3", Kind.SPOT)
+                vip3 = fee_schedule("binance").tier_named("VIP 3", Kind.SPOT)
                 assert (rates.maker, rates.taker) == pytest.approx((vip3.maker * 0.75, vip3.taker * 0.75))
                 await account.client.close()
 

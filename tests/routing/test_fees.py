@@ -10,12 +10,13 @@ import pytest
 from crossbook.config import load_config
 from crossbook.errors import ConfigError
 from crossbook.model import Instrument, Kind
-from crossbook.routing.fees import SCHEDULE, FeeBook, FeeProfile, schedule
-from crossbook.venues import VENUES, venue_feeds
+from crossbook.routing.fees import FeeBook, FeeProfile
+from crossbook.venues.registry import VENUES, base_fees, fee_schedule, venue_feeds
+from crossbook.venues.spec.fees import SCHEDULE
 
 
 def test_the_tier_is_the_best_one_the_volume_reaches() -> None:
-    binance = schedule("binance")
+    binance = fee_schedule("binance")
     assert binance.tier_for(0).name == "VIP 0"
     assert binance.tier_for(999_999.99).name == "VIP 0"
     assert binance.tier_for(1e6).name == "VIP 1"
@@ -23,7 +24,7 @@ def test_the_tier_is_the_best_one_the_volume_reaches() -> None:
     assert binance.tier_for(1e13).name == "VIP 9"
     assert binance.tier_for(20e6, Kind.PERP).name == "VIP 1"  # USD-M has its own thresholds
     # tiers that need more than volume (OKB holdings) are never reached by volume alone
-    okx = schedule("okx")
+    okx = fee_schedule("okx")
     assert okx.tier_for(9_999_999).name == "Lv1"
     assert okx.tier_for(1e9).name == "VIP 7"
     assert okx.rates(volume_30d_usd=60e6) == okx.rates(vip="vip 3")
@@ -31,7 +32,7 @@ def test_the_tier_is_the_best_one_the_volume_reaches() -> None:
 
 
 def test_paying_with_bnb_takes_25_percent_off_spot_and_10_off_futures() -> None:
-    binance = schedule("binance")
+    binance = fee_schedule("binance")
     spot = binance.rates(Kind.SPOT, pay_with_discount_token=True)
     assert (spot.maker, spot.taker) == pytest.approx((0.00075, 0.00075))
     assert spot.source == SCHEDULE and spot.tier == "VIP 0"
@@ -39,21 +40,21 @@ def test_paying_with_bnb_takes_25_percent_off_spot_and_10_off_futures() -> None:
     assert (perp.maker, perp.taker) == pytest.approx((0.00016 * 0.9, 0.0004 * 0.9))
     assert binance.rates(Kind.FUTURE).taker == 0.0005
     # a token a venue discounts only on spot leaves its futures rates alone
-    bitget = schedule("bitget")
+    bitget = fee_schedule("bitget")
     assert bitget.rates(Kind.PERP, pay_with_discount_token=True).taker == 0.0006
     assert bitget.rates(Kind.SPOT, pay_with_discount_token=True).taker == pytest.approx(0.0008)
 
 
 def test_a_negative_maker_rate_is_a_rebate_that_no_discount_shrinks() -> None:
-    assert schedule("okx").rates(volume_30d_usd=2e9).maker == -0.00005
-    assert schedule("dydx").rates(Kind.PERP, vip="Tier 9").maker == -0.00011
-    mm = schedule("kucoin").rates(vip="MM S", pay_with_discount_token=True)
+    assert fee_schedule("okx").rates(volume_30d_usd=2e9).maker == -0.00005
+    assert fee_schedule("dydx").rates(Kind.PERP, vip="Tier 9").maker == -0.00011
+    mm = fee_schedule("kucoin").rates(vip="MM S", pay_with_discount_token=True)
     assert mm.maker == -0.00012
     assert mm.taker == pytest.approx(0.00025 * 0.8)
 
 
 def test_dydx_makers_pay_nothing_from_tier_4_and_market_share_tiers_need_more_than_volume() -> None:
-    dydx = schedule("dydx")
+    dydx = fee_schedule("dydx")
     assert dydx.rates(Kind.PERP).maker == 0.0001
     tier4 = dydx.rates(Kind.PERP, 25e6)
     assert (tier4.tier, tier4.maker, tier4.taker) == ("Tier 4", 0.0, 0.00035)
@@ -61,16 +62,16 @@ def test_dydx_makers_pay_nothing_from_tier_4_and_market_share_tiers_need_more_th
 
 
 def test_bad_input_names_what_is_wrong() -> None:
-    binance = schedule("binance")
+    binance = fee_schedule("binance")
     for volume in (-1.0, float("nan"), float("inf")):
         with pytest.raises(ConfigError, match="30-day volume must be a finite number of USD >= 0"):
             binance.tier_for(volume)
     with pytest.raises(ConfigError, match=r"binance has no spot fee tier 'VIP 10'; tiers: VIP 0, VIP 1"):
         binance.rates(vip="VIP 10")
     with pytest.raises(ConfigError, match="okx has no fee discount token"):
-        schedule("okx").rates(pay_with_discount_token=True)
+        fee_schedule("okx").rates(pay_with_discount_token=True)
     with pytest.raises(ConfigError, match="dydx has no spot fee schedule"):
-        schedule("dydx").rates(Kind.SPOT)
+        fee_schedule("dydx").rates(Kind.SPOT)
     with pytest.raises(ConfigError, match="coinbase has no spot fee tier 'Gold'"):
         FeeBook({"coinbase": FeeProfile(tier="Gold")})
     with pytest.raises(ConfigError, match="kraken has no fee discount token"):
@@ -81,20 +82,20 @@ def test_bad_input_names_what_is_wrong() -> None:
 
 def test_every_venue_has_a_schedule_whose_base_tier_is_what_its_feeds_quote() -> None:
     for venue in VENUES:
-        fees = schedule(venue)
+        fees = fee_schedule(venue)
         assert fees.venue == venue
         for cls in venue_feeds(venue).values():
             kind = Kind.SPOT if cls.product == "spot" else Kind.PERP
             base = fees.base(kind)
             inst = Instrument(venue, "X", "BTC-USDT", "BTC", "USDT", kind)
-            assert (base.maker, base.taker) == (cls.maker_fee, cls.taker_fee_for(inst)), (venue, cls.venue)
+            assert base_fees(cls.venue) == base == base_fees(cls.venue, inst), (venue, cls.venue)
     okx_perp = Instrument("okx", "BTC-USDT-SWAP", "BTC-USDT-PERP", "BTC", "USDT", Kind.PERP)
-    assert schedule("okx").base(Kind.PERP).taker == venue_feeds("okx")["okx"].taker_fee_for(okx_perp)
+    assert base_fees("okx", okx_perp).taker == 0.0005 and base_fees("okx").taker == 0.001  # one feed, two schedules
 
 
 def test_more_volume_never_costs_more() -> None:
     for venue in VENUES:
-        fees = schedule(venue)
+        fees = fee_schedule(venue)
         for kind in (Kind.SPOT, Kind.PERP):
             if not fees.covers(kind):
                 continue

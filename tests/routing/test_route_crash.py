@@ -19,7 +19,7 @@ from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
-from crossbook.venues import venue_module
+from crossbook.venues.registry import spec
 
 from ..conftest import run
 
@@ -29,13 +29,13 @@ CHILD = """
 import asyncio, os, signal, sys
 import ccxt.async_support as ccxt_async
 import aiohttp, orjson
-from crossbook.feeds.market import MarketData
+from crossbook.market.data import MarketData
 from crossbook.model import Side
 from crossbook.routing.executor import Router, RouteRequest
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
-from crossbook.venues import venue_module
+from crossbook.venues.registry import spec
 
 configs, urls, journal_path = orjson.loads(sys.argv[1]), orjson.loads(sys.argv[2]), sys.argv[3]
 
@@ -49,7 +49,7 @@ async def main():
             os.kill(os.getpid(), signal.SIGKILL)
         return acked(cid, venue_order_id)
     journal.record_ack = second_ack_kills
-    accounts = {v: VenueAccount(v, getattr(ccxt_async, v)(configs[v]), journal, Limiter(venue_module(v).LIMITS)) for v in configs}
+    accounts = {v: VenueAccount(v, getattr(ccxt_async, v)(configs[v]), journal, Limiter(spec(v).limit_table())) for v in configs}
     for account in accounts.values():
         await account.load()
     md = MarketData(list(configs), ["BTC-USDT"], endpoints=lambda feed: tuple(urls[feed]))
@@ -81,7 +81,7 @@ def test_a_route_killed_mid_flight_is_reconciled_completely(tmp_path: Path) -> N
                 journaled = {v: [o for o in journal.in_flight(v) + journal.open_orders(v)] for v in VENUES}
                 assert sum(len(o) for o in journaled.values()) >= 1, "the kill left nothing in flight"
                 for venue in VENUES:
-                    account = VenueAccount(venue, getattr(ccxt_async, venue)(configs[venue]), journal, Limiter(venue_module(venue).LIMITS))
+                    account = VenueAccount(venue, getattr(ccxt_async, venue)(configs[venue]), journal, Limiter(spec(venue).limit_table()))
                     try:
                         await account.load()
                         await account.reconcile()

@@ -9,7 +9,6 @@ runs on its real table (spot orders: 20 per second)."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 from decimal import ROUND_UP, Decimal
 from pathlib import Path
 
@@ -20,9 +19,11 @@ from crossbook.model import OrderRequest, OrderStatus, OrderType, Side
 from crossbook.sim.ratelimit import VenueLimits, scaled
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.trading.limiter import Decaying, LimitTable, Limiter, Pool, Scope
+from crossbook.trading.limiter import Limiter
 from crossbook.trading.session import TRANSIT_MARGIN
 from crossbook.trading.validation import TradingRules
+from crossbook.venues.registry import spec
+from crossbook.venues.spec.limits import Decaying, LimitTable, Pool, Scope
 
 from ..conftest import run
 from ..venues.trading_contract import TradingHarness, trading_feeds
@@ -44,7 +45,7 @@ RATE_LIMITED = (ccxt.RateLimitExceeded, ccxt.DDoSProtection)  # how ccxt raises 
 
 
 def limits(venue: str) -> LimitTable:
-    table: LimitTable = importlib.import_module(f"crossbook.venues.{venue}").LIMITS
+    table = spec(venue).limit_table()
     return table
 
 

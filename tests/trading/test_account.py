@@ -21,7 +21,9 @@ from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
-from crossbook.venues.binance import LIMITS
+from crossbook.venues.registry import spec
+
+LIMITS = spec("binance").limit_table()
 
 from ..conftest import run
 
@@ -106,8 +108,9 @@ from crossbook.model import OrderRequest, OrderType, Side
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
-from crossbook.venues.binance import LIMITS
+from crossbook.venues.registry import spec
 
+LIMITS = spec("binance").limit_table()
 config, journal_path, stage, side, amount, price = sys.argv[1:7]
 
 def die(*args, **kwargs):

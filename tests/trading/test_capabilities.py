@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from importlib import import_module
 
 import orjson
 import pytest
@@ -12,16 +11,21 @@ from typer.testing import CliRunner
 
 from crossbook.cli import app
 from crossbook.errors import UnknownVenue, UnsupportedFeature
-from crossbook.venues import VENUES
-from crossbook.venues.capabilities import (
+from crossbook.venues.registry import (
+    ALL_VENUES,
+    DEX_VENUES,
+    VENUES,
+    all_capabilities,
+    capabilities,
+    venue_feeds,
+)
+from crossbook.venues.spec.capabilities import (
     ACCOUNT_FEATURES,
     ORDER_FEATURES,
     Feature,
     Product,
     Support,
     VenueCapabilities,
-    all_capabilities,
-    capabilities,
 )
 
 runner = CliRunner()
@@ -44,6 +48,16 @@ def test_every_venue_has_a_table_in_registry_order() -> None:
     assert ORDER_FEATURES + ACCOUNT_FEATURES == tuple(Feature)
 
 
+def test_the_dex_venues_have_tables_after_the_exchanges() -> None:
+    tables = all_capabilities(ALL_VENUES)
+    assert list(tables) == [*VENUES, *DEX_VENUES]
+    for venue in DEX_VENUES:
+        caps = tables[venue]
+        assert caps.products[Product.SPOT].crossbook and not caps.products[Product.LINEAR_PERP].offered
+        assert caps.features[Feature.MARKET].crossbook
+    assert capabilities("uniswap_v3_500") is capabilities("uniswap_v3")  # a pool venue reads its family's
+
+
 def test_a_table_missing_a_row_is_refused() -> None:
     products = {p: Support.yes() for p in Product}
     features: dict[Feature, Support] = {f: Support.yes() for f in Feature if f is not Feature.OCO}
@@ -58,7 +72,7 @@ def test_unknown_venues_are_refused() -> None:
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_market_data_columns_name_real_feeds_of_the_right_kind(venue: str) -> None:
-    feeds = import_module(f"crossbook.venues.{venue}").FEEDS
+    feeds = venue_feeds(venue)
     caps = capabilities(venue)
     named = set()
     for product, support in caps.products.items():
@@ -118,7 +132,7 @@ def test_venues_json_is_one_object_keyed_by_venue() -> None:
     result = runner.invoke(app, ["venues", "--json"])
     assert result.exit_code == 0, result.output
     data = orjson.loads(result.stdout)
-    assert list(data) == list(VENUES)
+    assert list(data) == list(ALL_VENUES)
     for venue, row in data.items():
         assert set(row["products"]) == {p.value for p in Product}
         assert set(row["orders"]) == {f.value for f in ORDER_FEATURES}

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from crossbook.errors import InvalidOrder, UnknownVenue
 from crossbook.trading.client_ids import ClientIds, IdStyle, client_id_rule
-from crossbook.venues import VENUES
+from crossbook.venues.registry import VENUES
 
 from ..conftest import run
 

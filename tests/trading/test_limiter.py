@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import importlib
 import itertools
 import math
 from collections import defaultdict
@@ -18,24 +17,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossbook.errors import ConfigError
-from crossbook.trading.limiter import (
+from crossbook.trading.limiter import Limiter, LoopClock
+from crossbook.venues.kraken import LIMITS_BY_TIER
+from crossbook.venues.registry import VENUES, spec
+from crossbook.venues.spec.limits import (
     DAY,
     ORDER_AGE,
     Breach,
     ByTier,
     Decaying,
     LimitTable,
-    Limiter,
-    LoopClock,
     Reply,
     Scope,
     Window,
 )
-from crossbook.venues import VENUES
 from tests.conftest import run
 
-TABLES: dict[str, LimitTable] = {v: importlib.import_module(f"crossbook.venues.{v}").LIMITS for v in VENUES}
-KRAKEN_TIERS: dict[str, LimitTable] = importlib.import_module("crossbook.venues.kraken").LIMITS_BY_TIER
+TABLES: dict[str, LimitTable] = {v: spec(v).limit_table() for v in VENUES}
+KRAKEN_TIERS: dict[str, LimitTable] = LIMITS_BY_TIER
 
 # What an unmodified ccxt 4.5.90 client calls on each venue (../shared/CCXT_MAP.md).
 CCXT_CALLS: dict[str, list[str]] = {

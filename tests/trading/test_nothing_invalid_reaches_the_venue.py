@@ -21,7 +21,9 @@ from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
-from crossbook.venues.binance import LIMITS
+from crossbook.venues.registry import spec
+
+LIMITS = spec("binance").limit_table()
 
 decimals = st.one_of(
     st.decimals(min_value=D("-10"), max_value=D("100000"), places=8, allow_nan=False, allow_infinity=False),

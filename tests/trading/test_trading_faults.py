@@ -16,7 +16,9 @@ from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
-from crossbook.venues.binance import LIMITS
+from crossbook.venues.registry import spec
+
+LIMITS = spec("binance").limit_table()
 
 from ..conftest import run
 from ..venues.trading_contract import TradingHarness, trading_feeds

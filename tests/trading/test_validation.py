@@ -17,7 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossbook.errors import InsufficientFunds, InvalidOrder, UnsupportedFeature
-from crossbook.model import MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
+from crossbook.model import (
+    MarginMode,
+    OrderRequest,
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+)
 from crossbook.trading.validation import (
     DECIMAL_PLACES,
     SIGNIFICANT_DIGITS,
@@ -25,7 +32,8 @@ from crossbook.trading.validation import (
     rules_from_ccxt_market,
     validate_order,
 )
-from crossbook.venues.capabilities import Feature, Product, VenueCapabilities, capabilities
+from crossbook.venues.registry import capabilities
+from crossbook.venues.spec.capabilities import Feature, Product, VenueCapabilities
 
 D = Decimal
 

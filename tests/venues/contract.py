@@ -20,7 +20,7 @@ from crossbook.model import BookState, Trade
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.server import SimVenue
 from crossbook.sim.venues import sim_class
-from crossbook.venues import VENUES, venue_feeds
+from crossbook.venues.registry import VENUES, venue_feeds
 
 from ..conftest import wait_for
 
@@ -153,6 +153,6 @@ class Harness:
 
 
 def venue_feeds_any(feed_id: str) -> type[FeedHandler]:
-    from crossbook.venues import all_feeds
+    from crossbook.venues.registry import all_feeds
 
     return all_feeds()[feed_id]

@@ -14,10 +14,11 @@ import pytest
 
 from crossbook.book.l2 import L2Book
 from crossbook.errors import VenueUnavailable
-from crossbook.feeds.replay import replay_files
+from crossbook.market.replay import replay_files
 from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.cluster import SimCluster
 from crossbook.venues.bitget import BitgetFutures, BitgetSpot, checksum
+from crossbook.venues.registry import base_fees
 
 from ..conftest import CAPTURES, run, wait_for
 from .contract import Harness
@@ -221,8 +222,8 @@ def test_subscription_ping_and_url_match_the_v2_api() -> None:
     futures = orjson.loads(BitgetFutures().subscribe_messages(["BTCUSDT"])[0])
     assert {a["instType"] for a in futures["args"]} == {"USDT-FUTURES"}
     assert h.ping_message() == "ping" and BitgetSpot.ping_interval == 30.0
-    assert (BitgetSpot.taker_fee, BitgetSpot.maker_fee) == (0.001, 0.001)
-    assert (BitgetFutures.taker_fee, BitgetFutures.maker_fee) == (0.0006, 0.0002)
+    assert (base_fees("bitget").taker, base_fees("bitget").maker) == (0.001, 0.001)
+    assert (base_fees("bitgetfutures").taker, base_fees("bitgetfutures").maker) == (0.0006, 0.0002)
 
 
 # ---- symbols from the venue's metadata -------------------------------------------------------------

@@ -13,12 +13,12 @@ import pytest
 
 from crossbook.book.l2 import L2Book
 from crossbook.errors import VenueUnavailable
-from crossbook.feeds.replay import replay_files
+from crossbook.market.replay import replay_files
 from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.bybit import BybitInverseSim, BybitLinearSim, BybitSpotSim
 from crossbook.symbols import SymbolMap
-from crossbook.venues import feed_for_url
+from crossbook.venues.registry import feed_for_url
 from crossbook.venues.bybit import BybitInverse, BybitLinear, BybitSpot
 
 from ..conftest import CAPTURES, run, wait_for

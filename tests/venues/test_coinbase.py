@@ -13,7 +13,7 @@ import orjson
 from crossbook.feeds.capture import read_capture
 from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.cluster import SimCluster
-from crossbook.venues import feed_for_url
+from crossbook.venues.registry import feed_for_url
 from crossbook.venues.coinbase import CoinbaseSpot, rfc3339_seconds
 
 from ..conftest import CAPTURES, run, wait_for

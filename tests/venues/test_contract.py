@@ -9,7 +9,7 @@ import pytest
 
 from crossbook.model import BookState
 from crossbook.sim.venues import venue_sims
-from crossbook.venues import VENUES, all_feeds, venue_feeds
+from crossbook.venues.registry import VENUES, all_feeds, venue_feeds
 
 from ..conftest import run, wait_for
 from .contract import Harness, contract_feeds, fault_cases

@@ -13,7 +13,8 @@ from crossbook.model import OrderRequest, OrderStatus, OrderType, Side, TimeInFo
 from crossbook.sim.engine import SimOrder
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.venues.capabilities import Feature, Product, capabilities
+from crossbook.venues.registry import capabilities
+from crossbook.venues.spec.capabilities import Feature, Product
 
 from ..conftest import run
 from .trading_contract import TradingHarness, trading_feeds

@@ -20,6 +20,7 @@ from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.venues.dydx import DydxSim
 from crossbook.venues.dydx import DydxPerp
+from crossbook.venues.registry import base_fees
 
 from ..conftest import CAPTURES, run, wait_for
 from .contract import Harness
@@ -317,7 +318,7 @@ def test_requests_url_and_venue_facts() -> None:
     assert orjson.loads(h.unsubscribe_messages(["BTC-USD"])[0]) == {"type": "unsubscribe", "channel": "v4_orderbook", "id": "BTC-USD"}
     assert [orjson.loads(f)["channel"] for f in h.subscribe_messages(["BTC-USD"])] == ["v4_orderbook"]
     assert (DydxPerp.resync_by, DydxPerp.sequence_scope, DydxPerp.ping_interval) == (Resync.RESUBSCRIBE, "connection", None)
-    assert (DydxPerp.taker_fee, DydxPerp.maker_fee, DydxPerp.max_streams) == (0.0005, 0.0001, 64)
+    assert (base_fees("dydx").taker, base_fees("dydx").maker, DydxPerp.max_streams) == (0.0005, 0.0001, 64)
     assert DydxSim.server_ping_interval == 30.0 and "skip" in DydxSim.faults_supported
 
 

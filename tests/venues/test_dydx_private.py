@@ -20,7 +20,8 @@ from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
 from crossbook.trading.stream import OrderStream
-from crossbook.venues.dydx import LIMITS, SubaccountStream
+from crossbook.venues.dydx import SubaccountStream
+from crossbook.venues.registry import spec
 
 from ..conftest import run, wait_for
 from .trading_contract import TradingHarness
@@ -36,7 +37,7 @@ class Stream:
     def __init__(self, h: TradingHarness, journal: Journal) -> None:
         self.h = h
         self.journal = journal
-        self.account = VenueAccount("dydx", h.client(pro=True), journal, Limiter(LIMITS))
+        self.account = VenueAccount("dydx", h.client(pro=True), journal, Limiter(spec("dydx").limit_table()))
         self.stream = OrderStream(self.account, reconcile_every=3600.0, fill_grace=10.0)
 
     @property

@@ -11,11 +11,11 @@ import pytest
 from aiohttp.test_utils import make_mocked_request
 
 from crossbook.feeds.capture import read_capture
-from crossbook.feeds.replay import replay_files
+from crossbook.market.replay import replay_files
 from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.gate import GateSpotSim, GateSwapSim
-from crossbook.venues import feed_for_url
+from crossbook.venues.registry import feed_for_url
 from crossbook.venues.gate import GateSpot, GateSwap
 
 from ..conftest import CAPTURES, run

@@ -20,7 +20,13 @@ from crossbook.feeds.capture import read_capture
 from crossbook.model import BookState, Side, Trade
 from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.kraken import KrakenSpotSim, window_changes
-from crossbook.venues.kraken import FEEDS, KrakenSpot, book_checksum, checksum_token, raw_levels
+from crossbook.venues.kraken import (
+    SPEC,
+    KrakenSpot,
+    book_checksum,
+    checksum_token,
+    raw_levels,
+)
 
 from ..conftest import CAPTURES, run
 
@@ -53,7 +59,7 @@ class Depth10(KrakenSpot):
 
 
 def test_feeds_registry_names_the_spot_feed() -> None:
-    assert list(FEEDS) == ["kraken"] and FEEDS["kraken"] is KrakenSpot
+    assert list(SPEC.feeds) == ["kraken"] and SPEC.feeds["kraken"] is KrakenSpot
 
 
 # ---- the capture must-hold: recorded v1 book-1000 traffic, unwrapped here ---------------------------

@@ -16,7 +16,7 @@ import pytest
 from crossbook.errors import VenueUnavailable
 from crossbook.feeds.capture import merge_captures, read_capture
 from crossbook.feeds.manager import VenueFeed
-from crossbook.feeds.replay import Replay, replay_files
+from crossbook.market.replay import Replay, replay_files
 from crossbook.model import BookState, Side
 from crossbook.sim.cluster import SimCluster
 from crossbook.symbols import SymbolMap

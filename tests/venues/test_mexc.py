@@ -17,16 +17,28 @@ import pytest
 
 from crossbook.feeds.capture import CaptureWriter
 from crossbook.feeds.manager import VenueFeed
-from crossbook.feeds.replay import replay_files
+from crossbook.market.replay import replay_files
 from crossbook.model import BookState, Side, Trade
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.market import SimMarket
 from crossbook.sim.server import SimVenue
 from crossbook.sim.venues.mexc import MexcSpotSim
 from crossbook.symbols import SymbolMap
-from crossbook.venues import feed_for_url, mexc
+from crossbook.venues import mexc
 from crossbook.venues.mexc import MexcSpot, decode_push
-from crossbook.venues.protowire import LEN, DecodeError, as_bytes, as_int, as_str, fields, key, read_varint, signed64, varint
+from crossbook.venues.protowire import (
+    LEN,
+    DecodeError,
+    as_bytes,
+    as_int,
+    as_str,
+    fields,
+    key,
+    read_varint,
+    signed64,
+    varint,
+)
+from crossbook.venues.registry import base_fees, feed_for_url
 
 from ..conftest import run, wait_for
 from .contract import DEPTH, Harness
@@ -360,7 +372,7 @@ def test_instruments_from_exchange_info() -> None:
 
 
 def test_fees_are_the_base_tier() -> None:
-    assert (MexcSpot.maker_fee, MexcSpot.taker_fee) == (0.0, 0.0005)
+    assert (base_fees("mexc").maker, base_fees("mexc").taker) == (0.0, 0.0005)
 
 
 # ---- against the simulator -----------------------------------------------------------------------

@@ -14,13 +14,13 @@ import pytest
 from crossbook.book.checksum import crc32_signed, interleaved
 from crossbook.feeds.capture import read_capture
 from crossbook.feeds.handler import FeedHandler, Resync
-from crossbook.feeds.replay import replay_files
+from crossbook.market.replay import replay_files
 from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.okx import OkxSim
 from crossbook.symbols import SymbolMap
-from crossbook.venues import feed_for_url
+from crossbook.venues.registry import feed_for_url
 from crossbook.venues.okx import OkxFeed
 
 from ..conftest import CAPTURES, run

@@ -5,7 +5,6 @@ held off so that what reaches the journal provably came over the stream."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
 from crossbook.trading.stream import OrderStream
+from crossbook.venues.registry import spec
 
 from ..conftest import run, wait_for
 from .trading_contract import TradingHarness, trading_feeds
@@ -44,7 +44,7 @@ class StreamHarness:
         assert h.cluster is not None
         h.cluster.pause()
         venue = h.sim.venue
-        limits = importlib.import_module(f"crossbook.venues.{venue}").LIMITS
+        limits = spec(venue).limit_table()
         self.account = VenueAccount(venue, h.client(pro=True), self.journal, Limiter(limits))
         await self.account.load()
         self.stream = OrderStream(self.account, reconcile_every=3600.0, fill_grace=10.0)

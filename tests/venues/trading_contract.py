@@ -20,7 +20,7 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.sim.server import SimVenue
 from crossbook.sim.venues import sim_class, venue_sims
 from crossbook.symbols import parse_standard
-from crossbook.venues import VENUES
+from crossbook.venues.registry import VENUES
 
 
 def trading_feeds() -> list[str]:

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +19,6 @@ from ..errors import CrossbookError, InvalidOrder
 from ..model import Side
 from ..routing.executor import ExecutionReport, Router, RouteRequest, child_limit_price
 from ..trading.account import VenueAccount
-from ..sim.desk import SimDesk
-from ..sim.scenario import Dislocation
-from .cross_venue import Transfer
 from .model import Leg, Opportunity
 from .scanner import Event, OpportunityLog, Scanner
 
@@ -183,7 +180,8 @@ TRADED = ("cross_venue", "triangular")
 
 
 async def trade_as_they_open(
-    desk: SimDesk,
+    books: Mapping[str, ConsolidatedBook],
+    accounts: Mapping[str, VenueAccount],
     scanner: Scanner,
     seconds: float,
     log: OpportunityLog,
@@ -193,8 +191,9 @@ async def trade_as_they_open(
     on_entry: Callable[[dict[str, Any]], None] | None = None,
 ) -> None:
     """Run ``scanner`` for ``seconds``, logging every event, and trade each cross-venue and
-    triangular opportunity as it opens (the first ``max_trades``), ``max_size`` each; ``on_entry``
-    sees every entry after its event (and its trade)."""
+    triangular opportunity as it opens (the first ``max_trades``) on ``books`` through
+    ``accounts`` (venue -> account), ``max_size`` each; ``on_entry`` sees every entry after its
+    event (and its trade)."""
     traded = 0
 
     async def record(event: Event) -> None:
@@ -203,43 +202,18 @@ async def trade_as_they_open(
         opp = event.opportunity
         if event.kind == "open" and opp.kind in TRADED and (max_trades is None or traded < max_trades):
             traded += 1
-            entry["executed"] = await _trade(opp, desk, max_size)
+            entry["executed"] = await _trade(opp, books, accounts, max_size)
         if on_entry is not None:
             on_entry({"event": event.kind, **entry})
 
     await scanner.run(seconds, record)
 
 
-async def scan_and_trade(
-    symbols: list[str],
-    seconds: float,
-    *,
-    venues: list[str],
-    dislocations: Iterable[Dislocation] = (),
-    max_size: float,
-    kinds: Iterable[str] = ("cross_venue",),
-    min_bps: float = 0.0,
-    transfer: Transfer | None = None,
-    seed: int = 7,
-    on_event: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    """``crossbook arb --sim --execute``: scan the simulated desk's books (after ``dislocations``)
-    for ``seconds`` and trade each cross-venue and triangular opportunity as it opens, at most
-    ``max_size`` base units (of its first leg) each, sized to the balances the desk holds.
-    Returns the opportunities in the order they opened, each traded one with its ``executed``."""
-    async with SimDesk(venues, symbols, seed=seed) as desk:
-        for d in dislocations:
-            desk.dislocate(d.venue, d.bps, d.symbol)
-        scanner = Scanner(desk.market.consolidated, kinds=kinds, balances=await desk.balances(), min_bps=min_bps, transfer=transfer)
-        log = OpportunityLog()
-        await trade_as_they_open(desk, scanner, seconds, log, max_size=max_size, on_entry=on_event)
-        return log.entries
-
-
-async def _trade(opp: Opportunity, desk: SimDesk, max_size: float) -> dict[str, Any]:
+async def _trade(opp: Opportunity, books: Mapping[str, ConsolidatedBook], accounts: Mapping[str, VenueAccount],
+                 max_size: float) -> dict[str, Any]:
     execute = execute_cross_venue if opp.kind == "cross_venue" else execute_triangular
     try:
-        done = await execute(opp, desk.market.consolidated, desk.accounts, max_size=max_size)
+        done = await execute(opp, books, accounts, max_size=max_size)
     except CrossbookError as exc:
         return {"error": str(exc)[:300]}
     executed = done.as_json()["executed"]

@@ -1,7 +1,10 @@
 """The crossbook command: a thin layer over the desk. Each command module registers its commands on
 ``app`` and imports what a command uses when that command runs."""
 
-from . import market, simulate, trade  # noqa: F401  (registers the commands)
+from . import market, orders, simulate, trade  # noqa: F401  (registers the commands)
 from .app import app
+from .helpformat import plain_help
+
+plain_help(app)
 
 __all__ = ["app"]

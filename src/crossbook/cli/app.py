@@ -5,16 +5,19 @@ from __future__ import annotations
 import logging
 import math
 import sys
+from decimal import Decimal
 
 import orjson
 import typer
 from rich.console import Console
 
 from ..model import Side
-from ..venues import VENUES
+from ..venues.registry import VENUES
+from .helpformat import CONTEXT, Group
 
 app = typer.Typer(help="crossbook: every crypto venue behind one interface, at the best all-in price.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False, cls=Group, rich_markup_mode=None,
+                  context_settings=CONTEXT)
 out = Console()
 err = Console(stderr=True)
 
@@ -25,7 +28,10 @@ def main_options(verbose: bool = typer.Option(False, "--verbose", "-v", help="Lo
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/] {message}")
+    """One line on stderr (never wrapped, never read as markup), then exit ``code``."""
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -51,6 +57,54 @@ def parse_amount(value: float) -> float:
     if not math.isfinite(value) or value <= 0:
         fail(f"amount must be a positive finite number, not {value!r}")
     return value
+
+
+# context_settings of a command taking AMOUNT or PRICE arguments: "-1" reaches the command as a
+# number (and is refused as one) instead of failing as an unknown option
+NUMBERS = {"ignore_unknown_options": True}
+
+
+def parse_number(text: str | None, name: str, venue: str | None = None) -> Decimal | None:
+    """``text`` as a positive, finite Decimal (None stays None); else one line naming ``name``
+    (and the venue) and exit 2."""
+    if text is None:
+        return None
+    where = f"{venue}: " if venue else ""
+    try:
+        value = Decimal(text.strip().replace("_", ""))
+    except ArithmeticError:
+        fail(f"{where}{name} must be a number, not {text!r}")
+        raise
+    if not value.is_finite():
+        fail(f"{where}{name} must be a finite number, not {text}")
+    if value <= 0:
+        fail(f"{where}{name} must be positive, not {text}")
+    return value
+
+
+def parse_size(amount: str | None, notional: str | None, venue: str | None = None) -> tuple[Decimal | None, Decimal | None]:
+    """Exactly one of a base AMOUNT and ``--notional`` (quote currency), each a positive number."""
+    if (amount is None) == (notional is None):
+        fail(f"{venue + ': ' if venue else ''}give exactly one of AMOUNT (base units) and --notional (quote currency)")
+    return parse_number(amount, "amount", venue), parse_number(notional, "--notional", venue)
+
+
+def parse_venue(text: str) -> str:
+    venue = text.strip().lower()
+    if venue not in VENUES:
+        fail(f"unknown venue {text!r}; known: {', '.join(VENUES)}")
+    return venue
+
+
+def parse_symbol(text: str, venue: str | None = None) -> str:
+    from ..errors import UnknownSymbol
+    from ..symbols import parse_standard
+
+    try:
+        parse_standard(text)
+    except UnknownSymbol as exc:
+        fail(f"{venue + ': ' if venue else ''}{exc}")
+    return text.strip().upper()
 
 
 def print_json(payload: object) -> None:

@@ -3,62 +3,61 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-import aiohttp
 import typer
 from rich.table import Table
 
-from ..config import Config
 from ..errors import CrossbookError
-from ..feeds.capture import CaptureWriter
-from ..feeds.market import MarketData, production
-from ..feeds.replay import replay_files
 from ..model import BookState, Side
-from ..routing.fees import FeeBook, FeeProfile, schedule
-from ..sim.cluster import SimCluster
 from ..symbols import parse_standard
-from ..trading.journal import Journal
-from ..venues import feed_class, venue_feeds, venue_of
 
 if TYPE_CHECKING:
+    # the commands import these when they run: `crossbook --help` must not load ccxt or the simulators
+    from ..config import Config
+    from ..market.data import MarketData
+    from ..routing.fees import FeeBook
     from ..trading.account import VenueAccount
-from .app import app, err, fail, out, parse_amount, parse_side, parse_venues, print_json
+    from ..trading.journal import Journal
+from .app import NUMBERS, app, err, fail, out, parse_amount, parse_side, parse_size, parse_venues, print_json
 
 # ---- quote -----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(context_settings=NUMBERS)
 def quote(
     symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT, BTC-USDT-PERP."),
     side: str = typer.Argument(..., help="buy or sell"),
-    amount: float = typer.Argument(..., help="Amount in base units."),
+    amount: Optional[str] = typer.Argument(None, help="Amount in base units (or give --notional)."),
+    notional: Optional[str] = typer.Option(None, help="Size in the quote currency instead of AMOUNT, at the live mid."),
     venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     sim: bool = typer.Option(False, "--sim", help="Quote on the simulated venues instead of the real ones."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     wait: float = typer.Option(15.0, help="Seconds to wait for books to sync."),
     equivalent: Optional[str] = typer.Option(
-        None, "--equivalent", help="Quote currencies converted into each other at live rates, e.g. USDT,USDC,USD "
-        "(default: the config's equivalents, else USDT,USDC,USD; an empty value converts none)."),
+        None, "--equivalent", help="Currencies priced as one at live rates (default: USDT,USDC,USD)."),
     config: Optional[Path] = typer.Option(None, help="crossbook.toml: flag venues whose account cannot pay for the order."),
 ) -> None:
-    """The best all-in price (VWAP through depth plus taker fee) for an order on every venue, the
-    same instrument in an equivalent quote currency included at the live conversion rate."""
+    """Best all-in price for an order on every venue.
+
+    The all-in price is the VWAP through the book's depth plus the taker fee; the same instrument
+    in an equivalent quote currency is included at the live conversion rate."""
     from ..config import DEFAULT_EQUIVALENTS, load_config
     from ..routing.conversion import parse_equivalents
 
     chosen = parse_venues(venues)
     order_side = parse_side(side)
-    size = parse_amount(amount)
+    base, quote_size = parse_size(amount, notional)
+    size = float(base) if base is not None else None
     try:
         settings = load_config(config) if config is not None else None
         if equivalent is not None:
             equivalents = parse_equivalents(equivalent)
         else:
             equivalents = settings.equivalents if settings is not None else DEFAULT_EQUIVALENTS
-        result = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait, equivalents, settings))
+        result = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait, equivalents, settings, quote_size))
     except CrossbookError as exc:
         fail(str(exc))
         return
@@ -70,30 +69,24 @@ def quote(
         raise typer.Exit(1)
 
 
-async def _quote(symbol: str, side: Side, amount: float, venues: list[str], sim: bool, wait: float,
-                 equivalents: frozenset[str], settings: Config | None) -> dict[str, object]:
-    from ..routing.conversion import conversion_symbols, equivalent_symbols
+async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str], sim: bool, wait: float,
+                 equivalents: frozenset[str], settings: Config | None, notional: Decimal | None = None) -> dict[str, object]:
+    from ..desk import Desk
 
     symbol = symbol.upper()
-    others = equivalent_symbols(symbol, equivalents)
-    # the conversion books are wanted only when another quote currency can join
-    symbols = list(dict.fromkeys([symbol, *others, *(conversion_symbols(equivalents) if others else [])]))
-    cluster = SimCluster([f for v in venues for f in venue_feeds(v)]) if sim else None
-    md = MarketData(venues, symbols, endpoints=cluster.urls if cluster else production)
-    if cluster is not None:
-        await cluster.start()
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-    try:
-        await md.start(session)
-        report_unreachable(md, symbol)
+    parse_standard(symbol)
+    desk = Desk.sim(venues, seed=7) if sim else Desk.public(venues)
+    desk.live_within = wait
+    async with desk:
+        await desk.follow([symbol])
+        report_unreachable(desk.market, symbol)
         balances, fee_rates = await account_view(settings, venues, symbol) if settings is not None else (None, None)
-        await md.wait_live(wait)
-        return md.quote(symbol, side, amount, equivalents=equivalents, balances=balances, fee_rates=fee_rates)
-    finally:
-        await md.stop()
-        await session.close()
-        if cluster is not None:
-            await cluster.stop()
+        quoted = await desk.best_price(symbol, side, amount, notional=notional, equivalents=equivalents, balances=balances,
+                                       fee_rates=fee_rates)
+        if notional is not None:
+            err.print(f"--notional {notional} {parse_standard(symbol)[1]} = {quoted.amount} {symbol} at the live mid",
+                      markup=False, soft_wrap=True)
+        return quoted.to_json()
 
 
 def report_unreachable(md: MarketData, symbol: str) -> None:
@@ -184,15 +177,17 @@ def _num(value: float | None) -> str:
 def fees(
     symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT, BTC-USDT-PERP."),
     amount: float = typer.Argument(..., help="Amount in base units."),
-    side: str = typer.Option("buy", help="buy or sell: a taker sweeps the other side, a maker rests at the best price of its own."),
+    side: str = typer.Option("buy", help="buy or sell: a taker sweeps the other side, a maker rests."),
     venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     sim: bool = typer.Option(False, "--sim", help="Price on the simulated venues (and read their fee endpoints)."),
-    config: Optional[Path] = typer.Option(None, help="crossbook.toml: each venue's fee tier, and the keys that read the account's own rates."),
+    config: Optional[Path] = typer.Option(None, help="crossbook.toml: fee tiers, and keys to read the accounts' own rates."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     wait: float = typer.Option(15.0, help="Seconds to wait for books to sync."),
 ) -> None:
-    """What an order costs in fees on each venue, as taker and as maker: the account's own rates
-    where its keys are configured and the venue answers, the venue's published schedule otherwise."""
+    """What an order costs in fees on each venue, as taker and as maker.
+
+    The account's own rates where its keys are configured and the venue answers, the venue's
+    published schedule otherwise."""
     chosen = parse_venues(venues)
     order_side = parse_side(side)
     size = parse_amount(amount)
@@ -212,39 +207,33 @@ def fees(
 async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: bool, config_path: Path | None,
                 wait: float) -> dict[str, Any]:
     from ..config import load_config
+    from ..desk import Desk
+    from ..routing.fees import FeeBook, FeeProfile
+    from ..trading.journal import Journal
 
     config = load_config(config_path) if config_path is not None else None
     profiles = FeeProfile.of(config.accounts) if config is not None else {}
     FeeBook(profiles)  # a tier or token the venue does not have fails here, before any I/O
-    cluster = SimCluster([f for v in venues for f in venue_feeds(v)]) if sim else None
-    md = MarketData(venues, [symbol], endpoints=cluster.urls if cluster else production)
-    symbol = md.symbols[0]
-    if cluster is not None:
-        await cluster.start()
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-    accounts: dict[str, Any] = {}
-    try:
-        await md.start(session)
-        report_unreachable(md, symbol)
-        with tempfile.TemporaryDirectory() as scratch:
-            journal_path = config.journal if config is not None else Path(scratch) / "journal.db"
-            with Journal(journal_path) as journal:
-                if config is not None:
-                    accounts = configured_accounts(config, venues, journal)
-                elif cluster is not None:
-                    accounts = sim_accounts(cluster, md, symbol, journal)
-                accounts = await loaded(accounts)
-                await md.wait_live(wait)
+    symbol = symbol.upper()
+    parse_standard(symbol)
+    desk = Desk.sim(venues, seed=7) if sim else Desk.public(venues)
+    desk.live_within = wait
+    async with desk:
+        await desk.follow([symbol])
+        report_unreachable(desk.market, symbol)
+        if config is None:  # a simulated desk's own accounts, or none
+            book = FeeBook(profiles, desk.accounts)
+            rows = {v: await fee_row(desk.market, book, symbol, v, side, amount) for v in venues}
+            return {"symbol": symbol, "side": side.value, "amount": amount, "venues": rows}
+        with Journal(config.journal) as journal:
+            accounts = await loaded(configured_accounts(config, venues, journal))
+            try:
                 book = FeeBook(profiles, accounts)
-                rows = {v: await fee_row(md, book, symbol, v, side, amount) for v in venues}
-        return {"symbol": symbol, "side": side.value, "amount": amount, "venues": rows}
-    finally:
-        for account in accounts.values():
-            await account.client.close()
-        await md.stop()
-        await session.close()
-        if cluster is not None:
-            await cluster.stop()
+                rows = {v: await fee_row(desk.market, book, symbol, v, side, amount) for v in venues}
+            finally:
+                for account in accounts.values():
+                    await account.client.close()
+    return {"symbol": symbol, "side": side.value, "amount": amount, "venues": rows}
 
 
 def configured_accounts(config: Config, venues: list[str], journal: Journal) -> dict[str, VenueAccount]:
@@ -255,33 +244,6 @@ def configured_accounts(config: Config, venues: list[str], journal: Journal) -> 
     for cfg in config.accounts:
         if cfg.venue in venues and cfg.venue not in accounts:
             accounts[cfg.venue] = open_account(cfg, journal)
-    return accounts
-
-
-def sim_accounts(cluster: SimCluster, md: MarketData, symbol: str, journal: Journal) -> dict[str, VenueAccount]:
-    """A funded account with a key on each simulated venue that serves ``symbol`` and trades
-    through ccxt, as `crossbook sim` hands them out."""
-    import ccxt.async_support as ccxt_async
-
-    from ..sim.serve import ACCOUNT, fund
-    from ..trading.account import VenueAccount
-    from ..trading.limiter import Limiter
-    from ..trading.session import TRANSIT_MARGIN
-    from ..venues import venue_module
-
-    accounts: dict[str, VenueAccount] = {}
-    for feed in md.feeds:
-        venue_sim = cluster.venues.get(feed.venue)
-        if venue_sim is None or symbol not in feed.wanted:
-            continue
-        ccxt_id = venue_sim.ccxt_id or venue_sim.client_ccxt_id
-        if ccxt_id is None:
-            continue
-        fund(venue_sim)
-        client = getattr(ccxt_async, ccxt_id)(venue_sim.ccxt_config(venue_sim.issue_key(ACCOUNT)))
-        venue = venue_of(feed.venue)
-        limiter = Limiter(venue_module(venue).LIMITS, margin=TRANSIT_MARGIN)  # the simulators enforce the limits
-        accounts[venue] = VenueAccount(venue, client, journal, limiter)
     return accounts
 
 
@@ -315,11 +277,13 @@ async def fee_row(md: MarketData, book: FeeBook, symbol: str, venue: str, side: 
     """One venue's fees for the order: the taker pays its rate on the sweep's VWAP, the maker on
     the best price of its own side. Prices and fees are None unless the book is live (and, for
     the taker, deep enough for the whole amount)."""
+    from ..venues.registry import fee_schedule
+
     books = md.consolidated[symbol]
     status = "down" if venue in md.down else "unlisted" if venue not in books.books else books.quote_venue(venue, side, amount).status.value
     row: dict[str, Any] = {"status": status, "price": None, "maker_price": None, "taker_rate": None, "maker_rate": None,
                            "taker_fee": None, "maker_fee": None, "tier": None, "source": None}
-    if not schedule(venue).covers(parse_standard(symbol)[2]):
+    if not fee_schedule(venue).covers(parse_standard(symbol)[2]):
         return row
     rates = await book.rates(venue, symbol) if status == BookState.LIVE.value else book.scheduled(venue, symbol)
     row.update(taker_rate=rates.taker, maker_rate=rates.maker, tier=rates.tier, source=rates.source)
@@ -353,49 +317,29 @@ def _rate(value: float | None) -> str:
 
 
 @app.command()
-def venues(json: bool = typer.Option(False, "--json", help="Print one JSON object keyed by venue.")) -> None:
-    """The capability matrix, venue by venue: products, order types and flags, account features;
-    what the venue offers and what crossbook supports there today."""
-    from rich.markup import escape
+def venues(
+    venue: Optional[str] = typer.Option(None, "--venue", help="One venue in detail, with the notes behind each mark."),
+    json: bool = typer.Option(False, "--json", help="Print one JSON object keyed by venue."),
+) -> None:
+    """What each venue offers and what crossbook supports there, as one matrix.
 
-    from ..venues.capabilities import (
-        ACCOUNT_FEATURES,
-        ORDER_FEATURES,
-        Product,
-        Support,
-        all_capabilities,
-    )
+    Venues down (the exchanges, then the DEX venues), products, order types and account features
+    across; --venue ID shows one venue's table with its notes."""
+    from ..venues.registry import ALL_VENUES, all_capabilities
+    from .matrix import matrix, venue_detail
 
-    tables = all_capabilities()
+    chosen = ALL_VENUES
+    if venue is not None:
+        if venue.lower() not in ALL_VENUES:
+            fail(f"unknown venue {venue!r}; known: {', '.join(ALL_VENUES)}")
+        chosen = (venue.lower(),)
+    tables = all_capabilities(chosen)
     if json:
-        print_json({venue: caps.as_dict() for venue, caps in tables.items()})
-        return
-
-    def offered(s: Support) -> str:
-        if not s.offered:
-            return "[dim]no[/]"
-        only = ", ".join(p.value.replace("_", " ") for p in Product if p in s.only)
-        return f"yes ({only} only)" if only else "yes"
-
-    def crossbook(s: Support) -> str:
-        done = ([f"market data ({', '.join(s.feeds)})"] if s.feeds else []) + (["trading"] if s.crossbook else [])
-        return ", ".join(done) or "[dim]-[/]"
-
-    acronyms = {"ioc": "IOC", "fok": "FOK", "oco": "OCO", "tp_sl": "TP/SL attached"}
-    for venue, caps in tables.items():
-        table = Table(title=venue, title_justify="left")
-        for col in ("", "venue offers", "crossbook today", "note"):
-            table.add_column(col)
-        sections = (
-            ("products", [(p.label, caps.products[p]) for p in Product]),
-            ("orders", [(acronyms.get(f.value, f.value.replace("_", "-")), caps.features[f]) for f in ORDER_FEATURES]),
-            ("account", [(f.value.replace("_", " "), caps.features[f]) for f in ACCOUNT_FEATURES]),
-        )
-        for section, rows in sections:
-            table.add_row(f"[bold]{section}[/]", "", "", "")
-            for name, support in rows:
-                table.add_row(f"  {name}", offered(support), crossbook(support), escape(support.note))
-        out.print(table)
+        print_json({name: caps.as_dict() for name, caps in tables.items()})
+    elif venue is not None:
+        out.print(venue_detail(chosen[0], tables[chosen[0]]))
+    else:
+        out.print(matrix(tables, out.width))
 
 
 # ---- record / replay -------------------------------------------------------------------------
@@ -410,6 +354,8 @@ def record(
     sim: bool = typer.Option(False, "--sim", help="Record the simulated venue."),
 ) -> None:
     """Record a venue's raw frames and REST snapshots, with timestamps and URLs."""
+    from ..venues.registry import feed_class
+
     try:
         cls = feed_class(venue)
     except CrossbookError as exc:
@@ -424,7 +370,12 @@ def record(
 
 
 async def _record(feed_id: str, symbols: list[str], path: Path, seconds: float, sim: bool) -> int:
+    import aiohttp
+
+    from ..feeds.capture import CaptureWriter
     from ..feeds.manager import VenueFeed
+    from ..sim.cluster import SimCluster
+    from ..venues.registry import feed_class
 
     cluster = SimCluster([feed_id]) if sim else None
     writer = CaptureWriter(path, feed=feed_id)
@@ -453,7 +404,11 @@ def replay(
     venue: Optional[str] = typer.Option(None, help="Feed id, overriding what the URLs say."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Replay captures through the real feed handlers; exits 1 on any checksum failure or gap."""
+    """Replay captures through the real feed handlers.
+
+    Exits 1 on any checksum failure or gap."""
+    from ..market.replay import replay_files
+
     for path in files:
         if not path.is_file():
             fail(f"no such capture file: {path}")

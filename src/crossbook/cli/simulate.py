@@ -12,11 +12,9 @@ import typer
 from rich.table import Table
 
 from ..errors import CrossbookError
-from ..sim.cluster import SimCluster
-from ..venues import venue_feeds
 
 if TYPE_CHECKING:
-    pass
+    from ..sim.cluster import SimCluster
 from .app import app, err, fail, out, parse_venues, print_json
 
 # ---- demo ------------------------------------------------------------------------------------
@@ -26,26 +24,46 @@ from .app import app, err, fail, out, parse_venues, print_json
 def demo(
     seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
     seed: int = typer.Option(7, help="Seed of the simulated market."),
+    show_endpoints: bool = typer.Option(False, "--show-endpoints", help="Show the simulated venues' API addresses."),
     json: bool = typer.Option(False, "--json", help="No live view: print one JSON summary at the end."),
 ) -> None:
-    """The ten simulated venues on 127.0.0.1: live books, the consolidated BTC-USDT book, a sample
-    order quoted and routed with a split, one venue dislocated and the arbitrage found and traded.
-    No keys, no network."""
-    from ..demo import closing_lines, live_demo, run_demo
+    """Watch crossbook on ten simulated venues: books, a quote, a route, an arbitrage.
 
+    The simulated venues start on 127.0.0.1 (and, with node, a local chain's Uniswap V3 pools):
+    their books sync, the consolidated BTC-USDT book runs live, a sample order is quoted on every
+    venue and routed with a split, then one venue is dislocated and the arbitrage found and
+    traded. No keys, no network."""
     if seconds is not None and not (math.isfinite(seconds) and seconds > 0):
         fail(f"--seconds must be a positive number, not {seconds!r}")
     if json and seconds is None:
         fail("--json needs --seconds (the summary is printed when the demo ends)")
+    if json:
+        from ..demo import run_demo
+
+        print_json(asyncio.run(run_demo(seconds, seed)))
+        return
+    _watch_demo(seconds, seed, show_endpoints)
+
+
+def _watch_demo(seconds: float | None, seed: int, show_endpoints: bool) -> None:
+    """The live demo: the screen paints at once, then the trading stack is imported behind it."""
+    from ..demo_view import Painter, Scene, closing_lines
+    from ..venues.registry import VENUES
+
+    scene = Scene(VENUES, show_endpoints=show_endpoints)
+    painter = Painter(scene, out).start()
     try:
-        result = asyncio.run(run_demo(seconds, seed)) if json else live_demo(seconds, seed)
+        from ..demo import run_demo
+
+        scene.mark_loaded()
+        painter.handover()
+        result = asyncio.run(run_demo(seconds, seed, scene, painter.paint))
     except KeyboardInterrupt:
+        painter.stop()
         out.print("stopped.")
         return
-    if json:
-        print_json(result)
-    else:
-        out.print("\n" + "\n".join(closing_lines(result)))
+    painter.stop()
+    out.print("\n" + "\n".join(closing_lines(result, scene.precision(), show_endpoints)))
 
 
 # ---- sim ---------------------------------------------------------------------------------------
@@ -58,10 +76,14 @@ def sim(
     print_ccxt_config: bool = typer.Option(False, "--print-ccxt-config", help="First line: one JSON object of ccxt configs keyed by ccxt id."),
     seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
     scenario: Optional[Path] = typer.Option(None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."),
+    write_config: Optional[Path] = typer.Option(None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."),
 ) -> None:
-    """Run the simulated venues on 127.0.0.1 until stopped, each with a funded account and a key."""
+    """Run the simulated venues on 127.0.0.1, each with a funded account and a key.
+
+    They run until stopped (Ctrl-C) or for --seconds."""
     from ..sim.scenario import Scenario, load_scenario
     from ..sim.serve import serve
+    from ..venues.registry import venue_feeds
 
     feeds = [f for v in parse_venues(venues) for f in venue_feeds(v)]
     try:
@@ -71,6 +93,8 @@ def sim(
         return
 
     def ready(cluster: SimCluster, configs: dict[str, dict[str, object]]) -> None:
+        if write_config is not None:
+            written_config(write_config, cluster, configs)
         if print_ccxt_config:
             print_json(configs)
             sys.stdout.flush()
@@ -87,5 +111,33 @@ def sim(
         fail(str(exc))
     except KeyboardInterrupt:
         err.print("stopped.")
+
+
+def written_config(path: Path, cluster: SimCluster, configs: dict[str, dict[str, object]]) -> None:
+    """``path``: a crossbook.toml naming the running simulators (journal, one sim account per
+    trading venue, every feed's endpoints); their ccxt settings, keys included, go to
+    ``<name>-ccxt.json`` beside it, both readable by their owner only."""
+    import os
+
+    import orjson
+
+    from ..config import CCXT_IDS, sim_config_text
+    from ..venues.registry import venue_of
+
+    ccxt_file = path.with_name(f"{path.stem}-ccxt.json")
+    trading = [venue_of(feed) for feed, sim in cluster.venues.items() if sim.ccxt_id is not None
+               and sim.ccxt_id == CCXT_IDS.get(venue_of(feed))]
+    endpoints = {feed: cluster.urls(feed) for feed in cluster.venues}
+    text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(dict.fromkeys(trading)), endpoints)
+    try:
+        for target, data in ((ccxt_file, orjson.dumps(configs)), (path, text.encode())):
+            partial = target.with_name(target.name + ".partial")  # a reader never sees half a file
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(partial, target)
+    except OSError as exc:
+        raise CrossbookError(f"cannot write {path}: {exc.strerror}") from None
+    err.print(f"wrote {path} (ccxt settings in {ccxt_file.name})")
 
 

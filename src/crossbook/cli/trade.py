@@ -11,11 +11,11 @@ import typer
 from rich.table import Table
 
 from ..errors import CrossbookError
-from ..venues import VENUES
+from ..venues.registry import VENUES
 
 if TYPE_CHECKING:
     pass
-from .app import app, fail, out, parse_amount, parse_side, parse_venues, print_json
+from .app import NUMBERS, app, err, fail, out, parse_side, parse_size, parse_venues, print_json
 
 # ---- reconcile -------------------------------------------------------------------------------
 
@@ -25,7 +25,9 @@ def reconcile(
     config: Path = typer.Option(Path("crossbook.toml"), help="The accounts and the journal."),
     json: bool = typer.Option(False, "--json", help="Print one JSON list, an entry per account."),
 ) -> None:
-    """Match the journal with every venue: orders whose fate is unknown, open orders, missed fills."""
+    """Match the order journal with every configured account.
+
+    Finds orders whose fate is unknown, open orders and missed fills."""
     from ..config import load_config
     from ..trading.session import reconcile_all
 
@@ -54,8 +56,10 @@ def follow(
     seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
     json: bool = typer.Option(False, "--json", help="Print the start reconciliation and the stream figures as JSON."),
 ) -> None:
-    """Keep the journal in step with every configured account: reconcile at start, then follow each
-    venue's private order/fill stream (REST polling where a venue has none)."""
+    """Keep the order journal in step with every configured account.
+
+    Reconciles at start, then follows each venue's private order and fill stream (REST polling
+    where a venue has none)."""
     from ..config import load_config
     from ..trading.session import follow as follow_accounts
 
@@ -83,27 +87,30 @@ def follow(
 # ---- route -----------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(context_settings=NUMBERS)
 def route(
     symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT."),
     side: str = typer.Argument(..., help="buy or sell."),
-    amount: float = typer.Argument(..., help="Amount in base units."),
+    amount: Optional[str] = typer.Argument(None, help="Amount in base units (or give --notional)."),
+    notional: Optional[str] = typer.Option(None, help="Size in the quote currency instead of AMOUNT, at the live mid."),
     limit: Optional[float] = typer.Option(None, help="Price cap (buy) or floor (sell)."),
     max_slippage_bps: Optional[float] = typer.Option(None, help="Take nothing further than this from the arrival mid."),
     max_venues: Optional[int] = typer.Option(None, help="Split across at most this many venues."),
     deadline: float = typer.Option(10.0, help="Seconds to keep re-routing what is left."),
-    urgency: str = typer.Option("take", help="take: IOC orders now; passive: post-only at the touch first, then take the rest."),
+    urgency: str = typer.Option("take", help="take: IOC now; passive: rest post-only, then take."),
     passive_seconds: float = typer.Option(2.0, help="With --urgency passive: how long the posted orders rest."),
     venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: send nothing."),
     sim: bool = typer.Option(False, "--sim", help="Route on the simulated venues (funded accounts, no keys)."),
-    dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's Uniswap V3 pools join as venues (needs node)."),
+    dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's Uniswap V3 pools join (needs node)."),
     config: Optional[Path] = typer.Option(None, "--config", help="Accounts file (crossbook.toml) to trade with."),
     json: bool = typer.Option(False, "--json", help="Print the execution report as one JSON object."),
 ) -> None:
-    """Route an order across venues at the least all-in cost and print the execution report."""
+    """Route an order across venues at the least all-in cost.
+
+    Prints the plan, every child order and the execution report."""
+    from ..desk import Desk
     from ..routing.executor import RouteRequest, Urgency
-    from ..routing.session import configured_router, sim_router
 
     if sim == (config is not None):
         fail("route needs exactly one of --sim or --config FILE")
@@ -112,16 +119,24 @@ def route(
     chosen = parse_venues(venues)
     if urgency not in {u.value for u in Urgency}:
         fail(f"--urgency must be take or passive, not {urgency!r}")
+    base, quote_size = parse_size(amount, notional)
     try:
-        request = RouteRequest(symbol.upper(), parse_side(side), parse_amount(amount), limit=limit,
+        request = RouteRequest(symbol.upper(), parse_side(side), float(base) if base is not None else 1.0, limit=limit,
                                max_slippage_bps=max_slippage_bps, max_venues=max_venues, deadline=deadline,
                                urgency=Urgency(urgency), passive_seconds=passive_seconds)
 
         async def run() -> dict[str, object]:
-            opened = (sim_router(request.symbol, chosen, dex=dex) if config is None
-                      else configured_router(request.symbol, config, None if venues is None else chosen))
-            async with opened as router:
-                return (await router.route(request, dry_run=dry_run)).as_json()
+            opened = (Desk.sim(chosen, seed=7, dex=dex, symbols=[request.symbol]) if config is None
+                      else Desk.from_config(config, venues=None if venues is None else chosen))
+            async with opened as desk:
+                if quote_size is None:
+                    return (await desk.route_request(request, dry_run=dry_run)).to_json()
+                sized = (await desk.route(request.symbol, request.side, notional=quote_size, limit=limit,
+                                          max_slippage_bps=max_slippage_bps, max_venues=max_venues, urgency=request.urgency,
+                                          deadline=deadline, passive_seconds=passive_seconds, dry_run=dry_run)).to_json()
+                err.print(f"--notional {quote_size} = {sized['amount']} {request.symbol} at the live mid",
+                          markup=False, soft_wrap=True)
+                return sized
 
         report = asyncio.run(run())
     except CrossbookError as exc:
@@ -182,25 +197,25 @@ def parse_dislocation(text: str) -> Any:
 
 @app.command()
 def arb(
-    symbols: Optional[str] = typer.Option(None, help="Comma-separated symbols (default: BTC-USDT, ETH-USDT, ETH-BTC and the perpetuals)."),
+    symbols: Optional[str] = typer.Option(None, help="Symbols to scan (default: BTC-USDT, ETH-USDT, ETH-BTC, perpetuals)."),
     seconds: float = typer.Option(10.0, help="Seconds to scan."),
     venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
-    kinds: str = typer.Option("cross_venue,triangular,basis", help="Opportunity kinds to look for."),
+    kinds: str = typer.Option("cross_venue,triangular,basis", help="Any of cross_venue, triangular, basis (default: all).", show_default=False),
     min_bps: float = typer.Option(0.0, help="Ignore opportunities earning no more than this, net."),
     sim: bool = typer.Option(False, "--sim", help="Scan the simulated venues (no keys, no network)."),
-    dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS (VENUE:BPS[:SYMBOL]); repeatable."),
-    execute: bool = typer.Option(False, "--execute", help="With --sim: trade each cross-venue and triangular opportunity through the router."),
-    max_size: float = typer.Option(0.1, help="With --execute: at most this many base units per opportunity."),
-    withdrawal_fee: Optional[float] = typer.Option(None, help="Report the transfer cost of a cross-venue trade: the withdrawal fee, in base units."),
+    dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS ([:SYMBOL]); repeatable."),
+    execute: bool = typer.Option(False, "--execute", help="With --sim: trade each opportunity through the router."),
+    max_size: float = typer.Option(0.1, help="With --execute: the most base units per opportunity."),
+    withdrawal_fee: Optional[float] = typer.Option(None, help="Count the transfer: its withdrawal fee, in base units."),
     transfer_seconds: float = typer.Option(0.0, help="With --withdrawal-fee: how long the transfer takes."),
     json: bool = typer.Option(False, "--json", help="Print every opportunity seen as one JSON list at the end."),
 ) -> None:
-    """Scan the consolidated books for cross-venue, triangular and basis arbitrage net of fees;
-    print each opportunity as it opens (and closes)."""
-    from ..arbitrage.cli_run import DEFAULT_SYMBOLS, run_arb
+    """Find cross-venue, triangular and basis arbitrage, net of fees.
+
+    Prints each opportunity as it opens and closes; with --sim --execute it is traded."""
     from ..arbitrage.cross_venue import Transfer
-    from ..arbitrage.execute import scan_and_trade
     from ..arbitrage.scanner import Event
+    from ..desk.arb import DEFAULT_SYMBOLS, run_arb, scan_and_trade
 
     chosen = parse_venues(venues)
     wanted = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else list(DEFAULT_SYMBOLS)

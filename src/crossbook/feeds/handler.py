@@ -63,8 +63,6 @@ class FeedHandler:
     max_connection_age: ClassVar[float] = 23.5 * 3600  # roll over before the venue's 24 h cut
     ping_interval: ClassVar[float | None] = None  # client-sent application ping, seconds
     stale_after: ClassVar[float] = 30.0  # no message for this long -> the book reads STALE
-    taker_fee: ClassVar[float] = 0.001  # base tier, until the account's rates are known
-    maker_fee: ClassVar[float] = 0.001
 
     def __init__(
         self,
@@ -89,12 +87,6 @@ class FeedHandler:
         self.messages = 0
         self.trades = 0
         self.errors = 0
-
-    @classmethod
-    def taker_fee_for(cls, inst: Instrument) -> float:
-        """The base-tier taker fee for one instrument (venues whose one feed spans products
-        with different schedules override this)."""
-        return cls.taker_fee
 
     # ---- books -----------------------------------------------------------------------------
 

@@ -26,11 +26,12 @@ from ..book.consolidated import ConsolidatedBook, SizeUnit
 from ..book.l2 import L2Book
 from ..errors import CrossbookError, InvalidOrder, VenueUnavailable
 from ..model import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
+from ..precision import DEFAULT_PRECISION, Precision
 from ..trading.account import VenueAccount
 from ..trading.journal import JournaledOrder
 from ..trading.pool_account import PoolAccount
 from ..trading.validation import TradingRules
-from ..venues import venue_module
+from ..venues.registry import spec
 from .fees import FeeBook
 from .planner import BookLevels, Child, Plan, VenueSide, best_single_venue, plan
 
@@ -92,12 +93,14 @@ class ChildReport:
     error: str = ""
     passive: bool = False  # a post-only order that rested, rather than an IOC
 
-    def as_json(self) -> dict[str, object]:
+    def to_json(self, precision: Precision = DEFAULT_PRECISION) -> dict[str, object]:
+        p = precision
         return {
             "venue": self.venue, "round": self.round, "client_order_id": self.client_order_id, "status": self.status,
-            "passive": self.passive,
-            "planned_amount": self.planned_amount, "planned_vwap": self.planned_vwap, "limit_price": self.limit_price,
-            "filled": self.filled, "avg_price": self.avg_price, "fee": self.fee, "error": self.error,
+            "passive": self.passive, "planned_amount": p.amount(self.planned_amount),
+            "planned_vwap": p.price(self.planned_vwap), "limit_price": p.price(self.limit_price),
+            "filled": p.amount(self.filled), "avg_price": p.price(self.avg_price), "fee": p.money(self.fee),
+            "error": self.error,
         }
 
 
@@ -110,6 +113,7 @@ class ExecutionReport:
     children: list[ChildReport] = field(default_factory=list)
     outcome: Outcome = Outcome.DRY_RUN
     rounds: int = 0
+    precision: Precision = DEFAULT_PRECISION  # the symbol's tick and lot, for to_json
 
     @property
     def filled(self) -> float:
@@ -153,28 +157,30 @@ class ExecutionReport:
         worse = self._bps_worse(mine, self.best_single_venue_all_in_price)
         return None if worse is None else -worse
 
-    def as_json(self) -> dict[str, object]:
-        r = self.request
+    def to_json(self) -> dict[str, object]:
+        """The report as ``crossbook route --json`` prints it: prices at the symbol's tick, amounts
+        at its lot, fees as money."""
+        r, p = self.request, self.precision
         return {
             "symbol": r.symbol,
             "side": r.side.value,
-            "amount": r.amount,
-            "plan": [{"venue": c.venue, "amount": c.amount, "expected_vwap": c.expected_vwap, "fee": c.fee + c.fixed_cost}
-                     for c in self.plan.children],
-            "expected_all_in_price": self.plan.all_in_price,
-            "filled": self.filled,
-            "avg_price": self.avg_price,
-            "fees": self.fees,
-            "all_in_avg_price": self.all_in_avg_price,
+            "amount": p.amount(r.amount),
+            "plan": [{"venue": c.venue, "amount": p.amount(c.amount), "expected_vwap": p.price(c.expected_vwap),
+                      "fee": p.money(c.fee + c.fixed_cost)} for c in self.plan.children],
+            "expected_all_in_price": p.price(self.plan.all_in_price),
+            "filled": p.amount(self.filled),
+            "avg_price": p.price(self.avg_price),
+            "fees": p.money(self.fees),
+            "all_in_avg_price": p.price(self.all_in_avg_price),
             "best_single_venue": self.best_single.children[0].venue if self.best_single and self.best_single.children else None,
-            "best_single_venue_all_in_price": self.best_single_venue_all_in_price,
-            "savings_bps": self.savings_bps,
-            "arrival_mid": self.arrival_mid,
-            "slippage_vs_arrival_bps": self._bps_worse(self.avg_price, self.arrival_mid),
-            "slippage_vs_plan_bps": self._bps_worse(self.all_in_avg_price, self.plan.all_in_price),
+            "best_single_venue_all_in_price": p.price(self.best_single_venue_all_in_price),
+            "savings_bps": p.bps(self.savings_bps),
+            "arrival_mid": p.price(self.arrival_mid),
+            "slippage_vs_arrival_bps": p.bps(self._bps_worse(self.avg_price, self.arrival_mid)),
+            "slippage_vs_plan_bps": p.bps(self._bps_worse(self.all_in_avg_price, self.plan.all_in_price)),
             "outcome": self.outcome.value,
             "rounds": self.rounds,
-            "children": [c.as_json() for c in self.children],
+            "children": [c.to_json(p) for c in self.children],
         }
 
 
@@ -205,8 +211,10 @@ class Router:
         fee_book: FeeBook | None = None,
         fixed_costs: Mapping[str, float] | None = None,
         poll: float = 0.05,
+        precision: Precision = DEFAULT_PRECISION,
     ) -> None:
         self.book = book
+        self.precision = precision
         self.accounts = dict(accounts)
         self.fee_rates = dict(fee_rates or {})
         self.fee_book = fee_book
@@ -306,7 +314,7 @@ class Router:
         single = best_single_venue(request.side, request.amount, sides, limit=limit)
         if single is not None and single.filled < request.amount - dust(self.venues(trading=not dry_run, excluded={})):
             single = None  # no one venue can fill it (depth, balance, limit): nothing to compare with
-        report = ExecutionReport(request, first, single, mid)
+        report = ExecutionReport(request, first, single, mid, precision=self.precision)
         if dry_run:
             return report
         deadline = time.monotonic() + request.deadline
@@ -523,6 +531,6 @@ def order_budget(account: VenueAccount | PoolAccount, rules: TradingRules | None
     paces the rest rather than let the venue refuse them). A pool takes one swap per round."""
     if isinstance(account, PoolAccount) or account.limiter is None:
         return 1
-    method, path = venue_module(account.venue).ORDER_ENDPOINT.split(" ", 1)
+    method, path = spec(account.venue).order_request
     symbol = account.client.market_id(rules.ccxt_symbol) if rules is not None else ""
     return max(1, account.limiter.headroom(method, path, account=account.account, symbol=symbol, most=10))

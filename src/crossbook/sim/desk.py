@@ -1,54 +1,63 @@
 """SimDesk: a trading desk on the simulated venues, all on 127.0.0.1 with no keys and no network:
 the venues running, an account funded and keyed on each, unmodified ccxt clients trading them
 through crossbook's trading layer on one journal, and live books from crossbook's own feeds.
-What ``crossbook route --sim``, ``crossbook arb --sim`` and the demo run on."""
+What ``Desk.sim`` (and so ``crossbook route --sim``, ``arb --sim`` and the demo) runs on."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
 import ccxt.async_support as ccxt_async
 
-from ..feeds.market import MarketData
+from ..market.data import MarketData
+from ..precision import DEFAULT_PRECISION, Precision
 from ..routing.executor import Router
 from ..routing.fees import FeeBook
-from ..trading.pool_account import PoolAccount
 from ..trading.account import VenueAccount
 from ..trading.journal import Journal
 from ..trading.limiter import Limiter
+from ..trading.pool_account import PoolAccount
 from ..trading.session import TRANSIT_MARGIN
-from ..venues import venue_feeds, venue_module
+from ..venues.registry import spec, venue_feeds
 from .cluster import SimCluster
 from .dex import SimDex
 from .market import START_USD
+from .scenario import Scenario
 from .serve import ACCOUNT, fund
+from .server import SimVenue
+
+DEX_SYMBOL = "BTC-USDT"  # the pools' market when no symbol is followed from the start
 
 
 class SimDesk:
     def __init__(self, venues: list[str], symbols: list[str], *, seed: int = 7, journal: Path | None = None,
                  interval: float = 0.1, levels: int = 300, funds: Mapping[str, Mapping[str, Decimal]] | None = None,
-                 dex: bool = False) -> None:
+                 dex: bool = False, scenario: Scenario | None = None) -> None:
         """``funds``: venue -> asset -> amount, replacing those assets of the standard funding
         (every listed stablecoin 1,000,000, every other asset 100). ``dex``: the local chain's
-        Uniswap V3 pools of the first symbol join as venues (needs node: sim.chain.chain_available)."""
+        Uniswap V3 pools of the first symbol (else DEX_SYMBOL) join as venues (needs node:
+        sim.chain.chain_available). ``scenario``: timed dislocations, counted from the start."""
         self.venues = venues
-        self.symbols = symbols
-        self.cluster = SimCluster([f for v in venues for f in venue_feeds(v)], seed=seed, interval=interval, levels=levels)
-        self.market = MarketData(venues, symbols, endpoints=self.cluster.urls)
+        self.symbols = list(symbols) if symbols or not dex else [DEX_SYMBOL]
+        self.cluster = SimCluster([f for v in venues for f in venue_feeds(v)], seed=seed, interval=interval, levels=levels,
+                                  scenario=scenario)
+        self.market = MarketData(venues, self.symbols, endpoints=self.cluster.urls)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if journal is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="crossbook-desk-")
             journal = Path(self._tmp.name) / "journal.sqlite"
         self.journal = Journal(journal)
         self.funds = funds or {}
-        self.accounts: dict[str, VenueAccount] = {}
-        self.dex: SimDex | None = SimDex(symbols[0], self.journal, START_USD) if dex else None
+        self.accounts: dict[str, VenueAccount] = {}  # venue -> the funded ACCOUNT there
+        self.ccxt_configs: dict[tuple[str, str], dict[str, Any]] = {}  # (venue, account) -> its ccxt config
+        self.dex: SimDex | None = SimDex(self.symbols[0], self.journal, START_USD) if dex else None
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self, live_within: float = 15.0) -> SimDesk:
@@ -62,18 +71,24 @@ class SimDesk:
             raise
         if launching is not None and self.dex is not None:
             await launching
-            await self.dex.attach(self.market.consolidated[self.symbols[0]])
+            await self.dex.attach(self.market.consolidated[self.dex.symbol])
         return self
 
     async def _start_exchanges(self, live_within: float) -> None:
         await self.cluster.start()
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         await self.market.start(self._session)
-        self.accounts = {v: self._account(v) for v in self.venues if self.trading_sim(v) is not None}
+        await self.market.load_instruments()  # before the accounts spend the venues' REST budgets
+        for venue in self.venues:
+            sim = self.trading_sim(venue)
+            if sim is not None:
+                fund(sim)
+                sim.engine.accounts[ACCOUNT].balances.update(self.funds.get(venue, {}))
+                self.accounts[venue] = self.open_account(venue, ACCOUNT)
         await asyncio.gather(*(account.load() for account in self.accounts.values()))
         await self.market.wait_live(live_within)
 
-    async def router(self, symbol: str) -> Router:
+    async def router(self, symbol: str, precision: Precision = DEFAULT_PRECISION) -> Router:
         """A Router over every venue of the desk trading ``symbol``: the exchanges at their accounts'
         own fee rates, the pools at their fee tier with a swap's gas as the cost per order."""
         accounts: dict[str, VenueAccount | PoolAccount] = dict(self.accounts)
@@ -84,7 +99,7 @@ class SimDesk:
             fee_rates.update(self.dex.fee_rates)
             fixed_costs.update(await self.dex.fixed_costs())
         return Router(self.market.consolidated[symbol], accounts, fee_rates=fee_rates, fixed_costs=fixed_costs,
-                      fee_book=FeeBook(accounts=self.accounts))
+                      fee_book=FeeBook(accounts=self.accounts), precision=precision)
 
     async def stop(self) -> None:
         if self.dex is not None:
@@ -99,24 +114,31 @@ class SimDesk:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    async def __aenter__(self) -> SimDesk:
-        return await self.start()
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def trading_sim(self, venue: str) -> Any:
+    def trading_sim(self, venue: str) -> SimVenue | None:
         """The venue's simulator that ccxt trades (its spot one; dYdX's perpetuals)."""
         return next((self.cluster.venues[f] for f in venue_feeds(venue) if self.cluster.venues[f].ccxt_id), None)
 
-    def _account(self, venue: str) -> VenueAccount:
+    def open_account(self, venue: str, account: str) -> VenueAccount:
+        """A keyed ccxt account on the venue's simulator, not loaded yet; an account other than the
+        funded ACCOUNT opens empty, as its sub-account."""
         sim = self.trading_sim(venue)
-        fund(sim)
-        sim.engine.accounts[ACCOUNT].balances.update(self.funds.get(venue, {}))
-        config: dict[str, Any] = sim.ccxt_config(sim.issue_key(ACCOUNT))
+        if sim is None or sim.ccxt_id is None:
+            raise ValueError(f"{venue}: its simulator has no ccxt trading surface")
+        if account not in sim.engine.accounts:
+            sim.engine.open_account(account, parent=ACCOUNT)
+        config: dict[str, Any] = sim.ccxt_config(sim.issue_key(account))
+        self.ccxt_configs[(venue, account)] = copy.deepcopy(config)
         client = getattr(ccxt_async, sim.ccxt_id)(config)
-        limiter = Limiter(venue_module(venue).LIMITS, margin=TRANSIT_MARGIN)
-        return VenueAccount(venue, client, self.journal, limiter, ACCOUNT)
+        limits = spec(venue).limits
+        limiter = Limiter(limits, margin=TRANSIT_MARGIN) if limits is not None else None
+        return VenueAccount(venue, client, self.journal, limiter, account)
 
     async def balances(self) -> dict[str, dict[str, float]]:
         """venue -> asset -> what the account there holds now (what an opportunity is sized to)."""

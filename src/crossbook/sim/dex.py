@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from ..book.amm import PoolBook, PoolMarket
+from ..venues.dex.amm import PoolBook, PoolMarket
 from ..book.consolidated import ConsolidatedBook
 from ..errors import UnknownSymbol
 from ..trading.journal import Journal

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..errors import ConfigError, UnknownSymbol, UnknownVenue
 from ..model import Kind
 from ..symbols import parse_standard
-from ..venues import venue_of
+from ..venues.registry import venue_of
 
 
 Change = tuple[bool, int, int]  # (is_bid, ticks, public lots at that level); 0 removes the level

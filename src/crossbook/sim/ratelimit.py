@@ -1,6 +1,6 @@
 """The simulated venues enforce each exchange's REST limits.
 
-The limits are the venue's table (``LIMITS`` in ``venues/<id>.py``, the one crossbook's limiter
+The limits are the venue's table (``SPEC.limits`` of ``venues/<id>.py``, the one crossbook's limiter
 paces by): windows are counted the way the exchanges count them, in fixed intervals aligned to the
 epoch (Binance's "per minute" is per clock minute), decaying counters (Kraken) decay continuously.
 A request over any pool is refused and charged to nothing. How each venue refuses, which header
@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from ..trading.limiter import Decaying, LimitTable, Pool, Scope, Window
+from ..venues.spec.limits import Decaying, LimitTable, Pool, Scope, Window
 
 @dataclass(frozen=True, slots=True)
 class Over:

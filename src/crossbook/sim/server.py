@@ -34,12 +34,13 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ..errors import CrossbookError
-from ..trading.limiter import Reply, request_params
-from ..venues import feed_class, venue_module, venue_of
+from ..venues.spec.limits import Reply, request_params
+from ..venues.registry import base_fees, spec, venue_of
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import ENGINE_FAULTS, MatchingEngine, OrderEvent
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
 from .ratelimit import Over, VenueLimits
+from .refusal import Refusal
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -154,17 +155,17 @@ class SimVenue:
         self.api_keys: dict[str, ApiKey] = {}
         self.venue_id = venue_of(self.venue)
         # the exchange's REST limits, enforced (None: unlimited)
-        self.limits: VenueLimits | None = VenueLimits(venue_module(self.venue_id).LIMITS)
+        self.limits: VenueLimits | None = VenueLimits(spec(self.venue_id).limit_table())
         self.rate_limited = 0  # requests refused for the rate limit
         self.last_refusal: Reply | None = None
         self.trading_faults: deque[str] = deque()
         self.trading_fault_seconds = 2.0
-        fees = feed_class(self.venue)  # the venue's base-tier schedule, as the client knows it
+        fees = base_fees(self.venue)  # the venue's base tier for this server's product, from its SPEC
         self.engine = MatchingEngine(
             self.venue,
             self.ladders,
-            maker_fee=Decimal(repr(fees.maker_fee)),
-            taker_fee=Decimal(repr(fees.taker_fee)),
+            maker_fee=Decimal(repr(fees.maker)),
+            taker_fee=Decimal(repr(fees.taker)),
             buy_fee_in_base=self.buy_fee_in_base,
             publish=self.publish,
         )
@@ -352,13 +353,30 @@ class SimVenue:
         """The API key a request presents (its account's counters are kept by it)."""
         return headers.get(self.api_key_header, "") if self.api_key_header else ""
 
-    def rate_limit_refusal(self, over: Over, now: float) -> web.Response:
+    def rate_limit_refusal(self, over: Over, now: float) -> Refusal:
         """The venue's answer to a request over ``over.pool`` (a venue module that trades says it)."""
         raise NotImplementedError(f"{self.venue}: no rate-limit refusal")
 
-    def ban_refusal(self, until: float) -> web.Response:
+    def ban_refusal(self, until: float) -> Refusal:
         """The venue's answer while a client is banned (venues with ``ban_seconds``)."""
         raise NotImplementedError(f"{self.venue}: bans no one")
+
+    def render_refusal(self, refusal: Refusal) -> web.Response:
+        """A refused request's answer in the venue's own body shape (its code, message and status
+        from the venue module's table)."""
+        raise NotImplementedError(f"{self.venue}: no refusal shape")
+
+    def refusal_response(self, refusal: Refusal) -> web.Response:
+        response = self.render_refusal(refusal)
+        response.headers.update(refusal.headers)
+        return response
+
+    @web.middleware
+    async def _render_refusals(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except Refusal as refusal:
+            return self.refusal_response(refusal)
 
     @web.middleware
     async def _enforce_limits(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -369,7 +387,7 @@ class SimVenue:
             return await handler(request)
         now = time.time()
         if limits.banned_until > now:
-            return self._refused(self.ban_refusal(limits.banned_until))
+            return self._refused(self.refusal_response(self.ban_refusal(limits.banned_until)))
         body = await request.text() if request.can_read_body else ""
         params = request_params(request.query_string, body)
         key = self.request_key(request.headers)
@@ -379,9 +397,9 @@ class SimVenue:
             return await handler(request)
         if self.ban_seconds is not None and now < limits.retry_until:  # told to wait, sent anyway
             limits.banned_until = now + self.ban_seconds
-            return self._refused(self.ban_refusal(limits.banned_until))
+            return self._refused(self.refusal_response(self.ban_refusal(limits.banned_until)))
         limits.retry_until = max(limits.retry_until, now + over.wait)
-        return self._refused(self.rate_limit_refusal(over, now))
+        return self._refused(self.refusal_response(self.rate_limit_refusal(over, now)))
 
     def _refused(self, reply: web.Response) -> web.Response:
         self.rate_limited += 1
@@ -459,7 +477,7 @@ class SimVenue:
                     conn.send(frame)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = web.Application(middlewares=[self._enforce_limits, self._apply_trading_faults])
+        app = web.Application(middlewares=[self._enforce_limits, self._apply_trading_faults, self._render_refusals])
         app.add_routes(self.routes())
         app.router.add_post(CONTROL_PREFIX + "dislocate", self._dislocate_handler)
         for path in dict.fromkeys((*self.ws_paths, *self.private_ws_paths)):

@@ -16,8 +16,8 @@ import copy
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
 from decimal import Decimal
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,11 +25,11 @@ import ccxt
 
 from ..errors import InsufficientFunds, InvalidOrder, VenueRefused, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
-from ..venues import venue_module
-from ..venues.capabilities import capabilities
+from ..venues.registry import spec
+from ..venues.spec.limits import Reply, request_params
 from .client_ids import client_id_rule
 from .journal import Journal, JournaledOrder
-from .limiter import Limiter, Reply, request_params
+from .limiter import Limiter
 from .validation import TradingRules, rules_from_ccxt_market, validate_order
 
 _symbol: contextvars.ContextVar[str] = contextvars.ContextVar("venue_symbol", default="")
@@ -45,10 +45,8 @@ CCXT_STATUS = {
 
 @cache
 def unparsed_statuses(venue: str) -> Mapping[str, OrderStatus]:
-    """The venue's raw order statuses that ccxt passes through unparsed (``UNPARSED_STATUSES`` in
-    its module)."""
-    statuses: Mapping[str, OrderStatus] = getattr(venue_module(venue), "UNPARSED_STATUSES", {})
-    return statuses
+    """The venue's raw order statuses that ccxt passes through unparsed (its SPEC's)."""
+    return spec(venue).unparsed_statuses
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +101,7 @@ class VenueAccount:
         self.journal = journal
         self.limiter = limiter
         self.account = account
-        self.capabilities = capabilities(venue)
+        self.capabilities = spec(venue).capabilities
         self.rules: dict[str, TradingRules] = {}
         self._by_ccxt_symbol: dict[str, str] = {}
         self._available: dict[str, Decimal] = {}
@@ -341,10 +339,10 @@ class VenueAccount:
 
     async def _my_trades(self, ccxt_symbol: str, since: int) -> list[Mapping[str, Any]]:
         """The account's trades, from ccxt or, where ccxt cannot fetch them, the venue module's
-        own ``fetch_my_trades`` (dYdX's indexer fills)."""
+        SPEC's ``fetch_my_trades`` hook (dYdX's indexer fills)."""
         if self.client.has.get("fetchMyTrades"):
             return list(await self.client.fetch_my_trades(ccxt_symbol, since))
-        fetch = getattr(venue_module(self.venue), "fetch_my_trades", None)
+        fetch = spec(self.venue).fetch_my_trades
         if fetch is None:
             raise VenueUnavailable(f"{self.venue}: neither ccxt nor crossbook can fetch this account's trades")
         return list(await fetch(self.client, ccxt_symbol, since))

@@ -9,7 +9,7 @@ trading layer asks the venue for the id, which also finds an attempt that alread
 
     ids = ClientIds(instance_id)               # one per journal file (Journal.client_ids)
     cid = ids.for_intent("okx", intent_id)     # "cb0k3x9a2m1f" ...
-    params = CLIENT_ID_RULES["okx"].ccxt_params(cid)   # {"clientOrderId": cid} for create_order
+    params = client_id_rule("okx").ccxt_params(cid)   # {"clientOrderId": cid} for create_order
 
 Three shapes, chosen per venue by its rule:
 
@@ -29,8 +29,8 @@ Ids from one journal never repeat: the row id is unique within the journal and t
 (128 random bits, made when the journal file is created) separates journals; two journals share
 TOKEN ids only if their 40-bit instance tags collide.
 
-The rule table is the trading layer's: what each venue accepts, under which field, and which
-ccxt ``create_order`` param puts it there (checked against ccxt 4.5.90: Coinbase ignores
+Each venue's rule is in its SPEC (``venues/spec/client_ids.py``): what it accepts, under which
+field, and which ccxt ``create_order`` param puts it there (checked against ccxt 4.5.90: Coinbase ignores
 ``clientOrderId`` and always sends its own ``ccxt-<uuid>``, so the native ``client_order_id``
 is passed instead).
 """
@@ -39,68 +39,19 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
-from enum import Enum
-from functools import cache
 
-from ..errors import InvalidOrder, UnknownVenue
+from ..venues.registry import spec
+from ..venues.spec.client_ids import UINT32_IDS, ClientIdRule, IdStyle
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _TAG_CHARS = 8  # 36**8 > 2**40: the instance tag never needs more
-_UINT32 = 2**32
 _UUID_ROW_BITS = 62
 TOKEN_PREFIX = "cb"
 
 
-class IdStyle(str, Enum):
-    TOKEN = "token"
-    UUID = "uuid"
-    UINT32 = "uint32"
-
-
-@dataclass(frozen=True, slots=True)
-class ClientIdRule:
-    """What one venue accepts as a client order id."""
-
-    venue: str
-    field: str  # the venue's own name for it on the wire
-    param: str  # the ccxt create_order param that puts it there
-    pattern: str  # the whole id must match (re.fullmatch)
-    style: IdStyle  # the shape crossbook generates for this venue
-    source: str  # where the rule comes from
-    prefix: str = ""  # text the venue requires in front (Gate: "t-")
-
-    def validate(self, cid: str) -> None:
-        """Raise InvalidOrder naming the venue, the field and the rule unless ``cid`` is valid."""
-        if not re.fullmatch(self.pattern, cid):
-            raise InvalidOrder(f"{self.venue}: client order id {cid!r} is not a valid {self.field} (must match {self.pattern})")
-        if self.style is IdStyle.UINT32 and int(cid) >= _UINT32:
-            raise InvalidOrder(f"{self.venue}: client order id {cid} is not a valid {self.field} (must be a uint32)")
-
-    def wire_value(self, cid: str) -> str | int:
-        return int(cid) if self.style is IdStyle.UINT32 else cid
-
-    def ccxt_params(self, cid: str) -> dict[str, str | int]:
-        """The entry to merge into ccxt ``create_order`` params so ``cid`` reaches the venue."""
-        return {self.param: self.wire_value(cid)}
-
-
-UUID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-@cache
 def client_id_rule(venue: str) -> ClientIdRule:
-    """The venue's rule, from its module (``venues/<id>.py`` ``CLIENT_ID``)."""
-    from ..venues import VENUES, venue_module
-    from ..venues.dex import CLIENT_ID as DEX_CLIENT_ID
-    from ..venues.dex import dex_family
-
-    if dex_family(venue) is not None:
-        return DEX_CLIENT_ID
-    if venue not in VENUES:
-        raise UnknownVenue(f"no client order id rule for venue {venue!r}; known: {', '.join(VENUES)}")
-    rule: ClientIdRule = venue_module(venue).CLIENT_ID
-    return rule
+    """The venue's rule, from its SPEC (a DEX pool venue such as ``uniswap_v3_500``: its family's)."""
+    return spec(venue).client_id
 
 
 def _base36(n: int) -> str:
@@ -144,9 +95,9 @@ class ClientIds:
         return cid
 
     def _uint32(self, intent_id: int) -> str:
-        if intent_id >= _UINT32:
+        if intent_id >= UINT32_IDS:
             raise ValueError(f"intent id {intent_id} is past the 2**32 uint32 client ids of one journal; start a new journal")
-        return str((self._uint32_offset + intent_id) % _UINT32)
+        return str((self._uint32_offset + intent_id) % UINT32_IDS)
 
     def _uuid(self, intent_id: int) -> str:
         if intent_id >= 2**_UUID_ROW_BITS:

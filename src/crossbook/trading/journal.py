@@ -667,6 +667,10 @@ class Journal:
         """Orders not in a final state, oldest first."""
         return self._by_status(_LIVE, venue, account)
 
+    def orders(self, venue: str | None = None, account: str | None = None) -> list[JournaledOrder]:
+        """Every order, in any state, oldest first."""
+        return self._by_status(tuple(OrderStatus), venue, account)
+
     def in_flight(self, venue: str | None = None, account: str | None = None) -> list[JournaledOrder]:
         """Orders in INTENT or SENT: whether the venue has them is unknown until asked."""
         return self._by_status((S.INTENT, S.SENT), venue, account)

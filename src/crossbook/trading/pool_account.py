@@ -23,14 +23,22 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from eth_abi import decode as abi_decode
 
-from ..book.amm import PoolMarket
 from ..errors import InvalidOrder, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderType, Side, TimeInForce
-from ..venues.capabilities import Product
-from ..venues.dex.evm import ALLOWANCE, APPROVE, BALANCE_OF, MAX_UINT, TransactionFailed, TxOutcome, Wallet
+from ..venues.dex.amm import PoolMarket
+from ..venues.dex.evm import (
+    ALLOWANCE,
+    APPROVE,
+    BALANCE_OF,
+    MAX_UINT,
+    TransactionFailed,
+    TxOutcome,
+    Wallet,
+)
 from ..venues.dex.uniswap_v3 import SWAP_TOPIC
 from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE, EXACT_OUTPUT_SINGLE
 from ..venues.dex.v3math import swap_gas
+from ..venues.spec.capabilities import Product
 from .journal import Journal, JournaledOrder
 from .validation import TradingRules
 

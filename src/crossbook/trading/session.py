@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import ccxt
 import ccxt.async_support as ccxt_async
@@ -14,12 +13,11 @@ import ccxt.pro as ccxt_pro
 
 from ..config import CCXT_IDS, AccountConfig, Config
 from ..errors import CrossbookError
-from ..venues import venue_module
+from ..venues.registry import spec
 from .account import VenueAccount
 from .journal import Journal
 from .limiter import Limiter
 from .stream import OrderStream
-
 
 # seconds added to every limit window (and held back from every decaying counter): requests granted
 # a window apart may arrive closer than that when the process stalls between grant and send (a
@@ -34,7 +32,7 @@ def open_account(cfg: AccountConfig, journal: Journal) -> VenueAccount:
     client = (getattr(ccxt_pro, ccxt_id, None) or getattr(ccxt_async, ccxt_id))(cfg.ccxt_settings())
     if cfg.mode == "testnet":
         client.set_sandbox_mode(True)
-    limits = venue_module(cfg.venue).LIMITS
+    limits = spec(cfg.venue).limit_table()
     return VenueAccount(cfg.venue, client, journal, Limiter(limits, margin=TRANSIT_MARGIN), cfg.account)
 
 

@@ -3,8 +3,8 @@
 The stream is ccxt.pro's (``watch_orders``, ``watch_my_trades``) on the same client the account
 trades through, so each venue's login, subscription and message format is the one an unmodified
 ccxt.pro client speaks; the simulated venues serve exactly that. A venue whose private stream
-ccxt.pro does not follow provides its own source with the same two calls: ``private_source`` in
-its ``venues/<id>.py`` (dYdX's indexer subaccount channel).
+ccxt.pro does not follow provides its own source with the same two calls: the ``private_source``
+hook of its SPEC (dYdX's indexer subaccount channel).
 
 What the stream reports goes into the journal: an order the journal still has in flight is acked
 (a lost REST ack is resolved the moment the venue reports the order), fills are recorded once, a
@@ -23,30 +23,23 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import ccxt
 
 from ..errors import CrossbookError
 from ..feeds.connection import Backoff
 from ..model import OrderStatus
-from ..venues import venue_module
+from ..venues.registry import spec
+from ..venues.spec.hooks import PrivateSource
 from .account import ReconcileReport, VenueAccount, fill_from_ccxt, remote_status
 from .client_ids import client_id_rule
 from .journal import IllegalTransition, JournaledOrder
 
 log = logging.getLogger(__name__)
-
-
-class PrivateSource(Protocol):
-    """A private stream in ccxt's unified shapes: each call waits for the next batch."""
-
-    async def watch_orders(self) -> list[Mapping[str, Any]]: ...
-
-    async def watch_my_trades(self) -> list[Mapping[str, Any]]: ...
 
 
 @dataclass
@@ -75,10 +68,10 @@ class OrderStream:
         source = source or venue_source(account)
         self.source: PrivateSource | None = source or (account.client if has.get("watchOrders") else None)
         self.streams_trades = source is not None or bool(has.get("watchMyTrades"))
-        # where ccxt.pro parses a venue's streamed trades differently from its REST ones, the venue
-        # module puts them right (``stream_trade``)
-        self.normalize_trade: Callable[[Mapping[str, Any]], Mapping[str, Any]] = getattr(
-            venue_module(account.venue), "stream_trade", lambda trade: trade
+        # where ccxt.pro parses a venue's streamed trades differently from its REST ones, the venue's
+        # SPEC puts them right (its ``stream_trade`` hook)
+        self.normalize_trade: Callable[[Mapping[str, Any]], Mapping[str, Any]] = (
+            spec(account.venue).stream_trade or _as_streamed
         )
         self.client_id_field = client_id_rule(account.venue).field
         self.reconcile_every = reconcile_every
@@ -111,7 +104,8 @@ class OrderStream:
 
     # ---- loops -------------------------------------------------------------------------------
 
-    async def _follow(self, watch: Callable[[], Awaitable[list[Mapping[str, Any]]]], apply: Callable[[list[Mapping[str, Any]]], None]) -> None:
+    async def _follow(self, watch: Callable[[], Awaitable[Sequence[Mapping[str, Any]]]],
+                      apply: Callable[[Sequence[Mapping[str, Any]]], None]) -> None:
         while True:
             try:
                 batch = await watch()
@@ -140,7 +134,7 @@ class OrderStream:
 
     # ---- applying updates --------------------------------------------------------------------
 
-    def _apply_orders(self, orders: list[Mapping[str, Any]]) -> None:
+    def _apply_orders(self, orders: Sequence[Mapping[str, Any]]) -> None:
         for remote in orders:
             self.stats.order_updates += 1
             order = self._journaled(remote)
@@ -163,7 +157,7 @@ class OrderStream:
         elif status is not None and status.final:
             self._transition(cid, status)
 
-    def _apply_trades(self, trades: list[Mapping[str, Any]]) -> None:
+    def _apply_trades(self, trades: Sequence[Mapping[str, Any]]) -> None:
         for trade in map(self.normalize_trade, trades):
             order = self._journaled_for_trade(trade)
             fee = trade.get("fee") or {}
@@ -232,9 +226,13 @@ class OrderStream:
 
 
 def venue_source(account: VenueAccount) -> PrivateSource | None:
-    """The venue module's own private stream for ``account``, where ccxt.pro has none."""
-    make: Callable[[VenueAccount], PrivateSource | None] | None = getattr(venue_module(account.venue), "private_source", None)
+    """The venue's own private stream for ``account`` (its SPEC's hook), where ccxt.pro has none."""
+    make = spec(account.venue).private_source
     return make(account) if make is not None else None
+
+
+def _as_streamed(trade: Mapping[str, Any]) -> Mapping[str, Any]:
+    return trade
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -22,7 +22,7 @@ from typing import Any
 from ..errors import InsufficientFunds, InvalidOrder
 from ..model import Kind, MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
 from ..symbols import standard_symbol
-from ..venues.capabilities import Feature, Product, VenueCapabilities
+from ..venues.spec.capabilities import Feature, Product, VenueCapabilities
 
 # ccxt's precision modes (ccxt.base.decimal_to_precision); repeated here so that reading a market
 # needs no ccxt import. ccxt 4.5 parses every venue crossbook trades in TICK_SIZE mode.

@@ -15,11 +15,21 @@ import orjson
 
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, Window
-from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    CONTRACTS,
+    DERIVATIVES,
+    SPOT_BOOK,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, Window
 
 loads = orjson.loads
 
@@ -67,8 +77,6 @@ class BinanceSpot(FeedHandler):
     max_streams = 1024
     streams_per_symbol = 2
     stale_after = 60.0  # the server pings every 20 s; quiet books get no depth events
-    taker_fee = 0.001
-    maker_fee = 0.001
     depth_path: ClassVar[str] = "/api/v3/depth"
     depth_limit: ClassVar[int] = 1000  # weight 50; 5000 costs 250 of the 6000/min budget
     info_path: ClassVar[str] = "/api/v3/exchangeInfo"
@@ -250,8 +258,6 @@ class BinanceUsdm(BinanceSpot):
     rest_url = "https://fapi.binance.com"
     url_hosts = ("fstream.binance.com", "fapi.binance.com")
     max_streams = 200
-    taker_fee = 0.0005
-    maker_fee = 0.0002
     depth_path = "/fapi/v1/depth"
     info_path = "/fapi/v1/exchangeInfo"
     depth_stream = "depth@100ms"
@@ -286,144 +292,150 @@ class BinanceCoinm(BinanceUsdm):
     info_path = "/dapi/v1/exchangeInfo"
 
 
-FEEDS: dict[str, type[FeedHandler]] = {
-    "binance": BinanceSpot,
-    "binanceusdm": BinanceUsdm,
-    "binancecoinm": BinanceCoinm,
-}
-
-
-# Sources: Binance spot, margin, USD-M, COIN-M and options API docs (developers.binance.com); ccxt
-# 4.5.90 ``binance.features`` agrees (iceberg on spot only, hedged on futures only).
-CAPABILITIES = VenueCapabilities(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="binance",
-    products={
-        Product.SPOT: Support.yes(feeds=("binance",)),
-        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("binance",)),
-        Product.LINEAR_PERP: Support.yes("USD-M", feeds=("binanceusdm",)),
-        Product.INVERSE_PERP: Support.yes("COIN-M", feeds=("binancecoinm",)),
-        Product.FUTURES: Support.yes("USD-M and COIN-M quarterlies", feeds=("binanceusdm", "binancecoinm")),
-        Product.OPTIONS: Support.yes("European options API (eapi)"),
+    kind="cex",
+    tier=1,
+    ccxt_id="binance",
+    feeds={
+        "binance": BinanceSpot,
+        "binanceusdm": BinanceUsdm,
+        "binancecoinm": BinanceCoinm,
     },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET on futures"),
-        Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP on futures"),
-        Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot, timeInForce GTX on futures"),
-        Feature.IOC: Support.yes(),
-        Feature.FOK: Support.yes(),
-        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
-        Feature.ICEBERG: Support.yes("icebergQty, slices capped by the ICEBERG_PARTS filter", only=SPOT_BOOK),
-        Feature.OCO: Support.yes("order list: POST /api/v3/orderList/oco", only=SPOT_BOOK),
-        Feature.TP_SL: Support.yes(
-            "as an OTOCO order list (POST /api/v3/orderList/otoco) on a LIMIT working order", only=SPOT_BOOK
+    # Sources: Binance spot, margin, USD-M, COIN-M and options API docs (developers.binance.com); ccxt
+    # 4.5.90 ``binance.features`` agrees (iceberg on spot only, hedged on futures only).
+    capabilities=VenueCapabilities(
+        venue="binance",
+        products={
+            Product.SPOT: Support.yes(feeds=("binance",)),
+            Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("binance",)),
+            Product.LINEAR_PERP: Support.yes("USD-M", feeds=("binanceusdm",)),
+            Product.INVERSE_PERP: Support.yes("COIN-M", feeds=("binancecoinm",)),
+            Product.FUTURES: Support.yes("USD-M and COIN-M quarterlies", feeds=("binanceusdm", "binancecoinm")),
+            Product.OPTIONS: Support.yes("European options API (eapi)"),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET on futures"),
+            Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP on futures"),
+            Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot, timeInForce GTX on futures"),
+            Feature.IOC: Support.yes(),
+            Feature.FOK: Support.yes(),
+            Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+            Feature.ICEBERG: Support.yes("icebergQty, slices capped by the ICEBERG_PARTS filter", only=SPOT_BOOK),
+            Feature.OCO: Support.yes("order list: POST /api/v3/orderList/oco", only=SPOT_BOOK),
+            Feature.TP_SL: Support.yes(
+                "as an OTOCO order list (POST /api/v3/orderList/otoco) on a LIMIT working order", only=SPOT_BOOK
+            ),
+            Feature.HEDGE_MODE: Support.yes("dualSidePosition", only=CONTRACTS),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes(),
+            Feature.UNIFIED_ACCOUNT: Support.yes("the Portfolio Margin account (papi) spans margin, USD-M and COIN-M"),
+            Feature.PORTFOLIO_MARGIN: Support.yes("papi"),
+            Feature.SUB_ACCOUNTS: Support.yes(
+                "created and funded by the master account (sapi sub-account; POST /sapi/v1/sub-account/universalTransfer)"
+            ),
+            Feature.TESTNET: Support.yes("testnet.binance.vision (spot), testnet.binancefuture.com (futures)"),
+        },
+    ).traded((
+        Product.SPOT,
+        Product.LINEAR_PERP,
+        Product.INVERSE_PERP,
+        *BASIC_ORDERS,
+        Feature.STOP,
+        Feature.STOP_LIMIT,
+        Feature.REDUCE_ONLY,
+        Feature.SUB_ACCOUNTS,
+    )),
+    # REST limits (developers.binance.com/docs/binance-spot-api-docs/rest-api/limits and each endpoint's
+    # page). Binance serves the current values in exchangeInfo ``rateLimits``: ``SPEC.limits.with_served(...)``.
+    # An order costs 1 weight and counts in both ORDERS windows; an OCO list counts 2 orders, an OTOCO 3.
+    # /sapi endpoints have their own IP weight, 12,000 per minute for each endpoint.
+    limits=LimitTable(
+        venue="binance",
+        pools=(
+            Window("REQUEST_WEIGHT", 6000, MINUTE),
+            Window("RAW_REQUESTS", 61_000, 5 * MINUTE),
+            Window("ORDERS", 50, 10, Scope.ACCOUNT),
+            Window("ORDERS", 160_000, DAY, Scope.ACCOUNT),
+            Window("SAPI_WEIGHT", 12_000, MINUTE, per_endpoint=True),
         ),
-        Feature.HEDGE_MODE: Support.yes("dualSidePosition", only=CONTRACTS),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes(),
-        Feature.UNIFIED_ACCOUNT: Support.yes("the Portfolio Margin account (papi) spans margin, USD-M and COIN-M"),
-        Feature.PORTFOLIO_MARGIN: Support.yes("papi"),
-        Feature.SUB_ACCOUNTS: Support.yes(
-            "created and funded by the master account (sapi sub-account; POST /sapi/v1/sub-account/universalTransfer)"
+        endpoints={
+            "GET /api/v3/exchangeInfo": {"REQUEST_WEIGHT": 20},
+            "GET /api/v3/depth": ByTier(
+                "limit",
+                ((100, {"REQUEST_WEIGHT": 5}), (500, {"REQUEST_WEIGHT": 25}), (1000, {"REQUEST_WEIGHT": 50})),
+                absent={"REQUEST_WEIGHT": 5},
+                above={"REQUEST_WEIGHT": 250},
+            ),
+            "GET /api/v3/account": {"REQUEST_WEIGHT": 20},
+            "POST /api/v3/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+            "POST /api/v3/orderList/oco": {"REQUEST_WEIGHT": 1, "ORDERS": 2},
+            "POST /api/v3/orderList/otoco": {"REQUEST_WEIGHT": 1, "ORDERS": 3},
+            "DELETE /api/v3/order": {"REQUEST_WEIGHT": 1},
+            "DELETE /api/v3/orderList": {"REQUEST_WEIGHT": 1},
+            "GET /api/v3/order": {"REQUEST_WEIGHT": 4},
+            "GET /api/v3/openOrders": ByParam("symbol", present={"REQUEST_WEIGHT": 6}, absent={"REQUEST_WEIGHT": 80}),
+            "GET /api/v3/myTrades": ByParam("orderId", present={"REQUEST_WEIGHT": 5}, absent={"REQUEST_WEIGHT": 20}),
+            "GET /sapi/v1/asset/tradeFee": {"SAPI_WEIGHT": 1},
+            "POST /api/v3/order/cancelReplace": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+            "POST /sapi/v1/sub-account/universalTransfer": {"SAPI_WEIGHT": 1},
+            "GET /sapi/v1/sub-account/universalTransfer": {"SAPI_WEIGHT": 1},
+            "POST /sapi/v1/sub-account/transfer/subToMaster": {"SAPI_WEIGHT": 1},
+            # futures (their own pools on Binance, counted in the spot pools here): order weights
+            "PUT /fapi/v1/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+            "PUT /dapi/v1/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
+            "GET /fapi/v1/premiumIndex": ByParam("symbol", present={"REQUEST_WEIGHT": 1}, absent={"REQUEST_WEIGHT": 10}),
+            "GET /dapi/v1/premiumIndex": {"REQUEST_WEIGHT": 10},
+        },
+        default={"REQUEST_WEIGHT": 20},
+        every_request={"RAW_REQUESTS": 1},
+        # 429 (with Retry-After, except for the ORDERS limit), then 418 bans of 2 min to 3 days.
+        breach=Breach(
+            statuses={429: 10.0, 418: 120.0},
+            code_field="code",
+            codes={"-1003": MINUTE, "-1015": 10.0},
+            until=r"banned until (\d+)",
         ),
-        Feature.TESTNET: Support.yes("testnet.binance.vision (spot), testnet.binancefuture.com (futures)"),
-    },
-)
-
-
-# REST limits (developers.binance.com/docs/binance-spot-api-docs/rest-api/limits and each endpoint's
-# page). Binance serves the current values in exchangeInfo ``rateLimits``: ``LIMITS.with_served(...)``.
-# An order costs 1 weight and counts in both ORDERS windows; an OCO list counts 2 orders, an OTOCO 3.
-# /sapi endpoints have their own IP weight, 12,000 per minute for each endpoint.
-LIMITS = LimitTable(
-    venue="binance",
-    pools=(
-        Window("REQUEST_WEIGHT", 6000, MINUTE),
-        Window("RAW_REQUESTS", 61_000, 5 * MINUTE),
-        Window("ORDERS", 50, 10, Scope.ACCOUNT),
-        Window("ORDERS", 160_000, DAY, Scope.ACCOUNT),
-        Window("SAPI_WEIGHT", 12_000, MINUTE, per_endpoint=True),
     ),
-    endpoints={
-        "GET /api/v3/exchangeInfo": {"REQUEST_WEIGHT": 20},
-        "GET /api/v3/depth": ByTier(
-            "limit",
-            ((100, {"REQUEST_WEIGHT": 5}), (500, {"REQUEST_WEIGHT": 25}), (1000, {"REQUEST_WEIGHT": 50})),
-            absent={"REQUEST_WEIGHT": 5},
-            above={"REQUEST_WEIGHT": 250},
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /api/v3/order",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "binance", "newClientOrderId", "clientOrderId", r"[.A-Z:/a-z0-9_-]{1,36}", IdStyle.TOKEN,
+        "Binance spot and futures API: newClientOrderId ^[\\.A-Z\\:/a-z0-9_-]{1,36}$",
+    ),
+    # Fees (binance.com/en/fee/schedule and /en/fee/futureFee; VIP levels also need a BNB balance, which
+    # the volume-only tiers here leave out). Paying with BNB: 25% off spot, 10% off USD-M and COIN-M.
+    fees=FeeSchedule(
+        venue="binance",
+        spot=(
+            FeeTier("VIP 0", 0, 0.0010, 0.0010),
+            FeeTier("VIP 1", 1e6, 0.0009, 0.0010),
+            FeeTier("VIP 2", 5e6, 0.0008, 0.0010),
+            FeeTier("VIP 3", 20e6, 0.0004, 0.0006),
+            FeeTier("VIP 4", 75e6, 0.0004, 0.00052),
+            FeeTier("VIP 5", 150e6, 0.00025, 0.00031),
+            FeeTier("VIP 6", 400e6, 0.0002, 0.00029),
+            FeeTier("VIP 7", 800e6, 0.00019, 0.00028),
+            FeeTier("VIP 8", 2e9, 0.00019, 0.00025),
+            FeeTier("VIP 9", 4e9, 0.00011, 0.00023),
         ),
-        "GET /api/v3/account": {"REQUEST_WEIGHT": 20},
-        "POST /api/v3/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
-        "POST /api/v3/orderList/oco": {"REQUEST_WEIGHT": 1, "ORDERS": 2},
-        "POST /api/v3/orderList/otoco": {"REQUEST_WEIGHT": 1, "ORDERS": 3},
-        "DELETE /api/v3/order": {"REQUEST_WEIGHT": 1},
-        "DELETE /api/v3/orderList": {"REQUEST_WEIGHT": 1},
-        "GET /api/v3/order": {"REQUEST_WEIGHT": 4},
-        "GET /api/v3/openOrders": ByParam("symbol", present={"REQUEST_WEIGHT": 6}, absent={"REQUEST_WEIGHT": 80}),
-        "GET /api/v3/myTrades": ByParam("orderId", present={"REQUEST_WEIGHT": 5}, absent={"REQUEST_WEIGHT": 20}),
-        "GET /sapi/v1/asset/tradeFee": {"SAPI_WEIGHT": 1},
-        "POST /api/v3/order/cancelReplace": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
-        "POST /sapi/v1/sub-account/universalTransfer": {"SAPI_WEIGHT": 1},
-        "GET /sapi/v1/sub-account/universalTransfer": {"SAPI_WEIGHT": 1},
-        "POST /sapi/v1/sub-account/transfer/subToMaster": {"SAPI_WEIGHT": 1},
-        # futures (their own pools on Binance, counted in the spot pools here): order weights
-        "PUT /fapi/v1/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
-        "PUT /dapi/v1/order": {"REQUEST_WEIGHT": 1, "ORDERS": 1},
-        "GET /fapi/v1/premiumIndex": ByParam("symbol", present={"REQUEST_WEIGHT": 1}, absent={"REQUEST_WEIGHT": 10}),
-        "GET /dapi/v1/premiumIndex": {"REQUEST_WEIGHT": 10},
-    },
-    default={"REQUEST_WEIGHT": 20},
-    every_request={"RAW_REQUESTS": 1},
-    # 429 (with Retry-After, except for the ORDERS limit), then 418 bans of 2 min to 3 days.
-    breach=Breach(
-        statuses={429: 10.0, 418: 120.0},
-        code_field="code",
-        codes={"-1003": MINUTE, "-1015": 10.0},
-        until=r"banned until (\d+)",
+        derivatives=(
+            FeeTier("VIP 0", 0, 0.0002, 0.0005),
+            FeeTier("VIP 1", 15e6, 0.00016, 0.0004),
+            FeeTier("VIP 2", 50e6, 0.00014, 0.00035),
+            FeeTier("VIP 3", 100e6, 0.00012, 0.00032),
+            FeeTier("VIP 4", 600e6, 0.0001, 0.0003),
+            FeeTier("VIP 5", 1e9, 0.00008, 0.00027),
+            FeeTier("VIP 6", 3e9, 0.00006, 0.00025),
+            FeeTier("VIP 7", 5e9, 0.00004, 0.00022),
+            FeeTier("VIP 8", 12.5e9, 0.00002, 0.0002),
+            FeeTier("VIP 9", 25e9, 0.0, 0.00017),
+        ),
+        discount_token="BNB",
+        discounts={Kind.SPOT: 0.25, Kind.PERP: 0.10, Kind.FUTURE: 0.10},
     ),
-)
-
-
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /api/v3/order"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "binance", "newClientOrderId", "clientOrderId", r"[.A-Z:/a-z0-9_-]{1,36}", IdStyle.TOKEN,
-    "Binance spot and futures API: newClientOrderId ^[\\.A-Z\\:/a-z0-9_-]{1,36}$",
-)
-
-
-# Fees (binance.com/en/fee/schedule and /en/fee/futureFee; VIP levels also need a BNB balance, which
-# the volume-only tiers here leave out). Paying with BNB: 25% off spot, 10% off USD-M and COIN-M.
-FEES = FeeSchedule(
-    venue="binance",
-    spot=(
-        FeeTier("VIP 0", 0, 0.0010, 0.0010),
-        FeeTier("VIP 1", 1e6, 0.0009, 0.0010),
-        FeeTier("VIP 2", 5e6, 0.0008, 0.0010),
-        FeeTier("VIP 3", 20e6, 0.0004, 0.0006),
-        FeeTier("VIP 4", 75e6, 0.0004, 0.00052),
-        FeeTier("VIP 5", 150e6, 0.00025, 0.00031),
-        FeeTier("VIP 6", 400e6, 0.0002, 0.00029),
-        FeeTier("VIP 7", 800e6, 0.00019, 0.00028),
-        FeeTier("VIP 8", 2e9, 0.00019, 0.00025),
-        FeeTier("VIP 9", 4e9, 0.00011, 0.00023),
-    ),
-    derivatives=(
-        FeeTier("VIP 0", 0, 0.0002, 0.0005),
-        FeeTier("VIP 1", 15e6, 0.00016, 0.0004),
-        FeeTier("VIP 2", 50e6, 0.00014, 0.00035),
-        FeeTier("VIP 3", 100e6, 0.00012, 0.00032),
-        FeeTier("VIP 4", 600e6, 0.0001, 0.0003),
-        FeeTier("VIP 5", 1e9, 0.00008, 0.00027),
-        FeeTier("VIP 6", 3e9, 0.00006, 0.00025),
-        FeeTier("VIP 7", 5e9, 0.00004, 0.00022),
-        FeeTier("VIP 8", 12.5e9, 0.00002, 0.0002),
-        FeeTier("VIP 9", 25e9, 0.0, 0.00017),
-    ),
-    discount_token="BNB",
-    discounts={Kind.SPOT: 0.25, Kind.PERP: 0.10, Kind.FUTURE: 0.10},
 )

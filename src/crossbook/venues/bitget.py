@@ -24,11 +24,20 @@ from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import MINUTE, Breach, LimitTable, Scope, Window
-from .capabilities import CONTRACTS, DERIVATIVES, Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    CONTRACTS,
+    DERIVATIVES,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import MINUTE, Breach, LimitTable, Scope, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -68,8 +77,6 @@ class BitgetSpot(FeedHandler):
     ping_interval = 30.0
     # a healthy socket hears a pong at least every 30 s; the docs allow 30 s more for the answer
     stale_after = 60.0
-    taker_fee = 0.001
-    maker_fee = 0.001
     ws_path: ClassVar[str] = "/v2/ws/public"
     inst_type: ClassVar[str] = "SPOT"
 
@@ -205,8 +212,6 @@ class BitgetFutures(BitgetSpot):
 
     venue = "bitgetfutures"
     product = "linear"
-    taker_fee = 0.0006
-    maker_fee = 0.0002
     inst_type = "USDT-FUTURES"
 
     def instruments_urls(self) -> list[str]:
@@ -241,108 +246,105 @@ def _contract_kind(c: dict[str, Any]) -> tuple[Kind, str | None]:
     return Kind.FUTURE, delivery.strftime("%Y%m%d")
 
 
-FEEDS: dict[str, type[FeedHandler]] = {
-    "bitget": BitgetSpot,
-    "bitgetfutures": BitgetFutures,
-}
-
-
-# Sources: Bitget v2/v3 API docs (www.bitget.com/api-doc: spot and futures place-order, plan
-# orders, UTA); ccxt 4.5.90 ``bitget.features`` (attached TP/SL, hedged, sandbox = demo trading).
-CAPABILITIES = VenueCapabilities(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="bitget",
-    products={
-        Product.SPOT: Support.yes(feeds=("bitget",)),
-        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("bitget",)),
-        Product.LINEAR_PERP: Support.yes("USDT-M (crossbook feed) and USDC-M", feeds=("bitgetfutures",)),
-        Product.INVERSE_PERP: Support.yes("COIN-M"),
-        Product.FUTURES: Support.yes("USDT-M (crossbook feed) and COIN-M delivery", feeds=("bitgetfutures",)),
-        Product.OPTIONS: Support.no(),
+    kind="cex",
+    tier=3,
+    ccxt_id="bitget",
+    feeds={
+        "bitget": BitgetSpot,
+        "bitgetfutures": BitgetFutures,
     },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes("plan orders"),
-        Feature.STOP_LIMIT: Support.yes("plan orders"),
-        Feature.POST_ONLY: Support.yes("force post_only"),
-        Feature.IOC: Support.yes(),
-        Feature.FOK: Support.yes(),
-        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
-        Feature.ICEBERG: Support.no("not in the place-order API"),
-        Feature.OCO: Support.no(),
-        Feature.TP_SL: Support.yes("preset take-profit / stop-loss prices on place-order"),
-        Feature.HEDGE_MODE: Support.yes("posMode hedge_mode", only=CONTRACTS),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes(),
-        Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account (v3 API)"),
-        Feature.PORTFOLIO_MARGIN: Support.no("not in the public API docs"),
-        Feature.SUB_ACCOUNTS: Support.yes(),
-        Feature.TESTNET: Support.yes("demo trading (paptrading header)"),
-    },
-)
-
-
-# REST limits: 6,000 requests per minute per IP overall; each endpoint has its own per-second limit,
-# per IP (public) or per account (figures as in ccxt 4.5.90, which quotes the endpoint pages).
-# Classic (v2) and unified-account (v3) endpoints, as ccxt calls them.
-LIMITS = LimitTable(
-    venue="bitget",
-    pools=(
-        Window("ip", 6000, MINUTE),
-        Window("public-3/s", 3, 1, per_endpoint=True),
-        Window("public-10/s", 10, 1, per_endpoint=True),
-        Window("public-20/s", 20, 1, per_endpoint=True),
-        Window("private-3/s", 3, 1, Scope.ACCOUNT, per_endpoint=True),
-        Window("private-10/s", 10, 1, Scope.ACCOUNT, per_endpoint=True),
-        Window("private-20/s", 20, 1, Scope.ACCOUNT, per_endpoint=True),
+    # Sources: Bitget v2/v3 API docs (www.bitget.com/api-doc: spot and futures place-order, plan
+    # orders, UTA); ccxt 4.5.90 ``bitget.features`` (attached TP/SL, hedged, sandbox = demo trading).
+    capabilities=VenueCapabilities(
+        venue="bitget",
+        products={
+            Product.SPOT: Support.yes(feeds=("bitget",)),
+            Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("bitget",)),
+            Product.LINEAR_PERP: Support.yes("USDT-M (crossbook feed) and USDC-M", feeds=("bitgetfutures",)),
+            Product.INVERSE_PERP: Support.yes("COIN-M"),
+            Product.FUTURES: Support.yes("USDT-M (crossbook feed) and COIN-M delivery", feeds=("bitgetfutures",)),
+            Product.OPTIONS: Support.no(),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes("plan orders"),
+            Feature.STOP_LIMIT: Support.yes("plan orders"),
+            Feature.POST_ONLY: Support.yes("force post_only"),
+            Feature.IOC: Support.yes(),
+            Feature.FOK: Support.yes(),
+            Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+            Feature.ICEBERG: Support.no("not in the place-order API"),
+            Feature.OCO: Support.no(),
+            Feature.TP_SL: Support.yes("preset take-profit / stop-loss prices on place-order"),
+            Feature.HEDGE_MODE: Support.yes("posMode hedge_mode", only=CONTRACTS),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes(),
+            Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account (v3 API)"),
+            Feature.PORTFOLIO_MARGIN: Support.no("not in the public API docs"),
+            Feature.SUB_ACCOUNTS: Support.yes(),
+            Feature.TESTNET: Support.yes("demo trading (paptrading header)"),
+        },
+    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    # REST limits: 6,000 requests per minute per IP overall; each endpoint has its own per-second limit,
+    # per IP (public) or per account (figures as in ccxt 4.5.90, which quotes the endpoint pages).
+    # Classic (v2) and unified-account (v3) endpoints, as ccxt calls them.
+    limits=LimitTable(
+        venue="bitget",
+        pools=(
+            Window("ip", 6000, MINUTE),
+            Window("public-3/s", 3, 1, per_endpoint=True),
+            Window("public-10/s", 10, 1, per_endpoint=True),
+            Window("public-20/s", 20, 1, per_endpoint=True),
+            Window("private-3/s", 3, 1, Scope.ACCOUNT, per_endpoint=True),
+            Window("private-10/s", 10, 1, Scope.ACCOUNT, per_endpoint=True),
+            Window("private-20/s", 20, 1, Scope.ACCOUNT, per_endpoint=True),
+        ),
+        endpoints={
+            "GET /api/v2/spot/public/coins": {"public-3/s": 1},
+            "GET /api/v2/spot/public/symbols": {"public-20/s": 1},
+            "GET /api/v2/mix/market/current-fund-rate": {"public-20/s": 1},
+            "GET /api/v2/margin/currencies": {"public-10/s": 1},
+            "GET /api/v2/spot/market/orderbook": {"public-20/s": 1},
+            "GET /api/v3/account/settings": {"private-20/s": 1},
+            "GET /api/v2/spot/account/assets": {"private-10/s": 1},
+            "POST /api/v2/spot/trade/place-order": {"private-10/s": 1},
+            "POST /api/v2/spot/trade/cancel-order": {"private-10/s": 1},
+            "GET /api/v2/spot/trade/orderInfo": {"private-20/s": 1},
+            "GET /api/v2/spot/trade/unfilled-orders": {"private-20/s": 1},
+            "GET /api/v2/spot/trade/fills": {"private-10/s": 1},
+            "GET /api/v3/market/instruments": {"public-20/s": 1},
+            "GET /api/v3/market/orderbook": {"public-20/s": 1},
+            "GET /api/v3/account/assets": {"private-20/s": 1},
+            "POST /api/v3/trade/place-order": {"private-10/s": 1},
+            "POST /api/v3/trade/cancel-order": {"private-10/s": 1},
+            "GET /api/v3/trade/order-info": {"private-20/s": 1},
+            "GET /api/v3/trade/unfilled-orders": {"private-20/s": 1},
+            "GET /api/v3/trade/fills": {"private-20/s": 1},
+            "GET /api/v3/account/all-fee-rate": {"private-3/s": 1},
+        },
+        default={"private-10/s": 1},
+        every_request={"ip": 1},
+        breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429": 1.0}),
     ),
-    endpoints={
-        "GET /api/v2/spot/public/coins": {"public-3/s": 1},
-        "GET /api/v2/spot/public/symbols": {"public-20/s": 1},
-        "GET /api/v2/mix/market/current-fund-rate": {"public-20/s": 1},
-        "GET /api/v2/margin/currencies": {"public-10/s": 1},
-        "GET /api/v2/spot/market/orderbook": {"public-20/s": 1},
-        "GET /api/v3/account/settings": {"private-20/s": 1},
-        "GET /api/v2/spot/account/assets": {"private-10/s": 1},
-        "POST /api/v2/spot/trade/place-order": {"private-10/s": 1},
-        "POST /api/v2/spot/trade/cancel-order": {"private-10/s": 1},
-        "GET /api/v2/spot/trade/orderInfo": {"private-20/s": 1},
-        "GET /api/v2/spot/trade/unfilled-orders": {"private-20/s": 1},
-        "GET /api/v2/spot/trade/fills": {"private-10/s": 1},
-        "GET /api/v3/market/instruments": {"public-20/s": 1},
-        "GET /api/v3/market/orderbook": {"public-20/s": 1},
-        "GET /api/v3/account/assets": {"private-20/s": 1},
-        "POST /api/v3/trade/place-order": {"private-10/s": 1},
-        "POST /api/v3/trade/cancel-order": {"private-10/s": 1},
-        "GET /api/v3/trade/order-info": {"private-20/s": 1},
-        "GET /api/v3/trade/unfilled-orders": {"private-20/s": 1},
-        "GET /api/v3/trade/fills": {"private-20/s": 1},
-        "GET /api/v3/account/all-fee-rate": {"private-3/s": 1},
-    },
-    default={"private-10/s": 1},
-    every_request={"ip": 1},
-    breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429": 1.0}),
-)
-
-
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /api/v2/spot/trade/place-order"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "bitget", "clientOid", "clientOrderId", r"[A-Za-z0-9_]{1,32}", IdStyle.TOKEN,
-    "Bitget clientOid: v2 docs allow up to 50; error 43011 is reported for characters outside "
-    "letters, digits and '_' with a 1-32 limit, so the stricter reading is kept",
-)
-
-
-# Fees (bitget.com/fee): the base tier (the VIP ladder has changed several times since 2023 and is
-# not encoded). Paying with BGB: 20% off spot.
-FEES = FeeSchedule(
-    venue="bitget",
-    spot=(FeeTier("Non-VIP", 0, 0.0010, 0.0010),),
-    derivatives=(FeeTier("Non-VIP", 0, 0.0002, 0.0006),),
-    discount_token="BGB",
-    discounts={Kind.SPOT: 0.20},
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /api/v2/spot/trade/place-order",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "bitget", "clientOid", "clientOrderId", r"[A-Za-z0-9_]{1,32}", IdStyle.TOKEN,
+        "Bitget clientOid: v2 docs allow up to 50; error 43011 is reported for characters outside "
+        "letters, digits and '_' with a 1-32 limit, so the stricter reading is kept",
+    ),
+    # Fees (bitget.com/fee): the base tier (the VIP ladder has changed several times since 2023 and is
+    # not encoded). Paying with BGB: 20% off spot.
+    fees=FeeSchedule(
+        venue="bitget",
+        spot=(FeeTier("Non-VIP", 0, 0.0010, 0.0010),),
+        derivatives=(FeeTier("Non-VIP", 0, 0.0002, 0.0006),),
+        discount_token="BGB",
+        discounts={Kind.SPOT: 0.20},
+    ),
 )

@@ -32,11 +32,19 @@ from ..book.l2 import L2Book, RawLevel
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import Breach, ByParam, LimitTable, Scope, Window
-from .capabilities import DERIVATIVES, Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    DERIVATIVES,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import Breach, ByParam, LimitTable, Scope, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -67,8 +75,6 @@ class BybitSpot(FeedHandler):
     streams_per_symbol = 2
     ping_interval = 20.0
     stale_after = 30.0  # a healthy socket hears at least the pong to our 20 s ping
-    taker_fee = 0.001
-    maker_fee = 0.001
     category: ClassVar[str] = "spot"
     depth: ClassVar[int] = 50
     args_per_request: ClassVar[int | None] = 10  # spot rejects a subscribe with more topics
@@ -206,8 +212,6 @@ class BybitLinear(BybitSpot):
     venue = "bybitlinear"
     product = "linear"
     url_hosts = ("stream.bybit.com/v5/public/linear",)
-    taker_fee = 0.00055
-    maker_fee = 0.0002
     category = "linear"
     args_per_request = None  # no per-request limit outside spot
 
@@ -237,138 +241,135 @@ def in_base(levels: list[RawLevel]) -> list[tuple[str, float]]:
     return [(lv[0], float(lv[1]) / float(lv[0])) for lv in levels]
 
 
-FEEDS: dict[str, type[FeedHandler]] = {
-    "bybit": BybitSpot,
-    "bybitlinear": BybitLinear,
-    "bybitinverse": BybitInverse,
-}
-
-
-# Sources: Bybit v5 API docs (bybit-exchange.github.io/docs/v5: order/create-order, position,
-# account); ccxt 4.5.90 ``bybit.features`` (no iceberg, attached TP/SL everywhere).
-CAPABILITIES = VenueCapabilities(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="bybit",
-    products={
-        Product.SPOT: Support.yes(feeds=("bybit",)),
-        Product.MARGIN: Support.yes("spot margin in the unified account (isLeverage=1)", feeds=("bybit",)),
-        Product.LINEAR_PERP: Support.yes("USDT and USDC perpetuals", feeds=("bybitlinear",)),
-        Product.INVERSE_PERP: Support.yes(feeds=("bybitinverse",)),
-        Product.FUTURES: Support.yes("linear and inverse", feeds=("bybitlinear", "bybitinverse")),
-        Product.OPTIONS: Support.yes("USDC options"),
+    kind="cex",
+    tier=1,
+    ccxt_id="bybit",
+    feeds={
+        "bybit": BybitSpot,
+        "bybitlinear": BybitLinear,
+        "bybitinverse": BybitInverse,
     },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes("conditional order: triggerPrice with orderType Market"),
-        Feature.STOP_LIMIT: Support.yes("conditional order: triggerPrice with orderType Limit"),
-        Feature.POST_ONLY: Support.yes("timeInForce PostOnly"),
-        Feature.IOC: Support.yes(),
-        Feature.FOK: Support.yes(),
-        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
-        Feature.ICEBERG: Support.no("not in /v5/order/create"),
-        Feature.OCO: Support.no("spot OCO is a web-UI order; /v5/order/create has none"),
-        Feature.TP_SL: Support.yes("takeProfit / stopLoss on /v5/order/create, spot limit orders included"),
-        Feature.HEDGE_MODE: Support.yes(
-            "/v5/position/switch-mode: USDT perpetuals and inverse futures",
-            only={Product.LINEAR_PERP, Product.FUTURES},
+    # Sources: Bybit v5 API docs (bybit-exchange.github.io/docs/v5: order/create-order, position,
+    # account); ccxt 4.5.90 ``bybit.features`` (no iceberg, attached TP/SL everywhere).
+    capabilities=VenueCapabilities(
+        venue="bybit",
+        products={
+            Product.SPOT: Support.yes(feeds=("bybit",)),
+            Product.MARGIN: Support.yes("spot margin in the unified account (isLeverage=1)", feeds=("bybit",)),
+            Product.LINEAR_PERP: Support.yes("USDT and USDC perpetuals", feeds=("bybitlinear",)),
+            Product.INVERSE_PERP: Support.yes(feeds=("bybitinverse",)),
+            Product.FUTURES: Support.yes("linear and inverse", feeds=("bybitlinear", "bybitinverse")),
+            Product.OPTIONS: Support.yes("USDC options"),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes("conditional order: triggerPrice with orderType Market"),
+            Feature.STOP_LIMIT: Support.yes("conditional order: triggerPrice with orderType Limit"),
+            Feature.POST_ONLY: Support.yes("timeInForce PostOnly"),
+            Feature.IOC: Support.yes(),
+            Feature.FOK: Support.yes(),
+            Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+            Feature.ICEBERG: Support.no("not in /v5/order/create"),
+            Feature.OCO: Support.no("spot OCO is a web-UI order; /v5/order/create has none"),
+            Feature.TP_SL: Support.yes("takeProfit / stopLoss on /v5/order/create, spot limit orders included"),
+            Feature.HEDGE_MODE: Support.yes(
+                "/v5/position/switch-mode: USDT perpetuals and inverse futures",
+                only={Product.LINEAR_PERP, Product.FUTURES},
+            ),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes(),
+            Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account"),
+            Feature.PORTFOLIO_MARGIN: Support.yes("a margin mode of the unified account"),
+            Feature.SUB_ACCOUNTS: Support.yes(),
+            Feature.TESTNET: Support.yes("api-testnet.bybit.com"),
+        },
+    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS)),
+    # REST limits (bybit-exchange.github.io/docs/v5/rate-limit): 600 requests per 5 s per IP on all
+    # traffic (over it: HTTP 403 and a 10 min ban); per UID, each endpoint has its own per-second limit,
+    # order create and cancel 20/s on spot, 10/s on derivatives. Per-endpoint figures as in ccxt 4.5.90.
+    limits=LimitTable(
+        venue="bybit",
+        pools=(
+            Window("ip", 600, 5),
+            Window("create-spot", 20, 1, Scope.ACCOUNT),
+            Window("create", 10, 1, Scope.ACCOUNT),
+            Window("cancel-spot", 20, 1, Scope.ACCOUNT),
+            Window("cancel", 10, 1, Scope.ACCOUNT),
+            Window("amend-spot", 20, 1, Scope.ACCOUNT),
+            Window("amend", 10, 1, Scope.ACCOUNT),
+            Window("universal-transfer", 5, 1, Scope.ACCOUNT),
+            Window("realtime", 10, 1, Scope.ACCOUNT),
+            Window("execution", 10, 1, Scope.ACCOUNT),
+            Window("wallet-balance", 50, 1, Scope.ACCOUNT),
+            Window("fee-rate", 5, 1, Scope.ACCOUNT),
+            Window("account-info", 10, 1, Scope.ACCOUNT),
+            Window("query-api", 10, 1, Scope.ACCOUNT),
+            Window("coin-info", 1, 1, Scope.ACCOUNT),
+            Window("other", 10, 1, Scope.ACCOUNT, per_endpoint=True),
         ),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes(),
-        Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account"),
-        Feature.PORTFOLIO_MARGIN: Support.yes("a margin mode of the unified account"),
-        Feature.SUB_ACCOUNTS: Support.yes(),
-        Feature.TESTNET: Support.yes("api-testnet.bybit.com"),
-    },
-)
-
-
-# REST limits (bybit-exchange.github.io/docs/v5/rate-limit): 600 requests per 5 s per IP on all
-# traffic (over it: HTTP 403 and a 10 min ban); per UID, each endpoint has its own per-second limit,
-# order create and cancel 20/s on spot, 10/s on derivatives. Per-endpoint figures as in ccxt 4.5.90.
-LIMITS = LimitTable(
-    venue="bybit",
-    pools=(
-        Window("ip", 600, 5),
-        Window("create-spot", 20, 1, Scope.ACCOUNT),
-        Window("create", 10, 1, Scope.ACCOUNT),
-        Window("cancel-spot", 20, 1, Scope.ACCOUNT),
-        Window("cancel", 10, 1, Scope.ACCOUNT),
-        Window("amend-spot", 20, 1, Scope.ACCOUNT),
-        Window("amend", 10, 1, Scope.ACCOUNT),
-        Window("universal-transfer", 5, 1, Scope.ACCOUNT),
-        Window("realtime", 10, 1, Scope.ACCOUNT),
-        Window("execution", 10, 1, Scope.ACCOUNT),
-        Window("wallet-balance", 50, 1, Scope.ACCOUNT),
-        Window("fee-rate", 5, 1, Scope.ACCOUNT),
-        Window("account-info", 10, 1, Scope.ACCOUNT),
-        Window("query-api", 10, 1, Scope.ACCOUNT),
-        Window("coin-info", 1, 1, Scope.ACCOUNT),
-        Window("other", 10, 1, Scope.ACCOUNT, per_endpoint=True),
+        endpoints={
+            "GET /v5/market/instruments-info": {},
+            "GET /v5/market/orderbook": {},
+            "GET /v5/asset/coin/query-info": {"coin-info": 1},
+            "GET /v5/user/query-api": {"query-api": 1},
+            "GET /v5/account/info": {"account-info": 1},
+            "GET /v5/account/wallet-balance": {"wallet-balance": 1},
+            "GET /v5/account/fee-rate": {"fee-rate": 1},
+            "POST /v5/order/create": ByParam(
+                "category", present={"create": 1}, absent={"create": 1}, values={"spot": {"create-spot": 1}}
+            ),
+            "POST /v5/order/cancel": ByParam(
+                "category", present={"cancel": 1}, absent={"cancel": 1}, values={"spot": {"cancel-spot": 1}}
+            ),
+            "POST /v5/order/amend": ByParam(
+                "category", present={"amend": 1}, absent={"amend": 1}, values={"spot": {"amend-spot": 1}}
+            ),
+            "POST /v5/asset/transfer/universal-transfer": {"universal-transfer": 1},
+            "GET /v5/market/tickers": {},
+            "GET /v5/order/realtime": {"realtime": 1},
+            "GET /v5/execution/list": {"execution": 1},
+        },
+        default={"other": 1},
+        every_request={"ip": 1},
+        breach=Breach(
+            statuses={429: 1.0, 403: 600.0},
+            code_field="retCode",
+            codes={"10006": 1.0, "10018": 5.0},
+            reset_at="X-Bapi-Limit-Reset-Timestamp",
+        ),
     ),
-    endpoints={
-        "GET /v5/market/instruments-info": {},
-        "GET /v5/market/orderbook": {},
-        "GET /v5/asset/coin/query-info": {"coin-info": 1},
-        "GET /v5/user/query-api": {"query-api": 1},
-        "GET /v5/account/info": {"account-info": 1},
-        "GET /v5/account/wallet-balance": {"wallet-balance": 1},
-        "GET /v5/account/fee-rate": {"fee-rate": 1},
-        "POST /v5/order/create": ByParam(
-            "category", present={"create": 1}, absent={"create": 1}, values={"spot": {"create-spot": 1}}
-        ),
-        "POST /v5/order/cancel": ByParam(
-            "category", present={"cancel": 1}, absent={"cancel": 1}, values={"spot": {"cancel-spot": 1}}
-        ),
-        "POST /v5/order/amend": ByParam(
-            "category", present={"amend": 1}, absent={"amend": 1}, values={"spot": {"amend-spot": 1}}
-        ),
-        "POST /v5/asset/transfer/universal-transfer": {"universal-transfer": 1},
-        "GET /v5/market/tickers": {},
-        "GET /v5/order/realtime": {"realtime": 1},
-        "GET /v5/execution/list": {"execution": 1},
-    },
-    default={"other": 1},
-    every_request={"ip": 1},
-    breach=Breach(
-        statuses={429: 1.0, 403: 600.0},
-        code_field="retCode",
-        codes={"10006": 1.0, "10018": 5.0},
-        reset_at="X-Bapi-Limit-Reset-Timestamp",
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /v5/order/create",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "bybit", "orderLinkId", "clientOrderId", r"[A-Za-z0-9_-]{1,36}", IdStyle.TOKEN,
+        "Bybit v5 place order: orderLinkId, max 36 of letters, digits, '-' and '_'",
     ),
-)
-
-
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /v5/order/create"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "bybit", "orderLinkId", "clientOrderId", r"[A-Za-z0-9_-]{1,36}", IdStyle.TOKEN,
-    "Bybit v5 place order: orderLinkId, max 36 of letters, digits, '-' and '_'",
-)
-
-
-# Fees (bybit.com/en/help-center/article/Trading-Fee-Structure, base rates before regional
-# differences; VIP 4 and up also cap the API share of volume). Supreme VIP is by invitation.
-FEES = FeeSchedule(
-    venue="bybit",
-    spot=(
-        FeeTier("VIP 0", 0, 0.0010, 0.0010),
-        FeeTier("VIP 1", 1e6, 0.000675, 0.0008),
-        FeeTier("VIP 2", 5e6, 0.00065, 0.000775),
-        FeeTier("VIP 3", 10e6, 0.000625, 0.00075),
-        FeeTier("VIP 4", 25e6, 0.0005, 0.0006),
-        FeeTier("VIP 5", 50e6, 0.0004, 0.0005),
-        FeeTier("Supreme VIP", 0, 0.0003, 0.00045, requires="by invitation"),
-    ),
-    derivatives=(
-        FeeTier("VIP 0", 0, 0.0002, 0.00055),
-        FeeTier("VIP 1", 10e6, 0.00018, 0.0004),
-        FeeTier("VIP 2", 25e6, 0.00016, 0.000375),
-        FeeTier("VIP 3", 50e6, 0.00014, 0.00035),
-        FeeTier("VIP 4", 100e6, 0.00012, 0.00032),
-        FeeTier("VIP 5", 250e6, 0.0001, 0.00032),
-        FeeTier("Supreme VIP", 0, 0.0, 0.0003, requires="by invitation"),
+    # Fees (bybit.com/en/help-center/article/Trading-Fee-Structure, base rates before regional
+    # differences; VIP 4 and up also cap the API share of volume). Supreme VIP is by invitation.
+    fees=FeeSchedule(
+        venue="bybit",
+        spot=(
+            FeeTier("VIP 0", 0, 0.0010, 0.0010),
+            FeeTier("VIP 1", 1e6, 0.000675, 0.0008),
+            FeeTier("VIP 2", 5e6, 0.00065, 0.000775),
+            FeeTier("VIP 3", 10e6, 0.000625, 0.00075),
+            FeeTier("VIP 4", 25e6, 0.0005, 0.0006),
+            FeeTier("VIP 5", 50e6, 0.0004, 0.0005),
+            FeeTier("Supreme VIP", 0, 0.0003, 0.00045, requires="by invitation"),
+        ),
+        derivatives=(
+            FeeTier("VIP 0", 0, 0.0002, 0.00055),
+            FeeTier("VIP 1", 10e6, 0.00018, 0.0004),
+            FeeTier("VIP 2", 25e6, 0.00016, 0.000375),
+            FeeTier("VIP 3", 50e6, 0.00014, 0.00035),
+            FeeTier("VIP 4", 100e6, 0.00012, 0.00032),
+            FeeTier("VIP 5", 250e6, 0.0001, 0.00032),
+            FeeTier("Supreme VIP", 0, 0.0, 0.0003, requires="by invitation"),
+        ),
     ),
 )

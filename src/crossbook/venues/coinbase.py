@@ -23,11 +23,18 @@ import orjson
 from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle, UUID_PATTERN
-from ..trading.limiter import HOUR, Breach, LimitTable, Scope, Window
-from .capabilities import Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import UUID_PATTERN, ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import HOUR, Breach, LimitTable, Scope, Window
 
 loads = orjson.loads
 
@@ -62,8 +69,6 @@ class CoinbaseSpot(FeedHandler):
     max_streams = 32
     streams_per_symbol = 2  # level2 + market_trades; heartbeats is one per connection
     stale_after = 5.0  # heartbeats come every second
-    taker_fee = 0.012
-    maker_fee = 0.006
     products_path = "/api/v3/brokerage/market/products"
 
     def __init__(self, **kwargs: Any) -> None:
@@ -244,105 +249,102 @@ def _listed_spot(p: dict[str, Any]) -> bool:
     )
 
 
-FEEDS: dict[str, type[FeedHandler]] = {
-    "coinbase": CoinbaseSpot,
-}
-
-
-# Sources: Coinbase Advanced Trade API docs (docs.cdp.coinbase.com: orders guide, Create Order,
-# portfolios); ccxt 4.5.90 ``coinbase.features`` and ``urls`` (no test URL).
-CAPABILITIES = VenueCapabilities(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="coinbase",
-    products={
-        Product.SPOT: Support.yes(feeds=("coinbase",)),
-        Product.MARGIN: Support.no("Advanced Trade has no spot margin"),
-        Product.LINEAR_PERP: Support.yes("perpetual-style futures (US) and INTX perpetuals, product_type FUTURE"),
-        Product.INVERSE_PERP: Support.no(),
-        Product.FUTURES: Support.yes("dated futures through Coinbase Financial Markets"),
-        Product.OPTIONS: Support.no(),
+    kind="cex",
+    tier=2,
+    ccxt_id="coinbase",
+    feeds={
+        "coinbase": CoinbaseSpot,
     },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.no("stop orders are stop-limit only (stop_limit_stop_limit_gtc/gtd)"),
-        Feature.STOP_LIMIT: Support.yes(),
-        Feature.POST_ONLY: Support.yes("limit_limit_gtc/gtd post_only"),
-        Feature.IOC: Support.yes("sor_limit_ioc, market_market_ioc"),
-        Feature.FOK: Support.yes("limit_limit_fok"),
-        Feature.REDUCE_ONLY: Support.no("no reduce-only field in the documented order configurations"),
-        Feature.ICEBERG: Support.no(),
-        Feature.OCO: Support.no("trigger_bracket orders bracket a position; there is no general OCO"),
-        Feature.TP_SL: Support.no("trigger_bracket is a separate exit order, not attached to an entry"),
-        Feature.HEDGE_MODE: Support.no(),
-        Feature.CROSS_MARGIN: Support.yes(
-            "futures and perpetuals, margin_type CROSS", only={Product.LINEAR_PERP, Product.FUTURES}
+    # Sources: Coinbase Advanced Trade API docs (docs.cdp.coinbase.com: orders guide, Create Order,
+    # portfolios); ccxt 4.5.90 ``coinbase.features`` and ``urls`` (no test URL).
+    capabilities=VenueCapabilities(
+        venue="coinbase",
+        products={
+            Product.SPOT: Support.yes(feeds=("coinbase",)),
+            Product.MARGIN: Support.no("Advanced Trade has no spot margin"),
+            Product.LINEAR_PERP: Support.yes("perpetual-style futures (US) and INTX perpetuals, product_type FUTURE"),
+            Product.INVERSE_PERP: Support.no(),
+            Product.FUTURES: Support.yes("dated futures through Coinbase Financial Markets"),
+            Product.OPTIONS: Support.no(),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.no("stop orders are stop-limit only (stop_limit_stop_limit_gtc/gtd)"),
+            Feature.STOP_LIMIT: Support.yes(),
+            Feature.POST_ONLY: Support.yes("limit_limit_gtc/gtd post_only"),
+            Feature.IOC: Support.yes("sor_limit_ioc, market_market_ioc"),
+            Feature.FOK: Support.yes("limit_limit_fok"),
+            Feature.REDUCE_ONLY: Support.no("no reduce-only field in the documented order configurations"),
+            Feature.ICEBERG: Support.no(),
+            Feature.OCO: Support.no("trigger_bracket orders bracket a position; there is no general OCO"),
+            Feature.TP_SL: Support.no("trigger_bracket is a separate exit order, not attached to an entry"),
+            Feature.HEDGE_MODE: Support.no(),
+            Feature.CROSS_MARGIN: Support.yes(
+                "futures and perpetuals, margin_type CROSS", only={Product.LINEAR_PERP, Product.FUTURES}
+            ),
+            Feature.ISOLATED_MARGIN: Support.yes("INTX perpetuals, margin_type ISOLATED", only={Product.LINEAR_PERP}),
+            Feature.UNIFIED_ACCOUNT: Support.no(),
+            Feature.PORTFOLIO_MARGIN: Support.no(),
+            Feature.SUB_ACCOUNTS: Support.yes("portfolios, with funds moved between them"),
+            Feature.TESTNET: Support.no("only a static sandbox with canned responses"),
+        },
+    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    # REST limits: Advanced Trade allows 30 requests per second per user on private endpoints and 10 per
+    # second per IP on public ones; the v2 (Coinbase App) endpoints ccxt also calls allow 10,000 per hour,
+    # per key or, unsigned, per IP. Secondary sources and ccxt 4.5.90; Coinbase sends no limit headers.
+    limits=LimitTable(
+        venue="coinbase",
+        pools=(
+            Window("private", 30, 1, Scope.ACCOUNT),
+            Window("public", 10, 1),
+            Window("v2-private", 10_000, HOUR, Scope.ACCOUNT),
+            Window("v2-public", 10_000, HOUR),
         ),
-        Feature.ISOLATED_MARGIN: Support.yes("INTX perpetuals, margin_type ISOLATED", only={Product.LINEAR_PERP}),
-        Feature.UNIFIED_ACCOUNT: Support.no(),
-        Feature.PORTFOLIO_MARGIN: Support.no(),
-        Feature.SUB_ACCOUNTS: Support.yes("portfolios, with funds moved between them"),
-        Feature.TESTNET: Support.no("only a static sandbox with canned responses"),
-    },
-)
-
-
-# REST limits: Advanced Trade allows 30 requests per second per user on private endpoints and 10 per
-# second per IP on public ones; the v2 (Coinbase App) endpoints ccxt also calls allow 10,000 per hour,
-# per key or, unsigned, per IP. Secondary sources and ccxt 4.5.90; Coinbase sends no limit headers.
-LIMITS = LimitTable(
-    venue="coinbase",
-    pools=(
-        Window("private", 30, 1, Scope.ACCOUNT),
-        Window("public", 10, 1),
-        Window("v2-private", 10_000, HOUR, Scope.ACCOUNT),
-        Window("v2-public", 10_000, HOUR),
+        endpoints={
+            "GET /v2/currencies": {"v2-public": 1},
+            "GET /v2/currencies/crypto": {"v2-public": 1},
+            "GET /v2/exchange-rates": {"v2-public": 1},
+            "GET /v2/accounts": {"v2-private": 1},
+            "GET /api/v3/brokerage/market/products": {"public": 1},
+            "GET /api/v3/brokerage/market/product_book": {"public": 1},
+            "GET /api/v3/brokerage/transaction_summary": {"private": 1},
+            "POST /api/v3/brokerage/orders": {"private": 1},
+            "POST /api/v3/brokerage/orders/batch_cancel": {"private": 1},
+            "POST /api/v3/brokerage/orders/edit": {"private": 1},
+            "GET /api/v3/brokerage/portfolios": {"private": 1},
+            "POST /api/v3/brokerage/portfolios/move_funds": {"private": 1},
+            "GET /api/v3/brokerage/orders/historical/batch": {"private": 1},
+            "GET /api/v3/brokerage/orders/historical/fills": {"private": 1},
+            "GET /api/v3/brokerage/orders/historical/{order_id}": {"private": 1},
+        },
+        default={"private": 1},
+        breach=Breach(statuses={429: 1.0}),
     ),
-    endpoints={
-        "GET /v2/currencies": {"v2-public": 1},
-        "GET /v2/currencies/crypto": {"v2-public": 1},
-        "GET /v2/exchange-rates": {"v2-public": 1},
-        "GET /v2/accounts": {"v2-private": 1},
-        "GET /api/v3/brokerage/market/products": {"public": 1},
-        "GET /api/v3/brokerage/market/product_book": {"public": 1},
-        "GET /api/v3/brokerage/transaction_summary": {"private": 1},
-        "POST /api/v3/brokerage/orders": {"private": 1},
-        "POST /api/v3/brokerage/orders/batch_cancel": {"private": 1},
-        "POST /api/v3/brokerage/orders/edit": {"private": 1},
-        "GET /api/v3/brokerage/portfolios": {"private": 1},
-        "POST /api/v3/brokerage/portfolios/move_funds": {"private": 1},
-        "GET /api/v3/brokerage/orders/historical/batch": {"private": 1},
-        "GET /api/v3/brokerage/orders/historical/fills": {"private": 1},
-        "GET /api/v3/brokerage/orders/historical/{order_id}": {"private": 1},
-    },
-    default={"private": 1},
-    breach=Breach(statuses={429: 1.0}),
-)
-
-
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /api/v3/brokerage/orders"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "coinbase", "client_order_id", "client_order_id", UUID_PATTERN, IdStyle.UUID,
-    "Coinbase Advanced Trade create order: client_order_id, a UUID by convention",
-)
-
-
-# Fees (Coinbase Advanced; help.coinbase.com/en/coinbase/trading-and-funding/advanced-trade/
-# advanced-trade-fees points to the signed-in fee page: the ladder here is from secondary sources,
-# the account's tier comes from /api/v3/brokerage/transaction_summary).
-FEES = FeeSchedule(
-    venue="coinbase",
-    spot=(
-        FeeTier("Intro 1", 0, 0.006, 0.012),
-        FeeTier("Intro 2", 10e3, 0.004, 0.006),
-        FeeTier("Advanced 1", 50e3, 0.0025, 0.004),
-        FeeTier("Advanced 2", 100e3, 0.00125, 0.0025),
-        FeeTier("Advanced 3", 1e6, 0.00075, 0.002),
-        FeeTier("VIP 1", 15e6, 0.0005, 0.0018),
-        FeeTier("VIP 2", 75e6, 0.0, 0.0016),
-        FeeTier("VIP 3", 250e6, 0.0, 0.0012),
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /api/v3/brokerage/orders",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "coinbase", "client_order_id", "client_order_id", UUID_PATTERN, IdStyle.UUID,
+        "Coinbase Advanced Trade create order: client_order_id, a UUID by convention",
+    ),
+    # Fees (Coinbase Advanced; help.coinbase.com/en/coinbase/trading-and-funding/advanced-trade/
+    # advanced-trade-fees points to the signed-in fee page: the ladder here is from secondary sources,
+    # the account's tier comes from /api/v3/brokerage/transaction_summary).
+    fees=FeeSchedule(
+        venue="coinbase",
+        spot=(
+            FeeTier("Intro 1", 0, 0.006, 0.012),
+            FeeTier("Intro 2", 10e3, 0.004, 0.006),
+            FeeTier("Advanced 1", 50e3, 0.0025, 0.004),
+            FeeTier("Advanced 2", 100e3, 0.00125, 0.0025),
+            FeeTier("Advanced 3", 1e6, 0.00075, 0.002),
+            FeeTier("VIP 1", 15e6, 0.0005, 0.0018),
+            FeeTier("VIP 2", 75e6, 0.0, 0.0016),
+            FeeTier("VIP 3", 250e6, 0.0, 0.0012),
+        ),
     ),
 )

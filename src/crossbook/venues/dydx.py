@@ -41,7 +41,7 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import aiohttp
 import ccxt
@@ -50,14 +50,13 @@ import orjson
 from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import Breach, LimitTable, Scope, Window
-from .capabilities import Feature, Product, Support, VenueCapabilities
-
-if TYPE_CHECKING:
-    from ..trading.account import VenueAccount
+from .spec import VenueSpec
+from .spec.capabilities import Feature, Product, Support, VenueCapabilities
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.hooks import TradingAccount
+from .spec.limits import Breach, LimitTable, Scope, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -126,8 +125,6 @@ class DydxPerp(FeedHandler):
     # No application heartbeat reaches the handler (the 30 s pings are protocol frames), and
     # active dYdX books change every block (~1 s): a minute of silence means a dead feed.
     stale_after = 60.0
-    taker_fee = 0.0005
-    maker_fee = 0.0001
     ws_path: ClassVar[str] = "/v4/ws"
     batched: ClassVar[bool] = False
 
@@ -466,7 +463,7 @@ async def fetch_my_trades(client: Any, symbol: str, since: int | None = None) ->
     return [t for t in trades if since is None or t["timestamp"] >= since]
 
 
-def private_source(account: VenueAccount) -> SubaccountStream:
+def private_source(account: TradingAccount) -> SubaccountStream:
     """The account's subaccount channel (ccxt signs for ``walletAddress``, subaccount 0)."""
     client = account.client
     number = int(client.safe_string(client.options, "subAccountNumber", "0"))
@@ -478,100 +475,99 @@ def _pairs(contents: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     return {side: [(lv["price"], lv["size"]) for lv in contents.get(side, ())] for side in ("bids", "asks")}
 
 
-FEEDS: dict[str, type[FeedHandler]] = {
-    "dydx": DydxPerp,
-}
-
-
-# Sources: dYdX v4 docs (docs.dydx.xyz: orders, time in force) and the protocol v4.0.0 release
-# notes (reduce-only only on IOC/FOK orders); ccxt 4.5.90 ``dydx.features``.
-CAPABILITIES = VenueCapabilities(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="dydx",
-    products={
-        Product.SPOT: Support.no("the v4 chain lists perpetuals only"),
-        Product.MARGIN: Support.no(),
-        Product.LINEAR_PERP: Support.yes("USDC-settled perpetuals", feeds=("dydx",)),
-        Product.INVERSE_PERP: Support.no(),
-        Product.FUTURES: Support.no(),
-        Product.OPTIONS: Support.no(),
+    kind="cex",
+    tier=1,
+    ccxt_id="dydx",
+    feeds={
+        "dydx": DydxPerp,
     },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes("an IOC order at a slippage-bounded worst price"),
-        Feature.STOP: Support.yes("conditional order, stateful"),
-        Feature.STOP_LIMIT: Support.yes("conditional order, stateful"),
-        Feature.POST_ONLY: Support.yes(),
-        Feature.IOC: Support.yes(),
-        Feature.FOK: Support.yes(),
-        Feature.REDUCE_ONLY: Support.yes("only on IOC or FOK orders"),
-        Feature.ICEBERG: Support.no(),
-        Feature.OCO: Support.no(),
-        Feature.TP_SL: Support.no("take-profit and stop-loss are separate conditional orders"),
-        Feature.HEDGE_MODE: Support.no("one position per market and subaccount"),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes("isolated positions are held in their own subaccounts"),
-        Feature.UNIFIED_ACCOUNT: Support.no(),
-        Feature.PORTFOLIO_MARGIN: Support.no(),
-        Feature.SUB_ACCOUNTS: Support.yes("numbered subaccounts of one address"),
-        Feature.TESTNET: Support.yes("dydx-testnet-4"),
-    },
-)
-
-
-# REST limits: the indexer allows 100 requests per 10 s per IP (secondary sources). Long-term
-# orders, which ccxt places, are limited per account to 2 per block and 20 per 100 blocks
-# (docs.dydx.xyz/concepts/trading/limits/rate-limits; served at /dydxprotocol/clob/block_rate). A
-# broadcast tx is opaque here, so cancels are counted like orders. A block is taken as 1.5 s, longer
-# than dYdX's ~1 s, so that each window spans at least its blocks. The public nodes' own limits are
-# their operators', not dYdX's.
-LIMITS = LimitTable(
-    venue="dydx",
-    pools=(
-        Window("indexer", 100, 10),
-        Window("stateful-per-block", 2, 1.5, Scope.ACCOUNT),
-        Window("stateful-per-100-blocks", 20, 150, Scope.ACCOUNT),
+    # Sources: dYdX v4 docs (docs.dydx.xyz: orders, time in force) and the protocol v4.0.0 release
+    # notes (reduce-only only on IOC/FOK orders); ccxt 4.5.90 ``dydx.features``.
+    capabilities=VenueCapabilities(
+        venue="dydx",
+        products={
+            Product.SPOT: Support.no("the v4 chain lists perpetuals only"),
+            Product.MARGIN: Support.no(),
+            Product.LINEAR_PERP: Support.yes("USDC-settled perpetuals", feeds=("dydx",)),
+            Product.INVERSE_PERP: Support.no(),
+            Product.FUTURES: Support.no(),
+            Product.OPTIONS: Support.no(),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes("an IOC order at a slippage-bounded worst price"),
+            Feature.STOP: Support.yes("conditional order, stateful"),
+            Feature.STOP_LIMIT: Support.yes("conditional order, stateful"),
+            Feature.POST_ONLY: Support.yes(),
+            Feature.IOC: Support.yes(),
+            Feature.FOK: Support.yes(),
+            Feature.REDUCE_ONLY: Support.yes("only on IOC or FOK orders"),
+            Feature.ICEBERG: Support.no(),
+            Feature.OCO: Support.no(),
+            Feature.TP_SL: Support.no("take-profit and stop-loss are separate conditional orders"),
+            Feature.HEDGE_MODE: Support.no("one position per market and subaccount"),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes("isolated positions are held in their own subaccounts"),
+            Feature.UNIFIED_ACCOUNT: Support.no(),
+            Feature.PORTFOLIO_MARGIN: Support.no(),
+            Feature.SUB_ACCOUNTS: Support.yes("numbered subaccounts of one address"),
+            Feature.TESTNET: Support.yes("dydx-testnet-4"),
+        },
+    ).traded((Product.LINEAR_PERP, Feature.LIMIT, Feature.MARKET, Feature.IOC)),
+    # REST limits: the indexer allows 100 requests per 10 s per IP (secondary sources). Long-term
+    # orders, which ccxt places, are limited per account to 2 per block and 20 per 100 blocks
+    # (docs.dydx.xyz/concepts/trading/limits/rate-limits; served at /dydxprotocol/clob/block_rate). A
+    # broadcast tx is opaque here, so cancels are counted like orders. A block is taken as 1.5 s, longer
+    # than dYdX's ~1 s, so that each window spans at least its blocks. The public nodes' own limits are
+    # their operators', not dYdX's.
+    limits=LimitTable(
+        venue="dydx",
+        pools=(
+            Window("indexer", 100, 10),
+            Window("stateful-per-block", 2, 1.5, Scope.ACCOUNT),
+            Window("stateful-per-100-blocks", 20, 150, Scope.ACCOUNT),
+        ),
+        endpoints={
+            "GET /v4/perpetualMarkets": {"indexer": 1},
+            "GET /v4/orderbooks/perpetualMarket/{market}": {"indexer": 1},
+            "GET /v4/addresses/{address}/subaccountNumber/{number}": {"indexer": 1},
+            "GET /v4/orders": {"indexer": 1},
+            "GET /v4/orders/{id}": {"indexer": 1},
+            "GET /broadcast_tx_sync": {"stateful-per-block": 1, "stateful-per-100-blocks": 1},
+            "GET /abci_info": {},
+            "GET /cosmos/auth/v1beta1/account_info/{address}": {},
+        },
+        default={"indexer": 1},
+        breach=Breach(statuses={429: 10.0}, messages={"exceeds configured block rate limit": 1.5}),
     ),
-    endpoints={
-        "GET /v4/perpetualMarkets": {"indexer": 1},
-        "GET /v4/orderbooks/perpetualMarket/{market}": {"indexer": 1},
-        "GET /v4/addresses/{address}/subaccountNumber/{number}": {"indexer": 1},
-        "GET /v4/orders": {"indexer": 1},
-        "GET /v4/orders/{id}": {"indexer": 1},
-        "GET /broadcast_tx_sync": {"stateful-per-block": 1, "stateful-per-100-blocks": 1},
-        "GET /abci_info": {},
-        "GET /cosmos/auth/v1beta1/account_info/{address}": {},
-    },
-    default={"indexer": 1},
-    breach=Breach(statuses={429: 10.0}, messages={"exceeds configured block rate limit": 1.5}),
-)
-
-
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "GET /broadcast_tx_sync"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "dydx", "clientId", "clientOrderId", r"0|[1-9][0-9]{0,9}", IdStyle.UINT32,
-    "dYdX v4 clob OrderId.client_id: uint32, unique per subaccount",
-)
-
-
-# Fees (docs.dydx.exchange/introduction-trading_fees; set by governance, served on-chain by
-# /dydxprotocol/v4/feetiers/perpetual_fee_params): zero maker fee from Tier 4, maker rebates from
-# Tier 6, which also needs a share of the exchange's (maker) volume.
-FEES = FeeSchedule(
-    venue="dydx",
-    spot=(),
-    derivatives=(
-        FeeTier("Tier 1", 0, 0.0001, 0.0005),
-        FeeTier("Tier 2", 1e6, 0.0001, 0.00045),
-        FeeTier("Tier 3", 5e6, 0.00005, 0.0004),
-        FeeTier("Tier 4", 25e6, 0.0, 0.00035),
-        FeeTier("Tier 5", 125e6, 0.0, 0.0003),
-        FeeTier("Tier 6", 125e6, -0.00005, 0.00025, requires=">= 0.5% exchange market share"),
-        FeeTier("Tier 7", 125e6, -0.00007, 0.00025, requires=">= 1% maker market share"),
-        FeeTier("Tier 8", 125e6, -0.00009, 0.00025, requires=">= 2% maker market share"),
-        FeeTier("Tier 9", 125e6, -0.00011, 0.00025, requires=">= 4% maker market share"),
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="GET /broadcast_tx_sync",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "dydx", "clientId", "clientOrderId", r"0|[1-9][0-9]{0,9}", IdStyle.UINT32,
+        "dYdX v4 clob OrderId.client_id: uint32, unique per subaccount",
     ),
+    # Fees (docs.dydx.exchange/introduction-trading_fees; set by governance, served on-chain by
+    # /dydxprotocol/v4/feetiers/perpetual_fee_params): zero maker fee from Tier 4, maker rebates from
+    # Tier 6, which also needs a share of the exchange's (maker) volume.
+    fees=FeeSchedule(
+        venue="dydx",
+        spot=(),
+        derivatives=(
+            FeeTier("Tier 1", 0, 0.0001, 0.0005),
+            FeeTier("Tier 2", 1e6, 0.0001, 0.00045),
+            FeeTier("Tier 3", 5e6, 0.00005, 0.0004),
+            FeeTier("Tier 4", 25e6, 0.0, 0.00035),
+            FeeTier("Tier 5", 125e6, 0.0, 0.0003),
+            FeeTier("Tier 6", 125e6, -0.00005, 0.00025, requires=">= 0.5% exchange market share"),
+            FeeTier("Tier 7", 125e6, -0.00007, 0.00025, requires=">= 1% maker market share"),
+            FeeTier("Tier 8", 125e6, -0.00009, 0.00025, requires=">= 2% maker market share"),
+            FeeTier("Tier 9", 125e6, -0.00011, 0.00025, requires=">= 4% maker market share"),
+        ),
+    ),
+    fetch_my_trades=fetch_my_trades,
+    private_source=private_source,
 )

@@ -33,11 +33,20 @@ import orjson
 from ..book.l2 import L2Book
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, OrderStatus, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import Breach, LimitTable, Scope, Window
-from .capabilities import DERIVATIVES, PERPETUALS, Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    DERIVATIVES,
+    PERPETUALS,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import Breach, LimitTable, Scope, Window
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +67,6 @@ class GateSpot(FeedHandler):
     streams_per_symbol = 2
     ping_interval = 10.0  # spot.ping -> spot.pong keeps quiet connections audible
     stale_after = 30.0  # three missed pongs
-    taker_fee = 0.001
-    maker_fee = 0.001
     ws_path: ClassVar[str] = "/ws/v4/"
     book_channel: ClassVar[str] = "spot.order_book_update"
     trade_channel: ClassVar[str] = "spot.trades"
@@ -241,8 +248,6 @@ class GateSwap(GateSpot):
     ws_url = "wss://fx-ws.gateio.ws"
     rest_url = "https://fx-api.gateio.ws"  # the futures REST host, so recorded traffic maps here
     url_hosts = ("fx-ws.gateio.ws", "fx-api.gateio.ws")
-    taker_fee = 0.0005
-    maker_fee = 0.0002
     ws_path = "/v4/ws/usdt"
     book_channel = "futures.order_book_update"
     trade_channel = "futures.trades"
@@ -295,139 +300,134 @@ class GateSwap(GateSpot):
         return out
 
 
-FEEDS: dict[str, type[FeedHandler]] = {
-    "gate": GateSpot,
-    "gateswap": GateSwap,
-}
-
-
-# Sources: Gate API v4 docs (www.gate.io/docs/developers/apiv4: spot, margin, futures,
-# delivery, options, unified account); ccxt 4.5.90 ``gate.features`` (no attached TP/SL).
-CAPABILITIES = VenueCapabilities(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="gate",
-    products={
-        Product.SPOT: Support.yes(feeds=("gate",)),
-        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("gate",)),
-        Product.LINEAR_PERP: Support.yes("USDT-settled perpetuals", feeds=("gateswap",)),
-        Product.INVERSE_PERP: Support.yes("BTC-settled perpetuals"),
-        Product.FUTURES: Support.yes("delivery contracts"),
-        Product.OPTIONS: Support.yes(),
+    kind="cex",
+    tier=3,
+    ccxt_id="gate",
+    feeds={
+        "gate": GateSpot,
+        "gateswap": GateSwap,
     },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes("price-triggered orders (price_orders)"),
-        Feature.STOP_LIMIT: Support.yes("price-triggered orders (price_orders)"),
-        Feature.POST_ONLY: Support.yes("time_in_force poc"),
-        Feature.IOC: Support.yes(),
-        Feature.FOK: Support.yes(),
-        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
-        Feature.ICEBERG: Support.yes("iceberg: the amount shown"),
-        Feature.OCO: Support.no(),
-        Feature.TP_SL: Support.no("take-profit and stop-loss are separate price-triggered orders"),
-        Feature.HEDGE_MODE: Support.yes("dual mode", only=PERPETUALS),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes(),
-        Feature.UNIFIED_ACCOUNT: Support.yes(),
-        Feature.PORTFOLIO_MARGIN: Support.yes("a mode of the unified account"),
-        Feature.SUB_ACCOUNTS: Support.yes(),
-        Feature.TESTNET: Support.yes("futures testnet (fx-api-testnet.gateio.ws)"),
-    },
-)
-
-
-# REST limits (www.gate.io/docs/developers/apiv4/en/, "Frequency limit rule"): public endpoints 200
-# per 10 s each per IP; private ones 200 per 10 s each per account ("other private" 150), except spot
-# order placing and amending, together 10/s per account and market, and cancelling, 200/s.
-LIMITS = LimitTable(
-    venue="gate",
-    pools=(
-        Window("public", 200, 10, per_endpoint=True),
-        Window("private", 200, 10, Scope.ACCOUNT, per_endpoint=True),
-        Window("other-private", 150, 10, Scope.ACCOUNT, per_endpoint=True),
-        Window("spot-place", 10, 1, Scope.ACCOUNT, per_symbol=True),
-        Window("spot-cancel", 200, 1, Scope.ACCOUNT),
-        Window("futures-place", 100, 1, Scope.ACCOUNT),
-        Window("futures-cancel", 200, 1, Scope.ACCOUNT),
+    # Sources: Gate API v4 docs (www.gate.io/docs/developers/apiv4: spot, margin, futures,
+    # delivery, options, unified account); ccxt 4.5.90 ``gate.features`` (no attached TP/SL).
+    capabilities=VenueCapabilities(
+        venue="gate",
+        products={
+            Product.SPOT: Support.yes(feeds=("gate",)),
+            Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("gate",)),
+            Product.LINEAR_PERP: Support.yes("USDT-settled perpetuals", feeds=("gateswap",)),
+            Product.INVERSE_PERP: Support.yes("BTC-settled perpetuals"),
+            Product.FUTURES: Support.yes("delivery contracts"),
+            Product.OPTIONS: Support.yes(),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes("price-triggered orders (price_orders)"),
+            Feature.STOP_LIMIT: Support.yes("price-triggered orders (price_orders)"),
+            Feature.POST_ONLY: Support.yes("time_in_force poc"),
+            Feature.IOC: Support.yes(),
+            Feature.FOK: Support.yes(),
+            Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+            Feature.ICEBERG: Support.yes("iceberg: the amount shown"),
+            Feature.OCO: Support.no(),
+            Feature.TP_SL: Support.no("take-profit and stop-loss are separate price-triggered orders"),
+            Feature.HEDGE_MODE: Support.yes("dual mode", only=PERPETUALS),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes(),
+            Feature.UNIFIED_ACCOUNT: Support.yes(),
+            Feature.PORTFOLIO_MARGIN: Support.yes("a mode of the unified account"),
+            Feature.SUB_ACCOUNTS: Support.yes(),
+            Feature.TESTNET: Support.yes("futures testnet (fx-api-testnet.gateio.ws)"),
+        },
+    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    # REST limits (www.gate.io/docs/developers/apiv4/en/, "Frequency limit rule"): public endpoints 200
+    # per 10 s each per IP; private ones 200 per 10 s each per account ("other private" 150), except spot
+    # order placing and amending, together 10/s per account and market, and cancelling, 200/s.
+    limits=LimitTable(
+        venue="gate",
+        pools=(
+            Window("public", 200, 10, per_endpoint=True),
+            Window("private", 200, 10, Scope.ACCOUNT, per_endpoint=True),
+            Window("other-private", 150, 10, Scope.ACCOUNT, per_endpoint=True),
+            Window("spot-place", 10, 1, Scope.ACCOUNT, per_symbol=True),
+            Window("spot-cancel", 200, 1, Scope.ACCOUNT),
+            Window("futures-place", 100, 1, Scope.ACCOUNT),
+            Window("futures-cancel", 200, 1, Scope.ACCOUNT),
+        ),
+        endpoints={
+            "GET /api/v4/spot/currencies": {"public": 1},
+            "GET /api/v4/spot/currency_pairs": {"public": 1},
+            "GET /api/v4/margin/currency_pairs": {"public": 1},
+            "GET /api/v4/spot/order_book": {"public": 1},
+            "GET /api/v4/account/detail": {"other-private": 1},
+            "GET /api/v4/spot/accounts": {"private": 1},
+            "POST /api/v4/spot/orders": {"spot-place": 1},
+            "PATCH /api/v4/spot/orders/{order_id}": {"spot-place": 1},
+            "DELETE /api/v4/spot/orders/{order_id}": {"spot-cancel": 1},
+            "GET /api/v4/spot/orders/{order_id}": {"private": 1},
+            "GET /api/v4/spot/open_orders": {"private": 1},
+            "GET /api/v4/spot/my_trades": {"private": 1},
+            "GET /api/v4/wallet/fee": {"private": 1},
+            "GET /api/v4/futures/usdt/contracts": {"public": 1},
+            "GET /api/v4/futures/usdt/contracts/{contract}": {"public": 1},
+            "GET /api/v4/futures/usdt/order_book": {"public": 1},
+            "GET /api/v4/futures/usdt/accounts": {"private": 1},
+            "POST /api/v4/futures/usdt/orders": {"futures-place": 1},
+            "PUT /api/v4/futures/usdt/orders/{order_id}": {"futures-place": 1},
+            "DELETE /api/v4/futures/usdt/orders/{order_id}": {"futures-cancel": 1},
+            "GET /api/v4/futures/usdt/orders": {"private": 1},
+            "GET /api/v4/futures/usdt/orders/{order_id}": {"private": 1},
+            "GET /api/v4/futures/usdt/positions": {"private": 1},
+            "GET /api/v4/futures/usdt/positions/{contract}": {"private": 1},
+        },
+        default={"other-private": 1},
+        breach=Breach(
+            statuses={429: 1.0},
+            code_field="label",
+            codes={"TOO_MANY_REQUESTS": 1.0, "TOO_FAST": 1.0},
+            reset_at="X-Gate-RateLimit-Reset-Timestamp",
+        ),
     ),
-    endpoints={
-        "GET /api/v4/spot/currencies": {"public": 1},
-        "GET /api/v4/spot/currency_pairs": {"public": 1},
-        "GET /api/v4/margin/currency_pairs": {"public": 1},
-        "GET /api/v4/spot/order_book": {"public": 1},
-        "GET /api/v4/account/detail": {"other-private": 1},
-        "GET /api/v4/spot/accounts": {"private": 1},
-        "POST /api/v4/spot/orders": {"spot-place": 1},
-        "PATCH /api/v4/spot/orders/{order_id}": {"spot-place": 1},
-        "DELETE /api/v4/spot/orders/{order_id}": {"spot-cancel": 1},
-        "GET /api/v4/spot/orders/{order_id}": {"private": 1},
-        "GET /api/v4/spot/open_orders": {"private": 1},
-        "GET /api/v4/spot/my_trades": {"private": 1},
-        "GET /api/v4/wallet/fee": {"private": 1},
-        "GET /api/v4/futures/usdt/contracts": {"public": 1},
-        "GET /api/v4/futures/usdt/contracts/{contract}": {"public": 1},
-        "GET /api/v4/futures/usdt/order_book": {"public": 1},
-        "GET /api/v4/futures/usdt/accounts": {"private": 1},
-        "POST /api/v4/futures/usdt/orders": {"futures-place": 1},
-        "PUT /api/v4/futures/usdt/orders/{order_id}": {"futures-place": 1},
-        "DELETE /api/v4/futures/usdt/orders/{order_id}": {"futures-cancel": 1},
-        "GET /api/v4/futures/usdt/orders": {"private": 1},
-        "GET /api/v4/futures/usdt/orders/{order_id}": {"private": 1},
-        "GET /api/v4/futures/usdt/positions": {"private": 1},
-        "GET /api/v4/futures/usdt/positions/{contract}": {"private": 1},
-    },
-    default={"other-private": 1},
-    breach=Breach(
-        statuses={429: 1.0},
-        code_field="label",
-        codes={"TOO_MANY_REQUESTS": 1.0, "TOO_FAST": 1.0},
-        reset_at="X-Gate-RateLimit-Reset-Timestamp",
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /api/v4/spot/orders",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "gate", "text", "clientOrderId", r"t-[0-9A-Za-z_.-]{1,26}", IdStyle.TOKEN,
+        "Gate v4 order text: 't-' then at most 28 bytes of [0-9A-Za-z_.-]; ccxt counts the 't-' "
+        "in its own 28-character check, so 26 after the prefix",
+        prefix="t-",
     ),
-)
-
-
-# finish_as values ccxt 4.5.90 passes through as the order status: a FOK killed, a post-only that
-# would have taken, self-trade prevention
-UNPARSED_STATUSES = {"fok": OrderStatus.EXPIRED, "poc": OrderStatus.CANCELED, "stp": OrderStatus.CANCELED}
-
-
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /api/v4/spot/orders"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "gate", "text", "clientOrderId", r"t-[0-9A-Za-z_.-]{1,26}", IdStyle.TOKEN,
-    "Gate v4 order text: 't-' then at most 28 bytes of [0-9A-Za-z_.-]; ccxt counts the 't-' "
-    "in its own 28-character check, so 26 after the prefix",
-    prefix="t-",
-)
-
-
-# Fees (gate.com/fee): spot VIP by 30-day volume (GT holdings and assets also qualify); paying
-# with GT takes about 10% off (VIP 0: 0.09% / 0.09%). Futures: the base tier only.
-FEES = FeeSchedule(
-    venue="gate",
-    spot=(
-        FeeTier("VIP 0", 0, 0.0010, 0.0010),
-        FeeTier("VIP 1", 60e3, 0.00099, 0.00099),
-        FeeTier("VIP 2", 120e3, 0.00098, 0.00098),
-        FeeTier("VIP 3", 240e3, 0.00097, 0.00097),
-        FeeTier("VIP 4", 500e3, 0.00095, 0.00096),
-        FeeTier("VIP 5", 1e6, 0.0009, 0.00095),
-        FeeTier("VIP 6", 3e6, 0.00085, 0.0009),
-        FeeTier("VIP 7", 8e6, 0.0008, 0.00085),
-        FeeTier("VIP 8", 20e6, 0.00075, 0.0008),
-        FeeTier("VIP 9", 50e6, 0.0007, 0.00075),
-        FeeTier("VIP 10", 100e6, 0.0, 0.00058),
-        FeeTier("VIP 11", 120e6, 0.0, 0.00045),
-        FeeTier("VIP 12", 240e6, 0.0, 0.00037),
-        FeeTier("VIP 13", 440e6, 0.0, 0.0003),
-        FeeTier("VIP 14", 800e6, 0.0, 0.00025),
-        FeeTier("VIP 15", 1.6e9, 0.0, 0.00022),
-        FeeTier("VIP 16", 3e9, 0.0, 0.0002),
+    # Fees (gate.com/fee): spot VIP by 30-day volume (GT holdings and assets also qualify); paying
+    # with GT takes about 10% off (VIP 0: 0.09% / 0.09%). Futures: the base tier only.
+    fees=FeeSchedule(
+        venue="gate",
+        spot=(
+            FeeTier("VIP 0", 0, 0.0010, 0.0010),
+            FeeTier("VIP 1", 60e3, 0.00099, 0.00099),
+            FeeTier("VIP 2", 120e3, 0.00098, 0.00098),
+            FeeTier("VIP 3", 240e3, 0.00097, 0.00097),
+            FeeTier("VIP 4", 500e3, 0.00095, 0.00096),
+            FeeTier("VIP 5", 1e6, 0.0009, 0.00095),
+            FeeTier("VIP 6", 3e6, 0.00085, 0.0009),
+            FeeTier("VIP 7", 8e6, 0.0008, 0.00085),
+            FeeTier("VIP 8", 20e6, 0.00075, 0.0008),
+            FeeTier("VIP 9", 50e6, 0.0007, 0.00075),
+            FeeTier("VIP 10", 100e6, 0.0, 0.00058),
+            FeeTier("VIP 11", 120e6, 0.0, 0.00045),
+            FeeTier("VIP 12", 240e6, 0.0, 0.00037),
+            FeeTier("VIP 13", 440e6, 0.0, 0.0003),
+            FeeTier("VIP 14", 800e6, 0.0, 0.00025),
+            FeeTier("VIP 15", 1.6e9, 0.0, 0.00022),
+            FeeTier("VIP 16", 3e9, 0.0, 0.0002),
+        ),
+        derivatives=(FeeTier("VIP 0", 0, 0.0002, 0.0005),),
+        discount_token="GT",
+        discounts={Kind.SPOT: 0.10},
     ),
-    derivatives=(FeeTier("VIP 0", 0, 0.0002, 0.0005),),
-    discount_token="GT",
-    discounts={Kind.SPOT: 0.10},
+    # finish_as values ccxt 4.5.90 passes through as the order status: a FOK killed, a post-only that
+    # would have taken, self-trade prevention
+    unparsed_statuses={"fok": OrderStatus.EXPIRED, "poc": OrderStatus.CANCELED, "stp": OrderStatus.CANCELED},
 )

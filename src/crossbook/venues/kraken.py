@@ -23,11 +23,20 @@ from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync
 from ..model import BookState, Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import canonical_asset, standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle, UUID_PATTERN
-from ..trading.limiter import ORDER_AGE, Breach, ByTier, Decaying, LimitTable, Window
-from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    CONTRACTS,
+    DERIVATIVES,
+    SPOT_BOOK,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import UUID_PATTERN, ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import ORDER_AGE, Breach, ByTier, Decaying, LimitTable, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -79,8 +88,6 @@ class KrakenSpot(FeedHandler):
     streams_per_symbol = 2
     ping_interval = 30.0  # optional {"method":"ping"}; heartbeats already keep the socket busy
     stale_after = 5.0  # a subscribed socket hears at least a heartbeat about every second
-    taker_fee = 0.004
-    maker_fee = 0.0025
     # 10/25/100/500/1000 are offered. 100 levels cover the sweeps of routine order sizes, while
     # 500/1000 multiply snapshot size and update traffic for levels the checksum never verifies.
     depth: ClassVar[int] = 100
@@ -210,51 +217,11 @@ class KrakenSpot(FeedHandler):
         )
 
 
-FEEDS: dict[str, type[FeedHandler]] = {"kraken": KrakenSpot}
-
-
-# Sources: Kraken spot REST AddOrder (docs.kraken.com: order types, timeinforce GTC/IOC/GTD,
-# oflags post, displayvol, reduce_only, conditional close) and Kraken Futures docs; the futures
-# products trade on Kraken Futures, a separate API (ccxt krakenfutures).
-CAPABILITIES = VenueCapabilities(
-    venue="kraken",
-    products={
-        Product.SPOT: Support.yes(feeds=("kraken",)),
-        Product.MARGIN: Support.yes("leverage on AddOrder; orders trade the spot book", feeds=("kraken",)),
-        Product.LINEAR_PERP: Support.yes("Kraken Futures"),
-        Product.INVERSE_PERP: Support.yes("Kraken Futures"),
-        Product.FUTURES: Support.yes("Kraken Futures"),
-        Product.OPTIONS: Support.no(),
-    },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes("ordertype stop-loss"),
-        Feature.STOP_LIMIT: Support.yes("ordertype stop-loss-limit"),
-        Feature.POST_ONLY: Support.yes("oflags=post"),
-        Feature.IOC: Support.yes(),
-        # ccxt 4.5.90 lists FOK for kraken spot; Kraken's AddOrder timeinforce has none.
-        Feature.FOK: Support.no("AddOrder timeinforce is GTC, IOC or GTD"),
-        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES | {Product.MARGIN}),
-        Feature.ICEBERG: Support.yes("ordertype iceberg with displayvol", only=SPOT_BOOK),
-        Feature.OCO: Support.no(),
-        Feature.TP_SL: Support.no("a conditional close attaches one take-profit or stop-loss, not a pair"),
-        Feature.HEDGE_MODE: Support.no(),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes("Kraken Futures leverage preference", only=CONTRACTS),
-        Feature.UNIFIED_ACCOUNT: Support.no(),
-        Feature.PORTFOLIO_MARGIN: Support.no(),
-        Feature.SUB_ACCOUNTS: Support.yes("institutional accounts; ccxt's transfer() is WalletTransfer, spot to futures only"),
-        Feature.TESTNET: Support.yes("demo-futures.kraken.com; spot has none", only=CONTRACTS),
-    },
-)
-
-
 # REST limits (docs.kraken.com/api/docs/guides/spot-rest-ratelimits and .../spot-ratelimits): a call
 # counter per API key (history calls cost 2) and, in the matching engine, a counter per pair for
 # AddOrder and CancelOrder, which a cancel raises by 8 down to 0 the longer the order rested (pass
 # ORDER_AGE; unknown counts as 8). Maxima and decay per second by verification tier; public calls
-# about 1 per second per IP (ccxt 4.5.90). ``LIMITS`` is Starter, the strictest.
+# about 1 per second per IP (ccxt 4.5.90). The SPEC's limits are Starter's, the strictest.
 def _limits_for_tier(counter_max: float, counter_decay: float, trading_max: float, trading_decay: float) -> LimitTable:
     return LimitTable(
         venue="kraken",
@@ -312,36 +279,75 @@ LIMITS_BY_TIER = {
     "intermediate": _limits_for_tier(20, 0.5, 125, 2.34),
     "pro": _limits_for_tier(20, 1.0, 180, 3.75),
 }
-LIMITS = LIMITS_BY_TIER["starter"]
 
 
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /0/private/AddOrder"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "kraken", "cl_ord_id", "clientOrderId", UUID_PATTERN + r"|[0-9a-f]{32}", IdStyle.UUID,
-    "Kraken spot cl_ord_id: long UUID, short (32 hex) UUID, or free text of at most 18 characters; "
-    "only the UUID forms are accepted here (userref, an int32 without uniqueness, is not used)",
-)
-
-
-# Fees (kraken.com/features/fee-schedule, Kraken Pro crypto pairs; stablecoin and FX pairs have
-# their own schedule). The ladder above the base tier is from secondary sources; the account's
-# tier comes from TradeVolume.
-FEES = FeeSchedule(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="kraken",
-    spot=(
-        FeeTier("Pro 0", 0, 0.0025, 0.0040),
-        FeeTier("Pro 10K", 10_001, 0.0020, 0.0035),
-        FeeTier("Pro 50K", 50_001, 0.0014, 0.0024),
-        FeeTier("Pro 100K", 100_001, 0.0012, 0.0022),
-        FeeTier("Pro 250K", 250_001, 0.0010, 0.0020),
-        FeeTier("Pro 500K", 500_001, 0.0008, 0.0018),
-        FeeTier("Pro 1M", 1_000_001, 0.0006, 0.0016),
-        FeeTier("Pro 2.5M", 2_500_001, 0.0004, 0.0014),
-        FeeTier("Pro 5M", 5_000_001, 0.0002, 0.0012),
-        FeeTier("Pro 10M", 10_000_001, 0.0, 0.0010),
+    kind="cex",
+    tier=2,
+    ccxt_id="kraken",
+    feeds={"kraken": KrakenSpot},
+    # Sources: Kraken spot REST AddOrder (docs.kraken.com: order types, timeinforce GTC/IOC/GTD,
+    # oflags post, displayvol, reduce_only, conditional close) and Kraken Futures docs; the futures
+    # products trade on Kraken Futures, a separate API (ccxt krakenfutures).
+    capabilities=VenueCapabilities(
+        venue="kraken",
+        products={
+            Product.SPOT: Support.yes(feeds=("kraken",)),
+            Product.MARGIN: Support.yes("leverage on AddOrder; orders trade the spot book", feeds=("kraken",)),
+            Product.LINEAR_PERP: Support.yes("Kraken Futures"),
+            Product.INVERSE_PERP: Support.yes("Kraken Futures"),
+            Product.FUTURES: Support.yes("Kraken Futures"),
+            Product.OPTIONS: Support.no(),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes("ordertype stop-loss"),
+            Feature.STOP_LIMIT: Support.yes("ordertype stop-loss-limit"),
+            Feature.POST_ONLY: Support.yes("oflags=post"),
+            Feature.IOC: Support.yes(),
+            # ccxt 4.5.90 lists FOK for kraken spot; Kraken's AddOrder timeinforce has none.
+            Feature.FOK: Support.no("AddOrder timeinforce is GTC, IOC or GTD"),
+            Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES | {Product.MARGIN}),
+            Feature.ICEBERG: Support.yes("ordertype iceberg with displayvol", only=SPOT_BOOK),
+            Feature.OCO: Support.no(),
+            Feature.TP_SL: Support.no("a conditional close attaches one take-profit or stop-loss, not a pair"),
+            Feature.HEDGE_MODE: Support.no(),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes("Kraken Futures leverage preference", only=CONTRACTS),
+            Feature.UNIFIED_ACCOUNT: Support.no(),
+            Feature.PORTFOLIO_MARGIN: Support.no(),
+            Feature.SUB_ACCOUNTS: Support.yes("institutional accounts; ccxt's transfer() is WalletTransfer, spot to futures only"),
+            Feature.TESTNET: Support.yes("demo-futures.kraken.com; spot has none", only=CONTRACTS),
+        },
+    ).traded((Product.SPOT, Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.SUB_ACCOUNTS)),
+    limits=LIMITS_BY_TIER["starter"],
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /0/private/AddOrder",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "kraken", "cl_ord_id", "clientOrderId", UUID_PATTERN + r"|[0-9a-f]{32}", IdStyle.UUID,
+        "Kraken spot cl_ord_id: long UUID, short (32 hex) UUID, or free text of at most 18 characters; "
+        "only the UUID forms are accepted here (userref, an int32 without uniqueness, is not used)",
+    ),
+    # Fees (kraken.com/features/fee-schedule, Kraken Pro crypto pairs; stablecoin and FX pairs have
+    # their own schedule). The ladder above the base tier is from secondary sources; the account's
+    # tier comes from TradeVolume.
+    fees=FeeSchedule(
+        venue="kraken",
+        spot=(
+            FeeTier("Pro 0", 0, 0.0025, 0.0040),
+            FeeTier("Pro 10K", 10_001, 0.0020, 0.0035),
+            FeeTier("Pro 50K", 50_001, 0.0014, 0.0024),
+            FeeTier("Pro 100K", 100_001, 0.0012, 0.0022),
+            FeeTier("Pro 250K", 250_001, 0.0010, 0.0020),
+            FeeTier("Pro 500K", 500_001, 0.0008, 0.0018),
+            FeeTier("Pro 1M", 1_000_001, 0.0006, 0.0016),
+            FeeTier("Pro 2.5M", 2_500_001, 0.0004, 0.0014),
+            FeeTier("Pro 5M", 5_000_001, 0.0002, 0.0012),
+            FeeTier("Pro 10M", 10_000_001, 0.0, 0.0010),
+        ),
     ),
 )

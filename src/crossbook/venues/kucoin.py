@@ -31,12 +31,22 @@ import orjson
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import Breach, LimitTable, Scope
-from ..trading.limiter import Window as LimitWindow
-from .capabilities import CONTRACTS, DERIVATIVES, SPOT_BOOK, Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    CONTRACTS,
+    DERIVATIVES,
+    SPOT_BOOK,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import Breach, LimitTable, Scope
+from .spec.limits import Window as LimitWindow
 
 loads = orjson.loads
 log = logging.getLogger(__name__)
@@ -79,8 +89,6 @@ class KucoinSpot(FeedHandler):
     streams_per_symbol = 2
     ping_interval = 18.0  # replaced by the bullet's pingInterval on every connect
     stale_after = 28.0  # pingInterval + pingTimeout: a pong is due at least every 18 s
-    taker_fee = 0.001
-    maker_fee = 0.001
     bullet_path: ClassVar[str] = "/api/v1/bullet-public"
     symbols_path: ClassVar[str] = "/api/v2/symbols"
     snapshot_path: ClassVar[str] = "/api/v1/market/orderbook/level2_100"
@@ -295,108 +303,105 @@ class KucoinSpot(FeedHandler):
         ]
 
 
-FEEDS: dict[str, type[FeedHandler]] = {"kucoin": KucoinSpot}
-
-
-# Sources: KuCoin spot, margin and futures API docs (www.kucoin.com/docs); the futures products
-# trade on KuCoin Futures (api-futures.kucoin.com, ccxt kucoinfutures); ccxt 4.5.90 features
-# (futures time in force GTC/IOC only) and urls (no test URL).
-CAPABILITIES = VenueCapabilities(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="kucoin",
-    products={
-        Product.SPOT: Support.yes(feeds=("kucoin",)),
-        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("kucoin",)),
-        Product.LINEAR_PERP: Support.yes("KuCoin Futures"),
-        Product.INVERSE_PERP: Support.yes("KuCoin Futures, coin-margined"),
-        Product.FUTURES: Support.yes("KuCoin Futures delivery contracts"),
-        Product.OPTIONS: Support.no(),
-    },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes(),
-        Feature.STOP_LIMIT: Support.yes(),
-        Feature.POST_ONLY: Support.yes("postOnly"),
-        Feature.IOC: Support.yes(),
-        Feature.FOK: Support.yes(only=SPOT_BOOK),
-        Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
-        Feature.ICEBERG: Support.yes("iceberg with visibleSize"),
-        Feature.OCO: Support.yes("POST /api/v3/oco/order", only={Product.SPOT}),
-        Feature.TP_SL: Support.yes("futures st-orders", only=CONTRACTS),
-        Feature.HEDGE_MODE: Support.yes("futures position mode", only=CONTRACTS),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes(),
-        Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account (/api/ua/v1)"),
-        Feature.PORTFOLIO_MARGIN: Support.no(),
-        Feature.SUB_ACCOUNTS: Support.yes("flex transfer PARENT_TO_SUB / SUB_TO_PARENT (/api/v3/accounts/universal-transfer)"),
-        Feature.TESTNET: Support.no("the sandbox is no longer served"),
-    },
-)
-
-
-# REST limits (www.kucoin.com/docs-new/rate-limit and each endpoint's api-rate-limit-pool and
-# -weight): classic-account resource pools per 30 s, Spot 4,000 and Management 2,000 per account
-# (VIP0), Public 2,000 per IP. High-frequency (/hf) order endpoints included; the unified account's
-# own endpoints are not, beyond ccxt's mode probe.
-LIMITS = LimitTable(
-    venue="kucoin",
-    pools=(
-        LimitWindow("spot", 4000, 30, Scope.ACCOUNT),
-        LimitWindow("management", 2000, 30, Scope.ACCOUNT),
-        LimitWindow("public", 2000, 30),
+    kind="cex",
+    tier=2,
+    ccxt_id="kucoin",
+    feeds={"kucoin": KucoinSpot},
+    # Sources: KuCoin spot, margin and futures API docs (www.kucoin.com/docs); the futures products
+    # trade on KuCoin Futures (api-futures.kucoin.com, ccxt kucoinfutures); ccxt 4.5.90 features
+    # (futures time in force GTC/IOC only) and urls (no test URL).
+    capabilities=VenueCapabilities(
+        venue="kucoin",
+        products={
+            Product.SPOT: Support.yes(feeds=("kucoin",)),
+            Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("kucoin",)),
+            Product.LINEAR_PERP: Support.yes("KuCoin Futures"),
+            Product.INVERSE_PERP: Support.yes("KuCoin Futures, coin-margined"),
+            Product.FUTURES: Support.yes("KuCoin Futures delivery contracts"),
+            Product.OPTIONS: Support.no(),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes(),
+            Feature.STOP_LIMIT: Support.yes(),
+            Feature.POST_ONLY: Support.yes("postOnly"),
+            Feature.IOC: Support.yes(),
+            Feature.FOK: Support.yes(only=SPOT_BOOK),
+            Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
+            Feature.ICEBERG: Support.yes("iceberg with visibleSize"),
+            Feature.OCO: Support.yes("POST /api/v3/oco/order", only={Product.SPOT}),
+            Feature.TP_SL: Support.yes("futures st-orders", only=CONTRACTS),
+            Feature.HEDGE_MODE: Support.yes("futures position mode", only=CONTRACTS),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes(),
+            Feature.UNIFIED_ACCOUNT: Support.yes("Unified Trading Account (/api/ua/v1)"),
+            Feature.PORTFOLIO_MARGIN: Support.no(),
+            Feature.SUB_ACCOUNTS: Support.yes("flex transfer PARENT_TO_SUB / SUB_TO_PARENT (/api/v3/accounts/universal-transfer)"),
+            Feature.TESTNET: Support.no("the sandbox is no longer served"),
+        },
+    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    # REST limits (www.kucoin.com/docs-new/rate-limit and each endpoint's api-rate-limit-pool and
+    # -weight): classic-account resource pools per 30 s, Spot 4,000 and Management 2,000 per account
+    # (VIP0), Public 2,000 per IP. High-frequency (/hf) order endpoints included; the unified account's
+    # own endpoints are not, beyond ccxt's mode probe.
+    limits=LimitTable(
+        venue="kucoin",
+        pools=(
+            LimitWindow("spot", 4000, 30, Scope.ACCOUNT),
+            LimitWindow("management", 2000, 30, Scope.ACCOUNT),
+            LimitWindow("public", 2000, 30),
+        ),
+        endpoints={
+            "GET /api/ua/v1/account/mode": {"management": 30},
+            "GET /api/v3/currencies": {"public": 3},
+            "GET /api/v2/symbols": {"public": 4},
+            "GET /api/v3/margin/symbols": {"public": 3},
+            "GET /api/v1/isolated/symbols": {"public": 3},
+            "GET /api/v1/hf/accounts/opened": {"spot": 2},
+            "GET /api/v3/market/orderbook/level2": {"spot": 3},
+            "GET /api/v1/accounts": {"management": 5},
+            "POST /api/v1/orders": {"spot": 2},
+            "DELETE /api/v1/orders/{orderId}": {"spot": 3},
+            "GET /api/v1/orders/{orderId}": {"spot": 2},
+            "GET /api/v1/orders": {"spot": 2},
+            "GET /api/v1/fills": {"spot": 10},
+            "POST /api/v1/hf/orders": {"spot": 1},
+            "POST /api/v1/hf/orders/alter": {"spot": 3},
+            "POST /api/v3/accounts/universal-transfer": {"management": 4},
+            "DELETE /api/v1/hf/orders/{orderId}": {"spot": 1},
+            "GET /api/v1/hf/orders/active": {"spot": 2},
+            "GET /api/v1/hf/orders/{orderId}": {"spot": 2},
+            "GET /api/v1/hf/fills": {"spot": 2},
+            "POST /api/v1/bullet-public": {"public": 10},
+            "POST /api/v1/bullet-private": {"spot": 10},
+        },
+        default={"spot": 3},
+        # HTTP 429 with code 429000; gw-ratelimit-reset is milliseconds until the pool resets.
+        breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429000": 1.0}, reset_in="gw-ratelimit-reset"),
     ),
-    endpoints={
-        "GET /api/ua/v1/account/mode": {"management": 30},
-        "GET /api/v3/currencies": {"public": 3},
-        "GET /api/v2/symbols": {"public": 4},
-        "GET /api/v3/margin/symbols": {"public": 3},
-        "GET /api/v1/isolated/symbols": {"public": 3},
-        "GET /api/v1/hf/accounts/opened": {"spot": 2},
-        "GET /api/v3/market/orderbook/level2": {"spot": 3},
-        "GET /api/v1/accounts": {"management": 5},
-        "POST /api/v1/orders": {"spot": 2},
-        "DELETE /api/v1/orders/{orderId}": {"spot": 3},
-        "GET /api/v1/orders/{orderId}": {"spot": 2},
-        "GET /api/v1/orders": {"spot": 2},
-        "GET /api/v1/fills": {"spot": 10},
-        "POST /api/v1/hf/orders": {"spot": 1},
-        "POST /api/v1/hf/orders/alter": {"spot": 3},
-        "POST /api/v3/accounts/universal-transfer": {"management": 4},
-        "DELETE /api/v1/hf/orders/{orderId}": {"spot": 1},
-        "GET /api/v1/hf/orders/active": {"spot": 2},
-        "GET /api/v1/hf/orders/{orderId}": {"spot": 2},
-        "GET /api/v1/hf/fills": {"spot": 2},
-        "POST /api/v1/bullet-public": {"public": 10},
-        "POST /api/v1/bullet-private": {"spot": 10},
-    },
-    default={"spot": 3},
-    # HTTP 429 with code 429000; gw-ratelimit-reset is milliseconds until the pool resets.
-    breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429000": 1.0}, reset_in="gw-ratelimit-reset"),
-)
-
-
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /api/v1/orders"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "kucoin", "clientOid", "clientOrderId", r"[A-Za-z0-9_-]{1,40}", IdStyle.TOKEN,
-    "KuCoin add order: clientOid, letters, digits, '_' and '-', max 40",
-)
-
-
-# Fees (kucoin.com/vip/privilege/fee, class A coins; class B and C pay 0.2% and 0.3% at VIP 0, and
-# the USD ladder above VIP 0 is not published in a form checked here). Market makers
-# (kucoin.com/institution/marketMaker) earn a maker rebate. Paying with KCS: 20% off spot.
-FEES = FeeSchedule(
-    venue="kucoin",
-    spot=(
-        FeeTier("VIP 0", 0, 0.0010, 0.0010),
-        FeeTier("MM B", 0, -0.00006, 0.00045, requires="market maker programme"),
-        FeeTier("MM A", 0, -0.0001, 0.00035, requires="market maker programme"),
-        FeeTier("MM S", 0, -0.00012, 0.00025, requires="market maker programme"),
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /api/v1/orders",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "kucoin", "clientOid", "clientOrderId", r"[A-Za-z0-9_-]{1,40}", IdStyle.TOKEN,
+        "KuCoin add order: clientOid, letters, digits, '_' and '-', max 40",
     ),
-    discount_token="KCS",
-    discounts={Kind.SPOT: 0.20},
+    # Fees (kucoin.com/vip/privilege/fee, class A coins; class B and C pay 0.2% and 0.3% at VIP 0, and
+    # the USD ladder above VIP 0 is not published in a form checked here). Market makers
+    # (kucoin.com/institution/marketMaker) earn a maker rebate. Paying with KCS: 20% off spot.
+    fees=FeeSchedule(
+        venue="kucoin",
+        spot=(
+            FeeTier("VIP 0", 0, 0.0010, 0.0010),
+            FeeTier("MM B", 0, -0.00006, 0.00045, requires="market maker programme"),
+            FeeTier("MM A", 0, -0.0001, 0.00035, requires="market maker programme"),
+            FeeTier("MM S", 0, -0.00012, 0.00025, requires="market maker programme"),
+        ),
+        discount_token="KCS",
+        discounts={Kind.SPOT: 0.20},
+    ),
 )

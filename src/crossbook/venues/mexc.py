@@ -26,12 +26,29 @@ import orjson
 
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import Breach, LimitTable, Scope, Window
-from .capabilities import PERPETUALS, Feature, Product, Support, VenueCapabilities
-from .protowire import LEN, DecodeError, as_bytes, as_int, as_str, fields, read_field, signed64
+from .protowire import (
+    LEN,
+    DecodeError,
+    as_bytes,
+    as_int,
+    as_str,
+    fields,
+    read_field,
+    signed64,
+)
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    PERPETUALS,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import Breach, LimitTable, Scope, Window
 
 log = logging.getLogger(__name__)
 
@@ -210,8 +227,6 @@ class MexcSpot(FeedHandler):
     # with a PONG every 20 s a healthy socket is never quiet this long; the venue itself cuts a
     # subscribed socket after 60 s without data
     stale_after = 60.0
-    taker_fee = 0.0005
-    maker_fee = 0.0
     ws_path: ClassVar[str] = "/ws"
     depth_path: ClassVar[str] = "/api/v3/depth"
     depth_limit: ClassVar[int] = 5000  # what the sync procedure asks for; weight 1
@@ -385,77 +400,6 @@ def _step(places: int | str | None) -> float:
     return float(f"1e-{int(places)}") if places is not None else 0.0
 
 
-FEEDS: dict[str, type[FeedHandler]] = {
-    "mexc": MexcSpot,
-}
-
-
-# Sources: MEXC spot v3 and contract API docs (mexcdevelop.github.io/apidocs); ccxt 4.5.90
-# ``mexc.features`` (spot: no trigger orders) and ``has`` (margin; no dated futures). Contract
-# order placement has been "under maintenance" for most API users for years (secondary sources
-# only: third-party libraries that work around it).
-CAPABILITIES = VenueCapabilities(
-    venue="mexc",
-    products={
-        Product.SPOT: Support.yes(feeds=("mexc",)),
-        Product.MARGIN: Support.yes("isolated margin; not checked against MEXC's current docs"),
-        Product.LINEAR_PERP: Support.yes("USDT-M; contract order API restricted for most users"),
-        Product.INVERSE_PERP: Support.yes("coin-M; contract order API restricted for most users"),
-        Product.FUTURES: Support.no(),
-        Product.OPTIONS: Support.no(),
-    },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes("contract plan orders; spot v3 has no stop orders", only=PERPETUALS),
-        Feature.STOP_LIMIT: Support.yes("contract plan orders; spot v3 has no stop orders", only=PERPETUALS),
-        Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot"),
-        Feature.IOC: Support.yes("IMMEDIATE_OR_CANCEL on spot"),
-        Feature.FOK: Support.yes("FILL_OR_KILL on spot"),
-        Feature.REDUCE_ONLY: Support.yes(only=PERPETUALS),
-        Feature.ICEBERG: Support.no(),
-        Feature.OCO: Support.no(),
-        Feature.TP_SL: Support.yes("stopLossPrice / takeProfitPrice on contract orders", only=PERPETUALS),
-        Feature.HEDGE_MODE: Support.yes("contract positionMode", only=PERPETUALS),
-        Feature.CROSS_MARGIN: Support.yes("contract openType 2", only=PERPETUALS),
-        Feature.ISOLATED_MARGIN: Support.yes("contract openType 1; spot margin is isolated"),
-        Feature.UNIFIED_ACCOUNT: Support.no(),
-        Feature.PORTFOLIO_MARGIN: Support.no(),
-        Feature.SUB_ACCOUNTS: Support.yes("virtual sub-accounts"),
-        Feature.TESTNET: Support.no(),
-    },
-)
-
-
-# REST limits (mexcdevelop.github.io/apidocs/spot_v3_en/#limits): each endpoint has its own 500 per
-# 10 s, per IP or per account as the endpoint is marked, in the endpoint's weight (weights as in ccxt
-# 4.5.90, at least the documented ones); the contract API that ccxt calls for swap markets allows 20
-# per 2 s per IP.
-LIMITS = LimitTable(
-    venue="mexc",
-    pools=(
-        Window("ip", 500, 10, per_endpoint=True),
-        Window("uid", 500, 10, Scope.ACCOUNT, per_endpoint=True),
-        Window("contract", 20, 2),
-    ),
-    endpoints={
-        "GET /api/v3/capital/config/getall": {"ip": 10},
-        "GET /api/v3/exchangeInfo": {"ip": 25},
-        "GET /api/v1/contract/detail": {"contract": 1},
-        "GET /api/v3/depth": {"ip": 3},
-        "GET /api/v3/account": {"ip": 10},
-        "POST /api/v3/order": {"ip": 1, "uid": 1},
-        "DELETE /api/v3/order": {"ip": 1},
-        "GET /api/v3/order": {"ip": 2},
-        "GET /api/v3/openOrders": {"ip": 3},
-        "GET /api/v3/myTrades": {"ip": 10},
-    },
-    default={"ip": 10},
-    # 429 with Retry-After; repeat offenders get 418 bans of 2 min to 3 days.
-    breach=Breach(statuses={429: 10.0, 418: 120.0}, code_field="code", codes={"429": 10.0, "510": 10.0}),
-)
-
-
 def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     """A fill from the private deals stream with its liquidity put right: the protobuf deal says
     ``isMaker``, and ccxt.pro 4.5.90 reads only the JSON stream's ``m`` (so every protobuf fill
@@ -466,25 +410,94 @@ def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**trade, "takerOrMaker": "maker" if info["isMaker"] else "taker"}
 
 
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /api/v3/order"
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "mexc", "newClientOrderId", "clientOrderId", r"[A-Za-z0-9_-]{1,32}", IdStyle.TOKEN,
-    "MEXC v3 newClientOrderId (futures: externalOid): the docs state no limit; hummingbot's "
-    "MEXC connector caps it at 32",
-)
-
-
-# Fees (mexc.com/fee; mexc.com/learn/article/how-to-use-mx-token-for-mexc-trading-fee-discounts-get-
-# up-to-50-off/1): one tier, zero maker fee; some pairs trade at 0 / 0. Paying with MX: 20% off
-# spot and USDT-M futures.
-FEES = FeeSchedule(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="mexc",
-    spot=(FeeTier("Regular", 0, 0.0, 0.0005),),
-    derivatives=(FeeTier("Regular", 0, 0.0, 0.0002),),
-    discount_token="MX",
-    discounts={Kind.SPOT: 0.20, Kind.PERP: 0.20},
+    kind="cex",
+    tier=3,
+    ccxt_id="mexc",
+    feeds={
+        "mexc": MexcSpot,
+    },
+    # Sources: MEXC spot v3 and contract API docs (mexcdevelop.github.io/apidocs); ccxt 4.5.90
+    # ``mexc.features`` (spot: no trigger orders) and ``has`` (margin; no dated futures). Contract
+    # order placement has been "under maintenance" for most API users for years (secondary sources
+    # only: third-party libraries that work around it).
+    capabilities=VenueCapabilities(
+        venue="mexc",
+        products={
+            Product.SPOT: Support.yes(feeds=("mexc",)),
+            Product.MARGIN: Support.yes("isolated margin; not checked against MEXC's current docs"),
+            Product.LINEAR_PERP: Support.yes("USDT-M; contract order API restricted for most users"),
+            Product.INVERSE_PERP: Support.yes("coin-M; contract order API restricted for most users"),
+            Product.FUTURES: Support.no(),
+            Product.OPTIONS: Support.no(),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes("contract plan orders; spot v3 has no stop orders", only=PERPETUALS),
+            Feature.STOP_LIMIT: Support.yes("contract plan orders; spot v3 has no stop orders", only=PERPETUALS),
+            Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot"),
+            Feature.IOC: Support.yes("IMMEDIATE_OR_CANCEL on spot"),
+            Feature.FOK: Support.yes("FILL_OR_KILL on spot"),
+            Feature.REDUCE_ONLY: Support.yes(only=PERPETUALS),
+            Feature.ICEBERG: Support.no(),
+            Feature.OCO: Support.no(),
+            Feature.TP_SL: Support.yes("stopLossPrice / takeProfitPrice on contract orders", only=PERPETUALS),
+            Feature.HEDGE_MODE: Support.yes("contract positionMode", only=PERPETUALS),
+            Feature.CROSS_MARGIN: Support.yes("contract openType 2", only=PERPETUALS),
+            Feature.ISOLATED_MARGIN: Support.yes("contract openType 1; spot margin is isolated"),
+            Feature.UNIFIED_ACCOUNT: Support.no(),
+            Feature.PORTFOLIO_MARGIN: Support.no(),
+            Feature.SUB_ACCOUNTS: Support.yes("virtual sub-accounts"),
+            Feature.TESTNET: Support.no(),
+        },
+    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    # REST limits (mexcdevelop.github.io/apidocs/spot_v3_en/#limits): each endpoint has its own 500 per
+    # 10 s, per IP or per account as the endpoint is marked, in the endpoint's weight (weights as in ccxt
+    # 4.5.90, at least the documented ones); the contract API that ccxt calls for swap markets allows 20
+    # per 2 s per IP.
+    limits=LimitTable(
+        venue="mexc",
+        pools=(
+            Window("ip", 500, 10, per_endpoint=True),
+            Window("uid", 500, 10, Scope.ACCOUNT, per_endpoint=True),
+            Window("contract", 20, 2),
+        ),
+        endpoints={
+            "GET /api/v3/capital/config/getall": {"ip": 10},
+            "GET /api/v3/exchangeInfo": {"ip": 25},
+            "GET /api/v1/contract/detail": {"contract": 1},
+            "GET /api/v3/depth": {"ip": 3},
+            "GET /api/v3/account": {"ip": 10},
+            "POST /api/v3/order": {"ip": 1, "uid": 1},
+            "DELETE /api/v3/order": {"ip": 1},
+            "GET /api/v3/order": {"ip": 2},
+            "GET /api/v3/openOrders": {"ip": 3},
+            "GET /api/v3/myTrades": {"ip": 10},
+        },
+        default={"ip": 10},
+        # 429 with Retry-After; repeat offenders get 418 bans of 2 min to 3 days.
+        breach=Breach(statuses={429: 10.0, 418: 120.0}, code_field="code", codes={"429": 10.0, "510": 10.0}),
+    ),
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /api/v3/order",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "mexc", "newClientOrderId", "clientOrderId", r"[A-Za-z0-9_-]{1,32}", IdStyle.TOKEN,
+        "MEXC v3 newClientOrderId (futures: externalOid): the docs state no limit; hummingbot's "
+        "MEXC connector caps it at 32",
+    ),
+    # Fees (mexc.com/fee; mexc.com/learn/article/how-to-use-mx-token-for-mexc-trading-fee-discounts-get-
+    # up-to-50-off/1): one tier, zero maker fee; some pairs trade at 0 / 0. Paying with MX: 20% off
+    # spot and USDT-M futures.
+    fees=FeeSchedule(
+        venue="mexc",
+        spot=(FeeTier("Regular", 0, 0.0, 0.0005),),
+        derivatives=(FeeTier("Regular", 0, 0.0, 0.0002),),
+        discount_token="MX",
+        discounts={Kind.SPOT: 0.20, Kind.PERP: 0.20},
+    ),
+    stream_trade=stream_trade,
 )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import orjson
 
@@ -29,11 +29,20 @@ from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
-from ..routing.fees import FeeSchedule, FeeTier
 from ..symbols import standard_symbol
-from ..trading.client_ids import ClientIdRule, IdStyle
-from ..trading.limiter import Breach, LimitTable, Scope, Window
-from .capabilities import CONTRACTS, DERIVATIVES, Feature, Product, Support, VenueCapabilities
+from .spec import VenueSpec
+from .spec.capabilities import (
+    BASIC_ORDERS,
+    CONTRACTS,
+    DERIVATIVES,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+from .spec.client_ids import ClientIdRule, IdStyle
+from .spec.fees import FeeSchedule, FeeTier
+from .spec.limits import Breach, LimitTable, Scope, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -60,14 +69,6 @@ class OkxFeed(FeedHandler):
     streams_per_symbol = 2
     ping_interval = 20.0  # OKX drops a socket after 30 s without traffic from the client
     stale_after = 30.0  # a healthy socket answers every 20 s ping; quiet books only say so after ~60 s
-    taker_fee = 0.001
-    maker_fee = 0.0008
-
-    swap_taker_fee: ClassVar[float] = 0.0005  # SWAP and FUTURES, base tier
-
-    @classmethod
-    def taker_fee_for(cls, inst: Instrument) -> float:
-        return cls.taker_fee if inst.kind is Kind.SPOT else cls.swap_taker_fee
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -268,87 +269,6 @@ class OkxFeed(FeedHandler):
         )
 
 
-FEEDS: dict[str, type[FeedHandler]] = {"okx": OkxFeed}
-
-
-# Sources: OKX v5 API docs (www.okx.com/docs-v5: trade, algo trading, account); ccxt 4.5.90
-# ``okx.features`` (attached TP/SL and iceberg on every product).
-CAPABILITIES = VenueCapabilities(
-    venue="okx",
-    products={
-        Product.SPOT: Support.yes(feeds=("okx",)),
-        Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("okx",)),
-        Product.LINEAR_PERP: Support.yes("USDT- and USDC-margined SWAP", feeds=("okx",)),
-        Product.INVERSE_PERP: Support.yes("coin-margined SWAP", feeds=("okx",)),
-        Product.FUTURES: Support.yes("FUTURES, linear and inverse", feeds=("okx",)),
-        Product.OPTIONS: Support.yes("OPTION instruments"),
-    },
-    features={
-        Feature.LIMIT: Support.yes(),
-        Feature.MARKET: Support.yes(),
-        Feature.STOP: Support.yes("algo order ordType=trigger with orderPx -1"),
-        Feature.STOP_LIMIT: Support.yes("algo order ordType=trigger"),
-        Feature.POST_ONLY: Support.yes("ordType=post_only"),
-        Feature.IOC: Support.yes(),
-        Feature.FOK: Support.yes(),
-        Feature.REDUCE_ONLY: Support.yes("reduceOnly", only=DERIVATIVES | {Product.MARGIN}),
-        Feature.ICEBERG: Support.yes("algo order ordType=iceberg"),
-        Feature.OCO: Support.yes("algo order ordType=oco"),
-        Feature.TP_SL: Support.yes("attachAlgoOrds on the order"),
-        Feature.HEDGE_MODE: Support.yes("posMode long_short_mode", only=CONTRACTS),
-        Feature.CROSS_MARGIN: Support.yes(),
-        Feature.ISOLATED_MARGIN: Support.yes(),
-        Feature.UNIFIED_ACCOUNT: Support.yes("every v5 account is unified (acctLv)"),
-        Feature.PORTFOLIO_MARGIN: Support.yes("acctLv 4"),
-        Feature.SUB_ACCOUNTS: Support.yes(),
-        Feature.TESTNET: Support.yes("demo trading: header x-simulated-trading: 1"),
-    },
-)
-
-
-# REST limits (www.okx.com/docs-v5/en/): each endpoint has its own counter per 2 s, by user ID (the
-# trade endpoints by user ID and instrument ID) or by IP. A one-order batch, how ccxt places orders,
-# "consumes the rate limit of Place order"; new and amended orders also count in the sub-account's
-# 1,000 per 2 s. Endpoints not listed get 10 per 2 s each, the lowest common figure.
-LIMITS = LimitTable(
-    venue="okx",
-    pools=(
-        Window("place", 60, 2, Scope.ACCOUNT, per_symbol=True),
-        Window("amend", 60, 2, Scope.ACCOUNT, per_symbol=True),
-        Window("cancel", 60, 2, Scope.ACCOUNT, per_symbol=True),
-        Window("order", 60, 2, Scope.ACCOUNT, per_symbol=True),
-        Window("orders-pending", 60, 2, Scope.ACCOUNT),
-        Window("fills-history", 10, 2, Scope.ACCOUNT),
-        Window("balance", 10, 2, Scope.ACCOUNT),
-        Window("currencies", 6, 1, Scope.ACCOUNT),
-        Window("instruments", 20, 2),
-        Window("books", 40, 2),
-        Window("sub-account", 1000, 2, Scope.ACCOUNT),
-        Window("funding-rate", 20, 2),
-        Window("transfer", 2, 1, Scope.ACCOUNT),
-        Window("other", 10, 2, Scope.ACCOUNT, per_endpoint=True),
-    ),
-    endpoints={
-        "GET /api/v5/asset/currencies": {"currencies": 1},
-        "GET /api/v5/public/instruments": {"instruments": 1},
-        "GET /api/v5/market/books": {"books": 1},
-        "GET /api/v5/account/balance": {"balance": 1},
-        "POST /api/v5/trade/order": {"place": 1, "sub-account": 1},
-        "POST /api/v5/trade/batch-orders": {"place": 1, "sub-account": 1},
-        "POST /api/v5/trade/amend-order": {"amend": 1, "sub-account": 1},
-        "POST /api/v5/trade/cancel-order": {"cancel": 1},
-        "GET /api/v5/trade/order": {"order": 1},
-        "GET /api/v5/trade/orders-pending": {"orders-pending": 1},
-        "GET /api/v5/trade/fills-history": {"fills-history": 1},
-        "GET /api/v5/public/funding-rate": {"funding-rate": 1},
-        "POST /api/v5/asset/transfer": {"transfer": 1},
-    },
-    default={"other": 1},
-    # HTTP 429, sometimes 200, with code 50011 (50061: the sub-account limit).
-    breach=Breach(statuses={429: 2.0}, code_field="code", codes={"50011": 2.0, "50061": 2.0}),
-)
-
-
 def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     """A fill from the private ``orders`` channel with the fee's sign put right: OKX reports
     ``fillFee`` negative for a charge (positive for a rebate) and ccxt.pro 4.5.90 passes it on
@@ -359,39 +279,117 @@ def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**trade, "fee": {**fee, "cost": -float(fee["cost"])}}
 
 
-# the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
-# the router asks the limiter how many of these the venue grants now
-ORDER_ENDPOINT = "POST /api/v5/trade/batch-orders"
-
-# ccxt options for a client that reads perpetuals (funding rates): the swap markets, which the
-# simulator's trading configuration leaves out (it loads spot only)
-PERP_CCXT_OPTIONS = {"fetchMarkets": {"types": ["swap"]}}
-
-# the client order id this venue accepts (crossbook derives one per journaled order)
-CLIENT_ID = ClientIdRule(
-    "okx", "clOrdId", "clientOrderId", r"[A-Za-z0-9]{1,32}", IdStyle.TOKEN,
-    "OKX v5 place order: clOrdId, 1-32 case-sensitive alphanumerics",
-)
-
-
-# Fees (okx.com/fees, USDT and crypto pairs): Lv1-Lv5 by OKB holdings, VIP by 30-day volume; VIP 6+
-# makers earn a rebate. Perpetuals and futures: the base tier only (Lv1).
-FEES = FeeSchedule(
+SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="okx",
-    spot=(
-        FeeTier("Lv1", 0, 0.0008, 0.0010),
-        FeeTier("Lv2", 0, 0.00075, 0.00095, requires=">= 500 OKB"),
-        FeeTier("Lv3", 0, 0.0007, 0.0009, requires=">= 1,000 OKB"),
-        FeeTier("Lv4", 0, 0.00065, 0.00085, requires=">= 1,500 OKB"),
-        FeeTier("Lv5", 0, 0.0006, 0.0008, requires=">= 2,000 OKB"),
-        FeeTier("VIP 1", 10e6, 0.0006, 0.0008),
-        FeeTier("VIP 2", 20e6, 0.0005, 0.0007),
-        FeeTier("VIP 3", 50e6, 0.0003, 0.0006),
-        FeeTier("VIP 4", 100e6, 0.0002, 0.0005),
-        FeeTier("VIP 5", 200e6, 0.0, 0.0004),
-        FeeTier("VIP 6", 500e6, -0.00002, 0.0003),
-        FeeTier("VIP 7", 1e9, -0.00005, 0.00025),
-        FeeTier("VIP 8", 10e9, -0.00005, 0.0002),
+    kind="cex",
+    tier=1,
+    ccxt_id="okx",
+    feeds={"okx": OkxFeed},
+    # Sources: OKX v5 API docs (www.okx.com/docs-v5: trade, algo trading, account); ccxt 4.5.90
+    # ``okx.features`` (attached TP/SL and iceberg on every product).
+    capabilities=VenueCapabilities(
+        venue="okx",
+        products={
+            Product.SPOT: Support.yes(feeds=("okx",)),
+            Product.MARGIN: Support.yes("cross and isolated; orders trade the spot book", feeds=("okx",)),
+            Product.LINEAR_PERP: Support.yes("USDT- and USDC-margined SWAP", feeds=("okx",)),
+            Product.INVERSE_PERP: Support.yes("coin-margined SWAP", feeds=("okx",)),
+            Product.FUTURES: Support.yes("FUTURES, linear and inverse", feeds=("okx",)),
+            Product.OPTIONS: Support.yes("OPTION instruments"),
+        },
+        features={
+            Feature.LIMIT: Support.yes(),
+            Feature.MARKET: Support.yes(),
+            Feature.STOP: Support.yes("algo order ordType=trigger with orderPx -1"),
+            Feature.STOP_LIMIT: Support.yes("algo order ordType=trigger"),
+            Feature.POST_ONLY: Support.yes("ordType=post_only"),
+            Feature.IOC: Support.yes(),
+            Feature.FOK: Support.yes(),
+            Feature.REDUCE_ONLY: Support.yes("reduceOnly", only=DERIVATIVES | {Product.MARGIN}),
+            Feature.ICEBERG: Support.yes("algo order ordType=iceberg"),
+            Feature.OCO: Support.yes("algo order ordType=oco"),
+            Feature.TP_SL: Support.yes("attachAlgoOrds on the order"),
+            Feature.HEDGE_MODE: Support.yes("posMode long_short_mode", only=CONTRACTS),
+            Feature.CROSS_MARGIN: Support.yes(),
+            Feature.ISOLATED_MARGIN: Support.yes(),
+            Feature.UNIFIED_ACCOUNT: Support.yes("every v5 account is unified (acctLv)"),
+            Feature.PORTFOLIO_MARGIN: Support.yes("acctLv 4"),
+            Feature.SUB_ACCOUNTS: Support.yes(),
+            Feature.TESTNET: Support.yes("demo trading: header x-simulated-trading: 1"),
+        },
+    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    # REST limits (www.okx.com/docs-v5/en/): each endpoint has its own counter per 2 s, by user ID (the
+    # trade endpoints by user ID and instrument ID) or by IP. A one-order batch, how ccxt places orders,
+    # "consumes the rate limit of Place order"; new and amended orders also count in the sub-account's
+    # 1,000 per 2 s. Endpoints not listed get 10 per 2 s each, the lowest common figure.
+    limits=LimitTable(
+        venue="okx",
+        pools=(
+            Window("place", 60, 2, Scope.ACCOUNT, per_symbol=True),
+            Window("amend", 60, 2, Scope.ACCOUNT, per_symbol=True),
+            Window("cancel", 60, 2, Scope.ACCOUNT, per_symbol=True),
+            Window("order", 60, 2, Scope.ACCOUNT, per_symbol=True),
+            Window("orders-pending", 60, 2, Scope.ACCOUNT),
+            Window("fills-history", 10, 2, Scope.ACCOUNT),
+            Window("balance", 10, 2, Scope.ACCOUNT),
+            Window("currencies", 6, 1, Scope.ACCOUNT),
+            Window("instruments", 20, 2),
+            Window("books", 40, 2),
+            Window("sub-account", 1000, 2, Scope.ACCOUNT),
+            Window("funding-rate", 20, 2),
+            Window("transfer", 2, 1, Scope.ACCOUNT),
+            Window("other", 10, 2, Scope.ACCOUNT, per_endpoint=True),
+        ),
+        endpoints={
+            "GET /api/v5/asset/currencies": {"currencies": 1},
+            "GET /api/v5/public/instruments": {"instruments": 1},
+            "GET /api/v5/market/books": {"books": 1},
+            "GET /api/v5/account/balance": {"balance": 1},
+            "POST /api/v5/trade/order": {"place": 1, "sub-account": 1},
+            "POST /api/v5/trade/batch-orders": {"place": 1, "sub-account": 1},
+            "POST /api/v5/trade/amend-order": {"amend": 1, "sub-account": 1},
+            "POST /api/v5/trade/cancel-order": {"cancel": 1},
+            "GET /api/v5/trade/order": {"order": 1},
+            "GET /api/v5/trade/orders-pending": {"orders-pending": 1},
+            "GET /api/v5/trade/fills-history": {"fills-history": 1},
+            "GET /api/v5/public/funding-rate": {"funding-rate": 1},
+            "POST /api/v5/asset/transfer": {"transfer": 1},
+        },
+        default={"other": 1},
+        # HTTP 429, sometimes 200, with code 50011 (50061: the sub-account limit).
+        breach=Breach(statuses={429: 2.0}, code_field="code", codes={"50011": 2.0, "50061": 2.0}),
     ),
-    derivatives=(FeeTier("Lv1", 0, 0.0002, 0.0005),),
+    # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
+    # the router asks the limiter how many of these the venue grants now
+    order_endpoint="POST /api/v5/trade/batch-orders",
+    # the client order id this venue accepts (crossbook derives one per journaled order)
+    client_id=ClientIdRule(
+        "okx", "clOrdId", "clientOrderId", r"[A-Za-z0-9]{1,32}", IdStyle.TOKEN,
+        "OKX v5 place order: clOrdId, 1-32 case-sensitive alphanumerics",
+    ),
+    # Fees (okx.com/fees, USDT and crypto pairs): Lv1-Lv5 by OKB holdings, VIP by 30-day volume; VIP 6+
+    # makers earn a rebate. Perpetuals and futures: the base tier only (Lv1).
+    fees=FeeSchedule(
+        venue="okx",
+        spot=(
+            FeeTier("Lv1", 0, 0.0008, 0.0010),
+            FeeTier("Lv2", 0, 0.00075, 0.00095, requires=">= 500 OKB"),
+            FeeTier("Lv3", 0, 0.0007, 0.0009, requires=">= 1,000 OKB"),
+            FeeTier("Lv4", 0, 0.00065, 0.00085, requires=">= 1,500 OKB"),
+            FeeTier("Lv5", 0, 0.0006, 0.0008, requires=">= 2,000 OKB"),
+            FeeTier("VIP 1", 10e6, 0.0006, 0.0008),
+            FeeTier("VIP 2", 20e6, 0.0005, 0.0007),
+            FeeTier("VIP 3", 50e6, 0.0003, 0.0006),
+            FeeTier("VIP 4", 100e6, 0.0002, 0.0005),
+            FeeTier("VIP 5", 200e6, 0.0, 0.0004),
+            FeeTier("VIP 6", 500e6, -0.00002, 0.0003),
+            FeeTier("VIP 7", 1e9, -0.00005, 0.00025),
+            FeeTier("VIP 8", 10e9, -0.00005, 0.0002),
+        ),
+        derivatives=(FeeTier("Lv1", 0, 0.0002, 0.0005),),
+    ),
+    # ccxt options for a client that reads perpetuals (funding rates): the swap markets, which the
+    # simulator's trading configuration leaves out (it loads spot only)
+    perp_ccxt_options={"fetchMarkets": {"types": ["swap"]}},
+    stream_trade=stream_trade,
 )

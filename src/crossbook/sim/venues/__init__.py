@@ -1,5 +1,5 @@
 """The simulated venues: one module per venue, each exporting ``SIMS`` (feed id -> SimVenue
-class), the same feed ids as the client side's ``FEEDS``."""
+class), the same feed ids as the client side's SPEC feeds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from functools import cache
 from importlib import import_module
 
 from ...errors import UnknownVenue
-from ...venues import VENUES
+from ...venues.registry import VENUES
 from ..server import SimVenue
 
 

@@ -19,7 +19,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ...venues.protowire import DecodeError, Value, as_bytes, as_int, as_str, fields, len_field, string_field, varint_field
+from ...venues.protowire import (
+    DecodeError,
+    Value,
+    as_bytes,
+    as_int,
+    as_str,
+    fields,
+    len_field,
+    string_field,
+    varint_field,
+)
 
 PLACE_ORDER = "/dydxprotocol.clob.MsgPlaceOrder"
 CANCEL_ORDER = "/dydxprotocol.clob.MsgCancelOrder"

@@ -1,17 +1,10 @@
 """The on-chain venues: Uniswap V3 pools (one routing venue per pool, named by its fee tier) and the
-1inch aggregator. A DEX has no client order id on the wire; the journal still gives each swap one,
-so a swap is journaled before its transaction is signed, like any order."""
+1inch aggregator. Their SPECs are ``uniswap_v3_spec.py`` and ``oneinch_spec.py`` (light modules:
+the pool and API clients beside them import web3 and eth libraries)."""
 
 from __future__ import annotations
 
-from ...trading.client_ids import ClientIdRule, IdStyle
-
 DEX_VENUES: tuple[str, ...] = ("uniswap_v3", "oneinch")
-
-CLIENT_ID = ClientIdRule(
-    "dex", "journal id (kept by crossbook; a transaction carries none)", "", r"cb[0-9a-z]{1,21}", IdStyle.TOKEN,
-    "crossbook's own: the chain knows a swap by its transaction hash",
-)
 
 
 def dex_family(venue: str) -> str | None:

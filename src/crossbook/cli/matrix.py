@@ -1,0 +1,132 @@
+"""``crossbook venues``: every venue's capabilities as one matrix (venues down, capabilities
+across), and one venue's table in detail."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from ..venues.spec.capabilities import (
+    ACCOUNT_FEATURES,
+    ORDER_FEATURES,
+    Feature,
+    Product,
+    Support,
+    VenueCapabilities,
+)
+
+SUPPORTED, OFFERED, ABSENT = "✓", "○", "–"
+MARKS = {SUPPORTED: "green", OFFERED: "yellow", ABSENT: "dim"}
+
+# two letters a column, spelled out in the legend under the matrix
+PRODUCT_CODES: dict[Product, str] = {
+    Product.SPOT: "sp", Product.MARGIN: "mg", Product.LINEAR_PERP: "lp", Product.INVERSE_PERP: "ip",
+    Product.FUTURES: "fu", Product.OPTIONS: "op",
+}
+FEATURE_CODES: dict[Feature, str] = {
+    Feature.LIMIT: "li", Feature.MARKET: "mk", Feature.STOP: "st", Feature.STOP_LIMIT: "sl",
+    Feature.POST_ONLY: "po", Feature.IOC: "io", Feature.FOK: "fk", Feature.REDUCE_ONLY: "ro",
+    Feature.ICEBERG: "ic", Feature.OCO: "oc", Feature.TP_SL: "tp",
+    Feature.HEDGE_MODE: "hm", Feature.CROSS_MARGIN: "cm", Feature.ISOLATED_MARGIN: "im",
+    Feature.UNIFIED_ACCOUNT: "ua", Feature.PORTFOLIO_MARGIN: "pm", Feature.SUB_ACCOUNTS: "sa",
+    Feature.TESTNET: "tn",
+}
+SHORT_NAMES: dict[Product | Feature, str] = {
+    Product.LINEAR_PERP: "linear perp", Product.INVERSE_PERP: "inverse perp", Product.FUTURES: "dated futures",
+    Feature.STOP: "stop", Feature.STOP_LIMIT: "stop-limit", Feature.POST_ONLY: "post-only", Feature.IOC: "IOC",
+    Feature.FOK: "FOK", Feature.REDUCE_ONLY: "reduce-only", Feature.ICEBERG: "iceberg", Feature.OCO: "OCO",
+    Feature.TP_SL: "TP/SL attached", Feature.LIMIT: "limit", Feature.MARKET: "market",
+    Feature.UNIFIED_ACCOUNT: "unified account", Feature.SUB_ACCOUNTS: "sub-accounts", Feature.TESTNET: "testnet",
+}
+
+
+def mark(support: Support) -> str:
+    """✓ crossbook supports it (trades it, or has market data for a product), ○ the venue offers it
+    and crossbook does not yet, – the venue does not offer it."""
+    if not support.offered:
+        return ABSENT
+    return SUPPORTED if support.crossbook or support.market_data else OFFERED
+
+
+def short_name(item: Product | Feature) -> str:
+    return SHORT_NAMES.get(item, item.value.replace("_", " "))
+
+
+def sections(caps: VenueCapabilities) -> list[tuple[str, list[tuple[Product | Feature, Support]]]]:
+    return [
+        ("products", [(p, caps.products[p]) for p in Product]),
+        ("orders", [(f, caps.features[f]) for f in ORDER_FEATURES]),
+        ("account", [(f, caps.features[f]) for f in ACCOUNT_FEATURES]),
+    ]
+
+
+def code(item: Product | Feature) -> str:
+    return PRODUCT_CODES[item] if isinstance(item, Product) else FEATURE_CODES[item]
+
+
+def matrix(tables: Mapping[str, VenueCapabilities], width: int = 100) -> Group:
+    """One row a venue, one two-letter column a capability, grouped products | orders | account;
+    the legend spells out the marks and the columns."""
+    groups = sections(next(iter(tables.values())))
+    name_width = max(len("venue"), *(len(v) for v in tables))
+    titles, codes = Text(" " * name_width), Text("venue".ljust(name_width), style="bold")
+    for title, items in groups:
+        cells = " ".join(code(item) for item, _ in items)
+        titles.append(GROUP_GAP + title.ljust(len(cells)), style="bold")
+        codes.append(GROUP_GAP + cells, style="bold")
+    lines = [titles, codes]
+    for venue, caps in tables.items():
+        row = Text(venue.ljust(name_width))
+        for _title, items in sections(caps):
+            row.append(GROUP_GAP)
+            for index, (_item, support) in enumerate(items):
+                cell = mark(support)
+                row.append(("" if index == 0 else " ") + cell.ljust(2), style=MARKS[cell])
+        row.rstrip()
+        lines.append(row)
+    return Group(*lines, Text(""), *legend(groups, width))
+
+
+GROUP_GAP = "  "
+
+
+def legend(groups: list[tuple[str, list[tuple[Product | Feature, Support]]]], width: int) -> list[Text]:
+    lines = [Text.assemble((SUPPORTED, MARKS[SUPPORTED]), " crossbook supports it   ",
+                           (OFFERED, MARKS[OFFERED]), " the venue offers it, crossbook does not yet   ",
+                           (ABSENT, MARKS[ABSENT]), " not offered")]
+    for title, items in groups:
+        spelled = ", ".join(f"{code(item)} {short_name(item)}" for item, _ in items)
+        for line in textwrap.wrap(f"{title}: {spelled}", width=max(40, width - 1), subsequent_indent="  "):
+            lines.append(Text(line, style="dim"))
+    lines.append(Text("crossbook venues --venue ID: one venue in detail, with the notes", style="dim"))
+    return lines
+
+
+def venue_detail(venue: str, caps: VenueCapabilities) -> Table:
+    """One venue's table: every product and feature, what the venue offers, what crossbook does."""
+    table = Table(title=venue, title_justify="left")
+    for col in ("", "venue offers", "crossbook today", "note"):
+        table.add_column(col)
+    for section, rows in sections(caps):
+        table.add_row(f"[bold]{section}[/]", "", "", "")
+        for item, support in rows:
+            label = item.label if isinstance(item, Product) else short_name(item)
+            table.add_row(f"  {label}", _offered(support), _crossbook(support), escape(support.note))
+    return table
+
+
+def _offered(support: Support) -> str:
+    if not support.offered:
+        return "[dim]no[/]"
+    only = ", ".join(p.value.replace("_", " ") for p in Product if p in support.only)
+    return f"yes ({only} only)" if only else "yes"
+
+
+def _crossbook(support: Support) -> str:
+    done = ([f"market data ({', '.join(support.feeds)})"] if support.feeds else []) + (["trading"] if support.crossbook else [])
+    return ", ".join(done) or "[dim]-[/]"

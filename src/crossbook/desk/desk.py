@@ -1,0 +1,489 @@
+"""Desk: the one entry point to crossbook for a program; the CLI, the demo and the service are thin
+layers over it.
+
+    async with Desk.sim(["binance", "okx", "bybit"]) as desk:
+        quote = await desk.best_price("BTC-USDT", "buy", 2)
+        report = await desk.route("BTC-USDT", "buy", 2)
+
+A desk is simulated (``Desk.sim``: the venues started in-process on 127.0.0.1, each with a funded,
+keyed account), configured (``Desk.from_config``: the accounts of a crossbook.toml, sim, testnet
+or live) or public (``Desk.public``: the venues' market data, no account). Feeds start per symbol
+on first use: a symbol not yet followed starts its feeds on every venue of the desk, then waits
+for their books to go live. Leaving the ``async with`` stops everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Mapping,
+    Sequence,
+)
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import aiohttp
+import ccxt
+
+from ..arbitrage.basis import Funding
+from ..arbitrage.cross_venue import Balances, Transfer
+from ..arbitrage.model import Fees
+from ..arbitrage.scanner import KINDS, Event, Scanner
+from ..book.consolidated import ConsolidatedBook
+from ..book.l2 import L2Book
+from ..config import CCXT_IDS, Config, load_config, sim_config_text
+from ..errors import (
+    ConfigError,
+    CrossbookError,
+    InvalidOrder,
+    UnknownSymbol,
+    UnknownVenue,
+    VenueUnavailable,
+)
+from ..market.data import Endpoints, MarketData, production
+from ..model import Side, Trade
+from ..precision import Precision
+from ..routing.conversion import (
+    DEFAULT_EQUIVALENTS,
+    conversion_symbols,
+    equivalent_symbols,
+)
+from ..routing.executor import ExecutionReport, Router, RouteRequest, Urgency
+from ..routing.fees import FeeBook, FeeProfile
+from ..routing.quote import Quote, price_order
+from ..sim.desk import SimDesk
+from ..sim.scenario import Scenario
+from ..sim.serve import ACCOUNT
+from ..symbols import parse_standard
+from ..trading.account import VenueAccount
+from ..trading.journal import Journal
+from ..trading.session import open_account
+from ..venues.registry import VENUES
+from .funding import fetch_funding
+from .results import BalanceReport, OpportunityEvent, Position, PositionReport
+from .valuation import balance_rows, valuation_symbols, value_rows
+
+if TYPE_CHECKING:
+    from ..trading.trader import Trader
+
+LIVE_WITHIN = 15.0  # seconds a newly followed symbol's books get to go live
+KIND_NAMES = {"cross": "cross_venue"}  # the short names arbitrage() also takes
+
+
+def _known(venues: Sequence[str] | None) -> list[str]:
+    chosen = list(VENUES) if venues is None else [v.lower() for v in venues]
+    unknown = [v for v in chosen if v not in VENUES]
+    if unknown or not chosen:
+        raise UnknownVenue(f"unknown venue(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(VENUES)}")
+    return chosen
+
+
+def _side(side: Side | str) -> Side:
+    try:
+        return Side(side.lower() if isinstance(side, str) else side)
+    except ValueError:
+        raise InvalidOrder(f"side must be buy or sell, not {side!r}") from None
+
+
+def _sized(amount: float | Decimal | None, notional: float | Decimal | None) -> float | None:
+    """The amount in base units, None when the order is sized by ``notional``; exactly one of
+    them, positive."""
+    if (amount is None) == (notional is None):
+        raise InvalidOrder("give an amount in base units or a notional in the quote currency (one of them)")
+    _positive("notional", notional)
+    return _positive("amount", amount)
+
+
+def _positive(name: str, value: float | Decimal | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise InvalidOrder(f"{name} must be a positive finite number, not {value!r}")
+    return number
+
+
+class Desk:
+    def __init__(self, venues: list[str], *, simulator: SimDesk | None = None, config: Config | None = None,
+                 endpoints: Endpoints = production) -> None:
+        """Use ``Desk.sim``, ``Desk.from_config`` or ``Desk.public``."""
+        self.venues = venues
+        self.simulator = simulator
+        self.config = config
+        self.equivalents = config.equivalents if config is not None else DEFAULT_EQUIVALENTS
+        self.market = simulator.market if simulator is not None else MarketData(venues, [], endpoints=endpoints)
+        self.market.on_trade = self._trade
+        self._trade_callbacks: list[Callable[[Trade], None]] = []
+        self._accounts: dict[tuple[str, str], VenueAccount] = {}  # (venue, account) -> loaded account
+        self._fee_book = FeeBook()
+        self._journal: Journal | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._started = False
+        self.live_within = LIVE_WITHIN  # seconds a newly followed symbol's books get to go live
+
+    # ---- making one --------------------------------------------------------------------------
+
+    @classmethod
+    def sim(cls, venues: Sequence[str] | None = None, seed: int = 0, dex: bool = False, *, symbols: Sequence[str] = (),
+            funds: Mapping[str, Mapping[str, Decimal]] | None = None, journal: Path | None = None,
+            scenario: Scenario | None = None) -> Desk:
+        """The simulated ``venues`` (default: all) started in-process on 127.0.0.1, an account
+        funded and keyed on each; ``dex``: the local chain's Uniswap V3 pools of the first symbol
+        join (needs node). ``symbols`` are followed from the start; ``funds`` replaces assets of
+        the standard funding (venue -> asset -> amount); ``scenario`` moves prices on a schedule."""
+        chosen = _known(venues)
+        wanted = [s.upper() for s in symbols]
+        for symbol in wanted:
+            parse_standard(symbol)
+        return cls(chosen, simulator=SimDesk(chosen, wanted, seed=seed, journal=journal, funds=funds, dex=dex,
+                                             scenario=scenario))
+
+    @classmethod
+    def from_config(cls, path: str | Path, *, venues: Sequence[str] | None = None) -> Desk:
+        """The accounts of a crossbook.toml (only those on ``venues``, when given) and their venues'
+        books, from the endpoints it names (a running ``crossbook sim``) else the venues'."""
+        config = load_config(path)
+        chosen = [a for a in config.accounts if venues is None or a.venue in venues]
+        if not chosen:
+            raise ConfigError(f"{config.path}: no configured account on {', '.join(venues or [])}")
+        config = replace(config, accounts=chosen)
+        endpoints = config.endpoints
+
+        def configured(feed: str) -> tuple[str | None, str | None]:
+            return endpoints.get(feed, (None, None))
+
+        return cls(list(dict.fromkeys(a.venue for a in chosen)), config=config,
+                   endpoints=configured if endpoints else production)
+
+    @classmethod
+    def public(cls, venues: Sequence[str] | None = None) -> Desk:
+        """The venues' public market data, no account: prices and arbitrage, no trading."""
+        return cls(_known(venues))
+
+    # ---- starting and stopping ---------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Start the venues (a simulated desk's), load the accounts, start the feeds of the symbols
+        followed from the start; what ``async with`` does (``stop`` undoes it)."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        self._started = True
+
+    async def _start(self) -> None:
+        if self.simulator is not None:
+            await self.simulator.start(self.live_within)
+            self._accounts = {(v, ACCOUNT): a for v, a in self.simulator.accounts.items()}
+            self._fee_book = FeeBook(accounts=self.simulator.accounts)
+            return
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        if self.config is not None:  # an account that cannot be reached is the first thing said
+            self._journal = Journal(self.config.journal)
+            for cfg in self.config.accounts:
+                self._accounts[(cfg.venue, cfg.account)] = open_account(cfg, self._journal)
+            await asyncio.gather(*(self._load(a) for a in self._accounts.values()))
+            self._fee_book = FeeBook(FeeProfile.of(self.config.accounts), self.accounts)
+        await self.market.start(self._session)
+        await self.market.load_instruments()
+
+    @staticmethod
+    async def _load(account: VenueAccount) -> None:
+        try:
+            await account.load()
+        except ccxt.BaseError as exc:  # the type only: its text can carry a signed request
+            raise VenueUnavailable(f"{account.venue}: cannot load its markets ({type(exc).__name__})") from None
+
+    async def stop(self) -> None:
+        self._started = False
+        simulated = self.simulator.accounts.values() if self.simulator is not None else ()
+        for account in self._accounts.values():
+            if account not in simulated:
+                await account.client.close()
+        self._accounts.clear()
+        if self.simulator is not None:
+            await self.simulator.stop()
+            return
+        await self.market.stop()
+        if self._session is not None:
+            await self._session.close()
+        if self._journal is not None:
+            self._journal.close()
+
+    # ---- market data -------------------------------------------------------------------------
+
+    async def follow(self, symbols: Iterable[str], live_within: float | None = None) -> None:
+        """Follow ``symbols`` on every venue of the desk (those not followed yet start their
+        feeds) and wait up to ``live_within`` seconds (default: the desk's) for their books to go
+        live."""
+        if not self._started:
+            raise CrossbookError("the desk is not started: use it as `async with Desk...(...) as desk:`")
+        wanted = [s.upper() for s in symbols]
+        await self.market.add_symbols(wanted)
+        await self.market.wait_live(self.live_within if live_within is None else live_within, wanted)
+
+    async def book(self, venue: str, symbol: str) -> L2Book:
+        """One venue's live L2 book of ``symbol``."""
+        symbol = symbol.upper()
+        if venue not in self.venues:
+            raise UnknownVenue(f"{venue!r} is not a venue of this desk ({', '.join(self.venues)})")
+        await self.follow([symbol])
+        if venue in self.market.down:
+            raise VenueUnavailable(self.market.down[venue])
+        book = self.market.consolidated[symbol].books.get(venue)
+        if book is None:
+            raise UnknownSymbol(f"{venue} does not list {symbol}")
+        return book
+
+    async def consolidated(self, symbol: str) -> ConsolidatedBook:
+        """``symbol`` across every venue of the desk that lists it."""
+        await self.follow([symbol])
+        return self.market.consolidated[symbol.upper()]
+
+    def on_trade(self, callback: Callable[[Trade], None]) -> None:
+        """Call ``callback`` with every public trade of the symbols the desk follows."""
+        self._trade_callbacks.append(callback)
+
+    def _trade(self, trade: Trade) -> None:
+        for callback in self._trade_callbacks:
+            callback(trade)
+
+    def precision(self, symbol: str) -> Precision:
+        """The finest tick and lot of ``symbol`` among the venues that list it."""
+        return self.market.precision(symbol)
+
+    # ---- prices and routes -------------------------------------------------------------------
+
+    async def best_price(self, symbol: str, side: Side | str, amount: float | Decimal | None = None, *,
+                         notional: float | Decimal | None = None, venues: Sequence[str] | None = None,
+                         equivalents: Collection[str] | None = None,
+                         balances: Mapping[str, Mapping[str, float]] | None = None,
+                         fee_rates: Mapping[str, float] | None = None) -> Quote:
+        """``amount`` (base units; or ``notional`` in the quote currency) of ``symbol`` priced on
+        every venue (only ``venues``, when given) through its live depth after its taker fee (the
+        account's, or ``fee_rates``: venue -> rate), the same instrument in an equivalent quote
+        currency (``equivalents``, default the config's, else USDT, USDC, USD) included at the live
+        conversion rate. With ``balances`` (venue -> currency -> available) each row says whether
+        that venue can pay for the order, and only one that can is best."""
+        symbol, order_side = symbol.upper(), _side(side)
+        parse_standard(symbol)
+        _sized(amount, notional)
+        same = frozenset(self.equivalents if equivalents is None else (c.upper() for c in equivalents))
+        others = equivalent_symbols(symbol, same)
+        await self.follow([symbol, *others, *(conversion_symbols(same) if others else [])])
+        size = self._amount(symbol, amount, notional)
+        rates = await self._fee_rates(symbol) | dict(fee_rates or {})
+        down = {v: rates.get(v, self._fee_book.scheduled(v, symbol).taker) for v in self.market.down}
+        return price_order(self.market.consolidated, symbol, order_side, size, venues=venues, equivalents=same,
+                           fee_rates=rates, balances=balances, down=down, precision=self.precision(symbol))
+
+    async def route(self, symbol: str, side: Side | str, amount: float | Decimal | None = None, *,
+                    notional: float | Decimal | None = None, limit: float | None = None,
+                    max_slippage_bps: float | None = None, max_venues: int | None = None,
+                    urgency: Urgency | str = Urgency.TAKE, deadline: float = 10.0, passive_seconds: float = 2.0,
+                    dry_run: bool = False) -> ExecutionReport:
+        """Route ``amount`` (or ``notional``) of ``symbol`` across the desk's venues at the least
+        all-in cost: the cheapest split, IOC child orders (passive: post-only at the touch first),
+        what is left re-routed on fresh books until filled, the limit or the deadline. A dry run
+        plans and sends nothing."""
+        symbol, order_side = symbol.upper(), _side(side)
+        size = _sized(amount, notional)
+        try:
+            how = Urgency(urgency)
+        except ValueError:
+            raise InvalidOrder(f"urgency must be take or passive, not {urgency!r}") from None
+        request = RouteRequest(symbol, order_side, size or 1.0, limit=limit, max_slippage_bps=max_slippage_bps,
+                               max_venues=max_venues, deadline=deadline, urgency=how, passive_seconds=passive_seconds)
+        if size is None:
+            await self.follow([symbol])
+            request = replace(request, amount=self._amount(symbol, None, notional))
+        return await self.route_request(request, dry_run=dry_run)
+
+    async def route_request(self, request: RouteRequest, *, dry_run: bool = False) -> ExecutionReport:
+        """``route`` for a RouteRequest built (and so checked) beforehand."""
+        await self.follow([request.symbol])
+        router = await self.router(request.symbol)
+        return await router.route(request, dry_run=dry_run)
+
+    async def router(self, symbol: str) -> Router:
+        """The Router over the desk's books of ``symbol`` and its accounts (a simulated desk's
+        pools too), at the accounts' own fee rates."""
+        symbol = symbol.upper()
+        await self.follow([symbol])
+        if self.simulator is not None:
+            return await self.simulator.router(symbol, self.precision(symbol))
+        return Router(self.market.consolidated[symbol], self.accounts, fee_book=self._fee_book,
+                      precision=self.precision(symbol))
+
+    def _amount(self, symbol: str, amount: float | Decimal | None, notional: float | Decimal | None) -> float:
+        """Base units: ``amount``, or ``notional`` over the live mid."""
+        if amount is not None:
+            return float(amount)
+        assert notional is not None
+        book = self.market.consolidated[symbol]
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is None or ask is None:
+            raise VenueUnavailable(f"no live {symbol} price on {', '.join(self.venues)} to size a notional by")
+        return float(notional) / ((bid.price + ask.price) / 2)
+
+    async def _fee_rates(self, symbol: str) -> dict[str, float]:
+        """venue -> taker rate, the account's own, for the venues the desk trades ``symbol`` on."""
+        venues = [v for v in self._fee_book.accounts if v in self.market.consolidated[symbol].books]
+        rates = await asyncio.gather(*(self._fee_book.rates(v, symbol) for v in venues))
+        return {v: r.taker for v, r in zip(venues, rates)}
+
+    # ---- arbitrage ---------------------------------------------------------------------------
+
+    async def arbitrage(self, symbols: Sequence[str], kinds: Collection[str] = ("cross", "triangular", "basis"), *,
+                        seconds: float | None = None, fees: Fees | None = None, balances: Balances | None = None,
+                        transfer: Transfer | None = None, funding: Funding | None = None, min_bps: float = 0.0,
+                        live_within: float | None = None) -> AsyncIterator[OpportunityEvent]:
+        """Opportunities among ``symbols`` as they open and close, net of fees: cross-venue
+        (``cross``), triangular and spot-perpetual ``basis``; for ``seconds`` (default: until the
+        caller stops iterating). ``funding`` defaults to the perpetuals' rates read from the venues."""
+        wanted = [s.upper() for s in symbols]
+        looked_for = [KIND_NAMES.get(k, k) for k in kinds]
+        unknown = sorted(set(looked_for) - set(KINDS))
+        if unknown:
+            raise ConfigError(f"unknown opportunity kinds {', '.join(unknown)}; known: cross, {', '.join(KINDS)}")
+        await self.follow(wanted, live_within)
+        if funding is None and "basis" in looked_for:
+            funding = await self.funding_rates(wanted)
+        scanner = Scanner({s: self.market.consolidated[s] for s in wanted}, kinds=looked_for, fees=fees,
+                          balances=balances, transfer=transfer, funding=funding, min_bps=min_bps)
+        events: asyncio.Queue[Event | None] = asyncio.Queue()
+
+        async def scan() -> None:
+            try:
+                await scanner.run(math.inf if seconds is None else seconds, events.put_nowait)
+            finally:
+                events.put_nowait(None)
+
+        scanning = asyncio.create_task(scan())
+        try:
+            while (event := await events.get()) is not None:
+                yield OpportunityEvent(event)
+            await scanning  # a scan that failed raises here
+        finally:
+            scanning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scanning
+
+    async def funding_rates(self, symbols: Sequence[str]) -> dict[tuple[str, str], float]:
+        """(venue, perpetual) -> funding rate per interval, from the venues' public APIs (the
+        simulators', on a simulated desk)."""
+        cluster = self.simulator.cluster if self.simulator is not None else None
+        return await fetch_funding(self.venues, [s.upper() for s in symbols], cluster)
+
+    # ---- accounts ----------------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> dict[str, VenueAccount]:
+        """venue -> the account the desk routes through there (a simulated desk's funded one; a
+        configured desk's first configured there)."""
+        primary: dict[str, VenueAccount] = {}
+        for (venue, _), account in self._accounts.items():
+            primary.setdefault(venue, account)
+        return primary
+
+    async def venue_account(self, venue: str, account: str = "main") -> VenueAccount:
+        """The loaded ccxt-backed account ``account`` on ``venue``: on a simulated desk a
+        sub-account other than the funded one opens empty with its own key."""
+        if (venue, account) in self._accounts:
+            return self._accounts[(venue, account)]
+        if venue not in self.venues:
+            raise UnknownVenue(f"{venue!r} is not a venue of this desk ({', '.join(self.venues)})")
+        if self.simulator is None:
+            where = self.config.path if self.config is not None else "a public desk (no accounts)"
+            raise ConfigError(f"{venue}: no account {account!r} in {where}")
+        if venue not in self.simulator.accounts:
+            raise ConfigError(f"{venue}: its simulator has no ccxt trading surface")
+        opened = self.simulator.open_account(venue, account)
+        self._accounts[(venue, account)] = opened
+        await self._load(opened)
+        return opened
+
+    async def account(self, venue: str, account: str = "main") -> Trader:
+        """Orders, fills, balances, positions and settings of one (sub-)account on ``venue``."""
+        from ..trading.trader import Trader
+
+        return Trader(await self.venue_account(venue, account))
+
+    async def balances(self, venues: Sequence[str] | None = None, *, value_in: str | None = "USDT") -> BalanceReport:
+        """What every account of the desk (on ``venues``, when given) holds, per venue and
+        sub-account, and (unless ``value_in`` is None) its value in ``value_in`` at live prices."""
+        chosen = {key: a for key, a in self._accounts.items() if venues is None or key[0] in venues}
+        fetched = await asyncio.gather(*(a.client.fetch_balance() for a in chosen.values()), return_exceptions=True)
+        rows, unavailable = balance_rows(chosen, fetched)
+        if value_in is None:
+            return BalanceReport("", tuple(rows), unavailable)
+        currency = value_in.upper()
+        candidates = valuation_symbols({r.asset for r in rows if r.total > 0}, currency)
+        await self.follow(candidates)
+        return BalanceReport(currency, tuple(value_rows(rows, currency, self.market.consolidated)), unavailable)
+
+    async def positions(self, venues: Sequence[str] | None = None) -> PositionReport:
+        """Open derivatives positions in every account of the desk (on ``venues``, when given)."""
+        chosen = {key: a for key, a in self._accounts.items() if venues is None or key[0] in venues}
+        found = await asyncio.gather(*(a.positions() for a in chosen.values()), return_exceptions=True)
+        positions: list[Position] = []
+        unavailable: dict[str, str] = {}
+        for (venue, name), result in zip(chosen, found):
+            if isinstance(result, (ccxt.BaseError, CrossbookError)):
+                unavailable[f"{venue}/{name}"] = type(result).__name__  # the type only: no signed request
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                positions += [Position(venue, name, view) for view in result]
+        return PositionReport(tuple(positions), unavailable)
+
+    # ---- the simulated venues ----------------------------------------------------------------
+
+    def _simulated(self) -> SimDesk:
+        if self.simulator is None:
+            raise ConfigError("only a simulated desk (Desk.sim) runs its own venues")
+        return self.simulator
+
+    def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> None:
+        """Move one simulated venue's prices ``bps`` away from the others (arbitrage on demand)."""
+        self._simulated().dislocate(venue, bps, symbol)
+
+    def sim_endpoints(self) -> dict[str, tuple[str, str]]:
+        """feed id -> (ws url, rest url) of each running simulator."""
+        cluster = self._simulated().cluster
+        return {feed: cluster.urls(feed) for feed in cluster.venues}
+
+    def write_config(self, path: str | Path) -> Path:
+        """A crossbook.toml at ``path`` for the running simulators (one sim account per venue, the
+        endpoints), their ccxt settings, keys included, in ``<name>-ccxt.json`` beside it; both
+        readable by their owner only. ``Desk.from_config(path)`` trades the same accounts."""
+        import os
+
+        import orjson
+
+        simulator = self._simulated()
+        path = Path(path)
+        ccxt_file = path.with_name(f"{path.stem}-ccxt.json")
+        configs: dict[str, Any] = {CCXT_IDS[v]: simulator.ccxt_configs[(v, ACCOUNT)] for v in simulator.accounts}
+        text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(simulator.accounts), self.sim_endpoints())
+        for target, data in ((ccxt_file, orjson.dumps(configs)), (path, text.encode())):
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        return path

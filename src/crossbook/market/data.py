@@ -1,0 +1,163 @@
+"""MarketData: live consolidated books for standard symbols across venues.
+
+For each venue it walks the venue's feeds in order (spot first), loads each feed's instruments from
+the venue's own metadata endpoint and subscribes the requested symbols that feed lists, so
+BTC-USDT lands on Binance spot and BTC-USDT-PERP on Binance USD-M. A venue that cannot be reached
+is reported down with the reason; one that does not list a symbol is reported as such.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from ..book.consolidated import ConsolidatedBook, SizeUnit
+from ..errors import VenueUnavailable
+from ..feeds.capture import CaptureWriter
+from ..feeds.manager import VenueFeed
+from ..model import BookState, Side, Trade
+from ..precision import Precision, precision_of
+from ..routing.conversion import DEFAULT_EQUIVALENTS
+from ..routing.quote import price_order
+from ..symbols import SymbolMap, parse_standard
+from ..venues.registry import base_fees, venue_feeds
+
+Endpoints = Callable[[str], tuple[str | None, str | None]]  # feed id -> (ws base, REST base)
+
+
+def production(feed_id: str) -> tuple[str | None, str | None]:
+    return None, None
+
+
+@dataclass
+class MarketData:
+    venues: list[str]
+    symbols: list[str]
+    endpoints: Endpoints = production
+    recorder: CaptureWriter | None = None
+    on_trade: Callable[[Trade], None] | None = None
+    feeds: list[VenueFeed] = field(default_factory=list)
+    consolidated: dict[str, ConsolidatedBook] = field(default_factory=dict)
+    down: dict[str, str] = field(default_factory=dict)  # venue -> why it is unreachable
+    unlisted: dict[str, list[str]] = field(default_factory=dict)  # venue -> symbols it lacks
+    _session: aiohttp.ClientSession | None = field(default=None, repr=False)
+    _symbol_maps: dict[str, SymbolMap] = field(default_factory=dict, repr=False)  # feed id -> its instruments
+    _adding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.symbols = [s.upper() for s in self.symbols]
+        for symbol in self.symbols:
+            parse_standard(symbol)  # a clear error for a malformed symbol, before any I/O
+        self.consolidated = {s: ConsolidatedBook(s) for s in self.symbols}
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+        await asyncio.gather(*(self._start_venue(session, v, self.symbols) for v in self.venues))
+
+    async def load_instruments(self) -> None:
+        """Load every feed's instruments now (once started) and keep them, so that following a
+        symbol later sends no metadata request: a venue's REST budget, shared per IP, is then
+        left to its accounts. A feed that cannot be reached is left for add_symbols to report."""
+        session = self._session
+        if session is None:
+            raise RuntimeError("MarketData.load_instruments: start() first")
+
+        async def load(feed_id: str, feed: VenueFeed) -> None:
+            with contextlib.suppress(VenueUnavailable):
+                self._symbol_maps[feed_id] = await feed.load_instruments(session)
+
+        feeds = {f: cls for v in self.venues for f, cls in venue_feeds(v).items() if f not in self._symbol_maps}
+        await asyncio.gather(*(load(f, VenueFeed(cls, [], ws_url=self.endpoints(f)[0], rest_url=self.endpoints(f)[1],
+                                                 recorder=self.recorder)) for f, cls in feeds.items()))
+
+    async def add_symbols(self, symbols: Iterable[str]) -> list[str]:
+        """Follow ``symbols`` too, once started: each venue's feeds that list one start on it (the
+        feeds already running carry on). Returns the symbols that were not followed before."""
+        wanted = [s.upper() for s in symbols]
+        for symbol in wanted:
+            parse_standard(symbol)
+        if self._session is None:
+            raise RuntimeError("MarketData.add_symbols: start() first")
+        async with self._adding:
+            new = [s for s in dict.fromkeys(wanted) if s not in self.consolidated]
+            if new:
+                self.symbols += new
+                self.consolidated.update({s: ConsolidatedBook(s) for s in new})
+                await asyncio.gather(*(self._start_venue(self._session, v, new) for v in self.venues if v not in self.down))
+        return new
+
+    async def _start_venue(self, session: aiohttp.ClientSession, venue: str, symbols: list[str]) -> None:
+        remaining = list(symbols)
+        for feed_id, cls in venue_feeds(venue).items():
+            if not remaining:
+                break
+            ws, rest = self.endpoints(feed_id)
+            feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder)
+            try:
+                symbol_map = self._symbol_maps.get(feed_id) or await feed.load_instruments(session)
+            except VenueUnavailable as exc:
+                self.down[venue] = str(exc)
+                return
+            feed.symbol_map = self._symbol_maps[feed_id] = symbol_map
+            listed = [s for s in remaining if s in symbol_map]
+            if not listed:
+                continue
+            feed.wanted = listed
+            await feed.start(session)
+            self.feeds.append(feed)
+            for symbol in listed:
+                inst = symbol_map.by_symbol[symbol]
+                unit = SizeUnit(inst.contract_size, inst.inverse)
+                self.consolidated[symbol].add(venue, feed.books[symbol], base_fees(feed_id, inst).taker, unit)
+            remaining = [s for s in remaining if s not in listed]
+        if remaining:
+            self.unlisted.setdefault(venue, []).extend(remaining)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(f.stop() for f in self.feeds))
+
+    def all_live(self, symbols: Iterable[str] | None = None) -> bool:
+        """Every book of ``symbols`` (default: all followed) is live."""
+        now = time.time()
+        books = self.consolidated.values() if symbols is None else [self.consolidated[s.upper()] for s in symbols]
+        return all(book.status(now) is BookState.LIVE for c in books for book in c.books.values())
+
+    async def wait_live(self, timeout: float, symbols: Iterable[str] | None = None) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.all_live(symbols):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    def precision(self, symbol: str) -> Precision:
+        """The finest tick and lot of ``symbol`` among the venues that list it."""
+        symbol = symbol.upper()
+        return precision_of(feed.symbol_map.by_symbol.get(symbol) for feed in self.feeds
+                            if feed.symbol_map is not None and symbol in feed.books)
+
+    def quote(
+        self,
+        symbol: str,
+        side: Side,
+        amount: float,
+        *,
+        equivalents: Iterable[str] = DEFAULT_EQUIVALENTS,
+        balances: Mapping[str, Mapping[str, float]] | None = None,
+        fee_rates: Mapping[str, float] | None = None,
+    ) -> dict[str, object]:
+        """The best all-in price for ``amount`` of ``symbol`` and every venue's quote, as the
+        ``crossbook quote --json`` object (see ``routing.quote.price_order``; the venues that
+        cannot be reached are listed as down), numbers at the symbol's tick and lot."""
+        symbol = symbol.upper()
+        fees = dict(fee_rates or {})
+        down = {v: fees.get(v, base_fees(v).taker) for v in self.venues if v in self.down}
+        return price_order(self.consolidated, symbol, side, amount, equivalents=equivalents, fee_rates=fees,
+                           balances=balances, down=down, precision=self.precision(symbol)).to_json()
+
+

@@ -1,0 +1,251 @@
+"""Simulated Coinbase: market data over REST and the public WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import deque
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ....symbols import parse_standard
+from ...access import READ_TRADE, ApiKey
+from ...market import Ladder
+from ...ratelimit import Over
+from ...refusal import Reason, Refusal
+from ...server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
+from .errors import REFUSALS, render
+from .wire import HEARTBEAT_INTERVAL, RECENT_TRADES, Tick, parse_jwt, rfc3339
+
+
+class CoinbasePublic(SimVenue):
+    """Coinbase Advanced Trade's public side: products over REST, the market-data WebSocket's level2 and market_trades channels."""
+    venue = "coinbase"
+    ccxt_id = "coinbase"
+    ccxt_hosts = ("https://api.coinbase.com",)
+    buy_fee_in_base = False  # Coinbase charges every fill's fee in the quote currency
+    # balances from the Advanced Trade accounts (v3), not the Coinbase App's /v2/accounts
+    ccxt_options = {"fetchBalance": "v3PrivateGetBrokerageAccounts"}
+    markets = ("BTC-USD", "BTC-USDT", "ETH-USD", "ETH-USDT", "SOL-USDT", "ETH-BTC", "USDT-USD")
+    # ccxt.pro subscribes the user channel on the market-data host, which serves both (Coinbase's
+    # advanced-trade-ws-user host serves only user and heartbeats), so the private stream shares
+    # "/" with market data
+    ws_paths = ("/",)
+    private_ws_paths = ("/",)
+    faults_supported = frozenset({"drop", "skip", "stall", "delay"})
+
+    def request_key(self, headers: Mapping[str, str]) -> str:
+        """The CDP key named by the bearer JWT's ``sub``."""
+        bearer = headers.get("Authorization", "")
+        try:
+            return str(parse_jwt(bearer.removeprefix("Bearer ")).claims.get("sub", "")) if bearer.startswith("Bearer ") else ""
+        except (ValueError, orjson.JSONDecodeError):
+            return ""
+
+    def rate_limit_refusal(self, over: Over, now: float) -> Refusal:
+        return REFUSALS[Reason.RATE_LIMITED].refuse()
+
+    def render_refusal(self, refusal: Refusal) -> web.Response:
+        return render(refusal)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.recent: dict[str, deque[dict[str, str]]] = {s: deque(maxlen=RECENT_TRADES) for s in self.markets}
+        self.public_keys: dict[str, ec.EllipticCurvePublicKey] = {}
+        self.uuids: dict[str, str] = {}  # engine order id -> Coinbase order id
+        self.order_ids: dict[str, str] = {}  # Coinbase order id -> engine order id
+        self.quote_sizes: dict[str, Decimal] = {}  # engine order id -> quote_size of a market order
+        self.opened = time.time()
+
+    def native(self, symbol: str) -> str:
+        base, quote, _, _ = parse_standard(symbol)
+        return f"{base}-{quote}"
+
+    def issue_key(self, account: str, permissions: frozenset[str] = READ_TRADE) -> ApiKey:
+        """A CDP key: its name and a PEM EC P-256 private key, which Coinbase hands out once; the
+        simulator verifies with the public half only."""
+        self.engine.account(account)
+        private = ec.generate_private_key(ec.SECP256R1())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
+        name = f"organizations/{uuid.uuid4()}/apiKeys/{uuid.uuid4()}"
+        key = ApiKey(key=name, secret=pem.decode(), account=account, permissions=permissions)
+        self.api_keys[name] = key
+        self.public_keys[name] = private.public_key()
+        return key
+
+    async def products(self, request: web.Request) -> web.Response:
+        rows: list[dict[str, Any]] = []
+        if request.query.get("product_type", "SPOT") == "SPOT":
+            for symbol in self.markets:
+                rows.append(self.product(symbol))
+                if symbol.endswith("-USD"):
+                    rows.append(self.usdc_alias(rows[-1]))
+        return json_response({"products": rows, "num_products": len(rows), "pagination": None})
+
+    def product(self, symbol: str) -> dict[str, Any]:
+        base, quote, _, _ = parse_standard(symbol)
+        ladder = self.ladders[symbol]
+        best = ladder.top(True, 1)
+        tick = ladder.price_str(1)
+        return {
+            "product_id": self.native(symbol),
+            "price": ladder.price_str(best[0][0]) if best else "",
+            "base_increment": ladder.size_str(1),
+            "quote_increment": tick,
+            "price_increment": tick,
+            "base_min_size": ladder.size_str(1),
+            "base_max_size": "3400",
+            "quote_min_size": "1",
+            "quote_max_size": "150000000",
+            "status": "online",
+            "product_type": "SPOT",
+            "base_currency_id": base,
+            "quote_currency_id": quote,
+            "base_display_symbol": base,
+            "quote_display_symbol": quote,
+            "display_name": self.native(symbol),
+            "product_venue": "CBE",
+            "is_disabled": False,
+            "trading_disabled": False,
+            "cancel_only": False,
+            "limit_only": False,
+            "post_only": False,
+            "auction_mode": False,
+            "view_only": False,
+            "alias": "",
+            "alias_to": [],
+        }
+
+    def usdc_alias(self, usd: dict[str, Any]) -> dict[str, Any]:
+        """Coinbase lists X-USDC as an alias of X-USD: same book, same market data."""
+        native = usd["product_id"] + "C"
+        usd["alias_to"] = [native]
+        return {**usd, "product_id": native, "display_name": native, "quote_currency_id": "USDC", "alias": usd["product_id"], "alias_to": []}
+
+    def on_connect(self, conn: SimConnection) -> None:
+        conn.state["seq"] = 0
+        conn.state["heartbeats"] = False
+        conn.state["heartbeat_task"] = asyncio.ensure_future(self._heartbeat_loop(conn))
+
+    def subscribe(self, conn: SimConnection, channel: str, symbols: list[str]) -> None:
+        if channel == "heartbeats":
+            conn.state["heartbeats"] = True
+            return
+        for symbol in symbols:
+            conn.subs.setdefault(symbol, set()).add(channel)
+        now = rfc3339(time.time_ns())
+        if channel == "level2":
+            for symbol in symbols:
+                events = [{"type": "snapshot", "product_id": self.native(symbol), "updates": self.snapshot_levels(symbol, now)}]
+                conn.send(self.envelope(conn, "l2_data", now, orjson.dumps(events)))
+        else:
+            trades = [t for s in symbols for t in reversed(self.recent[s])]  # newest first
+            conn.send(self.envelope(conn, "market_trades", now, orjson.dumps([{"type": "snapshot", "trades": trades}])))
+
+    def unsubscribe(self, conn: SimConnection, channel: str, symbols: list[str]) -> None:
+        if channel == "heartbeats":
+            conn.state["heartbeats"] = False
+            return
+        for symbol in symbols:
+            channels = conn.subs.get(symbol)
+            if channels is not None:
+                channels.discard(channel)
+                if not channels:
+                    del conn.subs[symbol]
+
+    def books_after(self, conn: SimConnection, symbols: list[str]) -> int:
+        return len({s for s, ch in conn.subs.items() if "level2" in ch} | set(symbols))
+
+    def subscriptions(self, conn: SimConnection) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for symbol, channels in conn.subs.items():
+            for channel in sorted(channels):
+                out.setdefault(channel, []).append(self.native(symbol))
+        if conn.state["heartbeats"]:
+            out["heartbeats"] = ["heartbeats"]
+        if "user" in conn.state:
+            out["user"] = [self.native(s) for s in conn.state["user"]]
+        return out
+
+    def acknowledge(self, conn: SimConnection) -> None:
+        conn.send(self.envelope(conn, "subscriptions", rfc3339(time.time_ns()), orjson.dumps([{"subscriptions": self.subscriptions(conn)}])))
+
+    def error(self, message: str) -> bytes:
+        return orjson.dumps({"type": "error", "message": message})
+
+    def envelope(self, conn: SimConnection, channel: str, timestamp: str, events: bytes, skip: bool = False) -> bytes:
+        """One message with this connection's next ``sequence_num`` (``skip`` loses one)."""
+        seq = conn.state["seq"] + (1 if skip else 0)
+        conn.state["seq"] = seq + 1
+        head = orjson.dumps({"channel": channel, "client_id": "", "timestamp": timestamp, "sequence_num": seq})
+        return head[:-1] + b',"events":' + events + b"}"
+
+    def snapshot_levels(self, symbol: str, now: str) -> list[dict[str, str]]:
+        ladder = self.ladders[symbol]
+        bids = ladder.top(True, len(ladder.bids))
+        asks = ladder.top(False, len(ladder.asks))
+        return [self.level(ladder, True, p, q, now) for p, q in bids] + [self.level(ladder, False, p, q, now) for p, q in asks]
+
+    def level(self, ladder: Ladder, is_bid: bool, ticks: int, lots: int, now: str) -> dict[str, str]:
+        return {
+            "side": "bid" if is_bid else "offer",
+            "event_time": now,
+            "price_level": ladder.price_str(ticks),
+            "new_quantity": ladder.size_str(lots) if lots else "0",
+        }
+
+    def encode(self, symbol: str, changes: list[Change]) -> Tick:
+        ladder = self.ladders[symbol]
+        now = rfc3339(time.time_ns())
+        updates = [self.level(ladder, b, p, q, now) for b, p, q in changes]
+        events = orjson.dumps([{"type": "update", "product_id": self.native(symbol), "updates": updates}])
+        return Tick(now, events, self.faults.take("skip", symbol))
+
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: Tick) -> list[Frame]:
+        if "level2" not in conn.subs[symbol]:
+            return []
+        return [self.envelope(conn, "l2_data", encoded.timestamp, encoded.book_events, skip=encoded.skip)]
+
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[str, bytes] | None:
+        """The tick's trades as one ``market_trades`` update; each connection numbers it."""
+        if not trades:
+            return None
+        ladder = self.ladders[symbol]
+        now = rfc3339(time.time_ns())
+        rows = []
+        for t in trades:
+            row = {
+                "trade_id": str(t.trade_id),
+                "product_id": self.native(symbol),
+                "price": ladder.price_str(t.ticks),
+                "size": ladder.size_str(t.lots),
+                "side": "SELL" if t.buy else "BUY",  # the maker's side
+                "time": now,
+            }
+            rows.append(row)
+            self.recent[symbol].append(row)
+        return now, orjson.dumps([{"type": "update", "trades": rows}])
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[str, bytes] | None) -> list[Frame]:
+        if encoded is None or "market_trades" not in conn.subs[symbol]:
+            return []
+        return [self.envelope(conn, "market_trades", *encoded)]
+
+    async def _heartbeat_loop(self, conn: SimConnection) -> None:
+        counter = 0
+        while not conn.ws.closed:
+            await asyncio.sleep(HEARTBEAT_INTERVAL)
+            if conn.state["heartbeats"] and not conn.ws.closed:
+                counter += 1
+                now = rfc3339(time.time_ns())
+                event = {"current_time": now.replace("T", " ").replace("Z", " +0000 UTC"), "heartbeat_counter": counter}
+                conn.send(self.envelope(conn, "heartbeats", now, orjson.dumps([event])))

@@ -1,0 +1,241 @@
+"""Simulated Gate: market data over REST and the public WebSocket."""
+
+from __future__ import annotations
+
+import math
+import time
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import orjson
+from aiohttp import web
+
+from ....symbols import parse_standard
+from ...market import Ladder
+from ...ratelimit import Over
+from ...refusal import ErrorShape, Reason, Refusal
+from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from .errors import ERRORS, REFUSALS, gate_error, render
+from .wire import MIN_QUOTE, View, _plain, num
+
+
+class GatePublic(SimVenue):
+    """Gate v4's public side: currency pairs and books over REST, the public WebSocket's order book and trades."""
+    venue = "gate"
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
+    # one socket path serves public and private channels alike, so every socket goes through
+    # on_private_message, which hands public channels to on_client_message
+    ws_paths: ClassVar[tuple[str, ...]] = ()
+    private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws/v4/",)
+    server_ping_interval = 30.0  # protocol-level ping/pong; Gate sends no application ping
+    faults_supported = frozenset({"drop", "skip", "stall", "delay"})
+    book_channel: ClassVar[str] = "spot.order_book_update"
+    trade_channel: ClassVar[str] = "spot.trades"
+    book_path: ClassVar[str] = "/api/v4/spot/order_book"
+    pair_param: ClassVar[str] = "currency_pair"
+    instruments_path: ClassVar[str] = "/api/v4/spot/currency_pairs"
+    intervals: ClassVar[tuple[str, ...]] = ("100ms",)
+    depth: ClassVar[int] = 100  # the 100 ms window and the REST limit maximum
+    full_every: ClassVar[int] = 64  # messages between unsolicited full pushes, per symbol
+    trade_places: ClassVar[int] = 10  # trades pad to 10 decimals ("0.2010000000")
+    ccxt_id: ClassVar[str | None] = "gate"
+    ccxt_hosts = ("https://api.gateio.ws",)
+    ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
+    errors: ClassVar[dict[Reason, ErrorShape]] = ERRORS
+    api_key_header = "KEY"
+    limit_symbol_param = "currency_pair"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> Refusal:
+        reset = str(math.ceil((now + over.wait) * 1000))
+        return REFUSALS[Reason.RATE_LIMITED].refuse(headers={"X-Gate-RateLimit-Reset-Timestamp": reset})
+
+    def render_refusal(self, refusal: Refusal) -> web.Response:
+        return render(refusal)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.update_id: dict[str, int] = {s: 2_000_000 + 31 * i for i, s in enumerate(self.markets)}
+        self.sent_id: dict[str, int] = dict(self.update_id)  # last u a message carried
+        self.sent_count: dict[str, int] = {s: 0 for s in self.markets}
+        self.views: dict[str, tuple[View, View]] = {s: self._window(s) for s in self.markets}
+        self.quote_budgets: dict[str, Decimal] = {}  # market buy order id -> quote amount to spend
+        self.expirations: dict[str, int] = {}  # price order id -> the expiration it was sent with
+
+    def native(self, symbol: str) -> str:
+        base, quote, _, _ = parse_standard(symbol)
+        return f"{base}_{quote}"
+
+    def _window(self, symbol: str) -> tuple[View, View]:
+        ladder = self.ladders[symbol]
+        return dict(ladder.top(True, self.depth)), dict(ladder.top(False, self.depth))
+
+    def level(self, ladder: Ladder, ticks: int, lots: int) -> Any:
+        return [_plain(ladder.price_str(ticks)), _plain(ladder.size_str(lots))]
+
+    async def instruments(self, request: web.Request) -> web.Response:
+        return json_response([self.pair_info(s) for s in self.markets])
+
+    def pair_info(self, symbol: str) -> dict[str, Any]:
+        base, quote, _, _ = parse_standard(symbol)
+        ladder = self.ladders[symbol]
+        return {
+            "id": self.native(symbol),
+            "base": base,
+            "base_name": base,
+            "quote": quote,
+            "quote_name": quote,
+            "fee": num(self.engine.taker_fee * 100),  # percent
+            "min_base_amount": ladder.size_str(1),
+            "min_quote_amount": num(MIN_QUOTE[quote]),
+            "amount_precision": ladder.size_decimals,
+            "precision": ladder.price_decimals,
+            "trade_status": "tradable",
+            "sell_start": 1516378650,
+            "buy_start": 1516378650,
+            "delisting_time": 0,
+            "type": "normal",
+            "trade_url": f"https://www.gate.io/trade/{self.native(symbol)}",
+            "st_tag": False,
+        }
+
+    async def order_book(self, request: web.Request) -> web.Response:
+        symbol = self.symbol_of(request.query.get(self.pair_param, ""))
+        if symbol is None:
+            return render(gate_error("INVALID_CURRENCY_PAIR", "Invalid currency pair"))
+        limit = int(request.query.get("limit", "10"))
+        if not 1 <= limit <= self.depth:
+            return render(gate_error("INVALID_PARAM_VALUE", f"limit must be 1..{self.depth}"))
+        ladder = self.ladders[symbol]
+        body = self.rest_times(time.time())
+        if request.query.get("with_id") == "true":
+            body = {"id": self.update_id[symbol], **body}
+        body["asks"] = [self.level(ladder, p, q) for p, q in ladder.top(False, limit)]
+        body["bids"] = [self.level(ladder, p, q) for p, q in ladder.top(True, limit)]
+        return json_response(body)
+
+    def rest_times(self, now: float) -> dict[str, Any]:
+        return {"current": int(now * 1000), "update": int(now * 1000)}
+
+    async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
+        msg = orjson.loads(data)
+        channel = msg.get("channel", "")
+        if channel.endswith(".ping"):
+            self.client_pings += 1
+            conn.send(self.envelope(channel[: -len("ping")] + "pong", "", {"error": None, "result": None}))
+            return
+        event = msg.get("event")
+        payload = msg.get("payload") or []
+        error = self.subscription_error(channel, event, payload)
+        if error is not None:
+            reply = {"payload": payload, "error": {"code": 2, "message": error}, "result": {"status": "fail"}}
+        else:
+            for symbol in self.subscribed_symbols(channel, payload):
+                self.set_subscription(conn, symbol, channel, event == "subscribe")
+            reply = {"payload": payload, "result": {"status": "success"}}
+        if "id" in msg:
+            reply["id"] = msg["id"]
+        conn.send(self.envelope(channel, event or "", reply))
+
+    def subscription_error(self, channel: str, event: Any, payload: list[Any]) -> str | None:
+        if event not in ("subscribe", "unsubscribe"):
+            return f"unknown event {event!r}"
+        if channel == self.book_channel:
+            if not self.valid_book_payload(payload):
+                return f"Invalid argument provided: {payload}"
+            pairs = payload[:1]
+        elif channel == self.trade_channel:
+            pairs = payload
+        else:
+            return f"unknown channel {channel}"
+        unknown = [p for p in pairs if self.symbol_of(p) is None]
+        return f"unknown currency pair {unknown[0]}" if unknown else None
+
+    def valid_book_payload(self, payload: list[Any]) -> bool:
+        return len(payload) == 2 and payload[1] in self.intervals
+
+    def subscribed_symbols(self, channel: str, payload: list[str]) -> list[str]:
+        pairs = payload[:1] if channel == self.book_channel else payload
+        return [s for s in (self.symbol_of(p) for p in pairs) if s is not None]
+
+    def set_subscription(self, conn: SimConnection, symbol: str, channel: str, on: bool) -> None:
+        channels: set[str] = conn.subs.setdefault(symbol, set())
+        if on:
+            channels.add(channel)
+        else:
+            channels.discard(channel)
+            if not channels:
+                del conn.subs[symbol]
+
+    def envelope(self, channel: str, event: str, fields: dict[str, Any]) -> bytes:
+        now = time.time()
+        return orjson.dumps({"time": int(now), "time_ms": int(now * 1000), "channel": channel, "event": event, **fields})
+
+    def encode(self, symbol: str, changes: list[Change]) -> bytes | None:
+        self.update_id[symbol] += len(changes)
+        old_bids, old_asks = self.views[symbol]
+        new_bids, new_asks = self.views[symbol] = self._window(symbol)
+        bids = self._diff(old_bids, new_bids)
+        asks = self._diff(old_asks, new_asks)
+        if not bids and not asks:
+            return None
+        self.sent_count[symbol] += 1
+        full = self.sent_count[symbol] % self.full_every == 0 and symbol not in self.faults.skip
+        if full:
+            bids, asks = list(new_bids.items()), list(new_asks.items())
+        first = self.sent_id[symbol] + 1
+        if self.faults.take("skip", symbol):
+            self.update_id[symbol] += 1  # an update this client never hears of
+            first += 1
+        self.sent_id[symbol] = self.update_id[symbol]
+        return self.book_frame(symbol, first, self.update_id[symbol], bids, asks, full)
+
+    def _diff(self, old: View, new: View) -> list[tuple[int, int]]:
+        return [(p, new.get(p, 0)) for p in old.keys() | new.keys() if new.get(p, 0) != old.get(p, 0)]
+
+    def book_frame(
+        self, symbol: str, first: int, last: int, bids: list[tuple[int, int]], asks: list[tuple[int, int]], full: bool
+    ) -> bytes:
+        ladder = self.ladders[symbol]
+        now = time.time()
+        result: dict[str, Any] = {"t": int(now * 1000)}
+        if full:
+            result["full"] = True
+        result.update(
+            {
+                "l": str(self.depth),
+                **self.update_extras(now),
+                "s": self.native(symbol),
+                "U": first,
+                "u": last,
+                "b": [self.level(ladder, p, q) for p, q in sorted(bids, reverse=True)],
+                "a": [self.level(ladder, p, q) for p, q in sorted(asks)],
+            }
+        )
+        return self.envelope(self.book_channel, "update", {"result": result})
+
+    def update_extras(self, now: float) -> dict[str, Any]:
+        return {"e": "depthUpdate", "E": int(now)}
+
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: bytes | None) -> list[Frame]:
+        if encoded is None or self.book_channel not in conn.subs[symbol]:
+            return []
+        return [encoded]
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if self.trade_channel in conn.subs[symbol] else []
+
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> bytes:
+        ladder = self.ladders[symbol]
+        now = time.time()
+        result = {
+            "id": trade_id,
+            "id_market": trade_id,
+            "create_time": int(now),
+            "create_time_ms": f"{now * 1000:.4f}",
+            "side": "buy" if buy else "sell",
+            "currency_pair": self.native(symbol),
+            "amount": ladder.size_str(lots, self.trade_places),
+            "price": ladder.price_str(ticks, self.trade_places),
+            "range": f"{trade_id}-{trade_id}",
+        }
+        return self.envelope(self.trade_channel, "update", {"result": result})

@@ -1,0 +1,260 @@
+"""Simulated KuCoin: market data over REST and the public WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import time
+import uuid
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import orjson
+from aiohttp import web
+
+from ...ratelimit import Over
+from ...refusal import Reason, Refusal
+from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from .errors import REFUSALS, render
+from .wire import CHAINS, CHANNELS, OK, text, trim
+
+
+class KucoinPublic(SimVenue):
+    """KuCoin's public side: symbols, currencies and books over REST, the public WebSocket."""
+    venue = "kucoin"
+    ccxt_id = "kucoin"
+    ccxt_hosts = ("https://api.kucoin.com",)
+    ccxt_options = {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}}
+    key_needs_passphrase = True
+    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
+    ws_paths = ("/",)
+    private_ws_paths = ("/endpoint",)
+    faults_supported = frozenset({"drop", "skip", "stall", "delay"})
+    bullet_ping_interval_ms: ClassVar[int] = 18_000
+    bullet_ping_timeout_ms: ClassVar[int] = 10_000
+    max_topics: ClassVar[int] = 400  # per connection
+    max_batch: ClassVar[int] = 100  # topics in one subscribe message
+    empty_change_rate: ClassVar[float] = 0.2  # share of messages with a price-"0" entry
+    api_key_header = "KC-API-KEY"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> Refusal:
+        """429 with 429000 and gw-ratelimit-reset, the milliseconds until the pool resets."""
+        reset = str(math.ceil(over.wait * 1000))
+        return REFUSALS[Reason.RATE_LIMITED].refuse(headers={"gw-ratelimit-remaining": "0", "gw-ratelimit-reset": reset})
+
+    def render_refusal(self, refusal: Refusal) -> web.Response:
+        return render(refusal)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sequence: dict[str, int] = {s: 1_600_000_000_000 + 1_000_003 * i for i, s in enumerate(self.markets)}
+        self.tokens: set[str] = set()
+        self.private_tokens: dict[str, str] = {}  # bullet-private token -> account
+        self.rng = random.Random(f"kucoin-sim:{self.market.seed}")
+        self._watchdogs: set[asyncio.Task[None]] = set()
+        self.hf_account = True  # what /api/v1/hf/accounts/opened answers; False sends ccxt to the classic endpoints
+        self.funds: dict[str, Decimal] = {}  # engine order id -> the quote amount a market order was given
+
+    def native(self, symbol: str) -> str:
+        return symbol  # KuCoin spot ids are BASE-QUOTE already
+
+    @property
+    def account_type(self) -> str:
+        return "trade_hf" if self.hf_account else "trade"
+
+    async def bullet_public(self, request: web.Request) -> web.Response:
+        token = uuid.uuid4().hex
+        self.tokens.add(token)
+        return json_response({"code": OK, "data": {"token": token, "instanceServers": [self.instance_server("/")]}})
+
+    def instance_server(self, path: str) -> dict[str, Any]:
+        return {
+            "endpoint": f"{self.ws_url}{path}",
+            "encrypt": True,
+            "protocol": "websocket",
+            "pingInterval": self.bullet_ping_interval_ms,
+            "pingTimeout": self.bullet_ping_timeout_ms,
+        }
+
+    async def symbols(self, request: web.Request) -> web.Response:
+        return json_response({"code": OK, "data": [self.symbol_info(s) for s in self.markets]})
+
+    def symbol_info(self, symbol: str) -> dict[str, Any]:
+        ladder = self.ladders[symbol]
+        base, quote = symbol.split("-")
+        return {
+            "symbol": symbol,
+            "name": symbol,
+            "baseCurrency": base,
+            "quoteCurrency": quote,
+            "feeCurrency": quote,
+            "market": "USDS" if quote in ("USDT", "USDC") else quote,
+            "baseMinSize": trim(ladder.size_str(1)),
+            "quoteMinSize": "0.1",
+            "baseMaxSize": "10000000000",
+            "quoteMaxSize": "99999999",
+            "baseIncrement": trim(ladder.size_str(1)),
+            "quoteIncrement": "0.000001",
+            "priceIncrement": trim(ladder.price_str(1)),
+            "priceLimitRate": "0.1",
+            "minFunds": "0.1",
+            "isMarginEnabled": True,
+            "enableTrading": True,
+            "feeCategory": 1,
+            "makerFeeCoefficient": "1.00",
+            "takerFeeCoefficient": "1.00",
+            "st": False,
+        }
+
+    async def currencies(self, request: web.Request) -> web.Response:
+        codes = sorted({c for s in self.markets for c in s.split("-")})
+        return json_response({"code": OK, "data": [self.currency_info(c) for c in codes]})
+
+    @staticmethod
+    def currency_info(code: str) -> dict[str, Any]:
+        """Deposits and withdrawals are not simulated: each coin lists one chain, both disabled."""
+        name, chain_id = CHAINS.get(code, (code, code.lower()))
+        chain = {
+            "chainName": name, "chainId": chain_id, "withdrawalMinSize": None, "depositMinSize": None,
+            "withdrawFeeRate": "0", "withdrawalMinFee": None, "isWithdrawEnabled": False, "isDepositEnabled": False,
+            "confirms": 0, "preConfirms": 0, "withdrawPrecision": 8, "maxWithdraw": None, "maxDeposit": None,
+            "needTag": False, "contractAddress": "",
+        }
+        return {"currency": code, "name": code, "fullName": code, "precision": 8, "confirms": None,
+                "contractAddress": None, "isMarginEnabled": False, "isDebitEnabled": False, "chains": [chain]}
+
+    async def part_order_book(self, request: web.Request) -> web.Response:
+        symbol = self.symbol_of(request.query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": "400100", "msg": "symbol not exists"}, status=400)
+        depth = int(request.path.rsplit("_", 1)[1])
+        return json_response({"code": OK, "data": self.book_data(symbol, depth)})
+
+    def book_data(self, symbol: str, depth: int) -> dict[str, Any]:
+        ladder = self.ladders[symbol]
+        return {
+            "time": int(time.time() * 1000),
+            "sequence": str(self.sequence[symbol]),
+            "bids": [self._level(symbol, p, q) for p, q in ladder.top(True, depth)],
+            "asks": [self._level(symbol, p, q) for p, q in ladder.top(False, depth)],
+        }
+
+    def _level(self, symbol: str, ticks: int, lots: int) -> list[str]:
+        ladder = self.ladders[symbol]
+        return [trim(ladder.price_str(ticks)), trim(ladder.size_str(lots))]
+
+    async def _ws_handler(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
+        """Public and private tokens open the public endpoint (as on KuCoin); the private endpoint
+        only takes a bullet-private token, which names the account."""
+        token = request.query.get("token", "")
+        private_only = request.path in self.private_ws_paths
+        if token not in self.private_tokens and (private_only or token not in self.tokens):
+            return json_response({"code": "401", "msg": "token is invalid"}, status=401)
+        return await super()._ws_handler(request)
+
+    def on_connect(self, conn: SimConnection) -> None:
+        if conn.path in self.private_ws_paths:
+            conn.account = self.private_tokens[conn.query["token"]]
+        conn.state["heard"] = time.monotonic()
+        conn.send(text({"id": uuid.uuid4().hex[:10], "type": "welcome"}))
+        task = asyncio.create_task(self._ping_watchdog(conn))
+        self._watchdogs.add(task)
+        task.add_done_callback(self._watchdogs.discard)
+
+    async def _ping_watchdog(self, conn: SimConnection) -> None:
+        """KuCoin closes a connection that has sent nothing for pingInterval + pingTimeout."""
+        allowed = (self.bullet_ping_interval_ms + self.bullet_ping_timeout_ms) / 1000.0
+        while not conn.ws.closed:
+            quiet = time.monotonic() - conn.state["heard"]
+            if quiet > allowed:
+                await conn.close()
+                return
+            await asyncio.sleep(allowed - quiet + 0.01)
+
+    async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
+        conn.state["heard"] = time.monotonic()
+        msg = orjson.loads(data)
+        kind = msg.get("type")
+        if kind == "ping":
+            self.client_pings += 1
+            conn.send(text({"id": msg.get("id"), "type": "pong", "timestamp": time.time_ns() // 1000}))
+        elif kind in ("subscribe", "unsubscribe"):
+            self._on_subscription(conn, msg)
+        else:
+            conn.send(self._error(msg, 400, f"unknown message type {kind!r}"))
+
+    def _on_subscription(self, conn: SimConnection, msg: dict[str, Any]) -> None:
+        prefix, _, names = str(msg.get("topic", "")).partition(":")
+        channel = CHANNELS.get(prefix)
+        symbols = [self.symbol_of(n) for n in names.split(",")]
+        if channel is None or None in symbols:
+            conn.send(self._error(msg, 404, f"topic {msg.get('topic')} is not found"))
+            return
+        if len(symbols) > self.max_batch:
+            conn.send(self._error(msg, 400, f"exceed max batch subscription count limitation of {self.max_batch}"))
+            return
+        topics: set[tuple[str, str]] = conn.state.setdefault("topics", set())
+        wanted = {(channel, s) for s in symbols if s is not None}
+        if msg["type"] == "subscribe" and len(topics | wanted) > self.max_topics:
+            conn.send(self._error(msg, 509, f"exceed max subscription count limitation of {self.max_topics} per session"))
+            return
+        if msg["type"] == "subscribe":
+            topics |= wanted
+        else:
+            topics -= wanted
+        conn.subs = {s: True for _, s in topics}
+        if msg.get("response"):
+            conn.send(text({"id": str(msg.get("id")), "type": "ack"}))
+
+    def _error(self, msg: dict[str, Any], code: int, reason: str) -> str:
+        return text({"id": str(msg.get("id")), "type": "error", "code": code, "data": reason})
+
+    def encode(self, symbol: str, changes: list[Change]) -> str:
+        ladder = self.ladders[symbol]
+        seq = self.sequence[symbol] + (1 if self.faults.take("skip", symbol) else 0)
+        start = seq + 1
+        bids: list[list[str]] = []
+        asks: list[list[str]] = []
+        empty_at = self.rng.randrange(len(changes)) if self.rng.random() < self.empty_change_rate else -1
+        for i, (is_bid, ticks, lots) in enumerate(changes):
+            if i == empty_at:
+                seq += 1
+                asks.append(["0", "0", str(seq)])
+            seq += 1
+            (bids if is_bid else asks).append([trim(ladder.price_str(ticks)), trim(ladder.size_str(lots)), str(seq)])
+        self.sequence[symbol] = seq
+        data = {
+            "changes": {"asks": asks, "bids": bids},
+            "sequenceEnd": seq,
+            "sequenceStart": start,
+            "symbol": symbol,
+            "time": int(time.time() * 1000),
+        }
+        return text({"topic": f"/market/level2:{symbol}", "type": "message", "subject": "trade.l2update", "data": data})
+
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: Any) -> list[Frame]:
+        return [encoded] if ("level2", symbol) in conn.state.get("topics", ()) else []
+
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
+        data = {
+            "makerOrderId": uuid.uuid4().hex[:24],
+            "price": self._level(symbol, ticks, lots)[0],
+            "sequence": str(self.sequence[symbol]),
+            "side": "buy" if buy else "sell",
+            "size": self._level(symbol, ticks, lots)[1],
+            "symbol": symbol,
+            "takerOrderId": uuid.uuid4().hex[:24],
+            "time": str(time.time_ns()),
+            "tradeId": f"{trade_id:024x}",
+            "type": "match",
+        }
+        return text({"topic": f"/market/match:{symbol}", "type": "message", "subject": "trade.l3match", "data": data})
+
+    async def stop(self) -> None:
+        for task in list(self._watchdogs):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await super().stop()

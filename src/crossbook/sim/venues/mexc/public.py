@@ -1,0 +1,239 @@
+"""Simulated MEXC: market data over REST and the public WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import orjson
+from aiohttp import web
+
+from ....symbols import parse_standard
+from ....venues.protowire import len_field, string_field, varint_field
+from ...access import ApiKey
+from ...ratelimit import Over, retry_after
+from ...refusal import Reason, Refusal
+from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from .errors import REFUSALS, render
+from .wire import (
+    DEALS,
+    DEPTH,
+    DEPTH_LIMIT_MAX,
+    INTERVALS,
+    MIN_ORDER_QUOTE,
+    NETWORKS,
+    PRIVATE_CHANNELS,
+    EncodedDepth,
+    ListenKey,
+    ack,
+    level,
+    refused,
+    wrapper,
+)
+
+
+class MexcPublic(SimVenue):
+    """MEXC v3's public side: exchangeInfo and depth over REST, the protobuf public streams."""
+    venue = "mexc"
+    ccxt_id: ClassVar[str | None] = "mexc"
+    ccxt_hosts = ("https://api.mexc.com",)
+    markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "BTC-USDC", "USDC-USDT")
+    ws_paths = ("/ws",)
+    private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws",)
+    faults_supported = frozenset({"drop", "skip", "stall", "delay"})
+    api_key_header = "X-MEXC-APIKEY"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> Refusal:
+        return REFUSALS[Reason.RATE_LIMITED].refuse(headers=retry_after(over.wait))
+
+    def render_refusal(self, refusal: Refusal) -> web.Response:
+        return render(refusal)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.version: dict[str, int] = {s: 43_296_363_236 + 1009 * i for i, s in enumerate(self.markets)}
+        self.quote_sized: dict[str, Decimal] = {}  # order id -> the quoteOrderQty a market order spent
+        self.listen_keys: dict[str, ListenKey] = {}
+
+    def native(self, symbol: str) -> str:
+        base, quote, _, _ = parse_standard(symbol)
+        return f"{base}{quote}"
+
+    async def contract_detail(self, request: web.Request) -> web.Response:
+        return json_response({"success": True, "code": 0, "data": []})  # futures are not simulated
+
+    async def coins(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        assets = sorted({a for s in self.markets for a in parse_standard(s)[:2]})
+        return json_response([self.coin_json(a) for a in assets])
+
+    @staticmethod
+    def coin_json(asset: str) -> dict[str, Any]:
+        network, name = NETWORKS.get(asset, (asset, asset))
+        return {
+            "coin": asset,
+            "name": name,
+            "networkList": [
+                {"coin": asset, "name": name, "network": network, "netWork": network, "depositEnable": False,
+                 "withdrawEnable": False, "depositDesc": None, "withdrawFee": None, "withdrawMin": None,
+                 "withdrawMax": None, "minConfirm": 0, "sameAddress": False, "contract": None}
+            ],
+        }
+
+    async def exchange_info(self, request: web.Request) -> web.Response:
+        return json_response(
+            {
+                "timezone": "CST",
+                "serverTime": int(time.time() * 1000),
+                "rateLimits": [],
+                "exchangeFilters": [],
+                "symbols": [self.symbol_info(s) for s in self.markets],
+            }
+        )
+
+    def symbol_info(self, symbol: str) -> dict[str, Any]:
+        base, quote, _, _ = parse_standard(symbol)
+        ladder = self.ladders[symbol]
+        return {
+            "symbol": self.native(symbol),
+            "status": "1",
+            "baseAsset": base,
+            "baseAssetPrecision": ladder.size_decimals,
+            "quoteAsset": quote,
+            "quotePrecision": ladder.price_decimals,
+            "quoteAssetPrecision": ladder.price_decimals,
+            "baseCommissionPrecision": ladder.size_decimals,
+            "quoteCommissionPrecision": ladder.price_decimals,
+            "orderTypes": ["LIMIT", "MARKET", "LIMIT_MAKER"],
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
+            "quoteAmountPrecision": str(MIN_ORDER_QUOTE),
+            "baseSizePrecision": ladder.size_str(1),
+            "permissions": ["SPOT"],
+            "filters": [],
+            "maxQuoteAmount": "2000000",
+            "makerCommission": "0",
+            "takerCommission": "0.0005",
+            "quoteAmountPrecisionMarket": "1",
+            "maxQuoteAmountMarket": "100000",
+            "tradeSideType": "1",
+            "st": False,
+        }
+
+    async def depth(self, request: web.Request) -> web.Response:
+        symbol = self.symbol_of(request.query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        limit = min(DEPTH_LIMIT_MAX, int(request.query.get("limit", "100")))
+        ladder = self.ladders[symbol]
+        return json_response(
+            {
+                "lastUpdateId": self.version[symbol],
+                "bids": [[ladder.price_str(p), ladder.size_str(q)] for p, q in ladder.top(True, limit)],
+                "asks": [[ladder.price_str(p), ladder.size_str(q)] for p, q in ladder.top(False, limit)],
+            }
+        )
+
+    def on_connect(self, conn: SimConnection) -> None:
+        """A socket opened as ``/ws?listenKey=...`` is the key's account's user data stream; an
+        unknown or expired key gets MEXC's bare text answer and the socket closes."""
+        listen_key = conn.query.get("listenKey")
+        if listen_key is None:
+            return
+        entry = self.listen_keys.get(listen_key)
+        if entry is None or entry.expires <= time.time() or entry.api_key not in self.api_keys:
+            asyncio.ensure_future(self.refuse_listen_key(conn))
+            return
+        conn.account = entry.account
+        conn.state["private"] = set()
+
+    async def refuse_listen_key(self, conn: SimConnection) -> None:
+        await conn.ws.send_str("Invalid listen key")
+        await conn.close()
+
+    async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return
+        if not isinstance(msg, dict):
+            return
+        method = str(msg.get("method", "")).upper()
+        if method == "PING":
+            self.client_pings += 1
+            conn.send(ack("PONG"))
+        elif method in ("SUBSCRIPTION", "UNSUBSCRIPTION"):
+            self.on_subscription(conn, method == "SUBSCRIPTION", [str(p) for p in msg.get("params", [])])
+
+    def on_subscription(self, conn: SimConnection, subscribe: bool, params: list[str]) -> None:
+        """Ack the known streams (their names joined by commas), refuse the rest. Private channels
+        are known only on a listenKey's socket."""
+        private: set[str] | None = conn.state.get("private")
+        mine = [p for p in params if private is not None and p in PRIVATE_CHANNELS]
+        if private is not None and subscribe:
+            private.update(mine)
+        elif private is not None:
+            private.difference_update(mine)
+        known = [(p, parsed) for p in params if (parsed := self.parse_stream(p)) is not None]
+        for channel, (symbol, kind) in known:
+            self.set_subscription(conn, symbol, kind, channel if subscribe else None)
+        if known or mine:
+            conn.send(ack(",".join([*mine, *(p for p, _ in known)])))
+        unknown = [p for p in params if self.parse_stream(p) is None and p not in mine]
+        if unknown:
+            conn.send(refused(unknown))
+
+    def parse_stream(self, channel: str) -> tuple[str, str] | None:
+        """``spot@<kind>@<interval>@<SYMBOL>`` -> (standard symbol, kind), or None if unknown."""
+        parts = channel.split("@")
+        if len(parts) != 4 or parts[0] != "spot" or parts[1] not in (DEPTH, DEALS) or parts[2] not in INTERVALS:
+            return None
+        symbol = self.symbol_of(parts[3])
+        return None if symbol is None else (symbol, parts[1])
+
+    def set_subscription(self, conn: SimConnection, symbol: str, kind: str, channel: str | None) -> None:
+        streams: dict[str, str] = conn.subs.setdefault(symbol, {})
+        if channel is None:
+            streams.pop(kind, None)
+            if not streams:
+                del conn.subs[symbol]
+        else:
+            streams[kind] = channel
+
+    def encode(self, symbol: str, changes: list[Change]) -> EncodedDepth:
+        first = self.version[symbol] + 1 + (1 if self.faults.take("skip", symbol) else 0)
+        last = first + len(changes) - 1
+        self.version[symbol] = last
+        ladder = self.ladders[symbol]
+        asks = b"".join(len_field(1, level(ladder.price_str(p), ladder.size_str(q))) for b, p, q in changes if not b)
+        bids = b"".join(len_field(2, level(ladder.price_str(p), ladder.size_str(q))) for b, p, q in changes if b)
+        versions = string_field(4, str(first)) + string_field(5, str(last))
+        return EncodedDepth(asks + bids, versions, int(time.time() * 1000))
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if DEALS in conn.subs[symbol] else []
+
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: EncodedDepth) -> list[Frame]:
+        channel = conn.subs[symbol].get(DEPTH)
+        if channel is None:
+            return []
+        event_type = channel.rpartition("@")[0]  # the channel without its symbol
+        body = encoded.levels + string_field(3, event_type) + encoded.versions
+        return [wrapper(channel, self.native(symbol), encoded.send_time_ms, 313, body)]
+
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> bytes:
+        ladder = self.ladders[symbol]
+        native = self.native(symbol)
+        now = int(time.time() * 1000)
+        # PublicAggreDealsV3ApiItem: price 1, quantity 2, tradeType 3 (1 buy, 2 sell), time 4, tradeId 5
+        item = (
+            string_field(1, ladder.price_str(ticks))
+            + string_field(2, ladder.size_str(lots))
+            + varint_field(3, 1 if buy else 2)
+            + varint_field(4, now)
+            + string_field(5, str(trade_id))
+        )
+        event_type = f"spot@{DEALS}@100ms"
+        body = len_field(1, item) + string_field(2, event_type)  # deals 1, eventType 2
+        return wrapper(f"{event_type}@{native}", native, now, 314, body)

@@ -1,0 +1,330 @@
+"""Simulated OKX: market data over REST and the public WebSocket."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import orjson
+from aiohttp import web
+
+from ....book.checksum import crc32_signed, interleaved
+from ....symbols import parse_standard
+from ...engine import SimOrder
+from ...ratelimit import Over
+from ...refusal import Reason, Refusal
+from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from .errors import REFUSALS, render
+from .wire import (
+    CHANNELS,
+    CHECKSUM_DEPTH,
+    CONTRACTS,
+    DEPTH,
+    FUNDING_PERIOD_MS,
+    FUNDING_RATE,
+    Level,
+    Placement,
+    View,
+    _diff,
+    _now_ms,
+    _trim,
+    envelope,
+    num,
+    require,
+)
+
+
+class OkxPublic(SimVenue):
+    """OKX's public side: instruments, books and funding over REST, the public WebSocket's books and trades."""
+    venue = "okx"
+    markets = (
+        "BTC-USDT",
+        "BTC-USDT-PERP",
+        "ETH-USDT",
+        "SOL-USDT",
+        "ETH-BTC",
+        "BTC-USDC",
+        "USDC-USDT",
+        "ETH-USDT-PERP",
+        "BTC-USD-PERP",
+        "ETH-USD-PERP",
+    )
+    ws_paths = ("/ws/v5/public",)
+    private_ws_paths = ("/ws/v5/private",)
+    faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
+    inband_snapshot: ClassVar[bool] = True
+    ccxt_id = "okx"
+    ccxt_hosts = ("https://{hostname}",)  # ccxt's OKX base is a template on its hostname option
+    ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
+    key_needs_passphrase = True
+    api_key_header = "OK-ACCESS-KEY"
+    limit_symbol_param = "instId"
+
+    def rate_limit_refusal(self, over: Over, now: float) -> Refusal:
+        return REFUSALS[Reason.RATE_LIMITED].refuse()
+
+    def render_refusal(self, refusal: Refusal) -> web.Response:
+        return render(refusal)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seq: dict[str, int] = {s: 2_000_000 + 31 * i for i, s in enumerate(self.markets)}
+        self.views: dict[str, tuple[View, View]] = {s: self._window(s) for s in self.markets}
+        self.placements: dict[str, Placement] = {}  # order id -> what its place request said
+        self.killed: dict[str, SimOrder] = {}  # post-only orders OKX accepted and canceled at once
+        self._killed_ids = itertools.count(9_000_000_001)  # beyond the engine's order ids
+        self._placing: Placement | None = None  # the request being placed: its first push precedes the answer
+        self._transfer_ids = itertools.count(700_001)
+
+    def native(self, symbol: str) -> str:
+        base, quote, _, _ = parse_standard(symbol)
+        return f"{base}-{quote}-SWAP" if symbol in CONTRACTS else f"{base}-{quote}"
+
+    def size_decimals(self, symbol: str) -> int:
+        contract = CONTRACTS.get(symbol)
+        return contract[2] if contract else self.ladders[symbol].size_decimals
+
+    def size_text(self, symbol: str, lots: int) -> str:
+        places = self.size_decimals(symbol)
+        whole, frac = divmod(lots, 10**places)
+        return _trim(f"{whole}.{frac:0{places}d}") if places else str(whole)
+
+    def price_text(self, symbol: str, ticks: int) -> str:
+        return _trim(self.ladders[symbol].price_str(ticks))
+
+    def expected_top(self, symbol: str, n: int) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        ladder = self.ladders[symbol]
+        return (
+            [(ladder.price(p), float(self.size_text(symbol, q))) for p, q in ladder.top(True, n)],
+            [(ladder.price(p), float(self.size_text(symbol, q))) for p, q in ladder.top(False, n)],
+        )
+
+    def _levels(self, symbol: str, levels: list[tuple[int, int]]) -> list[Level]:
+        return [[self.price_text(symbol, p), self.size_text(symbol, q), "0", str(1 + q % 5 if q else 0)] for p, q in levels]
+
+    def _window(self, symbol: str) -> tuple[View, View]:
+        ladder = self.ladders[symbol]
+        return dict(ladder.top(True, DEPTH)), dict(ladder.top(False, DEPTH))
+
+    def _checksum(self, symbol: str) -> int:
+        bids, asks = self.views[symbol]
+        top_b = sorted(bids, reverse=True)[:CHECKSUM_DEPTH]
+        top_a = sorted(asks)[:CHECKSUM_DEPTH]
+        return crc32_signed(
+            interleaved(
+                [(self.price_text(symbol, p), self.size_text(symbol, bids[p])) for p in top_b],
+                [(self.price_text(symbol, p), self.size_text(symbol, asks[p])) for p in top_a],
+            )
+        )
+
+    async def instruments(self, request: web.Request) -> web.Response:
+        inst_type = request.query.get("instType")
+        if inst_type not in ("SPOT", "SWAP", "FUTURES", "OPTION", "MARGIN"):
+            return json_response({"code": "51000", "msg": "Parameter instType error", "data": []}, status=400)
+        listed = [self.instrument(s) for s in self.markets]
+        return json_response({"code": "0", "msg": "", "data": [i for i in listed if i["instType"] == inst_type]})
+
+    def instrument(self, symbol: str) -> dict[str, Any]:
+        base, quote, _, _ = parse_standard(symbol)
+        lot = self.size_text(symbol, 1)
+        info: dict[str, Any] = {
+            "instType": "SPOT",
+            "instId": self.native(symbol),
+            "uly": "",
+            "instFamily": "",
+            "category": "1",
+            "baseCcy": base,
+            "quoteCcy": quote,
+            "settleCcy": "",
+            "ctVal": "",
+            "ctMult": "",
+            "ctValCcy": "",
+            "ctType": "",
+            "optType": "",
+            "stk": "",
+            "listTime": "1611916800000",
+            "expTime": "",
+            "lever": "10",
+            "tickSz": self.price_text(symbol, 1),
+            "lotSz": lot,
+            "minSz": lot,
+            "maxLmtSz": "9999999999",
+            "maxMktSz": "1000000",
+            "alias": "",
+            "state": "live",
+            "ruleType": "normal",
+        }
+        contract = CONTRACTS.get(symbol)
+        if contract is not None:
+            ct_val, ct_ccy, _ = contract
+            info.update(
+                instType="SWAP",
+                uly=f"{base}-{quote}",
+                instFamily=f"{base}-{quote}",
+                baseCcy="",
+                quoteCcy="",
+                settleCcy=base if ct_ccy == quote else quote,
+                ctVal=ct_val,
+                ctMult="1",
+                ctValCcy=ct_ccy,
+                ctType="inverse" if ct_ccy == quote else "linear",
+                lever="100",
+            )
+        return info
+
+    async def books(self, request: web.Request) -> web.Response:
+        symbol = self.symbol_of(request.query.get("instId", ""))
+        if symbol is None:
+            return json_response({"code": "51001", "msg": "Instrument ID does not exist", "data": []})
+        depth = min(DEPTH, int(request.query.get("sz", "1")))
+        bids, asks = self.views[symbol]
+        data = {
+            "asks": self._levels(symbol, [(p, asks[p]) for p in sorted(asks)[:depth]]),
+            "bids": self._levels(symbol, [(p, bids[p]) for p in sorted(bids, reverse=True)[:depth]]),
+            "ts": str(_now_ms()),
+            "seqId": self.seq[symbol],
+        }
+        return json_response({"code": "0", "msg": "", "data": [data]})
+
+    async def funding_rate(self, request: web.Request) -> web.Response:
+        """A SWAP's funding: the simulator's constant rate, settled at the next 8-hour boundary
+        (``fundingTime``), the one after it ``nextFundingTime``."""
+        symbol = self.symbol_of(request.query.get("instId", ""))
+        if symbol not in CONTRACTS:
+            raise REFUSALS[Reason.UNKNOWN_SYMBOL].refuse()
+        now = _now_ms()
+        settles = now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS
+        return envelope([{
+            "instType": "SWAP", "instId": self.native(symbol), "method": "current_period", "formulaType": "noRate",
+            "fundingRate": num(FUNDING_RATE), "nextFundingRate": "", "fundingTime": str(settles),
+            "nextFundingTime": str(settles + FUNDING_PERIOD_MS), "minFundingRate": "-0.0075", "maxFundingRate": "0.0075",
+            "interestRate": "0.0001", "impactValue": "", "premium": "0", "settFundingRate": num(FUNDING_RATE),
+            "settState": "settled", "ts": str(now),
+        }])
+
+    def listed_symbol(self, params: dict[str, Any]) -> str:
+        symbol = self.symbol_of(require(params, "instId"))
+        if symbol is None:
+            raise REFUSALS[Reason.UNKNOWN_SYMBOL].refuse()
+        return symbol
+
+    def swap_symbol(self, params: dict[str, Any]) -> str:
+        symbol = self.listed_symbol(params)
+        if symbol not in CONTRACTS:
+            raise REFUSALS[Reason.UNKNOWN_SYMBOL].refuse()
+        return symbol
+
+    def contracts_to_base(self, symbol: str, contracts: Decimal) -> Decimal:
+        """A SWAP ``sz`` in contracts as the engine's amount: whole ladder lots, or 51121."""
+        lots = contracts * 10 ** self.size_decimals(symbol)
+        if lots != lots.to_integral_value():
+            raise REFUSALS[Reason.AMOUNT_OFF_GRID].refuse()
+        return int(lots) * self.engine.markets[symbol].lot
+
+    def size_of(self, symbol: str, amount: Decimal) -> str:
+        """An engine amount as OKX states it: base units on SPOT, contracts on SWAP."""
+        if symbol not in CONTRACTS:
+            return num(amount)
+        text = self.size_text(symbol, int(abs(amount) / self.engine.markets[symbol].lot))
+        return f"-{text}" if amount < 0 else text
+
+    def on_connect(self, conn: SimConnection) -> None:
+        conn.state["connId"] = secrets.token_hex(4)
+
+    async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
+        if data == "ping":
+            self.client_pings += 1
+            conn.send("pong")
+            return
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            conn.send(self._event(conn, "error", code="60012", msg=f"Invalid request: {data!r}"))
+            return
+        op = msg.get("op")
+        if op not in ("subscribe", "unsubscribe"):
+            conn.send(self._event(conn, "error", code="60012", msg=f"Invalid request: {msg}"))
+            return
+        snapshots: list[str] = []  # OKX acks every channel of a request before it sends data
+        for arg in msg.get("args", []):
+            channel, native = arg.get("channel"), arg.get("instId", "")
+            symbol = self.symbol_of(native)
+            if channel not in CHANNELS or symbol is None:
+                conn.send(self._event(conn, "error", code="60018", msg=f"Wrong URL or channel:{channel},instId:{native} doesn't exist."))
+                continue
+            channels: set[str] = conn.subs.setdefault(symbol, set())
+            if op == "subscribe":
+                channels.add(channel)
+            else:
+                channels.discard(channel)
+                if not channels:
+                    del conn.subs[symbol]
+            conn.send(self._event(conn, op, arg={"channel": channel, "instId": native}))
+            if op == "subscribe" and channel == "books" and self.inband_snapshot:
+                snapshots.append(self._snapshot_frame(symbol))
+        for frame in snapshots:
+            conn.send(frame)
+
+    def _event(self, conn: SimConnection, event: str, **fields: Any) -> str:
+        return orjson.dumps({"event": event, **fields, "connId": conn.state["connId"]}).decode()
+
+    def _snapshot_frame(self, symbol: str) -> str:
+        bids, asks = self.views[symbol]
+        data = {
+            "asks": self._levels(symbol, sorted(asks.items())),
+            "bids": self._levels(symbol, sorted(bids.items(), reverse=True)),
+            "ts": str(_now_ms()),
+            "checksum": self._checksum(symbol),
+            "prevSeqId": -1,
+            "seqId": self.seq[symbol],
+        }
+        return self._book_frame(symbol, "snapshot", data)
+
+    def _book_frame(self, symbol: str, action: str, data: dict[str, Any]) -> str:
+        arg = {"channel": "books", "instId": self.native(symbol)}
+        return orjson.dumps({"arg": arg, "action": action, "data": [data]}).decode()
+
+    def encode(self, symbol: str, changes: list[Change]) -> str | None:
+        """The change of the 400-level window since the last tick; None when it did not move."""
+        old_bids, old_asks = self.views[symbol]
+        new_bids, new_asks = self._window(symbol)
+        bids = _diff(old_bids, new_bids)
+        asks = _diff(old_asks, new_asks)
+        if not bids and not asks:
+            return None
+        self.views[symbol] = (new_bids, new_asks)
+        prev = self.seq[symbol] + (1 if self.faults.take("skip", symbol) else 0)
+        self.seq[symbol] = prev + len(bids) + len(asks)
+        checksum = self._checksum(symbol)
+        if self.faults.take("corrupt", symbol):
+            checksum = (checksum ^ 1) or 2
+        data = {
+            "asks": self._levels(symbol, sorted(asks)),
+            "bids": self._levels(symbol, sorted(bids, reverse=True)),
+            "ts": str(_now_ms()),
+            "checksum": checksum,
+            "prevSeqId": prev,
+            "seqId": self.seq[symbol],
+        }
+        return self._book_frame(symbol, "update", data)
+
+    def frames_for(self, conn: SimConnection, symbol: str, encoded: str | None) -> list[Frame]:
+        return [encoded] if encoded is not None and "books" in conn.subs[symbol] else []
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
+        return encoded if "trades" in conn.subs[symbol] else []
+
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
+        native = self.native(symbol)
+        trade = {
+            "instId": native,
+            "tradeId": str(trade_id),
+            "px": self.price_text(symbol, ticks),
+            "sz": self.size_text(symbol, lots),
+            "side": "buy" if buy else "sell",
+            "ts": str(_now_ms()),
+            "count": "1",
+        }
+        return orjson.dumps({"arg": {"channel": "trades", "instId": native}, "data": [trade]}).decode()

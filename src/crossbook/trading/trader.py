@@ -1,0 +1,575 @@
+"""Trader: the everyday handle on one account (one sub-account) on one venue.
+
+It wraps a loaded :class:`~crossbook.trading.account.VenueAccount` (validation, journal, client
+order ids, rate limits) and adds what a trader does by hand: place / cancel / amend / look up
+orders, OCO order lists, balances, positions, leverage, margin and position modes, transfers
+between sub-accounts. Everything goes through ccxt's unified methods, or the venue's own call
+where ccxt has none (``venue_calls``). Anything the venue, or crossbook on that venue, cannot do
+is refused before a byte is sent, with an error naming the venue and the feature.
+
+Results are frozen dataclasses whose ``to_json()`` gives prices at the instrument's tick and
+amounts at its lot.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import ccxt
+
+from ..errors import (
+    CrossbookError,
+    InvalidOrder,
+    UnsupportedFeature,
+    VenueRefused,
+    VenueUnavailable,
+)
+from ..model import (
+    Fill,
+    MarginMode,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    PositionSide,
+    Side,
+    TimeInForce,
+)
+from ..venues.spec.capabilities import ORDER_FEATURES, Feature, Product
+from .account import VenueAccount, plain
+from .client_ids import client_id_rule
+from .journal import JournaledOrder
+from .validation import TradingRules, _features_asked, validate_order
+from .venue_calls import OCO_CALLS, TRANSFER_CALLS, OcoLegs
+
+_MARGIN_FEATURES = {MarginMode.CROSS: Feature.CROSS_MARGIN, MarginMode.ISOLATED: Feature.ISOLATED_MARGIN}
+
+
+def decimals_of(step: Decimal) -> int:
+    """Decimals of a grid step: 0.01 -> 2, 0.5 -> 1, 10 -> 0."""
+    exponent = step.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _number(value: Decimal | None, places: int) -> float | None:
+    return None if value is None else float(round(value, places))
+
+
+def _plain_number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """One order as the journal knows it after the venue's last word."""
+
+    venue: str
+    account: str
+    symbol: str
+    client_order_id: str
+    venue_order_id: str | None
+    side: Side
+    type: OrderType
+    status: OrderStatus
+    amount: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    filled: Decimal
+    avg_price: Decimal | None
+    time_in_force: TimeInForce
+    post_only: bool
+    reduce_only: bool
+    reason: str
+    created_at: float
+    updated_at: float
+    price_decimals: int
+    amount_decimals: int
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.amount - self.filled
+
+    def to_json(self) -> dict[str, Any]:
+        px, qty = self.price_decimals, self.amount_decimals
+        return {
+            "venue": self.venue, "account": self.account, "symbol": self.symbol,
+            "client_order_id": self.client_order_id, "venue_order_id": self.venue_order_id,
+            "side": self.side.value, "type": self.type.value, "status": self.status.value,
+            "amount": _number(self.amount, qty), "price": _number(self.price, px),
+            "stop_price": _number(self.stop_price, px), "filled": _number(self.filled, qty),
+            "remaining": _number(self.remaining, qty), "avg_price": _number(self.avg_price, px + 2),
+            "time_in_force": self.time_in_force.value, "post_only": self.post_only, "reduce_only": self.reduce_only,
+            "reason": self.reason, "created_at": round(self.created_at, 3), "updated_at": round(self.updated_at, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class OcoView:
+    venue: str
+    account: str
+    symbol: str
+    list_id: str
+    limit: OrderView
+    stop: OrderView
+
+    def to_json(self) -> dict[str, Any]:
+        return {"venue": self.venue, "account": self.account, "symbol": self.symbol, "list_id": self.list_id,
+                "limit": self.limit.to_json(), "stop": self.stop.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class FillView:
+    fill: Fill
+    account: str
+    price_decimals: int
+    amount_decimals: int
+
+    def to_json(self) -> dict[str, Any]:
+        f = self.fill
+        return {
+            "venue": f.venue, "account": self.account, "symbol": f.symbol, "client_order_id": f.client_order_id,
+            "venue_order_id": f.venue_order_id, "trade_id": f.trade_id, "side": f.side.value,
+            "price": _number(f.price, self.price_decimals), "amount": _number(f.amount, self.amount_decimals),
+            "fee": _plain_number(f.fee), "fee_currency": f.fee_currency, "taker": f.taker, "ts": round(f.ts, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AssetBalance:
+    """One currency as the venue reports it (its own numbers, unrounded)."""
+
+    asset: str
+    free: Decimal
+    used: Decimal
+    total: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        return {"free": float(self.free), "used": float(self.used), "total": float(self.total)}
+
+
+@dataclass(frozen=True, slots=True)
+class AccountBalances:
+    venue: str
+    account: str
+    assets: tuple[AssetBalance, ...]
+
+    def held(self) -> dict[str, Decimal]:
+        """Total per currency, for currencies the account holds."""
+        return {a.asset: a.total for a in self.assets if a.total}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"venue": self.venue, "account": self.account, "assets": {a.asset: a.to_json() for a in self.assets}}
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A derivatives position: ``size`` in base units (quote units on inverse contracts),
+    positive long, negative short."""
+
+    venue: str
+    account: str
+    symbol: str
+    side: str
+    contracts: Decimal
+    size: Decimal
+    entry_price: Decimal | None
+    leverage: Decimal | None
+    margin_mode: str | None
+    unrealized_pnl: Decimal | None
+    price_decimals: int
+    amount_decimals: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "venue": self.venue, "account": self.account, "symbol": self.symbol, "side": self.side,
+            "contracts": _plain_number(self.contracts), "size": _number(self.size, self.amount_decimals),
+            "entry_price": _number(self.entry_price, self.price_decimals + 2), "leverage": _plain_number(self.leverage),
+            "margin_mode": self.margin_mode, "unrealized_pnl": _number(self.unrealized_pnl, self.price_decimals + 2),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSetting:
+    """A setting changed at the venue: leverage, margin mode or position mode."""
+
+    venue: str
+    account: str
+    setting: str
+    value: str
+    symbol: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"venue": self.venue, "account": self.account, "setting": self.setting, "value": self.value,
+                "symbol": self.symbol}
+
+
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    venue: str
+    asset: str
+    amount: Decimal
+    from_account: str
+    to_account: str
+    transfer_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"venue": self.venue, "asset": self.asset, "amount": float(self.amount), "from_account": self.from_account,
+                "to_account": self.to_account, "transfer_id": self.transfer_id}
+
+
+# ---- the handle ------------------------------------------------------------------------------
+
+
+class Trader:
+    """One venue, one sub-account: ``Trader(await desk.venue_account(venue, account))``."""
+
+    def __init__(self, account: VenueAccount) -> None:
+        self.account = account
+        self.venue = account.venue
+        self.name = account.account
+        self.capabilities = account.capabilities
+
+    # ---- orders -------------------------------------------------------------------------------
+
+    async def place(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> OrderView:
+        """Validate, journal and send one order; its leverage and margin mode, if asked, are set on
+        the venue first (only once the order itself has passed every check)."""
+        rules = self.market(request.symbol)
+        self._require_traded(request, rules)
+        self._require_on_tick(rules, price=request.price, stop_price=request.stop_price,
+                              take_profit=request.take_profit, stop_loss=request.stop_loss)
+        if request.type in (OrderType.MARKET, OrderType.STOP) and reference_price is None and request.stop_price is None:
+            reference_price = await self._touch(rules, request.side)
+        if rules.derivative and (request.leverage is not None or request.margin_mode is not None):
+            self._named(lambda: validate_order(request, self.account.rules, self.capabilities, _UNCHECKED, reference_price))
+            if request.margin_mode is not None:
+                await self.set_margin_mode(request.symbol, request.margin_mode)
+            if request.leverage is not None:
+                await self.set_leverage(request.symbol, request.leverage)
+        try:
+            journaled = await self.account.create_order(request, reference_price=reference_price)
+        except InvalidOrder as exc:
+            raise self._with_venue(exc) from None
+        return self.view(journaled)
+
+    async def oco(self, symbol: str, side: Side, amount: Decimal, *, price: Decimal, stop_price: Decimal,
+                  stop_limit: Decimal | None = None) -> OcoView:
+        """A one-cancels-the-other pair: a limit order at ``price`` and a stop at ``stop_price``
+        (stop-limit at ``stop_limit``), both journaled, placed as one order list."""
+        rules = self.market(symbol)
+        self._named(lambda: self.capabilities.require(Feature.OCO, rules.product))
+        place_oco = OCO_CALLS.get(self.venue)
+        if place_oco is None:
+            raise UnsupportedFeature(f"{self.venue} offers OCO orders, but crossbook does not place them there yet")
+        self._require_on_tick(rules, price=price, stop_price=stop_price, stop_limit=stop_limit)
+        limit_leg = OrderRequest(self.venue, symbol, side, OrderType.LIMIT, amount, price=price, account=self.name)
+        stop_type = OrderType.STOP_LIMIT if stop_limit is not None else OrderType.STOP
+        stop_leg = OrderRequest(self.venue, symbol, side, stop_type, amount, price=stop_limit, stop_price=stop_price,
+                                account=self.name)
+        available = await self._call("the balance", self.account.balances())
+        limit_leg = self._validated(limit_leg, available)
+        stop_leg = self._validated(stop_leg, available)
+        self._check_oco_sides(limit_leg, stop_leg)
+        journal = self.account.journal
+        limit_j = journal.record_intent(limit_leg, sending=True)
+        stop_j = journal.record_intent(stop_leg, sending=True)
+        rule = client_id_rule(self.venue)
+        legs = OcoLegs(self.account.client.market_id(rules.ccxt_symbol), side, plain(limit_leg.amount),
+                       plain(limit_j.request.price or price), plain(stop_leg.stop_price or stop_price),
+                       None if stop_leg.price is None else plain(stop_leg.price),
+                       rule.wire_value(limit_j.client_order_id), rule.wire_value(stop_j.client_order_id))
+        try:
+            ack = await place_oco(self.account.client, legs)
+        except ccxt.BaseError as exc:
+            for leg in (limit_j, stop_j):
+                journal.record_reject(leg.client_order_id, type(exc).__name__)
+            raise _refusal(self.venue, "the OCO", exc) from None
+        limit_view = self.view(journal.record_ack(limit_j.client_order_id, ack.limit_order_id))
+        stop_view = self.view(journal.record_ack(stop_j.client_order_id, ack.stop_order_id))
+        return OcoView(self.venue, self.name, symbol, ack.list_id, limit_view, stop_view)
+
+    def _check_oco_sides(self, limit: OrderRequest, stop: OrderRequest) -> None:
+        assert limit.price is not None and stop.stop_price is not None
+        if limit.side is Side.SELL and not limit.price > stop.stop_price:
+            raise InvalidOrder(f"{self.venue}: an OCO sell takes profit above its stop: price {limit.price} must be "
+                               f"above stop price {stop.stop_price}")
+        if limit.side is Side.BUY and not limit.price < stop.stop_price:
+            raise InvalidOrder(f"{self.venue}: an OCO buy buys below its stop: price {limit.price} must be "
+                               f"below stop price {stop.stop_price}")
+
+    async def cancel(self, order_id: str) -> OrderView:
+        """Cancel by client order id or the venue's order id."""
+        journaled = self._find(order_id)
+        if journaled.status.final:
+            return self.view(journaled)
+        return self.view(await self._call(f"the cancel of {order_id}", self.account.cancel(journaled.client_order_id)))
+
+    async def amend(self, order_id: str, *, amount: Decimal | None = None, price: Decimal | None = None) -> OrderView:
+        journaled = self._find(order_id)
+        self._require_on_tick(self.market(journaled.request.symbol), price=price)
+        try:
+            amended = await self.account.amend(journaled.client_order_id, amount=amount, price=price)
+        except InvalidOrder as exc:
+            raise self._with_venue(exc) from None
+        return self.view(amended)
+
+    async def order(self, order_id: str) -> OrderView:
+        """The order, brought up to date from the venue if it may still change."""
+        journaled = self._find(order_id)
+        if journaled.status.final or journaled.venue_order_id is None:
+            return self.view(journaled)
+        return self.view(await self._call(f"the order {order_id}", self.account.sync(journaled.client_order_id)))
+
+    async def open_orders(self, symbol: str | None = None) -> list[OrderView]:
+        """The account's live orders, each refreshed from the venue."""
+        live = [o for o in self.account.journal.open_orders(self.venue, self.name)
+                if symbol is None or o.request.symbol == symbol]
+        views = [await self.order(o.client_order_id) for o in live]
+        return [v for v in views if not v.status.final]
+
+    def orders(self, symbol: str | None = None) -> list[OrderView]:
+        """Every order of this account in the journal, oldest first."""
+        return [self.view(o) for o in self.account.journal.orders(self.venue, self.name)
+                if symbol is None or o.request.symbol == symbol]
+
+    def fills(self, symbol: str | None = None) -> list[FillView]:
+        out: list[FillView] = []
+        for order in self.account.journal.orders(self.venue, self.name):
+            if symbol is None or order.request.symbol == symbol:
+                px, qty = self._decimals(order.request.symbol)
+                out += [FillView(f, self.name, px, qty) for f in self.account.journal.fills(order.client_order_id)]
+        return sorted(out, key=lambda v: v.fill.ts)
+
+    # ---- account --------------------------------------------------------------------------------
+
+    async def balances(self) -> AccountBalances:
+        raw = await self._call("the balance", self.account.client.fetch_balance())
+        rows = []
+        for asset, entry in sorted(raw.items()):
+            if not isinstance(entry, Mapping) or asset in ("info", "free", "used", "total"):
+                continue
+            free, used, total = (Decimal(str(entry.get(k) or 0)) for k in ("free", "used", "total"))
+            rows.append(AssetBalance(asset, free, used, total))
+        return AccountBalances(self.venue, self.name, tuple(rows))
+
+    async def positions(self, symbols: list[str] | None = None) -> list[Position]:
+        """Open derivatives positions; an account that loaded no derivative market has none."""
+        if not any(r.derivative for r in self.account.rules.values()):
+            return []
+        views = await self._call("the positions", self.account.positions(symbols))
+        out = []
+        for p in views:
+            px, qty = self._decimals(p.symbol)
+            out.append(Position(self.venue, self.name, p.symbol, p.side, p.contracts, p.size, p.entry_price, p.leverage,
+                                p.margin_mode, p.unrealized_pnl, px, qty))
+        return out
+
+    async def set_leverage(self, symbol: str, leverage: Decimal | int) -> AccountSetting:
+        rules = self._derivative(symbol, "leverage")
+        value = Decimal(leverage)
+        if not value.is_finite() or value <= 0:
+            raise InvalidOrder(f"{self.venue}: leverage {leverage} must be a positive number")
+        if rules.max_leverage is not None and value > rules.max_leverage:
+            raise InvalidOrder(f"{self.venue}: leverage {value} is above the maximum {rules.max_leverage} for {symbol}")
+        self._require_ccxt("setLeverage", "setting leverage")
+        number = int(value) if value == value.to_integral_value() else float(value)
+        await self._call("the leverage", self.account.client.set_leverage(number, rules.ccxt_symbol))
+        return AccountSetting(self.venue, self.name, "leverage", plain(value), symbol)
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode | str) -> AccountSetting:
+        rules = self._derivative(symbol, "a margin mode")
+        margin = _enum(MarginMode, mode, f"{self.venue}: margin mode")
+        self._named(lambda: self.capabilities.require(_MARGIN_FEATURES[margin], rules.product))
+        self._require_ccxt("setMarginMode", "setting the margin mode")
+        await self._call("the margin mode", self.account.client.set_margin_mode(margin.value, rules.ccxt_symbol))
+        return AccountSetting(self.venue, self.name, "margin_mode", margin.value, symbol)
+
+    async def set_position_mode(self, hedge: bool, symbol: str | None = None) -> AccountSetting:
+        """Hedge mode (a long and a short per instrument) or one-way mode, for the account (or,
+        where the venue sets it per instrument, for ``symbol``)."""
+        rules = self._derivative(symbol, "a position mode") if symbol is not None else self._any_derivative()
+        self._named(lambda: self.capabilities.require(Feature.HEDGE_MODE, rules.product))
+        self._require_ccxt("setPositionMode", "setting the position mode")
+        await self._call("the position mode",
+                         self.account.client.set_position_mode(hedge, None if symbol is None else rules.ccxt_symbol))
+        return AccountSetting(self.venue, self.name, "position_mode", "hedge" if hedge else "one_way", symbol)
+
+    async def transfer(self, asset: str, amount: Decimal, from_account: str, to_account: str) -> TransferView:
+        """Move ``amount`` of ``asset`` between two sub-accounts of this venue (this handle must be
+        the master's: the venue takes transfers from the master's key)."""
+        if not amount.is_finite() or amount <= 0:
+            raise InvalidOrder(f"{self.venue}: transfer amount {amount} must be a positive number")
+        if from_account == to_account:
+            raise InvalidOrder(f"{self.venue}: a transfer from {from_account} to itself moves nothing")
+        self._named(lambda: self.capabilities.require(Feature.SUB_ACCOUNTS, Product.SPOT))
+        move = TRANSFER_CALLS.get(self.venue)
+        if move is None:
+            raise UnsupportedFeature(f"{self.venue} offers sub-accounts, but crossbook does not transfer between them there yet")
+        if self.name != "main":
+            raise InvalidOrder(f"{self.venue}: transfers are made with the master account's key, not {self.name!r}'s")
+        transfer_id = await self._call("the transfer", move(self.account.client, asset.upper(), amount, from_account, to_account))
+        return TransferView(self.venue, asset.upper(), amount, from_account, to_account, transfer_id)
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def market(self, symbol: str) -> TradingRules:
+        rules = self.account.rules.get(symbol)
+        if rules is None:
+            raise InvalidOrder(f"symbol {symbol!r}: {self.venue} has no such market")
+        return rules
+
+    def amount_for_notional(self, symbol: str, notional: Decimal, price: Decimal) -> Decimal:
+        """The order amount ``notional`` (quote currency) buys at ``price``, rounded DOWN to the lot
+        (contracts on contract markets)."""
+        rules = self.market(symbol)
+        if not (notional.is_finite() and notional > 0):
+            raise InvalidOrder(f"{self.venue}: notional {notional} must be a positive number")
+        unit = rules.contract_size if rules.inverse else rules.contract_size * price
+        lots = (notional / unit / rules.lot).to_integral_value(rounding="ROUND_DOWN")
+        if lots <= 0:
+            raise InvalidOrder(f"{self.venue}: notional {notional} {rules.quote} buys less than one lot ({rules.lot}) "
+                               f"of {symbol} at {price}")
+        return lots * rules.lot
+
+    def view(self, order: JournaledOrder) -> OrderView:
+        r = order.request
+        px, qty = self._decimals(r.symbol)
+        return OrderView(self.venue, r.account, r.symbol, order.client_order_id, order.venue_order_id, r.side, r.type,
+                         order.status, r.amount, r.price, r.stop_price, order.filled, order.avg_price, r.time_in_force,
+                         r.post_only, r.reduce_only, order.reason, order.created_at, order.updated_at, px, qty)
+
+    def _decimals(self, symbol: str) -> tuple[int, int]:
+        rules = self.account.rules.get(symbol)
+        return (8, 8) if rules is None else (decimals_of(rules.tick), decimals_of(rules.lot))
+
+    def _find(self, order_id: str) -> JournaledOrder:
+        journal = self.account.journal
+        found = journal.order(order_id)
+        if found is None:
+            try:
+                found = journal.order_by_venue_id(self.venue, order_id)
+            except CrossbookError as exc:
+                raise InvalidOrder(f"{self.venue}: {exc}") from None
+        if found is None or found.request.venue != self.venue or found.request.account != self.name:
+            raise InvalidOrder(f"{self.venue}: no order {order_id!r} of account {self.name!r} in the journal")
+        return found
+
+    def _require_traded(self, request: OrderRequest, rules: TradingRules) -> None:
+        """What the venue offers but crossbook's trading layer does not send there yet is refused:
+        the order would reach the venue without it."""
+        if request.venue != self.venue or request.account != self.name:
+            raise InvalidOrder(f"order for {request.venue}/{request.account} given to the {self.venue}/{self.name} trader")
+        for feature in _features_asked(request):
+            support = self.capabilities.features[feature]
+            if feature in ORDER_FEATURES and support.offered_on(rules.product) and not support.crossbook:
+                raise UnsupportedFeature(f"{self.venue} offers {feature.label}, but crossbook does not send them there yet")
+        if request.position_side is not PositionSide.BOTH and self.capabilities.features[Feature.HEDGE_MODE].offered:
+            raise UnsupportedFeature(f"{self.venue}: orders with a position side (hedge mode) are not sent by crossbook yet")
+
+    def _require_on_tick(self, rules: TradingRules, **prices: Decimal | None) -> None:
+        for name, value in prices.items():
+            if value is None or not value.is_finite() or value <= 0:
+                continue  # validation names what is wrong with it
+            try:
+                off = bool(value % rules.tick)
+            except decimal.DecimalException:
+                raise InvalidOrder(f"{self.venue}: {name.replace('_', ' ')} {value} is too large") from None
+            if off:
+                raise InvalidOrder(f"{self.venue}: {name.replace('_', ' ')} {value} is off the {rules.symbol} tick "
+                                   f"{rules.tick}")
+
+    async def _touch(self, rules: TradingRules, side: Side) -> Decimal:
+        """The best price a market order would meet, from the venue's book."""
+        try:
+            book = await self.account.client.fetch_order_book(rules.ccxt_symbol, 5)
+        except ccxt.BaseError:
+            book = {}
+        levels = book.get("asks" if side is Side.BUY else "bids") or []
+        if not levels:
+            raise InvalidOrder(f"{self.venue}: a market order needs a reference price and the {rules.symbol} book "
+                               "could not be read")
+        return Decimal(str(levels[0][0]))
+
+    def _derivative(self, symbol: str | None, what: str) -> TradingRules:
+        assert symbol is not None
+        rules = self.market(symbol)
+        if not rules.derivative:
+            raise InvalidOrder(f"{self.venue}: {symbol} is spot; {what} is set on derivatives")
+        return rules
+
+    def _any_derivative(self) -> TradingRules:
+        rules = next((r for r in self.account.rules.values() if r.derivative), None)
+        if rules is None:
+            raise InvalidOrder(f"{self.venue}: account {self.name!r} trades no derivatives here")
+        return rules
+
+    def _require_ccxt(self, method: str, what: str) -> None:
+        if not self.account.client.has.get(method):
+            raise UnsupportedFeature(f"{self.venue}: crossbook cannot do {what} there (ccxt has no {method})")
+
+    def _validated(self, request: OrderRequest, available: Mapping[str, Decimal]) -> OrderRequest:
+        try:
+            return validate_order(request, self.account.rules, self.capabilities, available)
+        except InvalidOrder as exc:
+            raise self._with_venue(exc) from None
+
+    def _named(self, check: Any) -> Any:
+        try:
+            return check()
+        except InvalidOrder as exc:
+            raise self._with_venue(exc) from None
+
+    def _with_venue(self, exc: InvalidOrder) -> InvalidOrder:
+        return exc if self.venue in str(exc) else type(exc)(f"{self.venue}: {exc}")
+
+    async def _call(self, what: str, call: Any) -> Any:
+        try:
+            return await call
+        except CrossbookError:
+            raise
+        except ccxt.BaseError as exc:
+            raise _refusal(self.venue, what, exc) from None
+
+
+class _Unchecked(dict[str, Decimal]):
+    """Balances that pass any check: a pre-flight validation whose balance check the order's own
+    validation repeats with the account's real balances."""
+
+    def get(self, key: str, default: Any = None) -> Decimal:  # type: ignore[override]
+        return Decimal("Infinity")
+
+
+_UNCHECKED = _Unchecked()
+
+
+def _enum(kind: Any, value: Any, what: str) -> Any:
+    try:
+        return kind(value.value if hasattr(value, "value") else str(value).lower())
+    except ValueError:
+        raise InvalidOrder(f"{what} {value!r} is not one of {', '.join(k.value for k in kind)}") from None
+
+
+_SECRETS = re.compile(r"\S*(https?://|signature|apikey|secret|passphrase|bearer)\S*", re.IGNORECASE)
+
+
+def _refusal(venue: str, what: str, exc: ccxt.BaseError) -> CrossbookError:
+    """A ccxt error as crossbook's: its type and the venue's first words (never a signed request)."""
+    text = _SECRETS.sub("<redacted>", str(exc).split("\n")[0])[:200]
+    if isinstance(exc, (ccxt.NetworkError, ccxt.ExchangeNotAvailable)):
+        return VenueUnavailable(f"{venue}: no answer for {what} ({type(exc).__name__})")
+    if isinstance(exc, (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended)):
+        return VenueRefused(f"{venue} refused {what}: {type(exc).__name__}")
+    if isinstance(exc, ccxt.InsufficientFunds):
+        return InvalidOrder(f"{venue} refused {what}: insufficient funds ({text})")
+    return VenueRefused(f"{venue} refused {what}: {type(exc).__name__} {text}")
+
+
+__all__ = ["AccountBalances", "AccountSetting", "AssetBalance", "FillView", "OcoView", "OrderView", "Position", "Trader",
+           "TransferView", "decimals_of"]

@@ -1,0 +1,32 @@
+"""Uniswap V3 as a venue: one routing venue per pool (``uniswap_v3_500`` for the 0.05 % tier), its
+fee set by the pool's tier, its book the pool's liquidity (``venues/dex/amm.py``), its orders swaps
+through SwapRouter (``uniswap_v3_exec.py``) journaled like any order."""
+
+from __future__ import annotations
+
+from ..spec import VenueSpec
+from ..spec.capabilities import Feature, Product, Support, VenueCapabilities
+from ..spec.client_ids import ClientIdRule, IdStyle
+
+_NO = Support.no()
+
+CAPABILITIES = VenueCapabilities(
+    venue="uniswap_v3",
+    products={p: _NO for p in Product} | {Product.SPOT: Support.yes("token swaps in a pool (one venue per fee tier)")},
+    features={f: _NO for f in Feature} | {
+        Feature.MARKET: Support.yes("a swap through SwapRouter with a slippage bound and a deadline"),
+        Feature.LIMIT: Support.yes("a range order: a one-tick position through the position manager"),
+        Feature.TESTNET: Support.yes("any chain by its RPC URL ([chains] in crossbook.toml)"),
+    },
+)
+
+SPEC: VenueSpec[object] = VenueSpec(
+    venue="uniswap_v3",
+    kind="dex",
+    tier=None,
+    client_id=ClientIdRule(
+        "uniswap_v3", "journal id (kept by crossbook; a transaction carries none)", "", r"cb[0-9a-z]{1,21}",
+        IdStyle.TOKEN, "crossbook's own: the chain knows a swap by its transaction hash",
+    ),
+    capabilities=CAPABILITIES.traded((Product.SPOT, Feature.MARKET, Feature.LIMIT)),
+)

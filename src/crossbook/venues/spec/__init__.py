@@ -1,0 +1,86 @@
+"""The venue contract: one typed :class:`VenueSpec` per venue (``SPEC`` in ``venues/<id>.py``) and
+the table types it is made of (fees, limits, client-id rule, capabilities, hooks).
+
+This package is the lowest layer with ``model``, ``symbols`` and ``errors``: it imports nothing
+else of crossbook, so every layer above (book, feeds, the venue modules, trading, routing, the
+simulators) can read a SPEC without importing a layer that imports it back. A SPEC is generic in
+its feed handler class, which lives in the layer above.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, TypeVar
+
+from ...errors import ConfigError
+from ...model import OrderStatus
+from .capabilities import VenueCapabilities
+from .client_ids import ClientIdRule
+from .fees import FeeSchedule
+from .hooks import FetchMyTrades, PrivateSourceFactory, StreamTrade
+from .limits import LimitTable
+
+FeedT = TypeVar("FeedT")
+
+VenueKind = Literal["cex", "dex"]
+
+
+@dataclass(frozen=True, slots=True)
+class VenueSpec(Generic[FeedT]):
+    """Everything crossbook knows about one venue, in one place.
+
+    ``feeds`` maps a feed id (``binance``, ``binanceusdm``) to its handler class, the primary (spot)
+    feed first. ``fees`` is the only place the venue's fee numbers are written: the feed handlers'
+    books, the router and the simulators read it. ``order_endpoint`` is the request an unmodified
+    ccxt client places a spot order with ("POST /api/v3/order"; dYdX: its order transaction), whose
+    rate-limit headroom the router asks for. The hooks are for what ccxt does not do on the venue.
+    """
+
+    venue: str
+    kind: VenueKind
+    tier: int | None  # 1 to 3 for the exchanges (DESIGN.md); None for an on-chain venue
+    client_id: ClientIdRule
+    capabilities: VenueCapabilities
+    feeds: Mapping[str, FeedT] = field(default_factory=dict)
+    ccxt_id: str | None = None  # the venue's spot (primary) ccxt client; None: no ccxt client
+    perp_ccxt_options: Mapping[str, Any] = field(default_factory=dict)  # ccxt options reading perpetuals
+    fees: FeeSchedule | None = None  # None: set per pool or route (a DEX)
+    limits: LimitTable | None = None  # None: no REST limits crossbook paces
+    order_endpoint: str = ""  # "METHOD /path"
+    unparsed_statuses: Mapping[str, OrderStatus] = field(default_factory=dict)  # raw statuses ccxt passes through
+    fetch_my_trades: FetchMyTrades | None = None
+    stream_trade: StreamTrade | None = None
+    private_source: PrivateSourceFactory | None = None
+
+    def __post_init__(self) -> None:
+        named = [("capabilities", self.capabilities.venue), ("client id rule", self.client_id.venue)]
+        if self.fees is not None:
+            named.append(("fee schedule", self.fees.venue))
+        if self.limits is not None:
+            named.append(("limit table", self.limits.venue))
+        for what, venue in named:
+            if venue != self.venue:
+                raise ConfigError(f"{self.venue} SPEC: its {what} is {venue!r}'s")
+        if self.order_endpoint and len(self.order_endpoint.split(" ")) != 2:
+            raise ConfigError(f"{self.venue} SPEC: order endpoint {self.order_endpoint!r} is not 'METHOD /path'")
+
+    @property
+    def order_request(self) -> tuple[str, str]:
+        """(method, path) of ``order_endpoint``."""
+        if not self.order_endpoint:
+            raise ConfigError(f"{self.venue} places no order over REST")
+        method, path = self.order_endpoint.split(" ", 1)
+        return method, path
+
+    def schedule(self) -> FeeSchedule:
+        """The venue's fee schedule; ConfigError naming the venue where fees are set per pool."""
+        if self.fees is None:
+            raise ConfigError(f"{self.venue} has no fee schedule: its fee is set per pool or route")
+        return self.fees
+
+    def limit_table(self) -> LimitTable:
+        """The venue's REST limits; ConfigError naming the venue where there are none."""
+        if self.limits is None:
+            raise ConfigError(f"{self.venue} has no REST limit table")
+        return self.limits

@@ -1,0 +1,187 @@
+"""The trader's commands against a separately running `crossbook sim --write-config cfg.toml`:
+what they place, cancel and report is what an unmodified ccxt client (built from
+`--print-ccxt-config`) sees; bad input is one line, exit 2, and reaches no venue."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+import orjson
+import pytest
+
+from .conftest import run
+
+CLI = [sys.executable, "-c", "from crossbook.cli import app; app()"]
+SYMBOL = "BTC/USDT"
+
+
+@dataclass
+class RunningSim:
+    config: Path
+    ccxt: dict[str, dict[str, Any]]
+
+    def client(self, ccxt_id: str) -> Any:
+        return getattr(ccxt_async, ccxt_id)(dict(self.ccxt[ccxt_id]))
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSim]:
+    cfg = tmp_path_factory.mktemp("sim") / "cfg.toml"
+    proc = subprocess.Popen([*CLI, "sim", "--write-config", str(cfg), "--print-ccxt-config", "--seconds", "600"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        configs = orjson.loads(proc.stdout.readline())  # printed once the config file is written
+        assert cfg.is_file() and cfg.with_name("cfg-ccxt.json").is_file()
+        yield RunningSim(cfg, configs)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def crossbook(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=180, check=False)
+
+
+def json_of(*args: str) -> Any:
+    done = crossbook(*args, "--json")
+    assert done.returncode == 0, done.stderr
+    return orjson.loads(done.stdout)
+
+
+async def open_orders(sim: RunningSim, ccxt_id: str = "binance") -> list[dict[str, Any]]:
+    ex = sim.client(ccxt_id)
+    try:
+        return list(await ex.fetch_open_orders(SYMBOL))
+    finally:
+        await ex.close()
+
+
+async def best_bid(sim: RunningSim) -> Decimal:
+    ex = sim.client("binance")
+    try:
+        return Decimal(str((await ex.fetch_order_book(SYMBOL, 5))["bids"][0][0]))
+    finally:
+        await ex.close()
+
+
+# ---- the must-hold ---------------------------------------------------------------------------
+
+
+def test_a_placed_order_is_open_at_the_venue_and_cancel_cancels_it(running: RunningSim) -> None:
+    price = (run(best_bid(running)) - 500).quantize(Decimal("0.01"))
+    placed = json_of("order", "place", "binance", "BTC-USDT", "buy", "0.01", "--type", "limit", "--price", str(price),
+                     "--config", str(running.config))
+    assert placed["status"] == "open" and placed["amount"] == 0.01 and placed["price"] == float(price)
+    seen = [o for o in run(open_orders(running)) if o["id"] == placed["venue_order_id"]]
+    assert len(seen) == 1 and seen[0]["price"] == float(price) and seen[0]["amount"] == 0.01 and seen[0]["side"] == "buy"
+
+    shown = json_of("order", "show", "binance", placed["client_order_id"], "--config", str(running.config))
+    assert shown["status"] == "open" and shown["venue_order_id"] == placed["venue_order_id"]
+    canceled = json_of("order", "cancel", "binance", placed["venue_order_id"], "--config", str(running.config))
+    assert canceled["status"] == "canceled"
+    assert all(o["id"] != placed["venue_order_id"] for o in run(open_orders(running)))
+
+
+def test_balances_match_what_ccxt_fetches_on_every_venue(running: RunningSim) -> None:
+    report = json_of("balances", "--config", str(running.config))
+    by_venue = {entry["venue"]: entry["balances"] for entry in report["accounts"]}
+
+    async def fetched() -> dict[str, dict[str, Any]]:
+        out = {}
+        for ccxt_id in by_venue:
+            ex = running.client(ccxt_id)
+            try:
+                out[ccxt_id] = await ex.fetch_balance()
+            finally:
+                await ex.close()
+        return out
+
+    assert set(by_venue) == {"binance", "okx", "bybit", "dydx", "coinbase", "kraken", "kucoin", "gate", "mexc", "bitget"}
+    for venue, raw in run(fetched()).items():
+        held = {asset for asset in raw["free"].keys() | raw["total"].keys() if raw["total"].get(asset) or raw["free"].get(asset)}
+        assert held <= set(by_venue[venue]), venue
+        for asset, row in by_venue[venue].items():
+            free, used, total = (raw[asset][k] for k in ("free", "used", "total"))
+            total = total if total is not None else free + (used or 0.0)  # dYdX: ccxt gives free collateral only
+            assert [row["free"], row["used"], row["total"]] == [round(x or 0.0, 8) for x in (free, used, total)], (venue, asset)
+    assert report["value_in"] == "USDT" and report["total"] > 0
+
+
+# ---- more of the commands ---------------------------------------------------------------------
+
+
+def test_amend_list_and_oco_against_the_running_simulator(running: RunningSim) -> None:
+    cfg = str(running.config)
+    bid = run(best_bid(running))
+    placed = json_of("order", "place", "binance", "BTC-USDT", "buy", "0.01", "--price", str(bid - 400), "--config", cfg)
+    amended = json_of("order", "amend", "binance", placed["client_order_id"], "--price", str(bid - 450), "--config", cfg)
+    assert amended["price"] == float(bid - 450) and amended["status"] == "open"
+    at_venue = {o["id"]: o for o in run(open_orders(running))}
+    assert at_venue[amended["venue_order_id"]]["price"] == float(bid - 450)
+
+    pair = json_of("order", "oco", "binance", "BTC-USDT", "sell", "0.01", "--price", str(bid + 300),
+                   "--stop-price", str(bid - 300), "--config", cfg)
+    assert pair["limit"]["status"] == pair["stop"]["status"] == "open" and pair["list_id"]
+    at_venue = {o["id"]: o for o in run(open_orders(running))}
+    assert {pair["limit"]["venue_order_id"], pair["stop"]["venue_order_id"]} <= set(at_venue)
+
+    listed = json_of("order", "list", "--venues", "binance", "--open", "--config", cfg)
+    assert {o["client_order_id"] for o in listed} >= {placed["client_order_id"], pair["limit"]["client_order_id"]}
+    for order in listed:
+        json_of("order", "cancel", "binance", order["client_order_id"], "--config", cfg)
+    assert run(open_orders(running)) == []
+
+
+def test_a_notional_is_converted_at_the_order_price_and_rounded_down_to_the_lot(running: RunningSim) -> None:
+    price = (run(best_bid(running)) - 1000).quantize(Decimal(1))
+    done = crossbook("order", "place", "binance", "BTC-USDT", "buy", "--notional", "1000", "--price", str(price),
+                     "--config", str(running.config), "--json")
+    assert done.returncode == 0, done.stderr
+    placed = orjson.loads(done.stdout)
+    lots = (Decimal(1000) / price / Decimal("0.00001")).to_integral_value(rounding="ROUND_DOWN")
+    assert Decimal(str(placed["amount"])) == lots * Decimal("0.00001")
+    assert "rounded down to the lot" in done.stderr
+    json_of("order", "cancel", "binance", placed["client_order_id"], "--config", str(running.config))
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["binance", "BTC-USDT", "buy", "-1", "--price", "50000"], "binance: amount must be positive, not -1"),
+    (["binance", "BTC-USDT", "buy", "nan", "--price", "50000"], "binance: amount must be a finite number"),
+    (["binance", "BTC-USDT", "buy", "0", "--price", "50000"], "binance: amount must be positive, not 0"),
+    (["binance", "BTC-USDT", "buy", "0.01", "--price", "50000.001"], "binance: price 50000.001 is off the BTC-USDT tick 0.01"),
+    (["binance", "BTC-USDT", "buy", "0.01", "--price", "-5"], "binance: --price must be positive, not -5"),
+    (["binance", "DOGE-EUR", "buy", "1", "--price", "1"], "symbol 'DOGE-EUR': binance has no such market"),
+    (["binanse", "BTC-USDT", "buy", "1", "--price", "1"], "unknown venue 'binanse'"),
+    (["kraken", "BTC-USDT", "buy", "0.01", "--price", "50000", "--tif", "fok"], "kraken does not offer fill-or-kill"),
+    (["binance", "BTC-USDT", "buy", "0.01", "--type", "market", "--post-only"], "binance: post_only"),
+    (["binance", "BTC-USDT", "buy", "0.01", "--price", "50000", "--reduce-only"], "binance: reduce_only"),
+    (["binance", "BTC-USDT", "buy", "0.01", "--notional", "100", "--price", "50000"], "exactly one of AMOUNT"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_sent(running: RunningSim, args: list[str], says: str) -> None:
+    before = run(open_orders(running))
+    done = crossbook("order", "place", *args, "--config", str(running.config))
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stdout == ""
+    assert run(open_orders(running)) == before
+
+
+def test_a_negative_amount_is_a_number_everywhere() -> None:
+    for args, says in ((["route", "BTC-USDT", "buy", "-1", "--sim"], "error: amount must be positive, not -1"),
+                       (["quote", "BTC-USDT", "buy", "-1", "--sim"], "error: amount must be positive, not -1"),
+                       (["transfer", "binance", "USDT", "-5", "--from", "main", "--to", "sub", "--sim"],
+                        "error: binance: amount must be positive, not -5")):
+        done = crossbook(*args)
+        assert done.returncode == 2 and done.stderr.strip() == says, done.stderr
