@@ -30,6 +30,11 @@ def _round(value: float | None, places: int) -> float | None:
     return None if value is None else round(value, places) + 0.0  # + 0.0: no -0.0
 
 
+def _fixed(value: float | None, places: int) -> str:
+    """``value`` with ``places`` decimals and thousands separated (never ``-0.00``); "-" for None."""
+    return "-" if value is None else f"{round(value, places) + 0.0:,.{places}f}"
+
+
 @dataclass(frozen=True, slots=True)
 class Precision:
     price_decimals: int = DEFAULT_DECIMALS
@@ -65,14 +70,16 @@ class Precision:
 
     # tables: the same decimals as the JSON, thousands separated, "-" for nothing
     def fmt_price(self, value: float | None) -> str:
-        return "-" if value is None else f"{value:,.{self.price_decimals}f}"
+        return _fixed(value, self.price_decimals)
 
     def fmt_amount(self, value: float | None) -> str:
-        return "-" if value is None else f"{value:,.{self.amount_decimals}f}"
+        return _fixed(value, self.amount_decimals)
 
-    def fmt_money(self, value: float | None, currency: str) -> str:
-        """``1,234.56 USDT``: a table shows money on the price grid (cents where the tick is one)."""
-        return "-" if value is None else f"{value:,.{self.price_decimals}f} {currency}"
+    def fmt_money(self, value: float | None, currency: str | None = None) -> str:
+        """``1,234.56 USDT``: a table shows money on the price grid (cents where the tick is one);
+        without ``currency`` the number alone, for a column whose header names it."""
+        number = _fixed(value, self.price_decimals)
+        return number if value is None or currency is None else f"{number} {currency}"
 
 
 DEFAULT_PRECISION = Precision()
@@ -100,5 +107,14 @@ def _most_common(values: list[int], default: int) -> int:
 
 
 def fmt_rate(value: float | None) -> str:
-    """A fee rate as a percentage: 0.00075 -> ``0.075%``."""
-    return "-" if value is None else f"{value * 100:.3f}%"
+    """A fee rate as a percentage, three decimals and a fourth where a schedule has one:
+    0.00075 -> ``0.075%``, 0.001 -> ``0.100%``, 0.000125 -> ``0.0125%``."""
+    if value is None:
+        return "-"
+    text = _fixed(value * 100, 4)
+    return f"{text[:-1] if text.endswith('0') else text}%"
+
+
+def fmt_bps(value: float | None) -> str:
+    """Basis points at two decimals: ``1.62 bps``."""
+    return "-" if value is None else f"{_fixed(value, BPS_DECIMALS)} bps"

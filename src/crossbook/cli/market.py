@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from ..errors import CrossbookError
 from ..model import BookState, Side
+from ..precision import Precision, fmt_rate
 from ..symbols import parse_standard
 
 if TYPE_CHECKING:
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     from ..config import Config
     from ..market.data import MarketData
     from ..routing.fees import FeeBook
+    from ..routing.quote import Converted, Quote, QuoteRow
     from ..trading.account import VenueAccount
     from ..trading.journal import Journal
 from .app import NUMBERS, app, err, fail, out, parse_amount, parse_side, parse_size, parse_venues, print_json
@@ -57,20 +60,22 @@ def quote(
             equivalents = parse_equivalents(equivalent)
         else:
             equivalents = settings.equivalents if settings is not None else DEFAULT_EQUIVALENTS
-        result = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait, equivalents, settings, quote_size))
+        result, shown = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait, equivalents, settings, quote_size))
     except CrossbookError as exc:
         fail(str(exc))
         return
     if json:
-        print_json(result)
+        print_json(result.to_json())
     else:
-        print_quote(result)
-    if result["best"] is None:
+        print_quote(result, shown)
+    if result.best is None:
         raise typer.Exit(1)
 
 
 async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str], sim: bool, wait: float,
-                 equivalents: frozenset[str], settings: Config | None, notional: Decimal | None = None) -> dict[str, object]:
+                 equivalents: frozenset[str], settings: Config | None,
+                 notional: Decimal | None = None) -> tuple[Quote, Precision]:
+    """The quote, and the precision its table shows (the grids most venues use)."""
     from ..desk import Desk
 
     symbol = symbol.upper()
@@ -83,10 +88,12 @@ async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str
         balances, fee_rates = await account_view(settings, venues, symbol) if settings is not None else (None, None)
         quoted = await desk.best_price(symbol, side, amount, notional=notional, equivalents=equivalents, balances=balances,
                                        fee_rates=fee_rates)
+        shown = desk.display_precision(symbol)
         if notional is not None:
-            err.print(f"--notional {notional} {parse_standard(symbol)[1]} = {quoted.amount} {symbol} at the live mid",
+            base, quote_currency = parse_standard(symbol)[:2]
+            err.print(f"--notional {notional} {quote_currency} = {shown.fmt_amount(quoted.amount)} {base} at the live mid",
                       markup=False, soft_wrap=True)
-        return quoted.to_json()
+        return quoted, shown
 
 
 def report_unreachable(md: MarketData, symbol: str) -> None:
@@ -135,39 +142,44 @@ async def account_view(config: Config, venues: list[str], symbol: str) -> tuple[
     return found, fee_rates
 
 
-def print_quote(result: dict[str, object]) -> None:
-    best = result["best"]
-    table = Table(title=f"{result['side']} {result['amount']} {result['symbol']}")
-    venues = result["venues"]
-    assert isinstance(venues, dict)
-    with_balances = any("affordable" in q for q in venues.values())
-    columns = ["venue", "status", "filled", "VWAP", "taker fee", "all-in price", "converted from"]
-    for col in columns + (["affordable (max)"] if with_balances else []):
-        table.add_column(col)
-    for venue, q in venues.items():
-        row = [venue, q["status"], f"{q['filled']:g}", _num(q["vwap"]), f"{q['fee_rate'] * 100:.3f}%",
-               _num(q["all_in_price"]), _conversion(q)]
+def print_quote(quote: Quote, p: Precision) -> None:
+    """The quote as a table: every price in the asked symbol's quote currency (a converted row at
+    the live rate its last column gives), amounts in its base currency."""
+    base, currency = parse_standard(quote.symbol)[:2]
+    table = Table(title=f"{quote.side.value} {p.fmt_amount(quote.amount)} {base} ({quote.symbol}), all-in: VWAP + taker fee")
+    with_balances = any(row.affordable is not None for row in quote.rows)
+    columns = ["venue", "status", f"filled ({base})", f"VWAP ({currency})", "taker", f"all-in ({currency})",
+               "converted"] + ([f"affordable (max {base})"] if with_balances else [])
+    for col in columns:
+        table.add_column(col, justify="left" if col in ("venue", "status", "converted") else "right")
+    for row in quote.rows:
+        cells = [row.venue, row.status.value, p.fmt_amount(row.filled), p.fmt_price(row.vwap), fmt_rate(row.fee_rate),
+                 p.fmt_price(row.all_in_price), _conversion(row.conversion)]
         if with_balances:
-            row.append("-" if "affordable" not in q else f"{'yes' if q['affordable'] else '[red]no[/]'} ({q['max_amount']:g})")
-        table.add_row(*row)
+            cells.append(_affordable(row, p))
+        table.add_row(*cells)
     out.print(table)
-    if isinstance(best, dict):
-        where = best["venue"] if "symbol" not in best else f"{best['venue']} {best['symbol']}"
-        out.print(f"best: {where} at {best['all_in_price']:,.6g} all-in")
-    else:
+    best = quote.best
+    if best is None:
         out.print("[yellow]no live venue can fill the whole amount[/]")
+        return
+    where = best.venue if best.conversion is None else f"{best.venue} {best.symbol} (converted from {best.conversion.quote_currency})"
+    out.print(f"best: {where} at {p.fmt_money(best.all_in_price, currency)} all-in", markup=False)
 
 
-def _conversion(q: dict[str, object]) -> str:
-    if "conversion_error" in q:
-        return f"{q['quote_currency']}: [yellow]no live rate[/]"
-    if "conversion_rate" in q:
-        return f"{q['quote_currency']} x {q['conversion_rate']:.6f}"
-    return "-"
+def _conversion(conversion: Converted | None) -> str:
+    """A converted row's source currency and rate: ``USDC×0.9995``."""
+    if conversion is None:
+        return "-"
+    if conversion.error is not None or conversion.rate is None:
+        return f"{conversion.quote_currency}: [yellow]no live rate[/]"
+    return f"{conversion.quote_currency}×{conversion.rate:.4f}"
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.6g}"
+def _affordable(row: QuoteRow, p: Precision) -> str:
+    if row.affordable is None:
+        return "-"
+    return f"{'yes' if row.affordable else '[red]no[/]'} ({p.fmt_amount(row.max_amount)})"
 
 
 # ---- fees ------------------------------------------------------------------------------------
@@ -197,15 +209,56 @@ def fees(
         fail(str(exc))
         return
     if json:
-        print_json(result)
+        print_json(result.to_json())
     else:
         print_fees(result)
-    if all(row["taker_fee"] is None for row in result["venues"].values()):
+    if all(row.taker_fee is None for row in result.rows.values()):
         raise typer.Exit(1)
 
 
+@dataclass(frozen=True, slots=True)
+class FeeRow:
+    """One venue's fees for the order: the taker pays ``taker_rate`` on the sweep's VWAP
+    (``price``), the maker ``maker_rate`` at the best price of its own side (``maker_price``).
+    Prices and fees are None unless the book is live (and, for the taker, deep enough)."""
+
+    status: str
+    price: float | None = None
+    maker_price: float | None = None
+    taker_rate: float | None = None
+    maker_rate: float | None = None
+    taker_fee: float | None = None
+    maker_fee: float | None = None
+    tier: str | None = None
+    source: str | None = None
+
+    def to_json(self, p: Precision) -> dict[str, Any]:
+        return {"status": self.status, "price": p.price(self.price), "maker_price": p.price(self.maker_price),
+                "taker_rate": p.rate(self.taker_rate), "maker_rate": p.rate(self.maker_rate),
+                "taker_fee": p.money(self.taker_fee), "maker_fee": p.money(self.maker_fee), "tier": self.tier,
+                "source": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class FeeReport:
+    """``crossbook fees``: ``rows`` per venue; ``precision`` rounds the JSON (the finest grid),
+    ``shown`` the table (the grid most venues use)."""
+
+    symbol: str
+    side: Side
+    amount: float
+    rows: dict[str, FeeRow]
+    precision: Precision
+    shown: Precision
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.precision
+        return {"symbol": self.symbol, "side": self.side.value, "amount": p.amount(self.amount),
+                "venues": {venue: row.to_json(p) for venue, row in self.rows.items()}}
+
+
 async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: bool, config_path: Path | None,
-                wait: float) -> dict[str, Any]:
+                wait: float) -> FeeReport:
     from ..config import load_config
     from ..desk import Desk
     from ..routing.fees import FeeBook, FeeProfile
@@ -224,16 +277,16 @@ async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: 
         if config is None:  # a simulated desk's own accounts, or none
             book = FeeBook(profiles, desk.accounts)
             rows = {v: await fee_row(desk.market, book, symbol, v, side, amount) for v in venues}
-            return {"symbol": symbol, "side": side.value, "amount": amount, "venues": rows}
-        with Journal(config.journal) as journal:
-            accounts = await loaded(configured_accounts(config, venues, journal))
-            try:
-                book = FeeBook(profiles, accounts)
-                rows = {v: await fee_row(desk.market, book, symbol, v, side, amount) for v in venues}
-            finally:
-                for account in accounts.values():
-                    await account.client.close()
-    return {"symbol": symbol, "side": side.value, "amount": amount, "venues": rows}
+        else:
+            with Journal(config.journal) as journal:
+                accounts = await loaded(configured_accounts(config, venues, journal))
+                try:
+                    book = FeeBook(profiles, accounts)
+                    rows = {v: await fee_row(desk.market, book, symbol, v, side, amount) for v in venues}
+                finally:
+                    for account in accounts.values():
+                        await account.client.close()
+        return FeeReport(symbol, side, amount, rows, desk.precision(symbol), desk.display_precision(symbol))
 
 
 def configured_accounts(config: Config, venues: list[str], journal: Journal) -> dict[str, VenueAccount]:
@@ -273,44 +326,40 @@ async def loaded(accounts: dict[str, VenueAccount], timeout: float = 15.0) -> di
     return {v: a for (v, a), good in zip(accounts.items(), ok) if good}
 
 
-async def fee_row(md: MarketData, book: FeeBook, symbol: str, venue: str, side: Side, amount: float) -> dict[str, Any]:
-    """One venue's fees for the order: the taker pays its rate on the sweep's VWAP, the maker on
-    the best price of its own side. Prices and fees are None unless the book is live (and, for
-    the taker, deep enough for the whole amount)."""
+async def fee_row(md: MarketData, book: FeeBook, symbol: str, venue: str, side: Side, amount: float) -> FeeRow:
+    """One venue's fees for the order (see FeeRow)."""
     from ..venues.registry import fee_schedule
 
     books = md.consolidated[symbol]
     status = "down" if venue in md.down else "unlisted" if venue not in books.books else books.quote_venue(venue, side, amount).status.value
-    row: dict[str, Any] = {"status": status, "price": None, "maker_price": None, "taker_rate": None, "maker_rate": None,
-                           "taker_fee": None, "maker_fee": None, "tier": None, "source": None}
     if not fee_schedule(venue).covers(parse_standard(symbol)[2]):
-        return row
+        return FeeRow(status)
     rates = await book.rates(venue, symbol) if status == BookState.LIVE.value else book.scheduled(venue, symbol)
-    row.update(taker_rate=rates.taker, maker_rate=rates.maker, tier=rates.tier, source=rates.source)
+    row = FeeRow(status, taker_rate=rates.taker, maker_rate=rates.maker, tier=rates.tier, source=rates.source)
     if status != BookState.LIVE.value:
         return row
     quote = books.quote_venue(venue, side, amount)
     if quote.vwap is not None and quote.filled >= amount * (1 - 1e-12):
-        row.update(price=quote.vwap, taker_fee=quote.vwap * amount * rates.taker)
+        row = replace(row, price=quote.vwap, taker_fee=quote.vwap * amount * rates.taker)
     own = books.books[venue].best_bid() if side is Side.BUY else books.books[venue].best_ask()
     if own is not None:
-        row.update(maker_price=own[0], maker_fee=own[0] * amount * rates.maker)
+        row = replace(row, maker_price=own[0], maker_fee=own[0] * amount * rates.maker)
     return row
 
 
-def print_fees(result: dict[str, Any]) -> None:
-    table = Table(title=f"fees to {result['side']} {result['amount']:g} {result['symbol']}")
-    for col in ("venue", "status", "taker rate", "taker fee", "maker rate", "maker fee", "tier", "source"):
-        table.add_column(col)
-    for venue, row in result["venues"].items():
-        table.add_row(venue, row["status"], _rate(row["taker_rate"]), _num(row["taker_fee"]), _rate(row["maker_rate"]),
-                      _num(row["maker_fee"]), row["tier"] or "-", row["source"] or "-")
+def print_fees(report: FeeReport) -> None:
+    base, currency = parse_standard(report.symbol)[:2]
+    p = report.shown
+    table = Table(title=f"fees to {report.side.value} {p.fmt_amount(report.amount)} {base} ({report.symbol})")
+    for col in ("venue", "status", "taker", f"taker fee ({currency})", "maker", f"maker fee ({currency})", "source"):
+        table.add_column(col, justify="left" if col in ("venue", "status", "source") else "right")
+    for venue, row in report.rows.items():
+        source = "-" if row.source is None else row.source if row.tier is None else f"{row.source} ({row.tier})"
+        table.add_row(venue, row.status, fmt_rate(row.taker_rate), p.fmt_money(row.taker_fee), fmt_rate(row.maker_rate),
+                      p.fmt_money(row.maker_fee), source)
     out.print(table)
-    out.print(f"fees in {parse_standard(result['symbol'])[1]}; a negative maker fee is a rebate")
-
-
-def _rate(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.4f}%"
+    out.print("taker: sweeps the book at its VWAP; maker: rests at the best price of its side; "
+              "a negative maker fee is a rebate")
 
 
 # ---- venues ----------------------------------------------------------------------------------

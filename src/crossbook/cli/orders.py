@@ -390,6 +390,8 @@ def positions(
         table.add_row(p["venue"], p["account"], p["symbol"], p["side"], str(p["size"]), str(p["entry_price"]),
                       str(p["leverage"]), str(p["margin_mode"]), str(p["unrealized_pnl"]))
     out.print(table)
+    if data["no_derivatives"]:
+        out.print(f"no derivatives traded on: {', '.join(data['no_derivatives'])}", markup=False)
     for where, why in data["unavailable"].items():
         err.print(f"{where}: {why}", markup=False, soft_wrap=True)
 

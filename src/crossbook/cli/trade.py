@@ -11,10 +11,12 @@ import typer
 from rich.table import Table
 
 from ..errors import CrossbookError
+from ..precision import Precision, fmt_bps
+from ..symbols import parse_standard
 from ..venues.registry import VENUES
 
 if TYPE_CHECKING:
-    pass
+    from ..routing.executor import ExecutionReport
 from .app import NUMBERS, app, err, fail, out, parse_side, parse_size, parse_venues, print_json
 
 # ---- reconcile -------------------------------------------------------------------------------
@@ -125,57 +127,64 @@ def route(
                                max_slippage_bps=max_slippage_bps, max_venues=max_venues, deadline=deadline,
                                urgency=Urgency(urgency), passive_seconds=passive_seconds)
 
-        async def run() -> dict[str, object]:
+        async def run() -> tuple[ExecutionReport, Precision]:
             opened = (Desk.sim(chosen, seed=7, dex=dex, symbols=[request.symbol]) if config is None
                       else Desk.from_config(config, venues=None if venues is None else chosen))
             async with opened as desk:
                 if quote_size is None:
-                    return (await desk.route_request(request, dry_run=dry_run)).to_json()
-                sized = (await desk.route(request.symbol, request.side, notional=quote_size, limit=limit,
-                                          max_slippage_bps=max_slippage_bps, max_venues=max_venues, urgency=request.urgency,
-                                          deadline=deadline, passive_seconds=passive_seconds, dry_run=dry_run)).to_json()
-                err.print(f"--notional {quote_size} = {sized['amount']} {request.symbol} at the live mid",
+                    return await desk.route_request(request, dry_run=dry_run), desk.display_precision(request.symbol)
+                sized = await desk.route(request.symbol, request.side, notional=quote_size, limit=limit,
+                                         max_slippage_bps=max_slippage_bps, max_venues=max_venues, urgency=request.urgency,
+                                         deadline=deadline, passive_seconds=passive_seconds, dry_run=dry_run)
+                shown = desk.display_precision(request.symbol)
+                base, currency = parse_standard(request.symbol)[:2]
+                err.print(f"--notional {quote_size} {currency} = {shown.fmt_amount(sized.request.amount)} {base} at the live mid",
                           markup=False, soft_wrap=True)
-                return sized
+                return sized, shown
 
-        report = asyncio.run(run())
+        report, shown = asyncio.run(run())
     except CrossbookError as exc:
         fail(str(exc))
         return
     if json:
-        print_json(report)
+        print_json(report.to_json())
     else:
-        print_route(report)
+        print_route(report, shown)
 
 
-def print_route(report: dict[str, Any]) -> None:
-    plan = report["plan"]
-    table = Table(title=f"{report['side']} {report['amount']} {report['symbol']}: plan")
-    for col in ("venue", "amount", "expected VWAP", "fee"):
-        table.add_column(col, justify="left" if col == "venue" else "right")
-    for child in plan:
-        table.add_row(child["venue"], f"{child['amount']:.8g}", _price(child["expected_vwap"]), _price(child["fee"]))
-    out.print(table)
-    children = report["children"]
-    if children:
+def print_route(report: ExecutionReport, p: Precision) -> None:
+    """The plan, the child orders sent and the outcome: amounts in the base currency, prices and
+    fees in the quote currency, at the grids most venues use."""
+    from ..routing.executor import Outcome
+
+    r = report.request
+    base, currency = parse_standard(r.symbol)[:2]
+    plan = Table(title=f"plan: {r.side.value} {p.fmt_amount(r.amount)} {base} ({r.symbol})")
+    for col in ("venue", f"amount ({base})", f"expected VWAP ({currency})", f"fee ({currency})"):
+        plan.add_column(col, justify="left" if col == "venue" else "right")
+    for child in report.plan.children:
+        plan.add_row(child.venue, p.fmt_amount(child.amount), p.fmt_price(child.expected_vwap),
+                     p.fmt_money(child.fee + child.fixed_cost))
+    out.print(plan)
+    if report.children:
         sent = Table(title="child orders")
-        for col in ("round", "venue", "status", "amount", "filled", "avg price", "fee"):
+        for col in ("round", "venue", "status", f"amount ({base})", f"filled ({base})", f"avg price ({currency})",
+                    f"fee ({currency})"):
             sent.add_column(col, justify="left" if col in ("venue", "status") else "right")
-        for c in children:
-            sent.add_row(str(c["round"]), c["venue"], c["status"], f"{c['planned_amount']:.8g}", f"{c['filled']:.8g}",
-                         _price(c["avg_price"]), _price(c["fee"]))
+        for c in report.children:
+            sent.add_row(str(c.round), c.venue, c.status, p.fmt_amount(c.planned_amount), p.fmt_amount(c.filled),
+                         p.fmt_price(c.avg_price), p.fmt_money(c.fee))
         out.print(sent)
-    savings = report["savings_bps"]
-    out.print(
-        f"outcome {report['outcome']}: filled {report['filled']:.8g} at {_price(report['avg_price'])} "
-        f"(all-in {_price(report['all_in_avg_price'])}, fees {_price(report['fees'])}); "
-        f"best single venue {report['best_single_venue']} all-in {_price(report['best_single_venue_all_in_price'])}; "
-        f"saving {'-' if savings is None else f'{savings:.2f} bps'}"
-    )
-
-
-def _price(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.{2 if abs(value) >= 100 else 8}f}"
+    best = report.best_single.children[0].venue if report.best_single and report.best_single.children else None
+    against = (f"best single venue {best} all-in {p.fmt_money(report.best_single_venue_all_in_price, currency)}; "
+               f"saving {fmt_bps(report.savings_bps)}" if best else "no single venue could fill it alone")
+    if report.outcome is Outcome.DRY_RUN:
+        out.print(f"dry run, nothing sent: expected all-in {p.fmt_money(report.plan.all_in_price, currency)}; {against}",
+                  markup=False)
+        return
+    out.print(f"outcome {report.outcome.value}: filled {p.fmt_amount(report.filled)} {base} at "
+              f"{p.fmt_money(report.avg_price, currency)} (all-in {p.fmt_money(report.all_in_avg_price, currency)}, "
+              f"fees {p.fmt_money(report.fees, currency)}); {against}", markup=False)
 
 
 # ---- arb -------------------------------------------------------------------------------------

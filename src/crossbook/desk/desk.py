@@ -63,7 +63,7 @@ from ..sim.desk import SimDesk
 from ..sim.scenario import Scenario
 from ..sim.serve import ACCOUNT
 from ..symbols import parse_standard
-from ..trading.account import VenueAccount
+from ..trading.account import PositionView, VenueAccount
 from ..trading.journal import Journal
 from ..trading.session import open_account
 from ..venues.registry import VENUES
@@ -109,6 +109,12 @@ def _positive(name: str, value: float | Decimal | None) -> float | None:
     if not (math.isfinite(number) and number > 0):
         raise InvalidOrder(f"{name} must be a positive finite number, not {value!r}")
     return number
+
+
+async def _positions_of(account: VenueAccount) -> list[PositionView]:
+    if not account.rules:  # a simulated desk's derivatives accounts load on first use
+        await account.load()
+    return await account.positions()
 
 
 class Desk:
@@ -158,7 +164,9 @@ class Desk:
         endpoints = config.endpoints
 
         def configured(feed: str) -> tuple[str | None, str | None]:
-            return endpoints.get(feed, (None, None))
+            if feed not in endpoints:  # the config names simulators: the venue itself is not read
+                raise VenueUnavailable(f"{feed}: {config.path} names no endpoint for it in [endpoints]")
+            return endpoints[feed]
 
         return cls(list(dict.fromkeys(a.venue for a in chosen)), config=config,
                    endpoints=configured if endpoints else production)
@@ -267,6 +275,11 @@ class Desk:
     def precision(self, symbol: str) -> Precision:
         """The finest tick and lot of ``symbol`` among the venues that list it."""
         return self.market.precision(symbol)
+
+    def display_precision(self, symbol: str) -> Precision:
+        """For tables: the tick and lot most venues use (one venue's 8-decimal lot does not pad
+        every amount on screen); JSON keeps ``precision``'s finest grid."""
+        return self.market.display_precision(symbol)
 
     # ---- prices and routes -------------------------------------------------------------------
 
@@ -386,10 +399,18 @@ class Desk:
                 await scanning
 
     async def funding_rates(self, symbols: Sequence[str]) -> dict[tuple[str, str], float]:
-        """(venue, perpetual) -> funding rate per interval, from the venues' public APIs (the
-        simulators', on a simulated desk)."""
-        cluster = self.simulator.cluster if self.simulator is not None else None
-        return await fetch_funding(self.venues, [s.upper() for s in symbols], cluster)
+        """(venue, perpetual) -> funding rate per interval, from the venues' public APIs: the
+        simulators' on a simulated desk, and on a configured desk whose config names simulators
+        (``[endpoints]``) those only, never the venues'."""
+        return await fetch_funding(self.venues, [s.upper() for s in symbols], self._sim_endpoints())
+
+    def _sim_endpoints(self) -> dict[str, tuple[str, str]] | None:
+        """feed id -> (ws url, rest url) of the simulators the desk reads; None: the venues'."""
+        if self.simulator is not None:
+            return self.sim_endpoints()
+        if self.config is not None and self.config.endpoints:
+            return dict(self.config.endpoints)
+        return None
 
     # ---- accounts ----------------------------------------------------------------------------
 
@@ -439,19 +460,31 @@ class Desk:
         return BalanceReport(currency, tuple(value_rows(rows, currency, self.market.consolidated)), unavailable)
 
     async def positions(self, venues: Sequence[str] | None = None) -> PositionReport:
-        """Open derivatives positions in every account of the desk (on ``venues``, when given)."""
-        chosen = {key: a for key, a in self._accounts.items() if venues is None or key[0] in venues}
-        found = await asyncio.gather(*(a.positions() for a in chosen.values()), return_exceptions=True)
+        """Open derivatives positions in every account of the desk that trades derivatives (on
+        ``venues``, when given): a simulated desk's accounts on its derivatives simulators, a
+        configured desk's accounts that loaded a derivative market. A venue where none does is
+        listed in ``no_derivatives``; one whose positions cannot be read, in ``unavailable``."""
+        wanted = [a for a in self._position_accounts() if venues is None or a.venue in venues]
+        found = await asyncio.gather(*(_positions_of(a) for a in wanted), return_exceptions=True)
         positions: list[Position] = []
         unavailable: dict[str, str] = {}
-        for (venue, name), result in zip(chosen, found):
+        for account, result in zip(wanted, found, strict=True):
             if isinstance(result, (ccxt.BaseError, CrossbookError)):
-                unavailable[f"{venue}/{name}"] = type(result).__name__  # the type only: no signed request
+                where = f"{account.venue}/{account.account}"  # the type only: its text may carry a signed request
+                unavailable[where] = ", ".join(filter(None, (unavailable.get(where), type(result).__name__)))
             elif isinstance(result, BaseException):
                 raise result
             else:
-                positions += [Position(venue, name, view) for view in result]
-        return PositionReport(tuple(positions), unavailable)
+                positions += [Position(account.venue, account.account, view) for view in result]
+        held = {v for v, _ in self._accounts if venues is None or v in venues}
+        without = tuple(v for v in self.venues if v in held and all(a.venue != v for a in wanted))
+        return PositionReport(tuple(positions), unavailable, without)
+
+    def _position_accounts(self) -> list[VenueAccount]:
+        """The desk's accounts that trade derivatives, each once."""
+        trading = [a for a in self._accounts.values() if any(r.derivative for r in a.rules.values())]
+        simulated = self.simulator.derivatives.values() if self.simulator is not None else ()
+        return list({id(a): a for a in (*trading, *simulated)}.values())
 
     # ---- the simulated venues ----------------------------------------------------------------
 

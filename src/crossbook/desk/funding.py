@@ -1,18 +1,21 @@
 """Perpetual funding rates for the basis scanner, read once through public (keyless) ccxt clients:
-against the simulated venues, or the venues themselves. A venue whose rate cannot be read is left
-out (the basis opportunity then shows the rate as unknown)."""
+against simulators (a simulated desk's, or the running ``crossbook sim`` a config names in its
+``[endpoints]``), or the venues themselves. A desk on simulators never reads a production host:
+a feed without a simulator's endpoint is left out, and every URL of a client pointed at a
+simulator stays on it. A venue whose rate cannot be read is left out (the basis opportunity then
+shows the rate as unknown)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import ccxt.async_support as ccxt_async
 
 from ..model import Kind
-from ..sim.access import ccxt_urls
-from ..sim.cluster import SimCluster
+from ..sim.access import ccxt_urls, confined
 from ..sim.venues import sim_class
 from ..symbols import parse_standard
 from ..venues.registry import spec, venue_feeds
@@ -20,6 +23,8 @@ from ..venues.registry import spec, venue_feeds
 log = logging.getLogger(__name__)
 
 TIMEOUT = 10.0
+
+SimEndpoints = Mapping[str, tuple[str, str]]  # feed id -> (ws url, rest url) of its simulator
 
 
 def ccxt_perp_symbol(symbol: str) -> str:
@@ -44,6 +49,24 @@ def funding_sources(venues: list[str], symbols: list[str]) -> dict[str, tuple[st
     return out
 
 
+def funding_client_config(feed: str, venue: str, endpoints: SimEndpoints | None) -> dict[str, Any] | None:
+    """The keyless ccxt configuration that reads ``feed``'s funding rates: from its simulator at
+    ``endpoints[feed]`` (every API URL on it), from the venue when ``endpoints`` is None; None
+    when ``endpoints`` names simulators but not this feed's."""
+    cls = sim_class(feed)
+    ccxt_id = cls.ccxt_id or cls.client_ccxt_id
+    perp_options = dict(spec(venue).perp_ccxt_options)
+    config: dict[str, Any] = {"enableRateLimit": False, "options": perp_options}
+    if endpoints is None:
+        return config
+    if feed not in endpoints or ccxt_id is None:
+        return None
+    ws, rest = endpoints[feed]
+    hosts = {h: rest for h in cls.ccxt_hosts} | {h: ws for h in cls.ccxt_ws_hosts}
+    config["options"] = dict(cls.ccxt_options) | perp_options
+    return confined(config | {"urls": ccxt_urls(ccxt_id, hosts, ws)}, rest, ws)
+
+
 async def _read(venue: str, client: Any, symbols: list[str]) -> dict[tuple[str, str], float]:
     rates = {}
     try:
@@ -58,21 +81,16 @@ async def _read(venue: str, client: Any, symbols: list[str]) -> dict[tuple[str, 
     return rates
 
 
-async def fetch_funding(venues: list[str], symbols: list[str], cluster: SimCluster | None = None) -> dict[tuple[str, str], float]:
-    """(venue, perpetual) -> funding rate per interval, from ``cluster``'s simulators if given,
-    else from the venues."""
+async def fetch_funding(venues: list[str], symbols: list[str],
+                        endpoints: SimEndpoints | None = None) -> dict[tuple[str, str], float]:
+    """(venue, perpetual) -> funding rate per interval, from the simulators at ``endpoints`` if
+    given (feeds it does not name are left out), else from the venues."""
     reads = []
     for feed, (venue, ccxt_id, listed) in funding_sources(venues, symbols).items():
-        config: dict[str, Any] = {"enableRateLimit": False}
-        perp_options = dict(spec(venue).perp_ccxt_options)
-        if cluster is not None:
-            if feed not in cluster.venues:
-                continue
-            sim = cluster.venues[feed]
-            config["urls"] = ccxt_urls(ccxt_id, sim.ccxt_host_map(), sim.ws_url)
-            config["options"] = dict(sim.ccxt_options) | perp_options
-        else:
-            config["options"] = perp_options
+        config = funding_client_config(feed, venue, endpoints)
+        if config is None:
+            log.info("no funding rate from %s: the desk's simulators do not include %s", venue, feed)
+            continue
         reads.append(_read(venue, getattr(ccxt_async, ccxt_id)(config), listed))
     rates: dict[tuple[str, str], float] = {}
     for found in await asyncio.gather(*reads):

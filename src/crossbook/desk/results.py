@@ -91,9 +91,11 @@ class Position:
 class PositionReport:
     positions: tuple[Position, ...]
     unavailable: dict[str, str]  # "venue/account" -> why its positions could not be read
+    no_derivatives: tuple[str, ...] = ()  # venues where no account of the desk trades derivatives
 
     def to_json(self) -> dict[str, Any]:
-        return {"positions": [p.to_json() for p in self.positions], "unavailable": dict(self.unavailable)}
+        return {"positions": [p.to_json() for p in self.positions], "unavailable": dict(self.unavailable),
+                "no_derivatives": list(self.no_derivatives)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,15 +19,18 @@ import aiohttp
 from ..book.consolidated import ConsolidatedBook, SizeUnit
 from ..errors import VenueUnavailable
 from ..feeds.capture import CaptureWriter
+from ..feeds.handler import FeedHandler
 from ..feeds.manager import VenueFeed
-from ..model import BookState, Side, Trade
-from ..precision import Precision, precision_of
+from ..model import BookState, Instrument, Side, Trade
+from ..precision import Precision, precision_of, typical_precision
 from ..routing.conversion import DEFAULT_EQUIVALENTS
 from ..routing.quote import price_order
 from ..symbols import SymbolMap, parse_standard
 from ..venues.registry import base_fees, venue_feeds
 
-Endpoints = Callable[[str], tuple[str | None, str | None]]  # feed id -> (ws base, REST base)
+# feed id -> (ws base, REST base), None for the venue's own; VenueUnavailable for a feed not to be
+# reached (the venue is then reported down with that reason)
+Endpoints = Callable[[str], tuple[str | None, str | None]]
 
 
 def production(feed_id: str) -> tuple[str | None, str | None]:
@@ -67,17 +70,19 @@ class MarketData:
         if session is None:
             raise RuntimeError("MarketData.load_instruments: start() first")
 
-        async def load(feed_id: str, feed: VenueFeed) -> None:
+        async def load(feed_id: str, cls: type[FeedHandler]) -> None:
             with contextlib.suppress(VenueUnavailable):
+                ws, rest = self.endpoints(feed_id)
+                feed = VenueFeed(cls, [], ws_url=ws, rest_url=rest, recorder=self.recorder)
                 self._symbol_maps[feed_id] = await feed.load_instruments(session)
 
         feeds = {f: cls for v in self.venues for f, cls in venue_feeds(v).items() if f not in self._symbol_maps}
-        await asyncio.gather(*(load(f, VenueFeed(cls, [], ws_url=self.endpoints(f)[0], rest_url=self.endpoints(f)[1],
-                                                 recorder=self.recorder)) for f, cls in feeds.items()))
+        await asyncio.gather(*(load(f, cls) for f, cls in feeds.items()))
 
     async def add_symbols(self, symbols: Iterable[str]) -> list[str]:
         """Follow ``symbols`` too, once started: each venue's feeds that list one start on it (the
-        feeds already running carry on). Returns the symbols that were not followed before."""
+        feeds already running carry on). A venue down so far is tried again, for every symbol
+        followed that it does not carry yet. Returns the symbols that were not followed before."""
         wanted = [s.upper() for s in symbols]
         for symbol in wanted:
             parse_standard(symbol)
@@ -88,17 +93,25 @@ class MarketData:
             if new:
                 self.symbols += new
                 self.consolidated.update({s: ConsolidatedBook(s) for s in new})
-                await asyncio.gather(*(self._start_venue(self._session, v, new) for v in self.venues if v not in self.down))
+                await asyncio.gather(*(self._start_venue(self._session, v, self._not_started(v) if v in self.down else new)
+                                       for v in self.venues))
         return new
 
+    def _not_started(self, venue: str) -> list[str]:
+        """The followed symbols ``venue`` neither carries nor is known not to list."""
+        unlisted = self.unlisted.get(venue, [])
+        return [s for s in self.symbols if venue not in self.consolidated[s].books and s not in unlisted]
+
     async def _start_venue(self, session: aiohttp.ClientSession, venue: str, symbols: list[str]) -> None:
+        """Start ``venue``'s feeds on ``symbols``; a feed that cannot be reached marks the venue
+        down (the feeds started before it run on), one that starts clears that."""
         remaining = list(symbols)
         for feed_id, cls in venue_feeds(venue).items():
             if not remaining:
                 break
-            ws, rest = self.endpoints(feed_id)
-            feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder)
             try:
+                ws, rest = self.endpoints(feed_id)
+                feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder)
                 symbol_map = self._symbol_maps.get(feed_id) or await feed.load_instruments(session)
             except VenueUnavailable as exc:
                 self.down[venue] = str(exc)
@@ -115,6 +128,7 @@ class MarketData:
                 unit = SizeUnit(inst.contract_size, inst.inverse)
                 self.consolidated[symbol].add(venue, feed.books[symbol], base_fees(feed_id, inst).taker, unit)
             remaining = [s for s in remaining if s not in listed]
+        self.down.pop(venue, None)
         if remaining:
             self.unlisted.setdefault(venue, []).extend(remaining)
 
@@ -135,11 +149,20 @@ class MarketData:
             await asyncio.sleep(0.05)
         return True
 
+    def instruments(self, symbol: str) -> list[Instrument]:
+        """``symbol``'s instrument on each venue feed that follows it."""
+        symbol = symbol.upper()
+        found = (feed.symbol_map.by_symbol.get(symbol) for feed in self.feeds
+                 if feed.symbol_map is not None and symbol in feed.books)
+        return [i for i in found if i is not None]
+
     def precision(self, symbol: str) -> Precision:
         """The finest tick and lot of ``symbol`` among the venues that list it."""
-        symbol = symbol.upper()
-        return precision_of(feed.symbol_map.by_symbol.get(symbol) for feed in self.feeds
-                            if feed.symbol_map is not None and symbol in feed.books)
+        return precision_of(self.instruments(symbol))
+
+    def display_precision(self, symbol: str) -> Precision:
+        """For tables: the tick and lot most of the venues listing ``symbol`` use."""
+        return typical_precision(self.instruments(symbol))
 
     def quote(
         self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import ccxt
 import ccxt.pro
@@ -51,3 +52,32 @@ def _rewrite(node: Any, hosts: dict[str, str], ws_fallback: str) -> Any:
         if node.startswith("wss://"):
             return ws_fallback + "/" + node[len("wss://"):].partition("/")[2]
     return node
+
+
+UNSIMULATED = "/_crossbook/unsimulated/"  # where a ccxt URL the simulator does not serve is sent
+
+
+def confined(config: dict[str, Any], rest_url: str, ws_url: str) -> dict[str, Any]:
+    """``config``, a ccxt configuration of the simulator at ``rest_url`` and ``ws_url``, with every
+    URL of its ``urls['api']`` that is not the simulator's sent to ``rest_url`` + UNSIMULATED + the
+    URL's host and path. The simulator answers 404 there: a call ccxt makes to an API the simulator
+    does not serve (Binance's fapi on the spot simulator) fails on 127.0.0.1, naming the host it
+    was meant for, instead of reaching the venue itself with a simulator's key."""
+    urls = dict(config.get("urls") or {})
+    urls["api"] = _confine(urls.get("api") or {}, (rest_url, ws_url), rest_url)
+    return {**config, "urls": urls}
+
+
+def _confine(node: Any, local: tuple[str, ...], fallback: str) -> Any:
+    if isinstance(node, dict):
+        return {k: _confine(v, local, fallback) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_confine(v, local, fallback) for v in node]
+    if isinstance(node, str) and "://" in node and not any(_at(node, base) for base in local):
+        parts = urlsplit(node)
+        return fallback + UNSIMULATED + parts.netloc + parts.path
+    return node
+
+
+def _at(url: str, base: str) -> bool:
+    return url == base or url.startswith((base + "/", base + "?"))

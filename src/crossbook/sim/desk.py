@@ -1,7 +1,11 @@
 """SimDesk: a trading desk on the simulated venues, all on 127.0.0.1 with no keys and no network:
 the venues running, an account funded and keyed on each, unmodified ccxt clients trading them
 through crossbook's trading layer on one journal, and live books from crossbook's own feeds.
-What ``Desk.sim`` (and so ``crossbook route --sim``, ``arb --sim`` and the demo) runs on."""
+What ``Desk.sim`` (and so ``crossbook route --sim``, ``arb --sim`` and the demo) runs on.
+
+Every ccxt client it builds stays on 127.0.0.1: an API of the venue that its simulator does not
+serve (Binance's ``fapi`` on the spot simulator, KuCoin's futures host) is sent to a path the
+simulator answers 404, never to the venue."""
 
 from __future__ import annotations
 
@@ -17,15 +21,18 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 
 from ..market.data import MarketData
+from ..model import Kind
 from ..precision import DEFAULT_PRECISION, Precision
 from ..routing.executor import Router
 from ..routing.fees import FeeBook
+from ..symbols import parse_standard
 from ..trading.account import VenueAccount
 from ..trading.journal import Journal
 from ..trading.limiter import Limiter
 from ..trading.pool_account import PoolAccount
 from ..trading.session import TRANSIT_MARGIN
 from ..venues.registry import spec, venue_feeds
+from .access import confined
 from .cluster import SimCluster
 from .dex import SimDex
 from .market import START_USD
@@ -34,6 +41,20 @@ from .serve import ACCOUNT, fund
 from .server import SimVenue
 
 DEX_SYMBOL = "BTC-USDT"  # the pools' market when no symbol is followed from the start
+
+
+def _kinds(sim: SimVenue) -> set[Kind]:
+    return {parse_standard(s)[2] for s in sim.markets}
+
+
+def trades_derivatives(sim: SimVenue) -> bool:
+    """Whether ccxt trades derivatives on ``sim``: it has a ccxt surface and lists a perpetual
+    or a future."""
+    return (sim.ccxt_id or sim.client_ccxt_id) is not None and bool(_kinds(sim) - {Kind.SPOT})
+
+
+def _derivatives_only(sim: SimVenue) -> bool:
+    return Kind.SPOT not in _kinds(sim)
 
 
 class SimDesk:
@@ -56,6 +77,9 @@ class SimDesk:
         self.journal = Journal(journal)
         self.funds = funds or {}
         self.accounts: dict[str, VenueAccount] = {}  # venue -> the funded ACCOUNT there
+        # feed id -> the funded ACCOUNT on each simulator that trades derivatives (opened at start,
+        # loaded on first use; dYdX's is its trading account)
+        self.derivatives: dict[str, VenueAccount] = {}
         self.ccxt_configs: dict[tuple[str, str], dict[str, Any]] = {}  # (venue, account) -> its ccxt config
         self.dex: SimDex | None = SimDex(self.symbols[0], self.journal, START_USD) if dex else None
         self._session: aiohttp.ClientSession | None = None
@@ -85,6 +109,7 @@ class SimDesk:
                 fund(sim)
                 sim.engine.accounts[ACCOUNT].balances.update(self.funds.get(venue, {}))
                 self.accounts[venue] = self.open_account(venue, ACCOUNT)
+            self.derivatives.update(self._open_derivatives(venue))
         await asyncio.gather(*(account.load() for account in self.accounts.values()))
         await self.market.wait_live(live_within)
 
@@ -105,7 +130,7 @@ class SimDesk:
         if self.dex is not None:
             await self.dex.stop()
         await self.market.stop()
-        for account in self.accounts.values():
+        for account in {id(a): a for a in (*self.accounts.values(), *self.derivatives.values())}.values():
             await account.client.close()
         if self._session is not None:
             await self._session.close()
@@ -133,12 +158,38 @@ class SimDesk:
             raise ValueError(f"{venue}: its simulator has no ccxt trading surface")
         if account not in sim.engine.accounts:
             sim.engine.open_account(account, parent=ACCOUNT)
-        config: dict[str, Any] = sim.ccxt_config(sim.issue_key(account))
+        config = confined(sim.ccxt_config(sim.issue_key(account)), sim.rest_url, sim.ws_url)
         self.ccxt_configs[(venue, account)] = copy.deepcopy(config)
-        client = getattr(ccxt_async, sim.ccxt_id)(config)
+        return self._account(venue, sim, account, config)
+
+    def _account(self, venue: str, sim: SimVenue, account: str, config: dict[str, Any]) -> VenueAccount:
+        ccxt_id = sim.ccxt_id or sim.client_ccxt_id
+        assert ccxt_id is not None
+        client = getattr(ccxt_async, ccxt_id)(config)
         limits = spec(venue).limits
         limiter = Limiter(limits, margin=TRANSIT_MARGIN) if limits is not None else None
         return VenueAccount(venue, client, self.journal, limiter, account)
+
+    def _open_derivatives(self, venue: str) -> dict[str, VenueAccount]:
+        """feed id -> the funded ACCOUNT on each of ``venue``'s simulators that trades derivatives:
+        its own keyed client reading the perpetuals (the venue SPEC's ``perp_ccxt_options`` where
+        one server trades spot and perpetuals, as OKX's does); the trading account itself where
+        that already trades them (dYdX)."""
+        opened: dict[str, VenueAccount] = {}
+        trading = self.trading_sim(venue)
+        for feed in venue_feeds(venue):
+            sim = self.cluster.venues[feed]
+            if not trades_derivatives(sim):
+                continue
+            if sim is trading and venue in self.accounts and _derivatives_only(sim):
+                opened[feed] = self.accounts[venue]
+                continue
+            if ACCOUNT not in sim.engine.accounts:
+                fund(sim)
+            config = confined(sim.ccxt_config(sim.issue_key(ACCOUNT)), sim.rest_url, sim.ws_url)
+            config["options"] = {**config.get("options", {}), **spec(venue).perp_ccxt_options}
+            opened[feed] = self._account(venue, sim, ACCOUNT, config)
+        return opened
 
     async def balances(self) -> dict[str, dict[str, float]]:
         """venue -> asset -> what the account there holds now (what an opportunity is sized to)."""

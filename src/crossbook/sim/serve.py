@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..symbols import parse_standard
+from .access import confined
 from .cluster import SimCluster
 from .market import STABLE
 from .scenario import Scenario
@@ -24,13 +25,13 @@ def fund(sim: SimVenue) -> None:
 
 
 def ccxt_configs(cluster: SimCluster) -> dict[str, dict[str, Any]]:
-    """ccxt id -> config, for every simulated venue that trades."""
+    """ccxt id -> config, for every simulated venue that trades (every URL on its simulator)."""
     configs: dict[str, dict[str, Any]] = {}
     for sim in cluster.venues.values():
         if sim.ccxt_id is None:
             continue
         fund(sim)
-        configs[sim.ccxt_id] = sim.ccxt_config(sim.issue_key(ACCOUNT))
+        configs[sim.ccxt_id] = confined(sim.ccxt_config(sim.issue_key(ACCOUNT)), sim.rest_url, sim.ws_url)
     return configs
 
 

@@ -3,9 +3,9 @@
 It wraps a loaded :class:`~crossbook.trading.account.VenueAccount` (validation, journal, client
 order ids, rate limits) and adds what a trader does by hand: place / cancel / amend / look up
 orders, OCO order lists, balances, positions, leverage, margin and position modes, transfers
-between sub-accounts. Everything goes through ccxt's unified methods, or the venue's own call
-where ccxt has none (``venue_calls``). Anything the venue, or crossbook on that venue, cannot do
-is refused before a byte is sent, with an error naming the venue and the feature.
+between sub-accounts. Everything goes through ccxt's unified methods, or the hook in the venue's
+SPEC where ccxt has none (``place_oco``, ``transfer``). Anything the venue, or crossbook on that
+venue, cannot do is refused before a byte is sent, with an error naming the venue and the feature.
 
 Results are frozen dataclasses whose ``to_json()`` gives prices at the instrument's tick and
 amounts at its lot.
@@ -39,12 +39,13 @@ from ..model import (
     Side,
     TimeInForce,
 )
+from ..venues.registry import spec
 from ..venues.spec.capabilities import ORDER_FEATURES, Feature, Product
+from ..venues.spec.hooks import MASTER_ACCOUNT, OcoLegs
 from .account import VenueAccount, plain
 from .client_ids import client_id_rule
 from .journal import JournaledOrder
-from .validation import TradingRules, _features_asked, validate_order
-from .venue_calls import OCO_CALLS, TRANSFER_CALLS, OcoLegs
+from .validation import TradingRules, features_requested, validate_order
 
 _MARGIN_FEATURES = {MarginMode.CROSS: Feature.CROSS_MARGIN, MarginMode.ISOLATED: Feature.ISOLATED_MARGIN}
 
@@ -265,7 +266,7 @@ class Trader:
         (stop-limit at ``stop_limit``), both journaled, placed as one order list."""
         rules = self.market(symbol)
         self._named(lambda: self.capabilities.require(Feature.OCO, rules.product))
-        place_oco = OCO_CALLS.get(self.venue)
+        place_oco = spec(self.venue).place_oco
         if place_oco is None:
             raise UnsupportedFeature(f"{self.venue} offers OCO orders, but crossbook does not place them there yet")
         self._require_on_tick(rules, price=price, stop_price=stop_price, stop_limit=stop_limit)
@@ -409,10 +410,10 @@ class Trader:
         if from_account == to_account:
             raise InvalidOrder(f"{self.venue}: a transfer from {from_account} to itself moves nothing")
         self._named(lambda: self.capabilities.require(Feature.SUB_ACCOUNTS, Product.SPOT))
-        move = TRANSFER_CALLS.get(self.venue)
+        move = spec(self.venue).transfer
         if move is None:
             raise UnsupportedFeature(f"{self.venue} offers sub-accounts, but crossbook does not transfer between them there yet")
-        if self.name != "main":
+        if self.name != MASTER_ACCOUNT:
             raise InvalidOrder(f"{self.venue}: transfers are made with the master account's key, not {self.name!r}'s")
         transfer_id = await self._call("the transfer", move(self.account.client, asset.upper(), amount, from_account, to_account))
         return TransferView(self.venue, asset.upper(), amount, from_account, to_account, transfer_id)
@@ -466,7 +467,7 @@ class Trader:
         the order would reach the venue without it."""
         if request.venue != self.venue or request.account != self.name:
             raise InvalidOrder(f"order for {request.venue}/{request.account} given to the {self.venue}/{self.name} trader")
-        for feature in _features_asked(request):
+        for feature in features_requested(request):
             support = self.capabilities.features[feature]
             if feature in ORDER_FEATURES and support.offered_on(rules.product) and not support.crossbook:
                 raise UnsupportedFeature(f"{self.venue} offers {feature.label}, but crossbook does not send them there yet")

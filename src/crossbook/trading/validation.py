@@ -318,11 +318,13 @@ def _check_capabilities(request: OrderRequest, rules: TradingRules, caps: VenueC
     """UnsupportedFeature for anything the venue cannot do, named with the venue and feature."""
     product = Product.MARGIN if not rules.derivative and request.margin_mode is not None else rules.product
     caps.require_product(product)
-    for feature in _features_asked(request):
+    for feature in features_requested(request):
         caps.require(feature, product)
 
 
-def _features_asked(request: OrderRequest) -> list[Feature]:
+def features_requested(request: OrderRequest) -> list[Feature]:
+    """Every capability ``request`` relies on: its order type, time in force, flags, margin mode
+    and (for an account other than the master) sub-accounts."""
     asked = [_TYPE_FEATURES[request.type]]
     if request.time_in_force in _TIF_FEATURES:
         asked.append(_TIF_FEATURES[request.time_in_force])

@@ -9,6 +9,7 @@ Docs: developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#how-t
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import orjson
@@ -29,6 +30,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs
 from .spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, Window
 
 loads = orjson.loads
@@ -292,6 +294,35 @@ class BinanceCoinm(BinanceUsdm):
     info_path = "/dapi/v1/exchangeInfo"
 
 
+async def place_oco(client: Any, legs: OcoLegs) -> OcoAck:
+    """``POST /api/v3/orderList/oco``: the leg above the market and the one below it. A sell takes
+    profit above (LIMIT_MAKER) and stops out below; a buy the reverse."""
+    stop_type = "STOP_LOSS_LIMIT" if legs.stop_limit is not None else "STOP_LOSS"
+    limit = {"Type": "LIMIT_MAKER", "Price": legs.price, "ClientOrderId": legs.limit_client_id}
+    stop: dict[str, Any] = {"Type": stop_type, "StopPrice": legs.stop_price, "ClientOrderId": legs.stop_client_id}
+    if legs.stop_limit is not None:
+        stop.update({"Price": legs.stop_limit, "TimeInForce": "GTC"})
+    above, below = (limit, stop) if legs.side is Side.SELL else (stop, limit)
+    params: dict[str, Any] = {"symbol": legs.market_id, "side": legs.side.value.upper(), "quantity": legs.amount}
+    params.update({f"above{k}": v for k, v in above.items()})
+    params.update({f"below{k}": v for k, v in below.items()})
+    reply = await client.private_post_orderlist_oco(params)
+    by_client = {str(r["clientOrderId"]): str(r["orderId"]) for r in reply["orderReports"]}
+    return OcoAck(str(reply["orderListId"]), by_client[str(legs.limit_client_id)], by_client[str(legs.stop_client_id)])
+
+
+async def transfer(client: Any, asset: str, amount: Decimal, source: str, target: str) -> str:
+    """``POST /sapi/v1/sub-account/universalTransfer`` with the master's key, SPOT to SPOT; a
+    sub-account is named by its email, the master by none."""
+    params = {"fromAccountType": "SPOT", "toAccountType": "SPOT", "asset": asset, "amount": format(amount, "f")}
+    if source != MASTER_ACCOUNT:
+        params["fromEmail"] = source
+    if target != MASTER_ACCOUNT:
+        params["toEmail"] = target
+    reply = await client.sapiPostSubAccountUniversalTransfer(params)
+    return str(reply["tranId"])
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="binance",
     kind="cex",
@@ -438,4 +469,6 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         discount_token="BNB",
         discounts={Kind.SPOT: 0.25, Kind.PERP: 0.10, Kind.FUTURE: 0.10},
     ),
+    place_oco=place_oco,  # ccxt has no unified OCO
+    transfer=transfer,  # nor a unified sub-account transfer on binance
 )

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from ..book.checksum import crc32_signed, interleaved
 from ..book.l2 import L2Book
-from ..errors import VenueUnavailable
+from ..errors import InvalidOrder, VenueUnavailable
 from ..feeds.handler import FeedHandler, Frame, Resync, query_param
 from ..model import BookState, Instrument, Kind, Side, Trade
 from ..symbols import standard_symbol
@@ -42,6 +43,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.hooks import MASTER_ACCOUNT
 from .spec.limits import Breach, LimitTable, Scope, Window
 
 log = logging.getLogger(__name__)
@@ -279,6 +281,16 @@ def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**trade, "fee": {**fee, "cost": -float(fee["cost"])}}
 
 
+async def transfer(client: Any, asset: str, amount: Decimal, source: str, target: str) -> str:
+    """ccxt's transfer() between the master (OKX's "master") and one sub-account, funding to
+    funding: OKX moves funds between a sub-account and its master only."""
+    if MASTER_ACCOUNT not in (source, target):
+        raise InvalidOrder(f"okx: a transfer goes between the master account and a sub-account, not {source} -> {target}")
+    named = {MASTER_ACCOUNT: "master"}
+    reply = await client.transfer(asset, float(amount), named.get(source, source), named.get(target, target))
+    return str(reply["id"])
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="okx",
     kind="cex",
@@ -392,4 +404,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     # simulator's trading configuration leaves out (it loads spot only)
     perp_ccxt_options={"fetchMarkets": {"types": ["swap"]}},
     stream_trade=stream_trade,
+    transfer=transfer,  # OCO: OKX's algo order, not placed by crossbook yet
 )

@@ -18,7 +18,13 @@ from ...model import OrderStatus
 from .capabilities import VenueCapabilities
 from .client_ids import ClientIdRule
 from .fees import FeeSchedule
-from .hooks import FetchMyTrades, PrivateSourceFactory, StreamTrade
+from .hooks import (
+    FetchMyTrades,
+    PlaceOco,
+    PrivateSourceFactory,
+    StreamTrade,
+    SubAccountTransfer,
+)
 from .limits import LimitTable
 
 FeedT = TypeVar("FeedT")
@@ -34,7 +40,8 @@ class VenueSpec(Generic[FeedT]):
     feed first. ``fees`` is the only place the venue's fee numbers are written: the feed handlers'
     books, the router and the simulators read it. ``order_endpoint`` is the request an unmodified
     ccxt client places a spot order with ("POST /api/v3/order"; dYdX: its order transaction), whose
-    rate-limit headroom the router asks for. The hooks are for what ccxt does not do on the venue.
+    rate-limit headroom the router asks for. The hooks (typed in ``hooks.py``) are for what ccxt does not
+    do on the venue; a hook left None is a feature crossbook refuses there.
     """
 
     venue: str
@@ -52,6 +59,8 @@ class VenueSpec(Generic[FeedT]):
     fetch_my_trades: FetchMyTrades | None = None
     stream_trade: StreamTrade | None = None
     private_source: PrivateSourceFactory | None = None
+    place_oco: PlaceOco | None = None  # None: crossbook places no OCO there
+    transfer: SubAccountTransfer | None = None  # None: crossbook moves nothing between its sub-accounts
 
     def __post_init__(self) -> None:
         named = [("capabilities", self.capabilities.venue), ("client id rule", self.client_id.venue)]
