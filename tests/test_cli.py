@@ -6,6 +6,7 @@ from pathlib import Path
 
 import aiohttp
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from crossbook.cli import app
@@ -26,7 +27,11 @@ def test_quote_json_on_the_simulator() -> None:
     q = data["venues"]["binance"]
     assert set(q) == {"status", "filled", "vwap", "fee_rate", "all_in_price"}
     assert q["status"] == "live" and q["filled"] == 1.5
-    assert abs(q["all_in_price"] - q["vwap"] * (1 + q["fee_rate"])) <= 0.01  # both rounded to the 0.01 tick
+    tick = 0.01  # the simulated binance's BTC-USDT tick: both prices are rounded to it
+    assert round(q["vwap"] / tick) * tick == pytest.approx(q["vwap"], abs=1e-9)
+    assert round(q["all_in_price"] / tick) * tick == pytest.approx(q["all_in_price"], abs=1e-9)
+    # each of the two is within half a tick of its exact value
+    assert abs(q["all_in_price"] - q["vwap"] * (1 + q["fee_rate"])) <= tick / 2 * (2 + q["fee_rate"]) + 1e-9
     assert data["best"] == {"venue": "binance", "all_in_price": q["all_in_price"]}
 
 

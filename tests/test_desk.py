@@ -12,9 +12,10 @@ import pytest
 from crossbook import Desk
 from crossbook.desk import OpportunityEvent, Quote
 from crossbook.errors import ConfigError, InvalidOrder, UnknownVenue
-from crossbook.model import BookState, Side, Trade
+from crossbook.model import BookState, OrderRequest, OrderStatus, OrderType, Side, Trade
 from crossbook.precision import Precision
 from crossbook.routing.executor import Outcome
+from crossbook.trading.trader import Trader
 
 from .conftest import run, wait_for
 
@@ -174,6 +175,60 @@ def test_a_configured_desk_trades_a_separately_running_simulator(tmp_path: Path)
             after = await simulated.balances(value_in=None)
             bought = after.held(venue, "BTC") - (held if venue == "okx" else Decimal(100))
             assert float(bought) == pytest.approx(0.5, rel=3e-3)  # the simulator's own account moved
+
+    run(body(), timeout=120)
+
+
+def test_positions_of_a_simulated_desk_are_its_derivatives_accounts() -> None:
+    async def body() -> None:
+        async with Desk.sim(["binance", "okx", "kraken"], symbols=["BTC-USDT"]) as desk:
+            none = await desk.positions()
+            assert none.positions == () and none.unavailable == {} and none.no_derivatives == ("kraken",)
+            assert desk.simulator is not None
+            opened = {}
+            for feed, side in (("binanceusdm", Side.BUY), ("okx", Side.SELL)):
+                account = desk.simulator.derivatives[feed]
+                await account.load()
+                lots = account.market("BTC-USDT-PERP").lot * 3
+                order = await Trader(account).place(OrderRequest(account.venue, "BTC-USDT-PERP", side, OrderType.MARKET, lots))
+                assert order.status is OrderStatus.FILLED and order.avg_price is not None
+                opened[account.venue] = (order, account.market("BTC-USDT-PERP").contract_size)
+            report = await desk.positions()
+            assert report.unavailable == {} and report.no_derivatives == ("kraken",)
+            assert sorted((p.venue, p.account, p.view.symbol) for p in report.positions) == [
+                ("binance", "main", "BTC-USDT-PERP"), ("okx", "main", "BTC-USDT-PERP")]
+            for position in report.positions:
+                order, contract_size = opened[position.venue]
+                sign = 1 if order.side is Side.BUY else -1
+                assert position.view.side == ("long" if sign > 0 else "short")
+                assert position.view.contracts == order.amount and position.view.size == sign * order.amount * contract_size
+                assert position.view.entry_price == pytest.approx(order.avg_price, rel=Decimal("1e-9"))
+            out = report.to_json()
+            assert out["no_derivatives"] == ["kraken"] and out["unavailable"] == {}
+            okx = next(p for p in out["positions"] if p["venue"] == "okx")
+            assert okx["side"] == "short" and okx["size"] == -float(opened["okx"][0].amount * opened["okx"][1])
+            assert (await desk.positions(["kraken"])).to_json() == {"positions": [], "unavailable": {},
+                                                                    "no_derivatives": ["kraken"]}
+
+    run(body(), timeout=90)
+
+
+def test_a_configured_desk_reads_funding_from_the_simulators_it_names(tmp_path: Path) -> None:
+    async def body() -> None:
+        async with Desk.sim(["binance", "okx"]) as simulated:
+            perps = ["BTC-USDT-PERP"]
+            simulated_rates = await simulated.funding_rates(perps)
+            assert set(simulated_rates) == {("binance", "BTC-USDT-PERP"), ("okx", "BTC-USDT-PERP")}
+            config = simulated.write_config(tmp_path / "crossbook.toml")
+            async with Desk.from_config(config) as desk:
+                assert await desk.funding_rates(perps) == simulated_rates
+            # a config that names simulators but not Binance USD-M's: that venue is left out, not read
+            text = config.read_text()
+            usdm = next(block for block in text.split("\n\n") if block.startswith("[endpoints.binanceusdm]"))
+            config.write_text(text.replace(usdm, ""))
+            async with Desk.from_config(config) as desk:
+                assert "binanceusdm" not in desk.config.endpoints  # type: ignore[union-attr]
+                assert await desk.funding_rates(perps) == {("okx", "BTC-USDT-PERP"): simulated_rates[("okx", "BTC-USDT-PERP")]}
 
     run(body(), timeout=120)
 

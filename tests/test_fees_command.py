@@ -41,8 +41,9 @@ def test_fees_json_reads_the_simulated_accounts_rates() -> None:
     assert set(binance) == ROW
     assert binance["status"] == "live" and binance["source"] == "account"
     assert (binance["maker_rate"], binance["taker_rate"]) == (0.001, 0.001)  # what the simulator charges
-    assert binance["taker_fee"] == pytest.approx(binance["price"] * 1 * 0.001)
-    assert binance["maker_fee"] == pytest.approx(binance["maker_price"] * 1 * 0.001)
+    # prices are rounded to the 0.01 tick, fees to its hundredths (0.0001 USDT)
+    assert binance["taker_fee"] == pytest.approx(binance["price"] * 1 * 0.001, abs=0.5e-4 + 0.5e-2 * 0.001)
+    assert binance["maker_fee"] == pytest.approx(binance["maker_price"] * 1 * 0.001, abs=0.5e-4 + 0.5e-2 * 0.001)
     assert binance["maker_price"] < binance["price"]  # a buyer rests at the bid, sweeps the asks
     mexc = data["venues"]["mexc"]
     assert mexc["source"] == "account" and mexc["maker_fee"] == 0.0 and mexc["taker_rate"] == 0.0005
@@ -63,7 +64,8 @@ def test_a_declared_tier_prices_a_venue_whose_fee_endpoint_does_not_answer(tmp_p
     binance = data["venues"]["binance"]
     assert (binance["source"], binance["tier"]) == ("schedule", "VIP 3")
     assert (binance["maker_rate"], binance["taker_rate"]) == pytest.approx((0.00012 * 0.9, 0.00032 * 0.9))
-    assert binance["taker_fee"] == pytest.approx(binance["price"] * 2 * binance["taker_rate"])
+    # BTC-USDT-PERP's tick is 0.1: prices rounded to it, fees to 0.001
+    assert binance["taker_fee"] == pytest.approx(binance["price"] * 2 * binance["taker_rate"], abs=0.5e-3 + 0.5e-1 * 2 * 0.001)
     assert binance["maker_price"] > binance["price"]  # a seller rests at the ask, sweeps the bids
     dydx = data["venues"]["dydx"]  # lists BTC-USD-PERP only: its base-tier rates, no fee
     assert (dydx["status"], dydx["source"], dydx["tier"], dydx["maker_rate"]) == ("unlisted", "schedule", "Tier 1", 0.0001)

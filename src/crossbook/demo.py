@@ -19,11 +19,11 @@ import aiohttp
 from .arbitrage.execute import trade_as_they_open
 from .arbitrage.scanner import OpportunityLog, Scanner
 from .demo_view import SAMPLE, SYMBOL, DemoState, Scene
+from .desk import Desk
 from .market.data import MarketData
 from .model import BookState
 from .routing.conversion import DEFAULT_EQUIVALENTS, conversion_symbols, equivalent_symbols
 from .sim.chain import chain_available
-from .desk import Desk
 from .sim.venues import sim_class
 from .venues.registry import VENUES
 
@@ -68,9 +68,7 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
     painter = asyncio.create_task(_paint(paint)) if paint is not None else None
     try:
         desk.live_within = _left(deadline, LIVE_WITHIN)
-        await desk.start()
-        for md in extra:
-            await md.start(session)
+        await _start(desk, extra, session)
         state.api = {f: {"rest": s.rest_url, "ws": s.ws_url} for f, s in sims.cluster.venues.items()}
         if sims.dex is not None and sims.dex.chain is not None:
             chain = sims.dex.chain
@@ -79,8 +77,7 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
                              contracts=dict(chain.addresses))
         scene.live = True
         await _steps(desk, state, deadline)
-        while deadline is None or time.monotonic() < deadline:
-            await asyncio.sleep(0.25)
+        await _until(deadline)
         return summary(desk, extra, state)
     finally:
         if painter is not None:
@@ -93,6 +90,29 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
             await md.stop()
         await session.close()
         await desk.stop()
+
+
+async def _start(desk: Desk, extra: list[MarketData], session: aiohttp.ClientSession) -> None:
+    """Start the desk; the venues' own markets (dYdX's perpetual) start as soon as the simulators
+    listen, not after the desk's books and the local chain are ready, so they sync meanwhile."""
+    assert desk.simulator is not None
+    starting = asyncio.create_task(desk.start())
+    listening = asyncio.create_task(desk.simulator.cluster.started.wait())
+    await asyncio.wait((starting, listening), return_when=asyncio.FIRST_COMPLETED)
+    if listening.done():
+        for md in extra:
+            await md.start(session)
+    else:
+        listening.cancel()
+    await starting
+
+
+async def _until(deadline: float | None) -> None:
+    """Keep the books live until the deadline, or until cancelled (Ctrl-C) when there is none."""
+    if deadline is None:
+        await asyncio.Event().wait()
+    else:
+        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
 
 
 def _left(deadline: float | None, most: float) -> float:
@@ -129,10 +149,12 @@ async def _steps(desk: Desk, state: DemoState, deadline: float | None) -> None:
         if "executed" in entry:
             state.step = f"traded the {venue} dislocation through the router"
 
-    await trade_as_they_open(desk.market.consolidated, desk.accounts, scanner, _left(deadline, 6.0) or 0.5, log, max_size=ARB_SIZE_CAP, max_trades=1, on_entry=traded)
+    await trade_as_they_open(desk.market.consolidated, desk.accounts, scanner, _left(deadline, 6.0) or 0.5, log,
+                             max_size=ARB_SIZE_CAP, max_trades=1, on_entry=traded)
     state.step = f"{venue} back in line with the others"
     desk.dislocate(venue, 0.0, SYMBOL)
-    await trade_as_they_open(desk.market.consolidated, desk.accounts, scanner, _left(deadline, 1.5) or 0.1, log, max_size=ARB_SIZE_CAP, max_trades=0)
+    await trade_as_they_open(desk.market.consolidated, desk.accounts, scanner, _left(deadline, 1.5) or 0.1, log,
+                             max_size=ARB_SIZE_CAP, max_trades=0)
     for event in scanner.close_all():
         log.record(event)
     state.step = "done: the books stay live"

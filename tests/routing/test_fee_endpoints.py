@@ -17,7 +17,7 @@ from crossbook.venues.registry import fee_schedule, venue_of
 from crossbook.venues.spec.fees import ACCOUNT, SCHEDULE
 
 from ..conftest import run
-from ..venues.trading_contract import TradingHarness, trading_feeds
+from ..sim.trading_contract import TradingHarness, trading_feeds
 
 # rates no schedule lists, so only the venue's answer can produce them
 MAKER = Decimal("0.00017")

@@ -26,7 +26,7 @@ from crossbook.venues.registry import spec
 from crossbook.venues.spec.limits import Decaying, LimitTable, Pool, Scope
 
 from ..conftest import run
-from ..venues.trading_contract import TradingHarness, trading_feeds
+from .trading_contract import TradingHarness, trading_feeds
 
 # the request that places a spot order, as each venue's table keys it (and its costing params)
 ORDER_ENDPOINTS: dict[str, tuple[str, str, dict[str, str]]] = {

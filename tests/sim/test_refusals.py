@@ -19,7 +19,7 @@ from crossbook.sim.venues import sim_class
 from crossbook.venues.registry import venue_of
 
 from ..conftest import run
-from ..venues.trading_contract import TradingHarness, trading_feeds
+from .trading_contract import TradingHarness, trading_feeds
 
 RATE_LIMITED = (ccxt.RateLimitExceeded, ccxt.DDoSProtection)
 # an order id in each venue's own format that names no order

@@ -14,7 +14,7 @@ from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
 
 from ..conftest import run
-from ..venues.trading_contract import TradingHarness
+from ..sim.trading_contract import TradingHarness
 
 PERPS = {"binanceusdm": "binance", "bybitlinear": "bybit", "gateswap": "gate"}
 

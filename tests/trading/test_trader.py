@@ -52,16 +52,16 @@ def test_refusals_name_the_venue_and_send_nothing() -> None:
             engine = desk.simulator.trading_sim("binance").engine  # type: ignore[union-attr]
             with pytest.raises(InvalidOrder, match=r"^binance: price 50000\.001 is off the BTC-USDT tick 0\.01$"):
                 await binance.place(limit("binance", D("50000.001")))
-            with pytest.raises(UnsupportedFeature, match="^kraken does not offer fill-or-kill"):
+            with pytest.raises(UnsupportedFeature, match=r"^kraken does not offer fill-or-kill"):
                 await kraken.place(OrderRequest("kraken", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price=D(50000),
                                                 time_in_force=TimeInForce.FOK))
-            with pytest.raises(InvalidOrder, match="^binance: BTC-USDT is spot; leverage is set on derivatives$"):
+            with pytest.raises(InvalidOrder, match=r"^binance: BTC-USDT is spot; leverage is set on derivatives$"):
                 await binance.set_leverage("BTC-USDT", 5)
             with pytest.raises(InvalidOrder, match="binance has no such market"):
                 await binance.place(OrderRequest("binance", "BTC-EUR", Side.BUY, OrderType.LIMIT, D(1), price=D(1)))
-            with pytest.raises(UnsupportedFeature, match="^kraken does not offer OCO orders"):
+            with pytest.raises(UnsupportedFeature, match=r"^kraken does not offer OCO orders"):
                 await kraken.oco("BTC-USDT", Side.SELL, D("0.01"), price=D(70000), stop_price=D(50000))
-            with pytest.raises(UnsupportedFeature, match="^kraken offers sub-accounts, but crossbook does not transfer"):
+            with pytest.raises(UnsupportedFeature, match=r"^kraken offers sub-accounts, but crossbook does not transfer"):
                 await kraken.transfer("USDT", D(1), "main", "sub1")
             assert engine.open_orders("main") == [] and binance.orders() == [] and kraken.orders() == []
             assert await binance.positions() == []
@@ -81,10 +81,10 @@ def test_an_oco_rests_both_legs_and_the_list_is_journaled() -> None:
             assert (pair.limit.type, pair.stop.type) == (OrderType.LIMIT, OrderType.STOP_LIMIT)
             await trader.cancel(pair.limit.client_order_id)  # one leg canceled: the venue cancels the list
             assert await trader.account.client.fetch_open_orders("BTC/USDT") == []
-            with pytest.raises(InvalidOrder, match="^binance: an OCO sell takes profit above its stop"):
+            with pytest.raises(InvalidOrder, match=r"^binance: an OCO sell takes profit above its stop"):
                 await trader.oco("BTC-USDT", Side.SELL, D("0.01"), price=bid - 300, stop_price=bid + 300)
             okx = await desk.account("okx")
-            with pytest.raises(UnsupportedFeature, match="^okx offers OCO orders, but crossbook does not place them"):
+            with pytest.raises(UnsupportedFeature, match=r"^okx offers OCO orders, but crossbook does not place them"):
                 await okx.oco("BTC-USDT", Side.SELL, D("0.01"), price=bid + 300, stop_price=bid - 300)
 
     run(body())
@@ -105,6 +105,11 @@ def test_transfers_move_funds_to_a_sub_account_and_back() -> None:
                 assert engine.account("main").balances["USDT"] == before - 200
                 with pytest.raises(InvalidOrder, match=f"^{venue}: transfer amount -1 must be a positive number$"):
                     await trader.transfer("USDT", D(-1), "main", "desk1")
+            okx = desk.simulator.trading_sim("okx").engine  # type: ignore[union-attr]
+            okx.open_account("desk2", {}, parent="main")
+            with pytest.raises(InvalidOrder, match=r"^okx: a transfer goes between the master account and a sub-account"):
+                await (await desk.account("okx")).transfer("USDT", D(1), "desk1", "desk2")  # OKX's hook refuses
+            assert (okx.account("desk1").balances["USDT"], okx.account("desk2").balances.get("USDT", 0)) == (200, 0)
 
     run(body())
 

@@ -21,7 +21,7 @@ from crossbook.venues.registry import spec
 LIMITS = spec("binance").limit_table()
 
 from ..conftest import run
-from ..venues.trading_contract import TradingHarness, trading_feeds
+from ..sim.trading_contract import TradingHarness, trading_feeds
 
 
 @pytest.mark.parametrize(("fault", "at_venue"), [("5xx", 0), ("timeout", 0), ("lost_ack", 1), ("delay", 1)])

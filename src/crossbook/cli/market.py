@@ -6,22 +6,23 @@ import asyncio
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from ..errors import CrossbookError
 from ..model import BookState, Side
-from ..precision import Precision, fmt_rate
+from ..precision import Precision, decimals, fmt_rate
 from ..symbols import parse_standard
 
 if TYPE_CHECKING:
     # the commands import these when they run: `crossbook --help` must not load ccxt or the simulators
     from ..config import Config
+    from ..desk import Desk
     from ..market.data import MarketData
     from ..routing.fees import FeeBook
-    from ..routing.quote import Converted, Quote, QuoteRow
+    from ..routing.quote import Converted, Quote
     from ..trading.account import VenueAccount
     from ..trading.journal import Journal
 from .app import NUMBERS, app, err, fail, out, parse_amount, parse_side, parse_size, parse_venues, print_json
@@ -33,15 +34,15 @@ from .app import NUMBERS, app, err, fail, out, parse_amount, parse_side, parse_s
 def quote(
     symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT, BTC-USDT-PERP."),
     side: str = typer.Argument(..., help="buy or sell"),
-    amount: Optional[str] = typer.Argument(None, help="Amount in base units (or give --notional)."),
-    notional: Optional[str] = typer.Option(None, help="Size in the quote currency instead of AMOUNT, at the live mid."),
-    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    amount: str | None = typer.Argument(None, help="Amount in base units (or give --notional)."),
+    notional: str | None = typer.Option(None, help="Size in the quote currency instead of AMOUNT, at the live mid."),
+    venues: str | None = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     sim: bool = typer.Option(False, "--sim", help="Quote on the simulated venues instead of the real ones."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     wait: float = typer.Option(15.0, help="Seconds to wait for books to sync."),
-    equivalent: Optional[str] = typer.Option(
+    equivalent: str | None = typer.Option(
         None, "--equivalent", help="Currencies priced as one at live rates (default: USDT,USDC,USD)."),
-    config: Optional[Path] = typer.Option(None, help="crossbook.toml: flag venues whose account cannot pay for the order."),
+    config: Path | None = typer.Option(None, help="crossbook.toml: flag venues whose account cannot pay for the order."),
 ) -> None:
     """Best all-in price for an order on every venue.
 
@@ -76,11 +77,9 @@ async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str
                  equivalents: frozenset[str], settings: Config | None,
                  notional: Decimal | None = None) -> tuple[Quote, Precision]:
     """The quote, and the precision its table shows (the grids most venues use)."""
-    from ..desk import Desk
-
     symbol = symbol.upper()
     parse_standard(symbol)
-    desk = Desk.sim(venues, seed=7) if sim else Desk.public(venues)
+    desk = market_desk(sim, settings, venues)
     desk.live_within = wait
     async with desk:
         await desk.follow([symbol])
@@ -94,6 +93,24 @@ async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str
             err.print(f"--notional {notional} {quote_currency} = {shown.fmt_amount(quoted.amount)} {base} at the live mid",
                       markup=False, soft_wrap=True)
         return quoted, shown
+
+
+def add_number_column(table: Table, name: str, unit: str | None = None) -> None:
+    """A right-aligned column of numbers, its unit on a second header line: a number is never
+    wrapped or cut, so on a narrow terminal the text columns wrap instead."""
+    table.add_column(name if unit is None else f"{name}\n({unit})", justify="right", no_wrap=True)
+
+
+def market_desk(sim: bool, config: Config | None, venues: list[str]) -> Desk:
+    """Where the books come from: the simulated venues, the endpoints a config names (a running
+    ``crossbook sim``), else the venues themselves."""
+    from ..desk import Desk
+
+    if sim:
+        return Desk.sim(venues, seed=7)
+    if config is not None and config.endpoints:
+        return Desk.from_config(config.path, venues=venues)
+    return Desk.public(venues)
 
 
 def report_unreachable(md: MarketData, symbol: str) -> None:
@@ -143,43 +160,47 @@ async def account_view(config: Config, venues: list[str], symbol: str) -> tuple[
 
 
 def print_quote(quote: Quote, p: Precision) -> None:
-    """The quote as a table: every price in the asked symbol's quote currency (a converted row at
-    the live rate its last column gives), amounts in its base currency."""
+    """The quote as a table: every price in the asked symbol's quote currency (a market quoted in
+    an equivalent currency converted at the live rate, listed under the table), amounts in its
+    base currency."""
     base, currency = parse_standard(quote.symbol)[:2]
     table = Table(title=f"{quote.side.value} {p.fmt_amount(quote.amount)} {base} ({quote.symbol}), all-in: VWAP + taker fee")
     with_balances = any(row.affordable is not None for row in quote.rows)
-    columns = ["venue", "status", f"filled ({base})", f"VWAP ({currency})", "taker", f"all-in ({currency})",
-               "converted"] + ([f"affordable (max {base})"] if with_balances else [])
-    for col in columns:
-        table.add_column(col, justify="left" if col in ("venue", "status", "converted") else "right")
+    table.add_column("venue", no_wrap=True)
+    table.add_column("status")
+    for name, unit in (("filled", base), ("VWAP", currency), ("taker", None), ("all-in", currency)):
+        add_number_column(table, name, unit)
+    table.add_column("quote")
+    if with_balances:
+        table.add_column("can pay")
     for row in quote.rows:
         cells = [row.venue, row.status.value, p.fmt_amount(row.filled), p.fmt_price(row.vwap), fmt_rate(row.fee_rate),
-                 p.fmt_price(row.all_in_price), _conversion(row.conversion)]
+                 p.fmt_price(row.all_in_price), currency if row.conversion is None else _converted_from(row.conversion)]
         if with_balances:
-            cells.append(_affordable(row, p))
+            cells.append("-" if row.affordable is None else "yes" if row.affordable else "[red]no[/]")
         table.add_row(*cells)
     out.print(table)
+    short = [f"{row.venue} {row.symbol} (at most {p.fmt_amount(row.max_amount)} {base})" for row in quote.rows
+             if row.affordable is False]
+    if short:
+        out.print("the account cannot pay for it on " + ", ".join(short), markup=False)
+    rates = {r.conversion.quote_currency: r.conversion.rate for r in quote.rows
+             if r.conversion is not None and r.conversion.rate is not None}
+    if rates:
+        out.print("converted at live rates: " + ", ".join(f"1 {c} = {rate:.4f} {currency}" for c, rate in rates.items()),
+                  markup=False)
     best = quote.best
     if best is None:
         out.print("[yellow]no live venue can fill the whole amount[/]")
         return
-    where = best.venue if best.conversion is None else f"{best.venue} {best.symbol} (converted from {best.conversion.quote_currency})"
+    where = best.venue if best.conversion is None else f"{best.venue} {best.symbol}"
     out.print(f"best: {where} at {p.fmt_money(best.all_in_price, currency)} all-in", markup=False)
 
 
-def _conversion(conversion: Converted | None) -> str:
-    """A converted row's source currency and rate: ``USDC×0.9995``."""
-    if conversion is None:
-        return "-"
+def _converted_from(conversion: Converted) -> str:
     if conversion.error is not None or conversion.rate is None:
-        return f"{conversion.quote_currency}: [yellow]no live rate[/]"
-    return f"{conversion.quote_currency}×{conversion.rate:.4f}"
-
-
-def _affordable(row: QuoteRow, p: Precision) -> str:
-    if row.affordable is None:
-        return "-"
-    return f"{'yes' if row.affordable else '[red]no[/]'} ({p.fmt_amount(row.max_amount)})"
+        return f"{conversion.quote_currency} [yellow](no live rate)[/]"
+    return conversion.quote_currency
 
 
 # ---- fees ------------------------------------------------------------------------------------
@@ -190,9 +211,9 @@ def fees(
     symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT, BTC-USDT-PERP."),
     amount: float = typer.Argument(..., help="Amount in base units."),
     side: str = typer.Option("buy", help="buy or sell: a taker sweeps the other side, a maker rests."),
-    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    venues: str | None = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     sim: bool = typer.Option(False, "--sim", help="Price on the simulated venues (and read their fee endpoints)."),
-    config: Optional[Path] = typer.Option(None, help="crossbook.toml: fee tiers, and keys to read the accounts' own rates."),
+    config: Path | None = typer.Option(None, help="crossbook.toml: fee tiers, and keys to read the accounts' own rates."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     wait: float = typer.Option(15.0, help="Seconds to wait for books to sync."),
 ) -> None:
@@ -260,7 +281,6 @@ class FeeReport:
 async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: bool, config_path: Path | None,
                 wait: float) -> FeeReport:
     from ..config import load_config
-    from ..desk import Desk
     from ..routing.fees import FeeBook, FeeProfile
     from ..trading.journal import Journal
 
@@ -269,7 +289,7 @@ async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: 
     FeeBook(profiles)  # a tier or token the venue does not have fails here, before any I/O
     symbol = symbol.upper()
     parse_standard(symbol)
-    desk = Desk.sim(venues, seed=7) if sim else Desk.public(venues)
+    desk = market_desk(sim, config, venues)
     desk.live_within = wait
     async with desk:
         await desk.follow([symbol])
@@ -317,13 +337,13 @@ async def loaded(accounts: dict[str, VenueAccount], timeout: float = 15.0) -> di
         try:
             await asyncio.wait_for(load_once_more_if_limited(account), timeout)
             return True
-        except (ccxt.BaseError, CrossbookError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, ccxt.BaseError, CrossbookError) as exc:
             err.print(f"[yellow]{venue}:[/] cannot read the account's fees ({type(exc).__name__}); using the schedule")
             await account.client.close()
             return False
 
     ok = await asyncio.gather(*(load(v, a) for v, a in accounts.items()))
-    return {v: a for (v, a), good in zip(accounts.items(), ok) if good}
+    return {v: a for (v, a), good in zip(accounts.items(), ok, strict=True) if good}
 
 
 async def fee_row(md: MarketData, book: FeeBook, symbol: str, venue: str, side: Side, amount: float) -> FeeRow:
@@ -351,8 +371,11 @@ def print_fees(report: FeeReport) -> None:
     base, currency = parse_standard(report.symbol)[:2]
     p = report.shown
     table = Table(title=f"fees to {report.side.value} {p.fmt_amount(report.amount)} {base} ({report.symbol})")
-    for col in ("venue", "status", "taker", f"taker fee ({currency})", "maker", f"maker fee ({currency})", "source"):
-        table.add_column(col, justify="left" if col in ("venue", "status", "source") else "right")
+    table.add_column("venue")
+    table.add_column("status")
+    for name, unit in (("taker", None), ("taker fee", currency), ("maker", None), ("maker fee", currency)):
+        add_number_column(table, name, unit)
+    table.add_column("source")
     for venue, row in report.rows.items():
         source = "-" if row.source is None else row.source if row.tier is None else f"{row.source} ({row.tier})"
         table.add_row(venue, row.status, fmt_rate(row.taker_rate), p.fmt_money(row.taker_fee), fmt_rate(row.maker_rate),
@@ -367,7 +390,7 @@ def print_fees(report: FeeReport) -> None:
 
 @app.command()
 def venues(
-    venue: Optional[str] = typer.Option(None, "--venue", help="One venue in detail, with the notes behind each mark."),
+    venue: str | None = typer.Option(None, "--venue", help="One venue in detail, with the notes behind each mark."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object keyed by venue."),
 ) -> None:
     """What each venue offers and what crossbook supports there, as one matrix.
@@ -450,7 +473,7 @@ async def _record(feed_id: str, symbols: list[str], path: Path, seconds: float, 
 @app.command()
 def replay(
     files: list[Path] = typer.Argument(..., help="Capture files (crossbook's or the recorded format; .gz ok)."),
-    venue: Optional[str] = typer.Option(None, help="Feed id, overriding what the URLs say."),
+    venue: str | None = typer.Option(None, help="Feed id, overriding what the URLs say."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Replay captures through the real feed handlers.
@@ -476,28 +499,38 @@ def replay(
 
 
 def print_replay(report: dict[str, object]) -> None:
+    """One row per book; prices as the venue sent them (a capture carries no instrument grid),
+    sizes in the JSON."""
     table = Table(title="replay")
-    for col in ("book", "synced", "updates", "checksums ok", "failed", "gaps", "best bid", "best ask"):
-        table.add_column(col)
+    table.add_column("book", no_wrap=True)
+    table.add_column("sync")
+    add_number_column(table, "updates")
+    table.add_column("checksums")
+    add_number_column(table, "gaps")
+    add_number_column(table, "best bid")
+    add_number_column(table, "best ask")
     books = report["books"]
     assert isinstance(books, dict)
     for key, b in books.items():
-        table.add_row(
-            key,
-            "yes" if b["synced"] else "[yellow]no[/]",
-            str(b["updates"]),
-            str(b["checksums_ok"]),
-            str(b["checksums_failed"]),
-            str(b["gaps"]),
-            _level(b["best_bid"]),
-            _level(b["best_ask"]),
-        )
+        checks = f"{b['checksums_ok']} ok" + (f", {b['checksums_failed']} failed" if b["checksums_failed"] else "")
+        table.add_row(key, "yes" if b["synced"] else "[yellow]no[/]", f"{b['updates']:,}", checks, f"{b['gaps']:,}",
+                      *_touch(b["best_bid"], b["best_ask"]))
     out.print(table)
-    out.print(f"totals: {report['totals']}")
+    out.print(", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in _totals(report).items()), markup=False)
 
 
-def _level(level: list[float] | None) -> str:
-    return "-" if level is None else f"{level[0]:g} x {level[1]:g}"
+def _totals(report: dict[str, object]) -> dict[str, int]:
+    totals = report["totals"]
+    assert isinstance(totals, dict)
+    return totals
 
 
+def _touch(bid: list[float] | None, ask: list[float] | None) -> tuple[str, str]:
+    """The best bid's and ask's prices as parsed, both with the decimals of the finer one (a
+    capture carries no instrument grid to round to)."""
+    places = max((decimals(level[0]) for level in (bid, ask) if level is not None), default=0)
 
+    def price(level: list[float] | None) -> str:
+        return "-" if level is None else f"{level[0]:,.{places}f}"
+
+    return price(bid), price(ask)

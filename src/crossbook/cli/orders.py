@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ..errors import ConfigError, CrossbookError, InvalidOrder
 from ..model import MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
+from ..precision import Precision
+from ..symbols import parse_standard
 from .app import (
     NUMBERS,
     app,
@@ -111,11 +114,14 @@ def _print_order(view: OrderView, json: bool) -> None:
     if json:
         print_json(view.to_json())
         return
-    j = view.to_json()
-    price = "market" if j["price"] is None else j["price"]
-    out.print(f"{j['venue']}/{j['account']} {j['client_order_id']} (venue id {j['venue_order_id'] or '-'}): {j['status']} "
-              f"{j['side']} {j['amount']} {j['symbol']} {j['type']} @ {price}; filled {j['filled']}"
-              + (f" at {j['avg_price']}" if j["avg_price"] is not None else "") + (f" ({j['reason']})" if j["reason"] else ""),
+    p = Precision(view.price_decimals, view.amount_decimals)
+    currency = parse_standard(view.symbol)[1]
+    price = "" if view.price is None else f" @ {p.fmt_money(float(view.price), currency)}"
+    trigger = "" if view.stop_price is None else f" on trigger {p.fmt_money(float(view.stop_price), currency)}"
+    average = "" if view.avg_price is None else f" at {p.fmt_money(float(view.avg_price), currency)}"
+    out.print(f"{view.venue}/{view.account} {view.client_order_id} (venue id {view.venue_order_id or '-'}): {view.status.value} "
+              f"{view.side.value} {p.fmt_amount(float(view.amount))} {view.symbol} {view.type.value}{price}{trigger}; "
+              f"filled {p.fmt_amount(float(view.filled))}{average}" + (f" ({view.reason})" if view.reason else ""),
               soft_wrap=True, markup=False)
 
 
@@ -313,16 +319,30 @@ def list_orders(
     if json:
         print_json([v.to_json() for v in views])
         return
-    table = Table(title="open orders" if open_only else "orders")
+    # no vertical rules and single spaces between columns: eight columns fit 80 characters
+    table = Table(title="open orders" if open_only else "orders", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for col in ("venue", "client id", "symbol", "side", "amount", "price", "filled", "status"):
-        table.add_column(col, no_wrap=True)
-    for v in (view.to_json() for view in views):
-        table.add_row(v["venue"], v["client_order_id"], v["symbol"], v["side"], str(v["amount"]),
-                      "market" if v["price"] is None else str(v["price"]), str(v["filled"]), v["status"])
+        table.add_column(col, no_wrap=True, justify="right" if col in ("amount", "price", "filled") else "left")
+    for v in views:
+        p = Precision(v.price_decimals, v.amount_decimals)
+        price = "market" if v.price is None else p.fmt_price(float(v.price))
+        table.add_row(v.venue, v.client_order_id, v.symbol, v.side.value, p.fmt_amount(float(v.amount)), price,
+                      p.fmt_amount(float(v.filled)), v.status.value)
     out.print(table)
 
 
 # ---- balances / positions / transfer ----------------------------------------------------------
+
+
+def _held(value: Decimal, cash: bool) -> str:
+    """A holding as the table shows it: a dollar-like asset (``cash``) to the cent, others as the
+    venue reports them (the JSON keeps the venue's number either way)."""
+    return f"{value:,.2f}" if cash else _quantity(value)
+
+
+def _quantity(value: Decimal | None) -> str:
+    """A venue's own number as it reported it, thousands separated: 1000000.0 -> ``1,000,000``."""
+    return "-" if value is None else f"{value.normalize() + 0:,f}"
 
 
 @app.command()
@@ -334,6 +354,8 @@ def balances(
     json: bool = _JSON,
 ) -> None:
     """Balances per venue and sub-account, with a total valued at live prices."""
+    from ..desk.results import FIAT_LIKE
+
     chosen = parse_venues(venues)
     currency = value_in.strip().upper()
     if not currency.isalnum():
@@ -349,15 +371,18 @@ def balances(
         print_json(report.to_json())
         return
     table = Table(title=f"balances (valued in {currency})")
-    for col in ("venue", "account", "asset", "free", "used", "total", f"value {currency}"):
-        table.add_column(col, justify="left" if col in ("venue", "account", "asset") else "right")
+    table.add_column("venue/account", no_wrap=True)
+    table.add_column("asset")
+    for col in ("free", "used", "total", f"value ({currency})"):
+        table.add_column(col, justify="right", no_wrap=True)  # a number is never cut
     data = report.to_json()
-    for entry in data["accounts"]:
-        for asset, b in entry["balances"].items():
-            table.add_row(entry["venue"], entry["account"], asset, str(b["free"]), str(b["used"]), str(b["total"]),
-                          "-" if b["value"] is None else f"{b['value']:,}")
+    money = Precision(2 if currency in FIAT_LIKE else 8).fmt_money
+    for row in report.rows:
+        cash = row.asset in FIAT_LIKE
+        table.add_row(f"{row.venue}/{row.account}", row.asset, _held(row.free, cash), _held(row.used, cash),
+                      _held(row.total, cash), money(row.value))
     out.print(table)
-    out.print(f"total {data['total']:,} {currency}" + (f" (not valued: {', '.join(data['unvalued'])})" if data["unvalued"] else ""),
+    out.print(f"total {money(report.total, currency)}" + (f" (not valued: {', '.join(data['unvalued'])})" if data["unvalued"] else ""),
               markup=False)
     for where, why in data["unavailable"].items():
         err.print(f"{where}: {why}", markup=False, soft_wrap=True)
@@ -384,11 +409,14 @@ def positions(
         print_json(data)
         return
     table = Table(title="positions")
-    for col in ("venue", "account", "symbol", "side", "size", "entry", "leverage", "margin", "unrealized PnL"):
-        table.add_column(col)
-    for p in data["positions"]:
-        table.add_row(p["venue"], p["account"], p["symbol"], p["side"], str(p["size"]), str(p["entry_price"]),
-                      str(p["leverage"]), str(p["margin_mode"]), str(p["unrealized_pnl"]))
+    for col in ("venue", "account", "symbol", "side", "size", "entry", "leverage", "margin", "uPnL"):
+        table.add_column(col, justify="right" if col in ("size", "entry", "leverage", "uPnL") else "left")
+    for position in report.positions:
+        v = position.view
+        base, quote_currency = parse_standard(v.symbol)[:2]
+        table.add_row(position.venue, position.account, v.symbol, v.side, f"{_quantity(v.size)} {base}",
+                      _quantity(v.entry_price), "-" if v.leverage is None else f"{_quantity(v.leverage)}x",
+                      v.margin_mode or "-", "-" if v.unrealized_pnl is None else f"{_quantity(v.unrealized_pnl)} {quote_currency}")
     out.print(table)
     if data["no_derivatives"]:
         out.print(f"no derivatives traded on: {', '.join(data['no_derivatives'])}", markup=False)
@@ -417,6 +445,9 @@ def transfer(
 
     async def work() -> Any:
         async with _desk(sim, config, [venue], []) as desk:
+            if sim:  # the simulator opens a sub-account when it is first used
+                for sub in {from_account, to_account} - {"main"}:
+                    await desk.account(venue, sub)
             return await (await desk.account(venue, "main")).transfer(asset, size, from_account, to_account)
 
     done = _run(work, venue)

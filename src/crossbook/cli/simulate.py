@@ -100,7 +100,7 @@ def sim(
             sys.stdout.flush()
         table = Table(title="simulated venues (127.0.0.1)")
         for col in ("feed", "REST", "WebSocket", "ccxt"):
-            table.add_column(col)
+            table.add_column(col, no_wrap=col in ("feed", "REST", "WebSocket"))  # an address is never cut
         for feed_id, venue in cluster.venues.items():
             table.add_row(feed_id, venue.rest_url, venue.ws_url, venue.ccxt_id or "market data only")
         err.print(table)

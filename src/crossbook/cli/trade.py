@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from ..errors import CrossbookError
-from ..precision import Precision, fmt_bps
+from ..precision import DEFAULT_PRECISION, Precision, fmt_bps
 from ..symbols import parse_standard
 from ..venues.registry import VENUES
 
 if TYPE_CHECKING:
+    from ..desk import Desk
     from ..routing.executor import ExecutionReport
 from .app import NUMBERS, app, err, fail, out, parse_side, parse_size, parse_venues, print_json
+from .market import add_number_column
 
 # ---- reconcile -------------------------------------------------------------------------------
 
@@ -55,7 +58,7 @@ def reconcile(
 @app.command()
 def follow(
     config: Path = typer.Option(Path("crossbook.toml"), help="The accounts and the journal."),
-    seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
+    seconds: float | None = typer.Option(None, help="Stop after this many seconds (default: run until Ctrl-C)."),
     json: bool = typer.Option(False, "--json", help="Print the start reconciliation and the stream figures as JSON."),
 ) -> None:
     """Keep the order journal in step with every configured account.
@@ -93,19 +96,19 @@ def follow(
 def route(
     symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT."),
     side: str = typer.Argument(..., help="buy or sell."),
-    amount: Optional[str] = typer.Argument(None, help="Amount in base units (or give --notional)."),
-    notional: Optional[str] = typer.Option(None, help="Size in the quote currency instead of AMOUNT, at the live mid."),
-    limit: Optional[float] = typer.Option(None, help="Price cap (buy) or floor (sell)."),
-    max_slippage_bps: Optional[float] = typer.Option(None, help="Take nothing further than this from the arrival mid."),
-    max_venues: Optional[int] = typer.Option(None, help="Split across at most this many venues."),
+    amount: str | None = typer.Argument(None, help="Amount in base units (or give --notional)."),
+    notional: str | None = typer.Option(None, help="Size in the quote currency instead of AMOUNT, at the live mid."),
+    limit: float | None = typer.Option(None, help="Price cap (buy) or floor (sell)."),
+    max_slippage_bps: float | None = typer.Option(None, help="Take nothing further than this from the arrival mid."),
+    max_venues: int | None = typer.Option(None, help="Split across at most this many venues."),
     deadline: float = typer.Option(10.0, help="Seconds to keep re-routing what is left."),
     urgency: str = typer.Option("take", help="take: IOC now; passive: rest post-only, then take."),
     passive_seconds: float = typer.Option(2.0, help="With --urgency passive: how long the posted orders rest."),
-    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    venues: str | None = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: send nothing."),
     sim: bool = typer.Option(False, "--sim", help="Route on the simulated venues (funded accounts, no keys)."),
     dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's Uniswap V3 pools join (needs node)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Accounts file (crossbook.toml) to trade with."),
+    config: Path | None = typer.Option(None, "--config", help="Accounts file (crossbook.toml) to trade with."),
     json: bool = typer.Option(False, "--json", help="Print the execution report as one JSON object."),
 ) -> None:
     """Route an order across venues at the least all-in cost.
@@ -160,17 +163,20 @@ def print_route(report: ExecutionReport, p: Precision) -> None:
     r = report.request
     base, currency = parse_standard(r.symbol)[:2]
     plan = Table(title=f"plan: {r.side.value} {p.fmt_amount(r.amount)} {base} ({r.symbol})")
-    for col in ("venue", f"amount ({base})", f"expected VWAP ({currency})", f"fee ({currency})"):
-        plan.add_column(col, justify="left" if col == "venue" else "right")
+    plan.add_column("venue")
+    for name, unit in (("amount", base), ("expected VWAP", currency), ("fee", currency)):
+        add_number_column(plan, name, unit)
     for child in report.plan.children:
         plan.add_row(child.venue, p.fmt_amount(child.amount), p.fmt_price(child.expected_vwap),
                      p.fmt_money(child.fee + child.fixed_cost))
     out.print(plan)
     if report.children:
         sent = Table(title="child orders")
-        for col in ("round", "venue", "status", f"amount ({base})", f"filled ({base})", f"avg price ({currency})",
-                    f"fee ({currency})"):
-            sent.add_column(col, justify="left" if col in ("venue", "status") else "right")
+        add_number_column(sent, "round")
+        sent.add_column("venue")
+        sent.add_column("status")
+        for name, unit in (("amount", base), ("filled", base), ("avg price", currency), ("fee", currency)):
+            add_number_column(sent, name, unit)
         for c in report.children:
             sent.add_row(str(c.round), c.venue, c.status, p.fmt_amount(c.planned_amount), p.fmt_amount(c.filled),
                          p.fmt_price(c.avg_price), p.fmt_money(c.fee))
@@ -206,16 +212,18 @@ def parse_dislocation(text: str) -> Any:
 
 @app.command()
 def arb(
-    symbols: Optional[str] = typer.Option(None, help="Symbols to scan (default: BTC-USDT, ETH-USDT, ETH-BTC, perpetuals)."),
+    symbols: str | None = typer.Option(None, help="Symbols to scan (default: BTC-USDT, ETH-USDT, ETH-BTC, perpetuals)."),
     seconds: float = typer.Option(10.0, help="Seconds to scan."),
-    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
-    kinds: str = typer.Option("cross_venue,triangular,basis", help="Any of cross_venue, triangular, basis (default: all).", show_default=False),
+    venues: str | None = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    kinds: str = typer.Option("cross_venue,triangular,basis", help="Any of cross_venue, triangular, basis (default: all).",
+                              show_default=False),
     min_bps: float = typer.Option(0.0, help="Ignore opportunities earning no more than this, net."),
     sim: bool = typer.Option(False, "--sim", help="Scan the simulated venues (no keys, no network)."),
+    config: Path | None = typer.Option(None, "--config", help="crossbook.toml: its venues, at its endpoints."),
     dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS ([:SYMBOL]); repeatable."),
     execute: bool = typer.Option(False, "--execute", help="With --sim: trade each opportunity through the router."),
     max_size: float = typer.Option(0.1, help="With --execute: the most base units per opportunity."),
-    withdrawal_fee: Optional[float] = typer.Option(None, help="Count the transfer: its withdrawal fee, in base units."),
+    withdrawal_fee: float | None = typer.Option(None, help="Count the transfer: its withdrawal fee, in base units."),
     transfer_seconds: float = typer.Option(0.0, help="With --withdrawal-fee: how long the transfer takes."),
     json: bool = typer.Option(False, "--json", help="Print every opportunity seen as one JSON list at the end."),
 ) -> None:
@@ -232,6 +240,8 @@ def arb(
     moves = [parse_dislocation(d) for d in dislocate]
     if not (math.isfinite(seconds) and seconds > 0):
         fail(f"--seconds must be a positive number, not {seconds!r}")
+    if sim and config is not None:
+        fail("give --sim or --config FILE, not both")
     if (moves or execute) and not sim:
         fail("--dislocate and --execute need --sim (trading arbitrage on the real venues is not wired yet)")
     if execute and not (math.isfinite(max_size) and max_size > 0):
@@ -240,9 +250,12 @@ def arb(
         fail(f"--withdrawal-fee and --transfer-seconds must not be negative, not {withdrawal_fee!r}, {transfer_seconds!r}")
     transfer = Transfer(withdrawal_fee, transfer_seconds) if withdrawal_fee is not None else None
 
+    grids = Grids()
+
     def show(entry: dict[str, Any]) -> None:
+        rounded = rounded_opportunity(entry, grids)  # reads the symbols' grids while the desk runs
         if not json:
-            print_opportunity(entry)
+            print_opportunity(rounded, grids)
 
     def event_json(event: Event) -> dict[str, Any]:
         return {"event": event.kind, **event.opportunity.as_json()}
@@ -250,31 +263,116 @@ def arb(
     try:
         if execute:
             seen = asyncio.run(scan_and_trade(wanted, seconds, venues=chosen, dislocations=moves, max_size=max_size,
-                                              kinds=looked_for, min_bps=min_bps, transfer=transfer, on_event=show))
+                                              kinds=looked_for, min_bps=min_bps, transfer=transfer, on_event=show,
+                                              on_start=grids.read_from))
         else:
             seen = asyncio.run(run_arb(wanted, seconds, sim, venues=chosen, dislocations=moves, kinds=looked_for,
-                                       min_bps=min_bps, transfer=transfer, on_event=lambda e: show(event_json(e))))
+                                       min_bps=min_bps, transfer=transfer, on_event=lambda e: show(event_json(e)),
+                                       on_start=grids.read_from, config=config))
     except CrossbookError as exc:
         fail(str(exc))
         return
     if json:
-        print_json(seen)
+        print_json([rounded_opportunity(entry, grids) for entry in seen])
 
 
-def print_opportunity(entry: dict[str, Any]) -> None:
-    legs = ", ".join(f"{leg['side']} {leg['amount']:.6g} {leg['symbol']} on {leg['venue']} @ {_price(leg['price'])}" for leg in entry["legs"])
+class Grids:
+    """Each symbol's precision, for the JSON (the finest grid) and the screen (the grid most venues
+    use), read from the running desk the first time an opportunity names the symbol."""
+
+    def __init__(self) -> None:
+        self._desk: Desk | None = None
+        self._found: dict[str, tuple[Precision, Precision]] = {}
+
+    def read_from(self, desk: Desk) -> None:
+        self._desk = desk
+
+    def _of(self, symbol: str) -> tuple[Precision, Precision]:
+        if symbol not in self._found:
+            desk = self._desk
+            self._found[symbol] = ((desk.precision(symbol), desk.display_precision(symbol)) if desk is not None
+                                   else (DEFAULT_PRECISION, DEFAULT_PRECISION))
+        return self._found[symbol]
+
+    def json(self, symbol: str) -> Precision:
+        return self._of(symbol)[0]
+
+    def shown(self, symbol: str) -> Precision:
+        return self._of(symbol)[1]
+
+
+def _profit_rounding(entry: dict[str, Any], p: Callable[[str], Precision]) -> Callable[[float | None], float | None]:
+    """How ``net_profit`` rounds: money in the first leg's quote currency, or, for a triangle that
+    starts by selling, an amount of that leg's base currency."""
+    first = entry["legs"][0]
+    grid = p(first["symbol"])
+    return grid.amount if entry["kind"] == "triangular" and first["side"] == "sell" else grid.money
+
+
+def rounded_opportunity(entry: dict[str, Any], grids: Grids) -> dict[str, Any]:
+    """An ``arb --json`` entry with its numbers at their symbols' grids: leg prices at the tick,
+    amounts at the lot, profits as money, rates and bps at theirs, times to the millisecond. The
+    scanner's entries are exact; rounding is for what is printed."""
+    p = grids.json
+    first = p(entry["legs"][0]["symbol"])
+    legs = [leg | {"price": p(leg["symbol"]).price(leg["price"]), "amount": p(leg["symbol"]).amount(leg["amount"]),
+                   "fee_rate": Precision.rate(leg["fee_rate"])} for leg in entry["legs"]]
+    rounded = entry | {"legs": legs, "net_profit": _profit_rounding(entry, p)(entry["net_profit"]),
+                   "net_bps": Precision.bps(entry["net_bps"])}
+    rounded |= {key: _millis(entry[key]) for key in ("at", "duration", "opened_at", "closed_at") if key in entry}
+    if "transfer" in entry:
+        t = entry["transfer"]
+        rounded["transfer"] = t | {"withdrawal_fee": first.amount(t["withdrawal_fee"]), "cost": first.money(t["cost"])}
+    if entry.get("funding_rate") is not None:
+        rounded["funding_rate"] = Precision.rate(entry["funding_rate"])
+    done = entry.get("executed")
+    if done is not None and "legs" in done:
+        rounded["executed"] = done | {"legs": [leg | {"filled": p(leg["symbol"]).amount(leg["filled"]),
+                                                  "all_in_price": p(leg["symbol"]).price(leg["all_in_price"])}
+                                           for leg in done["legs"]],
+                                  "realised_profit": _profit_rounding(entry, p)(done["realised_profit"])}
+    elif done is not None and "bought" in done:
+        rounded["executed"] = done | {
+            "bought": first.amount(done["bought"]), "sold": first.amount(done["sold"]),
+            "buy_all_in_price": first.price(done["buy_all_in_price"]), "sell_all_in_price": first.price(done["sell_all_in_price"]),
+            "realised_profit": first.money(done["realised_profit"]), "unhedged": first.amount(done["unhedged"])}
+    return rounded
+
+
+def _millis(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def print_opportunity(entry: dict[str, Any], grids: Grids) -> None:
+    """One line per event; ``entry`` already rounded (rounded_opportunity)."""
+    def leg_text(leg: dict[str, Any]) -> str:
+        p = grids.shown(leg["symbol"])
+        base, currency = parse_standard(leg["symbol"])[:2]
+        return f"{leg['side']} {p.fmt_amount(leg['amount'])} {base} on {leg['venue']} @ {p.fmt_money(leg['price'], currency)}"
+
+    legs = ", ".join(leg_text(leg) for leg in entry["legs"])
     if entry["event"] == "close":
         out.print(f"[dim]closed[/] {entry['kind']} after {entry['closed_at'] - entry['opened_at']:.2f} s: {legs}")
         return
-    line = f"[green]open[/] {entry['kind']}: {legs}; net {_price(entry['net_profit'])} ({entry['net_bps']:.1f} bps)"
+    first = entry["legs"][0]
+    p = grids.shown(first["symbol"])
+    base, currency = parse_standard(first["symbol"])[:2]
+    profit_in = base if entry["kind"] == "triangular" and first["side"] == "sell" else currency
+    money = p.fmt_amount if profit_in == base else p.fmt_money
+
+    def profit(value: float | None) -> str:
+        return f"{money(value)} {profit_in}"
+
+    line = f"[green]open[/] {entry['kind']}: {legs}; net {profit(entry['net_profit'])} ({fmt_bps(entry['net_bps'])})"
     if "transfer" in entry:
-        line += f"; transfer {_price(entry['transfer']['cost'])}, {entry['transfer']['seconds']:g} s"
+        line += f"; transfer {p.fmt_money(entry['transfer']['cost'], currency)}, {entry['transfer']['seconds']:g} s"
     done = entry.get("executed")
     if done is not None:
         if "error" in done:
             line += f"; not traded: {done['error']}"
         elif "legs" in done:
-            line += f"; traded {len(done['legs'])} legs{'' if done['complete'] else ' (incomplete)'}, realised {_price(done['realised_profit'])}"
+            incomplete = "" if done["complete"] else " (incomplete)"
+            line += f"; traded {len(done['legs'])} legs{incomplete}, realised {profit(done['realised_profit'])}"
         else:
-            line += f"; traded {done['bought']:.6g}, realised {_price(done['realised_profit'])}"
+            line += f"; traded {p.fmt_amount(done['bought'])} {base}, realised {profit(done['realised_profit'])}"
     out.print(line)

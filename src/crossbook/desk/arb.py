@@ -6,6 +6,7 @@ keys, no network) and can be told to dislocate a venue so opportunities appear."
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from ..arbitrage.basis import Funding
@@ -39,17 +40,27 @@ async def run_arb(
     funding: Funding | None = None,
     min_bps: float = 0.0,
     seed: int = 7,
+    on_start: Callable[[Desk], None] | None = None,
+    config: Path | None = None,
 ) -> list[dict[str, object]]:
     """Scan ``symbols`` on ``venues`` for ``seconds`` once their books are live (or LIVE_WAIT
     passed). ``sim``: against the simulated venues, applying ``dislocations`` (``at`` counted from
     the simulator's start); otherwise against the venues themselves. ``on_open`` is awaited with
     each opportunity as it opens (the hook for execution), ``on_event`` sees every open and close.
-    ``funding`` defaults to the rates the venues' public APIs report. Returns every opportunity
-    seen, in the order they opened; ``closed_at`` is None for those still open at the end."""
+    ``config`` (not ``sim``): the books from the endpoints a crossbook.toml names (a running
+    ``crossbook sim``), its accounts' venues only.
+    ``funding`` defaults to the rates the venues' public APIs report; ``on_start`` sees the desk
+    once it runs (its symbols' precision, say). Returns every opportunity seen, in the order they
+    opened; ``closed_at`` is None for those still open at the end."""
     chosen = list(venues)
-    desk = Desk.sim(chosen, seed, scenario=Scenario(tuple(dislocations))) if sim else Desk.public(chosen)
+    if sim:
+        desk = Desk.sim(chosen, seed, scenario=Scenario(tuple(dislocations)))
+    else:
+        desk = Desk.public(chosen) if config is None else Desk.from_config(config, venues=chosen)
     log = OpportunityLog()
     async with desk:
+        if on_start is not None:
+            on_start(desk)
         found = desk.arbitrage(list(symbols), list(kinds), seconds=seconds, fees=fees, balances=balances, transfer=transfer,
                                funding=funding, min_bps=min_bps, live_within=LIVE_WAIT)
         async for event in found:
@@ -75,12 +86,15 @@ async def scan_and_trade(
     transfer: Transfer | None = None,
     seed: int = 7,
     on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_start: Callable[[Desk], None] | None = None,
 ) -> list[dict[str, Any]]:
     """``crossbook arb --sim --execute``: scan the simulated desk's books (after ``dislocations``)
     for ``seconds`` and trade each cross-venue and triangular opportunity as it opens, at most
     ``max_size`` base units (of its first leg) each, sized to the balances the desk holds.
     Returns the opportunities in the order they opened, each traded one with its ``executed``."""
     async with Desk.sim(venues, seed, symbols=symbols) as desk:
+        if on_start is not None:
+            on_start(desk)
         for d in dislocations:
             desk.dislocate(d.venue, d.bps, d.symbol)
         available = (await desk.balances(value_in=None)).available()

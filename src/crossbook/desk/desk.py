@@ -359,7 +359,7 @@ class Desk:
         """venue -> taker rate, the account's own, for the venues the desk trades ``symbol`` on."""
         venues = [v for v in self._fee_book.accounts if v in self.market.consolidated[symbol].books]
         rates = await asyncio.gather(*(self._fee_book.rates(v, symbol) for v in venues))
-        return {v: r.taker for v, r in zip(venues, rates)}
+        return {v: r.taker for v, r in zip(venues, rates, strict=True)}
 
     # ---- arbitrage ---------------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ def funding_client_config(feed: str, venue: str, endpoints: SimEndpoints | None)
     if feed not in endpoints or ccxt_id is None:
         return None
     ws, rest = endpoints[feed]
-    hosts = {h: rest for h in cls.ccxt_hosts} | {h: ws for h in cls.ccxt_ws_hosts}
+    hosts = dict.fromkeys(cls.ccxt_hosts, rest) | dict.fromkeys(cls.ccxt_ws_hosts, ws)
     config["options"] = dict(cls.ccxt_options) | perp_options
     return confined(config | {"urls": ccxt_urls(ccxt_id, hosts, ws)}, rest, ws)
 

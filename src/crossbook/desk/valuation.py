@@ -30,7 +30,7 @@ def balance_rows(accounts: Mapping[tuple[str, str], VenueAccount],
     ``accounts``), and "venue/account" -> the error type of each that could not be read."""
     rows: list[BalanceRow] = []
     unavailable: dict[str, str] = {}
-    for (venue, name), raw in zip(accounts, fetched):
+    for (venue, name), raw in zip(accounts, fetched, strict=True):
         if isinstance(raw, (ccxt.BaseError, CrossbookError)):
             unavailable[f"{venue}/{name}"] = type(raw).__name__  # the type only: its text can carry a signed request
             continue

@@ -41,13 +41,15 @@ class SimCluster:
         for d in self.scenario.dislocations:
             self.market.ladders_of(d.venue, d.symbol)  # an unknown venue or symbol fails here, not mid-run
         self._player: asyncio.Task[None] | None = None
+        self.started = asyncio.Event()  # set once every venue listens
 
-    async def start(self) -> "SimCluster":
+    async def start(self) -> SimCluster:
         for sim in self.venues.values():
             await sim.start(self.host, 0)
         self._ticker = asyncio.create_task(self._tick_loop())
         if self.scenario.dislocations:
             self._player = asyncio.create_task(self._play_scenario())
+        self.started.set()
         return self
 
     async def stop(self) -> None:
@@ -59,7 +61,7 @@ class SimCluster:
         for sim in self.venues.values():
             await sim.stop()
 
-    async def __aenter__(self) -> "SimCluster":
+    async def __aenter__(self) -> SimCluster:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:

@@ -194,7 +194,7 @@ class SimDesk:
     async def balances(self) -> dict[str, dict[str, float]]:
         """venue -> asset -> what the account there holds now (what an opportunity is sized to)."""
         held = await asyncio.gather(*(a.balances() for a in self.accounts.values()))
-        return {v: {asset: float(x) for asset, x in b.items()} for v, b in zip(self.accounts, held)}
+        return {v: {asset: float(x) for asset, x in b.items()} for v, b in zip(self.accounts, held, strict=True)}
 
     def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> None:
         """Move one venue's prices ``bps`` away from the others (arbitrage on demand)."""

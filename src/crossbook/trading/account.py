@@ -11,6 +11,7 @@ limiter back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import copy
 import time
@@ -284,7 +285,8 @@ class VenueAccount:
         rules = self.market(order.request.symbol)
         available = await self._available_for_validation()
         if not rules.derivative:  # what the order holds now is available to its amended self
-            held_in, held = (rules.quote, order.remaining * order.request.price) if order.request.side is Side.BUY else (rules.base, order.remaining)
+            buy = order.request.side is Side.BUY
+            held_in, held = (rules.quote, order.remaining * order.request.price) if buy else (rules.base, order.remaining)
             available[held_in] = available.get(held_in, Decimal(0)) + held
         amended = validate_order(
             replace(order.request, amount=order.request.amount if amount is None else amount, price=price or order.request.price),
@@ -303,7 +305,8 @@ class VenueAccount:
             raise InvalidOrder(f"{self.venue} refused the amend of {client_order_id}: {exc}") from None
         finally:
             _symbol.reset(token)
-        self.journal.record_amend(client_order_id, amount=None if amount is None else new_amount, price=None if price is None else new_price)
+        self.journal.record_amend(client_order_id, amount=None if amount is None else new_amount,
+                                  price=None if price is None else new_price)
         new_id = str(remote.get("id") or order.venue_order_id)
         if new_id != order.venue_order_id:
             self.journal.transition(client_order_id, self._journaled(client_order_id).status, venue_order_id=new_id)
@@ -314,10 +317,8 @@ class VenueAccount:
         if order.venue_order_id is None:
             raise InvalidOrder(f"{client_order_id} has no venue order id yet: reconcile first")
         rules = self.market(order.request.symbol)
-        try:
+        with contextlib.suppress(ccxt.OrderNotFound):  # already final at the venue: sync records how it ended
             await self.client.cancel_order(order.venue_order_id, rules.ccxt_symbol)
-        except ccxt.OrderNotFound:
-            pass  # already final at the venue: sync below records how it ended
         return await self.sync(client_order_id)
 
     async def sync(self, client_order_id: str) -> JournaledOrder:

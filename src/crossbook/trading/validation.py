@@ -15,7 +15,7 @@ from __future__ import annotations
 import decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -138,7 +138,7 @@ def _standard_symbol(market: Mapping[str, Any], product: Product) -> str:
     if product in (Product.LINEAR_PERP, Product.INVERSE_PERP):
         return standard_symbol(base, quote, Kind.PERP)
     if product is Product.FUTURES:
-        expiry = datetime.fromtimestamp(int(market["expiry"]) / 1000, tz=timezone.utc).strftime("%Y%m%d")
+        expiry = datetime.fromtimestamp(int(market["expiry"]) / 1000, tz=UTC).strftime("%Y%m%d")
         return standard_symbol(base, quote, Kind.FUTURE, expiry)
     return str(market["symbol"])
 

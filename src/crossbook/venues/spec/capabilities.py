@@ -6,7 +6,7 @@ Each venue's SPEC carries a :class:`VenueCapabilities` table. Two columns are ke
 - crossbook's own support: market data per product where crossbook has a feed for it
   (``feeds``, keys of the SPEC's feeds), and ``crossbook`` for trading: the products and order
   features the SPEC lists as traded by crossbook (what the trading layer sends and has placed on
-  the venue's simulator: tests/venues/test_crossbook_trades.py places every one), where the venue
+  the venue's simulator: tests/trading/test_crossbook_trades.py places every one), where the venue
   offers them (:meth:`VenueCapabilities.traded`).
 
 Order validation consults ``offered`` (:meth:`VenueCapabilities.require`), so an order asking for

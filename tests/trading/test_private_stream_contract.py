@@ -21,7 +21,7 @@ from crossbook.trading.stream import OrderStream
 from crossbook.venues.registry import spec
 
 from ..conftest import run, wait_for
-from .trading_contract import TradingHarness, trading_feeds
+from ..sim.trading_contract import TradingHarness, trading_feeds
 
 STREAMING = [f for f in trading_feeds() if sim_class(f).private_ws_paths]
 # venues whose streamed fills lack something the journal needs, completed over REST (why)

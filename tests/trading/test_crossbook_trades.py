@@ -17,7 +17,7 @@ from crossbook.venues.registry import capabilities
 from crossbook.venues.spec.capabilities import Feature, Product
 
 from ..conftest import run
-from .trading_contract import TradingHarness, trading_feeds
+from ..sim.trading_contract import TradingHarness, trading_feeds
 
 FEEDS = trading_feeds()
 

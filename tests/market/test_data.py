@@ -1,0 +1,39 @@
+"""MarketData on simulated venues (127.0.0.1, port 0): a venue that could not be reached when one
+symbol was followed is tried again when later symbols are followed."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from crossbook.market.data import MarketData
+from crossbook.sim.cluster import SimCluster
+
+from ..conftest import run
+
+
+def test_a_venue_down_for_one_symbol_is_tried_again_when_the_next_is_followed() -> None:
+    async def body() -> None:
+        async with SimCluster(["binance", "kraken"]) as cluster:
+            refusing = {"kraken"}
+
+            def endpoints(feed: str) -> tuple[str, str]:
+                ws, rest = cluster.urls(feed)
+                return (ws, rest + "/refused") if feed in refusing else (ws, rest)  # its metadata call: 404
+
+            market = MarketData(["binance", "kraken"], ["BTC-USDT"], endpoints=endpoints)
+            async with aiohttp.ClientSession() as session:
+                await market.start(session)
+                try:
+                    assert "HTTP 404" in market.down["kraken"]
+                    assert set(market.consolidated["BTC-USDT"].books) == {"binance"}
+
+                    refusing.clear()  # kraken answers again
+                    assert await market.add_symbols(["ETH-USDT"]) == ["ETH-USDT"]
+                    assert "kraken" not in market.down
+                    for symbol in ("BTC-USDT", "ETH-USDT"):  # the symbol it missed too
+                        assert set(market.consolidated[symbol].books) == {"binance", "kraken"}
+                    assert await market.wait_live(30.0)
+                finally:
+                    await market.stop()
+
+    run(body(), timeout=90)
