@@ -168,7 +168,7 @@ def run_ccxt_pro(snapshot: dict[str, object], messages: list[bytes]) -> tuple[fl
 
 
 def run_cryptofeed(snapshot: dict[str, object], messages: list[bytes]) -> tuple[float, Book | None]:
-    from cryptofeed.defines import BID, ASK, L2_BOOK
+    from cryptofeed.defines import ASK, BID, L2_BOOK
     from cryptofeed.exchanges import Binance
     from cryptofeed.symbols import Symbols
     from cryptofeed.types import OrderBook

@@ -32,8 +32,8 @@ import orjson
 
 from crossbook.book.consolidated import ConsolidatedBook
 from crossbook.book.l2 import L2Book
-from crossbook.market.data import MarketData
 from crossbook.feeds.manager import VenueFeed
+from crossbook.market.data import MarketData
 from crossbook.sim.cluster import SimCluster
 from crossbook.venues.registry import VENUES, venue_feeds
 

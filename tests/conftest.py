@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+
 def _captures() -> Path:
     """The recorded exchange traffic: $CROSSBOOK_CAPTURES, else ../shared/data/captures beside the
     checkout. The capture tests must run, so a missing folder fails."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import aiohttp
 
-from crossbook.desk.arb import run_arb
 from crossbook.arbitrage.model import Opportunity
 from crossbook.arbitrage.scanner import Scanner
+from crossbook.desk.arb import run_arb
 from crossbook.market.data import MarketData
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.scenario import Dislocation

@@ -26,8 +26,8 @@ def test_market_pools_quote_near_the_seeded_price(chain: Deployment) -> None:
 def test_pool_init_code_hash_is_uniswaps(chain: Deployment) -> None:
     """The periphery computes pool addresses from the core's init code hash: a pool found through
     the factory must sit at the address the published hash gives."""
-    from eth_utils import keccak, to_checksum_address
     from eth_abi import encode
+    from eth_utils import keccak, to_checksum_address
 
     async def body() -> None:
         async with LocalChain(chain) as c:

@@ -13,8 +13,19 @@ from crossbook.sim.chain import Deployment, LocalChain
 from crossbook.sim.venues.oneinch import OneInchSim
 from crossbook.venues.dex.evm import TransactionFailed, Wallet
 from crossbook.venues.dex.oneinch import (
-    BALANCE_OF, HASH_ORDER, NO_PARTIAL_FILLS, ALLOW_MULTIPLE_FILLS, LimitOrder, OrderbookClient, SignedOrder,
-    build_limit_order, fill_order, order_hash, read_domain, sign_order, taker_traits,
+    ALLOW_MULTIPLE_FILLS,
+    BALANCE_OF,
+    HASH_ORDER,
+    NO_PARTIAL_FILLS,
+    LimitOrder,
+    OrderbookClient,
+    SignedOrder,
+    build_limit_order,
+    fill_order,
+    order_hash,
+    read_domain,
+    sign_order,
+    taker_traits,
 )
 from tests.conftest import run
 

@@ -12,10 +12,29 @@ from hypothesis import strategies as st
 from crossbook.errors import InvalidOrder
 from crossbook.model import Side
 from crossbook.venues.dex.v3math import (
-    MAX_SQRT_RATIO, MAX_TICK, MIN_SQRT_RATIO, MIN_TICK, Q96, PoolState, PoolStateIncomplete, add_delta,
-    amount0_delta, amount1_delta, compute_swap_step, count_initialized_ticks_crossed, ladder, ladder_steps, mul_div,
-    mul_div_rounding_up, next_initialized_tick_within_one_word, next_sqrt_price_from_input,
-    next_sqrt_price_from_output, quote_exact_input, quote_exact_output, sqrt_ratio_at_tick, swap,
+    MAX_SQRT_RATIO,
+    MAX_TICK,
+    MIN_SQRT_RATIO,
+    MIN_TICK,
+    Q96,
+    PoolState,
+    PoolStateIncomplete,
+    add_delta,
+    amount0_delta,
+    amount1_delta,
+    compute_swap_step,
+    count_initialized_ticks_crossed,
+    ladder,
+    ladder_steps,
+    mul_div,
+    mul_div_rounding_up,
+    next_initialized_tick_within_one_word,
+    next_sqrt_price_from_input,
+    next_sqrt_price_from_output,
+    quote_exact_input,
+    quote_exact_output,
+    sqrt_ratio_at_tick,
+    swap,
     tick_at_sqrt_ratio,
 )
 

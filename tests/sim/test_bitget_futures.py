@@ -16,9 +16,8 @@ from ..conftest import run
 
 async def get(cluster: SimCluster, query: str) -> tuple[int, Any]:
     url = f"{cluster.venues['bitgetfutures'].rest_url}/api/v2/mix/market/current-fund-rate?{query}"
-    async with aiohttp.ClientSession() as session:
-        async with session.get(url) as resp:
-            return resp.status, await resp.json()
+    async with aiohttp.ClientSession() as session, session.get(url) as resp:
+        return resp.status, await resp.json()
 
 
 def test_current_funding_rate_and_next_funding_time() -> None:

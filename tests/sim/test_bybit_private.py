@@ -47,9 +47,8 @@ def private_socket(body: Body, feed_id: str = "bybit") -> None:
         async with TradingHarness(feed_id) as h:
             assert h.cluster is not None
             h.cluster.pause()
-            async with aiohttp.ClientSession() as session:
-                async with session.ws_connect(f"{h.sim.ws_url}/v5/private") as ws:
-                    await body(h, ws)
+            async with aiohttp.ClientSession() as session, session.ws_connect(f"{h.sim.ws_url}/v5/private") as ws:
+                await body(h, ws)
 
     run(main())
 

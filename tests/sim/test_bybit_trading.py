@@ -138,9 +138,8 @@ def test_credential_errors_reach_ccxt_as_bybit_raises_them() -> None:
             await reader.create_order(symbol, "limit", "buy", 0.001, float(bid * Decimal("0.9")))
         headless = await signed_request(h, "GET", "/v5/account/info", "")
         assert headless["retCode"] == 0
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{h.sim.rest_url}/v5/account/info") as resp:
-                unsigned = await resp.json()
+        async with aiohttp.ClientSession() as session, session.get(f"{h.sim.rest_url}/v5/account/info") as resp:
+            unsigned = await resp.json()
         assert unsigned["retCode"] == 10001 and unsigned["retMsg"].endswith("openapi sign params error!")
 
     trading(body)

@@ -62,9 +62,8 @@ async def raw(
     url = h.sim.rest_url + path
     assert h.key is not None
     headers = {"Authorization": f"Bearer {bearer or token(key or h.key, method, url)}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, url, headers=headers, data=body) as resp:
-            return resp.status, await resp.text()
+    async with aiohttp.ClientSession() as session, session.request(method, url, headers=headers, data=body) as resp:
+        return resp.status, await resp.text()
 
 
 def coinbase(h: TradingHarness) -> CoinbaseSim:

@@ -27,7 +27,13 @@ import orjson
 import pytest
 from ccxt.static_dependencies.dydx_v4_client.cosmos.crypto.secp256k1.keys_pb2 import PubKey
 from ccxt.static_dependencies.dydx_v4_client.cosmos.tx.v1beta1.tx_pb2 import (
-    AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody, TxRaw,
+    AuthInfo,
+    Fee,
+    ModeInfo,
+    SignDoc,
+    SignerInfo,
+    TxBody,
+    TxRaw,
 )
 from ccxt.static_dependencies.dydx_v4_client.dydxprotocol.clob.order_pb2 import Order, OrderId
 from ccxt.static_dependencies.dydx_v4_client.dydxprotocol.clob.tx_pb2 import MsgCancelOrder, MsgPlaceOrder
@@ -109,9 +115,8 @@ def signed_tx(key: ApiKey, account_number: int, msg: AnyPb, sequence: int | None
 
 
 async def get(h: TradingHarness, target: str) -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(h.sim.rest_url + target) as resp:
-            return resp.status, orjson.loads(await resp.read())
+    async with aiohttp.ClientSession() as session, session.get(h.sim.rest_url + target) as resp:
+        return resp.status, orjson.loads(await resp.read())
 
 
 async def broadcast(h: TradingHarness, raw: bytes) -> dict[str, Any]:

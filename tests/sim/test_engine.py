@@ -9,8 +9,7 @@ import pytest
 
 from crossbook.model import MarginMode, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from crossbook.sim.engine import MatchingEngine, OrderEvent, Reject
-from crossbook.sim.market import CATALOG, Ladder
-from crossbook.sim.market import SimTrade
+from crossbook.sim.market import CATALOG, Ladder, SimTrade
 
 BTC = 100_000  # lots per BTC
 FEE = D("0.001")

@@ -49,9 +49,8 @@ def gate_socket(body: Body) -> None:
         async with TradingHarness("gate") as h:
             assert h.cluster is not None
             h.cluster.pause()
-            async with aiohttp.ClientSession() as session:
-                async with session.ws_connect(f"{h.sim.ws_url}/ws/v4/") as ws:
-                    await body(h, ws)
+            async with aiohttp.ClientSession() as session, session.ws_connect(f"{h.sim.ws_url}/ws/v4/") as ws:
+                await body(h, ws)
 
     run(main())
 

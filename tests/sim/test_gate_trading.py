@@ -51,9 +51,8 @@ async def raw_call(
     }
     signed.update(headers)
     url = f"{h.sim.rest_url}{path}" + (f"?{query}" if query else "")
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, url, data=payload, headers=signed) as resp:
-            return resp.status, await resp.json()
+    async with aiohttp.ClientSession() as session, session.request(method, url, data=payload, headers=signed) as resp:
+        return resp.status, await resp.json()
 
 
 def test_load_markets_probes_a_classic_account_and_reads_fees() -> None:

@@ -53,10 +53,9 @@ def signed(key: ApiKey, path: str, body: bytes, nonce: str) -> dict[str, str]:
 
 
 async def post(h: TradingHarness, path: str, headers: dict[str, str], body: bytes) -> Any:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(h.sim.rest_url + path, headers=headers, data=body) as resp:
-            assert resp.status == 200  # Kraken answers refusals with 200 and the error array
-            return orjson.loads(await resp.read())
+    async with aiohttp.ClientSession() as session, session.post(h.sim.rest_url + path, headers=headers, data=body) as resp:
+        assert resp.status == 200  # Kraken answers refusals with 200 and the error array
+        return orjson.loads(await resp.read())
 
 
 async def private(h: TradingHarness, method: str, params: dict[str, str], key: ApiKey, nonce: int | None = None) -> Any:

@@ -108,9 +108,8 @@ def test_the_venue_verifies_total_params_as_it_received_them() -> None:
 
 def test_key_clock_and_permission_errors_in_mexc_codes() -> None:
     async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{h.sim.rest_url}/api/v3/account?{stamped('')}") as resp:
-                assert (resp.status, await resp.json()) == (400, {"code": 400, "msg": "api key required"})
+        async with aiohttp.ClientSession() as session, session.get(f"{h.sim.rest_url}/api/v3/account?{stamped('')}") as resp:
+            assert (resp.status, await resp.json()) == (400, {"code": 400, "msg": "api key required"})
         _, unknown = await raw(h, "GET", "/api/v3/account", stamped(""), key=new_key("nobody"))
         assert unknown == {"code": 10072, "msg": "Api key info invalid"}
         six_seconds_ago = int(time.time() * 1000) - 6_000

@@ -48,7 +48,7 @@ class TradingHarness:
     def symbol(self) -> str:
         return sim_class(self.feed_id).markets[0]
 
-    async def __aenter__(self) -> "TradingHarness":
+    async def __aenter__(self) -> TradingHarness:
         # unpaced ccxt clients on purpose: the limits have their own tests (tests/sim/test_rate_limits.py)
         self.cluster = SimCluster([self.feed_id], interval=0.05, levels=80, enforce_limits=False)
         await self.cluster.start()
@@ -95,9 +95,8 @@ Socket = aiohttp.ClientWebSocketResponse
 
 async def with_private_socket(feed_id: str, path: str, test: Callable[[TradingHarness, Socket], Awaitable[None]]) -> None:
     """``test`` with a harness for ``feed_id`` and a raw socket on its private stream's ``path``."""
-    async with TradingHarness(feed_id) as h, aiohttp.ClientSession() as session:
-        async with session.ws_connect(h.sim.ws_url + path) as ws:
-            await test(h, ws)
+    async with TradingHarness(feed_id) as h, aiohttp.ClientSession() as session, session.ws_connect(h.sim.ws_url + path) as ws:
+        await test(h, ws)
 
 
 async def answer(ws: Socket, request: str) -> Any:

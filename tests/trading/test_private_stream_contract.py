@@ -39,7 +39,7 @@ class StreamHarness:
         self.stream: OrderStream | None = None
         self.task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> "StreamHarness":
+    async def __aenter__(self) -> StreamHarness:
         h = self.h
         assert h.cluster is not None
         h.cluster.pause()

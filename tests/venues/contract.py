@@ -74,7 +74,7 @@ class Harness:
         assert self.feed is not None
         return [c.handler for c in self.feed.connections]
 
-    async def __aenter__(self) -> "Harness":
+    async def __aenter__(self) -> Harness:
         self.cluster = SimCluster([self.feed_id], interval=0.05, levels=120, overrides=self.sim_overrides)
         await self.cluster.start()
         ws, rest = self.cluster.urls(self.feed_id)

@@ -18,8 +18,8 @@ from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.bybit import BybitInverseSim, BybitLinearSim, BybitSpotSim
 from crossbook.symbols import SymbolMap
-from crossbook.venues.registry import feed_for_url
 from crossbook.venues.bybit import BybitInverse, BybitLinear, BybitSpot
+from crossbook.venues.registry import feed_for_url
 
 from ..conftest import CAPTURES, run, wait_for
 from .contract import Harness

@@ -45,7 +45,7 @@ def test_every_venue_has_a_table_in_registry_order() -> None:
     tables = all_capabilities()
     assert list(tables) == list(VENUES)
     assert all(caps.venue == venue for venue, caps in tables.items())
-    assert ORDER_FEATURES + ACCOUNT_FEATURES == tuple(Feature)
+    assert tuple(Feature) == ORDER_FEATURES + ACCOUNT_FEATURES
 
 
 def test_the_dex_venues_have_tables_after_the_exchanges() -> None:

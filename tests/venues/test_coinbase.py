@@ -13,8 +13,8 @@ import orjson
 from crossbook.feeds.capture import read_capture
 from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.cluster import SimCluster
-from crossbook.venues.registry import feed_for_url
 from crossbook.venues.coinbase import CoinbaseSpot, rfc3339_seconds
+from crossbook.venues.registry import feed_for_url
 
 from ..conftest import CAPTURES, run, wait_for
 from .contract import Harness

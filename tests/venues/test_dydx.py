@@ -346,7 +346,7 @@ async def receive(ws: aiohttp.ClientWebSocketResponse, seconds: float) -> list[d
     while (left := deadline - loop.time()) > 0:
         try:
             msg = await ws.receive(timeout=left)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         if msg.type is not aiohttp.WSMsgType.TEXT:
             break

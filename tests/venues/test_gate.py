@@ -15,8 +15,8 @@ from crossbook.market.replay import replay_files
 from crossbook.model import BookState, Kind, Side, Trade
 from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.gate import GateSpotSim, GateSwapSim
-from crossbook.venues.registry import feed_for_url
 from crossbook.venues.gate import GateSpot, GateSwap
+from crossbook.venues.registry import feed_for_url
 
 from ..conftest import CAPTURES, run
 

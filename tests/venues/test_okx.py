@@ -20,8 +20,8 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.sim.market import SimMarket
 from crossbook.sim.venues.okx import OkxSim
 from crossbook.symbols import SymbolMap
-from crossbook.venues.registry import feed_for_url
 from crossbook.venues.okx import OkxFeed
+from crossbook.venues.registry import feed_for_url
 
 from ..conftest import CAPTURES, run
 from .contract import Harness

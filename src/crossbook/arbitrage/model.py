@@ -100,7 +100,7 @@ class Opportunity:
         """The first leg's amount, in its symbol's base units."""
         return self.legs[0].amount
 
-    def seen(self, opened_at: float | None, closed_at: float | None = None) -> "Opportunity":
+    def seen(self, opened_at: float | None, closed_at: float | None = None) -> Opportunity:
         return replace(self, opened_at=opened_at, closed_at=closed_at)
 
     def as_json(self) -> dict[str, Any]:

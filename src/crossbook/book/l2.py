@@ -58,21 +58,21 @@ class Sweep:
 
 class L2Book:
     __slots__ = (
-        "venue",
-        "symbol",
-        "bids",
-        "asks",
-        "_bk",
+        "_ag",
         "_ak",
         "_bg",
-        "_ag",
-        "strings",
-        "state",
-        "seq",
-        "updated_at",
-        "stale_after",
+        "_bk",
+        "asks",
+        "bids",
         "link",
+        "seq",
+        "stale_after",
+        "state",
         "stats",
+        "strings",
+        "symbol",
+        "updated_at",
+        "venue",
     )
 
     def __init__(

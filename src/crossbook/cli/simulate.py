@@ -6,7 +6,7 @@ import asyncio
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -22,7 +22,7 @@ from .app import app, err, fail, out, parse_venues, print_json
 
 @app.command()
 def demo(
-    seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
+    seconds: float | None = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
     seed: int = typer.Option(7, help="Seed of the simulated market."),
     show_endpoints: bool = typer.Option(False, "--show-endpoints", help="Show the simulated venues' API addresses."),
     json: bool = typer.Option(False, "--json", help="No live view: print one JSON summary at the end."),
@@ -71,12 +71,12 @@ def _watch_demo(seconds: float | None, seed: int, show_endpoints: bool) -> None:
 
 @app.command()
 def sim(
-    venues: Optional[str] = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
+    venues: str | None = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     seed: int = typer.Option(7, help="Seed of the simulated market."),
     print_ccxt_config: bool = typer.Option(False, "--print-ccxt-config", help="First line: one JSON object of ccxt configs keyed by ccxt id."),
-    seconds: Optional[float] = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
-    scenario: Optional[Path] = typer.Option(None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."),
-    write_config: Optional[Path] = typer.Option(None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."),
+    seconds: float | None = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
+    scenario: Path | None = typer.Option(None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."),
+    write_config: Path | None = typer.Option(None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."),
 ) -> None:
     """Run the simulated venues on 127.0.0.1, each with a funded account and a key.
 

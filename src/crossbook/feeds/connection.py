@@ -159,7 +159,7 @@ class FeedConnection:
         while True:
             try:
                 msg = await ws.receive(timeout=silence)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise ConnectionError(f"no message for {silence:.0f} s") from None
             if msg.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
                 now = self.clock()

@@ -7,7 +7,7 @@ from statistics import quantiles
 
 
 class LatencyStats:
-    __slots__ = ("samples", "count")
+    __slots__ = ("count", "samples")
 
     def __init__(self, window: int = 2048) -> None:
         self.samples: deque[float] = deque(maxlen=window)

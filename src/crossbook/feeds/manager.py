@@ -65,7 +65,7 @@ class VenueFeed:
                     bodies.append(await resp.read())
                     if self.recorder is not None:
                         self.recorder.write(time.time(), "http", url, bodies[-1])
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise VenueUnavailable(f"{self.venue}: cannot reach {probe.rest_base} ({exc})") from exc
         self.symbol_map = SymbolMap(self.venue, probe.parse_instruments(bodies))
         return self.symbol_map

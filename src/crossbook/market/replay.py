@@ -31,7 +31,7 @@ class Replay:
     frame_errors: int = 0
     _idle: dict[type[FeedHandler], FeedHandler] = field(default_factory=dict)  # snapshot seen, no socket yet
 
-    def run(self, paths: Iterable[str | Path]) -> "Replay":
+    def run(self, paths: Iterable[str | Path]) -> Replay:
         for event in merge_captures(paths):
             self.feed(event)
         return self

@@ -438,7 +438,7 @@ class Router:
         cid = exc.client_order_id
         try:
             await asyncio.wait_for(v.account.reconcile(), timeout=5.0)
-        except (CrossbookError, asyncio.TimeoutError) as again:
+        except (TimeoutError, CrossbookError) as again:
             return replace(base, client_order_id=cid, status="unknown", error=f"{exc}; reconcile failed: {again}"[:300])
         except ccxt.BaseError as again:
             return replace(base, client_order_id=cid, status="unknown", error=f"{exc}; reconcile failed: {type(again).__name__}"[:300])

@@ -348,8 +348,22 @@ class _Ladder:
     levels; notionals are summed only when asked for). A book's deleted levels still holding a
     slot read as levels of size 0. Levels past the limit price are never read."""
 
-    __slots__ = ("v", "cap", "factor", "px", "qs", "keys", "cq", "_cn", "done", "_read", "_within", "_pos",
-                 "_limit", "_buy")
+    __slots__ = (
+        "_buy",
+        "_cn",
+        "_limit",
+        "_pos",
+        "_read",
+        "_within",
+        "cap",
+        "cq",
+        "done",
+        "factor",
+        "keys",
+        "px",
+        "qs",
+        "v",
+    )
 
     def __init__(self, v: VenueSide, side: Side, limit: float | None) -> None:
         self.v = v
@@ -600,7 +614,7 @@ def _valid_plan(
         shares, key = _greedy(active, amount, floor)
         floor = -math.inf if key is None else key
         rounded = [_round_down(s, L.v.lot) for s, L in zip(shares, active)]
-        keep = [i for i, L in enumerate(active) if not 0 < shares[i] or _valid_share(L, rounded[i])]
+        keep = [i for i, L in enumerate(active) if not shares[i] > 0 or _valid_share(L, rounded[i])]
         if len(keep) == len(active):
             break
         active = [active[i] for i in keep]

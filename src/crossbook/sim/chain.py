@@ -149,7 +149,7 @@ def _sources_digest(modules: Path, script: Path) -> str:
 
 def sqrt_price_x96(raw_price: float) -> int:
     """sqrtPriceX96 for a price of token0 in token1, both in raw units."""
-    return int(math.isqrt(int(raw_price * 2**192)))
+    return math.isqrt(int(raw_price * 2**192))
 
 
 def tick_of(raw_price: float) -> int:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from ..venues.dex.amm import PoolBook, PoolMarket
 from ..book.consolidated import ConsolidatedBook
 from ..errors import UnknownSymbol
 from ..trading.journal import Journal
 from ..trading.pool_account import GasCost, PoolAccount, PoolToken
 from ..venues.dex import pool_venue
+from ..venues.dex.amm import PoolBook, PoolMarket
 from ..venues.dex.evm import Wallet
 from ..venues.dex.uniswap_v3 import SLOT0, PoolWatcher
 from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE

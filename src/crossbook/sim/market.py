@@ -17,7 +17,6 @@ from ..model import Kind
 from ..symbols import parse_standard
 from ..venues.registry import venue_of
 
-
 Change = tuple[bool, int, int]  # (is_bid, ticks, public lots at that level); 0 removes the level
 
 

@@ -21,6 +21,7 @@ from aiohttp import web
 
 from ..venues.spec.limits import Decaying, LimitTable, Pool, Scope, Window
 
+
 @dataclass(frozen=True, slots=True)
 class Over:
     """A request over the limit: the pool it broke and the seconds until it would fit."""

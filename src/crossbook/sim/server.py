@@ -21,11 +21,11 @@ from the next tick; ``{"bps": 0}`` undoes it. Neither rate limits nor trading fa
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 import logging
 import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -34,8 +34,8 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ..errors import CrossbookError
-from ..venues.spec.limits import Reply, request_params
 from ..venues.registry import base_fees, spec, venue_of
+from ..venues.spec.limits import Reply, request_params
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import ENGINE_FAULTS, MatchingEngine, OrderEvent
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
@@ -71,7 +71,7 @@ class SimConnection:
     """One client socket: its subscriptions (standard symbol -> venue state) and an ordered sender
     that applies the delay and stall faults."""
 
-    def __init__(self, ws: web.WebSocketResponse, venue: "SimVenue") -> None:
+    def __init__(self, ws: web.WebSocketResponse, venue: SimVenue) -> None:
         self.ws = ws
         self.venue = venue
         self.subs: dict[str, Any] = {}
@@ -199,7 +199,7 @@ class SimVenue:
 
     def ccxt_host_map(self) -> dict[str, str]:
         """Production base -> this simulator's base, for ``ccxt_urls``."""
-        return {h: self.rest_url for h in self.ccxt_hosts} | {h: self.ws_url for h in self.ccxt_ws_hosts}
+        return dict.fromkeys(self.ccxt_hosts, self.rest_url) | dict.fromkeys(self.ccxt_ws_hosts, self.ws_url)
 
     def private_connections(self, account: str) -> list[SimConnection]:
         """Open sockets logged in as ``account``."""

@@ -66,7 +66,7 @@ class LoopClock:
 class _WindowCounter:
     """Grants within the last ``seconds``, oldest first, with their running total."""
 
-    __slots__ = ("limit", "seconds", "_resolution", "_log", "_total")
+    __slots__ = ("_log", "_resolution", "_total", "limit", "seconds")
 
     def __init__(self, limit: float, seconds: float) -> None:
         self.limit = limit
@@ -106,7 +106,7 @@ class _WindowCounter:
 
 
 class _DecayingCounter:
-    __slots__ = ("limit", "decay", "_level", "_at")
+    __slots__ = ("_at", "_level", "decay", "limit")
 
     def __init__(self, limit: float, decay: float) -> None:
         self.limit = limit

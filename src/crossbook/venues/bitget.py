@@ -14,7 +14,7 @@ Docs: bitget.com/api-doc/spot/websocket/public/Depth-Channel, .../common/websock
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import orjson
@@ -242,7 +242,7 @@ class BitgetFutures(BitgetSpot):
 def _contract_kind(c: dict[str, Any]) -> tuple[Kind, str | None]:
     if c.get("symbolType") == "perpetual":
         return Kind.PERP, None
-    delivery = datetime.fromtimestamp(int(c["deliveryTime"]) / 1000.0, tz=timezone.utc)
+    delivery = datetime.fromtimestamp(int(c["deliveryTime"]) / 1000.0, tz=UTC)
     return Kind.FUTURE, delivery.strftime("%Y%m%d")
 
 

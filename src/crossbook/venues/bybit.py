@@ -23,7 +23,7 @@ Docs: bybit-exchange.github.io/docs/v5/ws/connect, /docs/v5/websocket/public/ord
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import orjson
@@ -59,7 +59,7 @@ _KINDS: dict[str, Kind] = {
 
 def expiry_of(delivery_ms: str) -> str:
     """``deliveryTime`` in ms -> YYYYMMDD (UTC)."""
-    return datetime.fromtimestamp(int(delivery_ms) / 1000.0, tz=timezone.utc).strftime("%Y%m%d")
+    return datetime.fromtimestamp(int(delivery_ms) / 1000.0, tz=UTC).strftime("%Y%m%d")
 
 
 class BybitSpot(FeedHandler):

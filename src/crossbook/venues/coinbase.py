@@ -14,7 +14,7 @@ Docs: docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -45,7 +45,7 @@ HEARTBEATS_CHANNEL = "heartbeats"
 
 @lru_cache(maxsize=64)
 def _whole_seconds(prefix: str) -> float:
-    return datetime.fromisoformat(prefix).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(prefix).replace(tzinfo=UTC).timestamp()
 
 
 def rfc3339_seconds(text: str) -> float:

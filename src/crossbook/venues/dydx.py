@@ -367,7 +367,7 @@ class SubaccountStream:
                     break
                 if msg["type"] == "error":
                     raise ccxt.ExchangeError(f"dydx {SUBACCOUNTS}: {msg.get('message')}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             await self._drop()
             raise ccxt.NetworkError(f"dydx {SUBACCOUNTS}: {type(exc).__name__}") from None
         except ccxt.BaseError:

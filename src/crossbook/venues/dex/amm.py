@@ -93,5 +93,5 @@ class PoolBook:
             await asyncio.sleep(self.poll)
             try:
                 await self.refresh()
-            except (CrossbookError, Web3Exception, OSError, asyncio.TimeoutError):
+            except (TimeoutError, CrossbookError, Web3Exception, OSError):
                 self.errors += 1  # an unreachable RPC leaves the book to go STALE; the next read may work

@@ -132,7 +132,7 @@ class Evm:
             return bytes(await self.w3.eth.call(tx, block))  # type: ignore[arg-type]
         except ContractLogicError as e:
             raise TransactionFailed(f"call to {to} reverted: {revert_reason(_revert_data(e))}") from None
-        except (OSError, asyncio.TimeoutError) as e:
+        except (TimeoutError, OSError) as e:
             raise VenueUnavailable(f"chain RPC {self.rpc_url} unreachable: {type(e).__name__}") from None
 
     async def chain_id(self) -> int:

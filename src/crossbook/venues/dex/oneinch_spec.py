@@ -11,8 +11,8 @@ _NO = Support.no()
 
 CAPABILITIES = VenueCapabilities(
     venue="oneinch",
-    products={p: _NO for p in Product} | {Product.SPOT: Support.yes("token swaps routed across the chain's pools")},
-    features={f: _NO for f in Feature} | {
+    products=dict.fromkeys(Product, _NO) | {Product.SPOT: Support.yes("token swaps routed across the chain's pools")},
+    features=dict.fromkeys(Feature, _NO) | {
         Feature.MARKET: Support.yes("a swap through the aggregation router with a slippage bound"),
         Feature.LIMIT: Support.yes("Limit Order Protocol v4: a signed order a taker fills on chain"),
     },

@@ -234,14 +234,14 @@ class PoolWatcher:
         while not self._stop.is_set():
             try:
                 await asyncio.wait_for(self._stop.wait(), self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             if self._stop.is_set():
                 return
             try:
                 await asyncio.wait_for(self.refresh(), max(10.0, self.interval * 5))
                 self.last_error = None
-            except (VenueUnavailable, asyncio.TimeoutError, OSError) as e:
+            except (TimeoutError, VenueUnavailable, OSError) as e:
                 self.last_error = f"{type(e).__name__}: {e}"
                 log.warning("pool %s: refresh failed: %s", self.pool, self.last_error)
 

@@ -12,8 +12,8 @@ _NO = Support.no()
 
 CAPABILITIES = VenueCapabilities(
     venue="uniswap_v3",
-    products={p: _NO for p in Product} | {Product.SPOT: Support.yes("token swaps in a pool (one venue per fee tier)")},
-    features={f: _NO for f in Feature} | {
+    products=dict.fromkeys(Product, _NO) | {Product.SPOT: Support.yes("token swaps in a pool (one venue per fee tier)")},
+    features=dict.fromkeys(Feature, _NO) | {
         Feature.MARKET: Support.yes("a swap through SwapRouter with a slippage bound and a deadline"),
         Feature.LIMIT: Support.yes("a range order: a one-tick position through the position manager"),
         Feature.TESTNET: Support.yes("any chain by its RPC URL ([chains] in crossbook.toml)"),

@@ -31,4 +31,4 @@ SIMS: dict[str, type[SimVenue]] = {
     "binancecoinm": BinanceCoinmSim,
 }
 
-__all__ = ["BinanceCoinmSim", "BinancePublic", "BinanceSpotSim", "BinanceTrading", "BinanceUsdmSim", "SIMS"]
+__all__ = ["SIMS", "BinanceCoinmSim", "BinancePublic", "BinanceSpotSim", "BinanceTrading", "BinanceUsdmSim"]

@@ -202,7 +202,7 @@ class BinanceSpotSim(BinanceTrading):
         legs = (stop.order_id, limit.order_id) if stop_first else (limit.order_id, stop.order_id)
         order_list = OrderList(list_id, params.get("listClientOrderId") or f"sim-list-{list_id}", symbol, legs)
         self.order_lists[list_id] = order_list
-        self.list_of.update({leg: list_id for leg in legs})
+        self.list_of.update(dict.fromkeys(legs, list_id))
         return json_response(self.order_list_json(order_list, reports=True))
 
     def find_list(self, key: ApiKey, params: dict[str, str]) -> OrderList | None:

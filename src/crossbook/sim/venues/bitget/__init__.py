@@ -44,4 +44,4 @@ SIMS: dict[str, type[SimVenue]] = {
     "bitgetfutures": BitgetFuturesSim,
 }
 
-__all__ = ["BitgetFuturesSim", "BitgetPublic", "BitgetSpotSim", "SIMS", "prehash", "signature"]
+__all__ = ["SIMS", "BitgetFuturesSim", "BitgetPublic", "BitgetSpotSim", "prehash", "signature"]

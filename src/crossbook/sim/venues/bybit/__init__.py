@@ -56,4 +56,4 @@ SIMS: dict[str, type[SimVenue]] = {
     "bybitinverse": BybitInverseSim,
 }
 
-__all__ = ["BybitInverseSim", "BybitLinearSim", "BybitPublic", "BybitRecords", "BybitSpotSim", "BybitTrading", "SIMS", "sign"]
+__all__ = ["SIMS", "BybitInverseSim", "BybitLinearSim", "BybitPublic", "BybitRecords", "BybitSpotSim", "BybitTrading", "sign"]

@@ -94,7 +94,7 @@ class BybitSpotSim(BybitTrading):
         return None
 
     def streaming_to(self, account: str) -> bool:
-        return any(PRIVATE_TOPICS <= set(c.state.get("topics", {})) for c in self.private_connections(account))
+        return any(set(c.state.get("topics", {})) >= PRIVATE_TOPICS for c in self.private_connections(account))
 
     def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[Frame]:
         """The execution first (as Bybit pushes it), then the order's new state."""

@@ -45,4 +45,4 @@ SIMS: dict[str, type[SimVenue]] = {
     "coinbase": CoinbaseSim,
 }
 
-__all__ = ["CoinbasePublic", "CoinbaseRecords", "CoinbaseSim", "CoinbaseTrading", "SIMS", "es256_valid", "num", "parse_jwt"]
+__all__ = ["SIMS", "CoinbasePublic", "CoinbaseRecords", "CoinbaseSim", "CoinbaseTrading", "es256_valid", "num", "parse_jwt"]

@@ -49,4 +49,4 @@ SIMS: dict[str, type[SimVenue]] = {
     "dydx": DydxSim,
 }
 
-__all__ = ["CHAIN_ID", "DydxIndexer", "DydxSim", "HEIGHT_EPOCH", "SIMS", "order_uuid", "subaccount_uuid"]
+__all__ = ["CHAIN_ID", "HEIGHT_EPOCH", "SIMS", "DydxIndexer", "DydxSim", "order_uuid", "subaccount_uuid"]

@@ -58,4 +58,4 @@ SIMS: dict[str, type[SimVenue]] = {
     "gateswap": GateSwapSim,
 }
 
-__all__ = ["FUNDING_INTERVAL", "GatePublic", "GateRecords", "GateSpotSim", "GateSwapSim", "GateTrading", "SIMS", "gate_signature"]
+__all__ = ["FUNDING_INTERVAL", "SIMS", "GatePublic", "GateRecords", "GateSpotSim", "GateSwapSim", "GateTrading", "gate_signature"]

@@ -56,7 +56,7 @@ class GatePublic(SimVenue):
         super().__init__(*args, **kwargs)
         self.update_id: dict[str, int] = {s: 2_000_000 + 31 * i for i, s in enumerate(self.markets)}
         self.sent_id: dict[str, int] = dict(self.update_id)  # last u a message carried
-        self.sent_count: dict[str, int] = {s: 0 for s in self.markets}
+        self.sent_count: dict[str, int] = dict.fromkeys(self.markets, 0)
         self.views: dict[str, tuple[View, View]] = {s: self._window(s) for s in self.markets}
         self.quote_budgets: dict[str, Decimal] = {}  # market buy order id -> quote amount to spend
         self.expirations: dict[str, int] = {}  # price order id -> the expiration it was sent with

@@ -47,4 +47,4 @@ from .wire import api_sign, window_changes
 
 SIMS: dict[str, type[SimVenue]] = {"kraken": KrakenSpotSim}
 
-__all__ = ["KrakenPublic", "KrakenRecords", "KrakenSpotSim", "KrakenTrading", "SIMS", "api_sign", "window_changes"]
+__all__ = ["SIMS", "KrakenPublic", "KrakenRecords", "KrakenSpotSim", "KrakenTrading", "api_sign", "window_changes"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -139,7 +139,7 @@ class KrakenSpotSim(KrakenTrading):
             "cost": float(fill.price * fill.amount),
             "liquidity_ind": "t" if fill.taker else "m",
             "fees": [{"asset": fill.fee_currency, "qty": float(fill.fee)}],
-            "timestamp": datetime.fromtimestamp(fill.ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "timestamp": datetime.fromtimestamp(fill.ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         })
         quote = self.engine.markets[order.symbol].quote
         if quote in DOLLARS:

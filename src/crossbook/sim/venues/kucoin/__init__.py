@@ -46,4 +46,4 @@ from .trading import KucoinTrading
 
 SIMS: dict[str, type[SimVenue]] = {"kucoin": KucoinSpotSim}
 
-__all__ = ["KucoinPublic", "KucoinRecords", "KucoinSpotSim", "KucoinTrading", "SIMS"]
+__all__ = ["SIMS", "KucoinPublic", "KucoinRecords", "KucoinSpotSim", "KucoinTrading"]

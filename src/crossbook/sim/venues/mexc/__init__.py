@@ -36,4 +36,4 @@ SIMS: dict[str, type[SimVenue]] = {
     "mexc": MexcSpotSim,
 }
 
-__all__ = ["MexcPublic", "MexcSpotSim", "SIMS", "native_order_id", "sign"]
+__all__ = ["SIMS", "MexcPublic", "MexcSpotSim", "native_order_id", "sign"]

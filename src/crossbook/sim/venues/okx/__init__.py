@@ -64,4 +64,4 @@ from .wire import sign
 
 SIMS: dict[str, type[SimVenue]] = {"okx": OkxSim}
 
-__all__ = ["OkxPublic", "OkxRecords", "OkxSim", "OkxTrading", "SIMS", "sign"]
+__all__ = ["SIMS", "OkxPublic", "OkxRecords", "OkxSim", "OkxTrading", "sign"]
