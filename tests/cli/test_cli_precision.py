@@ -18,7 +18,7 @@ from crossbook import Desk
 from crossbook.cli import app
 from crossbook.precision import Precision, fmt_bps, fmt_rate
 
-from .conftest import run
+from ..conftest import run
 
 runner = CliRunner()
 

@@ -12,7 +12,7 @@ from crossbook.cli import app
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.serve import ccxt_configs
 
-from .conftest import run
+from ..conftest import run
 
 runner = CliRunner()
 KEYS = {"symbol", "side", "amount", "plan", "filled", "avg_price", "fees", "all_in_avg_price",

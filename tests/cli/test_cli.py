@@ -13,7 +13,7 @@ from crossbook.cli import app
 from crossbook.feeds.capture import CaptureWriter
 from crossbook.market.data import MarketData
 
-from .conftest import CAPTURES, run
+from ..conftest import CAPTURES, run
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ import sys
 import ccxt.async_support as ccxt_async
 import orjson
 
-from .conftest import run
+from ..conftest import run
 
 
 def test_first_line_configures_an_unmodified_ccxt_client() -> None:
