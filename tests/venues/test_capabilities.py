@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from crossbook.cli import app
+from crossbook.cli.matrix import FEATURE_CODES, PRODUCT_CODES, mark
 from crossbook.errors import UnknownVenue, UnsupportedFeature
 from crossbook.venues.registry import (
     ALL_VENUES,
@@ -144,12 +145,32 @@ def test_venues_json_is_one_object_keyed_by_venue() -> None:
     assert data["okx"]["orders"]["tp_sl"]["offered"] is True
 
 
-def test_venues_prints_a_table_per_venue() -> None:
-    result = runner.invoke(app, ["venues"])
+def test_venues_prints_one_matrix_with_a_row_per_venue() -> None:
+    result = runner.invoke(app, ["venues"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
-    lines = [line.strip() for line in result.stdout.splitlines()]
-    for venue in VENUES:
-        assert venue in lines, f"no table titled {venue}"
-    assert result.stdout.count("venue offers") == len(VENUES)
+    lines = result.stdout.splitlines()
+    assert all(len(line.rstrip()) <= 80 for line in lines), max(lines, key=len)
+    header = next(line for line in lines if line.startswith("venue "))
+    codes = header.split()[1:]
+    rows = {line.split()[0]: line.split()[1:] for line in lines if line.split() and line.split()[0] in ALL_VENUES}
+    assert set(rows) == set(ALL_VENUES)  # the exchanges and the DEX venues, one row each
+    assert all(len(marks) == len(codes) and set(marks) <= {"✓", "○", "–"} for marks in rows.values()), rows
+    tables = all_capabilities(ALL_VENUES)
+    items = {code: item for item, code in (*PRODUCT_CODES.items(), *FEATURE_CODES.items())}
+    for venue, marks in rows.items():  # each mark says what the venue's table says
+        for code, shown in zip(codes, marks, strict=True):
+            item = items[code]
+            support = tables[venue].products[item] if isinstance(item, Product) else tables[venue].features[item]
+            assert shown == mark(support), (venue, code, support)
+    assert rows["dydx"][codes.index("lp")] == "✓" and rows["dydx"][codes.index("sp")] == "–"
+    assert "on every venue: limit ✓, market ✓" in result.stdout  # columns alike everywhere fold into the legend
+
+
+def test_venues_details_one_venue_and_names_an_unknown_one() -> None:
+    result = runner.invoke(app, ["venues", "--venue", "binance"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("venue offers") == 1
     sections = re.findall(r"^│ (products|orders|account) +│", result.stdout, re.M)
-    assert sections == ["products", "orders", "account"] * len(VENUES)
+    assert sections == ["products", "orders", "account"]
+    unknown = runner.invoke(app, ["venues", "--venue", "nasdaq"])
+    assert unknown.exit_code == 2 and "nasdaq" in unknown.output

@@ -71,8 +71,11 @@ def code(item: Product | Feature) -> str:
 
 def matrix(tables: Mapping[str, VenueCapabilities], width: int = 100) -> Group:
     """One row a venue, one two-letter column a capability, grouped products | orders | account;
-    the legend spells out the marks and the columns."""
-    groups = sections(next(iter(tables.values())))
+    a capability marked the same on every venue folds into the legend instead of a column. The
+    legend spells out the marks and the columns."""
+    uniform = uniform_marks(tables)
+    groups = [(title, [(item, s) for item, s in items if item not in uniform])
+              for title, items in sections(next(iter(tables.values())))]
     name_width = max(len("venue"), *(len(v) for v in tables))
     titles, codes = Text(" " * name_width), Text("venue".ljust(name_width), style="bold")
     for title, items in groups:
@@ -84,24 +87,38 @@ def matrix(tables: Mapping[str, VenueCapabilities], width: int = 100) -> Group:
         row = Text(venue.ljust(name_width))
         for _title, items in sections(caps):
             row.append(GROUP_GAP)
-            for index, (_item, support) in enumerate(items):
+            shown = [support for item, support in items if item not in uniform]
+            for index, support in enumerate(shown):
                 cell = mark(support)
                 row.append(("" if index == 0 else " ") + cell.ljust(2), style=MARKS[cell])
         row.rstrip()
         lines.append(row)
-    return Group(*lines, Text(""), *legend(groups, width))
+    return Group(*lines, Text(""), *legend(groups, uniform, width))
 
 
 GROUP_GAP = "  "
 
 
-def legend(groups: list[tuple[str, list[tuple[Product | Feature, Support]]]], width: int) -> list[Text]:
+def uniform_marks(tables: Mapping[str, VenueCapabilities]) -> dict[Product | Feature, str]:
+    """The capabilities every venue marks alike (limit and market orders, today) -> that mark."""
+    marks: dict[Product | Feature, set[str]] = {}
+    for caps in tables.values():
+        for _title, items in sections(caps):
+            for item, support in items:
+                marks.setdefault(item, set()).add(mark(support))
+    return {item: next(iter(seen)) for item, seen in marks.items() if len(seen) == 1} if len(tables) > 1 else {}
+
+
+def legend(groups: list[tuple[str, list[tuple[Product | Feature, Support]]]], uniform: Mapping[Product | Feature, str],
+           width: int) -> list[Text]:
     lines = [Text.assemble((SUPPORTED, MARKS[SUPPORTED]), " crossbook supports it   ",
-                           (OFFERED, MARKS[OFFERED]), " the venue offers it, crossbook does not yet   ",
+                           (OFFERED, MARKS[OFFERED]), " offered, not supported yet   ",
                            (ABSENT, MARKS[ABSENT]), " not offered")]
-    for title, items in groups:
-        spelled = ", ".join(f"{code(item)} {short_name(item)}" for item, _ in items)
-        for line in textwrap.wrap(f"{title}: {spelled}", width=max(40, width - 1), subsequent_indent="  "):
+    spelled = [f"{title}: " + ", ".join(f"{code(item)} {short_name(item)}" for item, _ in items) for title, items in groups]
+    if uniform:
+        spelled.append("on every venue: " + ", ".join(f"{short_name(item)} {m}" for item, m in uniform.items()))
+    for text in spelled:
+        for line in textwrap.wrap(text, width=max(40, width - 1), subsequent_indent="  "):
             lines.append(Text(line, style="dim"))
     lines.append(Text("crossbook venues --venue ID: one venue in detail, with the notes", style="dim"))
     return lines
