@@ -94,3 +94,10 @@ def test_command_summaries_are_the_first_docstring_line() -> None:
     summary = {line.split()[0]: line.split(None, 1)[1] for line in commands}
     assert summary["route"] == "Route an order across venues at the least all-in cost."
     assert summary["venues"].startswith("What each venue offers")
+
+
+def test_the_command_list_fits_an_80_column_terminal_newcomers_commands_first() -> None:
+    page = runner.invoke(app, ["--help"], prog_name="crossbook", terminal_width=78).output
+    commands = sections(page)["Commands"]
+    assert all(re.match(r"  \S", line) and len(line) <= 78 for line in commands), commands
+    assert [line.split()[0] for line in commands[:3]] == ["demo", "quote", "route"]

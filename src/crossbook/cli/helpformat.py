@@ -127,15 +127,25 @@ class Command(TyperCommand):
         return self.short_help or summary(self.help)
 
 
+# `crossbook --help` lists what a newcomer starts with first; commands not named here follow
+COMMAND_ORDER = ("demo", "quote", "route", "arb", "fees", "order", "balances", "positions", "transfer", "sim",
+                 "venues", "record", "replay", "reconcile", "follow")
+
+
 class Group(TyperGroup):
     """``crossbook`` and its command groups: options, then the commands, one line each."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        names = list(self.commands)
+        return sorted(names, key=lambda n: COMMAND_ORDER.index(n) if n in COMMAND_ORDER else len(COMMAND_ORDER))
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         return [*usage_pieces(self, ctx), self.subcommand_metavar]
 
     def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
         write_parameters(self, ctx, formatter)
-        rows = [(name, cmd.get_short_help_str()) for name, cmd in self.commands.items() if not cmd.hidden]
+        listed = [(name, self.commands[name]) for name in self.list_commands(ctx)]
+        rows = [(name, cmd.get_short_help_str()) for name, cmd in listed if not cmd.hidden]
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows, col_max=32)

@@ -393,7 +393,7 @@ def venues(
     venue: str | None = typer.Option(None, "--venue", help="One venue in detail, with the notes behind each mark."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object keyed by venue."),
 ) -> None:
-    """What each venue offers and what crossbook supports there, as one matrix.
+    """What each venue offers and crossbook supports, as one matrix.
 
     Venues down (the exchanges, then the DEX venues), products, order types and account features
     across; --venue ID shows one venue's table with its notes."""
@@ -425,7 +425,7 @@ def record(
     seconds: float = typer.Option(30.0, help="How long to record."),
     sim: bool = typer.Option(False, "--sim", help="Record the simulated venue."),
 ) -> None:
-    """Record a venue's raw frames and REST snapshots, with timestamps and URLs."""
+    """Record a venue's raw frames and REST snapshots, timestamped."""
     from ..venues.registry import feed_class
 
     try:

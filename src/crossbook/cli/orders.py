@@ -210,7 +210,7 @@ def oco(
     config: Path | None = _CONFIG,
     json: bool = _JSON,
 ) -> None:
-    """Place a one-cancels-the-other pair: a limit order and a stop, one amount."""
+    """Place a one-cancels-the-other pair: a limit and a stop."""
     venue = parse_venue(venue)
     symbol = parse_symbol(symbol, venue)
     order_side = parse_side(side)
@@ -353,7 +353,7 @@ def balances(
     config: Path | None = _CONFIG,
     json: bool = _JSON,
 ) -> None:
-    """Balances per venue and sub-account, with a total valued at live prices."""
+    """Balances per venue and sub-account, valued at live prices."""
     from ..desk.results import FIAT_LIKE
 
     chosen = parse_venues(venues)

@@ -27,7 +27,7 @@ def demo(
     show_endpoints: bool = typer.Option(False, "--show-endpoints", help="Show the simulated venues' API addresses."),
     json: bool = typer.Option(False, "--json", help="No live view: print one JSON summary at the end."),
 ) -> None:
-    """Watch crossbook on ten simulated venues: books, a quote, a route, an arbitrage.
+    """Ten simulated venues: live books, a quote, a route, an arbitrage.
 
     The simulated venues start on 127.0.0.1 (and, with node, a local chain's Uniswap V3 pools):
     their books sync, the consolidated BTC-USDT book runs live, a sample order is quoted on every
@@ -78,7 +78,7 @@ def sim(
     scenario: Path | None = typer.Option(None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."),
     write_config: Path | None = typer.Option(None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."),
 ) -> None:
-    """Run the simulated venues on 127.0.0.1, each with a funded account and a key.
+    """Run the simulated venues on 127.0.0.1, funded and keyed.
 
     They run until stopped (Ctrl-C) or for --seconds."""
     from ..sim.scenario import Scenario, load_scenario
