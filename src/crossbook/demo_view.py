@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 SYMBOL = "BTC-USDT"
 SAMPLE = (Side.BUY, 12.0)
+QUOTE = SYMBOL.split("-")[1]  # the currency the demo's prices and fees are in
 LIVE_COLOURS = {BookState.LIVE: "green", BookState.SYNCING: "yellow", BookState.RESYNCING: "yellow",
                 BookState.STALE: "yellow", BookState.DOWN: "red"}
 
@@ -343,13 +344,14 @@ def route_panel(scene: Scene) -> Panel:
     saving = report.get("savings_bps")
     outcome = Text(report["outcome"], style="bold green" if report["outcome"] == "filled" else "bold yellow")
     summary = [
-        Text.assemble(outcome, f" {px.fmt_amount(report['filled'])} BTC, all-in ", (px.fmt_price(report["all_in_avg_price"]), "bold")),
-        Text(f"best single venue {_short(report['best_single_venue'] or '-')} "
-             f"{px.fmt_price(report['best_single_venue_all_in_price'])}"),
-        Text("saving -" if saving is None else f"saving {saving:.2f} bps", style="green"),
+        Text.assemble(outcome, f" {px.fmt_amount(report['filled'])} BTC · ",
+                      ("saving -" if saving is None else f"saving {saving:.2f} bps", "green")),
+        Text.assemble("all-in ", (px.fmt_money(report["all_in_avg_price"], QUOTE), "bold")),
+        Text(f"{_short(report['best_single_venue'] or 'no venue')} alone "
+             f"{px.fmt_money(report['best_single_venue_all_in_price'], QUOTE)}"),
     ]
     table = Table(box=None, padding=(0, 1, 0, 0), pad_edge=False, expand=True)
-    for col in ("venue", "BTC", "avg price", "fee"):
+    for col in ("venue", "BTC", f"avg {QUOTE}", f"fee {QUOTE}"):
         table.add_column(col, justify="left" if col == "venue" else "right", no_wrap=True)
     for venue, filled, avg, fee in per_venue(report["children"]):
         table.add_row(_short(venue), px.fmt_amount(filled), px.fmt_price(avg), px.fmt_price(fee))
