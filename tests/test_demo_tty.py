@@ -71,8 +71,14 @@ def test_demo_paints_at_once_fits_100x30_and_shows_route_and_arbitrage() -> None
     cut = [line for line in lines if "…" in line or line.rstrip().endswith("...")]
     assert not cut, cut[:3]
     assert "loading the trading stack" in text  # the progress came first
-    assert re.search(r"route · buy 12 BTC-USDT", text) and re.search(r"filled 12\.00000 BTC, all-in \d", text), text[-3000:]
+    assert re.search(r"route · buy 12 BTC-USDT", text) and re.search(r"filled 12\.00000 BTC · saving", text), text[-3000:]
+    assert re.search(r"all-in \d[\d,]*\.\d\d USDT", text), text[-3000:]  # money with its currency
     assert re.search(r"arbitrage · \d+ seen", text) and "traded 0.50000 BTC, realised" in text, text[-3000:]
     # the top of book labels its sides, and prices carry the tick's two decimals
     assert re.search(r"│ ask +\d{2},\d{3}\.\d{2} ", text) and re.search(r"│ bid +\d{2},\d{3}\.\d{2} ", text)
     assert "http://127.0.0.1" not in text  # the addresses only with --show-endpoints
+    # the frame left on the terminal is the last one painted while the venues ran, not a redraw of
+    # books already shut down (every one of them "resyncing")
+    last_frame = text[text.rindex("crossbook demo  "):]
+    states = re.findall(r"^│ \S+(?: \S+)?\*? +(live|syncing|resyncing|stale|down) ", last_frame, re.M)
+    assert len(states) >= 10 and states.count("live") > len(states) / 2, states

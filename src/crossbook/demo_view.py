@@ -111,16 +111,22 @@ class Screen:
 
     def __init__(self, scene: Scene) -> None:
         self.scene = scene
+        self.frozen = False  # once the demo stops, the last frame it painted stays as it was
+        self._last: list[list[Segment]] = []
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
-        height = max(12, (options.height or console.height) - 1)
-        frame = progress_view(self.scene) if not self.scene.live else live_view(self.scene, width, height)
-        lines = console.render_lines(frame, options.update(width=width, height=height), pad=False, new_lines=False)
-        for n, line in enumerate(lines[:height]):
+        if not (self.frozen and self._last):
+            self._last = self._render(console, options)
+        for n, line in enumerate(self._last):
             if n:
                 yield Segment.line()
             yield from line
+
+    def _render(self, console: Console, options: ConsoleOptions) -> list[list[Segment]]:
+        width = options.max_width
+        height = max(12, (options.height or console.height) - 1)
+        frame = progress_view(self.scene) if not self.scene.live else live_view(self.scene, width, height)
+        return console.render_lines(frame, options.update(width=width, height=height), pad=False, new_lines=False)[:height]
 
 
 class Painter:
@@ -130,7 +136,8 @@ class Painter:
 
     def __init__(self, scene: Scene, console: Console | None = None) -> None:
         self.scene = scene
-        self.live = Live(Screen(scene), console=console, auto_refresh=False, transient=False, redirect_stderr=False)
+        self.screen = Screen(scene)
+        self.live = Live(self.screen, console=console, auto_refresh=False, transient=False, redirect_stderr=False)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._tick, name="demo-screen", daemon=True)
 
@@ -151,7 +158,9 @@ class Painter:
         self.live.refresh()
 
     def stop(self) -> None:
+        """The venues have stopped by now: the screen keeps the last frame painted while they ran."""
         self.handover()
+        self.screen.frozen = True
         self.live.stop()
 
 
