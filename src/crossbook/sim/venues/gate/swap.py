@@ -19,6 +19,7 @@ from ....model import (
 from ....venues.registry import base_fees
 from ...engine import SimFill, SimOrder
 from ...market import Ladder
+from ...refusal import ErrorShape, Reason
 from ...server import json_response
 from .errors import ERRORS, FUTURES_ERRORS, gate_error
 from .stream import GateSpotSim
@@ -57,12 +58,12 @@ class GateSwapSim(GateSpotSim):
     venue = "gateswap"
     ccxt_id = None  # "gate" in ccxt_configs is the spot venue's
     client_ccxt_id: ClassVar[str | None] = "gate"
-    ccxt_options = {
+    ccxt_options: ClassVar[dict[str, Any]] = {
         "fetchMarkets": {"types": ["swap"]},
         "swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}},
         "defaultType": "swap",
     }
-    errors = {**ERRORS, **FUTURES_ERRORS}
+    errors: ClassVar[dict[Reason, ErrorShape]] = {**ERRORS, **FUTURES_ERRORS}
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     ws_paths = ("/v4/ws/usdt",)
     private_ws_paths = ()
@@ -403,8 +404,8 @@ class GateSwapSim(GateSpotSim):
             "order_size_max": 1000000,
             "leverage_min": "1",
             "leverage_max": "100",
-            "maker_fee_rate": "-0.0001",
-            "taker_fee_rate": "0.00075",
+            "maker_fee_rate": _plain(f"{base_fees('gateswap').maker:.8f}"),
+            "taker_fee_rate": _plain(f"{base_fees('gateswap').taker:.8f}"),
             "in_delisting": False,
             "status": "trading",
             "enable_decimal": False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -12,6 +11,7 @@ from aiohttp import web
 
 from ....symbols import parse_standard
 from ....venues.protowire import len_field, string_field, varint_field
+from ....venues.registry import base_fees
 from ...access import ApiKey
 from ...ratelimit import Over, retry_after
 from ...refusal import Reason, Refusal
@@ -113,8 +113,8 @@ class MexcPublic(SimVenue):
             "permissions": ["SPOT"],
             "filters": [],
             "maxQuoteAmount": "2000000",
-            "makerCommission": "0",
-            "takerCommission": "0.0005",
+            "makerCommission": f"{base_fees('mexc').maker:g}",
+            "takerCommission": f"{base_fees('mexc').taker:g}",
             "quoteAmountPrecisionMarket": "1",
             "maxQuoteAmountMarket": "100000",
             "tradeSideType": "1",
@@ -143,7 +143,7 @@ class MexcPublic(SimVenue):
             return
         entry = self.listen_keys.get(listen_key)
         if entry is None or entry.expires <= time.time() or entry.api_key not in self.api_keys:
-            asyncio.ensure_future(self.refuse_listen_key(conn))
+            self.spawn(self.refuse_listen_key(conn))
             return
         conn.account = entry.account
         conn.state["private"] = set()
