@@ -23,6 +23,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 
 import orjson
 
@@ -168,9 +169,9 @@ def bench(repeats: int, seconds: float) -> dict[str, dict[str, object]]:
         cost = plan(Side.BUY, amount, plain).cost
         if abs(cost - expected) > 1e-9 * expected:
             raise SystemExit(f"{label}: the planner's cost {cost} differs from the baseline's {expected}")
-        base = timed(lambda: baseline(books, fees, amount), churn, repeats, seconds)
-        fee_only = timed(lambda: plan(Side.BUY, amount, plain), churn, repeats, seconds)
-        constrained = timed(lambda: plan(Side.BUY, amount, rules, max_venues=MAX_VENUES), churn, repeats, seconds)
+        base = timed(partial(baseline, books, fees, amount), churn, repeats, seconds)
+        fee_only = timed(partial(plan, Side.BUY, amount, plain), churn, repeats, seconds)
+        constrained = timed(partial(plan, Side.BUY, amount, rules, max_venues=MAX_VENUES), churn, repeats, seconds)
         med = statistics.median(base)
         results[label] = {
             "amount": amount,

@@ -185,3 +185,99 @@ def test_a_negative_amount_is_a_number_everywhere() -> None:
                         "error: binance: amount must be positive, not -5")):
         done = crossbook(*args)
         assert done.returncode == 2 and done.stderr.strip() == says, done.stderr
+
+
+# ---- derivatives ------------------------------------------------------------------------------
+
+
+def positions_on(sim: RunningSim, venue: str) -> list[dict[str, Any]]:
+    report = json_of("positions", "--venues", venue, "--config", str(sim.config))
+    assert report["unavailable"] == {}, report
+    return [p for p in report["positions"] if p["venue"] == venue]
+
+
+@pytest.mark.parametrize(("venue", "symbol", "amount"), [
+    ("binance", "BTC-USDT-PERP", "0.01"),  # USD-M, through the binanceusdm entry of the config
+    ("okx", "BTC-USDT-PERP", "0.01"),  # 0.01 BTC is one 0.01 BTC contract
+    ("bybit", "BTC-USDT-PERP", "0.01"),
+])
+def test_a_perpetual_position_opens_with_leverage_and_margin_and_closes_reduce_only(
+        running: RunningSim, venue: str, symbol: str, amount: str) -> None:
+    cfg = str(running.config)
+    assert positions_on(running, venue) == []
+    opened = json_of("order", "place", venue, symbol, "buy", amount, "--type", "market", "--leverage", "3", "--margin", "isolated",
+                     "--config", cfg)
+    assert opened["status"] == "filled" and opened["symbol"] == symbol
+    (position,) = positions_on(running, venue)
+    assert position["symbol"] == symbol and position["side"] in ("long", "both") and position["size"] == float(amount)
+    assert abs(position["entry_price"] - opened["avg_price"]) / opened["avg_price"] < 0.001
+    assert position["leverage"] in (None, 3.0) and position["margin_mode"] in (None, "isolated")
+    shown = json_of("order", "show", venue, opened["client_order_id"], "--config", cfg)
+    assert shown["status"] == "filled" and shown["symbol"] == symbol
+    closed = json_of("order", "place", venue, symbol, "sell", amount, "--type", "market", "--reduce-only", "--config", cfg)
+    assert closed["status"] == "filled" and closed["reduce_only"]
+    assert positions_on(running, venue) == []
+    listed = {o["client_order_id"] for o in json_of("order", "list", "--venues", venue, "--config", cfg)}
+    assert {opened["client_order_id"], closed["client_order_id"]} <= listed
+
+
+def test_a_binance_perpetual_position_is_what_an_unmodified_ccxt_client_sees(running: RunningSim) -> None:
+    cfg = str(running.config)
+    opened = json_of("order", "place", "binance", "BTC-USDT-PERP", "sell", "0.002", "--type", "market", "--leverage", "2",
+                     "--config", cfg)
+    assert opened["status"] == "filled"
+
+    async def seen() -> list[dict[str, Any]]:
+        ex = running.client("binanceusdm")
+        try:
+            return [p for p in await ex.fetch_positions(["BTC/USDT:USDT"]) if p["contracts"]]
+        finally:
+            await ex.close()
+
+    (at_venue,) = run(seen())
+    assert at_venue["side"] == "short" and at_venue["contracts"] == 0.002
+    json_of("order", "place", "binance", "BTC-USDT-PERP", "buy", "0.002", "--type", "market", "--reduce-only", "--config", cfg)
+    assert run(seen()) == []
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["dydx", "BTC-USDC-PERP", "buy", "0.01", "--type", "market", "--leverage", "5"], "dydx: crossbook cannot do --leverage"),
+    (["dydx", "BTC-USDC-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"],
+     "dydx: crossbook cannot do --margin isolated"),
+    (["gate", "BTC-USDT-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"], "gate: crossbook cannot do --margin"),
+    (["okx", "BTC-USDT-PERP", "buy", "0.01", "--price", "50000", "--take-profit", "90000"],
+     "okx offers take-profit/stop-loss attached to an order, but crossbook does not send them there yet"),
+    (["okx", "BTC-USDT", "buy", "0.01", "--price", "50000", "--margin", "isolated"], "okx: --margin on spot"),
+])
+def test_a_flag_the_venue_cannot_honour_is_refused_exit_2_and_nothing_sent(running: RunningSim, args: list[str], says: str) -> None:
+    cfg = str(running.config)
+    before = json_of("positions", "--venues", args[0], "--config", cfg), json_of("order", "list", "--venues", args[0], "--config", cfg)
+    done = crossbook("order", "place", *args, "--config", cfg)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    after = json_of("positions", "--venues", args[0], "--config", cfg), json_of("order", "list", "--venues", args[0], "--config", cfg)
+    assert after == before  # nothing journaled, nothing at the venue
+
+
+def test_a_dydx_market_order_and_its_position_through_the_config(running: RunningSim) -> None:
+    cfg = str(running.config)
+    opened = json_of("order", "place", "dydx", "BTC-USDC-PERP", "sell", "0.01", "--type", "market", "--config", cfg)
+    assert opened["status"] == "filled"
+    (position,) = positions_on(running, "dydx")
+    assert position["side"] == "short" and position["size"] == -0.01 and position["entry_price"] > 0
+    json_of("order", "place", "dydx", "BTC-USDC-PERP", "buy", "0.01", "--type", "market", "--reduce-only", "--config", cfg)
+    assert positions_on(running, "dydx") == []
+
+
+def test_a_notional_route_off_every_lot_grid_still_has_a_best_single_venue(running: RunningSim) -> None:
+    report = json_of("route", "BTC-USDT", "buy", "--notional", "100000", "--dry-run", "--config", str(running.config))
+    assert report["outcome"] == "dry_run" and report["best_single_venue"] is not None
+    assert report["savings_bps"] is not None and report["savings_bps"] >= -1e-6
+
+
+def test_a_perpetual_order_on_the_self_started_simulators() -> None:
+    done = crossbook("order", "place", "okx", "BTC-USDT-PERP", "buy", "0.01", "--type", "market", "--leverage", "5",
+                     "--margin", "isolated", "--sim", "--json")
+    assert done.returncode == 0, done.stderr
+    placed = orjson.loads(done.stdout)
+    assert placed["status"] == "filled" and placed["symbol"] == "BTC-USDT-PERP" and placed["filled"] == 1.0  # contracts

@@ -9,6 +9,13 @@
     mode = "sim"                        # sim | testnet | live
     ccxt_config = "sim-ccxt.json"       # sim: the file `crossbook sim --print-ccxt-config` wrote
 
+    [[accounts]]                        # the same account's USD-M futures, through their own ccxt client
+    venue = "binance"
+    mode = "sim"
+    ccxt_id = "binanceusdm"             # optional: the ccxt client (default: the venue's spot one)
+    ccxt_entry = "binanceusdm"          # optional, sim: the entry of ccxt_config (default: ccxt_id)
+    ccxt_config = "sim-ccxt.json"
+
     [[accounts]]
     venue = "okx"
     mode = "testnet"
@@ -35,7 +42,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -51,6 +58,10 @@ from .venues.registry import VENUES
 MODES = ("sim", "testnet", "live")
 DEFAULT_EQUIVALENTS: frozenset[str] = frozenset({"USDT", "USDC", "USD"})
 CCXT_IDS = {v: v for v in VENUES}  # the spot client of each venue (binanceusdm etc. are products)
+# the ccxt clients of a venue's other products, which an account entry may name as its ccxt_id
+PRODUCT_CCXT_IDS: Mapping[str, tuple[str, ...]] = {
+    "binance": ("binanceusdm", "binancecoinm"), "kraken": ("krakenfutures",), "kucoin": ("kucoinfutures",),
+}
 
 
 @dataclass(frozen=True)
@@ -65,10 +76,23 @@ class AccountConfig:
     fee_tier: str | None = None
     volume_30d_usd: float = 0.0
     pay_fees_with_token: bool = False
+    ccxt_id: str | None = None  # None: the venue's spot client
+    ccxt_entry: str | None = None  # sim: the entry of ccxt_config (None: the ccxt id)
 
     @property
     def label(self) -> str:
         return f"{self.venue}/{self.account} ({self.mode})"
+
+    @property
+    def client_id(self) -> str:
+        """The ccxt client the account trades through."""
+        return self.ccxt_id or CCXT_IDS[self.venue]
+
+    @property
+    def primary(self) -> bool:
+        """Whether this is the account's primary entry on its venue: the spot client, read
+        without a separate entry of the ccxt config (balances and routing use it)."""
+        return self.client_id == CCXT_IDS[self.venue] and self.ccxt_entry in (None, self.client_id)
 
     def ccxt_settings(self) -> dict[str, Any]:
         """The ccxt constructor settings for this account."""
@@ -78,9 +102,10 @@ class AccountConfig:
                 configs = orjson.loads(self.ccxt_config.read_bytes())
             except (OSError, orjson.JSONDecodeError) as exc:
                 raise ConfigError(f"{self.label}: cannot read {self.ccxt_config}: {exc}") from None
-            if CCXT_IDS[self.venue] not in configs:
-                raise ConfigError(f"{self.label}: {self.ccxt_config} has no entry for {CCXT_IDS[self.venue]!r}")
-            return dict(configs[CCXT_IDS[self.venue]])
+            entry = self.ccxt_entry or self.client_id
+            if entry not in configs:
+                raise ConfigError(f"{self.label}: {self.ccxt_config} has no entry for {entry!r}")
+            return dict(configs[entry])
         settings: dict[str, Any] = {}
         for field, env in (("apiKey", self.api_key_env), ("secret", self.secret_env), ("password", self.password_env)):
             if env is None:
@@ -160,10 +185,21 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def sim_config_text(journal: str, ccxt_config: str, venues: list[str], endpoints: Mapping[str, tuple[str, str]]) -> str:
+@dataclass(frozen=True)
+class SimClientEntry:
+    """A sim account entry trading a venue's other products through its own ccxt client:
+    ``ccxt_id`` the client, ``entry`` its settings' key in the ccxt config file."""
+
+    venue: str
+    ccxt_id: str
+    entry: str
+
+
+def sim_config_text(journal: str, ccxt_config: str, venues: list[str], endpoints: Mapping[str, tuple[str, str]],
+                    products: Sequence[SimClientEntry] = ()) -> str:
     """A crossbook.toml for running simulators: the journal, one sim account per trading venue
-    (its ccxt settings, key included, in the JSON file ``ccxt_config`` beside it) and every
-    feed's endpoints."""
+    and one per derivatives client (``products``; their ccxt settings, keys included, in the JSON
+    file ``ccxt_config`` beside it) and every feed's endpoints."""
     def quoted(text: str) -> str:
         return orjson.dumps(text).decode()
 
@@ -171,6 +207,10 @@ def sim_config_text(journal: str, ccxt_config: str, venues: list[str], endpoints
              f"journal = {quoted(journal)}", ""]
     for venue in venues:
         lines += ["[[accounts]]", f"venue = {quoted(venue)}", 'account = "main"', 'mode = "sim"',
+                  f"ccxt_config = {quoted(ccxt_config)}", ""]
+    for client in products:
+        lines += ["[[accounts]]", f"venue = {quoted(client.venue)}", 'account = "main"', 'mode = "sim"',
+                  f"ccxt_id = {quoted(client.ccxt_id)}", f"ccxt_entry = {quoted(client.entry)}",
                   f"ccxt_config = {quoted(ccxt_config)}", ""]
     for feed, (ws, rest) in endpoints.items():
         lines += [f"[endpoints.{feed}]", f"ws = {quoted(ws)}", f"rest = {quoted(rest)}", ""]
@@ -193,7 +233,7 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
     if mode not in MODES:
         raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, got {mode!r}")
     unknown = set(entry) - {"venue", "account", "mode", "ccxt_config", "api_key_env", "secret_env", "password_env",
-                            "fee_tier", "volume_30d_usd", "pay_fees_with_token"}
+                            "fee_tier", "volume_30d_usd", "pay_fees_with_token", "ccxt_id", "ccxt_entry"}
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     ccxt_config = base / entry["ccxt_config"] if "ccxt_config" in entry else None
@@ -209,8 +249,27 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
         api_key_env=entry.get("api_key_env"),
         secret_env=entry.get("secret_env"),
         password_env=entry.get("password_env"),
+        **_client_settings(entry, venue, mode, where),
         **_fee_settings(entry, where),
     )
+
+
+def _client_settings(entry: dict[str, Any], venue: str, mode: str, where: str) -> dict[str, Any]:
+    """``ccxt_id``: the venue's spot client or one of its products' (binanceusdm); ``ccxt_entry``
+    (sim only): a key of the ccxt config file."""
+    settings: dict[str, Any] = {}
+    if "ccxt_id" in entry:
+        known = (CCXT_IDS[venue], *PRODUCT_CCXT_IDS.get(venue, ()))
+        if entry["ccxt_id"] not in known:
+            raise ConfigError(f"{where}: ccxt_id for {venue} must be one of {', '.join(known)}, got {entry['ccxt_id']!r}")
+        settings["ccxt_id"] = entry["ccxt_id"]
+    if "ccxt_entry" in entry:
+        if mode != "sim":
+            raise ConfigError(f"{where}: ccxt_entry names an entry of a sim account's ccxt_config; this account is {mode}")
+        if not isinstance(entry["ccxt_entry"], str) or not entry["ccxt_entry"]:
+            raise ConfigError(f"{where}: ccxt_entry must be the name of an entry of ccxt_config, got {entry['ccxt_entry']!r}")
+        settings["ccxt_entry"] = entry["ccxt_entry"]
+    return settings
 
 
 def _fee_settings(entry: dict[str, Any], where: str) -> dict[str, Any]:

@@ -24,14 +24,17 @@ def test_net_profit_is_sell_proceeds_after_fee_minus_buy_cost_with_fee() -> None
     assert sell.price == pytest.approx((1.5 * 102.0 + 1.5 * 101.5) / 3)
     expected = (1.5 * 102.0 + 1.5 * 101.5) * (1 - 0.002) - (1.0 * 100.0 + 2.0 * 100.5) * (1 + 0.001)
     assert opp.net_profit == pytest.approx(expected, rel=1e-12)
-    assert opp.net_profit == pytest.approx(sell.price * sell.amount * (1 - sell.fee_rate) - buy.price * buy.amount * (1 + buy.fee_rate), rel=1e-12)
+    from_legs = sell.price * sell.amount * (1 - sell.fee_rate) - buy.price * buy.amount * (1 + buy.fee_rate)
+    assert opp.net_profit == pytest.approx(from_legs, rel=1e-12)
     assert opp.net_bps == pytest.approx(expected / (buy.price * buy.amount) * 1e4)
     assert (buy.fee_rate, sell.fee_rate) == (0.001, 0.002)
     assert opp.profit_asset == "USDT"
     as_json = opp.as_json()
     assert set(as_json) == {"kind", "legs", "net_profit", "net_bps", "opened_at", "closed_at"}
     assert as_json["kind"] == "cross_venue"
-    assert as_json["legs"][0] == {"venue": "cheap", "symbol": "BTC-USDT", "side": "buy", "price": buy.price, "amount": buy.amount, "fee_rate": 0.001}
+    assert as_json["legs"][0] == {
+        "venue": "cheap", "symbol": "BTC-USDT", "side": "buy", "price": buy.price, "amount": buy.amount, "fee_rate": 0.001
+    }
 
 
 def test_size_stops_where_the_marginal_unit_stops_earning() -> None:

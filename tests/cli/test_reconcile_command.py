@@ -90,7 +90,8 @@ def test_follow_reconciles_at_start_then_takes_fills_from_the_stream(tmp_path: P
             ladder = sim.ladders["BTC-USDT"]
             price = D(ladder.price_str(max(ladder.bids) + 1))  # the best bid once it rests
             with Journal(tmp_path / "j.db") as journal:
-                lost_ack = journal.record_intent(OrderRequest("binance", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price), sending=True)
+                request = OrderRequest("binance", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price)
+                lost_ack = journal.record_intent(request, sending=True)
             sim.engine.submit("main", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), price, client_id=lost_ack.client_order_id)
             sim.engine.open_account("taker", {"BTC": D(10)})
             following = asyncio.create_task(asyncio.to_thread(

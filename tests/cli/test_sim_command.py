@@ -14,7 +14,10 @@ from ..conftest import run
 
 def test_first_line_configures_an_unmodified_ccxt_client() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from crossbook.cli import app; app()", "sim", "--venues", "binance", "--print-ccxt-config", "--seconds", "60"],
+        [
+            sys.executable, "-c", "from crossbook.cli import app; app()",
+            "sim", "--venues", "binance", "--print-ccxt-config", "--seconds", "60",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

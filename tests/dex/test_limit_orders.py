@@ -51,9 +51,11 @@ def with_orderbook(chain: Deployment, body: Body) -> None:
             lop = c.addresses["limit_order_protocol"]
             await c.fund(c.tokens["WBTC"], c.keys[1], WBTC_RAW, spenders=("limit_order_protocol",))
             await c.fund(c.tokens["USDT"], c.keys[2], 100_000 * USDT_RAW, spenders=("limit_order_protocol",))
-            async with OneInchSim(chain, plan="business") as sim:
-                async with OrderbookClient(sim.base_url, sim.issue_key(), chain.chain_id, plan="business") as book:
-                    await body(c, sim, book, lop)
+            async with (
+                OneInchSim(chain, plan="business") as sim,
+                OrderbookClient(sim.base_url, sim.issue_key(), chain.chain_id, plan="business") as book,
+            ):
+                await body(c, sim, book, lop)
 
     run(main(), 120)
 

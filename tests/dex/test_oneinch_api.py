@@ -29,9 +29,11 @@ def with_api(chain: Deployment, body: Body, plan: str = "business", client_plan:
         async with LocalChain(chain) as c:
             if prepare is not None:
                 await prepare(c)
-            async with OneInchSim(chain, plan=plan) as sim:
-                async with OneInchClient(sim.base_url, sim.issue_key(), chain.chain_id, plan=client_plan) as client:
-                    await body(c, sim, client)
+            async with (
+                OneInchSim(chain, plan=plan) as sim,
+                OneInchClient(sim.base_url, sim.issue_key(), chain.chain_id, plan=client_plan) as client,
+            ):
+                await body(c, sim, client)
 
     run(main(), 120)
 

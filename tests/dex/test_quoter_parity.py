@@ -60,7 +60,8 @@ def test_python_math_equals_quoter_v2_to_the_wei(chain: Deployment, fee: int, ti
                     if amount >= 10**6:
                         outs.append(out)
                 for amount in outs:
-                    paid, sqrt_after, crossed, _ = await c.evm.call(quoter, QUOTE_OUT, (token_in.address, token_out.address, amount, fee, 0))
+                    params = (token_in.address, token_out.address, amount, fee, 0)
+                    paid, sqrt_after, crossed, _ = await c.evm.call(quoter, QUOTE_OUT, params)
                     ours = v3math.quote_exact_output(state, zero_for_one, amount)
                     mismatches += compare(f"{fee} {token_out.symbol} out {amount}", ours, paid, amount, sqrt_after, crossed)
                     most_crossed = max(most_crossed, crossed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from decimal import ROUND_HALF_UP, Decimal, getcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 import pytest
 from hypothesis import given, settings
@@ -62,10 +62,10 @@ KNOWN_SQRT_RATIOS = {
 
 def encode_price_sqrt(reserve1: int, reserve0: int) -> int:
     """v3-core's test helper: sqrt(reserve1 / reserve0) * 2^96 with bignumber.js's 20 decimals."""
-    getcontext().prec = 80
-    places = Decimal(10) ** -20
-    ratio = (Decimal(reserve1) / Decimal(reserve0)).quantize(places, ROUND_HALF_UP)
-    return int(ratio.sqrt().quantize(places, ROUND_HALF_UP) * (2**96))
+    with localcontext(prec=80):  # local: a global change leaks into every later test's Decimal arithmetic
+        places = Decimal(10) ** -20
+        ratio = (Decimal(reserve1) / Decimal(reserve0)).quantize(places, ROUND_HALF_UP)
+        return int(ratio.sqrt().quantize(places, ROUND_HALF_UP) * (2**96))
 
 
 @pytest.mark.parametrize("tick,expected", sorted(KNOWN_SQRT_RATIOS.items()))
@@ -169,7 +169,9 @@ def test_compute_swap_step_cases_from_v3_core() -> None:
     assert compute_swap_step(417332158212080721273783715441582, 1452870262520218020823638996,
                              159344665391607089467575320103, -1, 1) == (417332158212080721273783715441581, 1, 1, 1)
     # target price of 1 uses partial input
-    assert compute_swap_step(2, 1, 1, 3915081100057732413702495386755767, 1) == (1, 39614081257132168796771975168, 0, 39614120871253040049813)
+    assert compute_swap_step(2, 1, 1, 3915081100057732413702495386755767, 1) == (
+        1, 39614081257132168796771975168, 0, 39614120871253040049813
+    )
     # entire input taken as fee
     assert compute_swap_step(2413, 79887613182836312, 1985041575832132834610021537970, 10, 1872) == (2413, 0, 0, 10)
     # intermediate insufficient liquidity, exact output, both directions

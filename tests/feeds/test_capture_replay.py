@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+from itertools import pairwise
 from pathlib import Path
 
 import orjson
@@ -41,7 +42,7 @@ def test_recorded_format_is_parsed_and_files_merge_by_timestamp() -> None:
     events = list(merge_captures([CAPTURES / "BINANCE.ws.1.0.gz", CAPTURES / "BINANCE.http.0.0.gz"]))
     kinds = {e.kind for e in events}
     assert {"open", "recv", "http"} <= kinds
-    assert all(a.ts <= b.ts for a, b in zip(events, events[1:]))
+    assert all(a.ts <= b.ts for a, b in pairwise(events))
     opened = next(e for e in events if e.kind == "open")
     assert "stream.binance.com" in opened.url
 

@@ -17,7 +17,7 @@ def test_backoff_is_full_jitter_capped_at_60s() -> None:
     b = Backoff(base=0.5, cap=60.0, rng=random.Random(1))
     delays = [b.next_delay() for _ in range(40)]
     ceilings = [min(60.0, 0.5 * 2**i) for i in range(40)]
-    assert all(0.0 <= d <= c for d, c in zip(delays, ceilings))
+    assert all(0.0 <= d <= c for d, c in zip(delays, ceilings, strict=True))
     assert max(delays[10:]) > 30.0  # later attempts do reach far into the 60 s window
     assert b.ceiling() == 60.0
     b.reset()

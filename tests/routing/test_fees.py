@@ -3,6 +3,7 @@ agreeing with the base-tier rates its feeds quote with."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def test_more_volume_never_costs_more() -> None:
                 continue
             ladder = [t for t in fees.tiers(kind) if not t.requires]
             assert ladder[0].min_volume_usd == 0, (venue, kind)
-            for lower, higher in zip(ladder, ladder[1:]):
+            for lower, higher in pairwise(ladder):
                 assert lower.min_volume_usd < higher.min_volume_usd, (venue, higher.name)
                 assert higher.maker <= lower.maker and higher.taker <= lower.taker, (venue, higher.name)
 

@@ -31,7 +31,7 @@ def ladders(draw: st.DrawFn, side: Side, constrained: bool) -> list[VenueSide]:
         sizes = draw(st.lists(st.floats(0.01, 3.0), min_size=len(steps), max_size=len(steps)))
         sign = 1.0 if side is Side.BUY else -1.0  # asks rise, bids fall
         prices = [start + sign * sum(steps[: k + 1]) for k in range(len(steps))]
-        venue = VenueSide(f"v{i}", list(zip(prices, sizes)), fee_rate=draw(st.floats(0.0, 0.005)))
+        venue = VenueSide(f"v{i}", list(zip(prices, sizes, strict=True)), fee_rate=draw(st.floats(0.0, 0.005)))
         if constrained:
             lot = draw(st.sampled_from([0.0, 0.001, 0.01, 0.1]))
             venue = VenueSide(
@@ -144,7 +144,7 @@ def as_tuples(book: L2Book, side: Side, unit: SizeUnit) -> list[tuple[float, flo
 
 def same_plan(a: Plan, b: Plan) -> None:
     assert [c.venue for c in a.children] == [c.venue for c in b.children]
-    for x, y in zip(a.children, b.children):
+    for x, y in zip(a.children, b.children, strict=True):
         assert x.amount == pytest.approx(y.amount, rel=1e-9, abs=1e-12)
         assert x.expected_vwap == pytest.approx(y.expected_vwap, rel=1e-12)
     assert a.cost == pytest.approx(b.cost, rel=1e-12)
@@ -162,9 +162,9 @@ def test_planning_from_live_books_equals_planning_from_their_levels(data: st.Dat
          "fixed_cost": data.draw(st.sampled_from([0.0, 1.0])), "available": data.draw(st.sampled_from([math.inf, 5.0]))}
         for _ in range(n)
     ]
-    live = [VenueSide.from_book(b, side, f, unit=u, **r) for b, u, f, r in zip(book_list, units, fees, rules)]
-    plain = [VenueSide(b.venue, as_tuples(b, side, u), f, **r) for b, u, f, r in zip(book_list, units, fees, rules)]
-    for vs, ref in zip(live, plain):
+    live = [VenueSide.from_book(b, side, f, unit=u, **r) for b, u, f, r in zip(book_list, units, fees, rules, strict=True)]
+    plain = [VenueSide(b.venue, as_tuples(b, side, u), f, **r) for b, u, f, r in zip(book_list, units, fees, rules, strict=True)]
+    for vs, ref in zip(live, plain, strict=True):
         assert list(vs.levels) == ref.levels and len(vs.levels) == len(ref.levels)
     liquidity = sum(s for v in plain for _, s in v.levels)
     assume(liquidity > 0)  # the updates may have deleted every level the order takes
@@ -231,8 +231,8 @@ def deep_book(draw: st.DrawFn, name: str) -> L2Book:
 def test_deep_live_books_plan_as_their_levels_and_as_the_sorted_greedy_fill(data: st.DataObject, side: Side) -> None:
     book_list = [data.draw(deep_book(f"v{i}")) for i in range(data.draw(st.integers(2, 5)))]
     fees = [data.draw(st.floats(0.0, 0.01)) for _ in book_list]
-    live = [VenueSide.from_book(b, side, f) for b, f in zip(book_list, fees)]
-    plain = [VenueSide(b.venue, as_tuples(b, side, BASE_UNITS), f) for b, f in zip(book_list, fees)]
+    live = [VenueSide.from_book(b, side, f) for b, f in zip(book_list, fees, strict=True)]
+    plain = [VenueSide(b.venue, as_tuples(b, side, BASE_UNITS), f) for b, f in zip(book_list, fees, strict=True)]
     liquidity = sum(s for v in plain for _, s in v.levels)
     amount = data.draw(st.floats(0.001, 1.0)) * liquidity
     result = plan(side, amount, live)
@@ -262,8 +262,10 @@ def test_a_small_order_planned_straight_from_the_books_is_the_greedy_optimum(dat
     book_list = [data.draw(books(f"v{i}")) for i in range(n)]
     fees = [data.draw(st.floats(0.0, 0.005)) for _ in range(n)]
     caps = [data.draw(st.sampled_from([math.inf, 0.0, 0.5, 3.0])) for _ in range(n)]
-    live = [VenueSide.from_book(b, side, f, available=c) for b, f, c in zip(book_list, fees, caps)]
-    plain = [VenueSide(b.venue, as_tuples(b, side, BASE_UNITS), f, available=c) for b, f, c in zip(book_list, fees, caps)]
+    live = [VenueSide.from_book(b, side, f, available=c) for b, f, c in zip(book_list, fees, caps, strict=True)]
+    plain = [
+        VenueSide(b.venue, as_tuples(b, side, BASE_UNITS), f, available=c) for b, f, c in zip(book_list, fees, caps, strict=True)
+    ]
     amount = data.draw(st.floats(0.001, 4.0))
     limit = data.draw(st.sampled_from([None, 10000 + (8.0 if side is Side.BUY else -8.0)]))
     quick = _small_greedy(side, amount, live, limit)

@@ -78,7 +78,7 @@ def test_a_route_killed_mid_flight_is_reconciled_completely(tmp_path: Path) -> N
             out, err = await asyncio.wait_for(proc.communicate(), 90)
             assert proc.returncode == -9, (out, err)
             with Journal(path) as journal:
-                journaled = {v: [o for o in journal.in_flight(v) + journal.open_orders(v)] for v in VENUES}
+                journaled = {v: journal.in_flight(v) + journal.open_orders(v) for v in VENUES}
                 assert sum(len(o) for o in journaled.values()) >= 1, "the kill left nothing in flight"
                 for venue in VENUES:
                     account = VenueAccount(venue, getattr(ccxt_async, venue)(configs[venue]), journal, Limiter(spec(venue).limit_table()))

@@ -134,9 +134,11 @@ def test_usdm_listen_key_needs_a_known_api_key() -> None:
     async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
         first = await ex.fapiPrivatePostListenKey()
         assert len(first["listenKey"]) == 64 and (await ex.fapiPrivatePostListenKey()) == first
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{h.sim.rest_url}/fapi/v1/listenKey", headers={"X-MBX-APIKEY": "nope"}) as resp:
-                assert resp.status == 401 and (await resp.json())["code"] == -2015
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{h.sim.rest_url}/fapi/v1/listenKey", headers={"X-MBX-APIKEY": "nope"}) as resp,
+        ):
+            assert resp.status == 401 and (await resp.json())["code"] == -2015
         await ex.fapiPrivateDeleteListenKey()
         assert (await ex.fapiPrivatePostListenKey())["listenKey"] != first["listenKey"]
 

@@ -174,7 +174,7 @@ def test_a_resting_limit_order_by_client_id_and_post_only() -> None:
 
 def test_ioc_and_fok_leave_nothing_resting() -> None:
     async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
-        bid, ask = h.touch()
+        bid, _ = h.touch()
         below = ex.price_to_precision(symbol, float(bid) * 0.98)
         for tif in ("IOC", "FOK"):
             order = await ex.create_order(symbol, "limit", "buy", 0.01, below, {"timeInForce": tif})

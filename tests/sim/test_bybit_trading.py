@@ -68,9 +68,11 @@ async def signed_request(h: TradingHarness, method: str, path: str, payload: str
         "Content-Type": "application/json",
     }
     url = f"{h.sim.rest_url}{path}" + (f"?{payload}" if method == "GET" else "")
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, url, data=payload if method == "POST" else None, headers=headers) as resp:
-            reply: dict[str, Any] = await resp.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, data=payload if method == "POST" else None, headers=headers) as resp,
+    ):
+        reply: dict[str, Any] = await resp.json()
     assert set(reply) == {"retCode", "retMsg", "result", "retExtInfo", "time"}
     return reply
 

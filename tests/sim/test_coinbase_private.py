@@ -46,7 +46,8 @@ async def next_user(ws: aiohttp.ClientWebSocketResponse) -> dict[str, Any]:
 
 def other_pem() -> str:
     key = ec.generate_private_key(ec.SECP256R1())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    return pem.decode()
 
 
 def signed(h: TradingHarness, spoil: str | None = None) -> str:

@@ -155,7 +155,8 @@ def test_every_jwt_claim_is_checked_and_refused_with_a_bare_401(case: str) -> No
             host = h.sim.rest_url.removeprefix("http://")
             spec = BAD_TOKENS[case]
             claims = {k: claim_value(v, host) for k, v in spec.get("claims", {}).items()}
-            status, text = await raw(h, "GET", "/api/v3/brokerage/accounts", bearer=token(h.key, "GET", url, claims=claims, header=spec.get("header")))
+            bearer = token(h.key, "GET", url, claims=claims, header=spec.get("header"))
+            status, text = await raw(h, "GET", "/api/v3/brokerage/accounts", bearer=bearer)
             assert (status, text) == (401, "Unauthorized\n")
 
     run(body())
@@ -203,7 +204,7 @@ def test_a_view_only_key_reads_but_cannot_trade() -> None:
             assert (await ex.fetch_balance())["BTC"]["free"] == 1_000
             with pytest.raises(ccxt.PermissionDenied):
                 await ex.create_order(SYMBOL, "market", "sell", 0.01)
-            status, text = await raw(h, "GET", "/api/v3/brokerage/key_permissions", key=viewer)
+            _, text = await raw(h, "GET", "/api/v3/brokerage/key_permissions", key=viewer)
             assert orjson.loads(text)["can_trade"] is False
 
     run(body())
@@ -223,21 +224,27 @@ def test_limit_orders_post_only_ioc_and_fok() -> None:
             resting = await ex.create_order(SYMBOL, "limit", "buy", 0.02, float(bid - 100), {"postOnly": True})
             fetched = await ex.fetch_order(resting["id"], SYMBOL)
             assert (fetched["status"], fetched["postOnly"], fetched["timeInForce"]) == ("open", True, "GTC")
-            assert fetched["info"]["order_configuration"] == {"limit_limit_gtc": {"base_size": "0.02", "limit_price": str(bid - 100), "post_only": True}}
+            assert fetched["info"]["order_configuration"] == {
+                "limit_limit_gtc": {"base_size": "0.02", "limit_price": str(bid - 100), "post_only": True}
+            }
             with pytest.raises(ccxt.ExchangeError, match="INVALID_LIMIT_PRICE_POST_ONLY"):
                 await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(ask + 10), {"postOnly": True})
 
-            taken = await ex.fetch_order((await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(ask + 10), {"timeInForce": "IOC"}))["id"])
+            async def buy_then_fetch(amount: float, limit: float, tif: str) -> dict[str, Any]:
+                placed = await ex.create_order(SYMBOL, "limit", "buy", amount, limit, {"timeInForce": tif})
+                return await ex.fetch_order(placed["id"])
+
+            taken = await buy_then_fetch(0.01, float(ask + 10), "IOC")
             assert (taken["status"], taken["filled"], taken["timeInForce"]) == ("closed", 0.01, "IOC")
             assert "sor_limit_ioc" in taken["info"]["order_configuration"]
-            missed = await ex.fetch_order((await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(bid - 100), {"timeInForce": "IOC"}))["id"])
+            missed = await buy_then_fetch(0.01, float(bid - 100), "IOC")
             assert (missed["status"], missed["filled"], missed["info"]["status"]) == ("canceled", 0, "EXPIRED")
 
             ladder = h.sim.ladders[h.symbol]
             best, lots = ladder.top(False, 1)[0]
-            killed = await ex.fetch_order((await ex.create_order(SYMBOL, "limit", "buy", float((lots + 1) * LOT), float(price(best)), {"timeInForce": "FOK"}))["id"])
+            killed = await buy_then_fetch(float((lots + 1) * LOT), float(price(best)), "FOK")
             assert (killed["status"], killed["filled"], killed["timeInForce"]) == ("canceled", 0, "FOK")
-            filled = await ex.fetch_order((await ex.create_order(SYMBOL, "limit", "buy", float(lots * LOT), float(price(best)), {"timeInForce": "FOK"}))["id"])
+            filled = await buy_then_fetch(float(lots * LOT), float(price(best)), "FOK")
             assert (filled["status"], filled["filled"]) == ("closed", float(lots * LOT))
 
             assert [o["id"] for o in await ex.fetch_open_orders()] == [resting["id"]]
@@ -311,10 +318,14 @@ def test_stop_limits_rest_until_a_trade_reaches_them_in_either_direction() -> No
             # ccxt: stopLossPrice on a sell is STOP_DOWN; triggerPrice on a buy is STOP_DOWN, on a sell STOP_UP
             stop_loss = await ex.create_order(SYMBOL, "limit", "sell", 0.01, float(price(low) - 100), {"stopLossPrice": float(price(low))})
             dip = await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(price(asks[0][0]) + 10), {"triggerPrice": float(price(low))})
-            rise = await ex.create_order(SYMBOL, "limit", "sell", 0.01, float(price(bids[0][0]) - 100), {"triggerPrice": float(price(high))})
+            rise = await ex.create_order(
+                SYMBOL, "limit", "sell", 0.01, float(price(bids[0][0]) - 100), {"triggerPrice": float(price(high))}
+            )
             waiting = await ex.fetch_order(stop_loss["id"])
-            assert (waiting["status"], waiting["triggerPrice"], waiting["info"]["trigger_status"]) == ("open", float(price(low)), "STOP_PENDING")
-            directions = [(await ex.fetch_order(o["id"]))["info"]["order_configuration"]["stop_limit_stop_limit_gtc"]["stop_direction"] for o in (dip, rise)]
+            assert (waiting["status"], waiting["triggerPrice"]) == ("open", float(price(low)))
+            assert waiting["info"]["trigger_status"] == "STOP_PENDING"
+            configurations = [(await ex.fetch_order(o["id"]))["info"]["order_configuration"] for o in (dip, rise)]
+            directions = [c["stop_limit_stop_limit_gtc"]["stop_direction"] for c in configurations]
             assert directions == ["STOP_DIRECTION_STOP_DOWN", "STOP_DIRECTION_STOP_UP"]
             assert (await ex.fetch_balance())["BTC"]["used"] == 0.02
 
@@ -328,7 +339,9 @@ def test_stop_limits_rest_until_a_trade_reaches_them_in_either_direction() -> No
             await ex.create_market_buy_order_with_cost(SYMBOL, float(cost))  # prints up through `high`
             assert (await ex.fetch_order(rise["id"]))["status"] == "closed"
 
-            rest = await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(price(high) + 200), {"stopLossPrice": float(price(high) + 100)})
+            rest = await ex.create_order(
+                SYMBOL, "limit", "buy", 0.01, float(price(high) + 200), {"stopLossPrice": float(price(high) + 100)}
+            )
             assert (await ex.fetch_order(rest["id"]))["info"]["trigger_status"] == "STOP_PENDING"
             await ex.cancel_order(rest["id"])
             assert (await ex.fetch_order(rest["id"]))["status"] == "canceled"
@@ -382,7 +395,7 @@ def test_the_balance_pages_through_every_account_with_a_cursor() -> None:
             paged = await ex.fetch_balance({"limit": 2})
             assert len(paged["info"]["accounts"]) == len(whole["info"]["accounts"]) == 6
             assert paged["total"] == whole["total"]
-            status, text = await raw(h, "GET", "/api/v3/brokerage/accounts?limit=4")
+            _, text = await raw(h, "GET", "/api/v3/brokerage/accounts?limit=4")
             first = orjson.loads(text)
             assert (first["size"], first["has_next"], first["cursor"]) == (4, True, "4")
             last = orjson.loads((await raw(h, "GET", "/api/v3/brokerage/accounts?limit=4&cursor=4"))[1])
@@ -394,7 +407,8 @@ def test_the_balance_pages_through_every_account_with_a_cursor() -> None:
 def test_markets_load_from_the_signed_products_list_too() -> None:
     async def body() -> None:
         async with TradingHarness("coinbase") as h:
-            public, private = h.client(), h.client(options={"fetchMarkets": {"usePrivate": True}, "fetchBalance": "v3PrivateGetBrokerageAccounts"})
+            public = h.client()
+            private = h.client(options={"fetchMarkets": {"usePrivate": True}, "fetchBalance": "v3PrivateGetBrokerageAccounts"})
             assert set(await public.load_markets()) == set(await private.load_markets())
             assert private.markets[SYMBOL]["precision"] == {"amount": 0.00001, "price": 0.01}
 
@@ -448,7 +462,9 @@ def test_refusals_reach_ccxt_as_coinbase_words_them() -> None:
             sold = await ex.create_order(SYMBOL, "market", "sell", 0.01)
             cancel = orjson.dumps({"order_ids": [sold["id"], "987654321"]}).decode()
             results = orjson.loads((await raw(h, "POST", "/api/v3/brokerage/orders/batch_cancel", cancel))[1])["results"]
-            assert [(r["success"], r["failure_reason"]) for r in results] == [(False, "ORDER_IS_FULLY_FILLED"), (False, "UNKNOWN_CANCEL_ORDER")]
+            assert [(r["success"], r["failure_reason"]) for r in results] == [
+                (False, "ORDER_IS_FULLY_FILLED"), (False, "UNKNOWN_CANCEL_ORDER")
+            ]
 
     run(body())
 
@@ -509,12 +525,16 @@ def test_a_smaller_edit_keeps_the_queue_place_a_refused_one_changes_nothing() ->
             assert reasons == [
                 {"edit_failure_reason": "COMMANDER_REJECTED_EDIT_ORDER", "preview_failure_reason": "PREVIEW_INSUFFICIENT_FUND"},
                 {"edit_failure_reason": "COMMANDER_REJECTED_EDIT_ORDER", "preview_failure_reason": "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY"},
-                {"edit_failure_reason": "EDIT_REQUEST_EQUAL_TO_ORIGINAL_REQUEST", "preview_failure_reason": "UNKNOWN_PREVIEW_FAILURE_REASON"},
+                {
+                    "edit_failure_reason": "EDIT_REQUEST_EQUAL_TO_ORIGINAL_REQUEST",
+                    "preview_failure_reason": "UNKNOWN_PREVIEW_FAILURE_REASON",
+                },
             ]
             fetched = await ex.fetch_order(first["id"], SYMBOL)
             assert (fetched["status"], fetched["price"], fetched["amount"]) == ("open", float(bid - 10), 0.015)
             ioc = await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(bid - 100), {"timeInForce": "IOC"})
-            status, text = await raw(h, "POST", "/api/v3/brokerage/orders/edit", orjson.dumps({"order_id": ioc["id"], "size": "0.02"}).decode())
+            edit = orjson.dumps({"order_id": ioc["id"], "size": "0.02"}).decode()
+            status, text = await raw(h, "POST", "/api/v3/brokerage/orders/edit", edit)
             assert status == 200 and orjson.loads(text)["errors"][0]["edit_failure_reason"] == "ONLY_OPEN_ORDERS_CAN_BE_EDITED"
 
     run(body())

@@ -157,7 +157,8 @@ def test_the_channel_speaks_the_indexers_shapes(tmp_path: Path) -> None:
                     assert (await ws.receive_json())["type"] == "connected"
                     await ws.send_str(orjson.dumps({"type": "subscribe", "channel": "v4_subaccounts", "id": f"{address}/7"}).decode())
                     error = await ws.receive_json()
-                    assert error["type"] == "error" and error["message"] == f"Invalid subscription id for channel: (v4_subaccounts-{address}/7)"
+                    assert error["type"] == "error"
+                    assert error["message"] == f"Invalid subscription id for channel: (v4_subaccounts-{address}/7)"
                     await ws.send_str(orjson.dumps({"type": "subscribe", "channel": "v4_subaccounts", "id": f"{address}/0"}).decode())
                     subscribed = await ws.receive_json()
                     assert subscribed["type"] == "subscribed" and subscribed["id"] == f"{address}/0"

@@ -45,7 +45,7 @@ from crossbook.sim.access import ApiKey
 from crossbook.sim.venues import dydx_tx
 from crossbook.sim.venues.dydx import CHAIN_ID, HEIGHT_EPOCH, order_uuid, subaccount_uuid
 
-from ..conftest import run
+from ..conftest import run, wait_for
 from .trading_contract import TradingHarness
 
 SYMBOL = "BTC/USDC:USDC"
@@ -264,7 +264,7 @@ def test_the_wire_codec_reads_what_protobuf_writes_and_rebuilds_the_sign_doc() -
     cancel = MsgCancelOrder(order_id=order_id(TEST_ADDRESS, 5, 0), good_til_block=123)
     [read] = dydx_tx.decode_tx(signed_tx(key, 7, pack(dydx_tx.CANCEL_ORDER, cancel))).messages
     assert read == dydx_tx.CancelOrder(dydx_tx.OrderId(TEST_ADDRESS, 0, 5, 0, 0), 123, 0)
-    with pytest.raises(dydx_tx.DecodeError, match="unable to resolve type URL /cosmos.bank.v1beta1.MsgSend"):
+    with pytest.raises(dydx_tx.DecodeError, match=r"unable to resolve type URL /cosmos\.bank\.v1beta1\.MsgSend"):
         dydx_tx.decode_tx(TxRaw(body_bytes=TxBody(messages=[AnyPb(type_url="/cosmos.bank.v1beta1.MsgSend")]).SerializeToString()).SerializeToString())
 
 
@@ -297,7 +297,8 @@ def test_the_node_serves_the_account_the_height_and_json_rpc_errors() -> None:
             result = await broadcast(h, b"\x0a\x05junk")
             assert (result["code"], result["codespace"]) == (2, "sdk")
             status, reply = await get(h, f"/v4/addresses/{TEST_ADDRESS}/subaccountNumber/0")
-            assert status == 404 and reply == {"errors": [{"msg": f"No subaccount found with address {TEST_ADDRESS} and subaccountNumber 0"}]}
+            assert status == 404
+            assert reply == {"errors": [{"msg": f"No subaccount found with address {TEST_ADDRESS} and subaccountNumber 0"}]}
 
     run(body())
 
@@ -313,7 +314,8 @@ def test_check_tx_rules_signer_nonce_replay_and_good_til_windows() -> None:
             stateful = signed_tx(key, number, place(key.key, 1, 1, "0.01", low, **gtt))
             assert (await broadcast(h, stateful))["code"] == 0
             replay = await broadcast(h, stateful)  # the same timestamp nonce again
-            assert (replay["code"], replay["log"]) == (32, f"timestamp nonce {dydx_tx.decode_tx(stateful).signers[0].sequence} rejected: incorrect account sequence")
+            used_nonce = dydx_tx.decode_tx(stateful).signers[0].sequence
+            assert (replay["code"], replay["log"]) == (32, f"timestamp nonce {used_nonce} rejected: incorrect account sequence")
             assert (await broadcast(h, signed_tx(key, number, place(key.key, 2, 1, "0.01", low, **gtt), sequence=5)))["log"] == (
                 "account sequence mismatch, expected 0, got 5: incorrect account sequence")
             assert (await broadcast(h, signed_tx(key, number, place(key.key, 1, 1, "0.01", low, **gtt))))["code"] == 3005
@@ -324,7 +326,9 @@ def test_check_tx_rules_signer_nonce_replay_and_good_til_windows() -> None:
             assert wrong_number["code"] == 4 and "account number (40000)" in wrong_number["log"]
             other = h.sim.issue_key("main")
             foreign = await broadcast(h, signed_tx(other, 40001, place(key.key, 5, 1, "0.01", low)))
-            assert (foreign["code"], foreign["log"]) == (8, f"pubKey does not match signer address {key.key} with signer index: 0: invalid pubkey")
+            assert (foreign["code"], foreign["log"]) == (
+                8, f"pubKey does not match signer address {key.key} with signer index: 0: invalid pubkey"
+            )
             cases = {
                 (10, "clob"): place(key.key, 6, 1, "0.01", low, good_til_block=height() - 1),
                 (11, "clob"): place(key.key, 7, 1, "0.01", low, good_til_block=height() + 40),
@@ -355,8 +359,7 @@ def test_a_short_term_order_rests_until_its_good_til_block() -> None:
             order_id = order_uuid(dydx_tx.OrderId(h.key.key, 0, 77, 0, 0))
             fetched = await ex.fetch_order(order_id, SYMBOL)
             assert fetched["status"] == "open" and fetched["info"]["goodTilBlock"] == str(last)
-            while height() <= last:
-                await asyncio.sleep(0.2)
+            await wait_for(lambda: height() > last, 15.0, f"block {last + 1}")
             assert (await ex.fetch_order(order_id, SYMBOL))["status"] == "canceled"
             assert h.sim.engine.open_orders("main") == []
 
@@ -409,7 +412,9 @@ def test_stop_limit_waits_untriggered_cancels_as_conditional_and_fills_once_trig
             assert h.cluster is not None
             h.cluster.pause()
             bid, ask = h.touch()
-            far = await ex.create_order(SYMBOL, "limit", "sell", 0.01, price(ex, bid * Decimal("0.8")), {"triggerPrice": price(ex, bid * Decimal("0.9"))})
+            far = await ex.create_order(
+                SYMBOL, "limit", "sell", 0.01, price(ex, bid * Decimal("0.8")), {"triggerPrice": price(ex, bid * Decimal("0.9"))}
+            )
             fetched = await ex.fetch_order(far["id"], SYMBOL)
             assert fetched["status"] == "open" and fetched["info"]["status"] == "UNTRIGGERED"
             assert fetched["info"]["type"] == "STOP_LIMIT" and fetched["info"]["orderFlags"] == "32"
@@ -442,7 +447,9 @@ def test_take_profit_orders_are_refused_as_not_simulated() -> None:
             ex = await ready(h)
             bid, _ = h.touch()
             with pytest.raises(ccxt.InvalidOrder, match="This function is not implemented"):
-                await ex.create_order(SYMBOL, "limit", "sell", 0.01, price(ex, bid * Decimal("1.1")), {"takeProfitPrice": price(ex, bid * Decimal("1.05"))})
+                await ex.create_order(
+                    SYMBOL, "limit", "sell", 0.01, price(ex, bid * Decimal("1.1")), {"takeProfitPrice": price(ex, bid * Decimal("1.05"))}
+                )
 
     run(body())
 

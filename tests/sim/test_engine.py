@@ -105,12 +105,12 @@ def test_ioc_and_fok() -> None:
 def test_bad_orders_are_refused_with_a_reason() -> None:
     h = Harness()
     cases = [
-        (dict(amount=D(100), price=D(60000)), "insufficient_balance"),
-        (dict(amount=D("0.000001"), price=D(60000)), "amount_off_grid"),
-        (dict(amount=D(1), price=D("60000.001")), "price_off_grid"),
-        (dict(amount=D(0), price=D(60000)), "bad_amount"),
-        (dict(amount=D("NaN"), price=D(60000)), "bad_number"),
-        (dict(amount=D(1), price=None), "missing_price"),
+        ({"amount": D(100), "price": D(60000)}, "insufficient_balance"),
+        ({"amount": D("0.000001"), "price": D(60000)}, "amount_off_grid"),
+        ({"amount": D(1), "price": D("60000.001")}, "price_off_grid"),
+        ({"amount": D(0), "price": D(60000)}, "bad_amount"),
+        ({"amount": D("NaN"), "price": D(60000)}, "bad_number"),
+        ({"amount": D(1), "price": None}, "missing_price"),
     ]
     for kwargs, reason in cases:
         with pytest.raises(Reject) as err:

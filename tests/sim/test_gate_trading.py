@@ -222,10 +222,12 @@ def test_authentication_errors_in_gates_labels() -> None:
                 await read_only.create_order("BTC/USDT", "market", "sell", 0.01)
             status, reply = await raw_call(h, "GET", "/api/v4/spot/accounts", SIGN="0" * 128)
             assert (status, reply["label"]) == (401, "INVALID_SIGNATURE")
-            async with aiohttp.ClientSession() as session:
-                async with session.get(f"{h.sim.rest_url}/api/v4/spot/accounts", headers={"KEY": h.key.key}) as resp:
-                    assert resp.status == 400
-                    assert await resp.json() == {"label": "MISSING_REQUIRED_HEADER", "message": "Missing required header: Timestamp"}
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{h.sim.rest_url}/api/v4/spot/accounts", headers={"KEY": h.key.key}) as resp,
+            ):
+                assert resp.status == 400
+                assert await resp.json() == {"label": "MISSING_REQUIRED_HEADER", "message": "Missing required header: Timestamp"}
 
     run(body())
 
@@ -246,7 +248,7 @@ def test_order_errors_in_gates_labels() -> None:
                 await ex.fetch_order("987654321", "BTC/USDT")
             with pytest.raises(ccxt.OrderNotFound, match="CLIENT_ID_NOT_FOUND"):
                 await ex.fetch_order("x", "BTC/USDT", {"clientOrderId": "t-nope"})
-            with pytest.raises(ccxt.BadRequest, match="is too small. The minimum is 3 USDT"):
+            with pytest.raises(ccxt.BadRequest, match=r"is too small\. The minimum is 3 USDT"):
                 await ex.create_order("BTC/USDT", "limit", "buy", 0.00001, str(bid))
             order = {"currency_pair": "BTC_USDT", "type": "limit", "account": "spot", "side": "buy", "amount": "0.01"}
             status, reply = await raw_call(h, "POST", "/api/v4/spot/orders", body={**order, "price": f"{bid}1"})

@@ -209,7 +209,8 @@ def test_a_resting_limit_order_is_fetched_with_krakens_fields_then_canceled() ->
             assert (info["vol"], info["vol_exec"], info["userref"]) == ("0.02000000", "0.00000000", None)
             assert "trades" not in info and "closetm" not in info
             reserved = float(price) * 0.02
-            assert reserved <= (await ex.fetch_balance())["USD"]["used"] <= reserved * 1.004 + 1e-4  # with or without the fee (4 decimals shown)
+            used = (await ex.fetch_balance())["USD"]["used"]
+            assert reserved <= used <= reserved * 1.004 + 1e-4  # with or without the fee (4 decimals shown)
             await ex.cancel_order(order["id"], SYMBOL, {"clientOrderId": "mine-1"})
             closed = await ex.fetch_order(order["id"], SYMBOL)
             assert closed["status"] == "canceled" and closed["info"]["reason"] == "User requested"

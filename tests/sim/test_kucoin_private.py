@@ -61,7 +61,9 @@ def test_the_private_endpoint_takes_only_a_bullet_private_token() -> None:
                     await ws.send_json({"id": "p1", "type": "ping"})
                     pong = await ws.receive_json()
                     assert (pong["id"], pong["type"]) == ("p1", "pong")
-                    await ws.send_json({"id": "s1", "type": "subscribe", "topic": "/spotMarket/nope", "privateChannel": True, "response": True})
+                    await ws.send_json(
+                        {"id": "s1", "type": "subscribe", "topic": "/spotMarket/nope", "privateChannel": True, "response": True}
+                    )
                     error = await ws.receive_json()
                     assert (error["type"], error["code"]) == ("error", 404)
 
@@ -84,14 +86,16 @@ def test_a_maker_fill_is_a_match_then_a_filled_message_and_v2_adds_received() ->
                 bid, _ = h.touch()
                 engine = h.sim.engine
                 engine.open_account("taker", {"BTC": Decimal(10), "USDT": Decimal(0)})
-                order = engine.submit("main", h.symbol, Side.BUY, OrderType.LIMIT, Decimal("0.01"), bid + Decimal("0.01"), client_id="kc-ws-1")
+                order = engine.submit(
+                    "main", h.symbol, Side.BUY, OrderType.LIMIT, Decimal("0.01"), bid + Decimal("0.01"), client_id="kc-ws-1"
+                )
                 engine.submit("taker", h.symbol, Side.SELL, OrderType.LIMIT, Decimal("0.01"), bid + Decimal("0.01"), tif=TimeInForce.IOC)
                 pushes = [orjson.loads((await ws.receive()).data) for _ in range(6)]
             v1 = [p["data"] for p in pushes if p["topic"] == "/spotMarket/tradeOrders"]
             v2 = [p["data"] for p in pushes if p["topic"] == "/spotMarket/tradeOrdersV2"]
             assert all((p["type"], p["subject"], p["channelType"]) == ("message", "orderChange", "private") for p in pushes)
             assert [(d["type"], d["status"]) for d in v1] == [("open", "open"), ("match", "open"), ("filled", "done")]
-            assert [(d["type"], d["status"]) for d in v2][0] == ("received", "new")
+            assert (v2[0]["type"], v2[0]["status"]) == ("received", "new")
             match = v1[1]
             assert match["orderId"] == h.sim.order_id(engine.orders[order.order_id])  # type: ignore[attr-defined]
             assert match["clientOid"] == "kc-ws-1" and match["liquidity"] == "maker" and match["feeType"] == "makerFee"
@@ -118,7 +122,9 @@ def test_ccxt_pro_reads_the_order_and_its_trade_from_one_message() -> None:
             h.sim.engine.open_account("taker", {"BTC": Decimal(10), "USDT": Decimal(0)})
             h.sim.engine.submit("taker", h.symbol, Side.SELL, OrderType.LIMIT, Decimal("0.01"), price, tif=TimeInForce.IOC)
             trades = await watching
-            assert [(t["order"], t["takerOrMaker"], t["amount"], t["price"]) for t in trades] == [(order["id"], "maker", 0.01, float(price))]
+            assert [(t["order"], t["takerOrMaker"], t["amount"], t["price"]) for t in trades] == [
+                (order["id"], "maker", 0.01, float(price))
+            ]
             orders = await client.watch_orders()
             assert orders[-1]["id"] == order["id"] and orders[-1]["clientOrderId"] == "kc-ws-2"
             assert orders[-1]["status"] == "closed" and orders[-1]["filled"] == 0.01

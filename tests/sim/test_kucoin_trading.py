@@ -260,14 +260,16 @@ def test_the_documented_signing_recipe_is_accepted_and_tampering_is_not() -> Non
                 answer = await resp.json()
             assert answer["code"] == "200000" and [a["currency"] for a in answer["data"]] == ["USDT"]
             data = json.dumps({"clientOid": "doc-1", "side": "sell", "symbol": "BTC-USDT", "type": "market", "size": "0.001"})
-            async with http.post(url + "/api/v1/hf/orders", data=data, headers=documented_headers(*creds, "POST", "/api/v1/hf/orders", data)) as resp:
+            signed = documented_headers(*creds, "POST", "/api/v1/hf/orders", data)
+            async with http.post(url + "/api/v1/hf/orders", data=data, headers=signed) as resp:
                 placed = await resp.json()
             assert placed["code"] == "200000" and placed["data"]["clientOid"] == "doc-1"
             unsigned_query = documented_headers(*creds, "GET", "/api/v1/accounts")
             async with http.get(url + endpoint, headers=unsigned_query) as resp:
                 assert (resp.status, await resp.json()) == (401, {"code": "400005", "msg": "Invalid KC-API-SIGN"})
             tampered = data.replace("0.001", "0.002")
-            async with http.post(url + "/api/v1/hf/orders", data=tampered, headers=documented_headers(*creds, "POST", "/api/v1/hf/orders", data)) as resp:
+            signed_over_data = documented_headers(*creds, "POST", "/api/v1/hf/orders", data)
+            async with http.post(url + "/api/v1/hf/orders", data=tampered, headers=signed_over_data) as resp:
                 assert (await resp.json())["code"] == "400005"
             async with http.get(url + endpoint) as resp:
                 assert (resp.status, (await resp.json())["code"]) == (401, "400001")

@@ -156,7 +156,7 @@ def test_credential_errors_reach_ccxt_as_its_mexc_map_reads_them() -> None:
 def test_keyed_load_markets_reads_the_coin_list_and_the_empty_contract_list() -> None:
     async def body(h: TradingHarness, ex: Any, symbol: str) -> None:
         assert sorted(ex.currencies) == ["BTC", "ETH", "SOL", "USDC", "USDT"]
-        assert list(ex.currencies["BTC"]["networks"].values())[0]["id"] == "BTC"
+        assert next(iter(ex.currencies["BTC"]["networks"].values()))["id"] == "BTC"
         assert [m["symbol"] for m in ex.markets.values() if m["swap"]] == []
         market = ex.markets[symbol]
         assert market["precision"] == {"amount": 0.00001, "price": 0.01}

@@ -92,7 +92,8 @@ def test_an_amended_swap_order_is_sized_in_contracts() -> None:
             order = await ex.fetch_order(placed["id"], PERP)
             assert order["amount"] == 3.5 and order["info"]["sz"] == "3.5" and order["price"] == price
             engine_order = h.sim.engine.orders[placed["id"]]
-            assert engine_order.status is OrderStatus.OPEN and engine_order.amount * h.sim.engine.markets["BTC-USDT-PERP"].lot == Decimal("0.035")
+            assert engine_order.status is OrderStatus.OPEN
+            assert engine_order.amount * h.sim.engine.markets["BTC-USDT-PERP"].lot == Decimal("0.035")
             with pytest.raises(ccxt.InvalidOrder, match="51121"):  # half a ladder lot, sent raw past ccxt's rounding
                 await ex.private_post_trade_amend_order({"instId": "BTC-USDT-SWAP", "ordId": placed["id"], "newSz": "0.05"})
 

@@ -47,9 +47,11 @@ def signed_headers(key: ApiKey, method: str, target: str, body: str = "", *, sta
 
 
 async def raw(h: TradingHarness, method: str, target: str, headers: dict[str, str], body: str = "") -> tuple[int, Any]:
-    async with aiohttp.ClientSession() as session:
-        async with session.request(method, h.sim.rest_url + target, headers=headers, data=body or None) as resp:
-            return resp.status, orjson.loads(await resp.read())
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, h.sim.rest_url + target, headers=headers, data=body or None) as resp,
+    ):
+        return resp.status, orjson.loads(await resp.read())
 
 
 def okx(h: TradingHarness) -> OkxSim:

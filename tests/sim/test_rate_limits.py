@@ -89,7 +89,8 @@ def test_over_the_limit_the_venue_refuses_in_its_own_words(feed_id: str) -> None
             symbol = h.ccxt_symbol(ex)
             bid, _ = h.touch()
             price = ex.price_to_precision(symbol, float(bid * Decimal("0.9")))
-            amount = float(ex.amount_to_precision(symbol, max(0.01, float(ex.markets[symbol]["limits"]["cost"]["min"] or 0) * 2 / float(price))))
+            min_cost = float(ex.markets[symbol]["limits"]["cost"]["min"] or 0)
+            amount = float(ex.amount_to_precision(symbol, max(0.01, min_cost * 2 / float(price))))
             placed = 0
             with pytest.raises(RATE_LIMITED):
                 for _ in range(40):

@@ -23,10 +23,9 @@ from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
 from crossbook.venues.registry import spec
 
-LIMITS = spec("binance").limit_table()
-
 from ..conftest import run
 
+LIMITS = spec("binance").limit_table()
 SYMBOL = "BTC-USDT"
 
 

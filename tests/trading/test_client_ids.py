@@ -126,15 +126,15 @@ def test_uint32_ids_wrap_inside_one_journal_only() -> None:
 
 
 def test_validate_names_venue_field_and_rule() -> None:
-    with pytest.raises(InvalidOrder, match="okx.*clOrdId.*A-Za-z0-9"):
+    with pytest.raises(InvalidOrder, match=r"okx.*clOrdId.*A-Za-z0-9"):
         client_id_rule("okx").validate("has-a-hyphen")
-    with pytest.raises(InvalidOrder, match="gate.*text"):
+    with pytest.raises(InvalidOrder, match=r"gate.*text"):
         client_id_rule("gate").validate("no-t-prefix")
     with pytest.raises(InvalidOrder, match="binance"):
         client_id_rule("binance").validate("x" * 37)
     with pytest.raises(InvalidOrder, match="uint32"):
         client_id_rule("dydx").validate(str(2**32))
-    with pytest.raises(InvalidOrder, match="kraken.*cl_ord_id"):
+    with pytest.raises(InvalidOrder, match=r"kraken.*cl_ord_id"):
         client_id_rule("kraken").validate("not a uuid")
 
 

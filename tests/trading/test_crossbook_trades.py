@@ -39,7 +39,9 @@ def requests(venue: str, symbol: str, bid: D, tick: D) -> dict[Feature, tuple[Or
         Feature.IOC: (order(Side.BUY, OrderType.LIMIT, below, time_in_force=TimeInForce.IOC), GONE),
         Feature.FOK: (order(Side.BUY, OrderType.LIMIT, below, time_in_force=TimeInForce.FOK), GONE),
         Feature.STOP: (order(Side.SELL, OrderType.STOP, None, stop_price=below), (OrderStatus.OPEN,)),
-        Feature.STOP_LIMIT: (order(Side.SELL, OrderType.STOP_LIMIT, (below * D("0.99")).quantize(tick), stop_price=below), (OrderStatus.OPEN,)),
+        Feature.STOP_LIMIT: (
+            order(Side.SELL, OrderType.STOP_LIMIT, (below * D("0.99")).quantize(tick), stop_price=below), (OrderStatus.OPEN,)
+        ),
         Feature.TP_SL: (order(Side.BUY, OrderType.LIMIT, below, take_profit=(bid * D("1.1")).quantize(tick),
                               stop_loss=(bid * D("0.9")).quantize(tick)), (OrderStatus.OPEN,)),
     }
@@ -93,7 +95,8 @@ def test_a_strategys_sub_account_trades_with_its_own_key_and_balance(feed_id: st
                 account = VenueAccount(venue, h.client(h.sim.issue_key("strategy-a")), journal, account="strategy-a")
                 await account.load()
                 price = (h.touch()[0] * D("0.95")).quantize(account.market(h.symbol).tick)
-                placed = await account.create_order(OrderRequest(venue, h.symbol, Side.BUY, OrderType.LIMIT, D("0.01"), price, account="strategy-a"))
+                request = OrderRequest(venue, h.symbol, Side.BUY, OrderType.LIMIT, D("0.01"), price, account="strategy-a")
+                placed = await account.create_order(request)
                 assert placed.status is OrderStatus.OPEN and journal.open_orders(venue, "strategy-a") == [placed]
                 assert h.sim.engine.find("strategy-a", client_id=placed.client_order_id).account == "strategy-a"
                 assert h.sim.engine.open_orders("main") == [] and h.sim.engine.account("main").locked.get(quote, 0) == 0

@@ -32,7 +32,8 @@ def test_a_filled_perpetual_order_is_a_position(feed_id: str, tmp_path: Path) ->
                 amount = rules.lot * 20  # contracts on the venue's grid
                 assert await account.positions() == []
                 bid, ask = h.touch()
-                sold = await account.create_order(OrderRequest(PERPS[feed_id], symbol, Side.SELL, OrderType.MARKET, amount), reference_price=bid)
+                sell = OrderRequest(PERPS[feed_id], symbol, Side.SELL, OrderType.MARKET, amount)
+                sold = await account.create_order(sell, reference_price=bid)
                 assert sold.status is OrderStatus.FILLED
                 (short,) = await account.positions([symbol])
                 assert short.symbol == symbol and short.contracts == amount and short.side in ("short", "both")

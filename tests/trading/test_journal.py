@@ -102,9 +102,9 @@ def test_caller_supplied_id_is_an_idempotency_key(journal: Journal) -> None:
     assert first.client_order_id == "myKey1"
     assert journal.record_intent(req(client_order_id="myKey1")) == first
     assert len(journal.open_orders()) == 1
-    with pytest.raises(JournalError, match="myKey1.*different order"):
+    with pytest.raises(JournalError, match=r"myKey1.*different order"):
         journal.record_intent(req(amount="2", client_order_id="myKey1"))
-    with pytest.raises(InvalidOrder, match="okx.*clOrdId"):
+    with pytest.raises(InvalidOrder, match=r"okx.*clOrdId"):
         journal.record_intent(req(client_order_id="not-alnum"))
 
 
@@ -292,7 +292,7 @@ def test_replayed_fill_stream_never_double_counts(journal: Journal) -> None:
 def test_conflicting_replay_raises_and_keeps_the_first(journal: Journal) -> None:
     order = opened(journal)
     journal.record_fill(fill_of(order, "t1", "0.5", "100"))
-    with pytest.raises(ConflictingFill, match="t1.*0.5 @ 100.*0.6 @ 100"):
+    with pytest.raises(ConflictingFill, match=r"t1.*0\.5 @ 100.*0\.6 @ 100"):
         journal.record_fill(fill_of(order, "t1", "0.6", "100"))
     assert journal.order(order.client_order_id).filled == D("0.5")  # type: ignore[union-attr]
 
@@ -350,7 +350,7 @@ def test_reconciliation_queries(journal: Journal) -> None:
     assert cids(journal.in_flight(account="b")) == cids([sent])
     assert journal.order_by_venue_id("okx", "L1") == journal.order(live.client_order_id)
     assert journal.order_by_venue_id("okx", "nothing") is None
-    with pytest.raises(JournalError, match="42 matches 2 orders.*pass the symbol"):
+    with pytest.raises(JournalError, match=r"42 matches 2 orders.*pass the symbol"):
         journal.order_by_venue_id("binance", "42")
     assert journal.order_by_venue_id("binance", "42", "BTC-USDT-PERP") == journal.order(perp.client_order_id)
 

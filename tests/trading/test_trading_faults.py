@@ -18,10 +18,10 @@ from crossbook.trading.journal import Journal
 from crossbook.trading.limiter import Limiter
 from crossbook.venues.registry import spec
 
-LIMITS = spec("binance").limit_table()
-
 from ..conftest import run
 from ..sim.trading_contract import TradingHarness, trading_feeds
+
+LIMITS = spec("binance").limit_table()
 
 
 @pytest.mark.parametrize(("fault", "at_venue"), [("5xx", 0), ("timeout", 0), ("lost_ack", 1), ("delay", 1)])

@@ -79,7 +79,8 @@ def test_trades_are_normalized() -> None:
     trades = []
     h = BinanceSpot(on_trade=trades.append)
     h.add_book("BTCUSDT", "BTC-USDT")
-    msg = {"stream": "btcusdt@aggTrade", "data": {"e": "aggTrade", "E": 5, "s": "BTCUSDT", "a": 7, "p": "60000.5", "q": "0.25", "T": 4000, "m": True}}
+    trade = {"e": "aggTrade", "E": 5, "s": "BTCUSDT", "a": 7, "p": "60000.5", "q": "0.25", "T": 4000, "m": True}
+    msg = {"stream": "btcusdt@aggTrade", "data": trade}
     h.on_frame(orjson.dumps(msg), 5.0)
     (t,) = trades
     assert (t.symbol, t.price, t.amount, t.side.value, t.ts, t.trade_id) == ("BTC-USDT", 60000.5, 0.25, "sell", 4.0, "7")

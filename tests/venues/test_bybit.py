@@ -32,7 +32,9 @@ def book_msg(kind: str, u: int, bids: list[list[str]], asks: list[list[str]], sy
     return orjson.dumps({"topic": f"orderbook.50.{symbol}", "type": kind, "ts": 1672304484978, "data": data, "cts": 1672304484976})
 
 
-DOC_SNAPSHOT = book_msg("snapshot", 18521288, [["16493.50", "0.006"], ["16493.00", "0.100"]], [["16611.00", "0.029"], ["16612.00", "0.213"]])
+DOC_SNAPSHOT = book_msg(
+    "snapshot", 18521288, [["16493.50", "0.006"], ["16493.00", "0.100"]], [["16611.00", "0.029"], ["16612.00", "0.213"]]
+)
 DOC_TRADE = (
     b'{"topic":"publicTrade.BTCUSDT","type":"snapshot","ts":1672304486868,"data":[{"T":1672304486865,'
     b'"s":"BTCUSDT","S":"Buy","v":"0.001","p":"16578.50","L":"PlusTick","i":"20f43950-d8dd-5b31-9112-a178eb6023af","BT":false}]}'
@@ -168,9 +170,18 @@ def contract(symbol: str, kind: str, base: str, quote: str, delivery: str = "0",
 
 def test_spot_instruments_map_both_ways() -> None:
     rows = [
-        {"symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "status": "Trading", "lotSizeFilter": {"basePrecision": "0.000001", "minOrderQty": "0.000048"}, "priceFilter": {"tickSize": "0.01"}},
-        {"symbol": "XBTEUR", "baseCoin": "XBT", "quoteCoin": "EUR", "status": "Trading", "lotSizeFilter": {"basePrecision": "0.0001"}, "priceFilter": {"tickSize": "1"}},
-        {"symbol": "OLDUSDT", "baseCoin": "OLD", "quoteCoin": "USDT", "status": "Closed", "lotSizeFilter": {"basePrecision": "1"}, "priceFilter": {"tickSize": "1"}},
+        {
+            "symbol": "BTCUSDT", "baseCoin": "BTC", "quoteCoin": "USDT", "status": "Trading",
+            "lotSizeFilter": {"basePrecision": "0.000001", "minOrderQty": "0.000048"}, "priceFilter": {"tickSize": "0.01"},
+        },
+        {
+            "symbol": "XBTEUR", "baseCoin": "XBT", "quoteCoin": "EUR", "status": "Trading",
+            "lotSizeFilter": {"basePrecision": "0.0001"}, "priceFilter": {"tickSize": "1"},
+        },
+        {
+            "symbol": "OLDUSDT", "baseCoin": "OLD", "quoteCoin": "USDT", "status": "Closed",
+            "lotSizeFilter": {"basePrecision": "1"}, "priceFilter": {"tickSize": "1"},
+        },
     ]
     insts = BybitSpot().parse_instruments([envelope("spot", rows)])
     symbols = SymbolMap("bybit", insts)
@@ -276,7 +287,7 @@ def test_sim_window_deltas_delete_what_leaves_and_insert_what_enters() -> None:
     book = h.books["BTCUSDT"]
     deletes = 0
     for tick in range(200):
-        for (venue, symbol), changes in market.advance().items():
+        for (_, symbol), changes in market.advance().items():
             for frame in sim.encode(symbol, changes).values():
                 delta = orjson.loads(frame)
                 deletes += sum(lv[1] == "0" for lv in delta["data"]["b"] + delta["data"]["a"])

@@ -109,9 +109,9 @@ def test_the_issues_seed_features_are_offered() -> None:
 def test_require_names_the_venue_and_the_feature() -> None:
     with pytest.raises(UnsupportedFeature, match=r"^dydx does not offer hedge mode \(one position per market"):
         capabilities("dydx").require(Feature.HEDGE_MODE, Product.LINEAR_PERP)
-    with pytest.raises(UnsupportedFeature, match="^binance offers OCO orders on spot, margin only, not on linear perp"):
+    with pytest.raises(UnsupportedFeature, match=r"^binance offers OCO orders on spot, margin only, not on linear perp"):
         capabilities("binance").require(Feature.OCO, Product.LINEAR_PERP)
-    with pytest.raises(UnsupportedFeature, match="^coinbase does not offer margin"):
+    with pytest.raises(UnsupportedFeature, match=r"^coinbase does not offer margin"):
         capabilities("coinbase").require_product(Product.MARGIN)
     capabilities("binance").require(Feature.OCO, Product.SPOT)
     capabilities("okx").require_product(Product.OPTIONS)

@@ -25,19 +25,30 @@ TS = "2023-02-09T20:32:50.714964855Z"
 def l2(seq: int, kind: str, product: str, levels: list[tuple[str, str, str]]) -> bytes:
     updates = [{"side": s, "event_time": TS, "price_level": p, "new_quantity": q} for s, p, q in levels]
     return orjson.dumps(
-        {"channel": "l2_data", "client_id": "", "timestamp": TS, "sequence_num": seq, "events": [{"type": kind, "product_id": product, "updates": updates}]}
+        {
+            "channel": "l2_data", "client_id": "", "timestamp": TS, "sequence_num": seq,
+            "events": [{"type": kind, "product_id": product, "updates": updates}],
+        }
     )
 
 
 def heartbeat(seq: int) -> bytes:
     return orjson.dumps(
-        {"channel": "heartbeats", "client_id": "", "timestamp": TS, "sequence_num": seq, "events": [{"current_time": "2023-06-23 20:31:56.121961769 +0000 UTC m=+91717.525857105", "heartbeat_counter": "3049"}]}
+        {
+            "channel": "heartbeats", "client_id": "", "timestamp": TS, "sequence_num": seq,
+            "events": [{"current_time": "2023-06-23 20:31:56.121961769 +0000 UTC m=+91717.525857105", "heartbeat_counter": "3049"}],
+        }
     )
 
 
 def trades(seq: int, kind: str, side: str) -> bytes:
-    trade = {"trade_id": "000000000", "product_id": "ETH-USD", "price": "1260.01", "size": "0.3", "side": side, "time": "2019-08-14T20:42:27.265Z"}
-    return orjson.dumps({"channel": "market_trades", "client_id": "", "timestamp": TS, "sequence_num": seq, "events": [{"type": kind, "trades": [trade]}]})
+    trade = {
+        "trade_id": "000000000", "product_id": "ETH-USD", "price": "1260.01", "size": "0.3", "side": side,
+        "time": "2019-08-14T20:42:27.265Z",
+    }
+    return orjson.dumps(
+        {"channel": "market_trades", "client_id": "", "timestamp": TS, "sequence_num": seq, "events": [{"type": kind, "trades": [trade]}]}
+    )
 
 
 def handler(*natives: str) -> tuple[CoinbaseSpot, list[tuple[str, str]]]:
@@ -113,7 +124,10 @@ def test_unreadable_frame_counts_an_error_and_resyncs() -> None:
 
 def test_acks_heartbeats_and_unknown_channels_are_normal_but_venue_errors_count() -> None:
     h, resyncs = handler("BTC-USD")
-    ack = {"channel": "subscriptions", "client_id": "", "timestamp": TS, "sequence_num": 0, "events": [{"subscriptions": {"level2": ["BTC-USD"]}}]}
+    ack = {
+        "channel": "subscriptions", "client_id": "", "timestamp": TS, "sequence_num": 0,
+        "events": [{"subscriptions": {"level2": ["BTC-USD"]}}],
+    }
     h.on_frame(orjson.dumps(ack), 1.0)
     h.on_frame(heartbeat(1), 1.0)
     h.on_frame(orjson.dumps({"channel": "ticker", "client_id": "", "timestamp": TS, "sequence_num": 2, "events": []}), 1.0)
@@ -161,7 +175,7 @@ def test_gap_resubscribe_is_one_unsubscribe_and_one_subscribe_however_the_driver
 
 
 def test_a_book_resynced_between_unsubscribe_and_subscribe_gets_its_own_turn() -> None:
-    h, resyncs = handler("BTC-USD", "ETH-USD")
+    h, _ = handler("BTC-USD", "ETH-USD")
     h.subscribe_messages(["BTC-USD", "ETH-USD"])
     h.resync("BTC-USD", "gap")
     first = h.unsubscribe_messages(["BTC-USD"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import random
+from itertools import pairwise
 from typing import Any
 
 import aiohttp
@@ -69,9 +70,9 @@ def test_capture_message_id_is_one_counter_per_socket_with_late_subscribe_answer
     msgs = [orjson.loads(m) for _, m in frames]
     ids = [m["message_id"] for m in msgs]
     assert len(ids) == 4733 and sorted(ids) == list(range(4733))  # across channels, none lost
-    late = [m for prev, m in zip(msgs, msgs[1:]) if m["message_id"] < prev["message_id"]]
+    late = [m for prev, m in pairwise(msgs) if m["message_id"] < prev["message_id"]]
     assert len(late) == 4 and {m["type"] for m in late} == {"subscribed"}
-    assert sum(b != a + 1 for a, b in zip(ids, ids[1:])) == 8  # what a naive +1 check calls gaps
+    assert sum(b != a + 1 for a, b in pairwise(ids)) == 8  # what a naive +1 check calls gaps
 
 
 def test_capture_replays_without_a_false_gap_and_never_crossed() -> None:
@@ -282,11 +283,18 @@ def test_trades_are_normalized_and_the_subscribe_history_is_not_replayed() -> No
     h.on_frame(frame("subscribed", 1, channel="v4_trades", id="BTC-USD", contents={"trades": [old]}), 1680568160.0)
     assert trades == [] and h.latency.count == 0
     fills = [
-        {"id": "8ee6d90d-272d-5edd-bf0f-2e4d6ae3d3b7", "size": "0.000100431", "price": "27839", "side": "BUY", "createdAt": "2023-04-04T00:29:19.353Z", "liquidation": False},
-        {"id": "d310c32c-f066-5ba8-a97d-10a29d9a6c84", "size": "0.000000005", "price": "27837", "side": "SELL", "createdAt": "2023-04-04T00:29:19.353Z", "liquidation": False},
+        {
+            "id": "8ee6d90d-272d-5edd-bf0f-2e4d6ae3d3b7", "size": "0.000100431", "price": "27839", "side": "BUY",
+            "createdAt": "2023-04-04T00:29:19.353Z", "liquidation": False,
+        },
+        {
+            "id": "d310c32c-f066-5ba8-a97d-10a29d9a6c84", "size": "0.000000005", "price": "27837", "side": "SELL",
+            "createdAt": "2023-04-04T00:29:19.353Z", "liquidation": False,
+        },
     ]
     h.on_frame(frame("channel_data", 2, id="BTC-USD", channel="v4_trades", version="1.1.0", contents={"trades": fills}), 1680568159.403)
-    h.on_frame(frame("channel_batch_data", 3, id="BTC-USD", channel="v4_trades", version="1.1.0", contents=[{"trades": fills[:1]}]), 1680568159.5)
+    batched = frame("channel_batch_data", 3, id="BTC-USD", channel="v4_trades", version="1.1.0", contents=[{"trades": fills[:1]}])
+    h.on_frame(batched, 1680568159.5)
     assert [t.trade_id for t in trades] == [fills[0]["id"], fills[1]["id"], fills[0]["id"]]
     t = trades[0]
     assert (t.venue, t.symbol, t.price, t.amount, t.side, t.ts) == ("dydx", "BTC-USD-PERP", 27839.0, 0.000100431, Side.BUY, 1680568159.353)
@@ -323,7 +331,10 @@ def test_requests_url_and_venue_facts() -> None:
 
 
 def test_symbols_map_from_the_perpetual_markets_endpoint() -> None:
-    btc = {"clobPairId": "0", "ticker": "BTC-USD", "status": "ACTIVE", "baseAsset": "", "quoteAsset": "", "atomicResolution": -10, "quantumConversionExponent": -9, "tickSize": "1", "stepSize": "0.0001"}
+    btc = {
+        "clobPairId": "0", "ticker": "BTC-USD", "status": "ACTIVE", "baseAsset": "", "quoteAsset": "",
+        "atomicResolution": -10, "quantumConversionExponent": -9, "tickSize": "1", "stepSize": "0.0001",
+    }
     eth = {**btc, "clobPairId": "1", "ticker": "ETH-USD", "tickSize": "0.1", "stepSize": "0.001"}
     settled = {**btc, "clobPairId": "9", "ticker": "LUNA-USD", "status": "FINAL_SETTLEMENT"}
     h = DydxPerp()
@@ -331,7 +342,8 @@ def test_symbols_map_from_the_perpetual_markets_endpoint() -> None:
     body = orjson.dumps({"markets": {m["ticker"]: m for m in (btc, eth, settled)}})
     got = {i.native: i for i in h.parse_instruments([body])}
     assert set(got) == {"BTC-USD", "ETH-USD"}
-    assert (got["BTC-USD"].symbol, got["BTC-USD"].base, got["BTC-USD"].quote, got["BTC-USD"].kind) == ("BTC-USD-PERP", "BTC", "USD", Kind.PERP)
+    btc_usd = got["BTC-USD"]
+    assert (btc_usd.symbol, btc_usd.base, btc_usd.quote, btc_usd.kind) == ("BTC-USD-PERP", "BTC", "USD", Kind.PERP)
     assert got["ETH-USD"].tick == pytest.approx(0.1) and got["ETH-USD"].lot == pytest.approx(0.001)
 
 
@@ -402,7 +414,7 @@ def test_sim_skip_spends_one_message_id_and_bad_requests_repeat_the_current_id()
                 last = (await receive(ws, 0.3))[-1]["message_id"]
                 sim.inject("skip", "BTC-USD-PERP")
                 ids = [last] + [m["message_id"] for m in await receive(ws, 0.3)]
-                assert len(ids) > 2 and [b - a for a, b in zip(ids, ids[1:]) if b != a + 1] == [2]
+                assert len(ids) > 2 and [b - a for a, b in pairwise(ids) if b != a + 1] == [2]
                 await ws.send_str('{"type":"subscribe","channel":"v4_nope","id":"BTC-USD"}')
                 await ws.send_str(request("subscribe", "v4_orderbook", "NOPE-USD"))
                 await ws.send_str("not json")
@@ -415,7 +427,7 @@ def test_sim_skip_spends_one_message_id_and_bad_requests_repeat_the_current_id()
             ]
             before = [msgs[i - 1]["message_id"] if i else ids[-1] for i, _ in errors]
             # a subscribe takes an id on arrival; a malformed request repeats the current one
-            assert [m["message_id"] - b for (_, m), b in zip(errors, before)] == [0, 1, 0]
+            assert [m["message_id"] - b for (_, m), b in zip(errors, before, strict=True)] == [0, 1, 0]
 
     run(body())
 
@@ -491,7 +503,9 @@ def test_a_gap_resubscribes_each_book_exactly_once() -> None:
         async with Harness("dydx", handler_overrides={"subscribe_messages": subscribe_messages}) as h:
             await h.live()
             h.sim.inject("skip", "ETH-USD-PERP")
-            await wait_for(lambda: all(b.stats.gaps == 1 and b.status() is BookState.LIVE for b in h.books.values()), 10, "both books resynced")
+            await wait_for(
+                lambda: all(b.stats.gaps == 1 and b.status() is BookState.LIVE for b in h.books.values()), 10, "both books resynced"
+            )
             await asyncio.sleep(1.5)  # long enough for a storm to show
             await h.settled()
             books = sorted(s["id"] for s in sent if s["channel"] == "v4_orderbook")
@@ -543,7 +557,8 @@ def test_protocol_pings_are_answered_and_a_silent_client_is_dropped() -> None:
             assert h.feed is not None and [c.connects for c in h.feed.connections] == [1] and h.all_live()
             async with aiohttp.ClientSession() as session, session.ws_connect(f"{h.sim.ws_url}/v4/ws", autoping=False) as ws:
                 kinds = []
-                while (msg := await ws.receive(timeout=5)).type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                closing = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR)
+                while (msg := await ws.receive(timeout=5)).type not in closing:
                     kinds.append(msg.type)
                 assert aiohttp.WSMsgType.PING in kinds
 

@@ -25,12 +25,18 @@ HTTP = CAPTURES / "GATEIO.http.0.0.gz"
 
 
 def depth(U: int, u: int, b: list[list[str]] | None = None, a: list[list[str]] | None = None, **extra: Any) -> bytes:
-    result = {"t": 1_700_000_000_123, "e": "depthUpdate", "E": 1_700_000_000, "s": "BTC_USDT", "U": U, "u": u, "b": b or [], "a": a or [], **extra}
-    return orjson.dumps({"time": 1_700_000_000, "time_ms": 1_700_000_000_200, "channel": "spot.order_book_update", "event": "update", "result": result})
+    result = {
+        "t": 1_700_000_000_123, "e": "depthUpdate", "E": 1_700_000_000, "s": "BTC_USDT", "U": U, "u": u, "b": b or [], "a": a or [], **extra
+    }
+    return orjson.dumps(
+        {"time": 1_700_000_000, "time_ms": 1_700_000_000_200, "channel": "spot.order_book_update", "event": "update", "result": result}
+    )
 
 
 def snapshot(book_id: int) -> bytes:
-    return orjson.dumps({"id": book_id, "current": 1, "update": 1, "asks": [["101", "1"], ["102", "2"]], "bids": [["99", "1"], ["98", "2"]]})
+    return orjson.dumps(
+        {"id": book_id, "current": 1, "update": 1, "asks": [["101", "1"], ["102", "2"]], "bids": [["99", "1"], ["98", "2"]]}
+    )
 
 
 class Recorder:
@@ -320,7 +326,9 @@ def test_sim_rest_limits_and_ping() -> None:
 def swap_depth(U: int, u: int, b: list[dict[str, Any]], a: list[dict[str, Any]], **extra: Any) -> bytes:
     # the shape of the docs' futures.order_book_update example
     result = {"t": 1615366381417, "s": "BTC_USDT", "U": U, "u": u, "b": b, "a": a, "l": "100", **extra}
-    return orjson.dumps({"time": 1615366381, "time_ms": 1615366381123, "channel": "futures.order_book_update", "event": "update", "result": result})
+    return orjson.dumps(
+        {"time": 1615366381, "time_ms": 1615366381123, "channel": "futures.order_book_update", "event": "update", "result": result}
+    )
 
 
 def test_swap_book_in_contracts_from_object_levels() -> None:
@@ -374,9 +382,11 @@ def test_swap_sim_contracts_pong_and_subscription_shape() -> None:
     conn = StubConn()
     run(sim.on_client_message(conn, b'{"time":1,"channel":"futures.ping"}'))  # type: ignore[arg-type]
     assert conn.sent[-1]["channel"] == "futures.pong" and sim.client_pings == 1
-    run(sim.on_client_message(conn, b'{"time":1,"channel":"futures.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms","20"]}'))  # type: ignore[arg-type]
+    depth_20 = b'{"time":1,"channel":"futures.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms","20"]}'
+    depth_100 = b'{"time":1,"channel":"futures.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms","100"]}'
+    run(sim.on_client_message(conn, depth_20))  # type: ignore[arg-type]
     assert conn.sent[-1]["error"]["code"] == 2 and conn.subs == {}
-    run(sim.on_client_message(conn, b'{"time":1,"channel":"futures.order_book_update","event":"subscribe","payload":["BTC_USDT","100ms","100"]}'))  # type: ignore[arg-type]
+    run(sim.on_client_message(conn, depth_100))  # type: ignore[arg-type]
     assert conn.subs == {"BTC-USDT-PERP": {"futures.order_book_update"}}
     contracts = orjson.loads(run(sim.instruments(make_mocked_request("GET", sim.instruments_path))).body)
     assert {i.symbol for i in GateSwap().parse_instruments([orjson.dumps(contracts)])} == set(sim.markets)

@@ -248,10 +248,19 @@ def test_requests() -> None:
 ASSET_PAIRS = {
     "error": [],
     "result": {
-        "XXBTZUSD": {"altname": "XBTUSD", "wsname": "XBT/USD", "base": "XXBT", "quote": "ZUSD", "pair_decimals": 1, "lot_decimals": 8, "tick_size": "0.1", "status": "online"},
+        "XXBTZUSD": {
+            "altname": "XBTUSD", "wsname": "XBT/USD", "base": "XXBT", "quote": "ZUSD",
+            "pair_decimals": 1, "lot_decimals": 8, "tick_size": "0.1", "status": "online",
+        },
         "XXBTZUSD.d": {"altname": "XBTUSD.d", "base": "XXBT", "quote": "ZUSD", "pair_decimals": 1, "lot_decimals": 8},
-        "XDGUSD": {"altname": "XDGUSD", "wsname": "XDG/USD", "base": "XXDG", "quote": "ZUSD", "pair_decimals": 7, "lot_decimals": 8, "status": "online"},
-        "SOLUSDT": {"altname": "SOLUSDT", "wsname": "SOL/USDT", "base": "SOL", "quote": "USDT", "pair_decimals": 2, "lot_decimals": 8, "tick_size": "0.01"},
+        "XDGUSD": {
+            "altname": "XDGUSD", "wsname": "XDG/USD", "base": "XXDG", "quote": "ZUSD",
+            "pair_decimals": 7, "lot_decimals": 8, "status": "online",
+        },
+        "SOLUSDT": {
+            "altname": "SOLUSDT", "wsname": "SOL/USDT", "base": "SOL", "quote": "USDT",
+            "pair_decimals": 2, "lot_decimals": 8, "tick_size": "0.01",
+        },
     },
 }
 
@@ -307,9 +316,12 @@ def test_window_changes_emulate_the_venue_window() -> None:
 def test_sim_subscribes_per_symbol_with_numbers_at_full_precision() -> None:
     sim = KrakenSpotSim(SimMarket(levels=50))
     conn = FakeConn()
-    replies = ask(sim, conn, {"method": "subscribe", "params": {"channel": "book", "symbol": ["BTC/USD", "ETH/USD"], "depth": 25}, "req_id": 3})
+    subscribe = {"method": "subscribe", "params": {"channel": "book", "symbol": ["BTC/USD", "ETH/USD"], "depth": 25}, "req_id": 3}
+    replies = ask(sim, conn, subscribe)
     acks = [r for r in replies if "method" in r]
-    assert [(a["result"]["symbol"], a["result"]["depth"], a["success"], a["req_id"]) for a in acks] == [("BTC/USD", 25, True, 3), ("ETH/USD", 25, True, 3)]
+    assert [(a["result"]["symbol"], a["result"]["depth"], a["success"], a["req_id"]) for a in acks] == [
+        ("BTC/USD", 25, True, 3), ("ETH/USD", 25, True, 3)
+    ]
     snapshot = next(f for f in conn.raw if '"type":"snapshot"' in f and "BTC/USD" in f)
     bids = raw_levels(snapshot, '"bids"')
     assert len(bids) == 25 and all(len(q.split(".")[1]) == 8 for _, q in bids)

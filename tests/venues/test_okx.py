@@ -314,16 +314,27 @@ def _body(items: list[dict[str, Any]]) -> bytes:
     return orjson.dumps({"code": "0", "msg": "", "data": items})
 
 
-SPOT = {"instType": "SPOT", "instId": "BTC-USDT", "baseCcy": "BTC", "quoteCcy": "USDT", "uly": "", "instFamily": "", "tickSz": "0.1", "lotSz": "0.00000001", "state": "live"}
-SWAP = {"instType": "SWAP", "instId": "BTC-USDT-SWAP", "baseCcy": "", "quoteCcy": "", "uly": "BTC-USDT", "instFamily": "BTC-USDT", "ctVal": "0.01", "ctValCcy": "BTC", "tickSz": "0.1", "lotSz": "0.01", "state": "live"}
+SPOT = {
+    "instType": "SPOT", "instId": "BTC-USDT", "baseCcy": "BTC", "quoteCcy": "USDT", "uly": "", "instFamily": "",
+    "tickSz": "0.1", "lotSz": "0.00000001", "state": "live",
+}
+SWAP = {
+    "instType": "SWAP", "instId": "BTC-USDT-SWAP", "baseCcy": "", "quoteCcy": "", "uly": "BTC-USDT", "instFamily": "BTC-USDT",
+    "ctVal": "0.01", "ctValCcy": "BTC", "tickSz": "0.1", "lotSz": "0.01", "state": "live",
+}
 INVERSE = {**SWAP, "instId": "BTC-USD-SWAP", "uly": "BTC-USD", "instFamily": "BTC-USD", "ctVal": "100", "ctValCcy": "USD", "lotSz": "1"}
-FUTURE = {"instType": "FUTURES", "instId": "BTC-USD-261225", "baseCcy": "", "quoteCcy": "", "uly": "BTC-USD", "instFamily": "BTC-USD", "ctVal": "100", "tickSz": "0.1", "lotSz": "1", "state": "live", "expTime": "1798185600000"}
+FUTURE = {
+    "instType": "FUTURES", "instId": "BTC-USD-261225", "baseCcy": "", "quoteCcy": "", "uly": "BTC-USD", "instFamily": "BTC-USD",
+    "ctVal": "100", "tickSz": "0.1", "lotSz": "1", "state": "live", "expTime": "1798185600000",
+}
 SUSPENDED = {**SPOT, "instId": "XBT-USDT", "baseCcy": "XBT", "state": "suspend"}
 
 
 def test_instruments_map_both_ways() -> None:
     handler = OkxFeed(rest_url="https://www.okx.com")
-    assert handler.instruments_urls() == [f"https://www.okx.com/api/v5/public/instruments?instType={t}" for t in ("SPOT", "SWAP", "FUTURES")]
+    assert handler.instruments_urls() == [
+        f"https://www.okx.com/api/v5/public/instruments?instType={t}" for t in ("SPOT", "SWAP", "FUTURES")
+    ]
     instruments = handler.parse_instruments([_body([SPOT, SUSPENDED]), _body([SWAP, INVERSE]), _body([FUTURE])])
     symbols = SymbolMap("okx", instruments)
     assert len(symbols) == 4

@@ -51,9 +51,9 @@ def test_a_pool_venue_reads_its_dex_and_a_dex_has_no_schedule() -> None:
     with pytest.raises(ConfigError, match="uniswap_v3 has no fee schedule"):
         spec("uniswap_v3").schedule()
     with pytest.raises(ConfigError, match="oneinch places no order over REST"):
-        spec("oneinch").order_request
+        _ = spec("oneinch").order_request
 
 
 def test_an_unknown_venue_is_refused_by_name() -> None:
-    with pytest.raises(UnknownVenue, match="'ftx'.*binance.*uniswap_v3"):
+    with pytest.raises(UnknownVenue, match=r"'ftx'.*binance.*uniswap_v3"):
         spec("ftx")

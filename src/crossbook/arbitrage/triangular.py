@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
-from itertools import combinations
+from itertools import combinations, pairwise
 
 from ..book.consolidated import ConsolidatedBook, SizeUnit
 from ..book.l2 import L2Book, Level
@@ -46,7 +46,7 @@ def triangles(symbols: frozenset[str]) -> list[tuple[str, list[Step], list[Step]
 
 def _cycle(trio: tuple[str, ...], path: list[str]) -> list[Step]:
     steps = []
-    for spend, get in zip(path, path[1:]):
+    for spend, get in pairwise(path):
         symbol = next(s for s in trio if set(parse_standard(s)[:2]) == {spend, get})
         steps.append((symbol, Side.BUY if parse_standard(symbol)[1] == spend else Side.SELL))
     return steps
@@ -108,12 +108,12 @@ def walk_cycle(legs: list[_LegWalk], max_start: float = math.inf) -> None:
         if math.prod(rates) <= 1.0:
             return
         scales = [math.prod(rates[:i]) for i in range(len(legs))]  # a leg's spend per unit started
-        limits = [leg.capacity() / scale for leg, scale in zip(legs, scales)]
+        limits = [leg.capacity() / scale for leg, scale in zip(legs, scales, strict=True)]
         binding = min(range(len(legs)), key=limits.__getitem__)
         chunk = min(limits[binding], max_start - spent)
         if chunk <= 0.0:
             return
-        for i, (leg, scale) in enumerate(zip(legs, scales)):
+        for i, (leg, scale) in enumerate(zip(legs, scales, strict=True)):
             leg.spend(chunk * scale, whole_level=i == binding and chunk == limits[binding])
         spent += chunk
         if chunk < limits[binding]:  # the balance ran out
@@ -149,7 +149,7 @@ def _opportunity(venue: str, start: str, steps: list[Step], legs: list[_LegWalk]
     put_in, got_back = legs[0].spent, legs[-1].handed_on
     if put_in <= 0.0 or got_back <= put_in:
         return None
-    out = tuple(Leg(venue, s, side, leg.quote / leg.base, leg.base, leg.fee) for (s, side), leg in zip(steps, legs))
+    out = tuple(Leg(venue, s, side, leg.quote / leg.base, leg.base, leg.fee) for (s, side), leg in zip(steps, legs, strict=True))
     net = got_back - put_in
     return Opportunity("triangular", out, net, net / put_in * 1e4, start)
 

@@ -139,7 +139,7 @@ async def account_view(config: Config, venues: list[str], symbol: str) -> tuple[
     profiles = FeeProfile.of(config.accounts)
     with Journal(config.journal) as journal:
         for cfg in config.accounts:
-            if cfg.venue not in venues:
+            if cfg.venue not in venues or not cfg.primary:  # a derivatives client's entry pays for no spot order
                 continue
             account = open_account(cfg, journal)
             try:

@@ -15,7 +15,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from ..errors import ConfigError, CrossbookError, InvalidOrder
+from ..errors import ConfigError, CrossbookError, InvalidOrder, UnknownSymbol
 from ..model import MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
 from ..precision import Precision
 from ..symbols import parse_standard
@@ -85,9 +85,14 @@ def _named(message: str, venue: str | None) -> str:
     return message if venue is None or venue in message else f"{venue}: {message}"
 
 
-async def _reference_price(desk: Desk, venue: str, symbol: str, side: Side) -> Decimal:
-    """The touch a market order meets: the best ask for a buy, the best bid for a sell."""
-    book = await desk.book(venue, symbol)
+async def _reference_price(desk: Desk, venue: str, symbol: str, side: Side) -> Decimal | None:
+    """The touch a market order meets: the best ask for a buy, the best bid for a sell, from the
+    desk's live book; None where its feed names the market otherwise (dYdX's BTC-USD-PERP is
+    ccxt's BTC-USDC-PERP): the trader then reads the venue's book through ccxt."""
+    try:
+        book = await desk.book(venue, symbol)
+    except UnknownSymbol:
+        return None
     level = book.best_ask() if side is Side.BUY else book.best_bid()
     if level is None:
         raise InvalidOrder(f"{venue}: the {symbol} book has no {'asks' if side is Side.BUY else 'bids'} to price the order")
@@ -141,7 +146,7 @@ def place(
     venue: str = typer.Argument(..., help="Venue id, e.g. binance."),
     symbol: str = typer.Argument(..., help="Standard symbol, e.g. BTC-USDT."),
     side: str = typer.Argument(..., help="buy or sell."),
-    amount: str | None = typer.Argument(None, help="Amount in base units (or give --notional)."),
+    amount: str | None = typer.Argument(None, help="Amount in base units (or give --notional); sent in contracts on contract markets."),
     type_: str = typer.Option("limit", "--type", metavar="TYPE", help="limit, market, stop or stop-limit."),
     price: str | None = typer.Option(None, help="Limit price (limit, stop-limit)."),
     stop_price: str | None = typer.Option(None, help="Trigger price (stop, stop-limit)."),
@@ -185,8 +190,10 @@ def place(
         async with _desk(sim, config, [venue], [symbol]) as desk:
             trader = await desk.account(venue, account)
             trader.market(symbol)  # an unknown symbol fails here, before any book is waited for
-            size = base if base is not None else await _notional_amount(desk, trader, symbol, quote_size or Decimal(0),
-                                                                         prices["price"] or prices["stop_price"])
+            if base is not None:
+                size = trader.amount_in_base(symbol, base)
+            else:
+                size = await _notional_amount(desk, trader, symbol, quote_size or Decimal(0), prices["price"] or prices["stop_price"])
             request = OrderRequest(venue, symbol, order_side, kind, size, **fields)
             reference = None
             if kind is OrderType.MARKET:

@@ -73,10 +73,16 @@ def _watch_demo(seconds: float | None, seed: int, show_endpoints: bool) -> None:
 def sim(
     venues: str | None = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     seed: int = typer.Option(7, help="Seed of the simulated market."),
-    print_ccxt_config: bool = typer.Option(False, "--print-ccxt-config", help="First line: one JSON object of ccxt configs keyed by ccxt id."),
+    print_ccxt_config: bool = typer.Option(
+        False, "--print-ccxt-config", help="First line: one JSON object of ccxt configs keyed by ccxt id."
+    ),
     seconds: float | None = typer.Option(None, help="Stop after this many seconds (default: until Ctrl-C)."),
-    scenario: Path | None = typer.Option(None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."),
-    write_config: Path | None = typer.Option(None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."),
+    scenario: Path | None = typer.Option(
+        None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."
+    ),
+    write_config: Path | None = typer.Option(
+        None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."
+    ),
 ) -> None:
     """Run the simulated venues on 127.0.0.1, funded and keyed.
 
@@ -128,7 +134,11 @@ def written_config(path: Path, cluster: SimCluster, configs: dict[str, dict[str,
     trading = [venue_of(feed) for feed, sim in cluster.venues.items() if sim.ccxt_id is not None
                and sim.ccxt_id == CCXT_IDS.get(venue_of(feed))]
     endpoints = {feed: cluster.urls(feed) for feed in cluster.venues}
-    text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(dict.fromkeys(trading)), endpoints)
+    from ..sim.serve import client_configs, derivatives_clients
+
+    configs = client_configs(cluster, configs)  # the derivatives clients' accounts too
+    text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(dict.fromkeys(trading)), endpoints,
+                           list(derivatives_clients(cluster).values()))
     try:
         for target, data in ((ccxt_file, orjson.dumps(configs)), (path, text.encode())):
             partial = target.with_name(target.name + ".partial")  # a reader never sees half a file

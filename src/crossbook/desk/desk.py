@@ -61,7 +61,7 @@ from ..routing.fees import FeeBook, FeeProfile
 from ..routing.quote import Quote, price_order
 from ..sim.desk import SimDesk
 from ..sim.scenario import Scenario
-from ..sim.serve import ACCOUNT
+from ..sim.serve import ACCOUNT, derivatives_clients
 from ..symbols import parse_standard
 from ..trading.account import PositionView, VenueAccount
 from ..trading.journal import Journal
@@ -129,6 +129,8 @@ class Desk:
         self.market.on_trade = self._trade
         self._trade_callbacks: list[Callable[[Trade], None]] = []
         self._accounts: dict[tuple[str, str], VenueAccount] = {}  # (venue, account) -> loaded account
+        # (venue, account) -> its other products' accounts (a configured desk's: Binance USD-M beside spot)
+        self._products: dict[tuple[str, str], list[VenueAccount]] = {}
         self._fee_book = FeeBook()
         self._journal: Journal | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -204,9 +206,15 @@ class Desk:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         if self.config is not None:  # an account that cannot be reached is the first thing said
             self._journal = Journal(self.config.journal)
-            for cfg in self.config.accounts:
-                self._accounts[(cfg.venue, cfg.account)] = open_account(cfg, self._journal)
-            await asyncio.gather(*(self._load(a) for a in self._accounts.values()))
+            primary_first = sorted(self.config.accounts, key=lambda cfg: not cfg.primary)
+            for cfg in primary_first:
+                opened = open_account(cfg, self._journal)
+                if (cfg.venue, cfg.account) in self._accounts:
+                    self._products.setdefault((cfg.venue, cfg.account), []).append(opened)
+                else:
+                    self._accounts[(cfg.venue, cfg.account)] = opened
+            products = [a for accounts in self._products.values() for a in accounts]
+            await asyncio.gather(*(self._load(a) for a in (*self._accounts.values(), *products)))
             self._fee_book = FeeBook(FeeProfile.of(self.config.accounts), self.accounts)
         await self.market.start(self._session)
         await self.market.load_instruments()
@@ -224,7 +232,12 @@ class Desk:
         for account in self._accounts.values():
             if account not in simulated:
                 await account.client.close()
+        if self.simulator is None:  # a simulated desk's are the simulator's to close
+            for products in self._products.values():
+                for account in products:
+                    await account.client.close()
         self._accounts.clear()
+        self._products.clear()
         if self.simulator is not None:
             await self.simulator.stop()
             return
@@ -441,10 +454,23 @@ class Desk:
         return opened
 
     async def account(self, venue: str, account: str = "main") -> Trader:
-        """Orders, fills, balances, positions and settings of one (sub-)account on ``venue``."""
+        """Orders, fills, balances, positions and settings of one (sub-)account on ``venue``, on
+        every product the desk has an account for there (an order's symbol picks spot or the
+        derivatives account that lists it)."""
         from ..trading.trader import Trader
 
-        return Trader(await self.venue_account(venue, account))
+        primary = await self.venue_account(venue, account)
+        return Trader(primary, await self.product_accounts(venue, account))
+
+    async def product_accounts(self, venue: str, account: str = "main") -> list[VenueAccount]:
+        """``account``'s loaded accounts on ``venue``'s other products (derivatives), besides the
+        one ``venue_account`` gives: a simulated desk's derivatives simulators, a configured desk's
+        entries with their own ccxt client (``ccxt_id = "binanceusdm"``)."""
+        if self.simulator is None:
+            return list(self._products.get((venue, account), []))
+        opened = self.simulator.derivatives_accounts(venue, account)
+        await asyncio.gather(*(self._load(a) for a in opened if not a.rules))
+        return opened
 
     async def balances(self, venues: Sequence[str] | None = None, *, value_in: str | None = "USDT") -> BalanceReport:
         """What every account of the desk (on ``venues``, when given) holds, per venue and
@@ -482,7 +508,8 @@ class Desk:
 
     def _position_accounts(self) -> list[VenueAccount]:
         """The desk's accounts that trade derivatives, each once."""
-        trading = [a for a in self._accounts.values() if any(r.derivative for r in a.rules.values())]
+        products = [a for accounts in self._products.values() for a in accounts]
+        trading = [a for a in (*self._accounts.values(), *products) if any(r.derivative for r in a.rules.values())]
         simulated = self.simulator.derivatives.values() if self.simulator is not None else ()
         return list({id(a): a for a in (*trading, *simulated)}.values())
 
@@ -514,7 +541,10 @@ class Desk:
         path = Path(path)
         ccxt_file = path.with_name(f"{path.stem}-ccxt.json")
         configs: dict[str, Any] = {CCXT_IDS[v]: simulator.ccxt_configs[(v, ACCOUNT)] for v in simulator.accounts}
-        text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(simulator.accounts), self.sim_endpoints())
+        products = [c for c in derivatives_clients(simulator.cluster).values() if c.entry in simulator.derivatives_configs]
+        configs |= {c.entry: simulator.derivatives_configs[c.entry] for c in products}
+        text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(simulator.accounts), self.sim_endpoints(),
+                               products)
         for target, data in ((ccxt_file, orjson.dumps(configs)), (path, text.encode())):
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "wb") as f:

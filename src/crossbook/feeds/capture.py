@@ -115,12 +115,19 @@ def merge_captures(paths: Iterable[str | Path]) -> Iterator[CaptureEvent]:
     return heapq.merge(*(read_capture(p) for p in paths), key=lambda e: e.ts)
 
 
+def _open_for_writing(path: Path) -> IO[bytes]:
+    """The writer keeps the file open until close(), so no with-block: gzip-compressed for *.gz."""
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "wb")  # type: ignore[return-value]  # GzipFile is a binary IO, typeshed says BufferedIOBase
+    return open(path, "wb")
+
+
 class CaptureWriter:
     """Appends events in crossbook's own format."""
 
     def __init__(self, out: str | Path | IO[bytes], feed: str | None = None) -> None:
         if isinstance(out, (str, Path)):
-            self._fh: IO[bytes] = gzip.open(out, "wb") if str(out).endswith(".gz") else open(out, "wb")  # type: ignore[assignment]
+            self._fh: IO[bytes] = _open_for_writing(Path(out))
             self._owned = True
         else:
             self._fh = out

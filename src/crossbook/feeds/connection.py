@@ -59,10 +59,8 @@ class ResyncGuard:
 
     def delay_for(self, native: str, now: float) -> float:
         last = self._last.get(native)
-        if last is None or now - last > self.window:
-            delay = 0.0
-        else:
-            delay = min(self.cap, max(self.first_delay, 2 * self._delay.get(native, 0.0)))
+        quiet_since_last = last is None or now - last > self.window
+        delay = 0.0 if quiet_since_last else min(self.cap, max(self.first_delay, 2 * self._delay.get(native, 0.0)))
         self._last[native] = now + delay
         self._delay[native] = delay
         return delay

@@ -277,7 +277,7 @@ class Router:
         """Each usable venue's liquidity and rules for an order of ``side``, its balance fetched now."""
         venues = self.venues(trading=trading, excluded=excluded)
         balances = await asyncio.gather(*(self._balances(v) for v in venues))
-        return [self.venue_side(v, side, b) for v, b in zip(venues, balances)]
+        return [self.venue_side(v, side, b) for v, b in zip(venues, balances, strict=True)]
 
     async def plan(self, request: RouteRequest, amount: float, *, excluded: Mapping[str, str] | None = None,
                    limit: float | None) -> Plan:
@@ -290,7 +290,7 @@ class Router:
             return
         missing = [v for v in self.book.books if v not in self.fee_rates]
         rates = await asyncio.gather(*(self.fee_book.rates(v, self.book.symbol) for v in missing))
-        self.fee_rates.update({v: r.taker for v, r in zip(missing, rates)})
+        self.fee_rates.update({v: r.taker for v, r in zip(missing, rates, strict=True)})
 
     @staticmethod
     async def _balances(v: _Venue) -> Mapping[str, Decimal] | None:
@@ -311,9 +311,7 @@ class Router:
         limit = self.effective_limit(request, mid)
         sides = await self.sides(request.side, trading=not dry_run, excluded={})
         first = plan(request.side, request.amount, sides, limit=limit, max_venues=request.max_venues)
-        single = best_single_venue(request.side, request.amount, sides, limit=limit)
-        if single is not None and single.filled < request.amount - dust(self.venues(trading=not dry_run, excluded={})):
-            single = None  # no one venue can fill it (depth, balance, limit): nothing to compare with
+        single = best_single_venue(request.side, request.amount, sides, limit=limit)  # None: no one venue can fill it
         report = ExecutionReport(request, first, single, mid, precision=self.precision)
         if dry_run:
             return report

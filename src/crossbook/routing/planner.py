@@ -95,7 +95,7 @@ class BookLevels(Sequence[tuple[float, float]]):
         start, step, more = 0, _FIRST_READ, True
         while more:
             prices, sizes, more = self.chunk(start, start + step)
-            yield from zip(prices, sizes)
+            yield from zip(prices, sizes, strict=True)
             start += step
             step *= 2
 
@@ -293,7 +293,7 @@ def _small_greedy(side: Side, amount: float, venues: Sequence[VenueSide], limit:
             if deeper is not None:
                 heappush(heap, (deeper[0], i, deeper[1], deeper[2], deeper[3]))
     children = []
-    for v, share, notional in zip(venues, shares, notionals):
+    for v, share, notional in zip(venues, shares, notionals, strict=True):
         if share > 0:
             vwap = notional / share
             orders = _orders(v, share)
@@ -319,8 +319,26 @@ def _next_level(raw: tuple[list[float], dict[float, float], float], j: int, fee_
 
 
 def best_single_venue(side: Side, amount: float, venues: Sequence[VenueSide], *, limit: float | None = None) -> Plan | None:
-    """The best plan that uses one venue only (what the router's saving is measured against)."""
-    return _best_single(side, amount, _ladders(side, venues, limit), limit, None)
+    """The cheapest plan that fills ``amount`` on one venue alone, what the router's saving is
+    measured against; None when no venue can (depth, balance, limit). A venue fills it alone when
+    it fills all but less than one of its own lots: an amount off its grid (a notional's) is
+    filled to the lot below, and a finer-lot venue filling that sliver too does not make it the
+    best whatever its price."""
+    best: Plan | None = None
+    for L in _ladders(side, venues, limit):
+        single, _ = _valid_plan(side, amount, [L], limit)
+        if not single.children or amount - single.filled >= max(L.v.lot, _EPS * max(1.0, amount)):
+            continue
+        if best is None or _cheaper(single, best):
+            best = single
+    return best
+
+
+def _cheaper(a: Plan, b: Plan) -> bool:
+    """Whether ``a``'s all-in price per unit is better than ``b``'s (lower for a buy)."""
+    pa, pb = a.all_in_price, b.all_in_price
+    assert pa is not None and pb is not None
+    return pa < pb if a.side is Side.BUY else pa > pb
 
 
 # ---- a venue's levels, read lazily -----------------------------------------------------------
@@ -518,10 +536,7 @@ def _depth_guess(ladders: Sequence[_Ladder], target: float, lo: float, lo_depth:
         return math.inf
     first = min(L.keys[0] for L in ladders if L.keys)
     span = lo - first
-    if span <= 0 or lo_depth <= 0:
-        step = max(span, abs(lo) * 1e-6)
-    else:
-        step = span * (target - lo_depth) / lo_depth
+    step = max(span, abs(lo) * 1e-06) if span <= 0 or lo_depth <= 0 else span * (target - lo_depth) / lo_depth
     hi = lo + step
     hi_depth = _estimated_depth(ladders, hi)
     while hi_depth < target:
@@ -613,14 +628,14 @@ def _valid_plan(
     while True:
         shares, key = _greedy(active, amount, floor)
         floor = -math.inf if key is None else key
-        rounded = [_round_down(s, L.v.lot) for s, L in zip(shares, active)]
+        rounded = [_round_down(s, L.v.lot) for s, L in zip(shares, active, strict=True)]
         keep = [i for i, L in enumerate(active) if not shares[i] > 0 or _valid_share(L, rounded[i])]
         if len(keep) == len(active):
             break
         active = [active[i] for i in keep]
     if any(L.v.lot > 0 for L in active):
         rounded = _top_up(side, amount, active, rounded)
-    children = tuple(_child(L, a) for L, a in zip(active, rounded) if a > 0)
+    children = tuple(_child(L, a) for L, a in zip(active, rounded, strict=True) if a > 0)
     return Plan(side, amount, children, limit), floor
 
 
@@ -764,9 +779,9 @@ def _drop_bounds(amount: float, used: list[_Ladder], floor: float) -> tuple[list
     shares, key = _greedy(used, amount, floor)
     if key is None:  # the venues together fill less than asked: no bound, try every one
         return [(-math.inf, L) for L in used], None
-    total = sum(L.signed_cost(s) for L, s in zip(used, shares))
-    tied = [min(L.cap, L.cq[bisect_right(L.keys, key)]) - s for L, s in zip(used, shares)]
-    past = [L.next_key(key) if s < L.cap - _EPS else math.inf for L, s in zip(used, shares)]
+    total = sum(L.signed_cost(s) for L, s in zip(used, shares, strict=True))
+    tied = [min(L.cap, L.cq[bisect_right(L.keys, key)]) - s for L, s in zip(used, shares, strict=True)]
+    past = [L.next_key(key) if s < L.cap - _EPS else math.inf for L, s in zip(used, shares, strict=True)]
     tied_total = sum(tied)
     bounds = []
     for i, L in enumerate(used):

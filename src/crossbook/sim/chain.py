@@ -35,7 +35,9 @@ UNISWAP_ARTIFACTS = {
     "SwapRouter": "@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json",
     "QuoterV2": "@uniswap/v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
     "TickLens": "@uniswap/v3-periphery/artifacts/contracts/lens/TickLens.sol/TickLens.json",
-    "NonfungiblePositionManager": "@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
+    "NonfungiblePositionManager": (
+        "@uniswap/v3-periphery/artifacts/contracts/NonfungiblePositionManager.sol/NonfungiblePositionManager.json"
+    ),
 }
 COMPILED = ("LimitOrderProtocol", "WrappedTokenMock", "TokenCustomDecimalsMock")
 FEE_TIERS = {500: 10, 3000: 60, 10000: 200}  # fee (hundredths of a bip) -> tick spacing
@@ -63,7 +65,7 @@ class Token:
     decimals: int
 
     def raw(self, amount: float) -> int:
-        return int(round(amount * 10**self.decimals))
+        return round(amount * 10**self.decimals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +263,9 @@ class LocalChain:
             swap_router=await self.deploy("SwapRouter", ["address", "address"], factory, weth),
             quoter_v2=await self.deploy("QuoterV2", ["address", "address"], factory, weth),
             tick_lens=await self.deploy("TickLens"),
-            position_manager=await self.deploy("NonfungiblePositionManager", ["address", "address", "address"], factory, weth, "0x" + "00" * 20),
+            position_manager=await self.deploy(
+                "NonfungiblePositionManager", ["address", "address", "address"], factory, weth, "0x" + "00" * 20
+            ),
         )
         self.tokens["WETH"] = Token(weth, "WETH", 18)
 
@@ -318,7 +322,9 @@ class LocalChain:
         await self._approve_once(owner, pool.token0, "position_manager")
         await self._approve_once(owner, pool.token1, "position_manager")
         deadline = await self.evm.timestamp() + 3600
-        params = (pool.token0.address, pool.token1.address, pool.fee, tick_lower, tick_upper, amount0, amount1, 0, 0, owner.address, deadline)
+        params = (
+            pool.token0.address, pool.token1.address, pool.fee, tick_lower, tick_upper, amount0, amount1, 0, 0, owner.address, deadline
+        )
         outcome = await owner.send(self.addresses["position_manager"], MINT_POSITION.encode(params), gas=MINT_GAS)
         for log in outcome.logs:
             topics = log["topics"]
@@ -326,7 +332,9 @@ class LocalChain:
                 return int.from_bytes(bytes(topics[3]), "big")
         raise CrossbookError("position manager minted no position")
 
-    async def seed_pool(self, base: Token, quote: Token, fee: int, price: float, depth_quote: float, positions: int = 40, seed: int = 7) -> Pool:
+    async def seed_pool(
+        self, base: Token, quote: Token, fee: int, price: float, depth_quote: float, positions: int = 40, seed: int = 7
+    ) -> Pool:
         """A pool at ``price`` with ``positions`` overlapping ranges around it (so many initialized
         ticks, denser near the price), about ``depth_quote`` of quote value in all."""
         pool = await self.create_pool(base, quote, fee, price)
@@ -446,4 +454,4 @@ async def seed_market(chain: LocalChain, usd_prices: dict[str, float], positions
 
 if __name__ == "__main__":
     # Set-up step: compile the contracts npm ships only as source, so tests and the demo find them cached.
-    print(f"{', '.join(compiled_contracts())} ready in {_cache_dir()}")
+    print(f"{', '.join(compiled_contracts())} ready in {_cache_dir()}")  # noqa: T201 - the set-up step reports to its caller

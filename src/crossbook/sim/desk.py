@@ -21,40 +21,24 @@ import aiohttp
 import ccxt.async_support as ccxt_async
 
 from ..market.data import MarketData
-from ..model import Kind
 from ..precision import DEFAULT_PRECISION, Precision
 from ..routing.executor import Router
 from ..routing.fees import FeeBook
-from ..symbols import parse_standard
 from ..trading.account import VenueAccount
 from ..trading.journal import Journal
 from ..trading.limiter import Limiter
 from ..trading.pool_account import PoolAccount
 from ..trading.session import TRANSIT_MARGIN
-from ..venues.registry import spec, venue_feeds
+from ..venues.registry import spec, venue_feeds, venue_of
 from .access import confined
 from .cluster import SimCluster
 from .dex import SimDex
 from .market import START_USD
 from .scenario import Scenario
-from .serve import ACCOUNT, fund
+from .serve import ACCOUNT, derivatives_clients, derivatives_config, fund, trades_derivatives
 from .server import SimVenue
 
 DEX_SYMBOL = "BTC-USDT"  # the pools' market when no symbol is followed from the start
-
-
-def _kinds(sim: SimVenue) -> set[Kind]:
-    return {parse_standard(s)[2] for s in sim.markets}
-
-
-def trades_derivatives(sim: SimVenue) -> bool:
-    """Whether ccxt trades derivatives on ``sim``: it has a ccxt surface and lists a perpetual
-    or a future."""
-    return (sim.ccxt_id or sim.client_ccxt_id) is not None and bool(_kinds(sim) - {Kind.SPOT})
-
-
-def _derivatives_only(sim: SimVenue) -> bool:
-    return Kind.SPOT not in _kinds(sim)
 
 
 class SimDesk:
@@ -80,7 +64,9 @@ class SimDesk:
         # feed id -> the funded ACCOUNT on each simulator that trades derivatives (opened at start,
         # loaded on first use; dYdX's is its trading account)
         self.derivatives: dict[str, VenueAccount] = {}
+        self._sub_derivatives: dict[tuple[str, str], list[VenueAccount]] = {}  # (venue, sub-account) -> its
         self.ccxt_configs: dict[tuple[str, str], dict[str, Any]] = {}  # (venue, account) -> its ccxt config
+        self.derivatives_configs: dict[str, dict[str, Any]] = {}  # DerivativesClient.entry -> the ACCOUNT's config
         self.dex: SimDex | None = SimDex(self.symbols[0], self.journal, START_USD) if dex else None
         self._session: aiohttp.ClientSession | None = None
 
@@ -130,7 +116,8 @@ class SimDesk:
         if self.dex is not None:
             await self.dex.stop()
         await self.market.stop()
-        for account in {id(a): a for a in (*self.accounts.values(), *self.derivatives.values())}.values():
+        subs = [a for accounts in self._sub_derivatives.values() for a in accounts]
+        for account in {id(a): a for a in (*self.accounts.values(), *self.derivatives.values(), *subs)}.values():
             await account.client.close()
         if self._session is not None:
             await self._session.close()
@@ -177,19 +164,36 @@ class SimDesk:
         that already trades them (dYdX)."""
         opened: dict[str, VenueAccount] = {}
         trading = self.trading_sim(venue)
-        for feed in venue_feeds(venue):
+        if trading is not None and venue in self.accounts and trades_derivatives(trading):
+            opened[trading.venue] = self.accounts[venue]  # dYdX's: replaced below where it trades spot
+        for feed, client in derivatives_clients(self.cluster).items():
+            if client.venue != venue:
+                continue
             sim = self.cluster.venues[feed]
-            if not trades_derivatives(sim):
-                continue
-            if sim is trading and venue in self.accounts and _derivatives_only(sim):
-                opened[feed] = self.accounts[venue]
-                continue
             if ACCOUNT not in sim.engine.accounts:
                 fund(sim)
-            config = confined(sim.ccxt_config(sim.issue_key(ACCOUNT)), sim.rest_url, sim.ws_url)
-            config["options"] = {**config.get("options", {}), **spec(venue).perp_ccxt_options}
+            config = derivatives_config(sim)
+            self.derivatives_configs[client.entry] = copy.deepcopy(config)
             opened[feed] = self._account(venue, sim, ACCOUNT, config)
         return opened
+
+    def derivatives_accounts(self, venue: str, account: str) -> list[VenueAccount]:
+        """``account``'s derivatives accounts on ``venue`` (not loaded yet), besides its primary one:
+        the funded ACCOUNT's opened at start; a sub-account's opened empty on first use, with its
+        own keys."""
+        primary = self.accounts.get(venue)
+        if account == ACCOUNT:
+            return [a for feed, a in self.derivatives.items() if venue_of(feed) == venue and a is not primary]
+        if (venue, account) not in self._sub_derivatives:
+            opened = []
+            for feed, client in derivatives_clients(self.cluster).items():
+                if client.venue == venue:
+                    sim = self.cluster.venues[feed]
+                    if account not in sim.engine.accounts:
+                        sim.engine.open_account(account, parent=ACCOUNT)
+                    opened.append(self._account(venue, sim, account, derivatives_config(sim, account)))
+            self._sub_derivatives[(venue, account)] = opened
+        return list(self._sub_derivatives[(venue, account)])
 
     async def balances(self) -> dict[str, dict[str, float]]:
         """venue -> asset -> what the account there holds now (what an opportunity is sized to)."""

@@ -847,11 +847,14 @@ class MatchingEngine(OrderMatching):
 
     def _crosses_trigger(self, order: SimOrder, ticks: int) -> bool:
         assert order.stop is not None
+        return ticks >= order.stop if self._triggers_on_rise(order) else ticks <= order.stop
+
+    def _triggers_on_rise(self, order: SimOrder) -> bool:
         if order.trigger_above is not None:
-            rising = order.trigger_above
-        else:
-            rising = order.is_bid if order.parent is None else self._tp_rises(order)
-        return ticks >= order.stop if rising else ticks <= order.stop
+            return order.trigger_above
+        if order.parent is None:
+            return order.is_bid
+        return self._tp_rises(order)
 
     def _tp_rises(self, child: SimOrder) -> bool:
         """A TP/SL child of a buy is a sell: its TP fires on a rise, its SL on a fall."""

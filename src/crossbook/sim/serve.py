@@ -8,7 +8,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ..config import SimClientEntry
+from ..model import Kind
 from ..symbols import parse_standard
+from ..venues.registry import spec, venue_of
 from .access import confined
 from .cluster import SimCluster
 from .market import STABLE
@@ -33,6 +36,59 @@ def ccxt_configs(cluster: SimCluster) -> dict[str, dict[str, Any]]:
         fund(sim)
         configs[sim.ccxt_id] = confined(sim.ccxt_config(sim.issue_key(ACCOUNT)), sim.rest_url, sim.ws_url)
     return configs
+
+
+def _kinds(sim: SimVenue) -> set[Kind]:
+    return {parse_standard(s)[2] for s in sim.markets}
+
+
+def trades_derivatives(sim: SimVenue) -> bool:
+    """Whether ccxt trades derivatives on ``sim``: it has a ccxt surface and lists a perpetual
+    or a future."""
+    return (sim.ccxt_id or sim.client_ccxt_id) is not None and bool(_kinds(sim) - {Kind.SPOT})
+
+
+def spot_surface(sim: SimVenue) -> bool:
+    """Whether ``sim`` is its venue's primary ccxt surface (the spot client's; dYdX's perpetuals)."""
+    return sim.ccxt_id is not None and sim.ccxt_id == spec(sim.venue_id).ccxt_id
+
+
+def derivatives_clients(cluster: SimCluster) -> dict[str, SimClientEntry]:
+    """feed id -> the ccxt client trading that simulator's derivatives beside the venue's primary
+    (spot) client: on its own simulator (Binance USD-M, Bybit linear, Gate swap) or on the spot
+    one, reading its perpetuals (OKX); none where the primary client trades them already (dYdX).
+    Its entry in a ccxt config file is its ccxt id where that is its own, else the feed id."""
+    clients = {}
+    for feed, sim in cluster.venues.items():
+        if not trades_derivatives(sim) or (spot_surface(sim) and Kind.SPOT not in _kinds(sim)):
+            continue
+        ccxt_id = sim.ccxt_id or sim.client_ccxt_id
+        assert ccxt_id is not None
+        primary = spec(venue_of(feed)).ccxt_id
+        entry = ccxt_id if ccxt_id != primary else feed if feed != primary else f"{feed}-derivatives"
+        clients[feed] = SimClientEntry(venue_of(feed), ccxt_id, entry)
+    return clients
+
+
+def derivatives_config(sim: SimVenue, account: str = ACCOUNT) -> dict[str, Any]:
+    """The ccxt config of ``account`` (its new key) trading ``sim``'s derivatives: the venue SPEC's
+    ``perp_ccxt_options`` where one server trades spot and perpetuals (OKX's)."""
+    config = confined(sim.ccxt_config(sim.issue_key(account)), sim.rest_url, sim.ws_url)
+    config["options"] = {**config.get("options", {}), **spec(sim.venue_id).perp_ccxt_options}
+    return config
+
+
+def client_configs(cluster: SimCluster, configs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``configs`` (``ccxt_configs``: ccxt id -> config) and a config per derivatives client of
+    the funded account, by entry: a ccxt config file's contents."""
+    out = dict(configs)
+    for feed, client in derivatives_clients(cluster).items():
+        sim = cluster.venues[feed]
+        if client.entry not in out:
+            if ACCOUNT not in sim.engine.accounts:
+                fund(sim)
+            out[client.entry] = derivatives_config(sim)
+    return out
 
 
 async def serve(

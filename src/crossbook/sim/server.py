@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -93,7 +93,7 @@ class SimConnection:
             hold = queued + faults.delay - time.time()
             if hold > 0:
                 await asyncio.sleep(hold)
-            while time.time() < faults.stall_until:
+            while time.time() < faults.stall_until:  # noqa: ASYNC110 - sleeps to a deadline a later stall may push back
                 await asyncio.sleep(faults.stall_until - time.time())
             if self.ws.closed:
                 return
@@ -149,6 +149,7 @@ class SimVenue:
         self.ws_url = ""
         self._runner: web.AppRunner | None = None
         self._pinger: asyncio.Task[None] | None = None
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self._trade_ids: dict[str, int] = {}
         self.client_pings = 0  # application pings the clients sent (venue modules count them)
         self.client_pongs = 0  # answers to the server's application pings
@@ -320,10 +321,21 @@ class SimVenue:
             for frame in self.private_frames_for(conn, event):
                 conn.send(frame)
 
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` beside the caller (which cannot await it), holding the task until it ends."""
+        task = asyncio.create_task(coro)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_task_done)
+
+    def _side_task_done(self, task: asyncio.Task[None]) -> None:
+        self._side_tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.warning("%s: background task failed: %r", self.venue, exc)
+
     def inject(self, fault: str, symbol: str | None = None, seconds: float = 0.0) -> None:
         if fault == "drop":
             for conn in list(self.connections):
-                asyncio.ensure_future(conn.close())
+                self.spawn(conn.close())
         elif fault in ("skip", "corrupt"):
             if symbol is None:
                 raise ValueError(f"fault {fault!r} needs a symbol")

@@ -17,7 +17,7 @@ import copy
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,7 @@ import ccxt
 from ..errors import InsufficientFunds, InvalidOrder, VenueRefused, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
 from ..venues.registry import spec
+from ..venues.spec.capabilities import PERPETUALS
 from ..venues.spec.limits import Reply, request_params
 from .client_ids import client_id_rule
 from .journal import Journal, JournaledOrder
@@ -205,16 +206,31 @@ class VenueAccount:
         if request.iceberg_visible is not None:
             raise InvalidOrder(f"{self.venue}: iceberg orders are not wired through the trading layer yet")
         order = validate_order(request, self.rules, self.capabilities, await self._available_for_validation(), reference_price)
+        worst = self._market_worst_price(order, reference_price)
         journaled = self.journal.record_intent(order, sending=True)
         self._commit_locally(order)
-        return await self._send(journaled)
+        return await self._send(journaled, worst)
 
-    async def _send(self, journaled: JournaledOrder) -> JournaledOrder:
+    def _market_worst_price(self, order: OrderRequest, reference_price: Decimal | None) -> Decimal | None:
+        """The worst price a market order goes out with where the venue's SPEC asks for one
+        (``market_price_bps`` past the reference, on the tick, away from the book)."""
+        bps = spec(self.venue).market_price_bps
+        if bps is None or order.price is not None or order.stop_price is not None:
+            return None
+        if reference_price is None:
+            raise InvalidOrder(f"{self.venue}: a market order is sent with a worst price here and needs a reference price")
+        tick = self.market(order.symbol).tick
+        buy = order.side is Side.BUY
+        worst = reference_price * (1 + Decimal(bps if buy else -bps) / 10_000)
+        return (worst / tick).to_integral_value(rounding=ROUND_CEILING if buy else ROUND_FLOOR) * tick
+
+    async def _send(self, journaled: JournaledOrder, worst_price: Decimal | None = None) -> JournaledOrder:
         cid = journaled.client_order_id
         order = journaled.request
         rules = self.market(order.symbol)
         if journaled.status is not OrderStatus.SENT:
             self.journal.mark_sent(cid)
+        price = order.price if order.price is not None else worst_price
         token = _symbol.set(self.client.market_id(rules.ccxt_symbol))
         try:
             reply = await self.client.create_order(
@@ -222,7 +238,7 @@ class VenueAccount:
                 "limit" if order.price is not None else "market",
                 order.side.value,
                 plain(order.amount),
-                None if order.price is None else plain(order.price),
+                None if price is None else plain(price),
                 self._params(order, cid),
             )
         except ccxt.InsufficientFunds as exc:
@@ -256,8 +272,22 @@ class VenueAccount:
         status = reply.get("status")
         return status not in (None, "open") or bool(reply.get("filled"))
 
+    def order_takes(self, rules: TradingRules, field: str) -> bool:
+        """Whether ccxt's ``create_order`` on this market reads ``field`` (``marginMode``: OKX's
+        orders carry their margin mode, where other venues set it on the instrument beforehand),
+        by the client's ``features`` table."""
+        features: Mapping[str, Any] = getattr(self.client, "features", None) or {}
+        kind = "spot" if not rules.derivative else "swap" if rules.product in PERPETUALS else "future"
+        node = features.get(kind) or {}
+        if rules.derivative:
+            node = node.get("inverse" if rules.inverse else "linear") or {}
+        return bool((node.get("createOrder") or {}).get(field))
+
     def _params(self, order: OrderRequest, cid: str) -> dict[str, Any]:
         params: dict[str, Any] = dict(client_id_rule(self.venue).ccxt_params(cid))
+        rules = self.market(order.symbol)
+        if order.margin_mode is not None and rules.derivative and self.order_takes(rules, "marginMode"):
+            params["marginMode"] = order.margin_mode.value
         if order.post_only:
             params["postOnly"] = True
         if order.reduce_only:
@@ -392,7 +422,7 @@ class VenueAccount:
         never: list[str] = []
         updated: list[str] = []
         fills = 0
-        for order in self.journal.in_flight(self.venue, self.account):
+        for order in self._mine(self.journal.in_flight(self.venue, self.account)):
             remote = await self._find_by_client_id(order)
             if remote is None:
                 self.journal.record_reject(order.client_order_id, "not at the venue: never placed")
@@ -400,7 +430,7 @@ class VenueAccount:
                 continue
             self.journal.record_ack(order.client_order_id, str(remote["id"]))
             adopted.append(order.client_order_id)
-        for order in self.journal.open_orders(self.venue, self.account):
+        for order in self._mine(self.journal.open_orders(self.venue, self.account)):
             before = order.status
             rules = self.market(order.request.symbol)
             fills += await self._record_fills(order, rules)
@@ -408,6 +438,11 @@ class VenueAccount:
             if after.status is not before:
                 updated.append(order.client_order_id)
         return ReconcileReport(self.venue, self.account, adopted, never, updated, fills)
+
+    def _mine(self, orders: list[JournaledOrder]) -> list[JournaledOrder]:
+        """The orders on markets this client loaded: the same (venue, account) may trade other
+        products through another client (Binance USD-M beside spot), which reconciles those."""
+        return [o for o in orders if o.request.symbol in self.rules]
 
     async def _find_by_client_id(self, order: JournaledOrder) -> Mapping[str, Any] | None:
         """The venue's order with this client order id, open or closed (a blind resend of a

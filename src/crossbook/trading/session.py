@@ -11,7 +11,7 @@ import ccxt
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 
-from ..config import CCXT_IDS, AccountConfig, Config
+from ..config import AccountConfig, Config
 from ..errors import CrossbookError
 from ..venues.registry import spec
 from .account import VenueAccount
@@ -28,7 +28,7 @@ TRANSIT_MARGIN = 0.25
 def open_account(cfg: AccountConfig, journal: Journal) -> VenueAccount:
     """The account's VenueAccount on a ccxt.pro client (REST, and the private stream where ccxt.pro
     follows the venue's), else a ccxt async one."""
-    ccxt_id = CCXT_IDS[cfg.venue]
+    ccxt_id = cfg.client_id
     client = (getattr(ccxt_pro, ccxt_id, None) or getattr(ccxt_async, ccxt_id))(cfg.ccxt_settings())
     if cfg.mode == "testnet":
         client.set_sandbox_mode(True)
@@ -67,9 +67,8 @@ async def follow(config: Config, seconds: float | None, started: Callable[[list[
                 await account.load()
                 streams.append(OrderStream(account))
             tasks = [asyncio.create_task(s.run()) for s in streams]
-            while any(s.last_report is None and not s.last_error for s in streams):
-                await asyncio.sleep(0.05)
-            started([_start_entry(cfg, s) for cfg, s in zip(config.accounts, streams)])
+            await asyncio.gather(*(s.first_reconcile_done.wait() for s in streams))
+            started([_start_entry(cfg, s) for cfg, s in zip(config.accounts, streams, strict=True)])
             await (asyncio.sleep(seconds) if seconds is not None else asyncio.Event().wait())
         finally:
             for task in tasks:
@@ -78,7 +77,7 @@ async def follow(config: Config, seconds: float | None, started: Callable[[list[
             for account in accounts:
                 await account.client.close()
     return [{"venue": cfg.venue, "account": cfg.account, "streaming": s.streaming, **dataclasses.asdict(s.stats)}
-            for cfg, s in zip(config.accounts, streams)]
+            for cfg, s in zip(config.accounts, streams, strict=True)]
 
 
 def _start_entry(cfg: AccountConfig, stream: OrderStream) -> dict[str, Any]:

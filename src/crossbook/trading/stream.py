@@ -80,6 +80,7 @@ class OrderStream:
         self.stats = StreamStats()
         self.last_report: ReconcileReport | None = None
         self.last_error = ""  # why the last reconciliation failed, if it did
+        self.first_reconcile_done = asyncio.Event()  # set once the first reconciliation succeeded or failed
         self._fill_seen = asyncio.Event()
         self._settling: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -131,6 +132,7 @@ class OrderStream:
         except (ccxt.BaseError, CrossbookError, OSError) as exc:
             self.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
             log.warning("%s/%s reconciliation failed: %s", self.account.venue, self.account.account, type(exc).__name__)
+        self.first_reconcile_done.set()
 
     # ---- applying updates --------------------------------------------------------------------
 
@@ -203,10 +205,8 @@ class OrderStream:
         return order.filled if order is not None else Decimal(0)
 
     def _transition(self, cid: str, status: OrderStatus) -> None:
-        try:
+        with contextlib.suppress(IllegalTransition):  # the journal already holds a final state (the REST answer came first)
             self.journal.transition(cid, status)
-        except IllegalTransition:
-            pass  # the journal already holds a final state (the REST answer came first)
 
     def _journaled(self, remote: Mapping[str, Any]) -> JournaledOrder | None:
         info = remote.get("info")

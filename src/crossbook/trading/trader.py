@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from ..errors import (
 )
 from ..model import (
     Fill,
+    Kind,
     MarginMode,
     OrderRequest,
     OrderStatus,
@@ -39,10 +40,11 @@ from ..model import (
     Side,
     TimeInForce,
 )
+from ..symbols import parse_standard
 from ..venues.registry import spec
 from ..venues.spec.capabilities import ORDER_FEATURES, Feature, Product
 from ..venues.spec.hooks import MASTER_ACCOUNT, OcoLegs
-from .account import VenueAccount, plain
+from .account import PositionView, VenueAccount, plain
 from .client_ids import client_id_rule
 from .journal import JournaledOrder
 from .validation import TradingRules, features_requested, validate_order
@@ -229,33 +231,42 @@ class TransferView:
 
 
 class Trader:
-    """One venue, one sub-account: ``Trader(await desk.venue_account(venue, account))``."""
+    """One venue, one sub-account: ``Trader(await desk.venue_account(venue, account))``.
 
-    def __init__(self, account: VenueAccount) -> None:
+    A venue may trade its products through several clients of one sub-account (Binance spot,
+    USD-M and COIN-M; OKX spot and swap): ``products`` are those other loaded accounts, on the
+    same journal. An order's symbol picks the account that lists it; balances and transfers are
+    ``account``'s (the venue's primary, spot, client)."""
+
+    def __init__(self, account: VenueAccount, products: Sequence[VenueAccount] = ()) -> None:
         self.account = account
         self.venue = account.venue
         self.name = account.account
         self.capabilities = account.capabilities
+        self.accounts = (account, *(p for p in products if p is not account))
+        for other in self.accounts:
+            if (other.venue, other.account) != (self.venue, self.name) or other.journal is not account.journal:
+                raise ValueError(f"{other.venue}/{other.account} is not a product account of {self.venue}/{self.name}")
 
     # ---- orders -------------------------------------------------------------------------------
 
     async def place(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> OrderView:
         """Validate, journal and send one order; its leverage and margin mode, if asked, are set on
         the venue first (only once the order itself has passed every check)."""
-        rules = self.market(request.symbol)
+        account = self.account_for(request.symbol)
+        rules = account.rules[request.symbol]
         self._require_traded(request, rules)
         self._require_on_tick(rules, price=request.price, stop_price=request.stop_price,
                               take_profit=request.take_profit, stop_loss=request.stop_loss)
         if request.type in (OrderType.MARKET, OrderType.STOP) and reference_price is None and request.stop_price is None:
-            reference_price = await self._touch(rules, request.side)
+            reference_price = await self._touch(account, rules, request.side)
+        if rules.derivative and request.margin_mode is None and account.order_takes(rules, "marginMode"):
+            request = replace(request, margin_mode=await self._held_margin_mode(account, request.symbol))
         if rules.derivative and (request.leverage is not None or request.margin_mode is not None):
-            self._named(lambda: validate_order(request, self.account.rules, self.capabilities, _UNCHECKED, reference_price))
-            if request.margin_mode is not None:
-                await self.set_margin_mode(request.symbol, request.margin_mode)
-            if request.leverage is not None:
-                await self.set_leverage(request.symbol, request.leverage)
+            self._named(lambda: validate_order(request, account.rules, self.capabilities, _UNCHECKED, reference_price))
+            await self._apply_settings(account, rules, request.margin_mode, request.leverage)
         try:
-            journaled = await self.account.create_order(request, reference_price=reference_price)
+            journaled = await account.create_order(request, reference_price=reference_price)
         except InvalidOrder as exc:
             raise self._with_venue(exc) from None
         return self.view(journaled)
@@ -264,7 +275,8 @@ class Trader:
                   stop_limit: Decimal | None = None) -> OcoView:
         """A one-cancels-the-other pair: a limit order at ``price`` and a stop at ``stop_price``
         (stop-limit at ``stop_limit``), both journaled, placed as one order list."""
-        rules = self.market(symbol)
+        account = self.account_for(symbol)
+        rules = account.rules[symbol]
         self._named(lambda: self.capabilities.require(Feature.OCO, rules.product))
         place_oco = spec(self.venue).place_oco
         if place_oco is None:
@@ -274,20 +286,20 @@ class Trader:
         stop_type = OrderType.STOP_LIMIT if stop_limit is not None else OrderType.STOP
         stop_leg = OrderRequest(self.venue, symbol, side, stop_type, amount, price=stop_limit, stop_price=stop_price,
                                 account=self.name)
-        available = await self._call("the balance", self.account.balances())
-        limit_leg = self._validated(limit_leg, available)
-        stop_leg = self._validated(stop_leg, available)
+        available = await self._call("the balance", account.balances())
+        limit_leg = self._validated(account, limit_leg, available)
+        stop_leg = self._validated(account, stop_leg, available)
         self._check_oco_sides(limit_leg, stop_leg)
-        journal = self.account.journal
+        journal = account.journal
         limit_j = journal.record_intent(limit_leg, sending=True)
         stop_j = journal.record_intent(stop_leg, sending=True)
         rule = client_id_rule(self.venue)
-        legs = OcoLegs(self.account.client.market_id(rules.ccxt_symbol), side, plain(limit_leg.amount),
+        legs = OcoLegs(account.client.market_id(rules.ccxt_symbol), side, plain(limit_leg.amount),
                        plain(limit_j.request.price or price), plain(stop_leg.stop_price or stop_price),
                        None if stop_leg.price is None else plain(stop_leg.price),
                        rule.wire_value(limit_j.client_order_id), rule.wire_value(stop_j.client_order_id))
         try:
-            ack = await place_oco(self.account.client, legs)
+            ack = await place_oco(account.client, legs)
         except ccxt.BaseError as exc:
             for leg in (limit_j, stop_j):
                 journal.record_reject(leg.client_order_id, type(exc).__name__)
@@ -310,13 +322,15 @@ class Trader:
         journaled = self._find(order_id)
         if journaled.status.final:
             return self.view(journaled)
-        return self.view(await self._call(f"the cancel of {order_id}", self.account.cancel(journaled.client_order_id)))
+        account = self.account_for(journaled.request.symbol)
+        return self.view(await self._call(f"the cancel of {order_id}", account.cancel(journaled.client_order_id)))
 
     async def amend(self, order_id: str, *, amount: Decimal | None = None, price: Decimal | None = None) -> OrderView:
         journaled = self._find(order_id)
-        self._require_on_tick(self.market(journaled.request.symbol), price=price)
+        account = self.account_for(journaled.request.symbol)
+        self._require_on_tick(account.rules[journaled.request.symbol], price=price)
         try:
-            amended = await self.account.amend(journaled.client_order_id, amount=amount, price=price)
+            amended = await account.amend(journaled.client_order_id, amount=amount, price=price)
         except InvalidOrder as exc:
             raise self._with_venue(exc) from None
         return self.view(amended)
@@ -326,7 +340,8 @@ class Trader:
         journaled = self._find(order_id)
         if journaled.status.final or journaled.venue_order_id is None:
             return self.view(journaled)
-        return self.view(await self._call(f"the order {order_id}", self.account.sync(journaled.client_order_id)))
+        account = self.account_for(journaled.request.symbol)
+        return self.view(await self._call(f"the order {order_id}", account.sync(journaled.client_order_id)))
 
     async def open_orders(self, symbol: str | None = None) -> list[OrderView]:
         """The account's live orders, each refreshed from the venue."""
@@ -361,10 +376,13 @@ class Trader:
         return AccountBalances(self.venue, self.name, tuple(rows))
 
     async def positions(self, symbols: list[str] | None = None) -> list[Position]:
-        """Open derivatives positions; an account that loaded no derivative market has none."""
-        if not any(r.derivative for r in self.account.rules.values()):
-            return []
-        views = await self._call("the positions", self.account.positions(symbols))
+        """Open derivatives positions, across the accounts that loaded a derivative market (of
+        ``symbols``, when given)."""
+        views: list[PositionView] = []
+        for account in self.accounts:
+            listed = [s for s in symbols if s in account.rules] if symbols is not None else None
+            if any(r.derivative for r in account.rules.values()) and listed != []:
+                views += await self._call("the positions", account.positions(listed))
         out = []
         for p in views:
             px, qty = self._decimals(p.symbol)
@@ -373,33 +391,68 @@ class Trader:
         return out
 
     async def set_leverage(self, symbol: str, leverage: Decimal | int) -> AccountSetting:
-        rules = self._derivative(symbol, "leverage")
-        value = Decimal(leverage)
-        if not value.is_finite() or value <= 0:
-            raise InvalidOrder(f"{self.venue}: leverage {leverage} must be a positive number")
-        if rules.max_leverage is not None and value > rules.max_leverage:
-            raise InvalidOrder(f"{self.venue}: leverage {value} is above the maximum {rules.max_leverage} for {symbol}")
-        self._require_ccxt("setLeverage", "setting leverage")
-        number = int(value) if value == value.to_integral_value() else float(value)
-        await self._call("the leverage", self.account.client.set_leverage(number, rules.ccxt_symbol))
-        return AccountSetting(self.venue, self.name, "leverage", plain(value), symbol)
+        account, rules = self._derivative(symbol, "leverage")
+        number = self._leverage_setting(account, rules, Decimal(leverage))
+        assert number is not None
+        await self._call("the leverage", account.client.set_leverage(number, rules.ccxt_symbol))
+        return AccountSetting(self.venue, self.name, "leverage", plain(Decimal(leverage)), symbol)
 
     async def set_margin_mode(self, symbol: str, mode: MarginMode | str) -> AccountSetting:
-        rules = self._derivative(symbol, "a margin mode")
-        margin = _enum(MarginMode, mode, f"{self.venue}: margin mode")
-        self._named(lambda: self.capabilities.require(_MARGIN_FEATURES[margin], rules.product))
-        self._require_ccxt("setMarginMode", "setting the margin mode")
-        await self._call("the margin mode", self.account.client.set_margin_mode(margin.value, rules.ccxt_symbol))
+        account, rules = self._derivative(symbol, "a margin mode")
+        margin = self._margin_setting(account, rules, _enum(MarginMode, mode, f"{self.venue}: margin mode"))
+        assert margin is not None
+        await self._call("the margin mode", account.client.set_margin_mode(margin.value, rules.ccxt_symbol))
         return AccountSetting(self.venue, self.name, "margin_mode", margin.value, symbol)
+
+    async def _held_margin_mode(self, account: VenueAccount, symbol: str) -> MarginMode | None:
+        """The margin mode of the open position in ``symbol``, which an order that carries its
+        margin mode (OKX's) must name to add to or reduce it; None: no position (the venue's default)."""
+        held = await self._call("the positions", account.positions([symbol]))
+        modes = {p.margin_mode for p in held if p.margin_mode in ("cross", "isolated")}
+        return MarginMode(modes.pop()) if len(modes) == 1 else None
+
+    async def _apply_settings(self, account: VenueAccount, rules: TradingRules, margin_mode: MarginMode | None,
+                              leverage: Decimal | None) -> None:
+        """An order's margin mode and leverage, set on the instrument once both are checked. Where
+        the order itself carries its margin mode (OKX), leverage is set for that mode."""
+        carried = account.order_takes(rules, "marginMode")
+        margin = None if carried else self._margin_setting(account, rules, margin_mode)
+        if carried and margin_mode is not None:
+            self._named(lambda: self.capabilities.require(_MARGIN_FEATURES[margin_mode], rules.product))
+        number = self._leverage_setting(account, rules, leverage)
+        if margin is not None:
+            await self._call("the margin mode", account.client.set_margin_mode(margin.value, rules.ccxt_symbol))
+        if number is not None:
+            mode = {"marginMode": (margin_mode or MarginMode.CROSS).value} if carried else {}
+            await self._call("the leverage", account.client.set_leverage(number, rules.ccxt_symbol, mode))
+
+    def _leverage_setting(self, account: VenueAccount, rules: TradingRules, leverage: Decimal | None) -> int | float | None:
+        """``leverage`` as ccxt sends it, once checked (None: not asked)."""
+        if leverage is None:
+            return None
+        if not leverage.is_finite() or leverage <= 0:
+            raise InvalidOrder(f"{self.venue}: leverage {leverage} must be a positive number")
+        if rules.max_leverage is not None and leverage > rules.max_leverage:
+            raise InvalidOrder(f"{self.venue}: leverage {leverage} is above the maximum {rules.max_leverage} for {rules.symbol}")
+        self._require_ccxt(account, "setLeverage", "--leverage: setting leverage")
+        return int(leverage) if leverage == leverage.to_integral_value() else float(leverage)
+
+    def _margin_setting(self, account: VenueAccount, rules: TradingRules, margin: MarginMode | None) -> MarginMode | None:
+        """``margin``, once the venue offers it on the product and ccxt can set it (None: not asked)."""
+        if margin is None:
+            return None
+        self._named(lambda: self.capabilities.require(_MARGIN_FEATURES[margin], rules.product))
+        self._require_ccxt(account, "setMarginMode", f"--margin {margin.value}: setting the margin mode")
+        return margin
 
     async def set_position_mode(self, hedge: bool, symbol: str | None = None) -> AccountSetting:
         """Hedge mode (a long and a short per instrument) or one-way mode, for the account (or,
         where the venue sets it per instrument, for ``symbol``)."""
-        rules = self._derivative(symbol, "a position mode") if symbol is not None else self._any_derivative()
+        account, rules = self._derivative(symbol, "a position mode") if symbol is not None else self._any_derivative()
         self._named(lambda: self.capabilities.require(Feature.HEDGE_MODE, rules.product))
-        self._require_ccxt("setPositionMode", "setting the position mode")
+        self._require_ccxt(account, "setPositionMode", "setting the position mode")
         await self._call("the position mode",
-                         self.account.client.set_position_mode(hedge, None if symbol is None else rules.ccxt_symbol))
+                         account.client.set_position_mode(hedge, None if symbol is None else rules.ccxt_symbol))
         return AccountSetting(self.venue, self.name, "position_mode", "hedge" if hedge else "one_way", symbol)
 
     async def transfer(self, asset: str, amount: Decimal, from_account: str, to_account: str) -> TransferView:
@@ -421,10 +474,25 @@ class Trader:
     # ---- helpers ------------------------------------------------------------------------------
 
     def market(self, symbol: str) -> TradingRules:
-        rules = self.account.rules.get(symbol)
-        if rules is None:
-            raise InvalidOrder(f"symbol {symbol!r}: {self.venue} has no such market")
-        return rules
+        return self.account_for(symbol).rules[symbol]
+
+    def account_for(self, symbol: str) -> VenueAccount:
+        """The account that trades ``symbol``: spot, or the product account listing it."""
+        for account in self.accounts:
+            if symbol in account.rules:
+                return account
+        raise InvalidOrder(f"symbol {symbol!r}: {self.venue} has no such market{self._similar(symbol)}")
+
+    def _similar(self, symbol: str) -> str:
+        """The venue's markets of the same base and kind, as a hint (dYdX's USD perpetuals settle
+        in USDC: ccxt and so the trading layer call BTC-USD-PERP BTC-USDC-PERP)."""
+        try:
+            base, _, kind, expiry = parse_standard(symbol)
+        except CrossbookError:
+            return ""
+        listed = ((s, _parsed(s)) for a in self.accounts for s in a.rules)
+        alike = sorted(s for s, p in listed if p is not None and (p[0], p[2], p[3]) == (base, kind, expiry))
+        return f" (it lists {', '.join(alike)})" if alike else ""
 
     def amount_for_notional(self, symbol: str, notional: Decimal, price: Decimal) -> Decimal:
         """The order amount ``notional`` (quote currency) buys at ``price``, rounded DOWN to the lot
@@ -439,6 +507,22 @@ class Trader:
                                f"of {symbol} at {price}")
         return lots * rules.lot
 
+    def amount_in_base(self, symbol: str, base: Decimal) -> Decimal:
+        """The order amount (ccxt's unit: contracts on contract markets) of ``base`` units of the
+        base currency. A linear contract holds ``contract_size`` base units; an inverse one is sized
+        in the quote currency, so a base amount cannot name it (give a notional)."""
+        rules = self.market(symbol)
+        if not rules.derivative or rules.contract_size == 1:
+            return base
+        if rules.inverse:
+            raise InvalidOrder(f"{self.venue}: {symbol} contracts are {rules.contract_size} {rules.quote} each: "
+                               f"size the order with a notional in {rules.quote}")
+        contracts = base / rules.contract_size
+        if contracts % rules.lot:
+            raise InvalidOrder(f"{self.venue}: amount {base} {rules.base} is {contracts.normalize():f} {symbol} contracts of "
+                               f"{rules.contract_size} {rules.base}, not a whole number of lots {rules.lot}")
+        return contracts
+
     def view(self, order: JournaledOrder) -> OrderView:
         r = order.request
         px, qty = self._decimals(r.symbol)
@@ -447,7 +531,7 @@ class Trader:
                          r.post_only, r.reduce_only, order.reason, order.created_at, order.updated_at, px, qty)
 
     def _decimals(self, symbol: str) -> tuple[int, int]:
-        rules = self.account.rules.get(symbol)
+        rules = next((a.rules[symbol] for a in self.accounts if symbol in a.rules), None)
         return (8, 8) if rules is None else (decimals_of(rules.tick), decimals_of(rules.lot))
 
     def _find(self, order_id: str) -> JournaledOrder:
@@ -471,6 +555,8 @@ class Trader:
             support = self.capabilities.features[feature]
             if feature in ORDER_FEATURES and support.offered_on(rules.product) and not support.crossbook:
                 raise UnsupportedFeature(f"{self.venue} offers {feature.label}, but crossbook does not send them there yet")
+        if not rules.derivative and request.margin_mode is not None and not self.capabilities.products[Product.MARGIN].crossbook:
+            raise UnsupportedFeature(f"{self.venue}: --margin on spot is a margin order, which crossbook does not send there yet")
         if request.position_side is not PositionSide.BOTH and self.capabilities.features[Feature.HEDGE_MODE].offered:
             raise UnsupportedFeature(f"{self.venue}: orders with a position side (hedge mode) are not sent by crossbook yet")
 
@@ -486,10 +572,10 @@ class Trader:
                 raise InvalidOrder(f"{self.venue}: {name.replace('_', ' ')} {value} is off the {rules.symbol} tick "
                                    f"{rules.tick}")
 
-    async def _touch(self, rules: TradingRules, side: Side) -> Decimal:
+    async def _touch(self, account: VenueAccount, rules: TradingRules, side: Side) -> Decimal:
         """The best price a market order would meet, from the venue's book."""
         try:
-            book = await self.account.client.fetch_order_book(rules.ccxt_symbol, 5)
+            book = await account.client.fetch_order_book(rules.ccxt_symbol, 5)
         except ccxt.BaseError:
             book = {}
         levels = book.get("asks" if side is Side.BUY else "bids") or []
@@ -498,26 +584,27 @@ class Trader:
                                "could not be read")
         return Decimal(str(levels[0][0]))
 
-    def _derivative(self, symbol: str | None, what: str) -> TradingRules:
-        assert symbol is not None
-        rules = self.market(symbol)
+    def _derivative(self, symbol: str, what: str) -> tuple[VenueAccount, TradingRules]:
+        account = self.account_for(symbol)
+        rules = account.rules[symbol]
         if not rules.derivative:
             raise InvalidOrder(f"{self.venue}: {symbol} is spot; {what} is set on derivatives")
-        return rules
+        return account, rules
 
-    def _any_derivative(self) -> TradingRules:
-        rules = next((r for r in self.account.rules.values() if r.derivative), None)
-        if rules is None:
-            raise InvalidOrder(f"{self.venue}: account {self.name!r} trades no derivatives here")
-        return rules
+    def _any_derivative(self) -> tuple[VenueAccount, TradingRules]:
+        for account in self.accounts:
+            rules = next((r for r in account.rules.values() if r.derivative), None)
+            if rules is not None:
+                return account, rules
+        raise InvalidOrder(f"{self.venue}: account {self.name!r} trades no derivatives here")
 
-    def _require_ccxt(self, method: str, what: str) -> None:
-        if not self.account.client.has.get(method):
+    def _require_ccxt(self, account: VenueAccount, method: str, what: str) -> None:
+        if not account.client.has.get(method):
             raise UnsupportedFeature(f"{self.venue}: crossbook cannot do {what} there (ccxt has no {method})")
 
-    def _validated(self, request: OrderRequest, available: Mapping[str, Decimal]) -> OrderRequest:
+    def _validated(self, account: VenueAccount, request: OrderRequest, available: Mapping[str, Decimal]) -> OrderRequest:
         try:
-            return validate_order(request, self.account.rules, self.capabilities, available)
+            return validate_order(request, account.rules, self.capabilities, available)
         except InvalidOrder as exc:
             raise self._with_venue(exc) from None
 
@@ -548,6 +635,13 @@ class _Unchecked(dict[str, Decimal]):
 
 
 _UNCHECKED = _Unchecked()
+
+
+def _parsed(symbol: str) -> tuple[str, str, Kind, str | None] | None:
+    try:
+        return parse_standard(symbol)
+    except CrossbookError:
+        return None
 
 
 def _enum(kind: Any, value: Any, what: str) -> Any:

@@ -480,6 +480,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     kind="cex",
     tier=1,
     ccxt_id="dydx",
+    market_price_bps=500,  # a 5% bound: a market order fills within it, the rest expires (IOC)
     feeds={
         "dydx": DydxPerp,
     },
@@ -515,7 +516,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.SUB_ACCOUNTS: Support.yes("numbered subaccounts of one address"),
             Feature.TESTNET: Support.yes("dydx-testnet-4"),
         },
-    ).traded((Product.LINEAR_PERP, Feature.LIMIT, Feature.MARKET, Feature.IOC)),
+    ).traded((Product.LINEAR_PERP, Feature.LIMIT, Feature.MARKET, Feature.IOC, Feature.REDUCE_ONLY)),
     # REST limits: the indexer allows 100 requests per 10 s per IP (secondary sources). Long-term
     # orders, which ccxt places, are limited per account to 2 per block and 20 per 100 blocks
     # (docs.dydx.xyz/concepts/trading/limits/rate-limits; served at /dydxprotocol/clob/block_rate). A

@@ -329,7 +329,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("demo trading: header x-simulated-trading: 1"),
         },
-    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS)),
     # REST limits (www.okx.com/docs-v5/en/): each endpoint has its own counter per 2 s, by user ID (the
     # trade endpoints by user ID and instrument ID) or by IP. A one-order batch, how ccxt places orders,
     # "consumes the rate limit of Place order"; new and amended orders also count in the sub-account's

@@ -120,7 +120,7 @@ def feed_for_url(url: str) -> type[FeedHandler] | None:
     for cls in all_feeds().values():
         for entry in cls.url_hosts:
             entry_host, _, prefix = entry.partition("/")
-            if (host == entry_host or host.endswith("." + entry_host)) and parts.path.startswith("/" + prefix):
-                if len(entry) > best[0]:
-                    best = (len(entry), cls)
+            matches = (host == entry_host or host.endswith("." + entry_host)) and parts.path.startswith("/" + prefix)
+            if matches and len(entry) > best[0]:
+                best = (len(entry), cls)
     return best[1]

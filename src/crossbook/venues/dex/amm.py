@@ -39,7 +39,9 @@ class PoolMarket:
         return self.fee / 1e6
 
 
-def ladder_levels(state: PoolState, market: PoolMarket, levels: int = LADDER_LEVELS) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+def ladder_levels(
+    state: PoolState, market: PoolMarket, levels: int = LADDER_LEVELS
+) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
     """(bids, asks) of the pool now, in quote per base and base units."""
     args = (levels, market.decimals0, market.decimals1, market.base_is_token0)
     return ladder(state, Side.BUY, *args), ladder(state, Side.SELL, *args)

@@ -318,6 +318,6 @@ def encode_path(tokens: Sequence[str], fees: Sequence[int]) -> bytes:
     if len(tokens) != len(fees) + 1 or not fees:
         raise InvalidOrder(f"a path needs one more token than fees: {len(tokens)} tokens, {len(fees)} fees")
     out = bytearray(bytes.fromhex(tokens[0][2:]))
-    for fee, token in zip(fees, tokens[1:]):
+    for fee, token in zip(fees, tokens[1:], strict=True):
         out += fee.to_bytes(3, "big") + bytes.fromhex(token[2:])
     return bytes(out)

@@ -191,7 +191,7 @@ class SwapTx:
     @property
     def min_dst_amount(self) -> int:
         """The least the swap may deliver within ``slippage`` percent of the quote."""
-        return self.dst_amount * int(round((100 - self.slippage) * 1e6)) // (100 * 10**6)
+        return self.dst_amount * round((100 - self.slippage) * 1e6) // (100 * 10**6)
 
 
 class OneInchClient(_Api):

@@ -8,6 +8,7 @@ through ``evm``, no ABI files).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -92,10 +93,10 @@ async def read_pool_state(evm: Evm, pool: str, block: int | None = None, tick_ra
             bitmap[compressed >> 8] = bitmap.get(compressed >> 8, 0) | 1 << (compressed & 0xFF)
     else:
         bits = await asyncio.gather(*(call(pool, TICK_BITMAP, w) for w in words))
-        bitmap = {w: int(b) for w, (b,) in zip(words, bits) if b}
+        bitmap = {w: int(b) for w, (b,) in zip(words, bits, strict=True) if b}
         initialized = [((w << 8) + i) * spacing for w, b in bitmap.items() for i in range(256) if b >> i & 1]
         rows = await asyncio.gather(*(call(pool, TICKS, t) for t in initialized))
-        ticks = {t: int(row[1]) for t, row in zip(initialized, rows)}
+        ticks = {t: int(row[1]) for t, row in zip(initialized, rows, strict=True)}
     return PoolState(sqrt_price, tick, int(liquidity), fee, spacing, ticks, bitmap, (first, last),
                      to_checksum_address(pool), token0, token1, decimals0, decimals1, at)
 
@@ -179,10 +180,8 @@ class PoolWatcher:
         self._stop.set()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def refresh(self) -> bool:
@@ -232,10 +231,8 @@ class PoolWatcher:
 
     async def _run(self) -> None:
         while not self._stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.interval)
-            except TimeoutError:
-                pass
             if self._stop.is_set():
                 return
             try:

@@ -348,15 +348,23 @@ class UniswapV3Trader:
             head = (route.token_in, route.token_out, route.fees[0], recipient)
             tail = (amount, limit, sqrt_price_limit_x96)
             if exact == "input":
-                call = EXACT_INPUT_SINGLE.encode(head + (deadline,) + tail) if v1 else EXACT_INPUT_SINGLE_02.encode(head + tail)
+                call = EXACT_INPUT_SINGLE.encode((*head, deadline, *tail)) if v1 else EXACT_INPUT_SINGLE_02.encode(head + tail)
             else:
-                call = EXACT_OUTPUT_SINGLE.encode(head + (deadline,) + tail) if v1 else EXACT_OUTPUT_SINGLE_02.encode(head + tail)
+                call = EXACT_OUTPUT_SINGLE.encode((*head, deadline, *tail)) if v1 else EXACT_OUTPUT_SINGLE_02.encode(head + tail)
         else:
             path = _path(route, reverse=exact == "output")
             if exact == "input":
-                call = EXACT_INPUT.encode((path, recipient, deadline, amount, limit)) if v1 else EXACT_INPUT_02.encode((path, recipient, amount, limit))
+                call = (
+                    EXACT_INPUT.encode((path, recipient, deadline, amount, limit))
+                    if v1
+                    else EXACT_INPUT_02.encode((path, recipient, amount, limit))
+                )
             else:
-                call = EXACT_OUTPUT.encode((path, recipient, deadline, amount, limit)) if v1 else EXACT_OUTPUT_02.encode((path, recipient, amount, limit))
+                call = (
+                    EXACT_OUTPUT.encode((path, recipient, deadline, amount, limit))
+                    if v1
+                    else EXACT_OUTPUT_02.encode((path, recipient, amount, limit))
+                )
         return call if v1 else MULTICALL_WITH_DEADLINE.encode(deadline, [call])
 
     async def _included_by_deadline(self, tx_hash: str, deadline: int) -> TxOutcome | None:
@@ -519,7 +527,8 @@ class RangeOrder:
             decrease = DECREASE_LIQUIDITY.encode((self.token_id, liquidity, 0, 0, deadline))
             now0, now1 = DECREASE_LIQUIDITY.decode(await trader.evm.call_raw(manager, decrease, sender=owner))
             keep = 10_000 - slippage_bps
-            calls.append(DECREASE_LIQUIDITY.encode((self.token_id, liquidity, int(now0 * keep // 10_000), int(now1 * keep // 10_000), deadline)))
+            least0, least1 = int(now0 * keep // 10_000), int(now1 * keep // 10_000)
+            calls.append(DECREASE_LIQUIDITY.encode((self.token_id, liquidity, least0, least1, deadline)))
         calls.append(COLLECT.encode((self.token_id, owner, MAX_UINT128, MAX_UINT128)))
         if burn:
             calls.append(BURN.encode(self.token_id))
@@ -599,7 +608,8 @@ def _event_words(logs: Sequence[dict[str, Any]], emitter: str, topic: bytes) -> 
         topics = log["topics"]
         if to_checksum_address(log["address"]) == emitter and bytes(topics[0]) == topic:
             data = bytes(log["data"])
-            found.append((int.from_bytes(bytes(topics[1]), "big"), [int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)]))
+            words = [int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)]
+            found.append((int.from_bytes(bytes(topics[1]), "big"), words))
     return found
 
 

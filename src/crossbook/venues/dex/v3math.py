@@ -415,7 +415,8 @@ def swap(state: PoolState, zero_for_one: bool, amount_specified: int,
         if exact_in:
             if zero_for_one:
                 numerator = (liquidity << 96) * (sqrt_p - target)
-                amount_in = -(-(-(-numerator // sqrt_p)) // target)
+                over_sqrt_p = -(-numerator // sqrt_p)
+                amount_in = -(-over_sqrt_p // target)
             else:
                 amount_in = -(-liquidity * (target - sqrt_p) >> 96)
             if remaining * fee_complement // FEE_DENOMINATOR >= amount_in:
@@ -586,17 +587,19 @@ def _split_step(sqrt_start: int, tick: int, tick_end: int, liquidity: int, zero_
         cut = tick // span * span
         if cut > tick_end and sqrt_ratio_at_tick(cut) >= sqrt_start:
             cut -= span
-        ends = list(range(cut, tick_end, -span)) + [tick_end]
+        ends = [*range(cut, tick_end, -span), tick_end]
     else:
-        ends = list(range((tick // span + 1) * span, tick_end, span)) + [tick_end]
+        ends = [*range((tick // span + 1) * span, tick_end, span), tick_end]
     pieces: list[LadderStep] = []
     paid = received = 0
     for end in ends[:room]:
         sqrt_end = sqrt_ratio_at_tick(end)
         if zero_for_one:
-            total_in, total_out = amount0_delta(sqrt_end, sqrt_start, liquidity, True), amount1_delta(sqrt_end, sqrt_start, liquidity, False)
+            total_in = amount0_delta(sqrt_end, sqrt_start, liquidity, True)
+            total_out = amount1_delta(sqrt_end, sqrt_start, liquidity, False)
         else:
-            total_in, total_out = amount1_delta(sqrt_start, sqrt_end, liquidity, True), amount0_delta(sqrt_start, sqrt_end, liquidity, False)
+            total_in = amount1_delta(sqrt_start, sqrt_end, liquidity, True)
+            total_out = amount0_delta(sqrt_start, sqrt_end, liquidity, False)
         pieces.append(LadderStep(sqrt_end, end, total_in - paid, total_out - received))
         paid, received = total_in, total_out
     return pieces

@@ -197,7 +197,7 @@ class BinanceSpotSim(BinanceTrading):
         except Reject as exc:
             raise rejected(exc, ERRORS) from None
         except (ValueError, ArithmeticError):
-            raise ERRORS[Reason.BAD_NUMBER].refuse()
+            raise ERRORS[Reason.BAD_NUMBER].refuse() from None
         list_id = next(self.list_ids)
         legs = (stop.order_id, limit.order_id) if stop_first else (limit.order_id, stop.order_id)
         order_list = OrderList(list_id, params.get("listClientOrderId") or f"sim-list-{list_id}", symbol, legs)

@@ -33,7 +33,12 @@ ERRORS: dict[Reason, ErrorShape] = {
 # where USD-M answers differently from spot
 FUTURES_ERRORS: dict[Reason, ErrorShape] = {
     Reason.INSUFFICIENT_BALANCE: ErrorShape(-2019, "Margin is insufficient.", 400),
-    Reason.POST_ONLY_WOULD_TAKE: ErrorShape(-5022, "Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history", 400),
+    Reason.POST_ONLY_WOULD_TAKE: ErrorShape(
+        -5022,
+        "Due to the order could not be executed as maker, the Post Only order will be rejected. "
+        "The order will not be recorded in the order history",
+        400,
+    ),
     Reason.REDUCE_ONLY_WOULD_INCREASE: ErrorShape(-2022, "ReduceOnly Order is rejected.", 400),
     Reason.POSITION_SIDE_REQUIRED: ErrorShape(-4061, "Order's position side does not match user's setting.", 400),
     Reason.POSITION_SIDE_IN_ONE_WAY: ErrorShape(-4061, "Order's position side does not match user's setting.", 400),
@@ -61,7 +66,9 @@ REFUSALS: dict[Reason, ErrorShape] = {
         -1003, "Too much request weight used; please use WebSocket Streams for live updates to avoid polling the API.", 429
     ),
     Reason.BANNED: ErrorShape(
-        -1003, "Way too much request weight used; IP banned until {until}. Please use WebSocket Streams for live updates to avoid bans.", 418
+        -1003,
+        "Way too much request weight used; IP banned until {until}. Please use WebSocket Streams for live updates to avoid bans.",
+        418,
     ),
 }
 ORDER_RATE_LIMITED = ErrorShape(-1015, "Too many new orders; current limit exceeded.", 429)  # the ORDERS pool's

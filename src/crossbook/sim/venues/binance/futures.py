@@ -49,7 +49,7 @@ class BinanceUsdmSim(BinanceSpotSim):
     venue = "binanceusdm"
     ccxt_id: ClassVar[str | None] = "binanceusdm"
     ccxt_hosts = ("https://fapi.binance.com",)
-    ccxt_options = {"fetchMarkets": {"types": ["linear"]}, "fetchMargins": False, "fetchCurrencies": False}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["linear"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     api = "/fapi/v1"
     places = None  # futures send the contract's own precision
@@ -274,7 +274,7 @@ class BinanceUsdmSim(BinanceSpotSim):
         try:
             self.engine.set_leverage(key.account, symbol, Decimal(params.get("leverage", "0")))
         except (Reject, ArithmeticError):
-            raise binance_error(-4028, "Leverage is not valid.")
+            raise binance_error(-4028, "Leverage is not valid.") from None
         leverage = int(self.engine.account(key.account).leverages[symbol])
         return json_response({"leverage": leverage, "maxNotionalValue": "1000000000", "symbol": self.native(symbol)})
 
@@ -292,7 +292,7 @@ class BinanceUsdmSim(BinanceSpotSim):
         try:
             self.engine.set_margin_mode(key.account, symbol, wanted)
         except Reject:
-            raise binance_error(-4048, "Margin type cannot be changed if there exists position.")
+            raise binance_error(-4048, "Margin type cannot be changed if there exists position.") from None
         return json_response({"code": 200, "msg": "success"})
 
     async def position_mode(self, key: ApiKey, params: dict[str, str]) -> web.Response:
@@ -307,7 +307,7 @@ class BinanceUsdmSim(BinanceSpotSim):
         try:
             self.engine.set_position_mode(key.account, hedge)
         except Reject:
-            raise binance_error(-4068, "Position side cannot be changed if there exists position.")
+            raise binance_error(-4068, "Position side cannot be changed if there exists position.") from None
         return json_response({"code": 200, "msg": "success"})
 
     async def leverage_brackets(self, key: ApiKey, params: dict[str, str]) -> web.Response:
@@ -382,7 +382,7 @@ class BinanceUsdmSim(BinanceSpotSim):
         except Reject as exc:
             raise rejected(exc, FUTURES_ERRORS, ERRORS) from None
         except (ValueError, ArithmeticError):
-            raise ERRORS[Reason.BAD_NUMBER].refuse()
+            raise ERRORS[Reason.BAD_NUMBER].refuse() from None
         return json_response(self.order_json(order))
 
     async def modify_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
@@ -400,7 +400,7 @@ class BinanceUsdmSim(BinanceSpotSim):
         except Reject as exc:
             raise rejected(exc, FUTURES_ERRORS, ERRORS) from None
         except (ValueError, ArithmeticError):
-            raise ERRORS[Reason.BAD_NUMBER].refuse()
+            raise ERRORS[Reason.BAD_NUMBER].refuse() from None
         if (lots, ticks) == (order.amount, order.price):
             raise binance_error(-5027, "No need to modify the order.")
         if lots <= order.filled:
@@ -493,9 +493,12 @@ class BinanceCoinmSim(BinanceUsdmSim):
     venue = "binancecoinm"
     ccxt_id = "binancecoinm"
     ccxt_hosts = ("https://dapi.binance.com",)
-    ccxt_options = {"fetchMarkets": {"types": ["inverse"]}, "fetchMargins": False, "fetchCurrencies": False}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["inverse"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets = ("BTC-USD-PERP", "ETH-USD-PERP")
-    specs = {"BTC-USD-PERP": MarketSpec("BTC-USD-PERP", 0.1, 1.0), "ETH-USD-PERP": MarketSpec("ETH-USD-PERP", 0.01, 1.0)}
+    specs: ClassVar[dict[str, MarketSpec]] = {
+        "BTC-USD-PERP": MarketSpec("BTC-USD-PERP", 0.1, 1.0),
+        "ETH-USD-PERP": MarketSpec("ETH-USD-PERP", 0.01, 1.0),
+    }
     contract_usd: ClassVar[dict[str, int]] = {"BTC-USD-PERP": 100, "ETH-USD-PERP": 10}
     api = "/dapi/v1"
     account_path = "/dapi/v1/account"

@@ -23,7 +23,7 @@ class BinancePublic(SimVenue):
     venue = "binance"
     ccxt_id: ClassVar[str | None] = "binance"
     ccxt_hosts = ("https://api.binance.com",)
-    ccxt_options = {"fetchMarkets": {"types": ["spot"]}, "fetchMargins": False, "fetchCurrencies": False}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/stream", "/ws")
     private_ws_paths: ClassVar[tuple[str, ...]] = ("/ws-api/v3",)
@@ -67,7 +67,9 @@ class BinancePublic(SimVenue):
         return f"{value:.8f}"
 
     async def exchange_info(self, request: web.Request) -> web.Response:
-        return json_response({"timezone": "UTC", "serverTime": int(time.time() * 1000), "symbols": [self.symbol_info(s) for s in self.markets]})
+        return json_response(
+            {"timezone": "UTC", "serverTime": int(time.time() * 1000), "symbols": [self.symbol_info(s) for s in self.markets]}
+        )
 
     def symbol_info(self, symbol: str) -> dict[str, Any]:
         base, quote, _, _ = parse_standard(symbol)
@@ -88,7 +90,12 @@ class BinancePublic(SimVenue):
             "permissions": ["SPOT"],
             "permissionSets": [["SPOT"]],
             "filters": [
-                {"filterType": "PRICE_FILTER", "minPrice": f"{spec.tick:.8f}", "maxPrice": "1000000.00000000", "tickSize": f"{spec.tick:.8f}"},
+                {
+                    "filterType": "PRICE_FILTER",
+                    "minPrice": f"{spec.tick:.8f}",
+                    "maxPrice": "1000000.00000000",
+                    "tickSize": f"{spec.tick:.8f}",
+                },
                 {"filterType": "LOT_SIZE", "minQty": f"{spec.lot:.8f}", "maxQty": "9000.00000000", "stepSize": f"{spec.lot:.8f}"},
                 {"filterType": "ICEBERG_PARTS", "limit": 10},
             ],
@@ -114,7 +121,8 @@ class BinancePublic(SimVenue):
         for stream in msg.get("params", []):
             symbol = self.symbol_of(stream.split("@", 1)[0].upper())
             if symbol is None:
-                conn.send(orjson.dumps({"error": {"code": 2, "msg": f"Invalid request: unknown stream {stream}"}, "id": msg.get("id")}).decode())
+                error = {"code": 2, "msg": f"Invalid request: unknown stream {stream}"}
+                conn.send(orjson.dumps({"error": error, "id": msg.get("id")}).decode())
                 return
             if method == "SUBSCRIBE":
                 conn.subs[symbol] = True

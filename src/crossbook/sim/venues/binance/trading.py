@@ -122,7 +122,7 @@ class BinanceTrading(BinancePublic):
         try:
             return json_response(self.order_json(self.find(key, params)))
         except Reject:
-            raise ERRORS[Reason.UNKNOWN_ORDER].refuse()
+            raise ERRORS[Reason.UNKNOWN_ORDER].refuse() from None
 
     async def open_orders(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         symbol = self.symbol_of(params["symbol"]) if "symbol" in params else None
@@ -147,7 +147,11 @@ class BinanceTrading(BinancePublic):
     async def trade_fee(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         return json_response(
             [
-                {"symbol": self.native(s), "makerCommission": self.num(self.engine.maker_fee), "takerCommission": self.num(self.engine.taker_fee)}
+                {
+                    "symbol": self.native(s),
+                    "makerCommission": self.num(self.engine.maker_fee),
+                    "takerCommission": self.num(self.engine.taker_fee),
+                }
                 for s in self.markets
             ]
         )
@@ -157,7 +161,9 @@ class BinanceTrading(BinancePublic):
             return "LIMIT_MAKER"  # an OCO's limit leg is a LIMIT_MAKER on Binance
         if order.trigger_above is not None:
             return {OrderType.STOP: "TAKE_PROFIT", OrderType.STOP_LIMIT: "TAKE_PROFIT_LIMIT"}[order.type]
-        return {OrderType.LIMIT: "LIMIT", OrderType.MARKET: "MARKET", OrderType.STOP: "STOP_LOSS", OrderType.STOP_LIMIT: "STOP_LOSS_LIMIT"}[order.type]
+        return {
+            OrderType.LIMIT: "LIMIT", OrderType.MARKET: "MARKET", OrderType.STOP: "STOP_LOSS", OrderType.STOP_LIMIT: "STOP_LOSS_LIMIT"
+        }[order.type]
 
     def order_json(self, order: SimOrder) -> dict[str, Any]:
         market = self.engine.markets[order.symbol]

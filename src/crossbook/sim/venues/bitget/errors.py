@@ -14,7 +14,9 @@ from ...server import json_response
 # (43012 InsufficientFunds, 43001 OrderNotFound, 41103/40808/45110/43011 InvalidOrder)
 ERRORS: dict[Reason, ErrorShape] = {
     Reason.INSUFFICIENT_BALANCE: ErrorShape("43012", "Insufficient balance", 400),
-    Reason.POST_ONLY_WOULD_TAKE: ErrorShape("43011", "The parameter does not meet the specification: the post_only order would take liquidity", 400),
+    Reason.POST_ONLY_WOULD_TAKE: ErrorShape(
+        "43011", "The parameter does not meet the specification: the post_only order would take liquidity", 400
+    ),
     Reason.PRICE_OFF_GRID: ErrorShape("41103", "param price scale error error", 400),
     Reason.STOP_PRICE_OFF_GRID: ErrorShape("41103", "param price scale error error", 400),
     Reason.AMOUNT_OFF_GRID: ErrorShape("40808", "Parameter verification exception size checkBDScale error", 400),

@@ -36,7 +36,7 @@ class BitgetPublic(SimVenue):
     venue = "bitget"
     ccxt_id: ClassVar[str | None] = "bitget"
     ccxt_hosts = ("https://api.{hostname}",)
-    ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"]}}
     key_needs_passphrase = True
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/v2/ws/public",)

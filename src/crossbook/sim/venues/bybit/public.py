@@ -67,6 +67,28 @@ class BybitPublic(SimVenue):
         rows = [self.instrument(s) for s in self.markets] if request.query.get("status", "Trading") == "Trading" else []
         return self.envelope(self.page(rows, request.query))
 
+    async def orderbook(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/orderbook``: the book's top ``limit`` levels of one symbol of this
+        server's category (spot 1 to 200, default 1; linear and inverse 1 to 500, default 25)."""
+        query = request.query
+        if query.get("category") != self.category:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
+        symbol = self.symbol_of(query.get("symbol", ""))
+        if symbol is None:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
+        most, default = (200, 1) if self.category == "spot" else (500, 25)
+        limit = query.get("limit", str(default))
+        if not limit.isdigit() or not 1 <= int(limit) <= most:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: limit is invalid")
+        ladder = self.ladders[symbol]
+        now = int(time.time() * 1000)
+        return self.envelope({
+            "s": self.native(symbol),
+            "b": self.levels(ladder, ladder.top(True, int(limit)), True),
+            "a": self.levels(ladder, ladder.top(False, int(limit)), False),
+            "ts": now, "u": self.cross_seq[symbol], "seq": self.cross_seq[symbol], "cts": now,
+        })
+
     def page(self, rows: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
         """Spot answers everything at once; derivatives page by ``limit`` and ``cursor``."""
         return {"category": self.category, "list": rows}

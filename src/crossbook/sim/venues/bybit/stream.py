@@ -20,7 +20,8 @@ from .wire import PRIVATE_TOPICS, ZERO, ms
 class BybitSpotSim(BybitTrading):
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/v5/market/instruments-info", self.instruments_info), *self.trading_routes()]
+        return [web.get("/v5/market/instruments-info", self.instruments_info),
+                web.get("/v5/market/orderbook", self.orderbook), *self.trading_routes()]
 
     async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
         conn.state.setdefault("conn_id", str(uuid.uuid4()))

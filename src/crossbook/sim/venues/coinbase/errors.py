@@ -17,10 +17,18 @@ from ...server import json_response
 ORDER_REFUSED = 200  # the status of an order's refusal: the body says ``success: false``
 # the matching engine's reasons, as an order's error_response names them
 ORDER_ERRORS: dict[Reason, ErrorShape] = {
-    Reason.INSUFFICIENT_BALANCE: ErrorShape("INSUFFICIENT_FUND", "Insufficient balance in source account", ORDER_REFUSED, "PREVIEW_INSUFFICIENT_FUND"),
-    Reason.POST_ONLY_WOULD_TAKE: ErrorShape("INVALID_LIMIT_PRICE_POST_ONLY", "Invalid limit price for post only order", ORDER_REFUSED, "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY"),
-    Reason.PRICE_OFF_GRID: ErrorShape("INVALID_PRICE_PRECISION", "Invalid price precision", ORDER_REFUSED, "PREVIEW_INVALID_PRICE_PRECISION"),
-    Reason.STOP_PRICE_OFF_GRID: ErrorShape("INVALID_PRICE_PRECISION", "Invalid stop price precision", ORDER_REFUSED, "PREVIEW_INVALID_STOP_PRICE_PRECISION"),
+    Reason.INSUFFICIENT_BALANCE: ErrorShape(
+        "INSUFFICIENT_FUND", "Insufficient balance in source account", ORDER_REFUSED, "PREVIEW_INSUFFICIENT_FUND"
+    ),
+    Reason.POST_ONLY_WOULD_TAKE: ErrorShape(
+        "INVALID_LIMIT_PRICE_POST_ONLY", "Invalid limit price for post only order", ORDER_REFUSED, "PREVIEW_INVALID_LIMIT_PRICE_POST_ONLY"
+    ),
+    Reason.PRICE_OFF_GRID: ErrorShape(
+        "INVALID_PRICE_PRECISION", "Invalid price precision", ORDER_REFUSED, "PREVIEW_INVALID_PRICE_PRECISION"
+    ),
+    Reason.STOP_PRICE_OFF_GRID: ErrorShape(
+        "INVALID_PRICE_PRECISION", "Invalid stop price precision", ORDER_REFUSED, "PREVIEW_INVALID_STOP_PRICE_PRECISION"
+    ),
     Reason.AMOUNT_OFF_GRID: ErrorShape("INVALID_SIZE_PRECISION", "Invalid size precision", ORDER_REFUSED, "PREVIEW_INVALID_SIZE_PRECISION"),
     Reason.BAD_AMOUNT: ErrorShape("UNKNOWN_FAILURE_REASON", "Base size is too small", ORDER_REFUSED, "PREVIEW_INVALID_BASE_SIZE_TOO_SMALL"),
     Reason.NO_LIQUIDITY: ErrorShape("INVALID_NO_LIQUIDITY", "Not enough liquidity", ORDER_REFUSED, "UNKNOWN_PREVIEW_FAILURE_REASON"),

@@ -8,7 +8,7 @@ import uuid
 from collections import deque
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from aiohttp import web
@@ -32,7 +32,7 @@ class CoinbasePublic(SimVenue):
     ccxt_hosts = ("https://api.coinbase.com",)
     buy_fee_in_base = False  # Coinbase charges every fill's fee in the quote currency
     # balances from the Advanced Trade accounts (v3), not the Coinbase App's /v2/accounts
-    ccxt_options = {"fetchBalance": "v3PrivateGetBrokerageAccounts"}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchBalance": "v3PrivateGetBrokerageAccounts"}
     markets = ("BTC-USD", "BTC-USDT", "ETH-USD", "ETH-USDT", "SOL-USDT", "ETH-BTC", "USDT-USD")
     # ccxt.pro subscribes the user channel on the market-data host, which serves both (Coinbase's
     # advanced-trade-ws-user host serves only user and heartbeats), so the private stream shares
@@ -129,7 +129,9 @@ class CoinbasePublic(SimVenue):
         """Coinbase lists X-USDC as an alias of X-USD: same book, same market data."""
         native = usd["product_id"] + "C"
         usd["alias_to"] = [native]
-        return {**usd, "product_id": native, "display_name": native, "quote_currency_id": "USDC", "alias": usd["product_id"], "alias_to": []}
+        return {
+            **usd, "product_id": native, "display_name": native, "quote_currency_id": "USDC", "alias": usd["product_id"], "alias_to": []
+        }
 
     def on_connect(self, conn: SimConnection) -> None:
         conn.state["seq"] = 0
@@ -177,7 +179,8 @@ class CoinbasePublic(SimVenue):
         return out
 
     def acknowledge(self, conn: SimConnection) -> None:
-        conn.send(self.envelope(conn, "subscriptions", rfc3339(time.time_ns()), orjson.dumps([{"subscriptions": self.subscriptions(conn)}])))
+        events = orjson.dumps([{"subscriptions": self.subscriptions(conn)}])
+        conn.send(self.envelope(conn, "subscriptions", rfc3339(time.time_ns()), events))
 
     def error(self, message: str) -> bytes:
         return orjson.dumps({"type": "error", "message": message})

@@ -167,7 +167,9 @@ class CoinbaseRecords(CoinbasePublic):
     async def accounts(self, key: ApiKey, request: web.Request) -> web.Response:
         codes = sorted(set(self.currencies()) | set(self.engine.account(key.account).balances))
         rows, cursor, more = page(codes, request.query, 49, 250)
-        return json_response({"accounts": [self.wallet(key.account, c) for c in rows], "has_next": more, "cursor": cursor, "size": len(rows)})
+        return json_response(
+            {"accounts": [self.wallet(key.account, c) for c in rows], "has_next": more, "cursor": cursor, "size": len(rows)}
+        )
 
     def wallet(self, name: str, code: str) -> dict[str, Any]:
         account = self.engine.account(name)

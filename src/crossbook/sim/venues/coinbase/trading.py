@@ -82,7 +82,12 @@ class CoinbaseTrading(CoinbaseRecords):
                 "success": True,
                 "failure_reason": "UNKNOWN_FAILURE_REASON",
                 "order_id": oid,
-                "success_response": {"order_id": oid, "product_id": self.native(order.symbol), "side": order.side.value.upper(), "client_order_id": client_id},
+                "success_response": {
+                    "order_id": oid,
+                    "product_id": self.native(order.symbol),
+                    "side": order.side.value.upper(),
+                    "client_order_id": client_id,
+                },
                 "order_configuration": self.configuration_json(order),
             }
         )
@@ -112,7 +117,15 @@ class CoinbaseTrading(CoinbaseRecords):
         return order
 
     def submit(
-        self, account: str, client_id: str, symbol: str, side: Side, name: str, fields: dict[str, Any], amount: Decimal, limit: Decimal | None
+        self,
+        account: str,
+        client_id: str,
+        symbol: str,
+        side: Side,
+        name: str,
+        fields: dict[str, Any],
+        amount: Decimal,
+        limit: Decimal | None,
     ) -> SimOrder:
         config = CONFIGURATIONS[name]
         post_only = fields.get("post_only", False)

@@ -67,6 +67,7 @@ class DydxSim(DydxIndexer):
             web.get("/v4/orders", self.list_orders),
             web.get("/v4/orders/{order_id}", self.get_order),
             web.get("/v4/fills", self.fills),
+            web.get("/v4/perpetualPositions", self.perpetual_positions),
             web.get("/cosmos/auth/v1beta1/account_info/{address}", self.account_info),
             web.get("/abci_info", self.abci_info),
             web.get("/broadcast_tx_sync", self.broadcast_tx_sync),
@@ -79,6 +80,27 @@ class DydxSim(DydxIndexer):
             return _not_found(f"No subaccount found with address {address} and subaccountNumber {number}")
         self.expire()
         return json_response({"subaccount": self.subaccount_json(wallet)})
+
+    async def perpetual_positions(self, request: web.Request) -> web.Response:
+        """``GET /v4/perpetualPositions?address=&subaccountNumber=[&status=OPEN,CLOSED,LIQUIDATED]``:
+        the subaccount's positions, ``{"positions": [...]}``. Only open positions are kept, so a
+        query for closed or liquidated ones finds none."""
+        query = request.query
+        for required in ("address", "subaccountNumber"):
+            if required not in query:
+                return _invalid(required, "", f"{required} is required")
+        statuses = set(query.get("status", "OPEN").split(","))
+        unknown = statuses - {"OPEN", "CLOSED", "LIQUIDATED"}
+        if unknown:
+            return _invalid("status", query["status"], "status must be a valid Position Status (OPEN, etc)")
+        limit = query.get("limit", "1000")
+        if not limit.isdigit():
+            return _invalid("limit", limit, "limit must be a positive integer")
+        wallet = self.wallets.get(query["address"])
+        if wallet is None or query["subaccountNumber"] != "0" or "OPEN" not in statuses:
+            return json_response({"positions": []})
+        listed = [self.position_json(s, p) for s, p in self.open_positions(wallet).items()]
+        return json_response({"positions": listed[: int(limit)]})
 
     async def list_orders(self, request: web.Request) -> web.Response:
         """Newest goodTil first, as the indexer sorts them; ``status`` filters (comma-separated)."""
@@ -143,7 +165,8 @@ class DydxSim(DydxIndexer):
         except ValueError:
             raw = None
         if raw is None:
-            error = {"code": -32602, "message": "Invalid params", "data": "error converting http params to arguments: tx must be 0x-prefixed hex"}
+            error = {"code": -32602, "message": "Invalid params",
+                     "data": "error converting http params to arguments: tx must be 0x-prefixed hex"}
             return json_response({"jsonrpc": "2.0", "id": -1, "error": error}, status=500)
         self.expire()
         code, codespace, log = 0, "", "[]"
@@ -219,7 +242,8 @@ class DydxSim(DydxIndexer):
                 return
             del self.placements[order_id]
             if exc.reason == "insufficient_balance":
-                raise tx_refusal(TX_REFUSALS[Reason.INSUFFICIENT_BALANCE], f"PlaceStatefulOrder: order ({order_id}), result (NewlyUndercollateralized)") from None
+                raise tx_refusal(TX_REFUSALS[Reason.INSUFFICIENT_BALANCE],
+                                 f"PlaceStatefulOrder: order ({order_id}), result (NewlyUndercollateralized)") from None
             raise tx_refusal(TX_REFUSALS[Reason.BAD_PARAMETER], str(exc)) from None
 
     def submit(self, account: str, symbol: str, order: Order, order_id: str) -> SimOrder:
@@ -254,7 +278,8 @@ class DydxSim(DydxIndexer):
     def check_grid(self, symbol: str, order: Order) -> None:
         subticks_per_tick = self.grid(symbol)[1]
         if order.quantums % STEP_BASE_QUANTUMS:
-            raise clob_error(12, f"Order Quantums {order.quantums} must be a multiple of the ClobPair's StepBaseQuantums {STEP_BASE_QUANTUMS}")
+            raise clob_error(12, f"Order Quantums {order.quantums} must be a multiple of the ClobPair's StepBaseQuantums "
+                                 f"{STEP_BASE_QUANTUMS}")
         for what, value in (("subticks", order.subticks), ("conditional order trigger subticks", order.trigger_subticks)):
             if value % subticks_per_tick:
                 raise clob_error(12, f"Order {what} {value} must be a multiple of the ClobPair's SubticksPerTick {subticks_per_tick}")
@@ -343,7 +368,8 @@ class DydxSim(DydxIndexer):
             return
         channels[channel] = batched
         contents = self.book_state(symbol) if channel == BOOK else {"trades": list(self.recent[symbol])}
-        conn.send(_text({"type": "subscribed", "connection_id": conn.state["connection_id"], "message_id": mid, "channel": channel, "id": ticker, "contents": contents}))
+        conn.send(_text({"type": "subscribed", "connection_id": conn.state["connection_id"], "message_id": mid, "channel": channel,
+                         "id": ticker, "contents": contents}))
 
     def _subscribe_subaccount(self, conn: SimConnection, subaccount_id: str) -> None:
         """``{address}/{subaccountNumber}``: no signature, the address is public (the indexer
@@ -400,7 +426,8 @@ class DydxSim(DydxIndexer):
             if not conn.subs[symbol]:
                 del conn.subs[symbol]
         mid = self._next_id(conn)
-        conn.send(_text({"type": "unsubscribed", "connection_id": conn.state["connection_id"], "message_id": mid, "channel": channel, "id": ticker}))
+        conn.send(_text({"type": "unsubscribed", "connection_id": conn.state["connection_id"], "message_id": mid,
+                         "channel": channel, "id": ticker}))
 
     def _error(self, conn: SimConnection, message: str, mid: int) -> None:
         conn.send(_text({"type": "error", "message": message, "connection_id": conn.state["connection_id"], "message_id": mid}))
@@ -441,7 +468,8 @@ class DydxSim(DydxIndexer):
             return []
         return self._data(conn, TRADES, self.native(symbol), TRADES_VERSION, [{"trades": encoded}], channels[TRADES])
 
-    def _data(self, conn: SimConnection, channel: str, ticker: str, version: str, updates: list[dict[str, Any]], batched: bool) -> list[Frame]:
+    def _data(self, conn: SimConnection, channel: str, ticker: str, version: str, updates: list[dict[str, Any]],
+              batched: bool) -> list[Frame]:
         """A batched subscription gets the updates in one ``channel_batch_data``, others one
         ``channel_data`` each."""
         if batched:
@@ -450,7 +478,8 @@ class DydxSim(DydxIndexer):
 
     def _message(self, conn: SimConnection, kind: str, channel: str, ticker: str, version: str, contents: Any) -> str:
         mid = self._next_id(conn)
-        return _text({"type": kind, "connection_id": conn.state["connection_id"], "message_id": mid, "id": ticker, "channel": channel, "version": version, "contents": contents})
+        return _text({"type": kind, "connection_id": conn.state["connection_id"], "message_id": mid, "id": ticker,
+                      "channel": channel, "version": version, "contents": contents})
 
     def encode_trades(self, symbol: str, trades: list[SimTrade]) -> list[dict[str, Any]]:
         """A block's fills, published together in one trades message per connection."""

@@ -14,7 +14,7 @@ from aiohttp import web
 from ....model import OrderStatus, Side
 from ....symbols import parse_standard
 from ...access import READ_TRADE, ApiKey, ccxt_urls
-from ...engine import SimFill, SimOrder
+from ...engine import Position, SimFill, SimOrder
 from ...market import Ladder
 from ...ratelimit import Over, retry_after
 from ...refusal import Reason, Refusal
@@ -177,7 +177,7 @@ class DydxIndexer(SimVenue):
         """USDC moves with every fill (buying a perpetual pays its notional); equity adds the
         positions at the oracle price; free collateral is what the engine leaves unreserved."""
         account = self.engine.account(wallet.key.account)
-        positions = {s: p for (s, _), p in account.positions.items() if p.size}
+        positions = self.open_positions(wallet)
         usdc = account.balances.get(QUOTE, Decimal(0)) - sum((p.size * p.entry for p in positions.values()), Decimal(0))
         equity = usdc + sum((p.size * self.oracle(s) for s, p in positions.items()), Decimal(0))
         return {
@@ -185,25 +185,32 @@ class DydxIndexer(SimVenue):
             "subaccountNumber": 0,
             "equity": _dec(equity),
             "freeCollateral": _dec(equity - account.locked.get(QUOTE, Decimal(0))),
-            "openPerpetualPositions": {
-                self.native(s): {
-                    "market": self.native(s),
-                    "status": "OPEN",
-                    "side": "LONG" if p.size > 0 else "SHORT",
-                    "size": _dec(p.size),
-                    "entryPrice": _dec(p.entry),
-                    "unrealizedPnl": _dec(p.size * (self.oracle(s) - p.entry)),
-                    "netFunding": "0",
-                    "subaccountNumber": 0,
-                }
-                for s, p in positions.items()
-            },
+            "openPerpetualPositions": {self.native(s): self.position_json(s, p) for s, p in positions.items()},
             "assetPositions": {
-                "USDC": {"size": _dec(abs(usdc)), "symbol": "USDC", "side": "LONG" if usdc >= 0 else "SHORT", "assetId": "0", "subaccountNumber": 0}
+                "USDC": {"size": _dec(abs(usdc)), "symbol": "USDC", "side": "LONG" if usdc >= 0 else "SHORT", "assetId": "0",
+                         "subaccountNumber": 0}
             },
             "marginEnabled": True,
             "updatedAtHeight": str(_height()),
             "latestProcessedBlockHeight": str(_height()),
+        }
+
+    def open_positions(self, wallet: Wallet) -> dict[str, Position]:
+        """symbol -> the wallet's open position there (one-way: one per market)."""
+        account = self.engine.account(wallet.key.account)
+        return {s: p for (s, _), p in account.positions.items() if p.size}
+
+    def position_json(self, symbol: str, position: Position) -> dict[str, Any]:
+        """A PerpetualPositionResponseObject: ``size`` signed (negative short), PnL at the oracle."""
+        return {
+            "market": self.native(symbol),
+            "status": "OPEN",
+            "side": "LONG" if position.size > 0 else "SHORT",
+            "size": _dec(position.size),
+            "entryPrice": _dec(position.entry),
+            "unrealizedPnl": _dec(position.size * (self.oracle(symbol) - position.entry)),
+            "netFunding": "0",
+            "subaccountNumber": 0,
         }
 
     async def fills(self, request: web.Request) -> web.Response:

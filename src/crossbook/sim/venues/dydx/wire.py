@@ -221,7 +221,8 @@ def validate_basic(msg: Message) -> None:
         raise clob_error(6, "order subticks cannot be 0")
     conditional = oid.order_flags == CONDITIONAL
     if conditional != bool(msg.condition_type):
-        raise clob_error(6000, "condition type cannot be unspecified" if conditional else "condition type specified for non-conditional order")
+        raise clob_error(6000, "condition type cannot be unspecified" if conditional
+                         else "condition type specified for non-conditional order")
     if conditional != bool(msg.trigger_subticks):
         raise clob_error(6001, "conditional order trigger subticks cannot be 0" if conditional
                       else "conditional order trigger subticks greater than 0 for non-conditional order")

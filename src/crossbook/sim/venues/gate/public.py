@@ -40,7 +40,7 @@ class GatePublic(SimVenue):
     trade_places: ClassVar[int] = 10  # trades pad to 10 decimals ("0.2010000000")
     ccxt_id: ClassVar[str | None] = "gate"
     ccxt_hosts = ("https://api.gateio.ws",)
-    ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"]}}
     errors: ClassVar[dict[Reason, ErrorShape]] = ERRORS
     api_key_header = "KEY"
     limit_symbol_param = "currency_pair"

@@ -123,7 +123,9 @@ class GateTrading(GateRecords):
         quote = self.engine.markets[symbol].quote
         least = MIN_QUOTE[quote]
         if value < least:
-            raise gate_error("INVALID_PARAM_VALUE", f"Your order size {num(value)} {quote} is too small. The minimum is {num(least)} {quote}")
+            raise gate_error(
+                "INVALID_PARAM_VALUE", f"Your order size {num(value)} {quote} is too small. The minimum is {num(least)} {quote}"
+            )
 
     def touch(self, symbol: str, bid: bool) -> Decimal | None:
         top = self.ladders[symbol].top(bid, 1)

@@ -344,7 +344,7 @@ class KrakenPublic(SimVenue):
         self.tops[symbol] = after
         ladder = self.ladders[symbol]
         cs = self.checksum_of(ladder, *after)
-        top_moved = any(b[:CHECKSUM_LEVELS] != a[:CHECKSUM_LEVELS] for b, a in zip(before, after))
+        top_moved = any(b[:CHECKSUM_LEVELS] != a[:CHECKSUM_LEVELS] for b, a in zip(before, after, strict=True))
         # only a checksum that goes out can be wrong: every window shows a change in the top 10
         if top_moved and self.faults.take("corrupt", symbol):
             cs ^= 0x5A5A

@@ -14,7 +14,7 @@ from .errors import AMEND_ERRORS, ERRORS, REFUSALS, kraken_error, rejected
 from .records import KrakenRecords
 from .wire import (
     AMEND_UNSIMULATED,
-    ICEBERG_MIN_SHOWN,
+    ICEBERG_SHOWN_PARTS,
     ORDER_FLAGS,
     ORDER_TYPES,
     TIME_IN_FORCE,
@@ -144,7 +144,7 @@ class KrakenTrading(KrakenRecords):
         if ordertype == "limit":
             return price, None, None
         shown = required(params, "displayvol")
-        if shown < volume * ICEBERG_MIN_SHOWN:
+        if shown * ICEBERG_SHOWN_PARTS < volume:  # exact: 1/15 as a Decimal would round
             raise kraken_error("EGeneral:Invalid arguments:displayvol")
         return price, None, shown
 

@@ -80,7 +80,7 @@ TIME_IN_FORCE = {"GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC}  # Kraken spot 
 ORDER_FLAGS = frozenset({"post", "fcib", "fciq", "nompp"})
 
 
-ICEBERG_MIN_SHOWN = Decimal(1) / 15  # displayvol is at least 1/15 of the volume
+ICEBERG_SHOWN_PARTS = 15  # displayvol is at least 1/15 of the volume
 
 
 STATUS = {

@@ -26,7 +26,7 @@ class KucoinPublic(SimVenue):
     venue = "kucoin"
     ccxt_id = "kucoin"
     ccxt_hosts = ("https://api.kucoin.com",)
-    ccxt_options = {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}}
     key_needs_passphrase = True
     markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/",)

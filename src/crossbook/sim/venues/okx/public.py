@@ -57,7 +57,7 @@ class OkxPublic(SimVenue):
     inband_snapshot: ClassVar[bool] = True
     ccxt_id = "okx"
     ccxt_hosts = ("https://{hostname}",)  # ccxt's OKX base is a template on its hostname option
-    ccxt_options = {"fetchMarkets": {"types": ["spot"]}}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"]}}
     key_needs_passphrase = True
     api_key_header = "OK-ACCESS-KEY"
     limit_symbol_param = "instId"

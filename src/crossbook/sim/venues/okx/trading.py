@@ -256,7 +256,9 @@ class OkxTrading(OkxRecords):
         try:
             order = self.find(key, req)
         except Refusal as exc:
-            raise okx_error("51503", "Order modification failed as the order does not exist") if exc.code == "51603" else exc
+            if exc.code != "51603":
+                raise
+            raise okx_error("51503", "Order modification failed as the order does not exist") from None
         if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED):
             raise okx_error("51509", "Modification failed as the order has been canceled")
         if order.status.final:

@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 import orjson
@@ -203,7 +204,7 @@ class OneInchSim:
         slippage = _slippage(request)
         route = await self._best_route(src, dst, amount)
         await self._check_funds(src, sender, amount)
-        minimum = route.dst_amount * int(round((100 - slippage) * 1e6)) // (100 * 10**6)
+        minimum = route.dst_amount * round((100 - slippage) * 1e6) // (100 * 10**6)
         deadline = await self.evm.timestamp() + DEADLINE_SECONDS
         data = _router_call(route, receiver, deadline, amount, minimum)
         tx: dict[str, Any] = {"from": sender, "to": self.router, "data": "0x" + data.hex(), "value": "0"}
@@ -249,7 +250,7 @@ class OneInchSim:
         if _flag(request, "includeTokensInfo"):
             body.update(srcToken=_token_info(src), dstToken=_token_info(dst))
         if _flag(request, "includeProtocols"):
-            hops = zip(route.tokens, route.tokens[1:])
+            hops = pairwise(route.tokens)
             body["protocols"] = [[[{"name": "UNISWAP_V3", "part": 100, "fromTokenAddress": a.address,
                                     "toTokenAddress": b.address}] for a, b in hops]]
         if _flag(request, "includeGas"):
@@ -285,7 +286,8 @@ class OneInchSim:
     async def _price(self, tokens: tuple[Token, ...], fees: tuple[int, ...], amount: int) -> Route | None:
         try:
             if len(fees) == 1:
-                out, _, _, gas = await self.evm.call(self.quoter, QUOTE_EXACT_INPUT_SINGLE, (tokens[0].address, tokens[1].address, amount, fees[0], 0))
+                params = (tokens[0].address, tokens[1].address, amount, fees[0], 0)
+                out, _, _, gas = await self.evm.call(self.quoter, QUOTE_EXACT_INPUT_SINGLE, params)
             else:
                 path = encode_path([t.address for t in tokens], list(fees))
                 out, _, _, gas = await self.evm.call(self.quoter, QUOTE_EXACT_INPUT, path, amount)
