@@ -96,7 +96,12 @@ def test_a_placed_order_is_open_at_the_venue_and_cancel_cancels_it(running: Runn
 
 def test_balances_match_what_ccxt_fetches_on_every_venue(running: RunningSim) -> None:
     report = json_of("balances", "--config", str(running.config))
-    by_venue = {entry["venue"]: entry["balances"] for entry in report["accounts"]}
+    by_venue: dict[str, Any] = {}
+    for entry in report["accounts"]:  # each venue's primary wallet first
+        by_venue.setdefault(entry["venue"], entry["balances"])
+    wallets = {(entry["venue"], entry["wallet"]): entry["balances"] for entry in report["accounts"]}
+    by_venue |= {"binanceusdm": wallets["binance", "usdm"], "binancecoinm": wallets["binance", "coinm"]}
+    assert ("okx", "unified") in wallets and [v for v, _ in wallets].count("okx") == 1  # one unified account
 
     async def fetched() -> dict[str, dict[str, Any]]:
         out = {}
@@ -108,7 +113,8 @@ def test_balances_match_what_ccxt_fetches_on_every_venue(running: RunningSim) ->
                 await ex.close()
         return out
 
-    assert set(by_venue) == {"binance", "okx", "bybit", "dydx", "coinbase", "kraken", "kucoin", "gate", "mexc", "bitget"}
+    assert set(by_venue) == {"binance", "okx", "bybit", "dydx", "coinbase", "kraken", "kucoin", "gate", "mexc", "bitget",
+                             "binanceusdm", "binancecoinm"}
     for venue, raw in run(fetched()).items():
         held = {asset for asset in raw["free"].keys() | raw["total"].keys() if raw["total"].get(asset) or raw["free"].get(asset)}
         assert held <= set(by_venue[venue]), venue
@@ -241,8 +247,8 @@ def test_a_binance_perpetual_position_is_what_an_unmodified_ccxt_client_sees(run
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    (["dydx", "BTC-USDC-PERP", "buy", "0.01", "--type", "market", "--leverage", "5"], "dydx: crossbook cannot do --leverage"),
-    (["dydx", "BTC-USDC-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"],
+    (["dydx", "BTC-USD-PERP", "buy", "0.01", "--type", "market", "--leverage", "5"], "dydx: crossbook cannot do --leverage"),
+    (["dydx", "BTC-USD-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"],
      "dydx: crossbook cannot do --margin isolated"),
     (["gate", "BTC-USDT-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"], "gate: crossbook cannot do --margin"),
     (["okx", "BTC-USDT-PERP", "buy", "0.01", "--price", "50000", "--take-profit", "90000"],
@@ -261,11 +267,11 @@ def test_a_flag_the_venue_cannot_honour_is_refused_exit_2_and_nothing_sent(runni
 
 def test_a_dydx_market_order_and_its_position_through_the_config(running: RunningSim) -> None:
     cfg = str(running.config)
-    opened = json_of("order", "place", "dydx", "BTC-USDC-PERP", "sell", "0.01", "--type", "market", "--config", cfg)
+    opened = json_of("order", "place", "dydx", "BTC-USD-PERP", "sell", "0.01", "--type", "market", "--config", cfg)
     assert opened["status"] == "filled"
     (position,) = positions_on(running, "dydx")
     assert position["side"] == "short" and position["size"] == -0.01 and position["entry_price"] > 0
-    json_of("order", "place", "dydx", "BTC-USDC-PERP", "buy", "0.01", "--type", "market", "--reduce-only", "--config", cfg)
+    json_of("order", "place", "dydx", "BTC-USD-PERP", "buy", "0.01", "--type", "market", "--reduce-only", "--config", cfg)
     assert positions_on(running, "dydx") == []
 
 
@@ -280,4 +286,16 @@ def test_a_perpetual_order_on_the_self_started_simulators() -> None:
                      "--margin", "isolated", "--sim", "--json")
     assert done.returncode == 0, done.stderr
     placed = orjson.loads(done.stdout)
-    assert placed["status"] == "filled" and placed["symbol"] == "BTC-USDT-PERP" and placed["filled"] == 1.0  # contracts
+    assert placed["status"] == "filled" and placed["symbol"] == "BTC-USDT-PERP"
+    assert (placed["amount"], placed["filled"]) == (0.01, 0.01)  # base units, as asked
+    assert (placed["contracts"], placed["filled_contracts"]) == (1.0, 1.0)  # OKX's contract is 0.01 BTC
+
+
+def test_a_quote_through_the_config_leaves_out_a_venue_without_the_market(running: RunningSim) -> None:
+    done = crossbook("quote", "BTC-USDT", "buy", "0.5", "--config", str(running.config), "--json")
+    assert done.returncode == 0, done.stderr
+    assert "account unavailable" not in done.stderr, done.stderr  # dYdX lists no BTC-USDT: no account error
+    assert done.stderr.count("dydx does not list BTC-USDT") == 1, done.stderr
+    quoted = orjson.loads(done.stdout)["venues"]
+    assert "dydx" not in quoted and {"binance", "okx"} <= quoted.keys()
+    assert all(quoted[v]["affordable"] is not None for v in ("binance", "okx"))  # their accounts were read

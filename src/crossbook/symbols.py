@@ -48,6 +48,13 @@ def parse_standard(symbol: str) -> tuple[str, str, Kind, str | None]:
     return base, quote, Kind.FUTURE, suffix
 
 
+def requoted(symbol: str, quote: str) -> str:
+    """``symbol`` with its quote currency named ``quote`` (BTC-USDC-PERP, "USD" -> BTC-USD-PERP):
+    a standard symbol names the market's quote currency, never its settle currency."""
+    base, _, kind, expiry = parse_standard(symbol)
+    return standard_symbol(base, quote, kind, expiry)
+
+
 class SymbolMap:
     """Standard symbol <-> native id for one venue."""
 

@@ -27,7 +27,7 @@ from ..conftest import run, wait_for
 from .trading_contract import TradingHarness
 
 AMOUNT = Decimal("0.01")
-SYMBOL = "BTC-USDC-PERP"  # crossbook's name of ccxt's BTC/USDC:USDC (the engine's BTC-USD-PERP)
+SYMBOL = "BTC-USD-PERP"  # ccxt's BTC/USDC:USDC: USD-quoted, settled in USDC
 
 
 class Stream:

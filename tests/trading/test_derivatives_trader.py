@@ -22,7 +22,7 @@ PERPS: dict[str, tuple[str, str, str, D, D | None, MarginMode | None]] = {
     "binance": ("BTC-USDT-PERP", "binanceusdm", "BTC-USDT-PERP", D("0.01"), D(5), MarginMode.ISOLATED),
     "okx": ("BTC-USDT-PERP", "okx", "BTC-USDT-PERP", D(1), D(4), MarginMode.ISOLATED),  # 1 contract = 0.01 BTC
     "bybit": ("BTC-USDT-PERP", "bybitlinear", "BTC-USDT-PERP", D("0.01"), D(3), MarginMode.ISOLATED),
-    "dydx": ("BTC-USDC-PERP", "dydx", "BTC-USD-PERP", D("0.01"), None, None),  # ccxt's BTC/USDC:USDC
+    "dydx": ("BTC-USD-PERP", "dydx", "BTC-USD-PERP", D("0.01"), None, None),  # ccxt's BTC/USDC:USDC
 }
 
 
@@ -67,8 +67,8 @@ def test_perpetual_positions_open_with_their_settings_and_close_reduce_only() ->
 
 
 @pytest.mark.parametrize(("venue", "symbol", "feed", "asked", "says"), [
-    ("dydx", "BTC-USDC-PERP", "dydx", {"leverage": D(5)}, "dydx: crossbook cannot do --leverage"),
-    ("dydx", "BTC-USDC-PERP", "dydx", {"margin_mode": MarginMode.ISOLATED}, "dydx: crossbook cannot do --margin isolated"),
+    ("dydx", "BTC-USD-PERP", "dydx", {"leverage": D(5)}, "dydx: crossbook cannot do --leverage"),
+    ("dydx", "BTC-USD-PERP", "dydx", {"margin_mode": MarginMode.ISOLATED}, "dydx: crossbook cannot do --margin isolated"),
     ("gate", "BTC-USDT-PERP", "gateswap", {"leverage": D(5), "margin_mode": MarginMode.ISOLATED},
      "gate: crossbook cannot do --margin isolated"),
     ("okx", "BTC-USDT-PERP", "okx", {"take_profit": D(90_000)}, "okx offers take-profit/stop-loss attached to an order, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -84,7 +85,8 @@ async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str
     async with desk:
         await desk.follow([symbol])
         report_unreachable(desk.market, symbol)
-        balances, fee_rates = await account_view(settings, venues, symbol) if settings is not None else (None, None)
+        traded = quoted_symbols(desk.market, symbol, equivalents)
+        balances, fee_rates = await account_view(settings, traded) if settings is not None else (None, None)
         quoted = await desk.best_price(symbol, side, amount, notional=notional, equivalents=equivalents, balances=balances,
                                        fee_rates=fee_rates)
         shown = desk.display_precision(symbol)
@@ -123,11 +125,28 @@ def report_unreachable(md: MarketData, symbol: str) -> None:
         raise CrossbookError("no venue could be reached (no network? use --sim for the simulated venues)")
 
 
-async def account_view(config: Config, venues: list[str], symbol: str) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
-    """What the configured accounts can pay and what they pay in fees: venue -> currency ->
-    available, the most any one account on that venue holds (an order goes to one account), and
-    venue -> taker rate (the account's own from the venue when it says, else the schedule at the
-    configured tier). An account that cannot be read is reported and left out."""
+def quoted_symbols(md: MarketData, symbol: str, equivalents: frozenset[str]) -> dict[str, str]:
+    """venue -> the market a quote of ``symbol`` prices there: ``symbol`` itself, else the same
+    instrument in an equivalent quote currency; a venue listing neither is not part of the quote
+    (``report_unreachable`` has said so)."""
+    from ..routing.conversion import equivalent_symbols
+
+    candidates = [symbol, *equivalent_symbols(symbol, equivalents)]
+    quoted = {}
+    for venue in md.venues:
+        listed = md.listed(venue)
+        found = next((s for s in candidates if s in listed), None)
+        if found is not None:
+            quoted[venue] = found
+    return quoted
+
+
+async def account_view(config: Config, quoted: Mapping[str, str]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """What the configured accounts on the venues of a quote (``quoted``: venue -> the market
+    priced there) can pay and what they pay in fees: venue -> currency -> available, the most any
+    one account on that venue holds (an order goes to one account), and venue -> taker rate (the
+    account's own from the venue when it says, else the schedule at the configured tier). An
+    account that cannot be read is reported and left out."""
     import ccxt
 
     from ..routing.fees import FeeBook, FeeProfile
@@ -139,14 +158,14 @@ async def account_view(config: Config, venues: list[str], symbol: str) -> tuple[
     profiles = FeeProfile.of(config.accounts)
     with Journal(config.journal) as journal:
         for cfg in config.accounts:
-            if cfg.venue not in venues or not cfg.primary:  # a derivatives client's entry pays for no spot order
+            if cfg.venue not in quoted or not cfg.primary:  # a derivatives client's entry pays for no spot order
                 continue
             account = open_account(cfg, journal)
             try:
                 await account.load()
                 held = await account.balances()
                 if cfg.venue not in fee_rates:
-                    fee_rates[cfg.venue] = (await FeeBook(profiles, {cfg.venue: account}).rates(cfg.venue, symbol)).taker
+                    fee_rates[cfg.venue] = (await FeeBook(profiles, {cfg.venue: account}).rates(cfg.venue, quoted[cfg.venue])).taker
             except (ccxt.BaseError, CrossbookError) as exc:
                 # the type only: a venue's error text can carry a signed request
                 err.print(f"[yellow]account unavailable:[/] {cfg.label}: {type(exc).__name__}")

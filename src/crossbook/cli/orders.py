@@ -87,8 +87,8 @@ def _named(message: str, venue: str | None) -> str:
 
 async def _reference_price(desk: Desk, venue: str, symbol: str, side: Side) -> Decimal | None:
     """The touch a market order meets: the best ask for a buy, the best bid for a sell, from the
-    desk's live book; None where its feed names the market otherwise (dYdX's BTC-USD-PERP is
-    ccxt's BTC-USDC-PERP): the trader then reads the venue's book through ccxt."""
+    desk's live book; None where the venue's feeds do not list the market: the trader then reads
+    the venue's book through ccxt."""
     try:
         book = await desk.book(venue, symbol)
     except UnknownSymbol:
@@ -110,7 +110,8 @@ async def _notional_amount(desk: Desk, trader: Trader, symbol: str, notional: De
         price, at = Decimal(repr(mid)), "the live mid"
     amount = trader.amount_for_notional(symbol, notional, price)
     rules = trader.market(symbol)
-    err.print(f"--notional {notional} {rules.quote} at {at} {price} = {amount} {symbol}, rounded down to the lot {rules.lot}",
+    unit = "contracts of " if rules.derivative else ""
+    err.print(f"--notional {notional} {rules.quote} at {at} {price} = {amount} {unit}{symbol}, rounded down to the lot {rules.lot}",
               soft_wrap=True, markup=False)
     return amount
 
@@ -124,10 +125,16 @@ def _print_order(view: OrderView, json: bool) -> None:
     price = "" if view.price is None else f" @ {p.fmt_money(float(view.price), currency)}"
     trigger = "" if view.stop_price is None else f" on trigger {p.fmt_money(float(view.stop_price), currency)}"
     average = "" if view.avg_price is None else f" at {p.fmt_money(float(view.avg_price), currency)}"
+    base = parse_standard(view.symbol)[0]
+    contracts = "" if view.contracts is None else f" ({_quantity(view.contracts)} contracts)"
     out.print(f"{view.venue}/{view.account} {view.client_order_id} (venue id {view.venue_order_id or '-'}): {view.status.value} "
-              f"{view.side.value} {p.fmt_amount(float(view.amount))} {view.symbol} {view.type.value}{price}{trigger}; "
-              f"filled {p.fmt_amount(float(view.filled))}{average}" + (f" ({view.reason})" if view.reason else ""),
-              soft_wrap=True, markup=False)
+              f"{view.side.value} {p.fmt_amount(_float(view.amount))} {base}{contracts} {view.symbol} {view.type.value}"
+              f"{price}{trigger}; filled {p.fmt_amount(_float(view.filled))} {base}{average}"
+              + (f" ({view.reason})" if view.reason else ""), soft_wrap=True, markup=False)
+
+
+def _float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def _choice(text: str | None, choices: dict[str, T], name: str, venue: str) -> T | None:
@@ -333,8 +340,8 @@ def list_orders(
     for v in views:
         p = Precision(v.price_decimals, v.amount_decimals)
         price = "market" if v.price is None else p.fmt_price(float(v.price))
-        table.add_row(v.venue, v.client_order_id, v.symbol, v.side.value, p.fmt_amount(float(v.amount)), price,
-                      p.fmt_amount(float(v.filled)), v.status.value)
+        table.add_row(v.venue, v.client_order_id, v.symbol, v.side.value, p.fmt_amount(_float(v.amount)), price,
+                      p.fmt_amount(_float(v.filled)), v.status.value)
     out.print(table)
 
 
@@ -378,15 +385,15 @@ def balances(
         print_json(report.to_json())
         return
     table = Table(title=f"balances (valued in {currency})")
-    table.add_column("venue/account", no_wrap=True)
-    table.add_column("asset")
+    table.add_column("venue/account wallet", no_wrap=True)
+    table.add_column("asset", no_wrap=True)
     for col in ("free", "used", "total", f"value ({currency})"):
         table.add_column(col, justify="right", no_wrap=True)  # a number is never cut
     data = report.to_json()
     money = Precision(2 if currency in FIAT_LIKE else 8).fmt_money
     for row in report.rows:
         cash = row.asset in FIAT_LIKE
-        table.add_row(f"{row.venue}/{row.account}", row.asset, _held(row.free, cash), _held(row.used, cash),
+        table.add_row(row.label, row.asset, _held(row.free, cash), _held(row.used, cash),
                       _held(row.total, cash), money(row.value))
     out.print(table)
     out.print(f"total {money(report.total, currency)}" + (f" (not valued: {', '.join(data['unvalued'])})" if data["unvalued"] else ""),

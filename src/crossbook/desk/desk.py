@@ -69,7 +69,7 @@ from ..trading.session import open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
 from .results import BalanceReport, OpportunityEvent, Position, PositionReport
-from .valuation import balance_rows, valuation_symbols, value_rows
+from .valuation import Wallet, balance_rows, same_wallet, valuation_symbols, value_rows, wallet_name
 
 if TYPE_CHECKING:
     from ..trading.trader import Trader
@@ -475,15 +475,39 @@ class Desk:
     async def balances(self, venues: Sequence[str] | None = None, *, value_in: str | None = "USDT") -> BalanceReport:
         """What every account of the desk (on ``venues``, when given) holds, per venue and
         sub-account, and (unless ``value_in`` is None) its value in ``value_in`` at live prices."""
-        chosen = {key: a for key, a in self._accounts.items() if venues is None or key[0] in venues}
-        fetched = await asyncio.gather(*(a.client.fetch_balance() for a in chosen.values()), return_exceptions=True)
-        rows, unavailable = balance_rows(chosen, fetched)
+        wallets = await self._wallets(venues)
+        fetched = await asyncio.gather(*(a.client.fetch_balance() for a in wallets.values()), return_exceptions=True)
+        rows, unavailable = balance_rows(list(wallets), fetched)
+        primary: dict[str, str] = {}
+        for venue, _, wallet in wallets:  # each venue's first: its primary account's
+            primary.setdefault(venue, wallet)
         if value_in is None:
-            return BalanceReport("", tuple(rows), unavailable)
+            return BalanceReport("", tuple(rows), unavailable, primary)
         currency = value_in.upper()
         candidates = valuation_symbols({r.asset for r in rows if r.total > 0}, currency)
         await self.follow(candidates)
-        return BalanceReport(currency, tuple(value_rows(rows, currency, self.market.consolidated)), unavailable)
+        return BalanceReport(currency, tuple(value_rows(rows, currency, self.market.consolidated)), unavailable, primary)
+
+    async def _wallets(self, venues: Sequence[str] | None) -> dict[Wallet, VenueAccount]:
+        """Each wallet of the desk's accounts (on ``venues``), the primary account's first: its
+        spot wallet and its derivatives wallets (Binance USD-M and COIN-M, Bybit linear, Gate
+        futures), a unified account (OKX's, read by its spot and its swap clients) once, as
+        ``unified``. A derivatives account that cannot be opened is
+        left to ``positions`` to report."""
+        wallets: dict[Wallet, VenueAccount] = {}
+        for (venue, name), primary in self._accounts.items():
+            if venues is not None and venue not in venues:
+                continue
+            try:
+                products = [a for a in await self.product_accounts(venue, name) if a is not primary]
+            except CrossbookError:
+                products = []
+            own = [a for a in products if not same_wallet(a, primary)]
+            unified = len(own) < len(products)
+            wallets[(venue, name, "unified" if unified else wallet_name(primary, primary))] = primary
+            for account in own:
+                wallets.setdefault((venue, name, wallet_name(account, primary)), account)
+        return wallets
 
     async def positions(self, venues: Sequence[str] | None = None) -> PositionReport:
         """Open derivatives positions in every account of the desk that trades derivatives (on

@@ -3,7 +3,7 @@ prices, positions, and the arbitrage scanner's open/close events; each with ``to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -21,8 +21,10 @@ def _num(value: Decimal | None) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class BalanceRow:
-    """One asset held in one venue's (sub-)account, as the venue reports it (ccxt's free / used /
-    total), and its value in the report's currency at live prices (None: no live price)."""
+    """One asset held in one wallet of one venue's (sub-)account, as the venue reports it (ccxt's
+    free / used / total), and its value in the report's currency at live prices (None: no live
+    price). ``wallet``: ``spot``, a derivatives wallet (Binance ``usdm``, ``coinm``; ``perp``), or
+    the one wallet of a venue whose account is unified or trades perpetuals only."""
 
     venue: str
     account: str
@@ -31,13 +33,19 @@ class BalanceRow:
     used: Decimal
     total: Decimal
     value: float | None
+    wallet: str = "spot"
+
+    @property
+    def label(self) -> str:
+        return f"{self.venue}/{self.account} {self.wallet}"
 
 
 @dataclass(frozen=True, slots=True)
 class BalanceReport:
     value_in: str
     rows: tuple[BalanceRow, ...]
-    unavailable: dict[str, str]  # "venue/account" -> why its balance could not be read
+    unavailable: dict[str, str]  # "venue/account wallet" -> why its balance could not be read
+    primary: dict[str, str] = field(default_factory=dict)  # venue -> the wallet its spot orders pay from
 
     @property
     def total(self) -> float:
@@ -52,22 +60,28 @@ class BalanceReport:
     def _money(self, value: float | None) -> float | None:
         return None if value is None else round(value, 2 if self.value_in in FIAT_LIKE else 8)
 
+    def _in_primary(self, row: BalanceRow) -> bool:
+        return row.wallet == self.primary.get(row.venue, row.wallet)
+
     def available(self, account: str = "main") -> dict[str, dict[str, float]]:
-        """venue -> asset -> free, in ``account`` on each venue (what an opportunity is sized to)."""
+        """venue -> asset -> free, in ``account``'s primary wallet on each venue (what an
+        opportunity is sized to)."""
         out: dict[str, dict[str, float]] = {}
         for r in self.rows:
-            if r.account == account:
+            if r.account == account and self._in_primary(r):
                 out.setdefault(r.venue, {})[r.asset] = float(r.free)
         return out
 
-    def held(self, venue: str, asset: str, account: str = "main") -> Decimal:
-        """The total of ``asset`` in one account (0 when it holds none)."""
-        return next((r.total for r in self.rows if (r.venue, r.account, r.asset) == (venue, account, asset)), Decimal(0))
+    def held(self, venue: str, asset: str, account: str = "main", wallet: str | None = None) -> Decimal:
+        """The total of ``asset`` in one account's wallet (default: its primary), 0 when it holds none."""
+        return next((r.total for r in self.rows if (r.venue, r.account, r.asset) == (venue, account, asset)
+                     and (r.wallet == wallet if wallet is not None else self._in_primary(r))), Decimal(0))
 
     def to_json(self) -> dict[str, Any]:
         accounts: dict[str, dict[str, Any]] = {}
         for r in self.rows:
-            entry = accounts.setdefault(f"{r.venue}/{r.account}", {"venue": r.venue, "account": r.account, "balances": {}})
+            entry = accounts.setdefault(r.label, {"venue": r.venue, "account": r.account, "wallet": r.wallet,
+                                                  "balances": {}})
             entry["balances"][r.asset] = {"free": _num(r.free), "used": _num(r.used), "total": _num(r.total),
                                           "value": self._money(r.value)}
         return {"value_in": self.value_in, "total": self._money(self.total), "accounts": list(accounts.values()),

@@ -14,6 +14,7 @@ from ..book.consolidated import ConsolidatedBook
 from ..errors import CrossbookError
 from ..symbols import parse_standard
 from ..trading.account import VenueAccount
+from ..venues.spec.capabilities import PERPETUALS, Product
 from .results import BalanceRow
 
 
@@ -24,15 +25,38 @@ def _dec(value: Any) -> Decimal | None:
         return None
 
 
-def balance_rows(accounts: Mapping[tuple[str, str], VenueAccount],
-                 fetched: Sequence[object]) -> tuple[list[BalanceRow], dict[str, str]]:
-    """One row per asset of each account's ccxt ``fetch_balance`` (in ``fetched``, in the order of
-    ``accounts``), and "venue/account" -> the error type of each that could not be read."""
+Wallet = tuple[str, str, str]  # (venue, sub-account, wallet)
+
+
+def wallet_name(account: VenueAccount, primary: VenueAccount) -> str:
+    """The wallet an account's client reads: its ccxt id's own name beside the venue's primary
+    client (Binance ``usdm``, ``coinm``), else what it trades (``spot``, ``perp``, ``inverse``,
+    ``derivatives``)."""
+    own, venue_id = str(account.client.id), str(primary.client.id)
+    if account is not primary and own != venue_id and own.startswith(venue_id):
+        return own[len(venue_id):]
+    products = {r.product for r in account.rules.values()}
+    if any(not p.derivative for p in products):
+        return "spot"
+    if products and all(p is Product.INVERSE_PERP for p in products):
+        return "inverse"
+    return "perp" if products and all(p in PERPETUALS for p in products) else "derivatives"
+
+
+def same_wallet(account: VenueAccount, primary: VenueAccount) -> bool:
+    """Whether ``account``'s client reads ``primary``'s wallet: one ccxt client class on the same
+    endpoints (a unified account, such as OKX's trading account, read for spot and for swaps)."""
+    return account.client.id == primary.client.id and account.client.urls.get("api") == primary.client.urls.get("api")
+
+
+def balance_rows(wallets: Sequence[Wallet], fetched: Sequence[object]) -> tuple[list[BalanceRow], dict[str, str]]:
+    """One row per asset of each wallet's ccxt ``fetch_balance`` (in ``fetched``, in the order of
+    ``wallets``), and "venue/account wallet" -> the error type of each that could not be read."""
     rows: list[BalanceRow] = []
     unavailable: dict[str, str] = {}
-    for (venue, name), raw in zip(accounts, fetched, strict=True):
+    for (venue, name, wallet), raw in zip(wallets, fetched, strict=True):
         if isinstance(raw, (ccxt.BaseError, CrossbookError)):
-            unavailable[f"{venue}/{name}"] = type(raw).__name__  # the type only: its text can carry a signed request
+            unavailable[f"{venue}/{name} {wallet}"] = type(raw).__name__  # the type only: its text can carry a signed request
             continue
         if isinstance(raw, BaseException):
             raise raw
@@ -44,7 +68,7 @@ def balance_rows(accounts: Mapping[tuple[str, str], VenueAccount],
             if held is None and available is not None:  # ccxt leaves the total out on some venues (dYdX)
                 held = available + (locked or Decimal(0))
             if held is not None:
-                rows.append(BalanceRow(venue, name, asset, available or Decimal(0), locked or Decimal(0), held, None))
+                rows.append(BalanceRow(venue, name, asset, available or Decimal(0), locked or Decimal(0), held, None, wallet))
     return rows, unavailable
 
 

@@ -149,6 +149,10 @@ class MarketData:
             await asyncio.sleep(0.05)
         return True
 
+    def listed(self, venue: str) -> set[str]:
+        """The symbols ``venue``'s feeds list, as far as their instruments are loaded."""
+        return {s for f in venue_feeds(venue) if f in self._symbol_maps for s in self._symbol_maps[f].by_symbol}
+
     def instruments(self, symbol: str) -> list[Instrument]:
         """``symbol``'s instrument on each venue feed that follows it."""
         symbol = symbol.upper()

@@ -26,6 +26,7 @@ import ccxt
 
 from ..errors import InsufficientFunds, InvalidOrder, VenueRefused, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
+from ..symbols import requoted
 from ..venues.registry import spec
 from ..venues.spec.capabilities import PERPETUALS
 from ..venues.spec.limits import Reply, request_params
@@ -128,9 +129,17 @@ class VenueAccount:
                     raise
         self.rules = {}
         for market in markets.values():
-            rules = rules_from_ccxt_market(market)
+            rules = self._venue_quoted(rules_from_ccxt_market(market))
             self.rules.setdefault(rules.symbol, rules)
         return self.rules
+
+    def _venue_quoted(self, rules: TradingRules) -> TradingRules:
+        """The market named by the venue's quote currency where ccxt names it by its settle one
+        (the SPEC's ``ccxt_quotes``), so trading and the feeds share one symbol per instrument."""
+        quote = spec(self.venue).ccxt_quotes.get(rules.quote)
+        if quote is None:
+            return rules
+        return replace(rules, symbol=requoted(rules.symbol, quote), quote=quote)
 
     def _pace(self, fetch2: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """ccxt's ``fetch2`` behind the limiter. The wait comes before ccxt signs the request

@@ -70,8 +70,47 @@ def _plain_number(value: Decimal | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Units:
+    """How a market's order unit reads in base units: spot and linear contracts convert at a fixed
+    size; an inverse contract is worth ``contract_size`` quote units, so its base amount depends
+    on the price. ``amount_decimals`` is the lot's in base units, ``contract_decimals`` the lot's
+    in contracts (None: not a contract market)."""
+
+    contract_size: Decimal = Decimal(1)
+    inverse: bool = False
+    contract_market: bool = False
+    price_decimals: int = 8
+    amount_decimals: int = 8
+    contract_decimals: int | None = None
+
+    @classmethod
+    def of(cls, rules: TradingRules | None) -> Units:
+        if rules is None:
+            return cls()
+        if not rules.derivative:
+            return cls(price_decimals=decimals_of(rules.tick), amount_decimals=decimals_of(rules.lot))
+        base_lot = decimals_of(rules.lot * rules.contract_size) if not rules.inverse else 8
+        return cls(rules.contract_size, rules.inverse, True, decimals_of(rules.tick), base_lot, decimals_of(rules.lot))
+
+    def base(self, amount: Decimal, price: Decimal | None) -> Decimal | None:
+        """``amount`` in the order unit (contracts on a contract market) as base units; None for
+        inverse contracts when no price is known."""
+        if not self.contract_market:
+            return amount
+        if not self.inverse:
+            return amount * self.contract_size
+        return None if not price else amount * self.contract_size / price
+
+    def contracts(self, amount: Decimal) -> Decimal | None:
+        return amount if self.contract_market else None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderView:
-    """One order as the journal knows it after the venue's last word."""
+    """One order as the journal knows it after the venue's last word. ``amount`` and ``filled``
+    are in base units (the amount asked, the amount traded); on a contract market ``contracts`` and
+    ``filled_contracts`` are the venue's counts (an inverse order's base amount is at its price,
+    None before it has one)."""
 
     venue: str
     account: str
@@ -81,10 +120,10 @@ class OrderView:
     side: Side
     type: OrderType
     status: OrderStatus
-    amount: Decimal
+    amount: Decimal | None
     price: Decimal | None
     stop_price: Decimal | None
-    filled: Decimal
+    filled: Decimal | None
     avg_price: Decimal | None
     time_in_force: TimeInForce
     post_only: bool
@@ -94,14 +133,17 @@ class OrderView:
     updated_at: float
     price_decimals: int
     amount_decimals: int
+    contracts: Decimal | None = None
+    filled_contracts: Decimal | None = None
+    contract_decimals: int | None = None
 
     @property
-    def remaining(self) -> Decimal:
-        return self.amount - self.filled
+    def remaining(self) -> Decimal | None:
+        return None if self.amount is None or self.filled is None else self.amount - self.filled
 
     def to_json(self) -> dict[str, Any]:
         px, qty = self.price_decimals, self.amount_decimals
-        return {
+        out = {
             "venue": self.venue, "account": self.account, "symbol": self.symbol,
             "client_order_id": self.client_order_id, "venue_order_id": self.venue_order_id,
             "side": self.side.value, "type": self.type.value, "status": self.status.value,
@@ -111,6 +153,10 @@ class OrderView:
             "time_in_force": self.time_in_force.value, "post_only": self.post_only, "reduce_only": self.reduce_only,
             "reason": self.reason, "created_at": round(self.created_at, 3), "updated_at": round(self.updated_at, 3),
         }
+        if self.contract_decimals is not None:
+            out["contracts"] = _number(self.contracts, self.contract_decimals)
+            out["filled_contracts"] = _number(self.filled_contracts, self.contract_decimals)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,19 +175,30 @@ class OcoView:
 
 @dataclass(frozen=True, slots=True)
 class FillView:
+    """One fill; ``fill`` is the journal's (its amount in the venue's unit: contracts on a contract
+    market), ``amount`` the base units it traded."""
+
     fill: Fill
     account: str
-    price_decimals: int
-    amount_decimals: int
+    units: Units
+
+    @property
+    def amount(self) -> Decimal:
+        base = self.units.base(self.fill.amount, self.fill.price)
+        assert base is not None  # a fill has its price
+        return base
 
     def to_json(self) -> dict[str, Any]:
-        f = self.fill
-        return {
+        f, u = self.fill, self.units
+        out = {
             "venue": f.venue, "account": self.account, "symbol": f.symbol, "client_order_id": f.client_order_id,
             "venue_order_id": f.venue_order_id, "trade_id": f.trade_id, "side": f.side.value,
-            "price": _number(f.price, self.price_decimals), "amount": _number(f.amount, self.amount_decimals),
+            "price": _number(f.price, u.price_decimals), "amount": _number(self.amount, u.amount_decimals),
             "fee": _plain_number(f.fee), "fee_currency": f.fee_currency, "taker": f.taker, "ts": round(f.ts, 3),
         }
+        if u.contract_decimals is not None:
+            out["contracts"] = _number(f.amount, u.contract_decimals)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,26 +230,29 @@ class AccountBalances:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """A derivatives position: ``size`` in base units (quote units on inverse contracts),
-    positive long, negative short."""
+    """A derivatives position: ``size`` in base units (an inverse position's at its entry price;
+    None without one), positive long, negative short; ``contracts`` the venue's count."""
 
     venue: str
     account: str
     symbol: str
     side: str
     contracts: Decimal
-    size: Decimal
+    size: Decimal | None
     entry_price: Decimal | None
     leverage: Decimal | None
     margin_mode: str | None
     unrealized_pnl: Decimal | None
     price_decimals: int
     amount_decimals: int
+    contract_decimals: int | None = None
 
     def to_json(self) -> dict[str, Any]:
+        contracts = (_plain_number(self.contracts) if self.contract_decimals is None
+                     else _number(self.contracts, self.contract_decimals))
         return {
             "venue": self.venue, "account": self.account, "symbol": self.symbol, "side": self.side,
-            "contracts": _plain_number(self.contracts), "size": _number(self.size, self.amount_decimals),
+            "contracts": contracts, "size": _number(self.size, self.amount_decimals),
             "entry_price": _number(self.entry_price, self.price_decimals + 2), "leverage": _plain_number(self.leverage),
             "margin_mode": self.margin_mode, "unrealized_pnl": _number(self.unrealized_pnl, self.price_decimals + 2),
         }
@@ -326,11 +386,13 @@ class Trader:
         return self.view(await self._call(f"the cancel of {order_id}", account.cancel(journaled.client_order_id)))
 
     async def amend(self, order_id: str, *, amount: Decimal | None = None, price: Decimal | None = None) -> OrderView:
+        """A new total ``amount`` (base units, as the order shows it) and/or a new ``price``."""
         journaled = self._find(order_id)
         account = self.account_for(journaled.request.symbol)
         self._require_on_tick(account.rules[journaled.request.symbol], price=price)
         try:
-            amended = await account.amend(journaled.client_order_id, amount=amount, price=price)
+            contracts = None if amount is None else self.amount_in_base(journaled.request.symbol, amount)
+            amended = await account.amend(journaled.client_order_id, amount=contracts, price=price)
         except InvalidOrder as exc:
             raise self._with_venue(exc) from None
         return self.view(amended)
@@ -359,8 +421,8 @@ class Trader:
         out: list[FillView] = []
         for order in self.account.journal.orders(self.venue, self.name):
             if symbol is None or order.request.symbol == symbol:
-                px, qty = self._decimals(order.request.symbol)
-                out += [FillView(f, self.name, px, qty) for f in self.account.journal.fills(order.client_order_id)]
+                units = self._units(order.request.symbol)
+                out += [FillView(f, self.name, units) for f in self.account.journal.fills(order.client_order_id)]
         return sorted(out, key=lambda v: v.fill.ts)
 
     # ---- account --------------------------------------------------------------------------------
@@ -385,9 +447,11 @@ class Trader:
                 views += await self._call("the positions", account.positions(listed))
         out = []
         for p in views:
-            px, qty = self._decimals(p.symbol)
-            out.append(Position(self.venue, self.name, p.symbol, p.side, p.contracts, p.size, p.entry_price, p.leverage,
-                                p.margin_mode, p.unrealized_pnl, px, qty))
+            units = self._units(p.symbol)
+            size = p.size if not units.inverse else None if not p.entry_price else p.size / p.entry_price
+            out.append(Position(self.venue, self.name, p.symbol, p.side, p.contracts, size, p.entry_price, p.leverage,
+                                p.margin_mode, p.unrealized_pnl, units.price_decimals, units.amount_decimals,
+                                units.contract_decimals))
         return out
 
     async def set_leverage(self, symbol: str, leverage: Decimal | int) -> AccountSetting:
@@ -484,8 +548,8 @@ class Trader:
         raise InvalidOrder(f"symbol {symbol!r}: {self.venue} has no such market{self._similar(symbol)}")
 
     def _similar(self, symbol: str) -> str:
-        """The venue's markets of the same base and kind, as a hint (dYdX's USD perpetuals settle
-        in USDC: ccxt and so the trading layer call BTC-USD-PERP BTC-USDC-PERP)."""
+        """The venue's markets of the same base and kind, as a hint (BTC-USD-PERP where the venue
+        lists BTC-USDT-PERP)."""
         try:
             base, _, kind, expiry = parse_standard(symbol)
         except CrossbookError:
@@ -524,15 +588,18 @@ class Trader:
         return contracts
 
     def view(self, order: JournaledOrder) -> OrderView:
+        """The order in base units (the journal keeps the venue's unit: contracts on contract markets)."""
         r = order.request
-        px, qty = self._decimals(r.symbol)
+        u = self._units(r.symbol)
+        at = order.avg_price or r.price or r.stop_price
         return OrderView(self.venue, r.account, r.symbol, order.client_order_id, order.venue_order_id, r.side, r.type,
-                         order.status, r.amount, r.price, r.stop_price, order.filled, order.avg_price, r.time_in_force,
-                         r.post_only, r.reduce_only, order.reason, order.created_at, order.updated_at, px, qty)
+                         order.status, u.base(r.amount, at), r.price, r.stop_price, u.base(order.filled, order.avg_price or at),
+                         order.avg_price, r.time_in_force, r.post_only, r.reduce_only, order.reason, order.created_at,
+                         order.updated_at, u.price_decimals, u.amount_decimals, u.contracts(r.amount), u.contracts(order.filled),
+                         u.contract_decimals)
 
-    def _decimals(self, symbol: str) -> tuple[int, int]:
-        rules = next((a.rules[symbol] for a in self.accounts if symbol in a.rules), None)
-        return (8, 8) if rules is None else (decimals_of(rules.tick), decimals_of(rules.lot))
+    def _units(self, symbol: str) -> Units:
+        return Units.of(next((a.rules[symbol] for a in self.accounts if symbol in a.rules), None))
 
     def _find(self, order_id: str) -> JournaledOrder:
         journal = self.account.journal
@@ -667,4 +734,4 @@ def _refusal(venue: str, what: str, exc: ccxt.BaseError) -> CrossbookError:
 
 
 __all__ = ["AccountBalances", "AccountSetting", "AssetBalance", "FillView", "OcoView", "OrderView", "Position", "Trader",
-           "TransferView", "decimals_of"]
+           "TransferView", "Units", "decimals_of"]

@@ -480,6 +480,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     kind="cex",
     tier=1,
     ccxt_id="dydx",
+    ccxt_quotes={"USDC": "USD"},  # the markets are USD-quoted (BTC-USD), settled in USDC
     market_price_bps=500,  # a 5% bound: a market order fills within it, the rest expires (IOC)
     feeds={
         "dydx": DydxPerp,

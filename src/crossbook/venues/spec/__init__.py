@@ -52,6 +52,9 @@ class VenueSpec(Generic[FeedT]):
     feeds: Mapping[str, FeedT] = field(default_factory=dict)
     ccxt_id: str | None = None  # the venue's spot (primary) ccxt client; None: no ccxt client
     perp_ccxt_options: Mapping[str, Any] = field(default_factory=dict)  # ccxt options reading perpetuals
+    # ccxt's quote currency -> the venue's, where ccxt names a market's quote by its settle
+    # currency (dYdX's BTC-USD perpetual, settled in USDC, is ccxt's BTC/USDC:USDC)
+    ccxt_quotes: Mapping[str, str] = field(default_factory=dict)
     # market orders go out with a worst price this many bps past the reference (the venue has no
     # price-less market order: dYdX's is an IOC at a slippage-bounded price); None: no price sent
     market_price_bps: int | None = None

@@ -46,7 +46,7 @@ class BybitLinearSim(BybitSpotSim):
     ccxt_id = None  # "bybit" in ccxt_configs is the spot venue's
     client_ccxt_id: ClassVar[str | None] = "bybit"
     # a client of this server alone: its markets, balances and orders are not the spot server's
-    ccxt_options = {
+    ccxt_options: ClassVar[dict[str, Any]] = {
         "fetchMarkets": {"types": ["linear"]},
         "fetchOrder": {"acknowledged": True},
         "defaultType": "swap",

@@ -24,7 +24,7 @@ class BybitPublic(SimVenue):
     ccxt_id: ClassVar[str | None] = "bybit"
     ccxt_hosts = ("https://api.{hostname}",)
     # acknowledged: ccxt's fetch_order otherwise refuses to call /v5/order/realtime by id on UTA
-    ccxt_options = {"fetchMarkets": {"types": ["spot"]}, "fetchOrder": {"acknowledged": True}}
+    ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"]}, "fetchOrder": {"acknowledged": True}}
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     ws_paths = ("/v5/public/spot",)
     private_ws_paths: ClassVar[tuple[str, ...]] = ("/v5/private",)
