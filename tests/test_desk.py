@@ -201,12 +201,14 @@ def test_positions_of_a_simulated_desk_are_its_derivatives_accounts() -> None:
                 order, contract_size = opened[position.venue]
                 sign = 1 if order.side is Side.BUY else -1
                 assert position.view.side == ("long" if sign > 0 else "short")
-                assert position.view.contracts == order.amount and position.view.size == sign * order.amount * contract_size
+                # the order reads in base units, the venue's contract count beside it
+                assert order.contracts is not None and order.amount == order.contracts * contract_size
+                assert position.view.contracts == order.contracts and position.view.size == sign * order.amount
                 assert position.view.entry_price == pytest.approx(order.avg_price, rel=Decimal("1e-9"))
             out = report.to_json()
             assert out["no_derivatives"] == ["kraken"] and out["unavailable"] == {}
             okx = next(p for p in out["positions"] if p["venue"] == "okx")
-            assert okx["side"] == "short" and okx["size"] == -float(opened["okx"][0].amount * opened["okx"][1])
+            assert okx["side"] == "short" and okx["size"] == -float(opened["okx"][0].amount)
             assert (await desk.positions(["kraken"])).to_json() == {"positions": [], "unavailable": {},
                                                                     "no_derivatives": ["kraken"]}
 
