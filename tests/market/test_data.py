@@ -37,3 +37,30 @@ def test_a_venue_down_for_one_symbol_is_tried_again_when_the_next_is_followed() 
                     await market.stop()
 
     run(body(), timeout=90)
+
+
+def test_a_metadata_request_refused_for_the_rate_limit_is_waited_out_not_marked_down() -> None:
+    """Kraken allows about one public call a second per IP: a feed whose AssetPairs request comes
+    right after another client's is refused in Kraken's words, waits what the SPEC's breach table
+    says and asks again, and the venue syncs instead of being reported unreachable."""
+
+    async def body() -> None:
+        async with SimCluster(["kraken"]) as cluster:
+            sim = cluster.venues["kraken"]
+            _ws, rest = cluster.urls("kraken")
+            market = MarketData(["kraken"], ["BTC-USDT"], endpoints=cluster.urls)
+            async with aiohttp.ClientSession() as session:
+                for _ in range(3):  # another client spends the IP's public budget first
+                    async with session.get(rest + "/0/public/AssetPairs") as resp:
+                        await resp.read()
+                refused_before = sim.rate_limited
+                assert refused_before >= 1  # the budget is spent: the next public call is refused
+                await market.start(session)
+                try:
+                    assert market.down == {}, market.down
+                    assert sim.rate_limited > refused_before  # the feed's own request was refused, then waited out
+                    assert await market.wait_live(30.0)
+                finally:
+                    await market.stop()
+
+    run(body(), timeout=90)

@@ -466,14 +466,16 @@ async def _record(feed_id: str, symbols: list[str], path: Path, seconds: float, 
     from ..feeds.capture import CaptureWriter
     from ..feeds.manager import VenueFeed
     from ..sim.cluster import SimCluster
-    from ..venues.registry import feed_class
+    from ..venues.registry import feed_class, spec, venue_of
 
     cluster = SimCluster([feed_id]) if sim else None
     writer = CaptureWriter(path, feed=feed_id)
     if cluster is not None:
         await cluster.start()
     ws, rest = cluster.urls(feed_id) if cluster else (None, None)
-    feed = VenueFeed(feed_class(feed_id), symbols, ws_url=ws, rest_url=rest, recorder=writer)
+    limits = spec(venue_of(feed_id)).limits
+    feed = VenueFeed(feed_class(feed_id), symbols, ws_url=ws, rest_url=rest, recorder=writer,
+                     breach=limits.breach if limits is not None else None)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     try:
         await feed.start(session)

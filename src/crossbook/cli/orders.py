@@ -384,7 +384,8 @@ def balances(
     if json:
         print_json(report.to_json())
         return
-    table = Table(title=f"balances (valued in {currency})")
+    # no vertical rules: six columns of full numbers fit an 80-column terminal uncut
+    table = Table(title=f"balances (valued in {currency})", box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False)
     table.add_column("venue/account wallet", no_wrap=True)
     table.add_column("asset", no_wrap=True)
     for col in ("free", "used", "total", f"value ({currency})"):

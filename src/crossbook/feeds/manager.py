@@ -16,10 +16,15 @@ import aiohttp
 from ..book.l2 import L2Book
 from ..errors import UnknownSymbol, VenueUnavailable
 from ..symbols import SymbolMap
+from ..venues.spec.limits import Breach, Reply
 from .capture import CaptureWriter
 from .connection import FeedConnection
 from .handler import FeedHandler, TradeSink
 from .latency import LatencyStats
+
+# a metadata request the venue refuses for its rate limit waits what the venue asks, this often
+INSTRUMENT_ATTEMPTS = 4
+LONGEST_WAIT = 10.0  # seconds: a longer ask (a ban) leaves the venue down instead of stalling the start
 
 
 def chunk(natives: list[str], per_connection: int) -> list[list[str]]:
@@ -37,8 +42,11 @@ class VenueFeed:
         rest_url: str | None = None,
         on_trade: TradeSink | None = None,
         recorder: CaptureWriter | None = None,
+        breach: Breach | None = None,
     ) -> None:
+        """``breach``: how the venue says a request broke its rate limit (its SPEC's limit table)."""
         self.handler_cls = handler_cls
+        self.breach = breach
         self.recorder = recorder
         self.venue = handler_cls.venue
         self.wanted = [s.upper() for s in symbols]
@@ -56,19 +64,30 @@ class VenueFeed:
 
     async def load_instruments(self, session: aiohttp.ClientSession) -> SymbolMap:
         probe = self.new_handler()
-        bodies = []
         try:
-            for url in probe.instruments_urls():
-                async with session.get(url) as resp:
-                    if resp.status != 200:
-                        raise VenueUnavailable(f"{self.venue}: {url} answered HTTP {resp.status}")
-                    bodies.append(await resp.read())
-                    if self.recorder is not None:
-                        self.recorder.write(time.time(), "http", url, bodies[-1])
+            bodies = [await self._metadata(session, url) for url in probe.instruments_urls()]
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise VenueUnavailable(f"{self.venue}: cannot reach {probe.rest_base} ({exc})") from exc
         self.symbol_map = SymbolMap(self.venue, probe.parse_instruments(bodies))
         return self.symbol_map
+
+    async def _metadata(self, session: aiohttp.ClientSession, url: str) -> bytes:
+        """One metadata body; a rate-limit refusal is waited out as the venue asks and tried again."""
+        for _attempt in range(INSTRUMENT_ATTEMPTS):
+            async with session.get(url) as resp:
+                body = await resp.read()
+                reply = Reply(resp.status, dict(resp.headers), body)
+            wait = self.breach.wait(reply) if self.breach is not None else None
+            if wait is None:
+                if resp.status != 200:
+                    raise VenueUnavailable(f"{self.venue}: {url} answered HTTP {resp.status}")
+                if self.recorder is not None:
+                    self.recorder.write(time.time(), "http", url, body)
+                return body
+            if wait > LONGEST_WAIT:
+                break
+            await asyncio.sleep(wait)
+        raise VenueUnavailable(f"{self.venue}: {url} refused for its rate limit {INSTRUMENT_ATTEMPTS} times")
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         symbol_map = self.symbol_map or await self.load_instruments(session)

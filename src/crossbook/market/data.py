@@ -26,7 +26,8 @@ from ..precision import Precision, precision_of, typical_precision
 from ..routing.conversion import DEFAULT_EQUIVALENTS
 from ..routing.quote import price_order
 from ..symbols import SymbolMap, parse_standard
-from ..venues.registry import base_fees, venue_feeds
+from ..venues.registry import base_fees, spec, venue_feeds, venue_of
+from ..venues.spec.limits import Breach
 
 # feed id -> (ws base, REST base), None for the venue's own; VenueUnavailable for a feed not to be
 # reached (the venue is then reported down with that reason)
@@ -35,6 +36,12 @@ Endpoints = Callable[[str], tuple[str | None, str | None]]
 
 def production(feed_id: str) -> tuple[str | None, str | None]:
     return None, None
+
+
+def _breach(venue: str) -> Breach | None:
+    """How ``venue`` says a request broke its rate limit, from its SPEC's limit table."""
+    limits = spec(venue).limits
+    return limits.breach if limits is not None else None
 
 
 @dataclass
@@ -73,7 +80,7 @@ class MarketData:
         async def load(feed_id: str, cls: type[FeedHandler]) -> None:
             with contextlib.suppress(VenueUnavailable):
                 ws, rest = self.endpoints(feed_id)
-                feed = VenueFeed(cls, [], ws_url=ws, rest_url=rest, recorder=self.recorder)
+                feed = VenueFeed(cls, [], ws_url=ws, rest_url=rest, recorder=self.recorder, breach=_breach(venue_of(feed_id)))
                 self._symbol_maps[feed_id] = await feed.load_instruments(session)
 
         feeds = {f: cls for v in self.venues for f, cls in venue_feeds(v).items() if f not in self._symbol_maps}
@@ -111,7 +118,8 @@ class MarketData:
                 break
             try:
                 ws, rest = self.endpoints(feed_id)
-                feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder)
+                feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder,
+                                 breach=_breach(venue))
                 symbol_map = self._symbol_maps.get(feed_id) or await feed.load_instruments(session)
             except VenueUnavailable as exc:
                 self.down[venue] = str(exc)
