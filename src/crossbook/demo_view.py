@@ -26,9 +26,9 @@ from .precision import Precision, typical_precision
 
 if TYPE_CHECKING:
     from .book.l2 import L2Book
+    from .desk.pools import SimDex
     from .market.data import MarketData
     from .sim.cluster import SimCluster
-    from .sim.dex import SimDex
 
 SYMBOL = "BTC-USDT"
 SAMPLE = (Side.BUY, 12.0)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from crossbook.desk.simulated import SimDesk
 from crossbook.model import OrderStatus, Side
 from crossbook.routing.executor import RouteRequest
-from crossbook.sim.desk import SimDesk
 from crossbook.venues.dex import dex_family
 from crossbook.venues.dex.evm import fn
 

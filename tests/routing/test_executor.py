@@ -12,6 +12,7 @@ from pathlib import Path
 import ccxt.async_support as ccxt_async
 import pytest
 
+from crossbook.desk.simulated import SimDesk
 from crossbook.errors import InvalidOrder
 from crossbook.model import OrderStatus, Side
 from crossbook.routing.executor import (
@@ -23,7 +24,6 @@ from crossbook.routing.executor import (
     order_budget,
 )
 from crossbook.routing.fees import FeeBook
-from crossbook.sim.desk import SimDesk
 
 from ..conftest import run
 

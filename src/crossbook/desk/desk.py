@@ -59,7 +59,6 @@ from ..routing.conversion import (
 from ..routing.executor import ExecutionReport, Router, RouteRequest, Urgency
 from ..routing.fees import FeeBook, FeeProfile
 from ..routing.quote import Quote, price_order
-from ..sim.desk import SimDesk
 from ..sim.scenario import Scenario
 from ..sim.serve import ACCOUNT, derivatives_clients
 from ..symbols import parse_standard
@@ -69,6 +68,7 @@ from ..trading.session import open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
 from .results import BalanceReport, OpportunityEvent, Position, PositionReport
+from .simulated import SimDesk
 from .valuation import Wallet, balance_rows, same_wallet, valuation_symbols, value_rows, wallet_name
 
 if TYPE_CHECKING:

@@ -24,19 +24,19 @@ from ..market.data import MarketData
 from ..precision import DEFAULT_PRECISION, Precision
 from ..routing.executor import Router
 from ..routing.fees import FeeBook
+from ..sim.access import confined
+from ..sim.cluster import SimCluster
+from ..sim.market import START_USD
+from ..sim.scenario import Scenario
+from ..sim.serve import ACCOUNT, derivatives_clients, derivatives_config, fund, trades_derivatives
+from ..sim.server import SimVenue
 from ..trading.account import VenueAccount
 from ..trading.journal import Journal
 from ..trading.limiter import Limiter
 from ..trading.pool_account import PoolAccount
 from ..trading.session import TRANSIT_MARGIN
 from ..venues.registry import spec, venue_feeds, venue_of
-from .access import confined
-from .cluster import SimCluster
-from .dex import SimDex
-from .market import START_USD
-from .scenario import Scenario
-from .serve import ACCOUNT, derivatives_clients, derivatives_config, fund, trades_derivatives
-from .server import SimVenue
+from .pools import SimDex
 
 DEX_SYMBOL = "BTC-USDT"  # the pools' market when no symbol is followed from the start
 

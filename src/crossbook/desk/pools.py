@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from ..book.consolidated import ConsolidatedBook
 from ..errors import UnknownSymbol
+from ..sim.chain import UNDERLYING, Anvil, LocalChain, Pool, seed_market, sqrt_price_x96
 from ..trading.journal import Journal
 from ..trading.pool_account import GasCost, PoolAccount, PoolToken
 from ..venues.dex import pool_venue
@@ -19,7 +20,6 @@ from ..venues.dex.evm import Wallet
 from ..venues.dex.uniswap_v3 import SLOT0, PoolWatcher
 from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE
 from ..venues.dex.v3math import PoolState
-from .chain import UNDERLYING, Anvil, LocalChain, Pool, seed_market, sqrt_price_x96
 
 # market makers' concentrated liquidity on the symbol's pools, beyond the standard market's wide
 # ranges: quote value per fee tier, so the pools compete with the exchanges near the price
