@@ -19,6 +19,7 @@ def test_arb_finds_and_trades_a_dislocation() -> None:
     assert result.exit_code == 0, result.output
     seen = orjson.loads(result.stdout.strip().splitlines()[-1])
     assert seen, "no opportunity found"
+    traded = []
     for opp in seen:
         assert opp["kind"] == "cross_venue"
         buy = next(leg for leg in opp["legs"] if leg["side"] == "buy")
@@ -31,8 +32,13 @@ def test_arb_finds_and_trades_a_dislocation() -> None:
         assert opp["transfer"]["withdrawal_fee"] == 0.0002 and opp["transfer"]["seconds"] == 600
         assert opp["transfer"]["cost"] == pytest.approx(0.0002 * sell["price"], abs=1e-4)
         done = opp["executed"]
-        assert 0 < done["bought"] <= 0.2 and done["sold"] == pytest.approx(done["bought"])
-        assert done["realised_profit"] > 0
+        # okx's cheap asks are shared by every opportunity that buys there: one traded first may
+        # leave the next nothing to take, and that one then trades nothing and loses nothing
+        assert 0 <= done["bought"] <= 0.2 and done["sold"] == pytest.approx(done["bought"])
+        if done["bought"] > 0:
+            assert done["realised_profit"] > 0
+            traded.append(opp)
+    assert traded, seen
 
 
 def test_arb_refuses_bad_input_before_anything_starts() -> None:

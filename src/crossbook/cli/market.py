@@ -92,7 +92,8 @@ async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str
         shown = desk.display_precision(symbol)
         if notional is not None:
             base, quote_currency = parse_standard(symbol)[:2]
-            err.print(f"--notional {notional} {quote_currency} = {shown.fmt_amount(quoted.amount)} {base} at the live mid",
+            err.print(f"--notional {notional} {quote_currency} = {shown.fmt_amount(quoted.amount)} {base}"
+                      " at the live mid, rounded down to the lot",
                       markup=False, soft_wrap=True)
         return quoted, shown
 

@@ -141,7 +141,8 @@ def route(
                                          deadline=deadline, passive_seconds=passive_seconds, dry_run=dry_run)
                 shown = desk.display_precision(request.symbol)
                 base, currency = parse_standard(request.symbol)[:2]
-                err.print(f"--notional {quote_size} {currency} = {shown.fmt_amount(sized.request.amount)} {base} at the live mid",
+                err.print(f"--notional {quote_size} {currency} = {shown.fmt_amount(sized.request.amount)} {base}"
+                          " at the live mid, rounded down to the lot",
                           markup=False, soft_wrap=True)
                 return sized, shown
 

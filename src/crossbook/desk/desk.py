@@ -358,7 +358,9 @@ class Desk:
                       precision=self.precision(symbol))
 
     def _amount(self, symbol: str, amount: float | Decimal | None, notional: float | Decimal | None) -> float:
-        """Base units: ``amount``, or ``notional`` over the live mid."""
+        """Base units: ``amount``, or ``notional`` over the live mid rounded down to the lot most
+        venues use, so the size sits on their grid (an amount off it could only be filled exactly
+        by the one venue with the finest lot, whatever its price)."""
         if amount is not None:
             return float(amount)
         assert notional is not None
@@ -366,7 +368,11 @@ class Desk:
         bid, ask = book.best_bid(), book.best_ask()
         if bid is None or ask is None:
             raise VenueUnavailable(f"no live {symbol} price on {', '.join(self.venues)} to size a notional by")
-        return float(notional) / ((bid.price + ask.price) / 2)
+        scale = 10 ** self.display_precision(symbol).amount_decimals
+        base = math.floor(float(notional) / ((bid.price + ask.price) / 2) * scale) / scale
+        if base <= 0:
+            raise InvalidOrder(f"a notional of {notional} buys less than one lot of {symbol}")
+        return base
 
     async def _fee_rates(self, symbol: str) -> dict[str, float]:
         """venue -> taker rate, the account's own, for the venues the desk trades ``symbol`` on."""
