@@ -108,7 +108,8 @@ def sim(
         for col in ("feed", "REST", "WebSocket", "ccxt"):
             table.add_column(col, no_wrap=col in ("feed", "REST", "WebSocket"))  # an address is never cut
         for feed_id, venue in cluster.venues.items():
-            table.add_row(feed_id, venue.rest_url, venue.ws_url, venue.ccxt_id or "market data only")
+            trading_client = venue.ccxt_id or venue.client_ccxt_id  # bybitlinear, gateswap: the venue's client
+            table.add_row(feed_id, venue.rest_url, venue.ws_url, trading_client or "not traded")
         err.print(table)
 
     try:
