@@ -29,8 +29,8 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.trading.limiter import Limiter
 from crossbook.venues.binance import LIMITS
+from crossbook.venues.spec.limiter import Limiter
 
 SYMBOL = "BTC-USDT"
 

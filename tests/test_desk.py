@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from crossbook import Desk
+from crossbook.book import QuoteStatus
 from crossbook.desk import OpportunityEvent, Quote
 from crossbook.errors import ConfigError, InvalidOrder, UnknownVenue
-from crossbook.model import BookState, OrderRequest, OrderStatus, OrderType, Side, Trade
+from crossbook.model import OrderRequest, OrderStatus, OrderType, Side, Trade
 from crossbook.precision import Precision
 from crossbook.routing.executor import Outcome
 from crossbook.trading.trader import Trader
@@ -33,7 +34,7 @@ def assert_rounded(value: object, most: int) -> None:
 
 
 def check_quote(quote: Quote, side: Side) -> None:
-    live = [r for r in quote.rows if r.status is BookState.LIVE and r.all_in_price is not None]
+    live = [r for r in quote.rows if r.status is QuoteStatus.LIVE and r.all_in_price is not None]
     assert {r.venue for r in live} >= set(VENUES)
     assert quote.best is not None
     prices = [r.all_in_price for r in live if r.conversion is None and r.all_in_price is not None]
@@ -165,7 +166,7 @@ def test_a_configured_desk_trades_a_separately_running_simulator(tmp_path: Path)
             async with Desk.from_config(config) as desk:
                 assert desk.venues == ["binance", "okx"] and desk.simulator is None
                 quote = await desk.best_price("BTC-USDT", "buy", 1)  # books from the simulators' endpoints
-                check_quote_venues = {r.venue for r in quote.rows if r.status is BookState.LIVE}
+                check_quote_venues = {r.venue for r in quote.rows if r.status is QuoteStatus.LIVE}
                 assert check_quote_venues >= {"binance", "okx"}
                 report = await desk.route("BTC-USDT", "buy", 0.5, max_venues=1)
                 assert report.outcome is Outcome.FILLED and report.filled == pytest.approx(0.5)

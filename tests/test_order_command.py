@@ -16,6 +16,9 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 import orjson
 import pytest
+from typer.testing import CliRunner
+
+from crossbook.cli import app
 
 from .conftest import run
 
@@ -139,12 +142,13 @@ def test_amend_list_and_oco_against_the_running_simulator(running: RunningSim) -
 
     pair = json_of("order", "oco", "binance", "BTC-USDT", "sell", "0.01", "--price", str(bid + 300),
                    "--stop-price", str(bid - 300), "--config", cfg)
-    assert pair["limit"]["status"] == pair["stop"]["status"] == "open" and pair["list_id"]
+    limit_leg, stop_leg = pair["legs"]
+    assert limit_leg["status"] == stop_leg["status"] == "open" and pair["list_id"] and pair["mode"] == "native"
     at_venue = {o["id"]: o for o in run(open_orders(running))}
-    assert {pair["limit"]["venue_order_id"], pair["stop"]["venue_order_id"]} <= set(at_venue)
+    assert {limit_leg["venue_order_id"], stop_leg["venue_order_id"]} <= set(at_venue)
 
     listed = json_of("order", "list", "--venues", "binance", "--open", "--config", cfg)
-    assert {o["client_order_id"] for o in listed} >= {placed["client_order_id"], pair["limit"]["client_order_id"]}
+    assert {o["client_order_id"] for o in listed} >= {placed["client_order_id"], limit_leg["client_order_id"]}
     for order in listed:
         json_of("order", "cancel", "binance", order["client_order_id"], "--config", cfg)
     assert run(open_orders(running)) == []
@@ -251,8 +255,8 @@ def test_a_binance_perpetual_position_is_what_an_unmodified_ccxt_client_sees(run
     (["dydx", "BTC-USD-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"],
      "dydx: crossbook cannot do --margin isolated"),
     (["gate", "BTC-USDT-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"], "gate: crossbook cannot do --margin"),
-    (["okx", "BTC-USDT-PERP", "buy", "0.01", "--price", "50000", "--take-profit", "90000"],
-     "okx offers take-profit/stop-loss attached to an order, but crossbook does not send them there yet"),
+    (["okx", "BTC-USDT", "buy", "0.01", "--price", "50000", "--take-profit", "90000"],
+     "okx: take_profit/stop_loss: crossbook does not send take-profit/stop-loss attached to an order on spot"),
     (["okx", "BTC-USDT", "buy", "0.01", "--price", "50000", "--margin", "isolated"], "okx: --margin on spot"),
 ])
 def test_a_flag_the_venue_cannot_honour_is_refused_exit_2_and_nothing_sent(running: RunningSim, args: list[str], says: str) -> None:
@@ -299,3 +303,46 @@ def test_a_quote_through_the_config_leaves_out_a_venue_without_the_market(runnin
     quoted = orjson.loads(done.stdout)["venues"]
     assert "dydx" not in quoted and {"binance", "okx"} <= quoted.keys()
     assert all(quoted[v]["affordable"] is not None for v in ("binance", "okx"))  # their accounts were read
+
+
+# ---- order oco: crossbook's own OCO says who keeps it, and --keep keeps it -----------------------
+
+PERP = ["order", "oco", "binance", "BTC-USDT-PERP", "sell", "0.01"]  # Binance lists are spot only: crossbook's own
+
+
+def test_crossbooks_own_oco_says_it_is_kept_only_while_crossbook_runs() -> None:
+    done = CliRunner().invoke(app, [*PERP, "--price", "1000000", "--stop-price", "1000", "--sim", "--json"])
+    assert done.exit_code == 0, done.output
+    pair = orjson.loads(done.stdout)
+    assert (pair["mode"], pair["kept_by"], pair["ended"], pair["state"]) == ("crossbook", "crossbook", "placed", "open")
+    assert "until `crossbook follow` runs" in pair["note"]
+    text = CliRunner().invoke(app, [*PERP, "--price", "1000000", "--stop-price", "1000", "--sim"])
+    assert text.exit_code == 0, text.output
+    assert "kept by crossbook" in text.stdout and "crossbook follow" in text.stdout and "--keep" in text.stdout
+
+
+def test_keep_stays_until_a_leg_fills_and_the_other_is_canceled() -> None:
+    """A limit through the bids fills at once; --keep returns when the keeper has canceled the stop."""
+    done = CliRunner().invoke(app, [*PERP, "--price", "1000", "--stop-price", "900", "--sim", "--keep", "--seconds", "60",
+                                    "--json"])
+    assert done.exit_code == 0, done.output
+    pair = orjson.loads(done.stdout)
+    assert (pair["state"], pair["ended"], pair["note"]) == ("done", "done", "")
+    assert [leg["status"] for leg in pair["legs"]] == ["filled", "canceled"]
+
+
+@pytest.mark.parametrize(("cancel", "statuses", "state"), [(True, ["canceled", "canceled"], "canceled"),
+                                                           (False, ["open", "open"], "open")])
+def test_keep_for_seconds_leaves_the_pair_or_cancels_it_on_exit(cancel: bool, statuses: list[str], state: str) -> None:
+    args = [*PERP, "--price", "1000000", "--stop-price", "1000", "--sim", "--keep", "--seconds", "1", "--json"]
+    done = CliRunner().invoke(app, [*args, "--cancel-on-exit"] if cancel else args)
+    assert done.exit_code == 0, done.output
+    pair = orjson.loads(done.stdout)
+    assert (pair["ended"], pair["canceled_on_exit"], pair["state"]) == ("seconds", cancel, state)
+    assert [leg["status"] for leg in pair["legs"]] == statuses
+    assert ("crossbook follow" in pair["note"]) is (not cancel)
+
+
+def test_seconds_and_cancel_on_exit_need_keep() -> None:
+    done = CliRunner().invoke(app, [*PERP, "--price", "1000000", "--stop-price", "1000", "--sim", "--cancel-on-exit"])
+    assert done.exit_code == 2 and "go with --keep" in done.output

@@ -21,6 +21,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from .book.consolidated import QuoteStatus
 from .model import BookState, Side
 from .precision import Precision, typical_precision
 
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
 SYMBOL = "BTC-USDT"
 SAMPLE = (Side.BUY, 12.0)
 QUOTE = SYMBOL.split("-")[1]  # the currency the demo's prices and fees are in
-LIVE_COLOURS = {BookState.LIVE: "green", BookState.SYNCING: "yellow", BookState.RESYNCING: "yellow",
-                BookState.STALE: "yellow", BookState.DOWN: "red"}
+LIVE_COLOURS = {QuoteStatus.LIVE: "green", QuoteStatus.PARTIAL: "green", QuoteStatus.CROSSED: "bold yellow",
+                QuoteStatus.SYNCING: "yellow", QuoteStatus.RESYNCING: "yellow", QuoteStatus.STALE: "yellow",
+                QuoteStatus.DOWN: "red"}
 
 
 @dataclass
@@ -294,34 +296,61 @@ def venues_panel(scene: Scene) -> Panel:
         if book is None:
             table.add_row(_short(venue), Text("down", style="red"), "-", "-", "-")
             continue
-        status = book.status(now)
+        status = _book_status(scene, venue, symbol, now)
         bid, ask = book.best_bid(), book.best_ask()
         name = _short(venue) if symbol == SYMBOL else f"{venue}*"
         if symbol != SYMBOL:
             others.append(f"{venue} {symbol}")
-        all_in = quotes.get(venue, {}).get("all_in_price") if symbol == SYMBOL else None
+        all_in = _all_in_cell(quotes.get(venue, {}), px) if symbol == SYMBOL else Text("-")
         table.add_row(name, Text(status.value, style=LIVE_COLOURS[status]), px.fmt_price(bid[0] if bid else None),
-                      px.fmt_price(ask[0] if ask else None), px.fmt_price(all_in))
+                      px.fmt_price(ask[0] if ask else None), all_in)
     title = f"venues · {SYMBOL} · all-in: {side.value} {amount:g}" + (f" · *{', '.join(others)}" if others else "")
     return _panel(table, title)
 
 
+def _book_status(scene: Scene, venue: str, symbol: str, now: float) -> QuoteStatus:
+    """A venue's book as the quote reads it: its state, or crossed (its own bid at or above its ask)."""
+    for md in scene.markets():
+        consolidated = md.consolidated.get(symbol)
+        if consolidated is not None and venue in consolidated.books:
+            return consolidated.venue_status(venue, now)
+    return QuoteStatus.DOWN
+
+
+def _all_in_cell(entry: dict[str, Any], px: Precision) -> Text:
+    """The venue's all-in price for the sample; a venue too shallow for it shows what it can fill,
+    never its partial VWAP as a price for the whole amount."""
+    if entry.get("status") == QuoteStatus.PARTIAL.value:
+        return Text(f"{px.fmt_amount(entry.get('filled'))} max", style="yellow")
+    return Text(px.fmt_price(entry.get("all_in_price")))
+
+
 def book_panel(scene: Scene, rows: int) -> Panel:
-    """The consolidated top of book: asks above (red), bids below (green), each side labelled."""
+    """The consolidated top of book: asks above (red), bids below (green), each side labelled; when
+    one venue's bid is at or above another's ask the title says crossed and the crossing
+    levels' prices are shown reversed (an opportunity across venues, not an error)."""
     px = scene.precision()
     depth = max(1, rows // 2)
     table = Table(box=None, padding=(0, 1, 0, 0), pad_edge=False, show_header=False, expand=True)
     for justify in ("left", "right", "right", "left"):
         table.add_column(justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    title = Text(f"top of book · {SYMBOL} · size BTC")
     if scene.market is not None:
         book = scene.market.consolidated[SYMBOL]
+        cross = book.cross()
         for level in reversed(book.ladder(Side.SELL, depth)):
-            table.add_row(Text("ask", style="red"), Text(px.fmt_price(level.price), style="red"), px.fmt_amount(level.size),
-                          _short(level.venue))
-        for level in book.ladder(Side.BUY, depth):
-            table.add_row(Text("bid", style="green"), Text(px.fmt_price(level.price), style="green"),
+            crossing = cross is not None and level.price <= cross.bid.price
+            table.add_row(Text("ask", style="red"),
+                          Text(px.fmt_price(level.price), style="bold red reverse" if crossing else "red"),
                           px.fmt_amount(level.size), _short(level.venue))
-    return _panel(table, f"top of book · {SYMBOL} · size BTC")
+        for level in book.ladder(Side.BUY, depth):
+            crossing = cross is not None and level.price >= cross.ask.price
+            table.add_row(Text("bid", style="green"),
+                          Text(px.fmt_price(level.price), style="bold green reverse" if crossing else "green"),
+                          px.fmt_amount(level.size), _short(level.venue))
+        if cross is not None:  # the symbol is in the venues panel's title: room for the mark
+            title = Text.assemble("book · size BTC · ", (f"crossed {cross.bps:+.1f} bps", "bold yellow"))
+    return Panel(table, title=title, title_align="left", box=box.ROUNDED, padding=(0, 1))
 
 
 def _short(venue: str) -> str:
@@ -332,17 +361,32 @@ def _short(venue: str) -> str:
 
 
 def quote_view(scene: Scene) -> Panel:
+    """The sample's best all-in price among the venues that fill all of it; the venues too shallow
+    for it, with what they can fill."""
     px = scene.precision()
     side, amount = SAMPLE
     quote = scene.state.quote
-    lines = [Text(f"{side.value} {px.fmt_amount(amount)} BTC", style="bold")]
     best = quote.get("best") if quote else None
     if isinstance(best, dict):
-        lines.append(Text.assemble("best all-in ", (px.fmt_money(best["all_in_price"], "USDT"), "bold green")))
-        lines.append(Text(f"on {best['venue']}" + (f" ({best['symbol']})" if best.get("symbol") else "")))
+        where = _short(best["venue"]) + (f" ({best['symbol']})" if best.get("symbol") else "")
+        lines = [Text(f"{side.value} {px.fmt_amount(amount)} BTC: best all-in", style="bold"),
+                 Text.assemble((px.fmt_money(best["all_in_price"], QUOTE), "bold green"), f" on {where}")]
+    elif quote is not None:
+        lines = [Text(f"{side.value} {px.fmt_amount(amount)} BTC", style="bold"),
+                 Text("no live venue can fill all of it", style="yellow")]
     else:
-        lines.append(Text("waiting for the books", style="dim"))
+        lines = [Text(f"{side.value} {px.fmt_amount(amount)} BTC", style="bold"), Text("waiting for the books", style="dim")]
+    partial = partial_venues(quote)
+    if partial:
+        lines.append(Text("partial: " + ", ".join(f"{_short(v)} {px.fmt_amount(filled)} BTC" for v, filled in partial),
+                          style="yellow", overflow="ellipsis", no_wrap=True))
     return _panel(Group(*lines), "quote")
+
+
+def partial_venues(quote: dict[str, Any] | None) -> list[tuple[str, float]]:
+    """(venue, base it can fill) for every venue of a quote too shallow for the whole amount."""
+    venues: dict[str, Any] = (quote or {}).get("venues") or {}
+    return [(key, entry["filled"]) for key, entry in venues.items() if entry.get("status") == QuoteStatus.PARTIAL.value]
 
 
 def route_panel(scene: Scene) -> Panel:
@@ -411,9 +455,33 @@ def opportunity_lines(e: dict[str, Any], px: Precision) -> list[Text]:
                   f"{e['net_bps']:.1f} bps")]
     done = e.get("executed")
     if done:
-        lines.append(Text(f"{'':12}traded {px.fmt_amount(done['bought'])} BTC, realised "
-                          f"{px.fmt_money(done['realised_profit'], 'USDT')}", style="green"))
+        lines.append(Text(f"{'':12}{traded_text(done, px)}", style="green" if done.get("bought") else "yellow"))
+        unhedged = unhedged_line(done, px)
+        if unhedged:
+            lines.append(Text(f"{'':12}{unhedged}", style="yellow" if not done.get("remaining_unhedged") else "bold red"))
     return lines
+
+
+def traded_text(done: dict[str, Any], px: Precision) -> str:
+    """What trading the opportunity did: its fill and realised profit, or why nothing filled."""
+    if "error" in done:
+        return f"not traded: {done['error']}"
+    if not done.get("bought") and not done.get("sold"):
+        return (f"neither leg filled (buy: {done.get('buy_outcome', '-')}, sell: {done.get('sell_outcome', '-')}): "
+                "the books moved past the limits")
+    return f"traded {px.fmt_amount(done['bought'])} BTC, realised {px.fmt_money(done['realised_profit'], QUOTE)}"
+
+
+def unhedged_line(done: dict[str, Any], px: Precision) -> str:
+    """``unhedged X BTC, flattened on VENUE`` when one leg filled more than the other ('' when not)."""
+    if not done.get("unhedged"):
+        return ""
+    line = f"unhedged {px.fmt_amount(abs(done['unhedged']))} BTC"
+    flatten = done.get("flatten") or {}
+    if flatten.get("filled"):
+        line += f", flattened on {flatten['venue']}"
+    left = done.get("remaining_unhedged") or 0.0
+    return line + (f", {px.fmt_amount(abs(left))} BTC still open" if left else "")
 
 
 def endpoints_panel(scene: Scene) -> Panel:
@@ -452,7 +520,7 @@ def closing_lines(result: dict[str, Any], px: Precision, show_endpoints: bool = 
         lines.append(f"{len(arbitrage)} arbitrage opportunities, the best net {px.fmt_money(best['net_profit'], 'USDT')} "
                      f"({best['net_bps']:.1f} bps)")
         for done in (e["executed"] for e in arbitrage if "executed" in e):
-            lines.append(f"traded {px.fmt_amount(done['bought'])} BTC of it, realised {px.fmt_money(done['realised_profit'], 'USDT')}")
+            lines.append(traded_text(done, px) + (f"; {unhedged_line(done, px)}" if done.get("unhedged") else ""))
     if show_endpoints:
         lines.append("the simulated venues' APIs (unmodified ccxt traded them):")
         lines += [f"  {feed}: REST {api['rest']}  WebSocket {api['ws']}" for feed, api in result.get("api", {}).items()]

@@ -73,7 +73,7 @@ def test_run_arb_on_the_simulator_with_a_dislocation_reports_json_and_calls_on_o
     cross = [o for o in found if o["kind"] == "cross_venue"]
     assert cross, found
     for opp in cross:
-        assert set(opp) == {"kind", "legs", "net_profit", "net_bps", "opened_at", "closed_at"}
+        assert set(opp) == {"kind", "legs", "net_profit", "profit_currency", "net_bps", "capped_by", "opened_at", "closed_at"}
         legs = opp["legs"]
         assert isinstance(legs, list) and [leg["side"] for leg in legs] == ["buy", "sell"] and legs[1]["venue"] == "kraken"
         assert set(legs[0]) == {"venue", "symbol", "side", "price", "amount", "fee_rate"}

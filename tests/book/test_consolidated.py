@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossbook.book.consolidated import ConsolidatedBook
+from crossbook.book.consolidated import ConsolidatedBook, QuoteStatus
 from crossbook.book.l2 import L2Book
 from crossbook.model import BookState, Side
 
@@ -40,8 +40,8 @@ def test_books_not_live_are_never_priced() -> None:
     c.add("syncing", syncing, 0.0)
     c.add("ok", live("ok", [["99", "5"]], [["101", "5"]]), 0.001)
     quotes = c.quote(Side.BUY, 1.0, now=1001.0)
-    assert quotes["stale"].status is BookState.STALE and quotes["stale"].all_in_price is None
-    assert quotes["syncing"].status is BookState.SYNCING and quotes["syncing"].all_in_price is None
+    assert quotes["stale"].status is QuoteStatus.STALE and quotes["stale"].all_in_price is None
+    assert quotes["syncing"].status is QuoteStatus.SYNCING and quotes["syncing"].all_in_price is None
     assert ConsolidatedBook.best(quotes, Side.BUY).venue == "ok"  # type: ignore[union-attr]
     assert c.best_ask(now=1001.0).venue == "ok"  # type: ignore[union-attr]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def test_reconcile_adopts_an_order_whose_ack_was_lost_and_closes_one_never_sent(
             (tmp_path / "sim.json").write_bytes(orjson.dumps(ccxt_configs(cluster)))
             config = write_config(tmp_path, 'journal = "j.db"\n[[accounts]]\nvenue = "binance"\nccxt_config = "sim.json"\n')
             engine = cluster.venues["binance"].engine
-            with Journal(tmp_path / "j.db") as journal:
+            # journaled a minute ago: past the grace in which a request sent then could still arrive
+            with Journal(tmp_path / "j.db", clock=lambda: time.time() - 60) as journal:
                 request = OrderRequest("binance", "BTC-USDT", Side.BUY, OrderType.LIMIT, D("0.01"), D("50000"))
                 lost_ack = journal.record_intent(request, sending=True)
                 never_sent = journal.record_intent(request, sending=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import aiohttp
 
-from crossbook.market.data import MarketData
+from crossbook.market.data import MarketData, RetryPolicy, VenueRetry
 from crossbook.sim.cluster import SimCluster
 
-from ..conftest import run
+from ..conftest import run, wait_for
 
 
 def test_a_venue_down_for_one_symbol_is_tried_again_when_the_next_is_followed() -> None:
@@ -64,3 +64,37 @@ def test_a_metadata_request_refused_for_the_rate_limit_is_waited_out_not_marked_
                     await market.stop()
 
     run(body(), timeout=90)
+
+
+def test_a_venue_whose_instruments_fail_every_attempt_comes_up_by_itself_once_they_answer() -> None:
+    """Binance answers 503 to its instrument list for longer than MarketData's attempts at the start
+    take (at most 7.5 s of backoff): the venue is reported down and tried again in the background,
+    and its books go live without anyone following a symbol again once the fault ends."""
+
+    async def body() -> None:
+        async with SimCluster(["binance", "okx"]) as cluster:
+            sim = cluster.venues["binance"]
+            fault = sim.inject("http_5xx", endpoint="instruments", seconds=15.0)
+            assert fault is not None
+            market = MarketData(["binance", "okx"], ["BTC-USDT"], endpoints=cluster.urls,
+                                retry=RetryPolicy(base=0.5, cap=2.0))
+            async with aiohttp.ClientSession() as session:
+                await market.start(session)
+                try:
+                    assert "binance" in market.down, "binance should be down while its instruments fail"
+                    assert "cannot load instruments" in market.down["binance"], market.down
+                    assert "binance" in market.retrying  # visible: being tried again
+                    assert set(market.consolidated["BTC-USDT"].books) == {"okx"}
+                    await wait_for(lambda: market.retrying.get("binance", VenueRetry()).attempts >= 1, 30.0,
+                                   "a background attempt while the fault lasts")
+                    assert "binance" in market.down  # the fault still holds
+
+                    await wait_for(lambda: "binance" not in market.down, 60.0, "binance up again by itself")
+                    assert fault.hits > 0
+                    assert market.retrying == {}
+                    assert set(market.consolidated["BTC-USDT"].books) == {"binance", "okx"}
+                    assert await market.wait_live(30.0)
+                finally:
+                    await market.stop()
+
+    run(body(), timeout=150)

@@ -18,10 +18,10 @@ from crossbook.model import OrderRequest, OrderStatus, OrderType, Side, TimeInFo
 from crossbook.sim.venues.dydx import DydxSim, subaccount_uuid
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.trading.limiter import Limiter
 from crossbook.trading.stream import OrderStream
 from crossbook.venues.dydx import SubaccountStream
 from crossbook.venues.registry import spec
+from crossbook.venues.spec.limiter import Limiter
 
 from ..conftest import run, wait_for
 from .trading_contract import TradingHarness

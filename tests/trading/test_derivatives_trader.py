@@ -71,8 +71,6 @@ def test_perpetual_positions_open_with_their_settings_and_close_reduce_only() ->
     ("dydx", "BTC-USD-PERP", "dydx", {"margin_mode": MarginMode.ISOLATED}, "dydx: crossbook cannot do --margin isolated"),
     ("gate", "BTC-USDT-PERP", "gateswap", {"leverage": D(5), "margin_mode": MarginMode.ISOLATED},
      "gate: crossbook cannot do --margin isolated"),
-    ("okx", "BTC-USDT-PERP", "okx", {"take_profit": D(90_000)}, "okx offers take-profit/stop-loss attached to an order, "
-                                                               "but crossbook does not send them there yet"),
 ])
 def test_a_setting_the_venue_cannot_take_is_refused_before_anything_is_sent(
         venue: str, symbol: str, feed: str, asked: dict[str, object], says: str) -> None:

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossbook.errors import ConfigError
-from crossbook.trading.limiter import Limiter, LoopClock
 from crossbook.venues.kraken import LIMITS_BY_TIER
 from crossbook.venues.registry import VENUES, spec
+from crossbook.venues.spec.limiter import Limiter, LoopClock
 from crossbook.venues.spec.limits import (
     DAY,
     ORDER_AGE,

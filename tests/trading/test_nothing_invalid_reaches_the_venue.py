@@ -20,8 +20,8 @@ from crossbook.sim.engine import Reject
 from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.trading.limiter import Limiter
 from crossbook.venues.registry import spec
+from crossbook.venues.spec.limiter import Limiter
 
 LIMITS = spec("binance").limit_table()
 

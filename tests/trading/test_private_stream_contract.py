@@ -16,9 +16,9 @@ from crossbook.model import OrderRequest, OrderStatus, OrderType, Side, TimeInFo
 from crossbook.sim.venues import sim_class
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.trading.limiter import Limiter
 from crossbook.trading.stream import OrderStream
 from crossbook.venues.registry import spec
+from crossbook.venues.spec.limiter import Limiter
 
 from ..conftest import run, wait_for
 from ..sim.trading_contract import TradingHarness, trading_feeds

@@ -59,8 +59,8 @@ def test_refusals_name_the_venue_and_send_nothing() -> None:
                 await binance.set_leverage("BTC-USDT", 5)
             with pytest.raises(InvalidOrder, match="binance has no such market"):
                 await binance.place(OrderRequest("binance", "BTC-EUR", Side.BUY, OrderType.LIMIT, D(1), price=D(1)))
-            with pytest.raises(UnsupportedFeature, match=r"^kraken does not offer OCO orders"):
-                await kraken.oco("BTC-USDT", Side.SELL, D("0.01"), price=D(70000), stop_price=D(50000))
+            with pytest.raises(InvalidOrder, match=r"^kraken: an OCO's legs have one amount, not 0\.01 and 0\.02$"):
+                await kraken.oco_pair(limit("kraken", D(50000)), limit("kraken", D(70000), "0.02", Side.SELL))
             with pytest.raises(UnsupportedFeature, match=r"^kraken offers sub-accounts, but crossbook does not transfer"):
                 await kraken.transfer("USDT", D(1), "main", "sub1")
             assert engine.open_orders("main") == [] and binance.orders() == [] and kraken.orders() == []
@@ -71,21 +71,18 @@ def test_refusals_name_the_venue_and_send_nothing() -> None:
 
 def test_an_oco_rests_both_legs_and_the_list_is_journaled() -> None:
     async def body() -> None:
-        async with Desk.sim(["binance", "okx"], symbols=["BTC-USDT"]) as desk:
+        async with Desk.sim(["binance"], symbols=["BTC-USDT"]) as desk:
             trader = await desk.account("binance")
             bid = await touch(trader, Side.BUY)
             pair = await trader.oco("BTC-USDT", Side.SELL, D("0.01"), price=bid + 300, stop_price=bid - 300,
                                     stop_limit=bid - 310)
             open_ids = {o["id"] for o in await trader.account.client.fetch_open_orders("BTC/USDT")}
-            assert open_ids == {pair.limit.venue_order_id, pair.stop.venue_order_id}
-            assert (pair.limit.type, pair.stop.type) == (OrderType.LIMIT, OrderType.STOP_LIMIT)
-            await trader.cancel(pair.limit.client_order_id)  # one leg canceled: the venue cancels the list
+            assert open_ids == {leg.venue_order_id for leg in pair.legs}
+            assert [leg.type for leg in pair.legs] == [OrderType.LIMIT, OrderType.STOP_LIMIT]
+            await trader.cancel(pair.legs[0].client_order_id)  # one leg canceled: the venue cancels the list
             assert await trader.account.client.fetch_open_orders("BTC/USDT") == []
             with pytest.raises(InvalidOrder, match=r"^binance: an OCO sell takes profit above its stop"):
                 await trader.oco("BTC-USDT", Side.SELL, D("0.01"), price=bid - 300, stop_price=bid + 300)
-            okx = await desk.account("okx")
-            with pytest.raises(UnsupportedFeature, match=r"^okx offers OCO orders, but crossbook does not place them"):
-                await okx.oco("BTC-USDT", Side.SELL, D("0.01"), price=bid + 300, stop_price=bid - 300)
 
     run(body())
 

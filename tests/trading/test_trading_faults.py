@@ -15,8 +15,8 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.sim.serve import ccxt_configs
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.trading.limiter import Limiter
 from crossbook.venues.registry import spec
+from crossbook.venues.spec.limiter import Limiter
 
 from ..conftest import run
 from ..sim.trading_contract import TradingHarness, trading_feeds
@@ -46,6 +46,7 @@ def test_order_survives_the_fault(fault: str, at_venue: int, tmp_path: Path) -> 
                             await account.create_order(request)
                         (unknown,) = journal.in_flight()
                         assert unknown.status is OrderStatus.SENT
+                        account.sent_grace = 0.0  # reconciled once the request can no longer reach the venue
                         report = await account.reconcile()
                         resolved = journal.order(unknown.client_order_id)
                         assert resolved is not None

@@ -2,12 +2,14 @@
 
 A ``Harness`` starts one simulated venue on 127.0.0.1, runs the product's real ``VenueFeed`` on it
 for two symbols, and watches every book the whole time: a book that reads LIVE must never be
-crossed. ``settled`` pauses the market and waits until the client's books equal the venue's."""
+crossed, and every sample of a book that does not read LIVE is counted (``non_live``).
+``settled`` pauses the market and waits until the client's books equal the venue's."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +55,7 @@ class Harness:
     trades: list[Trade] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     live_samples: int = 0
+    non_live: Counter[str] = field(default_factory=Counter)  # symbol -> samples it did not read LIVE
     _watch: asyncio.Task[None] | None = None
 
     @property
@@ -120,7 +123,15 @@ class Harness:
                     self.live_samples += 1
                     if book.crossed():
                         self.violations.append(f"{symbol} served crossed while LIVE: {book!r}")
+                else:
+                    self.non_live[symbol] += 1
             await asyncio.sleep(0.005)
+
+    def handler_of(self, symbol: str) -> tuple[FeedHandler, str]:
+        """The handler that keeps ``symbol``'s book, and the book's native id."""
+        assert self.feed is not None and self.feed.symbol_map is not None
+        native = self.feed.symbol_map.native(symbol)
+        return next(h for h in self.handlers if native in h.books), native
 
     def all_live(self) -> bool:
         return len(self.books) == len(self.symbols) and all(b.status() is BookState.LIVE for b in self.books.values())

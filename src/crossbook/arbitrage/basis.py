@@ -9,6 +9,7 @@ funding interval (longs pay shorts when positive), reported beside the profit, n
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -47,9 +48,12 @@ def basis(
     *,
     fees: Fees | None = None,
     funding: Funding | None = None,
+    max_notional: float = math.inf,
 ) -> list[Opportunity]:
     """Every profitable (spot venue, perpetual venue) pair in either direction, the most profitable
-    first: buy spot and sell the perpetual when the perpetual trades rich, the reverse when cheap."""
+    first: buy spot and sell the perpetual when the perpetual trades rich, the reverse when cheap;
+    at most ``max_notional`` bought (a basis trade's balances sit in two products: not capped by
+    them)."""
     now = time.time() if now is None else now
     quote = parse_standard(spot.symbol)[1]
     spot_fee, perp_fee = fee_lookup(fees, spot.taker_fees), fee_lookup(fees, perp.taker_fees)
@@ -59,12 +63,14 @@ def basis(
         for perp_venue, perp_book in perp.live_books(now).items():
             s_fee, p_fee = spot_fee(spot_venue, spot.symbol), perp_fee(perp_venue, perp.symbol)
             s_unit, p_unit = spot.units[spot_venue], perp.units[perp_venue]
-            rich = walk_pair(book_levels(spot_book, s_unit, Side.SELL), book_levels(perp_book, p_unit, Side.BUY), s_fee, p_fee)
-            cheap = walk_pair(book_levels(perp_book, p_unit, Side.SELL), book_levels(spot_book, s_unit, Side.BUY), p_fee, s_fee)
+            rich = walk_pair(book_levels(spot_book, s_unit, Side.SELL), book_levels(perp_book, p_unit, Side.BUY), s_fee, p_fee,
+                             max_quote=max_notional)
+            cheap = walk_pair(book_levels(perp_book, p_unit, Side.SELL), book_levels(spot_book, s_unit, Side.BUY), p_fee, s_fee,
+                              max_quote=max_notional)
             spot_leg, perp_leg = (spot_venue, spot.symbol), (perp_venue, perp.symbol)
             for opp in (
-                pair_opportunity("basis", spot_leg, perp_leg, rich, (s_fee, p_fee), quote),
-                pair_opportunity("basis", perp_leg, spot_leg, cheap, (p_fee, s_fee), quote),
+                pair_opportunity("basis", spot_leg, perp_leg, rich, (s_fee, p_fee), quote, "max_notional"),
+                pair_opportunity("basis", perp_leg, spot_leg, cheap, (p_fee, s_fee), quote, "max_notional"),
             ):
                 if opp is not None:
                     found.append(replace(opp, funding_rate=rate_of(perp_venue, perp.symbol)))
@@ -72,11 +78,12 @@ def basis(
 
 
 def basis_all(
-    books: Mapping[str, ConsolidatedBook], now: float | None = None, *, fees: Fees | None = None, funding: Funding | None = None
+    books: Mapping[str, ConsolidatedBook], now: float | None = None, *, fees: Fees | None = None, funding: Funding | None = None,
+    max_notional: float = math.inf,
 ) -> list[Opportunity]:
     """``basis`` for every perpetual in ``books`` whose spot symbol is there too."""
     found = []
     for symbol, perp in books.items():
         if parse_standard(symbol)[2] is Kind.PERP and spot_of(symbol) in books:
-            found.extend(basis(books[spot_of(symbol)], perp, now, fees=fees, funding=funding))
+            found.extend(basis(books[spot_of(symbol)], perp, now, fees=fees, funding=funding, max_notional=max_notional))
     return found

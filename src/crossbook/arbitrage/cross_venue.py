@@ -15,15 +15,14 @@ import math
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from ..book.consolidated import ConsolidatedBook, SizeUnit
 from ..book.l2 import L2Book, Level
 from ..errors import ConfigError
 from ..model import Side
 from ..symbols import parse_standard
-from .model import Fees, Leg, Opportunity, OpportunityKind, TransferCost, fee_lookup, pair_profit
-
-Balances = Mapping[str, Mapping[str, float]]  # venue -> asset -> amount available to trade
+from .model import Balances, CapKind, Fees, Leg, Opportunity, OpportunityKind, SizeCap, TransferCost, fee_lookup, pair_profit
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +48,13 @@ def _per_venue(value: float | Mapping[str, float], venue: str, what: str) -> flo
 
 @dataclass(slots=True)
 class PairFill:
-    """How much a walk of two ladders trades: base amount, quote paid, quote received."""
+    """How much a walk of two ladders trades: base amount, quote paid, quote received, and which
+    limit stopped it, if one did (``max_amount`` or ``max_quote``) rather than depth or profit."""
 
     amount: float = 0.0
     cost: float = 0.0
     proceeds: float = 0.0
+    capped: Literal["amount", "quote"] | None = None
 
 
 def book_levels(book: L2Book, unit: SizeUnit, side: Side) -> Iterator[Level]:
@@ -82,14 +83,18 @@ def walk_pair(
         buy_unit = ask[0] * (1 + buy_fee)
         if bid[0] * (1 - sell_fee) - buy_unit <= 0.0:
             break
-        room = min(max_amount - fill.amount, (max_quote - fill.cost * (1 + buy_fee)) / buy_unit)
+        room_amount = max_amount - fill.amount
+        room_quote = (max_quote - fill.cost * (1 + buy_fee)) / buy_unit
+        room = min(room_amount, room_quote)
         take = min(ask_left, bid_left, room)
         if take <= 0.0:
+            fill.capped = "amount" if room_amount <= room_quote else "quote"
             break
         fill.amount += take
         fill.cost += take * ask[0]
         fill.proceeds += take * bid[0]
-        if take == room:  # a balance ran out
+        if take == room:  # a balance or the notional cap ran out
+            fill.capped = "amount" if room_amount <= room_quote else "quote"
             break
         ask_left -= take
         bid_left -= take
@@ -103,9 +108,11 @@ def walk_pair(
 
 
 def pair_opportunity(
-    kind: OpportunityKind, buy: tuple[str, str], sell: tuple[str, str], fill: PairFill, fees: tuple[float, float], quote: str
+    kind: OpportunityKind, buy: tuple[str, str], sell: tuple[str, str], fill: PairFill, fees: tuple[float, float], quote: str,
+    capped_by: CapKind | None = None,
 ) -> Opportunity | None:
-    """The two legs of a walk, or None if it traded nothing or earns nothing."""
+    """The two legs of a walk, or None if it traded nothing or earns nothing; ``capped_by``: the
+    cap that stopped the walk, if one did."""
     if fill.amount <= 0.0:
         return None
     buy_leg = Leg(buy[0], buy[1], Side.BUY, fill.cost / fill.amount, fill.amount, fees[0])
@@ -113,7 +120,8 @@ def pair_opportunity(
     net = pair_profit(buy_leg, sell_leg)
     if net <= 0.0:
         return None
-    return Opportunity(kind, (buy_leg, sell_leg), net, net / buy_leg.notional * 1e4, quote)
+    return Opportunity(kind, (buy_leg, sell_leg), net, net / buy_leg.notional * 1e4, quote,
+                       capped_by=capped_by if fill.capped is not None else None)
 
 
 def cross_venue(
@@ -123,11 +131,14 @@ def cross_venue(
     fees: Fees | None = None,
     balances: Balances | None = None,
     transfer: Transfer | None = None,
+    cap: SizeCap | None = None,
 ) -> list[Opportunity]:
     """Every profitable (buy venue, sell venue) pair of ``book``'s live venues, the most profitable
     first. With ``balances`` the size is capped by the base asset available on the selling venue
-    and the quote available on the buying one (a venue or asset missing from it has none)."""
+    and the quote available on the buying one (a venue or asset missing from it has none); ``cap``
+    (which carries balances of its own) adds a notional per opportunity."""
     now = time.time() if now is None else now
+    cap = cap if cap is not None else SizeCap(balances)
     base, quote, _, _ = parse_standard(book.symbol)
     fee_of = fee_lookup(fees, book.taker_fees)
     live = book.live_books(now)
@@ -137,25 +148,22 @@ def cross_venue(
             if buy_venue == sell_venue:
                 continue
             pair_fees = (fee_of(buy_venue, book.symbol), fee_of(sell_venue, book.symbol))
+            max_quote, quote_cap = cap.spend(buy_venue, quote)
             fill = walk_pair(
                 book_levels(buy_book, book.units[buy_venue], Side.SELL),
                 book_levels(sell_book, book.units[sell_venue], Side.BUY),
                 *pair_fees,
-                max_amount=_available(balances, sell_venue, base),
-                max_quote=_available(balances, buy_venue, quote),
+                max_amount=cap.available(sell_venue, base),
+                max_quote=max_quote,
             )
-            opp = pair_opportunity("cross_venue", (buy_venue, book.symbol), (sell_venue, book.symbol), fill, pair_fees, quote)
+            capped_by: CapKind = "balances" if fill.capped == "amount" else quote_cap
+            opp = pair_opportunity("cross_venue", (buy_venue, book.symbol), (sell_venue, book.symbol), fill, pair_fees, quote,
+                                   capped_by)
             if opp is not None and transfer is not None:
                 opp = _with_transfer(opp, transfer, base)
             if opp is not None:
                 found.append(opp)
     return sorted(found, key=lambda o: -o.net_profit)
-
-
-def _available(balances: Balances | None, venue: str, asset: str) -> float:
-    if balances is None:
-        return math.inf
-    return balances.get(venue, {}).get(asset, 0.0)
 
 
 def _with_transfer(opp: Opportunity, transfer: Transfer, base: str) -> Opportunity:

@@ -1,7 +1,9 @@
 """Trading opportunities through the router, capped per opportunity.
 
 * Cross-venue: both legs at once, each an IOC on its own venue, neither past the price where it
-  would lose against the other leg's planned price.
+  would lose against the other leg's planned price. When one leg fills more than the other the
+  difference is ``unhedged``, and it is flattened at once (``flatten``): the missing leg on the
+  other venues, else the filled leg unwound on its own.
 * Triangular: the three legs in turn on their venue, each trading what the one before handed on,
   none giving up more than a third of the opportunity's edge against its planned price.
 * Basis trades are reported, not traded: they need a derivatives account beside the spot one.
@@ -11,23 +13,29 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..book.consolidated import ConsolidatedBook
 from ..errors import CrossbookError, InvalidOrder
 from ..model import Side
-from ..routing.executor import ExecutionReport, Router, RouteRequest, child_limit_price
+from ..routing.executor import ExecutionReport, Router, RouteRequest
+from ..symbols import parse_standard
 from ..trading.account import VenueAccount
+from .flatten import DUST, Flatten, flatten
 from .model import Leg, Opportunity
 from .scanner import Event, OpportunityLog, Scanner
 
 
 @dataclass(frozen=True, slots=True)
 class ArbExecution:
+    """Both legs as the router executed them, and the flatten of what one filled beyond the other
+    (None when they matched, or flattening was not asked for)."""
+
     opportunity: Opportunity
     buy: ExecutionReport
     sell: ExecutionReport
+    flatten: Flatten | None = None
 
     @property
     def bought(self) -> float:
@@ -37,19 +45,38 @@ class ArbExecution:
     def sold(self) -> float:
         return self.sell.filled
 
+    def _trades(self) -> list[tuple[Side, float, float]]:
+        """(side, base, all-in price) of the legs and the flatten orders that filled."""
+        legs = [(Side.BUY, self.bought, self.buy.all_in_avg_price or 0.0),
+                (Side.SELL, self.sold, self.sell.all_in_avg_price or 0.0)]
+        return [t for t in legs if t[1] > 0] + (self.flatten.trades() if self.flatten is not None else [])
+
     @property
     def realised_profit(self) -> float:
-        """Sell proceeds net of fees minus buy cost with fees, on the amount both legs filled;
-        what one leg filled beyond the other is left as a position (``unhedged``)."""
-        both = min(self.bought, self.sold)
-        sell_all_in = self.sell.all_in_avg_price or 0.0
-        buy_all_in = self.buy.all_in_avg_price or 0.0
-        return both * (sell_all_in - buy_all_in)
+        """Sell proceeds net of fees minus buy cost with fees, the flatten orders included, on the
+        amount bought and sold both; what is still open (``remaining_unhedged``) is not in it."""
+        trades = self._trades()
+        buys = [(q, p) for side, q, p in trades if side is Side.BUY]
+        sells = [(q, p) for side, q, p in trades if side is Side.SELL]
+        bought, sold = sum(q for q, _ in buys), sum(q for q, _ in sells)
+        if bought <= 0 or sold <= 0:
+            return 0.0
+        matched = min(bought, sold)
+        return matched * (sum(q * p for q, p in sells) / sold - sum(q * p for q, p in buys) / bought)
 
     @property
     def unhedged(self) -> float:
-        """Base bought but not sold (positive) or sold but not bought (negative)."""
+        """Base bought but not sold (positive) or sold but not bought (negative) by the two legs."""
         return self.bought - self.sold
+
+    @property
+    def remaining_unhedged(self) -> float:
+        """What is still open after the flatten, signed like ``unhedged``."""
+        if abs(self.unhedged) <= DUST:
+            return 0.0
+        if self.flatten is None:
+            return self.unhedged
+        return self.flatten.remaining if self.unhedged > 0 else -self.flatten.remaining
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -57,7 +84,10 @@ class ArbExecution:
             "executed": {
                 "bought": self.bought, "sold": self.sold,
                 "buy_all_in_price": self.buy.all_in_avg_price, "sell_all_in_price": self.sell.all_in_avg_price,
+                "buy_outcome": self.buy.outcome.value, "sell_outcome": self.sell.outcome.value,
                 "realised_profit": self.realised_profit, "unhedged": self.unhedged,
+                "flatten": self.flatten.as_json() if self.flatten is not None else None,
+                "remaining_unhedged": self.remaining_unhedged,
             },
         }
 
@@ -69,8 +99,14 @@ async def execute_cross_venue(
     *,
     max_size: float,
     deadline: float = 2.0,
+    flatten_deadline: float | None = 5.0,
+    max_loss_bps: float = 50.0,
 ) -> ArbExecution:
-    """Buy on the cheap venue and sell on the dear one, at most ``max_size`` base units each."""
+    """Buy on the cheap venue and sell on the dear one, at most ``max_size`` base units each.
+    When one leg fills more than the other, the difference is flattened within
+    ``flatten_deadline`` seconds (None: left open and reported), the missing leg on the other
+    venues no worse than ``max_loss_bps`` from the filled leg's price, else the filled leg
+    unwound on its venue."""
     _check(opportunity, "cross_venue", accounts, max_size)
     buy, sell = _legs(opportunity)
     amount = min(buy.amount, sell.amount, max_size)
@@ -81,7 +117,40 @@ async def execute_cross_venue(
     buy_report, sell_report = await asyncio.gather(
         _take(book, accounts, buy, amount, buy_cap, deadline), _take(book, accounts, sell, amount, sell_floor, deadline)
     )
-    return ArbExecution(opportunity, buy_report, sell_report)
+    done = ArbExecution(opportunity, buy_report, sell_report)
+    if flatten_deadline is None or abs(done.unhedged) <= DUST:
+        return done
+    return replace(done, flatten=await _flatten(done, book, accounts, flatten_deadline, max_loss_bps))
+
+
+async def _flatten(done: ArbExecution, book: ConsolidatedBook, accounts: Mapping[str, VenueAccount], deadline: float,
+                   max_loss_bps: float) -> Flatten:
+    """Sell what was bought and not sold (or buy back what was sold and not bought): the base the
+    buy leg received (less a fee the venue took in base) against what the sell leg sold."""
+    buy, sell = _legs(done.opportunity)
+    if done.unhedged > 0:
+        filled, missing, side, report = buy.venue, sell.venue, Side.SELL, done.buy
+    else:
+        filled, missing, side, report = sell.venue, buy.venue, Side.BUY, done.sell
+    reference = report.avg_price or (buy.price if side is Side.SELL else sell.price)
+    open_amount = abs(_base_received(done.buy, accounts) - done.sold)
+    return await flatten(book, accounts, side, open_amount, filled_venue=filled, missing_venue=missing,
+                         reference=reference, deadline=deadline, max_loss_bps=max_loss_bps)
+
+
+def _base_received(report: ExecutionReport, accounts: Mapping[str, VenueAccount]) -> float:
+    """The base a buy's orders brought in, net of any fee charged in the base (from the journal's
+    fills; the report's filled amount where the journal has none)."""
+    base = parse_standard(report.request.symbol)[0]
+    received = 0.0
+    for child in report.children:
+        account = accounts.get(child.venue)
+        fills = account.journal.fills(child.client_order_id) if account is not None and child.client_order_id else []
+        if not fills:
+            received += child.filled
+            continue
+        received += child.filled - sum(float(f.fee) for f in fills if f.fee_currency == base)
+    return received
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +237,12 @@ def _legs(opportunity: Opportunity) -> tuple[Leg, Leg]:
 
 async def _take(book: ConsolidatedBook, accounts: Mapping[str, VenueAccount], leg: Leg, amount: float,
                 bound: float, deadline: float) -> ExecutionReport:
-    """One leg through the router, on its venue only, no worse than the levels it was sized on
-    nor than ``bound``."""
-    limit = child_limit_price(book.books[leg.venue], leg.side, book.units[leg.venue], amount, bound)
+    """One leg through the router, on its venue only, no worse than ``bound``. Each IOC's price
+    is the level its amount reaches on the book as the router sends it (within ``bound``), not
+    on the book the leg was sized on: by then that book may have moved (the router reads the
+    balances first), and a limit from it could leave the order nothing to take."""
     router = Router(book, {leg.venue: accounts[leg.venue]}, fee_rates={leg.venue: leg.fee_rate})
-    request = RouteRequest(leg.symbol, leg.side, amount, limit=limit, deadline=deadline, max_rounds=2)
+    request = RouteRequest(leg.symbol, leg.side, amount, limit=bound, deadline=deadline, max_rounds=2)
     return await router.route(request)
 
 

@@ -1,8 +1,9 @@
 """What the scanners find: an Opportunity made of Legs, in the JSON shape ``crossbook arb --json``
-prints, and the plain inputs every scanner takes (fee rates)."""
+prints, and the plain inputs every scanner takes (fee rates, balances, the size cap)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -10,6 +11,50 @@ from typing import Any, Literal
 from ..model import Side
 
 OpportunityKind = Literal["cross_venue", "triangular", "basis"]
+Balances = Mapping[str, Mapping[str, float]]  # venue -> asset -> amount available to trade
+CapKind = Literal["balances", "max_notional"]
+DEFAULT_MAX_NOTIONAL = 100_000.0  # per opportunity, in its quote currency, when no balances are known
+
+
+@dataclass(frozen=True, slots=True)
+class SizeCap:
+    """What bounds an opportunity's size besides the books (their depth, and the point where a
+    further unit stops earning): the ``balances`` crossbook knows (venue -> asset -> available;
+    None: not known) and ``max_notional`` spent per opportunity in its quote currency (a
+    triangle's start asset). ``of`` applies the default notional when neither is given."""
+
+    balances: Balances | None = None
+    max_notional: float = math.inf
+
+    @classmethod
+    def of(cls, balances: Balances | None, max_notional: float | None) -> SizeCap:
+        if max_notional is None:
+            max_notional = DEFAULT_MAX_NOTIONAL if balances is None else math.inf
+        return cls(balances, max_notional)
+
+    def available(self, venue: str, asset: str) -> float:
+        """What the balances leave to trade of ``asset`` on ``venue`` (unbounded when unknown)."""
+        if self.balances is None:
+            return math.inf
+        return self.balances.get(venue, {}).get(asset, 0.0)
+
+    def spend(self, venue: str, asset: str) -> tuple[float, CapKind]:
+        """The most of ``asset`` one opportunity may spend on ``venue``, and which cap that is."""
+        held = self.available(venue, asset)
+        return (held, "balances") if held <= self.max_notional else (self.max_notional, "max_notional")
+
+    def describe(self) -> str:
+        """Which caps apply, in words (``crossbook arb`` prints it)."""
+        parts = []
+        if self.balances is not None:
+            parts.append("the balances crossbook knows")
+        if math.isfinite(self.max_notional):
+            parts.append(f"{self.max_notional:,.0f} notional in the quote currency per opportunity")
+        return "sizes capped by " + (" and ".join(parts) if parts else "the books alone")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"balances": self.balances is not None,
+                "max_notional": self.max_notional if math.isfinite(self.max_notional) else None}
 
 # the taker fee rate of (venue, symbol); a plain dict venue -> rate works too (see fee_lookup)
 FeeRate = Callable[[str, str], float]
@@ -70,8 +115,9 @@ class TransferCost:
 class Opportunity:
     """``net_profit`` is in ``profit_asset`` (the quote currency, or the asset a triangle starts
     from) after every taker fee and before any transfer cost; ``net_bps`` is it over the notional
-    put in. ``transfer`` (cross-venue, when asked for) and ``funding_rate`` (basis: the perpetual's
-    rate per funding interval, None when unknown) are reported beside it."""
+    put in. ``capped_by``: the cap (see SizeCap) that bounded the size, None when the books did.
+    ``transfer`` (cross-venue, when asked for) and ``funding_rate`` (basis: the perpetual's rate
+    per funding interval, None when unknown) are reported beside it."""
 
     kind: OpportunityKind
     legs: tuple[Leg, ...]
@@ -82,6 +128,7 @@ class Opportunity:
     closed_at: float | None = None
     transfer: TransferCost | None = None
     funding_rate: float | None = None
+    capped_by: CapKind | None = None
 
     @property
     def key(self) -> tuple[object, ...]:
@@ -108,7 +155,9 @@ class Opportunity:
             "kind": self.kind,
             "legs": [leg.as_json() for leg in self.legs],
             "net_profit": self.net_profit,
+            "profit_currency": self.profit_asset,
             "net_bps": self.net_bps,
+            "capped_by": self.capped_by,
             "opened_at": self.opened_at,
             "closed_at": self.closed_at,
         }

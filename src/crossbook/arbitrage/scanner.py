@@ -20,7 +20,7 @@ from ..book.consolidated import ConsolidatedBook
 from ..errors import ConfigError
 from .basis import Funding, basis_all
 from .cross_venue import Balances, Transfer, cross_venue
-from .model import Fees, Opportunity, OpportunityKind
+from .model import Fees, Opportunity, OpportunityKind, SizeCap
 from .triangular import triangular_all
 
 KINDS: tuple[OpportunityKind, ...] = ("cross_venue", "triangular", "basis")
@@ -78,11 +78,14 @@ class Scanner:
         transfer: Transfer | None = None,
         funding: Funding | None = None,
         min_bps: float = 0.0,
+        max_notional: float | None = None,
     ) -> None:
         """``fees``: venue -> taker rate, or a (venue, symbol) -> rate function (default: each
-        book's own); ``balances``: venue -> asset -> available (default: unlimited); ``transfer``:
-        report cross-venue transfer costs; ``funding``: (venue, perpetual) -> funding rate;
-        ``min_bps``: ignore opportunities earning no more than this."""
+        book's own); ``balances``: venue -> asset -> available; ``max_notional``: the most one
+        opportunity spends, in its quote currency (default: DEFAULT_MAX_NOTIONAL when no balances
+        are given, else none); ``transfer``: report cross-venue transfer costs; ``funding``:
+        (venue, perpetual) -> funding rate; ``min_bps``: ignore opportunities earning no more
+        than this."""
         self.books = books
         self.kinds = tuple(kinds)
         unknown = set(self.kinds) - set(KINDS)
@@ -90,6 +93,7 @@ class Scanner:
             raise ConfigError(f"unknown opportunity kinds {', '.join(sorted(unknown))}; known: {', '.join(KINDS)}")
         self.fees = fees
         self.balances = balances
+        self.cap = SizeCap.of(balances, max_notional)
         self.transfer = transfer
         self.funding = funding
         self.min_bps = min_bps
@@ -101,11 +105,11 @@ class Scanner:
         found: list[Opportunity] = []
         if "cross_venue" in self.kinds:
             for book in self.books.values():
-                found += cross_venue(book, now, fees=self.fees, balances=self.balances, transfer=self.transfer)
+                found += cross_venue(book, now, fees=self.fees, transfer=self.transfer, cap=self.cap)
         if "triangular" in self.kinds:
-            found += triangular_all(self.books, now, fees=self.fees, balances=self.balances)
+            found += triangular_all(self.books, now, fees=self.fees, cap=self.cap)
         if "basis" in self.kinds:
-            found += basis_all(self.books, now, fees=self.fees, funding=self.funding)
+            found += basis_all(self.books, now, fees=self.fees, funding=self.funding, max_notional=self.cap.max_notional)
         return [o for o in found if o.net_bps > self.min_bps]
 
     def scan(self, now: float | None = None) -> list[Event]:

@@ -22,7 +22,7 @@ from ..book.l2 import L2Book, Level
 from ..model import Kind, Side
 from ..symbols import parse_standard
 from .cross_venue import Balances, book_levels
-from .model import Fees, Leg, Opportunity, fee_lookup
+from .model import CapKind, Fees, Leg, Opportunity, SizeCap, fee_lookup
 
 Step = tuple[str, Side]  # (symbol, side): BUY spends the quote for the base, SELL the reverse
 
@@ -98,26 +98,28 @@ class _LegWalk:
         return self.base * (1 - self.fee) if self.side is Side.BUY else self.quote * (1 - self.fee)
 
 
-def walk_cycle(legs: list[_LegWalk], max_start: float = math.inf) -> None:
-    """Trade the cycle level by level while the product of the marginal rates is above 1."""
+def walk_cycle(legs: list[_LegWalk], max_start: float = math.inf) -> bool:
+    """Trade the cycle level by level while the product of the marginal rates is above 1; True
+    when ``max_start`` stopped it."""
     for leg in legs:
         leg.advance()
     spent = 0.0
     while all(leg.level is not None for leg in legs):
         rates = [leg.rate() for leg in legs]
         if math.prod(rates) <= 1.0:
-            return
+            return False
         scales = [math.prod(rates[:i]) for i in range(len(legs))]  # a leg's spend per unit started
         limits = [leg.capacity() / scale for leg, scale in zip(legs, scales, strict=True)]
         binding = min(range(len(legs)), key=limits.__getitem__)
         chunk = min(limits[binding], max_start - spent)
         if chunk <= 0.0:
-            return
+            return True
         for i, (leg, scale) in enumerate(zip(legs, scales, strict=True)):
             leg.spend(chunk * scale, whole_level=i == binding and chunk == limits[binding])
         spent += chunk
-        if chunk < limits[binding]:  # the balance ran out
-            return
+        if chunk < limits[binding]:  # the balance or the notional cap ran out
+            return True
+    return False
 
 
 def triangular(
@@ -125,16 +127,18 @@ def triangular(
     books: Mapping[str, tuple[L2Book, SizeUnit, float]],
     *,
     balances: Balances | None = None,
+    cap: SizeCap | None = None,
 ) -> list[Opportunity]:
     """Every profitable round of three on one venue. ``books``: symbol -> (live book, its size
-    unit, taker fee rate)."""
+    unit, taker fee rate); the start asset spent is capped by ``balances`` or ``cap``."""
+    cap = cap if cap is not None else SizeCap(balances)
     found = []
     for start, *directions in triangles(frozenset(books)):
         for steps in directions:
             legs = [_LegWalk(_taken_levels(books[s], side), side, books[s][2]) for s, side in steps]
-            available = math.inf if balances is None else balances.get(venue, {}).get(start, 0.0)
-            walk_cycle(legs, available)
-            opp = _opportunity(venue, start, steps, legs)
+            most, which = cap.spend(venue, start)
+            capped = walk_cycle(legs, most)
+            opp = _opportunity(venue, start, steps, legs, which if capped else None)
             if opp is not None:
                 found.append(opp)
     return sorted(found, key=lambda o: -o.net_bps)
@@ -145,13 +149,14 @@ def _taken_levels(book: tuple[L2Book, SizeUnit, float], side: Side) -> Iterator[
     return book_levels(book[0], book[1], Side.SELL if side is Side.BUY else Side.BUY)
 
 
-def _opportunity(venue: str, start: str, steps: list[Step], legs: list[_LegWalk]) -> Opportunity | None:
+def _opportunity(venue: str, start: str, steps: list[Step], legs: list[_LegWalk],
+                 capped_by: CapKind | None) -> Opportunity | None:
     put_in, got_back = legs[0].spent, legs[-1].handed_on
     if put_in <= 0.0 or got_back <= put_in:
         return None
     out = tuple(Leg(venue, s, side, leg.quote / leg.base, leg.base, leg.fee) for (s, side), leg in zip(steps, legs, strict=True))
     net = got_back - put_in
-    return Opportunity("triangular", out, net, net / put_in * 1e4, start)
+    return Opportunity("triangular", out, net, net / put_in * 1e4, start, capped_by=capped_by)
 
 
 def venue_books(
@@ -168,7 +173,9 @@ def venue_books(
 
 
 def triangular_all(
-    books: Mapping[str, ConsolidatedBook], now: float | None = None, *, fees: Fees | None = None, balances: Balances | None = None
+    books: Mapping[str, ConsolidatedBook], now: float | None = None, *, fees: Fees | None = None,
+    balances: Balances | None = None, cap: SizeCap | None = None,
 ) -> list[Opportunity]:
     """``triangular`` on every venue of ``books``."""
-    return [o for venue, mine in venue_books(books, now, fees).items() for o in triangular(venue, mine, balances=balances)]
+    return [o for venue, mine in venue_books(books, now, fees).items()
+            for o in triangular(venue, mine, balances=balances, cap=cap)]

@@ -1,7 +1,9 @@
 """ConsolidatedBook: one standard symbol across venues, read on demand.
 
-Only books whose status is LIVE are read as prices; every other venue is reported with its status
-and no price, so a syncing, resyncing or stale book can never win a quote.
+Only books whose status is LIVE and whose own bid is below their own ask are read as prices; every
+other venue is reported with its status and no price, so a syncing, resyncing, stale or crossed
+book can never win a quote. Two venues' books crossing each other is another matter: that is an
+opportunity, reported by ``cross``.
 """
 
 from __future__ import annotations
@@ -9,17 +11,37 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 
 from ..model import BookState, Side
 from .l2 import L2Book
 
 
+class QuoteStatus(str, Enum):
+    """What a venue's quote for an amount is: ``live`` fills the whole amount; ``partial`` is a
+    live book shallower than the amount (its filled amount and VWAP are for that part only, and it
+    has no all-in price); ``crossed``: the venue's own book is crossed, served to no one until it
+    uncrosses; otherwise the book's state."""
+
+    LIVE = "live"
+    PARTIAL = "partial"
+    CROSSED = "crossed"
+    SYNCING = "syncing"
+    RESYNCING = "resyncing"
+    STALE = "stale"
+    DOWN = "down"
+
+    @classmethod
+    def of(cls, state: BookState) -> QuoteStatus:
+        return cls(state.value)
+
+
 @dataclass(frozen=True, slots=True)
 class VenueQuote:
     venue: str
-    status: BookState
+    status: QuoteStatus
     filled: float
-    vwap: float | None
+    vwap: float | None  # of the filled part: the whole amount only when the status is live
     fee_rate: float
     all_in_price: float | None
 
@@ -33,6 +55,19 @@ class BestLevel:
     venue: str
     price: float
     size: float
+
+
+@dataclass(frozen=True, slots=True)
+class Cross:
+    """The consolidated book crossed across venues: ``bid`` (on one venue) at or above ``ask`` (on
+    another), by ``bps`` of the ask."""
+
+    bid: BestLevel
+    ask: BestLevel
+
+    @property
+    def bps(self) -> float:
+        return (self.bid.price - self.ask.price) / self.ask.price * 1e4
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +99,31 @@ class ConsolidatedBook:
         self.units[venue] = unit
 
     def live_books(self, now: float | None = None) -> dict[str, L2Book]:
+        """The books that may be read as prices: live, and not crossed in themselves."""
         now = time.time() if now is None else now
-        return {v: b for v, b in self.books.items() if b.status(now) is BookState.LIVE}
+        return {v: b for v, b in self.books.items() if b.status(now) is BookState.LIVE and not b.crossed()}
+
+    def crossed_venues(self, now: float | None = None) -> list[str]:
+        """Live venues whose own best bid is at or above their own best ask (left out until they
+        uncross)."""
+        now = time.time() if now is None else now
+        return [v for v, b in self.books.items() if b.status(now) is BookState.LIVE and b.crossed()]
+
+    def venue_status(self, venue: str, now: float | None = None) -> QuoteStatus:
+        """A venue's book as a reader sees it: its state, or ``crossed`` when it is live but crossed."""
+        book = self.books[venue]
+        state = book.status(time.time() if now is None else now)
+        if state is BookState.LIVE and book.crossed():
+            return QuoteStatus.CROSSED
+        return QuoteStatus.of(state)
+
+    def cross(self, now: float | None = None) -> Cross | None:
+        """The best bid on one venue at or above the best ask on another (never within one venue:
+        a crossed venue is not read), else None."""
+        bid, ask = self.best_bid(now), self.best_ask(now)
+        if bid is None or ask is None or bid.price < ask.price:
+            return None
+        return Cross(bid, ask)
 
     def best_bid(self, now: float | None = None) -> BestLevel | None:
         best: BestLevel | None = None
@@ -99,18 +157,18 @@ class ConsolidatedBook:
     ) -> VenueQuote:
         """VWAP through the venue's depth plus its taker fee (``fee_rate``, e.g. the account's tier,
         else the venue's default). ``all_in_price`` is None unless the book is live and deep enough
-        to fill the whole amount."""
+        to fill the whole amount; a live book that is not is ``partial``, with what it can fill."""
         book = self.books[venue]
         fee = self.taker_fees[venue] if fee_rate is None else fee_rate
-        status = book.status(time.time() if now is None else now)
-        if status is not BookState.LIVE:
+        status = self.venue_status(venue, now)
+        if status is not QuoteStatus.LIVE:
             return VenueQuote(venue, status, 0.0, None, fee, None)
         unit = self.units[venue]
         sweep = book.sweep(side, amount, unit.contract_size, unit.inverse)
         vwap = sweep.vwap
-        all_in = None
-        if vwap is not None and sweep.filled >= amount * (1 - 1e-12):
-            all_in = vwap * (1 + fee) if side is Side.BUY else vwap * (1 - fee)
+        if vwap is None or sweep.filled < amount * (1 - 1e-12):
+            return VenueQuote(venue, QuoteStatus.PARTIAL, sweep.filled, vwap, fee, None)
+        all_in = vwap * (1 + fee) if side is Side.BUY else vwap * (1 - fee)
         return VenueQuote(venue, status, sweep.filled, vwap, fee, all_in)
 
     def quote(

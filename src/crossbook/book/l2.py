@@ -41,6 +41,10 @@ class BookStats:
     checksums_failed: int = 0
     gaps: int = 0
     resyncs: int = 0
+    malformed: int = 0  # frames of this book that could not be read
+    fetch_failures: int = 0  # snapshot requests that failed (timeout, HTTP error, unreadable body)
+    stuck: int = 0  # times it stayed syncing past its venue's bound and was given a fresh attempt
+    silences: int = 0  # times its own updates stopped while its connection still heard others
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class L2Book:
         "bids",
         "link",
         "seq",
+        "silent_after",
         "stale_after",
         "state",
         "stats",
@@ -82,6 +87,7 @@ class L2Book:
         *,
         keep_strings: bool = False,
         stale_after: float = 60.0,
+        silent_after: float | None = None,
         link: Link | None = None,
     ) -> None:
         self.venue = venue
@@ -101,6 +107,9 @@ class L2Book:
         self.seq: int | None = None
         self.updated_at = 0.0
         self.stale_after = stale_after
+        # a LIVE book whose own updates stopped this long before its connection last heard
+        # anything reads STALE (None: the venue promises no traffic for a quiet book)
+        self.silent_after = silent_after
         self.link = link
         self.stats = BookStats()
 
@@ -361,17 +370,30 @@ class L2Book:
 
     def status(self, now: float | None = None) -> BookState:
         """The state a reader must respect: a LIVE book that has heard nothing for longer than the
-        venue's expected interval reads as STALE."""
+        venue's expected interval, or whose own updates stopped for longer than the venue allows,
+        reads as STALE."""
         if self.state is not BookState.LIVE:
             return self.state
         if now is None:
             now = time.time()
+        if self.silent():
+            return BookState.STALE
         heard = self.updated_at
         if self.link is not None and self.link.last_rx > heard:
             heard = self.link.last_rx
         if now - heard > self.stale_after:
             return BookState.STALE
         return BookState.LIVE
+
+    def silent(self) -> bool:
+        """Its connection heard something after the book's own updates had stopped for longer than
+        the venue allows (see ``silent_after``). A wholly quiet connection is not this but STALE by
+        ``stale_after``; a process too busy to read its sockets is neither."""
+        return (
+            self.silent_after is not None
+            and self.link is not None
+            and self.link.last_rx - self.updated_at > self.silent_after
+        )
 
     def is_live(self, now: float | None = None) -> bool:
         return self.status(now) is BookState.LIVE

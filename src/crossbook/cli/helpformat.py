@@ -23,11 +23,11 @@ CONTEXT = {"max_content_width": 100, "help_option_names": ["-h", "--help"]}
 
 # an option's value named for what it is, where the option's own name does not say it
 METAVARS = {
-    "config": "FILE", "scenario": "FILE", "out_file": "FILE", "write_config": "FILE",
+    "config": "FILE", "scenario": "FILE", "faults": "FILE", "out_file": "FILE", "write_config": "FILE",
     "seconds": "SECONDS", "wait": "SECONDS", "deadline": "SECONDS", "passive_seconds": "SECONDS",
     "transfer_seconds": "SECONDS", "limit": "PRICE", "price": "PRICE", "stop_price": "PRICE",
     "max_slippage_bps": "BPS", "min_bps": "BPS", "max_venues": "N", "seed": "N", "leverage": "N",
-    "max_size": "AMOUNT", "withdrawal_fee": "AMOUNT", "notional": "AMOUNT", "venues": "VENUE,...",
+    "max_size": "AMOUNT", "withdrawal_fee": "AMOUNT", "notional": "AMOUNT", "max_notional": "AMOUNT", "venues": "VENUE,...",
     "symbols": "SYMBOL,...", "kinds": "KIND,...", "dislocate": "VENUE:BPS", "equivalent": "CURRENCY,...",
     "account": "SUB", "venue": "VENUE", "side": "SIDE", "urgency": "take|passive",
 }

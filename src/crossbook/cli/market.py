@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
+from ..book.consolidated import QuoteStatus
 from ..errors import CrossbookError
-from ..model import BookState, Side
+from ..model import Side
 from ..precision import Precision, decimals, fmt_rate
 from ..symbols import parse_standard
 
@@ -194,12 +195,24 @@ def print_quote(quote: Quote, p: Precision) -> None:
     if with_balances:
         table.add_column("can pay")
     for row in quote.rows:
-        cells = [row.venue, row.status.value, p.fmt_amount(row.filled), p.fmt_price(row.vwap), fmt_rate(row.fee_rate),
+        partial = row.status is QuoteStatus.PARTIAL
+        status = f"[yellow]{row.status.value}[/]" if partial or row.status is QuoteStatus.CROSSED else row.status.value
+        vwap = p.fmt_price(row.vwap) + ("*" if partial and row.vwap is not None else "")
+        cells = [row.venue, status, p.fmt_amount(row.filled), vwap, fmt_rate(row.fee_rate),
                  p.fmt_price(row.all_in_price), currency if row.conversion is None else _converted_from(row.conversion)]
         if with_balances:
             cells.append("-" if row.affordable is None else "yes" if row.affordable else "[red]no[/]")
         table.add_row(*cells)
     out.print(table)
+    for row in quote.partial:
+        where = row.venue if row.conversion is None else f"{row.venue} {row.symbol}"
+        out.print(f"* partial: {where} can fill {p.fmt_amount(row.filled)} of {p.fmt_amount(quote.amount)} {base}; "
+                  f"its VWAP is for those {p.fmt_amount(row.filled)} {base} only, not a price for the whole amount",
+                  markup=False)
+    crossed = [row.venue for row in quote.rows if row.status is QuoteStatus.CROSSED]
+    if crossed:
+        out.print(f"crossed: {', '.join(crossed)} (the venue's own bid at or above its ask: not priced until it uncrosses)",
+                  markup=False)
     short = [f"{row.venue} {row.symbol} (at most {p.fmt_amount(row.max_amount)} {base})" for row in quote.rows
              if row.affordable is False]
     if short:
@@ -374,12 +387,13 @@ async def fee_row(md: MarketData, book: FeeBook, symbol: str, venue: str, side: 
     status = "down" if venue in md.down else "unlisted" if venue not in books.books else books.quote_venue(venue, side, amount).status.value
     if not fee_schedule(venue).covers(parse_standard(symbol)[2]):
         return FeeRow(status)
-    rates = await book.rates(venue, symbol) if status == BookState.LIVE.value else book.scheduled(venue, symbol)
+    readable = status in (QuoteStatus.LIVE.value, QuoteStatus.PARTIAL.value)
+    rates = await book.rates(venue, symbol) if readable else book.scheduled(venue, symbol)
     row = FeeRow(status, taker_rate=rates.taker, maker_rate=rates.maker, tier=rates.tier, source=rates.source)
-    if status != BookState.LIVE.value:
+    if not readable:
         return row
     quote = books.quote_venue(venue, side, amount)
-    if quote.vwap is not None and quote.filled >= amount * (1 - 1e-12):
+    if quote.status is QuoteStatus.LIVE and quote.vwap is not None:
         row = replace(row, price=quote.vwap, taker_fee=quote.vwap * amount * rates.taker)
     own = books.books[venue].best_bid() if side is Side.BUY else books.books[venue].best_ask()
     if own is not None:

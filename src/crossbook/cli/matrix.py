@@ -18,6 +18,7 @@ from ..venues.spec.capabilities import (
     Product,
     Support,
     VenueCapabilities,
+    oco_mode,
 )
 
 SUPPORTED, OFFERED, ABSENT = "✓", "○", "–"
@@ -133,8 +134,30 @@ def venue_detail(venue: str, caps: VenueCapabilities) -> Table:
         table.add_row(f"[bold]{section}[/]", "", "", "")
         for item, support in rows:
             label = item.label if isinstance(item, Product) else short_name(item)
-            table.add_row(f"  {label}", _offered(support), _crossbook(support), escape(support.note))
+            crossbook = _crossbook(support)
+            if isinstance(item, Feature) and support.crossbook:
+                crossbook = "; ".join([crossbook, *map(escape, wire_restrictions(caps, item))])
+            table.add_row(f"  {label}", _offered(support), crossbook, escape(support.note))
     return table
+
+
+def wire_restrictions(caps: VenueCapabilities, feature: Feature) -> list[str]:
+    """Where crossbook sends a traded feature on some products only (what OrderWire enforces)."""
+    def names(products: frozenset[Product]) -> str:
+        return ", ".join(p.value.replace("_", " ") for p in Product if p in products)
+
+    out = []
+    iceberg = caps.wire.iceberg
+    if feature is Feature.ICEBERG and iceberg is not None and iceberg.products:
+        out.append(f"sent on {names(iceberg.products)} only")
+    if feature in caps.wire.unsent:
+        products, why = caps.wire.unsent[feature]
+        out.append(f"not on {names(products)}: {why}")
+    if feature is Feature.OCO:
+        traded = frozenset(p for p in Product if caps.products[p].crossbook)
+        modes = {p: oco_mode(caps, p).value for p in Product if p in traded}
+        out.append(", ".join(f"{p.value.replace('_', ' ')} {m}" for p, m in modes.items()))
+    return out
 
 
 def _offered(support: Support) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,7 +38,7 @@ from .helpformat import CONTEXT, Group
 
 if TYPE_CHECKING:
     from ..desk import Desk
-    from ..trading.trader import OrderView, Trader
+    from ..trading.trader import OcoView, OrderView, Trader
 
 T = TypeVar("T")
 
@@ -210,6 +211,65 @@ def place(
     _print_order(_run(work, venue), json)
 
 
+KEPT_BY_CROSSBOOK = ("kept by crossbook: nothing cancels one leg when the other fills until `crossbook follow` "
+                     "runs on this account (or this command runs with --keep)")
+KEEP_POLL = 0.25  # seconds between looks at the journal, which the background keeper updates
+
+
+@dataclass(frozen=True, slots=True)
+class KeptOco:
+    """What ``order oco`` leaves behind: the group as it ended the command, and how the command
+    ended (``placed``: without --keep; ``done``: the group ended; ``seconds`` or ``interrupted``:
+    stopped while it was open, its legs canceled if ``canceled_on_exit``)."""
+
+    view: OcoView
+    ended: str
+    canceled_on_exit: bool = False
+
+    @property
+    def kept_by(self) -> str:
+        return "venue" if self.view.mode == "native" else "crossbook"
+
+    @property
+    def note(self) -> str:
+        if self.view.state.final:
+            return ""
+        if self.kept_by == "venue":
+            return "kept by the venue: its own OCO cancels the other leg"
+        return KEPT_BY_CROSSBOOK
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.view.to_json(), "kept_by": self.kept_by, "ended": self.ended,
+                "canceled_on_exit": self.canceled_on_exit, "note": self.note}
+
+
+async def _keep_in_foreground(trader: Trader, placed: OcoView, seconds: float | None, cancel_on_exit: bool) -> KeptOco:
+    """Wait while the background keeper follows the group, until it ends, ``seconds`` pass or the
+    command is interrupted (Ctrl-C cancels this task); then cancel both legs if asked to."""
+    journal = trader.account.journal
+    clock = asyncio.get_running_loop().time
+    deadline = None if seconds is None else clock() + seconds
+
+    def open_still() -> bool:
+        group = journal.oco(placed.group_id)
+        return group is not None and not group.state.final
+
+    ended = "done"
+    try:
+        while open_still():
+            if deadline is not None and clock() >= deadline:
+                ended = "seconds"
+                break
+            await asyncio.sleep(KEEP_POLL)
+    except asyncio.CancelledError:
+        ended = "interrupted"
+    if ended != "done" and cancel_on_exit:
+        return KeptOco(await trader.cancel_oco(placed.group_id), ended, canceled_on_exit=True)
+    group = journal.oco(placed.group_id)
+    assert group is not None
+    return KeptOco(trader.oco_view(group), ended)
+
+
 @order_app.command("oco", context_settings=NUMBERS)
 def oco(
     venue: str = typer.Argument(..., help="Venue id, e.g. binance."),
@@ -219,12 +279,19 @@ def oco(
     price: str = typer.Option(..., help="The limit leg's price."),
     stop_price: str = typer.Option(..., help="The stop leg's trigger."),
     stop_limit: str | None = typer.Option(None, metavar="PRICE", help="Make the stop leg a stop-limit at this price."),
+    keep: bool = typer.Option(False, "--keep", help="Stay and keep the pair until a leg fills (or Ctrl-C, or --seconds)."),
+    seconds: float | None = typer.Option(None, min=0, help="With --keep: stop keeping after this many seconds."),
+    cancel_on_exit: bool = typer.Option(False, "--cancel-on-exit",
+                                        help="With --keep: cancel both legs if it stops before a leg filled."),
     account: str = _ACCOUNT,
     sim: bool = _SIM,
     config: Path | None = _CONFIG,
     json: bool = _JSON,
 ) -> None:
-    """Place a one-cancels-the-other pair: a limit and a stop."""
+    """Place a one-cancels-the-other pair: a limit and a stop.
+
+    The venue's own OCO where crossbook sends it; else crossbook's own (two orders), which only
+    a running crossbook enforces: this command with --keep, or `crossbook follow`."""
     venue = parse_venue(venue)
     symbol = parse_symbol(symbol, venue)
     order_side = parse_side(side)
@@ -232,20 +299,38 @@ def oco(
     limit_px, stop_px = parse_number(price, "--price", venue), parse_number(stop_price, "--stop-price", venue)
     stop_limit_px = parse_number(stop_limit, "--stop-limit", venue)
     assert size is not None and limit_px is not None and stop_px is not None
+    if not keep and (seconds is not None or cancel_on_exit):
+        fail(f"{venue}: --seconds and --cancel-on-exit go with --keep")
     _source(sim, config)
 
-    async def work() -> Any:
+    async def work() -> KeptOco:
         async with _desk(sim, config, [venue], [symbol]) as desk:
             trader = await desk.account(venue, account)
-            return await trader.oco(symbol, order_side, size, price=limit_px, stop_price=stop_px, stop_limit=stop_limit_px)
+            placed = await trader.oco(symbol, order_side, size, price=limit_px, stop_price=stop_px, stop_limit=stop_limit_px)
+            if not keep:
+                return KeptOco(placed, "placed")
+            if not json:
+                out.print(f"{venue} OCO group {placed.group_id} placed; keeping it (Ctrl-C stops)", markup=False)
+            return await _keep_in_foreground(trader, placed, seconds, cancel_on_exit)
 
-    result = _run(work, venue)
+    _print_oco(_run(work, venue), json)
+
+
+def _print_oco(result: KeptOco, json: bool) -> None:
     if json:
         print_json(result.to_json())
         return
-    out.print(f"{venue} order list {result.list_id}:", markup=False)
-    _print_order(result.limit, False)
-    _print_order(result.stop, False)
+    view = result.view
+    how = f"order list {view.list_id}" if view.list_id else "crossbook's own OCO (two orders, one cancels the other)"
+    out.print(f"{view.venue} OCO group {view.group_id}, {how}: {view.state.value}", markup=False, soft_wrap=True)
+    for leg in view.legs:
+        _print_order(leg, False)
+    if result.canceled_on_exit:
+        done = "both legs canceled" if view.state.final else "canceling asked, but a leg is still open"
+        out.print(f"stopped ({result.ended}): {done}", markup=False)
+    if result.note:
+        stopped = "" if result.ended == "placed" else f"stopped ({result.ended}) with the pair still open; "
+        out.print(stopped + result.note, markup=False, soft_wrap=True)
 
 
 # ---- order cancel / amend / show / list -------------------------------------------------------

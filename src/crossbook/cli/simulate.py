@@ -80,6 +80,9 @@ def sim(
     scenario: Path | None = typer.Option(
         None, "--scenario", help="JSON or TOML file of timed price dislocations (see crossbook.sim.scenario)."
     ),
+    faults: Path | None = typer.Option(
+        None, "--faults", help="JSON or TOML file of timed venue faults (crossbook.sim.fault_plan)."
+    ),
     write_config: Path | None = typer.Option(
         None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."
     ),
@@ -87,13 +90,17 @@ def sim(
     """Run the simulated venues on 127.0.0.1, funded and keyed.
 
     They run until stopped (Ctrl-C) or for --seconds."""
+    from ..sim.fault_plan import FaultPlan, load_fault_plan
     from ..sim.scenario import Scenario, load_scenario
     from ..sim.serve import serve
+    from ..sim.venues import sim_class
     from ..venues.registry import venue_feeds
 
     feeds = [f for v in parse_venues(venues) for f in venue_feeds(v)]
     try:
         played = load_scenario(scenario) if scenario is not None else Scenario()
+        plan = load_fault_plan(faults) if faults is not None else FaultPlan()
+        plan.check({feed: sim_class(feed) for feed in feeds})
     except CrossbookError as exc:
         fail(str(exc))
         return
@@ -111,9 +118,11 @@ def sim(
             trading_client = venue.ccxt_id or venue.client_ccxt_id  # bybitlinear, gateswap: the venue's client
             table.add_row(feed_id, venue.rest_url, venue.ws_url, trading_client or "not traded")
         err.print(table)
+        for fault in plan.faults:
+            err.print(f"fault {fault.describe()}")
 
     try:
-        asyncio.run(serve(feeds, seed, seconds, ready, played))
+        asyncio.run(serve(feeds, seed, seconds, ready, played, plan))
     except CrossbookError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

@@ -224,14 +224,18 @@ def arb(
     dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS ([:SYMBOL]); repeatable."),
     execute: bool = typer.Option(False, "--execute", help="With --sim: trade each opportunity through the router."),
     max_size: float = typer.Option(0.1, help="With --execute: the most base units per opportunity."),
+    max_notional: float | None = typer.Option(
+        None, help="Size cap in quote currency when no balances are known [100,000]."),
     withdrawal_fee: float | None = typer.Option(None, help="Count the transfer: its withdrawal fee, in base units."),
     transfer_seconds: float = typer.Option(0.0, help="With --withdrawal-fee: how long the transfer takes."),
     json: bool = typer.Option(False, "--json", help="Print every opportunity seen as one JSON list at the end."),
 ) -> None:
     """Find cross-venue, triangular and basis arbitrage, net of fees.
 
-    Prints each opportunity as it opens and closes; with --sim --execute it is traded."""
+    Prints each opportunity as it opens and closes, timestamped, and a summary at the end; sizes
+    are capped by the accounts' balances, else by --max-notional; with --sim --execute it is traded."""
     from ..arbitrage.cross_venue import Transfer
+    from ..arbitrage.model import SizeCap
     from ..arbitrage.scanner import Event
     from ..desk.arb import DEFAULT_SYMBOLS, run_arb, scan_and_trade
 
@@ -247,6 +251,8 @@ def arb(
         fail("--dislocate and --execute need --sim (trading arbitrage on the real venues is not wired yet)")
     if execute and not (math.isfinite(max_size) and max_size > 0):
         fail(f"--max-size must be a positive number, not {max_size!r}")
+    if max_notional is not None and not (math.isfinite(max_notional) and max_notional > 0):
+        fail(f"--max-notional must be a positive number, not {max_notional!r}")
     if withdrawal_fee is not None and not (math.isfinite(withdrawal_fee) and withdrawal_fee >= 0 and transfer_seconds >= 0):
         fail(f"--withdrawal-fee and --transfer-seconds must not be negative, not {withdrawal_fee!r}, {transfer_seconds!r}")
     transfer = Transfer(withdrawal_fee, transfer_seconds) if withdrawal_fee is not None else None
@@ -261,20 +267,26 @@ def arb(
     def event_json(event: Event) -> dict[str, Any]:
         return {"event": event.kind, **event.opportunity.as_json()}
 
+    def say_cap(cap: SizeCap) -> None:
+        (err if json else out).print(f"{_clock(None)} scanning {', '.join(wanted)} for {seconds:g} s; {cap.describe()}",
+                                     markup=False)
+
     try:
         if execute:
             seen = asyncio.run(scan_and_trade(wanted, seconds, venues=chosen, dislocations=moves, max_size=max_size,
                                               kinds=looked_for, min_bps=min_bps, transfer=transfer, on_event=show,
-                                              on_start=grids.read_from))
+                                              on_start=grids.read_from, max_notional=max_notional, on_cap=say_cap))
         else:
             seen = asyncio.run(run_arb(wanted, seconds, sim, venues=chosen, dislocations=moves, kinds=looked_for,
                                        min_bps=min_bps, transfer=transfer, on_event=lambda e: show(event_json(e)),
-                                       on_start=grids.read_from, config=config))
+                                       on_start=grids.read_from, config=config, max_notional=max_notional, on_cap=say_cap))
     except CrossbookError as exc:
         fail(str(exc))
         return
     if json:
         print_json([rounded_opportunity(entry, grids) for entry in seen])
+    else:
+        print_arb_summary([rounded_opportunity(entry, grids) for entry in seen], grids)
 
 
 class Grids:
@@ -336,7 +348,14 @@ def rounded_opportunity(entry: dict[str, Any], grids: Grids) -> dict[str, Any]:
         rounded["executed"] = done | {
             "bought": first.amount(done["bought"]), "sold": first.amount(done["sold"]),
             "buy_all_in_price": first.price(done["buy_all_in_price"]), "sell_all_in_price": first.price(done["sell_all_in_price"]),
-            "realised_profit": first.money(done["realised_profit"]), "unhedged": first.amount(done["unhedged"])}
+            "realised_profit": first.money(done["realised_profit"]), "unhedged": first.amount(done["unhedged"]),
+            "remaining_unhedged": first.amount(done.get("remaining_unhedged", 0.0))}
+        if done.get("flatten"):
+            f = done["flatten"]
+            rounded["executed"]["flatten"] = f | {
+                "amount": first.amount(f["amount"]), "filled": first.amount(f["filled"]), "remaining": first.amount(f["remaining"]),
+                "steps": [step | {"filled": first.amount(step["filled"]), "all_in_price": first.price(step["all_in_price"])}
+                          for step in f["steps"]]}
     return rounded
 
 
@@ -344,36 +363,96 @@ def _millis(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
+def _clock(at: float | None) -> str:
+    """A line's timestamp, local time to the millisecond (now when ``at`` is None)."""
+    import time
+
+    moment = time.time() if at is None else at
+    return time.strftime("%H:%M:%S", time.localtime(moment)) + f".{int(moment * 1000) % 1000:03d}"
+
+
+def _profit_text(entry: dict[str, Any], grids: Grids, value: float | None) -> str:
+    """A profit with its currency: the first leg's quote, or the base a triangle starts from."""
+    first = entry["legs"][0]
+    p = grids.shown(first["symbol"])
+    currency = entry.get("profit_currency") or parse_standard(first["symbol"])[1]
+    money = p.fmt_amount if currency == parse_standard(first["symbol"])[0] else p.fmt_money
+    return f"{money(value)} {currency}"
+
+
 def print_opportunity(entry: dict[str, Any], grids: Grids) -> None:
-    """One line per event; ``entry`` already rounded (rounded_opportunity)."""
+    """One timestamped line per event; ``entry`` already rounded (rounded_opportunity)."""
     def leg_text(leg: dict[str, Any]) -> str:
         p = grids.shown(leg["symbol"])
         base, currency = parse_standard(leg["symbol"])[:2]
         return f"{leg['side']} {p.fmt_amount(leg['amount'])} {base} on {leg['venue']} @ {p.fmt_money(leg['price'], currency)}"
 
     legs = ", ".join(leg_text(leg) for leg in entry["legs"])
+    net = f"net {_profit_text(entry, grids, entry['net_profit'])} ({fmt_bps(entry['net_bps'])})"
+    capped = f", capped by {entry['capped_by'].replace('_', ' ')}" if entry.get("capped_by") else ""
     if entry["event"] == "close":
-        out.print(f"[dim]closed[/] {entry['kind']} after {entry['closed_at'] - entry['opened_at']:.2f} s: {legs}")
+        out.print(f"{_clock(entry['closed_at'])} [dim]closed[/] {entry['kind']} after "
+                  f"{entry['closed_at'] - entry['opened_at']:.2f} s: {legs}; last {net}{capped}")
         return
     first = entry["legs"][0]
     p = grids.shown(first["symbol"])
-    base, currency = parse_standard(first["symbol"])[:2]
-    profit_in = base if entry["kind"] == "triangular" and first["side"] == "sell" else currency
-    money = p.fmt_amount if profit_in == base else p.fmt_money
-
-    def profit(value: float | None) -> str:
-        return f"{money(value)} {profit_in}"
-
-    line = f"[green]open[/] {entry['kind']}: {legs}; net {profit(entry['net_profit'])} ({fmt_bps(entry['net_bps'])})"
+    currency = parse_standard(first["symbol"])[1]
+    line = f"{_clock(entry['opened_at'])} [green]open[/] {entry['kind']}: {legs}; {net}{capped}"
     if "transfer" in entry:
         line += f"; transfer {p.fmt_money(entry['transfer']['cost'], currency)}, {entry['transfer']['seconds']:g} s"
     done = entry.get("executed")
     if done is not None:
-        if "error" in done:
-            line += f"; not traded: {done['error']}"
-        elif "legs" in done:
-            incomplete = "" if done["complete"] else " (incomplete)"
-            line += f"; traded {len(done['legs'])} legs{incomplete}, realised {profit(done['realised_profit'])}"
-        else:
-            line += f"; traded {p.fmt_amount(done['bought'])} {base}, realised {profit(done['realised_profit'])}"
+        line += "; " + executed_text(entry, done, grids)
     out.print(line)
+
+
+def executed_text(entry: dict[str, Any], done: dict[str, Any], grids: Grids) -> str:
+    """What trading an opportunity did, its profit in its currency, and any open position flattened."""
+    if "error" in done:
+        return f"not traded: {done['error']}"
+    if "legs" in done:
+        incomplete = "" if done["complete"] else " (incomplete)"
+        return f"traded {len(done['legs'])} legs{incomplete}, realised {_profit_text(entry, grids, done['realised_profit'])}"
+    first = entry["legs"][0]
+    p = grids.shown(first["symbol"])
+    base = parse_standard(first["symbol"])[0]
+    text = f"traded {p.fmt_amount(done['bought'])} {base}, realised {_profit_text(entry, grids, done['realised_profit'])}"
+    return text + unhedged_text(done, p.fmt_amount, base)
+
+
+def unhedged_text(done: dict[str, Any], amount: Callable[[float | None], str], base: str) -> str:
+    """``; unhedged X BTC, flattened on VENUE`` (or what is left open) when one leg filled more."""
+    if not done.get("unhedged"):
+        return ""
+    text = f"; [yellow]unhedged {amount(abs(done['unhedged']))} {base}[/]"
+    flatten = done.get("flatten")
+    if flatten is not None and flatten.get("filled"):
+        text += f", flattened on {flatten['venue']}"
+    left = done.get("remaining_unhedged") or 0.0
+    if left:
+        text += f", [red]{amount(abs(left))} {base} still open[/]"
+    return text
+
+
+def print_arb_summary(entries: list[dict[str, Any]], grids: Grids) -> None:
+    """When ``arb`` ends: how many opportunities opened and closed, the best, and what trading them did."""
+    if not entries:
+        out.print(f"{_clock(None)} no opportunity opened")
+        return
+    still_open = sum(e["closed_at"] is None for e in entries)
+    kinds = ", ".join(f"{sum(e['kind'] == k for e in entries)} {k}" for k in dict.fromkeys(e["kind"] for e in entries))
+    best = max(entries, key=lambda e: e["net_bps"])
+    lines = [f"{_clock(None)} {len(entries)} opportunities ({kinds}), {len(entries) - still_open} closed, {still_open} still open",
+             f"best: {best['kind']} net {_profit_text(best, grids, best['net_profit'])} ({fmt_bps(best['net_bps'])})"]
+    traded = [e for e in entries if e.get("executed") and "error" not in e["executed"]]
+    if traded:
+        realised: dict[str, tuple[float, dict[str, Any]]] = {}  # currency -> (total, an entry in it)
+        for e in traded:
+            currency = e.get("profit_currency") or parse_standard(e["legs"][0]["symbol"])[1]
+            total = realised.get(currency, (0.0, e))[0] + (e["executed"]["realised_profit"] or 0.0)
+            realised[currency] = (total, e)
+        unhedged = sum(1 for e in traded if e["executed"].get("unhedged"))
+        lines.append(f"traded {len(traded)}, realised " + ", ".join(_profit_text(e, grids, v) for v, e in realised.values())
+                     + (f"; {unhedged} left a leg unhedged (flattened as reported above)" if unhedged else ""))
+    for line in lines:
+        out.print(line, markup=False)

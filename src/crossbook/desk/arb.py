@@ -12,7 +12,7 @@ from typing import Any
 from ..arbitrage.basis import Funding
 from ..arbitrage.cross_venue import Balances, Transfer
 from ..arbitrage.execute import trade_as_they_open
-from ..arbitrage.model import Fees, Opportunity
+from ..arbitrage.model import Fees, Opportunity, SizeCap
 from ..arbitrage.scanner import KINDS, OnEvent, OpportunityLog, Scanner
 from ..sim.scenario import Dislocation, Scenario
 from ..venues.registry import VENUES
@@ -22,6 +22,15 @@ DEFAULT_SYMBOLS = ("BTC-USDT", "ETH-USDT", "ETH-BTC", "BTC-USDT-PERP", "ETH-USDT
 LIVE_WAIT = 30.0  # seconds the books get to sync before the scan starts regardless
 
 OnOpen = Callable[[Opportunity], Awaitable[None]]
+OnCap = Callable[[SizeCap], None]
+
+
+async def known_balances(desk: Desk) -> Balances | None:
+    """What the desk's accounts hold free (venue -> asset -> amount), None when it has no account
+    (a public desk): the balances an opportunity is sized to."""
+    if not desk.accounts:
+        return None
+    return (await desk.balances(value_in=None)).available()
 
 
 async def run_arb(
@@ -42,6 +51,8 @@ async def run_arb(
     seed: int = 7,
     on_start: Callable[[Desk], None] | None = None,
     config: Path | None = None,
+    max_notional: float | None = None,
+    on_cap: OnCap | None = None,
 ) -> list[dict[str, object]]:
     """Scan ``symbols`` on ``venues`` for ``seconds`` once their books are live (or LIVE_WAIT
     passed). ``sim``: against the simulated venues, applying ``dislocations`` (``at`` counted from
@@ -50,8 +61,10 @@ async def run_arb(
     ``config`` (not ``sim``): the books from the endpoints a crossbook.toml names (a running
     ``crossbook sim``), its accounts' venues only.
     ``funding`` defaults to the rates the venues' public APIs report; ``on_start`` sees the desk
-    once it runs (its symbols' precision, say). Returns every opportunity seen, in the order they
-    opened; ``closed_at`` is None for those still open at the end."""
+    once it runs (its symbols' precision, say). Sizes are capped by ``balances`` (default: what the
+    desk's accounts hold, when it has any) and ``max_notional`` (default: DEFAULT_MAX_NOTIONAL when
+    no balances are known); ``on_cap`` is told which caps apply. Returns every opportunity seen,
+    in the order they opened; ``closed_at`` is None for those still open at the end."""
     chosen = list(venues)
     if sim:
         desk = Desk.sim(chosen, seed, scenario=Scenario(tuple(dislocations)))
@@ -61,8 +74,12 @@ async def run_arb(
     async with desk:
         if on_start is not None:
             on_start(desk)
+        if balances is None:
+            balances = await known_balances(desk)
+        if on_cap is not None:
+            on_cap(SizeCap.of(balances, max_notional))
         found = desk.arbitrage(list(symbols), list(kinds), seconds=seconds, fees=fees, balances=balances, transfer=transfer,
-                               funding=funding, min_bps=min_bps, live_within=LIVE_WAIT)
+                               funding=funding, min_bps=min_bps, live_within=LIVE_WAIT, max_notional=max_notional)
         async for event in found:
             log.record(event.event)
             if on_event is not None:
@@ -87,6 +104,8 @@ async def scan_and_trade(
     seed: int = 7,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_start: Callable[[Desk], None] | None = None,
+    max_notional: float | None = None,
+    on_cap: OnCap | None = None,
 ) -> list[dict[str, Any]]:
     """``crossbook arb --sim --execute``: scan the simulated desk's books (after ``dislocations``)
     for ``seconds`` and trade each cross-venue and triangular opportunity as it opens, at most
@@ -97,9 +116,11 @@ async def scan_and_trade(
             on_start(desk)
         for d in dislocations:
             desk.dislocate(d.venue, d.bps, d.symbol)
-        available = (await desk.balances(value_in=None)).available()
+        available = await known_balances(desk)
         books = {s: desk.market.consolidated[s] for s in symbols}
-        scanner = Scanner(books, kinds=kinds, balances=available, min_bps=min_bps, transfer=transfer)
+        scanner = Scanner(books, kinds=kinds, balances=available, min_bps=min_bps, transfer=transfer, max_notional=max_notional)
+        if on_cap is not None:
+            on_cap(scanner.cap)
         log = OpportunityLog()
         await trade_as_they_open(books, desk.accounts, scanner, seconds, log, max_size=max_size, on_entry=on_event)
         return log.entries

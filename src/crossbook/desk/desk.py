@@ -64,6 +64,7 @@ from ..sim.serve import ACCOUNT, derivatives_clients
 from ..symbols import parse_standard
 from ..trading.account import PositionView, VenueAccount
 from ..trading.journal import Journal
+from ..trading.oco import OcoKeeper
 from ..trading.session import open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
@@ -131,6 +132,7 @@ class Desk:
         self._accounts: dict[tuple[str, str], VenueAccount] = {}  # (venue, account) -> loaded account
         # (venue, account) -> its other products' accounts (a configured desk's: Binance USD-M beside spot)
         self._products: dict[tuple[str, str], list[VenueAccount]] = {}
+        self._keepers: dict[tuple[str, str], OcoKeeper] = {}  # (venue, account) -> the one keeper of its OCO groups
         self._fee_book = FeeBook()
         self._journal: Journal | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -208,7 +210,7 @@ class Desk:
             self._journal = Journal(self.config.journal)
             primary_first = sorted(self.config.accounts, key=lambda cfg: not cfg.primary)
             for cfg in primary_first:
-                opened = open_account(cfg, self._journal)
+                opened = open_account(cfg, self._journal, self.market.limiters(cfg.venue))
                 if (cfg.venue, cfg.account) in self._accounts:
                     self._products.setdefault((cfg.venue, cfg.account), []).append(opened)
                 else:
@@ -228,6 +230,9 @@ class Desk:
 
     async def stop(self) -> None:
         self._started = False
+        for keeper in self._keepers.values():  # before the clients they trade through close
+            await keeper.stop()
+        self._keepers.clear()
         simulated = self.simulator.accounts.values() if self.simulator is not None else ()
         for account in self._accounts.values():
             if account not in simulated:
@@ -385,10 +390,11 @@ class Desk:
     async def arbitrage(self, symbols: Sequence[str], kinds: Collection[str] = ("cross", "triangular", "basis"), *,
                         seconds: float | None = None, fees: Fees | None = None, balances: Balances | None = None,
                         transfer: Transfer | None = None, funding: Funding | None = None, min_bps: float = 0.0,
-                        live_within: float | None = None) -> AsyncIterator[OpportunityEvent]:
+                        live_within: float | None = None, max_notional: float | None = None) -> AsyncIterator[OpportunityEvent]:
         """Opportunities among ``symbols`` as they open and close, net of fees: cross-venue
         (``cross``), triangular and spot-perpetual ``basis``; for ``seconds`` (default: until the
-        caller stops iterating). ``funding`` defaults to the perpetuals' rates read from the venues."""
+        caller stops iterating). ``funding`` defaults to the perpetuals' rates read from the venues.
+        Sizes are capped by ``balances`` and ``max_notional`` (see ``Scanner``)."""
         wanted = [s.upper() for s in symbols]
         looked_for = [KIND_NAMES.get(k, k) for k in kinds]
         unknown = sorted(set(looked_for) - set(KINDS))
@@ -398,7 +404,7 @@ class Desk:
         if funding is None and "basis" in looked_for:
             funding = await self.funding_rates(wanted)
         scanner = Scanner({s: self.market.consolidated[s] for s in wanted}, kinds=looked_for, fees=fees,
-                          balances=balances, transfer=transfer, funding=funding, min_bps=min_bps)
+                          balances=balances, transfer=transfer, funding=funding, min_bps=min_bps, max_notional=max_notional)
         events: asyncio.Queue[Event | None] = asyncio.Queue()
 
         async def scan() -> None:
@@ -466,7 +472,9 @@ class Desk:
         from ..trading.trader import Trader
 
         primary = await self.venue_account(venue, account)
-        return Trader(primary, await self.product_accounts(venue, account))
+        trader = Trader(primary, await self.product_accounts(venue, account), keeper=self._keepers.get((venue, account)))
+        self._keepers[(venue, account)] = trader.keeper  # every Trader of the account shares it
+        return trader
 
     async def product_accounts(self, venue: str, account: str = "main") -> list[VenueAccount]:
         """``account``'s loaded accounts on ``venue``'s other products (derivatives), besides the

@@ -32,10 +32,8 @@ from ..sim.serve import ACCOUNT, derivatives_clients, derivatives_config, fund, 
 from ..sim.server import SimVenue
 from ..trading.account import VenueAccount
 from ..trading.journal import Journal
-from ..trading.limiter import Limiter
 from ..trading.pool_account import PoolAccount
-from ..trading.session import TRANSIT_MARGIN
-from ..venues.registry import spec, venue_feeds, venue_of
+from ..venues.registry import venue_feeds, venue_of
 from .pools import SimDex
 
 DEX_SYMBOL = "BTC-USDT"  # the pools' market when no symbol is followed from the start
@@ -153,9 +151,7 @@ class SimDesk:
         ccxt_id = sim.ccxt_id or sim.client_ccxt_id
         assert ccxt_id is not None
         client = getattr(ccxt_async, ccxt_id)(config)
-        limits = spec(venue).limits
-        limiter = Limiter(limits, margin=TRANSIT_MARGIN) if limits is not None else None
-        return VenueAccount(venue, client, self.journal, limiter, account)
+        return VenueAccount(venue, client, self.journal, self.market.limiters(venue), account)
 
     def _open_derivatives(self, venue: str) -> dict[str, VenueAccount]:
         """feed id -> the funded ACCOUNT on each of ``venue``'s simulators that trades derivatives:

@@ -11,6 +11,7 @@ A venue module subclasses this with declarative class attributes and a few small
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from enum import Enum
@@ -21,6 +22,8 @@ from ..book.l2 import L2Book, Link
 from ..model import BookState, Instrument, Trade
 from .latency import LatencyStats
 
+log = logging.getLogger(__name__)
+LOUD_MALFORMED = 5  # the first malformed frames of a handler each get a warning, later ones every 100th
 
 def query_param(url: str, path_suffixes: str | tuple[str, ...], name: str) -> str | None:
     """``name`` from the query of ``url`` when its path ends with one of ``path_suffixes``: which
@@ -63,6 +66,14 @@ class FeedHandler:
     max_connection_age: ClassVar[float] = 23.5 * 3600  # roll over before the venue's 24 h cut
     ping_interval: ClassVar[float | None] = None  # client-sent application ping, seconds
     stale_after: ClassVar[float] = 30.0  # no message for this long -> the book reads STALE
+    # a LIVE book whose own updates stop this long while its connection hears others reads STALE
+    # and is resynced; None where the venue sends nothing for a quiet book
+    silent_after: ClassVar[float | None] = None
+    # bytes only a book frame carries (its channel's name): an unreadable frame without them held
+    # no book update (a trade), so no book is resynced for it; () counts every frame as a book's
+    book_markers: ClassVar[tuple[bytes, ...]] = ()
+    resync_bound: ClassVar[float] = 15.0  # longest a book may sync before a fresh attempt
+    request_timeout: ClassVar[float] = 5.0  # per REST request (snapshot, instruments): a hang times out
 
     def __init__(
         self,
@@ -86,7 +97,8 @@ class FeedHandler:
         self.latency = LatencyStats()
         self.messages = 0
         self.trades = 0
-        self.errors = 0
+        self.errors = 0  # errors the venue reported, frames the venue module refused
+        self.malformed = 0  # frames that could not be read (their books resynced)
 
     # ---- books -----------------------------------------------------------------------------
 
@@ -98,6 +110,7 @@ class FeedHandler:
                 native,
                 keep_strings=self.keep_strings,
                 stale_after=self.stale_after,
+                silent_after=self.silent_after,
                 link=self.link,
             )
             self.books[native] = book
@@ -122,11 +135,16 @@ class FeedHandler:
             book.stats.gaps += 1
         book.stats.resyncs += 1
         book.state = BookState.RESYNCING if book.state is not BookState.SYNCING else BookState.SYNCING
+        self.discard(native)
+        if self.on_resync is not None:
+            self.on_resync(self, native, reason)
+
+    def discard(self, native: str) -> None:
+        """Forget everything known of ``native``'s book: its levels, sequence and sync state."""
+        book = self.books[native]
         book.clear()
         book.seq = None
         self.reset_sync(native)
-        if self.on_resync is not None:
-            self.on_resync(self, native, reason)
 
     def reset_sync(self, native: str) -> None:
         """Forget venue sync state for ``native`` (buffers, pending sequence). Override if kept."""
@@ -135,14 +153,67 @@ class FeedHandler:
         """A (re)connected socket: every book starts over."""
         for native, book in self.books.items():
             book.state = BookState.SYNCING if book.state is BookState.SYNCING else BookState.RESYNCING
-            book.clear()
-            book.seq = None
-            self.reset_sync(native)
+            self.discard(native)
 
     def connection_lost(self) -> None:
-        for book in self.books.values():
-            if book.state is BookState.LIVE:
+        """No level survives a lost socket: the next connection's snapshots rebuild every book."""
+        for native, book in self.books.items():
+            if book.state is not BookState.SYNCING:
                 book.state = BookState.RESYNCING
+            self.discard(native)
+
+    # ---- frames: the one guard ---------------------------------------------------------------
+
+    def receive(self, data: Frame, ts: float) -> list[Frame] | None:
+        """``on_frame`` for a driver: a frame the venue module cannot read is counted, resyncs the
+        books it names (or is skipped when it names none) and never reaches the socket's loop."""
+        try:
+            return self.on_frame(data, ts)
+        except Exception as exc:  # any frame, however broken, must not end the connection
+            self.frame_failed(data, exc)
+            return None
+
+    def frame_failed(self, data: Frame, exc: Exception, reason: str = "malformed frame") -> None:
+        """A frame that could not be read: whatever it carried is lost. The books it names are
+        resynced; one that names none is a lost frame (``frame_lost``)."""
+        self.malformed += 1
+        raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+        if self.book_markers and not any(marker in raw for marker in self.book_markers):
+            if self.malformed <= LOUD_MALFORMED:
+                log.warning("%s: unreadable frame (%s: %s) of no book, skipped: %.200r", self.venue, type(exc).__name__, exc, data)
+            return
+        natives = self.frame_natives(raw)
+        if self.malformed <= LOUD_MALFORMED or self.malformed % 100 == 0:
+            log.warning(
+                "%s: unreadable frame #%d (%s: %s), %s: %.200r",
+                self.venue,
+                self.malformed,
+                type(exc).__name__,
+                exc,
+                f"resyncing {', '.join(natives)}" if natives else "naming no book",
+                data,
+            )
+        if not natives:
+            self.frame_lost(reason)
+        for native in natives:
+            self.books[native].stats.malformed += 1
+            self.resync(native, reason)
+
+    def frame_lost(self, reason: str) -> None:
+        """A frame naming no book was lost. Where sequence numbers run per book, a book that missed
+        an update in it sees the gap at its next one; where one counter runs per connection, the
+        frame's number may be spent, so every book being updated is resynced (those awaiting a
+        snapshot have their request in flight already)."""
+        if self.sequence_scope == "connection":
+            for native, book in list(self.books.items()):
+                if book.seq is not None:
+                    self.resync(native, reason)
+
+    def frame_natives(self, data: Frame) -> list[str]:
+        """The books whose native id a frame carries (a venue module may know better)."""
+        raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+        found = [n for n in self.books if n.encode() in raw]
+        return [n for n in found if not any(n != other and n in other for other in found)]
 
     def emit_trade(self, trade: Trade) -> None:
         self.trades += 1

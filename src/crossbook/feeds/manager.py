@@ -8,22 +8,29 @@ splits the subscriptions across connections by the venue's per-connection limit,
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from ..book.l2 import L2Book
 from ..errors import UnknownSymbol, VenueUnavailable
 from ..symbols import SymbolMap
-from ..venues.spec.limits import Breach, Reply
+from ..venues.spec.limiter import Limiter
+from ..venues.spec.limits import Breach, SubscribeLimits, request_params
 from .capture import CaptureWriter
-from .connection import FeedConnection
+from .connection import Backoff, FeedConnection
 from .handler import FeedHandler, TradeSink
 from .latency import LatencyStats
+from .rest import fetch
 
-# a metadata request the venue refuses for its rate limit waits what the venue asks, this often
-INSTRUMENT_ATTEMPTS = 4
+log = logging.getLogger(__name__)
+
+# a metadata request that times out, fails, is refused (5xx, 429, the venue's rate-limit signal) or
+# answers what cannot be read is tried this often, waiting what the venue asks or backing off
+INSTRUMENT_ATTEMPTS = 5
 LONGEST_WAIT = 10.0  # seconds: a longer ask (a ban) leaves the venue down instead of stalling the start
 
 
@@ -43,10 +50,17 @@ class VenueFeed:
         on_trade: TradeSink | None = None,
         recorder: CaptureWriter | None = None,
         breach: Breach | None = None,
+        limiter: Limiter | None = None,
+        subscribe_limits: SubscribeLimits | None = None,
     ) -> None:
-        """``breach``: how the venue says a request broke its rate limit (its SPEC's limit table)."""
+        """``breach``: how the venue says a request broke its rate limit (its SPEC's limit table);
+        ``limiter``: the venue's REST limiter, shared with its other feeds and its accounts, which
+        every metadata and snapshot request waits for; ``subscribe_limits``: what one socket of
+        this feed may hold and send (its SPEC's)."""
         self.handler_cls = handler_cls
         self.breach = breach
+        self.limiter = limiter
+        self.subscribe_limits = subscribe_limits
         self.recorder = recorder
         self.venue = handler_cls.venue
         self.wanted = [s.upper() for s in symbols]
@@ -57,37 +71,63 @@ class VenueFeed:
         self.connections: list[FeedConnection] = []
         self.books: dict[str, L2Book] = {}  # standard symbol -> book
         self.missing: list[str] = []  # requested symbols the venue does not list
+        self.metadata_failures = 0  # instrument requests that failed or answered what cannot be read
+        self.last_error: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     def new_handler(self) -> FeedHandler:
         return self.handler_cls(ws_url=self.ws_url, rest_url=self.rest_url, on_trade=self.on_trade)
 
     async def load_instruments(self, session: aiohttp.ClientSession) -> SymbolMap:
+        """The venue's instruments; an answer the handler cannot read (truncated, malformed, listing
+        nothing) is asked again. VenueUnavailable once every attempt failed."""
         probe = self.new_handler()
-        try:
-            bodies = [await self._metadata(session, url) for url in probe.instruments_urls()]
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise VenueUnavailable(f"{self.venue}: cannot reach {probe.rest_base} ({exc})") from exc
-        self.symbol_map = SymbolMap(self.venue, probe.parse_instruments(bodies))
-        return self.symbol_map
-
-    async def _metadata(self, session: aiohttp.ClientSession, url: str) -> bytes:
-        """One metadata body; a rate-limit refusal is waited out as the venue asks and tried again."""
-        for _attempt in range(INSTRUMENT_ATTEMPTS):
-            async with session.get(url) as resp:
-                body = await resp.read()
-                reply = Reply(resp.status, dict(resp.headers), body)
-            wait = self.breach.wait(reply) if self.breach is not None else None
-            if wait is None:
-                if resp.status != 200:
-                    raise VenueUnavailable(f"{self.venue}: {url} answered HTTP {resp.status}")
-                if self.recorder is not None:
+        backoff = Backoff(base=0.5, cap=4.0)
+        for attempt in range(INSTRUMENT_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(backoff.next_delay())
+            bodies = [await self._metadata(session, url, probe.request_timeout) for url in probe.instruments_urls()]
+            try:
+                instruments = probe.parse_instruments(bodies)
+                if not instruments:
+                    raise ValueError("no instrument listed")
+            except Exception as exc:  # whatever the parser trips on, the answer was unreadable
+                self._metadata_failed(f"instruments unreadable ({type(exc).__name__}: {exc})")
+                continue
+            if self.recorder is not None:
+                for url, body in zip(probe.instruments_urls(), bodies, strict=True):
                     self.recorder.write(time.time(), "http", url, body)
-                return body
+            self.symbol_map = SymbolMap(self.venue, instruments)
+            return self.symbol_map
+        raise VenueUnavailable(f"{self.venue}: {self.last_error}")
+
+    async def _metadata(self, session: aiohttp.ClientSession, url: str, timeout: float) -> bytes:
+        """One metadata body, asked again after a timeout, a network error, a 5xx or a rate-limit
+        refusal (waiting what the venue asks). Another status is no reason to ask again."""
+        backoff = Backoff(base=0.5, cap=4.0)
+        for _attempt in range(INSTRUMENT_ATTEMPTS):
+            if self.limiter is not None:
+                parts = urlsplit(url)
+                await self.limiter.acquire("GET", parts.path, params=request_params(parts.query, None))
+            got = await fetch(session, url, timeout, self.breach)
+            if got.reply is not None and self.limiter is not None:
+                self.limiter.observe(got.reply)  # a refusal holds back everything the desk sends the venue
+            if got.body is not None:
+                return got.body
+            self._metadata_failed(f"{url}: {got.error}")
+            status = got.reply.status if got.reply is not None else None
+            if got.wait is None and status is not None and status < 500 and status != 429:
+                raise VenueUnavailable(f"{self.venue}: {url} answered HTTP {status}")
+            wait = got.wait if got.wait is not None else backoff.next_delay()
             if wait > LONGEST_WAIT:
                 break
             await asyncio.sleep(wait)
-        raise VenueUnavailable(f"{self.venue}: {url} refused for its rate limit {INSTRUMENT_ATTEMPTS} times")
+        raise VenueUnavailable(f"{self.venue}: cannot load instruments, {self.last_error}")
+
+    def _metadata_failed(self, error: str) -> None:
+        self.metadata_failures += 1
+        self.last_error = error
+        log.info("%s: %s", self.venue, error)
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         symbol_map = self.symbol_map or await self.load_instruments(session)
@@ -97,16 +137,24 @@ class VenueFeed:
                 natives[symbol_map.native(symbol)] = symbol
             except UnknownSymbol:
                 self.missing.append(symbol)
-        per_conn = self.handler_cls.max_streams // self.handler_cls.streams_per_symbol
-        for i, group in enumerate(chunk(list(natives), per_conn)):
+        for i, group in enumerate(chunk(list(natives), self.books_per_connection())):
             handler = self.new_handler()
-            conn = FeedConnection(handler, group, session, recorder=self.recorder)
+            conn = FeedConnection(handler, group, session, recorder=self.recorder, limiter=self.limiter,
+                                  subscribe_limits=self.subscribe_limits, breach=self.breach)
             for native in group:
                 book = handler.add_book(native, natives[native])
                 self.books[natives[native]] = book
             self.connections.append(conn)
             start = self._run_after(conn, i * self.handler_cls.connect_interval)
             self._tasks.append(asyncio.create_task(start, name=f"feed:{self.venue}:{group[0]}"))
+
+    def books_per_connection(self) -> int:
+        """The books one socket carries: the handler's chunk, within the venue's topics per connection."""
+        streams = self.handler_cls.max_streams
+        limits = self.subscribe_limits
+        if limits is not None and limits.topics_per_connection is not None:
+            streams = min(streams, limits.topics_per_connection)
+        return max(1, streams // self.handler_cls.streams_per_symbol)
 
     @staticmethod
     async def _run_after(conn: FeedConnection, delay: float) -> None:
@@ -129,9 +177,18 @@ class VenueFeed:
             merged.samples.extend(conn.handler.latency.samples)
         return merged.percentiles()
 
+    @property
+    def failing(self) -> dict[str, int]:
+        """Books that stayed syncing past their venue's bound since they were last LIVE: standard
+        symbol -> fresh attempts the watchdog gave them."""
+        return {conn.handler.symbols.get(n, n): kicks for conn in self.connections for n, kicks in conn.failing.items()}
+
     def status(self) -> dict[str, Any]:
         return {
             "connections": len(self.connections),
             "connected": sum(c.connected for c in self.connections),
-            "last_error": next((c.last_error for c in self.connections if c.last_error), None),
+            "last_error": next((c.last_error for c in self.connections if c.last_error), self.last_error),
+            "failing": self.failing,
+            "fetch_failures": self.metadata_failures + sum(c.fetch_failures for c in self.connections),
+            "malformed_frames": sum(c.handler.malformed for c in self.connections),
         }

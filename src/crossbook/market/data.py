@@ -4,12 +4,17 @@ For each venue it walks the venue's feeds in order (spot first), loads each feed
 the venue's own metadata endpoint and subscribes the requested symbols that feed lists, so
 BTC-USDT lands on Binance spot and BTC-USDT-PERP on Binance USD-M. A venue that cannot be reached
 is reported down with the reason; one that does not list a symbol is reported as such.
+
+A venue down because its instruments could not be loaded is tried again in the background, with
+capped exponential backoff for as long as it stays down (``retrying`` says when next and how often
+so far), so it comes up by itself once the venue answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +24,7 @@ import aiohttp
 from ..book.consolidated import ConsolidatedBook, SizeUnit
 from ..errors import VenueUnavailable
 from ..feeds.capture import CaptureWriter
+from ..feeds.connection import Backoff
 from ..feeds.handler import FeedHandler
 from ..feeds.manager import VenueFeed
 from ..model import BookState, Instrument, Side, Trade
@@ -27,7 +33,10 @@ from ..routing.conversion import DEFAULT_EQUIVALENTS
 from ..routing.quote import price_order
 from ..symbols import SymbolMap, parse_standard
 from ..venues.registry import base_fees, spec, venue_feeds, venue_of
-from ..venues.spec.limits import Breach
+from ..venues.spec.limiter import VenueLimiters
+from ..venues.spec.limits import Breach, LimitTable, SubscribeLimits
+
+log = logging.getLogger(__name__)
 
 # feed id -> (ws base, REST base), None for the venue's own; VenueUnavailable for a feed not to be
 # reached (the venue is then reported down with that reason)
@@ -44,6 +53,35 @@ def _breach(venue: str) -> Breach | None:
     return limits.breach if limits is not None else None
 
 
+def _subscribe_limits(venue: str, feed_id: str) -> SubscribeLimits | None:
+    """What one socket of ``feed_id`` may hold and send, from its venue's SPEC."""
+    limits = spec(venue).limits
+    return limits.subscribe.get(feed_id) if limits is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How a venue that is down is tried again: full-jitter exponential backoff from ``base`` seconds,
+    never waiting more than ``cap`` between two attempts."""
+
+    base: float = 2.0
+    cap: float = 60.0
+
+
+@dataclass(slots=True)
+class VenueRetry:
+    """A down venue being tried again in the background."""
+
+    attempts: int = 0  # attempts made since it went down
+    next_at: float = 0.0  # unix time of the next attempt
+    last_error: str = ""
+
+
+def limit_table(venue: str) -> LimitTable | None:
+    """``venue``'s REST limits (its SPEC's), None where it has none."""
+    return spec(venue).limits
+
+
 @dataclass
 class MarketData:
     venues: list[str]
@@ -51,13 +89,21 @@ class MarketData:
     endpoints: Endpoints = production
     recorder: CaptureWriter | None = None
     on_trade: Callable[[Trade], None] | None = None
+    # each venue's limiter: the desk's accounts there take theirs from here, so that feeds and
+    # accounts spend one budget
+    limiters: VenueLimiters = field(default_factory=lambda: VenueLimiters(limit_table))
+    # feed id -> what one of its sockets may hold and send, in place of its SPEC's (a test compresses them)
+    subscribe_limits: Mapping[str, SubscribeLimits] = field(default_factory=dict)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     feeds: list[VenueFeed] = field(default_factory=list)
     consolidated: dict[str, ConsolidatedBook] = field(default_factory=dict)
     down: dict[str, str] = field(default_factory=dict)  # venue -> why it is unreachable
     unlisted: dict[str, list[str]] = field(default_factory=dict)  # venue -> symbols it lacks
+    retrying: dict[str, VenueRetry] = field(default_factory=dict)  # down venue -> its background retry
     _session: aiohttp.ClientSession | None = field(default=None, repr=False)
     _symbol_maps: dict[str, SymbolMap] = field(default_factory=dict, repr=False)  # feed id -> its instruments
     _adding: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    _retries: dict[str, asyncio.Task[None]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.symbols = [s.upper() for s in self.symbols]
@@ -80,7 +126,9 @@ class MarketData:
         async def load(feed_id: str, cls: type[FeedHandler]) -> None:
             with contextlib.suppress(VenueUnavailable):
                 ws, rest = self.endpoints(feed_id)
-                feed = VenueFeed(cls, [], ws_url=ws, rest_url=rest, recorder=self.recorder, breach=_breach(venue_of(feed_id)))
+                venue = venue_of(feed_id)
+                feed = VenueFeed(cls, [], ws_url=ws, rest_url=rest, recorder=self.recorder, breach=_breach(venue),
+                                 limiter=self.limiters(venue))
                 self._symbol_maps[feed_id] = await feed.load_instruments(session)
 
         feeds = {f: cls for v in self.venues for f, cls in venue_feeds(v).items() if f not in self._symbol_maps}
@@ -118,11 +166,16 @@ class MarketData:
                 break
             try:
                 ws, rest = self.endpoints(feed_id)
-                feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder,
-                                 breach=_breach(venue))
+            except VenueUnavailable as exc:  # not to be reached at all: nothing to try again
+                self.down[venue] = str(exc)
+                return
+            feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder,
+                             breach=_breach(venue), limiter=self.limiters(venue),
+                             subscribe_limits=self._subscribe_limits(venue, feed_id))
+            try:
                 symbol_map = self._symbol_maps.get(feed_id) or await feed.load_instruments(session)
             except VenueUnavailable as exc:
-                self.down[venue] = str(exc)
+                self._went_down(session, venue, str(exc))
                 return
             feed.symbol_map = self._symbol_maps[feed_id] = symbol_map
             listed = [s for s in remaining if s in symbol_map]
@@ -140,7 +193,51 @@ class MarketData:
         if remaining:
             self.unlisted.setdefault(venue, []).extend(remaining)
 
+    def _subscribe_limits(self, venue: str, feed_id: str) -> SubscribeLimits | None:
+        given = self.subscribe_limits.get(feed_id)
+        return given if given is not None else _subscribe_limits(venue, feed_id)
+
+    # ---- a down venue, tried again --------------------------------------------------------------
+
+    def _went_down(self, session: aiohttp.ClientSession, venue: str, reason: str) -> None:
+        """``venue``'s instruments could not be loaded: it is down, and tried again in the background."""
+        self.down[venue] = reason
+        retry = self.retrying.setdefault(venue, VenueRetry())
+        retry.last_error = reason
+        if venue not in self._retries:
+            log.warning("%s down (%s): trying again in the background", venue, reason)
+            self._retries[venue] = asyncio.create_task(self._retry_venue(session, venue), name=f"retry:{venue}")
+
+    async def _retry_venue(self, session: aiohttp.ClientSession, venue: str) -> None:
+        """Start ``venue`` again, backing off between attempts, until it is up (or stopped)."""
+        backoff = Backoff(base=self.retry.base, cap=self.retry.cap)
+        retry = self.retrying[venue]
+        try:
+            while venue in self.down:
+                delay = backoff.next_delay()
+                retry.next_at = time.time() + delay
+                await asyncio.sleep(delay)
+                retry.attempts += 1
+                try:
+                    async with self._adding:
+                        if venue in self.down:
+                            await self._start_venue(session, venue, self._not_started(venue))
+                except Exception as exc:  # whatever failed, the venue stays down and is tried again
+                    self.down[venue] = retry.last_error = f"{type(exc).__name__}: {exc}"
+                    log.warning("%s: background attempt %d failed", venue, retry.attempts, exc_info=exc)
+                if venue in self.down:
+                    log.info("%s still down after attempt %d: %s", venue, retry.attempts, self.down[venue])
+            log.warning("%s up again after %d background attempt(s)", venue, retry.attempts)
+        finally:
+            del self._retries[venue]
+            if venue not in self.down:
+                self.retrying.pop(venue, None)
+
     async def stop(self) -> None:
+        retries = list(self._retries.values())
+        for task in retries:
+            task.cancel()
+        await asyncio.gather(*retries, return_exceptions=True)
         await asyncio.gather(*(f.stop() for f in self.feeds))
 
     def all_live(self, symbols: Iterable[str] | None = None) -> bool:

@@ -8,9 +8,9 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from ..book.consolidated import ConsolidatedBook, VenueQuote
+from ..book.consolidated import ConsolidatedBook, QuoteStatus, VenueQuote
 from ..errors import NoConversionRate
-from ..model import BookState, Side
+from ..model import Side
 from ..precision import DEFAULT_PRECISION, Precision
 from ..symbols import parse_standard
 from .conversion import DEFAULT_EQUIVALENTS, Conversion, equivalent_symbols
@@ -30,12 +30,14 @@ class Converted:
 @dataclass(frozen=True, slots=True)
 class QuoteRow:
     """One venue's price for the order; ``key`` is the venue, or ``venue:symbol`` for an equivalent
-    market. ``affordable`` and ``max_amount`` (base units) are set when balances were given."""
+    market. A ``partial`` row's ``filled`` and ``vwap`` are for the part its book can fill, and it
+    has no all-in price. ``affordable`` and ``max_amount`` (base units) are set when balances were
+    given."""
 
     key: str
     venue: str
     symbol: str
-    status: BookState
+    status: QuoteStatus
     filled: float
     vwap: float | None
     fee_rate: float
@@ -64,6 +66,11 @@ class Quote:
     rows: tuple[QuoteRow, ...]
     best: QuoteRow | None  # the best all-in price among the rows that fill completely (and are affordable)
     precision: Precision = DEFAULT_PRECISION
+
+    @property
+    def partial(self) -> tuple[QuoteRow, ...]:
+        """The live venues that cannot fill the whole amount."""
+        return tuple(r for r in self.rows if r.status is QuoteStatus.PARTIAL)
 
     def to_json(self) -> dict[str, object]:
         p = self.precision
@@ -106,7 +113,7 @@ def price_order(
     rows = [r for r in rows if wanted is None or r.venue in wanted]
     if balances is not None:
         rows = [_with_affordability(r, books, side, amount, balances, fees) for r in rows]
-    rows += [QuoteRow(v, v, symbol, BookState.DOWN, 0.0, None, fee, None) for v, fee in (down or {}).items()
+    rows += [QuoteRow(v, v, symbol, QuoteStatus.DOWN, 0.0, None, fee, None) for v, fee in (down or {}).items()
              if wanted is None or v in wanted]
     return Quote(symbol, side, amount, tuple(rows), best_row(rows, side), precision)
 
@@ -145,7 +152,7 @@ def _with_affordability(row: QuoteRow, books: Mapping[str, ConsolidatedBook], si
 def best_row(rows: Iterable[QuoteRow], side: Side) -> QuoteRow | None:
     """The lowest all-in price for a buy, highest for a sell, among rows that fill completely and
     that the account can afford (where balances were given)."""
-    priced = [r for r in rows if r.all_in_price is not None and r.affordable is not False]
+    priced = [r for r in rows if r.status is QuoteStatus.LIVE and r.all_in_price is not None and r.affordable is not False]
     if not priced:
         return None
     pick = min if side is Side.BUY else max

@@ -70,6 +70,9 @@ class SimOrder:
     reduce_only: bool = False
     visible: int | None = None  # iceberg slice, lots
     position_side: PositionSide = PositionSide.BOTH
+    # a derivatives order: the account's margin mode and leverage on its instrument when it was admitted
+    margin_mode: MarginMode | None = None
+    leverage: Decimal | None = None
     take_profit: int | None = None
     stop_loss: int | None = None
     # True: the trigger fires when a trade prints at or above it; False: at or below; None: the
@@ -479,6 +482,10 @@ class OrderMatching(Ledger):
             stop_loss=None if stop_loss is None else to_units(stop_loss, market.tick, "stop loss"),
             seq=int(oid),
         )
+        if market.kind is not Kind.SPOT:
+            held = self.accounts[account]
+            order.margin_mode = held.margin_modes.get(symbol, MarginMode.CROSS)
+            order.leverage = held.leverages.get(symbol, Decimal(1))
         self._check_shape(order, market)
         return order
 
@@ -499,14 +506,17 @@ class OrderMatching(Ledger):
         if market.kind is not Kind.SPOT and not account.hedge_mode and order.position_side is not PositionSide.BOTH:
             raise Reject("position_side_in_one_way", "one-way mode takes no position side")
 
-    def _admit(self, order: SimOrder) -> None:
-        """Checks that can refuse the order come first: a refused order leaves no trace."""
+    def _admit(self, order: SimOrder, admitted: Callable[[SimOrder], None] | None = None) -> None:
+        """Checks that can refuse the order come first: a refused order leaves no trace.
+        ``admitted`` sees the order once it is accepted, before anything about it is published."""
         if self.faults and self.faults[0] == "reject":
             self.faults.popleft()
             raise Reject("insufficient_balance", "the venue refused the order (injected fault)")
         if not order.waiting:
             self._precheck(order)
         self._reserve(order)
+        if admitted is not None:
+            admitted(order)
         self.orders[order.order_id] = order
         self.by_client[(order.account, order.client_id)] = order.order_id
         self._emit(order)
@@ -720,13 +730,16 @@ class MatchingEngine(OrderMatching):
         position_side: PositionSide = PositionSide.BOTH,
         client_id: str | None = None,
         trigger_above: bool | None = None,
+        admitted: Callable[[SimOrder], None] | None = None,
     ) -> SimOrder:
+        """``admitted``: told of the order once the engine holds it, before it publishes anything
+        (a venue that gives held orders ids of its own: Binance's algo orders)."""
         order = self._new_order(
             account, symbol, side, type, amount, price, stop_price, tif, post_only, reduce_only,
             iceberg_visible, take_profit, stop_loss, position_side, client_id,
         )
         order.trigger_above = trigger_above
-        self._admit(order)
+        self._admit(order, admitted)
         self._flush()
         return order
 

@@ -4,6 +4,7 @@ API key per venue and the ccxt configuration that points an unmodified ccxt clie
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from ..symbols import parse_standard
 from ..venues.registry import spec, venue_of
 from .access import confined
 from .cluster import SimCluster
+from .fault_plan import FaultPlan, play
 from .market import STABLE
 from .scenario import Scenario
 from .server import SimVenue
@@ -93,11 +95,20 @@ def client_configs(cluster: SimCluster, configs: dict[str, dict[str, Any]]) -> d
 
 async def serve(
     feeds: list[str], seed: int, seconds: float | None, ready: Callable[[SimCluster, dict[str, dict[str, Any]]], None],
-    scenario: Scenario | None = None,
+    scenario: Scenario | None = None, faults: FaultPlan | None = None,
 ) -> None:
+    """Run ``feeds`` until ``seconds`` pass (or forever), ``faults`` played from the start."""
     async with SimCluster(feeds, seed=seed, scenario=scenario) as cluster:
+        plan = faults or FaultPlan()
+        plan.check(cluster.venues)
+        player = asyncio.create_task(play(plan, cluster.venues))
         ready(cluster, ccxt_configs(cluster))
-        if seconds is None:
-            await asyncio.Event().wait()
-        else:
-            await asyncio.sleep(seconds)
+        try:
+            if seconds is None:
+                await asyncio.Event().wait()
+            else:
+                await asyncio.sleep(seconds)
+        finally:
+            player.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await player

@@ -9,13 +9,19 @@ A venue that trades also serves its private WebSocket stream (``private_ws_paths
 that logs in as an account (``SimConnection.account``) receives ``private_frames_for`` of every
 order event of that account, in the exchange's format.
 
-Faults (``inject``): ``drop`` closes every socket; ``skip`` makes the next update of a symbol skip
-a sequence number; ``corrupt`` makes its next checksum wrong; ``stall`` sends nothing (not even
-pings) for some seconds; ``delay`` holds every outgoing frame for some seconds.
+Faults (``inject``, described in sim/faults.py): the feed faults ``drop``, ``skip``, ``corrupt``,
+``stall`` and ``delay``; the REST faults ``timeout``, ``hang``, ``http_5xx``, ``http_429``,
+``truncated`` and ``malformed`` on the venue's book snapshot or instruments endpoint (the paths the
+venue module declares in ``snapshot_paths`` and ``instruments_paths``); the frame fault
+``malformed_frame``.
 
-Control (``POST /_crossbook/dislocate``, from loopback only): ``{"bps": 40, "symbol": "BTC-USDT"}``
-quotes this server's venue (every feed of it, or only ``symbol``) ``bps`` away from the fair price
-from the next tick; ``{"bps": 0}`` undoes it. Neither rate limits nor trading faults apply to it.
+Control (from loopback only; neither rate limits nor faults apply to it):
+- ``POST /_crossbook/dislocate`` ``{"bps": 40, "symbol": "BTC-USDT"}`` quotes this server's venue
+  (every feed of it, or only ``symbol``) ``bps`` away from the fair price from the next tick;
+  ``{"bps": 0}`` undoes it.
+- ``POST /_crossbook/fault`` ``{"fault": "http_5xx", "seconds": 5, "endpoint": "snapshot",
+  "symbol": "BTC-USDT"}`` injects a fault (``endpoint``, ``symbol`` and ``seconds`` optional; see
+  ``inject``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -35,12 +40,14 @@ from aiohttp import WSMsgType, web
 
 from ..errors import CrossbookError
 from ..venues.registry import base_fees, spec, venue_of
-from ..venues.spec.limits import Reply, request_params
+from ..venues.spec.limits import OTHER_FRAME, WS, Reply, SubscribeLimits, request_params
 from .access import READ_TRADE, ApiKey, ccxt_urls, new_key
 from .engine import ENGINE_FAULTS, MatchingEngine, OrderEvent
+from .faults import FAULTS, FRAME_FAULTS, REST_FAULTS, Faults, RestFaults, Window, check_fault
 from .market import Change, Ladder, MarketSpec, SimMarket, SimTrade
 from .ratelimit import Over, VenueLimits
-from .refusal import Refusal
+from .refusal import ErrorShape, Refusal
+from .tape import Tape
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -49,22 +56,6 @@ CONTROL_PREFIX = "/_crossbook/"
 LOOPBACK = ("127.0.0.1", "::1")
 
 Frame = str | bytes
-
-
-@dataclass
-class Faults:
-    skip: set[str] = field(default_factory=set)
-    corrupt: set[str] = field(default_factory=set)
-    stall_until: float = 0.0
-    delay: float = 0.0
-
-    def take(self, kind: str, symbol: str) -> bool:
-        """True once for each ``skip``/``corrupt`` injected for ``symbol``."""
-        pending: set[str] = getattr(self, kind)
-        if symbol in pending:
-            pending.discard(symbol)
-            return True
-        return False
 
 
 class SimConnection:
@@ -121,6 +112,11 @@ class SimVenue:
     ping_interval: ClassVar[float | None] = None  # application-level pings from the server
     # the faults this venue's protocol can show: skip needs sequence numbers, corrupt a checksum
     faults_supported: ClassVar[frozenset[str]] = frozenset({"drop", "stall", "delay"})
+    # the routes the REST faults act on, as ``routes`` declares them: the REST order book (snapshot)
+    # and the instrument list; and the venue's answer while it is unavailable (sent with HTTP 503)
+    snapshot_paths: ClassVar[tuple[str, ...]] = ()
+    instruments_paths: ClassVar[tuple[str, ...]] = ()
+    unavailable: ClassVar[ErrorShape] = ErrorShape(503, "Service Unavailable", 503)
     fills_per_tick: ClassVar[int] = 1  # chances of a public trade per tick
     buy_fee_in_base: ClassVar[bool] = True  # False where the venue charges spot buys in quote
     # trading through ccxt: the ccxt exchange id, the production bases ccxt calls (rewritten to this
@@ -144,6 +140,7 @@ class SimVenue:
         self.market = market
         self.ladders: dict[str, Ladder] = {s: market.ladder(self.venue, s, self.specs.get(s)) for s in self.markets}
         self.faults = Faults()
+        self.rest_faults = RestFaults(self)
         self.connections: set[SimConnection] = set()
         self.rest_url = ""
         self.ws_url = ""
@@ -151,6 +148,7 @@ class SimVenue:
         self._pinger: asyncio.Task[None] | None = None
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._trade_ids: dict[str, int] = {}
+        self.tape = Tape(self.ladders)  # the public trades printed, for the trades/candles/ticker endpoints
         self.client_pings = 0  # application pings the clients sent (venue modules count them)
         self.client_pongs = 0  # answers to the server's application pings
         self.api_keys: dict[str, ApiKey] = {}
@@ -158,6 +156,9 @@ class SimVenue:
         # the exchange's REST limits, enforced (None: unlimited)
         self.limits: VenueLimits | None = VenueLimits(spec(self.venue_id).limit_table())
         self.rate_limited = 0  # requests refused for the rate limit
+        # what one public socket may send (the feed's SPEC entry), enforced; refusals counted
+        self.subscribe_limits: SubscribeLimits | None = self._subscribe_limits()
+        self.subscribe_refused = 0
         self.last_refusal: Reply | None = None
         self.trading_faults: deque[str] = deque()
         self.trading_fault_seconds = 2.0
@@ -228,6 +229,11 @@ class SimVenue:
         """REST endpoints: instruments, book snapshot, anything the feed uses."""
         return []
 
+    def market_data_routes(self) -> list[web.RouteDef]:
+        """Public REST market data beyond what the feed uses (ticker, trades, candles, book), as
+        ccxt asks for it; a path ``routes`` already serves keeps that handler."""
+        return []
+
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
         """Subscribe, unsubscribe, ping: answer through ``conn.send``."""
         raise NotImplementedError
@@ -290,15 +296,24 @@ class SimVenue:
         self.engine.on_trades(symbol, trades)
 
     def publish(self, symbol: str, changes: list[Change], trades: list[SimTrade]) -> None:
-        """Send book changes and trades to every connection subscribed to ``symbol``."""
+        """Send book changes and trades to every connection subscribed to ``symbol``; the trades go
+        on the tape."""
+        self.tape.record(symbol, trades)
         encoded = self.encode(symbol, changes)
         encoded_trades = self.encode_trades(symbol, trades)
+        # ``freeze``: the frames are made (every sequence number spent) but never delivered
+        frozen = bool(self.faults.frozen) and self.faults.frozen.get(symbol, 0.0) > time.time()
         for conn in list(self.connections):
             if symbol in conn.subs and not conn.ws.closed:
-                for frame in self.frames_for(conn, symbol, encoded):
-                    conn.send(frame)
-                for frame in self.trade_frames_for(conn, symbol, encoded_trades):
-                    conn.send(frame)
+                frames = [*self.frames_for(conn, symbol, encoded), *self.trade_frames_for(conn, symbol, encoded_trades)]
+                for frame in [] if frozen else frames:
+                    conn.send(self._as_faulted(symbol, frame))
+
+    def _as_faulted(self, symbol: str, frame: Frame) -> Frame:
+        """``frame``, or a broken one while a ``malformed_frame`` fault covers ``symbol``."""
+        if self.faults.windows and self.faults.hit(None, symbol) is not None:
+            return self.faults.broken_frame(frame)
+        return frame
 
     def draw_trades(self, symbol: str) -> list[SimTrade]:
         """This tick's public trades: ``fills_per_tick`` draws, each a fill at the top of the
@@ -332,7 +347,16 @@ class SimVenue:
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.warning("%s: background task failed: %r", self.venue, exc)
 
-    def inject(self, fault: str, symbol: str | None = None, seconds: float = 0.0) -> None:
+    def inject(
+        self, fault: str, symbol: str | None = None, seconds: float = 0.0, endpoint: str | None = None
+    ) -> Window | None:
+        """Inject one fault (see sim/faults.py). A REST fault acts on ``endpoint`` ("snapshot", the
+        default, or "instruments"); a REST or frame fault lasts ``seconds`` (0: the next request
+        or frame only) and is returned, to read its hits."""
+        if fault in REST_FAULTS or fault in FRAME_FAULTS:
+            return self._open_fault(fault, symbol, seconds, endpoint)
+        if endpoint is not None:
+            raise ValueError(f"fault {fault!r} takes no endpoint")
         if fault == "drop":
             for conn in list(self.connections):
                 self.spawn(conn.close())
@@ -344,8 +368,23 @@ class SimVenue:
             self.faults.stall_until = time.time() + seconds
         elif fault == "delay":
             self.faults.delay = seconds
+        elif fault == "freeze":  # one symbol's updates stop, the socket and the others carry on
+            if symbol is None:
+                raise ValueError("fault 'freeze' needs a symbol")
+            self.faults.frozen[symbol] = time.time() + seconds
         else:
-            raise ValueError(f"unknown fault {fault!r}; known: drop, skip, corrupt, stall, delay")
+            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)}")
+        return None
+
+    def _open_fault(self, fault: str, symbol: str | None, seconds: float, endpoint: str | None) -> Window:
+        if fault in REST_FAULTS:
+            endpoint = endpoint or "snapshot"
+            if not (self.snapshot_paths if endpoint == "snapshot" else self.instruments_paths):
+                raise ValueError(f"{self.venue} declares no {endpoint} endpoint for REST faults")
+        problem = check_fault(fault, endpoint, symbol, seconds, self.markets)
+        if problem is not None:
+            raise ValueError(f"{self.venue}: {problem}")
+        return self.faults.open(fault, endpoint, symbol, seconds)
 
     def inject_trading(self, fault: str, times: int = 1, seconds: float = 2.0) -> None:
         """Make the next ``times`` order requests (POST and DELETE) misbehave: ``5xx`` answers 502
@@ -467,17 +506,37 @@ class SimVenue:
         private = request.path in self.private_ws_paths and request.path not in self.ws_paths
         self.connections.add(conn)
         self.on_connect(conn)
+        limits = self.subscribe_limits
+        sent = VenueLimits(limits.table(self.venue)) if limits is not None and not private else None
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                     if private:
                         await self.on_private_message(conn, msg.data)
+                    elif sent is not None and sent.check(WS, self.frame_kind(msg.data), {}, "", "") is not None:
+                        self.subscribe_refused += 1
+                        await self.refuse_message_rate(conn, msg.data)
                     else:
                         await self.on_client_message(conn, msg.data)
         finally:
             self.connections.discard(conn)
             await conn.close()
         return ws
+
+    def _subscribe_limits(self) -> SubscribeLimits | None:
+        table = spec(self.venue_id).limits
+        return table.subscribe.get(self.venue) if table is not None else None
+
+    def frame_kind(self, data: str | bytes) -> str:
+        """Whether a public socket's frame is a subscribe or unsubscribe request (``SUBSCRIBE_FRAME``,
+        counted apart where the venue limits those) or any other message; override where a venue
+        counts subscribes."""
+        return OTHER_FRAME
+
+    async def refuse_message_rate(self, conn: SimConnection, data: str | bytes) -> None:
+        """A public socket sent faster than the venue allows: by default it is closed with 1008
+        (Binance's documented answer); a venue module that answers otherwise overrides this."""
+        await conn.ws.close(code=1008, message=b"Too many requests")
 
     async def _app_ping_loop(self) -> None:
         assert self.ping_interval
@@ -489,9 +548,15 @@ class SimVenue:
                     conn.send(frame)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        app = web.Application(middlewares=[self._enforce_limits, self._apply_trading_faults, self._render_refusals])
-        app.add_routes(self.routes())
+        # a faulted request fails at the venue's door: it never reaches the rate limits
+        middlewares = [self.rest_faults.middleware, self._enforce_limits, self._apply_trading_faults, self._render_refusals]
+        app = web.Application(middlewares=middlewares)
+        routes = self.routes()
+        served = {(r.method, r.path) for r in routes if isinstance(r, web.RouteDef)}
+        app.add_routes([*routes, *(r for r in self.market_data_routes() if (r.method, r.path) not in served)])
+        self.rest_faults.check_routes(app)
         app.router.add_post(CONTROL_PREFIX + "dislocate", self._dislocate_handler)
+        app.router.add_post(CONTROL_PREFIX + "fault", self.rest_faults.control)
         for path in dict.fromkeys((*self.ws_paths, *self.private_ws_paths)):
             app.router.add_get(path, self._ws_handler)
         self._runner = web.AppRunner(app, access_log=None)
@@ -505,6 +570,7 @@ class SimVenue:
             self._pinger = asyncio.create_task(self._app_ping_loop())
 
     async def stop(self) -> None:
+        self.rest_faults.closing.set()
         if self._pinger is not None:
             self._pinger.cancel()
         for conn in list(self.connections):

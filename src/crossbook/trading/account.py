@@ -3,9 +3,12 @@
 Every order goes: validation (grid, limits, balance, capabilities) -> the journal's intent (its
 client order id) -> SENT -> the rate limiter -> ccxt -> the ack or the refusal in the journal. A
 timeout leaves the order SENT: the venue may have it, and ``reconcile`` finds out by client order
-id, so a retry never makes a second order. ccxt's own throttle is off; every HTTP call ccxt makes
-waits for the venue's limiter before ccxt signs it, and the venue's breach replies hold the
-limiter back.
+id, so a retry never makes a second order. Reconciliation leaves alone an order whose send is still
+in flight in this process, and one sent less than ``sent_grace`` seconds ago (another process may be
+sending it): the venue may not have it yet, and "never placed" is only concluded once it cannot.
+
+ccxt's own throttle is off; every HTTP call ccxt makes waits for the venue's limiter before ccxt
+signs it, and the venue's breach replies hold the limiter back.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import contextlib
 import contextvars
 import copy
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cache
 from typing import Any
@@ -25,15 +29,17 @@ from urllib.parse import urlsplit
 import ccxt
 
 from ..errors import InsufficientFunds, InvalidOrder, VenueRefused, VenueUnavailable
-from ..model import Fill, OrderRequest, OrderStatus, Side, TimeInForce
+from ..model import Fill, OrderRequest, OrderStatus, PositionSide, Side, TimeInForce
 from ..symbols import requoted
 from ..venues.registry import spec
 from ..venues.spec.capabilities import PERPETUALS
+from ..venues.spec.limiter import Limiter
 from ..venues.spec.limits import Reply, request_params
 from .client_ids import client_id_rule
+from .in_flight import resolve_in_flight
 from .journal import Journal, JournaledOrder
-from .limiter import Limiter
-from .validation import TradingRules, rules_from_ccxt_market, validate_order
+from .settings import PositionSettings, SettingChange, SettingFailed
+from .validation import TradingRules, require_sent, rules_from_ccxt_market, validate_order
 
 _symbol: contextvars.ContextVar[str] = contextvars.ContextVar("venue_symbol", default="")
 
@@ -75,6 +81,17 @@ class FundingRate:
     next_funding_time: float | None  # unix seconds
 
 
+SENT_GRACE = 10.0  # seconds an order sent by another process may still be on its way to the venue
+
+
+def sent_grace(client: Any) -> float:
+    """How long after its send an order may still reach the venue: the ``recvWindow`` ccxt signs
+    requests with where it sends one (the venue refuses a request older than that), at least
+    ``SENT_GRACE``."""
+    window = (getattr(client, "options", None) or {}).get("recvWindow")
+    return max(SENT_GRACE, float(window) / 1000 if isinstance(window, (int, float)) else 0.0)
+
+
 @dataclass(frozen=True, slots=True)
 class ReconcileReport:
     venue: str
@@ -83,6 +100,8 @@ class ReconcileReport:
     never_placed: list[str]  # in-flight orders the venue does not have: closed as rejected
     updated: list[str]  # open orders whose status moved
     new_fills: int
+    # in-flight orders left as they are: still being sent here, or sent too recently to tell
+    pending: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +109,7 @@ class ReconcileReport:
             "account": self.account,
             "adopted": self.adopted,
             "never_placed": self.never_placed,
+            "pending": self.pending,
             "updated": self.updated,
             "new_fills": self.new_fills,
         }
@@ -106,10 +126,15 @@ class VenueAccount:
         self.account = account
         self.capabilities = spec(venue).capabilities
         self.rules: dict[str, TradingRules] = {}
+        self.settings = PositionSettings(venue, client, lambda rules: self.order_takes(rules, "marginMode"),
+                                         hedging=self.capabilities.wire.position_side is not None)
         self._by_ccxt_symbol: dict[str, str] = {}
         self._available: dict[str, Decimal] = {}
         self._available_at = -1e18
         self._refresh: asyncio.Future[dict[str, Decimal]] | None = None
+        self.sent_grace = sent_grace(client)
+        self.clock: Callable[[], float] = time.time  # epoch seconds, as the journal stamps its orders
+        self._sending: Counter[str] = Counter()  # client ids whose send is in flight in this process
         client.enableRateLimit = False  # the limiter paces every call instead
         if limiter is not None:
             client.fetch2 = self._pace(client.fetch2)
@@ -209,16 +234,63 @@ class VenueAccount:
     # ---- orders ------------------------------------------------------------------------------
 
     async def create_order(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> JournaledOrder:
-        """Validate, journal, send. Returns the order as the journal now knows it."""
+        """Validate, journal, bring the instrument's margin mode, leverage and position mode to
+        what the order asks, send. Returns the order as the journal now knows it. Every field
+        reaches the venue in its own terms or the order is refused before anything is sent, with
+        an InvalidOrder naming the venue and the field."""
         if request.venue != self.venue or request.account != self.account:
             raise InvalidOrder(f"order for {request.venue}/{request.account} sent to {self.venue}/{self.account}")
-        if request.iceberg_visible is not None:
-            raise InvalidOrder(f"{self.venue}: iceberg orders are not wired through the trading layer yet")
-        order = validate_order(request, self.rules, self.capabilities, await self._available_for_validation(), reference_price)
+        order = self._checked(request, await self._available_for_validation(), reference_price)
         worst = self._market_worst_price(order, reference_price)
         journaled = self.journal.record_intent(order, sending=True)
-        self._commit_locally(order)
-        return await self._send(journaled, worst)
+        with self.sending(journaled.client_order_id):
+            changes = await self._apply_settings(journaled)
+            self._commit_locally(order)
+            return await self._send(journaled, worst, changes)
+
+    @contextlib.contextmanager
+    def sending(self, *client_order_ids: str) -> Iterator[None]:
+        """Orders this process is sending, from their journaling until the venue's answer (or its
+        absence): reconciliation leaves them alone meanwhile."""
+        self._sending.update(client_order_ids)
+        try:
+            yield
+        finally:
+            self._sending.subtract(client_order_ids)
+            self._sending += Counter()  # drop the zero counts
+
+    def is_sending(self, client_order_id: str) -> bool:
+        return self._sending[client_order_id] > 0
+
+    def _checked(self, request: OrderRequest, available: Mapping[str, Decimal], reference_price: Decimal | None) -> OrderRequest:
+        """The request validated and on the venue's grid, once every field of it is one crossbook
+        sends here; InvalidOrder naming the venue otherwise."""
+        try:
+            order = validate_order(request, self.rules, self.capabilities, available, reference_price)
+            rules = self.market(order.symbol)
+            require_sent(order, rules, self.capabilities)
+            self.settings.check(order, rules)
+        except InvalidOrder as exc:
+            raise exc if self.venue in str(exc) else type(exc)(f"{self.venue}: {exc}") from None
+        return order
+
+    async def _apply_settings(self, journaled: JournaledOrder) -> list[SettingChange]:
+        """The order's settings made at the venue, each change journaled on the order; a refused
+        change rejects the order (nothing of it was sent) and names what had changed already."""
+        cid = journaled.client_order_id
+        order = journaled.request
+
+        def journal_it(change: SettingChange) -> None:
+            self.journal.record_setting(cid, change.setting, change.symbol, change.before, change.after)
+
+        try:
+            return await self.settings.apply(order, self.market(order.symbol), journal_it)
+        except SettingFailed as failed:
+            self.journal.record_reject(cid, str(failed))
+            text = f"{failed} ({_FIELD_OF_SETTING[failed.field]}; {cid} not sent){changed_before(failed.changes)}"
+            if failed.unanswered:
+                raise VenueUnavailable(text, cid) from None
+            raise InvalidOrder(text) from None
 
     def _market_worst_price(self, order: OrderRequest, reference_price: Decimal | None) -> Decimal | None:
         """The worst price a market order goes out with where the venue's SPEC asks for one
@@ -233,8 +305,15 @@ class VenueAccount:
         worst = reference_price * (1 + Decimal(bps if buy else -bps) / 10_000)
         return (worst / tick).to_integral_value(rounding=ROUND_CEILING if buy else ROUND_FLOOR) * tick
 
-    async def _send(self, journaled: JournaledOrder, worst_price: Decimal | None = None) -> JournaledOrder:
+    async def send(self, journaled: JournaledOrder) -> JournaledOrder:
+        """Send an order journaled and validated already (an OCO leg, a reduced leg's replacement)."""
+        with self.sending(journaled.client_order_id):
+            return await self._send(journaled)
+
+    async def _send(self, journaled: JournaledOrder, worst_price: Decimal | None = None,
+                    changes: Sequence[SettingChange] = ()) -> JournaledOrder:
         cid = journaled.client_order_id
+        also = changed_before(changes)
         order = journaled.request
         rules = self.market(order.symbol)
         if journaled.status is not OrderStatus.SENT:
@@ -252,16 +331,20 @@ class VenueAccount:
             )
         except ccxt.InsufficientFunds as exc:
             self.journal.record_reject(cid, str(exc))
-            raise InsufficientFunds(f"{self.venue} refused {cid}: {exc}") from None
+            raise InsufficientFunds(f"{self.venue} refused {cid}: {exc}{also}") from None
         except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.BadSymbol) as exc:
             self.journal.record_reject(cid, str(exc))
-            raise InvalidOrder(f"{self.venue} refused {cid}: {exc}") from None
+            raise InvalidOrder(f"{self.venue} refused {cid}: {exc}{also}") from None
         except (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended) as exc:
             self.journal.record_reject(cid, type(exc).__name__)
-            raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__}") from None
+            raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__}{also}") from None
+        except ccxt.ExchangeError as exc:  # a refusal ccxt has no finer class for (Binance's -2019 on futures)
+            self.journal.record_reject(cid, str(exc))
+            raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__} {str(exc).splitlines()[0][:200]}{also}") from None
         except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
+            self.settings.forget()  # the connection failed: read the settings again before the next order
             raise VenueUnavailable(
-                f"{self.venue}: no answer for {cid} ({type(exc).__name__}); it stays SENT until reconciled", cid
+                f"{self.venue}: no answer for {cid} ({type(exc).__name__}); it stays SENT until reconciled{also}", cid
             ) from None
         finally:
             _symbol.reset(token)
@@ -309,13 +392,31 @@ class VenueAccount:
             params["takeProfit"] = {"triggerPrice": plain(order.take_profit)}
         if order.stop_loss is not None:
             params["stopLoss"] = {"triggerPrice": plain(order.stop_loss)}
+        params.update(self._wire_params(order))
+        return params
+
+    def _wire_params(self, order: OrderRequest) -> dict[str, Any]:
+        """The fields ccxt has no unified name for, in the venue's own terms (its SPEC's wire
+        table; ``require_sent`` refused the order already where the table has none)."""
+        wire = self.capabilities.wire
+        params: dict[str, Any] = {}
+        if order.iceberg_visible is not None:
+            assert wire.iceberg is not None
+            params.update(wire.iceberg.flags)
+            params[wire.iceberg.visible] = plain(order.iceberg_visible)
+        if order.position_side is not PositionSide.BOTH:
+            assert wire.position_side is not None
+            params[wire.position_side.name] = wire.position_side.value(order.position_side)
+        if order.stop_price is not None and self.market(order.symbol).product in wire.trigger_direction:
+            params["triggerDirection"] = "ascending" if order.side is Side.BUY else "descending"
         return params
 
     async def amend(self, client_order_id: str, *, amount: Decimal | None = None, price: Decimal | None = None) -> JournaledOrder:
         """Change a live limit order's amount and/or price at the venue (ccxt ``edit_order``),
         then in the journal. New values are checked against the venue's grid and limits first;
         a venue that amends by cancel-replace gives the order a new venue id, which the journal
-        follows."""
+        follows; one that amends in place and answers with an amend id (the SPEC's
+        ``amend_keeps_order_id``: Kraken) keeps the order's."""
         order = self._journaled(client_order_id)
         if order.status.final or order.venue_order_id is None or order.request.price is None:
             raise InvalidOrder(f"{client_order_id} is {order.status.value}: only a live, acked limit order can be amended")
@@ -346,7 +447,7 @@ class VenueAccount:
             _symbol.reset(token)
         self.journal.record_amend(client_order_id, amount=None if amount is None else new_amount,
                                   price=None if price is None else new_price)
-        new_id = str(remote.get("id") or order.venue_order_id)
+        new_id = order.venue_order_id if spec(self.venue).amend_keeps_order_id else str(remote.get("id") or order.venue_order_id)
         if new_id != order.venue_order_id:
             self.journal.transition(client_order_id, self._journaled(client_order_id).status, venue_order_id=new_id)
         return self._journaled(client_order_id)
@@ -357,7 +458,12 @@ class VenueAccount:
             raise InvalidOrder(f"{client_order_id} has no venue order id yet: reconcile first")
         rules = self.market(order.request.symbol)
         with contextlib.suppress(ccxt.OrderNotFound):  # already final at the venue: sync records how it ended
-            await self.client.cancel_order(order.venue_order_id, rules.ccxt_symbol)
+            await self.client.cancel_order(order.venue_order_id, rules.ccxt_symbol, self._lookup(order.request))
+        lookup = self._lookup(order.request)
+        fired = lookup and self.capabilities.wire.fired(await self.client.fetch_order(order.venue_order_id, rules.ccxt_symbol, lookup))
+        if fired:  # a trigger kept apart that had fired: cancel the order it placed
+            with contextlib.suppress(ccxt.OrderNotFound):
+                await self.client.cancel_order(fired, rules.ccxt_symbol)
         return await self.sync(client_order_id)
 
     async def sync(self, client_order_id: str) -> JournaledOrder:
@@ -365,16 +471,23 @@ class VenueAccount:
         order = self._journaled(client_order_id)
         assert order.venue_order_id is not None
         rules = self.market(order.request.symbol)
-        remote = await self.client.fetch_order(order.venue_order_id, rules.ccxt_symbol)
-        await self._record_fills(order, rules)
+        remote = await self.client.fetch_order(order.venue_order_id, rules.ccxt_symbol, self._lookup(order.request))
+        fired = self.capabilities.wire.fired(remote)
+        if fired is not None:  # the status and fills are the fired order's
+            remote = await self.client.fetch_order(fired, rules.ccxt_symbol)
+        await self._record_fills(order, rules, fired)
         status = remote_status(remote, order.request)
         if status is not None and status is not OrderStatus.OPEN:
             self.journal.transition(client_order_id, status)
         return self._journaled(client_order_id)
 
-    async def _record_fills(self, order: JournaledOrder, rules: TradingRules) -> int:
+    def _lookup(self, request: OrderRequest) -> dict[str, Any]:
+        """ccxt's params to fetch or cancel this order (Binance futures' algo orders: ``trigger``)."""
+        return self.capabilities.wire.lookup_params(self.market(request.symbol).product, request.stop_price is not None)
+
+    async def _record_fills(self, order: JournaledOrder, rules: TradingRules, fired: str | None = None) -> int:
         trades = await self._my_trades(rules.ccxt_symbol, int((order.created_at - 60) * 1000))
-        mine = (t for t in trades if str(t.get("order")) == order.venue_order_id)
+        mine = (t for t in trades if str(t.get("order")) in (order.venue_order_id, fired))
         return sum(self.journal.record_fill(fill_from_ccxt(self.venue, order.request.symbol, t, order)) for t in mine)
 
     async def _my_trades(self, ccxt_symbol: str, since: int) -> list[Mapping[str, Any]]:
@@ -426,46 +539,32 @@ class VenueAccount:
 
     async def reconcile(self) -> ReconcileReport:
         """Match the journal with the venue: resolve every order whose fate is unknown (journaled
-        but never answered) by its client order id, refresh every open one, record missed fills."""
-        adopted: list[str] = []
-        never: list[str] = []
+        but never answered) by its client order id, refresh every open one, record missed fills.
+        An order still being sent, or sent within ``sent_grace`` seconds, is left pending: the
+        venue may not have it yet, so not finding it proves nothing."""
+        found: dict[str, list[str]] = {"adopted": [], "never_placed": [], "pending": []}
         updated: list[str] = []
         fills = 0
         for order in self._mine(self.journal.in_flight(self.venue, self.account)):
-            remote = await self._find_by_client_id(order)
-            if remote is None:
-                self.journal.record_reject(order.client_order_id, "not at the venue: never placed")
-                never.append(order.client_order_id)
-                continue
-            self.journal.record_ack(order.client_order_id, str(remote["id"]))
-            adopted.append(order.client_order_id)
+            outcome = await resolve_in_flight(self, order)
+            if outcome is not None:
+                found[outcome].append(order.client_order_id)
         for order in self._mine(self.journal.open_orders(self.venue, self.account)):
+            if order.venue_order_id is None:
+                continue  # in flight, or a trigger with no venue order until it fires (an OKX OCO's leg)
             before = order.status
             rules = self.market(order.request.symbol)
             fills += await self._record_fills(order, rules)
             after = await self.sync(order.client_order_id)
             if after.status is not before:
                 updated.append(order.client_order_id)
-        return ReconcileReport(self.venue, self.account, adopted, never, updated, fills)
+        return ReconcileReport(self.venue, self.account, found["adopted"], found["never_placed"], updated, fills,
+                               found["pending"])
 
     def _mine(self, orders: list[JournaledOrder]) -> list[JournaledOrder]:
         """The orders on markets this client loaded: the same (venue, account) may trade other
         products through another client (Binance USD-M beside spot), which reconciles those."""
         return [o for o in orders if o.request.symbol in self.rules]
-
-    async def _find_by_client_id(self, order: JournaledOrder) -> Mapping[str, Any] | None:
-        """The venue's order with this client order id, open or closed (a blind resend of a
-        filled order would trade twice)."""
-        rules = self.market(order.request.symbol)
-        since = int((order.created_at - 60) * 1000)
-        candidates = list(await self.client.fetch_open_orders(rules.ccxt_symbol))
-        if self.client.has.get("fetchClosedOrders"):
-            candidates += await self.client.fetch_closed_orders(rules.ccxt_symbol, since)
-        elif self.client.has.get("fetchOrders"):
-            candidates += await self.client.fetch_orders(rules.ccxt_symbol, since)
-        wire = str(client_id_rule(self.venue).wire_value(order.client_order_id))
-        return next((o for o in candidates if str(o.get("clientOrderId")) == wire), None)
-
 
 def remote_status(remote: Mapping[str, Any], request: OrderRequest) -> OrderStatus | None:
     """The journal status of a ccxt order. ccxt's "closed" means done, not filled: a market or
@@ -477,6 +576,16 @@ def remote_status(remote: Mapping[str, Any], request: OrderRequest) -> OrderStat
         taker = request.price is None or request.time_in_force is not TimeInForce.GTC
         return OrderStatus.EXPIRED if taker else OrderStatus.CANCELED
     return status
+
+
+_FIELD_OF_SETTING = {"margin_mode": "margin_mode", "leverage": "leverage", "position_mode": "position_side"}
+
+
+def changed_before(changes: Sequence[SettingChange]) -> str:
+    """What an order's settings changed at the venue before the order failed, for its error."""
+    if not changes:
+        return ""
+    return "; changed at the venue before that, and journaled: " + ", ".join(str(c) for c in changes)
 
 
 def _dec(value: Any) -> Decimal | None:

@@ -2,7 +2,8 @@
 
 Every order is journaled before it is sent; what the venue answers is appended after. The
 ``orders`` table holds each order's current state, ``fills`` every execution, ``events`` the
-append-only trail of what was recorded (intent, sent, ack, fill, amend, cancel, reject, expire).
+append-only trail of what was recorded (intent, sent, ack, fill, amend, cancel, reject, expire),
+``oco_groups`` / ``oco_legs`` the OCO groups that link two orders (crossbook.trading.oco).
 Amounts and prices are Decimals stored as TEXT. The journal stores what is needed to re-send or
 reconcile an order (every ``OrderRequest`` field) and no credential of any kind.
 
@@ -72,6 +73,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -141,6 +143,30 @@ _SCHEMA = (
         ts REAL NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS events_by_order ON events (order_id)",
+    # an OCO group: two legs, a fill of one cancels (or reduces) the other; ``mode`` says who does
+    # that (the venue: native; crossbook: its own), ``amount`` is what each leg was asked for
+    """CREATE TABLE IF NOT EXISTS oco_groups (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        venue TEXT NOT NULL,
+        account TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        list_id TEXT,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS oco_by_state ON oco_groups (state, venue, account)",
+    # a group's orders: slot 0 or 1, the side of the pair; a leg reduced by cancel-and-replace adds
+    # its replacement to the same slot
+    """CREATE TABLE IF NOT EXISTS oco_legs (
+        group_id INTEGER NOT NULL REFERENCES oco_groups (id),
+        slot INTEGER NOT NULL CHECK (slot IN (0, 1)),
+        order_id INTEGER NOT NULL UNIQUE REFERENCES orders (id),
+        PRIMARY KEY (group_id, order_id)
+    )""",
 )
 
 S = OrderStatus
@@ -203,6 +229,41 @@ class JournaledOrder:
     @property
     def remaining(self) -> Decimal:
         return max(self.request.amount - self.filled, Decimal(0))
+
+
+class OcoState(str, Enum):
+    OPEN = "open"  # either leg may still trade
+    DONE = "done"  # a leg traded and the other is canceled (or traded the rest)
+    CANCELED = "canceled"  # both legs canceled with nothing traded
+    FAILED = "failed"  # the pair could not be placed whole: what was placed is canceled
+
+    @property
+    def final(self) -> bool:
+        return self is not OcoState.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class OcoRecord:
+    """One OCO group as the journal knows it. ``legs`` holds each slot's client order ids, oldest
+    first: the last one is the slot's current order (earlier ones were replaced by a smaller one).
+    ``mode`` is who cancels the other leg: "native" (the venue) or "crossbook"."""
+
+    group_id: int
+    venue: str
+    account: str
+    symbol: str
+    mode: str
+    amount: Decimal
+    legs: tuple[tuple[str, ...], tuple[str, ...]]
+    list_id: str | None
+    state: OcoState
+    reason: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def current(self) -> tuple[str, str]:
+        return self.legs[0][-1], self.legs[1][-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +575,32 @@ class Journal:
             row = self._row_by_id(db, order["id"])
         return _order_from_row(row)
 
+    def record_setting(self, client_order_id: str, setting: str, symbol: str, before: str | None, after: str) -> None:
+        """A position setting (margin mode, leverage, position mode) the venue changed for this
+        order before it was sent: a ``setting`` event, kept whatever becomes of the order."""
+        now = self._clock()
+        with self._write() as db:
+            order = self._row(db, client_order_id)
+            detail = {"setting": setting, "symbol": symbol, "before": before, "after": after}
+            self._event(db, order["id"], "setting", OrderStatus(order["status"]), detail, now)
+
+    def record_note(self, client_order_id: str, note: str, detail: dict[str, Any] | None = None) -> None:
+        """A tag a strategy puts on one of its orders (``flatten``: it closes an unhedged
+        arbitrage leg): a ``note`` event, found again with ``noted``."""
+        now = self._clock()
+        with self._write() as db:
+            order = self._row(db, client_order_id)
+            self._event(db, order["id"], "note", OrderStatus(order["status"]), {"note": note, **(detail or {})}, now)
+
+    def noted(self, note: str) -> list[JournaledOrder]:
+        """The orders tagged ``note`` (record_note), oldest first."""
+        rows = self._query(
+            "SELECT DISTINCT o.* FROM orders o JOIN events e ON e.order_id = o.id "
+            "WHERE e.kind = 'note' AND json_extract(e.detail, '$.note') = ? ORDER BY o.id",
+            (note,),
+        )
+        return [_order_from_row(r) for r in rows]
+
     def record_fill(self, fill: Fill) -> bool:
         """Record one execution; True if it is new, False if the journal already had it (a
         replay). The same trade with a different price, amount or order raises ConflictingFill."""
@@ -627,6 +714,88 @@ class Journal:
     def _row_by_id(self, db: sqlite3.Connection, order_id: int) -> sqlite3.Row:
         row: sqlite3.Row = db.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
         return row
+
+    # ---- OCO groups ----------------------------------------------------------------------------
+
+    def record_oco(self, venue: str, account: str, symbol: str, mode: str, amount: Decimal,
+                   legs: tuple[str, str], list_id: str | None = None) -> OcoRecord:
+        """Link two journaled orders as one OCO group (call it before either is sent, so a
+        restart finds the pair)."""
+        _require_decimal("amount", amount, positive=True)
+        now = self._clock()
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO oco_groups (venue, account, symbol, mode, amount, list_id, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (venue, account, symbol, mode, str(amount), list_id, OcoState.OPEN.value, now, now),
+            )
+            assert cur.lastrowid is not None
+            for slot, cid in enumerate(legs):
+                self._add_leg(db, cur.lastrowid, slot, cid)
+            return self._oco_row(db, cur.lastrowid)
+
+    def add_oco_leg(self, group_id: int, slot: int, client_order_id: str) -> OcoRecord:
+        """A journaled order becomes ``slot``'s current leg (the replacement of a reduced one)."""
+        with self._write() as db:
+            self._add_leg(db, group_id, slot, client_order_id)
+            db.execute("UPDATE oco_groups SET updated_at = ? WHERE id = ?", (self._clock(), group_id))
+            return self._oco_row(db, group_id)
+
+    def update_oco(self, group_id: int, *, state: OcoState | None = None, list_id: str | None = None,
+                   reason: str = "") -> OcoRecord:
+        """The group's venue list id and / or its state; a final state never changes."""
+        with self._write() as db:
+            group = self._oco_row(db, group_id)
+            if state is not None and group.state.final and state is not group.state:
+                raise IllegalTransition(f"OCO group {group_id}: {group.state.value} -> {state.value} is not allowed")
+            db.execute(
+                "UPDATE oco_groups SET state = ?, list_id = ?, reason = ?, updated_at = ? WHERE id = ?",
+                ((state or group.state).value, list_id or group.list_id, _redact(reason) if reason else group.reason,
+                 self._clock(), group_id),
+            )
+            return self._oco_row(db, group_id)
+
+    def _add_leg(self, db: sqlite3.Connection, group_id: int, slot: int, client_order_id: str) -> None:
+        order = self._row(db, client_order_id)
+        try:
+            db.execute("INSERT INTO oco_legs VALUES (?, ?, ?)", (group_id, slot, order["id"]))
+        except sqlite3.IntegrityError:
+            raise JournalError(f"order {client_order_id} is already a leg of an OCO group") from None
+
+    def _oco_row(self, db: sqlite3.Connection, group_id: int) -> OcoRecord:
+        row = db.execute("SELECT * FROM oco_groups WHERE id = ?", (group_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"no OCO group {group_id} in the journal")
+        legs: tuple[list[str], list[str]] = ([], [])
+        for slot, cid in db.execute(
+            "SELECT l.slot, o.client_order_id FROM oco_legs l JOIN orders o ON l.order_id = o.id "
+            "WHERE l.group_id = ? ORDER BY o.id", (group_id,),
+        ):
+            legs[slot].append(cid)
+        return OcoRecord(row["id"], row["venue"], row["account"], row["symbol"], row["mode"], Decimal(row["amount"]),
+                         (tuple(legs[0]), tuple(legs[1])), row["list_id"], OcoState(row["state"]), row["reason"],
+                         row["created_at"], row["updated_at"])
+
+    def oco(self, group_id: int) -> OcoRecord | None:
+        with self._lock:
+            found = self._db.execute("SELECT 1 FROM oco_groups WHERE id = ?", (group_id,)).fetchone()
+            return self._oco_row(self._db, group_id) if found else None
+
+    def oco_of(self, client_order_id: str) -> OcoRecord | None:
+        """The OCO group ``client_order_id`` is a leg of, if any."""
+        rows = self._query("SELECT l.group_id FROM oco_legs l JOIN orders o ON l.order_id = o.id "
+                           "WHERE o.client_order_id = ?", (client_order_id,))
+        return self.oco(rows[0]["group_id"]) if rows else None
+
+    def ocos(self, venue: str | None = None, account: str | None = None, *, open_only: bool = False) -> list[OcoRecord]:
+        """OCO groups, oldest first (``open_only``: those whose legs may still trade)."""
+        sql = "SELECT id FROM oco_groups WHERE 1 = 1"
+        args: tuple[Any, ...] = ()
+        for column, value in (("venue", venue), ("account", account), ("state", OcoState.OPEN.value if open_only else None)):
+            if value is not None:
+                sql, args = f"{sql} AND {column} = ?", (*args, value)
+        with self._lock:
+            return [self._oco_row(self._db, r["id"]) for r in self._db.execute(sql + " ORDER BY id", args).fetchall()]
 
     # ---- queries -----------------------------------------------------------------------------
 

@@ -14,26 +14,24 @@ import ccxt.pro as ccxt_pro
 from ..config import AccountConfig, Config
 from ..errors import CrossbookError
 from ..venues.registry import spec
+from ..venues.spec.limiter import TRANSIT_MARGIN, Limiter
 from .account import VenueAccount
 from .journal import Journal
-from .limiter import Limiter
+from .oco import POLL_EVERY, STREAMED_CHECK_EVERY, OcoKeeper
 from .stream import OrderStream
 
-# seconds added to every limit window (and held back from every decaying counter): requests granted
-# a window apart may arrive closer than that when the process stalls between grant and send (a
-# burst's journal fsyncs, GC, a loaded machine); stalls of 100 ms and more were measured under load
-TRANSIT_MARGIN = 0.25
 
-
-def open_account(cfg: AccountConfig, journal: Journal) -> VenueAccount:
+def open_account(cfg: AccountConfig, journal: Journal, limiter: Limiter | None = None) -> VenueAccount:
     """The account's VenueAccount on a ccxt.pro client (REST, and the private stream where ccxt.pro
-    follows the venue's), else a ccxt async one."""
+    follows the venue's), else a ccxt async one; ``limiter``: the venue's, shared with whatever else
+    spends its budget (default: one of its own)."""
     ccxt_id = cfg.client_id
     client = (getattr(ccxt_pro, ccxt_id, None) or getattr(ccxt_async, ccxt_id))(cfg.ccxt_settings())
     if cfg.mode == "testnet":
         client.set_sandbox_mode(True)
-    limits = spec(cfg.venue).limit_table()
-    return VenueAccount(cfg.venue, client, journal, Limiter(limits, margin=TRANSIT_MARGIN), cfg.account)
+    if limiter is None:
+        limiter = Limiter(spec(cfg.venue).limit_table(), margin=TRANSIT_MARGIN)
+    return VenueAccount(cfg.venue, client, journal, limiter, cfg.account)
 
 
 async def reconcile_all(config: Config) -> list[dict[str, Any]]:
@@ -56,17 +54,25 @@ async def reconcile_all(config: Config) -> list[dict[str, Any]]:
 
 async def follow(config: Config, seconds: float | None, started: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
     """Follow every configured account: reconcile each at start (``started`` gets the reports),
-    then keep the journal up to date from the private streams, reconciling periodically, until
-    ``seconds`` pass (or forever). Returns each account's stream figures."""
+    then keep the journal up to date from the private streams, reconciling periodically, and keep
+    every account's OCO groups (woken by its streams, polled without one), until ``seconds`` pass
+    (or forever). Returns each account's stream figures."""
     with Journal(config.journal) as journal:
         accounts = [open_account(cfg, journal) for cfg in config.accounts]
         streams: list[OrderStream] = []
         tasks: list[asyncio.Task[None]] = []
         try:
+            changed: dict[tuple[str, str], asyncio.Event] = {}  # one per account: its product clients share it
             for account in accounts:
                 await account.load()
-                streams.append(OrderStream(account))
+                streams.append(OrderStream(account, changed=changed.setdefault((account.venue, account.account),
+                                                                               asyncio.Event())))
             tasks = [asyncio.create_task(s.run()) for s in streams]
+            streamed = {(s.account.venue, s.account.account) for s in streams if s.streaming}
+            for keeper in _keepers(accounts):
+                key = (keeper.venue, keeper.name)
+                every = STREAMED_CHECK_EVERY if key in streamed else POLL_EVERY
+                tasks.append(asyncio.create_task(keeper.follow(changed[key], every)))
             await asyncio.gather(*(s.first_reconcile_done.wait() for s in streams))
             started([_start_entry(cfg, s) for cfg, s in zip(config.accounts, streams, strict=True)])
             await (asyncio.sleep(seconds) if seconds is not None else asyncio.Event().wait())
@@ -78,6 +84,14 @@ async def follow(config: Config, seconds: float | None, started: Callable[[list[
                 await account.client.close()
     return [{"venue": cfg.venue, "account": cfg.account, "streaming": s.streaming, **dataclasses.asdict(s.stats)}
             for cfg, s in zip(config.accounts, streams, strict=True)]
+
+
+def _keepers(accounts: list[VenueAccount]) -> list[OcoKeeper]:
+    """One OcoKeeper per (venue, account): on its first client, the others its products."""
+    by_account: dict[tuple[str, str], list[VenueAccount]] = {}
+    for account in accounts:
+        by_account.setdefault((account.venue, account.account), []).append(account)
+    return [OcoKeeper(first, rest) for first, *rest in by_account.values()]
 
 
 def _start_entry(cfg: AccountConfig, stream: OrderStream) -> dict[str, Any]:

@@ -61,7 +61,11 @@ class OrderStream:
         reconcile_every: float = 30.0,
         fill_grace: float = 0.5,
         backoff: Backoff | None = None,
+        changed: asyncio.Event | None = None,
     ) -> None:
+        """``changed``: the event to set whenever the journal may have changed (default: one of
+        its own); streams of one account's product clients may share one, which its OcoKeeper
+        follows."""
         self.account = account
         self.journal = account.journal
         has = getattr(account.client, "has", {})
@@ -81,6 +85,9 @@ class OrderStream:
         self.last_report: ReconcileReport | None = None
         self.last_error = ""  # why the last reconciliation failed, if it did
         self.first_reconcile_done = asyncio.Event()  # set once the first reconciliation succeeded or failed
+        # set whenever the journal may have changed (an update applied, a reconciliation, a REST sync):
+        # what wakes an OcoKeeper following the account; the one who waits clears it
+        self.changed = changed or asyncio.Event()
         self._fill_seen = asyncio.Event()
         self._settling: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -114,6 +121,9 @@ class OrderStream:
                 self.stats.failures += 1
                 log.warning("%s/%s private stream broke (%s); reconciling, then reconnecting",
                             self.account.venue, self.account.account, type(exc).__name__)
+                # the position settings may have changed meanwhile (another session, the venue's web
+                # page): read them again before the next order that asks
+                self.account.settings.forget()
                 await asyncio.sleep(self.backoff.next_delay())
                 await self._reconcile()
                 continue
@@ -129,6 +139,7 @@ class OrderStream:
         try:
             self.last_report = await self.account.reconcile()
             self.stats.reconciles += 1
+            self.changed.set()
         except (ccxt.BaseError, CrossbookError, OSError) as exc:
             self.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
             log.warning("%s/%s reconciliation failed: %s", self.account.venue, self.account.account, type(exc).__name__)
@@ -144,6 +155,7 @@ class OrderStream:
                 self.stats.foreign += 1
                 continue
             self._apply_order(order, remote)
+        self.changed.set()
 
     def _apply_order(self, order: JournaledOrder, remote: Mapping[str, Any]) -> None:
         cid = order.client_order_id
@@ -173,6 +185,7 @@ class OrderStream:
                 self.stats.fills += 1
         self._fill_seen.set()
         self._fill_seen = asyncio.Event()
+        self.changed.set()
 
     def _settle_later(self, cid: str, filled: Decimal, status: OrderStatus | None, *, wait: bool = True) -> None:
         """The stream says the order has more fills than the journal: wait for them on the trade
@@ -199,6 +212,7 @@ class OrderStream:
             log.warning("%s: could not settle %s (%s); reconciliation will", self.account.venue, cid, type(exc).__name__)
         finally:
             self._settling.discard(cid)
+            self.changed.set()
 
     def _filled(self, cid: str) -> Decimal:
         order = self.journal.order(cid)

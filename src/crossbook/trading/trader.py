@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import decimal
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -36,17 +36,16 @@ from ..model import (
     OrderRequest,
     OrderStatus,
     OrderType,
-    PositionSide,
     Side,
     TimeInForce,
 )
 from ..symbols import parse_standard
 from ..venues.registry import spec
-from ..venues.spec.capabilities import ORDER_FEATURES, Feature, Product
-from ..venues.spec.hooks import MASTER_ACCOUNT, OcoLegs
+from ..venues.spec.capabilities import ORDER_FEATURES, Feature, OcoMode, Product, oco_mode
+from ..venues.spec.hooks import MASTER_ACCOUNT
 from .account import PositionView, VenueAccount, plain
-from .client_ids import client_id_rule
-from .journal import JournaledOrder
+from .journal import JournaledOrder, OcoRecord, OcoState
+from .oco import OcoKeeper
 from .validation import TradingRules, features_requested, validate_order
 
 _MARGIN_FEATURES = {MarginMode.CROSS: Feature.CROSS_MARGIN, MarginMode.ISOLATED: Feature.ISOLATED_MARGIN}
@@ -161,16 +160,26 @@ class OrderView:
 
 @dataclass(frozen=True, slots=True)
 class OcoView:
+    """An OCO group: ``legs`` the current order of each side (a reduced leg's replacement), as in
+    the journal after the venue's last word; ``mode`` native (the venue's OCO, ``list_id`` its id)
+    or crossbook (crossbook's own); ``filled`` what each side traded in base units."""
+
     venue: str
     account: str
     symbol: str
-    list_id: str
-    limit: OrderView
-    stop: OrderView
+    group_id: int
+    mode: str
+    list_id: str | None
+    state: OcoState
+    reason: str
+    legs: tuple[OrderView, OrderView]
+    filled: tuple[Decimal, Decimal]
 
     def to_json(self) -> dict[str, Any]:
-        return {"venue": self.venue, "account": self.account, "symbol": self.symbol, "list_id": self.list_id,
-                "limit": self.limit.to_json(), "stop": self.stop.to_json()}
+        qty = self.legs[0].amount_decimals
+        return {"venue": self.venue, "account": self.account, "symbol": self.symbol, "group_id": self.group_id,
+                "mode": self.mode, "list_id": self.list_id, "state": self.state.value, "reason": self.reason,
+                "legs": [leg.to_json() for leg in self.legs], "filled": [_number(f, qty) for f in self.filled]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +307,10 @@ class Trader:
     same journal. An order's symbol picks the account that lists it; balances and transfers are
     ``account``'s (the venue's primary, spot, client)."""
 
-    def __init__(self, account: VenueAccount, products: Sequence[VenueAccount] = ()) -> None:
+    def __init__(self, account: VenueAccount, products: Sequence[VenueAccount] = (), *,
+                 keeper: OcoKeeper | None = None) -> None:
+        """``keeper``: the account's OcoKeeper where one is kept already (a Desk's, shared by every
+        Trader of the account: two keepers of one account would cancel or reduce a leg twice)."""
         self.account = account
         self.venue = account.venue
         self.name = account.account
@@ -307,12 +319,16 @@ class Trader:
         for other in self.accounts:
             if (other.venue, other.account) != (self.venue, self.name) or other.journal is not account.journal:
                 raise ValueError(f"{other.venue}/{other.account} is not a product account of {self.venue}/{self.name}")
+        if keeper is not None and keeper.account is not account:
+            raise ValueError(f"the OCO keeper of {keeper.venue}/{keeper.name} is not {self.venue}/{self.name}'s")
+        self.keeper = keeper or OcoKeeper(account, self.accounts)
 
     # ---- orders -------------------------------------------------------------------------------
 
     async def place(self, request: OrderRequest, *, reference_price: Decimal | None = None) -> OrderView:
-        """Validate, journal and send one order; its leverage and margin mode, if asked, are set on
-        the venue first (only once the order itself has passed every check)."""
+        """Validate, journal and send one order; its leverage, margin mode and position mode, if
+        asked, are set on the venue first by the account (only once the order itself has passed
+        every check)."""
         account = self.account_for(request.symbol)
         rules = account.rules[request.symbol]
         self._require_traded(request, rules)
@@ -324,7 +340,7 @@ class Trader:
             request = replace(request, margin_mode=await self._held_margin_mode(account, request.symbol))
         if rules.derivative and (request.leverage is not None or request.margin_mode is not None):
             self._named(lambda: validate_order(request, account.rules, self.capabilities, _UNCHECKED, reference_price))
-            await self._apply_settings(account, rules, request.margin_mode, request.leverage)
+            self._check_settings(account, rules, request.margin_mode, request.leverage)
         try:
             journaled = await account.create_order(request, reference_price=reference_price)
         except InvalidOrder as exc:
@@ -334,39 +350,99 @@ class Trader:
     async def oco(self, symbol: str, side: Side, amount: Decimal, *, price: Decimal, stop_price: Decimal,
                   stop_limit: Decimal | None = None) -> OcoView:
         """A one-cancels-the-other pair: a limit order at ``price`` and a stop at ``stop_price``
-        (stop-limit at ``stop_limit``), both journaled, placed as one order list."""
+        (stop-limit at ``stop_limit``), both journaled as one OCO group: the venue's own OCO where
+        crossbook sends it, else crossbook's own (the capability matrix's ``oco_mode``)."""
         account = self.account_for(symbol)
         rules = account.rules[symbol]
-        self._named(lambda: self.capabilities.require(Feature.OCO, rules.product))
-        place_oco = spec(self.venue).place_oco
-        if place_oco is None:
-            raise UnsupportedFeature(f"{self.venue} offers OCO orders, but crossbook does not place them there yet")
+        mode = self._oco_mode(rules)
         self._require_on_tick(rules, price=price, stop_price=stop_price, stop_limit=stop_limit)
         limit_leg = OrderRequest(self.venue, symbol, side, OrderType.LIMIT, amount, price=price, account=self.name)
         stop_type = OrderType.STOP_LIMIT if stop_limit is not None else OrderType.STOP
         stop_leg = OrderRequest(self.venue, symbol, side, stop_type, amount, price=stop_limit, stop_price=stop_price,
                                 account=self.name)
+        if mode is OcoMode.CROSSBOOK:
+            return await self.oco_pair(limit_leg, stop_leg, check=lambda a, b: self._check_oco_sides(a, b))
         available = await self._call("the balance", account.balances())
         limit_leg = self._validated(account, limit_leg, available)
         stop_leg = self._validated(account, stop_leg, available)
         self._check_oco_sides(limit_leg, stop_leg)
-        journal = account.journal
-        limit_j = journal.record_intent(limit_leg, sending=True)
-        stop_j = journal.record_intent(stop_leg, sending=True)
-        rule = client_id_rule(self.venue)
-        legs = OcoLegs(account.client.market_id(rules.ccxt_symbol), side, plain(limit_leg.amount),
-                       plain(limit_j.request.price or price), plain(stop_leg.stop_price or stop_price),
-                       None if stop_leg.price is None else plain(stop_leg.price),
-                       rule.wire_value(limit_j.client_order_id), rule.wire_value(stop_j.client_order_id))
         try:
-            ack = await place_oco(account.client, legs)
-        except ccxt.BaseError as exc:
-            for leg in (limit_j, stop_j):
-                journal.record_reject(leg.client_order_id, type(exc).__name__)
-            raise _refusal(self.venue, "the OCO", exc) from None
-        limit_view = self.view(journal.record_ack(limit_j.client_order_id, ack.limit_order_id))
-        stop_view = self.view(journal.record_ack(stop_j.client_order_id, ack.stop_order_id))
-        return OcoView(self.venue, self.name, symbol, ack.list_id, limit_view, stop_view)
+            group = await self._call("the OCO", self.keeper.place_native(limit_leg, stop_leg))
+        finally:
+            self.keeper.keep()
+        return self.oco_view(group)
+
+    async def oco_pair(self, first: OrderRequest, second: OrderRequest,
+                       check: Callable[[OrderRequest, OrderRequest], None] | None = None) -> OcoView:
+        """crossbook's own OCO of any two orders of one amount on one market (a take-profit limit
+        and a stop, two limits on either side of the market, ...): the first to trade cancels the
+        other, or reduces it to the unfilled rest (``OcoKeeper``). Each leg is checked as an order,
+        against the balance the other leaves, before either is sent."""
+        account = self.account_for(first.symbol)
+        rules = account.rules[first.symbol]
+        self._oco_mode(rules)
+        if first.symbol != second.symbol or first.amount != second.amount:
+            what = f"amount, not {first.amount} and {second.amount}" if first.symbol == second.symbol else "market"
+            raise InvalidOrder(f"{self.venue}: an OCO's legs have one {what}")
+        for leg in (first, second):
+            self._require_traded(leg, rules)
+            self._require_on_tick(rules, price=leg.price, stop_price=leg.stop_price)
+        available = await self._call("the balance", account.balances())
+        first = self._validated(account, first, available)
+        second = self._validated(account, second, _less(available, first, rules))
+        if check is not None:
+            check(first, second)
+        try:
+            group = await self.keeper.place_own(first, second)
+        except InvalidOrder as exc:
+            raise self._with_venue(exc) from None
+        finally:
+            self.keeper.keep()  # from now on the group is kept in the background, with no call of ours
+        return self.oco_view(group)
+
+    async def cancel_oco(self, group_id: int) -> OcoView:
+        """Cancel both legs of an OCO group."""
+        return self.oco_view(await self._call(f"the cancel of OCO group {group_id}", self.keeper.cancel(group_id)))
+
+    async def oco_group(self, group_id: int) -> OcoView:
+        """The group brought up to date from the venue (and, for crossbook's own, its rule applied)."""
+        return self.oco_view(await self._call(f"OCO group {group_id}", self.keeper.check(group_id)))
+
+    def ocos(self, open_only: bool = False) -> list[OcoView]:
+        """This account's OCO groups in the journal, oldest first."""
+        return [self.oco_view(g) for g in self.account.journal.ocos(self.venue, self.name, open_only=open_only)]
+
+    async def resume_ocos(self) -> list[OcoView]:
+        """After a restart: reconcile with the venue, then finish every open OCO group (a leg that
+        filled while crossbook was down gets its other leg canceled)."""
+        groups = await self._call("the OCO groups", self.keeper.resume())
+        self.keeper.keep()
+        return [self.oco_view(g) for g in groups]
+
+    async def stop(self) -> None:
+        """Stop keeping this account's OCO groups in the background: before its client closes (a
+        Desk does it when it stops)."""
+        await self.keeper.stop()
+
+    def oco_view(self, group: OcoRecord) -> OcoView:
+        journal = self.account.journal
+        slots = [[journal.order(c) for c in cids] for cids in group.legs]
+        legs = tuple(self.view(o) for o in (s[-1] for s in slots) if o is not None)
+        units = self._units(group.symbol)
+        filled = tuple(units.base(sum((o.filled for o in s if o is not None), Decimal(0)), legs[i].price or legs[i].stop_price)
+                       or Decimal(0) for i, s in enumerate(slots))
+        assert len(legs) == 2 and len(filled) == 2
+        return OcoView(self.venue, self.name, group.symbol, group.group_id, group.mode, group.list_id, group.state,
+                       group.reason, (legs[0], legs[1]), (filled[0], filled[1]))
+
+    def _oco_mode(self, rules: TradingRules) -> OcoMode:
+        mode = oco_mode(self.capabilities, rules.product)
+        if mode is OcoMode.NATIVE and spec(self.venue).place_oco is None:
+            raise UnsupportedFeature(f"{self.venue} offers OCO orders, but crossbook does not place them there yet")
+        if mode is OcoMode.NONE:
+            self._named(lambda: self.capabilities.require(Feature.OCO, rules.product))
+            raise UnsupportedFeature(f"{self.venue}: crossbook places no OCO on {rules.product.label} there")
+        return mode
 
     def _check_oco_sides(self, limit: OrderRequest, stop: OrderRequest) -> None:
         assert limit.price is not None and stop.stop_price is not None
@@ -378,12 +454,20 @@ class Trader:
                                f"below stop price {stop.stop_price}")
 
     async def cancel(self, order_id: str) -> OrderView:
-        """Cancel by client order id or the venue's order id."""
+        """Cancel by client order id or the venue's order id; a leg of crossbook's own OCO takes
+        the other leg with it (as the venue's own OCO does)."""
         journaled = self._find(order_id)
         if journaled.status.final:
             return self.view(journaled)
         account = self.account_for(journaled.request.symbol)
-        return self.view(await self._call(f"the cancel of {order_id}", account.cancel(journaled.client_order_id)))
+        group = account.journal.oco_of(journaled.client_order_id)
+        if group is not None and journaled.venue_order_id is None and group.mode == OcoMode.NATIVE.value:
+            await self.cancel_oco(group.group_id)  # a trigger of the venue's OCO (OKX's): it goes with its group
+            return self.view(self._find(journaled.client_order_id))
+        canceled = await self._call(f"the cancel of {order_id}", account.cancel(journaled.client_order_id))
+        if group is not None and not group.state.final:
+            await self._call(f"OCO group {group.group_id}", self.keeper.settle(group.group_id))
+        return self.view(canceled)
 
     async def amend(self, order_id: str, *, amount: Decimal | None = None, price: Decimal | None = None) -> OrderView:
         """A new total ``amount`` (base units, as the order shows it) and/or a new ``price``."""
@@ -459,6 +543,7 @@ class Trader:
         number = self._leverage_setting(account, rules, Decimal(leverage))
         assert number is not None
         await self._call("the leverage", account.client.set_leverage(number, rules.ccxt_symbol))
+        account.settings.forget(symbol)
         return AccountSetting(self.venue, self.name, "leverage", plain(Decimal(leverage)), symbol)
 
     async def set_margin_mode(self, symbol: str, mode: MarginMode | str) -> AccountSetting:
@@ -466,6 +551,7 @@ class Trader:
         margin = self._margin_setting(account, rules, _enum(MarginMode, mode, f"{self.venue}: margin mode"))
         assert margin is not None
         await self._call("the margin mode", account.client.set_margin_mode(margin.value, rules.ccxt_symbol))
+        account.settings.forget(symbol)
         return AccountSetting(self.venue, self.name, "margin_mode", margin.value, symbol)
 
     async def _held_margin_mode(self, account: VenueAccount, symbol: str) -> MarginMode | None:
@@ -475,20 +561,16 @@ class Trader:
         modes = {p.margin_mode for p in held if p.margin_mode in ("cross", "isolated")}
         return MarginMode(modes.pop()) if len(modes) == 1 else None
 
-    async def _apply_settings(self, account: VenueAccount, rules: TradingRules, margin_mode: MarginMode | None,
-                              leverage: Decimal | None) -> None:
-        """An order's margin mode and leverage, set on the instrument once both are checked. Where
-        the order itself carries its margin mode (OKX), leverage is set for that mode."""
-        carried = account.order_takes(rules, "marginMode")
-        margin = None if carried else self._margin_setting(account, rules, margin_mode)
-        if carried and margin_mode is not None:
-            self._named(lambda: self.capabilities.require(_MARGIN_FEATURES[margin_mode], rules.product))
-        number = self._leverage_setting(account, rules, leverage)
-        if margin is not None:
-            await self._call("the margin mode", account.client.set_margin_mode(margin.value, rules.ccxt_symbol))
-        if number is not None:
-            mode = {"marginMode": (margin_mode or MarginMode.CROSS).value} if carried else {}
-            await self._call("the leverage", account.client.set_leverage(number, rules.ccxt_symbol, mode))
+    def _check_settings(self, account: VenueAccount, rules: TradingRules, margin_mode: MarginMode | None,
+                        leverage: Decimal | None) -> None:
+        """An order's margin mode and leverage checked in the command line's words; the account
+        sets them (where the order carries its margin mode, OKX's, leverage for that mode)."""
+        if account.order_takes(rules, "marginMode"):
+            if margin_mode is not None:
+                self._named(lambda: self.capabilities.require(_MARGIN_FEATURES[margin_mode], rules.product))
+        else:
+            self._margin_setting(account, rules, margin_mode)
+        self._leverage_setting(account, rules, leverage)
 
     def _leverage_setting(self, account: VenueAccount, rules: TradingRules, leverage: Decimal | None) -> int | float | None:
         """``leverage`` as ccxt sends it, once checked (None: not asked)."""
@@ -517,6 +599,7 @@ class Trader:
         self._require_ccxt(account, "setPositionMode", "setting the position mode")
         await self._call("the position mode",
                          account.client.set_position_mode(hedge, None if symbol is None else rules.ccxt_symbol))
+        account.settings.forget()
         return AccountSetting(self.venue, self.name, "position_mode", "hedge" if hedge else "one_way", symbol)
 
     async def transfer(self, asset: str, amount: Decimal, from_account: str, to_account: str) -> TransferView:
@@ -624,8 +707,6 @@ class Trader:
                 raise UnsupportedFeature(f"{self.venue} offers {feature.label}, but crossbook does not send them there yet")
         if not rules.derivative and request.margin_mode is not None and not self.capabilities.products[Product.MARGIN].crossbook:
             raise UnsupportedFeature(f"{self.venue}: --margin on spot is a margin order, which crossbook does not send there yet")
-        if request.position_side is not PositionSide.BOTH and self.capabilities.features[Feature.HEDGE_MODE].offered:
-            raise UnsupportedFeature(f"{self.venue}: orders with a position side (hedge mode) are not sent by crossbook yet")
 
     def _require_on_tick(self, rules: TradingRules, **prices: Decimal | None) -> None:
         for name, value in prices.items():
@@ -702,6 +783,21 @@ class _Unchecked(dict[str, Decimal]):
 
 
 _UNCHECKED = _Unchecked()
+
+
+def _less(available: Mapping[str, Decimal], order: OrderRequest, rules: TradingRules) -> dict[str, Decimal]:
+    """``available`` less what a spot order holds at the venue while it rests (its base for a
+    sell, its quote at its price or trigger for a buy): the balance its OCO partner is checked
+    against, the venue holding funds for both."""
+    left = dict(available)
+    if rules.derivative:
+        return left
+    if order.side is Side.SELL:
+        left[rules.base] = left.get(rules.base, Decimal(0)) - order.amount
+    else:
+        price = order.price or order.stop_price or Decimal(0)
+        left[rules.quote] = left.get(rules.quote, Decimal(0)) - order.amount * price
+    return left
 
 
 def _parsed(symbol: str) -> tuple[str, str, Kind, str | None] | None:

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ..errors import InsufficientFunds, InvalidOrder
+from ..errors import InsufficientFunds, InvalidOrder, UnsupportedFeature
 from ..model import Kind, MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
 from ..symbols import standard_symbol
-from ..venues.spec.capabilities import Feature, Product, VenueCapabilities
+from ..venues.spec.capabilities import ORDER_FEATURES, Feature, Product, VenueCapabilities
 
 # ccxt's precision modes (ccxt.base.decimal_to_precision); repeated here so that reading a market
 # needs no ccxt import. ccxt 4.5 parses every venue crossbook trades in TICK_SIZE mode.
@@ -343,6 +343,45 @@ def features_requested(request: OrderRequest) -> list[Feature]:
     if request.account != "main":
         asked.append(Feature.SUB_ACCOUNTS)
     return asked
+
+
+_FIELDS = {
+    Feature.STOP: "type stop", Feature.STOP_LIMIT: "type stop_limit", Feature.POST_ONLY: "post_only",
+    Feature.IOC: "time_in_force ioc", Feature.FOK: "time_in_force fok", Feature.REDUCE_ONLY: "reduce_only",
+    Feature.ICEBERG: "iceberg_visible", Feature.TP_SL: "take_profit/stop_loss", Feature.HEDGE_MODE: "position_side",
+    Feature.CROSS_MARGIN: "margin_mode cross", Feature.ISOLATED_MARGIN: "margin_mode isolated",
+    Feature.LIMIT: "type limit", Feature.MARKET: "type market",
+}
+_SENT_ACCOUNT_FEATURES = (Feature.HEDGE_MODE, Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN)
+
+
+def require_sent(request: OrderRequest, rules: TradingRules, caps: VenueCapabilities) -> None:
+    """UnsupportedFeature, naming the venue and the field, for what the venue offers but crossbook
+    does not send there (its matrix cell is not marked traded, or the SPEC names no parameter for
+    it on this product): the order would otherwise reach the venue without it."""
+    venue = caps.venue
+    if not rules.derivative and request.margin_mode is not None and not caps.products[Product.MARGIN].crossbook:
+        raise UnsupportedFeature(f"{venue} offers margin trading, but crossbook does not send margin orders there yet "
+                                 f"(margin_mode {request.margin_mode.value} on {request.symbol})")
+    for feature in features_requested(request):
+        support = caps.features[feature]
+        checked = feature in ORDER_FEATURES or (feature in _SENT_ACCOUNT_FEATURES and rules.derivative)
+        if checked and support.offered_on(rules.product) and not support.crossbook:
+            raise UnsupportedFeature(f"{venue} offers {feature.label}, but crossbook does not send them there yet "
+                                     f"({_FIELDS[feature]})")
+        why = caps.wire.sends(feature, rules.product)
+        if why is not None:
+            raise UnsupportedFeature(f"{venue}: {_FIELDS[feature]}: crossbook does not send {feature.label} on "
+                                     f"{rules.product.label} there yet ({why})")
+    hedge = caps.wire.position_side
+    if request.reduce_only and request.position_side is not PositionSide.BOTH and hedge is not None and not hedge.reduce_only:
+        raise UnsupportedFeature(f"{venue}: reduce_only with position_side {request.position_side.value}: {venue} takes no "
+                                 "reduce-only flag in hedge mode (an order against its position side closes it)")
+    iceberg = caps.wire.iceberg
+    if request.iceberg_visible is not None and iceberg is not None and not iceberg.sent_on(rules.product):
+        raise UnsupportedFeature(f"{venue}: iceberg_visible: crossbook sends iceberg orders there on "
+                                 f"{', '.join(p.label for p in Product if p in iceberg.products)} only, "
+                                 f"not on {rules.product.label}")
 
 
 # ---- the grid --------------------------------------------------------------------------------

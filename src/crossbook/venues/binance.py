@@ -24,6 +24,9 @@ from .spec.capabilities import (
     DERIVATIVES,
     SPOT_BOOK,
     Feature,
+    IcebergParam,
+    OrderWire,
+    PositionSideParam,
     Product,
     Support,
     VenueCapabilities,
@@ -31,7 +34,7 @@ from .spec.capabilities import (
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs
-from .spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, Window
+from .spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, SubscribeLimits, Window
 
 loads = orjson.loads
 
@@ -70,6 +73,7 @@ def decode_depth(raw: bytes) -> dict[str, Any] | None:
 
 
 class BinanceSpot(FeedHandler):
+    book_markers = (b"depth",)  # an unreadable frame resyncs a book only if it carries these
     venue = "binance"
     product = "spot"
     ws_url = "wss://stream.binance.com:9443"
@@ -348,8 +352,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         features={
             Feature.LIMIT: Support.yes(),
             Feature.MARKET: Support.yes(),
-            Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET on futures"),
-            Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP on futures"),
+            Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET algo order (algoOrder) on futures"),
+            Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP algo order (algoOrder) on futures"),
             Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot, timeInForce GTX on futures"),
             Feature.IOC: Support.yes(),
             Feature.FOK: Support.yes(),
@@ -376,9 +380,16 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         *BASIC_ORDERS,
         Feature.STOP,
         Feature.STOP_LIMIT,
+        Feature.OCO,  # the order list, placed by the SPEC's place_oco hook
         Feature.REDUCE_ONLY,
         Feature.SUB_ACCOUNTS,
-    )),
+        Feature.ICEBERG,
+        Feature.HEDGE_MODE,
+        Feature.CROSS_MARGIN,
+        Feature.ISOLATED_MARGIN,
+    ), OrderWire(IcebergParam("icebergQty"), PositionSideParam("positionSide", "LONG", "SHORT", reduce_only=False),
+                 # futures stops are Algo Service orders (/fapi/v1/algoOrder, /dapi/v1/algoOrder) since December 2025
+                 triggers_apart=CONTRACTS, fired_id="actualOrderId")),
     # REST limits (developers.binance.com/docs/binance-spot-api-docs/rest-api/limits and each endpoint's
     # page). Binance serves the current values in exchangeInfo ``rateLimits``: ``SPEC.limits.with_served(...)``.
     # An order costs 1 weight and counts in both ORDERS windows; an OCO list counts 2 orders, an OTOCO 3.
@@ -429,6 +440,22 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             codes={"-1003": MINUTE, "-1015": 10.0},
             until=r"banned until (\d+)",
         ),
+        # WebSocket: every frame a client sends (subscribes, pings, pongs) counts; over the rate the
+        # socket is closed (1008)
+        subscribe={
+            "binance": SubscribeLimits(
+                "developers.binance.com/docs/binance-spot-api-docs/web-socket-streams: 5 incoming messages "
+                "per second, 1024 streams per connection",
+                messages=Window("incoming messages", 5, 1), topics_per_connection=1024),
+            "binanceusdm": SubscribeLimits(
+                "developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams: "
+                "10 incoming messages per second, 200 streams per connection",
+                messages=Window("incoming messages", 10, 1), topics_per_connection=200),
+            "binancecoinm": SubscribeLimits(
+                "developers.binance.com/docs/derivatives/coin-margined-futures/websocket-market-streams: "
+                "10 incoming messages per second, 200 streams per connection",
+                messages=Window("incoming messages", 10, 1), topics_per_connection=200),
+        },
     ),
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now

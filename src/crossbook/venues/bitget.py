@@ -37,7 +37,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
-from .spec.limits import MINUTE, Breach, LimitTable, Scope, Window
+from .spec.limits import HOUR, MINUTE, Breach, LimitTable, Scope, SubscribeLimits, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -64,7 +64,16 @@ def _envelope_data(body: bytes, feed: str) -> list[dict[str, Any]]:
     return data
 
 
+# what one public socket may send (spot and futures alike); over the message rate Bitget closes it
+SUBSCRIBE_LIMITS = SubscribeLimits(
+    "bitget.com/api-doc/common/websocket-intro: 10 messages per second (the string ping included), 240 "
+    "subscription requests per hour per connection, 1000 channels per connection",
+    messages=Window("messages", 10, 1), subscribes=Window("subscription requests", 240, HOUR),
+    topics_per_connection=1000,
+)
+
 class BitgetSpot(FeedHandler):
+    book_markers = (b'"books',)  # an unreadable frame resyncs a book only if it carries these
     venue = "bitget"
     product = "spot"
     ws_url = "wss://ws.bitget.com"
@@ -72,7 +81,7 @@ class BitgetSpot(FeedHandler):
     url_hosts = ("ws.bitget.com", "api.bitget.com")
     resync_by = Resync.RESUBSCRIBE
     keep_strings = True
-    max_streams = 1000
+    max_streams = SUBSCRIBE_LIMITS.topics_per_connection or 1000
     streams_per_symbol = 2
     ping_interval = 30.0
     # a healthy socket hears a pong at least every 30 s; the docs allow 30 s more for the answer
@@ -122,9 +131,9 @@ class BitgetSpot(FeedHandler):
             elif channel == "trade" and action == "update":
                 self.on_trades(arg["instId"], msg["data"])
         except BAD_FRAME as exc:
-            # a book left half-updated fails the next update's checksum and is resubscribed then
+            # a book left half-updated must not be served until its next checksum says so
             self.errors += 1
-            log.warning("%s: unreadable frame (%s): %.200r", self.venue, exc, data)
+            self.frame_failed(data, exc)
 
     def on_books(self, native: str, action: str, d: dict[str, Any], ts: float) -> None:
         book = self.books.get(native) or self.book(native)
@@ -328,6 +337,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         default={"private-10/s": 1},
         every_request={"ip": 1},
         breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429": 1.0}),
+        subscribe={"bitget": SUBSCRIBE_LIMITS, "bitgetfutures": SUBSCRIBE_LIMITS},
     ),
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now

@@ -37,14 +37,17 @@ from .spec import VenueSpec
 from .spec.capabilities import (
     BASIC_ORDERS,
     DERIVATIVES,
+    SPOT_BOOK,
     Feature,
+    OrderWire,
+    PositionSideParam,
     Product,
     Support,
     VenueCapabilities,
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
-from .spec.limits import Breach, ByParam, LimitTable, Scope, Window
+from .spec.limits import Breach, ByParam, LimitTable, Scope, SubscribeLimits, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -62,7 +65,15 @@ def expiry_of(delivery_ms: str) -> str:
     return datetime.fromtimestamp(int(delivery_ms) / 1000.0, tz=UTC).strftime("%Y%m%d")
 
 
+# what one public spot socket may send: over 10 topics in one request Bybit answers
+# {"success": false, "ret_msg": "args size >10"} and subscribes none of them
+SPOT_SUBSCRIBE_LIMITS = SubscribeLimits(
+    "bybit-exchange.github.io/docs/v5/ws/connect: spot accepts up to 10 args per subscription request",
+    topics_per_message=10,
+)
+
 class BybitSpot(FeedHandler):
+    book_markers = (b"orderbook.",)  # an unreadable frame resyncs a book only if it carries these
     venue = "bybit"
     product = "spot"
     ws_url = "wss://stream.bybit.com"
@@ -77,7 +88,8 @@ class BybitSpot(FeedHandler):
     stale_after = 30.0  # a healthy socket hears at least the pong to our 20 s ping
     category: ClassVar[str] = "spot"
     depth: ClassVar[int] = 50
-    args_per_request: ClassVar[int | None] = 10  # spot rejects a subscribe with more topics
+    # spot refuses a subscribe with more topics ("args size >10")
+    args_per_request: ClassVar[int | None] = SPOT_SUBSCRIBE_LIMITS.topics_per_message
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -286,7 +298,12 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("api-testnet.bybit.com"),
         },
-    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS)),
+    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
+              Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.STOP, Feature.STOP_LIMIT, Feature.TP_SL),
+             OrderWire(position_side=PositionSideParam("positionIdx", 1, 2), trigger_direction=DERIVATIVES, unsent=dict.fromkeys(
+                 (Feature.STOP, Feature.STOP_LIMIT),
+                 (SPOT_BOOK, "a spot conditional order is read back with orderFilter=StopOrder, which crossbook does not ask yet"),
+             ))),
     # REST limits (bybit-exchange.github.io/docs/v5/rate-limit): 600 requests per 5 s per IP on all
     # traffic (over it: HTTP 403 and a 10 min ban); per UID, each endpoint has its own per-second limit,
     # order create and cancel 20/s on spot, 10/s on derivatives. Per-endpoint figures as in ccxt 4.5.90.
@@ -340,6 +357,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             codes={"10006": 1.0, "10018": 5.0},
             reset_at="X-Bapi-Limit-Reset-Timestamp",
         ),
+        subscribe={"bybit": SPOT_SUBSCRIBE_LIMITS},
     ),
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now

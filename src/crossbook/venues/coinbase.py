@@ -14,6 +14,7 @@ Docs: docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -34,11 +35,12 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import UUID_PATTERN, ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
-from .spec.limits import HOUR, Breach, LimitTable, Scope, Window
+from .spec.limits import HOUR, Breach, LimitTable, Scope, SubscribeLimits, Window
 
 loads = orjson.loads
 
 BOOK_CHANNEL = "level2"
+SEQUENCE_NUM = re.compile(rb'"sequence_num":(\d+)')  # near the start of every message
 TRADES_CHANNEL = "market_trades"
 HEARTBEATS_CHANNEL = "heartbeats"
 
@@ -55,7 +57,16 @@ def rfc3339_seconds(text: str) -> float:
     return whole + float(fraction) if fraction else whole
 
 
+# Coinbase counts unauthenticated messages per IP; crossbook paces each socket by the whole budget and
+# staggers its sockets (connect_interval), each of which sends its few subscribes at once
+SUBSCRIBE_LIMITS = SubscribeLimits(
+    "docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket-rate-limits: "
+    "unauthenticated messages are limited to 8 per second per IP",
+    messages=Window("unauthenticated messages", 8, 1),
+)
+
 class CoinbaseSpot(FeedHandler):
+    book_markers = (b'"l2_data"',)  # an unreadable frame resyncs a book only if it carries these
     venue = "coinbase"
     product = "spot"
     ws_url = "wss://advanced-trade-ws.coinbase.com"
@@ -132,9 +143,10 @@ class CoinbaseSpot(FeedHandler):
         self.messages += 1
         try:
             self._dispatch(loads(data), ts)
-        except (KeyError, TypeError, ValueError):  # a frame we cannot read may have held a book update
+        except (KeyError, TypeError, ValueError) as exc:  # a frame we cannot read may have held a book update
             self.errors += 1
-            self._resync_all("bad frame")
+            self._spend_sequence(data)
+            self.frame_failed(data, exc, "bad frame")
 
     def _dispatch(self, msg: dict[str, Any], ts: float) -> None:
         seq = msg.get("sequence_num")
@@ -158,6 +170,13 @@ class CoinbaseSpot(FeedHandler):
             self._resync_all("gap")
         self._seq = seq
         return True
+
+    def _spend_sequence(self, data: Frame) -> None:
+        """An unreadable message whose number can still be read spends it: the next message is no
+        gap, and only the book the message named has lost something."""
+        found = SEQUENCE_NUM.search(data.encode() if isinstance(data, str) else data)
+        if found is not None:
+            self._in_sequence(int(found.group(1)))
 
     def _resync_all(self, reason: str) -> None:
         for native in list(self.books):
@@ -322,6 +341,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         },
         default={"private": 1},
         breach=Breach(statuses={429: 1.0}),
+        subscribe={"coinbase": SUBSCRIBE_LIMITS},
     ),
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now

@@ -112,6 +112,7 @@ def uncross(book: L2Book, ages: Ages) -> int:
 
 
 class DydxPerp(FeedHandler):
+    book_markers = (BOOK.encode(),)  # an unreadable frame resyncs a book only if it carries these
     venue = "dydx"
     product = "linear"
     ws_url = "wss://indexer.dydx.trade"
@@ -182,10 +183,9 @@ class DydxPerp(FeedHandler):
                 self.errors += 1
                 log.warning("%s: error frame: %s", self.venue, msg.get("message"))
         except BAD_FRAME as exc:
-            # a message we could not apply is a lost message, maybe half applied to a book
+            # a message we could not apply is lost, maybe half applied to the book it names
             self.errors += 1
-            log.warning("%s: unreadable frame (%s): %.200r", self.venue, exc, data)
-            self._lost_message("unreadable frame")
+            self.frame_failed(data, exc, "unreadable frame")
 
     def on_data(self, channel: str, native: str, batch: Iterable[dict[str, Any]], mid: int, ts: float) -> None:
         if channel == BOOK:

@@ -40,6 +40,8 @@ from .spec.capabilities import (
     DERIVATIVES,
     PERPETUALS,
     Feature,
+    IcebergParam,
+    OrderWire,
     Product,
     Support,
     VenueCapabilities,
@@ -57,6 +59,7 @@ Event = dict[str, Any]
 
 
 class GateSpot(FeedHandler):
+    book_markers = (b"order_book",)  # an unreadable frame resyncs a book only if it carries these
     venue = "gate"
     product = "spot"
     ws_url = "wss://api.gateio.ws"
@@ -341,7 +344,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("futures testnet (fx-api-testnet.gateio.ws)"),
         },
-    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.ICEBERG),
+             OrderWire(IcebergParam("iceberg", products=frozenset({Product.SPOT})))),
     # REST limits (www.gate.io/docs/developers/apiv4/en/, "Frequency limit rule"): public endpoints 200
     # per 10 s each per IP; private ones 200 per 10 s each per account ("other private" 150), except spot
     # order placing and amending, together 10/s per account and market, and cancelling, 200/s.

@@ -75,6 +75,7 @@ def rfc3339_seconds(stamp: str) -> float:
 
 
 class KrakenSpot(FeedHandler):
+    book_markers = (b'"book"',)  # an unreadable frame resyncs a book only if it carries these
     venue = "kraken"
     product = "spot"
     ws_url = "wss://ws.kraken.com"
@@ -326,6 +327,9 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now
     order_endpoint="POST /0/private/AddOrder",
+    # AmendOrder changes the order in place: "the order identifiers assigned by Kraken and/or client
+    # will stay the same" (docs.kraken.com, Amend Order); its amend_id is no order id
+    amend_keeps_order_id=True,
     # the client order id this venue accepts (crossbook derives one per journaled order)
     client_id=ClientIdRule(
         "kraken", "cl_ord_id", "clientOrderId", UUID_PATTERN + r"|[0-9a-f]{32}", IdStyle.UUID,

@@ -39,19 +39,29 @@ from .spec.capabilities import (
     DERIVATIVES,
     SPOT_BOOK,
     Feature,
+    IcebergParam,
+    OrderWire,
     Product,
     Support,
     VenueCapabilities,
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
-from .spec.limits import Breach, LimitTable, Scope
+from .spec.limits import Breach, LimitTable, Scope, SubscribeLimits
 from .spec.limits import Window as LimitWindow
 
 loads = orjson.loads
 log = logging.getLogger(__name__)
 
 OK = "200000"
+# what one public socket may send (kucoin.com/docs-new, WebSocket rate limits): 100 messages per
+# 10 s, at most 100 topics in one subscribe, 400 topics per connection; over them the server
+# answers an error frame and ignores the request
+SUBSCRIBE_LIMITS = SubscribeLimits(
+    "kucoin.com/docs-new/websocket-api/base-info/introduction: 100 messages per 10 s, 100 topics per "
+    "subscribe, 400 topics per connection (spot)",
+    messages=LimitWindow("uplink messages", 100, 10), topics_per_message=100, topics_per_connection=400,
+)
 PARTIAL_DEPTHS = (20, 100)  # what /level2_20 and /level2_100 return when the book is deeper
 SNAPSHOT_PATHS = (
     "/api/v1/market/orderbook/level2_20",
@@ -79,6 +89,7 @@ def _newer(levels: list[list[str]], last: int) -> list[list[str]]:
 
 
 class KucoinSpot(FeedHandler):
+    book_markers = (b"level2", b"l2update")  # an unreadable frame resyncs a book only if it carries these
     venue = "kucoin"
     product = "spot"
     ws_url = "wss://ws-api-spot.kucoin.com"  # the bullet names the endpoint to use
@@ -92,7 +103,7 @@ class KucoinSpot(FeedHandler):
     bullet_path: ClassVar[str] = "/api/v1/bullet-public"
     symbols_path: ClassVar[str] = "/api/v2/symbols"
     snapshot_path: ClassVar[str] = "/api/v1/market/orderbook/level2_100"
-    topics_per_message: ClassVar[int] = 100  # "maximum number of batch subscriptions at a time"
+    topics_per_message: ClassVar[int] = SUBSCRIBE_LIMITS.topics_per_message or 100
     depth_refresh_after: ClassVar[float] = 60.0
 
     def __init__(self, **kwargs: Any) -> None:
@@ -342,7 +353,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.SUB_ACCOUNTS: Support.yes("flex transfer PARENT_TO_SUB / SUB_TO_PARENT (/api/v3/accounts/universal-transfer)"),
             Feature.TESTNET: Support.no("the sandbox is no longer served"),
         },
-    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS, Feature.ICEBERG),
+             OrderWire(IcebergParam("visibleSize", {"iceberg": True}))),
     # REST limits (www.kucoin.com/docs-new/rate-limit and each endpoint's api-rate-limit-pool and
     # -weight): classic-account resource pools per 30 s, Spot 4,000 and Management 2,000 per account
     # (VIP0), Public 2,000 per IP. High-frequency (/hf) order endpoints included; the unified account's
@@ -376,11 +388,14 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             "GET /api/v1/hf/orders/{orderId}": {"spot": 2},
             "GET /api/v1/hf/fills": {"spot": 2},
             "POST /api/v1/bullet-public": {"public": 10},
+            "GET /api/v1/market/orderbook/level2_20": {"public": 2},  # the book snapshots the feed syncs from
+            "GET /api/v1/market/orderbook/level2_100": {"public": 2},
             "POST /api/v1/bullet-private": {"spot": 10},
         },
         default={"spot": 3},
         # HTTP 429 with code 429000; gw-ratelimit-reset is milliseconds until the pool resets.
         breach=Breach(statuses={429: 1.0}, code_field="code", codes={"429000": 1.0}, reset_in="gw-ratelimit-reset"),
+        subscribe={"kucoin": SUBSCRIBE_LIMITS},
     ),
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now

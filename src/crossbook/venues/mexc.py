@@ -48,7 +48,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
-from .spec.limits import Breach, LimitTable, Scope, Window
+from .spec.limits import Breach, LimitTable, Scope, SubscribeLimits, Window
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,13 @@ ONLINE = "1"  # exchangeInfo status: 1 online, 2 paused, 3 offline
 PENDING_MAX = 2000  # pushes buffered per book while its snapshot is on the way
 
 Level = tuple[str, str]
+
+
+# what one public socket may hold: a subscription past the 30th is refused
+SUBSCRIBE_LIMITS = SubscribeLimits(
+    "mexcdevelop.github.io/apidocs/spot_v3_en (WebSocket market streams): one connection supports at most "
+    "30 subscriptions", topics_per_connection=30,
+)
 
 
 @dataclass(slots=True)
@@ -215,13 +222,14 @@ def _deal(item: bytes) -> Deal:
 
 
 class MexcSpot(FeedHandler):
+    book_markers = (b"depth",)  # an unreadable frame resyncs a book only if it carries these
     venue = "mexc"
     product = "spot"
     ws_url = "wss://wbs-api.mexc.com"
     rest_url = "https://api.mexc.com"
     url_hosts = ("wbs-api.mexc.com", "api.mexc.com")
     resync_by = Resync.SNAPSHOT
-    max_streams = 30
+    max_streams = SUBSCRIBE_LIMITS.topics_per_connection or 30
     streams_per_symbol = 2
     ping_interval = 20.0
     # with a PONG every 20 s a healthy socket is never quiet this long; the venue itself cuts a
@@ -268,7 +276,7 @@ class MexcSpot(FeedHandler):
             push = decode_push(data)
         except DecodeError as exc:
             self.errors += 1
-            log.debug("mexc: undecodable push (%s)", exc)
+            self.frame_failed(data, exc)
             return
         if push.depth is not None:
             self.on_depth(push.symbol, push.depth, push.send_time_ms, ts)
@@ -479,6 +487,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         default={"ip": 10},
         # 429 with Retry-After; repeat offenders get 418 bans of 2 min to 3 days.
         breach=Breach(statuses={429: 10.0, 418: 120.0}, code_field="code", codes={"429": 10.0, "510": 10.0}),
+        subscribe={"mexc": SUBSCRIBE_LIMITS},
     ),
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now

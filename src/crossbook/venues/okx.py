@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import ccxt
 import orjson
 
 from ..book.checksum import crc32_signed, interleaved
@@ -36,15 +37,18 @@ from .spec.capabilities import (
     BASIC_ORDERS,
     CONTRACTS,
     DERIVATIVES,
+    SPOT_BOOK,
     Feature,
+    OrderWire,
+    PositionSideParam,
     Product,
     Support,
     VenueCapabilities,
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
-from .spec.hooks import MASTER_ACCOUNT
-from .spec.limits import Breach, LimitTable, Scope, Window
+from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs, OcoStatus
+from .spec.limits import HOUR, Breach, LimitTable, Scope, SubscribeLimits, Window
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -58,6 +62,7 @@ INSTRUMENTS_PATH = "/api/v5/public/instruments"
 
 
 class OkxFeed(FeedHandler):
+    book_markers = (b'"books',)  # an unreadable frame resyncs a book only if it carries these
     venue = "okx"
     product = "spot"  # the primary feed; the same socket also carries SWAP and FUTURES books
     ws_url = "wss://ws.okx.com:8443"
@@ -291,6 +296,57 @@ async def transfer(client: Any, asset: str, amount: Decimal, source: str, target
     return str(reply["id"])
 
 
+async def place_oco(client: Any, legs: OcoLegs) -> OcoAck:
+    """``POST /api/v5/trade/order-algo`` ordType oco on spot (tdMode cash, ``sz`` in base units):
+    the limit leg as the take-profit (a limit order at its price once a trade prints there), the
+    stop as the stop-loss (at market, or a limit at ``stop_limit``). Both are triggers, no orders,
+    until one fires; the algo order carries the limit leg's client id as ``algoClOrdId``."""
+    market = (client.markets_by_id or {}).get(legs.market_id) or [{}]
+    if not market[0].get("spot"):
+        raise ccxt.NotSupported(f"okx: crossbook sends OCO algo orders on spot markets only, not {legs.market_id}")
+    params = {"instId": legs.market_id, "tdMode": "cash", "side": legs.side.value, "ordType": "oco", "sz": legs.amount,
+              "tpTriggerPx": legs.price, "tpOrdPx": legs.price, "slTriggerPx": legs.stop_price,
+              "slOrdPx": legs.stop_limit if legs.stop_limit is not None else "-1", "algoClOrdId": str(legs.limit_client_id)}
+    entry = (await client.private_post_trade_order_algo(params))["data"][0]
+    if str(entry.get("sCode", "0")) != "0":
+        raise ccxt.InvalidOrder(f"okx refused the OCO: {entry.get('sCode')} {entry.get('sMsg', '')}")
+    return OcoAck(str(entry["algoId"]), None, None)
+
+
+async def fetch_oco(client: Any, market_id: str, algo_id: str) -> OcoStatus:
+    """``GET /api/v5/trade/order-algo``: live, effective (``actualSide`` tp: the limit leg fired,
+    sl: the stop; ``ordIdList`` the order it placed), order_failed, or canceled."""
+    row = (await client.private_get_trade_order_algo({"algoId": algo_id}))["data"][0]
+    leg = {"tp": "limit", "sl": "stop"}.get(str(row.get("actualSide") or ""))
+    placed = [str(i) for i in row.get("ordIdList") or [] if i]
+    match str(row.get("state")):
+        case "live" | "pause" | "partially_effective":
+            return OcoStatus("live")
+        case "effective":
+            return OcoStatus("fired", leg, placed[0] if placed else None)
+        case "order_failed" | "partially_failed":
+            return OcoStatus("failed", leg)
+        case _:
+            return OcoStatus("canceled")
+
+
+async def find_oco(client: Any, market_id: str, client_id: str | int) -> str | None:
+    """``GET /api/v5/trade/order-algo`` by ``algoClOrdId`` (the limit leg's client id, as
+    ``place_oco`` sends it): the algo id, or None on 51603 (no such algo order)."""
+    try:
+        rows = (await client.private_get_trade_order_algo({"algoClOrdId": str(client_id)}))["data"]
+    except ccxt.OrderNotFound:
+        return None
+    return str(rows[0]["algoId"]) if rows else None
+
+
+async def cancel_oco(client: Any, market_id: str, algo_id: str) -> None:
+    """``POST /api/v5/trade/cancel-algos``; 51410 (already final) is no error: reading it tells how it ended."""
+    entry = (await client.private_post_trade_cancel_algos([{"algoId": algo_id, "instId": market_id}]))["data"][0]
+    if str(entry.get("sCode", "0")) not in ("0", "51410"):
+        raise ccxt.InvalidOrder(f"okx refused to cancel OCO algo order {algo_id}: {entry.get('sCode')} {entry.get('sMsg', '')}")
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="okx",
     kind="cex",
@@ -329,7 +385,12 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("demo trading: header x-simulated-trading: 1"),
         },
-    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS)),
+    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
+              Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.OCO, Feature.TP_SL),  # OCO: the spot algo order (place_oco)
+             OrderWire(position_side=PositionSideParam("posSide", "long", "short"), unsent={
+                 Feature.TP_SL: (SPOT_BOOK, "attachAlgoOrds on spot orders is not simulated yet"),
+                 Feature.OCO: (DERIVATIVES, "place_oco sends OKX's spot algo OCO only"),
+             })),
     # REST limits (www.okx.com/docs-v5/en/): each endpoint has its own counter per 2 s, by user ID (the
     # trade endpoints by user ID and instrument ID) or by IP. A one-order batch, how ccxt places orders,
     # "consumes the rate limit of Place order"; new and amended orders also count in the sub-account's
@@ -370,6 +431,9 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         default={"other": 1},
         # HTTP 429, sometimes 200, with code 50011 (50061: the sub-account limit).
         breach=Breach(statuses={429: 2.0}, code_field="code", codes={"50011": 2.0, "50061": 2.0}),
+        subscribe={"okx": SubscribeLimits(
+            "okx.com/docs-v5 (WebSocket overview): 480 subscribe/unsubscribe/login requests per hour per connection",
+            subscribes=Window("subscribe requests", 480, HOUR))},
     ),
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now
@@ -404,5 +468,10 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     # simulator's trading configuration leaves out (it loads spot only)
     perp_ccxt_options={"fetchMarkets": {"types": ["swap"]}},
     stream_trade=stream_trade,
-    transfer=transfer,  # OCO: OKX's algo order, not placed by crossbook yet
+    transfer=transfer,
+    # OCO: OKX's algo order, whose legs are triggers (no orders) until one fires
+    place_oco=place_oco,
+    fetch_oco=fetch_oco,
+    cancel_oco=cancel_oco,
+    find_oco=find_oco,
 )

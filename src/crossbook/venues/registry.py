@@ -116,11 +116,12 @@ def feed_for_url(url: str) -> type[FeedHandler] | None:
     match wins."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    path = parts.path or "/"  # wss://advanced-trade-ws.coinbase.com: an empty path is the root
     best: tuple[int, type[FeedHandler] | None] = (-1, None)
     for cls in all_feeds().values():
         for entry in cls.url_hosts:
             entry_host, _, prefix = entry.partition("/")
-            matches = (host == entry_host or host.endswith("." + entry_host)) and parts.path.startswith("/" + prefix)
+            matches = (host == entry_host or host.endswith("." + entry_host)) and path.startswith("/" + prefix)
             if matches and len(entry) > best[0]:
                 best = (len(entry), cls)
     return best[1]

@@ -25,7 +25,7 @@ from eth_keys.datatypes import Signature
 from eth_utils import keccak, to_checksum_address
 
 from ...errors import CrossbookError, InvalidOrder, RateLimited, VenueRefused, VenueUnavailable
-from ...trading.limiter import Limiter
+from ..spec.limiter import Limiter
 from ..spec.limits import Breach, LimitTable, Reply, Scope, Window
 from .evm import ALLOWANCE, BALANCE_OF, MAX_UINT, Evm, TransactionFailed, TxOutcome, Wallet, fn, transferred
 from .uniswap_v3_exec import SwapResult

@@ -19,7 +19,10 @@ from .capabilities import VenueCapabilities
 from .client_ids import ClientIdRule
 from .fees import FeeSchedule
 from .hooks import (
+    CancelOco,
     FetchMyTrades,
+    FetchOco,
+    FindOco,
     PlaceOco,
     PrivateSourceFactory,
     StreamTrade,
@@ -62,10 +65,18 @@ class VenueSpec(Generic[FeedT]):
     limits: LimitTable | None = None  # None: no REST limits crossbook paces
     order_endpoint: str = ""  # "METHOD /path"
     unparsed_statuses: Mapping[str, OrderStatus] = field(default_factory=dict)  # raw statuses ccxt passes through
+    # the venue amends an order in place and its amend reply names the amend, not the order
+    # (Kraken's AmendOrder answers an amend_id, which ccxt reports as the order's id): the order
+    # keeps its id; otherwise the id ccxt's edit_order reports is the order's from then on
+    amend_keeps_order_id: bool = False
     fetch_my_trades: FetchMyTrades | None = None
     stream_trade: StreamTrade | None = None
     private_source: PrivateSourceFactory | None = None
     place_oco: PlaceOco | None = None  # None: crossbook places no OCO there
+    # where the OCO's legs are triggers until one fires (OKX's algo order): read and cancel it whole
+    fetch_oco: FetchOco | None = None
+    cancel_oco: CancelOco | None = None
+    find_oco: FindOco | None = None  # such an OCO by its client id (after its placement went unanswered)
     transfer: SubAccountTransfer | None = None  # None: crossbook moves nothing between its sub-accounts
 
     def __post_init__(self) -> None:

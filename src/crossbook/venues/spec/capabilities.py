@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import Any
 
 from ...errors import UnsupportedFeature
+from ...model import PositionSide
 
 
 class Product(str, Enum):
@@ -159,18 +161,85 @@ class Support:
 
 
 @dataclass(frozen=True, slots=True)
+class IcebergParam:
+    """How the venue's ccxt client takes an iceberg: ``visible`` names the create_order param that
+    carries the shown amount, ``flags`` go with it (KuCoin's ``iceberg: true``)."""
+
+    visible: str
+    flags: Mapping[str, Any] = field(default_factory=dict)
+    products: frozenset[Product] = field(default_factory=frozenset)  # sent on these products only; empty: all
+
+    def sent_on(self, product: Product) -> bool:
+        return not self.products or product in self.products
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSideParam:
+    """How the venue's ccxt client takes a hedge-mode order's position side: the param and its
+    value per side (Binance ``positionSide`` LONG/SHORT, Bybit ``positionIdx`` 1/2, OKX
+    ``posSide`` long/short)."""
+
+    name: str
+    long: str | int
+    short: str | int
+    reduce_only: bool = True  # the venue takes reduceOnly beside a position side (Binance refuses it: -1106)
+
+    def value(self, side: PositionSide) -> str | int:
+        return self.long if side is PositionSide.LONG else self.short
+
+
+@dataclass(frozen=True, slots=True)
+class OrderWire:
+    """The order fields ccxt has no unified name for, in the venue's own terms; a field left None
+    is one crossbook refuses on the venue (its matrix cell is not marked traded)."""
+
+    iceberg: IcebergParam | None = None
+    position_side: PositionSideParam | None = None
+    # features marked traded that crossbook does not send on some products: feature -> (products, why)
+    unsent: Mapping[Feature, tuple[frozenset[Product], str]] = field(default_factory=dict)
+    # products whose trigger orders the venue keeps apart until they fire (Binance USD-M / COIN-M
+    # algo orders): ccxt fetches and cancels them with ``trigger: True``, and the order a trigger
+    # places has an id of its own, named by ``fired_id`` in the trigger's ``info``
+    triggers_apart: frozenset[Product] = frozenset()
+    fired_id: str = ""
+    # products whose stop orders ccxt sends only with ``triggerDirection`` (Bybit's contracts): a
+    # stop buys when the price rises to its trigger and sells when it falls to it
+    trigger_direction: frozenset[Product] = frozenset()
+
+    def lookup_params(self, product: Product, trigger: bool) -> dict[str, Any]:
+        """ccxt's params to fetch or cancel an order: ``trigger`` for a trigger order kept apart."""
+        return {"trigger": True} if trigger and product in self.triggers_apart else {}
+
+    def fired(self, remote: Mapping[str, Any]) -> str | None:
+        """The id of the order a trigger kept apart placed when it fired (ccxt order ``info``), if it has."""
+        fired = (remote.get("info") or {}).get(self.fired_id) if self.fired_id else None
+        return str(fired) if fired else None
+
+    def sends(self, feature: Feature, product: Product) -> str | None:
+        """None where crossbook sends ``feature`` on ``product``; else why it does not."""
+        products, why = self.unsent.get(feature, (frozenset(), ""))
+        return why if product in products else None
+
+
+@dataclass(frozen=True, slots=True)
 class VenueCapabilities:
-    """A venue's row of the matrix: every product and every feature, each with its Support."""
+    """A venue's row of the matrix: every product and every feature, each with its Support;
+    ``wire``: how crossbook sends the features ccxt has no unified parameter for."""
 
     venue: str
     products: Mapping[Product, Support]
     features: Mapping[Feature, Support]
+    wire: OrderWire = field(default_factory=OrderWire)
 
     def __post_init__(self) -> None:
         missing = [p.value for p in Product if p not in self.products]
         missing += [f.value for f in Feature if f not in self.features]
         if missing:
             raise ValueError(f"{self.venue} capability table has no row for {', '.join(missing)}")
+        unsent = [f.value for f, wired in ((Feature.ICEBERG, self.wire.iceberg), (Feature.HEDGE_MODE, self.wire.position_side))
+                  if self.features[f].crossbook and wired is None]
+        if unsent:
+            raise ValueError(f"{self.venue} capability table marks {', '.join(unsent)} traded with no parameter to send it")
 
     def require_product(self, product: Product) -> None:
         if not self.products[product].offered:
@@ -187,7 +256,14 @@ class VenueCapabilities:
                 f"{self.venue} offers {feature.label} on {where} only, not on {product.label}{_note(support)}"
             )
 
-    def traded(self, by_crossbook: Iterable[Product | Feature]) -> VenueCapabilities:
+    def require_traded(self, feature: Feature, product: Product) -> None:
+        """Raise UnsupportedFeature unless crossbook sends ``feature`` on ``product`` here (the
+        venue offers it there and the SPEC marks it traded)."""
+        self.require(feature, product)
+        if not self.features[feature].crossbook:
+            raise UnsupportedFeature(f"{self.venue} offers {feature.label}, but crossbook does not send them there yet")
+
+    def traded(self, by_crossbook: Iterable[Product | Feature], wire: OrderWire | None = None) -> VenueCapabilities:
         """This table with crossbook's trading support marked: what ``by_crossbook`` names, where
         the venue offers it."""
         done = frozenset(by_crossbook)
@@ -195,6 +271,7 @@ class VenueCapabilities:
             self,
             products={p: replace(s, crossbook=s.offered and p in done) for p, s in self.products.items()},
             features={f: replace(s, crossbook=s.offered and f in done) for f, s in self.features.items()},
+            wire=wire or self.wire,
         )
 
     def as_dict(self) -> dict[str, object]:
@@ -206,7 +283,10 @@ class VenueCapabilities:
             support = self.products[p]
             products[p.value] = {"offered": support.offered, "crossbook_market_data": support.market_data}
             products[p.value].update(support.as_dict())
-        return {"products": products, "orders": rows(ORDER_FEATURES), "account": rows(ACCOUNT_FEATURES)}
+        orders = rows(ORDER_FEATURES)
+        orders[Feature.OCO.value] = {**self.features[Feature.OCO].as_dict(),
+                                     "placed_as": {p.value: oco_mode(self, p).value for p in Product}}
+        return {"products": products, "orders": orders, "account": rows(ACCOUNT_FEATURES)}
 
 
 def _note(support: Support) -> str:
@@ -215,3 +295,23 @@ def _note(support: Support) -> str:
 
 BASIC_ORDERS: tuple[Feature, ...] = (Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.FOK)
 """The order types and flags crossbook trades on most venues (a SPEC's ``crossbook_trades``)."""
+
+
+class OcoMode(str, Enum):
+    """How crossbook places an OCO on a product of a venue."""
+
+    NATIVE = "native"  # the venue's own OCO (an order list, an algo order): the venue cancels the other leg
+    CROSSBOOK = "crossbook"  # crossbook's own: two orders, a fill of one cancels (or reduces) the other
+    NONE = "none"
+
+
+def oco_mode(caps: VenueCapabilities, product: Product) -> OcoMode:
+    """The venue's own OCO where crossbook sends it (the OCO cell traded, on a product it is offered
+    on and the wire table does not leave it unsent), else crossbook's own where crossbook trades the product's limit orders (each leg's own
+    order type must then be one crossbook trades there too), else none."""
+    oco = caps.features[Feature.OCO]
+    if oco.crossbook and oco.offered_on(product) and caps.wire.sends(Feature.OCO, product) is None:
+        return OcoMode.NATIVE
+    if caps.products[product].crossbook and caps.features[Feature.LIMIT].crossbook:
+        return OcoMode.CROSSBOOK
+    return OcoMode.NONE

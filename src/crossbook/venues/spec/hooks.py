@@ -44,11 +44,23 @@ class OcoLegs:
 
 @dataclass(frozen=True, slots=True)
 class OcoAck:
-    """The venue's ids for a placed OCO: the list's and each leg's."""
+    """The venue's ids for a placed OCO: the list's and each leg's (None where the legs are
+    triggers, no orders until one fires: OKX's algo order)."""
 
     list_id: str
-    limit_order_id: str
-    stop_order_id: str
+    limit_order_id: str | None
+    stop_order_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OcoStatus:
+    """A native OCO whose legs are triggers, as the venue reports it: ``live`` (neither fired),
+    ``fired`` (leg ``limit`` or ``stop`` fired and placed ``order_id``; the other is gone),
+    ``failed`` (the fired leg's order was refused) or ``canceled``."""
+
+    state: str
+    leg: str | None = None
+    order_id: str | None = None
 
 
 FetchMyTrades = Callable[[Any, str, int | None], Awaitable[list[dict[str, Any]]]]
@@ -62,6 +74,17 @@ PrivateSourceFactory = Callable[[TradingAccount], PrivateSource]
 
 PlaceOco = Callable[[Any, OcoLegs], Awaitable[OcoAck]]
 """(ccxt client, legs) -> the venue's ids: an OCO order list, which ccxt has no unified call for."""
+
+FetchOco = Callable[[Any, str, str], Awaitable[OcoStatus]]
+"""(ccxt client, market id, list id) -> the OCO as the venue has it, where its legs are no orders
+until one fires (the order endpoints do not show them)."""
+
+FindOco = Callable[[Any, str, str | int], Awaitable[str | None]]
+"""(ccxt client, market id, the client id the OCO was sent with) -> its list id, None if the venue
+has no such OCO: where an OCO's legs are no orders, what tells a lost placement from a placed one."""
+
+CancelOco = Callable[[Any, str, str], Awaitable[None]]
+"""(ccxt client, market id, list id): cancel such an OCO (an OCO already ended is no error)."""
 
 SubAccountTransfer = Callable[[Any, str, Decimal, str, str], Awaitable[str]]
 """(ccxt client of the master account, asset, amount, from account, to account) -> the venue's

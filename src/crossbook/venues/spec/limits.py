@@ -1,6 +1,6 @@
 """A venue's REST limits as one table (``VenueSpec.limits``): its pools (sliding windows, or a
 decaying counter for Kraken), what each endpoint costs in which pools, and how the venue says a
-limit was breached. ``trading.limiter.Limiter`` paces requests by such a table; the simulators
+limit was breached. ``venues.spec.limiter.Limiter`` paces requests by such a table; the simulators
 enforce it.
 
 A window's limit holds for every half-open interval ``[t, t + seconds)``: what was granted at
@@ -223,6 +223,38 @@ def _number(raw: str | None) -> float | None:
         return None  # an HTTP-date Retry-After: no venue here sends one
 
 
+# ---- WebSocket subscribe limits -------------------------------------------------------------
+
+WS = "WS"
+"""The method under which a :class:`SubscribeLimits` table keys what a client sends on a socket."""
+SUBSCRIBE_FRAME = "subscribe"  # a subscribe or unsubscribe request: counts as a message and a subscribe
+OTHER_FRAME = "message"  # anything else the client sends (an application ping, a pong)
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeLimits:
+    """What one public WebSocket connection of a feed may send, as the venue documents it:
+    ``messages`` counts every frame the client sends (subscribes and pings alike), ``subscribes``
+    only subscribe and unsubscribe requests; a request carries at most ``topics_per_message``
+    topics and a connection holds at most ``topics_per_connection``. Over any of them the venue
+    refuses (an error frame or a closed socket)."""
+
+    source: str  # where the numbers come from
+    messages: Window | None = None
+    subscribes: Window | None = None
+    topics_per_message: int | None = None
+    topics_per_connection: int | None = None
+
+    def table(self, venue: str) -> LimitTable:
+        """The per-connection windows as a limit table (``WS SUBSCRIBE_FRAME`` / ``WS OTHER_FRAME``),
+        for the client's pacing and the simulator's counting alike."""
+        windows = tuple(w for w in (self.messages, self.subscribes) if w is not None)
+        every = {self.messages.name: 1.0} if self.messages is not None else {}
+        subscribe = {self.subscribes.name: 1.0} if self.subscribes is not None else {}
+        return LimitTable(venue, windows, {f"{WS} {SUBSCRIBE_FRAME}": subscribe}, {}, Breach(statuses={}),
+                          every_request=every)
+
+
 # ---- the table -----------------------------------------------------------------------------
 
 
@@ -241,6 +273,8 @@ class LimitTable:
     default: Charge
     breach: Breach
     every_request: Cost = field(default_factory=dict)
+    # feed id -> what one public WebSocket connection of that feed may send (none listed: no limit known)
+    subscribe: Mapping[str, SubscribeLimits] = field(default_factory=dict)
     _templates: tuple[tuple[re.Pattern[str], str], ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

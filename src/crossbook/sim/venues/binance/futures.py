@@ -25,6 +25,7 @@ from ...market import MarketSpec
 from ...refusal import Reason
 from ...server import SimConnection, json_response
 from .accounts import BinanceSpotSim
+from .algo import AlgoOrders
 from .errors import ERRORS, FUTURES_ERRORS, binance_error, rejected
 from .wire import (
     FUNDING_PERIOD_MS,
@@ -38,10 +39,11 @@ from .wire import (
 )
 
 
-class BinanceUsdmSim(BinanceSpotSim):
+class BinanceUsdmSim(AlgoOrders, BinanceSpotSim):
     """USD-M perpetuals, trading as ccxt's ``binanceusdm`` calls them: ``/fapi/v3/account``,
     ``/fapi/v1/order`` (LIMIT, MARKET; GTC, IOC, FOK, GTX post-only; ``reduceOnly``,
-    ``positionSide``), ``openOrders``, ``userTrades``, ``accountConfig``, ``commissionRate``, ``leverage``,
+    ``positionSide``), conditional orders on ``/fapi/v1/algoOrder`` (``algo.py``),
+    ``openOrders``, ``userTrades``, ``accountConfig``, ``commissionRate``, ``leverage``,
     ``marginType``, ``positionSide/dual``, ``leverageBracket`` and ``/fapi/v3/positionRisk``; the
     modify (``PUT /fapi/v1/order``) and the public ``premiumIndex`` (mark price, funding rate,
     next funding time)."""
@@ -52,6 +54,8 @@ class BinanceUsdmSim(BinanceSpotSim):
     ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["linear"]}, "fetchMargins": False, "fetchCurrencies": False}
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     api = "/fapi/v1"
+    snapshot_paths = ("/fapi/v1/depth",)
+    instruments_paths = ("/fapi/v1/exchangeInfo",)
     places = None  # futures send the contract's own precision
     # ccxt.pro's ``/private/ws?listenKey=`` and the documented ``/ws/<listenKey>``
     private_ws_paths = ("/private/ws", "/ws/{listen_key}")
@@ -63,6 +67,7 @@ class BinanceUsdmSim(BinanceSpotSim):
         super().__init__(*args, **kwargs)
         self.listen_keys: dict[str, str] = {}  # listenKey -> account
         self.amending: set[str] = set()  # ids of orders inside a modify (see ``amend``)
+        self.init_algo()
 
     def routes(self) -> list[web.RouteDef]:
         return [*super().routes(), web.get(f"{self.api}/premiumIndex", self.premium_index)]
@@ -104,11 +109,13 @@ class BinanceUsdmSim(BinanceSpotSim):
             web.post(f"{api}/marginType", self.signed(self.change_margin_type)),
             web.post(f"{api}/positionSide/dual", self.signed(self.change_position_mode)),
             web.get(f"{api}/positionSide/dual", self.signed(self.position_mode)),
+            web.get(f"{api}/symbolConfig", self.signed(self.symbol_config)),
             web.get(self.bracket_path, self.signed(self.leverage_brackets)),
             web.get(self.position_path, self.signed(self.position_risk)),
             web.post(f"{api}/listenKey", self.keyed(self.new_listen_key)),
             web.put(f"{api}/listenKey", self.keyed(self.keep_listen_key)),
             web.delete(f"{api}/listenKey", self.keyed(self.close_listen_key)),
+            *self.algo_routes(api),
         ]
 
     # ---- private stream (listenKey user data stream) --------------------------------------------
@@ -156,6 +163,8 @@ class BinanceUsdmSim(BinanceSpotSim):
         await self.on_client_message(conn, data)  # the stream takes market SUBSCRIBEs too
 
     def private_frames_for(self, conn: SimConnection, event: OrderEvent) -> list[str | bytes]:
+        if self.is_waiting_algo(event.order):
+            return [orjson.dumps(self.algo_update(event.order)).decode()]
         amended = event.order.order_id in self.amending
         return [orjson.dumps(self.order_trade_update(event.order, event.fill, amended)).decode()]
 
@@ -310,6 +319,20 @@ class BinanceUsdmSim(BinanceSpotSim):
             raise binance_error(-4068, "Position side cannot be changed if there exists position.") from None
         return json_response({"code": 200, "msg": "success"})
 
+    async def symbol_config(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """Each symbol's margin type and leverage (one symbol with ``symbol``): what ccxt's
+        fetch_leverage(s) and fetch_margin_mode(s) read."""
+        wanted = self.symbol_of(params["symbol"]) if "symbol" in params else None
+        if "symbol" in params and wanted is None:
+            raise binance_error(-1121, "Invalid symbol.")
+        account = self.engine.account(key.account)
+        return json_response([
+            {"symbol": self.native(s), "isAutoAddMargin": "false", "maxNotionalValue": "1000000000",
+             "marginType": "ISOLATED" if self.margin_mode(key.account, s) is MarginMode.ISOLATED else "CROSSED",
+             "leverage": int(account.leverages.get(s, Decimal(1)))}
+            for s in self.markets if wanted in (None, s)
+        ])
+
     async def leverage_brackets(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         bracket = {"bracket": 1, "initialLeverage": 125, "notionalCap": 1_000_000_000, "notionalFloor": 0,
                    "maintMarginRatio": 0.004, "cum": 0.0}
@@ -359,6 +382,27 @@ class BinanceUsdmSim(BinanceSpotSim):
         }
 
     # ---- orders -----------------------------------------------------------------------------
+
+    def find(self, key: ApiKey, params: dict[str, str]) -> SimOrder:
+        """An order of the matching engine: an algo order counts once it is triggered."""
+        order = super().find(key, params)
+        if self.is_waiting_algo(order):
+            raise Reject("unknown_order", "a waiting algo order is not in the matching engine")
+        return order
+
+    def cancel(self, key: ApiKey, order_id: str | None, client_id: str | None) -> SimOrder:
+        try:
+            waiting = self.is_waiting_algo(self.engine.find(key.account, order_id, client_id))
+        except Reject:
+            waiting = False  # the engine's own refusal follows
+        if waiting:
+            raise FUTURES_ERRORS[Reason.UNKNOWN_ORDER].refuse()
+        return super().cancel(key, order_id, client_id)
+
+    async def open_orders(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        symbol = self.symbol_of(params["symbol"]) if "symbol" in params else None
+        placed = [o for o in self.engine.open_orders(key.account, symbol) if not self.is_waiting_algo(o)]
+        return json_response([self.order_json(o) for o in placed])
 
     async def create_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         symbol = self.symbol_of(params.get("symbol", ""))
@@ -501,6 +545,8 @@ class BinanceCoinmSim(BinanceUsdmSim):
     }
     contract_usd: ClassVar[dict[str, int]] = {"BTC-USD-PERP": 100, "ETH-USD-PERP": 10}
     api = "/dapi/v1"
+    snapshot_paths = ("/dapi/v1/depth",)
+    instruments_paths = ("/dapi/v1/exchangeInfo",)
     account_path = "/dapi/v1/account"
     position_path = "/dapi/v1/positionRisk"
     bracket_path = "/dapi/v2/leverageBracket"

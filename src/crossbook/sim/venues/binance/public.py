@@ -12,8 +12,9 @@ from aiohttp import web
 
 from ....symbols import parse_standard
 from ...ratelimit import Over, retry_after
-from ...refusal import Reason, Refusal
+from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, SimConnection, SimVenue, json_response
+from ...tape import Candle, Print, Tape
 from .errors import ORDER_RATE_LIMITED, REFUSALS, render
 from .wire import OrderList, Transfer
 
@@ -31,6 +32,9 @@ class BinancePublic(SimVenue):
     server_ping_interval = 20.0
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     api: ClassVar[str] = "/api/v3"
+    snapshot_paths = ("/api/v3/depth",)
+    instruments_paths = ("/api/v3/exchangeInfo",)
+    unavailable = ErrorShape(-1008, "Server is currently overloaded with other requests. Please try again in a few minutes.", 503)
     depth_stream: ClassVar[str] = "depth@100ms"
     places: ClassVar[int | None] = 8  # Binance spot pads prices and sizes to 8 decimals
     api_key_header = "X-MBX-APIKEY"
@@ -115,9 +119,60 @@ class BinancePublic(SimVenue):
             }
         )
 
+    def market_data_routes(self) -> list[web.RouteDef]:
+        return [
+            web.get(f"{self.api}/ticker/24hr", self.ticker_24hr),
+            web.get(f"{self.api}/aggTrades", self.agg_trades),
+            web.get(f"{self.api}/klines", self.klines),
+        ]
+
+    async def ticker_24hr(self, request: web.Request) -> web.Response:
+        """``GET /api/v3/ticker/24hr?symbol=``: the rolling day; spot also quotes the touch (USD-M does not)."""
+        symbol = self.symbol_of(request.query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        ticker = binance_ticker(self.tape, symbol, self.native(symbol))
+        if self.api == "/api/v3":
+            ladder = self.ladders[symbol]
+            (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+            ticker.update({"bidPrice": ladder.price_str(bid), "bidQty": ladder.size_str(bid_lots),
+                           "askPrice": ladder.price_str(ask), "askQty": ladder.size_str(ask_lots)})
+        return json_response(ticker)
+
+    async def agg_trades(self, request: web.Request) -> web.Response:
+        """``GET /api/v3/aggTrades``: the newest ``limit`` (default 500, at most 1000) trades, oldest first."""
+        symbol = self.symbol_of(request.query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        limit = min(int(request.query.get("limit", "500")), 1000)
+        since = request.query.get("startTime")
+        prints = self.tape.recent(symbol, limit, int(since) if since else None)
+        return json_response([binance_agg_trade(p) for p in prints])
+
+    async def klines(self, request: web.Request) -> web.Response:
+        """``GET /api/v3/klines``: candles of ``interval`` (1s spot only ... 1M), oldest first."""
+        query = request.query
+        symbol = self.symbol_of(query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        seconds = BINANCE_INTERVALS.get(query.get("interval", ""))
+        if seconds is None:
+            return json_response({"code": -1120, "msg": "Invalid interval."}, status=400)
+        start, end = query.get("startTime"), query.get("endTime")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "500")), 1000),
+                                    int(start) if start else None, int(end) if end else None)
+        return json_response([binance_kline(c, seconds) for c in candles])
+
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
         msg = orjson.loads(data)
         method = msg.get("method")
+        if method == "SUBSCRIBE" and self._too_many_streams(conn, msg.get("params", [])):
+            per_connection = self.subscribe_limits.topics_per_connection if self.subscribe_limits else None
+            error = {"code": 2, "msg": f"Invalid request: a connection holds at most {per_connection} streams"}
+            conn.send(orjson.dumps({"error": error, "id": msg.get("id")}).decode())
+            self.subscribe_refused += 1
+            return
+        streams: set[str] = conn.state.setdefault("streams", set())
         for stream in msg.get("params", []):
             symbol = self.symbol_of(stream.split("@", 1)[0].upper())
             if symbol is None:
@@ -126,9 +181,20 @@ class BinancePublic(SimVenue):
                 return
             if method == "SUBSCRIBE":
                 conn.subs[symbol] = True
+                streams.add(stream)
             elif method == "UNSUBSCRIBE":
                 conn.subs.pop(symbol, None)
+                streams.discard(stream)
         conn.send(orjson.dumps({"result": None, "id": msg.get("id")}).decode())
+
+    def _too_many_streams(self, conn: SimConnection, params: list[str]) -> bool:
+        """Whether subscribing ``params`` would take ``conn`` past the streams one connection may
+        hold (the feed's SPEC: 1024 on spot, 200 on futures)."""
+        limits = self.subscribe_limits
+        if limits is None or limits.topics_per_connection is None:
+            return False
+        held: set[str] = conn.state.get("streams", set())
+        return len(held | set(params)) > limits.topics_per_connection
 
     def encode(self, symbol: str, changes: list[Change]) -> str:
         prev = self.update_id[symbol]
@@ -166,3 +232,33 @@ class BinancePublic(SimVenue):
             "m": not buy,
         }
         return orjson.dumps({"stream": f"{native.lower()}@aggTrade", "data": event}).decode()
+
+
+# Binance's candle intervals (MEXC names some differently, see mexc/public.py)
+BINANCE_INTERVALS: dict[str, int] = {
+    "1s": 1, "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14_400,
+    "6h": 21_600, "8h": 28_800, "12h": 43_200, "1d": 86_400, "3d": 259_200, "1w": 604_800, "1M": 2_592_000,
+}
+
+
+def binance_ticker(tape: Tape, symbol: str, native: str) -> dict[str, Any]:
+    """The 24-hour ticker as Binance (and MEXC, its copy) lays it out."""
+    day = tape.day(symbol)
+    return {
+        "symbol": native, "priceChange": str(day.change), "priceChangePercent": f"{day.change_ratio * 100:.3f}",
+        "weightedAvgPrice": f"{day.vwap:.8f}", "prevClosePrice": day.open, "lastPrice": day.last, "lastQty": day.last_size,
+        "openPrice": day.open, "highPrice": day.high, "lowPrice": day.low, "volume": day.volume,
+        "quoteVolume": day.quote_volume, "openTime": day.open_ms, "closeTime": day.close_ms,
+        "firstId": day.first_id, "lastId": day.last_id, "count": day.count,
+    }
+
+
+def binance_agg_trade(p: Print) -> dict[str, Any]:
+    """``m``: the buyer was the maker (the taker sold)."""
+    return {"a": p.trade_id, "p": p.price, "q": p.size, "f": p.trade_id * 3, "l": p.trade_id * 3, "T": p.ms,
+            "m": not p.buy, "M": True}
+
+
+def binance_kline(c: Candle, seconds: int) -> list[Any]:
+    return [c.start_ms, c.open, c.high, c.low, c.close, c.volume, c.start_ms + seconds * 1000 - 1, c.quote_volume,
+            c.count, "0", "0", "0"]

@@ -23,6 +23,8 @@ from .wire import (
 
 class BitgetFuturesSim(BitgetSpotSim):
     venue = "bitgetfutures"
+    snapshot_paths = ()  # its mix market book is not simulated
+    instruments_paths = ("/api/v2/mix/market/contracts",)
     ccxt_id = None  # futures trading (mix endpoints) is not simulated yet; only the funding rate
     private_ws_paths = ()
     markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")

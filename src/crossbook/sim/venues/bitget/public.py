@@ -13,11 +13,13 @@ from aiohttp import web
 
 from ....book.checksum import crc32_signed, interleaved
 from ....symbols import parse_standard
+from ....venues.spec.limits import OTHER_FRAME, SUBSCRIBE_FRAME
 from ...market import Ladder
 from ...ratelimit import Over
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
-from .errors import REFUSALS, render
+from ...tape import Candle, Print
+from .errors import REFUSALS, bitget_error, render, unknown_symbol
 from .wire import (
     CHAINS,
     CHANNELS,
@@ -34,6 +36,8 @@ from .wire import (
 class BitgetPublic(SimVenue):
     """Bitget v2's public side: symbols and coins over REST, the public WebSocket's books and trades."""
     venue = "bitget"
+    snapshot_paths: ClassVar[tuple[str, ...]] = ("/api/v2/spot/market/orderbook",)
+    instruments_paths = ("/api/v2/spot/public/symbols",)
     ccxt_id: ClassVar[str | None] = "bitget"
     ccxt_hosts = ("https://api.{hostname}",)
     ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"]}}
@@ -119,6 +123,69 @@ class BitgetPublic(SimVenue):
     async def margin_currencies(self, request: web.Request) -> web.Response:
         return json_response(_envelope([]))  # no margin pairs are simulated
 
+    def market_data_routes(self) -> list[web.RouteDef]:
+        """Spot only: the futures server's mix market endpoints are not simulated beyond the funding rate."""
+        if self.inst_type != "SPOT":
+            return []
+        market = "/api/v2/spot/market"
+        return [web.get(f"{market}/orderbook", self.orderbook), web.get(f"{market}/tickers", self.tickers),
+                web.get(f"{market}/fills", self.fills_recent), web.get(f"{market}/fills-history", self.fills_recent),
+                web.get(f"{market}/candles", self.candles)]
+
+    def queried_symbol(self, request: web.Request) -> str:
+        native = request.query.get("symbol", "")
+        symbol = self.symbol_of(native)
+        if symbol is None:
+            raise unknown_symbol(native)
+        return symbol
+
+    async def orderbook(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/spot/market/orderbook?symbol=&type=step0&limit=``: at most 150 levels a side (default 150)."""
+        symbol = self.queried_symbol(request)
+        limit = min(int(request.query.get("limit", "150")), 150)
+        ladder = self.ladders[symbol]
+        return json_response(_envelope({"asks": self.levels(ladder, False, limit), "bids": self.levels(ladder, True, limit),
+                                        "ts": str(_ms())}))
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/spot/market/tickers[?symbol=]``: the touch and the rolling day; ``change24h`` a fraction."""
+        wanted = request.query.get("symbol")
+        symbols = [self.queried_symbol(request)] if wanted else list(self.markets)
+        return json_response(_envelope([self.ticker(s) for s in symbols]))
+
+    def ticker(self, symbol: str) -> dict[str, str]:
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+        return {
+            "open": day.open, "symbol": self.native(symbol), "high24h": day.high, "low24h": day.low, "lastPr": day.last,
+            "quoteVolume": day.quote_volume, "baseVolume": day.volume, "usdtVolume": day.quote_volume, "ts": str(day.close_ms),
+            "bidPr": ladder.price_str(bid), "askPr": ladder.price_str(ask), "bidSz": ladder.size_str(bid_lots),
+            "askSz": ladder.size_str(ask_lots), "openUtc": day.open, "changeUtc24h": f"{day.change_ratio:.5f}",
+            "change24h": f"{day.change_ratio:.5f}",
+        }
+
+    async def fills_recent(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/spot/market/fills`` (``limit`` up to 500, default 100) and ``fills-history``
+        (``startTime``/``endTime``): newest first, ``side`` the taker's."""
+        symbol = self.queried_symbol(request)
+        since = request.query.get("startTime")
+        prints = self.tape.recent(symbol, min(int(request.query.get("limit", "100")), 1000), int(since) if since else None)
+        native = self.native(symbol)
+        return json_response(_envelope([fill_row(native, p) for p in reversed(prints)]))
+
+    async def candles(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/spot/market/candles?symbol=&granularity=``: ``limit`` up to 1000 (default 100),
+        oldest first, [ts, open, high, low, close, base volume, USDT volume, quote volume]."""
+        symbol = self.queried_symbol(request)
+        query = request.query
+        seconds = GRANULARITIES.get(query.get("granularity", ""))
+        if seconds is None:
+            raise bitget_error("40034", "Parameter granularity does not exist")
+        start, end = query.get("startTime"), query.get("endTime")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "100")), 1000),
+                                    int(start) if start else None, int(end) if end else None)
+        return json_response(_envelope([candle_row(c) for c in candles]))
+
     def on_connect(self, conn: SimConnection) -> None:
         conn.state["pinged"] = time.time()
         task = asyncio.create_task(self._ping_watchdog(conn))
@@ -135,6 +202,14 @@ class BitgetPublic(SimVenue):
             await asyncio.sleep(min(self.ping_timeout / 4, 5.0))
             if time.time() - conn.state["pinged"] > self.ping_timeout:
                 await conn.close()
+
+    def frame_kind(self, data: str | bytes) -> str:
+        """Bitget counts subscribe and unsubscribe requests per connection and hour, besides every message."""
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return OTHER_FRAME  # the string ping
+        return SUBSCRIBE_FRAME if isinstance(msg, dict) and msg.get("op") in ("subscribe", "unsubscribe") else OTHER_FRAME
 
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
         if data == "ping":
@@ -257,3 +332,18 @@ class BitgetPublic(SimVenue):
         }
         self.recent[symbol].appendleft(trade)  # newest first, as the venue lists them
         return self._push("update", self._arg(symbol, "trade"), [trade])
+
+
+GRANULARITIES: dict[str, int] = {
+    "1min": 60, "3min": 180, "5min": 300, "15min": 900, "30min": 1800, "1h": 3600, "4h": 14_400, "6h": 21_600,
+    "12h": 43_200, "1day": 86_400, "3day": 259_200, "1week": 604_800, "1M": 2_592_000,
+}
+
+
+def fill_row(native: str, p: Print) -> dict[str, str]:
+    return {"symbol": native, "tradeId": str(p.trade_id), "side": "buy" if p.buy else "sell", "price": p.price,
+            "size": p.size, "ts": str(p.ms)}
+
+
+def candle_row(c: Candle) -> list[str]:
+    return [str(c.start_ms), c.open, c.high, c.low, c.close, c.volume, c.quote_volume, c.quote_volume]

@@ -94,10 +94,12 @@ class BybitLinearSim(BybitSpotSim):
         now = ms(time.time())
         mark = self.mark(symbol)
         mark_text = ladder.price_str(int(mark / self.engine.markets[symbol].tick)) if mark else ""
+        day = self.tape.day(symbol)  # the last price and the rolling day from the public trades printed
         return {
-            "symbol": self.native(symbol), "lastPrice": mark_text, "indexPrice": mark_text, "markPrice": mark_text,
-            "prevPrice24h": mark_text, "price24hPcnt": "0", "highPrice24h": mark_text, "lowPrice24h": mark_text,
-            "prevPrice1h": mark_text, "openInterest": "0", "openInterestValue": "0", "turnover24h": "0", "volume24h": "0",
+            "symbol": self.native(symbol), "lastPrice": day.last, "indexPrice": mark_text, "markPrice": mark_text,
+            "prevPrice24h": day.open, "price24hPcnt": f"{day.change_ratio:.6f}", "highPrice24h": day.high,
+            "lowPrice24h": day.low, "prevPrice1h": day.open, "openInterest": "0", "openInterestValue": "0",
+            "turnover24h": day.quote_volume, "volume24h": day.volume,
             "fundingRate": plain(FUNDING_RATE), "nextFundingTime": str(now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS),
             "predictedDeliveryPrice": "", "basisRate": "", "deliveryFeeRate": "", "deliveryTime": "0",
             "bid1Price": ladder.price_str(bid[0][0]) if bid else "", "bid1Size": self.size_str(ladder, *bid[0]) if bid else "",
@@ -154,9 +156,22 @@ class BybitLinearSim(BybitSpotSim):
     # ---- orders ---------------------------------------------------------------------------------
 
     def trigger_price(self, params: Params, symbol: str, side: Side) -> Decimal | None:
-        if any(params.get(name) not in (None, "") for name in ("triggerPrice", "takeProfit", "stopLoss")):
-            raise bybit_error(10001, "params error: the simulator does not take conditional or TP/SL orders on linear")
+        """A conditional order: ``triggerPrice`` with ``triggerDirection`` (1: fires when the last
+        price rises to it, 2: when it falls to it)."""
+        if params.get("triggerPrice") in (None, ""):
+            return None
+        stop = self.decimal_param(params, "triggerPrice")
+        if str(params.get("triggerDirection") or "") not in ("1", "2"):
+            raise bybit_error(10001, "params error: triggerDirection must be 1 or 2 with triggerPrice")
+        return stop
+
+    @staticmethod
+    def cancel_filter(params: Params) -> str | None:
+        """orderFilter is spot-only: a contract order cancels by its id, conditional or not."""
         return None
+
+    def trigger_direction(self, params: Params, stop: Decimal | None) -> bool | None:
+        return None if stop is None else str(params.get("triggerDirection")) == "1"
 
     def position_args(self, account: str, params: Params, side: Side, kind: OrderType) -> tuple[bool, PositionSide]:
         """positionIdx must match the account's position mode: 0 one-way, 1 (long) or 2 (short)

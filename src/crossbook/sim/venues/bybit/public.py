@@ -11,16 +11,20 @@ import orjson
 from aiohttp import web
 
 from ....symbols import parse_standard
+from ....venues.bybit import SPOT_SUBSCRIBE_LIMITS
 from ...market import Ladder
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from ...tape import Candle
 from .wire import ERRORS, RATE_LIMITED, Window, side_diff
 
 
 class BybitPublic(SimVenue):
     """Bybit v5's public side: instruments over REST, the public WebSocket's orderbook and trade topics."""
     venue = "bybit"
+    snapshot_paths = ("/v5/market/orderbook",)
+    instruments_paths = ("/v5/market/instruments-info",)
     ccxt_id: ClassVar[str | None] = "bybit"
     ccxt_hosts = ("https://api.{hostname}",)
     # acknowledged: ccxt's fetch_order otherwise refuses to call /v5/order/realtime by id on UTA
@@ -32,7 +36,7 @@ class BybitPublic(SimVenue):
     category: ClassVar[str] = "spot"
     errors: ClassVar[dict[Reason, ErrorShape]] = ERRORS
     depths: ClassVar[frozenset[int]] = frozenset({50, 200, 1000})  # level 1 (snapshot-only) is not simulated
-    args_per_request: ClassVar[int | None] = 10
+    args_per_request: ClassVar[int | None] = SPOT_SUBSCRIBE_LIMITS.topics_per_message
     api_key_header = "X-BAPI-API-KEY"
 
     def rate_limit_refusal(self, over: Over, now: float) -> Refusal:
@@ -88,6 +92,69 @@ class BybitPublic(SimVenue):
             "a": self.levels(ladder, ladder.top(False, int(limit)), False),
             "ts": now, "u": self.cross_seq[symbol], "seq": self.cross_seq[symbol], "cts": now,
         })
+
+    def market_data_routes(self) -> list[web.RouteDef]:
+        return [web.get("/v5/market/tickers", self.tickers), web.get("/v5/market/recent-trade", self.recent_trade),
+                web.get("/v5/market/kline", self.kline)]
+
+    def queried_symbol(self, query: Mapping[str, str]) -> tuple[str | None, web.Response | None]:
+        """The query's symbol of this server's category, or the venue's refusal."""
+        if query.get("category") != self.category:
+            return None, self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
+        symbol = self.symbol_of(query.get("symbol", ""))
+        if symbol is None:
+            return None, self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
+        return symbol, None
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/tickers`` (spot): the touch and the rolling day of one symbol, or of all."""
+        if request.query.get("category") != self.category:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
+        wanted = request.query.get("symbol")
+        symbols = [s for s in self.markets if wanted is None or self.native(s) == wanted]
+        if not symbols:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
+        return self.envelope({"category": self.category, "list": [self.spot_ticker(s) for s in symbols]})
+
+    def spot_ticker(self, symbol: str) -> dict[str, str]:
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+        return {
+            "symbol": self.native(symbol), "bid1Price": ladder.price_str(bid), "bid1Size": self.size_str(ladder, bid, bid_lots),
+            "ask1Price": ladder.price_str(ask), "ask1Size": self.size_str(ladder, ask, ask_lots), "lastPrice": day.last,
+            "prevPrice24h": day.open, "price24hPcnt": f"{day.change_ratio:.4f}", "highPrice24h": day.high,
+            "lowPrice24h": day.low, "turnover24h": day.quote_volume, "volume24h": day.volume, "usdIndexPrice": "",
+        }
+
+    async def recent_trade(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/recent-trade``: newest first; spot ``limit`` 1 to 60 (default 60),
+        derivatives 1 to 1000 (default 500)."""
+        symbol, refused = self.queried_symbol(request.query)
+        if symbol is None:
+            return refused or self.envelope({})
+        most, default = (60, 60) if self.category == "spot" else (1000, 500)
+        prints = self.tape.recent(symbol, min(int(request.query.get("limit", default)), most))
+        ladder, native = self.ladders[symbol], self.native(symbol)
+        rows = [{"execId": str(p.trade_id), "symbol": native, "price": p.price, "size": self.size_str(ladder, p.ticks, p.lots),
+                 "side": "Buy" if p.buy else "Sell", "time": str(p.ms), "isBlockTrade": False, "isRPITrade": False}
+                for p in reversed(prints)]
+        return self.envelope({"category": self.category, "list": rows})
+
+    async def kline(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/kline``: ``interval`` 1 ... 720 (minutes), D, W, M; ``start`` / ``end``;
+        ``limit`` 1 to 1000 (default 200); newest first."""
+        query = request.query
+        symbol, refused = self.queried_symbol(query)
+        if symbol is None:
+            return refused or self.envelope({})
+        seconds = BYBIT_INTERVALS.get(query.get("interval", ""))
+        if seconds is None:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: interval invalid")
+        start, end = query.get("start"), query.get("end")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "200")), 1000),
+                                    int(start) if start else None, int(end) if end else None)
+        rows = [kline_row(c) for c in reversed(candles)]
+        return self.envelope({"symbol": self.native(symbol), "category": self.category, "list": rows})
 
     def page(self, rows: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
         """Spot answers everything at once; derivatives page by ``limit`` and ``cursor``."""
@@ -254,3 +321,12 @@ class BybitPublic(SimVenue):
             "seq": self.cross_seq[symbol],
         }
         return orjson.dumps({"topic": f"publicTrade.{native}", "type": "snapshot", "ts": now, "data": [trade]})
+
+
+BYBIT_INTERVALS: dict[str, int] = {
+    **{str(m): m * 60 for m in (1, 3, 5, 15, 30, 60, 120, 240, 360, 720)}, "D": 86_400, "W": 604_800, "M": 2_592_000,
+}
+
+
+def kline_row(c: Candle) -> list[str]:
+    return [str(c.start_ms), c.open, c.high, c.low, c.close, c.volume, c.quote_volume]

@@ -67,6 +67,7 @@ class BybitTrading(BybitRecords):
             key.account, symbol, side, TRIGGERED_TYPES[kind] if stop is not None else kind, amount,
             self.decimal_param(params, "price") if kind is OrderType.LIMIT else None,
             stop, tif, post_only, params.get("orderLinkId") or None, *self.position_args(key.account, params, side, kind),
+            *self.attached_tp_sl(params, kind), trigger_above=self.trigger_direction(params, stop),
         )
         try:
             order = self.place(request)
@@ -88,7 +89,24 @@ class BybitTrading(BybitRecords):
         return self.engine.submit(
             r.account, r.symbol, r.side, r.kind, r.amount, r.price, stop_price=r.stop, tif=r.tif,
             post_only=r.post_only, reduce_only=r.reduce_only, position_side=r.position_side, client_id=r.client_id,
+            take_profit=r.take_profit, stop_loss=r.stop_loss, trigger_above=r.trigger_above,
         )
+
+    def attached_tp_sl(self, params: Params, kind: OrderType) -> tuple[Decimal | None, Decimal | None]:
+        """``takeProfit`` / ``stopLoss`` on the order: market orders once it fills (``tpslMode``
+        Full); the limit TP/SL of Partial mode is not simulated, and spot takes them on limit orders only."""
+        take_profit, stop_loss = self.decimal_param(params, "takeProfit"), self.decimal_param(params, "stopLoss")
+        if take_profit is None and stop_loss is None:
+            return None, None
+        if params.get("tpslMode") == "Partial" or params.get("tpLimitPrice") or params.get("slLimitPrice"):
+            raise bybit_error(10001, "params error: the simulator takes Full-mode (market) take-profit and stop-loss only")
+        if params.get("category") == "spot" and kind is OrderType.MARKET:
+            raise bybit_error(170361, "TP/SL is not supported for spot market orders.")
+        return take_profit, stop_loss
+
+    def trigger_direction(self, params: Params, stop: Decimal | None) -> bool | None:
+        """Spot conditional orders fire in the engine's default direction (see ``trigger_price``)."""
+        return None
 
     @staticmethod
     def time_in_force(params: Params, kind: OrderType) -> tuple[TimeInForce, bool]:
@@ -132,13 +150,18 @@ class BybitTrading(BybitRecords):
         self.check_category(params)
         symbol = self.symbol_param(params)
         order = self.lookup(key.account, params)
-        if order is None or order.symbol != symbol or not self.passes_filter(order, params.get("orderFilter") or "Order"):
+        if order is None or order.symbol != symbol or not self.passes_filter(order, self.cancel_filter(params)):
             raise self.errors[Reason.UNKNOWN_ORDER].refuse()
         try:
             self.engine.cancel(key.account, order.order_id)
         except Reject as exc:
             raise refuse(self.errors, exc) from None
         return {"orderId": order.order_id, "orderLinkId": order.client_id}
+
+    @staticmethod
+    def cancel_filter(params: Params) -> str | None:
+        """Spot cancels the kind of order its orderFilter names (active ones by default)."""
+        return params.get("orderFilter") or "Order"
 
     async def amend_order(self, key: ApiKey, params: Params) -> dict[str, Any]:
         """``qty`` (the new total, filled part included) and / or ``price`` of an open limit

@@ -125,6 +125,9 @@ class OrderRequest:
     client_id: str | None
     reduce_only: bool
     position_side: PositionSide
+    take_profit: Decimal | None = None  # attached: placed as a trigger order once the entry fills
+    stop_loss: Decimal | None = None
+    trigger_above: bool | None = None  # a conditional order's triggerDirection (None: the engine's default)
 
 
 # engine reject reason -> (retCode, retMsg), Bybit's contract codes

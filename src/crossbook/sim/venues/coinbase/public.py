@@ -19,8 +19,9 @@ from ....symbols import parse_standard
 from ...access import READ_TRADE, ApiKey
 from ...market import Ladder
 from ...ratelimit import Over
-from ...refusal import Reason, Refusal
+from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
+from ...tape import Candle, Print
 from .errors import REFUSALS, render
 from .wire import HEARTBEAT_INTERVAL, RECENT_TRADES, Tick, parse_jwt, rfc3339
 
@@ -28,6 +29,9 @@ from .wire import HEARTBEAT_INTERVAL, RECENT_TRADES, Tick, parse_jwt, rfc3339
 class CoinbasePublic(SimVenue):
     """Coinbase Advanced Trade's public side: products over REST, the market-data WebSocket's level2 and market_trades channels."""
     venue = "coinbase"
+    snapshot_paths = ("/api/v3/brokerage/market/product_book",)
+    instruments_paths = ("/api/v3/brokerage/market/products",)
+    unavailable = ErrorShape("UNAVAILABLE", "Service Unavailable", 503)
     ccxt_id = "coinbase"
     ccxt_hosts = ("https://api.coinbase.com",)
     buy_fee_in_base = False  # Coinbase charges every fill's fee in the quote currency
@@ -124,6 +128,82 @@ class CoinbasePublic(SimVenue):
             "alias": "",
             "alias_to": [],
         }
+
+    def market_data_routes(self) -> list[web.RouteDef]:
+        market = "/api/v3/brokerage/market"
+        return [web.get(f"{market}/product_book", self.product_book),
+                web.get(f"{market}/products/{{product_id}}/ticker", self.market_trades),
+                web.get(f"{market}/products/{{product_id}}/candles", self.candles)]
+
+    def product_symbol(self, product_id: str) -> str | None:
+        """A product id, or its X-USDC alias, as this simulator's symbol."""
+        return self.symbol_of(product_id) or (self.symbol_of(product_id[:-1]) if product_id.endswith("-USDC") else None)
+
+    def not_found(self, product_id: str) -> web.Response:
+        return json_response({"error": "NOT_FOUND", "error_details": f"ProductID {product_id!r} not found",
+                              "message": "ProductID not found"}, status=404)
+
+    async def product_book(self, request: web.Request) -> web.Response:
+        """``GET /api/v3/brokerage/market/product_book?product_id=&limit=``: ``pricebook`` levels as
+        ``{price, size}``, best first, with the last trade, mid and spread."""
+        product_id = request.query.get("product_id", "")
+        symbol = self.product_symbol(product_id)
+        if symbol is None:
+            return self.not_found(product_id)
+        ladder = self.ladders[symbol]
+        depth = int(request.query.get("limit") or max(len(ladder.bids), len(ladder.asks)))
+        bids, asks = ladder.top(True, depth), ladder.top(False, depth)
+        bid, ask = Decimal(ladder.price_str(bids[0][0])), Decimal(ladder.price_str(asks[0][0]))
+        mid = (bid + ask) / 2
+        return json_response({
+            "pricebook": {
+                "product_id": product_id,
+                "bids": [{"price": ladder.price_str(p), "size": ladder.size_str(q)} for p, q in bids],
+                "asks": [{"price": ladder.price_str(p), "size": ladder.size_str(q)} for p, q in asks],
+                "time": rfc3339(time.time_ns()),
+            },
+            "last": self.tape.day(symbol).last, "mid_market": str(mid),
+            "spread_bps": str((ask - bid) / mid * 10_000), "spread_absolute": str(ask - bid),
+        })
+
+    async def market_trades(self, request: web.Request) -> web.Response:
+        """``GET .../products/{product_id}/ticker?limit=``: the newest trades (newest first) and
+        the touch; ``side`` is the maker's, as on the market_trades channel."""
+        product_id = request.match_info["product_id"]
+        symbol = self.product_symbol(product_id)
+        if symbol is None:
+            return self.not_found(product_id)
+        ladder = self.ladders[symbol]
+        prints = self.tape.recent(symbol, min(int(request.query.get("limit", "100")), 1000))
+        return json_response({
+            "trades": [self.trade_row(product_id, p) for p in reversed(prints)],
+            "best_bid": ladder.price_str(ladder.top(True, 1)[0][0]),
+            "best_ask": ladder.price_str(ladder.top(False, 1)[0][0]),
+        })
+
+    @staticmethod
+    def trade_row(product_id: str, p: Print) -> dict[str, str]:
+        return {"trade_id": str(p.trade_id), "product_id": product_id, "price": p.price, "size": p.size,
+                "time": rfc3339(p.ms * 1_000_000), "side": "SELL" if p.buy else "BUY", "bid": "", "ask": "", "exchange": "CBE"}
+
+    async def candles(self, request: web.Request) -> web.Response:
+        """``GET .../products/{product_id}/candles?start=&end=&granularity=``: seconds since the
+        epoch, at most 350 candles, newest first."""
+        product_id = request.match_info["product_id"]
+        symbol = self.product_symbol(product_id)
+        if symbol is None:
+            return self.not_found(product_id)
+        query = request.query
+        seconds = GRANULARITIES.get(query.get("granularity", ""))
+        if seconds is None or not query.get("start", "").isdigit() or not query.get("end", "").isdigit():
+            return json_response({"error": "INVALID_ARGUMENT", "error_details": "start, end and granularity are required",
+                                  "message": "start, end and granularity are required"}, status=400)
+        start, end = int(query["start"]) * 1000, int(query["end"]) * 1000
+        if (end - start) // (seconds * 1000) > 350:
+            return json_response({"error": "INVALID_ARGUMENT", "error_details": "number of candles requested should be less than 350",
+                                  "message": "number of candles requested should be less than 350"}, status=400)
+        candles = self.tape.candles(symbol, seconds, int(query.get("limit", "350")), start - start % (seconds * 1000), end)
+        return json_response({"candles": [candle_row(c) for c in reversed(candles)]})
 
     def usdc_alias(self, usd: dict[str, Any]) -> dict[str, Any]:
         """Coinbase lists X-USDC as an alias of X-USD: same book, same market data."""
@@ -252,3 +332,13 @@ class CoinbasePublic(SimVenue):
                 now = rfc3339(time.time_ns())
                 event = {"current_time": now.replace("T", " ").replace("Z", " +0000 UTC"), "heartbeat_counter": counter}
                 conn.send(self.envelope(conn, "heartbeats", now, orjson.dumps([event])))
+
+
+GRANULARITIES: dict[str, int] = {
+    "ONE_MINUTE": 60, "FIVE_MINUTE": 300, "FIFTEEN_MINUTE": 900, "THIRTY_MINUTE": 1800, "ONE_HOUR": 3600,
+    "TWO_HOUR": 7200, "FOUR_HOUR": 14_400, "SIX_HOUR": 21_600, "ONE_DAY": 86_400,
+}
+
+
+def candle_row(c: Candle) -> dict[str, str]:
+    return {"start": str(c.start_ms // 1000), "low": c.low, "high": c.high, "open": c.open, "close": c.close, "volume": c.volume}

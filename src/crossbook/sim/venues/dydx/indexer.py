@@ -6,6 +6,7 @@ import asyncio
 import random
 import uuid
 from collections import deque
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -19,6 +20,7 @@ from ...market import Ladder
 from ...ratelimit import Over, retry_after
 from ...refusal import Reason, Refusal
 from ...server import SimVenue, json_response
+from ...tape import Candle, Print
 from .. import dydx_tx
 from ..dydx_tx import Order
 from .errors import REFUSALS, TX_REFUSALS, render, tx_refusal
@@ -48,6 +50,8 @@ from .wire import (
 class DydxIndexer(SimVenue):
     """dYdX v4's indexer: markets, books, subaccounts, orders and fills over REST."""
     venue = "dydx"
+    snapshot_paths = ("/v4/orderbooks/perpetualMarket/{ticker}",)
+    instruments_paths = ("/v4/perpetualMarkets",)
     markets = ("BTC-USD-PERP", "ETH-USD-PERP")
     ws_paths = ("/v4/ws",)
     server_ping_interval = 30.0
@@ -162,6 +166,33 @@ class DydxIndexer(SimVenue):
         if symbol is None:
             return _invalid("ticker", request.match_info["ticker"], "ticker must be a valid ticker (BTC-USD, etc)", "params")
         return json_response(self.book_state(symbol))
+
+    def market_data_routes(self) -> list[web.RouteDef]:
+        return [web.get("/v4/trades/perpetualMarket/{ticker}", self.trades),
+                web.get("/v4/candles/perpetualMarkets/{ticker}", self.candles)]
+
+    async def trades(self, request: web.Request) -> web.Response:
+        """``GET /v4/trades/perpetualMarket/{ticker}?limit=``: newest first, ``side`` the taker's."""
+        symbol = self.symbol_of(request.match_info["ticker"])
+        if symbol is None:
+            return _invalid("ticker", request.match_info["ticker"], "ticker must be a valid ticker (BTC-USD, etc)", "params")
+        prints = self.tape.recent(symbol, min(int(request.query.get("limit", "100")), 1000))
+        return json_response({"trades": [trade_json(p) for p in reversed(prints)]})
+
+    async def candles(self, request: web.Request) -> web.Response:
+        """``GET /v4/candles/perpetualMarkets/{ticker}?resolution=&limit=&fromISO=&toISO=``: newest first."""
+        ticker = request.match_info["ticker"]
+        symbol = self.symbol_of(ticker)
+        if symbol is None:
+            return _invalid("ticker", ticker, "ticker must be a valid ticker (BTC-USD, etc)", "params")
+        resolution = request.query.get("resolution", "")
+        seconds = RESOLUTIONS.get(resolution)
+        if seconds is None:
+            return _invalid("resolution", resolution, f"resolution must be one of {', '.join(RESOLUTIONS)}", "query")
+        bounds = [request.query.get(name) for name in ("fromISO", "toISO")]
+        start, end = (int(datetime.fromisoformat(b.replace("Z", "+00:00")).timestamp() * 1000) if b else None for b in bounds)
+        candles = self.tape.candles(symbol, seconds, min(int(request.query.get("limit", "100")), 1000), start, end)
+        return json_response({"candles": [candle_json(ticker, resolution, c) for c in reversed(candles)]})
 
     def book_state(self, symbol: str) -> dict[str, list[dict[str, str]]]:
         ladder = self.ladders[symbol]
@@ -319,3 +350,17 @@ class DydxIndexer(SimVenue):
 
     def engine_order(self, placement: Placement) -> SimOrder | None:
         return None if placement.engine_id is None else self.engine.orders[placement.engine_id]
+
+
+RESOLUTIONS: dict[str, int] = {"1MIN": 60, "5MINS": 300, "15MINS": 900, "30MINS": 1800, "1HOUR": 3600, "4HOURS": 14_400, "1DAY": 86_400}
+
+
+def trade_json(p: Print) -> dict[str, Any]:
+    return {"id": str(p.trade_id), "side": "BUY" if p.buy else "SELL", "size": _num(p.size), "price": _num(p.price),
+            "type": "LIMIT", "createdAt": _iso(p.ms / 1000), "createdAtHeight": str(_height(p.ms / 1000))}
+
+
+def candle_json(ticker: str, resolution: str, c: Candle) -> dict[str, Any]:
+    return {"startedAt": _iso(c.start_ms / 1000), "ticker": ticker, "resolution": resolution, "low": _num(c.low),
+            "high": _num(c.high), "open": _num(c.open), "close": _num(c.close), "baseTokenVolume": c.volume,
+            "usdVolume": c.quote_volume, "trades": c.count, "startingOpenInterest": "0", "id": f"{ticker}-{resolution}-{c.start_ms}"}

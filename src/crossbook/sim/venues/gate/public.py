@@ -15,8 +15,9 @@ from ...market import Ladder
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from ...tape import Candle, Print
 from .errors import ERRORS, REFUSALS, gate_error, render
-from .wire import MIN_QUOTE, View, _plain, num
+from .wire import FUNDING_RATE, MIN_QUOTE, View, _plain, num
 
 
 class GatePublic(SimVenue):
@@ -34,6 +35,9 @@ class GatePublic(SimVenue):
     book_path: ClassVar[str] = "/api/v4/spot/order_book"
     pair_param: ClassVar[str] = "currency_pair"
     instruments_path: ClassVar[str] = "/api/v4/spot/currency_pairs"
+    snapshot_paths = (book_path,)
+    instruments_paths = (instruments_path,)
+    unavailable = ErrorShape("SERVER_ERROR", "Internal server error", 503)
     intervals: ClassVar[tuple[str, ...]] = ("100ms",)
     depth: ClassVar[int] = 100  # the 100 ms window and the REST limit maximum
     full_every: ClassVar[int] = 64  # messages between unsolicited full pushes, per symbol
@@ -112,6 +116,110 @@ class GatePublic(SimVenue):
         body["asks"] = [self.level(ladder, p, q) for p, q in ladder.top(False, limit)]
         body["bids"] = [self.level(ladder, p, q) for p, q in ladder.top(True, limit)]
         return json_response(body)
+
+    def market_data_routes(self) -> list[web.RouteDef]:
+        if self.pair_param == "contract":  # the USDT perpetuals' server
+            futures = "/api/v4/futures/usdt"
+            return [web.get(f"{futures}/tickers", self.contract_tickers), web.get(f"{futures}/trades", self.contract_trades),
+                    web.get(f"{futures}/candlesticks", self.contract_candlesticks)]
+        return [web.get("/api/v4/spot/tickers", self.tickers), web.get("/api/v4/spot/trades", self.trades),
+                web.get("/api/v4/spot/candlesticks", self.candlesticks)]
+
+    async def tickers(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/spot/tickers[?currency_pair=]``: the touch and the rolling day, a list."""
+        wanted = request.query.get("currency_pair")
+        symbols = [s for s in self.markets if wanted is None or self.native(s) == wanted]
+        if not symbols:
+            return render(gate_error("INVALID_CURRENCY_PAIR", "Invalid currency pair"))
+        return json_response([self.ticker(s) for s in symbols])
+
+    def ticker(self, symbol: str) -> dict[str, str]:
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+        return {
+            "currency_pair": self.native(symbol), "last": _plain(day.last),
+            "lowest_ask": _plain(ladder.price_str(ask)), "lowest_size": _plain(ladder.size_str(ask_lots)),
+            "highest_bid": _plain(ladder.price_str(bid)), "highest_size": _plain(ladder.size_str(bid_lots)),
+            "change_percentage": f"{day.change_ratio * 100:.2f}", "base_volume": day.volume, "quote_volume": day.quote_volume,
+            "high_24h": _plain(day.high), "low_24h": _plain(day.low),
+        }
+
+    async def trades(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/spot/trades``: ``limit`` 1 to 1000 (default 100), newest first, ``side`` the taker's."""
+        symbol = self.symbol_of(request.query.get("currency_pair", ""))
+        if symbol is None:
+            return render(gate_error("INVALID_CURRENCY_PAIR", "Invalid currency pair"))
+        limit = int(request.query.get("limit", "100"))
+        if not 1 <= limit <= 1000:
+            return render(gate_error("INVALID_PARAM_VALUE", "limit must be 1..1000"))
+        native = self.native(symbol)
+        return json_response([trade_row(native, p) for p in reversed(self.tape.recent(symbol, limit))])
+
+    async def candlesticks(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/spot/candlesticks``: ``interval`` 10s ... 30d, ``limit`` up to 1000 (default
+        100), ``from``/``to`` in seconds, oldest first."""
+        query = request.query
+        symbol = self.symbol_of(query.get("currency_pair", ""))
+        if symbol is None:
+            return render(gate_error("INVALID_CURRENCY_PAIR", "Invalid currency pair"))
+        seconds = GATE_INTERVALS.get(query.get("interval", "30m"))
+        if seconds is None:
+            return render(gate_error("INVALID_PARAM_VALUE", "invalid interval"))
+        start, end = query.get("from"), query.get("to")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "100")), 1000),
+                                    int(start) * 1000 if start else None, int(end) * 1000 if end else None)
+        now = time.time() * 1000
+        return json_response([candle_row(c, c.start_ms + seconds * 1000 <= now) for c in candles])
+
+    def contract_of(self, request: web.Request) -> str:
+        symbol = self.symbol_of(request.query.get("contract", ""))
+        if symbol is None:
+            raise gate_error("CONTRACT_NOT_FOUND", "Contract not found")
+        return symbol
+
+    async def contract_tickers(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/futures/usdt/tickers[?contract=]``: sizes in contracts (one lot each), the
+        mark and index at the book's mid, the simulator's fixed funding rate."""
+        symbols = [self.contract_of(request)] if request.query.get("contract") else list(self.markets)
+        return json_response([self.contract_ticker(s) for s in symbols])
+
+    def contract_ticker(self, symbol: str) -> dict[str, str]:
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+        mid = num((Decimal(ladder.price_str(bid)) + Decimal(ladder.price_str(ask))) / 2)
+        contracts = str(round(Decimal(day.volume) / Decimal(repr(ladder.spec.lot))))
+        return {
+            "contract": self.native(symbol), "last": _plain(day.last), "change_percentage": f"{day.change_ratio * 100:.2f}",
+            "total_size": "0", "low_24h": _plain(day.low), "high_24h": _plain(day.high), "volume_24h": contracts,
+            "volume_24h_base": day.volume, "volume_24h_quote": day.quote_volume, "volume_24h_settle": day.quote_volume,
+            "mark_price": mid, "index_price": mid, "funding_rate": FUNDING_RATE, "funding_rate_indicative": FUNDING_RATE,
+            "highest_bid": _plain(ladder.price_str(bid)), "highest_size": str(bid_lots),
+            "lowest_ask": _plain(ladder.price_str(ask)), "lowest_size": str(ask_lots),
+        }
+
+    async def contract_trades(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/futures/usdt/trades``: newest first, ``size`` in contracts, negative for a taker sell."""
+        symbol = self.contract_of(request)
+        limit = int(request.query.get("limit", "100"))
+        if not 1 <= limit <= 1000:
+            raise gate_error("INVALID_PARAM_VALUE", "limit must be 1..1000")
+        native = self.native(symbol)
+        return json_response([futures_trade_row(native, p) for p in reversed(self.tape.recent(symbol, limit))])
+
+    async def contract_candlesticks(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/futures/usdt/candlesticks``: oldest first, ``v`` in contracts, ``sum`` in USDT; ``limit`` up to 2000."""
+        symbol = self.contract_of(request)
+        query = request.query
+        seconds = GATE_INTERVALS.get(query.get("interval", "5m"))
+        if seconds is None:
+            raise gate_error("INVALID_PARAM_VALUE", "invalid interval")
+        start, end = query.get("from"), query.get("to")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "100")), 2000),
+                                    int(start) * 1000 if start else None, int(end) * 1000 if end else None)
+        lot = Decimal(repr(self.ladders[symbol].spec.lot))
+        return json_response([{"t": c.start_ms // 1000, "v": round(Decimal(c.volume) / lot), "c": _plain(c.close),
+                               "h": _plain(c.high), "l": _plain(c.low), "o": _plain(c.open), "sum": c.quote_volume}
+                              for c in candles])
 
     def rest_times(self, now: float) -> dict[str, Any]:
         return {"current": int(now * 1000), "update": int(now * 1000)}
@@ -239,3 +347,26 @@ class GatePublic(SimVenue):
             "range": f"{trade_id}-{trade_id}",
         }
         return self.envelope(self.trade_channel, "update", {"result": result})
+
+
+GATE_INTERVALS: dict[str, int] = {
+    "10s": 10, "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14_400, "8h": 28_800, "1d": 86_400,
+    "7d": 604_800, "30d": 2_592_000,
+}
+
+
+def trade_row(native: str, p: Print) -> dict[str, str]:
+    return {"id": str(p.trade_id), "create_time": str(p.ms // 1000), "create_time_ms": f"{p.ms}.000",
+            "currency_pair": native, "side": "buy" if p.buy else "sell", "role": "taker",
+            "amount": _plain(p.size), "price": _plain(p.price), "sequence_id": str(p.trade_id)}
+
+
+def futures_trade_row(contract: str, p: Print) -> dict[str, Any]:
+    return {"id": p.trade_id, "create_time": p.ms / 1000, "create_time_ms": p.ms, "contract": contract,
+            "size": p.lots if p.buy else -p.lots, "price": _plain(p.price)}
+
+
+def candle_row(c: Candle, closed: bool) -> list[str]:
+    """[time, quote volume, close, high, low, open, base volume, closed]."""
+    return [str(c.start_ms // 1000), c.quote_volume, _plain(c.close), _plain(c.high), _plain(c.low), _plain(c.open),
+            c.volume, "true" if closed else "false"]

@@ -72,6 +72,8 @@ class GateSwapSim(GateSpotSim):
     book_path = "/api/v4/futures/usdt/order_book"
     pair_param = "contract"
     instruments_path = "/api/v4/futures/usdt/contracts"
+    snapshot_paths = (book_path,)
+    instruments_paths = (instruments_path,)
     levels_allowed: ClassVar[tuple[str, ...]] = ("100",)
 
     def trading_routes(self) -> list[web.RouteDef]:

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -20,8 +21,9 @@ from ...access import READ_TRADE, ApiKey
 from ...engine import OrderEvent, SimOrder
 from ...market import Ladder
 from ...ratelimit import Over
-from ...refusal import Reason, Refusal
+from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from ...tape import Candle, Print
 from .errors import ORDER_RATE_LIMITED, REFUSALS, render
 from .wire import (
     ASSET_DECIMALS,
@@ -36,6 +38,7 @@ from .wire import (
     WsToken,
     asset_code,
     checksum,
+    kraken_error,
     level_strings,
     levels_json,
     ok,
@@ -48,6 +51,9 @@ from .wire import (
 class KrakenPublic(SimVenue):
     """Kraken's public side: assets, pairs and depth over REST, the v2 WebSocket's book and trade channels."""
     venue = "kraken"
+    snapshot_paths = ("/0/public/Depth",)
+    instruments_paths = ("/0/public/AssetPairs",)
+    unavailable = ErrorShape("EService:Unavailable", "EService:Unavailable", 503)
     buy_fee_in_base = False  # Kraken's default (fciq): fees in the quote currency
     markets = ("BTC-USD", "ETH-USD", "BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDT-USD")
     ws_paths = ("/v2",)
@@ -212,6 +218,82 @@ class KrakenPublic(SimVenue):
             for side, is_bid in (("asks", False), ("bids", True))
         }
         return ok({self.pair_id(symbol): book})
+
+    def market_data_routes(self) -> list[web.RouteDef]:
+        public = {"Ticker": self.ticker, "Trades": self.trades, "OHLC": self.ohlc}
+        # Kraken's public methods answer GET and POST alike
+        return [route(f"/0/public/{name}", handler) for name, handler in public.items() for route in (web.get, web.post)]
+
+    @staticmethod
+    async def public_params(request: web.Request) -> dict[str, str]:
+        params = dict(request.query)
+        if request.method == "POST":
+            params.update(parse_qsl((await request.read()).decode("utf-8", "replace")))
+        return params
+
+    async def ticker(self, request: web.Request) -> web.Response:
+        """``Ticker?pair=``: per pair ``a``/``b`` [price, whole lot volume, lot volume], ``c``
+        [last, volume], and [today, last 24 hours] of ``v``, ``p`` (vwap), ``t``, ``l``, ``h``."""
+        names = (await self.public_params(request)).get("pair")
+        symbols = [self.rest_symbol(n) for n in names.split(",")] if names else list(self.markets)
+        if any(s is None for s in symbols):
+            return render(REFUSALS[Reason.UNKNOWN_SYMBOL].refuse())
+        return ok({self.pair_id(s): self.ticker_info(s) for s in symbols if s is not None})
+
+    def ticker_info(self, symbol: str) -> dict[str, Any]:
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+        vwap = f"{day.vwap:.{ladder.price_decimals}f}"
+        return {
+            "a": [ladder.price_str(ask), str(max(1, round(ladder.size(ask_lots)))), ladder.size_str(ask_lots, QTY_PLACES)],
+            "b": [ladder.price_str(bid), str(max(1, round(ladder.size(bid_lots)))), ladder.size_str(bid_lots, QTY_PLACES)],
+            "c": [day.last, day.last_size], "v": [day.volume, day.volume], "p": [vwap, vwap],
+            "t": [day.count, day.count], "l": [day.low, day.low], "h": [day.high, day.high], "o": day.open,
+        }
+
+    async def trades(self, request: web.Request) -> web.Response:
+        """``Trades?pair=&since=&count=``: [price, volume, time, b/s, m/l, misc, trade id], oldest
+        first, after ``since`` (nanoseconds, or seconds); ``last`` is the next ``since``."""
+        params = await self.public_params(request)
+        symbol = self.rest_symbol(params.get("pair", ""))
+        if symbol is None:
+            return render(REFUSALS[Reason.UNKNOWN_SYMBOL].refuse())
+        try:
+            count = whole(params, "count", 1, 1000) or 1000
+        except Refusal as exc:
+            return render(exc)
+        since = params.get("since", "")
+        since_ms = (int(since) // 1_000_000 if len(since) > 12 else int(since) * 1000) + 1 if since.isdigit() else None
+        prints = self.tape.recent(symbol, count, since_ms)
+        last = prints[-1].ms * 1_000_000 if prints else time.time_ns()
+        return ok({self.pair_id(symbol): [self.trade_row(symbol, p) for p in prints], "last": str(last)})
+
+    def trade_row(self, symbol: str, p: Print) -> list[Any]:
+        size = self.ladders[symbol].size_str(p.lots, QTY_PLACES)
+        return [p.price, size, p.ms / 1000, "b" if p.buy else "s", "m", "", p.trade_id]
+
+    async def ohlc(self, request: web.Request) -> web.Response:
+        """``OHLC?pair=&interval=&since=``: [time, open, high, low, close, vwap, volume, count],
+        oldest first, at most 720; ``last`` the newest committed candle's time (seconds)."""
+        params = await self.public_params(request)
+        symbol = self.rest_symbol(params.get("pair", ""))
+        if symbol is None:
+            return render(REFUSALS[Reason.UNKNOWN_SYMBOL].refuse())
+        minutes = params.get("interval", "1")
+        if minutes not in OHLC_MINUTES:
+            return render(kraken_error("EGeneral:Invalid arguments:interval"))
+        seconds = int(minutes) * 60
+        since = params.get("since", "")
+        candles = self.tape.candles(symbol, seconds, 720, int(since) * 1000 + 1 if since.isdigit() else None)
+        committed = [c.start_ms for c in candles if c.start_ms + seconds * 1000 <= time.time() * 1000]
+        last = committed[-1] // 1000 if committed else int(time.time()) // seconds * seconds - seconds
+        return ok({self.pair_id(symbol): [self.ohlc_row(symbol, c) for c in candles], "last": last})
+
+    def ohlc_row(self, symbol: str, c: Candle) -> list[Any]:
+        ladder = self.ladders[symbol]
+        vwap = Decimal(c.quote_volume) / Decimal(c.volume)
+        return [c.start_ms // 1000, c.open, c.high, c.low, c.close, f"{vwap:.{ladder.price_decimals}f}",
+                f"{Decimal(c.volume):.{QTY_PLACES}f}", c.count]
 
     def on_connect(self, conn: SimConnection) -> None:
         self._connection_id += 1
@@ -401,3 +483,6 @@ class KrakenPublic(SimVenue):
             for conn in list(self.connections):
                 if conn.subs and conn.state.get("last_tx", 0.0) <= quiet_since:
                     self.send(conn, '{"channel":"heartbeat"}')
+
+
+OHLC_MINUTES = frozenset({"1", "5", "15", "30", "60", "240", "1440", "10080", "21600"})

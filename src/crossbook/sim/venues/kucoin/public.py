@@ -17,6 +17,7 @@ from aiohttp import web
 from ...ratelimit import Over
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from ...tape import Candle, Print
 from .errors import REFUSALS, render
 from .wire import CHAINS, CHANNELS, OK, text, trim
 
@@ -24,6 +25,8 @@ from .wire import CHAINS, CHANNELS, OK, text, trim
 class KucoinPublic(SimVenue):
     """KuCoin's public side: symbols, currencies and books over REST, the public WebSocket."""
     venue = "kucoin"
+    snapshot_paths = ("/api/v1/market/orderbook/level2_20", "/api/v1/market/orderbook/level2_100", "/api/v3/market/orderbook/level2")
+    instruments_paths = ("/api/v2/symbols",)
     ccxt_id = "kucoin"
     ccxt_hosts = ("https://api.kucoin.com",)
     ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["spot"], "fetchTickersFees": False}}
@@ -34,8 +37,6 @@ class KucoinPublic(SimVenue):
     faults_supported = frozenset({"drop", "skip", "stall", "delay"})
     bullet_ping_interval_ms: ClassVar[int] = 18_000
     bullet_ping_timeout_ms: ClassVar[int] = 10_000
-    max_topics: ClassVar[int] = 400  # per connection
-    max_batch: ClassVar[int] = 100  # topics in one subscribe message
     empty_change_rate: ClassVar[float] = 0.2  # share of messages with a price-"0" entry
     api_key_header = "KC-API-KEY"
 
@@ -132,6 +133,48 @@ class KucoinPublic(SimVenue):
         depth = int(request.path.rsplit("_", 1)[1])
         return json_response({"code": OK, "data": self.book_data(symbol, depth)})
 
+    def market_data_routes(self) -> list[web.RouteDef]:
+        return [web.get("/api/v1/market/stats", self.stats), web.get("/api/v1/market/histories", self.histories),
+                web.get("/api/v1/market/candles", self.candles)]
+
+    async def stats(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/market/stats?symbol=``: the touch (``buy``/``sell``), the rolling day and the fee rates."""
+        symbol = self.symbol_of(request.query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": "400100", "msg": "symbol not exists"}, status=400)
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        fees = {"takerFeeRate": trim(str(self.engine.taker_fee)), "makerFeeRate": trim(str(self.engine.maker_fee))}
+        return json_response({"code": OK, "data": {
+            "time": day.close_ms, "symbol": self.native(symbol),
+            "buy": trim(ladder.price_str(ladder.top(True, 1)[0][0])), "sell": trim(ladder.price_str(ladder.top(False, 1)[0][0])),
+            "changeRate": f"{day.change_ratio:.4f}", "changePrice": trim(str(day.change)), "high": trim(day.high),
+            "low": trim(day.low), "vol": trim(day.volume), "volValue": day.quote_volume, "last": trim(day.last),
+            "averagePrice": trim(f"{day.vwap:.{ladder.price_decimals}f}"), **fees, "takerCoefficient": "1", "makerCoefficient": "1",
+        }})
+
+    async def histories(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/market/histories?symbol=``: the last 100 trades, ``time`` in nanoseconds,
+        ``side`` the taker's."""
+        symbol = self.symbol_of(request.query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": "400100", "msg": "symbol not exists"}, status=400)
+        return json_response({"code": OK, "data": [history_row(p) for p in self.tape.recent(symbol, 100)]})
+
+    async def candles(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/market/candles?symbol=&type=&startAt=&endAt=``: seconds, at most 1500,
+        newest first, as [time, open, close, high, low, volume, turnover]."""
+        query = request.query
+        symbol = self.symbol_of(query.get("symbol", ""))
+        if symbol is None:
+            return json_response({"code": "400100", "msg": "symbol not exists"}, status=400)
+        seconds = CANDLE_TYPES.get(query.get("type", ""))
+        if seconds is None:
+            return json_response({"code": "400100", "msg": "type invalid"}, status=400)
+        start, end = query.get("startAt", "0"), query.get("endAt", "0")
+        candles = self.tape.candles(symbol, seconds, 1500, int(start) * 1000 if int(start) else None,
+                                    int(end) * 1000 if int(end) else None)
+        return json_response({"code": OK, "data": [candle_row(c) for c in reversed(candles)]})
+
     def book_data(self, symbol: str, depth: int) -> dict[str, Any]:
         ladder = self.ladders[symbol]
         return {
@@ -192,13 +235,16 @@ class KucoinPublic(SimVenue):
         if channel is None or None in symbols:
             conn.send(self._error(msg, 404, f"topic {msg.get('topic')} is not found"))
             return
-        if len(symbols) > self.max_batch:
-            conn.send(self._error(msg, 400, f"exceed max batch subscription count limitation of {self.max_batch}"))
+        max_batch, max_topics = self._topic_limits()
+        if len(symbols) > max_batch:
+            self.subscribe_refused += 1
+            conn.send(self._error(msg, 400, f"exceed max batch subscription count limitation of {max_batch}"))
             return
         topics: set[tuple[str, str]] = conn.state.setdefault("topics", set())
         wanted = {(channel, s) for s in symbols if s is not None}
-        if msg["type"] == "subscribe" and len(topics | wanted) > self.max_topics:
-            conn.send(self._error(msg, 509, f"exceed max subscription count limitation of {self.max_topics} per session"))
+        if msg["type"] == "subscribe" and len(topics | wanted) > max_topics:
+            self.subscribe_refused += 1
+            conn.send(self._error(msg, 509, f"exceed max subscription count limitation of {max_topics} per session"))
             return
         if msg["type"] == "subscribe":
             topics |= wanted
@@ -207,6 +253,20 @@ class KucoinPublic(SimVenue):
         conn.subs = {s: True for _, s in topics}
         if msg.get("response"):
             conn.send(text({"id": str(msg.get("id")), "type": "ack"}))
+
+    def _topic_limits(self) -> tuple[int, int]:
+        """Topics in one subscribe and on one socket, as the SPEC's subscribe limits say."""
+        limits = self.subscribe_limits
+        assert limits is not None and limits.topics_per_message and limits.topics_per_connection, "kucoin SPEC: subscribe limits"
+        return limits.topics_per_message, limits.topics_per_connection
+
+    async def refuse_message_rate(self, conn: SimConnection, data: str | bytes) -> None:
+        """Over 100 messages per 10 s: an error frame, the request ignored."""
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            msg = {}
+        conn.send(self._error(msg if isinstance(msg, dict) else {}, 509, "exceed max permits per second"))
 
     def _error(self, msg: dict[str, Any], code: int, reason: str) -> str:
         return text({"id": str(msg.get("id")), "type": "error", "code": code, "data": reason})
@@ -258,3 +318,18 @@ class KucoinPublic(SimVenue):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await super().stop()
+
+
+CANDLE_TYPES: dict[str, int] = {
+    "1min": 60, "3min": 180, "5min": 300, "15min": 900, "30min": 1800, "1hour": 3600, "2hour": 7200, "4hour": 14_400,
+    "6hour": 21_600, "8hour": 28_800, "12hour": 43_200, "1day": 86_400, "1week": 604_800, "1month": 2_592_000,
+}
+
+
+def history_row(p: Print) -> dict[str, Any]:
+    return {"sequence": str(p.trade_id), "price": trim(p.price), "size": trim(p.size), "side": "buy" if p.buy else "sell",
+            "time": p.ms * 1_000_000}
+
+
+def candle_row(c: Candle) -> list[str]:
+    return [str(c.start_ms // 1000), trim(c.open), trim(c.close), trim(c.high), trim(c.low), c.volume, c.quote_volume]

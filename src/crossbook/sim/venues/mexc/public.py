@@ -16,6 +16,7 @@ from ...access import ApiKey
 from ...ratelimit import Over, retry_after
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from ...tape import Candle, Print
 from .errors import REFUSALS, render
 from .wire import (
     DEALS,
@@ -37,6 +38,8 @@ from .wire import (
 class MexcPublic(SimVenue):
     """MEXC v3's public side: exchangeInfo and depth over REST, the protobuf public streams."""
     venue = "mexc"
+    snapshot_paths = ("/api/v3/depth",)
+    instruments_paths = ("/api/v3/exchangeInfo",)
     ccxt_id: ClassVar[str | None] = "mexc"
     ccxt_hosts = ("https://api.mexc.com",)
     markets = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "BTC-USDC", "USDC-USDT")
@@ -135,6 +138,53 @@ class MexcPublic(SimVenue):
             }
         )
 
+    def market_data_routes(self) -> list[web.RouteDef]:
+        return [web.get("/api/v3/ticker/24hr", self.ticker_24hr), web.get("/api/v3/aggTrades", self.agg_trades),
+                web.get("/api/v3/klines", self.klines)]
+
+    def queried_symbol(self, request: web.Request) -> str | None:
+        return self.symbol_of(request.query.get("symbol", ""))
+
+    async def ticker_24hr(self, request: web.Request) -> web.Response:
+        """``GET /api/v3/ticker/24hr?symbol=``: Binance's layout with the touch, ``count`` null."""
+        symbol = self.queried_symbol(request)
+        if symbol is None:
+            return json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+        return json_response({
+            "symbol": self.native(symbol), "priceChange": str(day.change), "priceChangePercent": f"{day.change_ratio:.4f}",
+            "prevClosePrice": day.open, "lastPrice": day.last,
+            "bidPrice": ladder.price_str(bid), "bidQty": ladder.size_str(bid_lots),
+            "askPrice": ladder.price_str(ask), "askQty": ladder.size_str(ask_lots),
+            "openPrice": day.open, "highPrice": day.high, "lowPrice": day.low, "volume": day.volume,
+            "quoteVolume": day.quote_volume, "openTime": day.open_ms, "closeTime": day.close_ms, "count": None,
+        })
+
+    async def agg_trades(self, request: web.Request) -> web.Response:
+        """``GET /api/v3/aggTrades``: newest ``limit`` (default 500, at most 1000), oldest first;
+        MEXC leaves the aggregate and trade ids null."""
+        symbol = self.queried_symbol(request)
+        if symbol is None:
+            return json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        since = request.query.get("startTime")
+        prints = self.tape.recent(symbol, min(int(request.query.get("limit", "500")), 1000), int(since) if since else None)
+        return json_response([mexc_agg_trade(p) for p in prints])
+
+    async def klines(self, request: web.Request) -> web.Response:
+        """``GET /api/v3/klines``: eight columns (no trade count); intervals 1m ... 60m, 4h, 1d, 1W, 1M."""
+        query = request.query
+        symbol = self.queried_symbol(request)
+        if symbol is None:
+            return json_response({"code": -1121, "msg": "Invalid symbol."}, status=400)
+        seconds = MEXC_INTERVALS.get(query.get("interval", ""))
+        if seconds is None:
+            return json_response({"code": -1121, "msg": "Invalid interval."}, status=400)
+        start, end = query.get("startTime"), query.get("endTime")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "500")), 1000),
+                                    int(start) if start else None, int(end) if end else None)
+        return json_response([mexc_kline(c, seconds) for c in candles])
+
     def on_connect(self, conn: SimConnection) -> None:
         """A socket opened as ``/ws?listenKey=...`` is the key's account's user data stream; an
         unknown or expired key gets MEXC's bare text answer and the socket closes."""
@@ -176,6 +226,10 @@ class MexcPublic(SimVenue):
         elif private is not None:
             private.difference_update(mine)
         known = [(p, parsed) for p in params if (parsed := self.parse_stream(p)) is not None]
+        if subscribe and self._past_stream_limit(conn, [parsed for _, parsed in known]):
+            self.subscribe_refused += 1
+            conn.send(refused([p for p, _ in known]))
+            known = []
         for channel, (symbol, kind) in known:
             self.set_subscription(conn, symbol, kind, channel if subscribe else None)
         if known or mine:
@@ -183,6 +237,15 @@ class MexcPublic(SimVenue):
         unknown = [p for p in params if self.parse_stream(p) is None and p not in mine]
         if unknown:
             conn.send(refused(unknown))
+
+    def _past_stream_limit(self, conn: SimConnection, wanted: list[tuple[str, str]]) -> bool:
+        """Whether the (symbol, kind) streams ``wanted`` would take ``conn`` past the subscriptions one
+        connection may hold (the SPEC's 30)."""
+        limits = self.subscribe_limits
+        if limits is None or limits.topics_per_connection is None:
+            return False
+        held = {(symbol, kind) for symbol, kinds in conn.subs.items() for kind in kinds}
+        return len(held | set(wanted)) > limits.topics_per_connection
 
     def parse_stream(self, channel: str) -> tuple[str, str] | None:
         """``spot@<kind>@<interval>@<SYMBOL>`` -> (standard symbol, kind), or None if unknown."""
@@ -237,3 +300,16 @@ class MexcPublic(SimVenue):
         event_type = f"spot@{DEALS}@100ms"
         body = len_field(1, item) + string_field(2, event_type)  # deals 1, eventType 2
         return wrapper(f"{event_type}@{native}", native, now, 314, body)
+
+
+MEXC_INTERVALS: dict[str, int] = {
+    "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "60m": 3600, "4h": 14_400, "1d": 86_400, "1W": 604_800, "1M": 2_592_000,
+}
+
+
+def mexc_agg_trade(p: Print) -> dict[str, Any]:
+    return {"a": None, "f": None, "l": None, "p": p.price, "q": p.size, "T": p.ms, "m": not p.buy, "M": True}
+
+
+def mexc_kline(c: Candle, seconds: int) -> list[Any]:
+    return [c.start_ms, c.open, c.high, c.low, c.close, c.volume, c.start_ms + seconds * 1000, c.quote_volume]

@@ -12,10 +12,12 @@ from aiohttp import web
 
 from ....book.checksum import crc32_signed, interleaved
 from ....symbols import parse_standard
+from ....venues.spec.limits import OTHER_FRAME, SUBSCRIBE_FRAME
 from ...engine import SimOrder
 from ...ratelimit import Over
-from ...refusal import Reason, Refusal
+from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from ...tape import Candle, Print
 from .errors import REFUSALS, render
 from .wire import (
     CHANNELS,
@@ -35,6 +37,7 @@ from .wire import (
     require,
 )
 
+SUBSCRIBE_OPS = frozenset({"subscribe", "unsubscribe", "login"})  # the requests OKX counts per connection
 
 class OkxPublic(SimVenue):
     """OKX's public side: instruments, books and funding over REST, the public WebSocket's books and trades."""
@@ -54,6 +57,9 @@ class OkxPublic(SimVenue):
     ws_paths = ("/ws/v5/public",)
     private_ws_paths = ("/ws/v5/private",)
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
+    snapshot_paths = ("/api/v5/market/books",)
+    instruments_paths = ("/api/v5/public/instruments",)
+    unavailable = ErrorShape("50001", "Service temporarily unavailable. Please try again later.", 503)
     inband_snapshot: ClassVar[bool] = True
     ccxt_id = "okx"
     ccxt_hosts = ("https://{hostname}",)  # ccxt's OKX base is a template on its hostname option
@@ -188,6 +194,72 @@ class OkxPublic(SimVenue):
         }
         return json_response({"code": "0", "msg": "", "data": [data]})
 
+    def market_data_routes(self) -> list[web.RouteDef]:
+        return [web.get("/api/v5/market/ticker", self.ticker), web.get("/api/v5/market/trades", self.trades),
+                web.get("/api/v5/market/candles", self.candles)]
+
+    def inst_type(self, symbol: str) -> str:
+        return "SWAP" if symbol in CONTRACTS else "SPOT"
+
+    def contracts(self, symbol: str, base: str) -> str:
+        """A base amount in a SWAP's contracts (SPOT: unchanged)."""
+        if symbol not in CONTRACTS:
+            return base
+        per_contract = self.engine.markets[symbol].lot * 10 ** self.size_decimals(symbol)
+        return num(Decimal(base) / per_contract)
+
+    async def ticker(self, request: web.Request) -> web.Response:
+        """``GET /api/v5/market/ticker?instId=``: the touch and the rolling day; ``vol24h`` in the
+        base (SPOT) or contracts (SWAP), ``volCcy24h`` in the quote (SPOT) or base (SWAP)."""
+        symbol = self.symbol_of(request.query.get("instId", ""))
+        if symbol is None:
+            return json_response({"code": "51001", "msg": "Instrument ID does not exist", "data": []})
+        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
+        swap = symbol in CONTRACTS
+        return envelope([{
+            "instType": self.inst_type(symbol), "instId": self.native(symbol),
+            "last": _trim(day.last), "lastSz": self.contracts(symbol, day.last_size),
+            "askPx": self.price_text(symbol, ask), "askSz": self.size_text(symbol, ask_lots),
+            "bidPx": self.price_text(symbol, bid), "bidSz": self.size_text(symbol, bid_lots),
+            "open24h": _trim(day.open), "high24h": _trim(day.high), "low24h": _trim(day.low),
+            "volCcy24h": day.volume if swap else day.quote_volume, "vol24h": self.contracts(symbol, day.volume),
+            "ts": str(day.close_ms), "sodUtc0": _trim(day.open), "sodUtc8": _trim(day.open),
+        }])
+
+    async def trades(self, request: web.Request) -> web.Response:
+        """``GET /api/v5/market/trades``: the newest ``limit`` (default 100, at most 500), newest first."""
+        symbol = self.symbol_of(request.query.get("instId", ""))
+        if symbol is None:
+            return json_response({"code": "51001", "msg": "Instrument ID does not exist", "data": []})
+        prints = self.tape.recent(symbol, min(int(request.query.get("limit", "100")), 500))
+        return envelope([self.trade_row(symbol, p) for p in reversed(prints)])
+
+    def trade_row(self, symbol: str, p: Print) -> dict[str, Any]:
+        return {"instId": self.native(symbol), "side": "buy" if p.buy else "sell", "sz": self.size_text(symbol, p.lots),
+                "px": self.price_text(symbol, p.ticks), "tradeId": str(p.trade_id), "ts": str(p.ms), "source": "0"}
+
+    async def candles(self, request: web.Request) -> web.Response:
+        """``GET /api/v5/market/candles``: ``bar`` (default 1m), ``limit`` (default 100, at most 300),
+        ``after`` / ``before`` (older / newer than), newest first; ``confirm`` 0 for the bar in progress."""
+        query = request.query
+        symbol = self.symbol_of(query.get("instId", ""))
+        if symbol is None:
+            return json_response({"code": "51001", "msg": "Instrument ID does not exist", "data": []})
+        seconds = OKX_BARS.get(query.get("bar", "1m"))
+        if seconds is None:
+            return json_response({"code": "51000", "msg": "Parameter bar error", "data": []})
+        after, before = query.get("after"), query.get("before")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "100")), 300),
+                                    int(before) + 1 if before else None, int(after) - 1 if after else None)
+        now = _now_ms()
+        return envelope([self.candle_row(symbol, c, c.start_ms + seconds * 1000 <= now) for c in reversed(candles)])
+
+    def candle_row(self, symbol: str, c: Candle, closed: bool) -> list[str]:
+        swap = symbol in CONTRACTS
+        return [str(c.start_ms), _trim(c.open), _trim(c.high), _trim(c.low), _trim(c.close),
+                self.contracts(symbol, c.volume), c.volume if swap else c.quote_volume, c.quote_volume, "1" if closed else "0"]
+
     async def funding_rate(self, request: web.Request) -> web.Response:
         """A SWAP's funding: the simulator's constant rate, settled at the next 8-hour boundary
         (``fundingTime``), the one after it ``nextFundingTime``."""
@@ -267,6 +339,18 @@ class OkxPublic(SimVenue):
         for frame in snapshots:
             conn.send(frame)
 
+    def frame_kind(self, data: str | bytes) -> str:
+        """OKX counts subscribe, unsubscribe and login requests per connection (its SPEC's limit)."""
+        try:
+            msg = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return OTHER_FRAME  # "ping", or what on_client_message refuses
+        return SUBSCRIBE_FRAME if isinstance(msg, dict) and msg.get("op") in SUBSCRIBE_OPS else OTHER_FRAME
+
+    async def refuse_message_rate(self, conn: SimConnection, data: str | bytes) -> None:
+        """Over 480 subscribe requests an hour on one connection: OKX's error event, the request ignored."""
+        conn.send(self._event(conn, "error", code="60014", msg="Requests too frequent."))
+
     def _event(self, conn: SimConnection, event: str, **fields: Any) -> str:
         return orjson.dumps({"event": event, **fields, "connId": conn.state["connId"]}).decode()
 
@@ -328,3 +412,9 @@ class OkxPublic(SimVenue):
             "count": "1",
         }
         return orjson.dumps({"arg": {"channel": "trades", "instId": native}, "data": [trade]}).decode()
+
+
+OKX_BARS: dict[str, int] = {
+    "1s": 1, "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1H": 3600, "2H": 7200, "4H": 14_400,
+    "6H": 21_600, "12H": 43_200, "1D": 86_400, "1W": 604_800, "1M": 2_592_000,
+}

@@ -17,8 +17,8 @@ from ...access import ApiKey
 from ...engine import OrderEvent, Reject, SimFill, SimOrder
 from ...refusal import Refusal
 from ...server import Frame, SimConnection
+from .algo import OkxAlgo
 from .errors import okx_error
-from .trading import OkxTrading
 from .wire import (
     CONTRACTS,
     INST_TYPES,
@@ -35,7 +35,7 @@ from .wire import (
 )
 
 
-class OkxSim(OkxTrading):
+class OkxSim(OkxAlgo):
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -43,6 +43,7 @@ class OkxSim(OkxTrading):
             web.get("/api/v5/market/books", self.books),
             web.get("/api/v5/public/funding-rate", self.funding_rate),
             *self.trading_routes(),
+            *self.algo_routes(),
         ]
 
     def trading_routes(self) -> list[web.RouteDef]:
@@ -54,6 +55,7 @@ class OkxSim(OkxTrading):
             web.get("/api/v5/account/positions", self.signed(self.positions)),
             web.post("/api/v5/account/set-position-mode", self.signed(self.set_position_mode, trade=True)),
             web.post("/api/v5/account/set-leverage", self.signed(self.set_leverage, trade=True)),
+            web.get("/api/v5/account/leverage-info", self.signed(self.leverage_info)),
             web.post("/api/v5/trade/order", self.signed(self.place_one, trade=True)),
             web.post("/api/v5/trade/batch-orders", self.signed(self.place_batch, trade=True)),
             web.post("/api/v5/trade/cancel-order", self.signed(self.cancel_one, trade=True)),

@@ -80,12 +80,23 @@ class OkxTrading(OkxRecords):
         return envelope([{"lever": num(lever), "mgnMode": mode.value, "instId": body["instId"],
                           "posSide": str(body.get("posSide") or "net")}])
 
+    async def leverage_info(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """The instrument's leverage for ``mgnMode`` (what ccxt's fetch_leverage reads). The
+        simulator keeps one leverage per instrument, whichever margin mode asks."""
+        symbol = self.swap_symbol(params)
+        if TD_MODES.get(str(params.get("mgnMode"))) is None:
+            raise okx_error("51000", "Parameter mgnMode error", 400)
+        lever = self.engine.account(key.account).leverages.get(symbol, Decimal(1))
+        return envelope([{"instId": params["instId"], "mgnMode": params["mgnMode"], "posSide": "net", "lever": num(lever)}])
+
     def ticket(self, req: dict[str, Any]) -> Ticket:
         symbol = self.listed_symbol(req)
         if symbol in CONTRACTS:
             return self.swap_ticket(symbol, req)
         if req.get("tdMode") != "cash":
             raise okx_error("51000", "Parameter tdMode error", 400)
+        if req.get("attachAlgoOrds"):  # refused rather than dropped: nothing asked is left out silently
+            raise okx_error("51000", "Parameter attachAlgoOrds error: the simulator attaches TP/SL to SWAP orders only", 400)
         side, kind, tif, post_only = self.order_kind(req)
         price = None if kind is OrderType.MARKET else positive(req, "px")
         amount = positive(req, "sz")
