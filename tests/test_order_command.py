@@ -255,8 +255,8 @@ def test_a_binance_perpetual_position_is_what_an_unmodified_ccxt_client_sees(run
     (["dydx", "BTC-USD-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"],
      "dydx: crossbook cannot do --margin isolated"),
     (["gate", "BTC-USDT-PERP", "buy", "0.01", "--type", "market", "--margin", "isolated"], "gate: crossbook cannot do --margin"),
-    (["okx", "BTC-USDT", "buy", "0.01", "--price", "50000", "--take-profit", "90000"],
-     "okx: take_profit/stop_loss: crossbook does not send take-profit/stop-loss attached to an order on spot"),
+    (["gate", "BTC-USDT", "sell", "0.01", "--type", "stop-limit", "--price", "40000", "--stop-price", "41000"],
+     "gate offers stop-limit orders, but crossbook does not send them there yet"),
     (["okx", "BTC-USDT", "buy", "0.01", "--price", "50000", "--margin", "isolated"], "okx: --margin on spot"),
 ])
 def test_a_flag_the_venue_cannot_honour_is_refused_exit_2_and_nothing_sent(running: RunningSim, args: list[str], says: str) -> None:

@@ -50,7 +50,7 @@ def venue_of(feed: str) -> str:
 
 # every simulated market crossbook trades a trigger order on: (feed, symbol) -> (product, amount)
 TRIGGER_MARKETS: dict[tuple[str, str], tuple[Product, D]] = {
-    **{(f, sim_class(f).markets[0]): (Product.SPOT, D(0)) for f in SPOT_FEEDS},  # spot: 100 lots
+    **{(f, sim_class(f).markets[0]): (Product.SPOT, D(0)) for f in SPOT_FEEDS},  # spot: 100 lots, 10 minimums at least
     **{(f, next(s for s in sim_class(f).markets if parse_standard(s)[2] is Kind.PERP)): (Product.LINEAR_PERP, a)
        for f, a in PERP_FEEDS.items()},
     ("binancecoinm", "BTC-USD-PERP"): (Product.INVERSE_PERP, D(1)),
@@ -190,7 +190,8 @@ def _touch(h: TradingHarness, symbol: str) -> tuple[D, D]:
 
 def _amount(h: TradingHarness, symbol: str, account: VenueAccount) -> D:
     amount = TRIGGER_MARKETS[(h.feed_id, symbol)][1]
-    return amount or account.market(symbol).lot * 100
+    rules = account.market(symbol)
+    return amount or max(rules.lot * 100, (rules.min_amount or D(0)) * 10)
 
 
 async def _place_stop(h: TradingHarness, symbol: str, account: VenueAccount, kind: OrderType, trigger_at: D) -> tuple[str, D, D | None]:

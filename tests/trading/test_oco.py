@@ -166,6 +166,33 @@ def test_crossbooks_own_oco_on_kraken_fills_one_leg_and_cancels_the_other() -> N
     run(body())
 
 
+@pytest.mark.parametrize(("bps", "ends"), [(100, [OrderStatus.FILLED, OrderStatus.CANCELED]),
+                                           (-100, [OrderStatus.CANCELED, OrderStatus.FILLED])], ids=["limit", "stop"])
+def test_crossbooks_own_oco_of_a_limit_and_a_stop_on_bybit_spot(bps: int, ends: list[OrderStatus]) -> None:
+    """A take-profit limit above the market and a stop below it: a rise fills the limit and the
+    stop (a spot conditional order, read back and cancelled under orderFilter=StopOrder) is
+    cancelled; a fall fires the stop and the limit is cancelled."""
+
+    async def body() -> None:
+        async with Desk.sim(["bybit"], symbols=[SYMBOL]) as desk:
+            trader = await desk.account("bybit")
+            px = bid(desk, "bybit")
+            limit = OrderRequest("bybit", SYMBOL, Side.SELL, OrderType.LIMIT, D("0.01"), price=at(trader, px * D("1.003")))
+            stop = OrderRequest("bybit", SYMBOL, Side.SELL, OrderType.STOP, D("0.01"), stop_price=at(trader, px * D("0.997")))
+            pair = await trader.oco_pair(limit, stop)
+            assert (pair.mode, pair.state, statuses(pair)) == ("crossbook", OcoState.OPEN, [OrderStatus.OPEN] * 2)
+            eng = engine(desk, "bybit")
+            held = eng.find("main", client_id=pair.legs[1].client_order_id)
+            assert (held.type, held.waiting) == (OrderType.STOP, True)
+            desk.dislocate("bybit", bps, SYMBOL)
+            view = await ended(trader, pair.group_id)
+            assert view.state is OcoState.DONE and statuses(view) == ends
+            sim_legs = [eng.find("main", client_id=leg.client_order_id) for leg in view.legs]
+            assert [o.status for o in sim_legs] == ends
+
+    run(body())
+
+
 @pytest.mark.parametrize("venue", ["kraken", "coinbase"])
 def test_crossbooks_own_oco_is_kept_from_the_private_stream(venue: str) -> None:
     """An account whose client streams its orders (ccxt.pro's): the group is kept from the private

@@ -14,16 +14,19 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from crossbook.errors import InvalidOrder, VenueRefused
-from crossbook.model import MarginMode, OrderRequest, OrderStatus, OrderType, PositionSide, Side, TimeInForce
+from crossbook.feeds.handler import FeedHandler
+from crossbook.feeds.manager import VenueFeed
+from crossbook.model import BookState, MarginMode, OrderRequest, OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from crossbook.sim.server import SimVenue
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.client_ids import client_id_rule
 from crossbook.trading.journal import Journal
 from crossbook.trading.stream import OrderStream
-from crossbook.venues.registry import spec
+from crossbook.venues.registry import all_feeds, spec
 
 from ..conftest import run, wait_for
 from ..sim.trading_contract import TradingHarness
@@ -206,6 +209,76 @@ def test_an_iceberg_on_binance_spot_shows_only_its_visible_slice_in_the_public_b
                 assert await shown_at_price() == D("0.05")
 
     run(body(), timeout=60)
+
+
+@asynccontextmanager
+async def public_feed(h: TradingHarness) -> AsyncIterator[VenueFeed]:
+    """crossbook's own feed of the simulated venue's public WebSocket on ``h``'s symbol: the
+    book its handler keeps from the REST snapshot and the depth diffs, LIVE."""
+    assert h.cluster is not None
+    ws, rest = h.cluster.urls(h.feed_id)
+    async with aiohttp.ClientSession() as session:
+        feed = VenueFeed(all_feeds()[h.feed_id], [h.symbol], ws_url=ws, rest_url=rest)
+        await feed.start(session)
+        try:
+            await wait_for(lambda: h.symbol in feed.books and feed.books[h.symbol].status() is BookState.LIVE,
+                           30.0, f"the {h.feed_id} {h.symbol} book to be live")
+            yield feed
+        finally:
+            await feed.stop()
+
+
+def test_an_iceberg_on_binance_spot_shows_only_its_visible_slice_in_the_websocket_depth_diffs(tmp_path: Path) -> None:
+    """The book crossbook's feed handler keeps from the public depth diffs (not only the REST
+    snapshot ccxt reads) shows the iceberg's slice at its price, never the full size: first the
+    slice, then, after a taker trades through it, the refilled slice less what the taker took."""
+    async def body() -> None:
+        async with TradingHarness("binance") as h, public_feed(h) as feed:
+            book = feed.books[h.symbol]
+            with Journal(tmp_path / "j.db") as journal:
+                account = VenueAccount("binance", h.client(), journal)
+                await account.load()
+                reader = h.client()
+                await reader.load_markets()
+                rules = account.market(h.symbol)
+                price = h.inside_bid()  # the market paused; nobody else quotes this tick
+                best_bid = float(h.touch()[0])
+                await wait_for(lambda: (top := book.best_bid()) is not None and top[0] == best_bid, 30.0,
+                               "the feed's book to settle on the paused market")
+                level = float(price)
+                seen: list[float] = []  # the level's size after every frame that changed it
+
+                def watch(handler: FeedHandler) -> None:
+                    on_frame = handler.on_frame
+
+                    def watched(data: bytes | str, ts: float) -> Any:
+                        replies = on_frame(data, ts)
+                        size = book.bids.get(level, 0.0)
+                        if size != (seen[-1] if seen else 0.0):
+                            seen.append(size)
+                        return replies
+
+                    handler.on_frame = watched  # type: ignore[method-assign]
+
+                for conn in feed.connections:
+                    watch(conn.handler)
+
+                async def rest_shown() -> D:
+                    snapshot = await reader.fetch_order_book(rules.ccxt_symbol, 1000)
+                    return sum((D(str(a)) for p, a, *_ in snapshot["bids"] if D(str(p)) == price), D(0))
+
+                request = OrderRequest("binance", h.symbol, Side.BUY, OrderType.LIMIT, D("0.5"), price, iceberg_visible=D("0.1"))
+                placed = await account.create_order(request)
+                await wait_for(lambda: bool(seen), 30.0, "the iceberg's level in the feed's book")
+                assert (seen, await rest_shown()) == ([0.1], D("0.1"))
+                # a sell of 0.15 trades the slice and 0.05 of the next, which shows in its place
+                taker = OrderRequest("binance", h.symbol, Side.SELL, OrderType.LIMIT, D("0.15"), price, time_in_force=TimeInForce.IOC)
+                await account.create_order(taker)
+                assert engine_order(h.sim, placed.client_order_id).filled * h.sim.engine.markets[h.symbol].lot == D("0.15")
+                await wait_for(lambda: len(seen) > 1, 30.0, f"the refilled slice in the feed's book (seen {seen})")
+                assert (seen, await rest_shown()) == ([0.1, 0.05], D("0.05"))
+
+    run(body(), timeout=90)
 
 
 # ---- the settings cache --------------------------------------------------------------------

@@ -387,7 +387,7 @@ class VenueAccount:
         if order.time_in_force is not TimeInForce.GTC:
             params["timeInForce"] = order.time_in_force.value.upper()
         if order.stop_price is not None:
-            params["triggerPrice"] = plain(order.stop_price)
+            params[self.capabilities.wire.stop_trigger] = plain(order.stop_price)
         if order.take_profit is not None:
             params["takeProfit"] = {"triggerPrice": plain(order.take_profit)}
         if order.stop_loss is not None:
@@ -422,6 +422,10 @@ class VenueAccount:
             raise InvalidOrder(f"{client_order_id} is {order.status.value}: only a live, acked limit order can be amended")
         if amount is None and price is None:
             raise InvalidOrder(f"amend of {client_order_id}: give a new amount, a new price or both")
+        if order.filled > 0 and not spec(self.venue).amend_keeps_order_id:
+            # a cancel-replace sends the whole new amount as a fresh order: what filled would fill again
+            raise InvalidOrder(f"{self.venue} amends by replacing the order, and {client_order_id} has {order.filled} filled: "
+                               f"cancel it and place the rest as a new order")
         rules = self.market(order.request.symbol)
         available = await self._available_for_validation()
         if not rules.derivative:  # what the order holds now is available to its amended self
@@ -445,12 +449,25 @@ class VenueAccount:
             raise InvalidOrder(f"{self.venue} refused the amend of {client_order_id}: {exc}") from None
         finally:
             _symbol.reset(token)
+        if remote.get("id") is None and not spec(self.venue).amend_keeps_order_id:
+            await self._check_replaced(client_order_id, remote)
         self.journal.record_amend(client_order_id, amount=None if amount is None else new_amount,
                                   price=None if price is None else new_price)
         new_id = order.venue_order_id if spec(self.venue).amend_keeps_order_id else str(remote.get("id") or order.venue_order_id)
         if new_id != order.venue_order_id:
             self.journal.transition(client_order_id, self._journaled(client_order_id).status, venue_order_id=new_id)
         return self._journaled(client_order_id)
+
+    async def _check_replaced(self, client_order_id: str, remote: Mapping[str, Any]) -> None:
+        """An amend answered with no order id: an edit in place (Coinbase) leaves the order live,
+        but a cancel-replace whose new order the venue refused (Bitget's ``success: "failure"``)
+        has only canceled it. That is an error, with the order's end journaled, never an amend."""
+        synced = await self.sync(client_order_id)
+        if synced.status.final:
+            info = remote.get("info")
+            why = info.get("msg") if isinstance(info, dict) else None
+            raise InvalidOrder(f"{self.venue} canceled {client_order_id} but refused its replacement"
+                               f"{f': {why}' if why else ''}; the order is {synced.status.value}")
 
     async def cancel(self, client_order_id: str) -> JournaledOrder:
         order = self._journaled(client_order_id)
@@ -460,7 +477,8 @@ class VenueAccount:
         with contextlib.suppress(ccxt.OrderNotFound):  # already final at the venue: sync records how it ended
             await self.client.cancel_order(order.venue_order_id, rules.ccxt_symbol, self._lookup(order.request))
         lookup = self._lookup(order.request)
-        fired = lookup and self.capabilities.wire.fired(await self.client.fetch_order(order.venue_order_id, rules.ccxt_symbol, lookup))
+        wire = self.capabilities.wire
+        fired = lookup and wire.fired_id and wire.fired(await self.client.fetch_order(order.venue_order_id, rules.ccxt_symbol, lookup))
         if fired:  # a trigger kept apart that had fired: cancel the order it placed
             with contextlib.suppress(ccxt.OrderNotFound):
                 await self.client.cancel_order(fired, rules.ccxt_symbol)
@@ -482,7 +500,8 @@ class VenueAccount:
         return self._journaled(client_order_id)
 
     def _lookup(self, request: OrderRequest) -> dict[str, Any]:
-        """ccxt's params to fetch or cancel this order (Binance futures' algo orders: ``trigger``)."""
+        """ccxt's params to fetch or cancel this order (Binance futures' algo orders, Bybit spot
+        conditional ones: ``trigger``)."""
         return self.capabilities.wire.lookup_params(self.market(request.symbol).product, request.stop_price is not None)
 
     async def _record_fills(self, order: JournaledOrder, rules: TradingRules, fired: str | None = None) -> int:

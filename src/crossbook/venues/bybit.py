@@ -300,10 +300,9 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         },
     ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
               Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.STOP, Feature.STOP_LIMIT, Feature.TP_SL),
-             OrderWire(position_side=PositionSideParam("positionIdx", 1, 2), trigger_direction=DERIVATIVES, unsent=dict.fromkeys(
-                 (Feature.STOP, Feature.STOP_LIMIT),
-                 (SPOT_BOOK, "a spot conditional order is read back with orderFilter=StopOrder, which crossbook does not ask yet"),
-             ))),
+             # a spot conditional order is read back and cancelled under orderFilter=StopOrder (ccxt: trigger)
+             OrderWire(position_side=PositionSideParam("positionIdx", 1, 2), trigger_direction=DERIVATIVES,
+                       triggers_apart=SPOT_BOOK)),
     # REST limits (bybit-exchange.github.io/docs/v5/rate-limit): 600 requests per 5 s per IP on all
     # traffic (over it: HTTP 403 and a 10 min ban); per UID, each endpoint has its own per-second limit,
     # order create and cancel 20/s on spot, 10/s on derivatives. Per-endpoint figures as in ccxt 4.5.90.

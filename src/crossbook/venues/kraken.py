@@ -30,6 +30,7 @@ from .spec.capabilities import (
     DERIVATIVES,
     SPOT_BOOK,
     Feature,
+    OrderWire,
     Product,
     Support,
     VenueCapabilities,
@@ -322,7 +323,9 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.SUB_ACCOUNTS: Support.yes("institutional accounts; ccxt's transfer() is WalletTransfer, spot to futures only"),
             Feature.TESTNET: Support.yes("demo-futures.kraken.com; spot has none", only=CONTRACTS),
         },
-    ).traded((Product.SPOT, Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.SUB_ACCOUNTS)),
+    ).traded((Product.SPOT, Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.SUB_ACCOUNTS,
+              Feature.STOP, Feature.STOP_LIMIT),
+             OrderWire(stop_trigger="stopLossPrice")),  # ccxt: ordertype stop-loss(-limit), price the trigger, price2 the limit
     limits=LIMITS_BY_TIER["starter"],
     # the request an unmodified ccxt client places a spot order with (dYdX: its order transaction);
     # the router asks the limiter how many of these the venue grants now

@@ -37,7 +37,6 @@ from .spec.capabilities import (
     BASIC_ORDERS,
     CONTRACTS,
     DERIVATIVES,
-    SPOT_BOOK,
     Feature,
     OrderWire,
     PositionSideParam,
@@ -388,7 +387,6 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
               Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.OCO, Feature.TP_SL),  # OCO: the spot algo order (place_oco)
              OrderWire(position_side=PositionSideParam("posSide", "long", "short"), unsent={
-                 Feature.TP_SL: (SPOT_BOOK, "attachAlgoOrds on spot orders is not simulated yet"),
                  Feature.OCO: (DERIVATIVES, "place_oco sends OKX's spot algo OCO only"),
              })),
     # REST limits (www.okx.com/docs-v5/en/): each endpoint has its own counter per 2 s, by user ID (the

@@ -197,14 +197,19 @@ class OrderWire:
     position_side: PositionSideParam | None = None
     # features marked traded that crossbook does not send on some products: feature -> (products, why)
     unsent: Mapping[Feature, tuple[frozenset[Product], str]] = field(default_factory=dict)
-    # products whose trigger orders the venue keeps apart until they fire (Binance USD-M / COIN-M
-    # algo orders): ccxt fetches and cancels them with ``trigger: True``, and the order a trigger
-    # places has an id of its own, named by ``fired_id`` in the trigger's ``info``
+    # products whose trigger orders the venue keeps apart (Binance USD-M / COIN-M algo orders, Bybit
+    # spot conditional orders under orderFilter=StopOrder): ccxt fetches and cancels them with
+    # ``trigger: True``; where the order a trigger places has an id of its own (Binance), ``fired_id``
+    # names it in the trigger's ``info``
     triggers_apart: frozenset[Product] = frozenset()
     fired_id: str = ""
     # products whose stop orders ccxt sends only with ``triggerDirection`` (Bybit's contracts): a
     # stop buys when the price rises to its trigger and sells when it falls to it
     trigger_direction: frozenset[Product] = frozenset()
+    # the create_order param ccxt reads a stop's trigger from: ``triggerPrice`` on most venues;
+    # Kraken's client sends its stop-loss / stop-loss-limit ordertype for ``stopLossPrice`` only
+    # (a ``triggerPrice`` would go out as a plain order)
+    stop_trigger: str = "triggerPrice"
 
     def lookup_params(self, product: Product, trigger: bool) -> dict[str, Any]:
         """ccxt's params to fetch or cancel an order: ``trigger`` for a trigger order kept apart."""

@@ -12,7 +12,9 @@ the current funding rate, ``/api/v2/mix/market/current-fund-rate`` (a fixed 0.00
 Spot trading as ccxt calls it for a classic (non-UTA) account: the public coin list and margin
 pairs, the signed ``/api/v3/account/settings`` probe (refused with 40084, which is how ccxt learns
 the account is classic), ``/api/v2/spot/account/assets``, ``place-order``, ``cancel-order``,
-``orderInfo``, ``unfilled-orders``, ``fills``, the plan (trigger) orders and ``/api/v2/common/trade-rate``.
+``orderInfo``, ``unfilled-orders``, ``fills``, ``cancel-replace-order`` (ccxt's ``edit_order``: the
+old order canceled, a new one with a new ``orderId``), the plan (trigger) orders and
+``/api/v2/common/trade-rate``.
 Requests are signed as Bitget signs them: ``ACCESS-SIGN`` = base64 HMAC-SHA256 of
 ``timestamp + METHOD + path (+ "?" + query) + body`` with ``ACCESS-KEY``, ``ACCESS-TIMESTAMP``
 (ms, within 30 s) and ``ACCESS-PASSPHRASE``; every answer is the ``{"code", "msg", "requestTime",

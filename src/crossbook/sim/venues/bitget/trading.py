@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import time
-import zlib
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 from urllib.parse import unquote
@@ -26,7 +25,7 @@ from .errors import (
     bitget_error,
     unknown_symbol,
 )
-from .public import BitgetPublic
+from .views import BitgetOrderViews
 from .wire import (
     FORCES,
     LOGIN_WINDOW_S,
@@ -49,7 +48,7 @@ from .wire import (
 )
 
 
-class BitgetSpotSim(BitgetPublic):
+class BitgetSpotSim(BitgetOrderViews):
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -66,6 +65,7 @@ class BitgetSpotSim(BitgetPublic):
             web.get(f"{spot}/account/assets", self.signed(self.assets)),
             web.post(f"{spot}/trade/place-order", self.signed(self.place_order)),
             web.post(f"{spot}/trade/cancel-order", self.signed(self.cancel_order)),
+            web.post(f"{spot}/trade/cancel-replace-order", self.signed(self.cancel_replace_order)),
             web.get(f"{spot}/trade/orderInfo", self.signed(self.order_info)),
             web.get(f"{spot}/trade/unfilled-orders", self.signed(self.unfilled_orders)),
             web.get(f"{spot}/trade/fills", self.signed(self.fills)),
@@ -241,6 +241,29 @@ class BitgetSpotSim(BitgetPublic):
         self.engine.cancel(key.account, order.order_id)
         return json_response(_envelope({"orderId": order.order_id, "clientOid": order.client_id}))
 
+    async def cancel_replace_order(self, key: ApiKey, params: Params) -> web.Response:
+        """``cancel-replace-order``: cancel a resting limit order and place a new one on its symbol
+        and side at ``price`` for ``size`` base (its time in force kept; a new ``orderId``, the back
+        of the queue; ``newClientOid`` if given). An order that is not live, or a plan order, is
+        43001 and nothing changes; a replacement the engine refuses leaves the old order canceled,
+        answered as ``success: "failure"`` with the reason in ``msg`` and no ``orderId``."""
+        symbol = self.symbol_param(params)
+        price, size = _decimal(params, "price"), _decimal(params, "size")
+        old = self.find(key, params)
+        if old.waiting or old.price is None or old.symbol != symbol:
+            raise Reject("unknown_order", f"no resting limit order {old.order_id} on {symbol}")
+        self.engine.cancel(key.account, old.order_id)
+        new_client_id = params.get("newClientOid") or None
+        try:
+            order = self.engine.submit(key.account, symbol, old.side, OrderType.LIMIT, size, price, tif=old.tif,
+                                       post_only=old.post_only, client_id=new_client_id)
+        except Reject as exc:
+            failed = refuse(ERRORS, exc, BAD_PARAMETER)
+            return json_response(_envelope({"orderId": None, "clientOid": new_client_id, "success": "failure",
+                                            "msg": failed.message}))
+        return json_response(_envelope({"orderId": order.order_id, "clientOid": order.client_id, "success": "success",
+                                        "msg": None}))
+
     async def cancel_plan_order(self, key: ApiKey, params: Params) -> web.Response:
         try:
             order = self.find(key, params)
@@ -283,107 +306,6 @@ class BitgetSpotSim(BitgetPublic):
         self.symbol_param(params)
         rates = {"makerFeeRate": _num(self.engine.maker_fee), "takerFeeRate": _num(self.engine.taker_fee)}
         return json_response(_envelope(rates))
-
-    @staticmethod
-    def user_id(account: str) -> str:
-        return str(zlib.crc32(account.encode()))
-
-    @staticmethod
-    def order_type(order: SimOrder) -> str:
-        return "market" if order.type in (OrderType.MARKET, OrderType.STOP) else "limit"
-
-    def size(self, order: SimOrder) -> str:
-        """Base units, except a market buy's quote size."""
-        if order.order_id in self.quote_sizes:
-            return _num(self.quote_sizes[order.order_id])
-        return _num(order.amount * self.engine.markets[order.symbol].lot)
-
-    def average(self, order: SimOrder) -> str:
-        filled = order.filled * self.engine.markets[order.symbol].lot
-        return _num(order.cost / filled) if filled else "0"
-
-    def fee_detail(self, order: SimOrder) -> str | None:
-        """A JSON string, as the venue sends it; none before the first fill."""
-        if not order.filled:
-            return None
-        coin = self.engine.markets[order.symbol].quote
-        fee = -float(order.fee)
-        detail = {
-            coin: {"deduction": False, "feeCoinCode": coin, "totalDeductionFee": 0, "totalFee": fee},
-            "newFees": {"c": 0, "d": 0, "deduction": False, "r": fee, "t": fee, "totalDeductionFee": 0},
-        }
-        return orjson.dumps(detail).decode()
-
-    def base_json(self, order: SimOrder) -> dict[str, Any]:
-        market = self.engine.markets[order.symbol]
-        return {
-            "userId": self.user_id(order.account),
-            "symbol": self.native(order.symbol),
-            "orderId": order.order_id,
-            "clientOid": order.client_id,
-            "size": self.size(order),
-            "orderType": self.order_type(order),
-            "side": order.side.value,
-            "status": STATUS[order.status],
-            "baseVolume": _num(order.filled * market.lot),
-            "quoteVolume": _num(order.cost),
-            "enterPointSource": "API",
-            "orderSource": "market" if self.order_type(order) == "market" else "normal",
-            "cTime": str(_ms(order.created)),
-            "uTime": str(_ms(order.updated or order.created)),
-        }
-
-    def limit_price(self, order: SimOrder) -> str:
-        return _num((order.price or 0) * self.engine.markets[order.symbol].tick)
-
-    def order_json(self, order: SimOrder) -> dict[str, Any]:
-        body = self.base_json(order)
-        body.update(price=self.limit_price(order), priceAvg=self.average(order), feeDetail=self.fee_detail(order))
-        body["cancelReason"] = ""
-        return body
-
-    def unfilled_json(self, order: SimOrder) -> dict[str, Any]:
-        """``unfilled-orders`` names the order's price ``priceAvg`` and the fills' ``basePrice``."""
-        body = self.base_json(order)
-        body.update(priceAvg=self.limit_price(order), basePrice=self.average(order))
-        return body
-
-    def plan_json(self, order: SimOrder) -> dict[str, Any]:
-        market = self.engine.markets[order.symbol]
-        return {
-            "orderId": order.order_id,
-            "clientOid": order.client_id,
-            "symbol": self.native(order.symbol),
-            "size": self.size(order),
-            "planType": "total" if order.order_id in self.quote_sizes else "amount",
-            "executePrice": self.limit_price(order),
-            "triggerPrice": _num((order.stop or 0) * market.tick),
-            "status": "live",
-            "orderType": self.order_type(order),
-            "side": order.side.value,
-            "triggerType": "fill_price",
-            "enterPointSource": "API",
-            "cTime": str(_ms(order.created)),
-            "uTime": str(_ms(order.updated or order.created)),
-        }
-
-    def fill_json(self, fill: SimFill) -> dict[str, Any]:
-        order = self.engine.orders[fill.order_id]
-        return {
-            "userId": self.user_id(fill.account),
-            "symbol": self.native(fill.symbol),
-            "orderId": fill.order_id,
-            "tradeId": str(fill.trade_id),
-            "orderType": self.order_type(order),
-            "side": fill.side.value,
-            "priceAvg": _num(fill.price),
-            "size": _num(fill.amount),
-            "amount": _num(fill.price * fill.amount),
-            "feeDetail": {"deduction": "no", "feeCoin": fill.fee_currency, "totalDeductionFee": "", "totalFee": _num(-fill.fee)},
-            "tradeScope": "taker" if fill.taker else "maker",
-            "cTime": str(_ms(fill.ts)),
-            "uTime": str(_ms(fill.ts)),
-        }
 
     async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
         if "pinged" not in conn.state:  # the same 2-minute ping rule as the public sockets

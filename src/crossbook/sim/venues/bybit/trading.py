@@ -141,9 +141,9 @@ class BybitTrading(BybitRecords):
         book = ladder.asks if side is Side.BUY else ladder.bids
         if book:
             touch = (min(book) if side is Side.BUY else max(book)) * self.engine.markets[symbol].tick
-            if stop <= touch if side is Side.BUY else stop >= touch:
-                raise bybit_error(10001, "params error: the simulator triggers spot buys above the best ask "
-                                        "and sells below the best bid only")
+            if stop < touch if side is Side.BUY else stop > touch:
+                raise bybit_error(10001, "params error: the simulator triggers spot buys at or above the best ask "
+                                        "and sells at or below the best bid only")
         return stop
 
     async def cancel_order(self, key: ApiKey, params: Params) -> dict[str, Any]:

@@ -29,7 +29,8 @@ engine keeps one margin mode per instrument), ``reduceOnly`` and one ``attachAlg
 ``tpTriggerPx`` / ``slTriggerPx`` become the engine's take-profit / stop-loss children: they arm when
 the entry fills, execute at market (``tpOrdPx`` / ``slOrdPx`` -1 only) when a trade crosses them,
 and either one firing cancels the other. ``/trade/orders-algo-pending`` and ``-history`` list them
-as OKX does, one ``oco`` (or ``conditional``) algo order per entry, ``effective`` once one fired.
+as OKX does, one ``oco`` (or ``conditional``) algo order per entry, ``effective`` once one fired. Spot orders
+take the same ``attachAlgoOrds`` entry (OKX's spot TP/SL), held and fired alike.
 
 ``/trade/amend-order`` (spot and SWAP) changes ``newSz`` (the new total, in contracts on SWAP) and
 / or ``newPx`` of a live order, which keeps its ``ordId`` and ``clOrdId``; ``reqId`` is echoed and

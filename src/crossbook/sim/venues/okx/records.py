@@ -248,14 +248,16 @@ class OkxRecords(OkxPublic):
             actual = {"actualSz": size, "actualPx": num(fired.cost / filled) if filled else "",
                       "actualSide": "tp" if fired.stop == entry.take_profit else "sl",
                       "triggerTime": ms_text(fired.updated), "ordId": fired.order_id}
+        swap = entry.symbol in CONTRACTS
+        account = self.engine.account(entry.account)
         return {
-            **self.swap_fields(entry, market)["attachAlgoOrds"][0], **actual,
-            "instType": "SWAP", "instId": self.native(entry.symbol), "algoId": algo_id(entry), "algoClOrdId": "",
-            "clOrdId": "", "ordIdList": [actual["ordId"]] if fired else [], "sz": size, "closeFraction": "",
+            **self.attached_fields(entry, market)["attachAlgoOrds"][0], **actual,
+            "instType": "SWAP" if swap else "SPOT", "instId": self.native(entry.symbol), "algoId": algo_id(entry),
+            "algoClOrdId": "", "clOrdId": "", "ordIdList": [actual["ordId"]] if fired else [], "sz": size, "closeFraction": "",
             "ordType": "oco" if len(legs) == 2 else "conditional", "side": legs[0].side.value,
-            "posSide": pos_side_text(entry.position_side), "reduceOnly": "true", "state": state,
-            "tdMode": self.engine.account(entry.account).margin_modes.get(entry.symbol, MarginMode.CROSS).value,
-            "lever": num(self.engine.account(entry.account).leverages.get(entry.symbol, Decimal(1))),
+            "posSide": pos_side_text(entry.position_side) if swap else "", "reduceOnly": "true" if swap else "false",
+            "state": state, "tdMode": account.margin_modes.get(entry.symbol, MarginMode.CROSS).value if swap else "cash",
+            "lever": num(account.leverages.get(entry.symbol, Decimal(1))) if swap else "",
             "triggerPx": "", "triggerPxType": "", "ordPx": "", "tgtCcy": "", "tag": "", "last": "",
             "cTime": ms_text(legs[0].created), "uTime": ms_text(max(leg.updated for leg in legs)),
         }
@@ -296,26 +298,31 @@ class OkxRecords(OkxPublic):
             "cTime": ms_text(order.created),
             "tradeQuoteCcy": market.quote,
         }
+        row.update(self.attached_fields(order, market))
         if order.symbol in CONTRACTS:
             row.update(self.swap_fields(order, market))
         return row
 
-    def swap_fields(self, order: SimOrder, market: Market) -> dict[str, Any]:
-        """What a SWAP order states differently: contracts, margin, position side, TP/SL."""
-        account = self.engine.account(order.account)
+    @staticmethod
+    def attached_fields(order: SimOrder, market: Market) -> dict[str, Any]:
+        """An order's ``attachAlgoOrds`` (its attached TP/SL), spot and SWAP alike."""
         tp = "" if order.take_profit is None else num(order.take_profit * market.tick)
         sl = "" if order.stop_loss is None else num(order.stop_loss * market.tick)
         algos = [{"attachAlgoId": algo_id(order), "attachAlgoClOrdId": "", "tpTriggerPx": tp,
                   "tpTriggerPxType": "last" if tp else "", "tpOrdPx": "-1" if tp else "", "slTriggerPx": sl,
                   "slTriggerPxType": "last" if sl else "", "slOrdPx": "-1" if sl else "", "sz": "",
                   "amendPxOnTriggerType": "0", "failCode": "", "failReason": ""}] if tp or sl else []
+        return {"attachAlgoOrds": algos, **{k: v for k, v in (algos or [{}])[0].items() if k[:2] in ("tp", "sl")}}
+
+    def swap_fields(self, order: SimOrder, market: Market) -> dict[str, Any]:
+        """What a SWAP order states differently: contracts, margin, position side."""
+        account = self.engine.account(order.account)
         return {
             "instType": "SWAP", "tgtCcy": "", "sz": self.size_text(order.symbol, order.amount),
             "accFillSz": self.size_text(order.symbol, order.filled),
             "tdMode": account.margin_modes.get(order.symbol, MarginMode.CROSS).value,
             "posSide": pos_side_text(order.position_side), "reduceOnly": str(order.reduce_only).lower(),
             "lever": num(account.leverages.get(order.symbol, Decimal(1))), "rebateCcy": market.quote,
-            "attachAlgoOrds": algos, **{k: v for k, v in (algos or [{}])[0].items() if k[:2] in ("tp", "sl")},
         }
 
     def last_fill(self, order: SimOrder) -> dict[str, str]:

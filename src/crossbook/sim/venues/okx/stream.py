@@ -94,7 +94,7 @@ class OkxSim(OkxAlgo):
         return entry
 
     def submit(self, key: ApiKey, ticket: Ticket) -> SimOrder:
-        contract = ticket.contract or Contract(MarginMode.CROSS, PositionSide.BOTH, False, None, None)
+        contract = ticket.contract or Contract(MarginMode.CROSS, PositionSide.BOTH, False)
         try:
             if ticket.contract is not None:
                 self.use_margin_mode(key.account, ticket.symbol, contract.margin)
@@ -103,7 +103,7 @@ class OkxSim(OkxAlgo):
                 key.account, ticket.symbol, ticket.side, ticket.kind, ticket.amount, ticket.price,
                 tif=ticket.tif, post_only=ticket.post_only, client_id=ticket.placement.cl_ord_id or None,
                 reduce_only=contract.reduce_only, position_side=contract.position_side,
-                take_profit=contract.take_profit, stop_loss=contract.stop_loss,
+                take_profit=ticket.take_profit, stop_loss=ticket.stop_loss,
             )
         except Reject as exc:
             if exc.reason != "post_only_would_take":

@@ -95,8 +95,6 @@ class OkxTrading(OkxRecords):
             return self.swap_ticket(symbol, req)
         if req.get("tdMode") != "cash":
             raise okx_error("51000", "Parameter tdMode error", 400)
-        if req.get("attachAlgoOrds"):  # refused rather than dropped: nothing asked is left out silently
-            raise okx_error("51000", "Parameter attachAlgoOrds error: the simulator attaches TP/SL to SWAP orders only", 400)
         side, kind, tif, post_only = self.order_kind(req)
         price = None if kind is OrderType.MARKET else positive(req, "px")
         amount = positive(req, "sz")
@@ -105,7 +103,7 @@ class OkxTrading(OkxRecords):
         if tgt_ccy == "quote_ccy":
             quote_sz, amount = num(amount), self.base_for_quote(symbol, side, amount)
         placement = Placement(*self.ids_of(req), tgt_ccy, quote_sz)
-        return Ticket(symbol, side, kind, tif, post_only, amount, price, placement)
+        return Ticket(symbol, side, kind, tif, post_only, amount, price, placement, None, *self.attached(req))
 
     def swap_ticket(self, symbol: str, req: dict[str, Any]) -> Ticket:
         """A SWAP order: ``sz`` in contracts, ``tdMode`` cross or isolated, ``posSide`` long or
@@ -119,10 +117,9 @@ class OkxTrading(OkxRecords):
         side, kind, tif, post_only = self.order_kind(req)
         price = None if kind is OrderType.MARKET else positive(req, "px")
         amount = self.contracts_to_base(symbol, positive(req, "sz"))
-        take_profit, stop_loss = self.attached(req)
-        contract = Contract(margin, position_side, str(req.get("reduceOnly", "")).lower() == "true", take_profit, stop_loss)
+        contract = Contract(margin, position_side, str(req.get("reduceOnly", "")).lower() == "true")
         placement = Placement(*self.ids_of(req), "")
-        return Ticket(symbol, side, kind, tif, post_only, amount, price, placement, contract)
+        return Ticket(symbol, side, kind, tif, post_only, amount, price, placement, contract, *self.attached(req))
 
     @staticmethod
     def attached(req: dict[str, Any]) -> tuple[Decimal | None, Decimal | None]:

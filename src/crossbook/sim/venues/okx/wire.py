@@ -189,13 +189,11 @@ NO_PLACEMENT = Placement("", "", "")
 
 @dataclass(frozen=True, slots=True)
 class Contract:
-    """What a SWAP place request adds: margin mode, position side, reduce-only, attached TP/SL."""
+    """What a SWAP place request adds: margin mode, position side, reduce-only."""
 
     margin: MarginMode
     position_side: PositionSide
     reduce_only: bool
-    take_profit: Decimal | None
-    stop_loss: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +209,8 @@ class Ticket:
     price: Decimal | None
     placement: Placement
     contract: Contract | None = None  # SWAP orders only
+    take_profit: Decimal | None = None  # attachAlgoOrds: the triggers of one attached TP/SL
+    stop_loss: Decimal | None = None
 
 
 def sign(secret: str, prehash: bytes) -> str:
