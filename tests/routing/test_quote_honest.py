@@ -95,3 +95,11 @@ def test_the_quote_command_shows_partial_venues_as_partial() -> None:
     entry = quote["venues"]["binance"]
     assert entry["status"] == "partial" and entry["all_in_price"] is None and 0 < entry["filled"] < 100000
     assert quote["best"] is None
+
+
+def test_many_partial_venues_share_one_footnote(capsys: pytest.CaptureFixture[str]) -> None:
+    quote = price_order(books(), "BTC-USDT", Side.BUY, 100.0, equivalents=(), now=NOW)
+    print_quote(quote, Precision(2, 2))
+    text = capsys.readouterr().out
+    assert text.count("* partial") == 1 and f"* partial ({len(quote.rows)} venues)" in text
+    assert "not a price for the whole 100.00 BTC" in text

@@ -204,10 +204,15 @@ def print_quote(quote: Quote, p: Precision) -> None:
             cells.append("-" if row.affordable is None else "yes" if row.affordable else "[red]no[/]")
         table.add_row(*cells)
     out.print(table)
-    for row in quote.partial:
+    if len(quote.partial) == 1:
+        row = quote.partial[0]
         where = row.venue if row.conversion is None else f"{row.venue} {row.symbol}"
         out.print(f"* partial: {where} can fill {p.fmt_amount(row.filled)} of {p.fmt_amount(quote.amount)} {base}; "
                   f"its VWAP is for those {p.fmt_amount(row.filled)} {base} only, not a price for the whole amount",
+                  markup=False)
+    elif quote.partial:
+        out.print(f"* partial ({len(quote.partial)} venues): each can fill only the amount in its 'filled' column, and "
+                  f"its VWAP is for that amount only, not a price for the whole {p.fmt_amount(quote.amount)} {base}",
                   markup=False)
     crossed = [row.venue for row in quote.rows if row.status is QuoteStatus.CROSSED]
     if crossed:

@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..errors import ConfigError
 from ..venues.registry import VENUES, venue_of
 from .faults import ENDPOINTS, FAULTS, REST_FAULTS
+from .scenario import read_timetable
 from .server import SimVenue
 from .venues import venue_sims
 
@@ -105,15 +103,7 @@ async def play(plan: FaultPlan, venues: Mapping[str, SimVenue]) -> None:
 def load_fault_plan(path: str | Path) -> FaultPlan:
     """Read a fault file (``.toml`` as TOML, anything else as JSON)."""
     path = Path(path)
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read fault file {path}: {exc.strerror}") from None
-    try:
-        raw = tomllib.loads(text.decode()) if path.suffix == ".toml" else orjson.loads(text)
-    except (tomllib.TOMLDecodeError, orjson.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"fault file {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
-    return parse_fault_plan(raw, f"fault file {path}")
+    return parse_fault_plan(read_timetable(path, "fault"), f"fault file {path}")
 
 
 def parse_fault_plan(raw: Any, where: str = "faults") -> FaultPlan:

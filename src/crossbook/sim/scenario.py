@@ -63,18 +63,22 @@ class Scenario:
         return [a for _, _, a in sorted(timed, key=lambda t: (t[0], t[1]))]
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a scenario file (``.toml`` as TOML, anything else as JSON)."""
-    path = Path(path)
+def read_timetable(path: Path, kind: str) -> Any:
+    """A timetable file's data (``.toml`` as TOML, anything else as JSON); ``kind`` names the file
+    in errors ("scenario", "fault")."""
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read scenario file {path}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read {kind} file {path}: {exc.strerror}") from None
     try:
-        raw = tomllib.loads(text.decode()) if path.suffix == ".toml" else orjson.loads(text)
+        return tomllib.loads(text.decode()) if path.suffix == ".toml" else orjson.loads(text)
     except (tomllib.TOMLDecodeError, orjson.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"scenario file {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
-    return parse_scenario(raw, str(path))
+        raise ConfigError(f"{kind} file {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a scenario file (``.toml`` as TOML, anything else as JSON)."""
+    return parse_scenario(read_timetable(Path(path), "scenario"), str(path))
 
 
 def parse_scenario(raw: Any, where: str = "scenario") -> Scenario:
