@@ -63,6 +63,14 @@ async def until(read: Callable[[], Awaitable[T]], done: Callable[[T], bool], wha
         await asyncio.sleep(0.1)
 
 
+async def kraken_bracket(desk: Desk, trader: Trader) -> OcoView:
+    """crossbook's own OCO on Kraken: a sell 0.3 % above the bid and a buy 1 % below it, 0.01 BTC each."""
+    px = bid(desk, "kraken")
+    above = OrderRequest("kraken", SYMBOL, Side.SELL, OrderType.LIMIT, D("0.01"), price=at(trader, px * D("1.003")))
+    below = OrderRequest("kraken", SYMBOL, Side.BUY, OrderType.LIMIT, D("0.01"), price=at(trader, px * D("0.99")))
+    return await trader.oco_pair(above, below)
+
+
 def statuses(view: OcoView) -> list[OrderStatus]:
     return [leg.status for leg in view.legs]
 
@@ -149,10 +157,7 @@ def test_crossbooks_own_oco_on_kraken_fills_one_leg_and_cancels_the_other() -> N
     async def body() -> None:
         async with Desk.sim(["kraken"], symbols=[SYMBOL]) as desk:
             trader = await desk.account("kraken")
-            px = bid(desk, "kraken")
-            above = OrderRequest("kraken", SYMBOL, Side.SELL, OrderType.LIMIT, D("0.01"), price=at(trader, px * D("1.003")))
-            below = OrderRequest("kraken", SYMBOL, Side.BUY, OrderType.LIMIT, D("0.01"), price=at(trader, px * D("0.99")))
-            pair = await trader.oco_pair(above, below)
+            pair = await kraken_bracket(desk, trader)
             assert (pair.mode, pair.state, statuses(pair)) == ("crossbook", OcoState.OPEN, [OrderStatus.OPEN] * 2)
             # the desk's accounts trade through ccxt's REST client: the group is kept by polling, with no call of ours
             assert trader.keeper.keeping and (await desk.account("kraken")).keeper is trader.keeper
@@ -319,10 +324,7 @@ def test_a_leg_filled_while_crossbook_was_down_cancels_the_other_on_resume() -> 
     async def body() -> None:
         async with Desk.sim(["kraken"], symbols=[SYMBOL]) as desk:
             trader = await desk.account("kraken")
-            px = bid(desk, "kraken")
-            above = OrderRequest("kraken", SYMBOL, Side.SELL, OrderType.LIMIT, D("0.01"), price=at(trader, px * D("1.003")))
-            below = OrderRequest("kraken", SYMBOL, Side.BUY, OrderType.LIMIT, D("0.01"), price=at(trader, px * D("0.99")))
-            pair = await trader.oco_pair(above, below)
+            pair = await kraken_bracket(desk, trader)
             await trader.stop()  # crossbook goes down
             await trader.account.client.close()
             eng = engine(desk, "kraken")
