@@ -320,6 +320,7 @@ async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: 
                 wait: float) -> FeeReport:
     from ..config import load_config
     from ..routing.fees import FeeBook, FeeProfile
+    from ..trading.account import close_accounts
     from ..trading.journal import Journal
 
     config = load_config(config_path) if config_path is not None else None
@@ -342,8 +343,7 @@ async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: 
                     book = FeeBook(profiles, accounts)
                     rows = {v: await fee_row(desk.market, book, symbol, v, side, amount) for v in venues}
                 finally:
-                    for account in accounts.values():
-                        await account.client.close()
+                    await close_accounts(accounts.values())
         return FeeReport(symbol, side, amount, rows, desk.precision(symbol), desk.display_precision(symbol))
 
 

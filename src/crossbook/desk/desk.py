@@ -62,7 +62,7 @@ from ..routing.quote import Quote, price_order
 from ..sim.scenario import Scenario
 from ..sim.serve import ACCOUNT, derivatives_clients
 from ..symbols import parse_standard
-from ..trading.account import PositionView, VenueAccount
+from ..trading.account import PositionView, VenueAccount, close_accounts
 from ..trading.journal import Journal
 from ..trading.oco import OcoKeeper
 from ..trading.session import open_account
@@ -137,6 +137,7 @@ class Desk:
         self._journal: Journal | None = None
         self._session: aiohttp.ClientSession | None = None
         self._started = False
+        self._stopped = False  # stop() undoes start() once: a failed start has stopped already
         self.live_within = LIVE_WITHIN  # seconds a newly followed symbol's books get to go live
 
     # ---- making one --------------------------------------------------------------------------
@@ -192,6 +193,7 @@ class Desk:
     async def start(self) -> None:
         """Start the venues (a simulated desk's), load the accounts, start the feeds of the symbols
         followed from the start; what ``async with`` does (``stop`` undoes it)."""
+        self._stopped = False
         try:
             await self._start()
         except BaseException:
@@ -229,18 +231,16 @@ class Desk:
             raise VenueUnavailable(f"{account.venue}: cannot load its markets ({type(exc).__name__})") from None
 
     async def stop(self) -> None:
-        self._started = False
+        if self._stopped:
+            return
+        self._started, self._stopped = False, True
         for keeper in self._keepers.values():  # before the clients they trade through close
             await keeper.stop()
         self._keepers.clear()
         simulated = self.simulator.accounts.values() if self.simulator is not None else ()
-        for account in self._accounts.values():
-            if account not in simulated:
-                await account.client.close()
+        await close_accounts(a for a in self._accounts.values() if a not in simulated)
         if self.simulator is None:  # a simulated desk's are the simulator's to close
-            for products in self._products.values():
-                for account in products:
-                    await account.client.close()
+            await close_accounts(a for products in self._products.values() for a in products)
         self._accounts.clear()
         self._products.clear()
         if self.simulator is not None:

@@ -30,7 +30,7 @@ from ..sim.market import START_USD
 from ..sim.scenario import Scenario
 from ..sim.serve import ACCOUNT, derivatives_clients, derivatives_config, fund, trades_derivatives
 from ..sim.server import SimVenue
-from ..trading.account import VenueAccount
+from ..trading.account import VenueAccount, close_accounts
 from ..trading.journal import Journal
 from ..trading.pool_account import PoolAccount
 from ..venues.registry import venue_feeds, venue_of
@@ -67,8 +67,10 @@ class SimDesk:
         self.derivatives_configs: dict[str, dict[str, Any]] = {}  # DerivativesClient.entry -> the ACCOUNT's config
         self.dex: SimDex | None = SimDex(self.symbols[0], self.journal, START_USD) if dex else None
         self._session: aiohttp.ClientSession | None = None
+        self._stopped = False
 
     async def start(self, live_within: float = 15.0) -> SimDesk:
+        self._stopped = False
         # the chain deploys and seeds while the exchanges start and their books sync
         launching = asyncio.create_task(self.dex.launch()) if self.dex is not None else None
         try:
@@ -111,12 +113,14 @@ class SimDesk:
                       fee_book=FeeBook(accounts=self.accounts), precision=precision)
 
     async def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
         if self.dex is not None:
             await self.dex.stop()
         await self.market.stop()
         subs = [a for accounts in self._sub_derivatives.values() for a in accounts]
-        for account in {id(a): a for a in (*self.accounts.values(), *self.derivatives.values(), *subs)}.values():
-            await account.client.close()
+        await close_accounts((*self.accounts.values(), *self.derivatives.values(), *subs))
         if self._session is not None:
             await self._session.close()
         await self.cluster.stop()

@@ -19,7 +19,7 @@ import contextvars
 import copy
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from functools import cache
@@ -584,6 +584,13 @@ class VenueAccount:
         """The orders on markets this client loaded: the same (venue, account) may trade other
         products through another client (Binance USD-M beside spot), which reconciles those."""
         return [o for o in orders if o.request.symbol in self.rules]
+
+
+async def close_accounts(accounts: Iterable[VenueAccount]) -> None:
+    """Close every account's client at once: each ccxt client waits a quarter second on close,
+    so closing fifteen one by one holds a Ctrl-C for four seconds."""
+    await asyncio.gather(*(a.client.close() for a in {id(a): a for a in accounts}.values()))
+
 
 def remote_status(remote: Mapping[str, Any], request: OrderRequest) -> OrderStatus | None:
     """The journal status of a ccxt order. ccxt's "closed" means done, not filled: a market or

@@ -15,7 +15,7 @@ from ..config import AccountConfig, Config
 from ..errors import CrossbookError
 from ..venues.registry import spec
 from ..venues.spec.limiter import TRANSIT_MARGIN, Limiter
-from .account import VenueAccount
+from .account import VenueAccount, close_accounts
 from .journal import Journal
 from .oco import POLL_EVERY, STREAMED_CHECK_EVERY, OcoKeeper
 from .stream import OrderStream
@@ -80,8 +80,7 @@ async def follow(config: Config, seconds: float | None, started: Callable[[list[
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for account in accounts:
-                await account.client.close()
+            await close_accounts(accounts)
     return [{"venue": cfg.venue, "account": cfg.account, "streaming": s.streaming, **dataclasses.asdict(s.stats)}
             for cfg, s in zip(config.accounts, streams, strict=True)]
 
