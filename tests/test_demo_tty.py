@@ -76,7 +76,9 @@ def test_demo_paints_at_once_fits_100x30_and_shows_route_and_arbitrage() -> None
     assert re.search(r"arbitrage · \d+ seen", text) and "traded 0.50000 BTC, realised" in text, text[-3000:]
     # the top of book labels its sides, and prices carry the tick's two decimals
     assert re.search(r"│ ask +\d{2},\d{3}\.\d{2} ", text) and re.search(r"│ bid +\d{2},\d{3}\.\d{2} ", text)
-    assert "http://127.0.0.1" not in text  # the addresses only with --show-endpoints
+    # the web dashboard's address is on screen; the venues' own API addresses only with --show-endpoints
+    assert re.search(r"web dashboard http://127\.0\.0\.1:\d+/#token=[\w-]{20,}", text), text[:600]
+    assert "REST http://" not in text and "ws://127.0.0.1" not in text
     # the frame left on the terminal is the last one painted while the venues ran, not a redraw of
     # books already shut down (every one of them "resyncing")
     last_frame = text[text.rindex("crossbook demo  "):]

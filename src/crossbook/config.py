@@ -34,6 +34,17 @@
     ws = "ws://127.0.0.1:50123"         # (a running `crossbook sim --write-config FILE` writes them);
     rest = "http://127.0.0.1:50124"     # ws/http to a loopback host only, else wss/https
 
+    [service]                           # optional, `crossbook serve` (its flags override these)
+    listen = "127.0.0.1:8700"           # a loopback host only here; another host only by --listen
+    token_file = "crossbook-token"      # the API's bearer token, created (mode 0600) on first start
+    symbols = ["BTC-USDT"]              # the books the service keeps live
+    shutdown = "finish"                 # finish | cancel: the routes in flight on SIGTERM / Ctrl-C
+    finish_timeout = 30                 # seconds "finish" waits before cancelling what is left
+
+    [alerts]                            # optional, the service's in-process alerts (crossbook.monitor.alerts)
+    connection_lost_for = 30            # AlertThresholds field names; durations and windows in seconds
+    webhook = "http://127.0.0.1:9000/crossbook"  # optional: each transition POSTed as JSON
+
 Secrets never sit in the file and never appear in an error: only the variable names do.
 """
 
@@ -51,7 +62,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from .errors import ConfigError
+from .errors import ConfigError, CrossbookError
 from .venues.dex.chains import ChainConfig, chains_config
 from .venues.registry import VENUES
 
@@ -117,6 +128,93 @@ class AccountConfig:
         return settings
 
 
+SHUTDOWN_POLICIES = ("finish", "cancel")
+DEFAULT_LISTEN = "127.0.0.1:8700"
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """``[service]``: how `crossbook serve` runs; None where the file leaves it to the default."""
+
+    listen: str | None = None  # host:port, a loopback host
+    token_file: Path | None = None
+    symbols: tuple[str, ...] | None = None
+    shutdown: str = "finish"  # the routes in flight on stop: "finish" (within finish_timeout) or "cancel"
+    finish_timeout: float = 30.0
+
+
+def parse_listen(text: str, where: str) -> tuple[str, int]:
+    """``host:port`` (``[::1]:port`` for IPv6) as (host, port); port 0 lets the system pick."""
+    host, colon, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not colon or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"{where} must be HOST:PORT such as {DEFAULT_LISTEN}, got {text!r}")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    return _loopback(host)
+
+
+def service_config(table: Any, base: Path, where: str) -> ServiceConfig:
+    """The ``[service]`` table, each setting checked; paths relative to the config's folder."""
+    where = f"{where}: service"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table [service]")
+    unknown = set(table) - {"listen", "token_file", "symbols", "shutdown", "finish_timeout"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    settings: dict[str, Any] = {}
+    if "listen" in table:
+        settings["listen"] = _service_listen(table["listen"], f"{where}.listen")
+    if "token_file" in table:
+        if not isinstance(table["token_file"], str) or not table["token_file"].strip():
+            raise ConfigError(f"{where}.token_file must be a file path, got {table['token_file']!r}")
+        settings["token_file"] = base / table["token_file"]
+    if "symbols" in table:
+        settings["symbols"] = service_symbols(table["symbols"], f"{where}.symbols")
+    if "shutdown" in table:
+        if table["shutdown"] not in SHUTDOWN_POLICIES:
+            raise ConfigError(f"{where}.shutdown must be one of {', '.join(SHUTDOWN_POLICIES)}, got {table['shutdown']!r}")
+        settings["shutdown"] = table["shutdown"]
+    if "finish_timeout" in table:
+        settings["finish_timeout"] = finish_timeout(table["finish_timeout"], f"{where}.finish_timeout")
+    return ServiceConfig(**settings)
+
+
+def _service_listen(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be HOST:PORT such as {DEFAULT_LISTEN}, got {value!r}")
+    host, _ = parse_listen(value, where)
+    if not _loopback(host):
+        raise ConfigError(f"{where}: {host!r} is not a loopback host; a service open to the network is only "
+                          f"started by naming the host on the command line (crossbook serve --listen {value})")
+    return value.strip()
+
+
+def service_symbols(value: Any, where: str) -> tuple[str, ...]:
+    """Standard symbols (BTC-USDT, ...), at least one, each once, upper-cased."""
+    from .symbols import parse_standard
+
+    if isinstance(value, str):
+        value = [s for s in value.split(",") if s.strip()]
+    if not isinstance(value, list) or not value or not all(isinstance(s, str) for s in value):
+        raise ConfigError(f"{where} must be a list of standard symbols such as [\"BTC-USDT\"], got {value!r}")
+    symbols = tuple(dict.fromkeys(s.strip().upper() for s in value))
+    for symbol in symbols:
+        try:
+            parse_standard(symbol)
+        except CrossbookError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+    return symbols
+
+
+def finish_timeout(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ConfigError(f"{where} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class Config:
     path: Path
@@ -126,6 +224,9 @@ class Config:
     chains: Mapping[str, ChainConfig] = dataclass_field(default_factory=dict)
     # feed id -> (ws url, rest url) in place of the venue's own (a running `crossbook sim`)
     endpoints: Mapping[str, tuple[str, str]] = dataclass_field(default_factory=dict)
+    service: ServiceConfig = dataclass_field(default_factory=ServiceConfig)
+    # [alerts] as written: the service checks it (AlertThresholds.from_mapping; config may not import monitor)
+    alerts: Mapping[str, Any] = dataclass_field(default_factory=dict)
 
 
 def load_config(path: str | Path) -> Config:
@@ -141,7 +242,14 @@ def load_config(path: str | Path) -> Config:
     if not accounts:
         raise ConfigError(f"{path}: no [[accounts]]")
     return Config(path, base / str(data.get("journal", "crossbook.db")), accounts, _equivalents(data, path),
-                  chains_config(data.get("chains", {}), str(path)), _endpoints(data.get("endpoints", {}), path))
+                  chains_config(data.get("chains", {}), str(path)), _endpoints(data.get("endpoints", {}), path),
+                  service=service_config(data.get("service", {}), base, str(path)), alerts=_alerts(data.get("alerts", {}), path))
+
+
+def _alerts(table: Any, path: Path) -> Mapping[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: alerts must be a table [alerts] of thresholds (and webhook = \"http://...\")")
+    return dict(table)
 
 
 def _endpoints(table: Any, path: Path) -> dict[str, tuple[str, str]]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from .arbitrage.execute import trade_as_they_open
 from .arbitrage.scanner import OpportunityLog, Scanner
@@ -23,6 +25,7 @@ from .desk import Desk
 from .market.data import MarketData
 from .model import BookState
 from .routing.conversion import DEFAULT_EQUIVALENTS, conversion_symbols, equivalent_symbols
+from .service.api import Service, listen
 from .sim.chain import chain_available
 from .sim.venues import sim_class
 from .venues.registry import VENUES
@@ -66,9 +69,11 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
     scene.cluster, scene.market, scene.extra, scene.chain, scene.chain_wanted = sims.cluster, desk.market, extra, sims.dex, with_chain
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     painter = asyncio.create_task(_paint(paint)) if paint is not None else None
+    dashboard: web.AppRunner | None = None
     try:
         desk.live_within = _left(deadline, LIVE_WITHIN)
         await _start(desk, extra, session)
+        dashboard = await _serve_dashboard(desk, state)
         state.api = {f: {"rest": s.rest_url, "ws": s.ws_url} for f, s in sims.cluster.venues.items()}
         if sims.dex is not None and sims.dex.chain is not None:
             chain = sims.dex.chain
@@ -86,10 +91,21 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
                 await painter
         if paint is not None:
             paint()  # the last frame stays on the terminal
+        if dashboard is not None:
+            await dashboard.cleanup()
         for md in extra:
             await md.stop()
         await session.close()
         await desk.stop()
+
+
+async def _serve_dashboard(desk: Desk, state: DemoState) -> web.AppRunner:
+    """The service's API and dashboard over the demo's desk, on a free loopback port, with a token
+    made for this run; its URL (the token in the fragment) goes on the screen."""
+    token = secrets.token_urlsafe(32)
+    runner, port = await listen(Service(desk=desk, symbols=[SYMBOL], token=token), "127.0.0.1", 0, 1.0)
+    state.dashboard = f"http://127.0.0.1:{port}/#token={token}"
+    return runner
 
 
 async def _start(desk: Desk, extra: list[MarketData], session: aiohttp.ClientSession) -> None:

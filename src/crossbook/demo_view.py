@@ -49,6 +49,7 @@ class DemoState:
     arbitrage: list[dict[str, Any]] = field(default_factory=list)
     api: dict[str, dict[str, str]] = field(default_factory=dict)
     dex: dict[str, Any] = field(default_factory=dict)
+    dashboard: str | None = None  # the web dashboard's URL, its token in the fragment: on screen, never in --json
 
 
 @dataclass
@@ -169,6 +170,9 @@ class Painter:
 def header(scene: Scene) -> Text:
     line = Text.assemble(("crossbook demo", "bold"), "  ", (scene.state.step, "cyan"))
     line.append(f"   {scene.elapsed():.0f} s  (Ctrl-C stops)", style="dim")
+    if scene.state.dashboard is not None:
+        line.append("\nweb dashboard ", style="dim")
+        line.append(scene.state.dashboard, style="underline")
     line.no_wrap, line.overflow = True, "ellipsis"
     return line
 
@@ -246,15 +250,16 @@ def live_view(scene: Scene, width: int, height: int) -> Layout:
     """header | venues, top of book and quote | route and arbitrage; the bottom row gets what the
     venues leave, and the ladder as many levels as its column has rows."""
     venue_rows = len(venue_lines(scene))
-    top = min(venue_rows + 4, max(8, height - 1 - 9))
+    head = 1 if scene.state.dashboard is None else 2
+    top = min(venue_rows + 4, max(8, height - head - 9))
     layout = Layout()
-    layout.split_column(Layout(header(scene), name="header", size=1), Layout(name="top", size=top), Layout(name="bottom"))
+    layout.split_column(Layout(header(scene), name="header", size=head), Layout(name="top", size=top), Layout(name="bottom"))
     side_width = max(40, min(48, width - 60))
     quote_panel = quote_view(scene)
     layout["top"].split_row(Layout(venues_panel(scene), name="venues"), Layout(name="side", size=side_width))
     layout["side"].split_column(Layout(book_panel(scene, top - 2 - 5), name="book"), Layout(quote_panel, name="quote", size=5))
     work = Layout(name="work")
-    bottom = height - 1 - top
+    bottom = height - head - top
     work.split_row(Layout(route_panel(scene), name="route", size=max(43, width * 2 // 5 - 2)),
                    Layout(arbitrage_panel(scene, bottom - 2), name="arb"))
     api_rows = len(scene.state.api) + 2

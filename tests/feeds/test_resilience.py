@@ -180,3 +180,58 @@ def test_a_live_book_of_a_venue_without_a_silence_rule_reads_live_while_its_sock
     link.last_rx = 1000.5  # a socket that heard nothing since is STALE by its own silence only
     assert quiet.status(now=1050.0) is BookState.LIVE and quiet.status(now=1061.0) is BookState.STALE
     assert quiet.best_bid() == (100.0, 1.0)  # STALE is a reading: the levels are kept
+
+
+def resyncs_of(h: Harness) -> dict[str, int]:
+    return {symbol: book.stats.resyncs for symbol, book in h.books.items()}
+
+
+async def inject_and_heal(h: Harness, fault: str) -> None:
+    """Inject one ``fault`` on the first symbol (or the socket), see it hit, and wait until it is
+    over and every book is LIVE again with updates of its own."""
+    target = h.symbols[0]
+    stats = {symbol: book.stats for symbol, book in h.books.items()}
+    if fault == "drop":
+        before = connects(h)
+        h.sim.inject("drop")
+        await wait_for(lambda: connects(h) > before, 20, f"{h.feed_id} reconnected after the drop")
+    elif fault == "skip":
+        gaps = sum(s.gaps for s in stats.values())
+        h.sim.inject("skip", target)
+        await wait_for(lambda: sum(s.gaps for s in stats.values()) > gaps, 10, f"{h.feed_id}: the skip seen as a gap")
+    elif fault == "freeze":
+        thawed_at = time.time() + 3.0
+        h.sim.inject("freeze", target, seconds=3.0)
+        await wait_for(lambda: time.time() > thawed_at, 10, "the end of the freeze")
+    else:
+        window = h.sim.inject(fault, target)
+        assert window is not None
+        await wait_for(lambda: window.hits >= 1, 10, f"{h.feed_id}: a frame of {target} broken")
+    updates = {symbol: s.updates for symbol, s in stats.items()}
+    await wait_for(lambda: h.all_live() and all(s.updates >= updates[n] + 3 for n, s in stats.items()), 30,
+                   f"{h.feed_id} live again after {fault}")
+
+
+@pytest.mark.parametrize("feed_id", ["coinbase", "dydx"])
+def test_one_fault_costs_each_book_at_most_one_resync_where_one_sequence_runs_per_socket(feed_id: str) -> None:
+    """Where one sequence runs per connection, a lost message resyncs every book being updated; a
+    book already being rebuilt is not resynced (nor counted) again, and while the socket keeps
+    losing messages (a frozen symbol's frames spend numbers it never gets) the resubscribe waits
+    for the loss to stop: one fault, at most one resync per book, and every book LIVE after it."""
+
+    async def body() -> None:
+        async with Harness(feed_id) as h:
+            await h.live()
+            handler, _ = h.handler_of(h.symbols[0])
+            assert handler.sequence_scope == "connection"
+            for fault in ("skip", "freeze", "malformed_frame", "drop"):
+                before = resyncs_of(h)
+                await inject_and_heal(h, fault)
+                cost = {symbol: n - before[symbol] for symbol, n in resyncs_of(h).items()}
+                assert all(n <= 1 for n in cost.values()), f"{feed_id} {fault}: resyncs per book {cost}"
+                if fault in ("skip", "freeze"):  # a lost message: every book on the socket was rebuilt
+                    assert all(n == 1 for n in cost.values()), f"{feed_id} {fault}: resyncs per book {cost}"
+            await h.settled(15)
+            assert h.violations == []
+
+    run(body())

@@ -30,6 +30,7 @@ METAVARS = {
     "max_size": "AMOUNT", "withdrawal_fee": "AMOUNT", "notional": "AMOUNT", "max_notional": "AMOUNT", "venues": "VENUE,...",
     "symbols": "SYMBOL,...", "kinds": "KIND,...", "dislocate": "VENUE:BPS", "equivalent": "CURRENCY,...",
     "account": "SUB", "venue": "VENUE", "side": "SIDE", "urgency": "take|passive",
+    "listen": "HOST:PORT", "token_file": "FILE", "shutdown": "finish|cancel", "finish_timeout": "SECONDS",
 }
 
 
@@ -128,7 +129,7 @@ class Command(TyperCommand):
 
 
 # `crossbook --help` lists what a newcomer starts with first; commands not named here follow
-COMMAND_ORDER = ("demo", "quote", "route", "arb", "fees", "order", "balances", "positions", "transfer", "sim",
+COMMAND_ORDER = ("demo", "serve", "quote", "route", "arb", "fees", "order", "balances", "positions", "transfer", "sim",
                  "venues", "record", "replay", "reconcile", "follow")
 
 

@@ -17,6 +17,7 @@ from ..arbitrage.scanner import KINDS, OnEvent, OpportunityLog, Scanner
 from ..sim.scenario import Dislocation, Scenario
 from ..venues.registry import VENUES
 from .desk import Desk
+from .metering import arbitrage_executed
 
 DEFAULT_SYMBOLS = ("BTC-USDT", "ETH-USDT", "ETH-BTC", "BTC-USDT-PERP", "ETH-USDT-PERP")
 LIVE_WAIT = 30.0  # seconds the books get to sync before the scan starts regardless
@@ -122,5 +123,13 @@ async def scan_and_trade(
         if on_cap is not None:
             on_cap(scanner.cap)
         log = OpportunityLog()
-        await trade_as_they_open(books, desk.accounts, scanner, seconds, log, max_size=max_size, on_entry=on_event)
+
+        def metered(entry: dict[str, Any]) -> None:
+            if entry["event"] == "open":
+                desk.metrics.opportunity(str(entry["kind"]))
+                arbitrage_executed(desk.metrics, entry)
+            if on_event is not None:
+                on_event(entry)
+
+        await trade_as_they_open(books, desk.accounts, scanner, seconds, log, max_size=max_size, on_entry=metered)
         return log.entries

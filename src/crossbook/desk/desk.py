@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import (
     AsyncIterator,
     Callable,
@@ -28,7 +29,7 @@ from collections.abc import (
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 import aiohttp
 import ccxt
@@ -39,7 +40,7 @@ from ..arbitrage.model import Fees
 from ..arbitrage.scanner import KINDS, Event, Scanner
 from ..book.consolidated import ConsolidatedBook
 from ..book.l2 import L2Book
-from ..config import CCXT_IDS, Config, load_config, sim_config_text
+from ..config import Config, load_config
 from ..errors import (
     ConfigError,
     CrossbookError,
@@ -50,6 +51,7 @@ from ..errors import (
 )
 from ..market.data import Endpoints, MarketData, production
 from ..model import Side, Trade
+from ..monitor.metrics import Metrics
 from ..precision import Precision
 from ..routing.conversion import (
     DEFAULT_EQUIVALENTS,
@@ -60,14 +62,15 @@ from ..routing.executor import ExecutionReport, Router, RouteRequest, Urgency
 from ..routing.fees import FeeBook, FeeProfile
 from ..routing.quote import Quote, price_order
 from ..sim.scenario import Scenario
-from ..sim.serve import ACCOUNT, derivatives_clients
+from ..sim.serve import ACCOUNT
 from ..symbols import parse_standard
-from ..trading.account import PositionView, VenueAccount, close_accounts
+from ..trading.account import PositionView, ReconcileReport, VenueAccount, close_accounts
 from ..trading.journal import Journal
 from ..trading.oco import OcoKeeper
 from ..trading.session import open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
+from .metering import AccountMeter, market_view, route_record
 from .results import BalanceReport, OpportunityEvent, Position, PositionReport
 from .simulated import SimDesk
 from .valuation import Wallet, balance_rows, same_wallet, valuation_symbols, value_rows, wallet_name
@@ -138,7 +141,13 @@ class Desk:
         self._session: aiohttp.ClientSession | None = None
         self._started = False
         self._stopped = False  # stop() undoes start() once: a failed start has stopped already
+        self._followed_at: dict[str, float] = {}  # symbol -> when it was first followed (monotonic)
         self.live_within = LIVE_WITHIN  # seconds a newly followed symbol's books get to go live
+        # every metric of the desk: its feeds read at scrape time, its accounts' orders and fills,
+        # its routes, arbitrage and reconciliations recorded as they happen
+        self.metrics = Metrics()
+        self.metrics.watch_feeds(lambda: market_view(self.market))
+        self._meter = AccountMeter(self.metrics)
 
     # ---- making one --------------------------------------------------------------------------
 
@@ -204,7 +213,9 @@ class Desk:
     async def _start(self) -> None:
         if self.simulator is not None:
             await self.simulator.start(self.live_within)
-            self._accounts = {(v, ACCOUNT): a for v, a in self.simulator.accounts.items()}
+            self._accounts = {(v, ACCOUNT): self._meter.watch(a) for v, a in self.simulator.accounts.items()}
+            for account in self.simulator.derivatives.values():
+                self._meter.watch(account)
             self._fee_book = FeeBook(accounts=self.simulator.accounts)
             return
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
@@ -212,7 +223,7 @@ class Desk:
             self._journal = Journal(self.config.journal)
             primary_first = sorted(self.config.accounts, key=lambda cfg: not cfg.primary)
             for cfg in primary_first:
-                opened = open_account(cfg, self._journal, self.market.limiters(cfg.venue))
+                opened = self._meter.watch(open_account(cfg, self._journal, self.market.limiters(cfg.venue)))
                 if (cfg.venue, cfg.account) in self._accounts:
                     self._products.setdefault((cfg.venue, cfg.account), []).append(opened)
                 else:
@@ -257,12 +268,19 @@ class Desk:
     async def follow(self, symbols: Iterable[str], live_within: float | None = None) -> None:
         """Follow ``symbols`` on every venue of the desk (those not followed yet start their
         feeds) and wait up to ``live_within`` seconds (default: the desk's) for their books to go
-        live."""
+        live. Without ``live_within``, a symbol followed earlier waits only for what is left of its
+        first wait: a service answering many requests while one venue is down must not hold each
+        of them for the whole bound (its quote says which books are not live)."""
         if not self._started:
             raise CrossbookError("the desk is not started: use it as `async with Desk...(...) as desk:`")
         wanted = [s.upper() for s in symbols]
+        now = time.monotonic()
+        for symbol in wanted:
+            self._followed_at.setdefault(symbol, now)
         await self.market.add_symbols(wanted)
-        await self.market.wait_live(self.live_within if live_within is None else live_within, wanted)
+        if live_within is None:
+            live_within = max(0.0, max(self._followed_at[s] for s in wanted) + self.live_within - now)
+        await self.market.wait_live(live_within, wanted)
 
     async def book(self, venue: str, symbol: str) -> L2Book:
         """One venue's live L2 book of ``symbol``."""
@@ -350,7 +368,9 @@ class Desk:
         """``route`` for a RouteRequest built (and so checked) beforehand."""
         await self.follow([request.symbol])
         router = await self.router(request.symbol)
-        return await router.route(request, dry_run=dry_run)
+        report = await router.route(request, dry_run=dry_run)
+        self.metrics.route(route_record(report))
+        return report
 
     async def router(self, symbol: str) -> Router:
         """The Router over the desk's books of ``symbol`` and its accounts (a simulated desk's
@@ -416,6 +436,8 @@ class Desk:
         scanning = asyncio.create_task(scan())
         try:
             while (event := await events.get()) is not None:
+                if event.kind == "open":
+                    self.metrics.opportunity(event.opportunity.kind)
                 yield OpportunityEvent(event)
             await scanning  # a scan that failed raises here
         finally:
@@ -427,10 +449,10 @@ class Desk:
         """(venue, perpetual) -> funding rate per interval, from the venues' public APIs: the
         simulators' on a simulated desk, and on a configured desk whose config names simulators
         (``[endpoints]``) those only, never the venues'."""
-        return await fetch_funding(self.venues, [s.upper() for s in symbols], self._sim_endpoints())
+        return await fetch_funding(self.venues, [s.upper() for s in symbols], self.endpoint_overrides())
 
-    def _sim_endpoints(self) -> dict[str, tuple[str, str]] | None:
-        """feed id -> (ws url, rest url) of the simulators the desk reads; None: the venues'."""
+    def endpoint_overrides(self) -> dict[str, tuple[str, str]] | None:
+        """feed id -> (ws url, rest url) of the simulators the desk reads; None: the venues' own."""
         if self.simulator is not None:
             return self.sim_endpoints()
         if self.config is not None and self.config.endpoints:
@@ -460,7 +482,7 @@ class Desk:
             raise ConfigError(f"{venue}: no account {account!r} in {where}")
         if venue not in self.simulator.accounts:
             raise ConfigError(f"{venue}: its simulator has no ccxt trading surface")
-        opened = self.simulator.open_account(venue, account)
+        opened = self._meter.watch(self.simulator.open_account(venue, account))
         self._accounts[(venue, account)] = opened
         await self._load(opened)
         return opened
@@ -482,9 +504,21 @@ class Desk:
         entries with their own ccxt client (``ccxt_id = "binanceusdm"``)."""
         if self.simulator is None:
             return list(self._products.get((venue, account), []))
-        opened = self.simulator.derivatives_accounts(venue, account)
+        opened = [self._meter.watch(a) for a in self.simulator.derivatives_accounts(venue, account)]
         await asyncio.gather(*(self._load(a) for a in opened if not a.rules))
         return opened
+
+    async def reconcile_all(self) -> list[ReconcileReport]:
+        """Reconcile every account of the desk (each product's too) with its venue, each report
+        recorded in the metrics; what the service does on start. An account whose venue cannot
+        be reached raises."""
+        products = [a for accounts in self._products.values() for a in accounts]
+        simulated = self.simulator.derivatives.values() if self.simulator is not None else ()
+        accounts = list({id(a): a for a in (*self._accounts.values(), *products, *simulated)}.values())
+        reports = list(await asyncio.gather(*(a.reconcile() for a in accounts)))
+        for report in reports:
+            self.metrics.reconciled(report.venue, report)
+        return reports
 
     async def balances(self, venues: Sequence[str] | None = None, *, value_in: str | None = "USDT") -> BalanceReport:
         """What every account of the desk (on ``venues``, when given) holds, per venue and
@@ -571,20 +605,4 @@ class Desk:
         """A crossbook.toml at ``path`` for the running simulators (one sim account per venue, the
         endpoints), their ccxt settings, keys included, in ``<name>-ccxt.json`` beside it; both
         readable by their owner only. ``Desk.from_config(path)`` trades the same accounts."""
-        import os
-
-        import orjson
-
-        simulator = self._simulated()
-        path = Path(path)
-        ccxt_file = path.with_name(f"{path.stem}-ccxt.json")
-        configs: dict[str, Any] = {CCXT_IDS[v]: simulator.ccxt_configs[(v, ACCOUNT)] for v in simulator.accounts}
-        products = [c for c in derivatives_clients(simulator.cluster).values() if c.entry in simulator.derivatives_configs]
-        configs |= {c.entry: simulator.derivatives_configs[c.entry] for c in products}
-        text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(simulator.accounts), self.sim_endpoints(),
-                               products)
-        for target, data in ((ccxt_file, orjson.dumps(configs)), (path, text.encode())):
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-        return path
+        return self._simulated().write_config(Path(path))

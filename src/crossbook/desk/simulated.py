@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import tempfile
 from collections.abc import Mapping
 from decimal import Decimal
@@ -19,7 +20,9 @@ from typing import Any, Self
 
 import aiohttp
 import ccxt.async_support as ccxt_async
+import orjson
 
+from ..config import CCXT_IDS, sim_config_text
 from ..market.data import MarketData
 from ..precision import DEFAULT_PRECISION, Precision
 from ..routing.executor import Router
@@ -134,6 +137,20 @@ class SimDesk:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def write_config(self, path: Path) -> Path:
+        """``Desk.write_config``: a crossbook.toml and its ccxt settings for these simulators."""
+        ccxt_file = path.with_name(f"{path.stem}-ccxt.json")
+        configs: dict[str, Any] = {CCXT_IDS[v]: self.ccxt_configs[(v, ACCOUNT)] for v in self.accounts}
+        products = [c for c in derivatives_clients(self.cluster).values() if c.entry in self.derivatives_configs]
+        configs |= {c.entry: self.derivatives_configs[c.entry] for c in products}
+        endpoints = {feed: self.cluster.urls(feed) for feed in self.cluster.venues}
+        text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(self.accounts), endpoints, products)
+        for target, data in ((ccxt_file, orjson.dumps(configs)), (path, text.encode())):
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        return path
 
     def trading_sim(self, venue: str) -> SimVenue | None:
         """The venue's simulator that ccxt trades (its spot one; dYdX's perpetuals)."""

@@ -266,6 +266,9 @@ class FeedConnection:
 
     async def _resubscribe(self, native: str, generation: int, delay: float) -> None:
         await asyncio.sleep(delay)
+        # the socket still loses messages: a snapshot now would break at once (a later loss pushes this back)
+        while (wait := self.handler.resubscribe_wait(self.clock())) > 0:  # noqa: ASYNC110 - sleeps to a moving deadline
+            await asyncio.sleep(wait)
         if generation != self._generation or self._ws is None or self._ws.closed:
             return  # the connection was replaced: it resubscribed everything already
         await self._send_all(self.handler.unsubscribe_messages([native]), subscribe=True)

@@ -73,6 +73,9 @@ class FeedHandler:
     # no book update (a trade), so no book is resynced for it; () counts every frame as a book's
     book_markers: ClassVar[tuple[bytes, ...]] = ()
     resync_bound: ClassVar[float] = 15.0  # longest a book may sync before a fresh attempt
+    # one counter per connection: after a lost message, resubscribes wait until the socket has gone
+    # this long without losing another (each book rebuilt while it still loses them breaks again)
+    loss_quiet: ClassVar[float] = 1.0
     request_timeout: ClassVar[float] = 5.0  # per REST request (snapshot, instruments): a hang times out
 
     def __init__(
@@ -99,6 +102,7 @@ class FeedHandler:
         self.trades = 0
         self.errors = 0  # errors the venue reported, frames the venue module refused
         self.malformed = 0  # frames that could not be read (their books resynced)
+        self.lost_at: float | None = None  # when a message of this socket's one sequence was last lost
 
     # ---- books -----------------------------------------------------------------------------
 
@@ -133,7 +137,8 @@ class FeedHandler:
         book = self.books[native]
         if reason == "gap":
             book.stats.gaps += 1
-        book.stats.resyncs += 1
+        if book.state is BookState.LIVE:
+            book.stats.resyncs += 1  # once per book lost: a book still being rebuilt is not lost again
         book.state = BookState.RESYNCING if book.state is not BookState.SYNCING else BookState.SYNCING
         self.discard(native)
         if self.on_resync is not None:
@@ -151,6 +156,7 @@ class FeedHandler:
 
     def connection_opened(self) -> None:
         """A (re)connected socket: every book starts over."""
+        self.lost_at = None
         for native, book in self.books.items():
             book.state = BookState.SYNCING if book.state is BookState.SYNCING else BookState.RESYNCING
             self.discard(native)
@@ -202,12 +208,23 @@ class FeedHandler:
     def frame_lost(self, reason: str) -> None:
         """A frame naming no book was lost. Where sequence numbers run per book, a book that missed
         an update in it sees the gap at its next one; where one counter runs per connection, the
-        frame's number may be spent, so every book being updated is resynced (those awaiting a
-        snapshot have their request in flight already)."""
+        frame's number may be spent: a message of the socket is lost."""
         if self.sequence_scope == "connection":
-            for native, book in list(self.books.items()):
-                if book.seq is not None:
-                    self.resync(native, reason)
+            self.message_lost(reason)
+
+    def message_lost(self, reason: str) -> None:
+        """A message of this socket's one sequence was lost and cannot be pinned to a book: every
+        book being updated is resynced. Those awaiting a snapshot are not: their resubscribe is
+        under way and its snapshot is newer than anything lost (resyncing them again would storm)."""
+        self.lost_at = self.link.last_rx
+        for native, book in list(self.books.items()):
+            if book.seq is not None:
+                self.resync(native, reason)
+
+    def resubscribe_wait(self, now: float) -> float:
+        """Seconds a resubscribe should still wait: until the socket has gone ``loss_quiet``
+        without losing a message (a socket still losing them would break the new snapshot at once)."""
+        return 0.0 if self.lost_at is None else max(0.0, self.lost_at + self.loss_quiet - now)
 
     def frame_natives(self, data: Frame) -> list[str]:
         """The books whose native id a frame carries (a venue module may know better)."""

@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from statistics import quantiles
 
+# upper bounds (seconds) of the cumulative histogram every sample is counted in, for Prometheus
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
 
 class LatencyStats:
-    __slots__ = ("count", "samples")
+    """A window of recent samples (percentiles) and, since the start, a count per bucket of
+    ``LATENCY_BUCKETS`` (the last one past every bound) and their sum: a histogram a scrape reads
+    without the hot path calling into a metrics library."""
+
+    __slots__ = ("buckets", "count", "samples", "total")
 
     def __init__(self, window: int = 2048) -> None:
         self.samples: deque[float] = deque(maxlen=window)
         self.count = 0
+        self.total = 0.0  # the sum of every sample since the start
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # non-cumulative: samples <= each bound and above the previous
 
     def add(self, event_ts: float, recv_ts: float) -> None:
         """Both in seconds since the epoch; the difference includes clock skew between hosts."""
-        self.samples.append(recv_ts - event_ts)
+        latency = recv_ts - event_ts
+        self.samples.append(latency)
         self.count += 1
+        self.total += latency
+        self.buckets[bisect_left(LATENCY_BUCKETS, latency)] += 1
+
+    def cumulative(self) -> list[tuple[float, int]]:
+        """(upper bound, samples at or below it) per bucket, the last bound +Inf, as Prometheus counts them."""
+        out: list[tuple[float, int]] = []
+        running = 0
+        for bound, n in zip((*LATENCY_BUCKETS, float("inf")), self.buckets, strict=True):
+            running += n
+            out.append((bound, running))
+        return out
 
     def percentile(self, pct: int, recent: int | None = None) -> float:
         """The ``pct`` percentile of the last ``recent`` samples (all kept samples by default)."""

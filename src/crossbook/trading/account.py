@@ -36,6 +36,7 @@ from ..venues.spec.capabilities import PERPETUALS
 from ..venues.spec.limiter import Limiter
 from ..venues.spec.limits import Reply, request_params
 from .client_ids import client_id_rule
+from .events import AccountEvents, FillEvent, OrderOutcome, Outcome, ended_as
 from .in_flight import resolve_in_flight
 from .journal import Journal, JournaledOrder
 from .settings import PositionSettings, SettingChange, SettingFailed
@@ -135,6 +136,7 @@ class VenueAccount:
         self.sent_grace = sent_grace(client)
         self.clock: Callable[[], float] = time.time  # epoch seconds, as the journal stamps its orders
         self._sending: Counter[str] = Counter()  # client ids whose send is in flight in this process
+        self.events = AccountEvents()  # every order that ends and every new fill, to whoever subscribes
         client.enableRateLimit = False  # the limiter paces every call instead
         if limiter is not None:
             client.fetch2 = self._pace(client.fetch2)
@@ -286,7 +288,7 @@ class VenueAccount:
         try:
             return await self.settings.apply(order, self.market(order.symbol), journal_it)
         except SettingFailed as failed:
-            self.journal.record_reject(cid, str(failed))
+            self._reject(cid, str(failed))
             text = f"{failed} ({_FIELD_OF_SETTING[failed.field]}; {cid} not sent){changed_before(failed.changes)}"
             if failed.unanswered:
                 raise VenueUnavailable(text, cid) from None
@@ -330,19 +332,20 @@ class VenueAccount:
                 self._params(order, cid),
             )
         except ccxt.InsufficientFunds as exc:
-            self.journal.record_reject(cid, str(exc))
+            self._reject(cid, str(exc))
             raise InsufficientFunds(f"{self.venue} refused {cid}: {exc}{also}") from None
         except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.BadSymbol) as exc:
-            self.journal.record_reject(cid, str(exc))
+            self._reject(cid, str(exc))
             raise InvalidOrder(f"{self.venue} refused {cid}: {exc}{also}") from None
         except (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended) as exc:
-            self.journal.record_reject(cid, type(exc).__name__)
+            self._reject(cid, type(exc).__name__)
             raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__}{also}") from None
         except ccxt.ExchangeError as exc:  # a refusal ccxt has no finer class for (Binance's -2019 on futures)
-            self.journal.record_reject(cid, str(exc))
+            self._reject(cid, str(exc))
             raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__} {str(exc).splitlines()[0][:200]}{also}") from None
         except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
             self.settings.forget()  # the connection failed: read the settings again before the next order
+            self.events.outcome(OrderOutcome(self.venue, self.account, order.symbol, cid, Outcome.ERROR))
             raise VenueUnavailable(
                 f"{self.venue}: no answer for {cid} ({type(exc).__name__}); it stays SENT until reconciled{also}", cid
             ) from None
@@ -352,6 +355,17 @@ class VenueAccount:
         if self._may_have_traded(order, reply):
             return await self.sync(cid)
         return acked
+
+    def _reject(self, client_order_id: str, reason: str) -> None:
+        """The venue refused the order (or a setting it needed): journaled, and told the observers."""
+        rejected = self.journal.record_reject(client_order_id, reason)
+        self.events.outcome(OrderOutcome(self.venue, self.account, rejected.request.symbol, client_order_id, Outcome.REJECTED))
+
+    def _ended(self, before: JournaledOrder, after: JournaledOrder) -> None:
+        """Tell the observers an order that was not final before a sync and is now."""
+        outcome = None if before.status.final else ended_as(after.status, after.filled)
+        if outcome is not None:
+            self.events.outcome(OrderOutcome(self.venue, self.account, after.request.symbol, after.client_order_id, outcome))
 
     @staticmethod
     def _may_have_traded(order: OrderRequest, reply: Mapping[str, Any]) -> bool:
@@ -497,7 +511,9 @@ class VenueAccount:
         status = remote_status(remote, order.request)
         if status is not None and status is not OrderStatus.OPEN:
             self.journal.transition(client_order_id, status)
-        return self._journaled(client_order_id)
+        synced = self._journaled(client_order_id)
+        self._ended(order, synced)
+        return synced
 
     def _lookup(self, request: OrderRequest) -> dict[str, Any]:
         """ccxt's params to fetch or cancel this order (Binance futures' algo orders, Bybit spot
@@ -506,8 +522,15 @@ class VenueAccount:
 
     async def _record_fills(self, order: JournaledOrder, rules: TradingRules, fired: str | None = None) -> int:
         trades = await self._my_trades(rules.ccxt_symbol, int((order.created_at - 60) * 1000))
-        mine = (t for t in trades if str(t.get("order")) in (order.venue_order_id, fired))
-        return sum(self.journal.record_fill(fill_from_ccxt(self.venue, order.request.symbol, t, order)) for t in mine)
+        new = 0
+        for trade in trades:
+            if str(trade.get("order")) not in (order.venue_order_id, fired):
+                continue
+            fill = fill_from_ccxt(self.venue, order.request.symbol, trade, order)
+            if self.journal.record_fill(fill):
+                new += 1
+                self.events.fill(FillEvent(fill, self.account, rules.quote, rules.notional(fill.amount, fill.price)))
+        return new
 
     async def _my_trades(self, ccxt_symbol: str, since: int) -> list[Mapping[str, Any]]:
         """The account's trades, from ccxt or, where ccxt cannot fetch them, the venue module's

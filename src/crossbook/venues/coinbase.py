@@ -7,8 +7,9 @@ and "0" removes it. Heartbeats arrive every second and keep quiet channels open 
 60-90 s without updates).
 
 ``sequence_num`` is one counter per connection across every channel (observed; the docs say per
-product), so a gap means an unknown message of any book was lost: every book on the connection
-resyncs by resubscribing ``level2``, batched into one unsubscribe and one subscribe.
+product), so a gap means an unknown message of any book was lost: every book being updated on the
+connection resyncs by resubscribing ``level2``, batched into one unsubscribe and one subscribe, once
+the socket has gone ``loss_quiet`` without another gap (books awaiting their snapshot are left to it).
 Docs: docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket-channels
 """
 
@@ -80,6 +81,7 @@ class CoinbaseSpot(FeedHandler):
     max_streams = 32
     streams_per_symbol = 2  # level2 + market_trades; heartbeats is one per connection
     stale_after = 5.0  # heartbeats come every second
+    loss_quiet = 2.0  # heartbeats come every second: a socket still losing messages shows a gap within one
     products_path = "/api/v3/brokerage/market/products"
 
     def __init__(self, **kwargs: Any) -> None:
@@ -162,12 +164,12 @@ class CoinbaseSpot(FeedHandler):
 
     def _in_sequence(self, seq: int) -> bool:
         """True if the message should be read: the next number, the first one, or past a gap
-        (every book is resynced first). A number already seen is a duplicate: dropped."""
+        (every book being updated is resynced first). A number already seen is a duplicate: dropped."""
         last = self._seq
         if last is not None and seq != last + 1:
             if seq <= last:
                 return False
-            self._resync_all("gap")
+            self.message_lost("gap")
         self._seq = seq
         return True
 
@@ -177,10 +179,6 @@ class CoinbaseSpot(FeedHandler):
         found = SEQUENCE_NUM.search(data.encode() if isinstance(data, str) else data)
         if found is not None:
             self._in_sequence(int(found.group(1)))
-
-    def _resync_all(self, reason: str) -> None:
-        for native in list(self.books):
-            self.resync(native, reason)
 
     def on_l2(self, msg: dict[str, Any], seq: int | None, ts: float) -> None:
         self.latency.add(rfc3339_seconds(msg["timestamp"]), ts)

@@ -172,7 +172,7 @@ class DydxPerp(FeedHandler):
             kind = msg["type"]
             mid = msg["message_id"]
             if not self._in_sequence(mid, kind):
-                self._lost_message("gap")
+                self.message_lost("gap")
             if kind == "channel_data":
                 self.on_data(msg["channel"], msg["id"], (msg["contents"],), mid, ts)
             elif kind == "channel_batch_data":
@@ -266,13 +266,6 @@ class DydxPerp(FeedHandler):
             self.missing.clear()
             return False
         return True
-
-    def _lost_message(self, reason: str) -> None:
-        """Resync every book that is being updated; those waiting for a snapshot have a
-        subscribe in flight already, and resubscribing them again would only storm."""
-        for native, book in list(self.books.items()):
-            if book.seq is not None:
-                self.resync(native, reason)
 
     def reset_sync(self, native: str) -> None:
         self.ages.pop(native, None)

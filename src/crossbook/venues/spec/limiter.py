@@ -94,6 +94,11 @@ class _WindowCounter:
                 return at + self.seconds
         return math.inf
 
+    def level(self, now: float) -> float:
+        """Units counted in the window now."""
+        self._expire(now)
+        return self._total
+
     def commit(self, units: float, now: float) -> None:
         self._total += units
         # Merging into the previous entry moves it later: it then stops counting later, never sooner.
@@ -230,6 +235,18 @@ class Limiter:
         while n < most and self._fits(charges, {c: units * n for c, units in charges}, now):
             n += 1
         return n
+
+    def usage(self) -> dict[str, float]:
+        """Pool name -> the share of it in use now (0..1): the fullest of its counters where the
+        pool keeps one per account, symbol or endpoint; 0 for a pool nothing was counted in yet.
+        Read-only: nothing is granted or queued."""
+        now = self._clock.now()
+        used = dict.fromkeys((pool.name for pool in self.table.pools), 0.0)
+        for key, counter in self._counters.items():
+            name = key[0][0]
+            if name in used and counter.limit > 0:
+                used[name] = max(used[name], min(1.0, counter.level(now) / counter.limit))
+        return used
 
     def penalize(self, seconds: float, *, account: str | None = None) -> None:
         """Hold every request (or one account's) back for ``seconds``: the venue said so."""
@@ -377,6 +394,10 @@ class VenueLimiters:
         self._margin = margin
         self._clock = clock
         self._limiters: dict[str, Limiter | None] = {}
+
+    def made(self) -> dict[str, Limiter]:
+        """venue -> its limiter, for the venues one was made for so far."""
+        return {venue: limiter for venue, limiter in self._limiters.items() if limiter is not None}
 
     def __call__(self, venue: str) -> Limiter | None:
         if venue not in self._limiters:

@@ -102,6 +102,7 @@ class BinanceUsdmSim(AlgoOrders, BinanceSpotSim):
             web.delete(f"{api}/order", self.signed(self.cancel_order)),
             web.get(f"{api}/order", self.signed(self.get_order)),
             web.get(f"{api}/openOrders", self.signed(self.open_orders)),
+            web.get(f"{api}/allOrders", self.signed(self.all_orders)),
             web.get(f"{api}/userTrades", self.signed(self.my_trades)),
             web.get(f"{api}/accountConfig", self.signed(self.account_config)),
             web.get(f"{api}/commissionRate", self.signed(self.commission_rate)),

@@ -47,6 +47,25 @@ from .wire import (
     signature,
 )
 
+HISTORY_PAGE = 100  # history-orders' default and largest limit
+
+
+def _millis(params: Params, name: str) -> int | None:
+    """An optional millisecond timestamp parameter (40017 naming it if it is not one)."""
+    text = params.get(name)
+    if text is None or text == "":
+        return None
+    if not str(text).isdigit():
+        raise bitget_error("40017", f"Parameter {name} must be a timestamp in milliseconds: {text}")
+    return int(text)
+
+
+def _page_size(params: Params) -> int:
+    text = str(params.get("limit") or HISTORY_PAGE)
+    if not text.isdigit() or not 1 <= int(text) <= HISTORY_PAGE:
+        raise bitget_error("40017", f"Parameter limit must be 1 to {HISTORY_PAGE}: {text}")
+    return int(text)
+
 
 class BitgetSpotSim(BitgetOrderViews):
 
@@ -68,6 +87,7 @@ class BitgetSpotSim(BitgetOrderViews):
             web.post(f"{spot}/trade/cancel-replace-order", self.signed(self.cancel_replace_order)),
             web.get(f"{spot}/trade/orderInfo", self.signed(self.order_info)),
             web.get(f"{spot}/trade/unfilled-orders", self.signed(self.unfilled_orders)),
+            web.get(f"{spot}/trade/history-orders", self.signed(self.history_orders)),
             web.get(f"{spot}/trade/fills", self.signed(self.fills)),
             web.post(f"{spot}/trade/place-plan-order", self.signed(self.place_plan_order)),
             web.post(f"{spot}/trade/cancel-plan-order", self.signed(self.cancel_plan_order)),
@@ -284,6 +304,35 @@ class BitgetSpotSim(BitgetOrderViews):
     async def unfilled_orders(self, key: ApiKey, params: Params) -> web.Response:
         orders = self.open_orders(key, params, waiting=False)
         return json_response(_envelope([self.unfilled_json(o) for o in orders]))
+
+    async def history_orders(self, key: ApiKey, params: Params) -> web.Response:
+        """``history-orders``: the account's finished orders (filled or cancelled; plan orders that
+        never triggered are the plan history's), newest first, in ``orderInfo``'s shape. Filters:
+        ``symbol``, ``orderId``, ``startTime``/``endTime`` (ms, on ``cTime``), ``idLessThan`` (the
+        page older than that order) and ``limit`` (default and most 100)."""
+        symbol = self.symbol_param(params) if "symbol" in params else None
+        start, end = _millis(params, "startTime"), _millis(params, "endTime")
+        limit = _page_size(params)
+        older_than = self.cursor_seq(key, params.get("idLessThan"))
+        orders = [
+            o for o in self.engine.orders.values()
+            if o.account == key.account and o.status.final and not o.waiting
+            and (symbol is None or o.symbol == symbol)
+            and params.get("orderId") in (None, o.order_id)
+            and (start is None or _ms(o.created) >= start) and (end is None or _ms(o.created) <= end)
+            and (older_than is None or o.seq < older_than)
+        ]
+        newest = sorted(orders, key=lambda o: o.seq, reverse=True)[:limit]
+        return json_response(_envelope([self.order_json(o) for o in newest]))
+
+    def cursor_seq(self, key: ApiKey, order_id: str | None) -> int | None:
+        """The engine sequence of the order an ``idLessThan`` cursor names (40017 if it is no order of the account)."""
+        if not order_id:
+            return None
+        order = self.engine.orders.get(order_id)
+        if order is None or order.account != key.account:
+            raise bitget_error("40017", f"Parameter idLessThan is not an order of this account: {order_id}")
+        return order.seq
 
     async def current_plan_orders(self, key: ApiKey, params: Params) -> web.Response:
         orders = self.open_orders(key, params, waiting=True)

@@ -84,6 +84,7 @@ class GateSwapSim(GateSpotSim):
             web.get(f"{FUTURES}/accounts", self.signed(self.futures_account)),
             web.post(f"{FUTURES}/orders", self.signed(self.create_futures_order)),
             web.get(f"{FUTURES}/orders", self.signed(self.list_futures_orders)),
+            web.get(f"{FUTURES}/orders_timerange", self.signed(self.futures_orders_timerange)),
             web.get(f"{FUTURES}/orders/{{order_id}}", self.signed(self.get_futures_order)),
             web.delete(f"{FUTURES}/orders/{{order_id}}", self.signed(self.cancel_futures_order)),
             web.put(f"{FUTURES}/orders/{{order_id}}", self.signed(self.amend_futures_order)),
@@ -246,6 +247,23 @@ class GateSwapSim(GateSpotSim):
             and o.status.final == (status == "finished")
         ]
         return json_response([self.futures_order_json(o) for o in reversed(orders)][: int_param(call.query, "limit", 100)])
+
+    def futures_orders_timerange(self, call: Call) -> web.Response:
+        """``orders_timerange``: the account's finished orders created between ``from`` and ``to``
+        (seconds, both optional), newest first, ``limit`` (default 100, at most 1000) from ``offset``."""
+        contract = call.query.get("contract")
+        symbol = None if contract is None else self.pair(contract)
+        start, end = int_param(call.query, "from", 0), int_param(call.query, "to", 2**62)
+        limit, offset = int_param(call.query, "limit", 100), int_param(call.query, "offset", 0)
+        if not 1 <= limit <= 1000:
+            raise invalid("limit", limit)
+        orders = [
+            o for o in self.engine.orders.values()
+            if o.account == call.key.account and (symbol is None or o.symbol == symbol) and not o.waiting
+            and o.status.final and start <= o.created <= end
+        ]
+        newest = sorted(orders, key=lambda o: o.seq, reverse=True)[offset: offset + limit]
+        return json_response([self.futures_order_json(o) for o in newest])
 
     # ---- futures: positions, leverage, dual mode -------------------------------------------------
 

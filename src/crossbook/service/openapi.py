@@ -1,0 +1,165 @@
+"""The OpenAPI 3.1 document, built from the one table of endpoints that also registers them on the
+application: an endpoint cannot be served without being described."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+HandlerFn = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    schema: dict[str, Any]
+    description: str
+    where: str = "query"  # or "path"
+    required: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "in": self.where, "required": self.required or self.where == "path",
+                "description": self.description, "schema": self.schema}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One method on one path: its handler and its description. ``response``: the name of a schema
+    in ``SCHEMAS``; ``body``: the request body's."""
+
+    method: str
+    path: str
+    handler: HandlerFn
+    summary: str
+    response: str
+    params: tuple[Param, ...] = ()
+    body: str | None = None
+    auth: bool = True
+    content_type: str = "application/json"
+    errors: tuple[int, ...] = field(default=(400,))
+
+    def operation(self) -> dict[str, Any]:
+        responses: dict[str, Any] = {"200": {"description": self.summary, "content": {
+            self.content_type: {"schema": {"$ref": f"#/components/schemas/{self.response}"}}}}}
+        if self.path == "/stream":
+            responses = {"101": {"description": "switched to the WebSocket protocol (see the stream's description)"}}
+        for status in (*self.errors, *((401,) if self.auth else ())):
+            responses[str(status)] = {"description": DESCRIPTIONS[status],
+                                      "content": {"application/json": {"schema": ERROR}}}
+        op: dict[str, Any] = {"operationId": f"{self.method.lower()}{self.path.replace('/', '_').replace('{', '').replace('}', '')}",
+                              "summary": self.summary, "parameters": [p.to_json() for p in self.params],
+                              "responses": responses}
+        if self.body is not None:
+            op["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{self.body}"}}}}
+        if not self.auth:
+            op["security"] = []
+        return op
+
+
+DESCRIPTIONS = {
+    400: "bad input: the error names the field; nothing was sent to a venue",
+    401: "missing or wrong bearer token: nothing was done",
+    404: "unknown symbol, venue or order",
+    422: "refused by the venue's rules or the account's funds before sending",
+    429: "a venue's rate limit",
+    502: "a venue failed or refused",
+    503: "a venue cannot be reached, or the service is stopping",
+}
+
+OBJECT: dict[str, Any] = {"type": "object", "additionalProperties": True}
+NUMBER_OR_NULL: dict[str, Any] = {"type": ["number", "null"]}
+
+
+def _object(properties: dict[str, Any], required: Sequence[str] = (), *, closed: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, "required": list(required)}
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+SYMBOL = {"type": "string", "pattern": "^[A-Za-z0-9]+-[A-Za-z0-9]+(-[A-Za-z0-9]+)*$", "examples": ["BTC-USDT"]}
+SIDE = {"type": "string", "enum": ["buy", "sell"]}
+POSITIVE = {"type": ["number", "string"], "description": "a positive finite number"}
+VENUE_TOP = _object({"bid": NUMBER_OR_NULL, "ask": NUMBER_OR_NULL, "state": {"type": "string"}}, ["bid", "ask", "state"])
+LEVEL = _object({"venue": {"type": "string"}, "price": {"type": "number"}, "size": {"type": "number"}})
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _object({"error": {"type": "string"}, "field": {"type": "string"}}, ["error"]),
+    "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded", "down"]}, "venues": {
+        "type": "object", "additionalProperties": _object({"ready": {"type": "boolean"}, "connected": {"type": "boolean"},
+                                                           "books": {"type": "object", "additionalProperties": {"type": "string"}},
+                                                           "down": {"type": ["string", "null"]}}, ["ready", "books", "connected"])}},
+        ["status", "venues"]),
+    "Metrics": {"type": "string", "description": "the Prometheus text exposition format"},
+    "OpenApi": OBJECT,
+    "Venues": _object({"venues": {"type": "array", "items": OBJECT}}, ["venues"]),
+    "Prices": _object({"symbol": {"type": "string"}, "bid": NUMBER_OR_NULL, "ask": NUMBER_OR_NULL, "at": {"type": "number"},
+                       "venues": {"type": "object", "additionalProperties": VENUE_TOP}}, ["symbol", "bid", "ask", "venues", "at"]),
+    "Book": _object({"symbol": {"type": "string"}, "bid": NUMBER_OR_NULL, "ask": NUMBER_OR_NULL, "at": {"type": "number"},
+                     "venues": {"type": "object", "additionalProperties": VENUE_TOP},
+                     "bids": {"type": "array", "items": LEVEL}, "asks": {"type": "array", "items": LEVEL}},
+                    ["symbol", "bids", "asks", "venues"]),
+    "Quote": _object({"symbol": {"type": "string"}, "side": SIDE, "amount": {"type": "number"}, "best": {"type": ["object", "null"]},
+                      "venues": {"type": "object", "additionalProperties": OBJECT}}, ["symbol", "side", "amount", "best", "venues"]),
+    "RouteBody": _object({"symbol": SYMBOL, "side": SIDE, "amount": POSITIVE, "limit": POSITIVE,
+                          "max_slippage_bps": {"type": ["number", "string"], "minimum": 0},
+                          "max_venues": {"type": "integer", "minimum": 1}, "dry_run": {"type": "boolean"}},
+                         ["symbol", "side", "amount"], closed=True),
+    "ExecutionReport": _object({"symbol": {"type": "string"}, "side": SIDE, "amount": {"type": "number"},
+                                "outcome": {"type": "string"}, "plan": {"type": "array", "items": OBJECT},
+                                "children": {"type": "array", "items": OBJECT}}, ["symbol", "side", "amount", "outcome", "plan"]),
+    "Routes": _object({"routes": {"type": "array", "items": {"$ref": "#/components/schemas/ExecutionReport"}}}, ["routes"]),
+    "Order": _object({"venue": {"type": "string"}, "client_order_id": {"type": "string"}, "status": {"type": "string"}},
+                     ["venue", "client_order_id", "status"]),
+    "Orders": _object({"orders": {"type": "array", "items": {"$ref": "#/components/schemas/Order"}}}, ["orders"]),
+    "OrderBody": _object({"venue": {"type": "string"}, "symbol": SYMBOL, "side": SIDE, "amount": POSITIVE,
+                          "type": {"type": "string", "enum": ["limit", "market"]}, "price": POSITIVE,
+                          "time_in_force": {"type": "string", "enum": ["gtc", "ioc", "fok"]}, "post_only": {"type": "boolean"},
+                          "reduce_only": {"type": "boolean"}, "account": {"type": "string"}},
+                         ["venue", "symbol", "side", "amount"], closed=True),
+    "Balances": _object({"value_in": {"type": "string"}, "total": NUMBER_OR_NULL, "accounts": {"type": "array", "items": OBJECT}},
+                        ["value_in", "accounts"]),
+    "Positions": _object({"positions": {"type": "array", "items": OBJECT}}, ["positions"]),
+    "Arbitrage": _object({"symbols": {"type": "array", "items": {"type": "string"}},
+                          "open": {"type": "array", "items": OBJECT}, "recent": {"type": "array", "items": OBJECT}},
+                         ["symbols", "open", "recent"]),
+    "Alerts": _object({"active": {"type": "array", "items": OBJECT}, "recent": {"type": "array", "items": OBJECT}},
+                      ["active", "recent"]),
+    "Stats": OBJECT,
+}
+
+STREAM_DESCRIPTION = (
+    "WebSocket. Authenticate with the Authorization header, or send {\"op\":\"auth\",\"token\":...} first (an "
+    "{\"op\":\"authenticated\"} answers it; a wrong token closes with code 4401). Then send {\"op\":\"subscribe\","
+    "\"channels\":[...],\"symbols\":[...]} (answered by {\"op\":\"subscribed\",...}); the server sends {\"channel\",\"data\"} "
+    "for prices, trades, fills, routes, opportunities, alerts and health. A client too slow to keep up is closed with "
+    "code 1013.")
+
+
+def document(endpoints: Sequence[Endpoint], title: str = "crossbook", version: str = "0.1.0") -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in endpoints:
+        operation = endpoint.operation()
+        if endpoint.path == "/stream":
+            operation["description"] = STREAM_DESCRIPTION
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": f"{title} service API", "version": version,
+                 "description": "The desk as a service: books, quotes, routes, orders, accounts, alerts."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }
+
+
+def register(app: web.Application, endpoints: Sequence[Endpoint]) -> None:
+    for endpoint in endpoints:
+        app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
