@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.system_packages import require_binary
 
 from .serve_process import Serving, serve_sim
 
@@ -110,8 +111,7 @@ def test_exported_names_are_read_with_their_series() -> None:
 
 
 def test_every_dashboard_query_parses_as_promql(tmp_path: Path) -> None:
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool not found: .ci/run installs the Debian package prometheus"
+    promtool = require_binary("promtool", "prometheus")
     rules = []
     for board, exprs in dashboard_queries().items():
         for i, expr in enumerate(exprs):
