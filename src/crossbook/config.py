@@ -18,8 +18,14 @@
 
     [[accounts]]
     venue = "okx"
+    mode = "live"
+    key = "vault:okx-main"              # a key of the vault (crossbook keys add okx), never the key itself
+
+    [[accounts]]
+    venue = "okx"
+    account = "hedge"
     mode = "testnet"
-    api_key_env = "OKX_API_KEY"         # credentials come from the environment, never the file
+    api_key_env = "OKX_API_KEY"         # or the environment (the key audit flags it)
     secret_env = "OKX_SECRET"
     password_env = "OKX_PASSPHRASE"
     fee_tier = "VIP 1"                  # optional, the venue's fee tier by name (crossbook fees)
@@ -28,7 +34,7 @@
 
     [chains.arbitrum]                   # optional, one table per EVM chain (crossbook.venues.dex.chains)
     rpc_url = "https://arb1.example/rpc"
-    wallet_key_env = "ARBITRUM_KEY"
+    wallet = "vault:arb-wallet"         # a wallet of the vault (crossbook keys wallet), or wallet_key_env
 
     [endpoints.binance]                 # optional, per feed id: its URLs in place of the venue's
     ws = "ws://127.0.0.1:50123"         # (a running `crossbook sim --write-config FILE` writes them);
@@ -41,11 +47,16 @@
     shutdown = "finish"                 # finish | cancel: the routes in flight on SIGTERM / Ctrl-C
     finish_timeout = 30                 # seconds "finish" waits before cancelling what is left
 
+    [strategies.momentum]               # optional, a strategy's own sub-account (crossbook.security.strategies)
+    venue = "binance"
+    account = "main"
+
     [alerts]                            # optional, the service's in-process alerts (crossbook.monitor.alerts)
     connection_lost_for = 30            # AlertThresholds field names; durations and windows in seconds
     webhook = "http://127.0.0.1:9000/crossbook"  # optional: each transition POSTed as JSON
 
-Secrets never sit in the file and never appear in an error: only the variable names do.
+Secrets never sit in the file and never appear in an error: only the vault's key names and the
+variable names do. A sim account may name a vault key too: its keys then replace the ccxt config's.
 """
 
 from __future__ import annotations
@@ -54,20 +65,26 @@ import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
 
-from .errors import ConfigError, CrossbookError
+from .errors import ConfigError, CrossbookError, VaultLocked
+from .security.strategies import Strategies, parse_strategies
 from .venues.dex.chains import ChainConfig, chains_config
 from .venues.registry import VENUES
 
+if TYPE_CHECKING:
+    from .security.vault import Vault
+
 MODES = ("sim", "testnet", "live")
 DEFAULT_EQUIVALENTS: frozenset[str] = frozenset({"USDT", "USDC", "USD"})
+VAULT_PREFIX = "vault:"
+CREDENTIAL_FIELDS = ("apiKey", "secret", "password", "uid", "privateKey", "walletAddress")
 CCXT_IDS = {v: v for v in VENUES}  # the spot client of each venue (binanceusdm etc. are products)
 # the ccxt clients of a venue's other products, which an account entry may name as its ccxt_id
 PRODUCT_CCXT_IDS: Mapping[str, tuple[str, ...]] = {
@@ -89,6 +106,7 @@ class AccountConfig:
     pay_fees_with_token: bool = False
     ccxt_id: str | None = None  # None: the venue's spot client
     ccxt_entry: str | None = None  # sim: the entry of ccxt_config (None: the ccxt id)
+    key_ref: str | None = None  # key = "vault:NAME": the vault key it trades with
 
     @property
     def label(self) -> str:
@@ -105,18 +123,30 @@ class AccountConfig:
         without a separate entry of the ccxt config (balances and routing use it)."""
         return self.client_id == CCXT_IDS[self.venue] and self.ccxt_entry in (None, self.client_id)
 
-    def ccxt_settings(self) -> dict[str, Any]:
-        """The ccxt constructor settings for this account."""
-        if self.mode == "sim":
-            assert self.ccxt_config is not None
-            try:
-                configs = orjson.loads(self.ccxt_config.read_bytes())
-            except (OSError, orjson.JSONDecodeError) as exc:
-                raise ConfigError(f"{self.label}: cannot read {self.ccxt_config}: {exc}") from None
-            entry = self.ccxt_entry or self.client_id
-            if entry not in configs:
-                raise ConfigError(f"{self.label}: {self.ccxt_config} has no entry for {entry!r}")
-            return dict(configs[entry])
+    def ccxt_settings(self, vault: Vault | None = None) -> dict[str, Any]:
+        """The ccxt constructor settings for this account; ``vault`` (unlocked) when it names a
+        vault key. A sim account's come from its ccxt config file, its credentials replaced by the
+        vault key's when it names one."""
+        if self.mode != "sim":
+            return self.credentials(vault)
+        assert self.ccxt_config is not None
+        try:
+            configs = orjson.loads(self.ccxt_config.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise ConfigError(f"{self.label}: cannot read {self.ccxt_config}: {exc}") from None
+        entry = self.ccxt_entry or self.client_id
+        if entry not in configs:
+            raise ConfigError(f"{self.label}: {self.ccxt_config} has no entry for {entry!r}")
+        settings = dict(configs[entry])
+        if self.key_ref is None:
+            return settings
+        return {k: v for k, v in settings.items() if k not in CREDENTIAL_FIELDS} | self.credentials(vault)
+
+    def credentials(self, vault: Vault | None = None) -> dict[str, Any]:
+        """apiKey, secret (and password) from the vault key the account names (``vault`` must be
+        unlocked) or from the environment variables it names."""
+        if self.key_ref is not None:
+            return self._vault_credentials(vault)
         settings: dict[str, Any] = {}
         for field, env in (("apiKey", self.api_key_env), ("secret", self.secret_env), ("password", self.password_env)):
             if env is None:
@@ -126,6 +156,18 @@ class AccountConfig:
                 raise ConfigError(f"{self.label}: environment variable {env} is not set")
             settings[field] = value
         return settings
+
+    def _vault_credentials(self, vault: Vault | None) -> dict[str, str]:
+        if vault is None:
+            raise VaultLocked(f"{self.label}: key = \"vault:{self.key_ref}\" needs the vault unlocked")
+        assert self.key_ref is not None
+        key = vault.key(self.key_ref)
+        if (key.venue, key.account) != (self.venue, self.account):
+            raise ConfigError(f"{self.label}: the vault key {key.name!r} belongs to {key.venue}/{key.account}, "
+                              f"not {self.venue}/{self.account}")
+        if key.state == "retired":
+            raise ConfigError(f"{self.label}: the vault key {key.name!r} is retired; name its replacement")
+        return key.ccxt_credentials()
 
 
 SHUTDOWN_POLICIES = ("finish", "cancel")
@@ -141,6 +183,7 @@ class ServiceConfig:
     symbols: tuple[str, ...] | None = None
     shutdown: str = "finish"  # the routes in flight on stop: "finish" (within finish_timeout) or "cancel"
     finish_timeout: float = 30.0
+    strict: bool = False  # refuse to start on a high-severity key audit finding
 
 
 def parse_listen(text: str, where: str) -> tuple[str, int]:
@@ -161,7 +204,7 @@ def service_config(table: Any, base: Path, where: str) -> ServiceConfig:
     where = f"{where}: service"
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table [service]")
-    unknown = set(table) - {"listen", "token_file", "symbols", "shutdown", "finish_timeout"}
+    unknown = set(table) - {"listen", "token_file", "symbols", "shutdown", "finish_timeout", "strict"}
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     settings: dict[str, Any] = {}
@@ -179,6 +222,10 @@ def service_config(table: Any, base: Path, where: str) -> ServiceConfig:
         settings["shutdown"] = table["shutdown"]
     if "finish_timeout" in table:
         settings["finish_timeout"] = finish_timeout(table["finish_timeout"], f"{where}.finish_timeout")
+    if "strict" in table:
+        if not isinstance(table["strict"], bool):
+            raise ConfigError(f"{where}.strict must be true or false, got {table['strict']!r}")
+        settings["strict"] = table["strict"]
     return ServiceConfig(**settings)
 
 
@@ -227,6 +274,26 @@ class Config:
     service: ServiceConfig = dataclass_field(default_factory=ServiceConfig)
     # [alerts] as written: the service checks it (AlertThresholds.from_mapping; config may not import monitor)
     alerts: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    strategies: Strategies = dataclass_field(default_factory=Strategies)  # [strategies] (crossbook.security.strategies)
+
+    @property
+    def needs_vault(self) -> bool:
+        """Whether an account or a chain names a vault key (the vault is unlocked only then)."""
+        return any(a.key_ref for a in self.accounts) or any(c.wallet_ref for c in self.chains.values())
+
+    def chain(self, name: str, vault: Vault | None = None) -> ChainConfig:
+        """The ``[chains.<name>]`` configuration, its wallet key taken from ``vault`` when it names one."""
+        if name not in self.chains:
+            raise ConfigError(f"{self.path}: no [chains.{name}]; configured: {', '.join(self.chains) or 'none'}")
+        chain = self.chains[name]
+        if chain.wallet_ref is None:
+            return chain
+        if vault is None:
+            raise VaultLocked(f"{self.path}: [chains.{name}] wallet = \"vault:{chain.wallet_ref}\" needs the vault unlocked")
+        wallet = vault.wallet(chain.wallet_ref)
+        if wallet.chain != name:
+            raise ConfigError(f"{self.path}: [chains.{name}]: the vault wallet {wallet.name!r} is for {wallet.chain}, not {name}")
+        return replace(chain, wallet_key=wallet.private_key)
 
 
 def load_config(path: str | Path) -> Config:
@@ -243,7 +310,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}: no [[accounts]]")
     return Config(path, base / str(data.get("journal", "crossbook.db")), accounts, _equivalents(data, path),
                   chains_config(data.get("chains", {}), str(path)), _endpoints(data.get("endpoints", {}), path),
-                  service=service_config(data.get("service", {}), base, str(path)), alerts=_alerts(data.get("alerts", {}), path))
+                  service=service_config(data.get("service", {}), base, str(path)), alerts=_alerts(data.get("alerts", {}), path),
+                  strategies=parse_strategies(data.get("strategies", {}), {(a.venue, a.account) for a in accounts}, str(path)))
 
 
 def _alerts(table: Any, path: Path) -> Mapping[str, Any]:
@@ -340,15 +408,17 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
     mode = entry.get("mode", "sim")
     if mode not in MODES:
         raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, got {mode!r}")
-    unknown = set(entry) - {"venue", "account", "mode", "ccxt_config", "api_key_env", "secret_env", "password_env",
+    unknown = set(entry) - {"venue", "account", "mode", "ccxt_config", "key", "api_key_env", "secret_env", "password_env",
                             "fee_tier", "volume_30d_usd", "pay_fees_with_token", "ccxt_id", "ccxt_entry"}
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     ccxt_config = base / entry["ccxt_config"] if "ccxt_config" in entry else None
     if mode == "sim" and ccxt_config is None:
         raise ConfigError(f"{where}: a sim account needs ccxt_config (the output of crossbook sim --print-ccxt-config)")
-    if mode != "sim" and not (entry.get("api_key_env") and entry.get("secret_env")):
-        raise ConfigError(f"{where}: a {mode} account needs api_key_env and secret_env")
+    key_ref = _key_ref(entry, where)
+    if mode != "sim" and key_ref is None and not (entry.get("api_key_env") and entry.get("secret_env")):
+        raise ConfigError(f"{where}: a {mode} account needs key = \"vault:NAME\" (crossbook keys add {venue}), "
+                          f"or api_key_env and secret_env")
     return AccountConfig(
         venue=venue,
         account=str(entry.get("account", "main")),
@@ -357,9 +427,23 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
         api_key_env=entry.get("api_key_env"),
         secret_env=entry.get("secret_env"),
         password_env=entry.get("password_env"),
+        key_ref=key_ref,
         **_client_settings(entry, venue, mode, where),
         **_fee_settings(entry, where),
     )
+
+
+def _key_ref(entry: dict[str, Any], where: str) -> str | None:
+    """The vault key ``key = "vault:NAME"`` names; a key given both ways is refused."""
+    if "key" not in entry:
+        return None
+    ref = entry["key"]
+    if not isinstance(ref, str) or not ref.startswith(VAULT_PREFIX) or not ref.removeprefix(VAULT_PREFIX).strip():
+        raise ConfigError(f"{where}: key must name a vault key as \"vault:NAME\" (the key itself never goes in the file)")
+    given = [name for name in ("api_key_env", "secret_env", "password_env") if name in entry]
+    if given:
+        raise ConfigError(f"{where}: give key = \"vault:...\" or {', '.join(given)}, not both")
+    return ref.removeprefix(VAULT_PREFIX).strip()
 
 
 def _client_settings(entry: dict[str, Any], venue: str, mode: str, where: str) -> dict[str, Any]:

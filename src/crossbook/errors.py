@@ -61,3 +61,39 @@ class RateLimited(CrossbookError):
 class NoConversionRate(CrossbookError):
     """A price cannot be expressed in another quote currency: the two are not declared
     equivalent, or no live book gives the rate (the message names both currencies)."""
+
+
+class VaultError(CrossbookError):
+    """The key vault cannot be used: the message names the file and what to do (never a secret)."""
+
+
+class VaultLocked(VaultError):
+    """The vault's passphrase is missing or wrong: nothing was read."""
+
+
+class VaultCorrupt(VaultError):
+    """The vault file was tampered with, truncated or is not a crossbook vault: nothing was read."""
+
+
+class VaultPermissions(VaultError):
+    """The vault file is readable by the group or the world (it must be mode 0600)."""
+
+
+class UnknownKey(VaultError):
+    """A key, wallet or whitelist entry the vault does not hold."""
+
+
+class SecondFactorError(CrossbookError):
+    """A TOTP code is missing, wrong, already used, or too many wrong codes were given."""
+
+
+class NotWhitelisted(CrossbookError):
+    """A withdrawal address is not on crossbook's whitelist (or the venue's): nothing was sent."""
+
+
+class StrategyMismatch(CrossbookError):
+    """A request's strategy does not own the account (sub-account and key) it would use."""
+
+
+class KeyAuditFailed(CrossbookError):
+    """A strict key audit found a high-severity finding: the command or service refuses to start."""

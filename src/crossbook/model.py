@@ -123,6 +123,7 @@ class OrderRequest:
     leverage: Decimal | None = None
     account: str = "main"  # the sub-account (one per strategy)
     client_order_id: str | None = None
+    strategy: str | None = None  # the strategy asking: sent only through its own sub-account (None: an operator's)
 
 
 @dataclass(frozen=True, slots=True)

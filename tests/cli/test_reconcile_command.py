@@ -63,7 +63,7 @@ def test_config_errors_name_the_setting_and_never_a_secret(tmp_path: Path, monke
     cases = {
         '[[accounts]]\nvenue = "nasdaq"\nccxt_config = "x"\n': "venue must be one of",
         '[[accounts]]\nvenue = "okx"\nmode = "paper"\n': "mode must be one of",
-        '[[accounts]]\nvenue = "okx"\nmode = "live"\n': "needs api_key_env and secret_env",
+        '[[accounts]]\nvenue = "okx"\nmode = "live"\n': "needs key = \"vault:NAME\" (crossbook keys add okx), or api_key_env",
         '[[accounts]]\nvenue = "okx"\nccxt_config = "x"\ncolour = "blue"\n': "unknown setting(s) colour",
         'journal = \n': "not valid TOML",
     }

@@ -17,6 +17,7 @@ from crossbook.venues.dex.uniswap_v3_exec import UniswapV3Trader
 from tests.conftest import run
 
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+WALLET = "vault:wallet"
 ACCOUNT = '[[accounts]]\nvenue = "binance"\nmode = "sim"\nccxt_config = "sim.json"\n'
 
 
@@ -51,17 +52,18 @@ def test_a_chain_table_is_parsed_with_overrides(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.parametrize("name, table, field", [
-    ("solana", {"rpc_url": "https://x.example", "wallet_key": KEY}, "unknown chain 'solana'"),
-    ("ethereum", {"wallet_key": KEY}, "rpc_url"),
-    ("ethereum", {"rpc_url": "localhost:8545", "wallet_key": KEY}, "rpc_url"),
+    ("solana", {"rpc_url": "https://x.example", "wallet": WALLET}, "unknown chain 'solana'"),
+    ("ethereum", {"wallet": WALLET}, "rpc_url"),
+    ("ethereum", {"rpc_url": "localhost:8545", "wallet": WALLET}, "rpc_url"),
     ("ethereum", {"rpc_url": "https://x.example"}, "wallet_key_env"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet": "arb-wallet"}, "vault:NAME"),
     ("ethereum", {"rpc_url": "https://x.example", "wallet_key_env": "CROSSBOOK_TEST_UNSET_KEY"}, "CROSSBOOK_TEST_UNSET_KEY"),
-    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "wallet_key_env": "K"}, "not both"),
-    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "router_kind": "v4"}, "router_kind"),
-    ("bsc", {"rpc_url": "https://x.example", "wallet_key": KEY, "router_kind": "swap_router"}, "addresses.swap_router"),
-    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "addresses": {"router": "0x" + "11" * 20}}, "addresses.router"),
-    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "addresses": {"quoter_v2": "0x12"}}, "addresses.quoter_v2"),
-    ("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY, "chain_id": 5}, "chain_id"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet": "vault:w", "wallet_key_env": "K"}, "not both"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet": WALLET, "router_kind": "v4"}, "router_kind"),
+    ("bsc", {"rpc_url": "https://x.example", "wallet": WALLET, "router_kind": "swap_router"}, "addresses.swap_router"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet": WALLET, "addresses": {"router": "0x" + "11" * 20}}, "addresses.router"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet": WALLET, "addresses": {"quoter_v2": "0x12"}}, "addresses.quoter_v2"),
+    ("ethereum", {"rpc_url": "https://x.example", "wallet": WALLET, "chain_id": 5}, "chain_id"),
 ])
 def test_config_errors_name_the_bad_field(name: str, table: dict[str, Any], field: str) -> None:
     with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
@@ -69,10 +71,22 @@ def test_config_errors_name_the_bad_field(name: str, table: dict[str, Any], fiel
 
 
 @pytest.mark.parametrize("bad_key", [KEY[:-2], KEY + "00", "0x" + "zz" * 32, "0x" + "00" * 32])
-def test_a_malformed_key_is_refused_without_showing_it(bad_key: str) -> None:
-    with pytest.raises(ConfigError, match="wallet_key is not a 32-byte hex private key") as raised:
-        chain_config("ethereum", {"rpc_url": "https://x.example", "wallet_key": bad_key})
+def test_a_malformed_key_is_refused_without_showing_it(bad_key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAD_KEY", bad_key)
+    with pytest.raises(ConfigError, match=r"BAD_KEY \(wallet_key_env\) is not a 32-byte hex private key") as raised:
+        chain_config("ethereum", {"rpc_url": "https://x.example", "wallet_key_env": "BAD_KEY"})
     assert bad_key[2:12] not in str(raised.value) and bad_key[2:12] not in repr(raised.value)
+
+
+def test_a_key_written_in_the_file_is_refused_pointing_at_the_vault() -> None:
+    with pytest.raises(ConfigError, match=r"wallet_key .* no longer read.*vault:NAME.*wallet_key_env") as raised:
+        chain_config("ethereum", {"rpc_url": "https://x.example", "wallet_key": KEY})
+    assert KEY[2:12] not in str(raised.value)
+
+
+def test_a_vault_wallet_is_named_and_resolved_later() -> None:
+    config = chain_config("ethereum", {"rpc_url": "https://x.example", "wallet": "vault:eth-wallet"})
+    assert config.wallet_ref == "eth-wallet" and config.wallet_key == ""
 
 
 def test_the_key_never_appears_in_repr_str_or_errors(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,8 +23,35 @@ err = Console(stderr=True)
 
 
 @app.callback()
-def main_options(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log venue warnings to stderr.")) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+def main_options(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log venue warnings to stderr."),
+                 debug: bool = typer.Option(False, "--debug", help="Log everything to stderr, each venue HTTP request "
+                                                                   "and response included (secrets masked).")) -> None:
+    from ..security.redact import install, verbose_ccxt
+
+    install()  # every record masked from the first: credential fields now, the vault's secrets once it opens
+    verbose_ccxt(debug)
+    level = logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    warn_overdue_keys()
+
+
+def warn_overdue_keys() -> None:
+    """One warning on stderr per vault key past the rotation period, on every command, where the
+    vault opens without asking (its passphrase in the environment, or no terminal to ask on)."""
+    import os
+
+    from ..errors import CrossbookError
+    from ..security.rotation import overdue_keys
+    from ..security.vault import PASSPHRASE_ENV, unlock, vault_path
+
+    if not vault_path().exists() or (not os.environ.get(PASSPHRASE_ENV) and sys.stdin.isatty()):
+        return
+    try:
+        keys = unlock().keys.values()
+    except CrossbookError:
+        return  # a locked or damaged vault is for the command that uses it to report
+    for late in overdue_keys(keys):
+        err.print(f"[yellow]warning:[/] {late.warning()}", soft_wrap=True, highlight=False)
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -153,16 +153,17 @@ async def account_view(config: Config, quoted: Mapping[str, str]) -> tuple[dict[
 
     from ..routing.fees import FeeBook, FeeProfile
     from ..trading.journal import Journal
-    from ..trading.session import open_account
+    from ..trading.session import config_vault, open_account
 
     found: dict[str, dict[str, float]] = {}
     fee_rates: dict[str, float] = {}
     profiles = FeeProfile.of(config.accounts)
+    vault = config_vault(config)
     with Journal(config.journal) as journal:
         for cfg in config.accounts:
             if cfg.venue not in quoted or not cfg.primary:  # a derivatives client's entry pays for no spot order
                 continue
-            account = open_account(cfg, journal)
+            account = open_account(cfg, journal, vault=vault)
             try:
                 await account.load()
                 held = await account.balances()
@@ -349,12 +350,13 @@ async def _fees(symbol: str, side: Side, amount: float, venues: list[str], sim: 
 
 def configured_accounts(config: Config, venues: list[str], journal: Journal) -> dict[str, VenueAccount]:
     """The first configured account of each chosen venue."""
-    from ..trading.session import open_account
+    from ..trading.session import config_vault, open_account
 
     accounts: dict[str, VenueAccount] = {}
+    vault = config_vault(config)
     for cfg in config.accounts:
         if cfg.venue in venues and cfg.venue not in accounts:
-            accounts[cfg.venue] = open_account(cfg, journal)
+            accounts[cfg.venue] = open_account(cfg, journal, vault=vault)
     return accounts
 
 

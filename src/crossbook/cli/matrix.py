@@ -35,7 +35,7 @@ FEATURE_CODES: dict[Feature, str] = {
     Feature.ICEBERG: "ic", Feature.OCO: "oc", Feature.TP_SL: "tp",
     Feature.HEDGE_MODE: "hm", Feature.CROSS_MARGIN: "cm", Feature.ISOLATED_MARGIN: "im",
     Feature.UNIFIED_ACCOUNT: "ua", Feature.PORTFOLIO_MARGIN: "pm", Feature.SUB_ACCOUNTS: "sa",
-    Feature.TESTNET: "tn",
+    Feature.TESTNET: "tn", Feature.KEY_PERMISSIONS: "kp",
 }
 SHORT_NAMES: dict[Product | Feature, str] = {
     Product.LINEAR_PERP: "linear perp", Product.INVERSE_PERP: "inverse perp", Product.FUTURES: "dated futures",
@@ -43,6 +43,7 @@ SHORT_NAMES: dict[Product | Feature, str] = {
     Feature.FOK: "FOK", Feature.REDUCE_ONLY: "reduce-only", Feature.ICEBERG: "iceberg", Feature.OCO: "OCO",
     Feature.TP_SL: "TP/SL attached", Feature.LIMIT: "limit", Feature.MARKET: "market",
     Feature.UNIFIED_ACCOUNT: "unified account", Feature.SUB_ACCOUNTS: "sub-accounts", Feature.TESTNET: "testnet",
+    Feature.KEY_PERMISSIONS: "key permissions",
 }
 
 

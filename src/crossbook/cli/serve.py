@@ -25,6 +25,8 @@ def serve(
                                                 "cancelling [default: 30]."),
     venues: str | None = typer.Option(None, help="With --sim: comma-separated venue ids (default: all ten)."),
     seed: int = typer.Option(7, help="With --sim: seed of the simulated market."),
+    strict: bool | None = typer.Option(None, "--strict/--no-strict", help="Refuse to start on a high-severity key "
+                                       "audit finding [default: the config's [service] strict, else no]."),
 ) -> None:
     """Run the desk as a service: API, metrics, alerts, dashboard.
 
@@ -39,6 +41,7 @@ def serve(
     options = ServeOptions(
         sim=sim, config=config, listen=listen, symbols=_symbols(symbols), token_file=token_file, shutdown=shutdown,
         finish_timeout=finish_timeout, venues=tuple(parse_venues(venues)) if venues is not None else None, seed=seed,
+        strict=strict,
     )
     try:
         plan_service(options)  # bad flags or config: said before anything starts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,11 +87,15 @@ def sim(
     write_config: Path | None = typer.Option(
         None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."
     ),
+    keys: Path | None = typer.Option(
+        None, "--keys", help="JSON or TOML list of extra keys {venue, name, permissions, ips, created} (crossbook.sim.keys)."
+    ),
 ) -> None:
     """Run the simulated venues on 127.0.0.1, funded and keyed.
 
     They run until stopped (Ctrl-C) or for --seconds."""
     from ..sim.fault_plan import FaultPlan, load_fault_plan
+    from ..sim.keys import load_sim_keys
     from ..sim.scenario import Scenario, load_scenario
     from ..sim.serve import serve
     from ..sim.venues import sim_class
@@ -101,13 +106,14 @@ def sim(
         played = load_scenario(scenario) if scenario is not None else Scenario()
         plan = load_fault_plan(faults) if faults is not None else FaultPlan()
         plan.check({feed: sim_class(feed) for feed in feeds})
+        extra_keys = load_sim_keys(keys) if keys is not None else []
     except CrossbookError as exc:
         fail(str(exc))
         return
 
     def ready(cluster: SimCluster, configs: dict[str, dict[str, object]]) -> None:
         if write_config is not None:
-            written_config(write_config, cluster, configs)
+            written_config(write_config, cluster, configs, [(k.venue, k.name) for k in extra_keys])
         if print_ccxt_config:
             print_json(configs)
             sys.stdout.flush()
@@ -122,17 +128,19 @@ def sim(
             err.print(f"fault {fault.describe()}")
 
     try:
-        asyncio.run(serve(feeds, seed, seconds, ready, played, plan))
+        asyncio.run(serve(feeds, seed, seconds, ready, played, plan, extra_keys))
     except CrossbookError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         err.print("stopped.")
 
 
-def written_config(path: Path, cluster: SimCluster, configs: dict[str, dict[str, object]]) -> None:
+def written_config(path: Path, cluster: SimCluster, configs: dict[str, dict[str, object]],
+                   key_accounts: Sequence[tuple[str, str]] = ()) -> None:
     """``path``: a crossbook.toml naming the running simulators (journal, one sim account per
-    trading venue, every feed's endpoints); their ccxt settings, keys included, go to
-    ``<name>-ccxt.json`` beside it, both readable by their owner only."""
+    trading venue, one per key of a keys file (``key_accounts``: venue, name), every feed's
+    endpoints); their ccxt settings, keys included, go to ``<name>-ccxt.json`` beside it, both
+    readable by their owner only."""
     import os
 
     import orjson
@@ -149,6 +157,9 @@ def written_config(path: Path, cluster: SimCluster, configs: dict[str, dict[str,
     configs = client_configs(cluster, configs)  # the derivatives clients' accounts too
     text = sim_config_text(f"{path.stem}-journal.sqlite", ccxt_file.name, list(dict.fromkeys(trading)), endpoints,
                            list(derivatives_clients(cluster).values()))
+    for venue, name in key_accounts:  # each key trades its own account, its ccxt entry named as it
+        text += "\n".join(["", "[[accounts]]", f'venue = "{venue}"', f'account = "{name}"', 'mode = "sim"',
+                           f'ccxt_entry = "{name}"', f"ccxt_config = {orjson.dumps(ccxt_file.name).decode()}", ""])
     try:
         for target, data in ((ccxt_file, orjson.dumps(configs)), (path, text.encode())):
             partial = target.with_name(target.name + ".partial")  # a reader never sees half a file

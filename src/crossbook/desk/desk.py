@@ -67,15 +67,18 @@ from ..symbols import parse_standard
 from ..trading.account import PositionView, ReconcileReport, VenueAccount, close_accounts
 from ..trading.journal import Journal
 from ..trading.oco import OcoKeeper
-from ..trading.session import open_account
+from ..trading.session import config_vault, open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
 from .metering import AccountMeter, market_view, route_record
 from .results import BalanceReport, OpportunityEvent, Position, PositionReport
-from .simulated import SimDesk
+from .simulated import SimDesk, SimulatedVenues
+from .strategy import StrategyDesk
 from .valuation import Wallet, balance_rows, same_wallet, valuation_symbols, value_rows, wallet_name
+from .withdrawals import Withdrawing
 
 if TYPE_CHECKING:
+    from ..security.vault import Vault
     from ..trading.trader import Trader
 
 LIVE_WITHIN = 15.0  # seconds a newly followed symbol's books get to go live
@@ -121,13 +124,14 @@ async def _positions_of(account: VenueAccount) -> list[PositionView]:
     return await account.positions()
 
 
-class Desk:
+class Desk(Withdrawing, SimulatedVenues):
     def __init__(self, venues: list[str], *, simulator: SimDesk | None = None, config: Config | None = None,
-                 endpoints: Endpoints = production) -> None:
+                 endpoints: Endpoints = production, vault: Vault | None = None) -> None:
         """Use ``Desk.sim``, ``Desk.from_config`` or ``Desk.public``."""
         self.venues = venues
         self.simulator = simulator
         self.config = config
+        self.vault = vault  # unlocked, where the config names vault keys
         self.equivalents = config.equivalents if config is not None else DEFAULT_EQUIVALENTS
         self.market = simulator.market if simulator is not None else MarketData(venues, [], endpoints=endpoints)
         self.market.on_trade = self._trade
@@ -167,9 +171,11 @@ class Desk:
                                              scenario=scenario))
 
     @classmethod
-    def from_config(cls, path: str | Path, *, venues: Sequence[str] | None = None) -> Desk:
+    def from_config(cls, path: str | Path, *, venues: Sequence[str] | None = None, vault: Vault | None = None) -> Desk:
         """The accounts of a crossbook.toml (only those on ``venues``, when given) and their venues'
-        books, from the endpoints it names (a running ``crossbook sim``) else the venues'."""
+        books, from the endpoints it names (a running ``crossbook sim``) else the venues'. Where
+        it names vault keys (key = "vault:NAME"), ``vault``, else the vault unlocked now
+        ($CROSSBOOK_VAULT, $CROSSBOOK_VAULT_PASSPHRASE, the keyring or a prompt)."""
         config = load_config(path)
         chosen = [a for a in config.accounts if venues is None or a.venue in venues]
         if not chosen:
@@ -183,7 +189,7 @@ class Desk:
             return endpoints[feed]
 
         return cls(list(dict.fromkeys(a.venue for a in chosen)), config=config,
-                   endpoints=configured if endpoints else production)
+                   endpoints=configured if endpoints else production, vault=vault or config_vault(config))
 
     @classmethod
     def public(cls, venues: Sequence[str] | None = None) -> Desk:
@@ -223,7 +229,8 @@ class Desk:
             self._journal = Journal(self.config.journal)
             primary_first = sorted(self.config.accounts, key=lambda cfg: not cfg.primary)
             for cfg in primary_first:
-                opened = self._meter.watch(open_account(cfg, self._journal, self.market.limiters(cfg.venue)))
+                opened = self._meter.watch(open_account(cfg, self._journal, self.market.limiters(cfg.venue), self.vault))
+                opened.strategy = self.config.strategies.owner(cfg.venue, cfg.account)
                 if (cfg.venue, cfg.account) in self._accounts:
                     self._products.setdefault((cfg.venue, cfg.account), []).append(opened)
                 else:
@@ -346,11 +353,11 @@ class Desk:
                     notional: float | Decimal | None = None, limit: float | None = None,
                     max_slippage_bps: float | None = None, max_venues: int | None = None,
                     urgency: Urgency | str = Urgency.TAKE, deadline: float = 10.0, passive_seconds: float = 2.0,
-                    dry_run: bool = False) -> ExecutionReport:
+                    dry_run: bool = False, strategy: str | None = None) -> ExecutionReport:
         """Route ``amount`` (or ``notional``) of ``symbol`` across the desk's venues at the least
         all-in cost: the cheapest split, IOC child orders (passive: post-only at the touch first),
         what is left re-routed on fresh books until filled, the limit or the deadline. A dry run
-        plans and sends nothing."""
+        plans and sends nothing. ``strategy``: through that strategy's sub-accounts only."""
         symbol, order_side = symbol.upper(), _side(side)
         size = _sized(amount, notional)
         try:
@@ -362,21 +369,26 @@ class Desk:
         if size is None:
             await self.follow([symbol])
             request = replace(request, amount=self._amount(symbol, None, notional))
-        return await self.route_request(request, dry_run=dry_run)
+        return await self.route_request(request, dry_run=dry_run, strategy=strategy)
 
-    async def route_request(self, request: RouteRequest, *, dry_run: bool = False) -> ExecutionReport:
+    async def route_request(self, request: RouteRequest, *, dry_run: bool = False,
+                            strategy: str | None = None) -> ExecutionReport:
         """``route`` for a RouteRequest built (and so checked) beforehand."""
         await self.follow([request.symbol])
-        router = await self.router(request.symbol)
+        router = await self.router(request.symbol, strategy)
         report = await router.route(request, dry_run=dry_run)
         self.metrics.route(route_record(report))
         return report
 
-    async def router(self, symbol: str) -> Router:
+    async def router(self, symbol: str, strategy: str | None = None) -> Router:
         """The Router over the desk's books of ``symbol`` and its accounts (a simulated desk's
-        pools too), at the accounts' own fee rates."""
+        pools too), at the accounts' own fee rates; ``strategy``: that strategy's sub-accounts only,
+        its name on every child order."""
         symbol = symbol.upper()
         await self.follow([symbol])
+        if strategy is not None:
+            return Router(self.market.consolidated[symbol], await self.strategy(strategy).accounts(),
+                          fee_book=self._fee_book, precision=self.precision(symbol), strategy=strategy)
         if self.simulator is not None:
             return await self.simulator.router(symbol, self.precision(symbol))
         return Router(self.market.consolidated[symbol], self.accounts, fee_book=self._fee_book,
@@ -469,6 +481,13 @@ class Desk:
         for (venue, _), account in self._accounts.items():
             primary.setdefault(venue, account)
         return primary
+
+    def strategy(self, name: str) -> StrategyDesk:
+        """What strategy ``name`` of the config's ``[strategies]`` sees: its own sub-accounts only
+        (StrategyMismatch for a strategy the config does not name)."""
+        if self.config is None:
+            raise ConfigError("strategies come from a config's [strategies]: use Desk.from_config")
+        return StrategyDesk(self, self.config.strategies.get(name))
 
     async def venue_account(self, venue: str, account: str = "main") -> VenueAccount:
         """The loaded ccxt-backed account ``account`` on ``venue``: on a simulated desk a
@@ -584,25 +603,3 @@ class Desk:
         trading = [a for a in (*self._accounts.values(), *products) if any(r.derivative for r in a.rules.values())]
         simulated = self.simulator.derivatives.values() if self.simulator is not None else ()
         return list({id(a): a for a in (*trading, *simulated)}.values())
-
-    # ---- the simulated venues ----------------------------------------------------------------
-
-    def _simulated(self) -> SimDesk:
-        if self.simulator is None:
-            raise ConfigError("only a simulated desk (Desk.sim) runs its own venues")
-        return self.simulator
-
-    def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> None:
-        """Move one simulated venue's prices ``bps`` away from the others (arbitrage on demand)."""
-        self._simulated().dislocate(venue, bps, symbol)
-
-    def sim_endpoints(self) -> dict[str, tuple[str, str]]:
-        """feed id -> (ws url, rest url) of each running simulator."""
-        cluster = self._simulated().cluster
-        return {feed: cluster.urls(feed) for feed in cluster.venues}
-
-    def write_config(self, path: str | Path) -> Path:
-        """A crossbook.toml at ``path`` for the running simulators (one sim account per venue, the
-        endpoints), their ccxt settings, keys included, in ``<name>-ccxt.json`` beside it; both
-        readable by their owner only. ``Desk.from_config(path)`` trades the same accounts."""
-        return self._simulated().write_config(Path(path))

@@ -23,10 +23,12 @@ import ccxt.async_support as ccxt_async
 import orjson
 
 from ..config import CCXT_IDS, sim_config_text
+from ..errors import ConfigError
 from ..market.data import MarketData
 from ..precision import DEFAULT_PRECISION, Precision
 from ..routing.executor import Router
 from ..routing.fees import FeeBook
+from ..security.redact import guard_client
 from ..sim.access import confined
 from ..sim.cluster import SimCluster
 from ..sim.market import START_USD
@@ -171,7 +173,7 @@ class SimDesk:
     def _account(self, venue: str, sim: SimVenue, account: str, config: dict[str, Any]) -> VenueAccount:
         ccxt_id = sim.ccxt_id or sim.client_ccxt_id
         assert ccxt_id is not None
-        client = getattr(ccxt_async, ccxt_id)(config)
+        client = guard_client(getattr(ccxt_async, ccxt_id)(config))
         return VenueAccount(venue, client, self.journal, self.market.limiters(venue), account)
 
     def _open_derivatives(self, venue: str) -> dict[str, VenueAccount]:
@@ -220,3 +222,30 @@ class SimDesk:
     def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> None:
         """Move one venue's prices ``bps`` away from the others (arbitrage on demand)."""
         self.cluster.market.dislocate(venue, bps, symbol)
+
+
+class SimulatedVenues:
+    """The Desk's methods over its simulated venues (a base of Desk): a desk made by ``Desk.sim``
+    runs them; any other refuses."""
+
+    simulator: SimDesk | None
+
+    def _simulated(self) -> SimDesk:
+        if self.simulator is None:
+            raise ConfigError("only a simulated desk (Desk.sim) runs its own venues")
+        return self.simulator
+
+    def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> None:
+        """Move one simulated venue's prices ``bps`` away from the others (arbitrage on demand)."""
+        self._simulated().dislocate(venue, bps, symbol)
+
+    def sim_endpoints(self) -> dict[str, tuple[str, str]]:
+        """feed id -> (ws url, rest url) of each running simulator."""
+        cluster = self._simulated().cluster
+        return {feed: cluster.urls(feed) for feed in cluster.venues}
+
+    def write_config(self, path: str | Path) -> Path:
+        """A crossbook.toml at ``path`` for the running simulators (one sim account per venue, the
+        endpoints), their ccxt settings, keys included, in ``<name>-ccxt.json`` beside it; both
+        readable by their owner only. ``Desk.from_config(path)`` trades the same accounts."""
+        return self._simulated().write_config(Path(path))

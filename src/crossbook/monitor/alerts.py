@@ -1,7 +1,7 @@
 """The alerts of deploy/prometheus/alerts.yml, evaluated inside the process for users without Prometheus.
 
 ``AlertEngine`` reads the ``Metrics`` registry (``registry.collect()``) every ``every`` seconds and
-evaluates the same seven conditions with the same defaults (``AlertThresholds``; a test checks they
+evaluates the same eight conditions with the same defaults (``AlertThresholds``; a test checks they
 agree with the rule file). A condition that holds opens one ``Alert`` per (name, labels): pending
 until it has held for the alert's ``for`` duration, then firing, resolved once the condition clears.
 Every transition is an ``AlertEvent`` handed to the sinks (log, webhook) and the subscribers, and
@@ -33,11 +33,12 @@ from .windows import History, Scrape, group_increases, histogram_quantile
 log = logging.getLogger(__name__)
 
 ALERT_NAMES = ("ConnectionLost", "HighLatency", "RateLimitWarning", "OrderFailures", "UnusualSlippage",
-               "StaleBook", "ResyncStorm")
+               "StaleBook", "ResyncStorm", "KeyAudit")
 SEVERITY: Mapping[str, str] = {
     "ConnectionLost": "critical", "HighLatency": "warning", "RateLimitWarning": "warning", "OrderFailures": "critical",
-    "UnusualSlippage": "warning", "StaleBook": "warning", "ResyncStorm": "warning",
+    "UnusualSlippage": "warning", "StaleBook": "warning", "ResyncStorm": "warning", "KeyAudit": "warning",
 }
+AUDIT_SEVERITIES = ("high", "medium")  # the key audit findings KeyAudit fires on
 FAILED_OUTCOMES = ("rejected", "error")
 RECENT = 256  # events kept for recent()
 State = Literal["pending", "firing", "resolved"]
@@ -45,7 +46,7 @@ State = Literal["pending", "firing", "resolved"]
 
 @dataclass(frozen=True)
 class AlertThresholds:
-    """The bounds, windows and ``for`` durations (seconds) of the seven alerts; the defaults are
+    """The bounds, windows and ``for`` durations (seconds) of the eight alerts; the defaults are
     deploy/prometheus/alerts.yml's. ``webhook``: where WebhookSink posts (crossbook.toml's
     ``[alerts] webhook``), None for none."""
 
@@ -68,6 +69,7 @@ class AlertThresholds:
     resync_storm_count: float = 5.0
     resync_window: float = 300.0
     resync_storm_for: float = 0.0
+    key_audit_for: float = 0.0
     webhook: str | None = None
 
     @classmethod
@@ -101,7 +103,7 @@ class AlertThresholds:
 FOR_FIELD: Mapping[str, str] = {
     "ConnectionLost": "connection_lost_for", "HighLatency": "high_latency_for", "RateLimitWarning": "rate_limit_for",
     "OrderFailures": "order_failures_for", "UnusualSlippage": "unusual_slippage_for", "StaleBook": "stale_book_for",
-    "ResyncStorm": "resync_storm_for",
+    "ResyncStorm": "resync_storm_for", "KeyAudit": "key_audit_for",
 }
 RATIOS = ("ratelimit_usage_ratio", "order_failure_ratio")
 WINDOWS = ("latency_window", "order_failures_window", "slippage_window", "resync_window")
@@ -201,13 +203,15 @@ def summary_of(finding: Finding) -> str:
             return f"{venue}: mean slippage {value:.1f} bps against {labels.get('against', '?')}"
         case "StaleBook":
             return f"{venue}: {labels.get('symbol', '?')} book is stale"
+        case "KeyAudit":
+            return f"{venue}: key audit finding {labels.get('finding', '?')}"
         case _:
             return f"{venue}: {labels.get('symbol', '?')} book resynced {value:.0f} times"
 
 
 @dataclass
 class Conditions:
-    """The seven conditions over one scrape (and the history of past ones)."""
+    """The eight conditions over one scrape (and the history of past ones)."""
 
     scrape: Scrape
     history: History
@@ -216,7 +220,7 @@ class Conditions:
 
     def all(self) -> list[Finding]:
         return [*self.connection_lost(), *self.high_latency(), *self.rate_limit(), *self.order_failures(),
-                *self.unusual_slippage(), *self.stale_book(), *self.resync_storm()]
+                *self.unusual_slippage(), *self.stale_book(), *self.resync_storm(), *self.key_audit()]
 
     def gauge_above(self, name: str, sample: str, bound: float, keep: tuple[str, ...]) -> list[Finding]:
         found = []
@@ -281,6 +285,16 @@ class Conditions:
         return [Finding("ResyncStorm", {"venue": venue, "symbol": symbol}, count)
                 for (venue, symbol), count in self.increases("crossbook_book_resyncs_total", ("venue", "symbol")).items()
                 if count > self.limits.resync_storm_count]
+
+    def key_audit(self) -> list[Finding]:
+        """Keys with a high or medium finding of the last key audit, per venue and finding."""
+        worst: dict[tuple[str, str], float] = {}
+        for labels, value in self.scrape.series("crossbook_key_findings").items():
+            named = dict(labels)
+            if named.get("severity") in AUDIT_SEVERITIES and value > 0:
+                key = (named.get("venue", ""), named.get("finding", ""))
+                worst[key] = max(worst.get(key, 0.0), value)
+        return [Finding("KeyAudit", {"venue": venue, "finding": finding}, n) for (venue, finding), n in sorted(worst.items())]
 
     def increases(self, sample: str, by: tuple[str, ...],
                   where: Mapping[str, Collection[str]] | None = None) -> dict[tuple[str, ...], float]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -133,6 +133,8 @@ class Metrics:
         self._profit = Counter("crossbook_arbitrage_profit", "Realised arbitrage profit", ["currency"], registry=r)
         self._loss = Counter("crossbook_arbitrage_loss", "Realised arbitrage losses", ["currency"], registry=r)
         self._findings = Counter("crossbook_reconcile_findings", "What reconciliation found", ["venue", "finding"], registry=r)
+        self._key_findings = Gauge("crossbook_key_findings", "Keys with each finding of the last key permission audit",
+                                   ["venue", "finding", "severity"], registry=r)
         self.alerts_firing = alerts_firing_gauge(r)
         self.api_requests = api_requests_counter(r)
         ProcessCollector(registry=r)
@@ -216,6 +218,13 @@ class Metrics:
                  "updated": len(report.updated), "fills": report.new_fills}
         for finding, n in found.items():
             self._findings.labels(venue, finding).inc(n)  # 0 too: the series exists once a venue reconciled
+
+    def key_audit(self, counts: Mapping[tuple[str, str, str], int]) -> None:
+        """The last key audit's findings: (venue, finding, severity) -> how many keys; the
+        series of an earlier audit that are gone now drop out."""
+        self._key_findings.clear()
+        for (venue, finding, severity), n in counts.items():
+            self._key_findings.labels(venue, finding, severity).set(n)
 
     # ---- totals ----------------------------------------------------------------------------------
 

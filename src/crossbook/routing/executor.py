@@ -212,8 +212,11 @@ class Router:
         fixed_costs: Mapping[str, float] | None = None,
         poll: float = 0.05,
         precision: Precision = DEFAULT_PRECISION,
+        strategy: str | None = None,
     ) -> None:
+        """``strategy``: the strategy routing, named on every child order (its accounts refuse another's)."""
         self.book = book
+        self.strategy = strategy
         self.precision = precision
         self.accounts = dict(accounts)
         self.fee_rates = dict(fee_rates or {})
@@ -374,7 +377,7 @@ class Router:
         request = OrderRequest(
             venue=v.venue, symbol=self.book.symbol, side=side, type=OrderType.LIMIT,
             amount=Decimal(repr(child.amount / float(v.rules.contract_size))), price=Decimal(repr(price)),
-            post_only=True, account=v.account.account,
+            post_only=True, account=v.account.account, strategy=self.strategy,
         )
         try:
             return v, base, await v.account.create_order(request)
@@ -408,7 +411,7 @@ class Router:
         request = OrderRequest(
             venue=v.venue, symbol=self.book.symbol, side=side, type=OrderType.LIMIT,
             amount=Decimal(repr(amount / size)), price=Decimal(repr(price)),
-            time_in_force=TimeInForce.IOC, account=v.account.account,
+            time_in_force=TimeInForce.IOC, account=v.account.account, strategy=self.strategy,
         )
         try:
             order = await v.account.create_order(request)

@@ -18,9 +18,13 @@ from ..errors import (
     CrossbookError,
     InvalidOrder,
     NoConversionRate,
+    NotWhitelisted,
     RateLimited,
+    SecondFactorError,
+    StrategyMismatch,
     UnknownSymbol,
     UnknownVenue,
+    VaultError,
     VenueRefused,
     VenueUnavailable,
 )
@@ -31,6 +35,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # most specific first: InvalidOrder's subclasses and UnknownVenue/UnknownSymbol (ConfigErrors) included
 STATUSES: tuple[tuple[type[CrossbookError], int], ...] = (
+    (NotWhitelisted, 403),  # refused before anything was sent
+    (SecondFactorError, 403),
+    (StrategyMismatch, 403),  # a strategy's request on another's account: refused before sending
+    (VaultError, 503),  # the vault is locked or unreadable: nothing that needs it can run
     (UnknownVenue, 404),
     (UnknownSymbol, 404),
     (InvalidOrder, 422),  # well-formed, refused by the venue's rules or the account's funds: nothing sent

@@ -169,6 +169,21 @@ async def post_order(request: web.Request) -> web.Response:
     return json_response(view.to_json())
 
 
+async def post_withdrawal(request: web.Request) -> web.Response:
+    """A withdrawal to a whitelist entry, with a TOTP code: refused (403) before anything is sent
+    when the entry is not whitelisted or the code is missing, wrong or used."""
+    service = service_of(request)
+    fields = await Fields.body(request, ("venue", "asset", "amount", "to", "network", "code", "account"))
+    venue = venue_of_desk(service, fields.text("venue") or "")
+    asset, to = fields.text("asset") or "", fields.text("to") or ""
+    amount = fields.decimal("amount")
+    assert amount is not None
+    done = await service.desk.withdraw(venue, asset, amount, to, network=fields.text("network", required=False),
+                                       code=fields.text("code", required=False),
+                                       account=fields.text("account", required=False, default="main") or "main")
+    return json_response(done.to_json())
+
+
 async def _touch(service: Service, venue: str, symbol: str, side: Side) -> Decimal | None:
     """The price a market order meets, from the desk's live book of a followed symbol; None
     otherwise (the trader then reads the venue's book)."""
@@ -274,6 +289,8 @@ ENDPOINTS: list[Endpoint] = [
               Param("symbol", SYMBOL_PARAM, "one symbol")), errors=(400, 404)),
     Endpoint("POST", "/orders", post_order, "place one order on one venue", "Order", body="OrderBody",
              errors=(400, 404, 422, 502, 503)),
+    Endpoint("POST", "/withdrawals", post_withdrawal, "withdraw to a whitelisted address, with a TOTP code", "Withdrawal",
+             body="WithdrawalBody", errors=(400, 403, 404, 422, 502, 503)),
     Endpoint("DELETE", "/orders/{venue}/{id}", delete_order, "cancel an order", "Order",
              (Param("venue", {"type": "string"}, "venue id", "path"),
               Param("id", {"type": "string"}, "crossbook's client order id or the venue's order id", "path"),

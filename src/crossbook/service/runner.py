@@ -40,6 +40,7 @@ from ..config import (
     service_symbols,
 )
 from ..desk import Desk
+from ..desk.key_audit import audit_desk, refuse_on_high
 from ..errors import ConfigError, VenueUnavailable
 from ..monitor.alerts import AlertEngine, AlertSink, AlertThresholds
 from ..monitor.sinks import LogSink, WebhookSink
@@ -75,6 +76,7 @@ class ServeOptions:
     finish_timeout: float | None = None
     venues: tuple[str, ...] | None = None  # --sim: the simulated venues (default: all)
     seed: int = 7  # --sim: the simulated market's seed
+    strict: bool | None = None  # refuse to start on a high-severity key audit finding
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class ServePlan:
     finish_timeout: float
     config: Config | None
     alerts: AlertThresholds
+    strict: bool = False
 
     @property
     def exposed(self) -> bool:
@@ -113,7 +116,8 @@ def plan_service(options: ServeOptions) -> ServePlan:
     return ServePlan(host, port, symbols or table.symbols or DEFAULT_SYMBOLS,
                      options.token_file or table.token_file or _default_token_file(config),
                      options.shutdown or table.shutdown, timeout, config,
-                     AlertThresholds.from_mapping(config.alerts if config is not None else {}))
+                     AlertThresholds.from_mapping(config.alerts if config is not None else {}),
+                     table.strict if options.strict is None else options.strict)
 
 
 def _default_token_file(config: Config | None) -> Path:
@@ -192,6 +196,7 @@ async def _start(desk: Desk, plan: ServePlan, token: str, stack: contextlib.Asyn
     """Start the desk, its accounts' streams, the alerts and the API; ``stack`` stops each (in
     reverse order) when the service stops, or at once should a later step fail."""
     await desk.start()
+    await audit_keys(desk, plan.strict)
     await desk.follow(plan.symbols)
     await _reconcile(desk)
     follower = AccountFollower(desk)
@@ -206,6 +211,18 @@ async def _start(desk: Desk, plan: ServePlan, token: str, stack: contextlib.Asyn
     if plan.exposed:
         log.warning("listening on %s: the API is reachable from the network (bearer token required)", plan.host)
     return service, port
+
+
+async def audit_keys(desk: Desk, strict: bool) -> None:
+    """The key permission audit on start: its findings become metrics (and the KeyAudit alert);
+    strict, a high-severity finding refuses the start (KeyAuditFailed names it)."""
+    report = await audit_desk(desk)
+    desk.metrics.key_audit(report.counts())
+    for finding in report.findings:
+        log.warning("key audit: %s/%s key %s: %s %s (%s)", finding.venue, finding.account, finding.key,
+                    finding.severity, finding.finding, finding.detail)
+    if strict:
+        refuse_on_high(report)
 
 
 async def _cancelled(task: asyncio.Task[None]) -> None:

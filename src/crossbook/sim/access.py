@@ -4,6 +4,7 @@ client at a simulated venue."""
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,15 +13,27 @@ import ccxt
 import ccxt.pro
 
 READ_TRADE = frozenset({"read", "trade"})
+RIGHTS = frozenset({"read", "trade", "transfer", "withdraw"})  # what a simulated key may be allowed
 
 
 @dataclass(frozen=True)
 class ApiKey:
+    """A simulated venue's API key: its ``permissions`` (of ``RIGHTS``), the addresses it is bound
+    to (``ips``; none: any), when it was made and when it expires, all reported by the venue's
+    key-information endpoint; orders and withdrawals check ``permissions``."""
+
     key: str
     secret: str = field(repr=False)
     account: str
     passphrase: str | None = field(default=None, repr=False)
     permissions: frozenset[str] = READ_TRADE
+    ips: tuple[str, ...] = ()
+    created: float = field(default_factory=time.time)
+    expires: float | None = None
+
+    def may(self, right: str) -> bool:
+        """Whether the key holds ``right`` ("read", "trade", "transfer", "withdraw")."""
+        return right in self.permissions
 
 
 def new_key(account: str, *, passphrase: bool = False, permissions: frozenset[str] = READ_TRADE) -> ApiKey:

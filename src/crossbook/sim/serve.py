@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from ..venues.registry import spec, venue_of
 from .access import confined
 from .cluster import SimCluster
 from .fault_plan import FaultPlan, play
+from .keys import SimKeySpec, issue_sim_keys
 from .market import STABLE
 from .scenario import Scenario
 from .server import SimVenue
@@ -23,10 +24,10 @@ from .server import SimVenue
 ACCOUNT = "main"
 
 
-def fund(sim: SimVenue) -> None:
+def fund(sim: SimVenue, account: str = ACCOUNT) -> None:
     """An account holding every asset the venue lists: 1,000,000 of a stablecoin, 100 otherwise."""
     assets = {a for s in sim.markets for a in parse_standard(s)[:2]}
-    sim.engine.open_account(ACCOUNT, {a: Decimal(1_000_000 if a in STABLE else 100) for a in assets})
+    sim.engine.open_account(account, {a: Decimal(1_000_000 if a in STABLE else 100) for a in assets})
 
 
 def ccxt_configs(cluster: SimCluster) -> dict[str, dict[str, Any]]:
@@ -95,14 +96,15 @@ def client_configs(cluster: SimCluster, configs: dict[str, dict[str, Any]]) -> d
 
 async def serve(
     feeds: list[str], seed: int, seconds: float | None, ready: Callable[[SimCluster, dict[str, dict[str, Any]]], None],
-    scenario: Scenario | None = None, faults: FaultPlan | None = None,
+    scenario: Scenario | None = None, faults: FaultPlan | None = None, keys: Sequence[SimKeySpec] = (),
 ) -> None:
-    """Run ``feeds`` until ``seconds`` pass (or forever), ``faults`` played from the start."""
+    """Run ``feeds`` until ``seconds`` pass (or forever), ``faults`` played from the start; the
+    ``keys`` of a keys file issued, each with its own account, its ccxt config under its name."""
     async with SimCluster(feeds, seed=seed, scenario=scenario) as cluster:
         plan = faults or FaultPlan()
         plan.check(cluster.venues)
         player = asyncio.create_task(play(plan, cluster.venues))
-        ready(cluster, ccxt_configs(cluster))
+        ready(cluster, ccxt_configs(cluster) | issue_sim_keys(cluster, list(keys), fund))
         try:
             if seconds is None:
                 await asyncio.Event().wait()

@@ -32,6 +32,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -183,6 +184,13 @@ class SimVenue:
         key = new_key(account, passphrase=self.key_needs_passphrase, permissions=permissions)
         self.api_keys[key.key] = key
         return key
+
+    def restrict_key(self, key: ApiKey, ips: tuple[str, ...], created: float, expires: float | None = None) -> ApiKey:
+        """``key`` (issued here) bound to ``ips``, made at ``created`` and expiring at ``expires``:
+        what the venue's key-information endpoint then reports."""
+        restricted = replace(key, ips=ips, created=created, expires=expires)
+        self.api_keys[key.key] = restricted
+        return restricted
 
     def ccxt_config(self, key: ApiKey) -> dict[str, Any]:
         """What an unmodified ccxt client needs to trade here as ``key``'s account."""

@@ -30,6 +30,8 @@ import ccxt
 
 from ..errors import InsufficientFunds, InvalidOrder, VenueRefused, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderStatus, PositionSide, Side, TimeInForce
+from ..security.redact import safe_error_text
+from ..security.strategies import check_strategy
 from ..symbols import requoted
 from ..venues.registry import spec
 from ..venues.spec.capabilities import PERPETUALS
@@ -125,6 +127,7 @@ class VenueAccount:
         self.journal = journal
         self.limiter = limiter
         self.account = account
+        self.strategy: str | None = None  # the strategy whose sub-account this is ([strategies]): only its orders, or an operator's
         self.capabilities = spec(venue).capabilities
         self.rules: dict[str, TradingRules] = {}
         self.settings = PositionSettings(venue, client, lambda rules: self.order_takes(rules, "marginMode"),
@@ -242,6 +245,7 @@ class VenueAccount:
         an InvalidOrder naming the venue and the field."""
         if request.venue != self.venue or request.account != self.account:
             raise InvalidOrder(f"order for {request.venue}/{request.account} sent to {self.venue}/{self.account}")
+        check_strategy(request.strategy, self.strategy, self.venue, self.account)
         order = self._checked(request, await self._available_for_validation(), reference_price)
         worst = self._market_worst_price(order, reference_price)
         journaled = self.journal.record_intent(order, sending=True)
@@ -332,17 +336,17 @@ class VenueAccount:
                 self._params(order, cid),
             )
         except ccxt.InsufficientFunds as exc:
-            self._reject(cid, str(exc))
-            raise InsufficientFunds(f"{self.venue} refused {cid}: {exc}{also}") from None
+            self._reject(cid, safe_error_text(exc, 300))
+            raise InsufficientFunds(f"{self.venue} refused {cid}: {safe_error_text(exc, 300)}{also}") from None
         except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.BadSymbol) as exc:
-            self._reject(cid, str(exc))
-            raise InvalidOrder(f"{self.venue} refused {cid}: {exc}{also}") from None
+            self._reject(cid, safe_error_text(exc, 300))
+            raise InvalidOrder(f"{self.venue} refused {cid}: {safe_error_text(exc, 300)}{also}") from None
         except (ccxt.AuthenticationError, ccxt.PermissionDenied, ccxt.AccountSuspended) as exc:
             self._reject(cid, type(exc).__name__)
             raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__}{also}") from None
         except ccxt.ExchangeError as exc:  # a refusal ccxt has no finer class for (Binance's -2019 on futures)
-            self._reject(cid, str(exc))
-            raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__} {str(exc).splitlines()[0][:200]}{also}") from None
+            self._reject(cid, safe_error_text(exc, 300))
+            raise VenueRefused(f"{self.venue} refused {cid}: {type(exc).__name__} {safe_error_text(exc)}{also}") from None
         except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
             self.settings.forget()  # the connection failed: read the settings again before the next order
             self.events.outcome(OrderOutcome(self.venue, self.account, order.symbol, cid, Outcome.ERROR))
@@ -460,7 +464,7 @@ class VenueAccount:
                 order.venue_order_id, rules.ccxt_symbol, "limit", order.request.side.value, plain(new_amount), plain(new_price)
             )
         except (ccxt.InvalidOrder, ccxt.BadRequest, ccxt.OrderNotFound) as exc:
-            raise InvalidOrder(f"{self.venue} refused the amend of {client_order_id}: {exc}") from None
+            raise InvalidOrder(f"{self.venue} refused the amend of {client_order_id}: {safe_error_text(exc, 300)}") from None
         finally:
             _symbol.reset(token)
         if remote.get("id") is None and not spec(self.venue).amend_keeps_order_id:

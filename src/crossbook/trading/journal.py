@@ -167,6 +167,28 @@ _SCHEMA = (
         order_id INTEGER NOT NULL UNIQUE REFERENCES orders (id),
         PRIMARY KEY (group_id, order_id)
     )""",
+    # a withdrawal, journaled like an order: its intent (with its client id) before it is sent,
+    # the venue's id and status after (crossbook.trading.withdraw keeps this table)
+    """CREATE TABLE IF NOT EXISTS withdrawals (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        client_id TEXT UNIQUE,
+        venue TEXT NOT NULL,
+        account TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        amount TEXT NOT NULL,
+        fee TEXT,
+        address TEXT NOT NULL,
+        network TEXT,
+        memo TEXT,
+        whitelist_name TEXT NOT NULL,
+        status TEXT NOT NULL,
+        venue_id TEXT,
+        venue_status TEXT,
+        reason TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS withdrawals_by_status ON withdrawals (status, venue, account)",
 )
 
 S = OrderStatus

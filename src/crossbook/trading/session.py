@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import ccxt
@@ -13,6 +14,8 @@ import ccxt.pro as ccxt_pro
 
 from ..config import AccountConfig, Config
 from ..errors import CrossbookError
+from ..security.redact import guard_client, safe_error_text
+from ..security.vault import Vault, unlock
 from ..venues.registry import spec
 from ..venues.spec.limiter import TRANSIT_MARGIN, Limiter
 from .account import VenueAccount, close_accounts
@@ -21,12 +24,22 @@ from .oco import POLL_EVERY, STREAMED_CHECK_EVERY, OcoKeeper
 from .stream import OrderStream
 
 
-def open_account(cfg: AccountConfig, journal: Journal, limiter: Limiter | None = None) -> VenueAccount:
+def config_vault(config: Config, path: Path | None = None) -> Vault | None:
+    """The vault unlocked (``path``, else $CROSSBOOK_VAULT or the default) when the configuration
+    names a vault key, else None: a config of environment keys never asks for a passphrase."""
+    return unlock(path) if config.needs_vault else None
+
+
+def open_account(cfg: AccountConfig, journal: Journal, limiter: Limiter | None = None,
+                 vault: Vault | None = None) -> VenueAccount:
     """The account's VenueAccount on a ccxt.pro client (REST, and the private stream where ccxt.pro
     follows the venue's), else a ccxt async one; ``limiter``: the venue's, shared with whatever else
-    spends its budget (default: one of its own)."""
+    spends its budget (default: one of its own); ``vault``: unlocked, where the account names a
+    vault key (unlocked here when not given)."""
+    if cfg.key_ref is not None and vault is None:
+        vault = unlock()
     ccxt_id = cfg.client_id
-    client = (getattr(ccxt_pro, ccxt_id, None) or getattr(ccxt_async, ccxt_id))(cfg.ccxt_settings())
+    client = guard_client((getattr(ccxt_pro, ccxt_id, None) or getattr(ccxt_async, ccxt_id))(cfg.ccxt_settings(vault)))
     if cfg.mode == "testnet":
         client.set_sandbox_mode(True)
     if limiter is None:
@@ -34,31 +47,34 @@ def open_account(cfg: AccountConfig, journal: Journal, limiter: Limiter | None =
     return VenueAccount(cfg.venue, client, journal, limiter, cfg.account)
 
 
-async def reconcile_all(config: Config) -> list[dict[str, Any]]:
+async def reconcile_all(config: Config, vault: Vault | None = None) -> list[dict[str, Any]]:
     """One entry per account: what reconciliation found, or why the account could not be
     reached (the others carry on)."""
     results: list[dict[str, Any]] = []
+    vault = vault or config_vault(config)
     with Journal(config.journal) as journal:
         for cfg in config.accounts:
-            account = open_account(cfg, journal)
+            account = open_account(cfg, journal, vault=vault)
             try:
                 await account.load()
                 results.append({"ok": True, "mode": cfg.mode, **(await account.reconcile()).as_dict()})
             except (ccxt.BaseError, CrossbookError) as exc:
                 results.append({"ok": False, "venue": cfg.venue, "account": cfg.account, "mode": cfg.mode,
-                                "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+                                "error": f"{type(exc).__name__}: {safe_error_text(exc, 300)}"})
             finally:
                 await account.client.close()
     return results
 
 
-async def follow(config: Config, seconds: float | None, started: Callable[[list[dict[str, Any]]], None]) -> list[dict[str, Any]]:
+async def follow(config: Config, seconds: float | None, started: Callable[[list[dict[str, Any]]], None],
+                 vault: Vault | None = None) -> list[dict[str, Any]]:
     """Follow every configured account: reconcile each at start (``started`` gets the reports),
     then keep the journal up to date from the private streams, reconciling periodically, and keep
     every account's OCO groups (woken by its streams, polled without one), until ``seconds`` pass
     (or forever). Returns each account's stream figures."""
+    vault = vault or config_vault(config)
     with Journal(config.journal) as journal:
-        accounts = [open_account(cfg, journal) for cfg in config.accounts]
+        accounts = [open_account(cfg, journal, vault=vault) for cfg in config.accounts]
         streams: list[OrderStream] = []
         tasks: list[asyncio.Task[None]] = []
         try:

@@ -20,6 +20,7 @@ import ccxt
 
 from ..errors import CrossbookError, UnsupportedFeature
 from ..model import MarginMode, OrderRequest, PositionSide
+from ..security.redact import safe_error_text
 from .validation import TradingRules
 
 
@@ -146,7 +147,7 @@ class PositionSettings:
                                 setting, changes, unanswered=True) from None
         except ccxt.BaseError as exc:
             self.forget(symbol)
-            first = str(exc).split("\n")[0][:200]
+            first = safe_error_text(exc)
             raise SettingFailed(f"{self.venue} refused the {setting} of {symbol}: {type(exc).__name__} {first}",
                                 setting, changes, unanswered=False) from None
 

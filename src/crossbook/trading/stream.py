@@ -33,6 +33,7 @@ import ccxt
 from ..errors import CrossbookError
 from ..feeds.connection import Backoff
 from ..model import OrderStatus
+from ..security.redact import safe_error_text
 from ..venues.registry import spec
 from ..venues.spec.hooks import PrivateSource
 from .account import ReconcileReport, VenueAccount, fill_from_ccxt, remote_status
@@ -141,7 +142,7 @@ class OrderStream:
             self.stats.reconciles += 1
             self.changed.set()
         except (ccxt.BaseError, CrossbookError, OSError) as exc:
-            self.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
+            self.last_error = f"{type(exc).__name__}: {safe_error_text(exc, 300)}"
             log.warning("%s/%s reconciliation failed: %s", self.account.venue, self.account.account, type(exc).__name__)
         self.first_reconcile_done.set()
 

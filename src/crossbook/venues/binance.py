@@ -34,7 +34,9 @@ from .spec.capabilities import (
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs
+from .spec.keys import KeyPermissions, from_ms
 from .spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, SubscribeLimits, Window
+from .spec.withdrawals import VenueAddress, WithdrawalLimits, WithdrawalRules
 
 loads = orjson.loads
 
@@ -327,6 +329,48 @@ async def transfer(client: Any, asset: str, amount: Decimal, source: str, target
     return str(reply["tranId"])
 
 
+async def withdraw_addresses(client: Any) -> list[VenueAddress]:
+    """``GET /sapi/v1/capital/withdraw/address/list``: the address book; only entries with
+    ``whiteStatus`` true are the account's withdrawal whitelist."""
+    rows = await client.sapiGetCapitalWithdrawAddressList()
+    return [VenueAddress(str(r["coin"]), str(r["address"]), r.get("network") or None, r.get("addressTag") or None)
+            for r in rows if r.get("whiteStatus")]
+
+
+async def withdrawal_limits(client: Any, asset: str, network: str | None) -> WithdrawalLimits:
+    """``GET /sapi/v1/capital/config/getall``: the network's ``withdrawFee``, ``withdrawMin`` and
+    ``withdrawEnable`` (the coin's default network when none is named)."""
+    coins = await client.sapiGetCapitalConfigGetall()
+    coin = next((c for c in coins if c.get("coin") == asset), None)
+    if coin is None:
+        return WithdrawalLimits(asset, network, None, None, enabled=False)
+    networks = coin.get("networkList") or []
+    chosen = next((n for n in networks if n.get("network") == network or (network is None and n.get("isDefault"))), None)
+    if chosen is None:
+        return WithdrawalLimits(asset, network, None, None, enabled=False)
+    return WithdrawalLimits(asset, str(chosen["network"]), Decimal(str(chosen["withdrawFee"])),
+                            Decimal(str(chosen["withdrawMin"])), bool(chosen.get("withdrawEnable")))
+
+
+async def key_permissions(client: Any) -> KeyPermissions:
+    """``GET /sapi/v1/account/apiRestrictions``: the key's rights, whether it is IP-restricted
+    (Binance lists no addresses there: a restricted key shows as ``("restricted",)``), its
+    creation time and, where set, when its trading authority expires."""
+    r = await client.sapiGetAccountApiRestrictions()
+    trading = ("enableSpotAndMarginTrading", "enableFutures", "enableMargin", "enableVanillaOptions",
+               "enablePortfolioMarginTrading")
+    return KeyPermissions(
+        read=bool(r.get("enableReading")),
+        trade=any(bool(r.get(name)) for name in trading),
+        withdraw=bool(r.get("enableWithdrawals")),
+        transfer=bool(r.get("enableInternalTransfer")) or bool(r.get("permitsUniversalTransfer")),
+        ips=("restricted",) if r.get("ipRestrict") else (),
+        created=from_ms(r.get("createTime")),
+        expires=from_ms(r.get("tradingAuthorityExpirationTime")),
+        source="GET /sapi/v1/account/apiRestrictions",
+    )
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="binance",
     kind="cex",
@@ -372,8 +416,12 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
                 "created and funded by the master account (sapi sub-account; POST /sapi/v1/sub-account/universalTransfer)"
             ),
             Feature.TESTNET: Support.yes("testnet.binance.vision (spot), testnet.binancefuture.com (futures)"),
+            Feature.KEY_PERMISSIONS: Support.yes(
+                "GET /sapi/v1/account/apiRestrictions: rights, IP-restricted or not (no list), creation time"
+            ),
         },
     ).traded((
+        Feature.KEY_PERMISSIONS,
         Product.SPOT,
         Product.LINEAR_PERP,
         Product.INVERSE_PERP,
@@ -498,4 +546,6 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     ),
     place_oco=place_oco,  # ccxt has no unified OCO
     transfer=transfer,  # nor a unified sub-account transfer on binance
+    withdrawals=WithdrawalRules("withdrawOrderId", address_book=withdraw_addresses, limits=withdrawal_limits),
+    key_permissions=key_permissions,
 )

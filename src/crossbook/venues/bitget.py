@@ -37,6 +37,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.keys import KeyPermissions, ip_list
 from .spec.limits import HOUR, MINUTE, Breach, LimitTable, Scope, SubscribeLimits, Window
 
 log = logging.getLogger(__name__)
@@ -255,6 +256,24 @@ def _contract_kind(c: dict[str, Any]) -> tuple[Kind, str | None]:
     return Kind.FUTURE, delivery.strftime("%Y%m%d")
 
 
+async def key_permissions(client: Any) -> KeyPermissions:
+    """``GET /api/v2/spot/account/info``: ``authorities`` (``stow`` spot trade, ``coow`` futures
+    orders, ``wtow`` wallet transfer, ``wwow`` withdrawal; ``...or``: their reads) and ``ips``;
+    its ``regisTime`` is the account's, not the key's, so no age."""
+    r = (await client.privateSpotGetV2SpotAccountInfo()).get("data") or {}
+    rights = set(r.get("authorities") or [])
+    return KeyPermissions(
+        read=True,
+        trade=bool(rights & {"stow", "coow", "cpow", "mow"}),
+        withdraw="wwow" in rights,
+        transfer="wtow" in rights,
+        ips=ip_list(r.get("ips")),
+        created=None,
+        expires=None,
+        source="GET /api/v2/spot/account/info",
+    )
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="bitget",
     kind="cex",
@@ -295,8 +314,10 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.no("not in the public API docs"),
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("demo trading (paptrading header)"),
+            Feature.KEY_PERMISSIONS: Support.yes("GET /api/v2/spot/account/info: authorities and ips; no key age"),
         },
-    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    ).traded((Feature.KEY_PERMISSIONS,
+              Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
     # REST limits: 6,000 requests per minute per IP overall; each endpoint has its own per-second limit,
     # per IP (public) or per account (figures as in ccxt 4.5.90, which quotes the endpoint pages).
     # Classic (v2) and unified-account (v3) endpoints, as ccxt calls them.
@@ -357,4 +378,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         discount_token="BGB",
         discounts={Kind.SPOT: 0.20},
     ),
+    key_permissions=key_permissions,
 )

@@ -47,6 +47,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.keys import KeyPermissions, from_iso, ip_list
 from .spec.limits import Breach, ByParam, LimitTable, Scope, SubscribeLimits, Window
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,26 @@ def in_base(levels: list[RawLevel]) -> list[tuple[str, float]]:
     return [(lv[0], float(lv[1]) / float(lv[0])) for lv in levels]
 
 
+async def key_permissions(client: Any) -> KeyPermissions:
+    """``GET /v5/user/query-api``: ``readOnly``, ``permissions`` by area (``Wallet`` holds
+    AccountTransfer, SubMemberTransfer and Withdraw), ``ips`` (``["*"]``: unbound), ``createdAt``
+    and ``expiredAt`` (set for keys bound to no IP)."""
+    r = (await client.privateGetV5UserQueryApi()).get("result") or {}
+    areas = r.get("permissions") or {}
+    wallet = set(areas.get("Wallet") or [])
+    trading = ("ContractTrade", "Spot", "Options", "Derivatives")
+    return KeyPermissions(
+        read=True,
+        trade=str(r.get("readOnly")) == "0" and any(areas.get(area) for area in trading),
+        withdraw="Withdraw" in wallet,
+        transfer=bool(wallet & {"AccountTransfer", "SubMemberTransfer", "SubMemberTransferList"}),
+        ips=ip_list(r.get("ips")),
+        created=from_iso(r.get("createdAt")),
+        expires=from_iso(r.get("expiredAt")),
+        source="GET /v5/user/query-api",
+    )
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="bybit",
     kind="cex",
@@ -297,8 +318,10 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.yes("a margin mode of the unified account"),
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("api-testnet.bybit.com"),
+            Feature.KEY_PERMISSIONS: Support.yes("GET /v5/user/query-api: permissions, ips, createdAt, expiredAt"),
         },
-    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
+    ).traded((Feature.KEY_PERMISSIONS,
+              Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
               Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.STOP, Feature.STOP_LIMIT, Feature.TP_SL),
              # a spot conditional order is read back and cancelled under orderFilter=StopOrder (ccxt: trigger)
              OrderWire(position_side=PositionSideParam("positionIdx", 1, 2), trigger_direction=DERIVATIVES,
@@ -389,4 +412,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             FeeTier("Supreme VIP", 0, 0.0, 0.0003, requires="by invitation"),
         ),
     ),
+    key_permissions=key_permissions,
 )

@@ -36,6 +36,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import UUID_PATTERN, ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.keys import KeyPermissions
 from .spec.limits import HOUR, Breach, LimitTable, Scope, SubscribeLimits, Window
 
 loads = orjson.loads
@@ -266,6 +267,22 @@ def _listed_spot(p: dict[str, Any]) -> bool:
     )
 
 
+async def key_permissions(client: Any) -> KeyPermissions:
+    """``GET /api/v3/brokerage/key_permissions``: ``can_view``, ``can_trade``, ``can_transfer``
+    (sending funds out, which is Coinbase's withdrawal too); it reports no IP allowlist and no age."""
+    r = await client.v3PrivateGetBrokerageKeyPermissions()
+    return KeyPermissions(
+        read=bool(r.get("can_view")),
+        trade=bool(r.get("can_trade")),
+        withdraw=bool(r.get("can_transfer")),
+        transfer=bool(r.get("can_transfer")),
+        ips=(),
+        created=None,
+        expires=None,
+        source="GET /api/v3/brokerage/key_permissions",
+    )
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="coinbase",
     kind="cex",
@@ -307,8 +324,12 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.no(),
             Feature.SUB_ACCOUNTS: Support.yes("portfolios, with funds moved between them"),
             Feature.TESTNET: Support.no("only a static sandbox with canned responses"),
+            Feature.KEY_PERMISSIONS: Support.yes(
+                "GET /api/v3/brokerage/key_permissions: can_view, can_trade, can_transfer; no IPs, no age"
+            ),
         },
-    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
+    ).traded((Feature.KEY_PERMISSIONS,
+              Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
     # REST limits: Advanced Trade allows 30 requests per second per user on private endpoints and 10 per
     # second per IP on public ones; the v2 (Coinbase App) endpoints ccxt also calls allow 10,000 per hour,
     # per key or, unsigned, per IP. Secondary sources and ccxt 4.5.90; Coinbase sends no limit headers.
@@ -365,4 +386,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             FeeTier("VIP 3", 250e6, 0.0, 0.0012),
         ),
     ),
+    key_permissions=key_permissions,
 )

@@ -509,6 +509,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.no(),
             Feature.SUB_ACCOUNTS: Support.yes("numbered subaccounts of one address"),
             Feature.TESTNET: Support.yes("dydx-testnet-4"),
+            Feature.KEY_PERMISSIONS: Support.no("no API keys: orders are signed by the wallet; audited from a read call"),
         },
     ).traded((Product.LINEAR_PERP, Feature.LIMIT, Feature.MARKET, Feature.IOC, Feature.REDUCE_ONLY)),
     # REST limits: the indexer allows 100 requests per 10 s per IP (secondary sources). Long-term

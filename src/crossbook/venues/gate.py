@@ -343,6 +343,10 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.yes("a mode of the unified account"),
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("futures testnet (fx-api-testnet.gateio.ws)"),
+            Feature.KEY_PERMISSIONS: Support.no(
+                "no endpoint for the key's rights (GET /api/v4/account/detail gives its IP whitelist only): "
+                "audited from a read call and the declared permissions"
+            ),
         },
     ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.ICEBERG),
              OrderWire(IcebergParam("iceberg", products=frozenset({Product.SPOT})))),

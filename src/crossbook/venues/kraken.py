@@ -37,6 +37,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import UUID_PATTERN, ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.keys import KeyPermissions, from_ms, ip_list
 from .spec.limits import ORDER_AGE, Breach, ByTier, Decaying, LimitTable, Window
 
 log = logging.getLogger(__name__)
@@ -283,6 +284,24 @@ LIMITS_BY_TIER = {
 }
 
 
+async def key_permissions(client: Any) -> KeyPermissions:
+    """``POST /0/private/GetApiKeyInfo``: ``permissions`` (query-funds, modify-trades,
+    withdraw-funds...), ``ipAllowlist``, ``createdTime`` and ``validUntil`` (unix seconds; 0:
+    never). Kraken's WalletTransfer takes the withdraw-funds permission."""
+    r = (await client.privatePostGetApiKeyInfo()).get("result") or {}
+    perms = set(r.get("permissions") or [])
+    return KeyPermissions(
+        read=any(p.startswith("query-") for p in perms),
+        trade=bool(perms & {"modify-trades", "cancel-close-trades"}),
+        withdraw="withdraw-funds" in perms,
+        transfer="withdraw-funds" in perms,
+        ips=ip_list(r.get("ipAllowlist")),
+        created=from_ms(float(r["createdTime"]) * 1000) if r.get("createdTime") else None,
+        expires=from_ms(float(r["validUntil"]) * 1000) if r.get("validUntil") else None,
+        source="POST /0/private/GetApiKeyInfo",
+    )
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="kraken",
     kind="cex",
@@ -322,8 +341,10 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.no(),
             Feature.SUB_ACCOUNTS: Support.yes("institutional accounts; ccxt's transfer() is WalletTransfer, spot to futures only"),
             Feature.TESTNET: Support.yes("demo-futures.kraken.com; spot has none", only=CONTRACTS),
+            Feature.KEY_PERMISSIONS: Support.yes("POST /0/private/GetApiKeyInfo: permissions, ipAllowlist, createdTime, validUntil"),
         },
-    ).traded((Product.SPOT, Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.SUB_ACCOUNTS,
+    ).traded((Feature.KEY_PERMISSIONS,
+              Product.SPOT, Feature.LIMIT, Feature.MARKET, Feature.POST_ONLY, Feature.IOC, Feature.SUB_ACCOUNTS,
               Feature.STOP, Feature.STOP_LIMIT),
              OrderWire(stop_trigger="stopLossPrice")),  # ccxt: ordertype stop-loss(-limit), price the trigger, price2 the limit
     limits=LIMITS_BY_TIER["starter"],
@@ -357,4 +378,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             FeeTier("Pro 10M", 10_000_001, 0.0, 0.0010),
         ),
     ),
+    key_permissions=key_permissions,
 )

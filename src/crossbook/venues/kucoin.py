@@ -47,6 +47,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.keys import KeyPermissions, from_ms, ip_list
 from .spec.limits import Breach, LimitTable, Scope, SubscribeLimits
 from .spec.limits import Window as LimitWindow
 
@@ -314,6 +315,23 @@ class KucoinSpot(FeedHandler):
         ]
 
 
+async def key_permissions(client: Any) -> KeyPermissions:
+    """``GET /api/v1/user/api-key``: ``permission`` (General, Spot, Margin, Futures,
+    InnerTransfer, Transfer: KuCoin's name for withdrawal), ``ipWhitelist`` and ``createdAt``."""
+    r = (await client.privateGetUserApiKey()).get("data") or {}
+    perms = set(ip_list(r.get("permission")))
+    return KeyPermissions(
+        read="General" in perms,
+        trade=bool(perms & {"Spot", "Margin", "Futures"}),
+        withdraw="Transfer" in perms,
+        transfer="InnerTransfer" in perms,
+        ips=ip_list(r.get("ipWhitelist")),
+        created=from_ms(r.get("createdAt")),
+        expires=None,
+        source="GET /api/v1/user/api-key",
+    )
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="kucoin",
     kind="cex",
@@ -352,8 +370,10 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.no(),
             Feature.SUB_ACCOUNTS: Support.yes("flex transfer PARENT_TO_SUB / SUB_TO_PARENT (/api/v3/accounts/universal-transfer)"),
             Feature.TESTNET: Support.no("the sandbox is no longer served"),
+            Feature.KEY_PERMISSIONS: Support.yes("GET /api/v1/user/api-key: permission, ipWhitelist, createdAt"),
         },
-    ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS, Feature.ICEBERG),
+    ).traded((Feature.KEY_PERMISSIONS,
+              Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS, Feature.ICEBERG),
              OrderWire(IcebergParam("visibleSize", {"iceberg": True}))),
     # REST limits (www.kucoin.com/docs-new/rate-limit and each endpoint's api-rate-limit-pool and
     # -weight): classic-account resource pools per 30 s, Spot 4,000 and Management 2,000 per account
@@ -419,4 +439,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         discount_token="KCS",
         discounts={Kind.SPOT: 0.20},
     ),
+    key_permissions=key_permissions,
 )

@@ -459,6 +459,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.no(),
             Feature.SUB_ACCOUNTS: Support.yes("virtual sub-accounts"),
             Feature.TESTNET: Support.no(),
+            Feature.KEY_PERMISSIONS: Support.no("none documented: audited from a read call and the declared permissions"),
         },
     ).traded((Product.SPOT, *BASIC_ORDERS, Feature.SUB_ACCOUNTS)),
     # REST limits (mexcdevelop.github.io/apidocs/spot_v3_en/#limits): each endpoint has its own 500 per

@@ -47,6 +47,7 @@ from .spec.capabilities import (
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs, OcoStatus
+from .spec.keys import KeyPermissions, ip_list
 from .spec.limits import HOUR, Breach, LimitTable, Scope, SubscribeLimits, Window
 
 log = logging.getLogger(__name__)
@@ -346,6 +347,24 @@ async def cancel_oco(client: Any, market_id: str, algo_id: str) -> None:
         raise ccxt.InvalidOrder(f"okx refused to cancel OCO algo order {algo_id}: {entry.get('sCode')} {entry.get('sMsg', '')}")
 
 
+async def key_permissions(client: Any) -> KeyPermissions:
+    """``GET /api/v5/account/config``: ``perm`` (read_only, trade, withdraw) and ``ip`` (the
+    bound addresses, comma-separated); OKX says nothing of the key's age. OKX has no transfer
+    permission of its own (moving funds between accounts comes with trade), so none is reported."""
+    rows = (await client.privateGetAccountConfig()).get("data") or [{}]
+    perms = set(ip_list(rows[0].get("perm")))
+    return KeyPermissions(
+        read=True,  # every OKX key reads ("read_only" is the least one holds)
+        trade="trade" in perms,
+        withdraw="withdraw" in perms,
+        transfer=False,
+        ips=ip_list(rows[0].get("ip")),
+        created=None,
+        expires=None,
+        source="GET /api/v5/account/config",
+    )
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="okx",
     kind="cex",
@@ -383,8 +402,10 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.PORTFOLIO_MARGIN: Support.yes("acctLv 4"),
             Feature.SUB_ACCOUNTS: Support.yes(),
             Feature.TESTNET: Support.yes("demo trading: header x-simulated-trading: 1"),
+            Feature.KEY_PERMISSIONS: Support.yes("GET /api/v5/account/config: perm and ip; no creation time"),
         },
-    ).traded((Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
+    ).traded((Feature.KEY_PERMISSIONS,
+              Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
               Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.OCO, Feature.TP_SL),  # OCO: the spot algo order (place_oco)
              OrderWire(position_side=PositionSideParam("posSide", "long", "short"), unsent={
                  Feature.OCO: (DERIVATIVES, "place_oco sends OKX's spot algo OCO only"),
@@ -472,4 +493,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     fetch_oco=fetch_oco,
     cancel_oco=cancel_oco,
     find_oco=find_oco,
+    key_permissions=key_permissions,
 )

@@ -10,7 +10,8 @@ crossbook.toml:
 
     [chains.arbitrum]
     rpc_url = "https://arb1.example/rpc"
-    wallet_key_env = "ARBITRUM_KEY"      # or wallet_key = "0x..." (kept out of every repr and error)
+    wallet = "vault:arb-wallet"          # the vault's wallet key (crossbook keys wallet), or
+                                         # wallet_key_env = "ARBITRUM_KEY" (kept out of every repr and error)
     router_kind = "swap_router02"        # optional: use SwapRouter02 where both routers exist
     [chains.arbitrum.addresses]          # optional overrides of the table's addresses
     quoter_v2 = "0x..."
@@ -107,13 +108,16 @@ class LocalDeployment(Protocol):
 @dataclass(frozen=True)
 class ChainConfig:
     """One configured chain: its RPC endpoint, the wallet's private key (never shown: not in repr,
-    str or any error) and the chain's addresses with the configured overrides applied."""
+    str or any error) and the chain's addresses with the configured overrides applied.
+    ``wallet_ref``: the vault wallet the key comes from (``wallet_key`` is empty until the
+    configuration resolves it through an unlocked vault)."""
 
     name: str
     rpc_url: str
     wallet_key: str = field(repr=False)
     chain: Chain
     overrides: Mapping[str, str] = field(default_factory=dict)
+    wallet_ref: str | None = None
 
     def __repr__(self) -> str:
         return f"ChainConfig(name={self.name!r}, rpc_url={self.rpc_url!r}, chain_id={self.chain.chain_id}, wallet_key=<hidden>)"
@@ -138,12 +142,12 @@ class ChainConfig:
 
 
 def chain_config(name: str, table: Mapping[str, Any], where: str = "crossbook.toml") -> ChainConfig:
-    """A ``[chains.<name>]`` table: ``rpc_url`` (required), ``wallet_key`` or ``wallet_key_env``,
+    """A ``[chains.<name>]`` table: ``rpc_url`` (required), ``wallet = "vault:NAME"`` or ``wallet_key_env``,
     and optionally ``router_kind`` and ``[chains.<name>.addresses]`` overrides."""
     where = f"{where}: [chains.{name}]"
     if name not in CHAINS:
         raise ConfigError(f"{where}: unknown chain {name!r}; known chains: {', '.join(CHAINS)}")
-    unknown = set(table) - {"rpc_url", "wallet_key", "wallet_key_env", "router_kind", "addresses"}
+    unknown = set(table) - {"rpc_url", "wallet", "wallet_key", "wallet_key_env", "router_kind", "addresses"}
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     chain = CHAINS[name]
@@ -152,7 +156,9 @@ def chain_config(name: str, table: Mapping[str, Any], where: str = "crossbook.to
         chain = replace(chain, router_kind=_router_kind(table["router_kind"], where))
     if chain.router_kind not in {**chain.addresses, **overrides}:
         raise ConfigError(f"{where}: router_kind {chain.router_kind!r} has no address on {name}; set addresses.{chain.router_kind}")
-    return ChainConfig(name, _rpc_url(table, where), _wallet_key(table, where), chain, overrides)
+    wallet_ref = _wallet_ref(table, where)
+    key = "" if wallet_ref is not None else _wallet_key(table, where)
+    return ChainConfig(name, _rpc_url(table, where), key, chain, overrides, wallet_ref)
 
 
 def chains_config(tables: Any, where: str = "crossbook.toml") -> dict[str, ChainConfig]:
@@ -177,25 +183,39 @@ def _rpc_url(table: Mapping[str, Any], where: str) -> str:
     return url
 
 
-def _wallet_key(table: Mapping[str, Any], where: str) -> str:
-    if "wallet_key" in table and "wallet_key_env" in table:
-        raise ConfigError(f"{where}: give wallet_key or wallet_key_env, not both")
+def _wallet_ref(table: Mapping[str, Any], where: str) -> str | None:
+    """The vault wallet ``wallet = "vault:NAME"`` names; a private key written in the file is refused."""
+    if "wallet_key" in table:
+        raise ConfigError(f"{where}: wallet_key (a private key in the file) is no longer read: store it in the vault "
+                          f"(crossbook keys wallet NAME --chain CHAIN) and write wallet = \"vault:NAME\", or use wallet_key_env")
+    if "wallet" not in table:
+        return None
     if "wallet_key_env" in table:
-        env = table["wallet_key_env"]
-        if not isinstance(env, str) or not env:
-            raise ConfigError(f"{where}: wallet_key_env must name an environment variable")
-        key = os.environ.get(env)
-        if not key:
-            raise ConfigError(f"{where}: environment variable {env} (wallet_key_env) is not set")
-        source = f"environment variable {env} (wallet_key_env)"
-    elif "wallet_key" in table:
-        key = table["wallet_key"]
-        source = "wallet_key"
-    else:
-        raise ConfigError(f"{where}: wallet_key_env (or wallet_key) is required")
-    if not _is_private_key(key):
-        raise ConfigError(f"{where}: {source} is not a 32-byte hex private key")
-    return key if key.startswith("0x") else "0x" + key
+        raise ConfigError(f"{where}: give wallet or wallet_key_env, not both")
+    ref = table["wallet"]
+    if not isinstance(ref, str) or not ref.startswith("vault:") or not ref.removeprefix("vault:").strip():
+        raise ConfigError(f"{where}: wallet must name a vault wallet as \"vault:NAME\", got {ref!r}")
+    return ref.removeprefix("vault:").strip()
+
+
+def normalized_private_key(key: str) -> str | None:
+    """``key`` as a 0x-prefixed 32-byte hex private key, or None when it is not one."""
+    return (key if key.startswith("0x") else "0x" + key) if _is_private_key(key) else None
+
+
+def _wallet_key(table: Mapping[str, Any], where: str) -> str:
+    if "wallet_key_env" not in table:
+        raise ConfigError(f"{where}: a wallet is required: wallet = \"vault:NAME\" or wallet_key_env")
+    env = table["wallet_key_env"]
+    if not isinstance(env, str) or not env:
+        raise ConfigError(f"{where}: wallet_key_env must name an environment variable")
+    key = os.environ.get(env)
+    if not key:
+        raise ConfigError(f"{where}: environment variable {env} (wallet_key_env) is not set")
+    normalized = normalized_private_key(key)
+    if normalized is None:
+        raise ConfigError(f"{where}: environment variable {env} (wallet_key_env) is not a 32-byte hex private key")
+    return normalized
 
 
 def _is_private_key(key: Any) -> bool:

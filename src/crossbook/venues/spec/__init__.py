@@ -20,6 +20,7 @@ from .client_ids import ClientIdRule
 from .fees import FeeSchedule
 from .hooks import (
     CancelOco,
+    FetchKeyPermissions,
     FetchMyTrades,
     FetchOco,
     FindOco,
@@ -29,6 +30,7 @@ from .hooks import (
     SubAccountTransfer,
 )
 from .limits import LimitTable
+from .withdrawals import WithdrawalRules
 
 FeedT = TypeVar("FeedT")
 
@@ -78,6 +80,9 @@ class VenueSpec(Generic[FeedT]):
     cancel_oco: CancelOco | None = None
     find_oco: FindOco | None = None  # such an OCO by its client id (after its placement went unanswered)
     transfer: SubAccountTransfer | None = None  # None: crossbook moves nothing between its sub-accounts
+    # what an API key may do, from the venue's key-information endpoint; None: the venue has none
+    key_permissions: FetchKeyPermissions | None = None
+    withdrawals: WithdrawalRules | None = None  # None: crossbook withdraws nothing there
 
     def __post_init__(self) -> None:
         named = [("capabilities", self.capabilities.venue), ("client id rule", self.client_id.venue)]

@@ -79,6 +79,7 @@ class Feature(str, Enum):
     PORTFOLIO_MARGIN = "portfolio_margin"
     SUB_ACCOUNTS = "sub_accounts"
     TESTNET = "testnet"
+    KEY_PERMISSIONS = "key_permissions"  # an endpoint saying what the calling API key may do
 
     @property
     def label(self) -> str:
@@ -104,6 +105,7 @@ _FEATURE_LABELS = {
     Feature.PORTFOLIO_MARGIN: "portfolio margin",
     Feature.SUB_ACCOUNTS: "sub-accounts",
     Feature.TESTNET: "a testnet",
+    Feature.KEY_PERMISSIONS: "a key-permission endpoint (what the calling API key may do)",
 }
 
 ORDER_FEATURES: tuple[Feature, ...] = (

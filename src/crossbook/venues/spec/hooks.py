@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from ...model import Side
+from .keys import KeyPermissions
 
 MASTER_ACCOUNT = "main"  # crossbook's name of the account a venue calls the master
 
@@ -90,3 +91,8 @@ SubAccountTransfer = Callable[[Any, str, Decimal, str, str], Awaitable[str]]
 """(ccxt client of the master account, asset, amount, from account, to account) -> the venue's
 transfer id. Accounts are crossbook's names: ``MASTER_ACCOUNT`` for the master, else the
 sub-account's name on the venue."""
+
+FetchKeyPermissions = Callable[[Any], Awaitable[KeyPermissions]]
+"""(ccxt client) -> what the client's API key may do, as the venue's own key-information endpoint
+says (through the client's implicit API method for it). None on a venue with no such endpoint: the
+audit then observes what it can (a read call, the user's declared permissions)."""

@@ -19,12 +19,12 @@ from ...access import ApiKey
 from ...engine import OrderEvent, Reject, SimFill, SimOrder
 from ...refusal import Reason, Refusal
 from ...server import SimConnection, json_response
+from .capital import BinanceCapital
 from .errors import CANCEL_ERRORS, ERRORS, TRANSFER_ERRORS, binance_error, rejected
-from .trading import BinanceTrading
 from .wire import STATUS, OrderList, Transfer, cancel_replace_response, ms, ws_api_error
 
 
-class BinanceSpotSim(BinanceTrading):
+class BinanceSpotSim(BinanceCapital):
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -43,6 +43,7 @@ class BinanceSpotSim(BinanceTrading):
             web.get("/api/v3/allOrders", self.signed(self.all_orders)),
             web.get("/api/v3/myTrades", self.signed(self.my_trades)),
             web.get("/sapi/v1/asset/tradeFee", self.signed(self.trade_fee)),
+            web.get("/sapi/v1/account/apiRestrictions", self.signed(self.api_restrictions)),
             web.post("/api/v3/orderList/oco", self.signed(self.create_oco)),
             web.post("/api/v3/order/oco", self.signed(self.create_legacy_oco)),
             web.get("/api/v3/orderList", self.signed(self.get_order_list)),
@@ -52,6 +53,7 @@ class BinanceSpotSim(BinanceTrading):
             web.post("/sapi/v1/sub-account/universalTransfer", self.signed(self.sub_account_transfer)),
             web.get("/sapi/v1/sub-account/universalTransfer", self.signed(self.sub_account_transfers)),
             web.post("/sapi/v1/sub-account/transfer/subToMaster", self.signed(self.sub_to_master)),
+            *self.capital_routes(),
         ]
 
     async def cancel_order(self, key: ApiKey, params: dict[str, str]) -> web.Response:

@@ -25,6 +25,10 @@ from .errors import ERRORS, binance_error, rejected
 from .public import BinancePublic
 from .wire import ORDER_TYPES, STATUS, Handler, ms
 
+# the right a signed write asks of the key where it is not trading: a withdrawal needs the
+# withdraw permission alone (a withdraw-only key is the safe one); any other write needs trade
+WRITE_RIGHTS = {"/sapi/v1/capital/withdraw/apply": "withdraw"}
+
 
 class BinanceTrading(BinancePublic):
     """Binance spot's signed endpoints: account, orders (place, cancel, cancel-replace, query) and trades."""
@@ -51,7 +55,7 @@ class BinanceTrading(BinancePublic):
             now = ms(time.time())
             if stamp > now + 1000 or now - stamp > window:
                 raise binance_error(-1021, "Timestamp for this request is outside of the recvWindow.")
-            if request.method != "GET" and "trade" not in key.permissions:
+            if request.method != "GET" and not key.may(WRITE_RIGHTS.get(request.path, "trade")):
                 raise binance_error(-2015, "Invalid API-key, IP, or permissions for action.", 401)
             return await handler(key, params)
 
@@ -143,6 +147,18 @@ class BinanceTrading(BinancePublic):
         if symbol is None:
             raise binance_error(-1121, "Invalid symbol.")
         return json_response([self.trade_json(f) for f in self.engine.account_fills(key.account, symbol)])
+
+    async def api_restrictions(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``GET /sapi/v1/account/apiRestrictions``: the key's rights as Binance names them; an IP
+        restriction is a flag only (Binance lists no addresses here)."""
+        trade = key.may("trade")
+        return json_response({
+            "ipRestrict": bool(key.ips), "createTime": ms(key.created), "enableReading": key.may("read"),
+            "enableWithdrawals": key.may("withdraw"), "enableInternalTransfer": key.may("transfer"),
+            "enableMargin": False, "enableFutures": trade, "permitsUniversalTransfer": key.may("transfer"),
+            "enableVanillaOptions": False, "enableFixApiTrade": False, "enableFixReadOnly": key.may("read"),
+            "enableSpotAndMarginTrading": trade, "enablePortfolioMarginTrading": False,
+        })
 
     async def trade_fee(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         return json_response(

@@ -81,6 +81,7 @@ class BitgetSpotSim(BitgetOrderViews):
         spot = "/api/v2/spot"
         return [
             web.get("/api/v3/account/settings", self.signed(self.account_settings)),
+            web.get(f"{spot}/account/info", self.signed(self.account_info)),
             web.get(f"{spot}/account/assets", self.signed(self.assets)),
             web.post(f"{spot}/trade/place-order", self.signed(self.place_order)),
             web.post(f"{spot}/trade/cancel-order", self.signed(self.cancel_order)),
@@ -169,6 +170,21 @@ class BitgetSpotSim(BitgetOrderViews):
         if force not in FORCES:
             raise BAD_PARAMETER.refuse()
         return force
+
+    async def account_info(self, key: ApiKey, params: Params) -> web.Response:
+        """``GET /api/v2/spot/account/info``: the key's ``authorities`` as Bitget names them
+        (``...or`` read, ``...ow`` write: stow spot trade, coow futures orders, wtow transfer, wwow
+        withdrawal) and its bound ``ips``."""
+        rights = ["stor", "coor", "wtor", "wwor"] if key.may("read") else []
+        rights += ["stow", "coow"] if key.may("trade") else []
+        rights += ["wtow"] if key.may("transfer") else []
+        rights += ["wwow"] if key.may("withdraw") else []
+        account = self.engine.account(key.account)
+        return json_response(_envelope({
+            "userId": key.account, "inviterId": "", "ips": ",".join(key.ips), "authorities": rights,
+            "parentId": account.parent or key.account, "traderType": "", "channelCode": "", "channel": "",
+            "regisTime": str(int(key.created * 1000)),
+        }))
 
     async def account_settings(self, key: ApiKey, params: Params) -> web.Response:
         raise CLASSIC_ACCOUNT.refuse()

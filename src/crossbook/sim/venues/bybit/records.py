@@ -6,6 +6,7 @@ import hmac
 import time
 import zlib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -119,14 +120,15 @@ class BybitRecords(BybitPublic):
             "readOnly": 0 if trade else 1,
             "secret": "",
             "permissions": {
-                "ContractTrade": [], "Spot": ["SpotTrade"] if trade else [], "Wallet": ["AccountTransfer", "SubMemberTransfer"],
+                "ContractTrade": ["Order", "Position"] if trade else [], "Spot": ["SpotTrade"] if trade else [],
+                "Wallet": bybit_wallet_rights(key),
                 "Options": [], "Derivatives": [], "CopyTrading": [], "BlockTrade": [], "Exchange": [], "NFT": [], "Affiliate": [],
             },
-            "ips": ["*"],
+            "ips": list(key.ips) or ["*"],
             "type": 1,
-            "deadlineDay": -1,
-            "expiredAt": "",
-            "createdAt": "2024-01-01T00:00:00Z",
+            "deadlineDay": -1 if key.expires is None else max(0, int((key.expires - time.time()) // 86_400)),
+            "expiredAt": iso_time(key.expires) if key.expires is not None else "",
+            "createdAt": iso_time(key.created),
             "unified": 0,
             "uta": 1,
             "userID": self.uid(key.account),
@@ -473,3 +475,13 @@ class BybitRecords(BybitPublic):
             "seq": fill.trade_id,
             "marketUnit": "baseCoin" if market_order else "",
         }
+
+
+def bybit_wallet_rights(key: ApiKey) -> list[str]:
+    """A key's wallet rights as Bybit names them under ``permissions.Wallet``."""
+    return [*(["AccountTransfer", "SubMemberTransfer"] if key.may("transfer") else []), *(["Withdraw"] if key.may("withdraw") else [])]
+
+
+def iso_time(seconds: float) -> str:
+    """Unix seconds as Bybit writes a key's times: ISO 8601 in UTC, "Z"."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

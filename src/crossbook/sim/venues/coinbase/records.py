@@ -129,7 +129,7 @@ class CoinbaseRecords(CoinbasePublic):
             {
                 "can_view": "read" in key.permissions,
                 "can_trade": "trade" in key.permissions,
-                "can_transfer": "withdraw" in key.permissions,
+                "can_transfer": key.may("withdraw") or key.may("transfer"),
                 "portfolio_uuid": stable_id(f"portfolio/{key.account}"),
                 "portfolio_type": "DEFAULT",
             }

@@ -90,7 +90,7 @@ class GateRecords(GatePublic):
         return json_response(
             {
                 "user_id": user_id(call.key.account),
-                "ip_whitelist": [],
+                "ip_whitelist": list(call.key.ips),
                 "currency_pairs": [],
                 "key": {"mode": 1},  # classic spot account; 2 would be a unified account
                 "tier": 0,

@@ -49,7 +49,7 @@ class KrakenRecords(KrakenPublic):
         async def check(request: web.Request) -> web.Response:
             body = await request.read()
             key, params = self.authenticate(request, body)
-            if needs not in key.permissions:
+            if needs and needs not in key.permissions:
                 raise REFUSALS[Reason.PERMISSION_DENIED].refuse()
             return await handler(key, params)
 
@@ -92,6 +92,21 @@ class KrakenRecords(KrakenPublic):
             rows[asset_code(asset)] = {"balance": fixed(total, places), "credit": zero, "credit_used": zero,
                                        "hold_trade": fixed(held, places)}
         return ok(rows)
+
+    async def api_key_info(self, key: ApiKey, params: dict[str, str]) -> web.Response:
+        """``GetApiKeyInfo``: the key's permissions as Kraken names them, its IP allowlist and its
+        times in unix seconds (``validUntil`` "0": it never expires)."""
+        rights = {"read": ["query-funds", "query-open-trades", "query-closed-trades", "query-ledger"],
+                  "trade": ["modify-trades", "cancel-close-trades"], "withdraw": ["withdraw-funds"],
+                  "transfer": ["withdraw-funds"]}
+        permissions = list(dict.fromkeys(p for right, names in rights.items() if key.may(right) for p in names))
+        return ok({
+            "apiKeyName": f"crossbook-{key.account}", "apiKey": key.key, "nonce": str(self.nonces.get(key.key, 0)),
+            "nonceWindow": 0, "permissions": permissions, "iban": "AA00 SIMU LATE DXXX",
+            "validUntil": str(int(key.expires or 0)), "queryFrom": "0", "queryTo": "0",
+            "createdTime": str(int(key.created)), "modifiedTime": str(int(key.created)),
+            "ipAllowlist": list(key.ips), "lastUsed": str(int(time.time())),
+        })
 
     async def trade_volume(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         """The fee tier: the simulator has one, the engine's maker and taker rates, in percent."""

@@ -57,6 +57,7 @@ class KrakenTrading(KrakenRecords):
             "ClosedOrders": (self.closed_orders, "read"),
             "TradesHistory": (self.trades_history, "read"),
             "GetWebSocketsToken": (self.websockets_token, "read"),
+            "GetApiKeyInfo": (self.api_key_info, ""),  # any key may ask what it may do
         }
         return [web.post(f"/0/private/{name}", self.signed(h, needs)) for name, (h, needs) in private.items()]
 

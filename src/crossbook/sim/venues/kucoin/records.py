@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import time
 import uuid
+import zlib
 from string import hexdigits
 from typing import Any
 
@@ -93,6 +94,17 @@ class KucoinRecords(KucoinPublic):
                 raise ValueError("the body must be a JSON object")
             params.update(payload)
         return params
+
+    async def api_key_info(self, key: ApiKey, request: web.Request, params: Params) -> Any:
+        """``GET /api/v1/user/api-key``: the key's permissions as KuCoin names them (Transfer is
+        withdrawal there, InnerTransfer moves funds between accounts), its IP whitelist, its age."""
+        names = {"read": "General", "trade": "Spot", "transfer": "InnerTransfer", "withdraw": "Transfer"}
+        return {
+            "remark": f"crossbook-{key.account}", "apiKey": key.key, "apiVersion": 3,
+            "permission": ",".join(name for right, name in names.items() if key.may(right)),
+            "ipWhitelist": ",".join(key.ips), "createdAt": ms(key.created), "uid": zlib.crc32(key.account.encode()) % 10**9,
+            "isMaster": self.engine.account(key.account).parent is None,
+        }
 
     async def account_mode(self, key: ApiKey, request: web.Request, params: Params) -> Any:
         return {"selfAccountMode": "CLASSIC", "unifiedSubAccount": [], "classicSubAccount": []}

@@ -53,6 +53,7 @@ class KucoinTrading(KucoinRecords):
         s = self.signed
         return [
             web.get("/api/ua/v1/account/mode", s(self.account_mode)),
+            web.get("/api/v1/user/api-key", s(self.api_key_info)),
             web.get("/api/v1/hf/accounts/opened", s(self.hf_opened)),
             web.get("/api/v3/margin/symbols", s(self.margin_symbols)),
             web.get("/api/v1/isolated/symbols", s(self.isolated_symbols)),

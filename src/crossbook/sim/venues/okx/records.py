@@ -138,7 +138,7 @@ class OkxRecords(OkxPublic):
             "mainUid": key.account, "label": "", "roleType": "0", "level": "Lv1", "levelTmp": "",
             "autoLoan": False, "greeksType": "PA", "ctIsoMode": "automatic", "mgnIsoMode": "automatic",
             "spotOffsetType": "", "spotRoleType": "0", "spotTraderInsts": [], "traderInsts": [], "opAuth": "0",
-            "kycLv": "2", "ip": "", "perm": ",".join(sorted({"read_only", *key.permissions} - {"read"})),
+            "kycLv": "2", "ip": ",".join(key.ips), "perm": okx_perm(key),
             "liquidationGear": "-1", "enableSpotBorrow": False, "spotBorrowAutoRepay": False, "type": "0",
         }])
 
@@ -359,3 +359,9 @@ class OkxRecords(OkxPublic):
             "fillTime": ms_text(fill.ts),
             "tradeQuoteCcy": self.engine.markets[fill.symbol].quote,
         }
+
+
+def okx_perm(key: ApiKey) -> str:
+    """A key's rights as OKX's ``perm`` names them: read_only, trade, withdraw (moving funds
+    between accounts is part of trade there)."""
+    return ",".join(["read_only", *(["trade"] if key.may("trade") else []), *(["withdraw"] if key.may("withdraw") else [])])
