@@ -31,6 +31,9 @@
     fee_tier = "VIP 1"                  # optional, the venue's fee tier by name (crossbook fees)
     volume_30d_usd = 12000000           # optional, picks the tier by volume when fee_tier is absent
     pay_fees_with_token = false         # optional, fees paid with the venue's token (BNB, KCS, GT...)
+    transfers = true                    # optional (default false): the key moves funds between accounts
+    withdraws = true                    # optional (default false): crossbook withdraws with the key
+                                        # (the key audit flags a transfer or withdraw right not needed)
 
     [chains.arbitrum]                   # optional, one table per EVM chain (crossbook.venues.dex.chains)
     rpc_url = "https://arb1.example/rpc"
@@ -107,6 +110,8 @@ class AccountConfig:
     ccxt_id: str | None = None  # None: the venue's spot client
     ccxt_entry: str | None = None  # sim: the entry of ccxt_config (None: the ccxt id)
     key_ref: str | None = None  # key = "vault:NAME": the vault key it trades with
+    transfers: bool = False  # the key needs the transfer right (the key audit's "needs")
+    withdraws: bool = False  # the key needs the withdrawal right
 
     @property
     def label(self) -> str:
@@ -409,7 +414,8 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
     if mode not in MODES:
         raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, got {mode!r}")
     unknown = set(entry) - {"venue", "account", "mode", "ccxt_config", "key", "api_key_env", "secret_env", "password_env",
-                            "fee_tier", "volume_30d_usd", "pay_fees_with_token", "ccxt_id", "ccxt_entry"}
+                            "fee_tier", "volume_30d_usd", "pay_fees_with_token", "ccxt_id", "ccxt_entry",
+                            "transfers", "withdraws"}
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     ccxt_config = base / entry["ccxt_config"] if "ccxt_config" in entry else None
@@ -430,7 +436,19 @@ def _account(entry: dict[str, Any], base: Path, path: Path, n: int) -> AccountCo
         key_ref=key_ref,
         **_client_settings(entry, venue, mode, where),
         **_fee_settings(entry, where),
+        **_right_settings(entry, where),
     )
+
+
+def _right_settings(entry: dict[str, Any], where: str) -> dict[str, Any]:
+    """``transfers`` / ``withdraws``: the rights beyond read and trade the account's key needs."""
+    settings: dict[str, Any] = {}
+    for name in ("transfers", "withdraws"):
+        if name in entry:
+            if not isinstance(entry[name], bool):
+                raise ConfigError(f"{where}: {name} must be true or false, got {entry[name]!r}")
+            settings[name] = entry[name]
+    return settings
 
 
 def _key_ref(entry: dict[str, Any], where: str) -> str | None:

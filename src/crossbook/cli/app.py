@@ -24,8 +24,7 @@ err = Console(stderr=True)
 
 @app.callback()
 def main_options(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log venue warnings to stderr."),
-                 debug: bool = typer.Option(False, "--debug", help="Log everything to stderr, each venue HTTP request "
-                                                                   "and response included (secrets masked).")) -> None:
+                 debug: bool = typer.Option(False, "--debug", help="Log all to stderr, venue HTTP too (secrets masked).")) -> None:
     from ..security.redact import install, verbose_ccxt
 
     install()  # every record masked from the first: credential fields now, the vault's secrets once it opens

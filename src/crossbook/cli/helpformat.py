@@ -129,7 +129,7 @@ class Command(TyperCommand):
 
 
 # `crossbook --help` lists what a newcomer starts with first; commands not named here follow
-COMMAND_ORDER = ("demo", "quote", "route", "serve", "arb", "fees", "order", "balances", "positions", "transfer", "sim",
+COMMAND_ORDER = ("demo", "quote", "route", "serve", "arb", "fees", "order", "balances", "positions", "transfer", "withdraw", "keys", "sim",
                  "venues", "record", "replay", "reconcile", "follow")
 
 

@@ -27,7 +27,7 @@ from .helpformat import CONTEXT, Group
 if TYPE_CHECKING:
     from ..security.vault import StoredKey, Vault
 
-keys_app = typer.Typer(help="The encrypted key vault: add, list, remove, audit and rotate API keys.", no_args_is_help=True,
+keys_app = typer.Typer(help="The encrypted key vault: add, list, audit, rotate, remove keys.", no_args_is_help=True,
                        cls=Group, rich_markup_mode=None, context_settings=CONTEXT)
 app.add_typer(keys_app, name="keys")
 

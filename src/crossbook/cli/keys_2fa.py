@@ -37,8 +37,9 @@ def enroll_command(
     code: str | None = typer.Option(None, "--code", metavar="CODE",
                                     help="Replacing an enrolled second factor: a code of the current one."),
 ) -> None:
-    """Enroll a TOTP second factor: scan the QR code (or enter the otpauth URI) in an authenticator
-    app, then type its first code to confirm."""
+    """Enroll a TOTP second factor in an authenticator app.
+
+    Scan the QR code (or enter the otpauth URI), then type its first code to confirm."""
     from ..security.totp import enroll, new_enrollment
     from ..security.vault import editing
 

@@ -105,13 +105,14 @@ def keys_rotate(
     retire: bool = typer.Option(False, "--retire", help="Retire the switched-out key, once revoked at the venue."),
     from_env: str | None = FROM_ENV,
     config_file: Path | None = typer.Option(None, "--config", metavar="FILE",
-                                            help="Verify on the account of this crossbook.toml that names the key "
-                                                 "(a simulator's, a testnet's); default: the venue itself."),
+                                            help="Verify through this crossbook.toml's account (default: the venue)."),
     vault_file: Path | None = VAULT,
     code: str | None = CODE,
     json_out: bool = JSON,
 ) -> None:
-    """Rotate a key: store the new one beside it, verify it, switch vault:NAME to it; --retire the old one."""
+    """Rotate a key: store the new one, verify it, switch vault:NAME to it.
+
+    The old key stays beside it until --retire, once it is revoked at the venue."""
     from ..security import rotation
     from ..security.vault import unlock
 

@@ -25,8 +25,8 @@ def serve(
                                                 "cancelling [default: 30]."),
     venues: str | None = typer.Option(None, help="With --sim: comma-separated venue ids (default: all ten)."),
     seed: int = typer.Option(7, help="With --sim: seed of the simulated market."),
-    strict: bool | None = typer.Option(None, "--strict/--no-strict", help="Refuse to start on a high-severity key "
-                                       "audit finding [default: the config's [service] strict, else no]."),
+    strict: bool | None = typer.Option(None, "--strict/--no-strict", help="Refuse to start on a high key-audit finding "
+                                       "(or [service] strict)."),
 ) -> None:
     """Run the desk as a service: API, metrics, alerts, dashboard.
 

@@ -88,7 +88,7 @@ def sim(
         None, "--write-config", help="Write the simulators' crossbook.toml (accounts, keys, endpoints)."
     ),
     keys: Path | None = typer.Option(
-        None, "--keys", help="JSON or TOML list of extra keys {venue, name, permissions, ips, created} (crossbook.sim.keys)."
+        None, "--keys", help="Keys with chosen rights: JSON/TOML list of {venue, name, permissions}."
     ),
 ) -> None:
     """Run the simulated venues on 127.0.0.1, funded and keyed.

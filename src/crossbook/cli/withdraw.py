@@ -32,7 +32,9 @@ def withdraw_command(
     vault_file: Path | None = typer.Option(None, "--vault", metavar="FILE", help="The vault file (default: $CROSSBOOK_VAULT)."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Withdraw to a whitelisted address: anything not on the whitelist is refused before anything is sent."""
+    """Withdraw to a whitelisted address, with the second factor.
+
+    Anything not on the whitelist is refused before anything is sent."""
     from ..desk import Desk
     from ..security.vault import unlock
 

@@ -79,8 +79,7 @@ def vault_facts(vault: Vault | None, cfg: AccountConfig) -> tuple[float | None, 
 def needs(cfg: AccountConfig) -> KeyNeeds:
     """What the configuration uses the account's key for: trading always; moving funds and
     withdrawing only where the account says it does (``transfers`` / ``withdraws``)."""
-    return KeyNeeds(trade=True, transfer=bool(getattr(cfg, "transfers", False)),
-                    withdraw=bool(getattr(cfg, "withdraws", False)))
+    return KeyNeeds(trade=True, transfer=cfg.transfers, withdraw=cfg.withdraws)
 
 
 def refuse_on_high(report: AuditReport) -> None:

@@ -34,10 +34,10 @@ async def withdraw(desk: Desk, vault: Vault, venue: str, asset: str, amount: Dec
     withdrawer = Withdrawer(venue_account, _journal_of(venue_account))
     try:
         listed = await withdrawer.venue_addresses()
-        if listed is not None:
-            check_venue_list(venue, entry, listed)
+        at_venue = None if listed is None else check_venue_list(venue, entry, listed)
         limits = await withdrawer.limits(entry.asset, entry.network)
-        request = WithdrawalRequest(venue, account, entry.asset, amount, entry.address, entry.network, entry.memo, entry.name)
+        request = WithdrawalRequest(venue, account, entry.asset, amount, entry.address, entry.network, entry.memo, entry.name,
+                                    None if at_venue is None else at_venue.name)
         withdrawer.check_limits(request, limits)
         return await withdrawer.withdraw(request, limits)
     finally:

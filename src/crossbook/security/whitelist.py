@@ -74,12 +74,13 @@ def resolve(vault: Vault, name: str, asset: str, network: str | None = None) -> 
     return entry
 
 
-def check_venue_list(venue: str, entry: WhitelistEntry, listed: Iterable[VenueAddress]) -> None:
-    """Refuse unless the venue's own address whitelist holds ``entry``'s address (and memo)."""
+def check_venue_list(venue: str, entry: WhitelistEntry, listed: Iterable[VenueAddress]) -> VenueAddress:
+    """Refuse unless the venue's own address whitelist holds ``entry``'s address (and memo); the
+    venue's entry for it."""
     for item in listed:
         same_network = item.network is None or item.network.upper() == entry.network
         if item.asset.upper() in (entry.asset, "") and item.address == entry.address and same_network \
                 and (entry.memo or None) == (item.memo or None):
-            return
+            return item
     raise NotWhitelisted(f"{venue}: the address of whitelist entry {entry.name!r} is not on {venue}'s own withdrawal "
                          f"address whitelist for {entry.asset}: add it there first; nothing was sent")

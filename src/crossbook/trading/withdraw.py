@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -32,7 +32,7 @@ from typing import Any
 
 import ccxt.async_support as ccxt
 
-from ..errors import CrossbookError, InvalidOrder, UnsupportedFeature, VenueRefused, VenueUnavailable
+from ..errors import CrossbookError, InvalidOrder, NotWhitelisted, UnsupportedFeature, VenueRefused, VenueUnavailable
 from ..venues.registry import spec
 from ..venues.spec.withdrawals import VenueAddress, WithdrawalLimits, WithdrawalRules
 from .account import VenueAccount
@@ -59,6 +59,7 @@ class WithdrawalRequest:
     network: str | None
     memo: str | None
     to: str
+    venue_name: str | None = None  # the venue's name for the address, where it withdraws by name (Kraken's key)
 
 
 @dataclass(frozen=True)
@@ -217,13 +218,23 @@ class Withdrawer:
         if self.rules.limits is not None:
             result: WithdrawalLimits = await self._call("its withdrawal fees", self.rules.limits(self.client, asset, network))
             return result
-        fees = await self._call("its withdrawal fees", self.client.fetch_deposit_withdraw_fees([asset]))
+        fees = await self._call("its withdrawal fees", self._fees(asset))
         entry = fees.get(asset) or {}
         withdraw = ((entry.get("networks") or {}).get(network) or {}).get("withdraw") if network else None
         fee = _dec((withdraw or entry.get("withdraw") or {}).get("fee"))
         currency = (self.client.currencies or {}).get(asset) or {}
-        minimum = _dec(((currency.get("limits") or {}).get("withdraw") or {}).get("min"))
+        on_network = ((currency.get("networks") or {}).get(network) or {}) if network else {}
+        minimum = _withdraw_min(on_network) or _withdraw_min(currency)
         return WithdrawalLimits(asset, network, fee, minimum, currency.get("withdraw") is not False)
+
+    async def _fees(self, asset: str) -> Any:
+        """ccxt's withdrawal fees of ``asset``. A rate-limit refusal (another process on the same IP
+        spent the budget, as a restart after a crash does) is retried: the limiter holds the retry
+        for as long as the venue asked."""
+        for _ in range(2 if self.account.limiter is not None else 0):
+            with suppress(ccxt.RateLimitExceeded, ccxt.DDoSProtection):
+                return await self.client.fetch_deposit_withdraw_fees([asset])
+        return await self.client.fetch_deposit_withdraw_fees([asset])
 
     def check_limits(self, request: WithdrawalRequest, limits: WithdrawalLimits) -> None:
         where = f"{request.asset}" + (f" on {request.network}" if request.network else "")
@@ -232,7 +243,7 @@ class Withdrawer:
         if limits.minimum is not None and request.amount < limits.minimum:
             raise InvalidOrder(f"{self.venue}: {request.amount} {request.asset} is below the venue's withdrawal minimum "
                                f"{limits.minimum} for {where}; nothing was sent")
-        if limits.fee is not None and request.amount <= limits.fee:
+        if limits.fee is not None and not self.rules.fee_on_top and request.amount <= limits.fee:
             raise InvalidOrder(f"{self.venue}: {request.amount} {request.asset} does not cover the venue's withdrawal fee "
                                f"{limits.fee} for {where}; nothing was sent")
 
@@ -241,12 +252,8 @@ class Withdrawer:
         if not request.amount.is_finite() or request.amount <= 0:
             raise InvalidOrder(f"{self.venue}: withdrawal amount {request.amount} must be a positive number")
         await self.reconcile()  # an earlier withdrawal left in flight is settled before another is sent
+        params = self.destination_params(request)
         journaled = self.journal.record_sending(request, limits.fee, self.rules.client_id_length)
-        params: dict[str, Any] = {}
-        if request.network:
-            params["network"] = request.network
-        if request.memo:
-            params["tag"] = request.memo
         if self.rules.client_id_param is not None:
             params[self.rules.client_id_param] = journaled.client_id
         try:
@@ -261,6 +268,21 @@ class Withdrawer:
             self.journal.record_refused(journaled.client_id, type(exc).__name__)
             raise _refusal(self.venue, exc) from None
         return self.journal.record_accepted(journaled.client_id, str(reply.get("id")), reply.get("status"))
+
+    def destination_params(self, request: WithdrawalRequest) -> dict[str, Any]:
+        """The network and memo, or the name of the venue's own entry for the address where the
+        venue withdraws by name (refused here, before anything is journaled or sent, without one)."""
+        if self.rules.address_param is not None:
+            if request.venue_name is None:
+                raise NotWhitelisted(f"{self.venue}: withdraws only to an address set up there by name, and "
+                                     f"{request.address!r} has none: add it there first; nothing was sent")
+            return {self.rules.address_param: request.venue_name}
+        params: dict[str, Any] = {}
+        if request.network:
+            params["network"] = request.network
+        if request.memo:
+            params["tag"] = request.memo
+        return params
 
     async def reconcile(self) -> list[Withdrawal]:
         """Settle every withdrawal of this account the journal has in flight (see the module)."""
@@ -281,7 +303,7 @@ class Withdrawer:
         claimed = self.journal.claimed_venue_ids(self.venue)
         earliest = journaled.created_at * 1000 - LOOKBACK_MS
         for w in remote:
-            if str(w.get("id")) in claimed or w.get("address") != journaled.address:
+            if str(w.get("id")) in claimed or (w.get("address") or w.get("addressTo")) != journaled.address:
                 continue
             if _dec(w.get("amount")) == journaled.amount and (w.get("timestamp") or 0) >= earliest:
                 return w
@@ -294,6 +316,11 @@ class Withdrawer:
             raise
         except ccxt.BaseError as exc:
             raise _refusal(self.venue, exc, what) from None
+
+
+def _withdraw_min(currency: Mapping[str, Any]) -> Decimal | None:
+    """The withdrawal minimum a ccxt currency (or one of its networks) says; None: not said."""
+    return _dec(((currency.get("limits") or {}).get("withdraw") or {}).get("min"))
 
 
 def _refusal(venue: str, exc: ccxt.BaseError, what: str = "the withdrawal") -> CrossbookError:

@@ -39,6 +39,7 @@ from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.keys import KeyPermissions, ip_list
 from .spec.limits import HOUR, MINUTE, Breach, LimitTable, Scope, SubscribeLimits, Window
+from .spec.withdrawals import WithdrawalRules
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -379,4 +380,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         discounts={Kind.SPOT: 0.20},
     ),
     key_permissions=key_permissions,
+    # POST /api/v2/spot/wallet/withdrawal: ``clientOid`` (echoed in withdrawal-records, where it can
+    # be queried; 32 as for its orders' ids); the fee comes out of ``size``. The address book is
+    # kept on the web only (43111 for an address off it); fees and minimums: /spot/public/coins.
+    withdrawals=WithdrawalRules("clientOid", client_id_length=32),
 )

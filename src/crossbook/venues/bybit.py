@@ -49,6 +49,7 @@ from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.keys import KeyPermissions, from_iso, ip_list
 from .spec.limits import Breach, ByParam, LimitTable, Scope, SubscribeLimits, Window
+from .spec.withdrawals import WithdrawalRules
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -413,4 +414,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         ),
     ),
     key_permissions=key_permissions,
+    # POST /v5/asset/withdraw/create: its ``requestId`` is an idempotency key its withdrawal records
+    # do not echo, so crossbook reconciles by amount, address and time; with feeType 0 (the
+    # default) the fee comes on top of ``amount``. Fees and minimums: /v5/asset/coin/query-info.
+    withdrawals=WithdrawalRules(None, fee_on_top=True),
 )

@@ -26,6 +26,7 @@ Docs: gate.com/docs/developers/apiv4/ws/en/#changed-order-book-levels
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import orjson
@@ -49,6 +50,7 @@ from .spec.capabilities import (
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.limits import Breach, LimitTable, Scope, Window
+from .spec.withdrawals import WithdrawalLimits, WithdrawalRules
 
 log = logging.getLogger(__name__)
 
@@ -303,6 +305,21 @@ class GateSwap(GateSpot):
         return out
 
 
+async def withdrawal_limits(client: Any, asset: str, network: str | None) -> WithdrawalLimits:
+    """``GET /api/v4/wallet/withdraw_status``: the chain's ``withdraw_fix_on_chains`` fee (else the
+    currency's ``withdraw_fix``) and ``withdraw_amount_mini``; a currency not listed withdraws nowhere."""
+    rows = await client.privateWalletGetWithdrawStatus({"currency": asset})
+    row = next((r for r in rows if r.get("currency") == asset), None)
+    if row is None:
+        return WithdrawalLimits(asset, network, None, None, enabled=False)
+    on_chains = row.get("withdraw_fix_on_chains") or {}
+    if network is not None and on_chains and network not in on_chains:
+        return WithdrawalLimits(asset, network, None, None, enabled=False)
+    fee = on_chains.get(network) if network is not None else None
+    return WithdrawalLimits(asset, network, Decimal(str(fee if fee is not None else row["withdraw_fix"])),
+                            Decimal(str(row["withdraw_amount_mini"])))
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="gate",
     kind="cex",
@@ -438,4 +455,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     # finish_as values ccxt 4.5.90 passes through as the order status: a FOK killed, a post-only that
     # would have taken, self-trade prevention
     unparsed_statuses={"fok": OrderStatus.EXPIRED, "poc": OrderStatus.CANCELED, "stp": OrderStatus.CANCELED},
+    # the fee comes out of the amount; Gate's saved addresses are listed per currency only, so the
+    # venue's whitelist is left to Gate to enforce (ADDRESS_NOT_USED)
+    withdrawals=WithdrawalRules("withdraw_order_id", limits=withdrawal_limits),
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import orjson
@@ -39,6 +40,7 @@ from .spec.client_ids import UUID_PATTERN, ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.keys import KeyPermissions, from_ms, ip_list
 from .spec.limits import ORDER_AGE, Breach, ByTier, Decaying, LimitTable, Window
+from .spec.withdrawals import VenueAddress, WithdrawalLimits, WithdrawalRules
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -302,6 +304,42 @@ async def key_permissions(client: Any) -> KeyPermissions:
     )
 
 
+# Kraken's network names (WithdrawMethods' ``network``) as crossbook's whitelist names them
+NETWORKS = {"Bitcoin": "BTC", "Ethereum": "ETH", "Tron": "TRX"}
+
+
+def network_code(name: str) -> str:
+    return NETWORKS.get(name, name.upper())
+
+
+async def withdraw_methods(client: Any, asset: str | None = None) -> list[dict[str, Any]]:
+    """``POST /0/private/WithdrawMethods``: one row per asset and method, with its ``network``,
+    ``minimum`` and ``fee``."""
+    await client.load_markets()
+    params = {} if asset is None else {"asset": client.currency(asset)["id"]}
+    return list((await client.privatePostWithdrawMethods(params)).get("result") or [])
+
+
+async def withdrawal_addresses(client: Any) -> list[VenueAddress]:
+    """``POST /0/private/WithdrawAddresses``: the addresses set up for withdrawal, each under its
+    withdrawal ``key`` (the name a withdrawal gives); the network is its method's."""
+    networks = {row["method"]: network_code(row["network"]) for row in await withdraw_methods(client)}
+    rows = (await client.privatePostWithdrawAddresses({"verified": "true"})).get("result") or []
+    return [VenueAddress(client.safe_currency_code(r["asset"]), r["address"], networks.get(r.get("method")),
+                         r.get("memo") or None, r["key"]) for r in rows]
+
+
+async def withdrawal_limits(client: Any, asset: str, network: str | None) -> WithdrawalLimits:
+    """The ``minimum`` and ``fee`` of the asset's withdrawal method on ``network`` (None: the
+    first listed); an asset or network with no method withdraws nowhere."""
+    rows = await withdraw_methods(client, asset)
+    row = next((r for r in rows if network is None or network_code(r["network"]) == network), None)
+    if row is None:
+        return WithdrawalLimits(asset, network, None, None, enabled=False)
+    fee = (row.get("fee") or {}).get("fee")
+    return WithdrawalLimits(asset, network, None if fee is None else Decimal(str(fee)), Decimal(str(row["minimum"])))
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="kraken",
     kind="cex",
@@ -379,4 +417,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         ),
     ),
     key_permissions=key_permissions,
+    # Withdraw names the destination by its withdrawal ``key`` (an address set up at Kraken) and
+    # takes no client id: crossbook reconciles by amount, address and time; the fee comes on top
+    withdrawals=WithdrawalRules(None, address_book=withdrawal_addresses, limits=withdrawal_limits, fee_on_top=True,
+                                address_param="key"),
 )

@@ -50,6 +50,7 @@ from .spec.fees import FeeSchedule, FeeTier
 from .spec.keys import KeyPermissions, from_ms, ip_list
 from .spec.limits import Breach, LimitTable, Scope, SubscribeLimits
 from .spec.limits import Window as LimitWindow
+from .spec.withdrawals import WithdrawalRules
 
 loads = orjson.loads
 log = logging.getLogger(__name__)
@@ -440,4 +441,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         discounts={Kind.SPOT: 0.20},
     ),
     key_permissions=key_permissions,
+    # POST /api/v3/withdrawals takes no client id, so crossbook reconciles by amount, address and
+    # time; without feeDeductType (ccxt sends none) the fee comes on top of ``amount`` while the
+    # balance covers it. No API lists the withdrawal whitelist; fees and minimums: /api/v3/currencies.
+    withdrawals=WithdrawalRules(None, fee_on_top=True),
 )

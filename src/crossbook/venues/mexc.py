@@ -20,6 +20,7 @@ import logging
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import orjson
@@ -49,6 +50,7 @@ from .spec.capabilities import (
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
 from .spec.limits import Breach, LimitTable, Scope, SubscribeLimits, Window
+from .spec.withdrawals import VenueAddress, WithdrawalLimits, WithdrawalRules
 
 log = logging.getLogger(__name__)
 
@@ -418,6 +420,34 @@ def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**trade, "takerOrMaker": "maker" if info["isMaker"] else "taker"}
 
 
+async def withdraw_addresses(client: Any) -> list[VenueAddress]:
+    """``GET /api/v3/capital/withdraw/address``: the account's withdrawal address book, page by page."""
+    found: list[VenueAddress] = []
+    page = 1
+    while True:
+        reply = await client.spotPrivateGetCapitalWithdrawAddress({"page": page, "limit": 50})
+        found += [VenueAddress(str(r["coin"]), str(r["address"]), r.get("network") or None, r.get("memo") or None)
+                  for r in reply.get("data") or []]
+        if page >= int(reply.get("totalPage") or 1):
+            return found
+        page += 1
+
+
+async def withdrawal_limits(client: Any, asset: str, network: str | None) -> WithdrawalLimits:
+    """``GET /api/v3/capital/config/getall``: the network's ``withdrawFee``, ``withdrawMin`` and
+    ``withdrawEnable`` (the coin's only network when none is named)."""
+    coins = await client.spotPrivateGetCapitalConfigGetall()
+    coin = next((c for c in coins if c.get("coin") == asset), None)
+    networks = (coin or {}).get("networkList") or []
+    chosen = next((n for n in networks if network in (n.get("netWork"), n.get("network"))), None)
+    if chosen is None and network is None and len(networks) == 1:
+        chosen = networks[0]
+    if chosen is None or chosen.get("withdrawFee") is None:
+        return WithdrawalLimits(asset, network, None, None, enabled=False)
+    return WithdrawalLimits(asset, str(chosen.get("netWork") or chosen["network"]), Decimal(str(chosen["withdrawFee"])),
+                            Decimal(str(chosen["withdrawMin"])), bool(chosen.get("withdrawEnable")))
+
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="mexc",
     kind="cex",
@@ -510,4 +540,6 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         discounts={Kind.SPOT: 0.20, Kind.PERP: 0.20},
     ),
     stream_trade=stream_trade,
+    # the fee comes out of the amount (ccxt subtracts it from the history's amount)
+    withdrawals=WithdrawalRules("withdrawOrderId", address_book=withdraw_addresses, limits=withdrawal_limits),
 )

@@ -49,6 +49,7 @@ from .spec.fees import FeeSchedule, FeeTier
 from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs, OcoStatus
 from .spec.keys import KeyPermissions, ip_list
 from .spec.limits import HOUR, Breach, LimitTable, Scope, SubscribeLimits, Window
+from .spec.withdrawals import WithdrawalRules
 
 log = logging.getLogger(__name__)
 loads = orjson.loads
@@ -494,4 +495,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     cancel_oco=cancel_oco,
     find_oco=find_oco,
     key_permissions=key_permissions,
+    # POST /api/v5/asset/withdrawal: ``clientId`` (up to 32 alphanumerics, echoed in the withdrawal
+    # history); ``amt`` is what the address receives, the fee comes on top. OKX's API lists no
+    # withdrawal addresses; fees and minimums are /asset/currencies', which ccxt reads.
+    withdrawals=WithdrawalRules("clientId", client_id_length=32, fee_on_top=True),
 )

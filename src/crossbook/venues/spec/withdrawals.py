@@ -17,6 +17,7 @@ class VenueAddress:
     address: str
     network: str | None
     memo: str | None
+    name: str | None = None  # the venue's name for it, where a withdrawal names it (Kraken's withdrawal key)
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,15 @@ class WithdrawalRules:
     reconciles by amount, address and time. ``client_id_length``: the longest id it takes.
     ``address_book``: the venue's own address whitelist; None where its API exposes none.
     ``limits``: the venue's fee and minimum; None: ccxt's fetch_deposit_withdraw_fees and
-    currencies say them."""
+    currencies say them. ``fee_on_top``: the venue debits amount + fee and the address receives
+    the amount (OKX, Bybit); False: the fee comes out of the amount (Binance).
+    ``address_param``: where the venue withdraws only to an address of its own list named in the
+    request (Kraken's ``key``), the parameter that carries that name (``VenueAddress.name``); the
+    named address fixes the network, so none is sent."""
 
     client_id_param: str | None
     client_id_length: int = 32
     address_book: AddressBook | None = None
     limits: FetchWithdrawalLimits | None = None
+    fee_on_top: bool = False
+    address_param: str | None = None

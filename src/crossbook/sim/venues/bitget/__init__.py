@@ -14,7 +14,8 @@ pairs, the signed ``/api/v3/account/settings`` probe (refused with 40084, which 
 the account is classic), ``/api/v2/spot/account/assets``, ``place-order``, ``cancel-order``,
 ``orderInfo``, ``unfilled-orders``, ``fills``, ``cancel-replace-order`` (ccxt's ``edit_order``: the
 old order canceled, a new one with a new ``orderId``), the plan (trigger) orders and
-``/api/v2/common/trade-rate``.
+``/api/v2/common/trade-rate``; on-chain withdrawals, their records and each coin's chain fees and
+minimums (wallet.py).
 Requests are signed as Bitget signs them: ``ACCESS-SIGN`` = base64 HMAC-SHA256 of
 ``timestamp + METHOD + path (+ "?" + query) + body`` with ``ACCESS-KEY``, ``ACCESS-TIMESTAMP``
 (ms, within 30 s) and ``ACCESS-PASSPHRASE``; every answer is the ``{"code", "msg", "requestTime",
@@ -39,11 +40,12 @@ from ...server import SimVenue
 from .futures import BitgetFuturesSim
 from .public import BitgetPublic
 from .trading import BitgetSpotSim
+from .wallet import BitgetWalletSim
 from .wire import prehash, signature
 
 SIMS: dict[str, type[SimVenue]] = {
-    "bitget": BitgetSpotSim,
+    "bitget": BitgetWalletSim,
     "bitgetfutures": BitgetFuturesSim,
 }
 
-__all__ = ["SIMS", "BitgetFuturesSim", "BitgetPublic", "BitgetSpotSim", "prehash", "signature"]
+__all__ = ["SIMS", "BitgetFuturesSim", "BitgetPublic", "BitgetSpotSim", "BitgetWalletSim", "prehash", "signature"]

@@ -19,9 +19,9 @@ from ...ratelimit import Over
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
 from ...tape import Candle, Print
+from ...withdrawals import networks_of
 from .errors import REFUSALS, bitget_error, render, unknown_symbol
 from .wire import (
-    CHAINS,
     CHANNELS,
     CHECKSUM_DEPTH,
     RECENT_TRADES,
@@ -30,6 +30,7 @@ from .wire import (
     _ms,
     _num,
     _text,
+    chain_of,
 )
 
 
@@ -101,24 +102,15 @@ class BitgetPublic(SimVenue):
         return json_response(_envelope([self.coin_info(i, c) for i, c in enumerate(coins, 1) if wanted in (None, c)]))
 
     def coin_info(self, coin_id: int, coin: str) -> dict[str, Any]:
-        chain = {
-            "chain": CHAINS.get(coin, coin),
-            "needTag": "false",
-            "withdrawable": "true",
-            "rechargeable": "true",
-            "withdrawFee": "0",
-            "extraWithdrawFee": "0",
-            "depositConfirm": "12",
-            "withdrawConfirm": "12",
-            "minDepositAmount": "0",
-            "minWithdrawAmount": "0",
-            "browserUrl": "",
-            "contractAddress": "",
-            "withdrawStep": "0",
-            "withdrawMinScale": "8",
-            "congestion": "normal",
-        }
-        return {"coinId": str(coin_id), "coin": coin, "transfer": "true", "chains": [chain], "areaCoin": "no"}
+        """One ``/api/v2/spot/public/coins`` row: a chain per network the simulator withdraws ``coin``
+        on, with its ``withdrawFee`` and ``minWithdrawAmount``."""
+        chains = [{
+            "chain": chain_of(n.name), "needTag": "false", "withdrawable": "true", "rechargeable": "true",
+            "withdrawFee": _num(n.fee), "extraWithdrawFee": "0", "depositConfirm": "12", "withdrawConfirm": "12",
+            "minDepositAmount": "0", "minWithdrawAmount": _num(n.minimum), "browserUrl": "", "contractAddress": "",
+            "withdrawStep": "0", "withdrawMinScale": "8", "congestion": "normal",
+        } for n in networks_of(coin)]
+        return {"coinId": str(coin_id), "coin": coin, "transfer": "true", "chains": chains, "areaCoin": "no"}
 
     async def margin_currencies(self, request: web.Request) -> web.Response:
         return json_response(_envelope([]))  # no margin pairs are simulated

@@ -96,14 +96,15 @@ class BitgetSpotSim(BitgetOrderViews):
             web.get("/api/v2/common/trade-rate", self.signed(self.trade_rate)),
         ]
 
-    def signed(self, handler: Private) -> Handler:
-        """Bitget's private-endpoint rule, then the handler; refusals in Bitget's own codes."""
+    def signed(self, handler: Private, right: str = "trade") -> Handler:
+        """Bitget's private-endpoint rule, then the handler; refusals in Bitget's own codes. A POST
+        needs the key's ``right`` (40014 without it)."""
 
         async def check(request: web.Request) -> web.Response:
             try:
                 body = (await request.read()).decode()
                 key = self.authenticate(request, body)
-                if request.method == "POST" and "trade" not in key.permissions:
+                if request.method == "POST" and right not in key.permissions:
                     raise REFUSALS[Reason.PERMISSION_DENIED].refuse()
                 return await handler(key, self.params_of(request, body))
             except Reject as exc:

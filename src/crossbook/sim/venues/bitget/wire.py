@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ....model import OrderStatus, TimeInForce
 from ...access import ApiKey
+from ...withdrawals import networks_of
 from .errors import bitget_error
 
 CHECKSUM_DEPTH = 25
@@ -72,7 +73,18 @@ FUNDING_RATE = "0.0001"  # a fixed funding rate: the engine settles none
 FUNDING_HOURS = 8
 
 
-CHAINS = {"BTC": "BTC", "ETH": "ERC20", "SOL": "SOL", "USDT": "TRC20", "USDC": "ERC20"}
+# the simulator's withdrawal networks as Bitget names its chains (any other: the network's own name)
+CHAINS = {"BTC": "BTC", "ETH": "ERC20", "TRX": "TRC20", "SOL": "SOL"}
+
+
+def chain_of(network: str) -> str:
+    return CHAINS.get(network, network)
+
+
+def network_of(asset: str, chain: str) -> str | None:
+    """The simulator's network of ``asset`` a Bitget ``chain`` names (any case, as its docs write
+    ``trc20``); None: not one it withdraws on."""
+    return next((n.name for n in networks_of(asset) if chain_of(n.name).lower() == chain.lower()), None)
 
 
 def _ms(seconds: float | None = None) -> int:

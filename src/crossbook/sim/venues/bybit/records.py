@@ -23,6 +23,7 @@ from ....symbols import parse_standard
 from ...access import ApiKey
 from ...engine import Reject, SimFill, SimOrder
 from ...refusal import Reason, Refusal
+from ...withdrawals import networks_of
 from .errors import REFUSALS
 from .public import BybitPublic
 from .wire import (
@@ -107,8 +108,8 @@ class BybitRecords(BybitPublic):
     async def coin_info(self, key: ApiKey, params: Params) -> dict[str, Any]:
         wanted = params.get("coin")
         coins = sorted({c for s in self.markets for c in parse_standard(s)[:2]})
-        # no deposit or withdrawal networks are simulated, hence no chains
-        return {"rows": [{"name": c, "coin": c, "remainAmount": "1000000", "chains": []} for c in coins if wanted in (None, c)]}
+        return {"rows": [{"name": c, "coin": c, "remainAmount": "1000000", "chains": coin_chains(c)}
+                         for c in coins if wanted in (None, c)]}
 
     async def api_key_info(self, key: ApiKey, params: Params) -> dict[str, Any]:
         trade = "trade" in key.permissions
@@ -485,3 +486,10 @@ def bybit_wallet_rights(key: ApiKey) -> list[str]:
 def iso_time(seconds: float) -> str:
     """Unix seconds as Bybit writes a key's times: ISO 8601 in UTC, "Z"."""
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def coin_chains(coin: str) -> list[dict[str, Any]]:
+    """``/v5/asset/coin/query-info`` chains of ``coin``: the simulator's withdrawal networks."""
+    return [{"chain": n.name, "chainType": n.name, "confirmation": "1", "withdrawFee": f"{n.fee:f}", "depositMin": "0",
+             "withdrawMin": f"{n.minimum:f}", "minAccuracy": "8", "chainDeposit": "1", "chainWithdraw": "1",
+             "withdrawPercentageFee": "0", "contractAddress": "", "safeConfirmNumber": "1"} for n in networks_of(coin)]

@@ -14,14 +14,16 @@ from aiohttp import web
 from ...engine import OrderEvent, SimFill, SimOrder
 from ...server import Frame, SimConnection
 from .trading import BybitTrading
+from .wallet import BybitWallet
 from .wire import PRIVATE_TOPICS, ZERO, ms
 
 
-class BybitSpotSim(BybitTrading):
+class BybitSpotSim(BybitTrading, BybitWallet):
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/v5/market/instruments-info", self.instruments_info),
-                web.get("/v5/market/orderbook", self.orderbook), *self.trading_routes()]
+                web.get("/v5/market/orderbook", self.orderbook), *self.trading_routes(),
+                *self.wallet_routes()]
 
     async def on_private_message(self, conn: SimConnection, data: str | bytes) -> None:
         conn.state.setdefault("conn_id", str(uuid.uuid4()))

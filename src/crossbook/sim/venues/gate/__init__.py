@@ -51,11 +51,15 @@ from .records import GateRecords
 from .stream import GateSpotSim
 from .swap import GateSwapSim
 from .trading import GateTrading
+from .wallet import GateWalletSim
 from .wire import FUNDING_INTERVAL, gate_signature
 
 SIMS: dict[str, type[SimVenue]] = {
-    "gate": GateSpotSim,
+    "gate": GateWalletSim,
     "gateswap": GateSwapSim,
 }
 
-__all__ = ["FUNDING_INTERVAL", "SIMS", "GatePublic", "GateRecords", "GateSpotSim", "GateSwapSim", "GateTrading", "gate_signature"]
+__all__ = [
+    "FUNDING_INTERVAL", "SIMS", "GatePublic", "GateRecords", "GateSpotSim", "GateSwapSim", "GateTrading", "GateWalletSim",
+    "gate_signature",
+]

@@ -43,8 +43,10 @@ from .public import KrakenPublic
 from .records import KrakenRecords
 from .stream import KrakenSpotSim
 from .trading import KrakenTrading
+from .wallet import KrakenWalletSim
 from .wire import api_sign, window_changes
 
-SIMS: dict[str, type[SimVenue]] = {"kraken": KrakenSpotSim}
+SIMS: dict[str, type[SimVenue]] = {"kraken": KrakenWalletSim}
 
-__all__ = ["SIMS", "KrakenPublic", "KrakenRecords", "KrakenSpotSim", "KrakenTrading", "api_sign", "window_changes"]
+__all__ = ["SIMS", "KrakenPublic", "KrakenRecords", "KrakenSpotSim", "KrakenTrading", "KrakenWalletSim", "api_sign",
+           "window_changes"]

@@ -34,6 +34,8 @@ the public one, and pushes ``orderChange`` messages on ``/spotMarket/tradeOrders
 maker, ``match`` for a taker), ``filled`` or ``canceled`` with status ``done``. Fills carry no fee
 (KuCoin's order-change messages have none). Trigger orders' ``/spotMarket/advancedOrders`` is not
 served.
+
+Withdrawals, their history and each currency's chain fees and minimums: wallet.py.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from .public import KucoinPublic
 from .records import KucoinRecords
 from .stream import KucoinSpotSim
 from .trading import KucoinTrading
+from .wallet import KucoinWalletSim
 
-SIMS: dict[str, type[SimVenue]] = {"kucoin": KucoinSpotSim}
+SIMS: dict[str, type[SimVenue]] = {"kucoin": KucoinWalletSim}
 
-__all__ = ["SIMS", "KucoinPublic", "KucoinRecords", "KucoinSpotSim", "KucoinTrading"]
+__all__ = ["SIMS", "KucoinPublic", "KucoinRecords", "KucoinSpotSim", "KucoinTrading", "KucoinWalletSim"]

@@ -18,8 +18,9 @@ from ...ratelimit import Over
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
 from ...tape import Candle, Print
+from ...withdrawals import networks_of
 from .errors import REFUSALS, render
-from .wire import CHAINS, CHANNELS, OK, text, trim
+from .wire import CHANNELS, OK, chain_of, dec, text, trim
 
 
 class KucoinPublic(SimVenue):
@@ -115,16 +116,16 @@ class KucoinPublic(SimVenue):
 
     @staticmethod
     def currency_info(code: str) -> dict[str, Any]:
-        """Deposits and withdrawals are not simulated: each coin lists one chain, both disabled."""
-        name, chain_id = CHAINS.get(code, (code, code.lower()))
-        chain = {
-            "chainName": name, "chainId": chain_id, "withdrawalMinSize": None, "depositMinSize": None,
-            "withdrawFeeRate": "0", "withdrawalMinFee": None, "isWithdrawEnabled": False, "isDepositEnabled": False,
+        """A ``/api/v3/currencies`` row: a chain per network the simulator withdraws ``code`` on, with
+        its ``withdrawalMinFee`` and ``withdrawalMinSize``. Deposits are not simulated."""
+        chains = [{
+            "chainName": name, "chainId": chain_id, "withdrawalMinSize": dec(n.minimum), "depositMinSize": None,
+            "withdrawFeeRate": "0", "withdrawalMinFee": dec(n.fee), "isWithdrawEnabled": True, "isDepositEnabled": False,
             "confirms": 0, "preConfirms": 0, "withdrawPrecision": 8, "maxWithdraw": None, "maxDeposit": None,
             "needTag": False, "contractAddress": "",
-        }
+        } for n in networks_of(code) for name, chain_id in [chain_of(n.name)]]
         return {"currency": code, "name": code, "fullName": code, "precision": 8, "confirms": None,
-                "contractAddress": None, "isMarginEnabled": False, "isDebitEnabled": False, "chains": [chain]}
+                "contractAddress": None, "isMarginEnabled": False, "isDebitEnabled": False, "chains": chains}
 
     async def part_order_book(self, request: web.Request) -> web.Response:
         symbol = self.symbol_of(request.query.get("symbol", ""))

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from ....model import OrderStatus, OrderType, TimeInForce
 from ...access import ApiKey
+from ...withdrawals import networks_of
 
 OK = "200000"
 
@@ -53,7 +54,19 @@ TIME_IN_FORCE = {"GTC": TimeInForce.GTC, "IOC": TimeInForce.IOC, "FOK": TimeInFo
 CANCELED = frozenset({OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED})
 
 
-CHAINS = {"BTC": ("BTC", "btc"), "ETH": ("ERC20", "eth"), "SOL": ("SOL", "sol"), "USDT": ("ERC20", "eth"), "USDC": ("ERC20", "eth")}
+# the simulator's withdrawal networks as KuCoin names their chains: (chainName, chainId); any other
+# network: its own name and, lowercased, its id
+CHAINS = {"BTC": ("BTC", "btc"), "ETH": ("ERC20", "eth"), "TRX": ("TRC20", "trx"), "SOL": ("SOL", "sol")}
+
+
+def chain_of(network: str) -> tuple[str, str]:
+    """KuCoin's (chainName, chainId) of the simulator's ``network``."""
+    return CHAINS.get(network, (network, network.lower()))
+
+
+def network_of(asset: str, chain: str) -> str | None:
+    """The simulator's network of ``asset`` a KuCoin ``chain`` id names (any case); None: not one it withdraws on."""
+    return next((n.name for n in networks_of(asset) if chain_of(n.name)[1] == chain.lower()), None)
 
 
 def text(payload: Any) -> str:

@@ -30,10 +30,11 @@ from __future__ import annotations
 from ...server import SimVenue
 from .public import MexcPublic
 from .trading import MexcSpotSim
+from .wallet import MexcWalletSim
 from .wire import native_order_id, sign
 
 SIMS: dict[str, type[SimVenue]] = {
-    "mexc": MexcSpotSim,
+    "mexc": MexcWalletSim,
 }
 
-__all__ = ["SIMS", "MexcPublic", "MexcSpotSim", "native_order_id", "sign"]
+__all__ = ["SIMS", "MexcPublic", "MexcSpotSim", "MexcWalletSim", "native_order_id", "sign"]

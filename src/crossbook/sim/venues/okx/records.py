@@ -38,7 +38,7 @@ from .wire import (
     _now_ms,
     algo_id,
     balance_detail,
-    currency_json,
+    currency_rows,
     envelope,
     fee_text,
     ms_text,
@@ -107,7 +107,7 @@ class OkxRecords(OkxPublic):
     async def currencies(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         wanted = set(filter(None, params.get("ccy", "").split(",")))
         listed = sorted({c for s in self.markets if s not in CONTRACTS for c in parse_standard(s)[:2]})
-        return envelope([currency_json(c) for c in listed if not wanted or c in wanted])
+        return envelope([row for c in listed if not wanted or c in wanted for row in currency_rows(c)])
 
     async def balance(self, key: ApiKey, params: dict[str, str]) -> web.Response:
         account = self.engine.account(key.account)

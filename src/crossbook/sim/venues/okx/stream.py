@@ -19,6 +19,7 @@ from ...refusal import Refusal
 from ...server import Frame, SimConnection
 from .algo import OkxAlgo
 from .errors import okx_error
+from .wallet import OkxWallet
 from .wire import (
     CONTRACTS,
     INST_TYPES,
@@ -35,7 +36,7 @@ from .wire import (
 )
 
 
-class OkxSim(OkxAlgo):
+class OkxSim(OkxAlgo, OkxWallet):
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -44,6 +45,7 @@ class OkxSim(OkxAlgo):
             web.get("/api/v5/public/funding-rate", self.funding_rate),
             *self.trading_routes(),
             *self.algo_routes(),
+            *self.wallet_routes(),
         ]
 
     def trading_routes(self) -> list[web.RouteDef]:

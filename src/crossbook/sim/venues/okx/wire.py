@@ -26,6 +26,7 @@ from ....model import (
 from ...access import ApiKey
 from ...engine import Account, SimOrder
 from ...server import json_response
+from ...withdrawals import Network, networks_of
 from .errors import okx_error
 
 DEPTH = 400
@@ -143,14 +144,9 @@ FUNDING_PERIOD_MS = 8 * 3600 * 1000
 WALLETS = ("6", "18")  # funding and trading account: one engine balance serves both
 
 
-# currency -> (name, the network of its chain id "CCY-Network")
-NETWORKS = {
-    "BTC": ("Bitcoin", "Bitcoin"),
-    "ETH": ("Ethereum", "ERC20"),
-    "SOL": ("Solana", "Solana"),
-    "USDT": ("Tether", "TRC20"),
-    "USDC": ("USD Coin", "ERC20"),
-}
+# the simulator's withdrawal networks as OKX names them in a chain id "CCY-Network", and currency names
+CHAINS = {"BTC": "Bitcoin", "ETH": "ERC20", "TRX": "TRC20", "SOL": "Solana"}
+NAMES = {"BTC": "Bitcoin", "ETH": "Ethereum", "SOL": "Solana", "USDT": "Tether", "USDC": "USD Coin"}
 
 
 ORDER_BLANKS: dict[str, Any] = {
@@ -327,15 +323,28 @@ def pos_side_text(side: PositionSide) -> str:
     return "net" if side is PositionSide.BOTH else side.value
 
 
-def currency_json(ccy: str) -> dict[str, Any]:
-    name, network = NETWORKS[ccy]
-    return {
-        "ccy": ccy, "name": name, "chain": f"{ccy}-{network}", "logoLink": "", "ctAddr": "",
+def chain_of(asset: str, network: Network | str) -> str:
+    name = network.name if isinstance(network, Network) else network
+    return f"{asset}-{CHAINS.get(name, name)}"
+
+
+def network_of(asset: str, chain: str) -> str | None:
+    """The simulator's network an OKX ``chain`` names (``BTC-Bitcoin`` -> BTC); None: not one of its."""
+    for candidate in networks_of(asset):
+        if chain_of(asset, candidate) == chain:
+            return candidate.name
+    return None
+
+
+def currency_rows(ccy: str) -> list[dict[str, Any]]:
+    """``/asset/currencies`` rows of ``ccy``: one per chain it withdraws on."""
+    return [{
+        "ccy": ccy, "name": NAMES.get(ccy, ccy), "chain": chain_of(ccy, n), "logoLink": "", "ctAddr": "",
         "canDep": True, "canWd": True, "canInternal": True, "depEstOpenTime": "", "wdEstOpenTime": "",
-        "minDep": "0.00000001", "minWd": "0.0001", "maxWd": "10000000", "wdTickSz": "8", "wdQuota": "10000000",
-        "usedWdQuota": "0", "fee": "0.0001", "minFee": "0.0001", "maxFee": "0.0002", "mainNet": True,
+        "minDep": "0.00000001", "minWd": num(n.minimum), "maxWd": "10000000", "wdTickSz": "8", "wdQuota": "10000000",
+        "usedWdQuota": "0", "fee": num(n.fee), "minFee": num(n.fee), "maxFee": num(n.fee), "mainNet": n.default,
         "needTag": False, "minDepArrivalConfirm": "1", "minWdUnlockConfirm": "2",
-    }
+    } for n in networks_of(ccy)]
 
 
 def _diff(old: View, new: View) -> list[tuple[int, int]]:
