@@ -45,16 +45,20 @@ def test_a_reconnect_leaves_no_ghost_level(feed_id: str) -> None:
             await h.live()
             assert h.cluster is not None
             target = h.symbols[0]
-            ghost = h.books[target].depth(3)[0][1][0]  # the second-best bid, as the client holds it
             before = connects(h)
             h.cluster.pause()
+            await wait_for(lambda: h.mismatch(target) is None, 10, f"{feed_id} {target} caught up with the venue")
+            ghost = h.books[target].depth(3)[0][1][0]  # the second-best bid, held by the client and the venue
             ladder = h.sim.ladders[target]
             ticks = next(px for px in ladder.bids if ladder.price(px) == ghost)
-            # gone at the venue, and no frame will ever say so; removed before the drop, so no
-            # reconnect (however quick) can snapshot the book while it still holds the level
-            del ladder.bids[ticks]
-            ladder.user_bids.pop(ticks, None)
+            # the market makers pull the level and the venue publishes it (its own book, sequence
+            # and checksum state move on), but the frame reaches no socket; all before the drop,
+            # with nothing awaited, so no reconnect (however quick) can snapshot the level
+            h.sim.inject("freeze", target, seconds=60.0)
+            h.sim.publish(target, [ladder.take_mm(True, ticks, ladder.mm_lots(True, ticks))], [])
+            assert ticks not in ladder.bids
             h.sim.inject("drop")
+            h.sim.inject("freeze", target, seconds=0.0)  # thawed: the new connections hear every update
             h.cluster.resume()
             await wait_for(lambda: connects(h) >= before + len(h.feed.connections) and h.all_live(), 20,
                            f"{feed_id} every connection reconnected and live")
