@@ -8,7 +8,8 @@ import asyncio
 import signal
 import stat
 import subprocess
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -16,7 +17,7 @@ import aiohttp
 from crossbook.venues.registry import VENUES
 
 from ..conftest import run
-from .serving import CLI, Served, all_ready, proxied_trading, start_serve, start_sim, until
+from .serving import CLI, HoldingProxy, Served, all_ready, proxied_trading, start_serve, start_sim, until
 
 READY_WITHIN = 120.0
 FEW = ["binance", "okx", "kraken"]
@@ -27,6 +28,26 @@ def _clean_stop(served: Served, code: int) -> None:
     assert code == 0, err
     assert "stopped." in err, err
     assert "Traceback" not in err and "Task was destroyed" not in err and "Unclosed" not in err, err
+
+
+@asynccontextmanager
+async def serving_through_proxies(venues: list[str], shutdown: list[str],
+                                  tmp_path: Path) -> AsyncIterator[tuple[Served, dict[str, HoldingProxy]]]:
+    """``venues`` in their own process, and `crossbook serve` on them (with the ``shutdown`` flags)
+    whose trading traffic goes through a HoldingProxy per venue; all stopped on the way out."""
+    sim = await start_sim(venues, tmp_path)
+    proxies = await proxied_trading(sim)
+    try:
+        served = await start_serve(["--config", str(sim.config), "--listen", "127.0.0.1:0", *shutdown,
+                                    "--token-file", str(tmp_path / "token")], tmp_path)
+        try:
+            yield served, proxies
+        finally:
+            await served.reap()
+    finally:
+        for proxy in proxies.values():
+            await proxy.stop()
+        await sim.stop()
 
 
 def test_serve_sim_is_ready_exports_metrics_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -72,39 +93,29 @@ def test_a_route_in_flight_on_sigterm_finishes_with_its_whole_report(tmp_path: P
     the venue's answer to an order: the route is certainly in flight when SIGTERM arrives."""
 
     async def body() -> None:
-        sim = await start_sim(["binance", "okx"], tmp_path)
-        proxies = await proxied_trading(sim)
-        try:
-            served = await start_serve(["--config", str(sim.config), "--listen", "127.0.0.1:0", "--shutdown", "finish",
-                                        "--finish-timeout", "60", "--token-file", str(tmp_path / "token")], tmp_path)
-            try:
-                async with aiohttp.ClientSession() as session:
-                    await until(lambda: all_ready(served, session, {"binance", "okx"}), READY_WITHIN, "the venues ready")
-                    for proxy in proxies.values():
-                        proxy.holding = True
-                    routing = asyncio.create_task(served.post(session, "/route", {"symbol": "BTC-USDT", "side": "buy",
-                                                                                  "amount": 0.5}))
-                    await asyncio.wait_for(asyncio.wait([asyncio.create_task(p.held.wait()) for p in proxies.values()],
-                                                        return_when=asyncio.FIRST_COMPLETED), 60)
-                    served.proc.send_signal(signal.SIGTERM)
-                    await until(_said(served, "stopping"), 30, "the service to begin stopping")
-                    for proxy in proxies.values():
-                        proxy.release()
-                    status, report = await asyncio.wait_for(routing, 90)
-                code = await asyncio.wait_for(served.proc.wait(), 60)
-                assert status == 200, report
-                assert report["outcome"] in ("filled", "limit", "deadline") and report["children"], report
-                assert all(c["status"] in ("filled", "partially_filled", "canceled", "expired", "rejected")
-                           for c in report["children"]), report["children"]
-                assert report["filled"] > 0
-                _clean_stop(served, code)
-                assert "1 finished, 0 cancelled" in served.stderr(), served.stderr()
-            finally:
-                await served.reap()
-        finally:
-            for proxy in proxies.values():
-                await proxy.stop()
-            await sim.stop()
+        async with serving_through_proxies(["binance", "okx"], ["--shutdown", "finish", "--finish-timeout", "60"],
+                                           tmp_path) as (served, proxies):
+            async with aiohttp.ClientSession() as session:
+                await until(lambda: all_ready(served, session, {"binance", "okx"}), READY_WITHIN, "the venues ready")
+                for proxy in proxies.values():
+                    proxy.holding = True
+                routing = asyncio.create_task(served.post(session, "/route", {"symbol": "BTC-USDT", "side": "buy",
+                                                                              "amount": 0.5}))
+                await asyncio.wait_for(asyncio.wait([asyncio.create_task(p.held.wait()) for p in proxies.values()],
+                                                    return_when=asyncio.FIRST_COMPLETED), 60)
+                served.proc.send_signal(signal.SIGTERM)
+                await until(_said(served, "stopping"), 30, "the service to begin stopping")
+                for proxy in proxies.values():
+                    proxy.release()
+                status, report = await asyncio.wait_for(routing, 90)
+            code = await asyncio.wait_for(served.proc.wait(), 60)
+            assert status == 200, report
+            assert report["outcome"] in ("filled", "limit", "deadline") and report["children"], report
+            assert all(c["status"] in ("filled", "partially_filled", "canceled", "expired", "rejected")
+                       for c in report["children"]), report["children"]
+            assert report["filled"] > 0
+            _clean_stop(served, code)
+            assert "1 finished, 0 cancelled" in served.stderr(), served.stderr()
 
     run(body(), timeout=400)
 
@@ -114,30 +125,19 @@ def test_a_route_in_flight_on_sigterm_is_cancelled_with_policy_cancel(tmp_path: 
     once, the process still exits cleanly, and the order the venue took is journaled."""
 
     async def body() -> None:
-        sim = await start_sim(["binance"], tmp_path)
-        proxies = await proxied_trading(sim)
-        try:
-            served = await start_serve(["--config", str(sim.config), "--listen", "127.0.0.1:0", "--shutdown", "cancel",
-                                        "--token-file", str(tmp_path / "token")], tmp_path)
-            try:
-                async with aiohttp.ClientSession() as session:
-                    await until(lambda: all_ready(served, session, {"binance"}), READY_WITHIN, "binance ready")
-                    proxies["binance"].holding = True
-                    routing = asyncio.create_task(served.post(session, "/route", {"symbol": "BTC-USDT", "side": "buy",
-                                                                                  "amount": 0.5}))
-                    await asyncio.wait_for(proxies["binance"].held.wait(), 60)
-                    served.proc.send_signal(signal.SIGTERM)
-                    code = await asyncio.wait_for(served.proc.wait(), 60)
-                    answer = (await asyncio.gather(routing, return_exceptions=True))[0]
-                assert not (isinstance(answer, tuple) and answer[0] == 200), answer  # no report of a route cut short
-                _clean_stop(served, code)
-                assert "0 finished, 1 cancelled" in served.stderr(), served.stderr()
-            finally:
-                await served.reap()
-        finally:
-            for proxy in proxies.values():
-                await proxy.stop()
-            await sim.stop()
+        async with serving_through_proxies(["binance"], ["--shutdown", "cancel"], tmp_path) as (served, proxies):
+            async with aiohttp.ClientSession() as session:
+                await until(lambda: all_ready(served, session, {"binance"}), READY_WITHIN, "binance ready")
+                proxies["binance"].holding = True
+                routing = asyncio.create_task(served.post(session, "/route", {"symbol": "BTC-USDT", "side": "buy",
+                                                                              "amount": 0.5}))
+                await asyncio.wait_for(proxies["binance"].held.wait(), 60)
+                served.proc.send_signal(signal.SIGTERM)
+                code = await asyncio.wait_for(served.proc.wait(), 60)
+                answer = (await asyncio.gather(routing, return_exceptions=True))[0]
+            assert not (isinstance(answer, tuple) and answer[0] == 200), answer  # no report of a route cut short
+            _clean_stop(served, code)
+            assert "0 finished, 1 cancelled" in served.stderr(), served.stderr()
 
     run(body(), timeout=400)
 
