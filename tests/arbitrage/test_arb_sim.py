@@ -76,7 +76,8 @@ def test_run_arb_on_the_simulator_with_a_dislocation_reports_json_and_calls_on_o
         assert set(opp) == {"kind", "legs", "net_profit", "profit_currency", "net_bps", "capped_by", "opened_at", "closed_at"}
         legs = opp["legs"]
         assert isinstance(legs, list) and [leg["side"] for leg in legs] == ["buy", "sell"] and legs[1]["venue"] == "kraken"
-        assert set(legs[0]) == {"venue", "symbol", "side", "price", "amount", "fee_rate"}
+        assert set(legs[0]) == {"venue", "symbol", "side", "price", "amount", "fee_rate", "fixed_cost"}
+        assert legs[0]["fixed_cost"] == legs[1]["fixed_cost"] == 0.0  # exchanges: no cost per order
     # kraken's spot 60 bps up also pays against the perpetuals: buy the perpetual, sell spot there
     basis = [o for o in found if o["kind"] == "basis"]
     assert basis, found

@@ -33,7 +33,8 @@ def test_net_profit_is_sell_proceeds_after_fee_minus_buy_cost_with_fee() -> None
     assert set(as_json) == {"kind", "legs", "net_profit", "profit_currency", "net_bps", "capped_by", "opened_at", "closed_at"}
     assert as_json["kind"] == "cross_venue"
     assert as_json["legs"][0] == {
-        "venue": "cheap", "symbol": "BTC-USDT", "side": "buy", "price": buy.price, "amount": buy.amount, "fee_rate": 0.001
+        "venue": "cheap", "symbol": "BTC-USDT", "side": "buy", "price": buy.price, "amount": buy.amount, "fee_rate": 0.001,
+        "fixed_cost": 0.0,
     }
 
 

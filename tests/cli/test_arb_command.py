@@ -52,10 +52,29 @@ def test_arb_refuses_bad_input_before_anything_starts() -> None:
         (["--sim", "--execute", "--max-size", "0"], "--max-size must be a positive number"),
         (["--sim", "--seconds", "0"], "--seconds must be a positive number"),
         (["--sim", "--withdrawal-fee", "-1"], "must not be negative"),
+        (["--dex"], "--dex needs --sim"),
     ):
         result = runner.invoke(app, ["arb", *args])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output, (args, result.output)
+
+
+def test_arb_with_the_local_pools_finds_an_exchange_against_a_pool_net_of_the_swap_gas() -> None:
+    result = runner.invoke(app, ["arb", "--sim", "--dex", "--venues", "binance,okx", "--symbols", "BTC-USDT",
+                                 "--kinds", "cross_venue", "--seconds", "3", "--dislocate", "binance:-80", "--json"])
+    assert result.exit_code == 0, result.output
+    seen = orjson.loads(result.stdout.strip().splitlines()[-1])
+    with_pool = [o for o in seen if any(leg["venue"].startswith("uniswap_v3_") for leg in o["legs"])]
+    assert with_pool, seen
+    for opp in with_pool:
+        buy, sell = opp["legs"]
+        pool, exchange = (buy, sell) if buy["venue"].startswith("uniswap_v3_") else (sell, buy)
+        assert exchange["venue"] in ("binance", "okx"), opp
+        assert exchange["fixed_cost"] == 0.0 and pool["fixed_cost"] > 0, opp  # the swap's gas, in USDT
+        net = (sell["price"] * sell["amount"] * (1 - sell["fee_rate"]) - buy["price"] * buy["amount"] * (1 + buy["fee_rate"])
+               - buy["fixed_cost"] - sell["fixed_cost"])
+        rounding = sum(0.5e-2 * leg["amount"] * 1.001 + 0.5e-5 * leg["price"] for leg in opp["legs"]) + 2e-4
+        assert opp["net_profit"] == pytest.approx(net, abs=rounding) and opp["net_profit"] > 0
 
 
 def test_arb_trades_a_triangle_leg_by_leg() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crossbook.sim.chain import MARKET_POOLS, Deployment, LocalChain
+from crossbook.sim.chain import MARKET_POOLS, NO_V2_FACTORY, Anvil, Deployment, LocalChain
 from crossbook.venues.dex.evm import fn
 from tests.conftest import run
 
@@ -37,3 +37,30 @@ def test_pool_init_code_hash_is_uniswaps(chain: Deployment) -> None:
             assert to_checksum_address(raw[12:]) == pool.address
 
     run(body(), 60)
+
+
+def test_swap_router02_is_deployed_over_the_v3_contracts(chain: Deployment) -> None:
+    """SwapRouter02 from Uniswap's published artifact, wired to this chain's V3 factory, position
+    manager and WETH; its V2 factory is a placeholder (no V2 pools exist here)."""
+
+    async def body() -> None:
+        async with LocalChain(chain) as c:
+            router = c.addresses["swap_router02"]
+            assert await c.evm.w3.eth.get_code(router)  # type: ignore[arg-type]
+            wired = {name: (await c.evm.call(router, fn(f"{name}()", "address")))[0]
+                     for name in ("factory", "factoryV2", "positionManager", "WETH9")}
+            assert wired == {"factory": c.addresses["factory"].lower(), "factoryV2": NO_V2_FACTORY,
+                             "positionManager": c.addresses["position_manager"].lower(), "WETH9": c.addresses["weth"].lower()}
+
+    run(body(), 60)
+
+
+def test_the_deployment_reports_the_chain_id_anvil_runs_with() -> None:
+    async def deployed(anvil: Anvil) -> int:
+        async with await LocalChain.deployed(anvil) as c:
+            assert c.chain_id == await c.evm.chain_id()
+            return c.deployment.chain_id
+
+    with Anvil(chain_id=42161) as anvil:
+        assert anvil.chain_id == 42161
+        assert run(deployed(anvil), 120) == 42161

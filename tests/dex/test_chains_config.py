@@ -12,7 +12,16 @@ from eth_utils import is_checksum_address, to_checksum_address
 from crossbook.config import load_config
 from crossbook.errors import ConfigError
 from crossbook.sim.chain import Deployment
-from crossbook.venues.dex.chains import ADDRESS_NAMES, CHAINS, chain_config, local_chain_config
+from crossbook.venues.dex.chains import (
+    ADDRESS_NAMES,
+    CHAINS,
+    ONEINCH_BASE_URL,
+    ONEINCH_PLANS,
+    chain_config,
+    local_chain_config,
+)
+from crossbook.venues.dex.oneinch import PLAN_RPS, PUBLIC_BASE_URL
+from crossbook.venues.dex.tokens import TOKENS
 from crossbook.venues.dex.uniswap_v3_exec import UniswapV3Trader
 from tests.conftest import run
 
@@ -133,3 +142,80 @@ def test_the_local_chain_comes_from_a_deployment_and_trades(chain: Deployment) -
             await trader.evm.close()
 
     run(body(), 60)
+
+
+ONEINCH_KEY = "oneinch-secret-0123456789abcdef"
+BASE = {"rpc_url": "https://x.example", "wallet": WALLET}
+CHECKSUMMED = to_checksum_address("0x" + "ab" * 20)
+
+
+def test_the_1inch_plans_and_url_are_the_clients() -> None:
+    assert tuple(PLAN_RPS) == ONEINCH_PLANS and PUBLIC_BASE_URL == ONEINCH_BASE_URL
+
+
+def test_every_chain_has_the_1inch_v6_router() -> None:
+    for chain in CHAINS.values():
+        assert chain.oneinch_router == "0x111111125421cA6dc452d289314280a0f8842A65"
+
+
+def test_tokens_come_from_the_table_with_overrides_on_top() -> None:
+    override = to_checksum_address("0x" + "ab" * 20)
+    config = chain_config("arbitrum", {**BASE, "tokens": {"BTC": {"address": override, "decimals": 8},
+                                                          "LINK": {"address": to_checksum_address("0x" + "cd" * 20), "decimals": 18}}})
+    assert config.tokens["BTC"].address == override
+    assert config.tokens["BTC"].symbol == "WBTC" and config.tokens["BTC"].decimals == 8
+    assert config.tokens["LINK"].symbol == "LINK"
+    assert config.tokens["USDC"] == TOKENS["arbitrum"]["USDC"]
+    assert chain_config("arbitrum", BASE).tokens == dict(TOKENS["arbitrum"])
+
+
+@pytest.mark.parametrize("tokens, message", [
+    ({"BTC": {"address": "0x12", "decimals": 8}}, r"\[chains\.bsc\.tokens\.BTC\]: address"),
+    ({"BTC": {"address": "0x2260fac5e5542a773aa44fbcfedf7c193bc2c599".replace("fac", "FAC"), "decimals": 8}},
+     r"\[chains\.bsc\.tokens\.BTC\]: address .* not EIP-55 checksummed .*0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"),
+    ({"BTC": {"address": "0x2260fac5e5542a773aa44fbcfedf7c193bc2c599", "decimals": 8}}, r"not EIP-55 checksummed"),
+    ({"BTC": {"address": CHECKSUMMED, "decimals": 37}}, r"\[chains\.bsc\.tokens\.BTC\]: decimals .*0\.\.36"),
+    ({"BTC": {"address": CHECKSUMMED, "decimals": True}}, r"decimals must be an integer"),
+    ({"BTC": {"address": CHECKSUMMED, "decimals": "8"}}, r"decimals must be an integer"),
+    ({"BTC": {"address": CHECKSUMMED}}, r"decimals must be an integer"),
+    ({"BTC": {"address": CHECKSUMMED, "decimals": 8, "price": 1}}, r"\[chains\.bsc\.tokens\.BTC\]: unknown key\(s\) price"),
+    ({"BTC": "0x" + "ab" * 20}, r"\[chains\.bsc\.tokens\.BTC\]: must be"),
+    ("BTC", r"\[chains\.bsc\.tokens\]: must be a table"),
+])
+def test_a_bad_token_override_names_its_table(tokens: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        chain_config("bsc", {**BASE, "tokens": tokens})
+
+
+def test_the_1inch_table_reads_its_key_from_the_environment_and_never_shows_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONEINCH_TEST_KEY", ONEINCH_KEY)
+    config = chain_config("polygon", {**BASE, "oneinch": {"api_key_env": "ONEINCH_TEST_KEY", "plan": "startup"}})
+    assert config.oneinch is not None
+    assert (config.oneinch.base_url, config.oneinch.plan, config.oneinch.api_key) == ("https://api.1inch.dev", "startup", ONEINCH_KEY)
+    for shown in (repr(config.oneinch), str(config.oneinch), repr(config), repr([config.oneinch])):
+        assert ONEINCH_KEY not in shown
+    assert chain_config("polygon", BASE).oneinch is None
+
+
+@pytest.mark.parametrize("table, message", [
+    ({}, r"\[chains\.ethereum\.oneinch\]: api_key_env is required"),
+    ({"api_key_env": "CROSSBOOK_TEST_UNSET_1INCH"}, r"CROSSBOOK_TEST_UNSET_1INCH \(api_key_env\) is not set"),
+    ({"api_key_env": "ONEINCH_TEST_KEY", "plan": "free"}, r"plan must be one of developer, startup, business"),
+    ({"api_key_env": "ONEINCH_TEST_KEY", "base_url": "api.1inch.dev"}, r"base_url must be an http\(s\) URL"),
+    ({"api_key_env": "ONEINCH_TEST_KEY", "api_key": ONEINCH_KEY}, r"\[chains\.ethereum\.oneinch\]: unknown key\(s\) api_key"),
+])
+def test_a_bad_1inch_table_is_refused_without_showing_the_key(table: dict[str, Any], message: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONEINCH_TEST_KEY", ONEINCH_KEY)
+    with pytest.raises(ConfigError, match=message) as raised:
+        chain_config("ethereum", {**BASE, "oneinch": table})
+    assert ONEINCH_KEY not in str(raised.value)
+
+
+def test_the_local_chain_has_its_deployments_tokens(chain: Deployment) -> None:
+    tokens = local_chain_config(chain).tokens
+    assert {"BTC", "ETH", "USDT", "USDC"} <= set(tokens)
+    for asset, symbol in (("BTC", "WBTC"), ("ETH", "WETH"), ("USDT", "USDT"), ("USDC", "USDC")):
+        assert tokens[asset].address == to_checksum_address(chain.tokens[symbol].address)
+        assert tokens[asset].decimals == chain.tokens[symbol].decimals and tokens[asset].symbol == symbol
+    assert tokens["ETH"].address == to_checksum_address(chain.addresses["weth"])

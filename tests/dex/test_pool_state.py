@@ -122,7 +122,7 @@ def test_twap_is_the_floor_of_the_mean_tick(chain: Deployment) -> None:
             window = 211
             old_part, new_part = window - (now - swapped_at), now - swapped_at
             expected = (state.tick * old_part + after.tick * new_part) // window
-            assert after.tick < state.tick
+            assert (after.tick < state.tick) if wbtc_is_0 else (after.tick > state.tick)  # WBTC sold: its price falls
             assert await twap_tick(c.evm, pool.address, window, block=head) == expected
             assert await twap_tick(c.evm, pool.address, 50, block=head) == after.tick
 

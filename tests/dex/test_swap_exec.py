@@ -1,5 +1,5 @@
-"""Swaps through the real SwapRouter on the local chain: bounds honoured, amounts taken from the
-receipt, and a swap that reverts or expires never reported as filled."""
+"""Swaps through the real SwapRouter and SwapRouter02 on the local chain: bounds honoured, amounts
+taken from the receipt, and a swap that reverts or expires never reported as filled."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from eth_abi import decode as abi_decode
 
 from crossbook.errors import InvalidOrder
 from crossbook.sim.chain import Deployment, LocalChain
+from crossbook.venues.dex.chains import RouterKind
 from crossbook.venues.dex.evm import GasPolicy, Wallet, fn
 from crossbook.venues.dex.uniswap_v3_exec import (
+    EXACT_INPUT_02,
     EXACT_INPUT_SINGLE_02,
     MULTICALL_WITH_DEADLINE,
     SwapResult,
@@ -26,11 +28,13 @@ BALANCE = fn("balanceOf(address)", "uint256")
 ALLOWANCE = fn("allowance(address,address)", "uint256")
 USDT = 10**6
 WBTC = 10**8
+ROUTERS: tuple[RouterKind, ...] = ("swap_router", "swap_router02")
 
 
-def trader_for(c: LocalChain, key: str, unlimited: bool = False, wallet: Wallet | None = None) -> UniswapV3Trader:
-    addresses = TraderAddresses(c.addresses["swap_router"], c.addresses["quoter_v2"], c.addresses["position_manager"])
-    return UniswapV3Trader(c.evm, wallet or c.wallet_for(key), addresses, "swap_router", c.addresses["weth"], unlimited)
+def trader_for(c: LocalChain, key: str, unlimited: bool = False, wallet: Wallet | None = None,
+               kind: RouterKind = "swap_router") -> UniswapV3Trader:
+    addresses = TraderAddresses(c.addresses[kind], c.addresses["quoter_v2"], c.addresses["position_manager"])
+    return UniswapV3Trader(c.evm, wallet or c.wallet_for(key), addresses, kind, c.addresses["weth"], unlimited)
 
 
 async def balances(c: LocalChain, owner: str, *symbols: str) -> list[int]:
@@ -54,13 +58,14 @@ async def until_pending(c: LocalChain, count: int) -> None:
     raise AssertionError(f"{count} transactions never reached the pool")
 
 
-def test_exact_input_receives_at_least_the_minimum_and_what_the_receipt_says(chain: Deployment) -> None:
+@pytest.mark.parametrize("kind", ROUTERS)
+def test_exact_input_receives_at_least_the_minimum_and_what_the_receipt_says(chain: Deployment, kind: RouterKind) -> None:
     async def body() -> None:
         async with LocalChain(chain) as c:
             key = c.keys[1]
             usdt, wbtc = c.tokens["USDT"], c.tokens["WBTC"]
             await c.fund(usdt, key, 50_000 * USDT)
-            trader = trader_for(c, key)
+            trader = trader_for(c, key, kind=kind)
             quote = await trader.quote_exact_input([usdt.address, wbtc.address], [3000], 20_000 * USDT)
             before = await balances(c, trader.wallet.address, "USDT", "WBTC")
 
@@ -74,19 +79,20 @@ def test_exact_input_receives_at_least_the_minimum_and_what_the_receipt_says(cha
             assert after[1] - before[1] == result.amount_out
             assert before[0] - after[0] == result.amount_in == 20_000 * USDT
             assert result.gas_used > 0 and result.gas_cost_wei > 0 and result.tx_hash
-            (left,) = await c.evm.call(usdt.address, ALLOWANCE, trader.wallet.address, c.addresses["swap_router"])
+            (left,) = await c.evm.call(usdt.address, ALLOWANCE, trader.wallet.address, c.addresses[kind])
             assert left == 0  # approved for exactly this swap
 
     run(body(), 90)
 
 
-def test_exact_output_spends_at_most_the_maximum(chain: Deployment) -> None:
+@pytest.mark.parametrize("kind", ROUTERS)
+def test_exact_output_spends_at_most_the_maximum(chain: Deployment, kind: RouterKind) -> None:
     async def body() -> None:
         async with LocalChain(chain) as c:
             key = c.keys[1]
             usdt, wbtc = c.tokens["USDT"], c.tokens["WBTC"]
             await c.fund(usdt, key, 50_000 * USDT)
-            trader = trader_for(c, key)
+            trader = trader_for(c, key, kind=kind)
             quote = await trader.quote_exact_output([usdt.address, wbtc.address], [500], WBTC // 10)
             before = await balances(c, trader.wallet.address, "USDT", "WBTC")
 
@@ -104,13 +110,14 @@ def test_exact_output_spends_at_most_the_maximum(chain: Deployment) -> None:
     run(body(), 90)
 
 
-def test_multi_hop_wbtc_weth_usdt(chain: Deployment) -> None:
+@pytest.mark.parametrize("kind", ROUTERS)
+def test_multi_hop_wbtc_weth_usdt(chain: Deployment, kind: RouterKind) -> None:
     async def body() -> None:
         async with LocalChain(chain) as c:
             key = c.keys[2]
             wbtc, weth, usdt = c.tokens["WBTC"], c.tokens["WETH"], c.tokens["USDT"]
             await c.fund(wbtc, key, WBTC)
-            trader = trader_for(c, key)
+            trader = trader_for(c, key, kind=kind)
             path = [wbtc.address, weth.address, usdt.address]
             quote = await trader.quote_exact_input(path, [3000, 3000], WBTC // 10)
             before = await balances(c, trader.wallet.address, "WBTC", "WETH", "USDT")
@@ -194,12 +201,16 @@ def test_price_already_moved_past_tolerance_sends_nothing(chain: Deployment) -> 
     run(body(), 90)
 
 
-def test_mined_after_its_deadline_is_expired_not_filled(chain: Deployment) -> None:
+@pytest.mark.parametrize("kind", ROUTERS)
+def test_mined_after_its_deadline_is_expired_not_filled(chain: Deployment, kind: RouterKind) -> None:
+    """SwapRouter checks the deadline in the swap, SwapRouter02 in multicall(deadline, ...): both
+    revert "Transaction too old" when the block is late."""
+
     async def body() -> None:
         async with LocalChain(chain) as c:
             usdt, wbtc = c.tokens["USDT"], c.tokens["WBTC"]
-            await c.fund(usdt, c.keys[1], 20_000 * USDT, spenders=("swap_router",))
-            trader = trader_for(c, c.keys[1])
+            await c.fund(usdt, c.keys[1], 20_000 * USDT, spenders=(kind,))
+            trader = trader_for(c, c.keys[1], kind=kind)
             before = await balances(c, trader.wallet.address, "USDT", "WBTC")
             await rpc(c, "evm_setAutomine", False)
             try:
@@ -299,11 +310,12 @@ def test_short_allowance_is_reset_to_zero_before_the_new_approval(chain: Deploym
     run(body(), 60)
 
 
-def test_native_ether_in_is_wrapped_by_the_router(chain: Deployment) -> None:
+@pytest.mark.parametrize("kind", ROUTERS)
+def test_native_ether_in_is_wrapped_by_the_router(chain: Deployment, kind: RouterKind) -> None:
     async def body() -> None:
         async with LocalChain(chain) as c:
             weth, usdt = c.tokens["WETH"], c.tokens["USDT"]
-            trader = trader_for(c, c.keys[6])
+            trader = trader_for(c, c.keys[6], kind=kind)
             ether_before = await trader.wallet.balance()
             (usdt_before,) = await balances(c, trader.wallet.address, "USDT")
 
@@ -340,22 +352,38 @@ def test_bad_input_sends_nothing(chain: Deployment, change: dict[str, Any], fiel
     run(body(), 60)
 
 
-def test_swap_router02_puts_the_deadline_in_multicall(chain: Deployment) -> None:
-    """SwapRouter02 (BNB Chain, Avalanche) has no deadline in the swap struct: the call sent is
-    multicall(deadline, [exactInputSingle without deadline])."""
+@pytest.mark.parametrize("hops", [("USDT", "WBTC"), ("USDT", "WETH", "WBTC")])
+def test_swap_router02_swaps_through_multicall_with_the_deadline(chain: Deployment, hops: tuple[str, ...]) -> None:
+    """SwapRouter02 (BNB Chain, Avalanche) has no deadline in the swap struct: the transaction
+    mined is multicall(deadline, [exactInput(Single) without deadline]), and it fills."""
 
     async def body() -> None:
         async with LocalChain(chain) as c:
-            usdt, wbtc = c.tokens["USDT"], c.tokens["WBTC"]
-            trader = trader_for(c, c.keys[1])
-            trader.router_kind = "swap_router02"
-            route = await trader._route([usdt.address, wbtc.address], [500])
-            data = trader._swap_call(route, "input", 7, 5, trader.wallet.address, 1_700_000_000, 0)
+            await c.fund(c.tokens["USDT"], c.keys[1], 20_000 * USDT, spenders=("swap_router02",))
+            trader = trader_for(c, c.keys[1], kind="swap_router02")
+            path, fees = [c.tokens[s].address for s in hops], [500] if len(hops) == 2 else [3000, 3000]
+            quote = await trader.quote_exact_input(path, fees, 12_000 * USDT)
+            before = await balances(c, trader.wallet.address, "USDT", "WBTC")
+
+            result = await trader.swap_exact_input(path, fees, 12_000 * USDT, 50, 120)
+
+            assert result.filled and result.amount_out == quote.amount_out >= result.amount_out_minimum
+            assert 0.19 * WBTC < result.amount_out < 0.201 * WBTC  # 12,000 USDT at ~60,000 USD per bitcoin, less fees
+            after = await balances(c, trader.wallet.address, "USDT", "WBTC")
+            assert (before[0] - after[0], after[1] - before[1]) == (result.amount_in, result.amount_out)
+            sent = await c.evm.w3.eth.get_transaction(result.tx_hash)  # type: ignore[arg-type]
+            assert sent["to"] == c.addresses["swap_router02"]
+            data = bytes(sent["input"])
             assert data[:4] == MULTICALL_WITH_DEADLINE.selector
             deadline, calls = abi_decode(["uint256", "bytes[]"], data[4:])
-            assert deadline == 1_700_000_000 and len(calls) == 1
-            assert calls[0][:4] == EXACT_INPUT_SINGLE_02.selector
-            (params,) = abi_decode(["(address,address,uint24,address,uint256,uint256,uint160)"], calls[0][4:])
-            assert params[2:] == (500, trader.wallet.address.lower(), 7, 5, 0)
+            assert deadline == result.deadline and len(calls) == 1
+            if len(hops) == 2:
+                assert calls[0][:4] == EXACT_INPUT_SINGLE_02.selector
+                (params,) = abi_decode(["(address,address,uint24,address,uint256,uint256,uint160)"], calls[0][4:])
+                assert params[2:] == (500, trader.wallet.address.lower(), 12_000 * USDT, result.amount_out_minimum, 0)
+            else:
+                assert calls[0][:4] == EXACT_INPUT_02.selector
+                (params,) = abi_decode(["(bytes,address,uint256,uint256)"], calls[0][4:])
+                assert params[1:] == (trader.wallet.address.lower(), 12_000 * USDT, result.amount_out_minimum)
 
-    run(body(), 60)
+    run(body(), 90)

@@ -103,3 +103,32 @@ def test_many_partial_venues_share_one_footnote(capsys: pytest.CaptureFixture[st
     text = capsys.readouterr().out
     assert text.count("* partial") == 1 and f"* partial ({len(quote.rows)} venues)" in text
     assert "not a price for the whole 100.00 BTC" in text
+
+
+def test_gas_per_order_is_spread_over_the_amount_in_the_all_in_price_and_can_change_the_best() -> None:
+    """A pool's swap costs gas once per order: 40 USDT over 4 BTC adds 10 per BTC to a buy (and
+    takes 10 from a sell), enough to make the deeper venue the cheaper one."""
+    shallow = {"BTC-USDT": consolidated("BTC-USDT", {
+        "pool": ([(99.0, 5.0)], [(100.0, 5.0)], 0.0),
+        "deep": ([(98.0, 50.0)], [(101.0, 20.0)], 0.0),
+    })}
+    without = price_order(shallow, "BTC-USDT", Side.BUY, 4.0, equivalents=(), now=NOW)
+    assert without.best is not None and without.best.venue == "pool"
+    buy = price_order(shallow, "BTC-USDT", Side.BUY, 4.0, equivalents=(), fixed_costs={"pool": 40.0}, now=NOW)
+    rows = {r.venue: r for r in buy.rows}
+    assert rows["pool"].all_in_price == pytest.approx(100.0 + 10.0) and rows["pool"].fixed_cost == 40.0
+    assert rows["deep"].all_in_price == pytest.approx(101.0) and rows["deep"].fixed_cost == 0.0
+    assert buy.best is not None and buy.best.venue == "deep"
+    assert buy.to_json()["venues"]["pool"]["fixed_cost"] == pytest.approx(40.0)  # type: ignore[index]
+    assert "fixed_cost" not in buy.to_json()["venues"]["deep"]  # type: ignore[index]
+    sell = price_order(shallow, "BTC-USDT", Side.SELL, 4.0, equivalents=(), fixed_costs={"pool": 40.0}, now=NOW)
+    assert {r.venue: r for r in sell.rows}["pool"].all_in_price == pytest.approx(99.0 - 10.0)
+
+
+def test_the_quote_table_shows_the_gas_column_only_when_a_venue_has_one(capsys: pytest.CaptureFixture[str]) -> None:
+    print_quote(price_order(books(), "BTC-USDT", Side.BUY, 1.0, equivalents=(), now=NOW), Precision(2, 2))
+    assert "gas" not in capsys.readouterr().out
+    print_quote(price_order(books(), "BTC-USDT", Side.BUY, 1.0, equivalents=(), fixed_costs={"deep": 3.5}, now=NOW),
+                Precision(2, 2))
+    text = capsys.readouterr().out
+    assert "+ gas per order" in text and "3.50" in text

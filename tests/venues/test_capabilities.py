@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from crossbook.cli import app
 from crossbook.cli.matrix import FEATURE_CODES, PRODUCT_CODES, mark
 from crossbook.errors import UnknownVenue, UnsupportedFeature
+from crossbook.venues.dex.chains import CHAINS, ROUTER_NAMES
 from crossbook.venues.registry import (
     ALL_VENUES,
     DEX_VENUES,
@@ -138,11 +139,41 @@ def test_venues_json_is_one_object_keyed_by_venue() -> None:
         assert set(row["products"]) == {p.value for p in Product}
         assert set(row["orders"]) == {f.value for f in ORDER_FEATURES}
         assert set(row["account"]) == {f.value for f in ACCOUNT_FEATURES}
-        assert row == capabilities(venue).as_dict()
+        assert {k: v for k, v in row.items() if k != "chains"} == capabilities(venue).as_dict()
+        assert ("chains" in row) == (venue in DEX_VENUES)
     assert data["dydx"]["products"]["spot"]["offered"] is False
     assert data["dydx"]["products"]["linear_perp"]["crossbook_market_data"] is True
     assert data["bybit"]["orders"]["iceberg"]["offered"] is False
     assert data["okx"]["orders"]["tp_sl"]["offered"] is True
+
+
+def test_venues_json_lists_each_dex_venues_chains_with_ids_routers_and_what_crossbook_does() -> None:
+    data = orjson.loads(runner.invoke(app, ["venues", "--json"]).stdout)
+    uniswap = {c["chain"]: c for c in data["uniswap_v3"]["chains"]}
+    oneinch = {c["chain"]: c for c in data["oneinch"]["chains"]}
+    assert set(uniswap) == set(oneinch) == set(CHAINS)
+    for name, chain in CHAINS.items():
+        assert uniswap[name]["chain_id"] == oneinch[name]["chain_id"] == chain.chain_id
+        assert uniswap[name]["router"] == chain.router and {"swaps", "range orders"} <= set(uniswap[name]["supports"])
+        assert oneinch[name]["router"] == "0x111111125421cA6dc452d289314280a0f8842A65"
+        assert "no CHI gas token" in oneinch[name]["supports"]
+    assert uniswap["bsc"]["router_name"] == uniswap["avalanche"]["router_name"] == "SwapRouter02"
+    assert uniswap["ethereum"]["router_name"] == "SwapRouter"
+    assert "EIP-3529" in data["oneinch"]["orders"]["market"]["note"]
+
+
+def test_venues_prints_each_dex_venues_chains_with_whole_router_addresses() -> None:
+    result = runner.invoke(app, ["venues"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    for title in ("uniswap_v3: chains crossbook trades on", "oneinch: chains crossbook trades on"):
+        assert title in result.stdout
+    for name, chain in CHAINS.items():
+        rows = [line.split() for line in result.stdout.splitlines() if line.split()[:2] == [name, str(chain.chain_id)]]
+        assert [row[2] for row in rows] == [ROUTER_NAMES[chain.router_kind], "AggregationRouterV6"], rows
+        assert chain.router in result.stdout
+    assert "0x111111125421cA6dc452d289314280a0f8842A65" in result.stdout
+    detail = runner.invoke(app, ["venues", "--venue", "oneinch"]).stdout
+    assert "oneinch: chains" in detail and "uniswap_v3: chains" not in detail
 
 
 def test_venues_prints_one_matrix_with_a_row_per_venue() -> None:

@@ -49,11 +49,12 @@ def basis(
     fees: Fees | None = None,
     funding: Funding | None = None,
     max_notional: float = math.inf,
+    fixed_costs: Mapping[str, float] | None = None,
 ) -> list[Opportunity]:
     """Every profitable (spot venue, perpetual venue) pair in either direction, the most profitable
     first: buy spot and sell the perpetual when the perpetual trades rich, the reverse when cheap;
     at most ``max_notional`` bought (a basis trade's balances sit in two products: not capped by
-    them)."""
+    them); ``fixed_costs``: a spot venue's cost per order (a DEX venue's gas), in the quote."""
     now = time.time() if now is None else now
     quote = parse_standard(spot.symbol)[1]
     spot_fee, perp_fee = fee_lookup(fees, spot.taker_fees), fee_lookup(fees, perp.taker_fees)
@@ -68,9 +69,10 @@ def basis(
             cheap = walk_pair(book_levels(perp_book, p_unit, Side.SELL), book_levels(spot_book, s_unit, Side.BUY), p_fee, s_fee,
                               max_quote=max_notional)
             spot_leg, perp_leg = (spot_venue, spot.symbol), (perp_venue, perp.symbol)
+            gas = (fixed_costs or {}).get(spot_venue, 0.0)
             for opp in (
-                pair_opportunity("basis", spot_leg, perp_leg, rich, (s_fee, p_fee), quote, "max_notional"),
-                pair_opportunity("basis", perp_leg, spot_leg, cheap, (p_fee, s_fee), quote, "max_notional"),
+                pair_opportunity("basis", spot_leg, perp_leg, rich, (s_fee, p_fee), quote, "max_notional", (gas, 0.0)),
+                pair_opportunity("basis", perp_leg, spot_leg, cheap, (p_fee, s_fee), quote, "max_notional", (0.0, gas)),
             ):
                 if opp is not None:
                     found.append(replace(opp, funding_rate=rate_of(perp_venue, perp.symbol)))
@@ -79,11 +81,12 @@ def basis(
 
 def basis_all(
     books: Mapping[str, ConsolidatedBook], now: float | None = None, *, fees: Fees | None = None, funding: Funding | None = None,
-    max_notional: float = math.inf,
+    max_notional: float = math.inf, fixed_costs: Mapping[str, float] | None = None,
 ) -> list[Opportunity]:
     """``basis`` for every perpetual in ``books`` whose spot symbol is there too."""
     found = []
     for symbol, perp in books.items():
         if parse_standard(symbol)[2] is Kind.PERP and spot_of(symbol) in books:
-            found.extend(basis(books[spot_of(symbol)], perp, now, fees=fees, funding=funding, max_notional=max_notional))
+            found.extend(basis(books[spot_of(symbol)], perp, now, fees=fees, funding=funding, max_notional=max_notional,
+                               fixed_costs=fixed_costs))
     return found

@@ -5,8 +5,13 @@ Per ordered pair of live venues the two ladders are walked together, best levels
 marginal unit still earns: a unit bought at ask ``a`` (fee ``fa``) and sold at bid ``b`` (fee
 ``fb``) earns ``b (1 - fb) - a (1 + fa)``, which only falls as the walk goes deeper, so the size
 is where it turns non-positive, or where depth or a balance runs out. ``net_profit`` is exactly
-sum(sell price x amount x (1 - fee)) - sum(buy price x amount x (1 + fee)) over the two legs; a
-transfer cost (withdrawing the bought asset to the selling venue) is reported beside it.
+sum(sell price x amount x (1 - fee)) - sum(buy price x amount x (1 + fee)) over the two legs, less
+each leg's fixed cost per order (a DEX venue's swap gas, in the quote currency); a transfer cost
+(withdrawing the bought asset to the selling venue) is reported beside it.
+
+A fixed cost does not change the size: it is the same whatever the amount, so the size where the
+marginal unit stops earning (the most the walk can earn before it) is also the most it earns
+after it. The pair only opens when that most pays for both legs' fixed costs.
 """
 
 from __future__ import annotations
@@ -109,14 +114,15 @@ def walk_pair(
 
 def pair_opportunity(
     kind: OpportunityKind, buy: tuple[str, str], sell: tuple[str, str], fill: PairFill, fees: tuple[float, float], quote: str,
-    capped_by: CapKind | None = None,
+    capped_by: CapKind | None = None, fixed: tuple[float, float] = (0.0, 0.0),
 ) -> Opportunity | None:
-    """The two legs of a walk, or None if it traded nothing or earns nothing; ``capped_by``: the
-    cap that stopped the walk, if one did."""
+    """The two legs of a walk, or None if it traded nothing or earns nothing after the legs'
+    ``fixed`` costs (buy's, sell's: per order, in the quote); ``capped_by``: the cap that stopped
+    the walk, if one did."""
     if fill.amount <= 0.0:
         return None
-    buy_leg = Leg(buy[0], buy[1], Side.BUY, fill.cost / fill.amount, fill.amount, fees[0])
-    sell_leg = Leg(sell[0], sell[1], Side.SELL, fill.proceeds / fill.amount, fill.amount, fees[1])
+    buy_leg = Leg(buy[0], buy[1], Side.BUY, fill.cost / fill.amount, fill.amount, fees[0], fixed[0])
+    sell_leg = Leg(sell[0], sell[1], Side.SELL, fill.proceeds / fill.amount, fill.amount, fees[1], fixed[1])
     net = pair_profit(buy_leg, sell_leg)
     if net <= 0.0:
         return None
@@ -132,15 +138,18 @@ def cross_venue(
     balances: Balances | None = None,
     transfer: Transfer | None = None,
     cap: SizeCap | None = None,
+    fixed_costs: Mapping[str, float] | None = None,
 ) -> list[Opportunity]:
     """Every profitable (buy venue, sell venue) pair of ``book``'s live venues, the most profitable
     first. With ``balances`` the size is capped by the base asset available on the selling venue
     and the quote available on the buying one (a venue or asset missing from it has none); ``cap``
-    (which carries balances of its own) adds a notional per opportunity."""
+    (which carries balances of its own) adds a notional per opportunity. ``fixed_costs``: venue ->
+    cost per order in the quote currency (a DEX venue's swap gas; none elsewhere)."""
     now = time.time() if now is None else now
     cap = cap if cap is not None else SizeCap(balances)
     base, quote, _, _ = parse_standard(book.symbol)
     fee_of = fee_lookup(fees, book.taker_fees)
+    fixed = fixed_costs or {}
     live = book.live_books(now)
     found = []
     for buy_venue, buy_book in live.items():
@@ -158,7 +167,7 @@ def cross_venue(
             )
             capped_by: CapKind = "balances" if fill.capped == "amount" else quote_cap
             opp = pair_opportunity("cross_venue", (buy_venue, book.symbol), (sell_venue, book.symbol), fill, pair_fees, quote,
-                                   capped_by)
+                                   capped_by, (fixed.get(buy_venue, 0.0), fixed.get(sell_venue, 0.0)))
             if opp is not None and transfer is not None:
                 opp = _with_transfer(opp, transfer, base)
             if opp is not None:

@@ -1,9 +1,10 @@
 """Trading opportunities through the router, capped per opportunity.
 
 * Cross-venue: both legs at once, each an IOC on its own venue, neither past the price where it
-  would lose against the other leg's planned price. When one leg fills more than the other the
-  difference is ``unhedged``, and it is flattened at once (``flatten``): the missing leg on the
-  other venues, else the filled leg unwound on its own.
+  would lose against the other leg's planned price (both legs' fixed costs counted). A DEX leg is
+  the same IOC on its chain account: a swap whose slippage bound is that limit. When one leg
+  fills more than the other the difference is ``unhedged``, and it is flattened at once
+  (``flatten``): the missing leg on the other venues, else the filled leg unwound on its own.
 * Triangular: the three legs in turn on their venue, each trading what the one before handed on,
   none giving up more than a third of the opportunity's edge against its planned price.
 * Basis trades are reported, not traded: they need a derivatives account beside the spot one.
@@ -21,8 +22,7 @@ from ..errors import CrossbookError, InvalidOrder
 from ..model import Side
 from ..routing.executor import ExecutionReport, Router, RouteRequest
 from ..symbols import parse_standard
-from ..trading.account import VenueAccount
-from .flatten import DUST, Flatten, flatten
+from .flatten import DUST, Flatten, TradingAccount, flatten
 from .model import Leg, Opportunity
 from .scanner import Event, OpportunityLog, Scanner
 
@@ -85,6 +85,7 @@ class ArbExecution:
                 "bought": self.bought, "sold": self.sold,
                 "buy_all_in_price": self.buy.all_in_avg_price, "sell_all_in_price": self.sell.all_in_avg_price,
                 "buy_outcome": self.buy.outcome.value, "sell_outcome": self.sell.outcome.value,
+                "buy_orders": _order_ids(self.buy), "sell_orders": _order_ids(self.sell),
                 "realised_profit": self.realised_profit, "unhedged": self.unhedged,
                 "flatten": self.flatten.as_json() if self.flatten is not None else None,
                 "remaining_unhedged": self.remaining_unhedged,
@@ -92,10 +93,15 @@ class ArbExecution:
         }
 
 
+def _order_ids(report: ExecutionReport) -> list[str]:
+    """The client order ids a leg sent (its journal entries)."""
+    return [c.client_order_id for c in report.children if c.client_order_id]
+
+
 async def execute_cross_venue(
     opportunity: Opportunity,
     books: Mapping[str, ConsolidatedBook],
-    accounts: Mapping[str, VenueAccount],
+    accounts: Mapping[str, TradingAccount],
     *,
     max_size: float,
     deadline: float = 2.0,
@@ -111,9 +117,14 @@ async def execute_cross_venue(
     buy, sell = _legs(opportunity)
     amount = min(buy.amount, sell.amount, max_size)
     book = books[buy.symbol]
-    # neither leg pays past the price where it would lose against the other leg's planned price
-    buy_cap = sell.price * (1 - sell.fee_rate) / (1 + buy.fee_rate)
-    sell_floor = buy.price * (1 + buy.fee_rate) / (1 - sell.fee_rate)
+    # neither leg pays past the price where it would lose against the other leg's planned price,
+    # the legs' fixed costs (gas) spread over the amount traded
+    fixed = (buy.fixed_cost + sell.fixed_cost) / amount
+    buy_cap = (sell.price * (1 - sell.fee_rate) - fixed) / (1 + buy.fee_rate)
+    sell_floor = (buy.price * (1 + buy.fee_rate) + fixed) / (1 - sell.fee_rate)
+    if buy_cap <= buy.price:
+        raise InvalidOrder(f"{amount:g} {buy.symbol} at the planned prices does not pay the legs' fixed costs "
+                           f"({buy.fixed_cost + sell.fixed_cost:g} in the quote currency)")
     buy_report, sell_report = await asyncio.gather(
         _take(book, accounts, buy, amount, buy_cap, deadline), _take(book, accounts, sell, amount, sell_floor, deadline)
     )
@@ -123,7 +134,7 @@ async def execute_cross_venue(
     return replace(done, flatten=await _flatten(done, book, accounts, flatten_deadline, max_loss_bps))
 
 
-async def _flatten(done: ArbExecution, book: ConsolidatedBook, accounts: Mapping[str, VenueAccount], deadline: float,
+async def _flatten(done: ArbExecution, book: ConsolidatedBook, accounts: Mapping[str, TradingAccount], deadline: float,
                    max_loss_bps: float) -> Flatten:
     """Sell what was bought and not sold (or buy back what was sold and not bought): the base the
     buy leg received (less a fee the venue took in base) against what the sell leg sold."""
@@ -138,7 +149,7 @@ async def _flatten(done: ArbExecution, book: ConsolidatedBook, accounts: Mapping
                          reference=reference, deadline=deadline, max_loss_bps=max_loss_bps)
 
 
-def _base_received(report: ExecutionReport, accounts: Mapping[str, VenueAccount]) -> float:
+def _base_received(report: ExecutionReport, accounts: Mapping[str, TradingAccount]) -> float:
     """The base a buy's orders brought in, net of any fee charged in the base (from the journal's
     fills; the report's filled amount where the journal has none)."""
     base = parse_standard(report.request.symbol)[0]
@@ -196,7 +207,7 @@ def _received(report: ExecutionReport) -> float:
 async def execute_triangular(
     opportunity: Opportunity,
     books: Mapping[str, ConsolidatedBook],
-    accounts: Mapping[str, VenueAccount],
+    accounts: Mapping[str, TradingAccount],
     *,
     max_size: float,
     deadline: float = 2.0,
@@ -217,7 +228,7 @@ async def execute_triangular(
     return TriangleExecution(opportunity, tuple(reports))
 
 
-def _check(opportunity: Opportunity, kind: str, accounts: Mapping[str, VenueAccount], max_size: float) -> None:
+def _check(opportunity: Opportunity, kind: str, accounts: Mapping[str, TradingAccount], max_size: float) -> None:
     if opportunity.kind != kind:
         raise InvalidOrder(f"not a {kind} opportunity: {opportunity.kind}")
     if not max_size > 0:
@@ -235,13 +246,14 @@ def _legs(opportunity: Opportunity) -> tuple[Leg, Leg]:
     return buys[0], sells[0]
 
 
-async def _take(book: ConsolidatedBook, accounts: Mapping[str, VenueAccount], leg: Leg, amount: float,
+async def _take(book: ConsolidatedBook, accounts: Mapping[str, TradingAccount], leg: Leg, amount: float,
                 bound: float, deadline: float) -> ExecutionReport:
     """One leg through the router, on its venue only, no worse than ``bound``. Each IOC's price
     is the level its amount reaches on the book as the router sends it (within ``bound``), not
     on the book the leg was sized on: by then that book may have moved (the router reads the
     balances first), and a limit from it could leave the order nothing to take."""
-    router = Router(book, {leg.venue: accounts[leg.venue]}, fee_rates={leg.venue: leg.fee_rate})
+    router = Router(book, {leg.venue: accounts[leg.venue]}, fee_rates={leg.venue: leg.fee_rate},
+                    fixed_costs={leg.venue: leg.fixed_cost})
     request = RouteRequest(leg.symbol, leg.side, amount, limit=bound, deadline=deadline, max_rounds=2)
     return await router.route(request)
 
@@ -251,7 +263,7 @@ TRADED = ("cross_venue", "triangular")
 
 async def trade_as_they_open(
     books: Mapping[str, ConsolidatedBook],
-    accounts: Mapping[str, VenueAccount],
+    accounts: Mapping[str, TradingAccount],
     scanner: Scanner,
     seconds: float,
     log: OpportunityLog,
@@ -279,7 +291,7 @@ async def trade_as_they_open(
     await scanner.run(seconds, record)
 
 
-async def _trade(opp: Opportunity, books: Mapping[str, ConsolidatedBook], accounts: Mapping[str, VenueAccount],
+async def _trade(opp: Opportunity, books: Mapping[str, ConsolidatedBook], accounts: Mapping[str, TradingAccount],
                  max_size: float) -> dict[str, Any]:
     execute = execute_cross_venue if opp.kind == "cross_venue" else execute_triangular
     try:

@@ -19,9 +19,11 @@ from ..errors import CrossbookError
 from ..model import Side
 from ..routing.executor import ExecutionReport, Router, RouteRequest
 from ..trading.account import VenueAccount
+from ..trading.oneinch_account import ChainAccount
 
 FLATTEN_NOTE = "flatten"
 DUST = 1e-9  # base units: less than this open is flat
+TradingAccount = VenueAccount | ChainAccount  # what the router trades through: an exchange's, or a chain's
 
 Step = Literal["hedge", "unwind"]
 
@@ -89,7 +91,7 @@ class Flatten:
 
 async def flatten(
     book: ConsolidatedBook,
-    accounts: Mapping[str, VenueAccount],
+    accounts: Mapping[str, TradingAccount],
     side: Side,
     amount: float,
     *,
@@ -108,7 +110,7 @@ async def flatten(
     others = {v: a for v, a in accounts.items() if v not in (filled_venue, missing_venue) and v in book.books}
     steps: list[FlattenStep] = []
     left = amount
-    plan: list[tuple[Step, Mapping[str, VenueAccount], float]] = [
+    plan: list[tuple[Step, Mapping[str, TradingAccount], float]] = [
         ("hedge", others, max_loss_bps),
         ("unwind", {filled_venue: accounts[filled_venue]}, max_unwind_bps),
     ]
@@ -129,7 +131,7 @@ def _bound(side: Side, reference: float, bps: float) -> float:
     return reference * (1 - bps / 1e4) if side is Side.SELL else reference * (1 + bps / 1e4)
 
 
-async def _step(book: ConsolidatedBook, venues: Mapping[str, VenueAccount], how: Step, side: Side, amount: float,
+async def _step(book: ConsolidatedBook, venues: Mapping[str, TradingAccount], how: Step, side: Side, amount: float,
                 limit: float, seconds: float) -> FlattenStep:
     router = Router(book, dict(venues))
     try:
@@ -139,7 +141,7 @@ async def _step(book: ConsolidatedBook, venues: Mapping[str, VenueAccount], how:
         return FlattenStep(how, None, str(exc)[:300])
 
 
-def _tag(accounts: Mapping[str, VenueAccount], result: Flatten) -> None:
+def _tag(accounts: Mapping[str, TradingAccount], result: Flatten) -> None:
     """Note every flatten order in its journal, with what it closed."""
     for step in result.steps:
         if step.report is None:

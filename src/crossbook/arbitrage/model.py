@@ -73,7 +73,8 @@ def fee_lookup(fees: Fees | None, defaults: Mapping[str, float]) -> FeeRate:
 @dataclass(frozen=True, slots=True)
 class Leg:
     """One taker order: ``amount`` base units of ``symbol`` at the volume-weighted ``price`` of
-    the levels it takes, paying ``fee_rate``."""
+    the levels it takes, paying ``fee_rate`` and ``fixed_cost`` (in the symbol's quote currency,
+    whatever the amount: a swap's gas on a DEX venue, 0 on an exchange)."""
 
     venue: str
     symbol: str
@@ -81,6 +82,7 @@ class Leg:
     price: float
     amount: float
     fee_rate: float
+    fixed_cost: float = 0.0
 
     @property
     def notional(self) -> float:
@@ -94,6 +96,7 @@ class Leg:
             "price": self.price,
             "amount": self.amount,
             "fee_rate": self.fee_rate,
+            "fixed_cost": self.fixed_cost,
         }
 
 
@@ -114,8 +117,9 @@ class TransferCost:
 @dataclass(frozen=True, slots=True)
 class Opportunity:
     """``net_profit`` is in ``profit_asset`` (the quote currency, or the asset a triangle starts
-    from) after every taker fee and before any transfer cost; ``net_bps`` is it over the notional
-    put in. ``capped_by``: the cap (see SizeCap) that bounded the size, None when the books did.
+    from) after every taker fee and every leg's fixed cost (gas), before any transfer cost;
+    ``net_bps`` is it over the notional put in. ``capped_by``: the cap (see SizeCap) that bounded
+    the size, None when the books did.
     ``transfer`` (cross-venue, when asked for) and ``funding_rate`` (basis: the perpetual's rate
     per funding interval, None when unknown) are reported beside it."""
 
@@ -169,5 +173,7 @@ class Opportunity:
 
 
 def pair_profit(buy: Leg, sell: Leg) -> float:
-    """Sell proceeds net of the sell fee minus the buy cost plus the buy fee, in the quote."""
-    return sell.price * sell.amount * (1 - sell.fee_rate) - buy.price * buy.amount * (1 + buy.fee_rate)
+    """Sell proceeds net of the sell fee minus the buy cost plus the buy fee, minus both legs'
+    fixed costs, in the quote."""
+    gross = sell.price * sell.amount * (1 - sell.fee_rate) - buy.price * buy.amount * (1 + buy.fee_rate)
+    return gross - buy.fixed_cost - sell.fixed_cost

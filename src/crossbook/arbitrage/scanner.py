@@ -79,13 +79,16 @@ class Scanner:
         funding: Funding | None = None,
         min_bps: float = 0.0,
         max_notional: float | None = None,
+        fixed_costs: Mapping[str, float] | None = None,
     ) -> None:
         """``fees``: venue -> taker rate, or a (venue, symbol) -> rate function (default: each
-        book's own); ``balances``: venue -> asset -> available; ``max_notional``: the most one
-        opportunity spends, in its quote currency (default: DEFAULT_MAX_NOTIONAL when no balances
-        are given, else none); ``transfer``: report cross-venue transfer costs; ``funding``:
-        (venue, perpetual) -> funding rate; ``min_bps``: ignore opportunities earning no more
-        than this."""
+        book's own); ``balances``: venue -> asset -> available (a DEX venue's: its wallet's);
+        ``max_notional``: the most one opportunity spends, in its quote currency (default:
+        DEFAULT_MAX_NOTIONAL when no balances are given, else none); ``transfer``: report
+        cross-venue transfer costs; ``funding``: (venue, perpetual) -> funding rate; ``min_bps``:
+        ignore opportunities earning no more than this; ``fixed_costs``: venue -> cost per order
+        in the quote currency of the symbol it trades (a DEX venue's swap gas), read at every scan,
+        so its owner may update it as gas moves."""
         self.books = books
         self.kinds = tuple(kinds)
         unknown = set(self.kinds) - set(KINDS)
@@ -97,6 +100,7 @@ class Scanner:
         self.transfer = transfer
         self.funding = funding
         self.min_bps = min_bps
+        self.fixed_costs = fixed_costs if fixed_costs is not None else {}
         self.open: dict[tuple[object, ...], Opportunity] = {}
         self.scans = 0
 
@@ -105,11 +109,13 @@ class Scanner:
         found: list[Opportunity] = []
         if "cross_venue" in self.kinds:
             for book in self.books.values():
-                found += cross_venue(book, now, fees=self.fees, transfer=self.transfer, cap=self.cap)
+                found += cross_venue(book, now, fees=self.fees, transfer=self.transfer, cap=self.cap,
+                                     fixed_costs=self.fixed_costs)
         if "triangular" in self.kinds:
             found += triangular_all(self.books, now, fees=self.fees, cap=self.cap)
         if "basis" in self.kinds:
-            found += basis_all(self.books, now, fees=self.fees, funding=self.funding, max_notional=self.cap.max_notional)
+            found += basis_all(self.books, now, fees=self.fees, funding=self.funding, max_notional=self.cap.max_notional,
+                               fixed_costs=self.fixed_costs)
         return [o for o in found if o.net_bps > self.min_bps]
 
     def scan(self, now: float | None = None) -> list[Event]:

@@ -40,6 +40,7 @@ def quote(
     notional: str | None = typer.Option(None, help="Size in the quote currency instead of AMOUNT, at the live mid."),
     venues: str | None = typer.Option(None, help="Comma-separated venue ids (default: all ten)."),
     sim: bool = typer.Option(False, "--sim", help="Quote on the simulated venues instead of the real ones."),
+    dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's pools and 1inch join (needs node)."),
     json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     wait: float = typer.Option(15.0, help="Seconds to wait for books to sync."),
     equivalent: str | None = typer.Option(
@@ -57,13 +58,15 @@ def quote(
     order_side = parse_side(side)
     base, quote_size = parse_size(amount, notional)
     size = float(base) if base is not None else None
+    if dex and not sim:
+        fail("--dex runs the local chain's pools and 1inch: it goes with --sim (a config's [chains] join by themselves)")
     try:
         settings = load_config(config) if config is not None else None
         if equivalent is not None:
             equivalents = parse_equivalents(equivalent)
         else:
             equivalents = settings.equivalents if settings is not None else DEFAULT_EQUIVALENTS
-        result, shown = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait, equivalents, settings, quote_size))
+        result, shown = asyncio.run(_quote(symbol, order_side, size, chosen, sim, wait, equivalents, settings, quote_size, dex))
     except CrossbookError as exc:
         fail(str(exc))
         return
@@ -77,17 +80,19 @@ def quote(
 
 async def _quote(symbol: str, side: Side, amount: float | None, venues: list[str], sim: bool, wait: float,
                  equivalents: frozenset[str], settings: Config | None,
-                 notional: Decimal | None = None) -> tuple[Quote, Precision]:
+                 notional: Decimal | None = None, dex: bool = False) -> tuple[Quote, Precision]:
     """The quote, and the precision its table shows (the grids most venues use)."""
     symbol = symbol.upper()
     parse_standard(symbol)
-    desk = market_desk(sim, settings, venues)
+    desk = market_desk(sim, settings, venues, dex=dex, symbol=symbol)
     desk.live_within = wait
     async with desk:
         await desk.follow([symbol])
         report_unreachable(desk.market, symbol)
         traded = quoted_symbols(desk.market, symbol, equivalents)
         balances, fee_rates = await account_view(settings, traded) if settings is not None else (None, None)
+        if balances is not None:  # a configured chain's wallet pays for its pools' rows
+            balances |= await desk.dex_balances(symbol)
         quoted = await desk.best_price(symbol, side, amount, notional=notional, equivalents=equivalents, balances=balances,
                                        fee_rates=fee_rates)
         shown = desk.display_precision(symbol)
@@ -105,14 +110,15 @@ def add_number_column(table: Table, name: str, unit: str | None = None) -> None:
     table.add_column(name if unit is None else f"{name}\n({unit})", justify="right", no_wrap=True)
 
 
-def market_desk(sim: bool, config: Config | None, venues: list[str]) -> Desk:
-    """Where the books come from: the simulated venues, the endpoints a config names (a running
-    ``crossbook sim``), else the venues themselves."""
+def market_desk(sim: bool, config: Config | None, venues: list[str], *, dex: bool = False, symbol: str | None = None) -> Desk:
+    """Where the books come from: the simulated venues (with ``dex``, the local chain's venues for
+    ``symbol`` too), the endpoints a config names (a running ``crossbook sim``) and its chains'
+    pools ([chains.X]), else the venues themselves."""
     from ..desk import Desk
 
     if sim:
-        return Desk.sim(venues, seed=7)
-    if config is not None and config.endpoints:
+        return Desk.sim(venues, seed=7, dex=dex, symbols=[symbol] if dex and symbol else ())
+    if config is not None and (config.endpoints or config.chains):
         return Desk.from_config(config.path, venues=venues)
     return Desk.public(venues)
 
@@ -186,11 +192,15 @@ def print_quote(quote: Quote, p: Precision) -> None:
     an equivalent currency converted at the live rate, listed under the table), amounts in its
     base currency."""
     base, currency = parse_standard(quote.symbol)[:2]
-    table = Table(title=f"{quote.side.value} {p.fmt_amount(quote.amount)} {base} ({quote.symbol}), all-in: VWAP + taker fee")
+    with_gas = any(row.fixed_cost for row in quote.rows)
+    all_in = "VWAP + taker fee" + (" + gas per order" if with_gas else "")
+    table = Table(title=f"{quote.side.value} {p.fmt_amount(quote.amount)} {base} ({quote.symbol}), all-in: {all_in}")
     with_balances = any(row.affordable is not None for row in quote.rows)
     table.add_column("venue", no_wrap=True)
     table.add_column("status")
-    for name, unit in (("filled", base), ("VWAP", currency), ("taker", None), ("all-in", currency)):
+    columns = (("filled", base), ("VWAP", currency), ("taker", None), *((("gas", currency),) if with_gas else ()),
+               ("all-in", currency))
+    for name, unit in columns:
         add_number_column(table, name, unit)
     table.add_column("quote")
     if with_balances:
@@ -200,6 +210,7 @@ def print_quote(quote: Quote, p: Precision) -> None:
         status = f"[yellow]{row.status.value}[/]" if partial or row.status is QuoteStatus.CROSSED else row.status.value
         vwap = p.fmt_price(row.vwap) + ("*" if partial and row.vwap is not None else "")
         cells = [row.venue, status, p.fmt_amount(row.filled), vwap, fmt_rate(row.fee_rate),
+                 *([p.fmt_money(row.fixed_cost, None) if row.fixed_cost else "-"] if with_gas else []),
                  p.fmt_price(row.all_in_price), currency if row.conversion is None else _converted_from(row.conversion)]
         if with_balances:
             cells.append("-" if row.affordable is None else "yes" if row.affordable else "[red]no[/]")
@@ -437,9 +448,10 @@ def venues(
     """What each venue offers and crossbook supports, as one matrix.
 
     Venues down (the exchanges, then the DEX venues), products, order types and account features
-    across; --venue ID shows one venue's table with its notes."""
+    across, then each DEX venue's chains (id, router, what crossbook trades there); --venue ID shows
+    one venue's table with its notes."""
     from ..venues.registry import ALL_VENUES, all_capabilities
-    from .matrix import matrix, venue_detail
+    from .matrix import chains_table, dex_chains, matrix, venue_detail
 
     chosen = ALL_VENUES
     if venue is not None:
@@ -447,12 +459,14 @@ def venues(
             fail(f"unknown venue {venue!r}; known: {', '.join(ALL_VENUES)}")
         chosen = (venue.lower(),)
     tables = all_capabilities(chosen)
+    chains = dex_chains(chosen)
     if json:
-        print_json({name: caps.as_dict() for name, caps in tables.items()})
-    elif venue is not None:
-        out.print(venue_detail(chosen[0], tables[chosen[0]]))
-    else:
-        out.print(matrix(tables, out.width))
+        print_json({name: caps.as_dict() | ({"chains": [c.as_dict() for c in chains[name]]} if name in chains else {})
+                    for name, caps in tables.items()})
+        return
+    out.print(venue_detail(chosen[0], tables[chosen[0]]) if venue is not None else matrix(tables, out.width))
+    for name, supported in chains.items():
+        out.print(chains_table(name, supported))
 
 
 # ---- record / replay -------------------------------------------------------------------------

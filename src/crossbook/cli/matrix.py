@@ -4,8 +4,10 @@ across), and one venue's table in detail."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from rich import box
 from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
@@ -20,6 +22,9 @@ from ..venues.spec.capabilities import (
     VenueCapabilities,
     oco_mode,
 )
+
+if TYPE_CHECKING:
+    from ..venues.dex.chains import ChainSupport
 
 SUPPORTED, OFFERED, ABSENT = "✓", "○", "–"
 MARKS = {SUPPORTED: "green", OFFERED: "yellow", ABSENT: "dim"}
@@ -171,3 +176,26 @@ def _offered(support: Support) -> str:
 def _crossbook(support: Support) -> str:
     done = ([f"market data ({', '.join(support.feeds)})"] if support.feeds else []) + (["trading"] if support.crossbook else [])
     return ", ".join(done) or "[dim]-[/]"
+
+
+def dex_chains(venues: Sequence[str]) -> dict[str, tuple[ChainSupport, ...]]:
+    """The chains each DEX venue among ``venues`` is supported on, from its SPEC module."""
+    from ..venues.dex import oneinch_spec, uniswap_v3_spec
+
+    listings: dict[str, Callable[[], tuple[ChainSupport, ...]]] = {
+        "uniswap_v3": uniswap_v3_spec.chains, "oneinch": oneinch_spec.chains}
+    return {venue: listings[venue]() for venue in venues if venue in listings}
+
+
+def chains_table(venue: str, chains: Sequence[ChainSupport]) -> Group:
+    """One DEX venue's chains (name and id, the router crossbook sends to, what it trades there),
+    then each router's address once, with the chains it serves (an address is never wrapped)."""
+    table = Table(title=f"{venue}: chains crossbook trades on", title_justify="left", box=box.SIMPLE_HEAD)
+    for col in ("chain", "id", "router", "crossbook supports"):
+        table.add_column(col, justify="right" if col == "id" else "left")
+    served: dict[tuple[str, str], list[str]] = {}
+    for chain in chains:
+        table.add_row(chain.chain, str(chain.chain_id), chain.router_name, ", ".join(chain.supports))
+        served.setdefault((chain.router_name, chain.router), []).append(chain.chain)
+    addresses = [Text(f"  {name} {address}: {', '.join(names)}") for (name, address), names in served.items()]
+    return Group(table, *addresses)

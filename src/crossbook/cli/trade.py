@@ -220,6 +220,7 @@ def arb(
                               show_default=False),
     min_bps: float = typer.Option(0.0, help="Ignore opportunities earning no more than this, net."),
     sim: bool = typer.Option(False, "--sim", help="Scan the simulated venues (no keys, no network)."),
+    dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's pools join (needs node)."),
     config: Path | None = typer.Option(None, "--config", help="crossbook.toml: its venues, at its endpoints."),
     dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS ([:SYMBOL]); repeatable."),
     execute: bool = typer.Option(False, "--execute", help="With --sim: trade each opportunity through the router."),
@@ -233,7 +234,8 @@ def arb(
     """Find cross-venue, triangular and basis arbitrage, net of fees.
 
     Prints each opportunity as it opens and closes, timestamped, and a summary at the end; sizes
-    are capped by the accounts' balances, else by --max-notional; with --sim --execute it is traded."""
+    are capped by the accounts' balances, else by --max-notional; with --sim --execute it is traded.
+    With --sim --dex the local chain's pools trade against the exchanges, their gas in the profit."""
     from ..arbitrage.cross_venue import Transfer
     from ..arbitrage.model import SizeCap
     from ..arbitrage.scanner import Event
@@ -249,6 +251,8 @@ def arb(
         fail("give --sim or --config FILE, not both")
     if (moves or execute) and not sim:
         fail("--dislocate and --execute need --sim (trading arbitrage on the real venues is not wired yet)")
+    if dex and not sim:
+        fail("--dex needs --sim (the local chain's pools run beside the simulated venues)")
     if execute and not (math.isfinite(max_size) and max_size > 0):
         fail(f"--max-size must be a positive number, not {max_size!r}")
     if max_notional is not None and not (math.isfinite(max_notional) and max_notional > 0):
@@ -275,11 +279,13 @@ def arb(
         if execute:
             seen = asyncio.run(scan_and_trade(wanted, seconds, venues=chosen, dislocations=moves, max_size=max_size,
                                               kinds=looked_for, min_bps=min_bps, transfer=transfer, on_event=show,
-                                              on_start=grids.read_from, max_notional=max_notional, on_cap=say_cap))
+                                              on_start=grids.read_from, max_notional=max_notional, on_cap=say_cap,
+                                              dex=dex))
         else:
             seen = asyncio.run(run_arb(wanted, seconds, sim, venues=chosen, dislocations=moves, kinds=looked_for,
                                        min_bps=min_bps, transfer=transfer, on_event=lambda e: show(event_json(e)),
-                                       on_start=grids.read_from, config=config, max_notional=max_notional, on_cap=say_cap))
+                                       on_start=grids.read_from, config=config, max_notional=max_notional, on_cap=say_cap,
+                                       dex=dex))
     except CrossbookError as exc:
         fail(str(exc))
         return
@@ -329,7 +335,8 @@ def rounded_opportunity(entry: dict[str, Any], grids: Grids) -> dict[str, Any]:
     p = grids.json
     first = p(entry["legs"][0]["symbol"])
     legs = [leg | {"price": p(leg["symbol"]).price(leg["price"]), "amount": p(leg["symbol"]).amount(leg["amount"]),
-                   "fee_rate": Precision.rate(leg["fee_rate"])} for leg in entry["legs"]]
+                   "fee_rate": Precision.rate(leg["fee_rate"]), "fixed_cost": p(leg["symbol"]).money(leg["fixed_cost"])}
+            for leg in entry["legs"]]
     rounded = entry | {"legs": legs, "net_profit": _profit_rounding(entry, p)(entry["net_profit"]),
                    "net_bps": Precision.bps(entry["net_bps"])}
     rounded |= {key: _millis(entry[key]) for key in ("at", "duration", "opened_at", "closed_at") if key in entry}
@@ -385,7 +392,8 @@ def print_opportunity(entry: dict[str, Any], grids: Grids) -> None:
     def leg_text(leg: dict[str, Any]) -> str:
         p = grids.shown(leg["symbol"])
         base, currency = parse_standard(leg["symbol"])[:2]
-        return f"{leg['side']} {p.fmt_amount(leg['amount'])} {base} on {leg['venue']} @ {p.fmt_money(leg['price'], currency)}"
+        gas = f" + {leg['fixed_cost']:.3g} {currency} gas" if leg["fixed_cost"] else ""  # cents on a cheap chain
+        return f"{leg['side']} {p.fmt_amount(leg['amount'])} {base} on {leg['venue']} @ {p.fmt_money(leg['price'], currency)}{gas}"
 
     legs = ", ".join(leg_text(leg) for leg in entry["legs"])
     net = f"net {_profit_text(entry, grids, entry['net_profit'])} ({fmt_bps(entry['net_bps'])})"

@@ -71,6 +71,7 @@ from ..trading.session import config_vault, open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
 from .metering import AccountMeter, market_view, route_record
+from .onchain import OnChainVenues
 from .results import BalanceReport, OpportunityEvent, Position, PositionReport
 from .simulated import SimDesk, SimulatedVenues
 from .strategy import StrategyDesk
@@ -124,7 +125,7 @@ async def _positions_of(account: VenueAccount) -> list[PositionView]:
     return await account.positions()
 
 
-class Desk(Withdrawing, SimulatedVenues):
+class Desk(Withdrawing, SimulatedVenues, OnChainVenues):
     def __init__(self, venues: list[str], *, simulator: SimDesk | None = None, config: Config | None = None,
                  endpoints: Endpoints = production, vault: Vault | None = None) -> None:
         """Use ``Desk.sim``, ``Desk.from_config`` or ``Desk.public``."""
@@ -238,6 +239,7 @@ class Desk(Withdrawing, SimulatedVenues):
             products = [a for accounts in self._products.values() for a in accounts]
             await asyncio.gather(*(self._load(a) for a in (*self._accounts.values(), *products)))
             self._fee_book = FeeBook(FeeProfile.of(self.config.accounts), self.accounts)
+            await self._start_chains(self._journal)
         await self.market.start(self._session)
         await self.market.load_instruments()
 
@@ -264,6 +266,7 @@ class Desk(Withdrawing, SimulatedVenues):
         if self.simulator is not None:
             await self.simulator.stop()
             return
+        await self._stop_chains()
         await self.market.stop()
         if self._session is not None:
             await self._session.close()
@@ -285,6 +288,7 @@ class Desk(Withdrawing, SimulatedVenues):
         for symbol in wanted:
             self._followed_at.setdefault(symbol, now)
         await self.market.add_symbols(wanted)
+        await self._follow_chains(wanted)
         if live_within is None:
             live_within = max(0.0, max(self._followed_at[s] for s in wanted) + self.live_within - now)
         await self.market.wait_live(live_within, wanted)
@@ -347,7 +351,8 @@ class Desk(Withdrawing, SimulatedVenues):
         rates = await self._fee_rates(symbol) | dict(fee_rates or {})
         down = {v: rates.get(v, self._fee_book.scheduled(v, symbol).taker) for v in self.market.down}
         return price_order(self.market.consolidated, symbol, order_side, size, venues=venues, equivalents=same,
-                           fee_rates=rates, balances=balances, down=down, precision=self.precision(symbol))
+                           fee_rates=rates, fixed_costs=(await self.dex_venues(symbol)).fixed_costs, balances=balances,
+                           down=down, precision=self.precision(symbol))
 
     async def route(self, symbol: str, side: Side | str, amount: float | Decimal | None = None, *,
                     notional: float | Decimal | None = None, limit: float | None = None,
@@ -381,9 +386,9 @@ class Desk(Withdrawing, SimulatedVenues):
         return report
 
     async def router(self, symbol: str, strategy: str | None = None) -> Router:
-        """The Router over the desk's books of ``symbol`` and its accounts (a simulated desk's
-        pools too), at the accounts' own fee rates; ``strategy``: that strategy's sub-accounts only,
-        its name on every child order."""
+        """The Router over the desk's books of ``symbol`` and its accounts (its chains' DEX venues
+        too: a simulated desk's local chain, a configured desk's [chains.X]), at the accounts' own
+        fee rates; ``strategy``: that strategy's sub-accounts only, its name on every child order."""
         symbol = symbol.upper()
         await self.follow([symbol])
         if strategy is not None:
@@ -391,8 +396,9 @@ class Desk(Withdrawing, SimulatedVenues):
                           fee_book=self._fee_book, precision=self.precision(symbol), strategy=strategy)
         if self.simulator is not None:
             return await self.simulator.router(symbol, self.precision(symbol))
-        return Router(self.market.consolidated[symbol], self.accounts, fee_book=self._fee_book,
-                      precision=self.precision(symbol))
+        dex = await self.dex_venues(symbol)
+        return Router(self.market.consolidated[symbol], {**self.accounts, **dex.accounts}, fee_rates=dex.fee_rates,
+                      fixed_costs=dex.fixed_costs, fee_book=self._fee_book, precision=self.precision(symbol))
 
     def _amount(self, symbol: str, amount: float | Decimal | None, notional: float | Decimal | None) -> float:
         """Base units: ``amount``, or ``notional`` over the live mid rounded down to the lot most
@@ -422,11 +428,13 @@ class Desk(Withdrawing, SimulatedVenues):
     async def arbitrage(self, symbols: Sequence[str], kinds: Collection[str] = ("cross", "triangular", "basis"), *,
                         seconds: float | None = None, fees: Fees | None = None, balances: Balances | None = None,
                         transfer: Transfer | None = None, funding: Funding | None = None, min_bps: float = 0.0,
-                        live_within: float | None = None, max_notional: float | None = None) -> AsyncIterator[OpportunityEvent]:
+                        live_within: float | None = None, max_notional: float | None = None,
+                        fixed_costs: Mapping[str, float] | None = None) -> AsyncIterator[OpportunityEvent]:
         """Opportunities among ``symbols`` as they open and close, net of fees: cross-venue
         (``cross``), triangular and spot-perpetual ``basis``; for ``seconds`` (default: until the
         caller stops iterating). ``funding`` defaults to the perpetuals' rates read from the venues.
-        Sizes are capped by ``balances`` and ``max_notional`` (see ``Scanner``)."""
+        Sizes are capped by ``balances`` and ``max_notional``; ``fixed_costs`` (a DEX venue's gas
+        per order) count in the net profit (see ``Scanner``)."""
         wanted = [s.upper() for s in symbols]
         looked_for = [KIND_NAMES.get(k, k) for k in kinds]
         unknown = sorted(set(looked_for) - set(KINDS))
@@ -436,7 +444,8 @@ class Desk(Withdrawing, SimulatedVenues):
         if funding is None and "basis" in looked_for:
             funding = await self.funding_rates(wanted)
         scanner = Scanner({s: self.market.consolidated[s] for s in wanted}, kinds=looked_for, fees=fees,
-                          balances=balances, transfer=transfer, funding=funding, min_bps=min_bps, max_notional=max_notional)
+                          balances=balances, transfer=transfer, funding=funding, min_bps=min_bps, max_notional=max_notional,
+                          fixed_costs=fixed_costs)
         events: asyncio.Queue[Event | None] = asyncio.Queue()
 
         async def scan() -> None:

@@ -39,7 +39,7 @@ from ..trading.account import VenueAccount, close_accounts
 from ..trading.journal import Journal
 from ..trading.pool_account import PoolAccount
 from ..venues.registry import venue_feeds, venue_of
-from .pools import SimDex
+from .pools import DexVenues, SimDex
 
 DEX_SYMBOL = "BTC-USDT"  # the pools' market when no symbol is followed from the start
 
@@ -86,7 +86,7 @@ class SimDesk:
             raise
         if launching is not None and self.dex is not None:
             await launching
-            await self.dex.attach(self.market.consolidated[self.dex.symbol])
+            await self.dex.attach(self.market.consolidated)
         return self
 
     async def _start_exchanges(self, live_within: float) -> None:
@@ -107,15 +107,17 @@ class SimDesk:
     async def router(self, symbol: str, precision: Precision = DEFAULT_PRECISION) -> Router:
         """A Router over every venue of the desk trading ``symbol``: the exchanges at their accounts'
         own fee rates, the pools at their fee tier with a swap's gas as the cost per order."""
-        accounts: dict[str, VenueAccount | PoolAccount] = dict(self.accounts)
-        fee_rates: dict[str, float] = {}
-        fixed_costs: dict[str, float] = {}
-        if self.dex is not None and symbol == self.dex.symbol:
-            accounts.update(self.dex.accounts)
-            fee_rates.update(self.dex.fee_rates)
-            fixed_costs.update(await self.dex.fixed_costs())
-        return Router(self.market.consolidated[symbol], accounts, fee_rates=fee_rates, fixed_costs=fixed_costs,
+        dex = await self.dex_venues(symbol)
+        accounts: dict[str, VenueAccount | PoolAccount] = {**self.accounts, **dex.accounts}
+        return Router(self.market.consolidated[symbol], accounts, fee_rates=dex.fee_rates, fixed_costs=dex.fixed_costs,
                       fee_book=FeeBook(accounts=self.accounts), precision=precision)
+
+    async def dex_venues(self, symbol: str) -> DexVenues:
+        """The local chain's venues of ``symbol`` for the router (none when the chain does not run
+        or trades another symbol)."""
+        if self.dex is None or self.dex.venues is None or symbol != self.dex.symbol:
+            return DexVenues()
+        return await self.dex.venues.venues()
 
     async def stop(self) -> None:
         if self._stopped:

@@ -29,7 +29,7 @@ from ..model import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from ..precision import DEFAULT_PRECISION, Precision
 from ..trading.account import VenueAccount
 from ..trading.journal import JournaledOrder
-from ..trading.pool_account import PoolAccount
+from ..trading.oneinch_account import ChainAccount
 from ..trading.validation import TradingRules
 from ..venues.registry import spec
 from .fees import FeeBook
@@ -192,20 +192,21 @@ class _Venue:
     book: L2Book
     unit: SizeUnit
     fee_rate: float
-    account: VenueAccount | PoolAccount | None
+    account: VenueAccount | ChainAccount | None
     rules: TradingRules | None
 
 
 class Router:
     """Routes parent orders on one symbol across the venues of a ConsolidatedBook. ``accounts``
-    trade (venue -> VenueAccount with its markets loaded, or a pool's PoolAccount); venues without one are planned only on a dry
-    run. Taker fees are ``fee_rates``, else the ``fee_book``'s (the account's own rates, or its
-    tier's), else the book's (the venue's base tier)."""
+    trade (venue -> VenueAccount with its markets loaded, or a chain venue's PoolAccount or
+    OneInchAccount); venues without one are planned only on a dry run. Taker fees are
+    ``fee_rates``, else the ``fee_book``'s (the account's own rates, or its tier's), else the
+    book's (the venue's base tier)."""
 
     def __init__(
         self,
         book: ConsolidatedBook,
-        accounts: Mapping[str, VenueAccount | PoolAccount],
+        accounts: Mapping[str, VenueAccount | ChainAccount],
         *,
         fee_rates: Mapping[str, float] | None = None,
         fee_book: FeeBook | None = None,
@@ -424,7 +425,7 @@ class Router:
         order = await self._final(v.account, order)
         return self._child_report(v, base, order)
 
-    async def _final(self, account: VenueAccount | PoolAccount, order: JournaledOrder) -> JournaledOrder:
+    async def _final(self, account: VenueAccount | ChainAccount, order: JournaledOrder) -> JournaledOrder:
         """An IOC ends at once at the venue; the ack may still read open: sync until final."""
         for _ in range(20):
             if order.status.final:
@@ -527,10 +528,10 @@ def affordable(side: Side, levels: Sequence[tuple[float, float]], fee_rate: floa
     return bought
 
 
-def order_budget(account: VenueAccount | PoolAccount, rules: TradingRules | None) -> int:
+def order_budget(account: VenueAccount | ChainAccount, rules: TradingRules | None) -> int:
     """Child orders the venue's rate limit grants now without queueing (at least 1: the limiter
-    paces the rest rather than let the venue refuse them). A pool takes one swap per round."""
-    if isinstance(account, PoolAccount) or account.limiter is None:
+    paces the rest rather than let the venue refuse them). A chain venue takes one swap per round."""
+    if isinstance(account, ChainAccount) or account.limiter is None:
         return 1
     method, path = spec(account.venue).order_request
     symbol = account.client.market_id(rules.ccxt_symbol) if rules is not None else ""

@@ -45,10 +45,13 @@ class QuoteRow:
     conversion: Converted | None = None
     affordable: bool | None = None
     max_amount: float | None = None
+    fixed_cost: float = 0.0  # per order, in the quote currency (a swap's gas), inside all_in_price
 
     def to_json(self, p: Precision = DEFAULT_PRECISION) -> dict[str, object]:
         out: dict[str, object] = {"status": self.status.value, "filled": p.amount(self.filled), "vwap": p.price(self.vwap),
                                   "fee_rate": p.rate(self.fee_rate), "all_in_price": p.price(self.all_in_price)}
+        if self.fixed_cost:
+            out["fixed_cost"] = p.money(self.fixed_cost)
         c = self.conversion
         if c is not None:
             out |= {"symbol": self.symbol, "quote_currency": c.quote_currency}
@@ -93,6 +96,7 @@ def price_order(
     venues: Iterable[str] | None = None,
     equivalents: Iterable[str] = DEFAULT_EQUIVALENTS,
     fee_rates: Mapping[str, float] | None = None,
+    fixed_costs: Mapping[str, float] | None = None,
     balances: Mapping[str, Mapping[str, float]] | None = None,
     down: Mapping[str, float] | None = None,
     precision: Precision = DEFAULT_PRECISION,
@@ -100,12 +104,15 @@ def price_order(
 ) -> Quote:
     """``amount`` of ``symbol`` priced on every venue of ``books[symbol]`` (only ``venues``, when
     given), and on the equivalent markets in ``books``. ``fee_rates``: venue -> taker rate (the
-    account's), else the book's; ``balances``: venue -> currency -> available, marking what each
-    venue can afford; ``down``: unreachable venue -> its taker rate, listed without a price."""
+    account's), else the book's; ``fixed_costs``: venue -> cost per order in ``symbol``'s quote
+    currency (a swap's gas), spread over the amount in the all-in price; ``balances``: venue ->
+    currency -> available, marking what each venue can afford; ``down``: unreachable venue -> its
+    taker rate, listed without a price."""
     now = time.time() if now is None else now
     fees = fee_rates or {}
     wanted = None if venues is None else set(venues)
-    rows = [_row(q, q.venue, symbol, None) for q in books[symbol].quote(side, amount, now, fees).values()]
+    rows = [_with_fixed_cost(_row(q, q.venue, symbol, None), side, (fixed_costs or {}).get(q.venue, 0.0))
+            for q in books[symbol].quote(side, amount, now, fees).values()]
     conversion = Conversion(books, equivalents)
     for other in equivalent_symbols(symbol, equivalents):
         if other in books:
@@ -120,6 +127,16 @@ def price_order(
 
 def _row(q: VenueQuote, key: str, symbol: str, conversion: Converted | None) -> QuoteRow:
     return QuoteRow(key, q.venue, symbol, q.status, q.filled, q.vwap, q.fee_rate, q.all_in_price, conversion)
+
+
+def _with_fixed_cost(row: QuoteRow, side: Side, cost: float) -> QuoteRow:
+    """The row with ``cost`` (quote currency, once per order) in its all-in price."""
+    if not cost:
+        return row
+    if row.all_in_price is None or not row.filled:
+        return replace(row, fixed_cost=cost)
+    per_unit = cost / row.filled
+    return replace(row, fixed_cost=cost, all_in_price=row.all_in_price + (per_unit if side is Side.BUY else -per_unit))
 
 
 def _converted(q: VenueQuote, market: str, asked: str, side: Side, conversion: Conversion, now: float) -> QuoteRow:

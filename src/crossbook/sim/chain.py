@@ -1,5 +1,6 @@
-"""The local chain: anvil on 127.0.0.1 with the real Uniswap V3 contracts and the 1inch Limit Order
-Protocol deployed, test tokens, and pools seeded with liquidity over many initialized ticks.
+"""The local chain: anvil on 127.0.0.1 with the real Uniswap V3 contracts (both SwapRouter and
+SwapRouter02) and the 1inch Limit Order Protocol deployed, test tokens, and pools seeded with
+liquidity over many initialized ticks.
 
 Everything comes from the npm packages in package.json (``npm ci`` at the project root): anvil's
 binary, Uniswap's compiled artifacts as published, and the 1inch sources, compiled once by
@@ -33,6 +34,7 @@ ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64/bin/anvil"
 UNISWAP_ARTIFACTS = {
     "UniswapV3Factory": "@uniswap/v3-core/artifacts/contracts/UniswapV3Factory.sol/UniswapV3Factory.json",
     "SwapRouter": "@uniswap/v3-periphery/artifacts/contracts/SwapRouter.sol/SwapRouter.json",
+    "SwapRouter02": "@uniswap/swap-router-contracts/artifacts/contracts/SwapRouter02.sol/SwapRouter02.json",
     "QuoterV2": "@uniswap/v3-periphery/artifacts/contracts/lens/QuoterV2.sol/QuoterV2.json",
     "TickLens": "@uniswap/v3-periphery/artifacts/contracts/lens/TickLens.sol/TickLens.json",
     "NonfungiblePositionManager": (
@@ -43,6 +45,7 @@ COMPILED = ("LimitOrderProtocol", "WrappedTokenMock", "TokenCustomDecimalsMock")
 FEE_TIERS = {500: 10, 3000: 60, 10000: 200}  # fee (hundredths of a bip) -> tick spacing
 MIN_TICK, MAX_TICK = -887272, 887272
 GAS_PER_BLOCK = 30_000_000
+NO_V2_FACTORY = "0x" + "00" * 20
 MINT_GAS = 1_000_000  # a position mint's ceiling: set, so anvil does not search for an estimate each time
 
 CREATE_POOL = fn("createAndInitializePoolIfNecessary(address,address,uint24,uint160)", "address")
@@ -162,8 +165,9 @@ class Anvil:
     """The anvil process on a free loopback port (auto-mining every transaction unless
     ``block_time``). Synchronous, so one chain can outlive the event loops that use it."""
 
-    def __init__(self, block_time: float | None = None) -> None:
-        args = [str(node_modules() / ANVIL_PACKAGE), "--host", "127.0.0.1", "--port", "0", "--chain-id", "31337",
+    def __init__(self, block_time: float | None = None, chain_id: int = 31337) -> None:
+        self.chain_id = chain_id
+        args = [str(node_modules() / ANVIL_PACKAGE), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(chain_id),
                 "--accounts", "10", "--gas-limit", str(GAS_PER_BLOCK), "--code-size-limit", "50000"]
         if block_time is not None:
             args += ["--block-time", str(block_time)]
@@ -228,8 +232,9 @@ class LocalChain:
 
     @classmethod
     async def deployed(cls, anvil: Anvil) -> LocalChain:
-        """Uniswap V3 deployed on a fresh anvil."""
+        """Uniswap V3 deployed on a fresh anvil; the deployment's chain id is the one the chain reports."""
         chain = cls(Deployment(anvil.rpc_url, anvil.keys))
+        chain.chain_id = chain.deployment.chain_id = await chain.evm.chain_id()
         await chain.deploy_uniswap()
         return chain
 
@@ -255,6 +260,9 @@ class LocalChain:
         return to_checksum_address(receipt["contractAddress"])
 
     async def deploy_uniswap(self) -> None:
+        # The 1inch mock stands in for WETH9: deposit() and receive() wrap, withdraw() unwraps by
+        # transfer() to the caller (the routers' receive() fits its 2,300 gas), and it emits WETH9's
+        # Deposit/Withdrawal events.
         weth = await self.deploy("WrappedTokenMock", ["string", "string"], "Wrapped Ether", "WETH")
         factory = await self.deploy("UniswapV3Factory")
         self.addresses.update(
@@ -266,6 +274,14 @@ class LocalChain:
             position_manager=await self.deploy(
                 "NonfungiblePositionManager", ["address", "address", "address"], factory, weth, "0x" + "00" * 20
             ),
+        )
+        # No Uniswap V2 factory is deployed: crossbook trades SwapRouter02's V3 paths only and never
+        # calls its V2 functions (swapExactTokensForTokens, ...), so the V2 factory is a placeholder.
+        # Constructor (factoryV2, factoryV3, positionManager, WETH9):
+        # https://github.com/Uniswap/swap-router-contracts/blob/main/contracts/SwapRouter02.sol
+        self.addresses["swap_router02"] = await self.deploy(
+            "SwapRouter02", ["address", "address", "address", "address"],
+            NO_V2_FACTORY, factory, self.addresses["position_manager"], weth,
         )
         self.tokens["WETH"] = Token(weth, "WETH", 18)
 

@@ -35,6 +35,7 @@ from ..venues.dex.evm import (
     TxOutcome,
     Wallet,
 )
+from ..venues.dex.gas import WEI_PER_NATIVE, FeeHistoryGas
 from ..venues.dex.uniswap_v3 import SWAP_TOPIC
 from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE, EXACT_OUTPUT_SINGLE
 from ..venues.dex.v3math import swap_gas
@@ -61,19 +62,24 @@ class SwapFill:
 
 class GasCost:
     """What one swap's gas costs in the quote currency: gas units (a swap crossing one initialized
-    tick, as measured on the real contracts) × the chain's gas price × the native coin's price in
-    quote (``native_price``, e.g. the WETH/USDT pool or an exchange book)."""
+    tick, as measured on the real contracts) × the chain's gas price (from its fee history:
+    ``FeeHistoryGas``) × the native coin's price in quote (``native_price``, e.g. the WETH/USDT pool
+    or an exchange book)."""
 
     def __init__(self, wallet: Wallet, native_price: Callable[[], Awaitable[float]], units: int = swap_gas(1)) -> None:
         self.wallet = wallet
         self.native_price = native_price
         self.units = units
+        self.prices = FeeHistoryGas(wallet.evm, native_price)
 
     async def per_swap(self) -> float:
-        return self.units * await self.wallet.gas_price() / 1e18 * await self.native_price()
+        return await self.for_units(self.units)
+
+    async def for_units(self, units: int) -> float:
+        return await self.prices.cost(units)
 
     async def of(self, outcome: TxOutcome) -> float:
-        return outcome.fee_wei / 1e18 * await self.native_price()
+        return outcome.fee_wei / WEI_PER_NATIVE * await self.native_price()
 
 
 class PoolAccount:
@@ -134,7 +140,8 @@ class PoolAccount:
         try:
             await self.wallet.broadcast(signed)
         except Exception as exc:  # the node refused it (nonce, funds): it never reached a block
-            self.journal.record_reject(cid, f"not broadcast: {type(exc).__name__}")
+            # acked (its hash is journaled) orders end EXPIRED: REJECTED would move the order back
+            self.journal.record_expire(cid, f"not broadcast: {type(exc).__name__}")
             raise InvalidOrder(f"{self.venue} refused {cid}: {type(exc).__name__}") from None
         return await self.sync(cid)
 

@@ -1,11 +1,16 @@
 """Trading on Uniswap V3: swaps through SwapRouter (or SwapRouter02) and range orders through
 NonfungiblePositionManager.
 
+The native coin (ether) can be paid in (the router wraps it; on an exact output the unspent
+coin comes back through refundETH in the same multicall) or received (the swap delivers the
+wrapped token to the router, which unwraps it to the recipient in the same multicall).
+
 A swap's bound (amountOutMinimum / amountInMaximum) comes from the slippage tolerance applied to
 QuoterV2's on-chain quote (or a given expectation), its deadline from the chain's clock. A swap is
 counted as filled only from a successful receipt, and its amounts are the ERC20 transfers that
-receipt logged; a revert, a deadline passed, or a node's estimate that it would revert are results
-with status ``reverted`` / ``expired`` and zero amounts.
+receipt logged (for a native coin end, the router's Deposit / Withdrawal of the wrapped token);
+a revert, a deadline passed, or a node's estimate that it would revert are results with status
+``reverted`` / ``expired`` and zero amounts.
 """
 
 from __future__ import annotations
@@ -52,6 +57,20 @@ EXACT_OUTPUT_SINGLE_02 = fn("exactOutputSingle((address,address,uint24,address,u
 EXACT_INPUT_02 = fn("exactInput((bytes,address,uint256,uint256))", "uint256")
 EXACT_OUTPUT_02 = fn("exactOutput((bytes,address,uint256,uint256))", "uint256")
 MULTICALL_WITH_DEADLINE = fn("multicall(uint256,bytes[])", "bytes[]")
+MULTICALL = fn("multicall(bytes[])", "bytes[]")
+# Both routers' payments: unwrap all the WETH the router holds (at least the minimum) to the
+# recipient; send back all the ether it holds.
+# https://github.com/Uniswap/v3-periphery/blob/main/contracts/base/PeripheryPayments.sol
+UNWRAP_WETH9 = fn("unwrapWETH9(uint256,address)")
+REFUND_ETH = fn("refundETH()")
+# SwapRouter02's recipient that means "the router itself" (Constants.ADDRESS_THIS); SwapRouter
+# has no such alias and is given its own address.
+# https://github.com/Uniswap/swap-router-contracts/blob/main/contracts/libraries/Constants.sol
+ADDRESS_THIS = "0x0000000000000000000000000000000000000002"
+# WETH9's events (https://etherscan.io/token/0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2#code):
+# what the router wrapped of the ether paid in, and unwrapped of the WETH bought.
+WETH_DEPOSIT_TOPIC = keccak(text="Deposit(address,uint256)")
+WETH_WITHDRAWAL_TOPIC = keccak(text="Withdrawal(address,uint256)")
 
 QUOTE_RETURNS = "uint256,uint160,uint32,uint256"
 QUOTE_PATH_RETURNS = "uint256,uint160[],uint32[],uint256"
@@ -69,7 +88,6 @@ POSITIONS = fn("positions(uint256)", "uint96,address,address,address,uint24,int2
 DECREASE_LIQUIDITY = fn("decreaseLiquidity((uint256,uint128,uint256,uint256,uint256))", "uint256,uint256")
 COLLECT = fn("collect((uint256,address,uint128,uint128))", "uint256,uint256")
 BURN = fn("burn(uint256)")
-NPM_MULTICALL = fn("multicall(bytes[])", "bytes[]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +160,14 @@ class _Bounds:
                tx_hash: str | None, reason: str = "") -> SwapResult:
         minimum, maximum = (self.limit, 0) if self.exact == "input" else (0, self.limit)
         return SwapResult(status, amount_in, amount_out, gas_used, gas_cost_wei, tx_hash, reason, minimum, maximum, self.deadline)
+
+
+@dataclass(frozen=True, slots=True)
+class _NativeEnds:
+    """Which ends of a swap are the native coin rather than its wrapped token."""
+
+    coin_in: bool
+    coin_out: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,56 +292,61 @@ class UniswapV3Trader:
 
     async def swap_exact_input_single(self, token_in: str, token_out: str, fee: int, amount_in: int, slippage_bps: float,
                                       deadline_seconds: int, recipient: str | None = None, expected_out: int | None = None,
-                                      sqrt_price_limit_x96: int = 0, use_native: bool = False) -> SwapResult:
+                                      sqrt_price_limit_x96: int = 0, use_native: bool = False,
+                                      native_out: bool = False) -> SwapResult:
         """Sell exactly ``amount_in`` of ``token_in`` for at least ``expected_out`` (QuoterV2's
         quote unless given) less ``slippage_bps``."""
         return await self.swap_exact_input([token_in, token_out], [fee], amount_in, slippage_bps, deadline_seconds,
-                                           recipient, expected_out, sqrt_price_limit_x96, use_native)
+                                           recipient, expected_out, sqrt_price_limit_x96, use_native, native_out)
 
     async def swap_exact_input(self, tokens: Sequence[str], fees: Sequence[int], amount_in: int, slippage_bps: float,
                                deadline_seconds: int, recipient: str | None = None, expected_out: int | None = None,
-                               sqrt_price_limit_x96: int = 0, use_native: bool = False) -> SwapResult:
+                               sqrt_price_limit_x96: int = 0, use_native: bool = False, native_out: bool = False) -> SwapResult:
         """Multi-hop exact input along ``tokens`` (first sold, last bought) through the pools of
         ``fees``. With ``use_native`` and the wrapped native token sold, the native coin is sent
-        and the router wraps it."""
+        and the router wraps it; with ``native_out`` and the wrapped native token bought, the
+        recipient receives the native coin (at least the minimum), unwrapped by the router."""
         route, recipient = await self._validate(tokens, fees, amount_in, "amount_in", slippage_bps, deadline_seconds,
                                                 recipient, sqrt_price_limit_x96)
-        native = self._native_input(route, use_native)
+        native = _NativeEnds(self._native_input(route, use_native), self._native_output(route, native_out))
         if expected_out is None:
             expected_out = (await self._quote(route, "input", amount_in, sqrt_price_limit_x96)).amount_out
         _positive("expected_out", expected_out)
         minimum = _scaled(expected_out, 10_000 - Fraction(slippage_bps))
-        return await self._swap(route, "input", amount_in, minimum, recipient, deadline_seconds, sqrt_price_limit_x96,
-                                value=amount_in if native else 0, spend=0 if native else amount_in)
+        return await self._swap(route, "input", amount_in, minimum, recipient, deadline_seconds, sqrt_price_limit_x96, native)
 
     async def swap_exact_output_single(self, token_in: str, token_out: str, fee: int, amount_out: int, slippage_bps: float,
                                        deadline_seconds: int, recipient: str | None = None, expected_in: int | None = None,
-                                       sqrt_price_limit_x96: int = 0) -> SwapResult:
+                                       sqrt_price_limit_x96: int = 0, use_native: bool = False) -> SwapResult:
         """Buy exactly ``amount_out`` of ``token_out`` for at most ``expected_in`` (QuoterV2's
         quote unless given) plus ``slippage_bps``."""
         return await self.swap_exact_output([token_in, token_out], [fee], amount_out, slippage_bps, deadline_seconds,
-                                            recipient, expected_in, sqrt_price_limit_x96)
+                                            recipient, expected_in, sqrt_price_limit_x96, use_native)
 
     async def swap_exact_output(self, tokens: Sequence[str], fees: Sequence[int], amount_out: int, slippage_bps: float,
                                 deadline_seconds: int, recipient: str | None = None, expected_in: int | None = None,
-                                sqrt_price_limit_x96: int = 0) -> SwapResult:
+                                sqrt_price_limit_x96: int = 0, use_native: bool = False) -> SwapResult:
         """Multi-hop exact output along ``tokens`` (first sold, last bought); the router is given
-        the path reversed, as exactOutput requires."""
+        the path reversed, as exactOutput requires. With ``use_native`` and the wrapped native
+        token sold, the maximum is sent as native coin and what the swap did not spend is
+        refunded in the same transaction."""
         route, recipient = await self._validate(tokens, fees, amount_out, "amount_out", slippage_bps, deadline_seconds,
                                                 recipient, sqrt_price_limit_x96)
+        native = _NativeEnds(self._native_input(route, use_native), False)
         if expected_in is None:
             expected_in = (await self._quote(route, "output", amount_out, sqrt_price_limit_x96)).amount_in
         _positive("expected_in", expected_in)
         maximum = _scaled(expected_in, 10_000 + Fraction(slippage_bps))
-        return await self._swap(route, "output", amount_out, maximum, recipient, deadline_seconds, sqrt_price_limit_x96,
-                                value=0, spend=maximum)
+        return await self._swap(route, "output", amount_out, maximum, recipient, deadline_seconds, sqrt_price_limit_x96, native)
 
     async def _swap(self, route: _Route, exact: Literal["input", "output"], amount: int, limit: int, recipient: str,
-                    deadline_seconds: int, sqrt_price_limit_x96: int, value: int, spend: int) -> SwapResult:
+                    deadline_seconds: int, sqrt_price_limit_x96: int, native: _NativeEnds) -> SwapResult:
+        most_in = amount if exact == "input" else limit
+        value, spend = (most_in, 0) if native.coin_in else (0, most_in)
         async with self._approved(route.token_in, self.addresses.router, spend) as reservation:
             deadline = await self.evm.timestamp() + deadline_seconds
             bounds = _Bounds(exact, limit, deadline)
-            data = self._swap_call(route, exact, amount, limit, recipient, deadline, sqrt_price_limit_x96)
+            data = self._swap_call(route, exact, amount, limit, recipient, deadline, sqrt_price_limit_x96, native)
             try:
                 tx_hash = await self.wallet.submit(self.addresses.router, data, value)
             except TransactionFailed as e:  # the node's estimate says it would revert: nothing was sent
@@ -331,8 +362,11 @@ class UniswapV3Trader:
             return bounds.result("expired", 0, 0, 0, 0, tx_hash, f"not mined by its deadline {deadline}")
         if not outcome.ok:
             return await self._failed(outcome, data, value, bounds)
-        amount_in = value or transferred(outcome.logs, route.token_in, sender=self.wallet.address)
-        amount_out = transferred(outcome.logs, route.token_out, receiver=recipient)
+        router = self.addresses.router
+        amount_in = (_weth_event_total(outcome.logs, route.token_in, WETH_DEPOSIT_TOPIC, router) if native.coin_in
+                     else transferred(outcome.logs, route.token_in, sender=self.wallet.address))
+        amount_out = (_weth_event_total(outcome.logs, route.token_out, WETH_WITHDRAWAL_TOPIC, router) if native.coin_out
+                      else transferred(outcome.logs, route.token_out, receiver=recipient))
         return bounds.result("filled", amount_in, amount_out, outcome.gas_used, outcome.fee_wei, tx_hash)
 
     async def _failed(self, outcome: TxOutcome, data: bytes, value: int, bounds: _Bounds) -> SwapResult:
@@ -342,6 +376,22 @@ class UniswapV3Trader:
         return bounds.result(status, 0, 0, outcome.gas_used, outcome.fee_wei, outcome.tx_hash, f"reverted on chain: {reason}")
 
     def _swap_call(self, route: _Route, exact: Literal["input", "output"], amount: int, limit: int, recipient: str,
+                   deadline: int, sqrt_price_limit_x96: int, native: _NativeEnds) -> bytes:
+        """The router call: the swap alone, or in a multicall with the unwrap of the native coin
+        bought and/or the refund of the native coin not spent (SwapRouter02: always a multicall,
+        which carries the deadline)."""
+        v1 = self.router_kind == "swap_router"
+        swap_to = (self.addresses.router if v1 else ADDRESS_THIS) if native.coin_out else recipient
+        calls = [self._swap_only(route, exact, amount, limit, swap_to, deadline, sqrt_price_limit_x96)]
+        if native.coin_out:
+            calls.append(UNWRAP_WETH9.encode(limit, recipient))  # the exact input's minimum, again on the coin paid out
+        if native.coin_in and (exact == "output" or sqrt_price_limit_x96):  # the coin the swap may leave unspent
+            calls.append(REFUND_ETH.encode())
+        if not v1:
+            return MULTICALL_WITH_DEADLINE.encode(deadline, calls)
+        return calls[0] if len(calls) == 1 else MULTICALL.encode(calls)
+
+    def _swap_only(self, route: _Route, exact: Literal["input", "output"], amount: int, limit: int, recipient: str,
                    deadline: int, sqrt_price_limit_x96: int) -> bytes:
         v1 = self.router_kind == "swap_router"
         if route.single:
@@ -365,7 +415,7 @@ class UniswapV3Trader:
                     if v1
                     else EXACT_OUTPUT_02.encode((path, recipient, amount, limit))
                 )
-        return call if v1 else MULTICALL_WITH_DEADLINE.encode(deadline, [call])
+        return call
 
     async def _included_by_deadline(self, tx_hash: str, deadline: int) -> TxOutcome | None:
         """The transaction's outcome once mined; None when the chain's clock passed the deadline
@@ -444,6 +494,14 @@ class UniswapV3Trader:
             return False
         if self.wrapped_native is None or route.token_in != self.wrapped_native:
             raise InvalidOrder(f"use_native needs the wrapped native token ({self.wrapped_native}) as the token sold, got {route.token_in}")
+        return True
+
+    def _native_output(self, route: _Route, native_out: bool) -> bool:
+        if not native_out:
+            return False
+        if self.wrapped_native is None or route.token_out != self.wrapped_native:
+            raise InvalidOrder(f"native_out needs the wrapped native token ({self.wrapped_native}) as the token bought, "
+                               f"got {route.token_out}")
         return True
 
     # --- range orders -----------------------------------------------------------------------
@@ -532,7 +590,7 @@ class RangeOrder:
         calls.append(COLLECT.encode((self.token_id, owner, MAX_UINT128, MAX_UINT128)))
         if burn:
             calls.append(BURN.encode(self.token_id))
-        outcome = await trader.wallet.send(manager, NPM_MULTICALL.encode(calls))
+        outcome = await trader.wallet.send(manager, MULTICALL.encode(calls))
         amount0, amount1 = _collected(outcome.logs, manager, self.token_id)
         sold, bought = (amount0, amount1) if self.sells_token0 else (amount1, amount0)
         return Withdrawal(sold, bought, outcome.tx_hash, outcome.fee_wei)
@@ -611,6 +669,12 @@ def _event_words(logs: Sequence[dict[str, Any]], emitter: str, topic: bytes) -> 
             words = [int.from_bytes(data[i:i + 32], "big") for i in range(0, len(data), 32)]
             found.append((int.from_bytes(bytes(topics[1]), "big"), words))
     return found
+
+
+def _weth_event_total(logs: Sequence[dict[str, Any]], weth: str, topic: bytes, router: str) -> int:
+    """What the router wrapped (Deposit) or unwrapped (Withdrawal) in a transaction, from the
+    wrapped native token's own events."""
+    return sum(words[0] for who, words in _event_words(logs, weth, topic) if who == int(router, 16))
 
 
 def _minted(logs: Sequence[dict[str, Any]], manager: str) -> tuple[int, int, int, int]:

@@ -4,9 +4,14 @@ through SwapRouter (``uniswap_v3_exec.py``) journaled like any order."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..spec import VenueSpec
 from ..spec.capabilities import Feature, Product, Support, VenueCapabilities
 from ..spec.client_ids import ClientIdRule, IdStyle
+
+if TYPE_CHECKING:
+    from .chains import ChainSupport
 
 _NO = Support.no()
 
@@ -30,3 +35,17 @@ SPEC: VenueSpec[object] = VenueSpec(
     ),
     capabilities=CAPABILITIES.traded((Product.SPOT, Feature.MARKET, Feature.LIMIT)),
 )
+
+
+def chains() -> tuple[ChainSupport, ...]:
+    """The chains crossbook trades Uniswap V3 on (``chains.CHAINS``) and what it does on each: swaps
+    (exact input and output, native coin in and out) and range orders, through SwapRouter where it
+    exists (deadline in each swap), else SwapRouter02 (BNB Chain, Avalanche: deadline in multicall)."""
+    from .chains import CHAINS, ROUTER_NAMES, ChainSupport
+
+    def supports(router_kind: str) -> tuple[str, ...]:
+        also = "SwapRouter02 opt-in" if router_kind == "swap_router" else "SwapRouter02 only"
+        return ("swaps", "range orders", also)
+
+    return tuple(ChainSupport(c.name, c.chain_id, ROUTER_NAMES[c.router_kind], c.router, supports(c.router_kind), c.source)
+                 for c in CHAINS.values())

@@ -24,12 +24,19 @@ Served paths (``{chainId}`` must be the chain's id):
 Every request needs ``Authorization: Bearer <key>`` of a key this server issued (else 401) and
 stays within the key's plan rate (else 429 with Retry-After). Errors have 1inch's shape
 ``{error, description, statusCode, requestId, meta: [{type, value}]}`` naming the bad parameter.
+
+For tests and the demo: ``served`` counts the requests answered per endpoint, and
+``move_price_after_next_swap(bps)`` has the next swap's route pools moved ``bps`` against its taker
+right after its transaction is built (a trader front-running it), so that transaction reverts on
+its minimum return when ``bps`` exceeds its slippage.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,7 +49,7 @@ from aiohttp import web
 from eth_utils import is_address, to_checksum_address
 
 from ....errors import CrossbookError, InvalidOrder
-from ....venues.dex.evm import APPROVE, MAX_UINT, Evm, TransactionFailed, encode_path
+from ....venues.dex.evm import APPROVE, MAX_UINT, Evm, TransactionFailed, Wallet, encode_path
 from ....venues.dex.oneinch import (
     ALLOWANCE,
     BALANCE_OF,
@@ -60,9 +67,10 @@ from ....venues.dex.uniswap_v3_exec import (
     EXACT_INPUT_SINGLE,
     QUOTE_EXACT_INPUT,
     QUOTE_EXACT_INPUT_SINGLE,
+    SLOT0,
 )
 from ....venues.spec.limits import LimitTable
-from ...chain import Deployment, Token
+from ...chain import Deployment, Pool, Token
 from ...ratelimit import VenueLimits, retry_after
 from ...refusal import Reason, Refusal
 from .errors import REFUSALS, api_error, refused, render
@@ -71,6 +79,8 @@ FEE_TIERS = (500, 3000, 10000)
 DEADLINE_SECONDS = 1200
 SWAP_OVERHEAD_GAS = 60_000  # the router's call around the pools' swaps, for the quote's gas
 SOURCES = [{"id": "UNISWAP_V3", "title": "Uniswap V3", "img": "", "img_color": "#ff007a"}]
+MOVER_ETHER = 10**21  # wei the front-runner holds for gas
+MOVER_TOKENS = 10**12  # whole tokens the front-runner may spend; its price limit decides what it does
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -111,7 +121,11 @@ class OneInchSim:
         self.api_keys: set[str] = set()
         self.orders: dict[str, StoredOrder] = {}
         self.rate_limited = 0
+        self.served: Counter[str] = Counter()  # requests answered, by endpoint name ("quote", "swap", ...)
         self.base_url = ""
+        self._move_bps: float | None = None
+        self._mover: Wallet | None = None
+        self._mover_approved: set[str] = set()
         self._tokens = {t.address.lower(): t for t in deployment.tokens.values()}
         self._evm: Evm | None = None
         self._domain: Domain | None = None
@@ -134,15 +148,15 @@ class OneInchSim:
         swap = "/swap/v6.0/{chain}"
         book = "/orderbook/v4.0/{chain}"
         app.add_routes([
-            web.get(swap + "/quote", self._quote),
-            web.get(swap + "/swap", self._swap),
-            web.get(swap + "/approve/spender", self._spender),
-            web.get(swap + "/approve/transaction", self._approve_transaction),
-            web.get(swap + "/approve/allowance", self._allowance),
-            web.get(swap + "/liquidity-sources", self._sources),
-            web.post(book, self._submit),
-            web.get(book + "/order/{hash}", self._order),
-            web.get(book + "/address/{maker}", self._orders_of),
+            web.get(swap + "/quote", self._quote, name="quote"),
+            web.get(swap + "/swap", self._swap, name="swap"),
+            web.get(swap + "/approve/spender", self._spender, name="approve_spender"),
+            web.get(swap + "/approve/transaction", self._approve_transaction, name="approve_transaction"),
+            web.get(swap + "/approve/allowance", self._allowance, name="allowance"),
+            web.get(swap + "/liquidity-sources", self._sources, name="liquidity_sources"),
+            web.post(book, self._submit, name="submit"),
+            web.get(book + "/order/{hash}", self._order, name="order"),
+            web.get(book + "/address/{maker}", self._orders_of, name="orders_of"),
         ])
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -158,6 +172,7 @@ class OneInchSim:
         if self._evm is not None:
             await self._evm.close()
             self._evm = None
+            self._mover = None
 
     async def __aenter__(self) -> OneInchSim:
         await self.start()
@@ -188,6 +203,7 @@ class OneInchSim:
             return render(REFUSALS[Reason.RATE_LIMITED].refuse(headers=retry_after(over.wait)))
         if request.match_info.get("chain") != str(self.chain_id):
             raise api_error(400, f"chain {request.match_info.get('chain')} is not served here", "chainId", request.match_info.get("chain"))
+        self.served[request.match_info.route.name or request.path] += 1
         return await handler(request)
 
     # ---- the aggregation API ---------------------------------------------------------------
@@ -215,6 +231,9 @@ class OneInchSim:
         tx.update(gas=int(estimate * 1.25), gasPrice=str(await self.evm.w3.eth.gas_price))
         body = self._quote_body(request, src, dst, route)
         body["tx"] = tx
+        if self._move_bps is not None:
+            bps, self._move_bps = self._move_bps, None
+            await self._move_route(route, bps)
         return json_response(body)
 
     async def _spender(self, request: web.Request) -> web.Response:
@@ -303,6 +322,52 @@ class OneInchSim:
         if allowance < amount:
             raise api_error(400, f"Not enough {token.symbol} allowance. Amount: {amount}. Allowance: {allowance}. "
                                 f"Spender: {self.router}", "allowance", allowance)
+
+    # ---- a front-runner, for tests and the demo ----------------------------------------------
+
+    def move_price_after_next_swap(self, bps: float) -> None:
+        """Once the next /swap transaction is built, and before its answer leaves, move each pool
+        of its route ``bps`` basis points against its taker (a swap in the taker's direction up to
+        that price, mined at once): the taker's transaction then reverts on its minimum return if
+        ``bps`` is more than its slippage allows. The front-runner is a key of its own, funded with
+        anvil's cheat calls, so no wallet of the chain's keys sees its nonce move."""
+        if not 0 < bps < 10_000:
+            raise CrossbookError(f"a price move must be between 0 and 10000 basis points, got {bps}")
+        self._move_bps = bps
+
+    async def _move_route(self, route: Route, bps: float) -> None:
+        for (a, b), fee in zip(pairwise(route.tokens), route.fees, strict=True):
+            pool = self.deployment.pools.get((a.symbol, b.symbol, fee)) or self.deployment.pools[(b.symbol, a.symbol, fee)]
+            await self._move_pool(pool, a, b, bps)
+
+    async def _move_pool(self, pool: Pool, token_in: Token, token_out: Token, bps: float) -> None:
+        """Swap ``token_in`` for ``token_out`` on ``pool`` until its price is ``bps`` worse for
+        whoever sells ``token_in`` (Uniswap's sqrtPriceLimitX96 stops the swap there)."""
+        mover = await self._funded_mover(token_in)
+        (sqrt_price, *_) = await self.evm.call(pool.address, SLOT0)
+        down = token_in.address == pool.token0.address  # token0 in: token1 per token0 falls
+        factor = 10**8 - round(bps * 10**4) if down else 10**8 + round(bps * 10**4)
+        target = math.isqrt(int(sqrt_price) ** 2 * factor // 10**8)
+        deadline = await self.evm.timestamp() + DEADLINE_SECONDS
+        amount = MOVER_TOKENS * 10**token_in.decimals
+        params = (token_in.address, token_out.address, pool.fee, mover.address, deadline, amount, 0, target)
+        await mover.send(self.router, EXACT_INPUT_SINGLE.encode(params), gas=1_000_000)
+
+    async def _funded_mover(self, token: Token) -> Wallet:
+        if self._mover is None:
+            self._mover = Wallet(self.evm, "0x" + secrets.token_hex(32))
+            await self._anvil("anvil_setBalance", [self._mover.address, hex(MOVER_ETHER)])
+        mover = self._mover
+        await self._anvil("anvil_dealERC20", [mover.address, token.address, hex(MOVER_TOKENS * 10**token.decimals)])
+        if token.address not in self._mover_approved:
+            await mover.send(token.address, APPROVE.encode(self.router, MAX_UINT))
+            self._mover_approved.add(token.address)
+        return mover
+
+    async def _anvil(self, method: str, params: list[Any]) -> None:
+        reply = await self.evm.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        if "error" in reply:
+            raise CrossbookError(f"the local chain refused {method}: {reply['error']}")
 
     # ---- the orderbook ---------------------------------------------------------------------
 
