@@ -25,9 +25,10 @@ def test_demo_json_summary_covers_venues_quote_route_and_arbitrage() -> None:
     pools = {"uniswap_v3_500", "uniswap_v3_3000", "uniswap_v3_10000"}
     assert data["dex"]["available"] and set(data["dex"]["pools"]) == pools, data["dex"]
     assert data["dex"]["rpc_url"].startswith("http://127.0.0.1:")
-    assert set(data["venues"]) == set(VENUES) | pools
+    assert data["dex"]["oneinch"].startswith("http://127.0.0.1:")  # the simulated 1inch API, a venue beside the pools
+    assert set(data["venues"]) == set(VENUES) | pools | {"oneinch"}
     assert all(v["status"] == "live" for v in data["venues"].values()), {k: v for k, v in data["venues"].items() if v["status"] != "live"}
-    assert pools <= set(data["quote"]["venues"])
+    assert pools | {"oneinch"} <= set(data["quote"]["venues"])
 
     assert data["quote"]["best"] is not None
 

@@ -78,7 +78,8 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
         if sims.dex is not None and sims.dex.chain is not None:
             chain = sims.dex.chain
             state.dex.update(rpc_url=chain.rpc_url, chain_id=chain.chain_id,
-                             pools={v: a.pool for v, a in sims.dex.accounts.items()},
+                             pools={v: a.pool for v, a in sims.dex.pools.items()},
+                             oneinch=sims.dex.oneinch.base_url if sims.dex.oneinch is not None else None,
                              contracts=dict(chain.addresses))
         scene.live = True
         await _steps(desk, state, deadline)

@@ -231,7 +231,7 @@ def chain_progress(scene: Scene) -> tuple[RenderableType, str, Text]:
         return Text("–", style="dim"), name, Text("off: node and `npm ci` are needed for the DEX venues", style="dim")
     dex = scene.chain
     if dex is not None and dex.books:
-        return _step(scene, True, name, "", f"Uniswap V3 pools live: {', '.join(dex.books)}")
+        return _step(scene, True, name, "", f"DEX venues live: {', '.join(_short(v) for v in dex.books)}")
     if dex is None:
         doing = "waiting for the trading stack"
     elif dex.anvil is None:
@@ -359,9 +359,11 @@ def book_panel(scene: Scene, rows: int) -> Panel:
 
 
 def _short(venue: str) -> str:
-    """A pool's venue name fits the ladder's column: uniswap_v3_3000 -> univ3 0.3%."""
+    """A DEX venue's name fits the ladder's column: uniswap_v3_3000 -> univ3 0.3%, oneinch -> 1inch."""
     if venue.startswith("uniswap_v3_"):
         return f"univ3 {int(venue.rsplit('_', 1)[1]) / 10_000:g}%"
+    if venue.startswith("oneinch"):
+        return venue.replace("oneinch", "1inch", 1)
     return venue
 
 
@@ -504,7 +506,8 @@ def dex_line(dex: dict[str, Any]) -> str:
         return f"DEX venues: off ({dex.get('reason', '')})"
     if "rpc_url" not in dex:
         return "DEX venues: starting the local chain"
-    return f"DEX venues: {len(dex['pools'])} Uniswap V3 pools on a local chain (chain id {dex['chain_id']})"
+    oneinch = " and 1inch (the simulated aggregation API over them)" if dex.get("oneinch") else ""
+    return f"DEX venues: {len(dex['pools'])} Uniswap V3 pools{oneinch} on a local chain (chain id {dex['chain_id']})"
 
 
 def closing_lines(result: dict[str, Any], px: Precision, show_endpoints: bool = False) -> list[str]:

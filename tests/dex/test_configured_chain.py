@@ -1,7 +1,9 @@
 """A configured chain's Uniswap V3 pools as venues of a configured desk: a local anvil that answers
 Ethereum's chain id (1), the standard market deployed on it, and a crossbook.toml whose
 ``[chains.ethereum]`` points at it (addresses and tokens overridden with the deployment's). The
-desk quotes and routes through those pools exactly as ``--sim --dex`` does through the local ones."""
+desk quotes and routes through those pools exactly as ``--sim --dex`` does through the local ones.
+BNB Chain (56) has only SwapRouter02: there the desk's swaps go through its
+``multicall(deadline, [swap])``."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from crossbook.trading.pool_account import PoolAccount
 from crossbook.venues.dex import dex_family
 from crossbook.venues.dex.evm import Evm
 from crossbook.venues.dex.uniswap_v3 import SWAP_TOPIC
+from crossbook.venues.dex.uniswap_v3_exec import MULTICALL_WITH_DEADLINE
 
 from ..conftest import run
 
@@ -33,6 +36,7 @@ SYMBOL = "BTC-USDT"
 KEY_ENV = "CROSSBOOK_TEST_ETHEREUM_KEY"
 TRADER = 1  # anvil's dev key index the desk trades with
 POOLS = {"uniswap_v3_ethereum_500", "uniswap_v3_ethereum_3000", "uniswap_v3_ethereum_10000"}
+BSC_POOLS = {"uniswap_v3_bsc_500", "uniswap_v3_bsc_3000", "uniswap_v3_bsc_10000"}
 # the chain's BTC 2 % below the exchanges', so a buy is cheapest on the pools
 CHEAP_BTC = {**START_USD, "BTC": START_USD["BTC"] * 0.98}
 
@@ -52,11 +56,21 @@ def mainnet_like() -> Iterator[Deployment]:
         yield run(_deploy(anvil), 300)
 
 
-def chain_tables(deployment: Deployment, chain: str = "ethereum") -> str:
+@pytest.fixture(scope="module")
+def bnb_like() -> Iterator[Deployment]:
+    """The standard market on an anvil answering BNB Chain's id (56), the trader funded with USDT."""
+    with Anvil(chain_id=56) as anvil:
+        yield run(_deploy(anvil), 300)
+
+
+def chain_tables(deployment: Deployment, chain: str = "ethereum", router: str = "swap_router",
+                 native: tuple[tuple[str, str], ...] = ()) -> str:
+    """``[chains.<chain>]`` on the deployment: its ``router`` and other contracts, its tokens, and
+    ``native`` (asset, local token) pairs, such as BNB priced as the local WETH for gas."""
     addresses = "\n".join(f'{name} = "{deployment.addresses[name]}"'
-                          for name in ("factory", "swap_router", "quoter_v2", "position_manager", "tick_lens"))
+                          for name in ("factory", router, "quoter_v2", "position_manager", "tick_lens"))
     tokens = "\n".join(f'{asset} = {{ address = "{deployment.tokens[symbol].address}", decimals = {deployment.tokens[symbol].decimals} }}'
-                       for asset, symbol in (("BTC", "WBTC"), ("USDT", "USDT"), ("ETH", "WETH")))
+                       for asset, symbol in (("BTC", "WBTC"), ("USDT", "USDT"), ("ETH", "WETH"), *native))
     return (f'\n[chains.{chain}]\nrpc_url = "{deployment.rpc_url}"\nwallet_key_env = "{KEY_ENV}"\n'
             f"[chains.{chain}.addresses]\n{addresses}\n[chains.{chain}.tokens]\n{tokens}\n")
 
@@ -128,6 +142,48 @@ def test_a_configured_chain_s_pools_are_quoted_with_gas_and_routed_through(
                 assert after["BTC"] - before["BTC"] == Decimal(base_in).scaleb(-8)
                 assert before["USDT"] - after["USDT"] == Decimal(quote_out).scaleb(-6)
 
+
+    run(body(), 240)
+
+
+def test_a_swap_router02_only_chain_s_pools_are_routed_through_its_multicall(
+        bnb_like: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, bnb_like.keys[TRADER])
+
+    async def body() -> None:
+        async with Desk.sim(["binance"], symbols=[SYMBOL]) as simulated:
+            assert simulated.simulator is not None
+            config = simulated.write_config(tmp_path / "crossbook.toml")
+            # BNB Chain has no SwapRouter: only swap_router02 is given; gas is priced in BNB, here the local WETH
+            tables = chain_tables(bnb_like, "bsc", router="swap_router02", native=(("BNB", "WETH"),))
+            config.write_text(config.read_text() + tables)
+            simulated.simulator.cluster.pause()
+            async with Desk.from_config(config) as desk:
+                router = await desk.router(SYMBOL)
+                pools = {v: a for v, a in router.accounts.items() if isinstance(a, PoolAccount)}
+                assert set(pools) == BSC_POOLS, sorted(router.accounts)
+                assert all(a.router_kind == "swap_router02" and a.router == bnb_like.addresses["swap_router02"]
+                           for a in pools.values())
+                wallet = next(iter(pools.values()))
+                before = await wallet.balances()
+                report = await desk.route(SYMBOL, "buy", 0.5)
+                assert report.outcome is Outcome.FILLED and report.filled == pytest.approx(0.5), report.to_json()
+                on_pools = [c for c in report.children if dex_family(c.venue) and c.filled > 0]
+                assert on_pools, [c.as_json() for c in report.children]
+
+                base_in = quote_out = 0
+                for child in on_pools:
+                    account = pools[child.venue]
+                    (fill,) = account.journal.fills(child.client_order_id)
+                    tx = await account.wallet.evm.w3.eth.get_transaction(fill.venue_order_id)  # type: ignore[arg-type]
+                    assert tx["to"] == bnb_like.addresses["swap_router02"]
+                    assert bytes(tx["input"])[:4] == MULTICALL_WITH_DEADLINE.selector, bytes(tx["input"])[:4].hex()
+                    base, paid = await swapped(account.wallet.evm, account, fill.venue_order_id)
+                    assert Decimal(base).scaleb(-8) == fill.amount
+                    base_in, quote_out = base_in + base, quote_out + paid
+                after = await wallet.balances()
+                assert after["BTC"] - before["BTC"] == Decimal(base_in).scaleb(-8)
+                assert before["USDT"] - after["USDT"] == Decimal(quote_out).scaleb(-6)
 
     run(body(), 240)
 

@@ -23,7 +23,7 @@ BALANCE_OF = fn("balanceOf(address)", "uint256")
 
 async def wbtc_held(desk: SimDesk) -> int:
     assert desk.dex is not None and desk.dex.chain is not None
-    account = next(iter(desk.dex.accounts.values()))
+    account = next(iter(desk.dex.pools.values()))
     (raw,) = await account.wallet.evm.call(desk.dex.chain.tokens["WBTC"].address, BALANCE_OF, account.wallet.address)
     return int(raw)
 
@@ -37,10 +37,11 @@ def test_a_route_split_across_exchanges_and_a_pool_with_gas_costs_no_more_than_t
             exchanges = [b for v, b in book.books.items() if not dex_family(v)]
             mid = sum(b.mid() or 0.0 for b in exchanges) / len(exchanges)
             await desk.dex.align(mid)  # the pools where arbitrage keeps them: at the exchanges' mid
-            assert set(desk.dex.books) == {"uniswap_v3_500", "uniswap_v3_3000", "uniswap_v3_10000"}
+            assert set(desk.dex.pools) == {"uniswap_v3_500", "uniswap_v3_3000", "uniswap_v3_10000"}
+            assert set(desk.dex.books) == {*desk.dex.pools, "oneinch"}
             before = await wbtc_held(desk)
             router = await desk.router(SYMBOL)
-            assert all(router.fixed_costs[v] > 0 for v in desk.dex.accounts)  # gas per swap, in USDT
+            assert all(router.fixed_costs[v] > 0 for v in desk.dex.accounts)  # gas per swap (1inch's too), in USDT
             report = await router.route(RouteRequest(SYMBOL, Side.BUY, 12.0))
 
             assert report.outcome.value == "filled" and report.filled == pytest.approx(12.0, abs=1e-5), report.to_json()

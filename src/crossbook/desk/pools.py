@@ -15,20 +15,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from eth_utils import to_checksum_address
 
 from ..book.consolidated import ConsolidatedBook
 from ..errors import ConfigError, UnknownSymbol, VenueUnavailable
 from ..sim.chain import Anvil, LocalChain, seed_market, sqrt_price_x96
+from ..sim.venues.oneinch.api import OneInchSim
 from ..symbols import Kind, parse_standard
 from ..trading.journal import Journal
+from ..trading.oneinch_account import ChainAccount, OneInchAccount
 from ..trading.pool_account import GasCost, PoolAccount, PoolToken
-from ..venues.dex import pool_venue
+from ..venues.dex import oneinch_venue, pool_venue
 from ..venues.dex.amm import PoolBook, PoolMarket
-from ..venues.dex.chains import ChainConfig, local_chain_config
+from ..venues.dex.chains import ChainConfig, OneInchConfig, local_chain_config
 from ..venues.dex.evm import DECIMALS, Evm, Wallet
+from ..venues.dex.oneinch import OneInchClient
+from ..venues.dex.oneinch_ladder import QuoteLadder
 from ..venues.dex.tokens import ChainToken, chain_token
 from ..venues.dex.uniswap_v3 import LIQUIDITY, SLOT0, PoolWatcher
 from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE, GET_POOL
@@ -44,6 +48,8 @@ FEE_TIERS = (100, 500, 3000, 10000)
 CONCENTRATED = {500: 4_000_000.0, 3000: 1_500_000.0, 10000: 300_000.0}
 TRADER_KEY = 1  # anvil's dev key index the desk trades with (0 deploys and provides liquidity)
 TRADER_FUNDS = {"WBTC": 100.0, "USDT": 1_000_000.0, "USDC": 1_000_000.0}
+SIM_ONEINCH_PLAN = "business"  # the simulated 1inch API's key: 30 requests/s, a ladder refresh about every second
+ONEINCH_SWAP_GAS = 250_000  # a 1inch swap's gas until its first quote says (a two-hop route's order)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +89,7 @@ class DexVenues:
     """What the router needs of a symbol's on-chain venues: their accounts, taker fee rates and
     fixed cost per order (quote currency)."""
 
-    accounts: dict[str, PoolAccount] = field(default_factory=dict)
+    accounts: dict[str, ChainAccount] = field(default_factory=dict)
     fee_rates: dict[str, float] = field(default_factory=dict)
     fixed_costs: dict[str, float] = field(default_factory=dict)
 
@@ -107,9 +113,10 @@ class ChainVenues:
         self.base: ChainToken = chain_token(tokens, base, self.chain_name)
         self.quote: ChainToken = chain_token(tokens, quote, self.chain_name)
         self.gas = GasCost(link.wallet, self.native_price)
-        self.books: dict[str, PoolBook] = {}
-        self.accounts: dict[str, PoolAccount] = {}
+        self.books: dict[str, PoolBook | QuoteLadder] = {}
+        self.accounts: dict[str, ChainAccount] = {}
         self.fee_rates: dict[str, float] = {}
+        self.oneinch: OneInchClient | None = None
         self._native_pool: tuple[str, bool, int] | None = None  # (pool, wrapped native is token0, decimals shift)
 
     async def start(self) -> ChainVenues:
@@ -124,12 +131,8 @@ class ChainVenues:
             consolidated.add(venue, book.book, self.fee_rates[venue])
 
     async def _add_pools(self) -> None:
-        router = self.link.config.addresses.get("swap_router")
-        if router is None:  # PoolAccount encodes the original SwapRouter's swaps (the deadline inside them)
-            log.warning("%s: no SwapRouter (only SwapRouter02): its pools are not routing venues", self.chain_name)
-            return
         for fee, pool in await self._pools():
-            await self._add_pool(fee, pool, router)
+            await self._add_pool(fee, pool)
 
     async def _pools(self) -> list[tuple[int, str]]:
         """(fee tier, pool) of every pool of the pair that exists and has liquidity in range now."""
@@ -145,7 +148,7 @@ class ChainVenues:
         (liquidity,) = await evm.call(pool, LIQUIDITY)
         return pool if liquidity else None
 
-    async def _add_pool(self, fee: int, pool: str, router: str) -> None:
+    async def _add_pool(self, fee: int, pool: str) -> None:
         venue = pool_venue(fee, self.venue_chain)
         base_is_token0 = int(self.base.address, 16) < int(self.quote.address, 16)
         token0, token1 = (self.base, self.quote) if base_is_token0 else (self.quote, self.base)
@@ -160,23 +163,27 @@ class ChainVenues:
         self.books[venue] = book
         self.fee_rates[venue] = market.fee_rate
         self.accounts[venue] = PoolAccount(
-            venue, market, pool, _pool_token(self.base), _pool_token(self.quote), router, self.link.wallet,
-            self.journal, self.gas,
+            venue, market, pool, _pool_token(self.base), _pool_token(self.quote), self.link.config.router,
+            self.link.wallet, self.journal, self.gas, router_kind=self.link.config.router_kind,
         )
 
     async def _add_oneinch(self) -> None:
-        """The chain's 1inch venue beside its pools, when ``[chains.X.oneinch]`` is configured.
-
-        Not wired yet (the lead plugs it in): when ``self.link.config.oneinch`` is set, build
-        ``QuoteLadder`` (venues/dex/oneinch_ladder.py) for this symbol's tokens on this chain and
-        ``await ladder.start()``; put ``ladder`` in ``self.books[venue]`` with
-        ``venue = oneinch_venue(self.venue_chain)``, ``self.fee_rates[venue] = 0.0`` (1inch quotes
-        are net of the pools' fees) and a ``OneInchAccount`` over ``self.link.wallet``,
-        ``self.journal`` and ``GasCost(self.link.wallet, self.native_price, ladder.gas_units)`` in
-        ``self.accounts[venue]``; ``attach``, ``fixed_costs`` and ``stop`` then cover it as they do the
-        pools."""
-        if self.link.config.oneinch is not None:
-            log.info("%s: 1inch is configured but not yet a routing venue", self.chain_name)
+        """The chain's 1inch venue beside its pools, when ``[chains.X.oneinch]`` is configured: its
+        ladder of quotes in the book, at a taker fee of 0 (1inch's quotes are net of the pools'
+        fees), its swaps through the aggregation API from the chain wallet, and the gas of its
+        latest quote as the cost per order."""
+        config = self.link.config.oneinch
+        if config is None:
+            return
+        venue = oneinch_venue(self.venue_chain)
+        self.oneinch = OneInchClient(config.base_url, config.api_key, self.link.config.chain_id, plan=config.plan)
+        ladder = QuoteLadder(venue, self.symbol, self.oneinch, self.link.evm, self.base, self.quote, poll=self.poll)
+        await ladder.start()
+        self.books[venue] = ladder
+        self.fee_rates[venue] = 0.0
+        gas = GasCost(self.link.wallet, self.native_price, units=ladder.gas_units or ONEINCH_SWAP_GAS)
+        self.accounts[venue] = OneInchAccount(venue, self.symbol, self.oneinch, self.base, self.quote, self.link.wallet,
+                                              self.journal, gas)
 
     async def native_price(self) -> float:
         """The chain's native coin in the symbol's quote currency: the live books of NATIVE-QUOTE
@@ -223,7 +230,10 @@ class ChainVenues:
 
     async def fixed_costs(self) -> dict[str, float]:
         """Each venue's gas for one swap now, in the quote currency (priced once per ``GasCost``: the
-        pools share one)."""
+        pools share one; 1inch's follows the gas its latest quotes estimate)."""
+        for venue, book in self.books.items():
+            if isinstance(book, QuoteLadder) and book.gas_units:
+                self.accounts[venue].gas.units = book.gas_units
         gas = {id(a.gas): a.gas for a in self.accounts.values()}
         priced = {key: await cost.per_swap() for key, cost in gas.items()}
         return {venue: priced[id(a.gas)] for venue, a in self.accounts.items()}
@@ -234,6 +244,8 @@ class ChainVenues:
     async def stop(self) -> None:
         for book in self.books.values():
             await book.stop()
+        if self.oneinch is not None:
+            await self.oneinch.close()
 
 
 def _pool_token(token: ChainToken) -> PoolToken:
@@ -312,7 +324,8 @@ class ConfiguredChains:
 
 class SimDex:
     """The simulated desk's on-chain venues of ``symbol``: ``launch`` starts and seeds the local
-    chain and funds the trader; ``attach`` builds the chain's venues and joins them to the book."""
+    chain, funds the trader and starts the simulated 1inch API over the chain; ``attach`` builds
+    the chain's venues (its pools and 1inch) and joins them to the book."""
 
     def __init__(self, symbol: str, journal: Journal, usd_prices: Mapping[str, float], poll: float = 0.5) -> None:
         self.symbol = symbol
@@ -321,15 +334,21 @@ class SimDex:
         self.poll = poll
         self.anvil: Anvil | None = None
         self.chain: LocalChain | None = None
+        self.oneinch: OneInchSim | None = None
         self.venues: ChainVenues | None = None
 
     @property
-    def books(self) -> dict[str, PoolBook]:
+    def books(self) -> dict[str, PoolBook | QuoteLadder]:
         return self.venues.books if self.venues is not None else {}
 
     @property
-    def accounts(self) -> dict[str, PoolAccount]:
+    def accounts(self) -> dict[str, ChainAccount]:
         return self.venues.accounts if self.venues is not None else {}
+
+    @property
+    def pools(self) -> dict[str, PoolAccount]:
+        """The Uniswap V3 pool venues' accounts (1inch aside)."""
+        return {v: a for v, a in self.accounts.items() if isinstance(a, PoolAccount)}
 
     @property
     def fee_rates(self) -> dict[str, float]:
@@ -353,14 +372,17 @@ class SimDex:
         for n, pool in enumerate(pools):
             await self.chain.add_liquidity_around(pool, base, price, CONCENTRATED.get(pool.fee, 0.0), positions=20,
                                                   seed=100 + n, spread=3.0, widths=(1, 2, 3, 5, 10))
+        self.oneinch = OneInchSim(self.chain.deployment, plan=SIM_ONEINCH_PLAN)
+        await self.oneinch.start()
         return self
 
     async def attach(self, books: Mapping[str, ConsolidatedBook]) -> None:
         """Every pool of the symbol as a venue of its consolidated book in ``books`` (the desk's, by
         symbol), first moved to the exchanges' mid there (as arbitrage keeps pools in line)."""
-        assert self.chain is not None
-        link = ChainLink(local_chain_config(self.chain.deployment, TRADER_KEY), self.chain.evm,
-                         self.chain.wallet_for(self.chain.keys[TRADER_KEY]))
+        assert self.chain is not None and self.oneinch is not None
+        oneinch = OneInchConfig(self.oneinch.base_url, SIM_ONEINCH_PLAN, self.oneinch.issue_key())
+        config = replace(local_chain_config(self.chain.deployment, TRADER_KEY), oneinch=oneinch)
+        link = ChainLink(config, self.chain.evm, self.chain.wallet_for(self.chain.keys[TRADER_KEY]))
         self.venues = await ChainVenues(link, self.symbol, self.journal, books, named=False, poll=self.poll).start()
         if not self.venues.books:
             raise UnknownSymbol(f"the local chain has no pool for {self.symbol}")
@@ -377,9 +399,10 @@ class SimDex:
         assert self.chain is not None
         chain = self.chain
         provider = chain.keys[0]
-        for venue, account in self.accounts.items():
+        for venue, account in self.pools.items():
             pool = next(p for p in chain.pools.values() if p.address == account.pool)
-            state = self.books[venue].state
+            book = self.books[venue]
+            state = book.state if isinstance(book, PoolBook) else None
             assert state is not None
             target = sqrt_price_x96(_raw_price(price, account))
             up = target > state.sqrt_price_x96  # token1 per token0 rises: token1 goes in
@@ -390,6 +413,9 @@ class SimDex:
             params = (token_in.address, token_out.address, pool.fee, chain.wallet.address, deadline, held, 0, target)
             await chain.wallet.send(chain.addresses["swap_router"], EXACT_INPUT_SINGLE.encode(params))
             await self.books[venue].refresh()
+        for book in self.books.values():
+            if isinstance(book, QuoteLadder):
+                await book.refresh()  # quoted on the pools as they now are
 
     async def fixed_costs(self) -> dict[str, float]:
         """Each pool venue's gas for one swap now, in the quote currency."""
@@ -398,6 +424,8 @@ class SimDex:
     async def stop(self) -> None:
         if self.venues is not None:
             await self.venues.stop()
+        if self.oneinch is not None:
+            await self.oneinch.stop()
         if self.chain is not None:
             await self.chain.close()
         if self.anvil is not None:

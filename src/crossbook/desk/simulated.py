@@ -37,7 +37,7 @@ from ..sim.serve import ACCOUNT, derivatives_clients, derivatives_config, fund, 
 from ..sim.server import SimVenue
 from ..trading.account import VenueAccount, close_accounts
 from ..trading.journal import Journal
-from ..trading.pool_account import PoolAccount
+from ..trading.oneinch_account import ChainAccount
 from ..venues.registry import venue_feeds, venue_of
 from .pools import DexVenues, SimDex
 
@@ -108,7 +108,7 @@ class SimDesk:
         """A Router over every venue of the desk trading ``symbol``: the exchanges at their accounts'
         own fee rates, the pools at their fee tier with a swap's gas as the cost per order."""
         dex = await self.dex_venues(symbol)
-        accounts: dict[str, VenueAccount | PoolAccount] = {**self.accounts, **dex.accounts}
+        accounts: dict[str, VenueAccount | ChainAccount] = {**self.accounts, **dex.accounts}
         return Router(self.market.consolidated[symbol], accounts, fee_rates=dex.fee_rates, fixed_costs=dex.fixed_costs,
                       fee_book=FeeBook(accounts=self.accounts), precision=precision)
 

@@ -321,6 +321,7 @@ class Router:
             return report
         deadline = time.monotonic() + request.deadline
         excluded: dict[str, str] = {}
+        waiting: dict[str, int] = {}  # venue -> its book's update count when its last child found nothing
         current = first
         if request.urgency is Urgency.PASSIVE:
             # the split is the taker plan's, found without the limit: a passive order rests inside it
@@ -335,7 +336,10 @@ class Router:
         while True:
             report.rounds += 1
             if not current.children:
-                report.outcome = Outcome.LIMIT if limit is not None and self._liquid_past_limit(excluded) else Outcome.NO_LIQUIDITY
+                if waiting and time.monotonic() >= deadline:  # the books that could take the rest never changed
+                    report.outcome = Outcome.DEADLINE
+                else:
+                    report.outcome = Outcome.LIMIT if limit is not None and self._liquid_past_limit(excluded) else Outcome.NO_LIQUIDITY
                 return report
             venues = {v.venue: v for v in self.venues(trading=True, excluded=excluded)}
             sends = [self._send(venues[c.venue], amount, c, report.rounds, limit, request.side)
@@ -344,6 +348,8 @@ class Router:
                 report.children.append(child)
                 if child.status in (OrderStatus.REJECTED.value, "refused", "unknown"):
                     excluded[child.venue] = child.error or child.status
+                elif child.status == OrderStatus.EXPIRED.value and child.filled <= 0:
+                    waiting[child.venue] = venues[child.venue].book.stats.updates
             left = request.amount - report.filled
             if left <= dust(list(venues.values())):
                 report.outcome = Outcome.FILLED
@@ -352,7 +358,21 @@ class Router:
                 report.outcome = Outcome.DEADLINE
                 return report
             await asyncio.sleep(self.poll)  # let the books move past what the last round took
-            current = await self.plan(request, left, excluded=excluded, limit=limit)
+            current = await self._replan(request, left, excluded, waiting, limit, deadline)
+
+    async def _replan(self, request: RouteRequest, left: float, excluded: Mapping[str, str], waiting: Mapping[str, int],
+                      limit: float | None, deadline: float) -> Plan:
+        """The next round's plan without the venues whose last child found nothing at its planned
+        price (an IOC that expired, a swap that reverted) while their book has not changed since:
+        sending there again would find nothing again. When only those venues could take the rest,
+        wait (until the deadline) for one of their books to change."""
+        while True:
+            unchanged = {v: "its last child found nothing at the planned price and its book has not changed since"
+                         for v, count in waiting.items() if v in self.book.books and self.book.books[v].stats.updates == count}
+            current = await self.plan(request, left, excluded={**excluded, **unchanged}, limit=limit)
+            if current.children or not unchanged or time.monotonic() >= deadline:
+                return current
+            await asyncio.sleep(self.poll)
 
     async def _rest(self, planned: Plan, request: RouteRequest, limit: float | None, seconds: float) -> list[ChildReport]:
         """Post the plan's split as post-only orders at each venue's touch (one tick inside it when
@@ -458,7 +478,7 @@ class Router:
         return replace(
             base, client_order_id=order.client_order_id, status=order.status.value,
             filled=float(order.filled) * size, avg_price=float(order.avg_price) if order.avg_price is not None else None,
-            fee=fee, error=order.reason[:300] if order.status is OrderStatus.REJECTED else "",
+            fee=fee, error=order.reason[:300] if order.status in (OrderStatus.REJECTED, OrderStatus.EXPIRED) else "",
         )
 
 

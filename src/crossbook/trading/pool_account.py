@@ -1,10 +1,14 @@
 """A Uniswap V3 pool as a trading account, so the router sends it child orders like any venue.
 
-An IOC limit order becomes one swap through SwapRouter: a buy is exact-output (the base amount
+An IOC limit order becomes one swap through the chain's router: a buy is exact-output (the base amount
 asked) with amountInMaximum, a sell exact-input with amountOutMinimum, both the limit price plus
 the pool fee. The swap fills whole or reverts, so the limit bounds the order's average price
 before fee (an exchange bounds each unit): the router's child limit is the worst level it planned
-to reach, which the average of a planned swap never passes. The swap is
+to reach, which the average of a planned swap never passes. SwapRouter takes the deadline in
+the swap's parameters; SwapRouter02 (the only router on BNB Chain and Avalanche) has none there and
+takes the swap wrapped in ``multicall(deadline, [swap])``
+(https://github.com/Uniswap/swap-router-contracts/blob/main/contracts/base/MulticallExtended.sol).
+Either way the swap is
 journaled before its transaction is signed, its hash recorded before it is broadcast, and its
 fill taken from the pool's own Swap event in the receipt; a reverted or expired transaction is a
 rejected order with nothing filled.
@@ -26,6 +30,7 @@ from eth_abi import decode as abi_decode
 from ..errors import InvalidOrder, VenueUnavailable
 from ..model import Fill, OrderRequest, OrderType, Side, TimeInForce
 from ..venues.dex.amm import PoolMarket
+from ..venues.dex.chains import RouterKind
 from ..venues.dex.evm import (
     ALLOWANCE,
     APPROVE,
@@ -37,7 +42,13 @@ from ..venues.dex.evm import (
 )
 from ..venues.dex.gas import WEI_PER_NATIVE, FeeHistoryGas
 from ..venues.dex.uniswap_v3 import SWAP_TOPIC
-from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE, EXACT_OUTPUT_SINGLE
+from ..venues.dex.uniswap_v3_exec import (
+    EXACT_INPUT_SINGLE,
+    EXACT_INPUT_SINGLE_02,
+    EXACT_OUTPUT_SINGLE,
+    EXACT_OUTPUT_SINGLE_02,
+    MULTICALL_WITH_DEADLINE,
+)
 from ..venues.dex.v3math import swap_gas
 from ..venues.spec.capabilities import Product
 from .journal import Journal, JournaledOrder
@@ -83,18 +94,21 @@ class GasCost:
 
 
 class PoolAccount:
-    """One pool, one wallet, the shared journal. ``venue`` is the routing venue (``uniswap_v3_500``)."""
+    """One pool, one wallet, the shared journal. ``venue`` is the routing venue (``uniswap_v3_500``);
+    ``router`` is the chain's router of kind ``router_kind`` (SwapRouter or SwapRouter02)."""
 
     limiter = None  # the chain has no request budget to plan around; gas is the cost per order
 
     def __init__(self, venue: str, market: PoolMarket, pool: str, base: PoolToken, quote: PoolToken, router: str,
-                 wallet: Wallet, journal: Journal, gas: GasCost, *, account: str = "main", deadline_seconds: int = 120) -> None:
+                 wallet: Wallet, journal: Journal, gas: GasCost, *, router_kind: RouterKind = "swap_router",
+                 account: str = "main", deadline_seconds: int = 120) -> None:
         self.venue = venue
         self.market = market
         self.pool = pool
         self.base = base
         self.quote = quote
         self.router = router
+        self.router_kind = router_kind
         self.wallet = wallet
         self.journal = journal
         self.gas = gas
@@ -156,19 +170,28 @@ class PoolAccount:
             raise InvalidOrder(f"{self.venue}: amount and price must be positive, got {request.amount} @ {request.price}")
 
     def _calldata(self, request: OrderRequest, now: int) -> bytes:
+        """The router call: the swap, with its deadline inside (SwapRouter) or around it (SwapRouter02)."""
+        deadline = now + self.deadline_seconds
+        if self.router_kind == "swap_router":
+            return self._swap(request, deadline)
+        return MULTICALL_WITH_DEADLINE.encode(deadline, [self._swap(request, None)])
+
+    def _swap(self, request: OrderRequest, deadline: int | None) -> bytes:
+        """exactOutputSingle for a buy, exactInputSingle for a sell; ``deadline`` in the parameters
+        (SwapRouter's struct) or None (SwapRouter02's struct has no deadline)."""
         base_raw = int(request.amount.scaleb(self.base.decimals))
         assert request.price is not None
-        deadline = now + self.deadline_seconds
         fee = self.market.fee
+        dated = () if deadline is None else (deadline,)
         # quote raw units per base raw unit at the limit, and the fee levied on what goes in
         at_limit = Decimal(base_raw) * request.price.scaleb(self.quote.decimals - self.base.decimals)
         if request.side is Side.BUY:
             most_in = math.ceil(at_limit * 1_000_000 / (1_000_000 - fee))
-            params = (self.quote.address, self.base.address, fee, self.wallet.address, deadline, base_raw, most_in, 0)
-            return EXACT_OUTPUT_SINGLE.encode(params)
+            params = (self.quote.address, self.base.address, fee, self.wallet.address, *dated, base_raw, most_in, 0)
+            return (EXACT_OUTPUT_SINGLE if dated else EXACT_OUTPUT_SINGLE_02).encode(params)
         least_out = math.floor(at_limit * (1_000_000 - fee) / 1_000_000)
-        params = (self.base.address, self.quote.address, fee, self.wallet.address, deadline, base_raw, least_out, 0)
-        return EXACT_INPUT_SINGLE.encode(params)
+        params = (self.base.address, self.quote.address, fee, self.wallet.address, *dated, base_raw, least_out, 0)
+        return (EXACT_INPUT_SINGLE if dated else EXACT_INPUT_SINGLE_02).encode(params)
 
     async def _approve(self, token: PoolToken) -> None:
         if token.address in self._approved:
