@@ -157,8 +157,11 @@ async def _steps(desk: Desk, state: DemoState, deadline: float | None) -> None:
     venue, bps = DISLOCATION
     state.step = f"dislocating {venue} by {bps:+g} bps; scanning for arbitrage"
     desk.dislocate(venue, bps, SYMBOL)
-    balances = (await desk.balances(value_in=None)).available()
-    scanner = Scanner(desk.market.consolidated, kinds=("cross_venue",), balances=balances)
+    # the chain's pools and 1inch too: sized to the wallet, their gas in the net profit
+    dex = await desk.dex_venues(SYMBOL)
+    balances = (await desk.balances(value_in=None)).available() | await desk.dex_balances(SYMBOL)
+    scanner = Scanner(desk.market.consolidated, kinds=("cross_venue",), balances=balances, fixed_costs=dex.fixed_costs)
+    accounts = {**desk.accounts, **dex.accounts}
     log = OpportunityLog()
     state.arbitrage = log.entries
 
@@ -166,11 +169,11 @@ async def _steps(desk: Desk, state: DemoState, deadline: float | None) -> None:
         if "executed" in entry:
             state.step = f"traded the {venue} dislocation through the router"
 
-    await trade_as_they_open(desk.market.consolidated, desk.accounts, scanner, _left(deadline, 6.0) or 0.5, log,
+    await trade_as_they_open(desk.market.consolidated, accounts, scanner, _left(deadline, 6.0) or 0.5, log,
                              max_size=ARB_SIZE_CAP, max_trades=1, on_entry=traded)
     state.step = f"{venue} back in line with the others"
     desk.dislocate(venue, 0.0, SYMBOL)
-    await trade_as_they_open(desk.market.consolidated, desk.accounts, scanner, _left(deadline, 1.5) or 0.1, log,
+    await trade_as_they_open(desk.market.consolidated, accounts, scanner, _left(deadline, 1.5) or 0.1, log,
                              max_size=ARB_SIZE_CAP, max_trades=0)
     for event in scanner.close_all():
         log.record(event)

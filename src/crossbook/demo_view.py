@@ -413,9 +413,14 @@ def route_panel(scene: Scene) -> Panel:
     table = Table(box=None, padding=(0, 1, 0, 0), pad_edge=False, expand=True)
     for col in ("venue", "BTC", f"avg {QUOTE}", f"fee {QUOTE}"):
         table.add_column(col, justify="left" if col == "venue" else "right", no_wrap=True)
+    missed: list[str] = []
     for venue, filled, avg, fee in per_venue(report["children"]):
-        table.add_row(_short(venue), px.fmt_amount(filled), px.fmt_price(avg), px.fmt_price(fee))
-    return _panel(Group(*summary, table), f"route · {report['side']} {report['amount']:g} {SYMBOL}")
+        if filled:
+            table.add_row(_short(venue), px.fmt_amount(filled), px.fmt_price(avg), px.fmt_price(fee))
+        else:
+            missed.append(_short(venue))
+    notes = [Text(f"re-routed: {', '.join(missed)} filled nothing at the planned price", style="dim")] if missed else []
+    return _panel(Group(*summary, table, *notes), f"route · {report['side']} {report['amount']:g} {SYMBOL}")
 
 
 def per_venue(children: Iterable[dict[str, Any]]) -> Iterator[tuple[str, float, float | None, float]]:
@@ -519,7 +524,7 @@ def closing_lines(result: dict[str, Any], px: Precision, show_endpoints: bool = 
                  if isinstance(best, dict) else "no venue could fill the sample order")
     route = result.get("route")
     if route is not None:
-        venues = len({c["venue"] for c in route["children"]})
+        venues = len({c["venue"] for c in route["children"] if c["filled"]})
         lines.append(f"routed {px.fmt_amount(route['filled'])} BTC across {venues} venues at all-in "
                      f"{px.fmt_money(route['all_in_avg_price'], 'USDT')} ({route['outcome']})")
     arbitrage = result.get("arbitrage") or []

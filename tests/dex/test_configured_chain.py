@@ -21,9 +21,12 @@ from crossbook import Desk
 from crossbook.book import QuoteStatus
 from crossbook.cli import app
 from crossbook.errors import ConfigError
+from crossbook.model import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from crossbook.routing.executor import Outcome
 from crossbook.sim.chain import Anvil, Deployment, LocalChain, seed_market
 from crossbook.sim.market import START_USD
+from crossbook.sim.venues.oneinch.api import OneInchSim
+from crossbook.trading.oneinch_account import OneInchAccount
 from crossbook.trading.pool_account import PoolAccount
 from crossbook.venues.dex import dex_family
 from crossbook.venues.dex.evm import Evm
@@ -34,6 +37,7 @@ from ..conftest import run
 
 SYMBOL = "BTC-USDT"
 KEY_ENV = "CROSSBOOK_TEST_ETHEREUM_KEY"
+ONEINCH_KEY_ENV = "CROSSBOOK_TEST_ONEINCH_KEY"
 TRADER = 1  # anvil's dev key index the desk trades with
 POOLS = {"uniswap_v3_ethereum_500", "uniswap_v3_ethereum_3000", "uniswap_v3_ethereum_10000"}
 BSC_POOLS = {"uniswap_v3_bsc_500", "uniswap_v3_bsc_3000", "uniswap_v3_bsc_10000"}
@@ -205,3 +209,42 @@ def test_a_chain_whose_rpc_answers_another_chain_id_is_refused(
             assert key.removeprefix("0x") not in said
 
     run(body(), 120)
+
+
+def test_a_configured_chain_s_1inch_is_a_venue_beside_its_pools(
+        mainnet_like: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``[chains.ethereum.oneinch]``: the aggregation API (here the simulated one over the same
+    chain) is quoted as ``oneinch_ethereum`` with its swap's gas, and a child order on it is the
+    API's swap transaction, filled as the receipt says."""
+    monkeypatch.setenv(KEY_ENV, mainnet_like.keys[TRADER])
+
+    async def body() -> None:
+        async with OneInchSim(mainnet_like, plan="business") as api, Desk.sim(["binance"], symbols=[SYMBOL]) as simulated:
+            monkeypatch.setenv(ONEINCH_KEY_ENV, api.issue_key())
+            config = simulated.write_config(tmp_path / "crossbook.toml")
+            config.write_text(config.read_text() + chain_tables(mainnet_like)
+                              + f'[chains.ethereum.oneinch]\napi_key_env = "{ONEINCH_KEY_ENV}"\n'
+                                f'base_url = "{api.base_url}"\nplan = "business"\n')
+            async with Desk.from_config(config) as desk:
+                quote = await desk.best_price(SYMBOL, "buy", 1)
+                row = {r.key: r for r in quote.rows}["oneinch_ethereum"]
+                assert row.status is QuoteStatus.LIVE and row.fee_rate == 0.0 and row.fixed_cost > 0
+                assert row.vwap is not None and row.all_in_price == pytest.approx(row.vwap + row.fixed_cost / row.filled)
+
+                router = await desk.router(SYMBOL)
+                account = router.accounts["oneinch_ethereum"]
+                assert isinstance(account, OneInchAccount) and router.fee_rates["oneinch_ethereum"] == 0.0
+                before = await account.balances()
+                ask = router.book.books["oneinch_ethereum"].best_ask()
+                assert ask is not None
+                order = await account.create_order(OrderRequest(
+                    "oneinch_ethereum", SYMBOL, Side.BUY, OrderType.LIMIT, Decimal("0.05"),
+                    price=Decimal(repr(round(ask[0] * 1.01, 2))), time_in_force=TimeInForce.IOC))
+                assert order.status is OrderStatus.FILLED, order
+                (fill,) = account.journal.fills(order.client_order_id)
+                after = await account.balances()
+                assert after["BTC"] - before["BTC"] == fill.amount == Decimal("0.05")
+                assert before["USDT"] - after["USDT"] == pytest.approx(fill.amount * fill.price, abs=Decimal("0.000001"))
+                assert api.served["swap"] == 1
+
+    run(body(), 240)

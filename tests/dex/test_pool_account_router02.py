@@ -80,3 +80,38 @@ def test_a_pool_account_buys_and_sells_through_swap_router02(chain: Deployment, 
                     await venues.stop()
 
     run(body(), 180)
+
+
+def test_a_swap_the_pool_can_no_longer_fill_within_its_limit_is_not_sent(chain: Deployment, tmp_path: Path) -> None:
+    """A limit the pool is already past (as when another swap of the same wallet moved it first):
+    the order expires unsent, the wallet's nonce and balances unchanged, no gas burnt."""
+
+    async def body() -> None:
+        async with LocalChain(chain) as c:
+            for symbol, amount in (("WBTC", 10.0), ("USDT", 1_000_000.0)):
+                token = c.tokens[symbol]
+                await c.fund(token, c.keys[TRADER], token.raw(amount))
+            link = ChainLink(local_chain_config(chain, TRADER), c.evm, c.wallet_for(c.keys[TRADER]))
+            with Journal(tmp_path / "journal.sqlite") as journal:
+                venues = await ChainVenues(link, SYMBOL, journal, {}, named=False, poll=0.2).start()
+                try:
+                    account = venues.accounts[VENUE]
+                    assert isinstance(account, PoolAccount)
+                    mid = venues.books[VENUE].book.mid()
+                    assert mid is not None
+                    await account.create_order(ioc(Side.BUY, "0.01", mid * 1.02))  # approvals done, as on any later order
+                    sent = await c.evm.w3.eth.get_transaction_count(link.wallet.address)  # type: ignore[arg-type]
+                    ether = await link.wallet.balance()
+                    before = await account.balances()
+
+                    order = await account.create_order(ioc(Side.BUY, "0.5", mid * 0.99))  # 1 % under the pool's price
+
+                    assert order.status is OrderStatus.EXPIRED and order.filled == 0 and order.venue_order_id is None
+                    assert order.reason.startswith("not sent: the pool is past the limit price"), order.reason
+                    assert await c.evm.w3.eth.get_transaction_count(link.wallet.address) == sent  # type: ignore[arg-type]
+                    assert await link.wallet.balance() == ether and await account.balances() == before
+                    assert journal.fills(order.client_order_id) == []
+                finally:
+                    await venues.stop()
+
+    run(body(), 120)

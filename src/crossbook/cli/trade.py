@@ -223,7 +223,7 @@ def arb(
     dex: bool = typer.Option(False, "--dex", help="With --sim: the local chain's pools join (needs node)."),
     config: Path | None = typer.Option(None, "--config", help="crossbook.toml: its venues, at its endpoints."),
     dislocate: list[str] = typer.Option([], help="With --sim: move VENUE's prices by BPS ([:SYMBOL]); repeatable."),
-    execute: bool = typer.Option(False, "--execute", help="With --sim: trade each opportunity through the router."),
+    execute: bool = typer.Option(False, "--execute", help="With --sim or --config: trade each opportunity as it opens."),
     max_size: float = typer.Option(0.1, help="With --execute: the most base units per opportunity."),
     max_notional: float | None = typer.Option(
         None, help="Size cap in quote currency when no balances are known [100,000]."),
@@ -234,8 +234,9 @@ def arb(
     """Find cross-venue, triangular and basis arbitrage, net of fees.
 
     Prints each opportunity as it opens and closes, timestamped, and a summary at the end; sizes
-    are capped by the accounts' balances, else by --max-notional; with --sim --execute it is traded.
-    With --sim --dex the local chain's pools trade against the exchanges, their gas in the profit."""
+    are capped by the accounts' balances, else by --max-notional; with --execute it is traded.
+    With --sim --dex the local chain's pools and 1inch trade against the exchanges, their gas in the
+    profit; with --config, the pools and 1inch of its [chains.X] do, sized to the chain's wallet."""
     from ..arbitrage.cross_venue import Transfer
     from ..arbitrage.model import SizeCap
     from ..arbitrage.scanner import Event
@@ -249,8 +250,10 @@ def arb(
         fail(f"--seconds must be a positive number, not {seconds!r}")
     if sim and config is not None:
         fail("give --sim or --config FILE, not both")
-    if (moves or execute) and not sim:
-        fail("--dislocate and --execute need --sim (trading arbitrage on the real venues is not wired yet)")
+    if moves and not sim:
+        fail("--dislocate moves the simulated venues' prices: they need --sim")
+    if execute and not (sim or config is not None):
+        fail("--execute trades through accounts: it needs --sim or --config FILE")
     if dex and not sim:
         fail("--dex needs --sim (the local chain's pools run beside the simulated venues)")
     if execute and not (math.isfinite(max_size) and max_size > 0):
@@ -280,7 +283,7 @@ def arb(
             seen = asyncio.run(scan_and_trade(wanted, seconds, venues=chosen, dislocations=moves, max_size=max_size,
                                               kinds=looked_for, min_bps=min_bps, transfer=transfer, on_event=show,
                                               on_start=grids.read_from, max_notional=max_notional, on_cap=say_cap,
-                                              dex=dex))
+                                              dex=dex, config=config))
         else:
             seen = asyncio.run(run_arb(wanted, seconds, sim, venues=chosen, dislocations=moves, kinds=looked_for,
                                        min_bps=min_bps, transfer=transfer, on_event=lambda e: show(event_json(e)),

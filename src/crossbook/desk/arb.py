@@ -1,33 +1,38 @@
 """``crossbook arb`` on a desk: live consolidated books for the symbols, the scanner over them for a
 while, and every opportunity it saw in the ``--json`` shape; with ``execute``, each cross-venue
 and triangular one traded as it opens. With ``sim`` the simulated venues run on 127.0.0.1 (no
-keys, no network) and can be told to dislocate a venue so opportunities appear; with ``dex`` the
-local chain's venues of the first symbol (its Uniswap V3 pools) join them: their wallet's
-balances size an opportunity beside the exchanges', their fee rates and gas per order (read
-again every GAS_REFRESH seconds while the scan runs) count in its net profit, and a DEX leg
-trades as a swap bounded by the leg's limit price."""
+keys, no network) and can be told to dislocate a venue so opportunities appear. The desk's
+on-chain venues of every symbol scanned join the exchanges through the Desk's generic
+``dex_venues`` (with ``dex``, the simulator's local chain: its Uniswap V3 pools and 1inch of the
+first symbol; with ``config``, every ``[chains.X]`` of the crossbook.toml): their wallet's
+balances size an opportunity beside the exchanges', their fee rates and gas per order (read again
+every GAS_REFRESH seconds while the scan runs) count in its net profit, and a DEX leg trades as a
+swap bounded by the leg's limit price."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..arbitrage.basis import Funding
+from ..arbitrage.basis import Funding, spot_of
 from ..arbitrage.cross_venue import Balances, Transfer
 from ..arbitrage.execute import trade_as_they_open
 from ..arbitrage.flatten import TradingAccount
 from ..arbitrage.model import Fees, Opportunity, SizeCap
-from ..arbitrage.scanner import KINDS, OnEvent, OpportunityLog, Scanner
-from ..errors import CrossbookError, VenueUnavailable
+from ..arbitrage.scanner import KINDS, Event, OnEvent, OpportunityLog, Scanner
+from ..book.consolidated import ConsolidatedBook
+from ..errors import ConfigError, CrossbookError, VenueUnavailable
 from ..sim.chain import chain_available
 from ..sim.scenario import Dislocation, Scenario
+from ..symbols import Kind, parse_standard
 from ..venues.registry import VENUES
-from .desk import Desk
+from .desk import KIND_NAMES, Desk
 from .metering import arbitrage_executed
-from .pools import SimDex
+from .pools import DexVenues, SimDex
 
 DEFAULT_SYMBOLS = ("BTC-USDT", "ETH-USDT", "ETH-BTC", "BTC-USDT-PERP", "ETH-USDT-PERP")
 LIVE_WAIT = 30.0  # seconds the books get to sync before the scan starts regardless
@@ -37,11 +42,70 @@ OnOpen = Callable[[Opportunity], Awaitable[None]]
 OnCap = Callable[[SizeCap], None]
 
 
-async def known_balances(desk: Desk, dex: SimDex | None = None) -> Balances | None:
-    """What the desk's accounts hold free (venue -> asset -> amount) and, with ``dex``, what the
-    wallet behind each of its venues holds (keyed by crossbook's assets: BTC for WBTC); None when
-    there is neither (a public desk): the balances an opportunity is sized to."""
-    wallets = await wallet_balances(dex.accounts) if dex is not None else {}
+@dataclass(frozen=True, slots=True)
+class ScanPart:
+    """Symbols one scanner watches: a spot symbol with on-chain venues and its perpetuals, beside
+    those venues' accounts, fee rates and cost per order (``dex``: its ``fixed_costs`` kept fresh
+    while the scan runs); or symbols without on-chain venues. A chain's venue has one name for
+    every symbol (``uniswap_v3_ethereum_500`` trades BTC-USDT and ETH-BTC through different pools,
+    its gas in a different quote currency), so each such symbol is scanned on its own."""
+
+    symbols: tuple[str, ...]
+    kinds: tuple[str, ...]
+    dex: DexVenues = field(default_factory=DexVenues)
+    spot: str | None = None  # the symbol whose on-chain venues ``dex`` holds
+
+    def scanner(self, books: Mapping[str, ConsolidatedBook], fees: Fees | None, **caps: Any) -> Scanner:
+        return Scanner({s: books[s] for s in self.symbols}, kinds=self.kinds, fees=with_dex_fees(fees, self.dex),
+                       fixed_costs=self.dex.fixed_costs, **caps)
+
+    def accounts(self, exchanges: Mapping[str, TradingAccount]) -> dict[str, TradingAccount]:
+        return {**exchanges, **self.dex.accounts}
+
+
+def kind_names(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The scanner's names of ``kinds`` (``cross`` for cross_venue too); ConfigError naming an unknown one."""
+    named = tuple(KIND_NAMES.get(k, k) for k in kinds)
+    unknown = sorted(set(named) - set(KINDS))
+    if unknown:
+        raise ConfigError(f"unknown opportunity kinds {', '.join(unknown)}; known: cross, {', '.join(KINDS)}")
+    return named
+
+
+async def scan_parts(desk: Desk, symbols: Sequence[str], kinds: Iterable[str]) -> list[ScanPart]:
+    """The scanners ``symbols`` need on a running ``desk`` that follows them: one over them all
+    when none has on-chain venues; otherwise one per spot symbol with on-chain venues (with its
+    perpetuals, for basis), one over the rest, and one for the triangles over them all (a
+    triangle's legs carry no cost per order, and trade on the exchanges' accounts only)."""
+    wanted, looked_for = tuple(dict.fromkeys(symbols)), kind_names(kinds)
+    on_chain = {s: v for s in wanted if parse_standard(s)[2] is Kind.SPOT and (v := await desk.dex_venues(s)).accounts}
+    if not on_chain:
+        return [ScanPart(wanted, looked_for)]
+    pairwise = tuple(k for k in looked_for if k != "triangular")
+    parts = [ScanPart(tuple(s for s in wanted if spot_of_any(s) == spot), pairwise, dex, spot)
+             for spot, dex in on_chain.items()]
+    rest = tuple(s for s in wanted if spot_of_any(s) not in on_chain)
+    if rest and pairwise:
+        parts.append(ScanPart(rest, pairwise))
+    if "triangular" in looked_for:
+        parts.append(ScanPart(wanted, ("triangular",)))
+    return [p for p in parts if p.kinds]
+
+
+def spot_of_any(symbol: str) -> str:
+    """The spot symbol of a perpetual, a spot symbol itself."""
+    return spot_of(symbol) if parse_standard(symbol)[2] is Kind.PERP else symbol
+
+
+async def known_balances(desk: Desk, parts: Iterable[ScanPart] = ()) -> Balances | None:
+    """What the desk's accounts hold free (venue -> asset -> amount) and what the wallet behind
+    each on-chain venue of ``parts`` holds (keyed by crossbook's assets: BTC for WBTC; a venue
+    trading several symbols from one wallet holds each symbol's assets); None when there is
+    neither (a public desk): the balances an opportunity is sized to."""
+    wallets: dict[str, dict[str, float]] = {}
+    for part in parts:
+        for venue, held in (await wallet_balances(part.dex.accounts)).items():
+            wallets.setdefault(venue, {}).update(held)
     if not desk.accounts and not wallets:
         return None
     exchanges = (await desk.balances(value_in=None)).available() if desk.accounts else {}
@@ -69,9 +133,9 @@ def need_chain() -> None:
                                "(npm ci in the checkout), and they were not found")
 
 
-def with_dex_fees(fees: Fees | None, dex: SimDex | None) -> Fees | None:
-    """``fees``, the DEX venues' fee rates filling in where it names none."""
-    if dex is None:
+def with_dex_fees(fees: Fees | None, dex: DexVenues) -> Fees | None:
+    """``fees``, the on-chain venues' fee rates filling in where it names none."""
+    if not dex.fee_rates:
         return fees
     rates = dict(dex.fee_rates)
     if callable(fees):
@@ -81,25 +145,26 @@ def with_dex_fees(fees: Fees | None, dex: SimDex | None) -> Fees | None:
 
 
 @contextlib.asynccontextmanager
-async def fresh_fixed_costs(dex: SimDex | None) -> AsyncIterator[dict[str, float]]:
-    """The DEX venues' cost per order (a swap's gas, in the quote currency), read now and again
-    every GAS_REFRESH seconds until the block ends, updated in place (a Scanner reads it at every
-    scan); a reading that fails keeps the last. Empty without ``dex``."""
-    costs: dict[str, float] = {}
-    if dex is None:
-        yield costs
+async def fresh_fixed_costs(desk: Desk, parts: Sequence[ScanPart]) -> AsyncIterator[None]:
+    """Every part's on-chain venues' cost per order (a swap's gas, in its symbol's quote currency)
+    read again every GAS_REFRESH seconds until the block ends, updated in place (a Scanner reads
+    it at every scan); a reading that fails keeps the last."""
+    priced = [p for p in parts if p.spot is not None]
+    if not priced:
+        yield
         return
-    costs.update(await dex.fixed_costs())
 
     async def refresh() -> None:
         while True:
             await asyncio.sleep(GAS_REFRESH)
-            with contextlib.suppress(CrossbookError):
-                costs.update(await dex.fixed_costs())
+            for part in priced:
+                assert part.spot is not None
+                with contextlib.suppress(CrossbookError):
+                    part.dex.fixed_costs.update((await desk.dex_venues(part.spot)).fixed_costs)
 
     refreshing = asyncio.create_task(refresh())
     try:
-        yield costs
+        yield
     finally:
         refreshing.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -139,14 +204,17 @@ async def run_arb(
     once it runs (its symbols' precision, say). Sizes are capped by ``balances`` (default: what the
     desk's accounts hold, when it has any) and ``max_notional`` (default: DEFAULT_MAX_NOTIONAL when
     no balances are known); ``on_cap`` is told which caps apply. ``dex`` (with ``sim``): the local
-    chain's pools of the first symbol join, their wallet's balances, fee rates and gas counted.
+    chain's venues of the first symbol join; with ``config``, its ``[chains.X]``' venues of every
+    spot symbol do: their wallet's balances, fee rates and gas counted.
     Returns every opportunity seen, in the order they opened; ``closed_at`` is None for those
     still open at the end."""
-    chosen, wanted = list(venues), list(symbols)
+    chosen, wanted = list(venues), [s.upper() for s in symbols]
+    looked_for = kind_names(kinds)
     timed, at_start = list(dislocations), []
     if dex:
         if not sim:
-            raise VenueUnavailable("the chain venues (--dex) run on the simulator only: add --sim")
+            raise VenueUnavailable("the local chain's venues (--dex) run on the simulator only: add --sim "
+                                   "(a configured desk's [chains.X] join without it)")
         need_chain()
         # the pools start in line with the exchanges: a dislocation from the start follows that
         at_start = [d for d in timed if d.at == 0 and d.seconds is None]
@@ -161,23 +229,32 @@ async def run_arb(
             on_start(desk)
         for d in at_start:
             desk.dislocate(d.venue, d.bps, d.symbol)
-        chain = sim_dex(desk) if dex else None
+        await desk.follow(wanted, LIVE_WAIT)  # a configured desk's chains list their venues of a symbol once followed
+        parts = await scan_parts(desk, wanted, looked_for)
         if balances is None:
-            balances = await known_balances(desk, chain)
+            balances = await known_balances(desk, parts)
         if on_cap is not None:
             on_cap(SizeCap.of(balances, max_notional))
-        async with fresh_fixed_costs(chain) as fixed_costs:
-            found = desk.arbitrage(wanted, list(kinds), seconds=seconds, fees=with_dex_fees(fees, chain), balances=balances,
-                                   transfer=transfer, funding=funding, min_bps=min_bps, live_within=LIVE_WAIT,
-                                   max_notional=max_notional, fixed_costs=fixed_costs)
-            async for event in found:
-                log.record(event.event)
-                if on_event is not None:
-                    result = on_event(event.event)
-                    if result is not None:
-                        await result
-                if event.kind == "open" and on_open is not None:
-                    await on_open(event.opportunity)
+        if funding is None and "basis" in looked_for:
+            funding = await desk.funding_rates(wanted)
+
+        async def record(event: Event) -> None:
+            log.record(event)
+            if event.kind == "open":
+                desk.metrics.opportunity(event.opportunity.kind)
+            if on_event is not None:
+                result = on_event(event)
+                if result is not None:
+                    await result
+            if event.kind == "open" and on_open is not None:
+                await on_open(event.opportunity)
+
+        books = desk.market.consolidated
+        async with fresh_fixed_costs(desk, parts), asyncio.TaskGroup() as scans:
+            for part in parts:
+                scanner = part.scanner(books, fees, balances=balances, transfer=transfer, funding=funding, min_bps=min_bps,
+                                       max_notional=max_notional)
+                scans.create_task(scanner.run(seconds, record))
     return list(log.entries)
 
 
@@ -197,13 +274,21 @@ async def scan_and_trade(
     max_notional: float | None = None,
     on_cap: OnCap | None = None,
     dex: bool = False,
+    config: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """``crossbook arb --sim --execute``: scan the simulated desk's books (after ``dislocations``)
-    for ``seconds`` and trade each cross-venue and triangular opportunity as it opens (see
-    ``trade_on``). ``dex``: the local chain's pools of the first symbol join the desk."""
-    if dex:
-        need_chain()
-    async with Desk.sim(venues, seed, dex=dex, symbols=symbols) as desk:
+    """``crossbook arb --execute``: scan the desk's books for ``seconds`` and trade each cross-venue
+    and triangular opportunity as it opens (see ``trade_on``). The desk is simulated (after
+    ``dislocations``; ``dex``: the local chain's venues of the first symbol join), or with
+    ``config`` the accounts of that crossbook.toml (on ``venues``) and its ``[chains.X]``."""
+    if config is not None:
+        if dex or list(dislocations):
+            raise VenueUnavailable("--dex and --dislocate act on the simulator: a configured desk's chains are its [chains.X]")
+        desk = Desk.from_config(config, venues=venues)
+    else:
+        if dex:
+            need_chain()
+        desk = Desk.sim(venues, seed, dex=dex, symbols=symbols)
+    async with desk:
         if on_start is not None:
             on_start(desk)
         for d in dislocations:
@@ -225,29 +310,33 @@ async def trade_on(
     max_notional: float | None = None,
     on_cap: OnCap | None = None,
 ) -> list[dict[str, Any]]:
-    """Scan a running simulated ``desk``'s books of ``symbols`` for ``seconds`` and trade each
-    cross-venue and triangular opportunity as it opens, at most ``max_size`` base units (of its
-    first leg) each, sized to the balances the desk holds. The desk's chain venues, when it runs
-    them, join: sized to their wallet's balances, their gas in the net profit, a DEX leg traded as
-    a swap on its account. Returns the opportunities in the order they opened, each traded one
-    with its ``executed``."""
-    chain = desk.simulator.dex if desk.simulator is not None else None
-    available = await known_balances(desk, chain)
-    books = {s: desk.market.consolidated[s] for s in symbols}
-    accounts: dict[str, TradingAccount] = {**desk.accounts, **(chain.accounts if chain is not None else {})}
-    async with fresh_fixed_costs(chain) as fixed_costs:
-        scanner = Scanner(books, kinds=kinds, fees=with_dex_fees(None, chain), balances=available, min_bps=min_bps,
-                          transfer=transfer, max_notional=max_notional, fixed_costs=fixed_costs)
-        if on_cap is not None:
-            on_cap(scanner.cap)
-        log = OpportunityLog()
+    """Scan a running ``desk``'s books of ``symbols`` (simulated or configured) for ``seconds``
+    and trade each cross-venue and triangular opportunity as it opens, at most ``max_size`` base
+    units (of its first leg) each, sized to the balances the desk holds. The desk's on-chain
+    venues of each symbol (a simulated desk's local chain, a configured desk's [chains.X]) join:
+    sized to their wallet's balances, their gas in the net profit, a DEX leg traded as a swap on
+    its account. Returns the opportunities in the order they opened, each traded one with its
+    ``executed``."""
+    wanted = [s.upper() for s in symbols]
+    await desk.follow(wanted, LIVE_WAIT)
+    parts = await scan_parts(desk, wanted, kinds)
+    available = await known_balances(desk, parts)
+    if on_cap is not None:
+        on_cap(SizeCap.of(available, max_notional))
+    log = OpportunityLog()
 
-        def metered(entry: dict[str, Any]) -> None:
-            if entry["event"] == "open":
-                desk.metrics.opportunity(str(entry["kind"]))
-                arbitrage_executed(desk.metrics, entry)
-            if on_event is not None:
-                on_event(entry)
+    def metered(entry: dict[str, Any]) -> None:
+        if entry["event"] == "open":
+            desk.metrics.opportunity(str(entry["kind"]))
+            arbitrage_executed(desk.metrics, entry)
+        if on_event is not None:
+            on_event(entry)
 
-        await trade_as_they_open(books, accounts, scanner, seconds, log, max_size=max_size, on_entry=metered)
-        return log.entries
+    books = desk.market.consolidated
+    async with fresh_fixed_costs(desk, parts), asyncio.TaskGroup() as trading:
+        for part in parts:
+            scanner = part.scanner(books, None, balances=available, min_bps=min_bps, transfer=transfer,
+                                   max_notional=max_notional)
+            trading.create_task(trade_as_they_open(books, part.accounts(desk.accounts), scanner, seconds, log,
+                                                   max_size=max_size, on_entry=metered))
+    return log.entries

@@ -26,17 +26,18 @@ from ..sim.venues.oneinch.api import OneInchSim
 from ..symbols import Kind, parse_standard
 from ..trading.journal import Journal
 from ..trading.oneinch_account import ChainAccount, OneInchAccount
-from ..trading.pool_account import GasCost, PoolAccount, PoolToken
+from ..trading.pool_account import GasCost, PoolAccount
 from ..venues.dex import oneinch_venue, pool_venue
 from ..venues.dex.amm import PoolBook, PoolMarket
 from ..venues.dex.chains import ChainConfig, OneInchConfig, local_chain_config
 from ..venues.dex.evm import DECIMALS, Evm, Wallet
-from ..venues.dex.oneinch import OneInchClient
+from ..venues.dex.oneinch import OneInchClient, key_account, limits_for
 from ..venues.dex.oneinch_ladder import QuoteLadder
 from ..venues.dex.tokens import ChainToken, chain_token
 from ..venues.dex.uniswap_v3 import LIQUIDITY, SLOT0, PoolWatcher
 from ..venues.dex.uniswap_v3_exec import EXACT_INPUT_SINGLE, GET_POOL
 from ..venues.dex.v3math import PoolState
+from ..venues.spec.limiter import Limiter
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,13 @@ class ChainLink:
     config: ChainConfig
     evm: Evm
     wallet: Wallet
+    oneinch: OneInchClient | None = None  # the chain's 1inch API client, when [chains.X.oneinch] is set
 
     @classmethod
-    async def connect(cls, config: ChainConfig) -> ChainLink:
+    async def connect(cls, config: ChainConfig, limiters: dict[str, Limiter] | None = None) -> ChainLink:
         """The chain at ``config.rpc_url``, refused (ConfigError) when that endpoint serves another
-        chain than the one configured: a wallet must never sign for the wrong chain."""
+        chain than the one configured: a wallet must never sign for the wrong chain. ``limiters``:
+        the 1inch request budgets by API key, shared by every chain using the key."""
         evm = Evm(config.rpc_url)
         try:
             answered = await _chain_id(config, evm)
@@ -74,7 +77,22 @@ class ChainLink:
         except BaseException:
             await evm.close()
             raise
-        return cls(config, evm, Wallet(evm, config.wallet_key))
+        return cls(config, evm, Wallet(evm, config.wallet_key), oneinch_client(config, {} if limiters is None else limiters))
+
+    async def close(self) -> None:
+        if self.oneinch is not None:
+            await self.oneinch.close()
+        await self.evm.close()
+
+
+def oneinch_client(config: ChainConfig, limiters: dict[str, Limiter]) -> OneInchClient | None:
+    """The chain's 1inch client: 1inch counts requests per API key, whichever chain they are for,
+    so every client of one key (every chain, every symbol's ladder, every swap) paces on one budget."""
+    if config.oneinch is None:
+        return None
+    settings = config.oneinch
+    limiter = limiters.setdefault(key_account(settings.api_key), Limiter(limits_for(settings.plan), margin=0.25))
+    return OneInchClient(settings.base_url, settings.api_key, config.chain_id, plan=settings.plan, limiter=limiter)
 
 
 async def _chain_id(config: ChainConfig, evm: Evm) -> int:
@@ -116,7 +134,6 @@ class ChainVenues:
         self.books: dict[str, PoolBook | QuoteLadder] = {}
         self.accounts: dict[str, ChainAccount] = {}
         self.fee_rates: dict[str, float] = {}
-        self.oneinch: OneInchClient | None = None
         self._native_pool: tuple[str, bool, int] | None = None  # (pool, wrapped native is token0, decimals shift)
 
     async def start(self) -> ChainVenues:
@@ -163,7 +180,7 @@ class ChainVenues:
         self.books[venue] = book
         self.fee_rates[venue] = market.fee_rate
         self.accounts[venue] = PoolAccount(
-            venue, market, pool, _pool_token(self.base), _pool_token(self.quote), self.link.config.router,
+            venue, market, pool, self.base, self.quote, self.link.config.router,
             self.link.wallet, self.journal, self.gas, router_kind=self.link.config.router_kind,
         )
 
@@ -172,17 +189,20 @@ class ChainVenues:
         ladder of quotes in the book, at a taker fee of 0 (1inch's quotes are net of the pools'
         fees), its swaps through the aggregation API from the chain wallet, and the gas of its
         latest quote as the cost per order."""
-        config = self.link.config.oneinch
-        if config is None:
+        client = self.link.oneinch
+        if client is None:
             return
         venue = oneinch_venue(self.venue_chain)
-        self.oneinch = OneInchClient(config.base_url, config.api_key, self.link.config.chain_id, plan=config.plan)
-        ladder = QuoteLadder(venue, self.symbol, self.oneinch, self.link.evm, self.base, self.quote, poll=self.poll)
+        ladder = QuoteLadder(venue, self.symbol, client, self.link.evm, self.base, self.quote, poll=self.poll)
         await ladder.start()
+        if ladder.refused:  # 1inch trades no route between the two tokens: not a venue of this symbol
+            await ladder.stop()
+            log.warning("%s: 1inch quotes no %s: %s", self.chain_name, self.symbol, ladder.last_error)
+            return
         self.books[venue] = ladder
         self.fee_rates[venue] = 0.0
         gas = GasCost(self.link.wallet, self.native_price, units=ladder.gas_units or ONEINCH_SWAP_GAS)
-        self.accounts[venue] = OneInchAccount(venue, self.symbol, self.oneinch, self.base, self.quote, self.link.wallet,
+        self.accounts[venue] = OneInchAccount(venue, self.symbol, client, self.base, self.quote, self.link.wallet,
                                               self.journal, gas)
 
     async def native_price(self) -> float:
@@ -244,12 +264,6 @@ class ChainVenues:
     async def stop(self) -> None:
         for book in self.books.values():
             await book.stop()
-        if self.oneinch is not None:
-            await self.oneinch.close()
-
-
-def _pool_token(token: ChainToken) -> PoolToken:
-    return PoolToken(token.address, token.asset, token.decimals)
 
 
 class ConfiguredChains:
@@ -268,10 +282,11 @@ class ConfiguredChains:
         self.venues: dict[str, dict[str, ChainVenues]] = {}  # symbol -> chain -> its venues of the symbol
         self.unlisted: set[tuple[str, str]] = set()  # (symbol, chain) without a token for an asset
         self._adding = asyncio.Lock()
+        self.oneinch_limiters: dict[str, Limiter] = {}  # one request budget per 1inch API key
 
     async def start(self) -> None:
         for config in self.configs:
-            self.links.append(await ChainLink.connect(config))
+            self.links.append(await ChainLink.connect(config, self.oneinch_limiters))
 
     async def follow(self, symbols: Sequence[str]) -> None:
         """Each chain's venues of the spot ``symbols`` not followed yet, in their consolidated books."""
@@ -318,7 +333,7 @@ class ConfiguredChains:
                 await venues.stop()
         self.venues.clear()
         for link in self.links:
-            await link.evm.close()
+            await link.close()
         self.links.clear()
 
 
@@ -382,7 +397,7 @@ class SimDex:
         assert self.chain is not None and self.oneinch is not None
         oneinch = OneInchConfig(self.oneinch.base_url, SIM_ONEINCH_PLAN, self.oneinch.issue_key())
         config = replace(local_chain_config(self.chain.deployment, TRADER_KEY), oneinch=oneinch)
-        link = ChainLink(config, self.chain.evm, self.chain.wallet_for(self.chain.keys[TRADER_KEY]))
+        link = ChainLink(config, self.chain.evm, self.chain.wallet_for(self.chain.keys[TRADER_KEY]), oneinch_client(config, {}))
         self.venues = await ChainVenues(link, self.symbol, self.journal, books, named=False, poll=self.poll).start()
         if not self.venues.books:
             raise UnknownSymbol(f"the local chain has no pool for {self.symbol}")
@@ -424,6 +439,8 @@ class SimDex:
     async def stop(self) -> None:
         if self.venues is not None:
             await self.venues.stop()
+            if self.venues.link.oneinch is not None:
+                await self.venues.link.oneinch.close()
         if self.oneinch is not None:
             await self.oneinch.stop()
         if self.chain is not None:

@@ -23,21 +23,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
-from decimal import ROUND_HALF_EVEN, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
 from eth_abi import decode as abi_decode
 from web3.exceptions import TransactionNotFound
 
 from ..errors import CrossbookError, InvalidOrder, VenueUnavailable
-from ..model import Fill, OrderRequest, OrderType, Side, TimeInForce
-from ..venues.dex.evm import APPROVE, BALANCE_OF, MAX_UINT, TransactionFailed, TxOutcome, Wallet, transferred
+from ..model import Fill, OrderRequest, Side
+from ..venues.dex.evm import APPROVE, MAX_UINT, TransactionFailed, TxOutcome, Wallet, transferred
 from ..venues.dex.oneinch import OneInchClient, SwapTx
 from ..venues.dex.tokens import ChainToken
-from ..venues.spec.capabilities import Product
 from .journal import Journal, JournaledOrder
-from .pool_account import GasCost, PoolAccount
-from .validation import TradingRules
+from .pool_account import GasCost, PoolAccount, checked_swap_order, swap_rules, token_balances
 
 SIZING_QUOTES = 4  # quotes a buy may spend finding how much quote buys its amount (the limit's own included)
 SIZING_TOLERANCE = 10_000  # a buy sized within 1 / this of its amount is close enough
@@ -80,24 +78,12 @@ class OneInchAccount:
         self.journal = journal
         self.gas = gas
         self.account = account
-        self.rules = {symbol: self._rules()}
+        self.rules = {symbol: swap_rules(symbol, base, quote)}
         self._spender: str | None = None
         self._approved: set[str] = set()
 
-    def _rules(self) -> TradingRules:
-        return TradingRules(
-            symbol=self.symbol, ccxt_symbol=f"{self.base.symbol}/{self.quote.symbol}", base=self.base.asset,
-            quote=self.quote.asset, settle=None, product=Product.SPOT, active=True,
-            tick=Decimal(1).scaleb(-self.quote.decimals), lot=Decimal(1).scaleb(-self.base.decimals),
-            min_amount=Decimal(1).scaleb(-self.base.decimals),
-        )
-
     async def balances(self) -> dict[str, Decimal]:
-        held = {}
-        for token in (self.base, self.quote):
-            (raw,) = await self.wallet.evm.call(token.address, BALANCE_OF, self.wallet.address)
-            held[token.asset] = Decimal(raw).scaleb(-token.decimals)
-        return held
+        return await token_balances(self.wallet, (self.base, self.quote))
 
     # ---- orders ------------------------------------------------------------------------------
 
@@ -110,42 +96,29 @@ class OneInchAccount:
         """Journal the order, size its swap on a fresh quote, and broadcast the API's transaction
         (its hash journaled first); the order comes back acked, or expired when the quote is
         already worse than the limit. Anything but an IOC limit order is refused unjournaled."""
-        self._check(request)
-        # the planner sends lot multiples up to float noise: the nearest lot
-        request = replace(request, amount=request.amount.quantize(self.rules[self.symbol].lot, ROUND_HALF_EVEN))
-        if not request.amount > 0:
-            raise InvalidOrder(f"{self.venue}: the amount is less than one unit of {self.base.symbol}")
+        request = checked_swap_order(request, self.venue, self.rules[self.symbol], "1inch")
         journaled = self.journal.record_intent(request, sending=True)
         cid = journaled.client_order_id
-        try:
-            plan = await self._plan(request)
-            if isinstance(plan, str):
-                return self.journal.record_expire(cid, f"not sent: {plan}")
-            swap = await self._swap_tx(plan)
-            if swap.min_dst_amount < plan.minimum:
-                return self.journal.record_expire(cid, "not sent: the price moved past the limit between quote and swap")
-            signed = await self.wallet.sign(swap.to, swap.data, value=swap.value, gas=swap.gas or None)
-        except CrossbookError as exc:  # nothing was signed: nothing can reach the chain
-            self.journal.record_reject(cid, f"not sent: {exc}")
-            if isinstance(exc, VenueUnavailable):
-                exc.client_order_id = cid
-            raise
-        acked = self.journal.record_ack(cid, signed.tx_hash)
-        try:
-            await self.wallet.broadcast(signed)
-        except Exception:  # whatever the node said, the chain decides: sync asks it
-            return await self.sync(cid)
+        async with self.wallet.turn:
+            try:
+                plan = await self._plan(request)
+                if isinstance(plan, str):
+                    return self.journal.record_expire(cid, f"not sent: {plan}")
+                swap = await self._swap_tx(plan)
+                if swap.min_dst_amount < plan.minimum:
+                    return self.journal.record_expire(cid, "not sent: the price moved past the limit between quote and swap")
+                signed = await self.wallet.sign(swap.to, swap.data, value=swap.value, gas=swap.gas or None)
+            except CrossbookError as exc:  # nothing was signed: nothing can reach the chain
+                self.journal.record_reject(cid, f"not sent: {exc}")
+                if isinstance(exc, VenueUnavailable):
+                    exc.client_order_id = cid
+                raise
+            acked = self.journal.record_ack(cid, signed.tx_hash)
+            try:
+                await self.wallet.broadcast(signed)
+            except Exception:  # whatever the node said, the chain decides: sync asks it
+                return await self.sync(cid)
         return acked
-
-    def _check(self, request: OrderRequest) -> None:
-        if request.venue != self.venue or request.symbol != self.symbol:
-            raise InvalidOrder(f"order for {request.venue} {request.symbol} sent to {self.venue} {self.symbol}")
-        if request.type is not OrderType.LIMIT or request.price is None or request.time_in_force is not TimeInForce.IOC:
-            raise InvalidOrder(f"{self.venue}: 1inch takes IOC limit orders only (a swap up to the limit price)")
-        if request.post_only or request.reduce_only:
-            raise InvalidOrder(f"{self.venue}: a swap cannot be post-only or reduce-only")
-        if not request.amount > 0 or not request.price > 0:
-            raise InvalidOrder(f"{self.venue}: amount and price must be positive, got {request.amount} @ {request.price}")
 
     async def _plan(self, request: OrderRequest) -> SwapPlan | str:
         """The swap for ``request`` on fresh quotes, or why none is sent."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -41,6 +41,7 @@ from ..venues.dex.evm import (
     Wallet,
 )
 from ..venues.dex.gas import WEI_PER_NATIVE, FeeHistoryGas
+from ..venues.dex.tokens import ChainToken
 from ..venues.dex.uniswap_v3 import SWAP_TOPIC
 from ..venues.dex.uniswap_v3_exec import (
     EXACT_INPUT_SINGLE,
@@ -55,13 +56,6 @@ from .journal import Journal, JournaledOrder
 from .validation import TradingRules
 
 SWAP_GAS = 400_000  # a ceiling for one single-pool swap crossing many ticks; only what is used is paid
-
-
-@dataclass(frozen=True, slots=True)
-class PoolToken:
-    address: str
-    symbol: str  # crossbook's currency: BTC for WBTC
-    decimals: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +93,7 @@ class PoolAccount:
 
     limiter = None  # the chain has no request budget to plan around; gas is the cost per order
 
-    def __init__(self, venue: str, market: PoolMarket, pool: str, base: PoolToken, quote: PoolToken, router: str,
+    def __init__(self, venue: str, market: PoolMarket, pool: str, base: ChainToken, quote: ChainToken, router: str,
                  wallet: Wallet, journal: Journal, gas: GasCost, *, router_kind: RouterKind = "swap_router",
                  account: str = "main", deadline_seconds: int = 120) -> None:
         self.venue = venue
@@ -114,60 +108,48 @@ class PoolAccount:
         self.gas = gas
         self.account = account
         self.deadline_seconds = deadline_seconds
-        self.rules = {market.symbol: self._rules()}
+        self.rules = {market.symbol: swap_rules(market.symbol, base, quote)}
         self._approved: set[str] = set()
 
-    def _rules(self) -> TradingRules:
-        return TradingRules(
-            symbol=self.market.symbol, ccxt_symbol=f"{self.base.symbol}/{self.quote.symbol}", base=self.base.symbol,
-            quote=self.quote.symbol, settle=None, product=Product.SPOT, active=True,
-            tick=Decimal(1).scaleb(-self.quote.decimals), lot=Decimal(1).scaleb(-self.base.decimals),
-            min_amount=Decimal(1).scaleb(-self.base.decimals),
-        )
-
     async def balances(self) -> dict[str, Decimal]:
-        held = {}
-        for token in (self.base, self.quote):
-            (raw,) = await self.wallet.evm.call(token.address, BALANCE_OF, self.wallet.address)
-            held[token.symbol] = Decimal(raw).scaleb(-token.decimals)
-        return held
+        return await token_balances(self.wallet, (self.base, self.quote))
 
     # ---- orders ------------------------------------------------------------------------------
 
     async def create_order(self, request: OrderRequest) -> JournaledOrder:
         """An IOC limit order as a swap up to the limit price. Anything else is refused before it
         is journaled: a pool has no resting orders (range orders are placed separately)."""
-        self._check(request)
-        # the planner sends lot multiples up to float noise (1.6481399999999655): the nearest lot
-        request = replace(request, amount=request.amount.quantize(self.rules[self.market.symbol].lot, ROUND_HALF_EVEN))
-        if not request.amount > 0:
-            raise InvalidOrder(f"{self.venue}: the amount is less than one unit of {self.base.symbol}")
+        request = checked_swap_order(request, self.venue, self.rules[self.market.symbol], "a pool")
         journaled = self.journal.record_intent(request, sending=True)
         cid = journaled.client_order_id
-        try:
-            await self._approve(self.quote if request.side is Side.BUY else self.base)
-            signed = await self.wallet.sign(self.router, self._calldata(request, await self.wallet.evm.timestamp()), gas=SWAP_GAS)
-        except TransactionFailed as exc:
-            self.journal.record_reject(cid, str(exc))
-            raise InvalidOrder(f"{self.venue} refused {cid}: {exc}") from None
-        self.journal.record_ack(cid, signed.tx_hash)
-        try:
-            await self.wallet.broadcast(signed)
-        except Exception as exc:  # the node refused it (nonce, funds): it never reached a block
-            # acked (its hash is journaled) orders end EXPIRED: REJECTED would move the order back
-            self.journal.record_expire(cid, f"not broadcast: {type(exc).__name__}")
-            raise InvalidOrder(f"{self.venue} refused {cid}: {type(exc).__name__}") from None
+        async with self.wallet.turn:
+            try:
+                await self._approve(self.quote if request.side is Side.BUY else self.base)
+                calldata = self._calldata(request, await self.wallet.evm.timestamp())
+                past_limit = await self._would_revert(calldata)
+                if past_limit is not None:
+                    return self.journal.record_expire(cid, f"not sent: {past_limit}")
+                signed = await self.wallet.sign(self.router, calldata, gas=SWAP_GAS)
+            except TransactionFailed as exc:
+                self.journal.record_reject(cid, str(exc))
+                raise InvalidOrder(f"{self.venue} refused {cid}: {exc}") from None
+            self.journal.record_ack(cid, signed.tx_hash)
+            try:
+                await self.wallet.broadcast(signed)
+            except Exception as exc:  # the node refused it (nonce, funds): it never reached a block
+                # acked (its hash is journaled) orders end EXPIRED: REJECTED would move the order back
+                self.journal.record_expire(cid, f"not broadcast: {type(exc).__name__}")
+                raise InvalidOrder(f"{self.venue} refused {cid}: {type(exc).__name__}") from None
         return await self.sync(cid)
 
-    def _check(self, request: OrderRequest) -> None:
-        if request.venue != self.venue or request.symbol != self.market.symbol:
-            raise InvalidOrder(f"order for {request.venue} {request.symbol} sent to {self.venue} {self.market.symbol}")
-        if request.type is not OrderType.LIMIT or request.price is None or request.time_in_force is not TimeInForce.IOC:
-            raise InvalidOrder(f"{self.venue}: a pool takes IOC limit orders only (a swap up to the limit price)")
-        if request.post_only or request.reduce_only:
-            raise InvalidOrder(f"{self.venue}: a swap cannot be post-only or reduce-only")
-        if not request.amount > 0 or not request.price > 0:
-            raise InvalidOrder(f"{self.venue}: amount and price must be positive, got {request.amount} @ {request.price}")
+    async def _would_revert(self, calldata: bytes) -> str | None:
+        """Why the swap would revert on the chain as it is now (the pool already past the limit
+        price), or None. Such a swap is not sent: it would only burn gas."""
+        try:
+            await self.wallet.evm.call_raw(self.router, calldata, block="pending", sender=self.wallet.address)
+        except TransactionFailed as exc:
+            return f"the pool is past the limit price ({exc})"
+        return None
 
     def _calldata(self, request: OrderRequest, now: int) -> bytes:
         """The router call: the swap, with its deadline inside (SwapRouter) or around it (SwapRouter02)."""
@@ -193,7 +175,7 @@ class PoolAccount:
         params = (self.base.address, self.quote.address, fee, self.wallet.address, *dated, base_raw, least_out, 0)
         return (EXACT_INPUT_SINGLE if dated else EXACT_INPUT_SINGLE_02).encode(params)
 
-    async def _approve(self, token: PoolToken) -> None:
+    async def _approve(self, token: ChainToken) -> None:
         if token.address in self._approved:
             return
         (allowance,) = await self.wallet.evm.call(token.address, ALLOWANCE, self.wallet.address, self.router)
@@ -246,7 +228,7 @@ class PoolAccount:
         self.journal.record_fill(Fill(
             venue=self.venue, symbol=self.market.symbol, client_order_id=order.client_order_id,
             venue_order_id=fill.tx.tx_hash, trade_id=fill.tx.tx_hash, side=order.request.side,
-            price=price, amount=base, fee=pool_fee + gas, fee_currency=self.quote.symbol, taker=True, ts=time.time(),
+            price=price, amount=base, fee=pool_fee + gas, fee_currency=self.quote.asset, taker=True, ts=time.time(),
         ))
 
     async def cancel(self, client_order_id: str) -> JournaledOrder:
@@ -264,3 +246,40 @@ class PoolAccount:
                 await self.sync(order.client_order_id)
             except VenueUnavailable:
                 continue
+
+
+def swap_rules(symbol: str, base: ChainToken, quote: ChainToken) -> TradingRules:
+    """A token pair's trading rules: any amount down to one unit of the base token, any price
+    down to one unit of the quote token."""
+    return TradingRules(
+        symbol=symbol, ccxt_symbol=f"{base.symbol}/{quote.symbol}", base=base.asset, quote=quote.asset, settle=None,
+        product=Product.SPOT, active=True, tick=Decimal(1).scaleb(-quote.decimals), lot=Decimal(1).scaleb(-base.decimals),
+        min_amount=Decimal(1).scaleb(-base.decimals),
+    )
+
+
+async def token_balances(wallet: Wallet, tokens: Iterable[ChainToken]) -> dict[str, Decimal]:
+    """What ``wallet`` holds of each token, by crossbook's asset (BTC for WBTC)."""
+    held = {}
+    for token in tokens:
+        (raw,) = await wallet.evm.call(token.address, BALANCE_OF, wallet.address)
+        held[token.asset] = Decimal(raw).scaleb(-token.decimals)
+    return held
+
+
+def checked_swap_order(request: OrderRequest, venue: str, rules: TradingRules, what: str) -> OrderRequest:
+    """``request`` as one swap takes it (an IOC limit order of ``rules``' symbol on ``venue``, its
+    amount on the base token's unit), or InvalidOrder naming what ``what`` (a pool, 1inch) cannot do."""
+    if request.venue != venue or request.symbol != rules.symbol:
+        raise InvalidOrder(f"order for {request.venue} {request.symbol} sent to {venue} {rules.symbol}")
+    if request.type is not OrderType.LIMIT or request.price is None or request.time_in_force is not TimeInForce.IOC:
+        raise InvalidOrder(f"{venue}: {what} takes IOC limit orders only (a swap up to the limit price)")
+    if request.post_only or request.reduce_only:
+        raise InvalidOrder(f"{venue}: a swap cannot be post-only or reduce-only")
+    if not request.amount > 0 or not request.price > 0:
+        raise InvalidOrder(f"{venue}: amount and price must be positive, got {request.amount} @ {request.price}")
+    # the planner sends lot multiples up to float noise (1.6481399999999655): the nearest unit
+    request = replace(request, amount=request.amount.quantize(rules.lot, ROUND_HALF_EVEN))
+    if not request.amount > 0:
+        raise InvalidOrder(f"{venue}: the amount is less than one unit of {rules.base}")
+    return request

@@ -205,6 +205,9 @@ class Wallet:
         self._nonce: int | None = None
         self._nonce_lock = asyncio.Lock()
         self._chain_id: int | None = None
+        # held by a swap from its last look at the chain (quote, pre-flight call) to its broadcast,
+        # so swaps of one wallet on shared pools each see the price the one before left
+        self.turn = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"Wallet({self.address})"

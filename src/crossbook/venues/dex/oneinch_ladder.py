@@ -106,6 +106,7 @@ class QuoteLadder:
         self.refreshes = 0
         self.errors = 0
         self.last_error = ""
+        self.refused = False  # the last refresh was refused (a 4xx: no route, a token 1inch does not know)
         self._gas: int | None = None
         self._reference: float | None = None  # quote per base, to size the bids
         self._last = -float("inf")  # time.monotonic() of the last refresh's start
@@ -137,7 +138,9 @@ class QuoteLadder:
             except (CrossbookError, Web3Exception, OSError, TimeoutError) as exc:
                 self.errors += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                self.refused = isinstance(exc, InvalidOrder)
                 return False
+            self.refused = False
             self._apply(bids, asks, [q.gas for q in ask_quotes + bid_quotes if q.gas], block, reference)
             return True
 
