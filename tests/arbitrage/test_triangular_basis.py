@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from crossbook.arbitrage.basis import basis
+from crossbook.arbitrage.scanner import Scanner
 from crossbook.arbitrage.triangular import triangles, triangular_all
 from crossbook.book.consolidated import SizeUnit
 from crossbook.model import Side
@@ -96,3 +97,15 @@ def test_basis_the_other_way_when_the_perpetual_trades_cheap() -> None:
     buy, sell = opp.legs
     assert (buy.symbol, sell.symbol) == ("ETH-USDT-PERP", "ETH-USDT") and buy.amount == pytest.approx(1.5)
     assert opp.funding_rate == -0.0002
+
+
+def test_a_venue_with_a_cost_per_order_forms_no_triangle_in_the_scanner() -> None:
+    """An on-chain venue trades every symbol under one name, each leg a swap paying gas in its own
+    currency, which the triangle walk does not count: the scanner finds no triangle there."""
+    books = venue_books(
+        ([(99.9, 1.0)], [(100.0, 1.0)]),
+        ([(0.0499, 10.0)], [(0.05, 10.0)]),
+        ([(5.2, 100.0)], [(5.21, 100.0)]),
+    )
+    assert Scanner(books, kinds=("triangular",)).find(NOW)
+    assert Scanner(books, kinds=("triangular",), fixed_costs={"v": 0.01}).find(NOW) == []

@@ -112,7 +112,8 @@ class Scanner:
                 found += cross_venue(book, now, fees=self.fees, transfer=self.transfer, cap=self.cap,
                                      fixed_costs=self.fixed_costs)
         if "triangular" in self.kinds:
-            found += triangular_all(self.books, now, fees=self.fees, cap=self.cap)
+            # a venue with a cost per order (a swap's gas, in each leg's own currency) forms no triangle
+            found += triangular_all(self.books, now, fees=self.fees, cap=self.cap, skip=frozenset(self.fixed_costs))
         if "basis" in self.kinds:
             found += basis_all(self.books, now, fees=self.fees, funding=self.funding, max_notional=self.cap.max_notional,
                                fixed_costs=self.fixed_costs)

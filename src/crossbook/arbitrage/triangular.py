@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from itertools import combinations, pairwise
@@ -174,8 +174,8 @@ def venue_books(
 
 def triangular_all(
     books: Mapping[str, ConsolidatedBook], now: float | None = None, *, fees: Fees | None = None,
-    balances: Balances | None = None, cap: SizeCap | None = None,
+    balances: Balances | None = None, cap: SizeCap | None = None, skip: Collection[str] = (),
 ) -> list[Opportunity]:
-    """``triangular`` on every venue of ``books``."""
-    return [o for venue, mine in venue_books(books, now, fees).items()
+    """``triangular`` on every venue of ``books`` but those in ``skip``."""
+    return [o for venue, mine in venue_books(books, now, fees).items() if venue not in skip
             for o in triangular(venue, mine, balances=balances, cap=cap)]

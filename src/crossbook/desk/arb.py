@@ -87,8 +87,9 @@ async def scan_parts(desk: Desk, symbols: Sequence[str], kinds: Iterable[str]) -
     rest = tuple(s for s in wanted if spot_of_any(s) not in on_chain)
     if rest and pairwise:
         parts.append(ScanPart(rest, pairwise))
-    if "triangular" in looked_for:
-        parts.append(ScanPart(wanted, ("triangular",)))
+    if "triangular" in looked_for:  # no triangle on an on-chain venue: the scanner skips venues with a gas cost
+        gas = {venue: cost for dex in on_chain.values() for venue, cost in dex.fixed_costs.items()}
+        parts.append(ScanPart(wanted, ("triangular",), DexVenues(fixed_costs=gas)))
     return [p for p in parts if p.kinds]
 
 

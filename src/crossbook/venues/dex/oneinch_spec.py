@@ -51,6 +51,6 @@ def chains() -> tuple[ChainSupport, ...]:
     from .chains import CHAINS, ONEINCH_SOURCE, ChainSupport
 
     return tuple(ChainSupport(c.name, c.chain_id, "AggregationRouterV6", c.oneinch_router,
-                              ("swaps (API v6)", "limit orders (LOP v4)", "no CHI gas token"),
+                              ("swaps (API v6)", "limit orders (LOP v4)", "no CHI"),
                               ONEINCH_SOURCE)
                  for c in CHAINS.values() if c.oneinch_router is not None)
