@@ -56,6 +56,124 @@ class Trade:
     trade_id: str = ""
 
 
+# ---- market data beyond the book ----------------------------------------------------------
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+
+
+class Interval(str, Enum):
+    """A candle's length, crossbook's names (each venue's own are mapped in its spec)."""
+
+    M1 = "1m"
+    M5 = "5m"
+    M15 = "15m"
+    H1 = "1h"
+    H4 = "4h"
+    D1 = "1d"
+
+    @property
+    def seconds(self) -> int:
+        return {"m": 60, "h": 3600, "d": 86400}[self.value[-1]] * int(self.value[:-1])
+
+    def open_of(self, ts: float) -> float:
+        """The open time of the candle ``ts`` falls in (candles start on multiples of their length, UTC)."""
+        return ts - ts % self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """OHLC of ``interval`` from ``open_time`` (epoch seconds); ``volume`` in base units,
+    ``quote_volume`` in quote units where the venue publishes it; ``closed``: final, or still forming."""
+
+    venue: str
+    symbol: str
+    interval: Interval
+    open_time: float
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    quote_volume: float | None = None
+    closed: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """The rolling 24 hours: open, high, low, last; volume in base and quote units; the touch where
+    the venue's ticker carries it."""
+
+    venue: str
+    symbol: str
+    ts: float
+    open: float | None
+    high: float | None
+    low: float | None
+    last: float
+    volume: float | None
+    quote_volume: float | None
+    bid: float | None = None
+    ask: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRate:
+    """A perpetual's funding: the ``rate`` of the period that ends at ``next_time`` (epoch seconds),
+    ``predicted`` the next period's where published, paid every ``interval_hours``."""
+
+    venue: str
+    symbol: str
+    ts: float
+    rate: float
+    next_time: float | None
+    interval_hours: float = 8.0
+    predicted: float | None = None
+
+    @property
+    def annualized(self) -> float:
+        """The rate as a yearly rate: paid every ``interval_hours``, simple (not compounded)."""
+        return self.rate * SECONDS_PER_YEAR / (self.interval_hours * 3600)
+
+
+@dataclass(frozen=True, slots=True)
+class MarkPrice:
+    venue: str
+    symbol: str
+    ts: float
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPrice:
+    venue: str
+    symbol: str
+    ts: float
+    price: float
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInterest:
+    """Open contracts of a derivative, in base units (``value``: in quote units where published)."""
+
+    venue: str
+    symbol: str
+    ts: float
+    amount: float
+    value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidation:
+    """A forced order the venue published: ``side`` is the liquidated order's (a long is sold)."""
+
+    venue: str
+    symbol: str
+    ts: float
+    side: Side
+    price: float
+    amount: float
+
+
 # ---- trading ------------------------------------------------------------------------------
 
 

@@ -83,7 +83,8 @@ def test_unknown_venue_in_capture_asks_for_venue(tmp_path: Path) -> None:
 
 def test_report_schema_is_exact() -> None:
     report = replay_files([CAPTURES / "BINANCE.ws.1.0.gz", CAPTURES / "BINANCE.http.0.0.gz"]).report()
-    assert set(report) == {"totals", "books"}
+    assert set(report) == {"totals", "books", "market"}
+    assert report["market"] == {"Candle": 2, "Ticker": 42, "candle_gaps": 0}  # klines; bookTickers after a trade
     assert set(report["totals"]) == {"messages", "books", "checksums_ok", "checksums_failed", "gaps", "resyncs"}
     for entry in report["books"].values():
         assert set(entry) == {"synced", "updates", "checksums_ok", "checksums_failed", "gaps", "best_bid", "best_ask"}

@@ -70,6 +70,8 @@ from ..trading.oco import OcoKeeper
 from ..trading.session import config_vault, open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
+from .funding_view import FundingView
+from .market_queries import MarketQueries
 from .metering import AccountMeter, market_view, route_record
 from .onchain import OnChainVenues
 from .results import BalanceReport, OpportunityEvent, Position, PositionReport
@@ -125,7 +127,7 @@ async def _positions_of(account: VenueAccount) -> list[PositionView]:
     return await account.positions()
 
 
-class Desk(Withdrawing, SimulatedVenues, OnChainVenues):
+class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingView):
     def __init__(self, venues: list[str], *, simulator: SimDesk | None = None, config: Config | None = None,
                  endpoints: Endpoints = production, vault: Vault | None = None) -> None:
         """Use ``Desk.sim``, ``Desk.from_config`` or ``Desk.public``."""

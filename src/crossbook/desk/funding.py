@@ -1,20 +1,31 @@
-"""Perpetual funding rates for the basis scanner, read once through public (keyless) ccxt clients:
-against simulators (a simulated desk's, or the running ``crossbook sim`` a config names in its
-``[endpoints]``), or the venues themselves. A desk on simulators never reads a production host:
-a feed without a simulator's endpoint is left out, and every URL of a client pointed at a
-simulator stays on it. A venue whose rate cannot be read is left out (the basis opportunity then
-shows the rate as unknown)."""
+"""Perpetual funding rates, read once through public (keyless) ccxt clients: against simulators
+(a simulated desk's, or the running ``crossbook sim`` a config names in its ``[endpoints]``), or
+the venues themselves. A desk on simulators never reads a production host: a feed without a
+simulator's endpoint is left out, and every URL of a client pointed at a simulator stays on it.
+
+Each (venue, perpetual) read gives a ``FundingRate`` (the rate, the time it is paid, the interval,
+the predicted next rate where the venue publishes one) or an ``Unread`` saying why not. What the
+venues publish, through ccxt's funding-rate structure:
+
+- the next funding time is ``fundingTimestamp`` (ccxt's ``nextFundingTimestamp`` is the one after);
+- the interval is ccxt's ``interval`` ("8h"); Binance's premium index carries none: its
+  ``fundingInfo`` lists the contracts whose interval was changed, every other one pays every 8 hours;
+- dYdX (which ccxt reads no funding rate from) publishes ``nextFundingRate`` in its indexer's
+  ``/v4/perpetualMarkets``, paid at the end of every hour by the protocol's schedule."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ccxt.async_support as ccxt_async
 
-from ..model import Kind
+from ..model import FundingRate, Kind
 from ..sim.access import ccxt_urls, confined
 from ..sim.venues import sim_class
 from ..symbols import parse_standard
@@ -26,12 +37,43 @@ TIMEOUT = 10.0
 
 SimEndpoints = Mapping[str, tuple[str, str]]  # feed id -> (ws url, rest url) of its simulator
 
+# feeds whose simulator trades through no ccxt client of its own: the client that reads their
+# funding, with its settings (Bitget's currencies are a spot endpoint, not the futures server's)
+FUNDING_CLIENTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "bybitinverse": ("bybit", {"options": {"fetchMarkets": {"types": ["inverse"]}, "defaultSubType": "inverse"}}),
+    "bitgetfutures": ("bitget", {"options": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
+                                 "has": {"fetchCurrencies": False}}),
+}
+# hours between payments where the venue's funding answer does not say: Binance's default (its
+# fundingInfo lists only the changed ones), dYdX's protocol (hourly)
+SCHEDULED_HOURS = {"binance": 8.0, "dydx": 1.0}
+INDEXER_FEEDS = frozenset({"dydx"})  # read from the venue's indexer, not ccxt's fetch_funding_rate
+_INTERVAL = re.compile(r"(\d+(?:\.\d+)?)([mh])")
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A (venue, perpetual) whose funding could not be read, and why."""
+
+    venue: str
+    symbol: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"venue": self.venue, "symbol": self.symbol, "reason": self.reason}
+
 
 def ccxt_perp_symbol(symbol: str) -> str:
     """BTC-USDT-PERP -> BTC/USDT:USDT (linear), BTC-USD-PERP -> BTC/USD:BTC (inverse)."""
     base, quote, _, _ = parse_standard(symbol)
     settle = base if quote == "USD" else quote
     return f"{base}/{quote}:{settle}"
+
+
+def funding_ccxt_id(feed: str) -> str | None:
+    """The ccxt client that reads ``feed``'s funding rates, None when none does."""
+    cls = sim_class(feed)
+    return FUNDING_CLIENTS[feed][0] if feed in FUNDING_CLIENTS else cls.ccxt_id or cls.client_ccxt_id
 
 
 def funding_sources(venues: list[str], symbols: list[str]) -> dict[str, tuple[str, str, list[str]]]:
@@ -41,9 +83,8 @@ def funding_sources(venues: list[str], symbols: list[str]) -> dict[str, tuple[st
     out = {}
     for venue in venues:
         for feed in venue_feeds(venue):
-            cls = sim_class(feed)
-            ccxt_id = cls.ccxt_id or cls.client_ccxt_id
-            listed = [s for s in perps if s in cls.markets]
+            ccxt_id = funding_ccxt_id(feed)
+            listed = [s for s in perps if s in sim_class(feed).markets]
             if ccxt_id is not None and listed:
                 out[feed] = (venue, ccxt_id, listed)
     return out
@@ -54,9 +95,10 @@ def funding_client_config(feed: str, venue: str, endpoints: SimEndpoints | None)
     ``endpoints[feed]`` (every API URL on it), from the venue when ``endpoints`` is None; None
     when ``endpoints`` names simulators but not this feed's."""
     cls = sim_class(feed)
-    ccxt_id = cls.ccxt_id or cls.client_ccxt_id
-    perp_options = dict(spec(venue).perp_ccxt_options)
-    config: dict[str, Any] = {"enableRateLimit": False, "options": perp_options}
+    ccxt_id = funding_ccxt_id(feed)
+    settings = FUNDING_CLIENTS.get(feed, ("", {}))[1]
+    perp_options = dict(spec(venue).perp_ccxt_options) | settings.get("options", {})
+    config: dict[str, Any] = settings | {"enableRateLimit": False, "options": perp_options}
     if endpoints is None:
         return config
     if feed not in endpoints or ccxt_id is None:
@@ -67,32 +109,120 @@ def funding_client_config(feed: str, venue: str, endpoints: SimEndpoints | None)
     return confined(config | {"urls": ccxt_urls(ccxt_id, hosts, ws)}, rest, ws)
 
 
-async def _read(venue: str, client: Any, symbols: list[str]) -> dict[tuple[str, str], float]:
-    rates = {}
+def interval_hours(text: object) -> float | None:
+    """ccxt's funding ``interval`` ("8h", "480m") in hours; None when it gives none."""
+    found = _INTERVAL.fullmatch(text) if isinstance(text, str) else None
+    if found is None:
+        return None
+    return float(found[1]) / (60 if found[2] == "m" else 1)
+
+
+def _seconds(ms: Any) -> float | None:
+    return None if ms is None else float(ms) / 1000
+
+
+def _reason(exc: BaseException) -> str:
+    detail = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def from_ccxt(venue: str, symbol: str, raw: Mapping[str, Any], hours: float | None) -> FundingRate:
+    """A FundingRate from ccxt's funding-rate structure; ``hours``: the interval where ``raw``
+    carries none. ValueError when the answer lacks the rate or any interval."""
+    if raw.get("fundingRate") is None:
+        raise ValueError("the answer carries no funding rate")
+    hours = interval_hours(raw.get("interval")) or hours
+    if hours is None:
+        raise ValueError("the answer carries no funding interval")
+    predicted = raw.get("nextFundingRate")
+    return FundingRate(venue, symbol, _seconds(raw.get("timestamp")) or time.time(), float(raw["fundingRate"]),
+                       _seconds(raw.get("fundingTimestamp")), hours, None if predicted is None else float(predicted))
+
+
+async def _intervals(client: Any, ccxt_symbol: str) -> dict[str, float]:
+    """ccxt symbol -> hours, of the contracts the venue lists with an interval of their own."""
+    if not client.has.get("fetchFundingIntervals"):
+        return {}
+    rows = await asyncio.wait_for(client.fetch_funding_intervals([ccxt_symbol]), TIMEOUT)
+    return {s: h for s, row in rows.items() if (h := interval_hours(row.get("interval"))) is not None}
+
+
+async def _read_ccxt(venue: str, client: Any, symbols: list[str]) -> list[FundingRate | Unread]:
+    out: list[FundingRate | Unread] = []
+    for symbol in symbols:
+        ccxt_symbol = ccxt_perp_symbol(symbol)
+        try:
+            raw = await asyncio.wait_for(client.fetch_funding_rate(ccxt_symbol), TIMEOUT)
+            hours = None
+            if interval_hours(raw.get("interval")) is None:
+                hours = (await _intervals(client, ccxt_symbol)).get(ccxt_symbol, SCHEDULED_HOURS.get(venue))
+            out.append(from_ccxt(venue, symbol, raw, hours))
+        except (TimeoutError, ccxt_async.BaseError, ValueError) as exc:
+            out.append(Unread(venue, symbol, _reason(exc)))
+    return out
+
+
+def from_dydx_market(symbol: str, market: Mapping[str, Any], now: float) -> FundingRate:
+    """A FundingRate from a dYdX indexer ``/v4/perpetualMarkets`` market, e.g.
+    ``{"ticker": "BTC-USD", "status": "ACTIVE", "oraclePrice": "60000", "nextFundingRate": "0.00000125", ...}``:
+    the rate paid at the end of this hour."""
+    hours = SCHEDULED_HOURS["dydx"]
+    period = hours * 3600
+    return FundingRate("dydx", symbol, now, float(market["nextFundingRate"]), now - now % period + period, hours)
+
+
+async def _read_indexer(venue: str, client: Any, symbols: list[str]) -> list[FundingRate | Unread]:
     try:
-        for symbol in symbols:
-            raw = await asyncio.wait_for(client.fetch_funding_rate(ccxt_perp_symbol(symbol)), TIMEOUT)
-            if raw.get("fundingRate") is not None:
-                rates[(venue, symbol)] = float(raw["fundingRate"])
+        answer = await asyncio.wait_for(client.indexerGetPerpetualMarkets(), TIMEOUT)
     except (TimeoutError, ccxt_async.BaseError) as exc:
-        log.warning("no funding rate from %s: %s", venue, type(exc).__name__)
+        return [Unread(venue, s, _reason(exc)) for s in symbols]
+    markets, now = answer.get("markets") or {}, time.time()
+    out: list[FundingRate | Unread] = []
+    for symbol in symbols:
+        base, quote, _, _ = parse_standard(symbol)
+        market = markets.get(f"{base}-{quote}")
+        if market is None or market.get("nextFundingRate") is None:
+            out.append(Unread(venue, symbol, f"the indexer lists no funding rate for {base}-{quote}"))
+        else:
+            out.append(from_dydx_market(symbol, market, now))
+    return out
+
+
+async def _read(feed: str, venue: str, client: Any, symbols: list[str]) -> list[FundingRate | Unread]:
+    try:
+        reader = _read_indexer if feed in INDEXER_FEEDS else _read_ccxt
+        return await reader(venue, client, symbols)
     finally:
         await client.close()
-    return rates
+
+
+async def read_funding(venues: list[str], symbols: list[str],
+                       endpoints: SimEndpoints | None = None) -> tuple[list[FundingRate], list[Unread]]:
+    """Every (venue, perpetual) among ``symbols`` a feed of ``venues`` lists: its funding, from
+    the simulators at ``endpoints`` if given (a feed they do not name is unread), else from the
+    venues; or why it could not be read."""
+    reads, unread = [], []
+    for feed, (venue, ccxt_id, listed) in funding_sources(venues, symbols).items():
+        config = funding_client_config(feed, venue, endpoints)
+        if config is None:
+            unread += [Unread(venue, s, f"the desk's simulators do not include {feed}") for s in listed]
+            continue
+        reads.append(_read(feed, venue, getattr(ccxt_async, ccxt_id)(config), listed))
+    rates = []
+    for found in await asyncio.gather(*reads):
+        for item in found:
+            if isinstance(item, FundingRate):
+                rates.append(item)
+            else:
+                log.warning("no funding rate from %s for %s: %s", item.venue, item.symbol, item.reason)
+                unread.append(item)
+    return rates, unread
 
 
 async def fetch_funding(venues: list[str], symbols: list[str],
                         endpoints: SimEndpoints | None = None) -> dict[tuple[str, str], float]:
     """(venue, perpetual) -> funding rate per interval, from the simulators at ``endpoints`` if
-    given (feeds it does not name are left out), else from the venues."""
-    reads = []
-    for feed, (venue, ccxt_id, listed) in funding_sources(venues, symbols).items():
-        config = funding_client_config(feed, venue, endpoints)
-        if config is None:
-            log.info("no funding rate from %s: the desk's simulators do not include %s", venue, feed)
-            continue
-        reads.append(_read(venue, getattr(ccxt_async, ccxt_id)(config), listed))
-    rates: dict[tuple[str, str], float] = {}
-    for found in await asyncio.gather(*reads):
-        rates |= found
-    return rates
+    given (feeds it does not name are left out), else from the venues. A venue whose rate
+    cannot be read is left out (the basis opportunity then shows the rate as unknown)."""
+    rates, _ = await read_funding(venues, symbols, endpoints)
+    return {(r.venue, r.symbol): r.rate for r in rates}

@@ -13,13 +13,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from ..book.l2 import L2Book, Link
-from ..model import BookState, Instrument, Trade
+from ..model import (
+    BookState,
+    Candle,
+    FundingRate,
+    IndexPrice,
+    Instrument,
+    Interval,
+    Liquidation,
+    MarkPrice,
+    OpenInterest,
+    Ticker,
+    Trade,
+)
+from .candles import CandleSeries, Gap
 from .latency import LatencyStats
 
 log = logging.getLogger(__name__)
@@ -42,6 +56,41 @@ class Resync(str, Enum):
 Frame = str | bytes
 ResyncSink = Callable[["FeedHandler", str, str], None]
 TradeSink = Callable[[Trade], None]
+# the streams beyond book and trades, normalized: what ``on_market`` receives
+MarketEvent = Candle | Ticker | FundingRate | MarkPrice | IndexPrice | OpenInterest | Liquidation
+MarketSink = Callable[[MarketEvent], None]
+# a candle stream lost candles: the driver fetches ``handler.candles_url(gap)`` and hands the body
+# to ``handler.on_candles(gap, body)``
+BackfillSink = Callable[["FeedHandler", Gap], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Channels:
+    """The streams a feed subscribes per symbol beside its book and trades: candles of each of
+    ``candles``; ``ticker`` the rolling 24 h ticker and the touch; ``funding`` mark, index and funding
+    (perpetuals); ``liquidations`` forced orders. A venue subscribes those it publishes."""
+
+    candles: tuple[Interval, ...] = ()
+    ticker: bool = False
+    funding: bool = False
+    liquidations: bool = False
+
+    def __post_init__(self) -> None:
+        for interval in self.candles:
+            if not isinstance(interval, Interval):
+                raise ValueError(f"candle interval {interval!r}: one of {', '.join(i.value for i in Interval)}")
+
+
+NO_CHANNELS = Channels()
+
+
+@dataclass
+class MarketStats:
+    """What a handler emitted beyond book and trades, and what its candle streams lost and got back."""
+
+    events: dict[str, int] = field(default_factory=dict)  # event type name -> count
+    candle_gaps: int = 0  # gaps found in candle streams (a lost frame, a reconnect)
+    candles_repaired: int = 0  # closed candles that came from REST instead of the stream
 
 
 class FeedHandler:
@@ -61,7 +110,7 @@ class FeedHandler:
     snapshot_grace: ClassVar[float] = 0.0
     keep_strings: ClassVar[bool] = False  # True when the venue's checksum needs its own strings
     max_streams: ClassVar[int] = 100  # subscriptions per connection
-    streams_per_symbol: ClassVar[int] = 2  # book + trades
+    streams_per_symbol: int = 2  # book + trades (an instance adds its market channels)
     connect_interval: ClassVar[float] = 0.0  # stagger a venue's sockets (per-IP subscribe limits)
     max_connection_age: ClassVar[float] = 23.5 * 3600  # roll over before the venue's 24 h cut
     ping_interval: ClassVar[float | None] = None  # client-sent application ping, seconds
@@ -77,6 +126,8 @@ class FeedHandler:
     # this long without losing another (each book rebuilt while it still loses them breaks again)
     loss_quiet: ClassVar[float] = 1.0
     request_timeout: ClassVar[float] = 5.0  # per REST request (snapshot, instruments): a hang times out
+    # crossbook's candle intervals -> the venue's own names, for those the venue publishes
+    interval_names: ClassVar[Mapping[Interval, str]] = {}
 
     def __init__(
         self,
@@ -85,13 +136,30 @@ class FeedHandler:
         rest_url: str | None = None,
         on_resync: ResyncSink | None = None,
         on_trade: TradeSink | None = None,
+        on_market: MarketSink | None = None,
+        on_backfill: BackfillSink | None = None,
+        channels: Channels = NO_CHANNELS,
         auto_books: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``on_market``: every Candle, Ticker, FundingRate, MarkPrice, IndexPrice, OpenInterest and
+        Liquidation parsed (whatever the socket carries); ``channels``: which of those streams to
+        subscribe per symbol; ``on_backfill``: asked to fetch the candles a stream lost (None: a gap
+        is counted and left, as in replay)."""
         self.ws_base = ws_url or type(self).ws_url
         self.rest_base = rest_url or type(self).rest_url
         self.on_resync = on_resync
         self.on_trade = on_trade
+        self.on_market = on_market
+        self.on_backfill = on_backfill
+        self.channels = channels
+        for interval in channels.candles:
+            if interval not in self.interval_names:
+                raise ValueError(f"{self.venue} publishes no {interval.value} candles")
+        # the socket's topics per symbol, as the connection batches its subscribes
+        self.streams_per_symbol = type(self).streams_per_symbol + self.market_streams(channels)
+        self.candle_series: dict[tuple[str, Interval], CandleSeries] = {}
+        self.market_stats = MarketStats()
         self.auto_books = auto_books  # replay: create a book for any instrument seen on the wire
         self.clock = clock
         self.link = Link()
@@ -155,7 +223,8 @@ class FeedHandler:
         """Forget venue sync state for ``native`` (buffers, pending sequence). Override if kept."""
 
     def connection_opened(self) -> None:
-        """A (re)connected socket: every book starts over."""
+        """A (re)connected socket: every book starts over (a candle stream finds the candles it
+        missed at its next candle)."""
         self.lost_at = None
         for native, book in self.books.items():
             book.state = BookState.SYNCING if book.state is BookState.SYNCING else BookState.RESYNCING
@@ -236,6 +305,54 @@ class FeedHandler:
         self.trades += 1
         if self.on_trade is not None:
             self.on_trade(trade)
+
+    # ---- market data beyond the book ------------------------------------------------------
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        """The topics ``channels`` add per symbol on this venue's socket (0: it subscribes none)."""
+        return 0
+
+    def emit_market(self, event: MarketEvent) -> None:
+        name = type(event).__name__
+        self.market_stats.events[name] = self.market_stats.events.get(name, 0) + 1
+        if self.on_market is not None:
+            self.on_market(event)
+
+    def emit_candle(self, candle: Candle, native: str) -> None:
+        """A candle from the stream: a forming one goes out as it is, a closed one once; a candle
+        that opens past a gap (a lost frame, a reconnect) asks for the missing ones from REST."""
+        key = (native, candle.interval)
+        series = self.candle_series.get(key)
+        if series is None:
+            series = self.candle_series[key] = CandleSeries(native, candle.interval)
+        gap = series.seen(candle.open_time)
+        if gap is not None:
+            self.market_stats.candle_gaps += 1
+            if self.on_backfill is not None:
+                self.on_backfill(self, gap)
+        if not candle.closed or series.close(candle.open_time):
+            self.emit_market(candle)
+
+    def on_candles(self, gap: Gap, body: bytes | str) -> int:
+        """The REST answer to a gap: its closed candles not yet emitted go out, oldest first.
+        Returns how many."""
+        series = self.candle_series[(gap.native, gap.interval)]
+        emitted = 0
+        for candle in self.parse_candles(gap, body):
+            if gap.start <= candle.open_time <= gap.end and series.close(candle.open_time):
+                self.emit_market(candle)
+                emitted += 1
+        self.market_stats.candles_repaired += emitted
+        return emitted
+
+    def candles_url(self, gap: Gap) -> str:
+        """The REST request for the candles of ``gap`` (venues with candle streams override)."""
+        raise NotImplementedError
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """The closed candles of a ``candles_url`` answer, oldest first."""
+        raise NotImplementedError
 
     # ---- wire: override per venue ------------------------------------------------------------
 

@@ -20,14 +20,16 @@ from ..errors import UnknownSymbol, VenueUnavailable
 from ..symbols import SymbolMap
 from ..venues.spec.limiter import Limiter
 from ..venues.spec.limits import Breach, SubscribeLimits, request_params
+from .candles import Gap
 from .capture import CaptureWriter
 from .connection import Backoff, FeedConnection
-from .handler import FeedHandler, TradeSink
+from .handler import NO_CHANNELS, Channels, FeedHandler, MarketSink, TradeSink
 from .latency import LatencyStats
 from .rest import fetch
 
 log = logging.getLogger(__name__)
 
+BACKFILL_ATTEMPTS = 5  # a candle backfill request that fails is tried this often, backing off
 # a metadata request that times out, fails, is refused (5xx, 429, the venue's rate-limit signal) or
 # answers what cannot be read is tried this often, waiting what the venue asks or backing off
 INSTRUMENT_ATTEMPTS = 5
@@ -48,6 +50,8 @@ class VenueFeed:
         ws_url: str | None = None,
         rest_url: str | None = None,
         on_trade: TradeSink | None = None,
+        on_market: MarketSink | None = None,
+        channels: Channels = NO_CHANNELS,
         recorder: CaptureWriter | None = None,
         breach: Breach | None = None,
         limiter: Limiter | None = None,
@@ -56,7 +60,9 @@ class VenueFeed:
         """``breach``: how the venue says a request broke its rate limit (its SPEC's limit table);
         ``limiter``: the venue's REST limiter, shared with its other feeds and its accounts, which
         every metadata and snapshot request waits for; ``subscribe_limits``: what one socket of
-        this feed may hold and send (its SPEC's)."""
+        this feed may hold and send (its SPEC's); ``channels``: the streams beyond book and trades
+        each symbol subscribes, whose events go to ``on_market`` (a candle stream's gaps are filled
+        from the venue's REST candles)."""
         self.handler_cls = handler_cls
         self.breach = breach
         self.limiter = limiter
@@ -67,6 +73,11 @@ class VenueFeed:
         self.ws_url = ws_url
         self.rest_url = rest_url
         self.on_trade = on_trade
+        self.on_market = on_market
+        self.channels = channels
+        self.backfills = 0  # candle gaps filled from REST
+        self.backfill_failures = 0  # candle backfill requests that failed
+        self._session: aiohttp.ClientSession | None = None
         self.symbol_map: SymbolMap | None = None
         self.connections: list[FeedConnection] = []
         self.books: dict[str, L2Book] = {}  # standard symbol -> book
@@ -76,7 +87,46 @@ class VenueFeed:
         self._tasks: list[asyncio.Task[None]] = []
 
     def new_handler(self) -> FeedHandler:
-        return self.handler_cls(ws_url=self.ws_url, rest_url=self.rest_url, on_trade=self.on_trade)
+        return self.handler_cls(ws_url=self.ws_url, rest_url=self.rest_url, on_trade=self.on_trade,
+                                on_market=self.on_market, channels=self.channels, on_backfill=self._backfill)
+
+    def _backfill(self, handler: FeedHandler, gap: Gap) -> None:
+        if self._session is not None:
+            task = asyncio.create_task(self._fill_gap(self._session, handler, gap), name=f"backfill:{self.venue}:{gap.native}")
+            self._tasks.append(task)
+            task.add_done_callback(self._backfill_done)
+
+    def _backfill_done(self, task: asyncio.Task[None]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self.backfill_failures += 1
+            log.warning("%s: candle backfill failed: %r", self.venue, exc)
+
+    async def _fill_gap(self, session: aiohttp.ClientSession, handler: FeedHandler, gap: Gap) -> None:
+        """The candles a stream lost, from REST, within the venue's limits; a failed request is
+        tried again with backoff."""
+        url = handler.candles_url(gap)
+        backoff = Backoff(base=0.5, cap=4.0)
+        for attempt in range(BACKFILL_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(backoff.next_delay())
+            if self.limiter is not None:
+                parts = urlsplit(url)
+                await self.limiter.acquire("GET", parts.path, params=request_params(parts.query, None))
+            got = await fetch(session, url, handler.request_timeout, self.breach)
+            if got.reply is not None and self.limiter is not None:
+                self.limiter.observe(got.reply)
+            if got.body is not None:
+                if self.recorder is not None:
+                    self.recorder.write(time.time(), "http", url, got.body)
+                handler.on_candles(gap, got.body)
+                self.backfills += 1
+                return
+            self.backfill_failures += 1
+            self.last_error = f"{url}: {got.error}"
+        log.warning("%s: candles %s %s from %.0f to %.0f not repaired: %s", self.venue, gap.native,
+                    gap.interval.value, gap.start, gap.end, self.last_error)
 
     async def load_instruments(self, session: aiohttp.ClientSession) -> SymbolMap:
         """The venue's instruments; an answer the handler cannot read (truncated, malformed, listing
@@ -130,6 +180,7 @@ class VenueFeed:
         log.info("%s: %s", self.venue, error)
 
     async def start(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
         symbol_map = self.symbol_map or await self.load_instruments(session)
         natives: dict[str, str] = {}
         for symbol in self.wanted:
@@ -154,7 +205,8 @@ class VenueFeed:
         limits = self.subscribe_limits
         if limits is not None and limits.topics_per_connection is not None:
             streams = min(streams, limits.topics_per_connection)
-        return max(1, streams // self.handler_cls.streams_per_symbol)
+        per_symbol = self.handler_cls.streams_per_symbol + self.handler_cls.market_streams(self.channels)
+        return max(1, streams // per_symbol)
 
     @staticmethod
     async def _run_after(conn: FeedConnection, delay: float) -> None:

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import aiohttp
 
@@ -25,7 +25,7 @@ from ..book.consolidated import ConsolidatedBook, SizeUnit
 from ..errors import VenueUnavailable
 from ..feeds.capture import CaptureWriter
 from ..feeds.connection import Backoff
-from ..feeds.handler import FeedHandler
+from ..feeds.handler import NO_CHANNELS, Channels, FeedHandler, MarketSink
 from ..feeds.manager import VenueFeed
 from ..model import BookState, Instrument, Side, Trade
 from ..precision import Precision, precision_of, typical_precision
@@ -89,6 +89,10 @@ class MarketData:
     endpoints: Endpoints = production
     recorder: CaptureWriter | None = None
     on_trade: Callable[[Trade], None] | None = None
+    # the streams beyond book and trades every followed symbol subscribes where the venue publishes
+    # them (candles, ticker, funding, liquidations), each event to ``on_market``
+    on_market: MarketSink | None = None
+    channels: Channels = NO_CHANNELS
     # each venue's limiter: the desk's accounts there take theirs from here, so that feeds and
     # accounts spend one budget
     limiters: VenueLimiters = field(default_factory=lambda: VenueLimiters(limit_table))
@@ -169,7 +173,8 @@ class MarketData:
             except VenueUnavailable as exc:  # not to be reached at all: nothing to try again
                 self.down[venue] = str(exc)
                 return
-            feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, recorder=self.recorder,
+            feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, on_market=self.on_market,
+                             channels=self._channels(cls), recorder=self.recorder,
                              breach=_breach(venue), limiter=self.limiters(venue),
                              subscribe_limits=self._subscribe_limits(venue, feed_id))
             try:
@@ -192,6 +197,12 @@ class MarketData:
         self.down.pop(venue, None)
         if remaining:
             self.unlisted.setdefault(venue, []).extend(remaining)
+
+    def _channels(self, cls: type[FeedHandler]) -> Channels:
+        """``channels``, less the candle intervals the feed's venue does not publish."""
+        if all(i in cls.interval_names for i in self.channels.candles):
+            return self.channels
+        return replace(self.channels, candles=tuple(i for i in self.channels.candles if i in cls.interval_names))
 
     def _subscribe_limits(self, venue: str, feed_id: str) -> SubscribeLimits | None:
         given = self.subscribe_limits.get(feed_id)

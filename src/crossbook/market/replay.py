@@ -15,7 +15,7 @@ from typing import Any
 from ..book.l2 import L2Book
 from ..errors import UnknownVenue
 from ..feeds.capture import CaptureEvent, merge_captures
-from ..feeds.handler import FeedHandler
+from ..feeds.handler import FeedHandler, MarketSink
 from ..model import BookState
 from ..venues.registry import feed_class, feed_for_url
 
@@ -23,6 +23,7 @@ from ..venues.registry import feed_class, feed_for_url
 @dataclass
 class Replay:
     venue: str | None = None  # feed id that overrides URL inference
+    on_market: MarketSink | None = None  # every candle, ticker, mark, funding, ... the frames carry
     handlers: dict[str, FeedHandler] = field(default_factory=dict)  # connection -> handler
     unknown_urls: set[str] = field(default_factory=set)
     _idle: dict[type[FeedHandler], FeedHandler] = field(default_factory=dict)  # snapshot seen, no socket yet
@@ -43,7 +44,7 @@ class Replay:
             cls = self._class_for(ev.url, ev.feed)
             if cls is None:
                 return
-            handler = self._idle.pop(cls, None) or cls(auto_books=True)
+            handler = self._idle.pop(cls, None) or self._handler(cls)
             self.handlers[ev.conn] = handler
         if ev.kind == "recv":
             # the one guard a live socket has too: an unreadable frame is counted and resyncs its
@@ -54,6 +55,11 @@ class Replay:
     def frame_errors(self) -> int:
         """Recorded frames the handlers could not read."""
         return sum(h.malformed for h in [*self.handlers.values(), *self._idle.values()])
+
+    def _handler(self, cls: type[FeedHandler]) -> FeedHandler:
+        """A replay handler: books made on sight; a candle gap is counted, not fetched (nothing is
+        requested during replay)."""
+        return cls(auto_books=True, on_market=self.on_market)
 
     def _class_for(self, url: str, feed: str | None) -> type[FeedHandler] | None:
         if self.venue or feed:
@@ -68,7 +74,7 @@ class Replay:
         if cls is None:
             return
         probe = next((h for h in reversed(self.handlers.values()) if type(h) is cls), None)
-        native = (probe or cls(auto_books=True)).snapshot_native(ev.url)
+        native = (probe or self._handler(cls)).snapshot_native(ev.url)
         if native is None:
             return
         holder = next(
@@ -76,7 +82,7 @@ class Replay:
             probe,
         )
         if holder is None:
-            holder = self._idle.setdefault(cls, cls(auto_books=True))
+            holder = self._idle.setdefault(cls, self._handler(cls))
         holder.on_snapshot(native, ev.data, ev.ts)
 
     # ---- report ---------------------------------------------------------------------------
@@ -115,7 +121,13 @@ class Replay:
             totals["books"] += 1
             for name in ("checksums_ok", "checksums_failed", "gaps", "resyncs"):
                 totals[name] += stats[name]
-        return {"totals": totals, "books": books}
+        market: dict[str, int] = {}
+        for handler in [*self.handlers.values(), *self._idle.values()]:
+            for name, count in handler.market_stats.events.items():
+                market[name] = market.get(name, 0) + count
+            market["candle_gaps"] = market.get("candle_gaps", 0) + handler.market_stats.candle_gaps
+        # events by type (Candle, Ticker, MarkPrice, ...) and the gaps found in candle streams
+        return {"totals": totals, "books": books, "market": dict(sorted(market.items()))}
 
     def failed(self) -> bool:
         totals = self.report()["totals"]

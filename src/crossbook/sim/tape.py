@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -90,11 +90,12 @@ class Tape:
     def __init__(self, ladders: Mapping[str, Ladder]) -> None:
         self.ladders = ladders
         self.prints: dict[str, deque[Print]] = {s: deque(maxlen=KEPT) for s in ladders}
+        self.clock: Callable[[], int] = now_ms  # the venue's time in ms (a test may run it faster)
 
     def record(self, symbol: str, trades: Iterable[SimTrade], ms: int | None = None) -> None:
         """Print ``trades`` at ``ms`` (now by default)."""
         ladder = self.ladders[symbol]
-        stamp = now_ms() if ms is None else ms
+        stamp = self.clock() if ms is None else ms
         for t in trades:
             self.prints[symbol].append(Print(stamp, ladder.price_str(t.ticks), ladder.size_str(t.lots), t.buy, t.trade_id, t.ticks, t.lots))
 
@@ -116,7 +117,7 @@ class Tape:
     def day(self, symbol: str) -> DayStats:
         """The last 24 hours of the kept prints (the newest ``KEPT``); with no print yet, a flat day
         at the touch's mid and no volume."""
-        now = now_ms()
+        now = self.clock()
         prints = [p for p in self.prints[symbol] if p.ms > now - DAY_MS]
         if not prints:
             mid = self.mid(symbol)

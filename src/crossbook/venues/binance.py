@@ -9,13 +9,28 @@ Docs: developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#how-t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import orjson
 
-from ..feeds.handler import FeedHandler, Frame, Resync, query_param
-from ..model import BookState, Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
+from ..model import (
+    BookState,
+    Candle,
+    FundingRate,
+    IndexPrice,
+    Instrument,
+    Interval,
+    Kind,
+    Liquidation,
+    MarkPrice,
+    Side,
+    Ticker,
+    Trade,
+)
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -39,6 +54,10 @@ from .spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope
 from .spec.withdrawals import VenueAddress, WithdrawalLimits, WithdrawalRules
 
 loads = orjson.loads
+
+# Binance names its kline intervals as crossbook does (it also has 1s, 3m, 30m, 2h, 6h, 8h, 12h, 3d, 1w, 1M)
+INTERVAL_NAMES: dict[Interval, str] = {i: i.value for i in Interval}
+INTERVALS = {name: interval for interval, name in INTERVAL_NAMES.items()}
 
 
 def _filter(filters: list[dict[str, Any]], kind: str, field: str) -> float:
@@ -89,11 +108,17 @@ class BinanceSpot(FeedHandler):
     depth_limit: ClassVar[int] = 1000  # weight 50; 5000 costs 250 of the 6000/min budget
     info_path: ClassVar[str] = "/api/v3/exchangeInfo"
     depth_stream: ClassVar[str] = "depth@100ms"
+    klines_path: ClassVar[str] = "/api/v3/klines"
+    interval_names = INTERVAL_NAMES
+    derivatives: ClassVar[bool] = False  # mark price, funding and liquidation streams
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self._sub_id = 0
+        self.tickers: dict[str, Ticker] = {}  # native -> the latest Ticker emitted
+        self.touch: dict[str, tuple[float, float]] = {}  # native -> (bid, ask) of its latest bookTicker
+        self.last_price: dict[str, float] = {}  # native -> its latest trade's price
 
     # ---- subscribe -----------------------------------------------------------------------
 
@@ -108,8 +133,25 @@ class BinanceSpot(FeedHandler):
 
     def _request(self, method: str, natives: list[str]) -> bytes:
         self._sub_id += 1
-        params = [f"{n.lower()}@{s}" for n in natives for s in (self.depth_stream, "aggTrade")]
+        streams = (self.depth_stream, "aggTrade", *self.market_stream_names(self.channels))
+        params = [f"{n.lower()}@{s}" for n in natives for s in streams]
         return orjson.dumps({"method": method, "params": params, "id": self._sub_id})
+
+    @classmethod
+    def market_stream_names(cls, channels: Channels) -> list[str]:
+        """The streams ``channels`` subscribe per symbol, without the symbol."""
+        names = [f"kline_{cls.interval_names[i]}" for i in channels.candles]
+        if channels.ticker:
+            names += ["ticker", "bookTicker"]
+        if cls.derivatives and channels.funding:
+            names.append("markPrice@1s")
+        if cls.derivatives and channels.liquidations:
+            names.append("forceOrder")
+        return names
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(cls.market_stream_names(channels))
 
     # ---- frames (hot path) ---------------------------------------------------------------
 
@@ -130,6 +172,16 @@ class BinanceSpot(FeedHandler):
             self.on_depth(ev, ts)
         elif e == "aggTrade":
             self.on_agg_trade(ev)
+        elif e == "kline":
+            self.on_kline(ev["k"])
+        elif e == "24hrTicker":
+            self.on_ticker(ev)
+        elif e == "bookTicker" or (e is None and "u" in ev and "A" in ev):  # spot's bookTicker names no event
+            self.on_book_ticker(ev, ts)
+        elif e == "markPriceUpdate":
+            self.on_mark_price(ev)
+        elif e == "forceOrder":
+            self.on_force_order(ev["o"])
 
     def on_depth(self, ev: dict[str, Any], ts: float) -> None:
         native = ev["s"]
@@ -156,17 +208,101 @@ class BinanceSpot(FeedHandler):
 
     def on_agg_trade(self, ev: dict[str, Any]) -> None:
         native = ev["s"]
+        price = self.last_price[native] = float(ev["p"])
         self.emit_trade(
             Trade(
                 venue=self.venue,
                 symbol=self.symbols.get(native, native),
-                price=float(ev["p"]),
+                price=price,
                 amount=float(ev["q"]),
                 side=Side.SELL if ev["m"] else Side.BUY,
                 ts=ev["T"] / 1000.0,
                 trade_id=str(ev["a"]),
             )
         )
+
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def on_kline(self, k: dict[str, Any]) -> None:
+        """``<symbol>@kline_<interval>``, final when ``x``:
+        {"stream":"nknusdt@kline_1m","data":{"e":"kline","E":1633998523963,"s":"NKNUSDT","k":{"t":1633998480000,
+        "T":1633998539999,"s":"NKNUSDT","i":"1m","f":19862761,"L":19862790,"o":"0.35270000","c":"0.35280000",
+        "h":"0.35280000","l":"0.35220000","v":"25877.00000000","n":30,"x":false,"q":"9116.04600000",
+        "V":"58.00000000","Q":"20.46240000","B":"0"}}}"""
+        interval = INTERVALS.get(k["i"])
+        if interval is None:
+            return  # an interval crossbook does not keep (1s, 3m, 1w, ...)
+        native = k["s"]
+        candle = Candle(self.venue, self.symbols.get(native, native), interval, k["t"] / 1000.0, float(k["o"]),
+                        float(k["h"]), float(k["l"]), float(k["c"]), float(k["v"]), float(k["q"]), k["x"])
+        self.emit_candle(candle, native)
+
+    def on_ticker(self, ev: dict[str, Any]) -> None:
+        """``<symbol>@ticker``, the rolling 24 hours (spot also carries the touch, ``b`` and ``a``):
+        {"e":"24hrTicker","E":1672515782136,"s":"BNBBTC","p":"0.0015","P":"250.00","w":"0.0018","x":"0.0009",
+        "c":"0.0025","Q":"10","b":"0.0024","B":"10","a":"0.0026","A":"100","o":"0.0010","h":"0.0025",
+        "l":"0.0010","v":"10000","q":"18","O":0,"C":86400000,"F":0,"L":18150,"n":18151}"""
+        native = ev["s"]
+        if "b" in ev:
+            self.touch[native] = (float(ev["b"]), float(ev["a"]))
+        bid, ask = self.touch.get(native, (None, None))
+        ticker = Ticker(self.venue, self.symbols.get(native, native), ev["E"] / 1000.0, float(ev["o"]), float(ev["h"]),
+                        float(ev["l"]), float(ev["c"]), float(ev["v"]), float(ev["q"]), bid, ask)
+        self.tickers[native] = ticker
+        self.emit_market(ticker)
+
+    def on_book_ticker(self, ev: dict[str, Any], ts: float) -> None:
+        """``<symbol>@bookTicker``, the touch (futures add ``e``, ``E`` and ``T``): the latest Ticker
+        with this bid and ask, once a last price is known (a 24 h ticker's, else the latest trade's):
+        {"u":499869768,"s":"NKNUSDT","b":"0.35210000","B":"672.00000000","a":"0.35260000","A":"3199.00000000"}"""
+        native = ev["s"]
+        bid, ask = self.touch[native] = (float(ev["b"]), float(ev["a"]))
+        stamp = ev["E"] / 1000.0 if "E" in ev else ts
+        held = self.tickers.get(native)
+        if held is not None:
+            ticker = replace(held, ts=stamp, bid=bid, ask=ask)
+        elif native in self.last_price:
+            ticker = Ticker(self.venue, self.symbols.get(native, native), stamp, None, None, None,
+                            self.last_price[native], None, None, bid, ask)
+        else:
+            return
+        self.tickers[native] = ticker
+        self.emit_market(ticker)
+
+    def on_mark_price(self, ev: dict[str, Any]) -> None:
+        """``<symbol>@markPrice@1s`` (futures): mark, index, the funding rate of the period ending at ``T``:
+        {"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":"11794.15000000","i":"11784.62659091",
+        "P":"11784.25641265","r":"0.00038167","T":1562306400000}"""
+        native = ev["s"]
+        symbol, ts = self.symbols.get(native, native), ev["E"] / 1000.0
+        self.emit_market(MarkPrice(self.venue, symbol, ts, float(ev["p"])))
+        self.emit_market(IndexPrice(self.venue, symbol, ts, float(ev["i"])))
+        if ev.get("r"):  # a quarterly future has no funding: "r" and "T" are empty
+            self.emit_market(FundingRate(self.venue, symbol, ts, float(ev["r"]), ev["T"] / 1000.0))
+
+    def on_force_order(self, o: dict[str, Any]) -> None:
+        """``<symbol>@forceOrder`` (futures), a liquidation order, ``S`` its side:
+        {"e":"forceOrder","E":1568014460893,"o":{"s":"BTCUSDT","S":"SELL","o":"LIMIT","f":"IOC","q":"0.014",
+        "p":"9910","ap":"9910","X":"FILLED","l":"0.014","z":"0.014","T":1568014460893}}"""
+        native = o["s"]
+        side = Side.SELL if o["S"] == "SELL" else Side.BUY
+        price = float(o["ap"]) or float(o["p"])  # the average fill price, once filled
+        self.emit_market(Liquidation(self.venue, self.symbols.get(native, native), o["T"] / 1000.0, side, price,
+                                     float(o["z"]) or float(o["q"])))
+
+    def candles_url(self, gap: Gap) -> str:
+        name = self.interval_names[gap.interval]
+        start, end = int(gap.start * 1000), int(gap.end * 1000)
+        return f"{self.rest_base}{self.klines_path}?symbol={gap.native}&interval={name}&startTime={start}&endTime={end}&limit=1000"
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v3/klines`` (``/fapi/v1/klines``): rows of open time, OHLC, volume, close time,
+        quote volume, ...: [[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100",
+        "148976.11427815",1499644799999,"2434.19055334",308,"1756.87402397","28.46694368","0"]]"""
+        symbol = self.symbols.get(gap.native, gap.native)
+        return [Candle(self.venue, symbol, gap.interval, row[0] / 1000.0, float(row[1]), float(row[2]),
+                       float(row[3]), float(row[4]), float(row[5]), float(row[7]), True)
+                for row in loads(body)]
 
     # ---- snapshots -----------------------------------------------------------------------
 
@@ -269,6 +405,8 @@ class BinanceUsdm(BinanceSpot):
     depth_path = "/fapi/v1/depth"
     info_path = "/fapi/v1/exchangeInfo"
     depth_stream = "depth@100ms"
+    klines_path = "/fapi/v1/klines"
+    derivatives = True
 
     def _snapshot_too_old(self, last: int, first: dict[str, Any]) -> bool:
         return last < first["U"] - 1
@@ -298,6 +436,7 @@ class BinanceCoinm(BinanceUsdm):
     url_hosts = ("dstream.binance.com", "dapi.binance.com")
     depth_path = "/dapi/v1/depth"
     info_path = "/dapi/v1/exchangeInfo"
+    klines_path = "/dapi/v1/klines"
 
 
 async def place_oco(client: Any, legs: OcoLegs) -> OcoAck:

@@ -27,6 +27,7 @@ from ...server import SimConnection, json_response
 from .accounts import BinanceSpotSim
 from .algo import AlgoOrders
 from .errors import ERRORS, FUTURES_ERRORS, binance_error, rejected
+from .open_interest import FuturesOpenInterest
 from .wire import (
     FUNDING_PERIOD_MS,
     FUNDING_RATE,
@@ -39,7 +40,7 @@ from .wire import (
 )
 
 
-class BinanceUsdmSim(AlgoOrders, BinanceSpotSim):
+class BinanceUsdmSim(AlgoOrders, FuturesOpenInterest, BinanceSpotSim):
     """USD-M perpetuals, trading as ccxt's ``binanceusdm`` calls them: ``/fapi/v3/account``,
     ``/fapi/v1/order`` (LIMIT, MARKET; GTC, IOC, FOK, GTX post-only; ``reduceOnly``,
     ``positionSide``), conditional orders on ``/fapi/v1/algoOrder`` (``algo.py``),
@@ -70,7 +71,8 @@ class BinanceUsdmSim(AlgoOrders, BinanceSpotSim):
         self.init_algo()
 
     def routes(self) -> list[web.RouteDef]:
-        return [*super().routes(), web.get(f"{self.api}/premiumIndex", self.premium_index)]
+        return [*super().routes(), web.get(f"{self.api}/premiumIndex", self.premium_index),
+                web.get(f"{self.api}/openInterest", self.open_interest), web.get(f"{self.api}/fundingInfo", self.funding_info)]
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -243,6 +245,13 @@ class BinanceUsdmSim(AlgoOrders, BinanceSpotSim):
             "nextFundingTime": (now // FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS,
             "time": now,
         }
+
+    async def funding_info(self, request: web.Request) -> web.Response:
+        """``fundingInfo``: Binance lists the contracts whose funding interval, cap or floor was
+        adjusted; the simulator lists its own, every one paid each 8 hours."""
+        hours = FUNDING_PERIOD_MS // 3_600_000
+        return json_response([{"symbol": self.native(s), "adjustedFundingRateCap": "0.02000000", "adjustedFundingRateFloor":
+                               "-0.02000000", "fundingIntervalHours": hours, "disclaimer": False} for s in self.markets])
 
     # ---- account and settings ---------------------------------------------------------------
 
@@ -571,6 +580,10 @@ class BinanceCoinmSim(BinanceUsdmSim):
 
     def premium_json(self, symbol: str) -> dict[str, Any]:
         return {**super().premium_json(symbol), "pair": self.native(symbol).removesuffix("_PERP")}
+
+    def open_interest_json(self, symbol: str) -> dict[str, Any]:
+        pair = self.native(symbol).removesuffix("_PERP")
+        return {**super().open_interest_json(symbol), "pair": pair, "contractType": "PERPETUAL"}
 
     async def premium_index(self, request: web.Request) -> web.Response:
         """COIN-M answers a list even for one symbol."""

@@ -11,15 +11,16 @@ import orjson
 from aiohttp import web
 
 from ....symbols import parse_standard
+from ...market import SimTrade
 from ...ratelimit import Over, retry_after
 from ...refusal import ErrorShape, Reason, Refusal
-from ...server import Change, SimConnection, SimVenue, json_response
-from ...tape import Candle, Print, Tape
+from ...server import Change, Frame, SimConnection, SimVenue, json_response
 from .errors import ORDER_RATE_LIMITED, REFUSALS, render
-from .wire import OrderList, Transfer
+from .streams import MarketStreams, StreamFrames
+from .wire import BINANCE_INTERVALS, OrderList, Transfer, binance_agg_trade, binance_kline, binance_ticker
 
 
-class BinancePublic(SimVenue):
+class BinancePublic(MarketStreams, SimVenue):
     """Binance spot's public side: exchangeInfo and depth over REST, the public streams."""
     venue = "binance"
     ccxt_id: ClassVar[str | None] = "binance"
@@ -61,6 +62,7 @@ class BinancePublic(SimVenue):
         self.list_ids = itertools.count(1)
         self.transfers: list[Transfer] = []
         self.tran_ids = itertools.count(100_000_001)
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -215,6 +217,30 @@ class BinancePublic(SimVenue):
     def add_futures_fields(self, event: dict[str, Any], prev: int, now: int) -> None:
         """Spot events carry nothing more."""
 
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[Frame], StreamFrames]:
+        """This tick's trades, and the frames of the candle, ticker and mark streams some socket holds."""
+        held = {s for conn in self.connections for s in conn.state.get("streams", ())}
+        return super().encode_trades(symbol, trades), self.market_frames(symbol, held)
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], StreamFrames]) -> list[Frame]:
+        trades, streams = encoded
+        if not streams:
+            return list(trades)
+        prefix = f"{self.native(symbol).lower()}@"
+        subscribed = conn.state.get("streams", set())
+        return [*trades, *(f for name, frames in streams.items() if prefix + name in subscribed for f in frames)]
+
+    def touch(self, symbol: str) -> tuple[str, str, str, str] | None:
+        ladder = self.ladders[symbol]
+        bid, ask = ladder.top(True, 1), ladder.top(False, 1)
+        if not bid or not ask:
+            return None
+        return (ladder.price_str(bid[0][0], self.places), ladder.size_str(bid[0][1], self.places),
+                ladder.price_str(ask[0][0], self.places), ladder.size_str(ask[0][1], self.places))
+
+    def update_ids(self, symbol: str) -> int:
+        return self.update_id[symbol]
+
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
         ladder = self.ladders[symbol]
         native = self.native(symbol)
@@ -233,32 +259,3 @@ class BinancePublic(SimVenue):
         }
         return orjson.dumps({"stream": f"{native.lower()}@aggTrade", "data": event}).decode()
 
-
-# Binance's candle intervals (MEXC names some differently, see mexc/public.py)
-BINANCE_INTERVALS: dict[str, int] = {
-    "1s": 1, "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14_400,
-    "6h": 21_600, "8h": 28_800, "12h": 43_200, "1d": 86_400, "3d": 259_200, "1w": 604_800, "1M": 2_592_000,
-}
-
-
-def binance_ticker(tape: Tape, symbol: str, native: str) -> dict[str, Any]:
-    """The 24-hour ticker as Binance (and MEXC, its copy) lays it out."""
-    day = tape.day(symbol)
-    return {
-        "symbol": native, "priceChange": str(day.change), "priceChangePercent": f"{day.change_ratio * 100:.3f}",
-        "weightedAvgPrice": f"{day.vwap:.8f}", "prevClosePrice": day.open, "lastPrice": day.last, "lastQty": day.last_size,
-        "openPrice": day.open, "highPrice": day.high, "lowPrice": day.low, "volume": day.volume,
-        "quoteVolume": day.quote_volume, "openTime": day.open_ms, "closeTime": day.close_ms,
-        "firstId": day.first_id, "lastId": day.last_id, "count": day.count,
-    }
-
-
-def binance_agg_trade(p: Print) -> dict[str, Any]:
-    """``m``: the buyer was the maker (the taker sold)."""
-    return {"a": p.trade_id, "p": p.price, "q": p.size, "f": p.trade_id * 3, "l": p.trade_id * 3, "T": p.ms,
-            "m": not p.buy, "M": True}
-
-
-def binance_kline(c: Candle, seconds: int) -> list[Any]:
-    return [c.start_ms, c.open, c.high, c.low, c.close, c.volume, c.start_ms + seconds * 1000 - 1, c.quote_volume,
-            c.count, "0", "0", "0"]

@@ -16,6 +16,7 @@ from ....model import (
 )
 from ...refusal import Refusal
 from ...server import json_response
+from ...tape import Candle, Print, Tape
 from .errors import body_of
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -102,3 +103,33 @@ def cancel_replace_response(canceled: dict[str, Any] | Refusal, placed: dict[str
     if len(failures) == 2:
         return json_response({"code": -2022, "msg": "Order cancel-replace failed.", "data": body}, status=400)
     return json_response({"code": -2021, "msg": "Order cancel-replace partially failed.", "data": body}, status=409)
+
+
+# Binance's candle intervals (MEXC names some differently, see mexc/public.py)
+BINANCE_INTERVALS: dict[str, int] = {
+    "1s": 1, "1m": 60, "3m": 180, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "2h": 7200, "4h": 14_400,
+    "6h": 21_600, "8h": 28_800, "12h": 43_200, "1d": 86_400, "3d": 259_200, "1w": 604_800, "1M": 2_592_000,
+}
+
+
+def binance_ticker(tape: Tape, symbol: str, native: str) -> dict[str, Any]:
+    """The 24-hour ticker as Binance (and MEXC, its copy) lays it out."""
+    day = tape.day(symbol)
+    return {
+        "symbol": native, "priceChange": str(day.change), "priceChangePercent": f"{day.change_ratio * 100:.3f}",
+        "weightedAvgPrice": f"{day.vwap:.8f}", "prevClosePrice": day.open, "lastPrice": day.last, "lastQty": day.last_size,
+        "openPrice": day.open, "highPrice": day.high, "lowPrice": day.low, "volume": day.volume,
+        "quoteVolume": day.quote_volume, "openTime": day.open_ms, "closeTime": day.close_ms,
+        "firstId": day.first_id, "lastId": day.last_id, "count": day.count,
+    }
+
+
+def binance_agg_trade(p: Print) -> dict[str, Any]:
+    """``m``: the buyer was the maker (the taker sold)."""
+    return {"a": p.trade_id, "p": p.price, "q": p.size, "f": p.trade_id * 3, "l": p.trade_id * 3, "T": p.ms,
+            "m": not p.buy, "M": True}
+
+
+def binance_kline(c: Candle, seconds: int) -> list[Any]:
+    return [c.start_ms, c.open, c.high, c.low, c.close, c.volume, c.start_ms + seconds * 1000 - 1, c.quote_volume,
+            c.count, "0", "0", "0"]

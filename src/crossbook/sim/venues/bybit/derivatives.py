@@ -21,6 +21,7 @@ from ....model import (
 from ....symbols import parse_standard
 from ...access import ApiKey
 from ...engine import Reject, SimOrder
+from ...interest import open_interest
 from ...market import Ladder
 from ...refusal import Reason, refuse
 from .stream import BybitSpotSim
@@ -39,6 +40,9 @@ from .wire import (
     ms,
     plain,
 )
+
+# Bybit's ``intervalTime`` names -> milliseconds
+OPEN_INTEREST_INTERVALS_MS = {"5min": 300_000, "15min": 900_000, "30min": 1_800_000, "1h": 3_600_000, "4h": 14_400_000, "1d": 86_400_000}
 
 
 class BybitLinearSim(BybitSpotSim):
@@ -74,7 +78,8 @@ class BybitLinearSim(BybitSpotSim):
         ]
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.get("/v5/market/tickers", self.tickers), *super().routes()]
+        return [web.get("/v5/market/tickers", self.tickers), web.get("/v5/market/open-interest", self.open_interest),
+                *super().routes()]
 
     async def tickers(self, request: web.Request) -> web.Response:
         """The contracts' tickers as ccxt's fetch_funding_rate reads them: ``fundingRate`` (the
@@ -88,6 +93,30 @@ class BybitLinearSim(BybitSpotSim):
             return self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
         return self.envelope({"category": self.category, "list": [self.ticker(s) for s in symbols]})
 
+    async def open_interest(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/open-interest?category=&symbol=&intervalTime=``: the simulator's open
+        interest now (``sim/interest.py``), one row stamped with the interval's start."""
+        query = request.query
+        if query.get("category") != self.category:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
+        symbol = self.symbol_of(query.get("symbol", ""))
+        if symbol is None:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
+        interval = OPEN_INTEREST_INTERVALS_MS.get(query.get("intervalTime", ""))
+        if interval is None:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: intervalTime is invalid")
+        now = ms(time.time())
+        row = {"openInterest": self.open_interest_text(symbol), "timestamp": str(now - now % interval)}
+        return self.envelope({"symbol": self.native(symbol), "category": self.category, "list": [row], "nextPageCursor": ""})
+
+    def open_interest_text(self, symbol: str) -> str:
+        """The open interest in the base coin."""
+        return plain(open_interest(self.engine, symbol))
+
+    def open_interest_value(self, symbol: str) -> str:
+        """The open interest's value in the settle coin, at the mark."""
+        return plain(open_interest(self.engine, symbol) * self.mark(symbol))
+
     def ticker(self, symbol: str) -> dict[str, Any]:
         ladder = self.ladders[symbol]
         bid, ask = ladder.top(True, 1), ladder.top(False, 1)
@@ -98,7 +127,8 @@ class BybitLinearSim(BybitSpotSim):
         return {
             "symbol": self.native(symbol), "lastPrice": day.last, "indexPrice": mark_text, "markPrice": mark_text,
             "prevPrice24h": day.open, "price24hPcnt": f"{day.change_ratio:.6f}", "highPrice24h": day.high,
-            "lowPrice24h": day.low, "prevPrice1h": day.open, "openInterest": "0", "openInterestValue": "0",
+            "lowPrice24h": day.low, "prevPrice1h": day.open, "openInterest": self.open_interest_text(symbol),
+            "openInterestValue": self.open_interest_value(symbol),
             "turnover24h": day.quote_volume, "volume24h": day.volume,
             "fundingRate": plain(FUNDING_RATE), "nextFundingTime": str(now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS),
             "predictedDeliveryPrice": "", "basisRate": "", "deliveryFeeRate": "", "deliveryTime": "0",
@@ -417,6 +447,14 @@ class BybitInverseSim(BybitLinearSim):
 
     def trading_routes(self) -> list[web.RouteDef]:
         return []
+
+    def open_interest_text(self, symbol: str) -> str:
+        """The open interest in contracts of 1 USD."""
+        return str(round(open_interest(self.engine, symbol) * self.mark(symbol)))
+
+    def open_interest_value(self, symbol: str) -> str:
+        """The open interest's value in the base coin (the settle coin)."""
+        return plain(open_interest(self.engine, symbol))
 
     def contracts(self, ladder: Ladder, ticks: int, lots: int) -> int:
         return max(1, round(ladder.size(lots) * ladder.price(ticks)))

@@ -16,6 +16,7 @@ from ....model import OrderStatus, Side
 from ....symbols import parse_standard
 from ...access import READ_TRADE, ApiKey, ccxt_urls
 from ...engine import Position, SimFill, SimOrder
+from ...interest import open_interest
 from ...market import Ladder
 from ...ratelimit import Over, retry_after
 from ...refusal import Reason, Refusal
@@ -146,7 +147,7 @@ class DydxIndexer(SimVenue):
             "nextFundingRate": "0",
             "initialMarginFraction": str(INITIAL_MARGIN_FRACTION),
             "maintenanceMarginFraction": "0.012",
-            "openInterest": "0",
+            "openInterest": _dec(open_interest(self.engine, symbol)),  # the simulator's (sim/interest.py)
             # strings, not the indexer's ints: ccxt's dydx create_order needs them as strings
             "atomicResolution": str(atomic),
             "quantumConversionExponent": str(QUANTUM_CONVERSION_EXPONENT),

@@ -14,6 +14,7 @@ from ....book.checksum import crc32_signed, interleaved
 from ....symbols import parse_standard
 from ....venues.spec.limits import OTHER_FRAME, SUBSCRIBE_FRAME
 from ...engine import SimOrder
+from ...interest import open_interest
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
@@ -275,6 +276,30 @@ class OkxPublic(SimVenue):
             "interestRate": "0.0001", "impactValue": "", "premium": "0", "settFundingRate": num(FUNDING_RATE),
             "settState": "settled", "ts": str(now),
         }])
+
+    async def open_interest(self, request: web.Request) -> web.Response:
+        """``GET /api/v5/public/open-interest?instType=SWAP[&instId=]``: the simulator's open
+        interest (``sim/interest.py``), ``oi`` in contracts, ``oiCcy`` in the base coin, ``oiUsd``
+        at the book's mid."""
+        if request.query.get("instType") != "SWAP":
+            raise REFUSALS[Reason.BAD_PARAMETER].refuse()
+        wanted = request.query.get("instId")
+        symbols = [s for s in CONTRACTS if wanted in (None, self.native(s))]
+        if not symbols:
+            raise REFUSALS[Reason.UNKNOWN_SYMBOL].refuse()
+        return envelope([self.open_interest_row(s) for s in symbols])
+
+    def open_interest_row(self, symbol: str) -> dict[str, str]:
+        amount, mid = open_interest(self.engine, symbol), Decimal(self.tape.mid(symbol))
+        contracts = Decimal(self.contracts(symbol, str(amount)))
+        value, unit, _ = CONTRACTS[symbol]
+        if unit == "USD":  # inverse: contracts of a fixed USD value
+            usd = contracts * Decimal(value)
+            base = usd / mid if mid else Decimal(0)
+        else:
+            base, usd = amount, amount * mid
+        return {"instType": "SWAP", "instId": self.native(symbol), "oi": num(contracts), "oiCcy": num(base),
+                "oiUsd": num(usd), "ts": str(_now_ms())}
 
     def listed_symbol(self, params: dict[str, Any]) -> str:
         symbol = self.symbol_of(require(params, "instId"))
