@@ -14,10 +14,15 @@ of the top 50 arrives as a size-0 delete and a level moving into it as an insert
 book never needs truncating (the v5 page only says "apply the deltas"; the recorded top-25 feed in
 shared/data/captures holds exactly 25 levels a side through 3260 messages this way).
 
+Beyond the book: ``kline.{interval}.{symbol}`` (final when ``confirm``), ``tickers.{symbol}`` (spot:
+snapshots of the rolling day; contracts: a snapshot, then deltas carrying only the fields that
+changed, merged into the last full state per symbol, with mark, index, funding and open interest)
+and, on contracts, ``allLiquidation.{symbol}``. A candle gap is filled from GET /v5/market/kline.
+
 Keep-alive: send ``{"op":"ping"}`` every 20 s (answered by a pong frame); the server drops a
 connection after 10 minutes without ping-pong or data.
 Docs: bybit-exchange.github.io/docs/v5/ws/connect, /docs/v5/websocket/public/orderbook,
-/docs/v5/websocket/public/trade, /docs/v5/market/instrument
+/docs/v5/websocket/public/trade, /ticker, /kline, /all-liquidation, /docs/v5/market/instrument, /kline
 """
 
 from __future__ import annotations
@@ -30,8 +35,22 @@ import orjson
 
 from ..book.l2 import L2Book, RawLevel
 from ..errors import VenueUnavailable
-from ..feeds.handler import FeedHandler, Frame, Resync
-from ..model import Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync
+from ..model import (
+    Candle,
+    FundingRate,
+    IndexPrice,
+    Instrument,
+    Interval,
+    Kind,
+    Liquidation,
+    MarkPrice,
+    OpenInterest,
+    Side,
+    Ticker,
+    Trade,
+)
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -60,6 +79,16 @@ _KINDS: dict[str, Kind] = {
     "LinearFutures": Kind.FUTURE,
     "InverseFutures": Kind.FUTURE,
 }
+
+
+# crossbook's intervals -> Bybit's (minutes, or D; Bybit also has 3 30 120 360 720 W M)
+INTERVAL_NAMES: dict[Interval, str] = {
+    Interval.M1: "1", Interval.M5: "5", Interval.M15: "15", Interval.H1: "60", Interval.H4: "240", Interval.D1: "D",
+}
+INTERVALS = {name: interval for interval, name in INTERVAL_NAMES.items()}
+# the fields of a ticker that make a new Ticker when a delta carries one of them
+TICKER_FIELDS = frozenset({"lastPrice", "prevPrice24h", "highPrice24h", "lowPrice24h", "volume24h", "turnover24h",
+                           "bid1Price", "ask1Price"})
 
 
 def expiry_of(delivery_ms: str) -> str:
@@ -92,10 +121,13 @@ class BybitSpot(FeedHandler):
     depth: ClassVar[int] = 50
     # spot refuses a subscribe with more topics ("args size >10")
     args_per_request: ClassVar[int | None] = SPOT_SUBSCRIBE_LIMITS.topics_per_message
+    interval_names = INTERVAL_NAMES
+    derivatives: ClassVar[bool] = False  # liquidations, and mark, index, funding in the ticker
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._req_id = 0
+        self.ticker_state: dict[str, dict[str, Any]] = {}  # native -> its ticker, deltas merged in
 
     # ---- subscribe -----------------------------------------------------------------------
 
@@ -109,13 +141,28 @@ class BybitSpot(FeedHandler):
         return self._requests("unsubscribe", natives)
 
     def _requests(self, op: str, natives: list[str]) -> list[Frame]:
-        topics = [t for n in natives for t in (f"orderbook.{self.depth}.{n}", f"publicTrade.{n}")]
+        names = (f"orderbook.{self.depth}", "publicTrade", *self.market_topic_names(self.channels))
+        topics = [f"{name}.{n}" for n in natives for name in names]
         size = self.args_per_request or len(topics)
         frames: list[Frame] = []
         for i in range(0, len(topics), size):
             self._req_id += 1
             frames.append(orjson.dumps({"op": op, "args": topics[i : i + size], "req_id": str(self._req_id)}))
         return frames
+
+    @classmethod
+    def market_topic_names(cls, channels: Channels) -> list[str]:
+        """The topics ``channels`` subscribe per symbol, without the symbol."""
+        names = [f"kline.{cls.interval_names[i]}" for i in channels.candles]
+        if channels.ticker or (cls.derivatives and channels.funding):
+            names.append("tickers")
+        if cls.derivatives and channels.liquidations:
+            names.append("allLiquidation")
+        return names
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(cls.market_topic_names(channels))
 
     def ping_message(self) -> Frame:
         return b'{"op":"ping"}'
@@ -133,6 +180,12 @@ class BybitSpot(FeedHandler):
             self.on_book(msg, ts)
         elif topic.startswith("publicTrade."):
             self.on_trades(msg, ts)
+        elif topic.startswith("tickers."):
+            self.on_ticker(msg)
+        elif topic.startswith("kline."):
+            self.on_kline(msg)
+        elif topic.startswith("allLiquidation."):
+            self.on_liquidations(msg)
 
     def on_book(self, msg: dict[str, Any], ts: float) -> None:
         d = msg["data"]
@@ -182,6 +235,104 @@ class BybitSpot(FeedHandler):
     def base_amount(self, size: float, price: float) -> float:
         return size
 
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def on_kline(self, msg: dict[str, Any]) -> None:
+        """``kline.{interval}.{symbol}``, final when ``confirm`` (the rows name no symbol: the topic does):
+        {"topic":"kline.5.BTCUSDT","data":[{"start":1672324800000,"end":1672325099999,"interval":"5",
+        "open":"16649.5","close":"16677","high":"16677","low":"16608","volume":"2.081",
+        "turnover":"34666.4005","confirm":false,"timestamp":1672324988882}],"ts":1672324988882,"type":"snapshot"}"""
+        native = msg["topic"].rpartition(".")[2]
+        symbol = self.symbols.get(native, native)
+        for k in msg["data"]:
+            interval = INTERVALS.get(k["interval"])
+            if interval is None:
+                continue  # an interval crossbook does not keep (3, 30, W, ...)
+            volume, quote_volume = self.volumes(k["volume"], k["turnover"])
+            candle = Candle(self.venue, symbol, interval, k["start"] / 1000.0, float(k["open"]), float(k["high"]),
+                            float(k["low"]), float(k["close"]), volume, quote_volume, k["confirm"])
+            self.emit_candle(candle, native)
+
+    def volumes(self, volume: str, turnover: str) -> tuple[float, float]:
+        """A candle's or ticker's (base, quote) volumes from Bybit's volume and turnover."""
+        return float(volume), float(turnover)
+
+    def on_ticker(self, msg: dict[str, Any]) -> None:
+        """``tickers.{symbol}``: spot sends snapshots of the rolling day; contracts a snapshot, then
+        deltas of the fields that changed, each merged into the symbol's last full state:
+        {"topic":"tickers.BTCUSDT","type":"snapshot","data":{"symbol":"BTCUSDT","tickDirection":"PlusTick",
+        "price24hPcnt":"0.017103","lastPrice":"17216.00","prevPrice24h":"16926.50","highPrice24h":"17281.50",
+        "lowPrice24h":"16915.00","prevPrice1h":"17238.00","markPrice":"17217.33","indexPrice":"17227.36",
+        "openInterest":"68744.761","openInterestValue":"1183601235.91","turnover24h":"1570383121.943499",
+        "volume24h":"91705.276","nextFundingTime":"1673280000000","fundingRate":"-0.000212","bid1Price":"17215.50",
+        "bid1Size":"84.489","ask1Price":"17216.00","ask1Size":"83.020"},"cs":24987956059,"ts":1673272861686}"""
+        d = msg["data"]
+        native = d["symbol"]
+        if msg.get("type") == "delta":
+            state = self.ticker_state.get(native)
+            if state is None:
+                return  # a delta before this subscription's snapshot
+            state.update(d)
+        else:
+            state = self.ticker_state[native] = dict(d)
+        symbol, ts = self.symbols.get(native, native), msg["ts"] / 1000.0
+        if not TICKER_FIELDS.isdisjoint(d) and state.get("lastPrice"):
+            volume, quote_volume = self.volumes(state["volume24h"], state["turnover24h"])
+            self.emit_market(Ticker(self.venue, symbol, ts, number(state.get("prevPrice24h")),
+                                    number(state.get("highPrice24h")), number(state.get("lowPrice24h")),
+                                    float(state["lastPrice"]), volume, quote_volume, number(state.get("bid1Price")),
+                                    number(state.get("ask1Price"))))
+        if not self.derivatives:
+            return
+        if "markPrice" in d and state["markPrice"]:
+            self.emit_market(MarkPrice(self.venue, symbol, ts, float(state["markPrice"])))
+        if "indexPrice" in d and state["indexPrice"]:
+            self.emit_market(IndexPrice(self.venue, symbol, ts, float(state["indexPrice"])))
+        if ("fundingRate" in d or "nextFundingTime" in d) and state.get("fundingRate"):  # futures have none
+            next_ms = state.get("nextFundingTime")
+            self.emit_market(FundingRate(self.venue, symbol, ts, float(state["fundingRate"]),
+                                         int(next_ms) / 1000.0 if next_ms and next_ms != "0" else None,
+                                         float(state.get("fundingIntervalHour") or 8)))
+        if ("openInterest" in d or "openInterestValue" in d) and state.get("openInterest"):
+            amount, value = self.open_interest(state["openInterest"], state.get("openInterestValue"))
+            self.emit_market(OpenInterest(self.venue, symbol, ts, amount, value))
+
+    def open_interest(self, size: str, value: str | None) -> tuple[float, float | None]:
+        """(base, quote) of the ticker's openInterest and openInterestValue."""
+        return float(size), number(value)
+
+    def on_liquidations(self, msg: dict[str, Any]) -> None:
+        """``allLiquidation.{symbol}`` (contracts), ``S`` the liquidated position's side (Buy: a long,
+        so the forced order sells), ``p`` the bankruptcy price:
+        {"topic":"allLiquidation.ROSEUSDT","type":"snapshot","ts":1739502303204,"data":[{"T":1739502302929,
+        "s":"ROSEUSDT","S":"Sell","v":"20000","p":"0.04499"}]}"""
+        for row in msg["data"]:
+            native, price = row["s"], float(row["p"])
+            side = Side.SELL if row["S"] == "Buy" else Side.BUY
+            self.emit_market(Liquidation(self.venue, self.symbols.get(native, native), row["T"] / 1000.0, side, price,
+                                         self.base_amount(float(row["v"]), price)))
+
+    def candles_url(self, gap: Gap) -> str:
+        name = self.interval_names[gap.interval]
+        start, end = int(gap.start * 1000), int(gap.end * 1000)
+        return (f"{self.rest_base}/v5/market/kline?category={self.category}&symbol={gap.native}&interval={name}"
+                f"&start={start}&end={end}&limit=1000")
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /v5/market/kline``: rows of start, OHLC, volume, turnover, newest first:
+        {"retCode":0,"retMsg":"OK","result":{"symbol":"BTCUSD","category":"inverse","list":[["1670608800000",
+        "17071","17073","17027","17055.5","268611","15.74462667"]]},"retExtInfo":{},"time":1672025956592}"""
+        doc = loads(body)
+        if doc.get("retCode") != 0:
+            raise VenueUnavailable(f"{self.venue}: kline answered {doc.get('retCode')} {doc.get('retMsg')!r}")
+        symbol = self.symbols.get(gap.native, gap.native)
+        out = []
+        for row in reversed(doc["result"]["list"]):
+            volume, quote_volume = self.volumes(row[5], row[6])
+            out.append(Candle(self.venue, symbol, gap.interval, int(row[0]) / 1000.0, float(row[1]), float(row[2]),
+                              float(row[3]), float(row[4]), volume, quote_volume, True))
+        return out
+
     def on_reply(self, msg: dict[str, Any]) -> None:
         """Subscribe/unsubscribe acks and pongs. A refused request is the one reply that matters."""
         if msg.get("success") is False:
@@ -228,6 +379,7 @@ class BybitLinear(BybitSpot):
     url_hosts = ("stream.bybit.com/v5/public/linear",)
     category = "linear"
     args_per_request = None  # no per-request limit outside spot
+    derivatives = True
 
     def instruments_urls(self) -> list[str]:
         # 1000 is the page maximum; Bybit lists well under that per derivatives category
@@ -248,6 +400,19 @@ class BybitInverse(BybitLinear):
 
     def base_amount(self, size: float, price: float) -> float:
         return size / price
+
+    def volumes(self, volume: str, turnover: str) -> tuple[float, float]:
+        """Inverse volume counts USD contracts, turnover the base coin."""
+        return float(turnover), float(volume)
+
+    def open_interest(self, size: str, value: str | None) -> tuple[float, float | None]:
+        """openInterest in USD contracts, openInterestValue in the base coin."""
+        return (float(value), float(size)) if value else (0.0, float(size))
+
+
+def number(text: str | None) -> float | None:
+    """A field Bybit may leave empty ("") or out."""
+    return float(text) if text else None
 
 
 def in_base(levels: list[RawLevel]) -> list[tuple[str, float]]:

@@ -16,6 +16,7 @@ Docs: docs.cdp.coinbase.com/coinbase-app/advanced-trade-apis/websocket/websocket
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -23,8 +24,9 @@ from typing import Any
 import orjson
 
 from ..book.l2 import L2Book
-from ..feeds.handler import FeedHandler, Frame, Resync
-from ..model import BookState, Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync
+from ..model import BookState, Candle, Instrument, Interval, Kind, Side, Ticker, Trade
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -45,6 +47,9 @@ BOOK_CHANNEL = "level2"
 SEQUENCE_NUM = re.compile(rb'"sequence_num":(\d+)')  # near the start of every message
 TRADES_CHANNEL = "market_trades"
 HEARTBEATS_CHANNEL = "heartbeats"
+TICKER_CHANNEL = "ticker"
+CANDLES_CHANNEL = "candles"  # 5-minute candles only
+INTERVAL_NAMES: dict[Interval, str] = {Interval.M5: "FIVE_MINUTE"}  # the REST granularity of the socket's one length
 
 
 @lru_cache(maxsize=64)
@@ -84,6 +89,7 @@ class CoinbaseSpot(FeedHandler):
     stale_after = 5.0  # heartbeats come every second
     loss_quiet = 2.0  # heartbeats come every second: a socket still losing messages shows a gap within one
     products_path = "/api/v3/brokerage/market/products"
+    interval_names = INTERVAL_NAMES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -93,6 +99,8 @@ class CoinbaseSpot(FeedHandler):
         self._trade_subs: set[str] = set()
         self._heartbeats = False
         self._awaiting: set[str] = set()  # resynced books whose level2 is not unsubscribed yet
+        self._market_subs: set[tuple[str, str]] = set()  # (channel, native) of ticker and candles
+        self.forming: dict[str, Candle] = {}  # native -> its newest candle, closed when a later start comes
 
     # ---- subscribe -----------------------------------------------------------------------
 
@@ -107,6 +115,11 @@ class CoinbaseSpot(FeedHandler):
         if trades:
             frames.append(self._request("subscribe", TRADES_CHANNEL, trades))
             self._trade_subs.update(trades)
+        for channel in self.market_channels():
+            wanted = [n for n in natives if (channel, n) not in self._market_subs]
+            if wanted:
+                frames.append(self._request("subscribe", channel, wanted))
+                self._market_subs.update((channel, n) for n in wanted)
         if not self._heartbeats:
             frames.append(orjson.dumps({"type": "subscribe", "channel": HEARTBEATS_CHANNEL}))
             self._heartbeats = True
@@ -124,6 +137,13 @@ class CoinbaseSpot(FeedHandler):
         self._book_subs.difference_update(batch)
         return [self._request("unsubscribe", BOOK_CHANNEL, batch)]
 
+    def market_channels(self) -> list[str]:
+        return ([TICKER_CHANNEL] if self.channels.ticker else []) + ([CANDLES_CHANNEL] if self.channels.candles else [])
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return (1 if channels.ticker else 0) + (1 if channels.candles else 0)
+
     def _request(self, kind: str, channel: str, natives: list[str]) -> bytes:
         return orjson.dumps({"type": kind, "product_ids": natives, "channel": channel})
 
@@ -134,6 +154,8 @@ class CoinbaseSpot(FeedHandler):
         self._trade_subs.clear()
         self._heartbeats = False
         self._awaiting.clear()
+        self._market_subs.clear()
+        self.forming.clear()  # a candle held across a disconnect may have missed its last update
 
     def resync(self, native: str, reason: str) -> None:
         self._awaiting.add(native)
@@ -160,6 +182,10 @@ class CoinbaseSpot(FeedHandler):
             self.on_l2(msg, seq, ts)
         elif channel == "market_trades":
             self.on_trades(msg)
+        elif channel == TICKER_CHANNEL:
+            self.on_ticker(msg)
+        elif channel == CANDLES_CHANNEL:
+            self.on_candle_events(msg)
         elif msg.get("type") == "error":  # a refused subscription: that book never goes live
             self.errors += 1
 
@@ -170,6 +196,7 @@ class CoinbaseSpot(FeedHandler):
         if last is not None and seq != last + 1:
             if seq <= last:
                 return False
+            self.forming.clear()  # the lost message may have been a candle's last: REST fills it in
             self.message_lost("gap")
         self._seq = seq
         return True
@@ -227,6 +254,61 @@ class CoinbaseSpot(FeedHandler):
                         trade_id=str(t["trade_id"]),
                     )
                 )
+
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def on_ticker(self, msg: dict[str, Any]) -> None:
+        """``ticker``: the rolling 24 hours and the touch; open from ``price_percent_chg_24_h``, no
+        quote volume:
+        {"channel":"ticker","client_id":"","timestamp":"2023-02-09T20:30:37.167359596Z","sequence_num":0,
+        "events":[{"type":"snapshot","tickers":[{"type":"ticker","product_id":"BTC-USD","price":"21932.98",
+        "volume_24_h":"16038.28770938","low_24_h":"21835.29","high_24_h":"23011.18","low_52_w":"15460",
+        "high_52_w":"48240","price_percent_chg_24_h":"-4.15775596190603","best_bid":"21931.98",
+        "best_bid_quantity":"8000.21000000","best_ask":"21933.98","best_ask_quantity":"8038.07770938"}]}]}"""
+        ts = rfc3339_seconds(msg["timestamp"])
+        for ev in msg["events"]:
+            for t in ev["tickers"]:
+                native = t["product_id"]
+                last = float(t["price"])
+                growth = 1 + float(t["price_percent_chg_24_h"]) / 100
+                bid, ask = t.get("best_bid"), t.get("best_ask")
+                self.emit_market(Ticker(self.venue, self.symbols.get(native, native), ts, last / growth if growth else None,
+                                        float(t["high_24_h"]), float(t["low_24_h"]), last, float(t["volume_24_h"]), None,
+                                        float(bid) if bid else None, float(ask) if ask else None))
+
+    def on_candle_events(self, msg: dict[str, Any]) -> None:
+        """``candles``: the 5-minute candle as it stands (no final frame: the one before closes when
+        a later ``start`` comes), ``start`` in epoch seconds, no quote volume:
+        {"channel":"candles","client_id":"","timestamp":"2023-06-09T20:19:35.39625135Z","sequence_num":0,
+        "events":[{"type":"snapshot","candles":[{"start":"1688998200","high":"1867.72","low":"1865.63",
+        "open":"1867.38","close":"1866.81","volume":"0.20269406","product_id":"ETH-USD"}]}]}"""
+        for ev in msg["events"]:
+            for c in ev["candles"]:
+                native = c["product_id"]
+                candle = Candle(self.venue, self.symbols.get(native, native), Interval.M5, float(c["start"]),
+                                float(c["open"]), float(c["high"]), float(c["low"]), float(c["close"]),
+                                float(c["volume"]), None, False)
+                held = self.forming.get(native)
+                if held is not None and held.open_time > candle.open_time:
+                    continue  # stale
+                if held is not None and held.open_time < candle.open_time:
+                    self.emit_candle(replace(held, closed=True), native)
+                self.forming[native] = candle
+                self.emit_candle(candle, native)
+
+    def candles_url(self, gap: Gap) -> str:
+        end = int(gap.end) + gap.interval.seconds
+        return (f"{self.rest_base}{self.products_path}/{gap.native}/candles?start={int(gap.start)}&end={end}"
+                f"&granularity={self.interval_names[gap.interval]}")
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v3/brokerage/market/products/{id}/candles``, newest first:
+        {"candles":[{"start":"1639508050","low":"140.21","high":"140.21","open":"140.21","close":"140.21",
+        "volume":"56437345"}]}"""
+        symbol = self.symbols.get(gap.native, gap.native)
+        return [Candle(self.venue, symbol, gap.interval, float(c["start"]), float(c["open"]), float(c["high"]),
+                       float(c["low"]), float(c["close"]), float(c["volume"]), None, True)
+                for c in reversed(loads(body)["candles"])]
 
     # ---- instruments ---------------------------------------------------------------------
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import orjson
@@ -22,8 +24,9 @@ import orjson
 from ..book.checksum import crc32_unsigned
 from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
-from ..feeds.handler import FeedHandler, Frame, Resync
-from ..model import BookState, Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync
+from ..model import BookState, Candle, Instrument, Interval, Kind, Side, Ticker, Trade
 from ..symbols import canonical_asset, standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -78,6 +81,20 @@ def rfc3339_seconds(stamp: str) -> float:
     return datetime.fromisoformat(stamp).timestamp()
 
 
+@lru_cache(maxsize=256)
+def whole_seconds(stamp: str) -> float:
+    """An ``interval_begin`` (on a whole minute, nanoseconds printed) -> seconds since the epoch."""
+    return datetime.fromisoformat(stamp[:19]).replace(tzinfo=UTC).timestamp()
+
+
+# ``ohlc`` intervals are minutes (Kraken also has 30, 10080 and 21600)
+INTERVAL_MINUTES: dict[Interval, int] = {Interval.M1: 1, Interval.M5: 5, Interval.M15: 15, Interval.H1: 60,
+                                         Interval.H4: 240, Interval.D1: 1440}
+REST_CODES = {"BTC": "XBT", "DOGE": "XDG"}  # v2 names a pair's assets as REST's altnames do not
+INTERVAL_NAMES: dict[Interval, str] = {interval: str(minutes) for interval, minutes in INTERVAL_MINUTES.items()}
+BY_MINUTES = {minutes: interval for interval, minutes in INTERVAL_MINUTES.items()}
+
+
 class KrakenSpot(FeedHandler):
     book_markers = (b'"book"',)  # an unreadable frame resyncs a book only if it carries these
     venue = "kraken"
@@ -97,10 +114,14 @@ class KrakenSpot(FeedHandler):
     # 500/1000 multiply snapshot size and update traffic for levels the checksum never verifies.
     depth: ClassVar[int] = 100
     pairs_path: ClassVar[str] = "/0/public/AssetPairs"
+    ohlc_path: ClassVar[str] = "/0/public/OHLC"
+    interval_names = INTERVAL_NAMES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._req_id = 0
+        # native -> the newest candle of each interval: it closes when a later interval_begin comes
+        self.forming: dict[tuple[str, Interval], Candle] = {}
 
     # ---- subscribe -----------------------------------------------------------------------
 
@@ -111,13 +132,24 @@ class KrakenSpot(FeedHandler):
         return [
             self._request("subscribe", {"channel": "book", "symbol": natives, "depth": self.depth, "snapshot": True}),
             self._request("subscribe", {"channel": "trade", "symbol": natives, "snapshot": False}),
+            *(self._request("subscribe", {**p, "symbol": natives, "snapshot": True}) for p in self.market_params()),
         ]
 
     def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
         return [
             self._request("unsubscribe", {"channel": "book", "symbol": natives, "depth": self.depth}),
             self._request("unsubscribe", {"channel": "trade", "symbol": natives}),
+            *(self._request("unsubscribe", {**p, "symbol": natives}) for p in self.market_params()),
         ]
+
+    def market_params(self) -> list[dict[str, Any]]:
+        """The ``ticker`` and ``ohlc`` subscriptions of this feed's channels, less the symbols."""
+        params: list[dict[str, Any]] = [{"channel": "ohlc", "interval": INTERVAL_MINUTES[i]} for i in self.channels.candles]
+        return [{"channel": "ticker"}, *params] if self.channels.ticker else params
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(channels.candles) + (1 if channels.ticker else 0)
 
     def ping_message(self) -> Frame:
         self._req_id += 1
@@ -142,6 +174,10 @@ class KrakenSpot(FeedHandler):
             self.on_book(msg, text, ts)
         elif channel == "trade":
             self.on_trades(msg["data"])
+        elif channel == "ohlc":
+            self.on_ohlc(msg["data"])
+        elif channel == "ticker":
+            self.on_ticker(msg["data"], ts)
         elif channel in ("heartbeat", "status"):
             return
         elif "method" in msg:
@@ -189,6 +225,73 @@ class KrakenSpot(FeedHandler):
                     trade_id=str(t["trade_id"]),
                 )
             )
+
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def on_ticker(self, data: list[dict[str, Any]], ts: float) -> None:
+        """``ticker`` (on every trade by default), the rolling 24 hours: open is ``last - change``, the
+        quote volume ``vwap * volume`` (Kraken publishes neither); stamped on receipt where the
+        entry has no ``timestamp``:
+        {"channel":"ticker","type":"update","data":[{"symbol":"ALGO/USD","bid":0.10025,"bid_qty":740.0,
+        "ask":0.10036,"ask_qty":1361.44813783,"last":0.10035,"volume":997038.98383185,"vwap":0.10148,
+        "low":0.09979,"high":0.10285,"change":-0.00017,"change_pct":-0.17}]}"""
+        for t in data:
+            native = t["symbol"]
+            stamp = t.get("timestamp")
+            last, volume = t["last"], t["volume"]
+            self.emit_market(Ticker(self.venue, self.symbols.get(native, native),
+                                    rfc3339_seconds(stamp) if stamp else ts, last - t["change"], t["high"], t["low"],
+                                    last, volume, t["vwap"] * volume, t["bid"], t["ask"]))
+
+    def on_ohlc(self, data: list[dict[str, Any]]) -> None:
+        """``ohlc`` (on every trade): the candle as it stands; the one before closes when a later
+        ``interval_begin`` comes (Kraken sends no final frame), its quote volume ``vwap * volume``:
+        {"channel":"ohlc","type":"update","timestamp":"2023-10-04T16:26:30.524394914Z","data":[{"symbol":"MATIC/USD",
+        "open":0.5624,"high":0.5628,"low":0.5622,"close":0.5627,"trades":12,"volume":30927.68066226,"vwap":0.5626,
+        "interval_begin":"2023-10-04T16:25:00.000000000Z","interval":5,"timestamp":"2023-10-04T16:30:00.000000Z"}]}"""
+        for c in data:
+            interval = BY_MINUTES.get(c["interval"])
+            if interval is None:
+                continue  # 30 minutes, a week, 15 days: not kept
+            native = c["symbol"]
+            candle = Candle(self.venue, self.symbols.get(native, native), interval, whole_seconds(c["interval_begin"]),
+                            c["open"], c["high"], c["low"], c["close"], c["volume"], c["vwap"] * c["volume"], False)
+            self.forming_candle(candle, native)
+
+    def forming_candle(self, candle: Candle, native: str) -> None:
+        """Emit ``candle`` as forming, first closing the one it follows (an older one is stale: dropped)."""
+        key = (native, candle.interval)
+        held = self.forming.get(key)
+        if held is not None and held.open_time > candle.open_time:
+            return
+        if held is not None and held.open_time < candle.open_time:
+            self.emit_candle(replace(held, closed=True), native)
+        self.forming[key] = candle
+        self.emit_candle(candle, native)
+
+    def connection_opened(self) -> None:
+        super().connection_opened()
+        self.forming.clear()  # a candle held across a disconnect may have missed its last trades
+
+    def candles_url(self, gap: Gap) -> str:
+        """From the candle before the gap: ``since`` returns those after it."""
+        minutes = INTERVAL_MINUTES[gap.interval]
+        since = int(gap.start) - gap.interval.seconds
+        pair = "".join(REST_CODES.get(code, code) for code in gap.native.split("/"))  # BTC/USD -> XBTUSD, an altname
+        return f"{self.rest_base}{self.ohlc_path}?pair={pair}&interval={minutes}&since={since}"
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /0/public/OHLC``: per pair rows of time, open, high, low, close, vwap, volume, count
+        (oldest first, the newest still forming), and ``last``:
+        {"error":[],"result":{"XXBTZUSD":[[1688671200,"30306.1","30306.2","30305.7","30305.7","30306.1",
+        "3.39243896",23]],"last":1688672160}}"""
+        msg = loads(body)
+        if msg.get("error"):
+            raise VenueUnavailable(f"kraken OHLC: {', '.join(msg['error'])}")
+        rows = next(v for k, v in msg["result"].items() if k != "last")
+        symbol = self.symbols.get(gap.native, gap.native)
+        return [Candle(self.venue, symbol, gap.interval, float(r[0]), float(r[1]), float(r[2]), float(r[3]),
+                       float(r[4]), float(r[6]), float(r[5]) * float(r[6]), True) for r in rows]
 
     def on_response(self, msg: dict[str, Any]) -> None:
         """Acks of subscribe/unsubscribe and pongs; a refused request is logged, the book it was

@@ -1,5 +1,8 @@
 """OKX v5 public market data: the ``books`` channel (400 levels, 100 ms) and ``trades``, for SPOT,
-SWAP and FUTURES instruments on one socket.
+SWAP and FUTURES instruments on one socket; beside them ``tickers``, and on contracts ``mark-price``,
+``index-tickers`` (the underlying's index), ``funding-rate`` (SWAP) and ``open-interest``.
+Candles (``candle1m`` .. ``candle1D``) are served on another endpoint, /ws/v5/business: ``OkxCandles``
+is the handler of that socket (a feed of its own, subscribing candles only).
 
 Sync: a ``snapshot`` action (prevSeqId -1) replaces the book. OKX announced removing that in-band
 snapshot, so the book can also be built from REST GET /api/v5/market/books (``seqId``): updates
@@ -29,8 +32,22 @@ import orjson
 from ..book.checksum import crc32_signed, interleaved
 from ..book.l2 import L2Book
 from ..errors import InvalidOrder, VenueUnavailable
-from ..feeds.handler import FeedHandler, Frame, Resync, query_param
-from ..model import BookState, Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
+from ..model import (
+    BookState,
+    Candle,
+    FundingRate,
+    IndexPrice,
+    Instrument,
+    Interval,
+    Kind,
+    MarkPrice,
+    OpenInterest,
+    Side,
+    Ticker,
+    Trade,
+)
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -58,7 +75,30 @@ CHECKSUM_DEPTH = 25
 BOOK_DEPTH = 400
 INST_TYPES = ("SPOT", "SWAP", "FUTURES")
 WS_PATH = "/ws/v5/public"
+BUSINESS_PATH = "/ws/v5/business"  # candles
 BOOKS_PATH = "/api/v5/market/books"
+CANDLES_PATH = "/api/v5/market/candles"
+CANDLES_LIMIT = 300  # the most one candles request returns
+# crossbook's intervals -> OKX's bar names (OKX also has 1s, 3m, 30m, 2H, 6H, 12H, 1W, 1M, 3M)
+INTERVAL_NAMES: dict[Interval, str] = {
+    Interval.M1: "1m", Interval.M5: "5m", Interval.M15: "15m", Interval.H1: "1H", Interval.H4: "4H", Interval.D1: "1D",
+}
+BARS = {f"candle{name}": interval for interval, name in INTERVAL_NAMES.items()}
+
+
+def is_contract(native: str) -> bool:
+    """SWAP (``BTC-USDT-SWAP``) and FUTURES (``BTC-USD-220527``) ids have three parts, SPOT ids two."""
+    return native.count("-") >= 2
+
+
+def underlying(native: str) -> str:
+    """A contract's index: ``BTC-USDT-SWAP`` -> ``BTC-USDT``."""
+    return native.rsplit("-", 1)[0]
+
+
+def optional(text: str | None) -> float | None:
+    """OKX sends "" for a figure it does not have."""
+    return float(text) if text else None
 INSTRUMENTS_PATH = "/api/v5/public/instruments"
 
 
@@ -77,10 +117,17 @@ class OkxFeed(FeedHandler):
     streams_per_symbol = 2
     ping_interval = 20.0  # OKX drops a socket after 30 s without traffic from the client
     stale_after = 30.0  # a healthy socket answers every 20 s ping; quiet books only say so after ~60 s
+    interval_names = INTERVAL_NAMES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.check_channels(self.channels)
+        self.index_users: dict[str, list[str]] = {}  # index (BTC-USDT) -> the contracts subscribed to it
+
+    def check_channels(self, channels: Channels) -> None:
+        if channels.candles:
+            raise ValueError("okx serves candles on /ws/v5/business: subscribe them with the OkxCandles feed")
 
     # ---- subscribe -----------------------------------------------------------------------
 
@@ -94,8 +141,34 @@ class OkxFeed(FeedHandler):
         return [self._request("unsubscribe", natives)]
 
     def _request(self, op: str, natives: list[str]) -> str:
-        args = [{"channel": channel, "instId": n} for n in natives for channel in ("books", "trades")]
+        args = [{"channel": channel, "instId": self.channel_inst(channel, n)}
+                for n in natives for channel in self.native_channels(n)]
         return orjson.dumps({"op": op, "args": args}).decode()
+
+    def native_channels(self, native: str) -> list[str]:
+        """The channels one instrument subscribes on this socket."""
+        return ["books", "trades", *self.market_channels(self.channels, is_contract(native))]
+
+    @classmethod
+    def market_channels(cls, channels: Channels, contract: bool) -> list[str]:
+        names = ["tickers"] if channels.ticker else []
+        if contract and channels.funding:
+            names += ["mark-price", "index-tickers", "funding-rate", "open-interest"]
+        return names
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(cls.market_channels(channels, contract=True))
+
+    def channel_inst(self, channel: str, native: str) -> str:
+        """The ``instId`` of a subscription: the contract's own, its underlying for ``index-tickers``."""
+        if channel != "index-tickers":
+            return native
+        index = underlying(native)
+        users = self.index_users.setdefault(index, [])
+        if native not in users:
+            users.append(native)
+        return index
 
     def ping_message(self) -> Frame:
         return "ping"
@@ -120,6 +193,10 @@ class OkxFeed(FeedHandler):
                 self.on_books(arg["instId"], msg.get("action"), msg["data"], ts)
             elif channel == "trades":
                 self.on_trades(msg["data"])
+            else:
+                self.on_market_channel(channel, arg["instId"], msg["data"])
+        elif msg.get("event") == "subscribe":
+            self.on_subscribed(msg["arg"])
         elif msg.get("event") == "error":
             self.errors += 1
             log.warning("okx: error %s: %s", msg.get("code"), msg.get("msg"))
@@ -208,6 +285,117 @@ class OkxFeed(FeedHandler):
     def reset_sync(self, native: str) -> None:
         self.pending.pop(native, None)
 
+    def on_subscribed(self, arg: dict[str, Any]) -> None:
+        """A subscription acknowledged (only the candle socket, which has no book, acts on it)."""
+
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def on_market_channel(self, channel: str, inst_id: str, data: list[Any]) -> None:
+        if channel.startswith("candle"):
+            interval = BARS.get(channel)
+            if interval is not None:  # else a bar crossbook does not keep (1s, 3m, 1W, ...)
+                for row in data:
+                    self.emit_candle(self.candle(inst_id, interval, row), inst_id)
+        elif channel == "tickers":
+            for d in data:
+                self.on_ticker(d)
+        elif channel == "mark-price":
+            for d in data:
+                self.on_mark_price(d)
+        elif channel == "index-tickers":
+            for d in data:
+                self.on_index(d)
+        elif channel == "funding-rate":
+            for d in data:
+                self.on_funding(d)
+        elif channel == "open-interest":
+            for d in data:
+                self.on_open_interest(d)
+
+    def symbol(self, native: str) -> str:
+        return self.symbols.get(native, native)
+
+    def candle(self, native: str, interval: Interval, row: list[str]) -> Candle:
+        """``candle<bar>`` rows (and REST ``/market/candles`` rows): open time, OHLC, ``vol`` (base on
+        SPOT, contracts on contracts), ``volCcy`` (quote on SPOT, base on contracts), ``volCcyQuote``,
+        ``confirm`` "1" once closed:
+        {"arg":{"channel":"candle1D","instId":"BTC-USDT"},"data":[["1597026383085","8533.02","8553.74",
+        "8527.17","8548.26","45247","529.5858061","529.58","0"]]}"""
+        contract = is_contract(native)
+        volume = float(row[6] if contract else row[5])
+        quote = float(row[7]) if len(row) > 8 else (None if contract else float(row[6]))
+        return Candle(self.venue, self.symbol(native), interval, int(row[0]) / 1000.0, float(row[1]), float(row[2]),
+                      float(row[3]), float(row[4]), volume, quote, row[-1] == "1")
+
+    def on_ticker(self, d: dict[str, Any]) -> None:
+        """``tickers``, the rolling 24 hours and the touch; ``vol24h`` in the base (SPOT) or contracts,
+        ``volCcy24h`` in the quote (SPOT) or the base (contracts):
+        {"arg":{"channel":"tickers","instId":"BTC-USDT"},"data":[{"instType":"SPOT","instId":"BTC-USDT",
+        "last":"30220","lastSz":"0.00010001","askPx":"30220.1","askSz":"0.14066325","bidPx":"30220",
+        "bidSz":"0.01187463","open24h":"29599.1","high24h":"31033","low24h":"27953","sodUtc0":"28977.4",
+        "sodUtc8":"30328.9","volCcy24h":"745424478.86940853","vol24h":"25307.93950617","ts":"1652459223108"}]}"""
+        native = d["instId"]
+        contract = is_contract(native)
+        volume = optional(d["volCcy24h"] if contract else d["vol24h"])
+        quote = None if contract else optional(d["volCcy24h"])
+        self.emit_market(Ticker(self.venue, self.symbol(native), int(d["ts"]) / 1000.0, optional(d["open24h"]),
+                                optional(d["high24h"]), optional(d["low24h"]), float(d["last"]), volume, quote,
+                                optional(d["bidPx"]), optional(d["askPx"])))
+
+    def on_mark_price(self, d: dict[str, Any]) -> None:
+        """``mark-price``:
+        {"arg":{"channel":"mark-price","instId":"BTC-USDT-SWAP"},"data":[{"instType":"SWAP",
+        "instId":"BTC-USDT-SWAP","markPx":"42310.6","ts":"1630049139746"}]}"""
+        native = d["instId"]
+        self.emit_market(MarkPrice(self.venue, self.symbol(native), int(d["ts"]) / 1000.0, float(d["markPx"])))
+
+    def on_index(self, d: dict[str, Any]) -> None:
+        """``index-tickers`` of an underlying, emitted for each contract subscribed to it (under the
+        index's own name when none is known, as in replay):
+        {"arg":{"channel":"index-tickers","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","idxPx":"0.1",
+        "high24h":"0.5","low24h":"0.1","open24h":"0.1","sodUtc0":"0.1","sodUtc8":"0.1","ts":"1597026383085"}]}"""
+        index, ts, price = d["instId"], int(d["ts"]) / 1000.0, float(d["idxPx"])
+        for native in self.index_users.get(index) or [index]:
+            self.emit_market(IndexPrice(self.venue, self.symbol(native), ts, price))
+
+    def on_funding(self, d: dict[str, Any]) -> None:
+        """``funding-rate`` (SWAP): ``fundingRate`` of the period settling at ``fundingTime``,
+        ``nextFundingRate`` the predicted one ("" where OKX does not predict it):
+        {"arg":{"channel":"funding-rate","instId":"BTC-USD-SWAP"},"data":[{"formulaType":"noRate",
+        "fundingRate":"0.0001","fundingTime":"1703088000000","impactValue":"","instId":"BTC-USD-SWAP",
+        "instType":"SWAP","interestRate":"","maxFundingRate":"0.00375","method":"current_period",
+        "minFundingRate":"-0.00375","nextFundingRate":"","nextFundingTime":"1703116800000","premium":"0.0001",
+        "settFundingRate":"0.0001","settState":"settled","ts":"1703070685309"}]}"""
+        native, settles = d["instId"], int(d["fundingTime"])
+        following = d.get("nextFundingTime")
+        hours = (int(following) - settles) / 3_600_000 if following else 8.0
+        self.emit_market(FundingRate(self.venue, self.symbol(native), int(d["ts"]) / 1000.0, float(d["fundingRate"]),
+                                     settles / 1000.0, hours, optional(d.get("nextFundingRate"))))
+
+    def on_open_interest(self, d: dict[str, Any]) -> None:
+        """``open-interest``: ``oi`` in contracts, ``oiCcy`` in the base coin, ``oiUsd`` in USD:
+        {"arg":{"channel":"open-interest","instId":"LTC-USD-SWAP"},"data":[{"instId":"LTC-USD-SWAP",
+        "instType":"SWAP","oi":"5000","oiCcy":"555.55","oiUsd":"50000","ts":"1597026383085"}]}"""
+        native = d["instId"]
+        self.emit_market(OpenInterest(self.venue, self.symbol(native), int(d["ts"]) / 1000.0, float(d["oiCcy"]),
+                                      optional(d.get("oiUsd"))))
+
+    def candles_url(self, gap: Gap) -> str:
+        """``after``: older than (the gap's end, included), ``before``: newer than (its start, included)."""
+        bar, start, end = self.interval_names[gap.interval], int(gap.start * 1000), int(gap.end * 1000)
+        return (f"{self.rest_base}{CANDLES_PATH}?instId={gap.native}&bar={bar}&after={end + 1}&before={start - 1}"
+                f"&limit={CANDLES_LIMIT}")
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v5/market/candles``, newest first; the closed ones (``confirm`` "1"), oldest first:
+        {"code":"0","msg":"","data":[["1597026383085","3.721","3.743","3.677","3.708","8422410","22698348.04828491",
+        "12698348.04828491","1"]]}"""
+        reply = loads(body)
+        if reply.get("code") != "0":
+            raise VenueUnavailable(f"okx candles: code {reply.get('code')}: {reply.get('msg')}")
+        candles = [self.candle(gap.native, gap.interval, row) for row in reply["data"]]
+        return sorted((c for c in candles if c.closed), key=lambda c: c.open_time)
+
     # ---- snapshots -----------------------------------------------------------------------
 
     def snapshot_url(self, native: str) -> str:
@@ -275,6 +463,36 @@ class OkxFeed(FeedHandler):
             contract_size=float(i["ctVal"]) * float(i.get("ctMult") or 1) if i.get("ctVal") else 1.0,
             inverse=i.get("ctType") == "inverse",
         )
+
+
+class OkxCandles(OkxFeed):
+    """The /ws/v5/business socket: the ``candle<bar>`` channels of each instrument, nothing else.
+
+    The handler interface gives a feed one URL, so OKX's candles are a feed of their own. It has no
+    book: an instrument's (empty) book goes LIVE once OKX acknowledges its candle subscriptions, so
+    the connection's watchdog leaves it be; a lost subscription is a resubscribe."""
+
+    resync_by = Resync.RESUBSCRIBE
+    streams_per_symbol = 0
+
+    def check_channels(self, channels: Channels) -> None:
+        if not channels.candles:
+            raise ValueError("the okx candle feed needs at least one candle interval")
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(channels.candles)
+
+    def connect_url(self, natives: list[str]) -> str:
+        return f"{self.ws_base}{BUSINESS_PATH}"
+
+    def native_channels(self, native: str) -> list[str]:
+        return [f"candle{self.interval_names[i]}" for i in self.channels.candles]
+
+    def on_subscribed(self, arg: dict[str, Any]) -> None:
+        book = self.books.get(arg.get("instId", ""))
+        if book is not None and str(arg.get("channel", "")).startswith("candle"):
+            self.go_live(book)
 
 
 def stream_trade(trade: Mapping[str, Any]) -> Mapping[str, Any]:

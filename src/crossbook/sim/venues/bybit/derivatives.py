@@ -24,6 +24,7 @@ from ...engine import Reject, SimOrder
 from ...interest import open_interest
 from ...market import Ladder
 from ...refusal import Reason, refuse
+from ...tape import Candle
 from .stream import BybitSpotSim
 from .wire import (
     FUNDING_PERIOD_MS,
@@ -136,6 +137,10 @@ class BybitLinearSim(BybitSpotSim):
             "ask1Price": ladder.price_str(ask[0][0]) if ask else "", "ask1Size": self.size_str(ladder, *ask[0]) if ask else "",
             "basis": "", "curPreListingPhase": "", "fundingIntervalHour": "8", "fundingCap": "0.005",
         }
+
+    def stream_ticker(self, symbol: str) -> dict[str, Any]:
+        """The ``tickers`` topic carries what ``/v5/market/tickers`` answers."""
+        return self.ticker(symbol)
 
     def page(self, rows: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
         limit = min(1000, int(query.get("limit", "500")))
@@ -455,6 +460,10 @@ class BybitInverseSim(BybitLinearSim):
     def open_interest_value(self, symbol: str) -> str:
         """The open interest's value in the base coin (the settle coin)."""
         return plain(open_interest(self.engine, symbol))
+
+    def kline_volumes(self, c: Candle) -> tuple[str, str]:
+        """Inverse candles count volume in contracts of 1 USD and turnover in the base coin."""
+        return str(round(Decimal(c.quote_volume))), c.volume
 
     def contracts(self, ladder: Ladder, ticks: int, lots: int) -> int:
         return max(1, round(ladder.size(lots) * ladder.price(ticks)))

@@ -12,15 +12,15 @@ from aiohttp import web
 
 from ....symbols import parse_standard
 from ....venues.bybit import SPOT_SUBSCRIBE_LIMITS
-from ...market import Ladder
+from ...market import Ladder, SimTrade
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
-from ...tape import Candle
+from .streams import BYBIT_INTERVALS, BybitStreams, TopicFrames
 from .wire import ERRORS, RATE_LIMITED, Window, side_diff
 
 
-class BybitPublic(SimVenue):
+class BybitPublic(BybitStreams, SimVenue):
     """Bybit v5's public side: instruments over REST, the public WebSocket's orderbook and trade topics."""
     venue = "bybit"
     snapshot_paths = ("/v5/market/orderbook",)
@@ -52,6 +52,7 @@ class BybitPublic(SimVenue):
         self.windows: dict[str, Window] = {}  # book topic -> window, from its first subscriber on
         self.cross_seq: dict[str, int] = {s: 40_000_000 + 1_000 * i for i, s in enumerate(self.markets)}
         self.transfer_ids: set[str] = set()  # universal transfers done: Bybit refuses a transferId twice
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -153,7 +154,7 @@ class BybitPublic(SimVenue):
         start, end = query.get("start"), query.get("end")
         candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "200")), 1000),
                                     int(start) if start else None, int(end) if end else None)
-        rows = [kline_row(c) for c in reversed(candles)]
+        rows = [self.kline_row(c) for c in reversed(candles)]
         return self.envelope({"symbol": self.native(symbol), "category": self.category, "list": rows})
 
     def page(self, rows: list[dict[str, Any]], query: Mapping[str, str]) -> dict[str, Any]:
@@ -238,7 +239,8 @@ class BybitPublic(SimVenue):
         """``orderbook.50.BTCUSDT`` -> ("orderbook.50", "BTC-USDT"); (None, None) if not served."""
         name, _, native = topic.rpartition(".")
         symbol = self.symbol_of(native)
-        if symbol is not None and (name == "publicTrade" or self.book_depth(name) in self.depths):
+        served = name == "publicTrade" or self.book_depth(name) in self.depths
+        if symbol is not None and (served or self.is_market_topic(name, self.category != "spot")):
             return name, symbol
         return None, None
 
@@ -253,6 +255,8 @@ class BybitPublic(SimVenue):
         if depth is not None:
             window = self.windows.get(topic) or self.open_window(topic, symbol, depth)
             conn.send(self.book_frame(topic, window, "snapshot", window.bids.items(), window.asks.items()))
+        elif name == "tickers":
+            conn.send(self.ticker_snapshot(symbol))
 
     def unsubscribe(self, conn: SimConnection, name: str, symbol: str) -> None:
         names = conn.subs.get(symbol)
@@ -305,6 +309,14 @@ class BybitPublic(SimVenue):
         native = self.native(symbol)
         return [frame for name in conn.subs[symbol] if (frame := encoded.get(f"{name}.{native}")) is not None]
 
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[Frame], TopicFrames]:
+        """This tick's trades, and the frames of the kline and ticker topics some socket holds."""
+        return super().encode_trades(symbol, trades), self.market_frames(symbol)
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], TopicFrames]) -> list[Frame]:
+        trades, topics = encoded
+        return [*trades, *self.market_frames_for(conn, symbol, topics)] if topics else list(trades)
+
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> bytes:
         ladder = self.ladders[symbol]
         native = self.native(symbol)
@@ -322,11 +334,3 @@ class BybitPublic(SimVenue):
         }
         return orjson.dumps({"topic": f"publicTrade.{native}", "type": "snapshot", "ts": now, "data": [trade]})
 
-
-BYBIT_INTERVALS: dict[str, int] = {
-    **{str(m): m * 60 for m in (1, 3, 5, 15, 30, 60, 120, 240, 360, 720)}, "D": 86_400, "W": 604_800, "M": 2_592_000,
-}
-
-
-def kline_row(c: Candle) -> list[str]:
-    return [str(c.start_ms), c.open, c.high, c.low, c.close, c.volume, c.quote_volume]

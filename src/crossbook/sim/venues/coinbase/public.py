@@ -23,10 +23,11 @@ from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 from ...tape import Candle, Print
 from .errors import REFUSALS, render
+from .streams import CoinbaseStreams
 from .wire import HEARTBEAT_INTERVAL, RECENT_TRADES, Tick, parse_jwt, rfc3339
 
 
-class CoinbasePublic(SimVenue):
+class CoinbasePublic(CoinbaseStreams, SimVenue):
     """Coinbase Advanced Trade's public side: products over REST, the market-data WebSocket's level2 and market_trades channels."""
     venue = "coinbase"
     snapshot_paths = ("/api/v3/brokerage/market/product_book",)
@@ -67,6 +68,7 @@ class CoinbasePublic(SimVenue):
         self.order_ids: dict[str, str] = {}  # Coinbase order id -> engine order id
         self.quote_sizes: dict[str, Decimal] = {}  # engine order id -> quote_size of a market order
         self.opened = time.time()
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -229,6 +231,12 @@ class CoinbasePublic(SimVenue):
             for symbol in symbols:
                 events = [{"type": "snapshot", "product_id": self.native(symbol), "updates": self.snapshot_levels(symbol, now)}]
                 conn.send(self.envelope(conn, "l2_data", now, orjson.dumps(events)))
+        elif channel == "ticker":
+            events = [{"type": "snapshot", "tickers": [self.ticker_row(s) for s in symbols]}]
+            conn.send(self.envelope(conn, "ticker", now, orjson.dumps(events)))
+        elif channel == "candles":
+            rows = [row for s in symbols if (row := self.candle_row(s)) is not None]
+            conn.send(self.envelope(conn, "candles", now, orjson.dumps([{"type": "snapshot", "candles": rows}])))
         else:
             trades = [t for s in symbols for t in reversed(self.recent[s])]  # newest first
             conn.send(self.envelope(conn, "market_trades", now, orjson.dumps([{"type": "snapshot", "trades": trades}])))
@@ -298,8 +306,16 @@ class CoinbasePublic(SimVenue):
             return []
         return [self.envelope(conn, "l2_data", encoded.timestamp, encoded.book_events, skip=encoded.skip)]
 
-    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[str, bytes] | None:
-        """The tick's trades as one ``market_trades`` update; each connection numbers it."""
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[tuple[str, bytes] | None, dict[str, bytes]]:
+        """The tick's trades as one ``market_trades`` update and, on a tick with trades, the events of
+        the ``ticker`` and ``candles`` channels some socket holds; each connection numbers them."""
+        encoded = self.encode_trade_rows(symbol, trades)
+        held = {ch for conn in self.connections for ch in conn.subs.get(symbol, ()) if ch in ("ticker", "candles")}
+        if encoded is None or not held:
+            return encoded, {}
+        return encoded, {ch: orjson.dumps(events) for ch, events in self.market_events(symbol, held).items()}
+
+    def encode_trade_rows(self, symbol: str, trades: list[SimTrade]) -> tuple[str, bytes] | None:
         if not trades:
             return None
         ladder = self.ladders[symbol]
@@ -318,10 +334,14 @@ class CoinbasePublic(SimVenue):
             self.recent[symbol].append(row)
         return now, orjson.dumps([{"type": "update", "trades": rows}])
 
-    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[str, bytes] | None) -> list[Frame]:
-        if encoded is None or "market_trades" not in conn.subs[symbol]:
+    def trade_frames_for(self, conn: SimConnection, symbol: str,
+                         encoded: tuple[tuple[str, bytes] | None, dict[str, bytes]]) -> list[Frame]:
+        trades, market = encoded
+        if trades is None:
             return []
-        return [self.envelope(conn, "market_trades", *encoded)]
+        channels = conn.subs[symbol]
+        frames: list[Frame] = [self.envelope(conn, "market_trades", *trades)] if "market_trades" in channels else []
+        return frames + [self.envelope(conn, ch, trades[0], events) for ch, events in market.items() if ch in channels]
 
     async def _heartbeat_loop(self, conn: SimConnection) -> None:
         counter = 0

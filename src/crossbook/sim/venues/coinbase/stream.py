@@ -29,6 +29,8 @@ from .wire import (
     trigger_status,
 )
 
+CHANNELS = ("level2", "market_trades", "heartbeats", "user", "ticker", "candles")
+
 
 class CoinbaseSim(CoinbaseTrading):
 
@@ -39,7 +41,7 @@ class CoinbaseSim(CoinbaseTrading):
         msg = orjson.loads(data)
         kind, channel = msg.get("type"), msg.get("channel")
         symbols = [self.symbol_of(n) for n in msg.get("product_ids") or []]
-        if kind not in ("subscribe", "unsubscribe") or channel not in ("level2", "market_trades", "heartbeats", "user"):
+        if kind not in ("subscribe", "unsubscribe") or channel not in CHANNELS:
             conn.send(self.error("failure to subscribe"))
             return
         if None in symbols:

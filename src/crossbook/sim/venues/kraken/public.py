@@ -22,9 +22,11 @@ from ...engine import OrderEvent, SimOrder
 from ...market import Ladder
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
-from ...server import Change, Frame, SimConnection, SimVenue, json_response
+from ...server import Change, Frame, SimConnection, SimTrade, SimVenue, json_response
 from ...tape import Candle, Print
 from .errors import ORDER_RATE_LIMITED, REFUSALS, render
+from .streams import OHLC_MINUTES as WS_OHLC_MINUTES
+from .streams import KrakenStreams
 from .wire import (
     ASSET_DECIMALS,
     CHECKSUM_LEVELS,
@@ -48,7 +50,7 @@ from .wire import (
 )
 
 
-class KrakenPublic(SimVenue):
+class KrakenPublic(KrakenStreams, SimVenue):
     """Kraken's public side: assets, pairs and depth over REST, the v2 WebSocket's book and trade channels."""
     venue = "kraken"
     snapshot_paths = ("/0/public/Depth",)
@@ -77,6 +79,7 @@ class KrakenPublic(SimVenue):
         super().__init__(*args, **kwargs)
         self.tops: dict[str, Top] = {s: self.top_of(s) for s in self.markets}
         self.recent: dict[str, deque[str]] = {s: deque(maxlen=self.recent_trades) for s in self.markets}
+        self.init_streams()
         self._heartbeats: asyncio.Task[None] | None = None
         self._connection_id = 14949390454975033707
         self.nonces: dict[str, int] = {}  # API key -> the last nonce it used
@@ -285,8 +288,9 @@ class KrakenPublic(SimVenue):
         seconds = int(minutes) * 60
         since = params.get("since", "")
         candles = self.tape.candles(symbol, seconds, 720, int(since) * 1000 + 1 if since.isdigit() else None)
-        committed = [c.start_ms for c in candles if c.start_ms + seconds * 1000 <= time.time() * 1000]
-        last = committed[-1] // 1000 if committed else int(time.time()) // seconds * seconds - seconds
+        now = self.tape.clock() / 1000
+        committed = [c.start_ms for c in candles if c.start_ms + seconds * 1000 <= now * 1000]
+        last = committed[-1] // 1000 if committed else int(now) // seconds * seconds - seconds
         return ok({self.pair_id(symbol): [self.ohlc_row(symbol, c) for c in candles], "last": last})
 
     def ohlc_row(self, symbol: str, c: Candle) -> list[Any]:
@@ -324,7 +328,7 @@ class KrakenPublic(SimVenue):
     def on_subscription(self, conn: SimConnection, msg: dict[str, Any], time_in: str) -> None:
         params = msg.get("params") or {}
         channel = params.get("channel")
-        if channel not in ("book", "trade"):
+        if channel not in ("book", "trade", "ticker", "ohlc"):
             self.send(conn, self.reply(msg, time_in, error="Channel not found"))
             return
         for native in params.get("symbol") or []:
@@ -340,8 +344,11 @@ class KrakenPublic(SimVenue):
         params = msg["params"]
         channel = params["channel"]
         native = self.native(symbol)
-        if channel in conn.subs.get(symbol, {}):
+        if subscription_key(params) in conn.subs.get(symbol, {}):
             self.send(conn, self.reply(msg, time_in, error="Already subscribed", symbol=native))
+            return
+        if channel in ("ticker", "ohlc"):
+            self.subscribe_market(conn, msg, symbol, time_in)
             return
         if channel == "book":
             depth = params.get("depth", 10)
@@ -359,15 +366,37 @@ class KrakenPublic(SimVenue):
         if snapshot:
             self.send(conn, self.book_snapshot(symbol, depth) if channel == "book" else self.trade_snapshot(symbol))
 
+    def subscribe_market(self, conn: SimConnection, msg: dict[str, Any], symbol: str, time_in: str) -> None:
+        """``ticker`` or ``ohlc`` (with its ``interval`` in minutes), a snapshot unless refused: the
+        ticker now, the candle of the newest print."""
+        params = msg["params"]
+        native = self.native(symbol)
+        result: dict[str, Any] = {"channel": params["channel"], "snapshot": params.get("snapshot", True), "symbol": native}
+        if params["channel"] == "ohlc":
+            if params.get("interval") not in WS_OHLC_MINUTES:
+                self.send(conn, self.reply(msg, time_in, error="EGeneral:Invalid arguments:interval", symbol=native))
+                return
+            result["interval"] = params["interval"]
+        conn.subs.setdefault(symbol, {})[subscription_key(params)] = 0
+        self.send(conn, self.reply(msg, time_in, result=result))
+        if not result["snapshot"]:
+            return
+        if params["channel"] == "ticker":
+            self.send(conn, self.ticker_frame(symbol, "snapshot"))
+        elif (frame := self.ohlc_frame(symbol, params["interval"], "snapshot")) is not None:
+            self.send(conn, frame)
+
     def unsubscribe(self, conn: SimConnection, msg: dict[str, Any], symbol: str, time_in: str) -> None:
         params = msg["params"]
-        channel = params["channel"]
+        channel = subscription_key(params)
         native = self.native(symbol)
         subs = conn.subs.get(symbol, {})
         if channel not in subs or (channel == "book" and params.get("depth", 10) != subs[channel]):
             self.send(conn, self.reply(msg, time_in, error="Subscription Not Found", symbol=native))
             return
-        result: dict[str, Any] = {"channel": channel, "symbol": native}
+        result: dict[str, Any] = {"channel": params["channel"], "symbol": native}
+        if "interval" in params:
+            result["interval"] = params["interval"]
         if channel == "book":
             result["depth"] = subs[channel]
         del subs[channel]
@@ -432,8 +461,20 @@ class KrakenPublic(SimVenue):
             cs ^= 0x5A5A
         return BookTick(before, after, cs, rfc3339_now())
 
-    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
-        return encoded if "trade" in conn.subs[symbol] else []
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[Frame], dict[str, str]]:
+        """This tick's trade frames and, on a tick with trades, the ``ticker`` and ``ohlc`` frames some
+        socket holds."""
+        frames = super().encode_trades(symbol, trades)
+        if not trades:
+            return frames, {}
+        held = {key for conn in self.connections for key in conn.subs.get(symbol, ()) if key not in ("book", "trade")}
+        return frames, self.market_frames(symbol, held) if held else {}
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], dict[str, str]]) -> list[Frame]:
+        trades, market = encoded
+        subs = conn.subs[symbol]
+        out = list(trades) if "trade" in subs else []
+        return out + [frame for key, frame in market.items() if key in subs]
 
     def frames_for(self, conn: SimConnection, symbol: str, encoded: BookTick) -> list[Frame]:
         depth = conn.subs[symbol].get("book")
@@ -486,3 +527,9 @@ class KrakenPublic(SimVenue):
 
 
 OHLC_MINUTES = frozenset({"1", "5", "15", "30", "60", "240", "1440", "10080", "21600"})
+
+
+def subscription_key(params: dict[str, Any]) -> str:
+    """What a socket's subscription is kept under: the channel, an ``ohlc`` one with its interval."""
+    channel = str(params.get("channel"))
+    return f"ohlc:{params.get('interval')}" if channel == "ohlc" else channel

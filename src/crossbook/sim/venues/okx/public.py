@@ -18,10 +18,10 @@ from ...interest import open_interest
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
-from ...tape import Candle, Print
+from ...tape import Candle, DayStats, Print
 from .errors import REFUSALS, render
+from .streams import OkxStreams, StreamFrames, frames_subscribed
 from .wire import (
-    CHANNELS,
     CHECKSUM_DEPTH,
     CONTRACTS,
     DEPTH,
@@ -40,8 +40,9 @@ from .wire import (
 
 SUBSCRIBE_OPS = frozenset({"subscribe", "unsubscribe", "login"})  # the requests OKX counts per connection
 
-class OkxPublic(SimVenue):
-    """OKX's public side: instruments, books and funding over REST, the public WebSocket's books and trades."""
+class OkxPublic(OkxStreams, SimVenue):
+    """OKX's public side: instruments, books and funding over REST, the public WebSocket's books and
+    trades, its other public channels (``streams.py``)."""
     venue = "okx"
     markets = (
         "BTC-USDT",
@@ -55,7 +56,7 @@ class OkxPublic(SimVenue):
         "BTC-USD-PERP",
         "ETH-USD-PERP",
     )
-    ws_paths = ("/ws/v5/public",)
+    ws_paths = ("/ws/v5/public", "/ws/v5/business")  # candles on business, everything else on public
     private_ws_paths = ("/ws/v5/private",)
     faults_supported = frozenset({"drop", "skip", "corrupt", "stall", "delay"})
     snapshot_paths = ("/api/v5/market/books",)
@@ -84,6 +85,7 @@ class OkxPublic(SimVenue):
         self._killed_ids = itertools.count(9_000_000_001)  # beyond the engine's order ids
         self._placing: Placement | None = None  # the request being placed: its first push precedes the answer
         self._transfer_ids = itertools.count(700_001)
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -215,10 +217,14 @@ class OkxPublic(SimVenue):
         symbol = self.symbol_of(request.query.get("instId", ""))
         if symbol is None:
             return json_response({"code": "51001", "msg": "Instrument ID does not exist", "data": []})
-        day, ladder = self.tape.day(symbol), self.ladders[symbol]
+        return envelope([self.ticker_row(symbol, self.tape.day(symbol))])
+
+    def ticker_row(self, symbol: str, day: DayStats) -> dict[str, Any]:
+        """The ``/market/ticker`` row, also the ``tickers`` channel's."""
+        ladder = self.ladders[symbol]
         (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
         swap = symbol in CONTRACTS
-        return envelope([{
+        return {
             "instType": self.inst_type(symbol), "instId": self.native(symbol),
             "last": _trim(day.last), "lastSz": self.contracts(symbol, day.last_size),
             "askPx": self.price_text(symbol, ask), "askSz": self.size_text(symbol, ask_lots),
@@ -226,7 +232,7 @@ class OkxPublic(SimVenue):
             "open24h": _trim(day.open), "high24h": _trim(day.high), "low24h": _trim(day.low),
             "volCcy24h": day.volume if swap else day.quote_volume, "vol24h": self.contracts(symbol, day.volume),
             "ts": str(day.close_ms), "sodUtc0": _trim(day.open), "sodUtc8": _trim(day.open),
-        }])
+        }
 
     async def trades(self, request: web.Request) -> web.Response:
         """``GET /api/v5/market/trades``: the newest ``limit`` (default 100, at most 500), newest first."""
@@ -253,7 +259,7 @@ class OkxPublic(SimVenue):
         after, before = query.get("after"), query.get("before")
         candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "100")), 300),
                                     int(before) + 1 if before else None, int(after) - 1 if after else None)
-        now = _now_ms()
+        now = self.tape.clock()
         return envelope([self.candle_row(symbol, c, c.start_ms + seconds * 1000 <= now) for c in reversed(candles)])
 
     def candle_row(self, symbol: str, c: Candle, closed: bool) -> list[str]:
@@ -267,15 +273,19 @@ class OkxPublic(SimVenue):
         symbol = self.symbol_of(request.query.get("instId", ""))
         if symbol not in CONTRACTS:
             raise REFUSALS[Reason.UNKNOWN_SYMBOL].refuse()
+        return envelope([self.funding_row(symbol)])
+
+    def funding_row(self, symbol: str) -> dict[str, str]:
+        """The ``/public/funding-rate`` row, also the ``funding-rate`` channel's."""
         now = _now_ms()
         settles = now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS
-        return envelope([{
+        return {
             "instType": "SWAP", "instId": self.native(symbol), "method": "current_period", "formulaType": "noRate",
             "fundingRate": num(FUNDING_RATE), "nextFundingRate": "", "fundingTime": str(settles),
             "nextFundingTime": str(settles + FUNDING_PERIOD_MS), "minFundingRate": "-0.0075", "maxFundingRate": "0.0075",
             "interestRate": "0.0001", "impactValue": "", "premium": "0", "settFundingRate": num(FUNDING_RATE),
             "settState": "settled", "ts": str(now),
-        }])
+        }
 
     async def open_interest(self, request: web.Request) -> web.Response:
         """``GET /api/v5/public/open-interest?instType=SWAP[&instId=]``: the simulator's open
@@ -347,8 +357,8 @@ class OkxPublic(SimVenue):
         snapshots: list[str] = []  # OKX acks every channel of a request before it sends data
         for arg in msg.get("args", []):
             channel, native = arg.get("channel"), arg.get("instId", "")
-            symbol = self.symbol_of(native)
-            if channel not in CHANNELS or symbol is None:
+            symbol = self.stream_symbol(conn, channel, native)
+            if symbol is None:
                 conn.send(self._event(conn, "error", code="60018", msg=f"Wrong URL or channel:{channel},instId:{native} doesn't exist."))
                 continue
             channels: set[str] = conn.subs.setdefault(symbol, set())
@@ -422,8 +432,9 @@ class OkxPublic(SimVenue):
     def frames_for(self, conn: SimConnection, symbol: str, encoded: str | None) -> list[Frame]:
         return [encoded] if encoded is not None and "books" in conn.subs[symbol] else []
 
-    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
-        return encoded if "trades" in conn.subs[symbol] else []
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], StreamFrames]) -> list[Frame]:
+        trades, streams = encoded
+        return [*(trades if "trades" in conn.subs[symbol] else []), *frames_subscribed(conn, symbol, streams)]
 
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
         native = self.native(symbol)

@@ -44,6 +44,7 @@ class OkxSim(OkxAlgo, OkxWallet):
             web.get("/api/v5/market/books", self.books),
             web.get("/api/v5/public/funding-rate", self.funding_rate),
             web.get("/api/v5/public/open-interest", self.open_interest),
+            *self.stream_routes(),
             *self.trading_routes(),
             *self.algo_routes(),
             *self.wallet_routes(),

@@ -1,0 +1,133 @@
+"""Coinbase's and Kraken's streams beyond book and trades (tickers and candles), from their
+simulators through the real feed, and a Kraken candle gap repaired from REST.
+
+Neither recorded capture carries these channels as the feeds read them: COINBASE.ws.28.0 is the
+retired Coinbase Pro protocol (its ``ticker`` frames route to no feed) and KRAKEN.ws.50.0 holds v1
+``book`` frames only."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+import aiohttp
+
+from crossbook.feeds.handler import Channels, Frame, MarketEvent
+from crossbook.feeds.manager import VenueFeed
+from crossbook.model import Candle, Interval, Ticker
+from crossbook.sim.cluster import SimCluster
+from crossbook.venues.coinbase import CoinbaseSpot
+from crossbook.venues.kraken import KrakenSpot
+
+from ..conftest import run, wait_for
+
+
+def fast_clock(speedup: int) -> Any:
+    start = time.time()
+    return lambda: int((start + (time.time() - start) * speedup) * 1000)
+
+
+def closed_candles(events: list[MarketEvent]) -> dict[float, Candle]:
+    out: dict[float, Candle] = {}
+    for e in events:
+        if isinstance(e, Candle) and e.closed:
+            assert e.open_time not in out, f"closed candle {e.open_time} emitted twice"
+            out[e.open_time] = e
+    return out
+
+
+def assert_equal_to_tape(got: dict[float, Candle], sim: Any, symbol: str, seconds: int, interval: Interval) -> None:
+    first, last = min(got), max(got)
+    own = {c.start_ms / 1000: c for c in sim.tape.candles(symbol, seconds, 1000, int(first * 1000), int(last * 1000))}
+    assert set(got) == set(own)
+    for t, c in own.items():
+        ours = got[t]
+        assert ours.symbol == symbol and ours.interval is interval
+        assert (ours.open, ours.high, ours.low, ours.close) == tuple(float(x) for x in (c.open, c.high, c.low, c.close))
+        assert ours.volume == float(c.volume)
+        assert ours.quote_volume is not None and abs(ours.quote_volume / float(c.quote_volume) - 1) < 1e-6
+
+
+class KrakenLosesOneCandle(KrakenSpot):
+    """Kraken whose socket loses every ``ohlc`` frame of one candle, the one after two closed."""
+
+    lost: ClassVar[list[str]] = []  # the interval_begin of the candle lost
+
+    def receive(self, data: Frame, ts: float) -> list[Frame] | None:
+        text = data.decode() if isinstance(data, bytes) else data
+        if '"interval_begin":"' in text:
+            begin = text.split('"interval_begin":"', 1)[1][:19]
+            closed = sum(1 for s in self.candle_series.values() for _ in s.closed)
+            if not type(self).lost and closed >= 2 and not any(begin in t for t in self.seen_begins()):
+                type(self).lost.append(begin)
+            if begin in type(self).lost:
+                return None
+        return super().receive(data, ts)
+
+    def seen_begins(self) -> list[str]:
+        return [time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(c.open_time)) for c in self.forming.values()]
+
+
+def test_kraken_ticker_and_1m_candles_from_the_simulator_repaired_after_a_lost_candle() -> None:
+    async def body() -> None:
+        async with SimCluster(["kraken"], interval=0.05, levels=50) as cluster:
+            sim = cluster.venues["kraken"]
+            sim.tape.clock = fast_clock(60)  # 1m candles close every second
+            ws, rest = cluster.urls("kraken")
+            events: list[MarketEvent] = []
+            KrakenLosesOneCandle.lost = []
+            feed = VenueFeed(KrakenLosesOneCandle, ["BTC-USD"], ws_url=ws, rest_url=rest, on_market=events.append,
+                             channels=Channels(candles=(Interval.M1,), ticker=True))
+            async with aiohttp.ClientSession() as session:
+                await feed.start(session)
+                try:
+                    await wait_for(lambda: bool(KrakenLosesOneCandle.lost) and feed.backfills >= 1, 30, "a lost candle repaired")
+                    seen = len(closed_candles(events))
+                    await wait_for(lambda: len(closed_candles(events)) >= seen + 2, 30, "candles after the repair")
+                finally:
+                    await feed.stop()
+            handler = feed.connections[0].handler
+            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+            got = closed_candles(events)
+            lost = time.mktime(time.strptime(KrakenLosesOneCandle.lost[0], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+            assert lost in got, "the lost candle came back from REST"
+            assert_equal_to_tape(got, sim, "BTC-USD", 60, Interval.M1)
+            tickers = [e for e in events if isinstance(e, Ticker)]
+            assert tickers and all(t.symbol == "BTC-USD" for t in tickers)
+            assert all(t.bid is not None and t.ask is not None and t.bid < t.ask for t in tickers)
+            assert all(t.low is not None and t.high is not None and t.low <= t.last <= t.high for t in tickers)
+            day = sim.tape.day("BTC-USD")
+            assert tickers[-1].open is not None and float(day.low) <= tickers[-1].open <= float(day.high)
+
+    run(body(), timeout=120)
+
+
+def test_coinbase_ticker_and_5m_candles_from_the_simulator() -> None:
+    async def body() -> None:
+        async with SimCluster(["coinbase"], interval=0.05, levels=50) as cluster:
+            sim = cluster.venues["coinbase"]
+            sim.tape.clock = fast_clock(300)  # 5m candles close every second
+            ws, rest = cluster.urls("coinbase")
+            events: list[MarketEvent] = []
+            feed = VenueFeed(CoinbaseSpot, ["BTC-USD"], ws_url=ws, rest_url=rest, on_market=events.append,
+                             channels=Channels(candles=(Interval.M5,), ticker=True))
+            async with aiohttp.ClientSession() as session:
+                await feed.start(session)
+                try:
+                    await wait_for(lambda: len(closed_candles(events)) >= 3, 30, "three closed candles")
+                finally:
+                    await feed.stop()
+            got = closed_candles(events)
+            first, last = min(got), max(got)
+            own = {c.start_ms / 1000: c for c in sim.tape.candles("BTC-USD", 300, 1000, int(first * 1000), int(last * 1000))}
+            assert set(got) == set(own)
+            for t, c in own.items():
+                assert (got[t].open, got[t].high, got[t].low, got[t].close, got[t].volume) == tuple(
+                    float(x) for x in (c.open, c.high, c.low, c.close, c.volume))
+                assert got[t].interval is Interval.M5 and got[t].symbol == "BTC-USD"
+            tickers = [e for e in events if isinstance(e, Ticker)]
+            assert tickers and all(t.bid is not None and t.ask is not None and t.bid < t.ask for t in tickers)
+            assert all(t.low is not None and t.high is not None and t.low <= t.last <= t.high for t in tickers)
+            assert all(t.open is not None and t.low <= t.open * (1 + 1e-9) and t.open <= t.high * (1 + 1e-9) for t in tickers)
+
+    run(body(), timeout=90)
