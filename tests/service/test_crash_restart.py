@@ -46,14 +46,19 @@ async def _venue_orders(sim: SimProcess, venue: str) -> list[dict[str, Any]]:
 
 
 async def _splitting_amount(served: Served, session: aiohttp.ClientSession) -> float:
-    """An amount the router splits across both venues (a dry run sends nothing)."""
+    """An amount the router splits across both venues with a fifth or more on each (a dry run sends
+    nothing): the books move between this plan and the route, and a venue planned a sliver could
+    lose it by then."""
     for amount in (1, 5, 20, 50):
         status, report = await served.post(session, "/route", {"symbol": "BTC-USDT", "side": "buy", "amount": amount,
                                                                "dry_run": True})
         assert status == 200, report
-        if {child["venue"] for child in report["plan"]} == set(VENUES):
+        shares = dict.fromkeys(VENUES, 0.0)
+        for child in report["plan"]:
+            shares[child["venue"]] = shares.get(child["venue"], 0.0) + child["amount"]
+        if min(shares.values()) >= amount / 5:
             return float(amount)
-    raise AssertionError(f"no amount up to 50 BTC splits across {VENUES}: {report['plan']}")
+    raise AssertionError(f"no amount up to 50 BTC splits across {VENUES} a fifth or more each: {report['plan']}")
 
 
 def test_kill_9_mid_route_then_restart_leaves_every_venue_order_in_the_journal_once(tmp_path: Path) -> None:
