@@ -16,6 +16,12 @@ class Kind(str, Enum):
     SPOT = "spot"
     PERP = "perp"
     FUTURE = "future"
+    OPTION = "option"
+
+
+class OptionRight(str, Enum):
+    CALL = "C"
+    PUT = "P"
 
 
 class BookState(str, Enum):
@@ -43,6 +49,12 @@ class Instrument:
     # ``inverse``, ``contract_size`` quote units (a 100 USD BTC contract). 1.0 = base units.
     contract_size: float = 1.0
     inverse: bool = False
+    # options: the strike (in ``quote``), call or put, the asset it settles in, and whether its
+    # price is quoted in the base asset (OKX's coin-margined options: 0.0125 BTC per contract unit)
+    strike: float | None = None
+    right: OptionRight | None = None
+    settle: str | None = None
+    premium_in_base: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +161,27 @@ class IndexPrice:
     symbol: str
     ts: float
     price: float
+
+
+@dataclass(frozen=True, slots=True)
+class OptionMark:
+    """An option's mark as its venue publishes it: ``mark`` in the option's own price unit (the
+    base asset where the instrument's ``premium_in_base``), ``underlying`` the forward or index
+    price it was marked from, volatilities annualized (0.55 is 55 %), greeks per unit of
+    underlying (``vega`` per 1.00 of vol, ``theta`` per day); None where the venue publishes none."""
+
+    venue: str
+    symbol: str
+    ts: float
+    mark: float
+    underlying: float | None = None
+    iv: float | None = None
+    bid_iv: float | None = None
+    ask_iv: float | None = None
+    delta: float | None = None
+    gamma: float | None = None
+    vega: float | None = None
+    theta: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from ..model import (
     Liquidation,
     MarkPrice,
     OpenInterest,
+    OptionMark,
     Ticker,
     Trade,
 )
@@ -57,7 +58,7 @@ Frame = str | bytes
 ResyncSink = Callable[["FeedHandler", str, str], None]
 TradeSink = Callable[[Trade], None]
 # the streams beyond book and trades, normalized: what ``on_market`` receives
-MarketEvent = Candle | Ticker | FundingRate | MarkPrice | IndexPrice | OpenInterest | Liquidation
+MarketEvent = Candle | Ticker | FundingRate | MarkPrice | IndexPrice | OpenInterest | Liquidation | OptionMark
 MarketSink = Callable[[MarketEvent], None]
 # a candle stream lost candles: the driver fetches ``handler.candles_url(gap)`` and hands the body
 # to ``handler.on_candles(gap, body)``

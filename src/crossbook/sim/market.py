@@ -11,10 +11,12 @@ import math
 import random
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ..errors import ConfigError, UnknownSymbol, UnknownVenue
 from ..model import Kind
-from ..symbols import parse_standard
+from ..symbols import parse_option, parse_standard
+from .options import EXPIRY_HOUR, OptionSeries, fair_value
 from ..venues.registry import venue_of
 
 Change = tuple[bool, int, int]  # (is_bid, ticks, public lots at that level); 0 removes the level
@@ -32,9 +34,12 @@ class SimTrade:
 
 @dataclass(frozen=True, slots=True)
 class MarketSpec:
+    """``in_base``: prices are quoted in the base asset (OKX's coin-margined options)."""
+
     symbol: str
     tick: float
     lot: float
+    in_base: bool = False
 
 
 # Standard symbols the simulator can list; each venue module picks the ones it lists.
@@ -69,15 +74,25 @@ def decimals(step: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
+BASIS = 2e-4  # where a perpetual's premium over spot settles
+BASIS_BAND = (-8e-4, 12e-4)  # and how far it strays
+
+
 class FairPrices:
     """A random walk per non-stable asset in USD, and a small one around the peg per stablecoin
-    (pulled back to where it started, never outside PEG_BAND); a pair's fair price is base / quote."""
+    (pulled back to where it started, never outside PEG_BAND); a pair's fair price is base / quote.
+    A perpetual trades at a premium per asset that wanders slowly around BASIS (its own random
+    stream, so the spot walk is the same with or without it); an option is worth its Black-76 value
+    on the perpetual's fair price."""
 
-    def __init__(self, rng: random.Random, vol_bps: float = 0.5, peg_vol_bps: float = 0.05) -> None:
+    def __init__(self, rng: random.Random, vol_bps: float = 0.5, peg_vol_bps: float = 0.05,
+                 basis_rng: random.Random | None = None) -> None:
         self.rng = rng
+        self.basis_rng = basis_rng or random.Random(0)
         self.vol = vol_bps / 1e4
         self.peg_vol = peg_vol_bps / 1e4
         self.usd = dict(START_USD)
+        self.basis = {asset: BASIS for asset in START_USD if asset not in STABLE}
 
     def step(self) -> None:
         for asset, price in self.usd.items():
@@ -86,11 +101,24 @@ class FairPrices:
                 self.usd[asset] = min(1.0 + PEG_BAND, max(1.0 - PEG_BAND, drifted))
             elif asset not in STABLE:
                 self.usd[asset] = price * math.exp(self.rng.gauss(0.0, self.vol))
+        for asset, basis in self.basis.items():
+            moved = basis + 0.002 * (BASIS - basis) + self.basis_rng.gauss(0.0, 0.3e-4)
+            self.basis[asset] = min(BASIS_BAND[1], max(BASIS_BAND[0], moved))
 
     def fair(self, symbol: str) -> float:
         base, quote, kind, _ = parse_standard(symbol)
         price = self.usd[base] / self.usd[quote]
-        return price * 1.0002 if kind is Kind.PERP else price  # a small, steady basis
+        if kind is Kind.OPTION:
+            return self.option_fair(symbol)
+        return price * (1 + self.basis.get(base, BASIS)) if kind is Kind.PERP else price
+
+    def option_fair(self, symbol: str) -> float:
+        """The option's value in its quote currency per unit of underlying, never below 0."""
+        option = parse_option(symbol)
+        forward = self.fair(f"{option.base}-{option.quote}-PERP")
+        expiry = datetime.strptime(option.expiry, "%Y%m%d").replace(hour=EXPIRY_HOUR, tzinfo=UTC)
+        series = OptionSeries(option.base, option.expiry, expiry.timestamp(), option.strike, option.right)
+        return fair_value(series, forward).price
 
 
 class Ladder:
@@ -140,7 +168,8 @@ class Ladder:
     def _targets(self, fair: float) -> tuple[int, int]:
         mid = fair * (1 + (self.offset_bps + self.dislocation_bps) / 1e4) / self.spec.tick
         half = max(1.0, mid * self.spread_bps / 2e4)
-        return math.floor(mid - half), math.ceil(mid + half)
+        # a price is at least one tick (a far out-of-the-money option is worth less than that)
+        return max(1, math.floor(mid - half)), max(2, math.ceil(mid + half))
 
     def _lots(self) -> int:
         lots_per_unit = max(1, round(1 / self.spec.lot))
@@ -153,6 +182,8 @@ class Ladder:
         self.asks.clear()
         px = top_bid
         for _ in range(self.target_levels):
+            if px < 1:
+                break
             self.bids[px] = self._lots()
             px -= self._spacing()
         px = top_ask
@@ -184,6 +215,8 @@ class Ladder:
                 mm[(is_bid, top)] = self._lots()
             for _ in range(self.rng.randint(3, 8)):
                 px = top + direction * self.rng.randint(0, 30 * self.gap)
+                if px < 1:
+                    continue
                 if self.rng.random() < 0.2 and px != top:
                     if self.mm_lots(is_bid, px):
                         mm[(is_bid, px)] = 0
@@ -251,7 +284,9 @@ class Ladder:
         out: list[Change] = []
         for is_bid, book in ((True, self.bids), (False, self.asks)):
             while len(book) < self.target_levels:
-                far = min(book) - self._spacing() if is_bid else max(book) + self._spacing()
+                far = (min(book, default=2) - self._spacing()) if is_bid else max(book) + self._spacing()
+                if far < 1:
+                    break
                 out.append(self._set_mm(is_bid, far, self._lots()))
             extra = len(book) - self.target_levels - 20
             if extra > 0:
@@ -271,7 +306,7 @@ class SimMarket:
     def __init__(self, seed: int = 7, levels: int = 300) -> None:
         self.seed = seed
         self.levels = levels
-        self.fair = FairPrices(random.Random(seed))
+        self.fair = FairPrices(random.Random(seed), basis_rng=random.Random(seed ^ 0xBA515))
         self.ladders: dict[tuple[str, str], Ladder] = {}
 
     def ladder(self, venue: str, symbol: str, spec: MarketSpec | None = None) -> Ladder:
@@ -280,16 +315,26 @@ class SimMarket:
         if key not in self.ladders:
             # a per-(venue, symbol) stream of randomness, independent of creation order
             rng = random.Random(zlib.crc32(f"{self.seed}:{venue}:{symbol}".encode()))
+            option = parse_standard(symbol)[2] is Kind.OPTION
             ladder = Ladder(
                 spec or CATALOG[symbol],
                 rng,
                 offset_bps=rng.uniform(-1.0, 1.0),
-                spread_bps=rng.uniform(0.2, 1.5),
-                levels=self.levels,
+                # option market makers quote a few percent wide and a few levels deep
+                spread_bps=rng.uniform(150.0, 400.0) if option else rng.uniform(0.2, 1.5),
+                levels=min(self.levels, 20) if option else self.levels,
             )
-            ladder.seed(self.fair.fair(symbol))
+            ladder.seed(self.fair_of(key, ladder))
             self.ladders[key] = ladder
         return self.ladders[key]
+
+    def fair_of(self, key: tuple[str, str], ladder: Ladder) -> float:
+        """The fair price of a (venue, symbol) ladder in its own price unit."""
+        fair = self.fair.fair(key[1])
+        if not ladder.spec.in_base:
+            return fair
+        base, quote, _, _ = parse_standard(key[1])
+        return fair / self.fair.fair(f"{base}-{quote}-PERP")
 
     def dislocate(self, venue: str, bps: float, symbol: str | None = None) -> list[tuple[str, str]]:
         """Quote ``venue``'s books ``bps`` away from the fair price (0 undoes it) from the next
@@ -317,4 +362,4 @@ class SimMarket:
 
     def advance(self) -> dict[tuple[str, str], list[Change]]:
         self.fair.step()
-        return {key: ladder.step(self.fair.fair(key[1])) for key, ladder in self.ladders.items()}
+        return {key: ladder.step(self.fair_of(key, ladder)) for key, ladder in self.ladders.items()}

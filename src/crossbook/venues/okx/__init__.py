@@ -29,12 +29,12 @@ from typing import Any
 import ccxt
 import orjson
 
-from ..book.checksum import crc32_signed, interleaved
-from ..book.l2 import L2Book
-from ..errors import InvalidOrder, VenueUnavailable
-from ..feeds.candles import Gap
-from ..feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
-from ..model import (
+from ...book.checksum import crc32_signed, interleaved
+from ...book.l2 import L2Book
+from ...errors import InvalidOrder, VenueUnavailable
+from ...feeds.candles import Gap
+from ...feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
+from ...model import (
     BookState,
     Candle,
     FundingRate,
@@ -48,9 +48,9 @@ from ..model import (
     Ticker,
     Trade,
 )
-from ..symbols import standard_symbol
-from .spec import VenueSpec
-from .spec.capabilities import (
+from ...symbols import standard_symbol
+from ..spec import VenueSpec
+from ..spec.capabilities import (
     BASIC_ORDERS,
     CONTRACTS,
     DERIVATIVES,
@@ -61,12 +61,12 @@ from .spec.capabilities import (
     Support,
     VenueCapabilities,
 )
-from .spec.client_ids import ClientIdRule, IdStyle
-from .spec.fees import FeeSchedule, FeeTier
-from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs, OcoStatus
-from .spec.keys import KeyPermissions, ip_list
-from .spec.limits import HOUR, Breach, LimitTable, Scope, SubscribeLimits, Window
-from .spec.withdrawals import WithdrawalRules
+from ..spec.client_ids import ClientIdRule, IdStyle
+from ..spec.fees import FeeSchedule, FeeTier
+from ..spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs, OcoStatus
+from ..spec.keys import KeyPermissions, ip_list
+from ..spec.limits import HOUR, Breach, LimitTable, Scope, SubscribeLimits, Window
+from ..spec.withdrawals import WithdrawalRules
 
 log = logging.getLogger(__name__)
 loads = orjson.loads

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ..feeds.candles import Gap
-from ..feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
-from ..model import (
+from ...feeds.candles import Gap
+from ...feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
+from ...model import (
     BookState,
     Candle,
     FundingRate,
@@ -31,9 +31,9 @@ from ..model import (
     Ticker,
     Trade,
 )
-from ..symbols import standard_symbol
-from .spec import VenueSpec
-from .spec.capabilities import (
+from ...symbols import standard_symbol
+from ..spec import VenueSpec
+from ..spec.capabilities import (
     BASIC_ORDERS,
     CONTRACTS,
     DERIVATIVES,
@@ -46,12 +46,12 @@ from .spec.capabilities import (
     Support,
     VenueCapabilities,
 )
-from .spec.client_ids import ClientIdRule, IdStyle
-from .spec.fees import FeeSchedule, FeeTier
-from .spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs
-from .spec.keys import KeyPermissions, from_ms
-from .spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, SubscribeLimits, Window
-from .spec.withdrawals import VenueAddress, WithdrawalLimits, WithdrawalRules
+from ..spec.client_ids import ClientIdRule, IdStyle
+from ..spec.fees import FeeSchedule, FeeTier
+from ..spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs
+from ..spec.keys import KeyPermissions, from_ms
+from ..spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, SubscribeLimits, Window
+from ..spec.withdrawals import VenueAddress, WithdrawalLimits, WithdrawalRules
 
 loads = orjson.loads
 

@@ -33,11 +33,11 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ..book.l2 import L2Book, RawLevel
-from ..errors import VenueUnavailable
-from ..feeds.candles import Gap
-from ..feeds.handler import Channels, FeedHandler, Frame, Resync
-from ..model import (
+from ...book.l2 import L2Book, RawLevel
+from ...errors import VenueUnavailable
+from ...feeds.candles import Gap
+from ...feeds.handler import Channels, FeedHandler, Frame, Resync
+from ...model import (
     Candle,
     FundingRate,
     IndexPrice,
@@ -51,9 +51,9 @@ from ..model import (
     Ticker,
     Trade,
 )
-from ..symbols import standard_symbol
-from .spec import VenueSpec
-from .spec.capabilities import (
+from ...symbols import standard_symbol
+from ..spec import VenueSpec
+from ..spec.capabilities import (
     BASIC_ORDERS,
     DERIVATIVES,
     SPOT_BOOK,
@@ -64,11 +64,11 @@ from .spec.capabilities import (
     Support,
     VenueCapabilities,
 )
-from .spec.client_ids import ClientIdRule, IdStyle
-from .spec.fees import FeeSchedule, FeeTier
-from .spec.keys import KeyPermissions, from_iso, ip_list
-from .spec.limits import Breach, ByParam, LimitTable, Scope, SubscribeLimits, Window
-from .spec.withdrawals import WithdrawalRules
+from ..spec.client_ids import ClientIdRule, IdStyle
+from ..spec.fees import FeeSchedule, FeeTier
+from ..spec.keys import KeyPermissions, from_iso, ip_list
+from ..spec.limits import Breach, ByParam, LimitTable, Scope, SubscribeLimits, Window
+from ..spec.withdrawals import WithdrawalRules
 
 log = logging.getLogger(__name__)
 loads = orjson.loads

@@ -1,0 +1,67 @@
+"""What every venue's stream tests share: a simulator clock that runs fast, a handler that loses one
+closed candle frame, and the comparison of the candles a feed emitted with the simulator's own."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from crossbook.feeds.handler import FeedHandler, Frame, MarketEvent
+from crossbook.model import Candle, Interval
+
+SPEEDUP = 60  # the simulator's clock runs a minute a second: 1m candles close every second
+
+
+def fast_clock(speedup: int = SPEEDUP) -> Callable[[], int]:
+    """A clock in epoch ms that runs ``speedup`` times faster than the wall, from now."""
+    start = time.time()
+    return lambda: int((start + (time.time() - start) * speedup) * 1000)
+
+
+def losing_one_close(handler: type[FeedHandler], is_close: Callable[[bytes], bool]) -> type[FeedHandler]:
+    """``handler`` whose socket loses the first frame ``is_close`` picks out once two candles have
+    closed; the lost frame is kept in the class's ``lost``."""
+
+    class LosesOneClose(handler):  # type: ignore[valid-type,misc]
+        lost: ClassVar[list[bytes]] = []
+
+        def receive(self, data: Frame, ts: float) -> list[Frame] | None:
+            raw = data.encode() if isinstance(data, str) else data
+            closed = sum(1 for s in self.candle_series.values() for _ in s.closed)
+            if not type(self).lost and closed >= 2 and is_close(raw):
+                type(self).lost.append(raw)
+                return None
+            return super().receive(data, ts)  # type: ignore[no-any-return]
+
+    LosesOneClose.__name__ = f"{handler.__name__}LosesOneClose"
+    return LosesOneClose
+
+
+def closed_candles(events: list[MarketEvent], symbol: str | None = None) -> dict[float, Candle]:
+    """The closed candles by open time (of ``symbol`` only, if given); each emitted once."""
+    out: dict[float, Candle] = {}
+    for e in events:
+        if isinstance(e, Candle) and e.closed and (symbol is None or e.symbol == symbol):
+            assert e.open_time not in out, f"closed candle {e.symbol} {e.open_time} emitted twice"
+            out[e.open_time] = e
+    return out
+
+
+def assert_equal_to_tape(got: dict[float, Candle], sim: Any, symbol: str, interval: Interval, *,
+                         exact_quote_volume: bool = True) -> None:
+    """The feed's closed candles of ``symbol`` are exactly the simulator's own over the same span."""
+    assert got, f"no closed {symbol} candle"
+    first, last = min(got), max(got)
+    own = {c.start_ms / 1000: c for c in sim.tape.candles(symbol, interval.seconds, 1000, int(first * 1000), int(last * 1000))}
+    assert set(got) == set(own), symbol
+    for t, c in own.items():
+        ours = got[t]
+        assert ours.symbol == symbol and ours.interval is interval
+        assert (ours.open, ours.high, ours.low, ours.close) == tuple(float(x) for x in (c.open, c.high, c.low, c.close))
+        assert ours.volume == float(c.volume)
+        assert ours.quote_volume is not None
+        if exact_quote_volume:
+            assert ours.quote_volume == float(c.quote_volume)
+        else:
+            assert abs(ours.quote_volume / float(c.quote_volume) - 1) < 1e-6
