@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from ..errors import ConfigError, UnknownSymbol, UnknownVenue
 from ..model import Kind
 from ..symbols import parse_option, parse_standard
-from .options import EXPIRY_HOUR, OptionSeries, fair_value
 from ..venues.registry import venue_of
+from .options import EXPIRY_HOUR, OptionSeries, fair_value
 
 Change = tuple[bool, int, int]  # (is_bid, ticks, public lots at that level); 0 removes the level
 
