@@ -20,8 +20,8 @@ from decimal import Decimal
 from typing import Any
 
 from ..errors import InsufficientFunds, InvalidOrder, UnsupportedFeature
-from ..model import Kind, MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
-from ..symbols import standard_symbol
+from ..model import Kind, MarginMode, OptionRight, OrderRequest, OrderType, PositionSide, Side, TimeInForce
+from ..symbols import option_symbol, standard_symbol
 from ..venues.spec.capabilities import ORDER_FEATURES, Feature, Product, VenueCapabilities
 
 # ccxt's precision modes (ccxt.base.decimal_to_precision); repeated here so that reading a market
@@ -140,7 +140,18 @@ def _standard_symbol(market: Mapping[str, Any], product: Product) -> str:
     if product is Product.FUTURES:
         expiry = datetime.fromtimestamp(int(market["expiry"]) / 1000, tz=UTC).strftime("%Y%m%d")
         return standard_symbol(base, quote, Kind.FUTURE, expiry)
-    return str(market["symbol"])
+    return _standard_option(market, base, quote)
+
+
+def _standard_option(market: Mapping[str, Any], base: str, quote: str) -> str:
+    """ccxt's option market (``expiry`` ms, ``strike``, ``optionType`` "call"/"put") as the standard
+    BASE-QUOTE-YYYYMMDD-STRIKE-C/P."""
+    name = market.get("symbol", "?")
+    expiry, strike, kind = market.get("expiry"), market.get("strike"), market.get("optionType")
+    if expiry is None or strike is None or kind not in ("call", "put"):
+        raise ValueError(f"option market {name}: ccxt gives no expiry, strike or call/put")
+    day = datetime.fromtimestamp(int(expiry) / 1000, tz=UTC).strftime("%Y%m%d")
+    return option_symbol(base, quote, day, float(strike), OptionRight.CALL if kind == "call" else OptionRight.PUT)
 
 
 def _decimal(value: Any) -> Decimal | None:
