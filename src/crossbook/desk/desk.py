@@ -72,8 +72,10 @@ from ..venues.registry import VENUES
 from .funding import fetch_funding
 from .funding_view import FundingView
 from .market_queries import MarketQueries
+from .market_streams import MarketStreams
 from .metering import AccountMeter, market_view, route_record
 from .onchain import OnChainVenues
+from .options import OptionChains
 from .results import BalanceReport, OpportunityEvent, Position, PositionReport
 from .simulated import SimDesk, SimulatedVenues
 from .strategy import StrategyDesk
@@ -127,7 +129,7 @@ async def _positions_of(account: VenueAccount) -> list[PositionView]:
     return await account.positions()
 
 
-class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingView):
+class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingView, OptionChains, MarketStreams):
     def __init__(self, venues: list[str], *, simulator: SimDesk | None = None, config: Config | None = None,
                  endpoints: Endpoints = production, vault: Vault | None = None) -> None:
         """Use ``Desk.sim``, ``Desk.from_config`` or ``Desk.public``."""
@@ -161,17 +163,18 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
     @classmethod
     def sim(cls, venues: Sequence[str] | None = None, seed: int = 0, dex: bool = False, *, symbols: Sequence[str] = (),
             funds: Mapping[str, Mapping[str, Decimal]] | None = None, journal: Path | None = None,
-            scenario: Scenario | None = None) -> Desk:
+            scenario: Scenario | None = None, options: bool = False) -> Desk:
         """The simulated ``venues`` (default: all) started in-process on 127.0.0.1, an account
         funded and keyed on each; ``dex``: the local chain's Uniswap V3 pools of the first symbol
         join (needs node). ``symbols`` are followed from the start; ``funds`` replaces assets of
-        the standard funding (venue -> asset -> amount); ``scenario`` moves prices on a schedule."""
+        the standard funding (venue -> asset -> amount); ``scenario`` moves prices on a schedule;
+        ``options``: the venues' options markets are simulated too (``option_chain``)."""
         chosen = _known(venues)
         wanted = [s.upper() for s in symbols]
         for symbol in wanted:
             parse_standard(symbol)
         return cls(chosen, simulator=SimDesk(chosen, wanted, seed=seed, journal=journal, funds=funds, dex=dex,
-                                             scenario=scenario))
+                                             scenario=scenario, options=options))
 
     @classmethod
     def from_config(cls, path: str | Path, *, venues: Sequence[str] | None = None, vault: Vault | None = None) -> Desk:
@@ -265,6 +268,8 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
             await close_accounts(a for products in self._products.values() for a in products)
         self._accounts.clear()
         self._products.clear()
+        await self._stop_option_chains()
+        await self.stop_market_streams()
         if self.simulator is not None:
             await self.simulator.stop()
             return

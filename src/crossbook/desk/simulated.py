@@ -47,14 +47,15 @@ DEX_SYMBOL = "BTC-USDT"  # the pools' market when no symbol is followed from the
 class SimDesk:
     def __init__(self, venues: list[str], symbols: list[str], *, seed: int = 7, journal: Path | None = None,
                  interval: float = 0.1, levels: int = 300, funds: Mapping[str, Mapping[str, Decimal]] | None = None,
-                 dex: bool = False, scenario: Scenario | None = None) -> None:
+                 dex: bool = False, scenario: Scenario | None = None, options: bool = False) -> None:
         """``funds``: venue -> asset -> amount, replacing those assets of the standard funding
         (every listed stablecoin 1,000,000, every other asset 100). ``dex``: the local chain's
         Uniswap V3 pools of the first symbol (else DEX_SYMBOL) join as venues (needs node:
-        sim.chain.chain_available). ``scenario``: timed dislocations, counted from the start."""
+        sim.chain.chain_available). ``scenario``: timed dislocations, counted from the start.
+        ``options``: the venues' options markets run too (their books step every tick)."""
         self.venues = venues
         self.symbols = list(symbols) if symbols or not dex else [DEX_SYMBOL]
-        self.cluster = SimCluster([f for v in venues for f in venue_feeds(v)], seed=seed, interval=interval, levels=levels,
+        self.cluster = SimCluster([f for v in venues for f in venue_feeds(v, options=options)], seed=seed, interval=interval, levels=levels,
                                   scenario=scenario)
         self.market = MarketData(venues, self.symbols, endpoints=self.cluster.urls)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None

@@ -17,7 +17,7 @@ from ..feeds.handler import FeedHandler
 from ..model import Instrument, Kind
 from .dex import DEX_VENUES, dex_family
 from .spec import VenueSpec
-from .spec.capabilities import VenueCapabilities
+from .spec.capabilities import Product, VenueCapabilities
 from .spec.fees import FeeSchedule, FeeTier
 
 VENUES: tuple[str, ...] = (
@@ -69,15 +69,25 @@ def fee_schedule(venue: str) -> FeeSchedule:
     return spec(venue).schedule()
 
 
-def venue_feeds(venue: str) -> dict[str, type[FeedHandler]]:
-    return dict(spec(venue).feeds)
+def venue_feeds(venue: str, *, options: bool = False) -> dict[str, type[FeedHandler]]:
+    """The venue's feeds by id; its options feeds only with ``options`` (an option chain is
+    followed on demand, never with every symbol's books)."""
+    chains = option_feeds(venue)
+    return {f: cls for f, cls in spec(venue).feeds.items() if options or f not in chains}
+
+
+def option_feeds(venue: str) -> dict[str, type[FeedHandler]]:
+    """The feeds of the venue's options markets (those its OPTIONS capability names)."""
+    support = spec(venue).capabilities.products.get(Product.OPTIONS)
+    named = support.feeds if support is not None else ()
+    return {f: cls for f, cls in spec(venue).feeds.items() if f in named}
 
 
 @cache
 def all_feeds() -> dict[str, type[FeedHandler]]:
     feeds: dict[str, type[FeedHandler]] = {}
     for venue in VENUES:
-        feeds.update(venue_feeds(venue))
+        feeds.update(venue_feeds(venue, options=True))
     return feeds
 
 
@@ -95,7 +105,7 @@ def venue_of(feed_id: str) -> str:
     """The venue a feed belongs to (binanceusdm -> binance)."""
     if feed_id in VENUES:
         return feed_id
-    return next((v for v in VENUES if feed_id in venue_feeds(v)), feed_id)
+    return next((v for v in VENUES if feed_id in venue_feeds(v, options=True)), feed_id)
 
 
 def feed_kind(feed_id: str) -> Kind:
