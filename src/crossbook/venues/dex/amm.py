@@ -9,16 +9,13 @@ swap costs is the venue's fixed cost per order (``GasCost``), both charged by th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from web3.exceptions import Web3Exception
-
 from ...book.l2 import L2Book
-from ...errors import CrossbookError
 from ...model import BookState, Side
+from .polled import PolledBook
 from .v3math import PoolState, ladder
 
 LADDER_LEVELS = 200
@@ -47,7 +44,7 @@ def ladder_levels(
     return ladder(state, Side.BUY, *args), ladder(state, Side.SELL, *args)
 
 
-class PoolBook:
+class PoolBook(PolledBook):
     """An L2Book that mirrors one pool: rebuilt whenever the pool's state changes (a Swap, Mint or
     Burn), kept LIVE while the chain is being read, STALE when the reads stop."""
 
@@ -79,21 +76,3 @@ class PoolBook:
         self.apply(state)
         return True
 
-    async def start(self) -> None:
-        await self.refresh()
-        self._task = asyncio.create_task(self._follow(), name=f"pool-{self.book.venue}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll)
-            try:
-                await self.refresh()
-            except (TimeoutError, CrossbookError, Web3Exception, OSError):
-                self.errors += 1  # an unreachable RPC leaves the book to go STALE; the next read may work

@@ -13,7 +13,6 @@ so the ladder's prices are all-in except gas; the gas of a swap (``gas_units``, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import statistics
 import time
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from ...model import BookState
 from ..spec.limits import Window
 from .evm import Evm
 from .oneinch import OneInchClient, Quote
+from .polled import PolledBook
 from .tokens import ChainToken
 
 # notional sizes in quote units (USDT for BTC-USDT): a geometric ladder, about x3 a step
@@ -71,7 +71,7 @@ def plan_rate(client: OneInchClient) -> float:
     return min(rates)
 
 
-class QuoteLadder:
+class QuoteLadder(PolledBook):
     """An L2Book of one symbol from 1inch quotes.
 
     It refreshes when the chain's block number changes (read every ``poll`` seconds) and at least
@@ -179,24 +179,8 @@ class QuoteLadder:
         if gas:
             self._gas = round(statistics.median(gas))
 
-    async def start(self) -> None:
-        await self.refresh()
-        self._task = asyncio.create_task(self._follow(), name=f"ladder-{self.book.venue}")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _follow(self) -> None:
-        while True:
-            await asyncio.sleep(self.poll)
-            try:
-                block = await self.evm.block_number()
-            except (CrossbookError, Web3Exception, OSError, TimeoutError):
-                self.errors += 1  # an unreachable RPC leaves the book to go STALE; the next read may work
-                continue
-            if block != self.block or time.monotonic() - self._last >= self.refresh_every:
-                await self.refresh()
+    async def poll_once(self) -> None:
+        """Quote again on a new block, and at least every ``refresh_every`` seconds."""
+        block = await self.evm.block_number()
+        if block != self.block or time.monotonic() - self._last >= self.refresh_every:
+            await self.refresh()
