@@ -6,12 +6,12 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 
 from crossbook.feeds.candles import CandleSeries
-from crossbook.feeds.handler import Channels, Frame, MarketEvent
+from crossbook.feeds.handler import Channels, MarketEvent
 from crossbook.feeds.manager import VenueFeed
 from crossbook.market.replay import Replay
 from crossbook.model import Candle, FundingRate, IndexPrice, Interval, MarkPrice, Ticker
@@ -19,36 +19,9 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.venues.binance import BinanceSpot, BinanceUsdm
 
 from ..conftest import CAPTURES, run, wait_for
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close
 
-SPEEDUP = 60  # the simulator's clock runs a minute a second: 1m candles close every second
-
-
-def fast_clock() -> Any:
-    start = time.time()
-    return lambda: int((start + (time.time() - start) * SPEEDUP) * 1000)
-
-
-class LosesOneClose(BinanceSpot):
-    """Binance spot whose socket loses the first final (``"x":true``) candle frame after two closed."""
-
-    lost: ClassVar[list[bytes]] = []
-
-    def receive(self, data: Frame, ts: float) -> list[Frame] | None:
-        raw = data.encode() if isinstance(data, str) else data
-        closed = sum(1 for s in self.candle_series.values() for _ in s.closed)
-        if not type(self).lost and b'"x":true' in raw and closed >= 2:
-            type(self).lost.append(raw)
-            return None
-        return super().receive(data, ts)
-
-
-def closed_candles(events: list[MarketEvent]) -> dict[float, Candle]:
-    out: dict[float, Candle] = {}
-    for e in events:
-        if isinstance(e, Candle) and e.closed:
-            assert e.open_time not in out, f"closed candle {e.open_time} emitted twice"
-            out[e.open_time] = e
-    return out
+LosesOneClose = losing_one_close(BinanceSpot, lambda raw: b'"x":true' in raw)  # Binance's final candle frame
 
 
 def test_a_candle_gap_is_found_at_the_next_candle() -> None:
@@ -82,15 +55,7 @@ def test_spot_candles_and_tickers_from_the_simulator_repaired_after_a_lost_frame
                     await feed.stop()
             handler = feed.connections[0].handler
             assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
-            got = closed_candles(events)
-            first, last = min(got), max(got)
-            own = {c.start_ms / 1000: c for c in sim.tape.candles("BTC-USDT", 60, 1000, int(first * 1000), int(last * 1000))}
-            assert set(got) == set(own)
-            for t, c in own.items():
-                ours = got[t]
-                assert ours.symbol == "BTC-USDT" and ours.interval is Interval.M1
-                assert (ours.open, ours.high, ours.low, ours.close) == tuple(float(x) for x in (c.open, c.high, c.low, c.close))
-                assert ours.volume == float(c.volume) and ours.quote_volume == float(c.quote_volume)
+            assert_equal_to_tape(closed_candles(events), sim, "BTC-USDT", Interval.M1)
             tickers = [e for e in events if isinstance(e, Ticker)]
             assert tickers, "no ticker"
             full = [t for t in tickers if t.volume is not None]

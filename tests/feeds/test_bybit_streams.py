@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import aiohttp
 import orjson
 
-from crossbook.feeds.handler import Channels, Frame, MarketEvent
+from crossbook.feeds.handler import Channels, MarketEvent
 from crossbook.feeds.manager import VenueFeed
 from crossbook.market.replay import Replay
 from crossbook.model import Candle, FundingRate, IndexPrice, Interval, Liquidation, MarkPrice, OpenInterest, Side, Ticker
@@ -21,27 +21,9 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.venues.bybit import BybitLinear, BybitSpot
 
 from ..conftest import CAPTURES, run, wait_for
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close
 
-SPEEDUP = 60  # the simulator's clock runs a minute a second: 1m candles close every second
-
-
-def fast_clock() -> Any:
-    start = time.time()
-    return lambda: int((start + (time.time() - start) * SPEEDUP) * 1000)
-
-
-class LosesOneClose(BybitSpot):
-    """Bybit spot whose socket loses the first final (``"confirm":true``) candle frame after two closed."""
-
-    lost: ClassVar[list[bytes]] = []
-
-    def receive(self, data: Frame, ts: float) -> list[Frame] | None:
-        raw = data.encode() if isinstance(data, str) else data
-        closed = sum(1 for s in self.candle_series.values() for _ in s.closed)
-        if not type(self).lost and b'"confirm":true' in raw and closed >= 2:
-            type(self).lost.append(raw)
-            return None
-        return super().receive(data, ts)
+LosesOneClose = losing_one_close(BybitSpot, lambda raw: b'"confirm":true' in raw)  # Bybit's final candle frame
 
 
 class CountsDeltas(BybitLinear):
@@ -53,15 +35,6 @@ class CountsDeltas(BybitLinear):
         if msg.get("type") == "delta":
             type(self).deltas += 1
         super().on_ticker(msg)
-
-
-def closed_candles(events: list[MarketEvent]) -> dict[float, Candle]:
-    out: dict[float, Candle] = {}
-    for e in events:
-        if isinstance(e, Candle) and e.closed:
-            assert e.open_time not in out, f"closed candle {e.open_time} emitted twice"
-            out[e.open_time] = e
-    return out
 
 
 def test_the_handler_subscribes_each_channel_it_is_asked_for() -> None:
@@ -137,14 +110,8 @@ def test_spot_candles_and_tickers_from_the_simulator_repaired_after_a_lost_frame
             handler = feed.connections[0].handler
             assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
             got = closed_candles(events)
-            first, last = min(got), max(got)
-            own = {c.start_ms / 1000: c for c in sim.tape.candles("BTC-USDT", 60, 1000, int(first * 1000), int(last * 1000))}
-            assert set(got) == set(own)
-            for t, c in own.items():
-                ours = got[t]
-                assert ours.symbol == "BTC-USDT" and ours.interval is Interval.M1 and ours.venue == "bybit"
-                assert (ours.open, ours.high, ours.low, ours.close) == tuple(float(x) for x in (c.open, c.high, c.low, c.close))
-                assert ours.volume == float(c.volume) and ours.quote_volume == float(c.quote_volume)
+            assert all(c.venue == "bybit" for c in got.values())
+            assert_equal_to_tape(got, sim, "BTC-USDT", Interval.M1)
             tickers = [e for e in events if isinstance(e, Ticker)]
             assert tickers and all(t.symbol == "BTC-USDT" and t.bid is None for t in tickers)  # spot's ticker has no touch
             assert all(t.low is not None and t.high is not None and t.low <= t.last <= t.high for t in tickers)

@@ -8,44 +8,19 @@ retired Coinbase Pro protocol (its ``ticker`` frames route to no feed) and KRAKE
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import aiohttp
 
 from crossbook.feeds.handler import Channels, Frame, MarketEvent
 from crossbook.feeds.manager import VenueFeed
-from crossbook.model import Candle, Interval, Ticker
+from crossbook.model import Interval, Ticker
 from crossbook.sim.cluster import SimCluster
 from crossbook.venues.coinbase import CoinbaseSpot
 from crossbook.venues.kraken import KrakenSpot
 
 from ..conftest import run, wait_for
-
-
-def fast_clock(speedup: int) -> Any:
-    start = time.time()
-    return lambda: int((start + (time.time() - start) * speedup) * 1000)
-
-
-def closed_candles(events: list[MarketEvent]) -> dict[float, Candle]:
-    out: dict[float, Candle] = {}
-    for e in events:
-        if isinstance(e, Candle) and e.closed:
-            assert e.open_time not in out, f"closed candle {e.open_time} emitted twice"
-            out[e.open_time] = e
-    return out
-
-
-def assert_equal_to_tape(got: dict[float, Candle], sim: Any, symbol: str, seconds: int, interval: Interval) -> None:
-    first, last = min(got), max(got)
-    own = {c.start_ms / 1000: c for c in sim.tape.candles(symbol, seconds, 1000, int(first * 1000), int(last * 1000))}
-    assert set(got) == set(own)
-    for t, c in own.items():
-        ours = got[t]
-        assert ours.symbol == symbol and ours.interval is interval
-        assert (ours.open, ours.high, ours.low, ours.close) == tuple(float(x) for x in (c.open, c.high, c.low, c.close))
-        assert ours.volume == float(c.volume)
-        assert ours.quote_volume is not None and abs(ours.quote_volume / float(c.quote_volume) - 1) < 1e-6
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock
 
 
 class KrakenLosesOneCandle(KrakenSpot):
@@ -91,7 +66,7 @@ def test_kraken_ticker_and_1m_candles_from_the_simulator_repaired_after_a_lost_c
             got = closed_candles(events)
             lost = time.mktime(time.strptime(KrakenLosesOneCandle.lost[0], "%Y-%m-%dT%H:%M:%S")) - time.timezone
             assert lost in got, "the lost candle came back from REST"
-            assert_equal_to_tape(got, sim, "BTC-USD", 60, Interval.M1)
+            assert_equal_to_tape(got, sim, "BTC-USD", Interval.M1, quote_volume="close")
             tickers = [e for e in events if isinstance(e, Ticker)]
             assert tickers and all(t.symbol == "BTC-USD" for t in tickers)
             assert all(t.bid is not None and t.ask is not None and t.bid < t.ask for t in tickers)
@@ -117,14 +92,7 @@ def test_coinbase_ticker_and_5m_candles_from_the_simulator() -> None:
                     await wait_for(lambda: len(closed_candles(events)) >= 3, 30, "three closed candles")
                 finally:
                     await feed.stop()
-            got = closed_candles(events)
-            first, last = min(got), max(got)
-            own = {c.start_ms / 1000: c for c in sim.tape.candles("BTC-USD", 300, 1000, int(first * 1000), int(last * 1000))}
-            assert set(got) == set(own)
-            for t, c in own.items():
-                assert (got[t].open, got[t].high, got[t].low, got[t].close, got[t].volume) == tuple(
-                    float(x) for x in (c.open, c.high, c.low, c.close, c.volume))
-                assert got[t].interval is Interval.M5 and got[t].symbol == "BTC-USD"
+            assert_equal_to_tape(closed_candles(events), sim, "BTC-USD", Interval.M5, quote_volume="unpublished")
             tickers = [e for e in events if isinstance(e, Ticker)]
             assert tickers and all(t.bid is not None and t.ask is not None and t.bid < t.ask for t in tickers)
             assert all(t.low is not None and t.high is not None and t.low <= t.last <= t.high for t in tickers)

@@ -7,48 +7,20 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from typing import Any, ClassVar
 
 import aiohttp
 
-from crossbook.feeds.handler import Channels, Frame, MarketEvent
+from crossbook.feeds.handler import Channels, MarketEvent
 from crossbook.feeds.manager import VenueFeed
 from crossbook.market.replay import Replay
-from crossbook.model import Candle, FundingRate, IndexPrice, Interval, MarkPrice, OpenInterest, Ticker
+from crossbook.model import FundingRate, IndexPrice, Interval, MarkPrice, OpenInterest, Ticker
 from crossbook.sim.cluster import SimCluster
 from crossbook.venues.okx import OkxCandles, OkxFeed
 
 from ..conftest import CAPTURES, run, wait_for
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close
 
-SPEEDUP = 60  # the simulator's clock runs a minute a second: 1m candles close every second
-
-
-def fast_clock() -> Any:
-    start = time.time()
-    return lambda: int((start + (time.time() - start) * SPEEDUP) * 1000)
-
-
-class LosesOneClose(OkxCandles):
-    """The candle socket losing the first closed (``confirm`` "1") frame after two closed."""
-
-    lost: ClassVar[list[bytes]] = []
-
-    def receive(self, data: Frame, ts: float) -> list[Frame] | None:
-        raw = data.encode() if isinstance(data, str) else data
-        closed = sum(1 for s in self.candle_series.values() for _ in s.closed)
-        if not type(self).lost and raw.endswith(b'"1"]]}') and closed >= 2:
-            type(self).lost.append(raw)
-            return None
-        return super().receive(data, ts)
-
-
-def closed_candles(events: list[MarketEvent]) -> dict[float, Candle]:
-    out: dict[float, Candle] = {}
-    for e in events:
-        if isinstance(e, Candle) and e.closed:
-            assert e.open_time not in out, f"closed candle {e.open_time} emitted twice"
-            out[e.open_time] = e
-    return out
+LosesOneClose = losing_one_close(OkxCandles, lambda raw: raw.endswith(b'"1"]]}'))  # a closed (confirm "1") candle
 
 
 def test_candles_from_the_business_socket_repaired_after_a_lost_frame() -> None:
@@ -65,24 +37,18 @@ def test_candles_from_the_business_socket_repaired_after_a_lost_frame() -> None:
                 await feed.start(session)
                 try:
                     await wait_for(lambda: bool(LosesOneClose.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles([e for e in events if e.symbol == "BTC-USDT"]))
-                    await wait_for(lambda: len(closed_candles([e for e in events if e.symbol == "BTC-USDT"])) >= seen + 2,
+                    seen = len(closed_candles(events, "BTC-USDT"))
+                    await wait_for(lambda: len(closed_candles(events, "BTC-USDT")) >= seen + 2,
                                    30, "candles after the repair")
                 finally:
                     await feed.stop()
             handler = feed.connections[0].handler
             assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
             for symbol in ("BTC-USDT", "BTC-USDT-PERP"):
-                got = closed_candles([e for e in events if e.symbol == symbol])
+                got = closed_candles(events, symbol)
                 assert len(got) >= 2
-                first, last = min(got), max(got)
-                own = {c.start_ms / 1000: c for c in sim.tape.candles(symbol, 60, 1000, int(first * 1000), int(last * 1000))}
-                assert set(got) == set(own), symbol
-                for t, c in own.items():
-                    ours = got[t]
-                    assert ours.interval is Interval.M1 and ours.venue == "okx"
-                    assert (ours.open, ours.high, ours.low, ours.close) == tuple(float(x) for x in (c.open, c.high, c.low, c.close))
-                    assert ours.volume == float(c.volume) and ours.quote_volume == float(c.quote_volume)
+                assert all(c.venue == "okx" for c in got.values())
+                assert_equal_to_tape(got, sim, symbol, Interval.M1)
 
     run(body(), timeout=120)
 
