@@ -54,6 +54,7 @@ class SimDesk:
         sim.chain.chain_available). ``scenario``: timed dislocations, counted from the start.
         ``options``: the venues' options markets run too (their books step every tick)."""
         self.venues = venues
+        self.options = options
         self.symbols = list(symbols) if symbols or not dex else [DEX_SYMBOL]
         self.cluster = SimCluster([f for v in venues for f in venue_feeds(v, options=options)], seed=seed, interval=interval, levels=levels,
                                   scenario=scenario)

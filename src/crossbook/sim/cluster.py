@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+from ..errors import VenueUnavailable
 from .market import SimMarket
 from .scenario import Scenario, load_scenario
 from .server import SimVenue
@@ -78,8 +79,11 @@ class SimCluster:
             self._ticker = asyncio.create_task(self._tick_loop())
 
     def urls(self, feed_id: str) -> tuple[str, str]:
-        """(ws base URL, REST base URL) to hand to the feed handler in place of the venue's."""
-        sim = self.venues[feed_id]
+        """(ws base URL, REST base URL) to hand to the feed handler in place of the venue's;
+        VenueUnavailable for a feed this cluster does not simulate."""
+        sim = self.venues.get(feed_id)
+        if sim is None:
+            raise VenueUnavailable(f"{feed_id}: not simulated here (simulated: {', '.join(self.venues)})")
         return sim.ws_url, sim.rest_url
 
     def tick(self) -> None:
