@@ -1,9 +1,10 @@
 """Unmodified ccxt's market-data reads succeed against every simulator that has a ccxt client:
-fetch_ohlcv, fetch_ticker, fetch_funding_rate and fetch_open_interest, wherever ccxt implements
+fetch_ohlcv, fetch_ticker, fetch_funding_rate, fetch_open_interest and fetch_funding_rate_history, wherever ccxt implements
 the call for the id (``client.has``) and the simulator lists the market type it needs (funding and
 open interest: a perpetual). Each answer is checked against the simulator's own market: the
 candles are its tape's, the ticker's last is its last print and sits in its book, the funding
-rate is finite with its next settlement, and open interest is positive and grows by what a
+rate is the venue's formula on the premium of its mark over its index, with its next settlement,
+its history is its own settlements, and open interest is positive and grows by what a
 market order opens.
 
 One cluster of every simulator for the module, on its own event loop; the market is paused once
@@ -25,6 +26,7 @@ import pytest
 from crossbook.model import Kind
 from crossbook.sim.access import confined
 from crossbook.sim.cluster import SimCluster
+from crossbook.sim.perp_prices import PerpPrices
 from crossbook.sim.server import SimVenue
 from crossbook.sim.venues import sim_class
 from crossbook.symbols import parse_standard
@@ -35,8 +37,8 @@ from ..conftest import wait_for
 # every simulator an unmodified ccxt client reads (bybitinverse and bitgetfutures have none yet)
 FEEDS = ("binance", "binanceusdm", "binancecoinm", "okx", "bybit", "bybitlinear", "dydx", "coinbase",
          "kraken", "kucoin", "gate", "gateswap", "mexc", "bitget")
-CALLS = ("fetchOHLCV", "fetchTicker", "fetchFundingRate", "fetchOpenInterest")
-PERP_CALLS = frozenset({"fetchFundingRate", "fetchOpenInterest"})
+CALLS = ("fetchOHLCV", "fetchTicker", "fetchFundingRate", "fetchOpenInterest", "fetchFundingRateHistory")
+PERP_CALLS = frozenset({"fetchFundingRate", "fetchOpenInterest", "fetchFundingRateHistory"})
 EIGHT_HOURS_MS = 8 * 3_600_000
 
 # (feed, call) left out, and why: ccxt 4.5.90 lacks the call for the id, or the simulator lists
@@ -44,8 +46,7 @@ EIGHT_HOURS_MS = 8 * 3_600_000
 NOT_APPLICABLE: dict[tuple[str, str], str] = {
     **{(f, c): "spot only" for f in ("binance", "bybit", "kucoin", "gate", "mexc", "bitget") for c in sorted(PERP_CALLS)},
     ("gate", "fetchOpenInterest"): "ccxt", ("mexc", "fetchOpenInterest"): "ccxt",
-    ("coinbase", "fetchFundingRate"): "ccxt", ("coinbase", "fetchOpenInterest"): "ccxt",
-    ("kraken", "fetchFundingRate"): "ccxt", ("kraken", "fetchOpenInterest"): "ccxt",
+    **{(f, c): "ccxt" for f in ("coinbase", "kraken") for c in sorted(PERP_CALLS)},
     ("dydx", "fetchTicker"): "ccxt", ("dydx", "fetchFundingRate"): "ccxt", ("dydx", "fetchOpenInterest"): "ccxt",
     ("gateswap", "fetchOpenInterest"): "ccxt",
 }
@@ -155,7 +156,8 @@ def test_the_pairs_left_out_are_exactly_the_ones_ccxt_or_the_simulator_lacks() -
 @pytest.mark.parametrize(("feed", "symbol", "call"), cases())
 def test_ccxt_reads_the_simulators_own_market(venues: Cluster, feed: str, symbol: str, call: str) -> None:
     check = {"fetchOHLCV": check_ohlcv, "fetchTicker": check_ticker,
-             "fetchFundingRate": check_funding, "fetchOpenInterest": check_open_interest}[call]
+             "fetchFundingRate": check_funding, "fetchOpenInterest": check_open_interest,
+             "fetchFundingRateHistory": check_funding_history}[call]
     venues.run(check(venues, feed, symbol))
 
 
@@ -200,9 +202,41 @@ async def check_funding(v: Cluster, feed: str, symbol: str) -> None:
     settles = funding["fundingTimestamp"]
     assert isinstance(settles, int) and settles % 3_600_000 == 0, "the next settlement, on the hour"
     assert now < settles <= now + EIGHT_HOURS_MS + 1_000
+    sim = v.sim(feed)
+    assert isinstance(sim, PerpPrices)
     if funding["markPrice"] is not None:
-        _, bid, ask, _ = book_range(v.sim(feed), symbol)
+        _, bid, ask, _ = book_range(sim, symbol)
         assert bid <= funding["markPrice"] <= ask, "the mark is the book's"
+        assert funding["markPrice"] == float(sim.mark(symbol))
+    if funding["indexPrice"] is not None:
+        assert funding["indexPrice"] == float(sim.index(symbol)), "the index is the simulator's"
+    premium = sim.mark(symbol) / sim.index(symbol) - 1
+    assert funding["fundingRate"] == pytest.approx(float(sim.funding_rule.rate(premium)), abs=1e-8), \
+        "the rate is the venue's formula on the premium of the simulator's mark over its index"
+
+
+async def check_funding_history(v: Cluster, feed: str, symbol: str) -> None:
+    """The newest settlements, one per funding interval up to now, are the simulator's own."""
+    sim, market = v.sim(feed), v.ccxt_symbol(feed, symbol)
+    assert isinstance(sim, PerpPrices)
+    rows = await v.clients[feed].fetch_funding_rate_history(market, None, 5)
+    assert rows and all(r["symbol"] == market for r in rows)
+    times = [r["timestamp"] for r in rows]
+    every = sim.funding_rule.interval_ms
+    assert times == sorted(set(times)) and all(t % every == 0 for t in times), "ascending, on the venue's boundaries"
+    assert times[-1] <= sim.tape.clock() < times[-1] + 2 * every, "up to the last settlement"
+    own = {s.ms: float(s.rate) for s in sim.funding_history(symbol, times[0], times[-1], len(times))}
+    assert {t: r["fundingRate"] for t, r in zip(times, rows, strict=True)} == own
+
+
+def test_funding_differs_between_venues_as_each_formula_says(venues: Cluster) -> None:
+    """The same underlying's funding is not one constant: the venues' formulas and books differ."""
+    perps = [(f, s) for f, s, c in cases() if c == "fetchFundingRate"]
+    now = {(f, s): venues.run(venues.clients[f].fetch_funding_rate(venues.ccxt_symbol(f, s)))["fundingRate"] for f, s in perps}
+    assert len(set(now.values())) > 1, now
+    past = {f: tuple(r.rate for r in sim.funding_history(s, limit=30))
+            for f, s in perps if isinstance(sim := venues.sim(f), PerpPrices)}
+    assert len(set(past.values())) == len(past), "each venue's past settlements are its own"
 
 
 async def check_open_interest(v: Cluster, feed: str, symbol: str) -> None:

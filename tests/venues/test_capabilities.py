@@ -38,6 +38,7 @@ FEED_PRODUCTS = {
     "spot": {Product.SPOT, Product.MARGIN},
     "linear": {Product.LINEAR_PERP, Product.FUTURES},
     "inverse": {Product.INVERSE_PERP, Product.FUTURES},
+    "option": {Product.OPTIONS},
 }
 # OKX's one feed carries SPOT, SWAP (linear and inverse) and FUTURES books (venues/okx.py).
 SPANNING_FEEDS = {"okx": set(Product) - {Product.OPTIONS}}
@@ -74,7 +75,7 @@ def test_unknown_venues_are_refused() -> None:
 
 @pytest.mark.parametrize("venue", VENUES)
 def test_market_data_columns_name_real_feeds_of_the_right_kind(venue: str) -> None:
-    feeds = venue_feeds(venue)
+    feeds = venue_feeds(venue, options=True)
     caps = capabilities(venue)
     named = set()
     for product, support in caps.products.items():

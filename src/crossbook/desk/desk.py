@@ -70,6 +70,7 @@ from ..trading.oco import OcoKeeper
 from ..trading.session import config_vault, open_account
 from ..venues.registry import VENUES
 from .funding import fetch_funding
+from .funding_history import FundingHistoryView
 from .funding_view import FundingView
 from .market_queries import MarketQueries
 from .market_streams import MarketStreams
@@ -129,7 +130,8 @@ async def _positions_of(account: VenueAccount) -> list[PositionView]:
     return await account.positions()
 
 
-class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingView, OptionChains, MarketStreams):
+class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingView, FundingHistoryView, OptionChains,
+           MarketStreams):
     def __init__(self, venues: list[str], *, simulator: SimDesk | None = None, config: Config | None = None,
                  endpoints: Endpoints = production, vault: Vault | None = None) -> None:
         """Use ``Desk.sim``, ``Desk.from_config`` or ``Desk.public``."""

@@ -8,10 +8,12 @@ the predicted next rate where the venue publishes one) or an ``Unread`` saying w
 venues publish, through ccxt's funding-rate structure:
 
 - the next funding time is ``fundingTimestamp`` (ccxt's ``nextFundingTimestamp`` is the one after);
-- the interval is ccxt's ``interval`` ("8h"); Binance's premium index carries none: its
-  ``fundingInfo`` lists the contracts whose interval was changed, every other one pays every 8 hours;
-- dYdX (which ccxt reads no funding rate from) publishes ``nextFundingRate`` in its indexer's
-  ``/v4/perpetualMarkets``, paid at the end of every hour by the protocol's schedule."""
+- the interval is ccxt's ``interval`` ("8h"), else the one ccxt's ``fetch_funding_intervals``
+  lists for the contract, else the SPEC's ``funding.interval_hours`` (the venue's schedule);
+- a venue where ccxt reads no funding rate reads it with its SPEC's ``funding.read`` hook.
+
+What differs between venues (the client reading a feed, its settings, the schedule, the hook) is
+in each venue's SPEC (``venues/spec/funding.py``); this module names no venue."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from ..model import FundingRate, Kind
 from ..sim.access import ccxt_urls, confined
 from ..sim.venues import sim_class
 from ..symbols import parse_standard
-from ..venues.registry import spec, venue_feeds
+from ..venues.registry import spec, venue_feeds, venue_of
+from ..venues.spec.funding import FundingClient
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +40,6 @@ TIMEOUT = 10.0
 
 SimEndpoints = Mapping[str, tuple[str, str]]  # feed id -> (ws url, rest url) of its simulator
 
-# feeds whose simulator trades through no ccxt client of its own: the client that reads their
-# funding, with its settings (Bitget's currencies are a spot endpoint, not the futures server's)
-FUNDING_CLIENTS: dict[str, tuple[str, dict[str, Any]]] = {
-    "bybitinverse": ("bybit", {"options": {"fetchMarkets": {"types": ["inverse"]}, "defaultSubType": "inverse"}}),
-    "bitgetfutures": ("bitget", {"options": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
-                                 "has": {"fetchCurrencies": False}}),
-}
-# hours between payments where the venue's funding answer does not say: Binance's default (its
-# fundingInfo lists only the changed ones), dYdX's protocol (hourly)
-SCHEDULED_HOURS = {"binance": 8.0, "dydx": 1.0}
-INDEXER_FEEDS = frozenset({"dydx"})  # read from the venue's indexer, not ccxt's fetch_funding_rate
 _INTERVAL = re.compile(r"(\d+(?:\.\d+)?)([mh])")
 
 
@@ -70,10 +62,20 @@ def ccxt_perp_symbol(symbol: str) -> str:
     return f"{base}/{quote}:{settle}"
 
 
+def funding_client(feed: str) -> FundingClient | None:
+    """The ccxt client (and its settings) that reads ``feed``'s funding rates, None when none does."""
+    own = spec(venue_of(feed)).funding.clients.get(feed)
+    if own is not None:
+        return own
+    cls = sim_class(feed)
+    ccxt_id = cls.ccxt_id or cls.client_ccxt_id
+    return None if ccxt_id is None else FundingClient(ccxt_id)
+
+
 def funding_ccxt_id(feed: str) -> str | None:
     """The ccxt client that reads ``feed``'s funding rates, None when none does."""
-    cls = sim_class(feed)
-    return FUNDING_CLIENTS[feed][0] if feed in FUNDING_CLIENTS else cls.ccxt_id or cls.client_ccxt_id
+    client = funding_client(feed)
+    return None if client is None else client.ccxt_id
 
 
 def funding_sources(venues: list[str], symbols: list[str]) -> dict[str, tuple[str, str, list[str]]]:
@@ -95,8 +97,9 @@ def funding_client_config(feed: str, venue: str, endpoints: SimEndpoints | None)
     ``endpoints[feed]`` (every API URL on it), from the venue when ``endpoints`` is None; None
     when ``endpoints`` names simulators but not this feed's."""
     cls = sim_class(feed)
-    ccxt_id = funding_ccxt_id(feed)
-    settings = FUNDING_CLIENTS.get(feed, ("", {}))[1]
+    reader = funding_client(feed)
+    ccxt_id = None if reader is None else reader.ccxt_id
+    settings = {} if reader is None else dict(reader.config)
     perp_options = dict(spec(venue).perp_ccxt_options) | settings.get("options", {})
     config: dict[str, Any] = settings | {"enableRateLimit": False, "options": perp_options}
     if endpoints is None:
@@ -148,6 +151,7 @@ async def _intervals(client: Any, ccxt_symbol: str) -> dict[str, float]:
 
 
 async def _read_ccxt(venue: str, client: Any, symbols: list[str]) -> list[FundingRate | Unread]:
+    scheduled = spec(venue).funding.interval_hours
     out: list[FundingRate | Unread] = []
     for symbol in symbols:
         ccxt_symbol = ccxt_perp_symbol(symbol)
@@ -155,42 +159,27 @@ async def _read_ccxt(venue: str, client: Any, symbols: list[str]) -> list[Fundin
             raw = await asyncio.wait_for(client.fetch_funding_rate(ccxt_symbol), TIMEOUT)
             hours = None
             if interval_hours(raw.get("interval")) is None:
-                hours = (await _intervals(client, ccxt_symbol)).get(ccxt_symbol, SCHEDULED_HOURS.get(venue))
+                hours = (await _intervals(client, ccxt_symbol)).get(ccxt_symbol, scheduled)
             out.append(from_ccxt(venue, symbol, raw, hours))
         except (TimeoutError, ccxt_async.BaseError, ValueError) as exc:
             out.append(Unread(venue, symbol, _reason(exc)))
     return out
 
 
-def from_dydx_market(symbol: str, market: Mapping[str, Any], now: float) -> FundingRate:
-    """A FundingRate from a dYdX indexer ``/v4/perpetualMarkets`` market, e.g.
-    ``{"ticker": "BTC-USD", "status": "ACTIVE", "oraclePrice": "60000", "nextFundingRate": "0.00000125", ...}``:
-    the rate paid at the end of this hour."""
-    hours = SCHEDULED_HOURS["dydx"]
-    period = hours * 3600
-    return FundingRate("dydx", symbol, now, float(market["nextFundingRate"]), now - now % period + period, hours)
-
-
-async def _read_indexer(venue: str, client: Any, symbols: list[str]) -> list[FundingRate | Unread]:
+async def _read_hook(venue: str, client: Any, symbols: list[str]) -> list[FundingRate | Unread]:
+    """Through the venue's own funding read (its SPEC's ``funding.read``)."""
+    read = spec(venue).funding.read
+    assert read is not None
     try:
-        answer = await asyncio.wait_for(client.indexerGetPerpetualMarkets(), TIMEOUT)
+        found = await asyncio.wait_for(read(client, symbols), TIMEOUT)
     except (TimeoutError, ccxt_async.BaseError) as exc:
         return [Unread(venue, s, _reason(exc)) for s in symbols]
-    markets, now = answer.get("markets") or {}, time.time()
-    out: list[FundingRate | Unread] = []
-    for symbol in symbols:
-        base, quote, _, _ = parse_standard(symbol)
-        market = markets.get(f"{base}-{quote}")
-        if market is None or market.get("nextFundingRate") is None:
-            out.append(Unread(venue, symbol, f"the indexer lists no funding rate for {base}-{quote}"))
-        else:
-            out.append(from_dydx_market(symbol, market, now))
-    return out
+    return [found.get(s) or Unread(venue, s, f"{venue} lists no funding rate for {s}") for s in symbols]
 
 
 async def _read(feed: str, venue: str, client: Any, symbols: list[str]) -> list[FundingRate | Unread]:
     try:
-        reader = _read_indexer if feed in INDEXER_FEEDS else _read_ccxt
+        reader = _read_ccxt if spec(venue).funding.read is None else _read_hook
         return await reader(venue, client, symbols)
     finally:
         await client.close()

@@ -17,7 +17,7 @@ from ..errors import VenueUnavailable
 from ..feeds.handler import MarketEvent
 from ..feeds.manager import VenueFeed
 from ..model import BookState, Instrument, OptionMark, OptionRight
-from ..venues.registry import option_feeds
+from ..venues.registry import option_feeds, venue_of
 from .data import MarketData, _breach
 
 
@@ -105,8 +105,8 @@ class OptionFollower:
                 self._followed.update({f"{venue} {s}": feed for s in new})
 
     def _on_market(self, event: MarketEvent) -> None:
-        if isinstance(event, OptionMark):
-            self.marks[(event.venue, event.symbol)] = event
+        if isinstance(event, OptionMark):  # a handler names its feed (binanceoptions)
+            self.marks[(venue_of(event.venue), event.symbol)] = event
 
     def ready(self, venue: str, symbol: str) -> bool:
         """The option's book is live and its venue has marked it."""

@@ -20,13 +20,18 @@ from aiohttp import web
 
 from ..arbitrage.model import Opportunity
 from ..desk import Desk, ExecutionReport, OpportunityEvent
+from ..desk.funding_view import rate_json
+from ..desk.market_queries import candle_json, ticker_json
 from ..errors import ConfigError
-from ..model import Trade
+from ..feeds.handler import Channels, MarketEvent
+from ..market.mid_candles import MidCandles, MidSampler
+from ..model import Candle, FundingRate, IndexPrice, Interval, MarkPrice, Ticker, Trade
 from ..monitor.metrics import api_requests_counter
 from ..routing.executor import RouteRequest
 from .auth import TOKEN_KEY, auth_middleware
 from .errors import Handler, errors_middleware
 from .handlers import ENDPOINTS, SERVICE_KEY
+from .market_api import MARKET_ENDPOINTS
 from .openapi import Endpoint, register
 from .stream import StreamHub
 from .views import PriceView, fill_json, health_of
@@ -42,6 +47,9 @@ FILLS_EVERY = 1.0
 KEEP_ROUTES = 100
 KEEP_OPPORTUNITIES = 100
 ARBITRAGE_KINDS = ("cross", "triangular")
+# the streams the service follows for its symbols (where the venues publish them), for the stream's
+# ticker, funding and candles channels and the desk's candle and ticker reads
+SERVICE_CHANNELS = Channels(candles=(Interval.M1,), ticker=True, funding=True)
 
 
 @dataclass(eq=False)
@@ -60,6 +68,7 @@ class Service:
     taking_routes: bool = True  # False once the process is stopping: POST /route answers 503
     opportunities: dict[tuple[Any, ...], OpportunityEvent] = field(default_factory=dict)  # open now, by key
     recent_opportunities: deque[OpportunityEvent] = field(default_factory=lambda: deque(maxlen=KEEP_OPPORTUNITIES))
+    mid_candles: MidCandles = field(default_factory=MidCandles)  # the consolidated mid of each followed symbol
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _fills_seen: set[tuple[str, str, str]] = field(default_factory=set)
     _trades_hooked: bool = False
@@ -110,12 +119,14 @@ class Service:
         hook the desk's trades and the alert engine's events; ``stop_publishing`` undoes it."""
         if not self._trades_hooked:  # a desk keeps its callbacks: hook once
             self.desk.on_trade(self._trade)
+            self.desk.on_market(self._market_event)
             if self.alerts is not None:
                 self.alerts.subscribe(self._alert)
             self._trades_hooked = True
         self._seed_fills()
         for name, work in (("prices", self._publish_prices()), ("health", self._publish_health()),
-                           ("fills", self._publish_fills()), ("arbitrage", self._scan_arbitrage())):
+                           ("fills", self._publish_fills()), ("arbitrage", self._scan_arbitrage()),
+                           ("streams", self._follow_streams()), ("mid candles", self._sample_mids())):
             self._tasks.append(asyncio.create_task(self._guarded(name, work), name=f"service:{name}"))
 
     async def stop_publishing(self) -> None:
@@ -139,6 +150,18 @@ class Service:
             self.hub.publish("trades", {"venue": trade.venue, "symbol": trade.symbol, "price": trade.price,
                                         "amount": trade.amount, "side": trade.side.value, "ts": trade.ts,
                                         "trade_id": trade.trade_id})
+
+    def _market_event(self, event: MarketEvent) -> None:
+        published = market_message(event)
+        if published is not None and self.hub.subscribers(published[0]):
+            self.hub.publish(*published)
+
+    async def _follow_streams(self) -> None:
+        await self.desk.follow_market(self.symbols, SERVICE_CHANNELS)
+
+    async def _sample_mids(self) -> None:
+        books = {s: b for s, b in self.desk.market.consolidated.items() if s in self.symbols}
+        await MidSampler(books, self.mid_candles, time.time).run()
 
     def _alert(self, event: AlertEvent) -> None:
         self.hub.publish("alerts", event.to_json())
@@ -199,6 +222,20 @@ class Service:
         return list(self.opportunities.values())
 
 
+def market_message(event: MarketEvent) -> tuple[str, dict[str, Any]] | None:
+    """The stream channel and message of a market event (None: one the stream does not carry)."""
+    if isinstance(event, Ticker):
+        return "ticker", ticker_json(event)
+    if isinstance(event, Candle):
+        return "candles", candle_json(event)
+    if isinstance(event, FundingRate):
+        return "funding", {"kind": "funding", **rate_json(event)}
+    if isinstance(event, (MarkPrice, IndexPrice)):
+        kind = "mark" if isinstance(event, MarkPrice) else "index"
+        return "funding", {"kind": kind, "venue": event.venue, "symbol": event.symbol, "ts": event.ts, "price": event.price}
+    return None
+
+
 def _key(opportunity: Opportunity) -> tuple[Any, ...]:
     return (opportunity.kind, *((leg.venue, leg.symbol, leg.side) for leg in opportunity.legs))
 
@@ -219,7 +256,7 @@ async def requests_middleware(request: web.Request, handler: Handler) -> web.Str
 
 def endpoints() -> list[Endpoint]:
     """Every endpoint of the API, as registered and as described at /openapi.json."""
-    return list(ENDPOINTS)
+    return [*ENDPOINTS, *MARKET_ENDPOINTS]
 
 
 def build_app(service: Service) -> web.Application:

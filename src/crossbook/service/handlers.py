@@ -59,7 +59,9 @@ async def get_metrics(request: web.Request) -> web.Response:
 
 
 async def get_openapi(request: web.Request) -> web.Response:
-    return json_response(document(ENDPOINTS))
+    from .api import endpoints
+
+    return json_response(document(endpoints()))
 
 
 # ---- market data ------------------------------------------------------------------------------

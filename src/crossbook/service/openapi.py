@@ -141,11 +141,54 @@ SCHEMAS: dict[str, Any] = {
     "Stats": OBJECT,
 }
 
+
+def _market_schemas() -> dict[str, Any]:
+    """The schemas of the market data beyond the book (service.market_api)."""
+    number = {"type": "number"}
+    number_or_null = {"type": ["number", "null"]}
+    text = {"type": "string"}
+    candle = {"type": "object", "required": ["open_time", "open", "high", "low", "close", "closed"], "properties": {
+        "venue": text, "symbol": text, "interval": text, "open_time": {**number, "description": "epoch seconds"},
+        "open": number, "high": number, "low": number, "close": number, "volume": {**number, "description": "base units"},
+        "quote_volume": number_or_null, "closed": {"type": "boolean"}}}
+    ticker = {"type": "object", "required": ["venue", "symbol", "last"], "properties": {
+        "venue": text, "symbol": text, "ts": number, "open": number_or_null, "high": number_or_null,
+        "low": number_or_null, "last": number, "change_pct": {**number_or_null, "description": "24 h change, %"},
+        "volume": number_or_null, "quote_volume": number_or_null, "bid": number_or_null, "ask": number_or_null}}
+    rate = {"type": "object", "required": ["venue", "symbol", "rate", "annualized"], "properties": {
+        "venue": text, "symbol": text, "ts": number, "rate": {**number, "description": "per interval, a fraction"},
+        "next_time": {**number_or_null, "description": "epoch seconds"}, "interval_hours": number,
+        "annualized": {**number, "description": "a fraction per year"}, "predicted": number_or_null}}
+    mid = {"type": "object", "required": ["open_time", "open", "high", "low", "close"], "properties": {
+        "symbol": text, "interval": text, "open_time": number, "open": number, "high": number, "low": number,
+        "close": number, "samples": {"type": "integer"}, "closed": {"type": "boolean"}}}
+    free = {"type": "object", "additionalProperties": True}
+    return {
+        "Candles": {"type": "object", "required": ["venue", "symbol", "interval", "candles"], "properties": {
+            "venue": text, "symbol": text, "interval": text, "candles": {"type": "array", "items": candle}}},
+        "Tickers": {"type": "object", "required": ["symbol", "tickers"], "properties": {
+            "symbol": text, "tickers": {"type": "array", "items": ticker}, "unavailable": free,
+            "not_listed": {"type": "array", "items": text}}},
+        "Funding": {"type": "object", "required": ["symbols", "rates", "spreads"], "properties": {
+            "symbols": {"type": "array", "items": text}, "rates": {"type": "array", "items": rate},
+            "spreads": {"type": "array", "items": free}, "unavailable": {"type": "array", "items": free}}},
+        "MidCandles": {"type": "object", "required": ["symbol", "interval", "candles"], "properties": {
+            "symbol": text, "interval": text, "candles": {"type": "array", "items": mid}}},
+        "OptionChain": {"type": "object", "required": ["underlying", "expiry", "quotes"], "properties": {
+            "underlying": text, "expiry": text, "expiries": {"type": "array", "items": text},
+            "venues": {"type": "array", "items": text}, "quotes": {"type": "array", "items": free},
+            "unavailable": free}},
+    }
+
+
+SCHEMAS.update(_market_schemas())
+
 STREAM_DESCRIPTION = (
     "WebSocket. Authenticate with the Authorization header, or send {\"op\":\"auth\",\"token\":...} first (an "
     "{\"op\":\"authenticated\"} answers it; a wrong token closes with code 4401). Then send {\"op\":\"subscribe\","
     "\"channels\":[...],\"symbols\":[...]} (answered by {\"op\":\"subscribed\",...}); the server sends {\"channel\",\"data\"} "
-    "for prices, trades, fills, routes, opportunities, alerts and health. A client too slow to keep up is closed with "
+    "for prices, trades, fills, routes, opportunities, alerts and health, and the followed symbols' market streams: "
+    "ticker, funding (with mark and index prices), candles. A client too slow to keep up is closed with "
     "code 1013.")
 
 

@@ -44,7 +44,7 @@ from ..desk.key_audit import audit_desk, refuse_on_high
 from ..errors import ConfigError, VenueUnavailable
 from ..monitor.alerts import AlertEngine, AlertSink, AlertThresholds
 from ..monitor.sinks import LogSink, WebhookSink
-from .api import Service, listen
+from .api import SERVICE_CHANNELS, Service, listen
 from .auth import load_or_create_token
 from .drain import drain_routes
 from .following import AccountFollower
@@ -195,6 +195,7 @@ async def _run(desk: Desk, plan: ServePlan, token: str, stopping: asyncio.Event,
 async def _start(desk: Desk, plan: ServePlan, token: str, stack: contextlib.AsyncExitStack) -> tuple[Service, int]:
     """Start the desk, its accounts' streams, the alerts and the API; ``stack`` stops each (in
     reverse order) when the service stops, or at once should a later step fail."""
+    desk.subscribe_market(SERVICE_CHANNELS)  # the symbols' feeds start with the streams the service carries
     await desk.start()
     await audit_keys(desk, plan.strict)
     await desk.follow(plan.symbols)

@@ -23,7 +23,7 @@ from .auth import UNAUTHORIZED, first_message_auth, token_matches
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("prices", "trades", "fills", "routes", "opportunities", "alerts", "health")
+CHANNELS = ("prices", "trades", "fills", "routes", "opportunities", "alerts", "health", "ticker", "funding", "candles")
 QUEUE_SIZE = 512  # messages a client may have waiting before it is dropped
 AUTH_WITHIN = 10.0  # seconds a client without the header has to send its token
 CLOSE_UNAUTHORIZED = 4401

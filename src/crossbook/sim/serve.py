@@ -25,8 +25,9 @@ ACCOUNT = "main"
 
 
 def fund(sim: SimVenue, account: str = ACCOUNT) -> None:
-    """An account holding every asset the venue lists: 1,000,000 of a stablecoin, 100 otherwise."""
-    assets = {a for s in sim.markets for a in parse_standard(s)[:2]}
+    """An account holding every asset the venue's markets trade in (the engine's: an option's
+    settle coin, where it is not the quote its symbol names): 1,000,000 of a stablecoin, 100 otherwise."""
+    assets = {a for m in sim.engine.markets.values() for a in (m.base, m.quote)}
     sim.engine.open_account(account, {a: Decimal(1_000_000 if a in STABLE else 100) for a in assets})
 
 
@@ -75,9 +76,11 @@ def derivatives_clients(cluster: SimCluster) -> dict[str, SimClientEntry]:
 
 def derivatives_config(sim: SimVenue, account: str = ACCOUNT) -> dict[str, Any]:
     """The ccxt config of ``account`` (its new key) trading ``sim``'s derivatives: the venue SPEC's
-    ``perp_ccxt_options`` where one server trades spot and perpetuals (OKX's)."""
+    ``perp_ccxt_options`` where one server trades spot and perpetuals (OKX's); a server of its own
+    (OKX's options) keeps its own ccxt options."""
     config = confined(sim.ccxt_config(sim.issue_key(account)), sim.rest_url, sim.ws_url)
-    config["options"] = {**config.get("options", {}), **spec(sim.venue_id).perp_ccxt_options}
+    if spot_surface(sim):
+        config["options"] = {**config.get("options", {}), **spec(sim.venue_id).perp_ccxt_options}
     return config
 
 

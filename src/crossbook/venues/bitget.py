@@ -8,7 +8,16 @@ the exchange's own strings. A mismatch on an update means an update was lost or 
 book is resubscribed for a fresh snapshot. A checksum of 0 means none was sent.
 Keep-alive: the text ``ping`` every 30 s, answered by ``pong``; the server drops a connection
 that sent no ping for 2 minutes and cuts every connection after 24 h.
-Docs: bitget.com/api-doc/spot/websocket/public/Depth-Channel, .../common/websocket-intro
+
+Beside books and trades: ``ticker`` (the rolling day and the touch; on USDT-FUTURES also the funding
+rate and its next time, the mark and index prices and ``holdingAmount``, the open interest in the
+base coin) and ``candle<bar>`` (1m, 5m, 15m, 1H, 4H, 1D kept). A candle push has no "closed" flag: a
+row pushed at or after its window's end (the push's ``ts``) is final; a candle that a later one
+follows without a final push is left to REST (the candle series sees the gap), so a lost push never
+closes a candle on stale figures.
+Docs: bitget.com/api-doc/spot/websocket/public/Depth-Channel, .../common/websocket-intro,
+.../spot/websocket/public/Tickers-Channel, .../contract/websocket/public/Tickers-Channel,
+.../spot/websocket/public/Candlesticks-Channel
 """
 
 from __future__ import annotations
@@ -22,8 +31,21 @@ import orjson
 from ..book.checksum import crc32_signed, interleaved
 from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
-from ..feeds.handler import FeedHandler, Frame, Resync
-from ..model import Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync
+from ..model import (
+    Candle,
+    FundingRate,
+    IndexPrice,
+    Instrument,
+    Interval,
+    Kind,
+    MarkPrice,
+    OpenInterest,
+    Side,
+    Ticker,
+    Trade,
+)
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -37,6 +59,7 @@ from .spec.capabilities import (
 )
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.funding import FundingClient, FundingSpec
 from .spec.keys import KeyPermissions, ip_list
 from .spec.limits import HOUR, MINUTE, Breach, LimitTable, Scope, SubscribeLimits, Window
 from .spec.withdrawals import WithdrawalRules
@@ -48,6 +71,22 @@ CHECKSUM_DEPTH = 25
 PONG = ("pong", b"pong")
 OK_CODE = "00000"
 BAD_FRAME = (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError, AttributeError)
+# crossbook's intervals -> the bar of Bitget's ``candle<bar>`` channel (Bitget also has 30m, 6H, 12H, 1W, ...)
+INTERVAL_NAMES: dict[Interval, str] = {
+    Interval.M1: "1m", Interval.M5: "5m", Interval.M15: "15m", Interval.H1: "1H", Interval.H4: "4H", Interval.D1: "1D",
+}
+BARS = {f"candle{name}": interval for interval, name in INTERVAL_NAMES.items()}
+# the ``granularity`` of the spot REST candles (the mix endpoint takes the channel's own names)
+SPOT_GRANULARITIES: dict[Interval, str] = {
+    Interval.M1: "1min", Interval.M5: "5min", Interval.M15: "15min", Interval.H1: "1h", Interval.H4: "4h", Interval.D1: "1day",
+}
+CANDLES_LIMIT = 1000  # the most one REST candles request returns
+FUNDING_HOURS = 8.0  # USDT-M settles every 8 hours (the ticker names the next time only)
+
+
+def optional(text: str | None) -> float | None:
+    """Bitget sends "" (or nothing) for a figure it does not have."""
+    return float(text) if text else None
 
 
 def checksum(book: L2Book) -> int:
@@ -90,6 +129,8 @@ class BitgetSpot(FeedHandler):
     stale_after = 60.0
     ws_path: ClassVar[str] = "/v2/ws/public"
     inst_type: ClassVar[str] = "SPOT"
+    interval_names = INTERVAL_NAMES
+    candles_path: ClassVar[str] = "/api/v2/spot/market/candles"
 
     # ---- subscribe -----------------------------------------------------------------------
 
@@ -106,9 +147,20 @@ class BitgetSpot(FeedHandler):
         args = [
             {"instType": self.inst_type, "channel": channel, "instId": native}
             for native in natives
-            for channel in ("books", "trade")
+            for channel in ("books", "trade", *self.market_channels(self.channels))
         ]
         return orjson.dumps({"op": op, "args": args})
+
+    @classmethod
+    def market_channels(cls, channels: Channels) -> list[str]:
+        """``ticker`` (it also carries a contract's funding, mark, index and open interest), then a
+        ``candle<bar>`` per interval."""
+        wants_ticker = channels.ticker or (channels.funding and cls.inst_type != "SPOT")
+        return (["ticker"] if wants_ticker else []) + [f"candle{cls.interval_names[i]}" for i in channels.candles]
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(cls.market_channels(channels))
 
     def ping_message(self) -> Frame:
         return "ping"
@@ -132,6 +184,11 @@ class BitgetSpot(FeedHandler):
                 self.on_books(arg["instId"], action, msg["data"][0], ts)
             elif channel == "trade" and action == "update":
                 self.on_trades(arg["instId"], msg["data"])
+            elif channel == "ticker":
+                for d in msg["data"]:
+                    self.on_ticker(d)
+            elif channel in BARS:
+                self.on_candle_rows(arg["instId"], BARS[channel], msg["data"], int(msg.get("ts") or ts * 1000))
         except BAD_FRAME as exc:
             # a book left half-updated must not be served until its next checksum says so
             self.errors += 1
@@ -187,6 +244,60 @@ class BitgetSpot(FeedHandler):
                 )
             )
 
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def symbol(self, native: str) -> str:
+        return self.symbols.get(native, native)
+
+    def on_ticker(self, d: dict[str, Any]) -> None:
+        """``ticker``: the rolling 24 hours in the base (``baseVolume``) and quote (``quoteVolume``)
+        and the touch (v1, recorded in 2022, named them ``last``, ``bestBid``, ``bestAsk``):
+        {"action":"snapshot","arg":{"instType":"SPOT","channel":"ticker","instId":"ETHUSDT"},"data":[{"instId":"ETHUSDT",
+        "lastPr":"2200.10","open24h":"0.00","high24h":"0.00","low24h":"0.00","change24h":"0.00","bidPr":"1792",
+        "askPr":"2200.1","bidSz":"0.0084","askSz":"19740.8811","baseVolume":"0.0000","quoteVolume":"0.0000",
+        "openUtc":"0.00","changeUtc24h":"0","ts":"1695702438018"}],"ts":1695702438029}"""
+        native = d["instId"]
+        v2 = "lastPr" in d
+        self.emit_market(Ticker(
+            self.venue, self.symbol(native), int(d["ts"]) / 1000.0, optional(d.get("open24h")), optional(d.get("high24h")),
+            optional(d.get("low24h")), float(d["lastPr"] if v2 else d["last"]), optional(d.get("baseVolume")),
+            optional(d.get("quoteVolume")), optional(d["bidPr"] if v2 else d.get("bestBid")),
+            optional(d["askPr"] if v2 else d.get("bestAsk"))))
+
+    def on_candle_rows(self, native: str, interval: Interval, rows: list[list[str]], pushed_ms: int) -> None:
+        """``candle<bar>`` rows, oldest first: open time, OHLC, volume in the base, in the quote (and
+        in USDT); v1 rows (2022) end at the base volume. A row pushed at or after its window's end
+        (``pushed_ms``: the push's ``ts``, else its arrival) is final:
+        {"action":"update","arg":{"instType":"SPOT","channel":"candle1m","instId":"BTCUSDT"},"data":[["1695685500000",
+        "27000","27000.5","26999.5","27000","1.2","32400.6","32400.6"]],"ts":1695685512011}"""
+        width = interval.seconds * 1000
+        symbol = self.symbol(native)
+        for row in rows:
+            opened = int(row[0])
+            self.emit_candle(Candle(self.venue, symbol, interval, opened / 1000.0, float(row[1]), float(row[2]),
+                                    float(row[3]), float(row[4]), float(row[5]),
+                                    float(row[6]) if len(row) > 6 else None, pushed_ms >= opened + width), native)
+
+    def candles_url(self, gap: Gap) -> str:
+        start, end = int(gap.start * 1000), int(gap.end * 1000)
+        return (f"{self.rest_base}{self.candles_path}?symbol={gap.native}&granularity={self.granularity(gap.interval)}"
+                f"&startTime={start}&endTime={end}&limit={CANDLES_LIMIT}")
+
+    def granularity(self, interval: Interval) -> str:
+        return SPOT_GRANULARITIES[interval]
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v2/spot/market/candles`` (and ``/api/v2/mix/market/candles``), oldest first, the
+        channel's rows (a gap's candles all precede one that has opened: final):
+        {"code":"00000","msg":"success","requestTime":1695800278693,"data":[["1656604800000","37834.5","37849.5",
+        "37773.5","37773.5","428.3462","16198849.1079","16198849.1079"]]}"""
+        reply = loads(body)
+        if reply.get("code") != OK_CODE:
+            raise VenueUnavailable(f"{self.venue} candles: code {reply.get('code')}: {reply.get('msg')}")
+        symbol = self.symbol(gap.native)
+        return [Candle(self.venue, symbol, gap.interval, int(r[0]) / 1000.0, float(r[1]), float(r[2]), float(r[3]),
+                       float(r[4]), float(r[5]), float(r[6]), True) for r in reply["data"]]
+
     def on_event(self, msg: dict[str, Any]) -> None:
         """Subscribe/unsubscribe acks are routine; an error event means a request failed."""
         if msg.get("event") == "error":
@@ -224,6 +335,34 @@ class BitgetFutures(BitgetSpot):
     venue = "bitgetfutures"
     product = "linear"
     inst_type = "USDT-FUTURES"
+    candles_path = "/api/v2/mix/market/candles"
+
+    def candles_url(self, gap: Gap) -> str:
+        return f"{super().candles_url(gap)}&productType={self.inst_type}"
+
+    def granularity(self, interval: Interval) -> str:
+        return self.interval_names[interval]
+
+    def on_ticker(self, d: dict[str, Any]) -> None:
+        """A contract's ``ticker`` also carries its funding (``fundingRate`` paid at ``nextFundingTime``),
+        mark and index prices and open interest (``holdingAmount``, base coin):
+        {"action":"snapshot","arg":{"instType":"USDT-FUTURES","channel":"ticker","instId":"BTCUSDT"},"data":[{
+        "instId":"BTCUSDT","lastPr":"27000.5","bidPr":"27000","askPr":"27000.5","bidSz":"2.71","askSz":"8.76",
+        "open24h":"27000.5","high24h":"30668.5","low24h":"26999.0","change24h":"-0.00002","fundingRate":"0.000010",
+        "nextFundingTime":"1695722400000","markPrice":"27000.0","indexPrice":"25702.4","holdingAmount":"929.502",
+        "baseVolume":"368.900","quoteVolume":"10152429.961","openUtc":"27000.5","symbolType":1,"symbol":"BTCUSDT",
+        "deliveryPrice":"0","ts":"1695715383021"}],"ts":1695715383039}"""
+        super().on_ticker(d)
+        symbol, ts = self.symbol(d["instId"]), int(d["ts"]) / 1000.0
+        if d.get("fundingRate"):
+            self.emit_market(FundingRate(self.venue, symbol, ts, float(d["fundingRate"]),
+                                         int(d["nextFundingTime"]) / 1000.0, FUNDING_HOURS))
+        if d.get("markPrice"):
+            self.emit_market(MarkPrice(self.venue, symbol, ts, float(d["markPrice"])))
+        if d.get("indexPrice"):
+            self.emit_market(IndexPrice(self.venue, symbol, ts, float(d["indexPrice"])))
+        if d.get("holdingAmount"):
+            self.emit_market(OpenInterest(self.venue, symbol, ts, float(d["holdingAmount"]), None))
 
     def instruments_urls(self) -> list[str]:
         return [f"{self.rest_base}/api/v2/mix/market/contracts?productType={self.inst_type}"]
@@ -384,4 +523,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     # be queried; 32 as for its orders' ids); the fee comes out of ``size``. The address book is
     # kept on the web only (43111 for an address off it); fees and minimums: /spot/public/coins.
     withdrawals=WithdrawalRules("clientOid", client_id_length=32),
+    # the futures feed trades through no client of its own: ccxt's bitget on swaps reads it (its
+    # currencies are a spot endpoint, not the futures server's)
+    funding=FundingSpec(clients={"bitgetfutures": FundingClient("bitget", {
+        "options": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"}, "has": {"fetchCurrencies": False}})}),
 )

@@ -25,6 +25,13 @@ Docs: docs.dydx.exchange/api_integration-indexer/indexer_websocket,
 docs.dydx.exchange/api_integration-guides/how_to_uncross_orderbook;
 source: github.com/dydxprotocol/v4-chain indexer/services/socks.
 
+Beside books and trades: ``v4_markets`` (one subscription per socket, every market: the oracle price,
+which dYdX margins and liquidates at, so it is the mark price (dYdX publishes no separate index);
+``nextFundingRate``, the rate of the hourly period in progress, paid at the next hour; the open
+interest in the base; the 24 h change and USD volume) and ``v4_candles`` (id ``BTC-USD/1MIN``; no
+"closed" flag: a candle closes when a later one opens; after a lost message the candle held is
+dropped, so the candle series sees the gap and REST fills it in).
+
 Private stream: ccxt.pro has no watch_orders for dYdX, so ``private_source`` follows the indexer's
 ``v4_subaccounts`` channel (id ``{address}/{subaccountNumber}``, no signature) on the socket
 ccxt's ``urls['api']['ws']`` names. ``subscribed`` carries the open orders, ``channel_data`` the
@@ -40,7 +47,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import aiohttp
@@ -48,13 +56,15 @@ import ccxt
 import orjson
 
 from ..book.l2 import L2Book
-from ..feeds.handler import FeedHandler, Frame, Resync
-from ..model import Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync
+from ..model import Candle, FundingRate, Instrument, Interval, Kind, MarkPrice, OpenInterest, Side, Ticker, Trade
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import Feature, Product, Support, VenueCapabilities
 from .spec.client_ids import ClientIdRule, IdStyle
 from .spec.fees import FeeSchedule, FeeTier
+from .spec.funding import FundingSpec
 from .spec.hooks import TradingAccount
 from .spec.limits import Breach, LimitTable, Scope, Window
 
@@ -64,6 +74,16 @@ loads = orjson.loads
 BOOK = "v4_orderbook"
 TRADES = "v4_trades"
 SUBACCOUNTS = "v4_subaccounts"
+MARKETS = "v4_markets"
+CANDLES = "v4_candles"
+# crossbook's intervals -> dYdX's candle resolutions (dYdX also has 30MINS)
+INTERVAL_NAMES: dict[Interval, str] = {
+    Interval.M1: "1MIN", Interval.M5: "5MINS", Interval.M15: "15MINS", Interval.H1: "1HOUR", Interval.H4: "4HOURS",
+    Interval.D1: "1DAY",
+}
+RESOLUTIONS = {name: interval for interval, name in INTERVAL_NAMES.items()}
+CANDLES_LIMIT = 1000  # the most one REST candles request returns
+FUNDING_HOURS = 1.0  # dYdX pays funding every hour
 CATCH_UP_SLACK = 5.0  # seconds before a drop from which a reconnect fetches updates (clock skew)
 LISTED = "ACTIVE"
 BATCH_SHIFT = 16  # a level's age: message_id, then its update's place within a batch
@@ -128,6 +148,7 @@ class DydxPerp(FeedHandler):
     stale_after = 60.0
     ws_path: ClassVar[str] = "/v4/ws"
     batched: ClassVar[bool] = False
+    interval_names = INTERVAL_NAMES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -136,6 +157,11 @@ class DydxPerp(FeedHandler):
         self.missing: set[int] = set()  # ids skipped so far, maybe late subscribe answers
         self.awaiting = 0  # subscribe requests sent whose answer has not arrived
         self.trading: set[str] = set()  # natives with a v4_trades subscription on this socket
+        self.candling: set[str] = set()  # natives with their v4_candles subscriptions on this socket
+        self.marketing = False  # whether this socket subscribed v4_markets
+        self.market_state: dict[str, dict[str, Any]] = {}  # ticker -> its v4_markets fields as last heard
+        # (native, interval) -> the newest candle: it closes when a later one opens
+        self.forming: dict[tuple[str, Interval], Candle] = {}
 
     # ---- subscribe -----------------------------------------------------------------------
 
@@ -150,8 +176,18 @@ class DydxPerp(FeedHandler):
             if native not in self.trading:
                 self.trading.add(native)
                 frames.append(self._request("subscribe", TRADES, native))
+            if native not in self.candling:
+                self.candling.add(native)
+                frames += [self._request("subscribe", CANDLES, f"{native}/{self.interval_names[i]}") for i in self.channels.candles]
+        if (self.channels.ticker or self.channels.funding) and not self.marketing:
+            self.marketing = True
+            frames.append(orjson.dumps({"type": "subscribe", "channel": MARKETS, "batched": self.batched}))
         self.awaiting += len(frames)
         return frames
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(channels.candles) + (1 if channels.ticker or channels.funding else 0)
 
     def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
         return [self._request("unsubscribe", BOOK, n) for n in natives]
@@ -193,6 +229,12 @@ class DydxPerp(FeedHandler):
         elif channel == TRADES:
             for contents in batch:
                 self.on_trades(native, contents["trades"], ts)
+        elif channel == CANDLES:
+            for contents in batch:
+                self.on_candle(contents)
+        elif channel == MARKETS:
+            for contents in batch:
+                self.on_markets(contents.get("trading") or {}, contents.get("oraclePrices") or {}, ts)
 
     def on_book(self, native: str, batch: Iterable[dict[str, Any]], mid: int, ts: float) -> None:
         book = self.book(native)
@@ -207,7 +249,15 @@ class DydxPerp(FeedHandler):
         book.updated_at = ts
 
     def on_subscribed(self, msg: dict[str, Any], ts: float) -> None:
-        if msg["channel"] != BOOK:
+        channel = msg["channel"]
+        if channel == MARKETS:
+            self.on_markets(msg["contents"]["markets"], {}, ts)
+            return
+        if channel == CANDLES:
+            for c in sorted(msg["contents"]["candles"], key=lambda c: str(c["startedAt"])):
+                self.on_candle(c)
+            return
+        if channel != BOOK:
             return  # the trades answer is recent history, not new trades
         native = msg["id"]
         book = self.book(native)
@@ -240,6 +290,85 @@ class DydxPerp(FeedHandler):
                     trade_id=str(t.get("id", "")),
                 )
             )
+
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def on_candle(self, c: dict[str, Any]) -> None:
+        """One ``v4_candles`` candle as it stands (the REST candles' shape); the one before it closes
+        when it opens:
+        {"type":"channel_data","connection_id":"8c25ab80-2124-4f60-82bf-9040cabc03af","message_id":3,
+        "id":"ETH-USD/1MIN","channel":"v4_candles","version":"1.0.0","contents":{"baseTokenVolume":"6.364",
+        "close":"3247.6","high":"3247.6","low":"3246.5","open":"3246.5","resolution":"1MIN",
+        "startedAt":"2024-07-26T17:54:00.000Z","startingOpenInterest":"16119.209","ticker":"ETH-USD","trades":10,
+        "usdVolume":"20663.2167"}}"""
+        interval = RESOLUTIONS.get(c["resolution"])
+        if interval is None:
+            return  # 30 minutes: not kept
+        native = c["ticker"]
+        candle = self.candle(native, interval, c, closed=False)
+        key = (native, interval)
+        held = self.forming.get(key)
+        if held is not None and held.open_time > candle.open_time:
+            return  # older than the one held
+        if held is not None and held.open_time < candle.open_time:
+            self.emit_candle(replace(held, closed=True), native)
+        self.forming[key] = candle
+        self.emit_candle(candle, native)
+
+    def candle(self, native: str, interval: Interval, c: dict[str, Any], closed: bool) -> Candle:
+        return Candle(self.venue, self.symbols.get(native, native), interval, iso_seconds(c["startedAt"]), float(c["open"]),
+                      float(c["high"]), float(c["low"]), float(c["close"]), float(c["baseTokenVolume"]),
+                      float(c["usdVolume"]), closed)
+
+    def on_markets(self, trading: dict[str, dict[str, Any]], oracles: dict[str, dict[str, Any]], ts: float) -> None:
+        """``v4_markets``: the full markets on subscribe, then the fields that changed (``trading``) and
+        oracle prices (``oraclePrices``); stamped on receipt (the frames carry no time):
+        {"type":"channel_data","connection_id":"1f4ec0e3-ff95-48cc-94f1-7118a19412ff","message_id":2,
+        "channel":"v4_markets","version":"0.0.1","contents":{"trading":{"BTC-USD":{"nextFundingRate":"0.00006821875"},
+        "ETH-USD":{"volume24H":"1462890959.6541","nextFundingRate":"0.00007478125"}}}}"""
+        for native, fields in trading.items():
+            if native in self.books or self.auto_books:
+                self.on_market_fields(native, fields, ts)
+        for native, oracle in oracles.items():
+            if native in self.books or self.auto_books:
+                self.on_market_fields(native, {"oraclePrice": oracle["price"]}, ts)
+
+    def on_market_fields(self, native: str, fields: dict[str, Any], ts: float) -> None:
+        state = self.market_state.setdefault(native, {})
+        state.update(fields)
+        symbol = self.symbols.get(native, native)
+        oracle = state.get("oraclePrice")
+        if "oraclePrice" in fields:
+            self.emit_market(MarkPrice(self.venue, symbol, ts, float(fields["oraclePrice"])))
+        if "nextFundingRate" in fields:
+            rate = float(fields["nextFundingRate"])
+            hour = FUNDING_HOURS * 3600
+            self.emit_market(FundingRate(self.venue, symbol, ts, rate, ts - ts % hour + hour, FUNDING_HOURS, rate))
+        if "openInterest" in fields:
+            self.emit_market(OpenInterest(self.venue, symbol, ts, float(fields["openInterest"]), None))
+        if oracle and ("priceChange24H" in fields or "volume24H" in fields):
+            last = float(oracle)
+            change = state.get("priceChange24H")
+            volume = state.get("volume24H")
+            self.emit_market(Ticker(self.venue, symbol, ts, last - float(change) if change is not None else None, None, None,
+                                    last, None, float(volume) if volume is not None else None, None, None))
+
+    def message_lost(self, reason: str) -> None:
+        super().message_lost(reason)
+        self.forming.clear()  # the lost message may have been a candle's last figures: REST fills it in
+
+    def candles_url(self, gap: Gap) -> str:
+        start, end = (datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z") for t in (gap.start, gap.end))
+        return (f"{self.rest_base}/v4/candles/perpetualMarkets/{gap.native}?resolution={self.interval_names[gap.interval]}"
+                f"&fromISO={start}&toISO={end}&limit={CANDLES_LIMIT}")
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /v4/candles/perpetualMarkets/{ticker}``, newest first (a gap's candles all precede one
+        that has opened: final):
+        {"candles":[{"startedAt":"2024-05-06T17:24:00.000Z","ticker":"LINK-USD","resolution":"1MIN","low":"14.688",
+        "high":"14.688","open":"14.688","close":"14.688","baseTokenVolume":"0","usdVolume":"0","trades":0,
+        "startingOpenInterest":"11132"}]}"""
+        return [self.candle(gap.native, gap.interval, c, closed=True) for c in reversed(loads(body)["candles"])]
 
     # ---- sequence ------------------------------------------------------------------------
 
@@ -276,6 +405,9 @@ class DydxPerp(FeedHandler):
         self.missing.clear()
         self.awaiting = 0
         self.trading.clear()
+        self.candling.clear()
+        self.marketing = False
+        self.forming.clear()  # a candle held across a disconnect may have missed its last figures
 
     # ---- instruments ---------------------------------------------------------------------
 
@@ -463,6 +595,25 @@ def private_source(account: TradingAccount) -> SubaccountStream:
     return SubaccountStream(client, client.urls["api"]["ws"], client.get_wallet_address(), number)
 
 
+FUNDING_HOURS = 1.0  # the protocol pays funding at the end of every hour
+
+
+def funding_of_market(symbol: str, market: dict[str, Any], now: float) -> FundingRate:
+    """A FundingRate from an indexer ``/v4/perpetualMarkets`` market, e.g.
+    ``{"ticker": "BTC-USD", "status": "ACTIVE", "oraclePrice": "60000", "nextFundingRate": "0.00000125", ...}``:
+    the rate paid at the end of this hour."""
+    period = FUNDING_HOURS * 3600
+    return FundingRate("dydx", symbol, now, float(market["nextFundingRate"]), now - now % period + period, FUNDING_HOURS)
+
+
+async def read_funding(client: Any, symbols: list[str]) -> dict[str, FundingRate]:
+    """The funding of ``symbols`` the indexer lists (ccxt reads no funding rate on dydx)."""
+    answer = await client.indexerGetPerpetualMarkets()
+    markets, now = answer.get("markets") or {}, time.time()
+    found = {s: markets.get(s.removesuffix("-PERP")) for s in symbols}
+    return {s: funding_of_market(s, m, now) for s, m in found.items() if m and m.get("nextFundingRate") is not None}
+
+
 def _pairs(contents: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     """A snapshot's ``{price, size}`` objects as the ``[price, size]`` pairs updates use."""
     return {side: [(lv["price"], lv["size"]) for lv in contents.get(side, ())] for side in ("bids", "asks")}
@@ -566,4 +717,5 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     ),
     fetch_my_trades=fetch_my_trades,
     private_source=private_source,
+    funding=FundingSpec(interval_hours=FUNDING_HOURS, read=read_funding),
 )

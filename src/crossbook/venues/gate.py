@@ -20,7 +20,15 @@ against the REST ``id``, the one recorded traffic exercises (so replay and live 
 path), and 100 levels every 100 ms covers top-of-book pricing; ``spot.obu`` would buy depth
 beyond 100 levels at the cost of a second sync machine.
 
-Docs: gate.com/docs/developers/apiv4/ws/en/#changed-order-book-levels
+Beside books and trades: ``spot.tickers`` (the rolling day and the touch, every second) and
+``spot.candlesticks`` ([interval, pair]; the candle as it forms, ``w`` true on its final push). A
+candle whose final push never came (Gate says ``w`` "may be missing") is a gap, repaired from REST
+``/spot/candlesticks``. Futures: ``futures.tickers`` (the day, funding rate and the indicative
+next one, mark, index, ``total_size`` the open interest in contracts) and ``futures.candlesticks``.
+``futures.public_liquidates`` is not subscribed: the simulator has no liquidations to check it on.
+
+Docs: gate.com/docs/developers/apiv4/ws/en/#changed-order-book-levels, #candlesticks-channel;
+gate.com/docs/developers/futures/ws/en (tickers, candlesticks)
 """
 
 from __future__ import annotations
@@ -32,8 +40,24 @@ from typing import Any, ClassVar
 import orjson
 
 from ..book.l2 import L2Book
-from ..feeds.handler import FeedHandler, Frame, Resync, query_param
-from ..model import BookState, Instrument, Kind, OrderStatus, Side, Trade
+from ..errors import VenueUnavailable
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
+from ..model import (
+    BookState,
+    Candle,
+    FundingRate,
+    IndexPrice,
+    Instrument,
+    Interval,
+    Kind,
+    MarkPrice,
+    OpenInterest,
+    OrderStatus,
+    Side,
+    Ticker,
+    Trade,
+)
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -59,6 +83,27 @@ dumps = orjson.dumps
 
 Event = dict[str, Any]
 
+# crossbook's intervals -> Gate's (Gate also has 10s, 30m, 8h and 7d)
+INTERVAL_NAMES: dict[Interval, str] = {
+    Interval.M1: "1m", Interval.M5: "5m", Interval.M15: "15m", Interval.H1: "1h", Interval.H4: "4h", Interval.D1: "1d",
+}
+BY_NAME = {name: interval for interval, name in INTERVAL_NAMES.items()}
+FUNDING_HOURS = 8.0  # when the contract's own funding_interval is not known
+# each perpetual's (contract size, funding hours) by REST base and contract: the feed reads the
+# instruments with one handler and streams with others, and futures frames count in contracts
+CONTRACTS: dict[tuple[str, str], tuple[float, float]] = {}
+
+
+def optional(text: str | None) -> float | None:
+    """Gate sends "" (or nothing) for a figure it does not have."""
+    return float(text) if text else None
+
+
+def stamp(msg: Event) -> float:
+    """A push's time: ``time_ms``, or ``time`` (seconds) in older pushes."""
+    ms = msg.get("time_ms")
+    return ms / 1000.0 if ms is not None else float(msg["time"])
+
 
 class GateSpot(FeedHandler):
     book_markers = (b"order_book",)  # an unreadable frame resyncs a book only if it carries these
@@ -81,6 +126,10 @@ class GateSpot(FeedHandler):
     depth_path: ClassVar[str] = "/api/v4/spot/order_book"
     pair_param: ClassVar[str] = "currency_pair"
     instruments_path: ClassVar[str] = "/api/v4/spot/currency_pairs"
+    ticker_channel: ClassVar[str] = "spot.tickers"
+    candle_channel: ClassVar[str] = "spot.candlesticks"
+    candles_path: ClassVar[str] = "/api/v4/spot/candlesticks"
+    interval_names = INTERVAL_NAMES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -104,7 +153,22 @@ class GateSpot(FeedHandler):
             dumps({"time": now, "channel": self.book_channel, "event": event, "payload": self.book_payload(n)})
             for n in natives
         )
+        if self.wants_ticker(self.channels):
+            frames.append(dumps({"time": now, "channel": self.ticker_channel, "event": event, "payload": natives}))
+        frames.extend(
+            dumps({"time": now, "channel": self.candle_channel, "event": event, "payload": [self.interval_names[i], n]})
+            for n in natives
+            for i in self.channels.candles
+        )
         return frames
+
+    @classmethod
+    def wants_ticker(cls, channels: Channels) -> bool:
+        return channels.ticker
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(channels.candles) + (1 if cls.wants_ticker(channels) else 0)
 
     def book_payload(self, native: str) -> list[str]:
         return [native, self.interval]
@@ -124,6 +188,10 @@ class GateSpot(FeedHandler):
                 self.on_depth(msg["result"], ts)
             elif channel == self.trade_channel:
                 self.on_trades(msg["result"])
+            elif channel == self.ticker_channel:
+                self.on_ticker(msg)
+            elif channel == self.candle_channel:
+                self.on_candlesticks(msg["result"])
         elif msg.get("error"):
             self.errors += 1
             log.warning("%s rejected %s %s: %s", self.venue, msg.get("event"), msg.get("payload"), msg["error"])
@@ -198,6 +266,57 @@ class GateSpot(FeedHandler):
             )
         )
 
+    # ---- market data beyond the book ---------------------------------------------------------
+
+    def symbol(self, native: str) -> str:
+        return self.symbols.get(native, native)
+
+    def on_ticker(self, msg: Event) -> None:
+        """``spot.tickers``: the rolling day and the touch; no open (Gate sends only the change, in
+        percent and rounded):
+        {"time":1619093533,"channel":"spot.tickers","event":"update","result":{"currency_pair":"NEO_BTC",
+        "last":"0.0018716","lowest_ask":"0.0018734","highest_bid":"0.0018697","change_percentage":"2.9256",
+        "base_volume":"1138.01640718","quote_volume":"2.048263365803126","high_24h":"0.0018754","low_24h":"0.0017148"}}"""
+        t = msg["result"]
+        self.emit_market(Ticker(self.venue, self.symbol(t["currency_pair"]), stamp(msg), None, optional(t["high_24h"]),
+                                optional(t["low_24h"]), float(t["last"]), optional(t["base_volume"]),
+                                optional(t["quote_volume"]), optional(t.get("highest_bid")), optional(t.get("lowest_ask"))))
+
+    def on_candlesticks(self, result: Any) -> None:
+        """``spot.candlesticks``: ``v`` the quote volume, ``a`` the base amount, ``w`` true on the
+        candle's final push. A push without ``a`` (Gate's before 2023) has no base volume: skipped.
+        {"time":1606292600,"time_ms":1606292600376,"channel":"spot.candlesticks","event":"update","result":
+        {"t":"1606292580","v":"2362.32035","c":"19128.1","h":"19128.1","l":"19128.1","o":"19128.1",
+        "n":"1m_BTC_USDT","a":"3.8283","w":true}}"""
+        name, _, native = result["n"].partition("_")
+        interval = BY_NAME.get(name)
+        if interval is None or "a" not in result:
+            return
+        self.emit_candle(Candle(self.venue, self.symbol(native), interval, float(result["t"]), float(result["o"]),
+                                float(result["h"]), float(result["l"]), float(result["c"]), float(result["a"]),
+                                float(result["v"]), result.get("w") is True), native)
+
+    def candles_url(self, gap: Gap) -> str:
+        """``from`` and ``to``, in seconds, both included."""
+        name = self.interval_names[gap.interval]
+        return (f"{self.rest_base}{self.candles_path}?{self.pair_param}={gap.native}&interval={name}"
+                f"&from={int(gap.start)}&to={int(gap.end)}")
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v4/spot/candlesticks``, oldest first: time, quote volume, close, high, low, open,
+        base volume and whether the window closed:
+        [["1539852480","971519.677","0.0021724","0.0021922","0.0021724","0.0021737","446.7","true"]]"""
+        rows = self.rest_rows(body)
+        symbol = self.symbol(gap.native)
+        return [Candle(self.venue, symbol, gap.interval, float(r[0]), float(r[5]), float(r[3]), float(r[4]),
+                       float(r[2]), float(r[6]), float(r[1]), True) for r in rows if len(r) < 8 or r[7] == "true"]
+
+    def rest_rows(self, body: bytes | str) -> list[Any]:
+        reply = loads(body)
+        if not isinstance(reply, list):
+            raise VenueUnavailable(f"{self.venue} candlesticks: {reply.get('label')}: {reply.get('message')}")
+        return reply
+
     # ---- snapshots -------------------------------------------------------------------------
 
     def snapshot_url(self, native: str) -> str:
@@ -260,9 +379,71 @@ class GateSwap(GateSpot):
     depth_path = "/api/v4/futures/usdt/order_book"
     pair_param = "contract"
     instruments_path = "/api/v4/futures/usdt/contracts"
+    ticker_channel = "futures.tickers"
+    candle_channel = "futures.candlesticks"
+    candles_path = "/api/v4/futures/usdt/candlesticks"
 
     def book_payload(self, native: str) -> list[str]:
         return [native, self.interval, str(self.depth)]
+
+    @classmethod
+    def wants_ticker(cls, channels: Channels) -> bool:
+        return channels.ticker or channels.funding  # one channel carries the day, funding, mark, index and open interest
+
+    def contract(self, native: str) -> tuple[float, float] | None:
+        """(contract size, funding hours) of ``native``, once this feed has read the instruments."""
+        return CONTRACTS.get((self.rest_base, native))
+
+    def on_ticker(self, msg: Event) -> None:
+        """``futures.tickers``: the day (``volume_24h`` in contracts, ``_base`` and ``_quote``),
+        ``funding_rate`` of the current period and ``funding_rate_indicative`` the next, mark and
+        index prices, ``total_size`` the open interest in contracts (no touch, no next funding time):
+        {"time":1541659086,"time_ms":1541659086123,"channel":"futures.tickers","event":"update","result":[
+        {"contract":"BTC_USD","last":"118.4","change_percentage":"0.77","funding_rate":"-0.000114",
+        "funding_rate_indicative":"0.01875","mark_price":"118.35","index_price":"118.36","total_size":"73648",
+        "volume_24h":"745487577","volume_24h_btc":"117","volume_24h_usd":"419950","quanto_base_rate":"",
+        "volume_24h_quote":"1665006","volume_24h_settle":"178","volume_24h_base":"5526","low_24h":"99.2",
+        "high_24h":"132.5"}]}"""
+        ts = stamp(msg)
+        for t in msg["result"]:
+            native = t["contract"]
+            symbol, mark = self.symbol(native), float(t["mark_price"])
+            self.emit_market(Ticker(self.venue, symbol, ts, None, optional(t.get("high_24h")), optional(t.get("low_24h")),
+                                    float(t["last"]), optional(t.get("volume_24h_base")), optional(t.get("volume_24h_quote"))))
+            contract = self.contract(native)
+            hours = contract[1] if contract is not None else FUNDING_HOURS
+            self.emit_market(FundingRate(self.venue, symbol, ts, float(t["funding_rate"]), None, hours,
+                                         optional(t.get("funding_rate_indicative"))))
+            self.emit_market(MarkPrice(self.venue, symbol, ts, mark))
+            self.emit_market(IndexPrice(self.venue, symbol, ts, float(t["index_price"])))
+            if contract is not None:  # else the contracts' size is unknown (replay)
+                amount = round(float(t["total_size"]) * contract[0], 10)
+                self.emit_market(OpenInterest(self.venue, symbol, ts, amount, amount * mark))
+
+    def on_candlesticks(self, result: Any) -> None:
+        """``futures.candlesticks``: ``v`` in contracts (no quote volume), ``w`` true on the final push:
+        {"time":1542162490,"time_ms":1542162490123,"channel":"futures.candlesticks","event":"update","result":[
+        {"t":1545129300,"v":27525555,"c":"95.4","h":"96.9","l":"89.5","o":"94.3","n":"1m_BTC_USDT",
+        "a":"314732.87412","w":false}]}"""
+        for c in result:
+            name, _, native = c["n"].partition("_")
+            interval, contract = BY_NAME.get(name), self.contract(native)
+            if interval is None or contract is None:
+                continue
+            self.emit_candle(Candle(self.venue, self.symbol(native), interval, float(c["t"]), float(c["o"]), float(c["h"]),
+                                    float(c["l"]), float(c["c"]), round(float(c["v"]) * contract[0], 10), None,
+                                    c.get("w") is True), native)
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v4/futures/usdt/candlesticks``, oldest first, ``v`` in contracts, ``sum`` the quote volume:
+        [{"t":1539852480,"v":97151,"c":"1.032","h":"1.032","l":"1.032","o":"1.032","sum":"3580"}]"""
+        contract = self.contract(gap.native)
+        if contract is None:
+            raise VenueUnavailable(f"gateswap: {gap.native} is not a contract this feed has read")
+        symbol = self.symbol(gap.native)
+        return [Candle(self.venue, symbol, gap.interval, float(r["t"]), float(r["o"]), float(r["h"]), float(r["l"]),
+                       float(r["c"]), round(float(r["v"]) * contract[0], 10), optional(r.get("sum")), True)
+                for r in self.rest_rows(body)]
 
     def sides(self, bids: list[Any], asks: list[Any]) -> tuple[list[Any], list[Any]]:
         return [(lv["p"], lv["s"]) for lv in bids], [(lv["p"], lv["s"]) for lv in asks]
@@ -289,6 +470,8 @@ class GateSwap(GateSpot):
             if c.get("in_delisting"):
                 continue
             base, quote = c["name"].split("_", 1)
+            hours = int(c.get("funding_interval") or FUNDING_HOURS * 3600) / 3600
+            CONTRACTS[(self.rest_base, c["name"])] = (float(c["quanto_multiplier"]), hours)
             out.append(
                 Instrument(
                     venue=self.venue,

@@ -16,6 +16,12 @@ change the stream brings is exact (sizes are absolute), so the book stays right 
 inside that window; once the top has left it, a level that rested beyond the window and never
 changed could be missing, and the book is refreshed from a new snapshot (at most once per
 ``depth_refresh_after`` seconds, so a fast market does not turn into a snapshot storm).
+
+Beside books and trades: ``/market/snapshot:{symbol}`` (the rolling day and the touch, every 2 s)
+and ``/market/candles:{symbol}_{type}`` (``trade.candles.update`` on each trade, ``trade.candles.add``
+when a new candle starts). KuCoin sends no final candle: a candle closes when a later one comes,
+and one never seen (a lost frame, a reconnect) is repaired from REST ``/api/v1/market/candles``.
+``/market/ticker`` (last trade and the touch, no day), which recorded traffic carries, is read too.
 """
 
 from __future__ import annotations
@@ -23,14 +29,16 @@ from __future__ import annotations
 import logging
 import math
 import uuid
+from dataclasses import replace
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import urlencode
 
 import orjson
 
 from ..errors import VenueUnavailable
-from ..feeds.handler import FeedHandler, Frame, Resync, query_param
-from ..model import BookState, Instrument, Kind, Side, Trade
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
+from ..model import BookState, Candle, Instrument, Interval, Kind, Side, Ticker, Trade
 from ..symbols import standard_symbol
 from .spec import VenueSpec
 from .spec.capabilities import (
@@ -73,6 +81,14 @@ SNAPSHOT_PATHS = (
     "/api/v3/market/orderbook/level2",
 )
 
+CANDLES_PATH = "/api/v1/market/candles"
+# crossbook's intervals -> KuCoin's candle types (KuCoin also has 3min, 30min, 2hour ... 1month)
+INTERVAL_NAMES: dict[Interval, str] = {
+    Interval.M1: "1min", Interval.M5: "5min", Interval.M15: "15min", Interval.H1: "1hour", Interval.H4: "4hour",
+    Interval.D1: "1day",
+}
+BY_TYPE = {name: interval for interval, name in INTERVAL_NAMES.items()}
+
 
 class Window(NamedTuple):
     """Prices a partial snapshot vouched for: bids >= floor, asks <= ceiling (0 / inf: whole side)."""
@@ -107,6 +123,7 @@ class KucoinSpot(FeedHandler):
     snapshot_path: ClassVar[str] = "/api/v1/market/orderbook/level2_100"
     topics_per_message: ClassVar[int] = SUBSCRIBE_LIMITS.topics_per_message or 100
     depth_refresh_after: ClassVar[float] = 60.0
+    interval_names = INTERVAL_NAMES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -115,6 +132,7 @@ class KucoinSpot(FeedHandler):
         self.token = ""
         self.endpoint = ""
         self._request_id = 0
+        self.forming: dict[tuple[str, Interval], Candle] = {}  # each stream's newest candle, closed by a later one
 
     # ---- connect -------------------------------------------------------------------------
 
@@ -144,11 +162,18 @@ class KucoinSpot(FeedHandler):
 
     def _requests(self, kind: str, natives: list[str]) -> list[Frame]:
         step = self.topics_per_message
-        return [
+        channels = ("/market/level2", "/market/match", *(("/market/snapshot",) if self.channels.ticker else ()))
+        frames: list[Frame] = [
             self._request(kind, f"{channel}:{','.join(natives[i : i + step])}")
-            for channel in ("/market/level2", "/market/match")
+            for channel in channels
             for i in range(0, len(natives), step)
         ]
+        frames += [self._request(kind, f"/market/candles:{n}_{self.interval_names[i]}") for n in natives for i in self.channels.candles]
+        return frames
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(channels.candles) + (1 if channels.ticker else 0)
 
     def _request(self, kind: str, topic: str) -> bytes:
         self._request_id += 1
@@ -173,6 +198,12 @@ class KucoinSpot(FeedHandler):
                 self.on_level2(msg["data"], ts)
             elif subject == "trade.l3match":
                 self.on_match(msg["data"])
+            elif subject == "trade.snapshot":
+                self.on_market_snapshot(msg["data"]["data"])
+            elif subject == "trade.ticker":
+                self.on_ticker(msg["topic"], msg["data"])
+            elif subject in ("trade.candles.update", "trade.candles.add"):
+                self.on_candle(msg["topic"], msg["data"])
         elif kind == "error":
             self.errors += 1
             log.warning("kucoin error frame: %s", msg)
@@ -256,6 +287,73 @@ class KucoinSpot(FeedHandler):
                 trade_id=data["tradeId"],
             )
         )
+
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def symbol(self, native: str) -> str:
+        return self.symbols.get(native, native)
+
+    def on_market_snapshot(self, d: dict[str, Any]) -> None:
+        """``/market/snapshot``: the rolling day (``vol`` base, ``volValue`` quote) and the touch
+        (``buy``, ``sell``), numbers not strings; the open is the last less ``changePrice``:
+        {"type":"message","topic":"/market/snapshot:KCS-BTC","subject":"trade.snapshot","data":{"sequence":
+        "1545896669291","data":{"trading":true,"symbol":"KCS-BTC","buy":0.00011,"sell":0.00012,"sort":100,
+        "volValue":3.13851792584,"baseCurrency":"KCS","market":"BTC","quoteCurrency":"BTC","symbolCode":"KCS-BTC",
+        "datetime":1548388122031,"high":0.00013,"vol":27514.34842,"low":0.0001,"changePrice":-1.0e-5,
+        "changeRate":-0.0769,"lastTradedPrice":0.00012,"board":0,"mark":0}}}"""
+        last = float(d["lastTradedPrice"])
+        self.emit_market(Ticker(self.venue, self.symbol(d["symbol"]), d["datetime"] / 1000.0, last - float(d["changePrice"]),
+                                float(d["high"]), float(d["low"]), last, float(d["vol"]), float(d["volValue"]),
+                                float(d["buy"]), float(d["sell"])))
+
+    def on_ticker(self, topic: str, d: dict[str, Any]) -> None:
+        """``/market/ticker``: the last trade and the touch, no day:
+        {"data":{"sequence":"1612844051653","bestAsk":"0.00028717","size":"0.01745248","bestBidSize":"3.70422021",
+        "price":"0.00028676","time":1619378326323,"bestAskSize":"14.04274325","bestBid":"0.00028678"},
+        "subject":"trade.ticker","topic":"/market/ticker:SNX-BTC","type":"message"}"""
+        native = topic.rpartition(":")[2]
+        self.emit_market(Ticker(self.venue, self.symbol(native), d["time"] / 1000.0, None, None, None, float(d["price"]),
+                                None, None, float(d["bestBid"]), float(d["bestAsk"])))
+
+    def on_candle(self, topic: str, d: dict[str, Any]) -> None:
+        """``/market/candles``: start (seconds), open, close, high, low, volume (base), turnover (quote):
+        {"data":{"symbol":"BCHSV-USDT","candles":["1619378340","243.17","243.137","243.17","243.137","9.51280965",
+        "2313.0649225905"],"time":1619378354806807372},"subject":"trade.candles.add",
+        "topic":"/market/candles:BCHSV-USDT_1min","type":"message"}"""
+        interval = BY_TYPE.get(topic.rpartition("_")[2])
+        if interval is None:
+            return  # 3min, 30min, a week, ...: not kept
+        native, c = d["symbol"], d["candles"]
+        candle = Candle(self.venue, self.symbol(native), interval, float(c[0]), float(c[1]), float(c[3]), float(c[4]),
+                        float(c[2]), float(c[5]), float(c[6]), False)
+        key = (native, interval)
+        held = self.forming.get(key)
+        if held is not None and held.open_time > candle.open_time:
+            return  # a late frame of a candle already closed
+        if held is not None and held.open_time < candle.open_time:
+            self.emit_candle(replace(held, closed=True), native)
+        self.forming[key] = candle
+        self.emit_candle(candle, native)
+
+    def connection_opened(self) -> None:
+        super().connection_opened()
+        self.forming.clear()  # a candle held across a disconnect may have missed its last trades
+
+    def candles_url(self, gap: Gap) -> str:
+        """``startAt`` and ``endAt`` in seconds (the candle at ``endAt`` may be left out: the range ends a
+        candle later)."""
+        kind, end = self.interval_names[gap.interval], int(gap.end) + gap.interval.seconds
+        return f"{self.rest_base}{CANDLES_PATH}?symbol={gap.native}&type={kind}&startAt={int(gap.start)}&endAt={end}"
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v1/market/candles``, newest first, rows as the stream's:
+        {"code":"200000","data":[["1545904980","0.058","0.049","0.058","0.049","0.018","0.000945"]]}"""
+        msg = loads(body)
+        if msg.get("code") != OK:
+            raise VenueUnavailable(f"kucoin candles: {msg.get('code')} {msg.get('msg')}")
+        symbol = self.symbol(gap.native)
+        return [Candle(self.venue, symbol, gap.interval, float(c[0]), float(c[1]), float(c[3]), float(c[4]), float(c[2]),
+                       float(c[5]), float(c[6]), True) for c in reversed(msg["data"])]
 
     # ---- snapshots -----------------------------------------------------------------------
 

@@ -10,6 +10,12 @@ buffer pushes, GET /api/v3/depth?limit=5000 (``lastUpdateId``), drop pushes with
 ``toVersion <= lastUpdateId``; if the first one left has ``fromVersion > lastUpdateId + 1`` the
 snapshot predates the stream: fetch another. Afterwards every push has
 ``fromVersion == previous toVersion + 1``, else resync. No checksum.
+Beside books and trades: ``spot@public.kline.v3.api.pb@SYM@Min1`` (``PublicSpotKlineV3Api``, body 308:
+the candle as it stands, ``windowStart``/``windowEnd`` in seconds; no "closed" flag: a push sent at or
+after ``windowEnd`` is final, and a candle a later one follows without one is left to REST, as the
+candle series sees the gap) and ``spot@public.miniTicker.v3.api.pb@SYM@UTC+8`` (``PublicMiniTickerV3Api``,
+body 309: last ``price``, 24 h ``rate`` (a fraction), ``high``, ``low``, ``quantity`` in the base,
+``volume`` in the quote; no touch).
 Keep-alive: the client sends ``{"method":"PING"}`` (answer ``{"id":0,"code":0,"msg":"PONG"}``); the
 server drops a socket with no subscription after 30 s or no data for 60 s, and every socket at 24 h.
 """
@@ -25,8 +31,10 @@ from typing import Any, ClassVar
 
 import orjson
 
-from ..feeds.handler import FeedHandler, Frame, Resync, query_param
-from ..model import BookState, Instrument, Kind, Side, Trade
+from ..errors import VenueUnavailable
+from ..feeds.candles import Gap
+from ..feeds.handler import Channels, FeedHandler, Frame, Resync, query_param
+from ..model import BookState, Candle, Instrument, Interval, Kind, Side, Ticker, Trade
 from ..symbols import standard_symbol
 from .protowire import (
     LEN,
@@ -60,6 +68,8 @@ loads = orjson.loads
 WRAPPER_CHANNEL = 1
 WRAPPER_SYMBOL = 3
 WRAPPER_SEND_TIME = 6  # int64 ms
+WRAPPER_KLINE = 308  # oneof body: PublicSpotKlineV3Api
+WRAPPER_MINI_TICKER = 309  # oneof body: PublicMiniTickerV3Api
 WRAPPER_AGGRE_DEPTHS = 313  # oneof body: PublicAggreDepthsV3Api
 WRAPPER_AGGRE_DEALS = 314  # oneof body: PublicAggreDealsV3Api
 # PublicAggreDepthsV3Api; its items (PublicAggreDepthV3ApiItem) are price = 1, quantity = 2
@@ -82,6 +92,22 @@ _BID_KEY = DEPTHS_BIDS << 3 | LEN
 _PRICE_KEY = LEVEL_PRICE << 3 | LEN
 _QUANTITY_KEY = LEVEL_QUANTITY << 3 | LEN
 
+# PublicSpotKlineV3Api: interval 1, windowStart 2 (s), opening 3, closing 4, highest 5, lowest 6 prices,
+# volume 7 (base), amount 8 (quote), windowEnd 9 (s)
+KLINE_START, KLINE_END = 2, 9
+# PublicMiniTickerV3Api: symbol 1, price 2, rate 3, zonedRate 4, high 5, low 6, volume 7 (quote), quantity 8 (base)
+TICKER_FIELDS = 8
+# crossbook's intervals -> MEXC's kline stream names (MEXC also has Min30, Hour8, Week1, Month1)
+INTERVAL_NAMES: dict[Interval, str] = {
+    Interval.M1: "Min1", Interval.M5: "Min5", Interval.M15: "Min15", Interval.H1: "Min60", Interval.H4: "Hour4",
+    Interval.D1: "Day1",
+}
+KLINE_INTERVALS = {name: interval for interval, name in INTERVAL_NAMES.items()}
+# the same intervals as REST /api/v3/klines names them
+REST_INTERVALS: dict[Interval, str] = {
+    Interval.M1: "1m", Interval.M5: "5m", Interval.M15: "15m", Interval.H1: "60m", Interval.H4: "4h", Interval.D1: "1d",
+}
+KLINES_LIMIT = 1000
 ONLINE = "1"  # exchangeInfo status: 1 online, 2 paused, 3 offline
 PENDING_MAX = 2000  # pushes buffered per book while its snapshot is on the way
 
@@ -121,6 +147,8 @@ class Push:
     send_time_ms: int
     depth: DepthPush | None = None
     deals: list[Deal] | None = None
+    kline: bytes | None = None  # an undecoded PublicSpotKlineV3Api
+    ticker: bytes | None = None  # an undecoded PublicMiniTickerV3Api
 
 
 # ---- protobuf decoding ---------------------------------------------------------------------
@@ -133,6 +161,10 @@ def decode_push(frame: bytes) -> Push:
             push.depth = decode_depths(as_bytes(value))
         elif field == WRAPPER_AGGRE_DEALS:
             push.deals = decode_deals(as_bytes(value))
+        elif field == WRAPPER_KLINE:
+            push.kline = as_bytes(value)
+        elif field == WRAPPER_MINI_TICKER:
+            push.ticker = as_bytes(value)
         elif field == WRAPPER_CHANNEL:
             push.channel = as_str(value)
         elif field == WRAPPER_SYMBOL:
@@ -220,6 +252,16 @@ def _deal(item: bytes) -> Deal:
     return deal
 
 
+def decode_strings(body: bytes, count: int) -> list[str]:
+    """Fields 1..``count`` of a flat message as strings (a varint as its decimal text, a field not
+    sent as ""), by field number: one list, no object per field."""
+    out = [""] * (count + 1)
+    for field, value in fields(body):
+        if field <= count:
+            out[field] = value.decode() if isinstance(value, bytes) else str(signed64(value))
+    return out
+
+
 # ---- the feed ------------------------------------------------------------------------------
 
 
@@ -243,6 +285,11 @@ class MexcSpot(FeedHandler):
     info_path: ClassVar[str] = "/api/v3/exchangeInfo"
     depth_stream: ClassVar[str] = "spot@public.aggre.depth.v3.api.pb@100ms"
     deals_stream: ClassVar[str] = "spot@public.aggre.deals.v3.api.pb@100ms"
+    kline_stream: ClassVar[str] = "spot@public.kline.v3.api.pb"
+    ticker_stream: ClassVar[str] = "spot@public.miniTicker.v3.api.pb"
+    ticker_zone: ClassVar[str] = "UTC+8"
+    klines_path: ClassVar[str] = "/api/v3/klines"
+    interval_names = INTERVAL_NAMES
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -260,8 +307,17 @@ class MexcSpot(FeedHandler):
         return [self._request("UNSUBSCRIPTION", natives)]
 
     def _request(self, method: str, natives: list[str]) -> bytes:
-        params = [f"{stream}@{n}" for n in natives for stream in (self.depth_stream, self.deals_stream)]
+        params = [p for n in natives for p in (f"{self.depth_stream}@{n}", f"{self.deals_stream}@{n}", *self.market_params(n))]
         return orjson.dumps({"method": method, "params": params})
+
+    def market_params(self, native: str) -> list[str]:
+        """The kline and miniTicker streams of ``native`` (the symbol before the interval or zone)."""
+        params = [f"{self.kline_stream}@{native}@{self.interval_names[i]}" for i in self.channels.candles]
+        return [f"{self.ticker_stream}@{native}@{self.ticker_zone}", *params] if self.channels.ticker else params
+
+    @classmethod
+    def market_streams(cls, channels: Channels) -> int:
+        return len(channels.candles) + (1 if channels.ticker else 0)
 
     def ping_message(self) -> Frame:
         return b'{"method":"PING"}'
@@ -284,6 +340,10 @@ class MexcSpot(FeedHandler):
             self.on_depth(push.symbol, push.depth, push.send_time_ms, ts)
         elif push.deals is not None:
             self.on_deals(push.symbol, push.deals)
+        elif push.kline is not None:
+            self.on_kline(push.symbol, push.kline, push.send_time_ms)
+        elif push.ticker is not None:
+            self.on_mini_ticker(push.symbol, push.ticker, push.send_time_ms / 1000.0 if push.send_time_ms else ts)
 
     def on_json(self, data: Frame) -> None:
         """Subscription acks and PONGs; a refused subscription is acked with code 0 too."""
@@ -337,6 +397,51 @@ class MexcSpot(FeedHandler):
                     trade_id=deal.trade_id,
                 )
             )
+
+    # ---- market data beyond the book -------------------------------------------------------
+
+    def on_kline(self, native: str, body: bytes, send_time_ms: int) -> None:
+        """``PublicSpotKlineV3Api`` (shown as MEXC's docs decode it to JSON):
+        {"channel":"spot@public.kline.v3.api.pb@BTCUSDT@Min15","symbol":"BTCUSDT","sendTime":1736410200121,
+        "publicSpotKline":{"interval":"Min15","windowStart":1736409600,"openingPrice":"94500.49",
+        "closingPrice":"94545.01","highestPrice":"94561.56","lowestPrice":"94488.85","volume":"12.93",
+        "amount":"1222262.14","windowEnd":1736410500}}"""
+        k = decode_strings(body, KLINE_END)
+        interval = KLINE_INTERVALS.get(k[1])
+        if interval is None:
+            return  # Min30, Hour8, Week1, Month1: not kept
+        closed = send_time_ms >= int(k[KLINE_END]) * 1000
+        self.emit_candle(Candle(self.venue, self.symbols.get(native, native), interval, float(k[KLINE_START]), float(k[3]),
+                                float(k[5]), float(k[6]), float(k[4]), float(k[7]), float(k[8]), closed), native)
+
+    def on_mini_ticker(self, native: str, body: bytes, ts: float) -> None:
+        """``PublicMiniTickerV3Api``: the open is ``price / (1 + rate)``; MEXC sends no touch:
+        {"channel":"spot@public.miniTicker.v3.api.pb@BTCUSDT@UTC+8","symbol":"BTCUSDT","sendTime":1736412107015,
+        "publicMiniTicker":{"symbol":"BTCUSDT","price":"94600.12","rate":"-0.0161","zonedRate":"-0.0105",
+        "high":"97265.6","low":"93911.05","volume":"1327427580.28","quantity":"13868.12","lastCloseRate":"-0.0165",
+        "lastCloseZonedRate":"-0.0105","lastCloseHigh":"97265.6","lastCloseLow":"93911.05"}}"""
+        t = decode_strings(body, TICKER_FIELDS)
+        last = float(t[2])
+        rate = float(t[3]) if t[3] else None
+        self.emit_market(Ticker(self.venue, self.symbols.get(native, native), ts,
+                                last / (1 + rate) if rate is not None and rate != -1 else None, float(t[5]), float(t[6]),
+                                last, float(t[8]), float(t[7]), None, None))
+
+    def candles_url(self, gap: Gap) -> str:
+        end = int(gap.end * 1000) + gap.interval.seconds * 1000 - 1
+        return (f"{self.rest_base}{self.klines_path}?symbol={gap.native}&interval={REST_INTERVALS[gap.interval]}"
+                f"&startTime={int(gap.start * 1000)}&endTime={end}&limit={KLINES_LIMIT}")
+
+    def parse_candles(self, gap: Gap, body: bytes | str) -> list[Candle]:
+        """``GET /api/v3/klines``, oldest first: open time, OHLC, base volume, close time, quote volume
+        (a gap's candles all precede one that has opened: final):
+        [[1640804880000,"47482.36","47482.36","47416.57","47436.1","3.550717",1640804940000,"168387.3"]]"""
+        rows = loads(body)
+        if not isinstance(rows, list):
+            raise VenueUnavailable(f"mexc klines: {rows}")
+        symbol = self.symbols.get(gap.native, gap.native)
+        return [Candle(self.venue, symbol, gap.interval, r[0] / 1000.0, float(r[1]), float(r[2]), float(r[3]), float(r[4]),
+                       float(r[5]), float(r[7]), True) for r in rows]
 
     # ---- snapshots -----------------------------------------------------------------------
 

@@ -6,7 +6,8 @@
 (() => {
   const BOOK_DEPTH = 20;
   const LATENCY_POINTS = 150;
-  const EVERY = { books: 1000, metrics: 2000, stats: 3000, health: 2000, alerts: 10000 };
+  const EVERY = { books: 1000, metrics: 2000, stats: 3000, health: 2000, alerts: 10000, mid: 2000, funding: 15000 };
+  const MID_CANDLES = 60; // the consolidated mid's 1m candles drawn
   const ROUTES_SHOWN = 20;
   const CLOSE_UNAUTHORIZED = 4401; // the stream's close code for a wrong token
 
@@ -129,8 +130,9 @@
   // the panels fed by the authenticated API say why they are empty
   function lockPanels(why) {
     state.locked = why;
-    for (const id of ["bids", "asks", "stats", "routes", "alerts"]) fillBody(id, [], why);
+    for (const id of ["bids", "asks", "stats", "routes", "alerts", "funding", "funding-spreads"]) fillBody(id, [], why);
     $("depth-chart").replaceChildren(el("div", why, "note"));
+    $("mid-chart").replaceChildren(el("div", why, "note"));
   }
 
   // every poll runs one request at a time, and a failure shows in the status, not the console
@@ -565,6 +567,99 @@
     };
   }
 
+  // ---- the consolidated mid: 1m candles drawn as SVG --------------------------------------------------
+
+  const SVG = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  async function pollMid() {
+    if (!state.symbol) return;
+    const body = await api(`/mid-candles?symbol=${encodeURIComponent(state.symbol)}&limit=${MID_CANDLES}`);
+    if (body.symbol === state.symbol) renderMid(body);
+  }
+
+  function renderMid(body) {
+    const candles = body.candles || [];
+    const unit = quote(body.symbol);
+    if (!candles.length) {
+      $("mid-summary").textContent = "";
+      $("mid-chart").replaceChildren(el("div", "no mid yet: waiting for live books", "note"));
+      return;
+    }
+    const last = candles[candles.length - 1];
+    $("mid-summary").textContent = `${body.symbol}, ${body.interval} candles, last ${withUnit(last.close, unit, digits.price, digits.price)}`;
+    const width = Math.max(320, $("mid-chart").clientWidth || 600), height = 220;
+    const lows = candles.map((c) => c.low), highs = candles.map((c) => c.high);
+    let lo = Math.min(...lows), hi = Math.max(...highs);
+    if (hi - lo < 1e-9) { lo -= 0.5; hi += 0.5; }
+    const label = (p) => `${num(p, digits.price, digits.price)} ${unit}`;
+    const pad = { left: 16 + 7 * Math.max(label(hi).length, label(lo).length), right: 12, top: 10, bottom: 26 };
+    const y = (p) => pad.top + (hi - p) / (hi - lo) * (height - pad.top - pad.bottom);
+    const slot = (width - pad.left - pad.right) / Math.max(candles.length, 10);
+    const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+      "aria-label": `${body.symbol} consolidated mid, ${body.interval} candles in ${unit}` });
+    for (const p of [hi, (hi + lo) / 2, lo]) {
+      chart.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(p), y2: y(p), class: "grid" }));
+      chart.append(svg("text", { x: pad.left - 6, y: y(p) + 4, "text-anchor": "end", class: "axis" },
+        label(p)));
+    }
+    candles.forEach((c, i) => {
+      const x = pad.left + slot * (i + 0.5);
+      const up = c.close >= c.open;
+      const cls = `candle ${up ? "up" : "down"}`;
+      chart.append(svg("line", { x1: x, x2: x, y1: y(c.high), y2: y(c.low), class: cls }));
+      const top = y(Math.max(c.open, c.close)), bottom = y(Math.min(c.open, c.close));
+      const rect = svg("rect", { x: x - slot * 0.35, y: top, width: Math.max(1, slot * 0.7), height: Math.max(1, bottom - top), class: cls });
+      rect.append(svg("title", {}, `${clock(c.open_time)} open ${price(c.open)} high ${price(c.high)} low ${price(c.low)} close ${price(c.close)} ${unit}`));
+      chart.append(rect);
+    });
+    for (const i of [0, candles.length - 1]) {
+      chart.append(svg("text", { x: pad.left + slot * (i + 0.5), y: height - 8, "text-anchor": "middle", class: "axis" },
+        clock(candles[i].open_time).slice(0, 5)));
+    }
+    $("mid-chart").replaceChildren(chart);
+  }
+
+  // ---- funding across venues -------------------------------------------------------------------------
+
+  const pct = (fraction, maxDigits = 4) => (fraction === null || fraction === undefined ? "–" : `${num(fraction * 100, maxDigits, 2)} %`);
+  function until(at) {
+    if (!at) return "–";
+    const minutes = Math.max(0, Math.round((at * 1000 - Date.now()) / 60000));
+    return `${clock(at)} (in ${Math.floor(minutes / 60)} h ${minutes % 60} min)`;
+  }
+
+  async function pollFunding() {
+    renderFunding(await api("/funding"));
+  }
+
+  function renderFunding(board) {
+    const lowest = {};
+    for (const r of board.rates) lowest[r.symbol] = Math.min(lowest[r.symbol] ?? Infinity, r.annualized);
+    fillBody("funding", board.rates.map((r) => {
+      const row = el("tr");
+      row.dataset.venue = r.venue;
+      row.append(td(r.symbol), td(r.venue), td(`${pct(r.rate)} / ${num(r.interval_hours, 2)} h`, "num", "rate"),
+        td(pct(r.annualized, 2), "num", "annualized"), td(until(r.next_time), null, "next"),
+        td(`+${pct(r.annualized - lowest[r.symbol], 2)}`, "num", "spread"));
+      return row;
+    }), "no perpetual's funding could be read");
+    fillBody("funding-spreads", board.spreads.map((s) => {
+      const row = el("tr");
+      row.append(td(s.symbol), td(`${s.high_venue} ${pct(s.high_annualized, 2)}`), td(`${s.low_venue} ${pct(s.low_annualized, 2)}`),
+        td(pct(s.annualized, 2), "num", "spread"));
+      return row;
+    }), "a spread needs a perpetual on two venues");
+    const venues = new Set(board.rates.map((r) => r.venue));
+    $("funding-summary").textContent = `${board.rates.length} rates on ${venues.size} venues` +
+      (board.unavailable.length ? `, ${board.unavailable.length} unavailable` : "");
+  }
+
   // ---- start ------------------------------------------------------------------------------------------
 
   function start() {
@@ -602,6 +697,8 @@
     every(EVERY.books, pollBook);
     every(EVERY.stats, pollStats);
     every(EVERY.alerts, pollAlerts);
+    every(EVERY.mid, pollMid);
+    every(EVERY.funding, pollFunding);
     connect();
   }
 

@@ -48,6 +48,7 @@ from ..spec.capabilities import (
 )
 from ..spec.client_ids import ClientIdRule, IdStyle
 from ..spec.fees import FeeSchedule, FeeTier
+from ..spec.funding import FundingSpec
 from ..spec.hooks import MASTER_ACCOUNT, OcoAck, OcoLegs
 from ..spec.keys import KeyPermissions, from_ms
 from ..spec.limits import DAY, MINUTE, Breach, ByParam, ByTier, LimitTable, Scope, SubscribeLimits, Window
@@ -106,6 +107,7 @@ class BinanceSpot(FeedHandler):
     stale_after = 60.0  # the server pings every 20 s; quiet books get no depth events
     depth_path: ClassVar[str] = "/api/v3/depth"
     depth_limit: ClassVar[int] = 1000  # weight 50; 5000 costs 250 of the 6000/min budget
+    snapshot_id: ClassVar[str] = "lastUpdateId"  # the REST snapshot's update id (options: "u")
     info_path: ClassVar[str] = "/api/v3/exchangeInfo"
     depth_stream: ClassVar[str] = "depth@100ms"
     klines_path: ClassVar[str] = "/api/v3/klines"
@@ -317,7 +319,7 @@ class BinanceSpot(FeedHandler):
         book = self.book(native)
         if book is None:
             return
-        last = snap["lastUpdateId"]
+        last = snap[self.snapshot_id]
         pending = self.pending.get(native, [])
         if pending and self._snapshot_too_old(last, pending[0]):
             self.resync(native, "stale snapshot")
@@ -439,6 +441,9 @@ class BinanceCoinm(BinanceUsdm):
     klines_path = "/dapi/v1/klines"
 
 
+from .options import BinanceOptions  # noqa: E402  (it subclasses BinanceUsdm, above)
+
+
 async def place_oco(client: Any, legs: OcoLegs) -> OcoAck:
     """``POST /api/v3/orderList/oco``: the leg above the market and the one below it. A sell takes
     profit above (LIMIT_MAKER) and stops out below; a buy the reverse."""
@@ -519,6 +524,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         "binance": BinanceSpot,
         "binanceusdm": BinanceUsdm,
         "binancecoinm": BinanceCoinm,
+        "binanceoptions": BinanceOptions,
     },
     # Sources: Binance spot, margin, USD-M, COIN-M and options API docs (developers.binance.com); ccxt
     # 4.5.90 ``binance.features`` agrees (iceberg on spot only, hedged on futures only).
@@ -530,14 +536,15 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Product.LINEAR_PERP: Support.yes("USD-M", feeds=("binanceusdm",)),
             Product.INVERSE_PERP: Support.yes("COIN-M", feeds=("binancecoinm",)),
             Product.FUTURES: Support.yes("USD-M and COIN-M quarterlies", feeds=("binanceusdm", "binancecoinm")),
-            Product.OPTIONS: Support.yes("European options API (eapi)"),
+            Product.OPTIONS: Support.yes("European options API (eapi), USDT-margined: limit (no market), post-only, "
+                                         "reduce-only", feeds=("binanceoptions",)),
         },
         features={
             Feature.LIMIT: Support.yes(),
-            Feature.MARKET: Support.yes(),
+            Feature.MARKET: Support.yes("not on options (eapi takes LIMIT only)", only=SPOT_BOOK | CONTRACTS),
             Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET algo order (algoOrder) on futures"),
             Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP algo order (algoOrder) on futures"),
-            Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot, timeInForce GTX on futures"),
+            Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot, timeInForce GTX on futures and options"),
             Feature.IOC: Support.yes(),
             Feature.FOK: Support.yes(),
             Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
@@ -564,6 +571,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         Product.SPOT,
         Product.LINEAR_PERP,
         Product.INVERSE_PERP,
+        Product.OPTIONS,
         *BASIC_ORDERS,
         Feature.STOP,
         Feature.STOP_LIMIT,
@@ -687,4 +695,6 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     transfer=transfer,  # nor a unified sub-account transfer on binance
     withdrawals=WithdrawalRules("withdrawOrderId", address_book=withdraw_addresses, limits=withdrawal_limits),
     key_permissions=key_permissions,
+    # premiumIndex carries no interval; fundingInfo lists only the contracts whose interval changed
+    funding=FundingSpec(interval_hours=8.0),
 )

@@ -66,6 +66,7 @@ from ..spec.capabilities import (
 )
 from ..spec.client_ids import ClientIdRule, IdStyle
 from ..spec.fees import FeeSchedule, FeeTier
+from ..spec.funding import FundingClient, FundingSpec
 from ..spec.keys import KeyPermissions, from_iso, ip_list
 from ..spec.limits import Breach, ByParam, LimitTable, Scope, SubscribeLimits, Window
 from ..spec.withdrawals import WithdrawalRules
@@ -440,6 +441,8 @@ async def key_permissions(client: Any) -> KeyPermissions:
     )
 
 
+from .options import BybitOption  # noqa: E402  (it subclasses BybitLinear, above)
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="bybit",
     kind="cex",
@@ -449,6 +452,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         "bybit": BybitSpot,
         "bybitlinear": BybitLinear,
         "bybitinverse": BybitInverse,
+        "bybitoption": BybitOption,
     },
     # Sources: Bybit v5 API docs (bybit-exchange.github.io/docs/v5: order/create-order, position,
     # account); ccxt 4.5.90 ``bybit.features`` (no iceberg, attached TP/SL everywhere).
@@ -460,7 +464,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Product.LINEAR_PERP: Support.yes("USDT and USDC perpetuals", feeds=("bybitlinear",)),
             Product.INVERSE_PERP: Support.yes(feeds=("bybitinverse",)),
             Product.FUTURES: Support.yes("linear and inverse", feeds=("bybitlinear", "bybitinverse")),
-            Product.OPTIONS: Support.yes("USDC options"),
+            Product.OPTIONS: Support.yes("USDC-settled options: limit, post-only, reduce-only", feeds=("bybitoption",)),
         },
         features={
             Feature.LIMIT: Support.yes(),
@@ -486,8 +490,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.TESTNET: Support.yes("api-testnet.bybit.com"),
             Feature.KEY_PERMISSIONS: Support.yes("GET /v5/user/query-api: permissions, ips, createdAt, expiredAt"),
         },
-    ).traded((Feature.KEY_PERMISSIONS,
-              Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
+    ).traded((Feature.KEY_PERMISSIONS, Product.SPOT, Product.LINEAR_PERP, Product.OPTIONS,
+              *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
               Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.STOP, Feature.STOP_LIMIT, Feature.TP_SL),
              # a spot conditional order is read back and cancelled under orderFilter=StopOrder (ccxt: trigger)
              OrderWire(position_side=PositionSideParam("positionIdx", 1, 2), trigger_direction=DERIVATIVES,
@@ -583,4 +587,7 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     # do not echo, so crossbook reconciles by amount, address and time; with feeType 0 (the
     # default) the fee comes on top of ``amount``. Fees and minimums: /v5/asset/coin/query-info.
     withdrawals=WithdrawalRules(None, fee_on_top=True),
+    # the inverse perpetuals' feed trades through no client of its own: ccxt's bybit on inverse reads them
+    funding=FundingSpec(clients={"bybitinverse": FundingClient(
+        "bybit", {"options": {"fetchMarkets": {"types": ["inverse"]}, "defaultSubType": "inverse"}})}),
 )

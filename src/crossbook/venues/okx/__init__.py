@@ -54,6 +54,7 @@ from ..spec.capabilities import (
     BASIC_ORDERS,
     CONTRACTS,
     DERIVATIVES,
+    SPOT_BOOK,
     Feature,
     OrderWire,
     PositionSideParam,
@@ -194,7 +195,8 @@ class OkxFeed(FeedHandler):
             elif channel == "trades":
                 self.on_trades(msg["data"])
             else:
-                self.on_market_channel(channel, arg["instId"], msg["data"])
+                # opt-summary's arg names an instrument family (BTC-USD), every other channel's an instrument
+                self.on_market_channel(channel, arg.get("instId") or arg.get("instFamily", ""), msg["data"])
         elif msg.get("event") == "subscribe":
             self.on_subscribed(msg["arg"])
         elif msg.get("event") == "error":
@@ -584,12 +586,14 @@ async def key_permissions(client: Any) -> KeyPermissions:
     )
 
 
+from .options import OkxOptions  # noqa: E402  (it builds on OkxFeed, defined above)
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="okx",
     kind="cex",
     tier=1,
     ccxt_id="okx",
-    feeds={"okx": OkxFeed},
+    feeds={"okx": OkxFeed, "okxoptions": OkxOptions},
     # Sources: OKX v5 API docs (www.okx.com/docs-v5: trade, algo trading, account); ccxt 4.5.90
     # ``okx.features`` (attached TP/SL and iceberg on every product).
     capabilities=VenueCapabilities(
@@ -600,11 +604,12 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Product.LINEAR_PERP: Support.yes("USDT- and USDC-margined SWAP", feeds=("okx",)),
             Product.INVERSE_PERP: Support.yes("coin-margined SWAP", feeds=("okx",)),
             Product.FUTURES: Support.yes("FUTURES, linear and inverse", feeds=("okx",)),
-            Product.OPTIONS: Support.yes("OPTION instruments"),
+            Product.OPTIONS: Support.yes("OPTION, coin-margined: premium in the base coin, 0.01 BTC / 0.1 ETH a contract",
+                                         feeds=("okxoptions",)),
         },
         features={
             Feature.LIMIT: Support.yes(),
-            Feature.MARKET: Support.yes(),
+            Feature.MARKET: Support.yes("not on options", only=SPOT_BOOK | CONTRACTS),
             Feature.STOP: Support.yes("algo order ordType=trigger with orderPx -1"),
             Feature.STOP_LIMIT: Support.yes("algo order ordType=trigger"),
             Feature.POST_ONLY: Support.yes("ordType=post_only"),
@@ -624,7 +629,8 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
             Feature.KEY_PERMISSIONS: Support.yes("GET /api/v5/account/config: perm and ip; no creation time"),
         },
     ).traded((Feature.KEY_PERMISSIONS,
-              Product.SPOT, Product.LINEAR_PERP, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS, Feature.HEDGE_MODE,
+              Product.SPOT, Product.LINEAR_PERP, Product.OPTIONS, *BASIC_ORDERS, Feature.REDUCE_ONLY, Feature.SUB_ACCOUNTS,
+              Feature.HEDGE_MODE,
               Feature.CROSS_MARGIN, Feature.ISOLATED_MARGIN, Feature.OCO, Feature.TP_SL),  # OCO: the spot algo order (place_oco)
              OrderWire(position_side=PositionSideParam("posSide", "long", "short"), unsent={
                  Feature.OCO: (DERIVATIVES, "place_oco sends OKX's spot algo OCO only"),

@@ -18,6 +18,7 @@ from ...model import OrderStatus
 from .capabilities import VenueCapabilities
 from .client_ids import ClientIdRule
 from .fees import FeeSchedule
+from .funding import FundingSpec
 from .hooks import (
     CancelOco,
     FetchKeyPermissions,
@@ -83,6 +84,7 @@ class VenueSpec(Generic[FeedT]):
     # what an API key may do, from the venue's key-information endpoint; None: the venue has none
     key_permissions: FetchKeyPermissions | None = None
     withdrawals: WithdrawalRules | None = None  # None: crossbook withdraws nothing there
+    funding: FundingSpec = field(default_factory=FundingSpec)  # how its perpetuals' funding is read
 
     def __post_init__(self) -> None:
         named = [("capabilities", self.capabilities.venue), ("client id rule", self.client_id.venue)]

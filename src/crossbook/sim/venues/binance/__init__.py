@@ -22,6 +22,7 @@ from __future__ import annotations
 from ...server import SimVenue
 from .accounts import BinanceSpotSim
 from .futures import BinanceCoinmSim, BinanceUsdmSim
+from .options import BinanceOptionsSim
 from .public import BinancePublic
 from .trading import BinanceTrading
 
@@ -29,6 +30,7 @@ SIMS: dict[str, type[SimVenue]] = {
     "binance": BinanceSpotSim,
     "binanceusdm": BinanceUsdmSim,
     "binancecoinm": BinanceCoinmSim,
+    "binanceoptions": BinanceOptionsSim,
 }
 
-__all__ = ["SIMS", "BinanceCoinmSim", "BinancePublic", "BinanceSpotSim", "BinanceTrading", "BinanceUsdmSim"]
+__all__ = ["SIMS", "BinanceCoinmSim", "BinanceOptionsSim", "BinancePublic", "BinanceSpotSim", "BinanceTrading", "BinanceUsdmSim"]

@@ -27,10 +27,9 @@ from ...server import SimConnection, json_response
 from .accounts import BinanceSpotSim
 from .algo import AlgoOrders
 from .errors import ERRORS, FUTURES_ERRORS, binance_error, rejected
+from .funding import FuturesFunding
 from .open_interest import FuturesOpenInterest
 from .wire import (
-    FUNDING_PERIOD_MS,
-    FUNDING_RATE,
     FUTURES_TYPES,
     ORDER_TYPES,
     STATUS,
@@ -40,14 +39,13 @@ from .wire import (
 )
 
 
-class BinanceUsdmSim(AlgoOrders, FuturesOpenInterest, BinanceSpotSim):
+class BinanceUsdmSim(FuturesFunding, AlgoOrders, FuturesOpenInterest, BinanceSpotSim):
     """USD-M perpetuals, trading as ccxt's ``binanceusdm`` calls them: ``/fapi/v3/account``,
     ``/fapi/v1/order`` (LIMIT, MARKET; GTC, IOC, FOK, GTX post-only; ``reduceOnly``,
     ``positionSide``), conditional orders on ``/fapi/v1/algoOrder`` (``algo.py``),
     ``openOrders``, ``userTrades``, ``accountConfig``, ``commissionRate``, ``leverage``,
-    ``marginType``, ``positionSide/dual``, ``leverageBracket`` and ``/fapi/v3/positionRisk``; the
-    modify (``PUT /fapi/v1/order``) and the public ``premiumIndex`` (mark price, funding rate,
-    next funding time)."""
+    ``marginType``, ``positionSide/dual``, ``leverageBracket``, ``/fapi/v3/positionRisk`` and the
+    modify (``PUT /fapi/v1/order``); the public funding endpoints are ``funding.py``'s."""
 
     venue = "binanceusdm"
     ccxt_id: ClassVar[str | None] = "binanceusdm"
@@ -71,8 +69,7 @@ class BinanceUsdmSim(AlgoOrders, FuturesOpenInterest, BinanceSpotSim):
         self.init_algo()
 
     def routes(self) -> list[web.RouteDef]:
-        return [*super().routes(), web.get(f"{self.api}/premiumIndex", self.premium_index),
-                web.get(f"{self.api}/openInterest", self.open_interest), web.get(f"{self.api}/fundingInfo", self.funding_info)]
+        return [*super().routes(), *self.funding_routes(), web.get(f"{self.api}/openInterest", self.open_interest)]
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -214,44 +211,6 @@ class BinanceUsdmSim(AlgoOrders, FuturesOpenInterest, BinanceSpotSim):
             "pm": "NONE",
             "gtd": 0,
         }}
-
-    # ---- funding ----------------------------------------------------------------------------
-
-    def mark(self, symbol: str) -> Decimal:
-        """The mark price: the book's mid."""
-        ladder = self.ladders[symbol]
-        return (Decimal(ladder.price_str(max(ladder.bids))) + Decimal(ladder.price_str(min(ladder.asks)))) / 2
-
-    async def premium_index(self, request: web.Request) -> web.Response:
-        """Mark price and funding: a fixed rate, the next 8-hour boundary (00:00, 08:00, 16:00 UTC).
-        One object for a ``symbol``, else a list of all."""
-        wanted = request.query.get("symbol")
-        if wanted is None:
-            return json_response([self.premium_json(s) for s in self.markets])
-        symbol = self.symbol_of(wanted)
-        if symbol is None:
-            raise binance_error(-1121, "Invalid symbol.")
-        return json_response(self.premium_json(symbol))
-
-    def premium_json(self, symbol: str) -> dict[str, Any]:
-        mark, now = self.mark(symbol), ms(time.time())
-        return {
-            "symbol": self.native(symbol),
-            "markPrice": self.num(mark),
-            "indexPrice": self.num(mark),
-            "estimatedSettlePrice": self.num(mark),
-            "lastFundingRate": self.num(FUNDING_RATE),
-            "interestRate": self.num(FUNDING_RATE),
-            "nextFundingTime": (now // FUNDING_PERIOD_MS + 1) * FUNDING_PERIOD_MS,
-            "time": now,
-        }
-
-    async def funding_info(self, request: web.Request) -> web.Response:
-        """``fundingInfo``: Binance lists the contracts whose funding interval, cap or floor was
-        adjusted; the simulator lists its own, every one paid each 8 hours."""
-        hours = FUNDING_PERIOD_MS // 3_600_000
-        return json_response([{"symbol": self.native(s), "adjustedFundingRateCap": "0.02000000", "adjustedFundingRateFloor":
-                               "-0.02000000", "fundingIntervalHours": hours, "disclaimer": False} for s in self.markets])
 
     # ---- account and settings ---------------------------------------------------------------
 

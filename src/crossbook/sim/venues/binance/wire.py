@@ -53,11 +53,6 @@ class OrderList:
     legs: tuple[str, str]
 
 
-FUNDING_RATE = Decimal("0.0001")  # every 8 hours; the engine charges no funding
-
-
-FUNDING_PERIOD_MS = 8 * 3600 * 1000
-
 
 FUTURES_TYPES = ("LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET")
 

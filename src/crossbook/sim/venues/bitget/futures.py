@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import Any, ClassVar
 
 from aiohttp import web
 
 from ....symbols import parse_standard
+from ...perp_prices import BITGET, FundingRule, PerpPrices
+from ...refusal import Reason
 from ...server import json_response
-from .errors import unknown_symbol
+from .errors import REFUSALS, unknown_symbol
 from .trading import BitgetSpotSim
 from .wire import (
-    FUNDING_HOURS,
-    FUNDING_RATE,
     _envelope,
     _ms,
     _num,
@@ -21,7 +20,8 @@ from .wire import (
 )
 
 
-class BitgetFuturesSim(BitgetSpotSim):
+class BitgetFuturesSim(PerpPrices, BitgetSpotSim):
+    funding_rule: ClassVar[FundingRule] = BITGET
     venue = "bitgetfutures"
     snapshot_paths = ()  # its mix market book is not simulated
     instruments_paths = ("/api/v2/mix/market/contracts",)
@@ -34,25 +34,43 @@ class BitgetFuturesSim(BitgetSpotSim):
         return [
             web.get("/api/v2/mix/market/contracts", self.contracts),
             web.get("/api/v2/mix/market/current-fund-rate", self.current_fund_rate),
+            web.get("/api/v2/mix/market/history-fund-rate", self.history_fund_rate),
         ]
 
-    async def current_fund_rate(self, request: web.Request) -> web.Response:
-        """The current funding rate, as ccxt's fetch_funding_rate reads it: a fixed rate (the
-        engine settles no funding) and the next 8-hour boundary."""
+    def funding_symbol(self, request: web.Request) -> str:
+        """The contract a funding request names (``symbol`` and ``productType``)."""
         product = _required(dict(request.query), "productType").upper()
         symbol = self.symbol_of(_required(dict(request.query), "symbol"))
         if symbol is None or product != self.inst_type:
             raise unknown_symbol("symbol")
-        interval = FUNDING_HOURS * 3600
+        return symbol
+
+    async def current_fund_rate(self, request: web.Request) -> web.Response:
+        """The current funding rate, as ccxt's fetch_funding_rate reads it: the premium's rate
+        (``PerpPrices``) and the next 8-hour boundary."""
+        symbol = self.funding_symbol(request)
+        rule = self.funding_rule
         row = {
             "symbol": self.native(symbol),
-            "fundingRate": FUNDING_RATE,
-            "fundingRateInterval": str(FUNDING_HOURS),
-            "nextUpdate": str((int(time.time()) // interval + 1) * interval * 1000),
-            "minFundingRate": "-0.003",
-            "maxFundingRate": "0.003",
+            "fundingRate": _num(self.funding_rate(symbol)),
+            "fundingRateInterval": str(rule.interval_hours),
+            "nextUpdate": str(self.next_funding_ms(symbol)),
+            "minFundingRate": _num(-rule.cap),
+            "maxFundingRate": _num(rule.cap),
         }
         return json_response(_envelope([row]))
+
+    async def history_fund_rate(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/mix/market/history-fund-rate?symbol=&productType=[&pageSize=][&pageNo=]``:
+        settled rates newest first, ``pageSize`` up to 100 (default 20), page ``pageNo`` (from 1)."""
+        symbol = self.funding_symbol(request)
+        try:
+            size, page = min(int(request.query.get("pageSize", "20")), 100), int(request.query.get("pageNo", "1"))
+        except ValueError:
+            raise REFUSALS[Reason.BAD_NUMBER].refuse() from None
+        settled = self.funding_history(symbol, limit=size * max(page, 1))[::-1][size * (max(page, 1) - 1):]
+        rows = [{"symbol": self.native(symbol), "fundingRate": _num(s.rate), "fundingTime": str(s.ms)} for s in settled]
+        return json_response(_envelope(rows))
 
     async def contracts(self, request: web.Request) -> web.Response:
         product = request.query.get("productType", "").upper()

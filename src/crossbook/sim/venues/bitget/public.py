@@ -14,13 +14,14 @@ from aiohttp import web
 from ....book.checksum import crc32_signed, interleaved
 from ....symbols import parse_standard
 from ....venues.spec.limits import OTHER_FRAME, SUBSCRIBE_FRAME
-from ...market import Ladder
+from ...market import Ladder, SimTrade
 from ...ratelimit import Over
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
-from ...tape import Candle, Print
+from ...tape import Print
 from ...withdrawals import networks_of
 from .errors import REFUSALS, bitget_error, render, unknown_symbol
+from .streams import MARKET_CHANNELS, BitgetStreams, StreamFrames, candle_row, frames_subscribed
 from .wire import (
     CHANNELS,
     CHECKSUM_DEPTH,
@@ -34,8 +35,9 @@ from .wire import (
 )
 
 
-class BitgetPublic(SimVenue):
-    """Bitget v2's public side: symbols and coins over REST, the public WebSocket's books and trades."""
+class BitgetPublic(BitgetStreams, SimVenue):
+    """Bitget v2's public side: symbols and coins over REST, the public WebSocket's books and trades,
+    its ticker and candles (``streams.py``)."""
     venue = "bitget"
     snapshot_paths: ClassVar[tuple[str, ...]] = ("/api/v2/spot/market/orderbook",)
     instruments_paths = ("/api/v2/spot/public/symbols",)
@@ -64,6 +66,7 @@ class BitgetPublic(SimVenue):
         self.recent: dict[str, deque[dict[str, str]]] = {s: deque(maxlen=RECENT_TRADES) for s in self.markets}
         self._watchdogs: set[asyncio.Task[None]] = set()
         self.quote_sizes: dict[str, Decimal] = {}  # order id -> the quote size of a market buy
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -116,9 +119,9 @@ class BitgetPublic(SimVenue):
         return json_response(_envelope([]))  # no margin pairs are simulated
 
     def market_data_routes(self) -> list[web.RouteDef]:
-        """Spot only: the futures server's mix market endpoints are not simulated beyond the funding rate."""
+        """Spot's market endpoints; the futures server serves the mix candles (beside the funding rate)."""
         if self.inst_type != "SPOT":
-            return []
+            return [web.get("/api/v2/mix/market/candles", self.mix_candles)]
         market = "/api/v2/spot/market"
         return [web.get(f"{market}/orderbook", self.orderbook), web.get(f"{market}/tickers", self.tickers),
                 web.get(f"{market}/fills", self.fills_recent), web.get(f"{market}/fills-history", self.fills_recent),
@@ -236,7 +239,7 @@ class BitgetPublic(SimVenue):
     def _symbol_for(self, arg: Any) -> str | None:
         if not isinstance(arg, dict) or str(arg.get("instType", "")).upper() != self.inst_type:
             return None
-        if arg.get("channel") not in CHANNELS:
+        if arg.get("channel") not in CHANNELS and arg.get("channel") not in MARKET_CHANNELS:
             return None
         return self.symbol_of(str(arg.get("instId", "")))
 
@@ -249,6 +252,8 @@ class BitgetPublic(SimVenue):
         conn.subs.setdefault(symbol, set()).add(channel)
         if channel == "books":
             conn.send(self.book_snapshot(symbol, arg))
+        elif channel in MARKET_CHANNELS:
+            conn.send(self.market_snapshot(symbol, channel))
         else:
             conn.send(self._push("snapshot", arg, list(self.recent[symbol])))
 
@@ -310,8 +315,13 @@ class BitgetPublic(SimVenue):
     def frames_for(self, conn: SimConnection, symbol: str, encoded: str | None) -> list[Frame]:
         return [encoded] if encoded is not None and "books" in conn.subs.get(symbol, ()) else []
 
-    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
-        return encoded if "trade" in conn.subs.get(symbol, ()) else []
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[Frame], StreamFrames]:
+        """This tick's trades, and the frames of the ticker and candle channels some socket holds."""
+        return super().encode_trades(symbol, trades), self.market_frames(symbol)
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], StreamFrames]) -> list[Frame]:
+        trades, streams = encoded
+        return [*(trades if "trade" in conn.subs.get(symbol, ()) else []), *frames_subscribed(conn, symbol, streams)]
 
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> str:
         ladder = self.ladders[symbol]
@@ -335,7 +345,3 @@ GRANULARITIES: dict[str, int] = {
 def fill_row(native: str, p: Print) -> dict[str, str]:
     return {"symbol": native, "tradeId": str(p.trade_id), "side": "buy" if p.buy else "sell", "price": p.price,
             "size": p.size, "ts": str(p.ms)}
-
-
-def candle_row(c: Candle) -> list[str]:
-    return [str(c.start_ms), c.open, c.high, c.low, c.close, c.volume, c.quote_volume, c.quote_volume]

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from ...server import SimVenue
 from .derivatives import BybitInverseSim, BybitLinearSim
+from .options import BybitOptionSim
 from .public import BybitPublic
 from .records import BybitRecords
 from .stream import BybitSpotSim
@@ -54,6 +55,10 @@ SIMS: dict[str, type[SimVenue]] = {
     "bybit": BybitSpotSim,
     "bybitlinear": BybitLinearSim,
     "bybitinverse": BybitInverseSim,
+    "bybitoption": BybitOptionSim,
 }
 
-__all__ = ["SIMS", "BybitInverseSim", "BybitLinearSim", "BybitPublic", "BybitRecords", "BybitSpotSim", "BybitTrading", "sign"]
+__all__ = [
+    "SIMS", "BybitInverseSim", "BybitLinearSim", "BybitOptionSim", "BybitPublic",
+    "BybitRecords", "BybitSpotSim", "BybitTrading", "sign",
+]

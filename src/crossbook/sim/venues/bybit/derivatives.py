@@ -23,12 +23,11 @@ from ...access import ApiKey
 from ...engine import Reject, SimOrder
 from ...interest import open_interest
 from ...market import Ladder
+from ...perp_prices import PerpPrices
 from ...refusal import Reason, refuse
 from ...tape import Candle
 from .stream import BybitSpotSim
 from .wire import (
-    FUNDING_PERIOD_MS,
-    FUNDING_RATE,
     LINEAR_ERRORS,
     PARAMS_ERROR,
     POSITION_IDX,
@@ -46,7 +45,7 @@ from .wire import (
 OPEN_INTEREST_INTERVALS_MS = {"5min": 300_000, "15min": 900_000, "30min": 1_800_000, "1h": 3_600_000, "4h": 14_400_000, "1d": 86_400_000}
 
 
-class BybitLinearSim(BybitSpotSim):
+class BybitLinearSim(PerpPrices, BybitSpotSim):
     venue = "bybitlinear"
     ccxt_id = None  # "bybit" in ccxt_configs is the spot venue's
     client_ccxt_id: ClassVar[str | None] = "bybit"
@@ -57,7 +56,7 @@ class BybitLinearSim(BybitSpotSim):
         "defaultType": "swap",
         "defaultSubType": "linear",
     }
-    markets = ("BTC-USDT-PERP", "ETH-USDT-PERP")
+    markets: ClassVar[tuple[str, ...]] = ("BTC-USDT-PERP", "ETH-USDT-PERP")
     ws_paths = ("/v5/public/linear",)
     category = "linear"
     errors = LINEAR_ERRORS
@@ -80,12 +79,11 @@ class BybitLinearSim(BybitSpotSim):
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/v5/market/tickers", self.tickers), web.get("/v5/market/open-interest", self.open_interest),
-                *super().routes()]
+                web.get("/v5/market/funding/history", self.funding_rate_history), *super().routes()]
 
     async def tickers(self, request: web.Request) -> web.Response:
-        """The contracts' tickers as ccxt's fetch_funding_rate reads them: ``fundingRate`` (the
-        simulator's constant rate) and ``nextFundingTime`` (the next 8-hour boundary); the book's
-        mid stands in for the mark and index prices."""
+        """The contracts' tickers as ccxt's fetch_funding_rate reads them: ``fundingRate`` (from the
+        premium, ``PerpPrices``), ``nextFundingTime`` (the next 8-hour boundary), mark and index."""
         if request.query.get("category") != self.category:
             return self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
         wanted = request.query.get("symbol")
@@ -93,6 +91,26 @@ class BybitLinearSim(BybitSpotSim):
         if wanted is not None and not symbols:
             return self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
         return self.envelope({"category": self.category, "list": [self.ticker(s) for s in symbols]})
+
+    async def funding_rate_history(self, request: web.Request) -> web.Response:
+        """``GET /v5/market/funding/history?category=&symbol=[&startTime=][&endTime=][&limit=]``:
+        settled rates within the times (ms), newest first, ``limit`` 1 to 200 (default 200)."""
+        query = request.query
+        if query.get("category") != self.category:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: category is invalid")
+        symbol = self.symbol_of(query.get("symbol", ""))
+        if symbol is None:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: symbol invalid")
+        try:
+            start, end = (int(query[k]) if k in query else None for k in ("startTime", "endTime"))
+            limit = int(query.get("limit") or 200)
+        except ValueError:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: startTime, endTime or limit invalid")
+        if not 1 <= limit <= 200:
+            return self.envelope({}, ret_code=10001, ret_msg="params error: limit must be 1 to 200")
+        rows = [{"symbol": self.native(symbol), "fundingRate": plain(s.rate), "fundingRateTimestamp": str(s.ms)}
+                for s in self.funding_history(symbol, start, end, limit)]
+        return self.envelope({"category": self.category, "list": rows[::-1]})
 
     async def open_interest(self, request: web.Request) -> web.Response:
         """``GET /v5/market/open-interest?category=&symbol=&intervalTime=``: the simulator's open
@@ -121,21 +139,20 @@ class BybitLinearSim(BybitSpotSim):
     def ticker(self, symbol: str) -> dict[str, Any]:
         ladder = self.ladders[symbol]
         bid, ask = ladder.top(True, 1), ladder.top(False, 1)
-        now = ms(time.time())
-        mark = self.mark(symbol)
-        mark_text = ladder.price_str(int(mark / self.engine.markets[symbol].tick)) if mark else ""
+        mark_text, index_text = f"{self.mark(symbol):f}", f"{self.index(symbol):f}"
         day = self.tape.day(symbol)  # the last price and the rolling day from the public trades printed
         return {
-            "symbol": self.native(symbol), "lastPrice": day.last, "indexPrice": mark_text, "markPrice": mark_text,
+            "symbol": self.native(symbol), "lastPrice": day.last, "indexPrice": index_text, "markPrice": mark_text,
             "prevPrice24h": day.open, "price24hPcnt": f"{day.change_ratio:.6f}", "highPrice24h": day.high,
             "lowPrice24h": day.low, "prevPrice1h": day.open, "openInterest": self.open_interest_text(symbol),
             "openInterestValue": self.open_interest_value(symbol),
             "turnover24h": day.quote_volume, "volume24h": day.volume,
-            "fundingRate": plain(FUNDING_RATE), "nextFundingTime": str(now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS),
+            "fundingRate": plain(self.funding_rate(symbol)), "nextFundingTime": str(self.next_funding_ms(symbol)),
             "predictedDeliveryPrice": "", "basisRate": "", "deliveryFeeRate": "", "deliveryTime": "0",
             "bid1Price": ladder.price_str(bid[0][0]) if bid else "", "bid1Size": self.size_str(ladder, *bid[0]) if bid else "",
             "ask1Price": ladder.price_str(ask[0][0]) if ask else "", "ask1Size": self.size_str(ladder, *ask[0]) if ask else "",
-            "basis": "", "curPreListingPhase": "", "fundingIntervalHour": "8", "fundingCap": "0.005",
+            "basis": "", "curPreListingPhase": "", "fundingIntervalHour": str(self.funding_rule.interval_hours),
+            "fundingCap": plain(self.funding_rule.cap),
         }
 
     def stream_ticker(self, symbol: str) -> dict[str, Any]:
@@ -344,13 +361,6 @@ class BybitLinearSim(BybitSpotSim):
         rows = [r for r in rows if not open_only or r["size"] != "0"]
         page, cursor = self.page_of(rows, params, 20, 200)
         return {"category": self.category, "list": page, "nextPageCursor": cursor}
-
-    def mark(self, symbol: str) -> Decimal:
-        """The book's mid stands in for the mark price."""
-        ladder = self.ladders[symbol]
-        if not (ladder.bids and ladder.asks):
-            return ZERO
-        return Decimal(max(ladder.bids) + min(ladder.asks)) / 2 * self.engine.markets[symbol].tick
 
     def position_json(self, account: str, symbol: str, side: PositionSide) -> dict[str, Any]:
         pos = self.engine.position(account, symbol, side)

@@ -54,11 +54,6 @@ CATEGORIES = frozenset({"spot", "linear", "inverse", "option"})
 WALLETS = frozenset({"UNIFIED", "FUND"})  # the engine keeps one balance per account for both
 
 
-FUNDING_RATE = Decimal("0.0001")  # the simulator's constant funding rate, every 8 hours
-
-
-FUNDING_PERIOD_MS = 8 * 3600 * 1000
-
 
 PRIVATE_TOPICS = frozenset({"order", "execution"})  # the private topics simulated
 

@@ -22,14 +22,17 @@ from .. import dydx_tx
 from ..dydx_tx import CancelOrder, Order, Tx
 from .errors import SDK_ERRORS, TX_REFUSALS, clob_error, sdk_error, tx_refusal
 from .indexer import DydxIndexer
+from .streams import CANDLES_VERSION, MARKETS_VERSION, DydxStreams, StreamContents, held_streams
 from .wire import (
     APP_VERSION,
     BOOK,
     BOOK_VERSION,
+    CANDLES,
     CHAIN_ID,
     CHANNELS,
     INDEXER_IDS,
     IOC,
+    MARKETS,
     POST_ONLY,
     REMOVALS,
     STEP_BASE_QUANTUMS,
@@ -57,7 +60,7 @@ from .wire import (
 )
 
 
-class DydxSim(DydxIndexer):
+class DydxSim(DydxStreams, DydxIndexer):
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -316,9 +319,9 @@ class DydxSim(DydxIndexer):
             if kind == "subscribe" and msg["channel"] == SUBACCOUNTS:
                 self._subscribe_subaccount(conn, msg["id"])
             elif kind == "subscribe":
-                self._subscribe(conn, msg["channel"], msg["id"], bool(msg.get("batched")))
+                self._subscribe(conn, msg["channel"], msg.get("id", ""), bool(msg.get("batched")))
             else:
-                self._unsubscribe(conn, msg["channel"], msg["id"])
+                self._unsubscribe(conn, msg["channel"], msg.get("id", ""))
 
     def _valid_request(self, conn: SimConnection, msg: dict[str, Any]) -> bool:
         channel = msg.get("channel")
@@ -326,7 +329,7 @@ class DydxSim(DydxIndexer):
             problem = "Invalid subscribe message: channel is required"
         elif channel not in CHANNELS:
             problem = f"Invalid channel: {channel}"
-        elif not isinstance(msg.get("id"), str):
+        elif channel != MARKETS and not isinstance(msg.get("id"), str):
             problem = f"Invalid id: {msg.get('id')}"
         else:
             return True
@@ -335,14 +338,17 @@ class DydxSim(DydxIndexer):
 
     def _subscribe(self, conn: SimConnection, channel: str, ticker: str, batched: bool) -> None:
         mid = self._next_id(conn)
-        symbol = self.symbol_of(ticker)
-        if symbol is None:
+        candle = self.candle_key(ticker) if channel == CANDLES else None
+        symbol = self.symbol_of(candle[0] if candle else ticker)
+        if channel == MARKETS:
+            self._spawn(self._answer_markets(conn, batched, mid))
+        elif symbol is None or (channel == CANDLES and candle is None):
             self._error(conn, f"Invalid subscription id for channel: ({channel}-{ticker})", mid)
         elif self._rate_limited(conn, channel + ticker):
             self._error(conn, f"Too many subscribe attempts for channel {channel}-{ticker}. Please reconnect and try again.", mid)
             self._spawn(self._close_rate_limited(conn))
         else:
-            self._spawn(self._answer_subscribe(conn, symbol, channel, batched, mid))
+            self._spawn(self._answer_subscribe(conn, symbol, channel, batched, mid, candle[1] if candle else ""))
 
     def _rate_limited(self, conn: SimConnection, key: str) -> bool:
         now = time.time()
@@ -357,19 +363,39 @@ class DydxSim(DydxIndexer):
         await asyncio.sleep(0.05)  # let the error frame go out first
         await conn.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b'{"message":"Rate limited"}')
 
-    async def _answer_subscribe(self, conn: SimConnection, symbol: str, channel: str, batched: bool, mid: int) -> None:
+    async def _answer_subscribe(self, conn: SimConnection, symbol: str, channel: str, batched: bool, mid: int,
+                                resolution: str = "") -> None:
+        """``resolution``: a ``v4_candles`` subscription's (its channel is held as ``v4_candles/<resolution>``)."""
         await asyncio.sleep(self.rng.uniform(*self.fetch_delay))
         if conn.ws.closed:
             return
         ticker = self.native(symbol)
+        key = f"{channel}/{resolution}" if resolution else channel
         channels: dict[str, bool] = conn.subs.setdefault(symbol, {})
-        if channel in channels:
+        if key in channels:
             self._error(conn, f"Invalid subscribe message: already subscribed ({channel}-{ticker})", mid)
             return
-        channels[channel] = batched
-        contents = self.book_state(symbol) if channel == BOOK else {"trades": list(self.recent[symbol])}
+        channels[key] = batched
+        if channel == BOOK:
+            contents = self.book_state(symbol)
+        elif channel == CANDLES:
+            contents = self.subscribed_contents(symbol, channel, resolution)
+            ticker = f"{ticker}/{resolution}"
+        else:
+            contents = {"trades": list(self.recent[symbol])}
         conn.send(_text({"type": "subscribed", "connection_id": conn.state["connection_id"], "message_id": mid, "channel": channel,
                          "id": ticker, "contents": contents}))
+
+    async def _answer_markets(self, conn: SimConnection, batched: bool, mid: int) -> None:
+        await asyncio.sleep(self.rng.uniform(*self.fetch_delay))
+        if conn.ws.closed:
+            return
+        if conn.state.get(MARKETS):
+            self._error(conn, f"Invalid subscribe message: already subscribed ({MARKETS}-)", mid)
+            return
+        conn.state[MARKETS] = "batched" if batched else "plain"
+        conn.send(_text({"type": "subscribed", "connection_id": conn.state["connection_id"], "message_id": mid,
+                         "channel": MARKETS, "contents": self.subscribed_contents(None, MARKETS, "")}))
 
     def _subscribe_subaccount(self, conn: SimConnection, subaccount_id: str) -> None:
         """``{address}/{subaccountNumber}``: no signature, the address is public (the indexer
@@ -420,9 +446,12 @@ class DydxSim(DydxIndexer):
         if channel == SUBACCOUNTS and conn.state.get(SUBACCOUNTS) == ticker:
             conn.state[SUBACCOUNTS] = None
             conn.account = None
-        symbol = self.symbol_of(ticker)
+        if channel == MARKETS:
+            conn.state[MARKETS] = None
+        candle = self.candle_key(ticker) if channel == CANDLES else None
+        symbol = self.symbol_of(candle[0] if candle else ticker)
         if symbol is not None and symbol in conn.subs:
-            conn.subs[symbol].pop(channel, None)
+            conn.subs[symbol].pop(f"{channel}/{candle[1]}" if candle else channel, None)
             if not conn.subs[symbol]:
                 del conn.subs[symbol]
         mid = self._next_id(conn)
@@ -462,11 +491,20 @@ class DydxSim(DydxIndexer):
         updates = ([{"bids": bids}] if bids else []) + ([{"asks": asks}] if asks else [])
         return self._data(conn, BOOK, self.native(symbol), BOOK_VERSION, updates, channels[BOOK])
 
-    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[dict[str, Any]]) -> list[Frame]:
+    def trade_frames_for(self, conn: SimConnection, symbol: str,
+                         encoded: tuple[list[dict[str, Any]], StreamContents]) -> list[Frame]:
+        trades, streams = encoded
         channels: dict[str, bool] = conn.subs[symbol]
-        if TRADES not in channels or not encoded:
-            return []
-        return self._data(conn, TRADES, self.native(symbol), TRADES_VERSION, [{"trades": encoded}], channels[TRADES])
+        frames: list[Frame] = []
+        if TRADES in channels and trades:
+            frames += self._data(conn, TRADES, self.native(symbol), TRADES_VERSION, [{"trades": trades}], channels[TRADES])
+        for channel, stream_id, updates in held_streams(conn, symbol, streams):
+            if channel == MARKETS:
+                batched, version = conn.state[MARKETS] == "batched", MARKETS_VERSION
+            else:
+                batched, version = channels[f"{channel}/{stream_id.partition('/')[2]}"], CANDLES_VERSION
+            frames += self._data(conn, channel, stream_id, version, updates, batched)
+        return frames
 
     def _data(self, conn: SimConnection, channel: str, ticker: str, version: str, updates: list[dict[str, Any]],
               batched: bool) -> list[Frame]:
@@ -481,8 +519,9 @@ class DydxSim(DydxIndexer):
         return _text({"type": kind, "connection_id": conn.state["connection_id"], "message_id": mid, "id": ticker,
                       "channel": channel, "version": version, "contents": contents})
 
-    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> list[dict[str, Any]]:
-        """A block's fills, published together in one trades message per connection."""
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[dict[str, Any]], StreamContents]:
+        """A block's fills, published together in one trades message per connection, and this tick's
+        candles and market updates (``streams.py``)."""
         ladder = self.ladders[symbol]
         out = []
         for t in trades:
@@ -497,4 +536,4 @@ class DydxSim(DydxIndexer):
             }
             out.append(trade)
             self.recent[symbol].appendleft(trade)  # newest first, as the indexer lists them
-        return out
+        return out, self.stream_contents(symbol)

@@ -18,6 +18,7 @@ from ...access import READ_TRADE, ApiKey, ccxt_urls
 from ...engine import Position, SimFill, SimOrder
 from ...interest import open_interest
 from ...market import Ladder
+from ...perp_prices import DYDX, FundingRule, PerpPrices
 from ...ratelimit import Over, retry_after
 from ...refusal import Reason, Refusal
 from ...server import SimVenue, json_response
@@ -48,8 +49,10 @@ from .wire import (
 )
 
 
-class DydxIndexer(SimVenue):
+class DydxIndexer(PerpPrices, SimVenue):
     """dYdX v4's indexer: markets, books, subaccounts, orders and fills over REST."""
+
+    funding_rule: ClassVar[FundingRule] = DYDX
     venue = "dydx"
     snapshot_paths = ("/v4/orderbooks/perpetualMarket/{ticker}",)
     instruments_paths = ("/v4/perpetualMarkets",)
@@ -126,12 +129,8 @@ class DydxIndexer(SimVenue):
         return Decimal(subticks).scaleb(QUANTUM_CONVERSION_EXPONENT - self.grid(symbol)[0] - 6)
 
     def oracle(self, symbol: str) -> Decimal:
-        """The oracle price stands at the middle of the book."""
-        ladder = self.ladders[symbol]
-        best_bid, best_ask = ladder.top(True, 1), ladder.top(False, 1)
-        if not (best_bid and best_ask):
-            return Decimal(0)
-        return Decimal(ladder.price_str((best_bid[0][0] + best_ask[0][0]) // 2))
+        """The oracle price is the index (``PerpPrices``: the underlying's spot fair price)."""
+        return self.index(symbol)
 
     def market_info(self, symbol: str) -> dict[str, Any]:
         ladder = self.ladders[symbol]
@@ -144,7 +143,7 @@ class DydxIndexer(SimVenue):
             "priceChange24H": "0",
             "volume24H": "0",
             "trades24H": 0,
-            "nextFundingRate": "0",
+            "nextFundingRate": _dec(self.funding_rate(symbol)),
             "initialMarginFraction": str(INITIAL_MARGIN_FRACTION),
             "maintenanceMarginFraction": "0.012",
             "openInterest": _dec(open_interest(self.engine, symbol)),  # the simulator's (sim/interest.py)
@@ -170,7 +169,22 @@ class DydxIndexer(SimVenue):
 
     def market_data_routes(self) -> list[web.RouteDef]:
         return [web.get("/v4/trades/perpetualMarket/{ticker}", self.trades),
-                web.get("/v4/candles/perpetualMarkets/{ticker}", self.candles)]
+                web.get("/v4/candles/perpetualMarkets/{ticker}", self.candles),
+                web.get("/v4/historicalFunding/{ticker}", self.historical_funding)]
+
+    async def historical_funding(self, request: web.Request) -> web.Response:
+        """``GET /v4/historicalFunding/{ticker}?limit=&effectiveBeforeOrAt=``: the hourly rates
+        settled, newest first, ``price`` the oracle then (left out before the simulator ran)."""
+        ticker = request.match_info["ticker"]
+        symbol = self.symbol_of(ticker)
+        if symbol is None:
+            return _invalid("ticker", ticker, "ticker must be a valid ticker (BTC-USD, etc)", "params")
+        before = request.query.get("effectiveBeforeOrAt")
+        end = int(datetime.fromisoformat(before.replace("Z", "+00:00")).timestamp() * 1000) if before else None
+        settled = self.funding_history(symbol, None, end, min(int(request.query.get("limit", "100")), 1000))
+        rows = [{"ticker": ticker, "rate": _dec(s.rate), **({"price": _dec(s.index)} if s.index is not None else {}),
+                 "effectiveAtHeight": str(s.ms // 1000), "effectiveAt": _iso(s.ms / 1000)} for s in reversed(settled)]
+        return json_response({"historicalFunding": rows})
 
     async def trades(self, request: web.Request) -> web.Response:
         """``GET /v4/trades/perpetualMarket/{ticker}?limit=``: newest first, ``side`` the taker's."""

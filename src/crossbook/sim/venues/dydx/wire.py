@@ -26,7 +26,13 @@ TRADES = "v4_trades"
 SUBACCOUNTS = "v4_subaccounts"
 
 
-CHANNELS = (BOOK, TRADES, SUBACCOUNTS)
+MARKETS = "v4_markets"  # every market, subscribed without an id
+
+
+CANDLES = "v4_candles"  # id "BTC-USD/1MIN"
+
+
+CHANNELS = (BOOK, TRADES, SUBACCOUNTS, MARKETS, CANDLES)
 
 
 RECENT_TRADES = 100  # what /v4/trades/perpetualMarket/{ticker} returns by default

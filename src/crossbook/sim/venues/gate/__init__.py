@@ -2,6 +2,7 @@
 with ``spot.order_book_update`` (100 ms, the top-100 window, ``U``/``u`` update ids, an occasional
 ``full: true`` push), ``spot.trades``, ``spot.ping`` -> ``spot.pong``; REST
 ``/api/v4/spot/order_book?with_id=true`` (``id``, at most 100 levels) and ``/api/v4/spot/currency_pairs``.
+Tickers and candles on both sockets (``spot.``/``futures.tickers`` and ``candlesticks``): streams.py.
 
 Like the venue, the stream is a diff of the 100-level window: a level pushed out of the window is
 sent with amount "0", a level that moves up into it is sent as new. The update id counts every
@@ -16,8 +17,8 @@ the amend ``PATCH /spot/orders/{order_id}`` (amount and/or price from the body o
 them, the query; the order keeps its id, and its queue place only when just its amount is cut).
 
 USDT perpetuals (``gateswap``), as ccxt calls them: public ``/futures/usdt/contracts[/{contract}]``
-(with ``funding_rate`` 0.0001, ``funding_interval`` 28800 and ``funding_next_apply`` the next
-8-hour boundary, ``mark_price`` the book's mid: the engine settles no funding), signed
+(with ``funding_rate`` from the premium, ``funding_interval`` 28800 and ``funding_next_apply`` the
+next 8-hour boundary, mark and index of ``sim/perp_prices.py``: the engine settles no funding), signed
 ``/futures/usdt/accounts``, ``/futures/usdt/orders`` (``size`` in whole contracts, negative to
 sell, ``price`` "0" with ``tif`` ioc for a market order, ``reduce_only``, ``close``), get, cancel and
 amend (``PUT``, a new signed total ``size`` and/or ``price``) by ``{order_id}`` or ``t-`` text,

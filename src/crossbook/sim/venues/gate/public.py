@@ -11,17 +11,23 @@ import orjson
 from aiohttp import web
 
 from ....symbols import parse_standard
+from ...interest import open_interest
 from ...market import Ladder
+from ...perp_prices import GATE, FundingRule, PerpPrices
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
 from ...tape import Candle, Print
 from .errors import ERRORS, REFUSALS, gate_error, render
-from .wire import FUNDING_RATE, MIN_QUOTE, View, _plain, num
+from .streams import GATE_INTERVALS, GateStreams
+from .wire import MIN_QUOTE, View, _plain, num
 
 
-class GatePublic(SimVenue):
+class GatePublic(GateStreams, PerpPrices, SimVenue):
     """Gate v4's public side: currency pairs and books over REST, the public WebSocket's order book and trades."""
+
+    funding_rule: ClassVar[FundingRule] = GATE  # the perpetuals' (the spot server publishes none)
+
     venue = "gate"
     markets: ClassVar[tuple[str, ...]] = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "ETH-BTC", "BTC-USDC", "USDC-USDT")
     # one socket path serves public and private channels alike, so every socket goes through
@@ -64,6 +70,7 @@ class GatePublic(SimVenue):
         self.views: dict[str, tuple[View, View]] = {s: self._window(s) for s in self.markets}
         self.quote_budgets: dict[str, Decimal] = {}  # market buy order id -> quote amount to spend
         self.expirations: dict[str, int] = {}  # price order id -> the expiration it was sent with
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -121,7 +128,8 @@ class GatePublic(SimVenue):
         if self.pair_param == "contract":  # the USDT perpetuals' server
             futures = "/api/v4/futures/usdt"
             return [web.get(f"{futures}/tickers", self.contract_tickers), web.get(f"{futures}/trades", self.contract_trades),
-                    web.get(f"{futures}/candlesticks", self.contract_candlesticks)]
+                    web.get(f"{futures}/candlesticks", self.contract_candlesticks),
+                    web.get(f"{futures}/funding_rate", self.contract_funding_history)]
         return [web.get("/api/v4/spot/tickers", self.tickers), web.get("/api/v4/spot/trades", self.trades),
                 web.get("/api/v4/spot/candlesticks", self.candlesticks)]
 
@@ -168,7 +176,7 @@ class GatePublic(SimVenue):
         start, end = query.get("from"), query.get("to")
         candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "100")), 1000),
                                     int(start) * 1000 if start else None, int(end) * 1000 if end else None)
-        now = time.time() * 1000
+        now = self.tape.clock()
         return json_response([candle_row(c, c.start_ms + seconds * 1000 <= now) for c in candles])
 
     def contract_of(self, request: web.Request) -> str:
@@ -179,23 +187,27 @@ class GatePublic(SimVenue):
 
     async def contract_tickers(self, request: web.Request) -> web.Response:
         """``GET /api/v4/futures/usdt/tickers[?contract=]``: sizes in contracts (one lot each), the
-        mark and index at the book's mid, the simulator's fixed funding rate."""
+        mark, index and funding rate of ``PerpPrices``."""
         symbols = [self.contract_of(request)] if request.query.get("contract") else list(self.markets)
         return json_response([self.contract_ticker(s) for s in symbols])
 
     def contract_ticker(self, symbol: str) -> dict[str, str]:
         day, ladder = self.tape.day(symbol), self.ladders[symbol]
         (bid, bid_lots), (ask, ask_lots) = ladder.top(True, 1)[0], ladder.top(False, 1)[0]
-        mid = num((Decimal(ladder.price_str(bid)) + Decimal(ladder.price_str(ask))) / 2)
         contracts = str(round(Decimal(day.volume) / Decimal(repr(ladder.spec.lot))))
         return {
             "contract": self.native(symbol), "last": _plain(day.last), "change_percentage": f"{day.change_ratio * 100:.2f}",
-            "total_size": "0", "low_24h": _plain(day.low), "high_24h": _plain(day.high), "volume_24h": contracts,
+            "total_size": self.open_contracts(symbol), "low_24h": _plain(day.low), "high_24h": _plain(day.high), "volume_24h": contracts,
             "volume_24h_base": day.volume, "volume_24h_quote": day.quote_volume, "volume_24h_settle": day.quote_volume,
-            "mark_price": mid, "index_price": mid, "funding_rate": FUNDING_RATE, "funding_rate_indicative": FUNDING_RATE,
+            "mark_price": num(self.mark(symbol)), "index_price": num(self.index(symbol)),
+            "funding_rate": num(self.funding_rate(symbol)), "funding_rate_indicative": num(self.funding_rate(symbol)),
             "highest_bid": _plain(ladder.price_str(bid)), "highest_size": str(bid_lots),
             "lowest_ask": _plain(ladder.price_str(ask)), "lowest_size": str(ask_lots),
         }
+
+    def open_contracts(self, symbol: str) -> str:
+        """The open interest (``sim/interest.py``) in contracts."""
+        return str(round(open_interest(self.engine, symbol) / self.engine.markets[symbol].lot))
 
     async def contract_trades(self, request: web.Request) -> web.Response:
         """``GET /api/v4/futures/usdt/trades``: newest first, ``size`` in contracts, negative for a taker sell."""
@@ -205,6 +217,21 @@ class GatePublic(SimVenue):
             raise gate_error("INVALID_PARAM_VALUE", "limit must be 1..1000")
         native = self.native(symbol)
         return json_response([futures_trade_row(native, p) for p in reversed(self.tape.recent(symbol, limit))])
+
+    async def contract_funding_history(self, request: web.Request) -> web.Response:
+        """``GET /api/v4/futures/usdt/funding_rate?contract=[&from=][&to=][&limit=]``: settled rates
+        (``t`` in seconds, ``r``) newest first, ``limit`` 1 to 1000 (default 100)."""
+        symbol = self.contract_of(request)
+        query = request.query
+        try:
+            start, end = (int(query[k]) * 1000 if k in query else None for k in ("from", "to"))
+            limit = int(query.get("limit", "100"))
+        except ValueError:
+            raise gate_error("INVALID_PARAM_VALUE", "from, to and limit must be integers") from None
+        if not 1 <= limit <= 1000:
+            raise gate_error("INVALID_PARAM_VALUE", "limit must be 1..1000")
+        rows = [{"t": s.ms // 1000, "r": num(s.rate)} for s in self.funding_history(symbol, start, end, limit)]
+        return json_response(rows[::-1])
 
     async def contract_candlesticks(self, request: web.Request) -> web.Response:
         """``GET /api/v4/futures/usdt/candlesticks``: oldest first, ``v`` in contracts, ``sum`` in USDT; ``limit`` up to 2000."""
@@ -237,8 +264,9 @@ class GatePublic(SimVenue):
         if error is not None:
             reply = {"payload": payload, "error": {"code": 2, "message": error}, "result": {"status": "fail"}}
         else:
+            key = self.subscription_key(channel, payload)
             for symbol in self.subscribed_symbols(channel, payload):
-                self.set_subscription(conn, symbol, channel, event == "subscribe")
+                self.set_subscription(conn, symbol, key, event == "subscribe")
             reply = {"payload": payload, "result": {"status": "success"}}
         if "id" in msg:
             reply["id"] = msg["id"]
@@ -254,7 +282,13 @@ class GatePublic(SimVenue):
         elif channel == self.trade_channel:
             pairs = payload
         else:
-            return f"unknown channel {channel}"
+            try:
+                streamed = self.stream_pairs(channel, payload)
+            except ValueError as exc:
+                return str(exc)
+            if streamed is None:
+                return f"unknown channel {channel}"
+            pairs = streamed
         unknown = [p for p in pairs if self.symbol_of(p) is None]
         return f"unknown currency pair {unknown[0]}" if unknown else None
 
@@ -262,7 +296,7 @@ class GatePublic(SimVenue):
         return len(payload) == 2 and payload[1] in self.intervals
 
     def subscribed_symbols(self, channel: str, payload: list[str]) -> list[str]:
-        pairs = payload[:1] if channel == self.book_channel else payload
+        pairs = payload[:1] if channel == self.book_channel else self.stream_pairs(channel, payload) or payload
         return [s for s in (self.symbol_of(p) for p in pairs) if s is not None]
 
     def set_subscription(self, conn: SimConnection, symbol: str, channel: str, on: bool) -> None:
@@ -329,9 +363,6 @@ class GatePublic(SimVenue):
             return []
         return [encoded]
 
-    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
-        return encoded if self.trade_channel in conn.subs[symbol] else []
-
     def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> bytes:
         ladder = self.ladders[symbol]
         now = time.time()
@@ -347,12 +378,6 @@ class GatePublic(SimVenue):
             "range": f"{trade_id}-{trade_id}",
         }
         return self.envelope(self.trade_channel, "update", {"result": result})
-
-
-GATE_INTERVALS: dict[str, int] = {
-    "10s": 10, "1m": 60, "5m": 300, "15m": 900, "30m": 1800, "1h": 3600, "4h": 14_400, "8h": 28_800, "1d": 86_400,
-    "7d": 604_800, "30d": 2_592_000,
-}
 
 
 def trade_row(native: str, p: Print) -> dict[str, str]:

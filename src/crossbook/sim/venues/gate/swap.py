@@ -26,8 +26,6 @@ from .stream import GateSpotSim
 from .wire import (
     API,
     CROSS_DEFAULT,
-    FUNDING_INTERVAL,
-    FUNDING_RATE,
     FUTURES,
     LEVERAGE_MAX,
     Call,
@@ -38,7 +36,6 @@ from .wire import (
     futures_finish_as,
     int_param,
     invalid,
-    next_funding,
     not_found,
     num,
     optional_decimal,
@@ -69,6 +66,8 @@ class GateSwapSim(GateSpotSim):
     private_ws_paths = ()
     book_channel = "futures.order_book_update"
     trade_channel = "futures.trades"
+    ticker_channel = "futures.tickers"
+    candle_channel = "futures.candlesticks"
     book_path = "/api/v4/futures/usdt/order_book"
     pair_param = "contract"
     instruments_path = "/api/v4/futures/usdt/contracts"
@@ -120,13 +119,6 @@ class GateSwapSim(GateSpotSim):
         if symbol is None:
             raise gate_error("CONTRACT_NOT_FOUND", "Contract not found", 404)
         return json_response(self.pair_info(symbol))
-
-    def mark(self, symbol: str) -> Decimal:
-        """The mark price: the book's mid (no index is simulated)."""
-        bid, ask = self.touch(symbol, True), self.touch(symbol, False)
-        if bid is None or ask is None:
-            return bid or ask or Decimal(0)
-        return (bid + ask) / 2
 
     def futures_account(self, call: Call) -> web.Response:
         return json_response(self.account_json(call.key.account))
@@ -432,12 +424,12 @@ class GateSwapSim(GateSpotSim):
             "order_price_deviate": "0.5",
             "mark_type": "index",
             "mark_price": num(self.mark(symbol)),
-            "index_price": num(self.mark(symbol)),
+            "index_price": num(self.index(symbol)),
             "last_price": num(self.mark(symbol)),
-            "funding_rate": FUNDING_RATE,
-            "funding_rate_indicative": FUNDING_RATE,
-            "funding_interval": FUNDING_INTERVAL,
-            "funding_next_apply": next_funding(time.time()),
+            "funding_rate": num(self.funding_rate(symbol)),
+            "funding_rate_indicative": num(self.funding_rate(symbol)),
+            "funding_interval": self.funding_rule.interval_hours * 3600,
+            "funding_next_apply": self.next_funding_ms(symbol) // 1000,
             "interest_rate": "0.0003",
             "cross_leverage_default": CROSS_DEFAULT,
         }

@@ -71,9 +71,6 @@ LEVERAGE_MAX = "100"
 CROSS_DEFAULT = "10"  # cross_leverage_default: the cross leverage when none is given
 
 
-FUNDING_RATE = "0.0001"  # a fixed rate: the engine settles no funding
-
-
 FUNDING_INTERVAL = 8 * 3600  # seconds
 
 
@@ -258,10 +255,6 @@ def futures_finish_as(order: SimOrder) -> str:
     if order.status is OrderStatus.FILLED:
         return "filled"
     return "ioc" if order.status is OrderStatus.EXPIRED else "cancelled"
-
-
-def next_funding(now: float) -> int:
-    return (int(now) // FUNDING_INTERVAL + 1) * FUNDING_INTERVAL
 
 
 def trigger_status(order: SimOrder) -> str:

@@ -5,7 +5,7 @@ only accepts issued tokens, sends ``welcome``, acks subscriptions, answers ``pin
 and drops a connection that stays silent past pingInterval + pingTimeout; ``/market/level2``
 increments numbered per change (with the price-"0" entries that only consume a number),
 ``/market/match`` trades, the public /api/v1/market/orderbook/level2_20 and level2_100 snapshots
-and /api/v2/symbols.
+and /api/v2/symbols; ``/market/snapshot`` and ``/market/candles`` from the tape (streams.py).
 
 Spot trading, as ccxt calls it: the probes load_markets makes when keyed (``/api/ua/v1/account/mode``
 answering CLASSIC, ``/api/v1/hf/accounts/opened``, the margin symbol lists, ``/api/v3/currencies``),

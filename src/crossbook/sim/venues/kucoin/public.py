@@ -17,13 +17,14 @@ from aiohttp import web
 from ...ratelimit import Over
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
-from ...tape import Candle, Print
+from ...tape import Print
 from ...withdrawals import networks_of
 from .errors import REFUSALS, render
-from .wire import CHANNELS, OK, chain_of, dec, text, trim
+from .streams import CANDLE_TYPES, KucoinStreams, candle_row
+from .wire import OK, chain_of, dec, text, trim
 
 
-class KucoinPublic(SimVenue):
+class KucoinPublic(KucoinStreams, SimVenue):
     """KuCoin's public side: symbols, currencies and books over REST, the public WebSocket."""
     venue = "kucoin"
     snapshot_paths = ("/api/v1/market/orderbook/level2_20", "/api/v1/market/orderbook/level2_100", "/api/v3/market/orderbook/level2")
@@ -58,6 +59,7 @@ class KucoinPublic(SimVenue):
         self._watchdogs: set[asyncio.Task[None]] = set()
         self.hf_account = True  # what /api/v1/hf/accounts/opened answers; False sends ccxt to the classic endpoints
         self.funds: dict[str, Decimal] = {}  # engine order id -> the quote amount a market order was given
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         return symbol  # KuCoin spot ids are BASE-QUOTE already
@@ -231,18 +233,17 @@ class KucoinPublic(SimVenue):
 
     def _on_subscription(self, conn: SimConnection, msg: dict[str, Any]) -> None:
         prefix, _, names = str(msg.get("topic", "")).partition(":")
-        channel = CHANNELS.get(prefix)
-        symbols = [self.symbol_of(n) for n in names.split(",")]
-        if channel is None or None in symbols:
+        entries = self.topic_entries(prefix, names.split(","))
+        if entries is None:
             conn.send(self._error(msg, 404, f"topic {msg.get('topic')} is not found"))
             return
         max_batch, max_topics = self._topic_limits()
-        if len(symbols) > max_batch:
+        if len(entries) > max_batch:
             self.subscribe_refused += 1
             conn.send(self._error(msg, 400, f"exceed max batch subscription count limitation of {max_batch}"))
             return
         topics: set[tuple[str, str]] = conn.state.setdefault("topics", set())
-        wanted = {(channel, s) for s in symbols if s is not None}
+        wanted = set(entries)
         if msg["type"] == "subscribe" and len(topics | wanted) > max_topics:
             self.subscribe_refused += 1
             conn.send(self._error(msg, 509, f"exceed max subscription count limitation of {max_topics} per session"))
@@ -321,16 +322,6 @@ class KucoinPublic(SimVenue):
         await super().stop()
 
 
-CANDLE_TYPES: dict[str, int] = {
-    "1min": 60, "3min": 180, "5min": 300, "15min": 900, "30min": 1800, "1hour": 3600, "2hour": 7200, "4hour": 14_400,
-    "6hour": 21_600, "8hour": 28_800, "12hour": 43_200, "1day": 86_400, "1week": 604_800, "1month": 2_592_000,
-}
-
-
 def history_row(p: Print) -> dict[str, Any]:
     return {"sequence": str(p.trade_id), "price": trim(p.price), "size": trim(p.size), "side": "buy" if p.buy else "sell",
             "time": p.ms * 1_000_000}
-
-
-def candle_row(c: Candle) -> list[str]:
-    return [str(c.start_ms // 1000), trim(c.open), trim(c.close), trim(c.high), trim(c.low), c.volume, c.quote_volume]

@@ -19,7 +19,7 @@ from ...withdrawals import networks_of
 OK = "200000"
 
 
-CHANNELS = {"/market/level2": "level2", "/market/match": "match"}
+CHANNELS = {"/market/level2": "level2", "/market/match": "match", "/market/snapshot": "snapshot"}
 
 
 ORDER_TOPICS = ("/spotMarket/tradeOrders", "/spotMarket/tradeOrdersV2")

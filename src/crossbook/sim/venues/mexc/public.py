@@ -13,11 +13,13 @@ from ....symbols import parse_standard
 from ....venues.protowire import len_field, string_field, varint_field
 from ....venues.registry import base_fees
 from ...access import ApiKey
+from ...market import SimTrade
 from ...ratelimit import Over, retry_after
 from ...refusal import Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
 from ...tape import Candle, Print
 from .errors import REFUSALS, render
+from .streams import MexcStreams, StreamFrames
 from .wire import (
     DEALS,
     DEPTH,
@@ -35,8 +37,9 @@ from .wire import (
 )
 
 
-class MexcPublic(SimVenue):
-    """MEXC v3's public side: exchangeInfo and depth over REST, the protobuf public streams."""
+class MexcPublic(MexcStreams, SimVenue):
+    """MEXC v3's public side: exchangeInfo and depth over REST, the protobuf public streams (klines
+    and the mini ticker: ``streams.py``)."""
     venue = "mexc"
     snapshot_paths = ("/api/v3/depth",)
     instruments_paths = ("/api/v3/exchangeInfo",)
@@ -59,6 +62,7 @@ class MexcPublic(SimVenue):
         self.version: dict[str, int] = {s: 43_296_363_236 + 1009 * i for i, s in enumerate(self.markets)}
         self.quote_sized: dict[str, Decimal] = {}  # order id -> the quoteOrderQty a market order spent
         self.listen_keys: dict[str, ListenKey] = {}
+        self.init_streams()
 
     def native(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -250,6 +254,9 @@ class MexcPublic(SimVenue):
     def parse_stream(self, channel: str) -> tuple[str, str] | None:
         """``spot@<kind>@<interval>@<SYMBOL>`` -> (standard symbol, kind), or None if unknown."""
         parts = channel.split("@")
+        market = self.parse_market_stream(parts)
+        if market is not None:
+            return market
         if len(parts) != 4 or parts[0] != "spot" or parts[1] not in (DEPTH, DEALS) or parts[2] not in INTERVALS:
             return None
         symbol = self.symbol_of(parts[3])
@@ -274,8 +281,14 @@ class MexcPublic(SimVenue):
         versions = string_field(4, str(first)) + string_field(5, str(last))
         return EncodedDepth(asks + bids, versions, int(time.time() * 1000))
 
-    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: list[Frame]) -> list[Frame]:
-        return encoded if DEALS in conn.subs[symbol] else []
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[Frame], StreamFrames]:
+        """This tick's deals, and the frames of the kline and ticker streams some socket holds."""
+        return super().encode_trades(symbol, trades), self.market_frames(symbol)
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], StreamFrames]) -> list[Frame]:
+        deals, streams = encoded
+        held = conn.subs[symbol]
+        return [*(deals if DEALS in held else []), *(f for kind, frames in streams.items() if kind in held for f in frames)]
 
     def frames_for(self, conn: SimConnection, symbol: str, encoded: EncodedDepth) -> list[Frame]:
         channel = conn.subs[symbol].get(DEPTH)

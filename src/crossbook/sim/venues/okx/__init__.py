@@ -57,12 +57,13 @@ SPOT / SWAP / ANY, optional instId) whose rows are the REST order plus the fill 
 from __future__ import annotations
 
 from ...server import SimVenue
+from .options import OkxOptionsSim
 from .public import OkxPublic
 from .records import OkxRecords
 from .stream import OkxSim
 from .trading import OkxTrading
 from .wire import sign
 
-SIMS: dict[str, type[SimVenue]] = {"okx": OkxSim}
+SIMS: dict[str, type[SimVenue]] = {"okx": OkxSim, "okxoptions": OkxOptionsSim}
 
-__all__ = ["SIMS", "OkxPublic", "OkxRecords", "OkxSim", "OkxTrading", "sign"]
+__all__ = ["SIMS", "OkxOptionsSim", "OkxPublic", "OkxRecords", "OkxSim", "OkxTrading", "sign"]

@@ -15,6 +15,7 @@ from ....symbols import parse_standard
 from ....venues.spec.limits import OTHER_FRAME, SUBSCRIBE_FRAME
 from ...engine import SimOrder
 from ...interest import open_interest
+from ...perp_prices import RATE_PLACES
 from ...ratelimit import Over
 from ...refusal import ErrorShape, Reason, Refusal
 from ...server import Change, Frame, SimConnection, SimVenue, json_response
@@ -25,8 +26,6 @@ from .wire import (
     CHECKSUM_DEPTH,
     CONTRACTS,
     DEPTH,
-    FUNDING_PERIOD_MS,
-    FUNDING_RATE,
     Level,
     Placement,
     View,
@@ -267,9 +266,9 @@ class OkxPublic(OkxStreams, SimVenue):
         return [str(c.start_ms), _trim(c.open), _trim(c.high), _trim(c.low), _trim(c.close),
                 self.contracts(symbol, c.volume), c.volume if swap else c.quote_volume, c.quote_volume, "1" if closed else "0"]
 
-    async def funding_rate(self, request: web.Request) -> web.Response:
-        """A SWAP's funding: the simulator's constant rate, settled at the next 8-hour boundary
-        (``fundingTime``), the one after it ``nextFundingTime``."""
+    async def funding_rate_now(self, request: web.Request) -> web.Response:
+        """A SWAP's funding (``PerpPrices``): the rate from its premium now, settled at the next
+        8-hour boundary (``fundingTime``), the one after it ``nextFundingTime``."""
         symbol = self.symbol_of(request.query.get("instId", ""))
         if symbol not in CONTRACTS:
             raise REFUSALS[Reason.UNKNOWN_SYMBOL].refuse()
@@ -277,15 +276,37 @@ class OkxPublic(OkxStreams, SimVenue):
 
     def funding_row(self, symbol: str) -> dict[str, str]:
         """The ``/public/funding-rate`` row, also the ``funding-rate`` channel's."""
-        now = _now_ms()
-        settles = now - now % FUNDING_PERIOD_MS + FUNDING_PERIOD_MS
+        settles = self.next_funding_ms(symbol)
+        rate, settled = self.funding_rate(symbol), self.funding_history(symbol, limit=1)
+        rule = self.funding_rule
         return {
             "instType": "SWAP", "instId": self.native(symbol), "method": "current_period", "formulaType": "noRate",
-            "fundingRate": num(FUNDING_RATE), "nextFundingRate": "", "fundingTime": str(settles),
-            "nextFundingTime": str(settles + FUNDING_PERIOD_MS), "minFundingRate": "-0.0075", "maxFundingRate": "0.0075",
-            "interestRate": "0.0001", "impactValue": "", "premium": "0", "settFundingRate": num(FUNDING_RATE),
-            "settState": "settled", "ts": str(now),
+            "fundingRate": num(rate), "nextFundingRate": "", "fundingTime": str(settles),
+            "nextFundingTime": str(settles + rule.interval_ms), "minFundingRate": num(-rule.cap),
+            "maxFundingRate": num(rule.cap), "interestRate": num(rule.interest), "impactValue": "",
+            "premium": num(self.premium(symbol).quantize(RATE_PLACES)),
+            "settFundingRate": num(settled[-1].rate if settled else rate), "settState": "settled", "ts": str(self.tape.clock()),
         }
+
+    async def funding_rate_history(self, request: web.Request) -> web.Response:
+        """``GET /api/v5/public/funding-rate-history?instId=[&before=][&after=][&limit=]``: settled
+        rates newer than ``before`` and older than ``after`` (ms), newest first, ``limit`` (at
+        most 400, default 100)."""
+        symbol = self.symbol_of(request.query.get("instId", ""))
+        if symbol not in CONTRACTS:
+            raise REFUSALS[Reason.UNKNOWN_SYMBOL].refuse()
+        query = request.query
+        try:
+            before, after = (int(query[k]) if query.get(k) else None for k in ("before", "after"))
+            limit = min(int(query.get("limit") or 100), 400)
+        except ValueError:
+            raise REFUSALS[Reason.BAD_PARAMETER].refuse() from None
+        start = None if before is None else before + 1
+        end = None if after is None else after - 1
+        rows = [{"instType": "SWAP", "instId": self.native(symbol), "formulaType": "noRate", "fundingRate": num(s.rate),
+                 "realizedRate": num(s.rate), "fundingTime": str(s.ms), "method": "current_period"}
+                for s in self.funding_history(symbol, start, end, limit)]
+        return envelope(rows[::-1])
 
     async def open_interest(self, request: web.Request) -> web.Response:
         """``GET /api/v5/public/open-interest?instType=SWAP[&instId=]``: the simulator's open

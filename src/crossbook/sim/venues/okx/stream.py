@@ -42,7 +42,8 @@ class OkxSim(OkxAlgo, OkxWallet):
         return [
             web.get("/api/v5/public/instruments", self.instruments),
             web.get("/api/v5/market/books", self.books),
-            web.get("/api/v5/public/funding-rate", self.funding_rate),
+            web.get("/api/v5/public/funding-rate", self.funding_rate_now),
+            web.get("/api/v5/public/funding-rate-history", self.funding_rate_history),
             web.get("/api/v5/public/open-interest", self.open_interest),
             *self.stream_routes(),
             *self.trading_routes(),

@@ -23,9 +23,10 @@ from aiohttp import web
 
 from ....symbols import parse_standard
 from ...market import Ladder, SimTrade
+from ...perp_prices import OKX, FundingRule, PerpPrices
 from ...server import Frame, SimConnection
 from ...tape import Candle, DayStats, Tape
-from .wire import CHANNELS, CONTRACTS, _trim, envelope
+from .wire import CHANNELS, CONTRACTS, _trim, envelope, num
 
 BUSINESS = "/ws/v5/business"
 CANDLE_BARS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1H": 3600, "4H": 14_400, "1D": 86_400}
@@ -35,8 +36,10 @@ THROTTLED = 1.0  # seconds between two frames of a channel other than candles
 StreamFrames = dict[str, list[str]]  # channel -> this tick's frames of one symbol
 
 
-class OkxStreams:
+class OkxStreams(PerpPrices):
     """What the venue publishes of one symbol's candles, ticker, mark, index, funding and open interest."""
+
+    funding_rule: ClassVar[FundingRule] = OKX
 
     markets: ClassVar[tuple[str, ...]]
     tape: Tape
@@ -87,12 +90,11 @@ class OkxStreams:
     # ---- prices ---------------------------------------------------------------------------
 
     def mark_price(self, symbol: str) -> str:
-        return self.tape.mid(symbol)
+        return num(self.mark(symbol))
 
     def index_price(self, symbol: str) -> str:
-        """The underlying's index: the spot market's mid where listed, else the contract's own."""
-        spot = self.underlying(symbol)
-        return self.tape.mid(spot if spot in self.markets else symbol)
+        """The underlying's index: its spot fair price (``PerpPrices``)."""
+        return num(self.index(symbol))
 
     def mark_row(self, symbol: str) -> dict[str, str]:
         return {"instType": "SWAP", "instId": self.native(symbol), "markPx": _trim(self.mark_price(symbol)),

@@ -135,11 +135,6 @@ TD_MODES = {"cross": MarginMode.CROSS, "isolated": MarginMode.ISOLATED}
 POS_SIDES = {"long": PositionSide.LONG, "short": PositionSide.SHORT, "net": PositionSide.BOTH, "": PositionSide.BOTH}
 
 
-FUNDING_RATE = Decimal("0.0001")  # the simulator's constant funding rate, every 8 hours
-
-
-FUNDING_PERIOD_MS = 8 * 3600 * 1000
-
 
 WALLETS = ("6", "18")  # funding and trading account: one engine balance serves both
 
