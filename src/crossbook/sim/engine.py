@@ -11,7 +11,9 @@ keep positions, one-way (one signed position) or hedge mode (a long and a short)
 notional / leverage reserved from the quote balance while an order or a position is open and
 realized PnL settled into it. The margin arithmetic is simplified: cross and isolated are recorded
 and reported but reserve the same amount; there is no mark price, maintenance margin, liquidation
-or funding; inverse contracts settle in the quote currency like linear ones.
+or funding; inverse contracts settle in the quote currency like linear ones. An option's premium
+changes hands at each trade: a bought option holds no margin, a sold one holds its premium; nothing
+is settled at expiry.
 
 Prices and amounts enter as Decimals and must lie on the instrument's tick and lot grid (a venue
 module rejects with the venue's own error before that); inside, they are integer ticks and lots.
@@ -352,6 +354,8 @@ class Ledger(EngineCore):
             return market.base, amount
         if order.reduce_only or self._closes(order):
             return market.quote, ZERO
+        if market.kind is Kind.OPTION:  # a bought option is paid in full; a sold one holds its premium
+            return market.quote, notional
         leverage = self.accounts[order.account].leverages.get(order.symbol, Decimal(1))
         return market.quote, notional / leverage
 
@@ -392,6 +396,8 @@ class Ledger(EngineCore):
                 account.adjust(account.balances, market.quote, price * amount - fee)
             return
         account.adjust(account.balances, market.quote, -fee)
+        if market.kind is Kind.OPTION:  # the premium changes hands at the trade
+            account.adjust(account.balances, market.quote, (-price if order.is_bid else price) * amount)
         self._move_position(account, order, market, price, amount)
 
     def _position_key(self, account: Account, order: SimOrder) -> tuple[str, PositionSide]:
@@ -416,16 +422,17 @@ class Ledger(EngineCore):
             direction = Decimal(1) if pos.size >= 0 else Decimal(-1)
             opening = pos.size == 0 or (pos.size > 0) == order.is_bid
         leverage = account.leverages.get(order.symbol, Decimal(1))
+        option = market.kind is Kind.OPTION
         if opening:
             size = abs(pos.size) + amount
             pos.entry = (pos.entry * abs(pos.size) + price * amount) / size
             pos.size = size if account.hedge_mode else pos.size + signed
-            margin = price * amount / leverage
+            margin = self._margin(option, order.is_bid, price * amount, leverage)
             pos.margin += margin
             account.adjust(account.locked, market.quote, margin)
             return
         closed = min(amount, abs(pos.size))
-        pnl = (price - pos.entry) * closed * direction
+        pnl = ZERO if option else (price - pos.entry) * closed * direction  # an option's premiums settled it
         released = pos.margin * closed / abs(pos.size)
         pos.margin -= released
         account.adjust(account.locked, market.quote, -released)
@@ -437,9 +444,17 @@ class Ledger(EngineCore):
         if flipped and not account.hedge_mode:
             pos.size = flipped if order.is_bid else -flipped
             pos.entry = price
-            margin = price * flipped / leverage
+            margin = self._margin(option, order.is_bid, price * flipped, leverage)
             pos.margin += margin
             account.adjust(account.locked, market.quote, margin)
+
+    @staticmethod
+    def _margin(option: bool, buying: bool, notional: Decimal, leverage: Decimal) -> Decimal:
+        """What a newly opened position holds: a contract's notional over its leverage; nothing for
+        a bought option (paid in full), its premium for a sold one."""
+        if option:
+            return ZERO if buying else notional
+        return notional / leverage
 
     def _cap_to_position(self, order: SimOrder) -> None:
         account = self.accounts[order.account]

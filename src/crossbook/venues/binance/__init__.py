@@ -542,8 +542,9 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         features={
             Feature.LIMIT: Support.yes(),
             Feature.MARKET: Support.yes("not on options (eapi takes LIMIT only)", only=SPOT_BOOK | CONTRACTS),
-            Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET algo order (algoOrder) on futures"),
-            Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP algo order (algoOrder) on futures"),
+            Feature.STOP: Support.yes("STOP_LOSS on spot, STOP_MARKET algo order (algoOrder) on futures", only=SPOT_BOOK | CONTRACTS),
+            Feature.STOP_LIMIT: Support.yes("STOP_LOSS_LIMIT on spot, STOP algo order (algoOrder) on futures",
+                                            only=SPOT_BOOK | CONTRACTS),
             Feature.POST_ONLY: Support.yes("LIMIT_MAKER on spot, timeInForce GTX on futures and options"),
             Feature.IOC: Support.yes(),
             Feature.FOK: Support.yes(),

@@ -55,6 +55,7 @@ from ...symbols import standard_symbol
 from ..spec import VenueSpec
 from ..spec.capabilities import (
     BASIC_ORDERS,
+    CONTRACTS,
     DERIVATIVES,
     SPOT_BOOK,
     Feature,
@@ -468,16 +469,17 @@ SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
         },
         features={
             Feature.LIMIT: Support.yes(),
-            Feature.MARKET: Support.yes(),
-            Feature.STOP: Support.yes("conditional order: triggerPrice with orderType Market"),
-            Feature.STOP_LIMIT: Support.yes("conditional order: triggerPrice with orderType Limit"),
+            Feature.MARKET: Support.yes("not claimed on options", only=SPOT_BOOK | CONTRACTS),
+            Feature.STOP: Support.yes("conditional order: triggerPrice with orderType Market", only=SPOT_BOOK | CONTRACTS),
+            Feature.STOP_LIMIT: Support.yes("conditional order: triggerPrice with orderType Limit", only=SPOT_BOOK | CONTRACTS),
             Feature.POST_ONLY: Support.yes("timeInForce PostOnly"),
             Feature.IOC: Support.yes(),
             Feature.FOK: Support.yes(),
             Feature.REDUCE_ONLY: Support.yes(only=DERIVATIVES),
             Feature.ICEBERG: Support.no("not in /v5/order/create"),
             Feature.OCO: Support.no("spot OCO is a web-UI order; /v5/order/create has none"),
-            Feature.TP_SL: Support.yes("takeProfit / stopLoss on /v5/order/create, spot limit orders included"),
+            Feature.TP_SL: Support.yes("takeProfit / stopLoss on /v5/order/create, spot limit orders included",
+                                       only=SPOT_BOOK | CONTRACTS),
             Feature.HEDGE_MODE: Support.yes(
                 "/v5/position/switch-mode: USDT perpetuals and inverse futures",
                 only={Product.LINEAR_PERP, Product.FUTURES},
