@@ -55,6 +55,7 @@ class Instrument:
     right: OptionRight | None = None
     settle: str | None = None
     premium_in_base: bool = False
+    funding_hours: float | None = None  # a perpetual's hours between fundings, where its listing says
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,6 +166,7 @@ class FeedHandler:
         self.link = Link()
         self.books: dict[str, L2Book] = {}
         self.symbols: dict[str, str] = {}  # native -> standard symbol, where known
+        self.instruments: dict[str, Instrument] = {}  # native -> its listing, where the feed read it
         self.latency = LatencyStats()
         self.messages = 0
         self.trades = 0
@@ -175,7 +176,9 @@ class FeedHandler:
 
     # ---- books -----------------------------------------------------------------------------
 
-    def add_book(self, native: str, symbol: str | None = None) -> L2Book:
+    def add_book(self, native: str, symbol: str | None = None, instrument: Instrument | None = None) -> L2Book:
+        """The book of ``native`` (made on first call), known as ``symbol`` and listed as
+        ``instrument`` (its contract size, for a venue counting frames in contracts)."""
         book = self.books.get(native)
         if book is None:
             book = L2Book(
@@ -189,6 +192,8 @@ class FeedHandler:
             self.books[native] = book
         if symbol:
             self.symbols[native] = symbol
+        if instrument is not None:
+            self.instruments[native] = instrument
         return book
 
     def book(self, native: str) -> L2Book | None:

@@ -193,7 +193,7 @@ class VenueFeed:
             conn = FeedConnection(handler, group, session, recorder=self.recorder, limiter=self.limiter,
                                   subscribe_limits=self.subscribe_limits, breach=self.breach)
             for native in group:
-                book = handler.add_book(native, natives[native])
+                book = handler.add_book(native, natives[native], symbol_map.by_native.get(native))
                 self.books[natives[native]] = book
             self.connections.append(conn)
             start = self._run_after(conn, i * self.handler_cls.connect_interval)

@@ -89,9 +89,6 @@ INTERVAL_NAMES: dict[Interval, str] = {
 }
 BY_NAME = {name: interval for interval, name in INTERVAL_NAMES.items()}
 FUNDING_HOURS = 8.0  # when the contract's own funding_interval is not known
-# each perpetual's (contract size, funding hours) by REST base and contract: the feed reads the
-# instruments with one handler and streams with others, and futures frames count in contracts
-CONTRACTS: dict[tuple[str, str], tuple[float, float]] = {}
 
 
 def optional(text: str | None) -> float | None:
@@ -391,8 +388,12 @@ class GateSwap(GateSpot):
         return channels.ticker or channels.funding  # one channel carries the day, funding, mark, index and open interest
 
     def contract(self, native: str) -> tuple[float, float] | None:
-        """(contract size, funding hours) of ``native``, once this feed has read the instruments."""
-        return CONTRACTS.get((self.rest_base, native))
+        """(contract size, funding hours) of ``native``: futures frames count in contracts; None
+        where the feed has not read its listing (a replay)."""
+        inst = self.instruments.get(native)
+        if inst is None:
+            return None
+        return inst.contract_size, inst.funding_hours or FUNDING_HOURS
 
     def on_ticker(self, msg: Event) -> None:
         """``futures.tickers``: the day (``volume_24h`` in contracts, ``_base`` and ``_quote``),
@@ -471,7 +472,6 @@ class GateSwap(GateSpot):
                 continue
             base, quote = c["name"].split("_", 1)
             hours = int(c.get("funding_interval") or FUNDING_HOURS * 3600) / 3600
-            CONTRACTS[(self.rest_base, c["name"])] = (float(c["quanto_multiplier"]), hours)
             out.append(
                 Instrument(
                     venue=self.venue,
@@ -483,6 +483,7 @@ class GateSwap(GateSpot):
                     tick=float(c["order_price_round"]),
                     lot=float(c["quanto_multiplier"]),  # one contract, in base units
                     contract_size=float(c["quanto_multiplier"]),
+                    funding_hours=hours,
                 )
             )
         return out
