@@ -84,4 +84,5 @@ def test_run_arb_on_the_simulator_with_a_dislocation_reports_json_and_calls_on_o
     for opp in basis:
         buy, sell = opp["legs"]  # type: ignore[misc]
         assert (buy["symbol"], sell["symbol"], sell["venue"]) == ("BTC-USDT-PERP", SYMBOL, "kraken")
-        assert opp["funding_rate"] == 0.0001  # the simulators' rate, read through ccxt
+        rate = opp["funding_rate"]  # the perpetual venue's rate from its premium (tests/desk/test_live_funding.py checks the value)
+        assert isinstance(rate, float) and rate != 0 and abs(rate) <= 0.0075, rate

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from functools import partial
 
 from crossbook import Desk
 from crossbook.desk.market_streams import StreamReads, contiguous
@@ -27,6 +28,10 @@ def _tickers(events: list[MarketEvent], venue: str, symbol: str) -> list[Ticker]
     return [e for e in events if isinstance(e, Ticker) and e.venue == venue and e.symbol == symbol]
 
 
+def _more_tickers(events: list[MarketEvent], venue: str, symbol: str, than: int) -> bool:
+    return len(_tickers(events, venue, symbol)) > than
+
+
 def _same_day(a: Ticker, b: Ticker) -> bool:
     return (a.open, a.high, a.low, a.last, a.volume) == (b.open, b.high, b.low, b.last, b.volume)
 
@@ -44,7 +49,7 @@ async def _ticker_as_rest(desk: Desk, events: list[MarketEvent], venue: str, sym
             seen = len(_tickers(events, venue, symbol))
             cluster.tick()
             try:  # a venue throttles its ticker frames (OKX: one a second): no frame, another tick
-                await wait_for(lambda n=seen: len(_tickers(events, venue, symbol)) > n, FRAME_WITHIN, f"a {venue} frame")
+                await wait_for(partial(_more_tickers, events, venue, symbol, seen), FRAME_WITHIN, f"a {venue} frame")
             except AssertionError:
                 continue
             rest = await RestMarket(desk.endpoint_overrides()).ticker(venue, symbol)
@@ -87,7 +92,7 @@ def test_streams_reach_subscribers_and_answer_candles_and_tickers() -> None:
             assert reads.fell_back == fell_back + 1 and five and all(c.interval is Interval.M5 for c in five)
 
             for venue in ("binance", "okx"):
-                await wait_for(lambda v=venue: bool(_tickers(events, v, "BTC-USDT")), WITHIN, f"a streamed {venue} ticker")
+                await wait_for(partial(_more_tickers, events, venue, "BTC-USDT", 0), WITHIN, f"a streamed {venue} ticker")
                 await _ticker_as_rest(desk, events, venue, "BTC-USDT")
             await wait_for(lambda: bool(_tickers(events, "binance", "ETH-USDT")), WITHIN,
                            "a streamed ETH-USDT ticker through the companion feed")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from crossbook import Desk
 from crossbook.cli import app
-from crossbook.errors import CrossbookError, UnknownSymbol
+from crossbook.errors import ConfigError, UnknownSymbol
 from crossbook.model import BookState, OptionRight
 from crossbook.sim.options import listed_series
 from crossbook.symbols import parse_option
@@ -67,7 +67,7 @@ def test_an_expiry_nobody_lists_names_those_listed() -> None:
 def test_a_simulated_desk_without_options_says_how_to_get_them() -> None:
     async def body() -> None:
         async with Desk.sim(["bybit"]) as desk:
-            with pytest.raises(CrossbookError, match="options=True"):
+            with pytest.raises(ConfigError, match="options=True"):
                 await desk.option_chain("BTC")
 
     run(body(), timeout=120)

@@ -83,8 +83,7 @@ def test_mid_candles_of_the_consolidated_book(served: Served) -> None:
 
 def test_options_without_an_options_market_says_so(served: Served) -> None:
     status, error = run(_get(served, "/options", underlying="BTC"))
-    # the desk's own error, whatever its status (today a 500: option_chain raises a bare CrossbookError)
-    assert status >= 400 and "option" in error["error"], error
+    assert status == 400 and "options=True" in error["error"], error  # the simulated desk runs no options market
     status, error = run(_get(served, "/options", underlying="BTC", expiry="2026-12-25"))
     assert status == 400 and error["field"] == "expiry", error
 

@@ -4,7 +4,8 @@ reverse), on one venue or across two, as takers, with the perpetual's funding ra
 The legs are sized and priced like a cross-venue pair (``walk_pair``, amounts in base units whatever
 the contract), so ``net_profit`` is the price gap captured now after both taker fees, in the quote.
 Carrying the position earns or pays funding on top: ``funding_rate`` is the perpetual's rate per
-funding interval (longs pay shorts when positive), reported beside the profit, not in it.
+funding interval (longs pay shorts when positive), reported beside the profit, not in it. A
+``LiveFunding`` keeps that rate current from the venues' funding streams.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import replace
 
 from ..book.consolidated import ConsolidatedBook
 from ..errors import UnknownSymbol
+from ..model import FundingRate as StreamedFunding
 from ..model import Kind, Side
 from ..symbols import parse_standard, standard_symbol
 from .cross_venue import book_levels, pair_opportunity, walk_pair
@@ -24,6 +26,27 @@ from .model import Fees, Opportunity, fee_lookup
 # the funding rate of (venue, perpetual symbol), None when unknown; a dict keyed the same way works
 FundingRate = Callable[[str, str], float | None]
 Funding = Mapping[tuple[str, str], float] | FundingRate
+
+
+class LiveFunding:
+    """(venue, perpetual) -> the funding rate its venue's stream delivered last (``receive`` is the
+    streams' sink), else the one read once over REST (``read``: for a venue whose feed publishes no
+    funding, or had not yet when the scan began). ``venue_of``: the venue of a stream's feed id
+    (binanceusdm -> binance). ``close`` stops following the streams."""
+
+    def __init__(self, venue_of: Callable[[str], str] = str, close: Callable[[], None] = lambda: None) -> None:
+        self.streamed: dict[tuple[str, str], float] = {}
+        self.read: dict[tuple[str, str], float] = {}
+        self.venue_of = venue_of
+        self.close = close
+
+    def receive(self, event: object) -> None:
+        if isinstance(event, StreamedFunding):
+            self.streamed[(self.venue_of(event.venue), event.symbol)] = event.rate
+
+    def __call__(self, venue: str, symbol: str) -> float | None:
+        key = (venue, symbol)
+        return self.streamed[key] if key in self.streamed else self.read.get(key)
 
 
 def funding_lookup(funding: Funding | None) -> FundingRate:

@@ -17,7 +17,7 @@ from rich import box
 from rich.table import Table
 
 from ..errors import ConfigError, CrossbookError, InvalidOrder, UnknownSymbol
-from ..model import MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
+from ..model import Kind, MarginMode, OrderRequest, OrderType, PositionSide, Side, TimeInForce
 from ..precision import Precision
 from ..symbols import parse_standard
 from .app import (
@@ -65,7 +65,11 @@ def _source(sim: bool, config: Path | None) -> None:
 async def _desk(sim: bool, config: Path | None, venues: list[str], symbols: list[str]) -> AsyncIterator[Desk]:
     from ..desk import Desk
 
-    desk = Desk.sim(venues=venues, symbols=symbols) if sim else Desk.from_config(config or Path(), venues=venues)
+    # an option's market is simulated only on asking (options=True); its book is not followed from the start
+    options = [s for s in symbols if parse_standard(s)[2] is Kind.OPTION]
+    books = [s for s in symbols if s not in options]
+    desk = (Desk.sim(venues=venues, symbols=books, options=bool(options)) if sim
+            else Desk.from_config(config or Path(), venues=venues))
     async with desk:
         yield desk
 

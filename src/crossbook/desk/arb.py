@@ -237,7 +237,7 @@ async def run_arb(
         if on_cap is not None:
             on_cap(SizeCap.of(balances, max_notional))
         if funding is None and "basis" in looked_for:
-            funding = await desk.funding_rates(wanted)
+            funding = await desk.live_funding(wanted)  # the desk's streams, until the desk stops
 
         async def record(event: Event) -> None:
             log.record(event)

@@ -441,7 +441,7 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
                         fixed_costs: Mapping[str, float] | None = None) -> AsyncIterator[OpportunityEvent]:
         """Opportunities among ``symbols`` as they open and close, net of fees: cross-venue
         (``cross``), triangular and spot-perpetual ``basis``; for ``seconds`` (default: until the
-        caller stops iterating). ``funding`` defaults to the perpetuals' rates read from the venues.
+        caller stops iterating). ``funding`` defaults to the perpetuals' live rates (``live_funding``).
         Sizes are capped by ``balances`` and ``max_notional``; ``fixed_costs`` (a DEX venue's gas
         per order) count in the net profit (see ``Scanner``)."""
         wanted = [s.upper() for s in symbols]
@@ -450,8 +450,8 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
         if unknown:
             raise ConfigError(f"unknown opportunity kinds {', '.join(unknown)}; known: cross, {', '.join(KINDS)}")
         await self.follow(wanted, live_within)
-        if funding is None and "basis" in looked_for:
-            funding = await self.funding_rates(wanted)
+        live = await self.live_funding(wanted) if funding is None and "basis" in looked_for else None
+        funding = live if live is not None else funding
         scanner = Scanner({s: self.market.consolidated[s] for s in wanted}, kinds=looked_for, fees=fees,
                           balances=balances, transfer=transfer, funding=funding, min_bps=min_bps, max_notional=max_notional,
                           fixed_costs=fixed_costs)
@@ -474,6 +474,8 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
             scanning.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await scanning
+            if live is not None:
+                live.close()
 
     async def funding_rates(self, symbols: Sequence[str]) -> dict[tuple[str, str], float]:
         """(venue, perpetual) -> funding rate per interval, from the venues' public APIs: the

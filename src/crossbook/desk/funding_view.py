@@ -1,22 +1,30 @@
 """The Desk's funding across venues: every perpetual's funding on every venue of the desk, side by
-side, annualized, and per perpetual the spread between the venues that pay the most and the least."""
+side, annualized, and per perpetual the spread between the venues that pay the most and the least;
+and the live funding the basis scanner reads (``live_funding``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..arbitrage.basis import LiveFunding
 from ..errors import UnknownSymbol
+from ..feeds.handler import Channels
 from ..model import FundingRate, Kind
 from ..symbols import parse_standard
-from .funding import Unread, funding_sources, read_funding
+from ..venues.registry import venue_of
+from .funding import Unread, fetch_funding, funding_sources, read_funding
 
 if TYPE_CHECKING:
     from .desk import Desk
 
 # the perpetuals read when none are named (those the desk's venues list)
 DEFAULT_PERPETUALS = ("BTC-USDT-PERP", "ETH-USDT-PERP", "BTC-USD-PERP", "ETH-USD-PERP")
+FUNDING = Channels(funding=True)
+FIRST_STREAMED = 10.0  # seconds a publishing feed has to deliver its first funding before REST is read
 
 
 def rate_json(rate: FundingRate) -> dict[str, Any]:
@@ -91,6 +99,23 @@ def _listed(venues: list[str], symbols: list[str], named: bool) -> list[str]:
     return [s for s in symbols if s in listed]
 
 
+async def _heard(desk: Desk, live: LiveFunding, pairs: Set[tuple[str, str]], within: float) -> None:
+    """Until each (venue, perpetual) of ``pairs`` streamed a rate to ``live``, at most ``within`` s."""
+    heard = asyncio.Event()
+
+    def look(_: object = None) -> None:
+        if pairs <= live.streamed.keys():
+            heard.set()
+
+    stop = desk.on_market(look)  # after live's own sink: it sees the rate just received
+    try:
+        look()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(heard.wait(), within)
+    finally:
+        stop()
+
+
 class FundingView:
     """The Desk's funding method (a base of Desk)."""
 
@@ -105,6 +130,28 @@ class FundingView:
         order = {s: i for i, s in enumerate(wanted)}
         return FundingBoard(tuple(wanted), tuple(sorted(rates, key=lambda r: (order[r.symbol], r.venue))),
                             tuple(sorted(unread, key=lambda u: (order[u.symbol], u.venue))))
+
+    async def live_funding(self, symbols: Sequence[str], first_within: float = FIRST_STREAMED) -> LiveFunding:
+        """(venue, perpetual) -> funding rate for the perpetuals among ``symbols``, kept current by
+        the venues' funding streams (followed now); a venue whose feed publishes no funding, or
+        none within ``first_within`` seconds, is read once over REST. ``close()`` it when done."""
+        desk = self._funding_desk()
+        perps = [s.upper() for s in symbols if parse_standard(s.upper())[2] is Kind.PERP]
+        live = LiveFunding(venue_of)
+        if not perps:
+            return live
+        live.close = desk.on_market(live.receive)
+        await desk.follow_market(perps, FUNDING)
+        publishing = {(venue_of(f.venue), s) for f in desk.market.feeds for s in perps
+                      if s in f.books and f.handler_cls.market_streams(FUNDING)}
+        await _heard(desk, live, publishing, first_within)
+        unheard = [(v, s) for v, _, listed in funding_sources(desk.venues, perps).values() for s in listed
+                   if (v, s) not in live.streamed]
+        if unheard:
+            read = await fetch_funding(sorted({v for v, _ in unheard}), sorted({s for _, s in unheard}),
+                                       desk.endpoint_overrides())
+            live.read.update((k, r) for k, r in read.items() if k in unheard)
+        return live
 
     def _funding_desk(self) -> Desk:
         from .desk import Desk

@@ -69,7 +69,10 @@ class StreamStore:
     _candles: dict[tuple[str, str, Interval], OrderedDict[float, Candle]] = field(default_factory=dict)
 
     def receive(self, event: MarketEvent) -> None:
-        key = (event.venue, event.symbol)
+        venue = venue_of(event.venue)
+        if venue != event.venue:  # a product feed (binanceusdm): the desk names the venue
+            event = replace(event, venue=venue)
+        key = (venue, event.symbol)
         if isinstance(event, Candle):
             self._keep_candle(event)
         elif isinstance(event, Ticker):

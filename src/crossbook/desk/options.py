@@ -68,7 +68,7 @@ class OptionChains:
         if not desk._started:
             raise CrossbookError("the desk is not started: use it as `async with Desk...(...) as desk:`")
         if desk.simulator is not None and not desk.simulator.options:
-            raise CrossbookError("this simulated desk runs no options markets: start it with Desk.sim(..., options=True)")
+            raise ConfigError("this simulated desk runs no options markets: start it with Desk.sim(..., options=True)")
         asset, wanted = underlying.upper(), parse_expiry(expiry)
         follower = self._follower(desk)
         chosen = self._option_venues(follower, venues)

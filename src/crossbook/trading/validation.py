@@ -93,7 +93,9 @@ def rules_from_ccxt_market(market: Mapping[str, Any], precision_mode: int = TICK
     precision = market.get("precision") or {}
     limits = market.get("limits") or {}
     product = _product(market)
-    inverse = bool(market.get("inverse"))
+    # ccxt calls an option settled in its base coin inverse (OKX's), but its contract still holds
+    # contract_size base units and its premium is paid in the settle coin: linear arithmetic
+    inverse = bool(market.get("inverse")) and product is not Product.OPTIONS
     return TradingRules(
         symbol=_standard_symbol(market, product),
         ccxt_symbol=str(market["symbol"]),

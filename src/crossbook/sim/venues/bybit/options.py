@@ -251,9 +251,13 @@ class BybitOptionSim(BybitLinearSim):
         return super().place(request)
 
     async def position_list(self, key: ApiKey, params: Params) -> dict[str, Any]:
-        """Options settle in USDC; their standard symbols carry USD, the currency they are quoted in."""
+        """Options settle in USDC; their standard symbols carry USD, the currency they are quoted in.
+        Unlike linear, category=option needs neither symbol nor settleCoin: every open option
+        position then (what ccxt's fetch_positions() with no symbol asks)."""
         if params.get("settleCoin") is not None:
             params = {**params, "settleCoin": QUOTE if params["settleCoin"] == SETTLE else "-"}
+        elif params.get("symbol") is None and params.get("baseCoin") is None:
+            params = {**params, "settleCoin": QUOTE}
         return await super().position_list(key, params)
 
 
