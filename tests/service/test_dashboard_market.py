@@ -20,7 +20,7 @@ FUNDING_ROWS = """[...document.querySelectorAll('#funding tbody tr[data-venue]')
   [...tr.cells].map((c) => c.textContent))"""
 RATE = re.compile(r"^-?\d+\.\d{2,4} % / \d+(\.\d+)? h$")
 ANNUAL = re.compile(r"^-?[\d,]+\.\d{2} %$")
-NEXT = re.compile(r"^\d\d:\d\d:\d\d \(in \d+ h \d+ min\)$")
+NEXT = re.compile(r"^\d\d:\d\d UTC \(in \d+ h \d+ min\)$")
 
 
 @pytest.fixture(scope="module")

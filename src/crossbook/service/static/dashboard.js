@@ -315,7 +315,8 @@
       series.x.shift();
       series.ys.forEach((y) => y.shift());
     }
-    charts.latency.setData([series.x, ...series.ys]);
+    // one point gives uPlot no span to scale a time axis by (it spreads it over years): wait for two
+    if (series.x.length >= 2) charts.latency.setData([series.x, ...series.ys]);
   }
 
   function startDepthChart() {
@@ -631,7 +632,8 @@
   function until(at) {
     if (!at) return "–";
     const minutes = Math.max(0, Math.round((at * 1000 - Date.now()) / 60000));
-    return `${clock(at)} (in ${Math.floor(minutes / 60)} h ${minutes % 60} min)`;
+    const utc = new Date(at * 1000).toISOString().slice(11, 16);  // venues schedule funding in UTC
+    return `${utc} UTC (in ${Math.floor(minutes / 60)} h ${minutes % 60} min)`;
   }
 
   async function pollFunding() {
