@@ -19,7 +19,7 @@ FEEDS = contract_feeds()
 
 def test_every_venue_has_feeds_and_a_simulated_twin() -> None:
     for venue in VENUES:
-        feeds = venue_feeds(venue)
+        feeds = venue_feeds(venue, options=True)  # an options feed has its twin too
         assert feeds, f"{venue} has no feed handler"
         assert set(venue_sims(venue)) == set(feeds), f"{venue}: feeds {set(feeds)} vs sims {set(venue_sims(venue))}"
 

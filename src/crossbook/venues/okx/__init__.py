@@ -1,6 +1,7 @@
 """OKX v5 public market data: the ``books`` channel (400 levels, 100 ms) and ``trades``, for SPOT,
 SWAP and FUTURES instruments on one socket; beside them ``tickers``, and on contracts ``mark-price``,
-``index-tickers`` (the underlying's index), ``funding-rate`` (SWAP) and ``open-interest``.
+``index-tickers`` (the underlying's index), ``funding-rate`` (SWAP) and ``open-interest``; and
+``liquidation-orders``, one subscription by instType for every SWAP (the feed's own emitted).
 Candles (``candle1m`` .. ``candle1D``) are served on another endpoint, /ws/v5/business: ``OkxCandles``
 is the handler of that socket (a feed of its own, subscribing candles only).
 
@@ -42,6 +43,7 @@ from ...model import (
     Instrument,
     Interval,
     Kind,
+    Liquidation,
     MarkPrice,
     OpenInterest,
     Side,
@@ -136,15 +138,21 @@ class OkxFeed(FeedHandler):
         return f"{self.ws_base}{WS_PATH}"
 
     def subscribe_messages(self, natives: list[str]) -> list[Frame]:
-        return [self._request("subscribe", natives)]
+        return [self._request("subscribe", natives, self.inst_type_args(natives))]
 
     def unsubscribe_messages(self, natives: list[str]) -> list[Frame]:
-        return [self._request("unsubscribe", natives)]
+        return [self._request("unsubscribe", natives)]  # subscriptions by instType serve the socket's others
 
-    def _request(self, op: str, natives: list[str]) -> str:
+    def _request(self, op: str, natives: list[str], shared: list[dict[str, str]] | None = None) -> str:
         args = [{"channel": channel, "instId": self.channel_inst(channel, n)}
                 for n in natives for channel in self.native_channels(n)]
-        return orjson.dumps({"op": op, "args": args}).decode()
+        return orjson.dumps({"op": op, "args": [*args, *(shared or [])]}).decode()
+
+    def inst_type_args(self, natives: list[str]) -> list[dict[str, str]]:
+        """Subscriptions by instType: ``liquidation-orders`` of every SWAP, once SWAPs are subscribed."""
+        if self.channels.liquidations and any(n.endswith("-SWAP") for n in natives):
+            return [{"channel": "liquidation-orders", "instType": "SWAP"}]
+        return []
 
     def native_channels(self, native: str) -> list[str]:
         """The channels one instrument subscribes on this socket."""
@@ -313,6 +321,9 @@ class OkxFeed(FeedHandler):
         elif channel == "open-interest":
             for d in data:
                 self.on_open_interest(d)
+        elif channel == "liquidation-orders":
+            for d in data:
+                self.on_liquidations(d)
 
     def symbol(self, native: str) -> str:
         return self.symbols.get(native, native)
@@ -381,6 +392,24 @@ class OkxFeed(FeedHandler):
         native = d["instId"]
         self.emit_market(OpenInterest(self.venue, self.symbol(native), int(d["ts"]) / 1000.0, float(d["oiCcy"]),
                                       optional(d.get("oiUsd"))))
+
+    def on_liquidations(self, d: dict[str, Any]) -> None:
+        """``liquidation-orders`` (every SWAP of the venue: those of the feed's books are emitted),
+        ``side`` the forced order's, ``bkPx`` the bankruptcy price, ``sz`` in contracts (in base
+        units once the feed read the contract's size; contracts where it did not, as in replay):
+        {"arg":{"channel":"liquidation-orders","instType":"SWAP"},"data":[{"details":[{"bkLoss":"0",
+        "bkPx":"0.007831","ccy":"","posSide":"short","side":"buy","sz":"13","ts":"1692266434010"}],
+        "instFamily":"IOST-USDT","instId":"IOST-USDT-SWAP","instType":"SWAP","uly":"IOST-USDT"}]}"""
+        native = d["instId"]
+        if native not in self.books and not self.auto_books:
+            return
+        instrument = self.instruments.get(native)
+        for x in d["details"]:
+            price, size = float(x["bkPx"]), float(x["sz"])
+            if instrument is not None:
+                size *= instrument.contract_size / price if instrument.inverse else instrument.contract_size
+            side = Side.SELL if x["side"] == "sell" else Side.BUY
+            self.emit_market(Liquidation(self.venue, self.symbol(native), int(x["ts"]) / 1000.0, side, price, size))
 
     def candles_url(self, gap: Gap) -> str:
         """``after``: older than (the gap's end, included), ``before``: newer than (its start, included)."""
@@ -490,6 +519,9 @@ class OkxCandles(OkxFeed):
 
     def native_channels(self, native: str) -> list[str]:
         return [f"candle{self.interval_names[i]}" for i in self.channels.candles]
+
+    def inst_type_args(self, natives: list[str]) -> list[dict[str, str]]:
+        return []  # liquidations are on the public socket
 
     def on_subscribed(self, arg: dict[str, Any]) -> None:
         book = self.books.get(arg.get("instId", ""))

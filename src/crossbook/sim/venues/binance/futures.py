@@ -28,6 +28,7 @@ from .accounts import BinanceSpotSim
 from .algo import AlgoOrders
 from .errors import ERRORS, FUTURES_ERRORS, binance_error, rejected
 from .funding import FuturesFunding
+from .liquidations import ForceOrders
 from .open_interest import FuturesOpenInterest
 from .wire import (
     FUTURES_TYPES,
@@ -39,7 +40,7 @@ from .wire import (
 )
 
 
-class BinanceUsdmSim(FuturesFunding, AlgoOrders, FuturesOpenInterest, BinanceSpotSim):
+class BinanceUsdmSim(ForceOrders, FuturesFunding, AlgoOrders, FuturesOpenInterest, BinanceSpotSim):
     """USD-M perpetuals, trading as ccxt's ``binanceusdm`` calls them: ``/fapi/v3/account``,
     ``/fapi/v1/order`` (LIMIT, MARKET; GTC, IOC, FOK, GTX post-only; ``reduceOnly``,
     ``positionSide``), conditional orders on ``/fapi/v1/algoOrder`` (``algo.py``),
@@ -504,6 +505,7 @@ class BinanceCoinmSim(BinanceUsdmSim):
     orders' ``cumBase``, are the inverse values in the base coin."""
 
     venue = "binancecoinm"
+    liquidations = False  # its forceOrder counts contracts: not simulated
     ccxt_id = "binancecoinm"
     ccxt_hosts = ("https://dapi.binance.com",)
     ccxt_options: ClassVar[dict[str, Any]] = {"fetchMarkets": {"types": ["inverse"]}, "fetchMargins": False, "fetchCurrencies": False}

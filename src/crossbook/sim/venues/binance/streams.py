@@ -4,7 +4,7 @@ up), ``@ticker`` (the rolling day of its tape, spot with the touch), ``@bookTick
 on futures, ``@markPrice@1s`` (what ``premiumIndex`` answers: mark, index, funding).
 
 Each tick the venue makes the frames of the streams some socket holds, once; each socket then gets
-those of the streams it subscribed. The simulator has no liquidations: ``@forceOrder`` stays quiet.
+those of the streams it subscribed. USD-M's ``@forceOrder`` is ``liquidations.py``'s.
 """
 
 from __future__ import annotations

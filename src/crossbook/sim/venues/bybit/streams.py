@@ -3,7 +3,9 @@
 time is up), ``tickers.{symbol}`` (spot: the rolling day of its tape, snapshots only; linear and
 inverse: exactly what ``/v5/market/tickers`` answers, mark, index, funding and open interest
 included, as a snapshot on subscribe and then deltas of the fields that changed) and, on
-contracts, ``allLiquidation.{symbol}`` (accepted; the simulator liquidates no one, so it stays quiet).
+contracts, ``allLiquidation.{symbol}`` (the forced orders ``sim/liquidations.py`` draws from the
+venue's own book; ``S`` the liquidated position's side, so a long's forced sell says "Buy", ``p``
+the last level the order reached, ``v`` its size in the orders' unit).
 
 Each tick the venue makes the frames of the topics some socket holds, once; each socket then gets
 those it subscribed.
@@ -12,10 +14,13 @@ those it subscribed.
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from typing import Any, ClassVar
 
 import orjson
 
+from ...liquidations import ForcedOrder, Liquidator
+from ...market import Ladder, SimMarket
 from ...server import Frame, SimConnection
 from ...tape import Candle, Tape
 
@@ -31,9 +36,12 @@ TopicFrames = dict[str, list[bytes]]  # topic name without the symbol -> this ti
 class BybitStreams:
     """What the venue publishes of one symbol's candles and ticker."""
 
+    venue: ClassVar[str]
     category: ClassVar[str]
     tape: Tape
     connections: Any
+    market: SimMarket
+    ladders: dict[str, Ladder]
 
     def init_streams(self) -> None:
         self.kline_open: dict[tuple[str, int], int] = {}  # (symbol, seconds) -> open ms of its newest candle
@@ -45,6 +53,13 @@ class BybitStreams:
 
     def spot_ticker(self, symbol: str) -> dict[str, str]:
         raise NotImplementedError
+
+    def size_str(self, ladder: Ladder, ticks: int, lots: int) -> str:
+        raise NotImplementedError
+
+    @cached_property
+    def liquidator(self) -> Liquidator:
+        return Liquidator(self.market.seed, self.venue)
 
     def stream_ticker(self, symbol: str) -> dict[str, Any]:
         """The ticker's fields as the topic carries them (spot's has no touch)."""
@@ -81,17 +96,32 @@ class BybitStreams:
     def market_frames(self, symbol: str) -> TopicFrames:
         """This tick's frames of ``symbol``'s market topics that some socket holds."""
         held = {name for conn in self.connections for name in conn.subs.get(symbol, ())}
+        forced = self.liquidator.draw(symbol, self.ladders[symbol], self.tape.clock()) if self.liquidates else None
         out: TopicFrames = {}
         for name in held:
             if name.startswith("kline."):
                 frames = self.kline_frames(symbol, name)
             elif name == "tickers":
                 frames = self.ticker_frames(symbol)
+            elif name == "allLiquidation" and forced is not None:
+                frames = [self.liquidation_frame(forced)]
             else:
                 continue
             if frames:
                 out[name] = frames
         return out
+
+    @property
+    def liquidates(self) -> bool:
+        """Linear and inverse contracts publish liquidations (drawn every tick: the same seed and
+        ticks give the same ones, whoever listens); spot and options none."""
+        return self.category in ("linear", "inverse")
+
+    def liquidation_frame(self, order: ForcedOrder) -> bytes:
+        ladder, native = self.ladders[order.symbol], self.native(order.symbol)
+        row = {"T": order.ms, "s": native, "S": "Buy" if order.sell else "Sell",
+               "v": self.size_str(ladder, order.ticks, order.lots), "p": ladder.price_str(order.ticks)}
+        return orjson.dumps({"topic": f"allLiquidation.{native}", "type": "snapshot", "ts": order.ms, "data": [row]})
 
     def ticker_frames(self, symbol: str) -> list[bytes]:
         """Spot: a snapshot; contracts: the fields that changed since the last frame (none: no frame)."""

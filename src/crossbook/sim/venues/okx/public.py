@@ -377,6 +377,8 @@ class OkxPublic(OkxStreams, SimVenue):
             return
         snapshots: list[str] = []  # OKX acks every channel of a request before it sends data
         for arg in msg.get("args", []):
+            if self.follows_inst_type(conn, op, arg):
+                continue
             channel, native = arg.get("channel"), arg.get("instId", "")
             symbol = self.stream_symbol(conn, channel, native)
             if symbol is None:

@@ -4,7 +4,10 @@ On /ws/v5/public: ``tickers`` (the rolling day of its tape and its touch, as ``/
 and on its SWAPs ``mark-price`` (the book's mid, as ``/public/mark-price``), ``index-tickers`` of
 the underlying (the spot market's mid where the venue lists it, else the SWAP's; as
 ``/market/index-tickers``), ``funding-rate`` (``/public/funding-rate``'s row) and ``open-interest``
-(``/public/open-interest``'s row). On /ws/v5/business: ``candle<bar>`` (candles of its tape, the
+(``/public/open-interest``'s row), and ``liquidation-orders`` of instType SWAP (one subscription
+for every SWAP: the forced orders ``sim/liquidations.py`` draws from each one's book, ``side`` the
+order's, ``posSide`` the liquidated position's, ``bkPx`` the last level the order reached, ``sz``
+in contracts, each pushed the tick it is drawn). On /ws/v5/business: ``candle<bar>`` (candles of its tape, the
 closed one with ``confirm`` "1" once its time is up, then the one forming). A channel on the wrong
 endpoint is refused as OKX refuses it (60018).
 
@@ -16,13 +19,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, ClassVar
 
 import orjson
 from aiohttp import web
 
 from ....symbols import parse_standard
-from ...market import Ladder, SimTrade
+from ...liquidations import ForcedOrder, Liquidator
+from ...market import Ladder, SimMarket, SimTrade
 from ...perp_prices import OKX, FundingRule, PerpPrices
 from ...server import Frame, SimConnection
 from ...tape import Candle, DayStats, Tape
@@ -32,6 +37,7 @@ BUSINESS = "/ws/v5/business"
 CANDLE_BARS: dict[str, int] = {"1m": 60, "5m": 300, "15m": 900, "1H": 3600, "4H": 14_400, "1D": 86_400}
 TICKER_CHANNELS = frozenset({"tickers"})
 SWAP_CHANNELS = frozenset({"mark-price", "index-tickers", "funding-rate", "open-interest"})
+LIQUIDATIONS = "liquidation-orders"  # subscribed by instType, not by instrument
 THROTTLED = 1.0  # seconds between two frames of a channel other than candles
 StreamFrames = dict[str, list[str]]  # channel -> this tick's frames of one symbol
 
@@ -41,7 +47,9 @@ class OkxStreams(PerpPrices):
 
     funding_rule: ClassVar[FundingRule] = OKX
 
+    venue: ClassVar[str]
     markets: ClassVar[tuple[str, ...]]
+    market: SimMarket
     tape: Tape
     ladders: dict[str, Ladder]
     connections: Any
@@ -66,6 +74,15 @@ class OkxStreams(PerpPrices):
     def ticker_row(self, symbol: str, day: DayStats) -> dict[str, Any]:
         raise NotImplementedError
 
+    def size_text(self, symbol: str, lots: int) -> str:
+        raise NotImplementedError
+
+    def price_text(self, symbol: str, ticks: int) -> str:
+        raise NotImplementedError
+
+    def _event(self, conn: SimConnection, event: str, **fields: Any) -> str:
+        raise NotImplementedError
+
     # ---- subscriptions ---------------------------------------------------------------------
 
     def stream_symbol(self, conn: SimConnection, channel: str, inst_id: str) -> str | None:
@@ -82,6 +99,28 @@ class OkxStreams(PerpPrices):
         if channel in CHANNELS or channel in TICKER_CHANNELS:
             return symbol
         return symbol if channel in SWAP_CHANNELS and symbol in CONTRACTS else None
+
+    def follows_inst_type(self, conn: SimConnection, op: str, arg: dict[str, Any]) -> bool:
+        """Whether ``arg`` is a subscription by instType (``liquidation-orders``), handled here: every
+        SWAP the venue lists follows (or stops following) the channel on ``conn``."""
+        if arg.get("channel") != LIQUIDATIONS:
+            return False
+        inst_type = arg.get("instType")
+        swaps = [s for s in self.markets if s in CONTRACTS]
+        if inst_type != "SWAP" or conn.path == BUSINESS or not swaps:
+            conn.send(self._event(conn, "error", code="60018",
+                                  msg=f"Wrong URL or channel:{LIQUIDATIONS},instType:{inst_type} doesn't exist."))
+            return True
+        for symbol in swaps:
+            channels: set[str] = conn.subs.setdefault(symbol, set())
+            if op == "subscribe":
+                channels.add(LIQUIDATIONS)
+            else:
+                channels.discard(LIQUIDATIONS)
+                if not channels:
+                    del conn.subs[symbol]
+        conn.send(self._event(conn, op, arg={"channel": LIQUIDATIONS, "instType": inst_type}))
+        return True
 
     def underlying(self, symbol: str) -> str:
         base, quote, _, _ = parse_standard(symbol)
@@ -129,9 +168,14 @@ class OkxStreams(PerpPrices):
         return super().encode_trades(symbol, trades), self.market_frames(symbol, held)  # type: ignore[misc]
 
     def market_frames(self, symbol: str, held: set[str]) -> StreamFrames:
+        """A SWAP draws its forced order every tick (the same seed and ticks give the same ones,
+        whoever listens)."""
         out: StreamFrames = {}
+        forced = self.liquidator.draw(symbol, self.ladders[symbol], self.tape.clock()) if symbol in CONTRACTS else None
+        if forced is not None and LIQUIDATIONS in held:
+            out[LIQUIDATIONS] = [self.liquidation_frame(forced)]
         now = time.time()
-        for channel in held - set(CHANNELS):
+        for channel in held - set(CHANNELS) - {LIQUIDATIONS}:
             candle = channel.startswith("candle")
             if not candle and now - self.stream_sent.get((symbol, channel), 0.0) < THROTTLED:
                 continue
@@ -153,6 +197,19 @@ class OkxStreams(PerpPrices):
         else:
             row = self.open_interest_row(symbol)
         return self.wrap(channel, self.native(symbol), row)
+
+    @cached_property
+    def liquidator(self) -> Liquidator:
+        return Liquidator(self.market.seed, self.venue)
+
+    def liquidation_frame(self, order: ForcedOrder) -> str:
+        detail = {"bkLoss": "0", "bkPx": self.price_text(order.symbol, order.ticks), "ccy": "",
+                  "posSide": "long" if order.sell else "short", "side": "sell" if order.sell else "buy",
+                  "sz": self.size_text(order.symbol, order.lots), "ts": str(order.ms)}
+        family = self.underlying(order.symbol)
+        row = {"details": [detail], "instFamily": family, "instId": self.native(order.symbol), "instType": "SWAP",
+               "uly": family}
+        return orjson.dumps({"arg": {"channel": LIQUIDATIONS, "instType": "SWAP"}, "data": [row]}).decode()
 
     def wrap(self, channel: str, inst_id: str, row: Any) -> str:
         return orjson.dumps({"arg": {"channel": channel, "instId": inst_id}, "data": [row]}).decode()
