@@ -1,7 +1,8 @@
 """Unmodified ccxt's market-data reads succeed against every simulator that has a ccxt client:
 fetch_ohlcv, fetch_ticker, fetch_funding_rate, fetch_open_interest and fetch_funding_rate_history, wherever ccxt implements
-the call for the id (``client.has``) and the simulator lists the market type it needs (funding and
-open interest: a perpetual). Each answer is checked against the simulator's own market: the
+the call for the id (``client.has``), the venue serves it for the market type (Bybit has no option
+candles) and the simulator lists the market type it needs (funding and open interest: a perpetual);
+candles and the ticker on its spot, perpetual and option markets. Each answer is checked against the simulator's own market: the
 candles are its tape's, the ticker's last is its last print and sits in its book, the funding
 rate is the venue's formula on the premium of its mark over its index, with its next settlement,
 its history is its own settlements, and open interest is positive and grows by what a
@@ -36,7 +37,7 @@ from ..conftest import wait_for
 
 # every simulator an unmodified ccxt client reads (bybitinverse and bitgetfutures have none yet)
 FEEDS = ("binance", "binanceusdm", "binancecoinm", "okx", "bybit", "bybitlinear", "dydx", "coinbase",
-         "kraken", "kucoin", "gate", "gateswap", "mexc", "bitget")
+         "kraken", "kucoin", "gate", "gateswap", "mexc", "bitget", "binanceoptions", "okxoptions", "bybitoption")
 CALLS = ("fetchOHLCV", "fetchTicker", "fetchFundingRate", "fetchOpenInterest", "fetchFundingRateHistory")
 PERP_CALLS = frozenset({"fetchFundingRate", "fetchOpenInterest", "fetchFundingRateHistory"})
 EIGHT_HOURS_MS = 8 * 3_600_000
@@ -49,7 +50,12 @@ NOT_APPLICABLE: dict[tuple[str, str], str] = {
     **{(f, c): "ccxt" for f in ("coinbase", "kraken") for c in sorted(PERP_CALLS)},
     ("dydx", "fetchTicker"): "ccxt", ("dydx", "fetchFundingRate"): "ccxt", ("dydx", "fetchOpenInterest"): "ccxt",
     ("gateswap", "fetchOpenInterest"): "ccxt",
+    **{(f, c): "options only" for f in ("binanceoptions", "okxoptions", "bybitoption") for c in sorted(PERP_CALLS)},
+    ("bybitoption", "fetchOHLCV"): "venue",
 }
+# calls ccxt has for the id that the venue does not serve for the simulator's market type: Bybit's
+# /v5/market/kline takes spot, linear and inverse only (ccxt 4.5.90 asks it for category=linear)
+VENUE_LACKS: frozenset[tuple[str, str]] = frozenset({("bybitoption", "fetchOHLCV")})
 
 
 def ccxt_class(feed: str) -> Any:
@@ -60,25 +66,28 @@ def ccxt_class(feed: str) -> Any:
 
 
 def kinds(feed: str) -> list[tuple[Kind, str]]:
-    """The first spot and the first perpetual market the simulator lists."""
+    """The first spot, the first perpetual and the first option market the simulator lists."""
     first: dict[Kind, str] = {}
     for symbol in sim_class(feed).markets:
         first.setdefault(parse_standard(symbol)[2], symbol)
-    return [(k, first[k]) for k in (Kind.SPOT, Kind.PERP) if k in first]
+    return [(k, first[k]) for k in (Kind.SPOT, Kind.PERP, Kind.OPTION) if k in first]
 
 
 def why_not(feed: str, call: str) -> str | None:
-    """Why (feed, call) is not applicable: "ccxt" (the id lacks it), "spot only"; None if it is."""
+    """Why (feed, call) is not applicable: "ccxt" (the id lacks it), "venue" (the venue serves
+    it for none of the simulator's markets), "spot only", "options only"; None if it is."""
     if not ccxt_class(feed)().has.get(call):
         return "ccxt"
+    if (feed, call) in VENUE_LACKS:
+        return "venue"
     if call in PERP_CALLS and all(kind is not Kind.PERP for kind, _ in kinds(feed)):
-        return "spot only"
+        return "options only" if all(kind is Kind.OPTION for kind, _ in kinds(feed)) else "spot only"
     return None
 
 
 def cases() -> list[tuple[str, str, str]]:
     """(feed, market, call) for every applicable pair: the perpetual for funding and open
-    interest, each of the spot and perpetual markets for candles and the ticker."""
+    interest, each of the spot, perpetual and option markets for candles and the ticker."""
     out = []
     for feed in FEEDS:
         for call in CALLS:
@@ -159,6 +168,14 @@ def test_ccxt_reads_the_simulators_own_market(venues: Cluster, feed: str, symbol
              "fetchFundingRate": check_funding, "fetchOpenInterest": check_open_interest,
              "fetchFundingRateHistory": check_funding_history}[call]
     venues.run(check(venues, feed, symbol))
+
+
+@pytest.mark.parametrize(("feed", "call"), sorted(VENUE_LACKS))
+def test_what_the_venue_lacks_is_refused_as_it_refuses_it(venues: Cluster, feed: str, call: str) -> None:
+    method = getattr(venues.clients[feed], {"fetchOHLCV": "fetch_ohlcv"}[call])
+    for _, symbol in kinds(feed):
+        with pytest.raises(ccxt_async.BadRequest):
+            venues.run(method(venues.ccxt_symbol(feed, symbol)))
 
 
 def book_range(sim: SimVenue, symbol: str) -> tuple[float, float, float, float]:

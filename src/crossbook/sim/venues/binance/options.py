@@ -3,7 +3,7 @@ USDT, the series ``crossbook.sim.options.listed_series`` lists, as ``BTC-261225-
 
 Public: ``/eapi/v1/exchangeInfo`` (``optionContracts``, ``optionAssets``, ``optionSymbols``),
 ``/eapi/v1/depth`` (``T``, ``u``), ``/eapi/v1/mark`` (mark, bid/ask/mark IV, greeks),
-``/eapi/v1/ticker``; the combined stream ``<symbol>@depth@100ms`` (``U``, ``u``, ``pu`` as on
+``/eapi/v1/ticker``, ``/eapi/v1/klines`` (the option's own prints); the combined stream ``<symbol>@depth@100ms`` (``U``, ``u``, ``pu`` as on
 USD-M) and ``<underlying>@optionMarkPrice`` (every series of the underlying in one array, each
 second). Marks: the book's mid (inside the touch), its Black-76 implied volatility on the
 perpetual's fair price, bid/ask IV from the touch (``-1.0`` where none), greeks at the mark IV;
@@ -36,9 +36,10 @@ from ...market import MarketSpec
 from ...options import EXPIRY_HOUR, listed_series, years_to
 from ...refusal import ErrorShape, Reason
 from ...server import Change, SimConnection, json_response
+from ...tape import Candle
 from .errors import ERRORS, FUTURES_ERRORS, binance_error, rejected
 from .futures import BinanceUsdmSim
-from .wire import ms
+from .wire import BINANCE_INTERVALS, ms
 
 QUOTE = "USDT"
 MARK_STREAM = "optionMarkPrice"
@@ -50,6 +51,8 @@ OPTION_ERRORS: dict[Reason, ErrorShape] = {
     Reason.POST_ONLY_WOULD_TAKE: ERRORS[Reason.POST_ONLY_WOULD_TAKE],
     Reason.REDUCE_ONLY_WOULD_INCREASE: ErrorShape(-2010, "ReduceOnly Order is rejected.", 400),
 }
+# the intervals /eapi/v1/klines takes (no 1s, 8h or 1M there)
+KLINE_INTERVALS = {k: v for k, v in BINANCE_INTERVALS.items() if k not in ("1s", "8h", "1M")}
 SPECS = {"BTC": (5.0, 0.01), "ETH": (0.1, 0.01)}  # tick (USDT) and lot (contracts of 1 unit)
 STATUS = {
     OrderStatus.OPEN: "ACCEPTED",
@@ -116,7 +119,7 @@ class BinanceOptionsSim(BinanceUsdmSim):
         api = self.api
         return [web.get(f"{api}/exchangeInfo", self.exchange_info), web.get(f"{api}/depth", self.depth),
                 web.get(f"{api}/mark", self.mark_prices), web.get(f"{api}/ticker", self.option_tickers),
-                *self.trading_routes()]
+                web.get(f"{api}/klines", self.option_klines), *self.trading_routes()]
 
     def market_data_routes(self) -> list[web.RouteDef]:
         return []
@@ -193,6 +196,22 @@ class BinanceOptionsSim(BinanceUsdmSim):
 
     async def option_tickers(self, request: web.Request) -> web.Response:
         return json_response([self.ticker_json(s) for s in self.wanted(request)])
+
+    async def option_klines(self, request: web.Request) -> web.Response:
+        """``GET /eapi/v1/klines?symbol=&interval=[&startTime=&endTime=&limit=]``: the option's
+        candles from its own prints, oldest first (``limit`` default 500, at most 1500)."""
+        query = request.query
+        symbol = self.symbol_of(query.get("symbol", ""))
+        if symbol is None:
+            raise binance_error(-1121, "Invalid symbol.")
+        interval = query.get("interval", "")
+        seconds = KLINE_INTERVALS.get(interval)
+        if seconds is None:
+            raise binance_error(-1120, "Invalid interval.")
+        start, end = query.get("startTime"), query.get("endTime")
+        candles = self.tape.candles(symbol, seconds, min(int(query.get("limit", "500")), 1500),
+                                    int(start) if start else None, int(end) if end else None)
+        return json_response([option_kline(c, interval, seconds) for c in candles])
 
     def forward(self, symbol: str) -> float:
         o = parse_option(symbol)
@@ -378,3 +397,13 @@ class BinanceOptionsSim(BinanceUsdmSim):
 def _vol(value: float | None) -> str:
     """A volatility as Binance writes it; ``-1.0`` where none prices the quote."""
     return "-1.0" if value is None else f"{value:.8f}"
+
+
+def option_kline(c: Candle, interval: str, seconds: int) -> dict[str, Any]:
+    """One candle as ``/eapi/v1/klines`` writes it (no taker split kept: "0", as the other
+    markets' klines write it), e.g. ``{"open": "32.2", "high": "32.2", "low": "32.2", "close":
+    "32.3", "volume": "0", "interval": "5m", "tradeCount": 0, "takerVolume": "0", "takerAmount":
+    "0", "amount": "0", "openTime": 1677096900000, "closeTime": 1677097200000}``."""
+    return {"open": c.open, "high": c.high, "low": c.low, "close": c.close, "volume": c.volume, "interval": interval,
+            "tradeCount": c.count, "takerVolume": "0", "takerAmount": "0", "amount": c.quote_volume,
+            "openTime": c.start_ms, "closeTime": c.start_ms + seconds * 1000}
