@@ -24,7 +24,8 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 import pytest
 
-from crossbook.model import Kind
+from crossbook.desk.funding import funding_client, funding_client_config
+from crossbook.model import Kind, OrderType, Side
 from crossbook.sim.access import confined
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.perp_prices import PerpPrices
@@ -35,9 +36,11 @@ from crossbook.venues.registry import spec
 
 from ..conftest import wait_for
 
-# every simulator an unmodified ccxt client reads (bybitinverse and bitgetfutures have none yet)
-FEEDS = ("binance", "binanceusdm", "binancecoinm", "okx", "bybit", "bybitlinear", "dydx", "coinbase",
-         "kraken", "kucoin", "gate", "gateswap", "mexc", "bitget", "binanceoptions", "okxoptions", "bybitoption")
+# every simulator: an unmodified ccxt client reads each (bybitinverse and bitgetfutures trade through
+# none yet: the keyless client their venue's SPEC reads funding with reads them, ``funding_client``)
+FEEDS = ("binance", "binanceusdm", "binancecoinm", "okx", "bybit", "bybitlinear", "bybitinverse", "dydx", "coinbase",
+         "kraken", "kucoin", "gate", "gateswap", "mexc", "bitget", "bitgetfutures", "binanceoptions", "okxoptions",
+         "bybitoption")
 CALLS = ("fetchOHLCV", "fetchTicker", "fetchFundingRate", "fetchOpenInterest", "fetchFundingRateHistory")
 PERP_CALLS = frozenset({"fetchFundingRate", "fetchOpenInterest", "fetchFundingRateHistory"})
 EIGHT_HOURS_MS = 8 * 3_600_000
@@ -58,9 +61,15 @@ NOT_APPLICABLE: dict[tuple[str, str], str] = {
 VENUE_LACKS: frozenset[tuple[str, str]] = frozenset({("bybitoption", "fetchOHLCV")})
 
 
-def ccxt_class(feed: str) -> Any:
+def trading_ccxt_id(feed: str) -> str | None:
+    """The ccxt client that trades on ``feed``'s simulator, None where only a keyless one reads it."""
     cls = sim_class(feed)
-    ccxt_id = cls.ccxt_id or cls.client_ccxt_id
+    return cls.ccxt_id or cls.client_ccxt_id
+
+
+def ccxt_class(feed: str) -> Any:
+    reader = funding_client(feed)
+    ccxt_id = trading_ccxt_id(feed) or (reader.ccxt_id if reader is not None else None)
     assert ccxt_id is not None, feed
     return getattr(ccxt_async, ccxt_id)
 
@@ -115,13 +124,17 @@ class Cluster:
 
 def client_config(sim: SimVenue) -> dict[str, Any]:
     """An unmodified ccxt client of ``sim``'s funded account, every URL on the simulator; one
-    that reads both of OKX's market types."""
+    that reads both of OKX's market types; the keyless reader where no ccxt client trades there."""
     for symbol in sim.markets:
         base, quote, _, _ = parse_standard(symbol)
         account = sim.engine.accounts.get("main") or sim.engine.open_account("main")
         for asset, amount in ((quote, 10_000_000), (base, 1_000)):
             account.balances.setdefault(asset, Decimal(amount))
         break
+    if trading_ccxt_id(sim.venue) is None:
+        config = funding_client_config(sim.venue, sim.venue_id, {sim.venue: (sim.ws_url, sim.rest_url)})
+        assert config is not None, sim.venue
+        return config
     config = confined(sim.ccxt_config(sim.issue_key("main")), sim.rest_url, sim.ws_url)
     config["enableRateLimit"] = False  # the limits have their own tests
     if sim.venue == "okx":
@@ -257,13 +270,38 @@ def test_funding_differs_between_venues_as_each_formula_says(venues: Cluster) ->
 
 
 async def check_open_interest(v: Cluster, feed: str, symbol: str) -> None:
-    """Positive, in ccxt's contracts; a market buy of n contracts from flat raises it by n."""
+    """Positive, in ccxt's contracts; a market buy of n contracts from flat raises it by n. ccxt's
+    Bybit gives an inverse contract's open interest as its value (contracts of 1 USD), rounded
+    to a whole contract by the venue: it grows by n within that rounding."""
     client, market = v.clients[feed], v.ccxt_symbol(feed, symbol)
+    inverse = bool(client.markets[market]["inverse"]) and client.id == "bybit"
+    field = "openInterestValue" if inverse else "openInterestAmount"
     before = await client.fetch_open_interest(market)
-    assert before["symbol"] == market and before["openInterestAmount"] > 0 and isinstance(before["timestamp"], int)
+    assert before["symbol"] == market and before[field] > 0 and isinstance(before["timestamp"], int)
     contracts = 5 * client.markets[market]["limits"]["amount"]["min"]
-    params = {"marginMode": "cross"} if client.id == "okx" else {}
-    order = await client.create_order(market, "market", "buy", contracts, None, params)
-    assert order["id"]
+    if trading_ccxt_id(feed) is None:  # no ccxt trading surface: the account buys on the venue's engine
+        contracts = buy_on_engine(v.sim(feed), symbol, contracts, client.markets[market])
+    else:
+        params = {"marginMode": "cross"} if client.id == "okx" else {}
+        order = await client.create_order(market, "market", "buy", contracts, None, params)
+        assert order["id"]
     after = await client.fetch_open_interest(market)
-    assert after["openInterestAmount"] == pytest.approx(before["openInterestAmount"] + contracts)
+    assert contracts > 0
+    assert after[field] == pytest.approx(before[field] + contracts, abs=1 if inverse else 1e-12)
+
+
+def buy_on_engine(sim: SimVenue, symbol: str, contracts: float, market: dict[str, Any]) -> float:
+    """A market buy of ``contracts`` (ccxt's) on ``sim``'s engine, in the engine's base units:
+    an inverse contract is worth ``contractSize`` of the quote, so it buys whole lots of the base
+    worth about that much at the mark. The contracts it opened, as ccxt counts them."""
+    assert isinstance(sim, PerpPrices)
+    lot = sim.engine.markets[symbol].lot
+    if market["inverse"]:
+        mark = sim.mark(symbol)
+        lots = max(Decimal(1), (Decimal(repr(contracts * market["contractSize"])) / mark / lot).to_integral_value())
+        opened = float(round(lots * lot * mark))
+    else:
+        lots = (Decimal(repr(contracts * market["contractSize"])) / lot).to_integral_value()
+        opened = contracts
+    sim.engine.submit("main", symbol, Side.BUY, OrderType.MARKET, lots * lot)
+    return opened

@@ -36,7 +36,7 @@ def contract_feeds() -> list[str]:
     out = []
     for venue in VENUES:
         sims = venue_sims(venue)
-        out.extend(f for f in venue_feeds(venue) if f in sims)
+        out.extend(f for f in venue_feeds(venue, options=True) if f in sims)
     return out
 
 

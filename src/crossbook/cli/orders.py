@@ -126,7 +126,7 @@ def _print_order(view: OrderView, json: bool) -> None:
         print_json(view.to_json())
         return
     p = Precision(view.price_decimals, view.amount_decimals)
-    currency = parse_standard(view.symbol)[1]
+    currency = view.price_currency or parse_standard(view.symbol)[1]
     price = "" if view.price is None else f" @ {p.fmt_money(float(view.price), currency)}"
     trigger = "" if view.stop_price is None else f" on trigger {p.fmt_money(float(view.stop_price), currency)}"
     average = "" if view.avg_price is None else f" at {p.fmt_money(float(view.avg_price), currency)}"

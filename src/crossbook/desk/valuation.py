@@ -31,7 +31,7 @@ Wallet = tuple[str, str, str]  # (venue, sub-account, wallet)
 def wallet_name(account: VenueAccount, primary: VenueAccount) -> str:
     """The wallet an account's client reads: its ccxt id's own name beside the venue's primary
     client (Binance ``usdm``, ``coinm``), else what it trades (``spot``, ``perp``, ``inverse``,
-    ``derivatives``)."""
+    ``options``, ``derivatives``)."""
     own, venue_id = str(account.client.id), str(primary.client.id)
     if account is not primary and own != venue_id and own.startswith(venue_id):
         return own[len(venue_id):]
@@ -40,6 +40,8 @@ def wallet_name(account: VenueAccount, primary: VenueAccount) -> str:
         return "spot"
     if products and all(p is Product.INVERSE_PERP for p in products):
         return "inverse"
+    if products and all(p is Product.OPTIONS for p in products):
+        return "options"
     return "perp" if products and all(p in PERPETUALS for p in products) else "derivatives"
 
 

@@ -73,7 +73,7 @@ class Units:
     """How a market's order unit reads in base units: spot and linear contracts convert at a fixed
     size; an inverse contract is worth ``contract_size`` quote units, so its base amount depends
     on the price. ``amount_decimals`` is the lot's in base units, ``contract_decimals`` the lot's
-    in contracts (None: not a contract market)."""
+    in contracts (None: not a contract market); ``price_currency`` what prices are in (None: unknown)."""
 
     contract_size: Decimal = Decimal(1)
     inverse: bool = False
@@ -81,15 +81,18 @@ class Units:
     price_decimals: int = 8
     amount_decimals: int = 8
     contract_decimals: int | None = None
+    price_currency: str | None = None
 
     @classmethod
     def of(cls, rules: TradingRules | None) -> Units:
         if rules is None:
             return cls()
         if not rules.derivative:
-            return cls(price_decimals=decimals_of(rules.tick), amount_decimals=decimals_of(rules.lot))
+            return cls(price_decimals=decimals_of(rules.tick), amount_decimals=decimals_of(rules.lot),
+                       price_currency=rules.price_currency)
         base_lot = decimals_of(rules.lot * rules.contract_size) if not rules.inverse else 8
-        return cls(rules.contract_size, rules.inverse, True, decimals_of(rules.tick), base_lot, decimals_of(rules.lot))
+        return cls(rules.contract_size, rules.inverse, True, decimals_of(rules.tick), base_lot, decimals_of(rules.lot),
+                   rules.price_currency)
 
     def base(self, amount: Decimal, price: Decimal | None) -> Decimal | None:
         """``amount`` in the order unit (contracts on a contract market) as base units; None for
@@ -135,6 +138,7 @@ class OrderView:
     contracts: Decimal | None = None
     filled_contracts: Decimal | None = None
     contract_decimals: int | None = None
+    price_currency: str | None = None  # what price, stop_price and avg_price are in (None: unknown)
 
     @property
     def remaining(self) -> Decimal | None:
@@ -152,6 +156,8 @@ class OrderView:
             "time_in_force": self.time_in_force.value, "post_only": self.post_only, "reduce_only": self.reduce_only,
             "reason": self.reason, "created_at": round(self.created_at, 3), "updated_at": round(self.updated_at, 3),
         }
+        if self.price_currency is not None:
+            out["price_currency"] = self.price_currency
         if self.contract_decimals is not None:
             out["contracts"] = _number(self.contracts, self.contract_decimals)
             out["filled_contracts"] = _number(self.filled_contracts, self.contract_decimals)
@@ -679,7 +685,7 @@ class Trader:
                          order.status, u.base(r.amount, at), r.price, r.stop_price, u.base(order.filled, order.avg_price or at),
                          order.avg_price, r.time_in_force, r.post_only, r.reduce_only, order.reason, order.created_at,
                          order.updated_at, u.price_decimals, u.amount_decimals, u.contracts(r.amount), u.contracts(order.filled),
-                         u.contract_decimals)
+                         u.contract_decimals, u.price_currency)
 
     def _units(self, symbol: str) -> Units:
         return Units.of(next((a.rules[symbol] for a in self.accounts if symbol in a.rules), None))

@@ -67,6 +67,12 @@ class TradingRules:
     def derivative(self) -> bool:
         return self.product.derivative
 
+    @property
+    def price_currency(self) -> str:
+        """The currency an order's price is in: the quote, but an option's premium is in its settle
+        coin (ccxt's ``settle``: OKX quotes BTC-USD options in BTC)."""
+        return self.settle if self.product is Product.OPTIONS and self.settle else self.quote
+
     def notional(self, amount: Decimal, price: Decimal) -> Decimal:
         """The order's value in the quote currency."""
         if self.inverse:

@@ -4,10 +4,11 @@ Books: ``<symbol>@depth@100ms`` diff events with ``U``, ``u`` and ``pu``, synced
 against ``GET /eapi/v1/depth`` (whose update id is ``u``). Marks: ``<underlying>@optionMarkPrice``
 (every series of the underlying, each second; subscribed with each followed book), as
 ``OptionMark``: Binance's vega is per volatility point, crossbook's per 1.00 of volatility.
-Instruments: ``GET /eapi/v1/exchangeInfo`` ``optionSymbols``; the standard symbol names the
+Trades: ``<symbol>@optionTrade`` (the current Trade-Streams doc's name on ``/public``; the retired
+nbstream host called it ``<symbol>@trade``). Instruments: ``GET /eapi/v1/exchangeInfo`` ``optionSymbols``; the standard symbol names the
 underlying's quote, ``BTC-USDT-20261225-100000-C``.
 Docs: developers.binance.com/docs/derivatives/options-trading (Exchange-Information,
-Order-Book, websocket-market-streams/Mark-Price, Diff-Book-Depth-Streams).
+Order-Book, websocket-market-streams/Mark-Price, Diff-Book-Depth-Streams, Trade-Streams).
 Production serves depth on ``fstream.binance.com/public`` and marks on ``/market``; this handler
 keeps one socket (``/public/stream``), as the simulator serves both there.
 """
@@ -20,13 +21,15 @@ from typing import Any, ClassVar
 import orjson
 
 from ...feeds.handler import Channels, Frame
-from ...model import Instrument, Interval, Kind, OptionMark, OptionRight
+from ...model import Instrument, Interval, Kind, OptionMark, OptionRight, Side, Trade
 from ...symbols import option_symbol
 from . import BinanceUsdm, _filter
 
 loads = orjson.loads
 MARK_STREAM = "optionMarkPrice"
 _MARK_FRAME = b"@" + MARK_STREAM.encode()
+TRADE_STREAM = "optionTrade"
+_TRADE_FRAME = b"@" + TRADE_STREAM.encode()
 NO_VOL = -1.0  # Binance's bid or ask IV where no volatility prices the quote
 
 
@@ -37,7 +40,7 @@ class BinanceOptions(BinanceUsdm):
     rest_url = "https://eapi.binance.com"
     url_hosts = ("eapi.binance.com", "nbstream.binance.com")
     max_streams = 200
-    streams_per_symbol = 2  # its depth and its underlying's marks
+    streams_per_symbol = 3  # its depth, its trades and its underlying's marks
     depth_path = "/eapi/v1/depth"
     depth_limit = 100  # 10, 20, 50, 100, 500 or 1000; option books are a few levels deep
     snapshot_id = "u"
@@ -53,22 +56,39 @@ class BinanceOptions(BinanceUsdm):
         return []
 
     def _request(self, method: str, natives: list[str]) -> bytes:
-        """Depth per symbol; the marks of each underlying once (kept on unsubscribe: other
-        followed series of the underlying still read them)."""
+        """Depth and trades per symbol; the marks of each underlying once (kept on unsubscribe:
+        other followed series of the underlying still read them)."""
         self._sub_id += 1
-        params = [f"{n.lower()}@{self.depth_stream}" for n in natives]
+        params = [f"{n.lower()}@{s}" for n in natives for s in (self.depth_stream, TRADE_STREAM)]
         if method == "SUBSCRIBE":
             params += [f"{u.lower()}@{MARK_STREAM}" for u in dict.fromkeys(underlying_of(n) for n in natives)]
         return orjson.dumps({"method": method, "params": params, "id": self._sub_id})
 
     def on_frame(self, data: Frame, ts: float) -> None:
         raw = data.encode() if type(data) is str else data
-        if _MARK_FRAME in raw[:64]:  # type: ignore[operator]
+        head = raw[:64]
+        if _MARK_FRAME in head:  # type: ignore[operator]
             self.link.last_rx = ts
             self.messages += 1
             self.on_marks(loads(raw)["data"])
             return
+        if _TRADE_FRAME in head:  # type: ignore[operator]
+            self.link.last_rx = ts
+            self.messages += 1
+            self.on_option_trade(loads(raw)["data"])
+            return
         super().on_frame(data, ts)
+
+    def on_option_trade(self, ev: dict[str, Any]) -> None:
+        """``<symbol>@optionTrade``, ``S`` the taker's side, ``X`` MARKET (the book) or BLOCK:
+        {"stream":"btc-251123-126000-c@optionTrade","data":{"e":"trade","E":1762856064204,
+        "T":1762856064203,"s":"BTC-251123-126000-C","t":4,"p":"1300.000","q":"0.1000","X":"MARKET",
+        "S":"BUY","m":false}}"""
+        native = ev["s"]
+        self.emit_trade(Trade(
+            venue=self.venue, symbol=self.symbols.get(native, native), price=float(ev["p"]), amount=float(ev["q"]),
+            side=Side.BUY if ev["S"] == "BUY" else Side.SELL, ts=ev["T"] / 1000.0, trade_id=str(ev["t"]),
+        ))
 
     def on_marks(self, events: list[dict[str, Any]]) -> None:
         """``<underlying>@optionMarkPrice``, the followed series of it as OptionMarks:

@@ -3,8 +3,10 @@ USDT, the series ``crossbook.sim.options.listed_series`` lists, as ``BTC-261225-
 
 Public: ``/eapi/v1/exchangeInfo`` (``optionContracts``, ``optionAssets``, ``optionSymbols``),
 ``/eapi/v1/depth`` (``T``, ``u``), ``/eapi/v1/mark`` (mark, bid/ask/mark IV, greeks),
-``/eapi/v1/ticker``, ``/eapi/v1/klines`` (the option's own prints); the combined stream ``<symbol>@depth@100ms`` (``U``, ``u``, ``pu`` as on
-USD-M) and ``<underlying>@optionMarkPrice`` (every series of the underlying in one array, each
+``/eapi/v1/ticker``, ``/eapi/v1/klines`` (the option's own prints); the combined streams
+``<symbol>@depth@100ms`` (``U``, ``u``, ``pu`` as on USD-M), ``<symbol>@optionTrade`` (the
+option's prints, to the sockets holding that stream) and ``<underlying>@optionMarkPrice`` (every
+series of the underlying in one array, each
 second). Marks: the book's mid (inside the touch), its Black-76 implied volatility on the
 perpetual's fair price, bid/ask IV from the touch (``-1.0`` where none), greeks at the mark IV;
 Binance publishes vega per volatility point and theta per day.
@@ -32,17 +34,19 @@ from ....model import OrderStatus, OrderType, PositionSide, Side, TimeInForce
 from ....symbols import option_symbol, parse_option
 from ...access import ApiKey
 from ...engine import Position, Reject, SimFill, SimOrder
-from ...market import MarketSpec
+from ...market import MarketSpec, SimTrade
 from ...options import EXPIRY_HOUR, listed_series, years_to
 from ...refusal import ErrorShape, Reason
-from ...server import Change, SimConnection, json_response
+from ...server import Change, Frame, SimConnection, json_response
 from ...tape import Candle
 from .errors import ERRORS, FUTURES_ERRORS, binance_error, rejected
 from .futures import BinanceUsdmSim
+from .streams import StreamFrames
 from .wire import BINANCE_INTERVALS, ms
 
 QUOTE = "USDT"
 MARK_STREAM = "optionMarkPrice"
+TRADE_STREAM = "optionTrade"
 MARK_EVERY = 1.0  # seconds between two optionMarkPrice pushes, as Binance sends them
 # ccxt's option table maps -2027 to InsufficientFunds and the common -2010 (NEW_ORDER_REJECTED) to
 # InvalidOrder; USD-M's -5022 and -2022 would read as other errors on the eapi
@@ -283,9 +287,24 @@ class BinanceOptionsSim(BinanceUsdmSim):
                 return
         await super().on_client_message(conn, orjson.dumps(msg))
 
-    def encode_trades(self, symbol: str, trades: list[Any]) -> Any:
-        """The feed subscribes no option trades: none are pushed (the tape still prints them)."""
-        return [], {}
+    def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[Frame], StreamFrames]:
+        """This tick's prints of the option's tape as ``<symbol>@optionTrade`` frames (every print
+        is an order-book trade, ``X`` MARKET; ``S`` the taker's side); no other per-symbol stream."""
+        if not trades:
+            return [], {}
+        ladder, native, now = self.ladders[symbol], self.native(symbol), ms(time.time())
+        stream = f"{native.lower()}@{TRADE_STREAM}"
+        return [orjson.dumps({"stream": stream, "data": {
+            "e": "trade", "E": now, "T": now, "s": native, "t": t.trade_id, "p": ladder.price_str(t.ticks),
+            "q": ladder.size_str(t.lots), "X": "MARKET", "S": "BUY" if t.buy else "SELL", "m": not t.buy}}).decode()
+            for t in trades], {}
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], StreamFrames]) -> list[Frame]:
+        """Only a socket holding the option's ``@optionTrade`` stream gets its prints."""
+        frames = encoded[0]
+        if not frames or f"{self.native(symbol).lower()}@{TRADE_STREAM}" not in conn.state.get("streams", ()):
+            return []
+        return list(frames)
 
     def publish(self, symbol: str, changes: list[Change], trades: list[Any]) -> None:
         super().publish(symbol, changes, trades)

@@ -1,4 +1,6 @@
-"""Simulated Bitget USDT-M futures."""
+"""Simulated Bitget USDT-M futures: the mix market reads ccxt's ``bitget`` makes of a swap
+(``productType=USDT-FUTURES``): contracts, candles, the ticker (with mark, index, funding and open
+interest), open interest and the current and past funding rates. Trading is not simulated."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from ....symbols import parse_standard
+from ...interest import open_interest
 from ...perp_prices import BITGET, FundingRule, PerpPrices
 from ...refusal import Reason
 from ...server import json_response
@@ -35,10 +38,52 @@ class BitgetFuturesSim(PerpPrices, BitgetSpotSim):
             web.get("/api/v2/mix/market/contracts", self.contracts),
             web.get("/api/v2/mix/market/current-fund-rate", self.current_fund_rate),
             web.get("/api/v2/mix/market/history-fund-rate", self.history_fund_rate),
+            web.get("/api/v2/mix/market/ticker", self.mix_ticker),
+            web.get("/api/v2/mix/market/tickers", self.mix_tickers),
+            web.get("/api/v2/mix/market/open-interest", self.open_interest),
         ]
 
+    def product_type(self, request: web.Request) -> None:
+        if _required(dict(request.query), "productType").upper() != self.inst_type:
+            raise unknown_symbol("productType")
+
+    async def mix_ticker(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/mix/market/ticker?symbol=&productType=``: one contract's row."""
+        return json_response(_envelope([self.contract_ticker(self.funding_symbol(request))]))
+
+    async def mix_tickers(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/mix/market/tickers?productType=``: every contract's row."""
+        self.product_type(request)
+        return json_response(_envelope([self.contract_ticker(s) for s in self.markets]))
+
+    def contract_ticker(self, symbol: str) -> dict[str, Any]:
+        """The spot row's touch and rolling day, and the contract's mark, index, funding rate and
+        open interest (``holdingAmount``, in the base coin):
+        {"symbol":"BTCUSDT","lastPr":"104823.8","askPr":"104823.8","bidPr":"104823.5","bidSz":"0.703",
+        "askSz":"13.894","high24h":"105289.3","low24h":"103447.9","ts":"1750332210370","change24h":"0.00471",
+        "baseVolume":"79089.5675","quoteVolume":"8274870921.80485","usdtVolume":"8274870921.80485",
+        "openUtc":"104833","changeUtc24h":"-0.00009","indexPrice":"104881.953125","fundingRate":"-0.000014",
+        "holdingAmount":"7452.6421","deliveryStartTime":null,"deliveryTime":null,"deliveryStatus":"",
+        "open24h":"104332.3","markPrice":"104824.2"}"""
+        row: dict[str, Any] = dict(self.ticker(symbol))
+        row["open24h"] = row.pop("open")
+        row.update({
+            "indexPrice": _num(self.index(symbol)), "fundingRate": _num(self.funding_rate(symbol)),
+            "holdingAmount": _num(open_interest(self.engine, symbol)), "deliveryStartTime": None,
+            "deliveryTime": None, "deliveryStatus": "", "markPrice": _num(self.mark(symbol)),
+        })
+        return row
+
+    async def open_interest(self, request: web.Request) -> web.Response:
+        """``GET /api/v2/mix/market/open-interest?symbol=&productType=``: the simulator's open
+        interest in the base coin (``sim/interest.py``):
+        {"openInterestList":[{"symbol":"BTCUSDT","size":"52234.134"}],"ts":"1700866041023"}"""
+        symbol = self.funding_symbol(request)
+        size = _num(open_interest(self.engine, symbol))
+        return json_response(_envelope({"openInterestList": [{"symbol": self.native(symbol), "size": size}], "ts": str(_ms())}))
+
     def funding_symbol(self, request: web.Request) -> str:
-        """The contract a funding request names (``symbol`` and ``productType``)."""
+        """The contract a mix market request names (``symbol`` and ``productType``)."""
         product = _required(dict(request.query), "productType").upper()
         symbol = self.symbol_of(_required(dict(request.query), "symbol"))
         if symbol is None or product != self.inst_type:
