@@ -18,7 +18,7 @@ import pytest
 from crossbook.errors import InvalidOrder
 from crossbook.feeds.handler import MarketEvent
 from crossbook.feeds.manager import VenueFeed
-from crossbook.model import BookState, Kind, OptionMark, OptionRight, OrderRequest, OrderStatus, OrderType, Side
+from crossbook.model import BookState, Kind, OptionMark, OptionRight, OrderRequest, OrderStatus, OrderType, Side, Trade
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.options import listed_series
 from crossbook.sim.serve import derivatives_clients, derivatives_config, fund
@@ -40,12 +40,27 @@ FOLLOWED = [s for s in BybitOptionSim.markets
             if parse_option(s).expiry == FIRST_EXPIRY and parse_option(s).strike in (58000.0, 2900.0)]
 
 
+def test_the_underlyings_trades_are_emitted_only_for_the_followed_options() -> None:
+    trades: list[Trade] = []
+    feed = BybitOption(on_trade=trades.append)
+    feed.add_book("BTC-6JAN23-17500-C", "BTC-USD-20230106-17500-C")
+    row = {"T": 1672304486865, "S": "Buy", "v": "0.1", "p": "120", "L": "PlusTick", "i": "1", "BT": False,
+           "mP": "121.5", "iP": "16800", "mIv": "0.45", "iv": "0.44"}
+    msg = {"topic": "publicTrade.BTC", "type": "snapshot", "ts": 1672304486868,
+           "data": [{**row, "s": "BTC-6JAN23-17500-C"}, {**row, "s": "BTC-6JAN23-18000-P", "i": "2"}]}
+    feed.on_frame(orjson.dumps(msg), 0.0)
+    assert [(t.symbol, t.price, t.amount, t.side, t.trade_id) for t in trades] == [
+        ("BTC-USD-20230106-17500-C", 120.0, 0.1, Side.BUY, "1")]
+
+
 def test_the_feed_is_registered_and_counts_its_mark_topic() -> None:
     assert SPEC.feeds[FEED] is BybitOption
     assert FEED in SPEC.capabilities.products[Product.OPTIONS].feeds
     feed = BybitOption()
     (frame,) = feed.subscribe_messages(["BTC-6JAN23-17500-C"])
-    assert orjson.loads(frame)["args"] == ["orderbook.25.BTC-6JAN23-17500-C", "tickers.BTC-6JAN23-17500-C"]
+    assert orjson.loads(frame)["args"] == ["orderbook.25.BTC-6JAN23-17500-C", "tickers.BTC-6JAN23-17500-C", "publicTrade.BTC"]
+    (frame,) = feed.subscribe_messages(["BTC-6JAN23-17500-P", "ETH-6JAN23-1200-C"])  # BTC's trades are held already
+    assert orjson.loads(frame)["args"][-1:] == ["publicTrade.ETH"]
     assert feed.streams_per_symbol == 2  # the book, and the ticker that carries the mark
 
 

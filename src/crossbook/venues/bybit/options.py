@@ -12,7 +12,8 @@ deltas with ``u`` +1 per message, exactly as on the other categories (``BybitSpo
 ``markPriceIv``, ``bidIv`` / ``askIv`` of the touch, ``underlyingPrice`` and the greeks (``vega``
 per 1 % of volatility, ``theta`` per day); the handler subscribes it with every book it follows
 and emits an ``OptionMark`` per frame. Option trades come on ``publicTrade.{baseCoin}`` (one topic
-per underlying, not per symbol) and are not followed.
+per underlying, not per symbol): subscribed once per underlying on a socket, each trade emitted
+only for an option whose book the socket follows.
 
 Instruments: ``GET /v5/market/instruments-info?category=option&baseCoin=`` (Bybit's default
 baseCoin is BTC, so each underlying is asked for); the strike and the contract size (1 unit of the
@@ -49,10 +50,34 @@ class BybitOption(BybitLinear):
     streams_per_symbol = 1  # the book; the ticker (the mark) is counted by market_streams
     interval_names: ClassVar[Mapping[Interval, str]] = {}  # Bybit publishes no option candles
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.trade_coins: set[str] = set()  # the underlyings whose publicTrade this socket holds
+
+    def connection_opened(self) -> None:
+        super().connection_opened()
+        self.trade_coins = set()
+
     def _requests(self, op: str, natives: list[str]) -> list[Frame]:
         topics = [f"{name}.{n}" for n in natives for name in (f"orderbook.{self.depth}", "tickers")]
+        if op == "subscribe":  # a coin's trades stay subscribed while any of its options is followed
+            coins = {n.split("-", 1)[0] for n in natives} - self.trade_coins
+            topics += [f"publicTrade.{coin}" for coin in sorted(coins)]
+            self.trade_coins |= coins
         self._req_id += 1
         return [orjson.dumps({"op": op, "args": topics, "req_id": str(self._req_id)})]
+
+    def on_trades(self, msg: dict[str, Any], ts: float) -> None:
+        """``publicTrade.{baseCoin}``: every option on the coin; only the followed ones are emitted:
+        {"topic":"publicTrade.BTC","type":"snapshot","ts":1672304486868,"data":[{"T":1672304486865,
+        "s":"BTC-30DEC22-17000-C","S":"Buy","v":"0.1","p":"120","L":"PlusTick","i":"...","BT":false,
+        "mP":"121.5","iP":"16800","mIv":"0.45","iv":"0.44"}]}"""
+        if self.auto_books:  # a replay follows whatever the capture carries
+            super().on_trades(msg, ts)
+            return
+        followed = [t for t in msg["data"] if t["s"] in self.books]
+        if followed:
+            super().on_trades({**msg, "data": followed}, ts)
 
     @classmethod
     def market_topic_names(cls, channels: Channels) -> list[str]:

@@ -7,7 +7,8 @@ Served as Bybit does on its own host paths: ``/v5/market/instruments-info?catego
 ``baseCoin``, BTC when none is named), ``/v5/market/orderbook`` (``limit`` 1 to 25, default 1),
 ``/v5/market/tickers`` (by ``symbol`` or ``baseCoin``) and the public socket ``/v5/public/option``:
 ``orderbook.25`` / ``orderbook.100`` snapshots and deltas (the other categories' windows and
-``u``), ``tickers.{symbol}`` full snapshots every half second. The subscribe answer is the option
+``u``), ``tickers.{symbol}`` full snapshots every half second, and the trades of every option on
+one underlying on ``publicTrade.{baseCoin}`` (``publicTrade.BTC``). The subscribe answer is the option
 socket's ``COMMAND_RESP`` (``successTopics`` / ``failTopics``), a ping is answered by
 ``{"op": "pong", "args": [ms]}``.
 
@@ -39,9 +40,9 @@ from ...access import ApiKey
 from ...engine import SimOrder
 from ...market import MarketSpec
 from ...options import EXPIRY_HOUR, listed_series, surface_vol, years_to
-from ...server import SimConnection
+from ...server import Frame, SimConnection
 from .derivatives import BybitLinearSim
-from .streams import TICKER_EVERY
+from .streams import TICKER_EVERY, TopicFrames
 from .wire import OrderRequest, Params, bybit_error, ms
 
 SETTLE = "USDC"
@@ -98,6 +99,7 @@ class BybitOptionSim(BybitLinearSim):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by_native = {native_option(s): s for s in self.markets}
+        self.coins = {parse_option(s).base for s in self.markets}
         for symbol, market in self.engine.markets.items():  # premiums and margin move USDC, the settle coin
             self.engine.markets[symbol] = replace(market, quote=SETTLE)
 
@@ -239,8 +241,40 @@ class BybitOptionSim(BybitLinearSim):
                              "type": "COMMAND_RESP"})
 
     def on_topics(self, conn: SimConnection, op: str, req_id: str, args: list[str]) -> None:
+        """``publicTrade.{baseCoin}`` names an underlying, not an option: held per socket."""
         conn.state["asked"] = [str(a) for a in args]
+        coins: set[str] = conn.state.setdefault("trade_coins", set())
+        per_coin = [str(a) for a in args if str(a).removeprefix("publicTrade.") in self.coins]
+        if per_coin and len(per_coin) == len(args):
+            for topic in per_coin:
+                (coins.add if op == "subscribe" else coins.discard)(topic.removeprefix("publicTrade."))
+            conn.send(self.reply(conn, op, req_id, True, ""))
+            return
+        if per_coin:  # a request mixing both kinds is answered topic by topic in two halves
+            self.on_topics(conn, op, req_id, per_coin)
+            conn.state["asked"] = rest = [str(a) for a in args if str(a) not in per_coin]
+            super().on_topics(conn, op, req_id, rest)
+            return
         super().on_topics(conn, op, req_id, args)
+
+    def trade_frames_for(self, conn: SimConnection, symbol: str, encoded: tuple[list[Frame], TopicFrames]) -> list[Frame]:
+        """The option's trades only to a socket holding its underlying's ``publicTrade``; its
+        ticker as the other categories send it."""
+        trades, topics = encoded
+        followed = parse_option(symbol).base in conn.state.get("trade_coins", ())
+        return [*(trades if followed else []), *(self.market_frames_for(conn, symbol, topics) if topics else [])]
+
+    def trade_frame(self, symbol: str, ticks: int, lots: int, buy: bool, trade_id: int) -> bytes:
+        """{"topic":"publicTrade.BTC","type":"snapshot","ts":1672304486868,"data":[{"T":1672304486865,
+        "s":"BTC-30DEC22-17000-C","S":"Buy","v":"0.1","p":"120","L":"PlusTick","i":"...","BT":false,
+        "mP":"121.5","iP":"16800","mIv":"0.45","iv":"0.44"}]}: an option trade carries its mark and IVs."""
+        ladder, native = self.ladders[symbol], self.native(symbol)
+        q = self.option_quote(symbol)
+        trade = {"T": ms(time.time()), "s": native, "S": "Buy" if buy else "Sell", "v": self.size_str(ladder, ticks, lots),
+                 "p": ladder.price_str(ticks), "L": "PlusTick" if buy else "MinusTick", "i": str(trade_id), "BT": False,
+                 "mP": decimal_text(q.mark), "iP": decimal_text(q.underlying), "mIv": f"{q.iv:.4f}", "iv": f"{q.iv:.4f}"}
+        return orjson.dumps({"topic": f"publicTrade.{parse_option(symbol).base}", "type": "snapshot",
+                             "ts": trade["T"], "data": [trade]})
 
     # ---- orders and positions ---------------------------------------------------------------
 
