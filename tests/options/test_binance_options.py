@@ -1,10 +1,11 @@
 """Binance options on the simulator (feed ``binanceoptions``, the eapi): instruments parse into
-standard option symbols, books follow the venue's and end equal to it, OptionMarks arrive with the
-mark inside the touch and sane vols and deltas, an unmodified ccxt client loads, reads and trades
+standard option symbols, books follow the venue's on /public and end equal to it, OptionMarks arrive
+on their own /market socket with the mark inside the touch and sane vols and deltas, an unmodified ccxt client loads, reads and trades
 an option, and crossbook's trading layer sends limit, post-only and reduce-only option orders."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from decimal import Decimal as D
@@ -15,16 +16,15 @@ import ccxt
 import pytest
 
 from crossbook.errors import InvalidOrder
-from crossbook.feeds.handler import MarketEvent
 from crossbook.feeds.manager import VenueFeed
-from crossbook.model import Kind, OptionMark, OptionRight, OrderRequest, OrderStatus, OrderType, Side
+from crossbook.model import BookState, Kind, OptionMark, OptionRight, OrderRequest, OrderStatus, OrderType, Side
 from crossbook.sim.cluster import SimCluster
 from crossbook.sim.options import listed_series
-from crossbook.sim.venues.binance.options import LISTED
+from crossbook.sim.venues.binance.options import LISTED, MARK_EVERY, BinanceOptionsSim
 from crossbook.symbols import parse_option
 from crossbook.trading.account import VenueAccount
 from crossbook.trading.journal import Journal
-from crossbook.venues.binance.options import BinanceOptions
+from crossbook.venues.binance.options import BinanceOptionMarks, BinanceOptions
 
 from ..conftest import run, wait_for
 from ..sim.trading_contract import TradingHarness
@@ -66,49 +66,108 @@ def test_instruments_parse_as_standard_option_symbols() -> None:
     run(body())
 
 
-def test_books_follow_the_venue_and_marks_sit_inside_the_touch() -> None:
+def test_books_on_public_and_marks_on_market_each_from_its_own_socket() -> None:
     async def body() -> None:
         symbols = followed()
         async with SimCluster([FEED], interval=0.05, levels=20) as cluster:
             sim = cluster.venues[FEED]
             ws, rest = cluster.urls(FEED)
-            marks: list[tuple[OptionMark, float, float]] = []  # the mark and the client book's touch then
-            feed: VenueFeed | None = None
-
-            def on_market(event: MarketEvent) -> None:
-                if isinstance(event, OptionMark) and feed is not None:
-                    book = feed.connections[0].handler.books[sim.native(event.symbol)]
-                    bid, ask = book.best_bid(), book.best_ask()
-                    if bid is not None and ask is not None:
-                        marks.append((event, bid[0], ask[0]))
-
-            feed = VenueFeed(BinanceOptions, symbols, ws_url=ws, rest_url=rest, on_market=on_market)
+            marks: list[OptionMark] = []
+            books = VenueFeed(BinanceOptions, symbols, ws_url=ws, rest_url=rest, on_market=marks.append)
+            assert BinanceOptions.companions == (BinanceOptionMarks,)
+            mark_feed = VenueFeed(BinanceOptionMarks, symbols, ws_url=ws, rest_url=rest, on_market=marks.append)
             async with aiohttp.ClientSession() as session:
-                await feed.start(session)
+                await books.start(session)
+                mark_feed.symbol_map = books.symbol_map
+                await mark_feed.start(session)
                 try:
-                    await wait_for(lambda: all(sum(m.symbol == s for m, _, _ in marks) >= 3 for s in symbols), 30,
+                    await wait_for(lambda: all(sum(m.symbol == s for m in marks) >= 3 for s in symbols), 30,
                                    "three marks of every option followed")
+                    book_handler, mark_handler = books.connections[0].handler, mark_feed.connections[0].handler
+                    assert "OptionMark" not in book_handler.market_stats.events  # nothing of it on /public
+                    assert mark_handler.market_stats.events["OptionMark"] >= 3 * len(symbols)
+                    assert mark_handler.errors == 0 and all(b.state is BookState.LIVE for b in mark_handler.books.values())
+                    holding = {c.path: c.state.get("marks", set()) for c in sim.connections}
+                    assert holding == {"/public/stream": set(), "/market/stream": {"BTCUSDT", "ETHUSDT"}}, holding
                     cluster.pause()
-                    handler = feed.connections[0].handler
+                    stamp = await tick_with_fresh_marks(cluster, {sim.underlying(s) for s in symbols})
 
                     def settled() -> bool:
-                        return all(handler.books[sim.native(s)].depth(EVERY_LEVEL) == sim.expected_top(s, EVERY_LEVEL)
+                        return all(book_handler.books[sim.native(s)].depth(EVERY_LEVEL) == sim.expected_top(s, EVERY_LEVEL)
                                    for s in symbols)
 
-                    await wait_for(settled, 20, "the client's option books equal to the venue's")
+                    def fresh() -> dict[str, OptionMark]:
+                        return {m.symbol: m for m in marks if m.ts >= stamp}
+
+                    await wait_for(lambda: settled() and len(fresh()) == len(symbols), 20,
+                                   "the client's option books equal to the venue's, and the paused venue's marks")
+                    # the venue is still: the marks of its last tick and the client's books are of one state
+                    for symbol, mark in fresh().items():
+                        bid, ask = book_handler.books[sim.native(symbol)].best_bid(), book_handler.books[sim.native(symbol)].best_ask()
+                        assert bid is not None and ask is not None and bid[0] <= mark.mark <= ask[0], (mark, bid, ask)
                 finally:
-                    await feed.stop()
-        for mark, bid, ask in marks:
+                    await books.stop()
+                    await mark_feed.stop()
+        for mark in marks:
             right = parse_option(mark.symbol).right
-            # the venue pushes marks after that tick's depth events: the client's touch is the venue's then
-            assert bid <= mark.mark <= ask, (mark, bid, ask)
             assert mark.iv is not None and 0.05 < mark.iv < 5, mark
+            if mark.bid_iv is not None and mark.ask_iv is not None:  # the venue's touch, in vol
+                assert mark.bid_iv <= mark.iv <= mark.ask_iv, mark
             assert mark.delta is not None and (0 < mark.delta < 1 if right is OptionRight.CALL else -1 < mark.delta < 0), mark
             assert mark.underlying is not None and mark.gamma is not None and mark.gamma > 0, mark
             assert mark.vega is not None and mark.vega > 0 and mark.theta is not None and mark.theta < 0, mark
-        assert {m.symbol for m, _, _ in marks} == set(symbols)
+        assert {m.symbol for m in marks} == set(symbols)
 
     run(body(), timeout=90)
+
+
+async def tick_with_fresh_marks(cluster: SimCluster, underlyings: set[str]) -> float:
+    """Tick the paused market by hand until one tick pushes the marks of every underlying; when
+    (epoch seconds, to the venue's millisecond) that tick started."""
+    sim = cluster.venues[FEED]
+    assert isinstance(sim, BinanceOptionsSim)
+    for _ in range(5):
+        await wait_for(lambda: all(time.time() - sim.marks_sent.get(u, 0.0) >= MARK_EVERY for u in underlyings), 5,
+                       "the venue's next marks due")
+        stamp = int(time.time() * 1000) / 1000
+        cluster.tick()
+        if all(sim.marks_sent[u] >= stamp for u in underlyings):
+            return stamp
+    raise AssertionError(f"no tick of five moved an option of each of {sorted(underlyings)}")
+
+
+def test_the_venue_serves_marks_on_market_only_and_books_on_public_only() -> None:
+    """Asked on the wrong path, a stream is acknowledged and never pushed (Binance's routed endpoints)."""
+    async def body() -> None:
+        async with SimCluster([FEED], interval=0.05, levels=20) as cluster, aiohttp.ClientSession() as session:
+            ws, _ = cluster.urls(FEED)
+            native = cluster.venues[FEED].native(followed()[0]).lower()
+            depth, trades, marks = f"{native}@depth@100ms", f"{native}@optionTrade", "btcusdt@optionMarkPrice"
+            got = {path: await stream_names(session, f"{ws}{path}", [depth, trades, marks])
+                   for path in ("/public/stream", "/market/stream")}
+        assert depth in got["/public/stream"] and got["/public/stream"] <= {depth, trades}, got  # a quiet option prints none
+        assert got["/market/stream"] == {marks}, got
+
+    run(body(), timeout=60)
+
+
+async def stream_names(session: aiohttp.ClientSession, url: str, params: list[str]) -> set[str]:
+    """The streams one socket subscribed to ``params`` hears over 2.5 s of the venue's event time
+    (marks come each second, depth each tick), each acknowledged."""
+    heard: set[str] = set()
+    first: int | None = None
+    async with session.ws_connect(url) as ws:
+        await ws.send_json({"method": "SUBSCRIBE", "params": params, "id": 1})
+        assert await ws.receive_json(timeout=5) == {"result": None, "id": 1}
+        for _ in range(10_000):
+            msg = await ws.receive_json(timeout=5)
+            data = msg["data"]
+            stamp = (data[0] if isinstance(data, list) else data)["E"]
+            first = stamp if first is None else first
+            heard.add(msg["stream"])
+            if stamp - first > 2500:
+                return heard
+    raise AssertionError(f"{url}: no 2.5 s of events within 10,000 frames")
 
 
 def test_an_unmodified_ccxt_client_loads_reads_and_trades_an_option() -> None:

@@ -129,6 +129,8 @@ class FeedHandler:
     request_timeout: ClassVar[float] = 5.0  # per REST request (snapshot, instruments): a hang times out
     # crossbook's candle intervals -> the venue's own names, for those the venue publishes
     interval_names: ClassVar[Mapping[Interval, str]] = {}
+    # feeds carrying the rest of its symbols' streams on sockets of their own (Binance options' marks)
+    companions: ClassVar[tuple[type[FeedHandler], ...]] = ()
 
     def __init__(
         self,

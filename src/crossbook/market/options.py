@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..errors import VenueUnavailable
-from ..feeds.handler import MarketEvent
+from ..feeds.handler import FeedHandler, MarketEvent
 from ..feeds.manager import VenueFeed
 from ..model import BookState, Instrument, OptionMark, OptionRight
+from ..symbols import SymbolMap
 from ..venues.registry import option_feeds, venue_of
 from .data import MarketData, _breach
 
@@ -90,19 +91,31 @@ class OptionFollower:
         return out
 
     async def follow(self, venue: str, symbols: list[str]) -> None:
-        """Follow the books and marks of ``symbols`` (options ``venue`` lists) if not yet."""
+        """Follow the books and marks of ``symbols`` (options ``venue`` lists) if not yet: on the
+        options feed and on each of its companions (a venue serving the marks on a socket of their
+        own)."""
         async with self._lock:
             for feed_id, cls in option_feeds(venue).items():
                 listed = {i.symbol for i in self._listed.get(feed_id, [])}
                 new = [s for s in symbols if s in listed and f"{venue} {s}" not in self._followed]
                 if not new:
                     continue
-                ws, rest = self.market.endpoints(feed_id)
-                feed = VenueFeed(cls, new, ws_url=ws, rest_url=rest, on_market=self._on_market,
-                                 breach=_breach(venue), limiter=self.market.limiters(venue))
-                await feed.start(self._session())
-                self.feeds.append(feed)
+                feed = await self._start(venue, feed_id, cls, new)
+                for companion in cls.companions:
+                    await self._start(venue, feed_id, companion, new, feed.symbol_map)
                 self._followed.update({f"{venue} {s}": feed for s in new})
+
+    async def _start(self, venue: str, feed_id: str, cls: type[FeedHandler], symbols: list[str],
+                     symbol_map: SymbolMap | None = None) -> VenueFeed:
+        """A feed of ``cls`` for ``symbols`` on ``feed_id``'s endpoints, started and kept (to stop);
+        ``symbol_map``: the listing already read for them."""
+        ws, rest = self.market.endpoints(feed_id)
+        feed = VenueFeed(cls, symbols, ws_url=ws, rest_url=rest, on_market=self._on_market,
+                         breach=_breach(venue), limiter=self.market.limiters(venue))
+        feed.symbol_map = symbol_map
+        await feed.start(self._session())
+        self.feeds.append(feed)
+        return feed
 
     def _on_market(self, event: MarketEvent) -> None:
         if isinstance(event, OptionMark):  # a handler names its feed (binanceoptions)

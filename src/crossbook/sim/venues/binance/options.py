@@ -3,11 +3,13 @@ USDT, the series ``crossbook.sim.options.listed_series`` lists, as ``BTC-261225-
 
 Public: ``/eapi/v1/exchangeInfo`` (``optionContracts``, ``optionAssets``, ``optionSymbols``),
 ``/eapi/v1/depth`` (``T``, ``u``), ``/eapi/v1/mark`` (mark, bid/ask/mark IV, greeks),
-``/eapi/v1/ticker``, ``/eapi/v1/klines`` (the option's own prints); the combined streams
-``<symbol>@depth@100ms`` (``U``, ``u``, ``pu`` as on USD-M), ``<symbol>@optionTrade`` (the
-option's prints, to the sockets holding that stream) and ``<underlying>@optionMarkPrice`` (every
-series of the underlying in one array, each
-second). Marks: the book's mid (inside the touch), its Black-76 implied volatility on the
+``/eapi/v1/ticker``, ``/eapi/v1/klines`` (the option's own prints); the combined streams, on
+the paths Binance routes them to: ``/public/stream`` ``<symbol>@depth@100ms`` (``U``, ``u``, ``pu``
+as on USD-M) and ``<symbol>@optionTrade`` (the option's prints, to the sockets holding that
+stream); ``/market/stream`` ``<underlying>@optionMarkPrice`` (every series of the underlying in
+one array, each second). A stream asked on the other path is acknowledged and never pushed, as
+Binance's routed endpoints do (the USD-M WebSocket notice: a stream of ``/market`` "will not push
+data" on another connection). Marks: the book's mid (inside the touch), its Black-76 implied volatility on the
 perpetual's fair price, bid/ask IV from the touch (``-1.0`` where none), greeks at the mark IV;
 Binance publishes vega per volatility point and theta per day.
 
@@ -47,6 +49,8 @@ from .wire import BINANCE_INTERVALS, ms
 QUOTE = "USDT"
 MARK_STREAM = "optionMarkPrice"
 TRADE_STREAM = "optionTrade"
+PUBLIC_PATH = "/public/stream"  # depth and trades
+MARKET_PATH = "/market/stream"  # the marks
 MARK_EVERY = 1.0  # seconds between two optionMarkPrice pushes, as Binance sends them
 # ccxt's option table maps -2027 to InsufficientFunds and the common -2010 (NEW_ORDER_REJECTED) to
 # InvalidOrder; USD-M's -5022 and -2022 would read as other errors on the eapi
@@ -102,7 +106,7 @@ class BinanceOptionsSim(BinanceUsdmSim):
     markets = tuple(LISTED)  # type: ignore[assignment]  # USD-M's tuple is typed by its two perpetuals
     specs = LISTED
     api = "/eapi/v1"
-    ws_paths = ("/public/stream", "/market/stream")
+    ws_paths = (PUBLIC_PATH, MARKET_PATH)
     snapshot_paths = ("/eapi/v1/depth",)
     instruments_paths = ("/eapi/v1/exchangeInfo",)
     depth_stream = "depth@100ms"
@@ -270,21 +274,24 @@ class BinanceOptionsSim(BinanceUsdmSim):
     # ---- streams ----------------------------------------------------------------------------
 
     async def on_client_message(self, conn: SimConnection, data: str | bytes) -> None:
-        """The underlying's ``@optionMarkPrice`` streams are kept apart; the rest as on USD-M."""
+        """A ``/market`` socket holds the underlyings' ``@optionMarkPrice`` streams, a ``/public``
+        one the options' own streams (as on USD-M); what a socket asks of the other path's streams
+        is acknowledged and never pushed."""
         msg = orjson.loads(data)
         params: list[str] = msg.get("params", [])
         marks = [p for p in params if p.endswith("@" + MARK_STREAM)]
-        if marks:
+        on_market = conn.path == MARKET_PATH
+        if on_market and marks:
             held: set[str] = conn.state.setdefault("marks", set())
             underlyings = {p.split("@", 1)[0].upper() for p in marks}
             if msg.get("method") == "SUBSCRIBE":
                 held |= underlyings
             elif msg.get("method") == "UNSUBSCRIBE":
                 held -= underlyings
-            msg["params"] = [p for p in params if p not in marks]
-            if not msg["params"]:
-                conn.send(orjson.dumps({"result": None, "id": msg.get("id")}).decode())
-                return
+        msg["params"] = [] if on_market else [p for p in params if p not in marks]
+        if not msg["params"]:
+            conn.send(orjson.dumps({"result": None, "id": msg.get("id")}).decode())
+            return
         await super().on_client_message(conn, orjson.dumps(msg))
 
     def encode_trades(self, symbol: str, trades: list[SimTrade]) -> tuple[list[Frame], StreamFrames]:
