@@ -220,6 +220,8 @@ def test_a_configured_desk_reads_funding_from_the_simulators_it_names(tmp_path: 
     async def body() -> None:
         async with Desk.sim(["binance", "okx"]) as simulated:
             perps = ["BTC-USDT-PERP"]
+            assert simulated.simulator is not None
+            simulated.simulator.cluster.pause()  # funding follows the premium: hold the books still between the two reads
             simulated_rates = await simulated.funding_rates(perps)
             assert set(simulated_rates) == {("binance", "BTC-USDT-PERP"), ("okx", "BTC-USDT-PERP")}
             config = simulated.write_config(tmp_path / "crossbook.toml")

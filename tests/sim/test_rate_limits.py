@@ -41,10 +41,11 @@ ORDER_ENDPOINTS: dict[str, tuple[str, str, dict[str, str]]] = {
 }
 FEEDS = [f for f in trading_feeds() if f in ORDER_ENDPOINTS]
 RATE_LIMITED = (ccxt.RateLimitExceeded, ccxt.DDoSProtection)  # how ccxt raises a venue's rate-limit refusal
-# the limiter holds this much back from every window for requests in transit: twice the
-# product's TRANSIT_MARGIN, so two orders timed a window apart still arrive a window apart when a
-# loaded machine delays one of them by up to half a second more than the other
-BURST_MARGIN = 0.5
+# the limiter holds this much back from every window for requests in transit, so two orders timed a
+# window apart still arrive a window apart when one of them is delayed up to 0.8 s more than the
+# other: the simulator counts a request when its handler runs, on the test's own event loop, and a
+# CI machine running the suite beside a CPU-bound process delayed a burst past half a second
+BURST_MARGIN = 0.8
 
 
 def limits(venue: str) -> LimitTable:
