@@ -1,16 +1,24 @@
 """What every venue's stream tests share: a simulator clock that runs fast, a handler that loses one
-closed candle frame, and the comparison of the candles a feed emitted with the simulator's own."""
+closed candle frame, a feed run until such a loss is repaired, and the comparison of the candles a
+feed emitted with the simulator's own."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Literal
 
+import aiohttp
+
 from crossbook.feeds.handler import FeedHandler, Frame, MarketEvent
+from crossbook.feeds.manager import VenueFeed
 from crossbook.model import Candle, Interval
 
+from ..conftest import wait_for
+
 SPEEDUP = 60  # the simulator's clock runs a minute a second: 1m candles close every second
+
+SessionStep = Callable[[aiohttp.ClientSession], Awaitable[None]]
 
 
 def fast_clock(speedup: int = SPEEDUP) -> Callable[[], int]:
@@ -36,6 +44,30 @@ def losing_one_close(handler: type[FeedHandler], is_close: Callable[[bytes], boo
 
     LosesOneClose.__name__ = f"{handler.__name__}LosesOneClose"
     return LosesOneClose
+
+
+async def run_until_repaired(feed: VenueFeed, lossy: Any, events: list[MarketEvent], symbol: str | None = None, *,
+                             more: int = 2, during: SessionStep | None = None, then: SessionStep | None = None) -> None:
+    """Runs ``feed`` on a session of its own until its handler ``lossy`` lost a closed candle
+    (``lossy.lost``) and the feed backfilled from REST (30 s), then until ``more`` closed candles (of
+    ``symbol`` only, if given) came after that (30 s), and stops it; checks its handler found a gap
+    and repaired a candle. ``during`` runs right after the repair, before the wait for more candles
+    (a dropped connection, a wait for other streams); ``then`` after that wait, just before the feed
+    stops (a REST read to compare with the last events). Both get the session."""
+    async with aiohttp.ClientSession() as session:
+        await feed.start(session)
+        try:
+            await wait_for(lambda: bool(lossy.lost) and feed.backfills >= 1, 30, "a lost candle repaired")
+            seen = len(closed_candles(events, symbol))
+            if during is not None:
+                await during(session)
+            await wait_for(lambda: len(closed_candles(events, symbol)) >= seen + more, 30, "candles after the repair")
+            if then is not None:
+                await then(session)
+        finally:
+            await feed.stop()
+    handler = feed.connections[0].handler
+    assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
 
 
 def closed_candles(events: list[MarketEvent], symbol: str | None = None) -> dict[float, Candle]:

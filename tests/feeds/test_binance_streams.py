@@ -19,7 +19,7 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.venues.binance import BinanceSpot, BinanceUsdm
 
 from ..conftest import CAPTURES, run, wait_for
-from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close, run_until_repaired
 
 LosesOneClose = losing_one_close(BinanceSpot, lambda raw: b'"x":true' in raw)  # Binance's final candle frame
 
@@ -43,18 +43,12 @@ def test_spot_candles_and_tickers_from_the_simulator_repaired_after_a_lost_frame
             LosesOneClose.lost = []
             feed = VenueFeed(LosesOneClose, ["BTC-USDT"], ws_url=ws, rest_url=rest, on_market=events.append,
                              channels=Channels(candles=(Interval.M1,), ticker=True))
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(LosesOneClose.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles(events))
-                    sim.inject("drop")  # every socket closed: candles close while the feed reconnects
-                    await wait_for(lambda: feed.connections[0].connects >= 2, 20, "reconnected")
-                    await wait_for(lambda: len(closed_candles(events)) >= seen + 3, 30, "candles after the reconnect")
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+
+            async def drop_and_reconnect(session: aiohttp.ClientSession) -> None:
+                sim.inject("drop")  # every socket closed: candles close while the feed reconnects
+                await wait_for(lambda: feed.connections[0].connects >= 2, 20, "reconnected")
+
+            await run_until_repaired(feed, LosesOneClose, events, more=3, during=drop_and_reconnect)
             assert_equal_to_tape(closed_candles(events), sim, "BTC-USDT", Interval.M1)
             tickers = [e for e in events if isinstance(e, Ticker)]
             assert tickers, "no ticker"

@@ -20,7 +20,7 @@ from crossbook.venues.coinbase import CoinbaseSpot
 from crossbook.venues.kraken import KrakenSpot
 
 from ..conftest import run, wait_for
-from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, run_until_repaired
 
 
 class KrakenLosesOneCandle(KrakenSpot):
@@ -53,16 +53,7 @@ def test_kraken_ticker_and_1m_candles_from_the_simulator_repaired_after_a_lost_c
             KrakenLosesOneCandle.lost = []
             feed = VenueFeed(KrakenLosesOneCandle, ["BTC-USD"], ws_url=ws, rest_url=rest, on_market=events.append,
                              channels=Channels(candles=(Interval.M1,), ticker=True))
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(KrakenLosesOneCandle.lost) and feed.backfills >= 1, 30, "a lost candle repaired")
-                    seen = len(closed_candles(events))
-                    await wait_for(lambda: len(closed_candles(events)) >= seen + 2, 30, "candles after the repair")
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+            await run_until_repaired(feed, KrakenLosesOneCandle, events)
             got = closed_candles(events)
             lost = time.mktime(time.strptime(KrakenLosesOneCandle.lost[0], "%Y-%m-%dT%H:%M:%S")) - time.timezone
             assert lost in got, "the lost candle came back from REST"

@@ -24,7 +24,7 @@ from crossbook.venues.gate import GateSpot, GateSwap
 from crossbook.venues.kucoin import KucoinSpot
 
 from ..conftest import CAPTURES, run, wait_for
-from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close, run_until_repaired
 
 
 def frames_of(path: Any) -> list[tuple[float, dict[str, Any]]]:
@@ -49,16 +49,7 @@ def test_gate_spot_candles_repaired_after_a_lost_close_and_tickers() -> None:
             events: list[MarketEvent] = []
             feed = VenueFeed(lossy, ["BTC-USDT", "ETH-USDT"], ws_url=ws, rest_url=rest, on_market=events.append,
                              channels=Channels(candles=(Interval.M1,), ticker=True))
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(lossy.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles(events, "BTC-USDT"))
-                    await wait_for(lambda: len(closed_candles(events, "BTC-USDT")) >= seen + 2, 30, "candles after the repair")
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+            await run_until_repaired(feed, lossy, events, "BTC-USDT")
             for symbol in ("BTC-USDT", "ETH-USDT"):
                 assert_equal_to_tape(closed_candles(events, symbol), sim, symbol, Interval.M1)
             tickers = {e.symbol: e for e in events if isinstance(e, Ticker)}
@@ -83,17 +74,16 @@ def test_gate_perpetual_ticker_funding_mark_index_open_interest_and_candles() ->
             feed = VenueFeed(lossy, ["BTC-USDT-PERP"], ws_url=ws, rest_url=rest, on_market=events.append,
                              channels=Channels(candles=(Interval.M1,), funding=True))
             kinds = (Ticker, FundingRate, MarkPrice, IndexPrice, OpenInterest)
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: all(any(isinstance(e, k) for e in events) for k in kinds), 20, "every stream")
-                    await wait_for(lambda: bool(lossy.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles(events))
-                    await wait_for(lambda: len(closed_candles(events)) >= seen + 2, 30, "candles after the repair")
-                    async with session.get(f"{rest}/api/v4/futures/usdt/contracts/BTC_USDT") as resp:
-                        contract = await resp.json()
-                finally:
-                    await feed.stop()
+            contract: dict[str, Any] = {}
+
+            async def every_stream(session: aiohttp.ClientSession) -> None:
+                await wait_for(lambda: all(any(isinstance(e, k) for e in events) for k in kinds), 20, "every stream")
+
+            async def read_contract(session: aiohttp.ClientSession) -> None:
+                async with session.get(f"{rest}/api/v4/futures/usdt/contracts/BTC_USDT") as resp:
+                    contract.update(await resp.json())
+
+            await run_until_repaired(feed, lossy, events, during=every_stream, then=read_contract)
             size = float(contract["quanto_multiplier"])
             funding = [e for e in events if isinstance(e, FundingRate)][-1]
             assert funding.symbol == "BTC-USDT-PERP" and funding.venue == "gateswap"
@@ -107,8 +97,6 @@ def test_gate_perpetual_ticker_funding_mark_index_open_interest_and_candles() ->
             assert oi.value is not None and abs(oi.value / (oi.amount * mark.price) - 1) < 0.05
             ticker = next(e for e in events if isinstance(e, Ticker))
             assert ticker.symbol == "BTC-USDT-PERP" and ticker.bid is None and ticker.volume is not None
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candles_repaired >= 1
             got = closed_candles(events, "BTC-USDT-PERP")
             own = {c.start_ms / 1000: c for c in sim.tape.candles("BTC-USDT-PERP", 60, 1000, int(min(got) * 1000),
                                                                  int(max(got) * 1000))}
@@ -174,18 +162,12 @@ def test_kucoin_snapshot_tickers_and_candles_repaired_after_a_lost_candle() -> N
             KucoinLosesOneCandle.lost = []
             feed = VenueFeed(KucoinLosesOneCandle, ["BTC-USDT", "ETH-USDT"], ws_url=ws, rest_url=rest,
                              on_market=events.append, channels=Channels(candles=(Interval.M1,), ticker=True))
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(KucoinLosesOneCandle.lost) and feed.backfills >= 1, 30, "a lost candle repaired")
-                    seen = len(closed_candles(events, "BTC-USDT"))
-                    await wait_for(lambda: len(closed_candles(events, "BTC-USDT")) >= seen + 2, 30, "candles after the repair")
-                    await wait_for(lambda: {e.symbol for e in events if isinstance(e, Ticker)} == {"BTC-USDT", "ETH-USDT"},
-                                   20, "a snapshot of each symbol")
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+
+            async def a_snapshot_of_each_symbol(session: aiohttp.ClientSession) -> None:
+                await wait_for(lambda: {e.symbol for e in events if isinstance(e, Ticker)} == {"BTC-USDT", "ETH-USDT"},
+                               20, "a snapshot of each symbol")
+
+            await run_until_repaired(feed, KucoinLosesOneCandle, events, "BTC-USDT", then=a_snapshot_of_each_symbol)
             lost = float(KucoinLosesOneCandle.lost[0])
             assert lost in closed_candles(events, "BTC-USDT")  # from REST
             for symbol in ("BTC-USDT", "ETH-USDT"):

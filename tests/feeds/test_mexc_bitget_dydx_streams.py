@@ -23,7 +23,7 @@ from crossbook.venues.dydx import DydxPerp
 from crossbook.venues.mexc import MexcSpot, decode_push, decode_strings
 
 from ..conftest import CAPTURES, run, wait_for
-from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close, run_until_repaired
 
 
 def bitget_final_candle(raw: bytes) -> bool:
@@ -47,16 +47,7 @@ def test_bitget_spot_candles_and_ticker_repaired_after_a_lost_final_push() -> No
             BitgetLosesOneClose.lost = []
             feed = VenueFeed(BitgetLosesOneClose, ["BTC-USDT"], ws_url=ws, rest_url=rest, on_market=events.append,
                              channels=Channels(candles=(Interval.M1,), ticker=True))
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(BitgetLosesOneClose.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles(events))
-                    await wait_for(lambda: len(closed_candles(events)) >= seen + 2, 30, "candles after the repair")
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+            await run_until_repaired(feed, BitgetLosesOneClose, events)
             got = closed_candles(events, "BTC-USDT")
             lost = json.loads(BitgetLosesOneClose.lost[0])["data"][0]
             assert int(lost[0]) / 1000 in got, "the candle whose final push was lost came back from REST"
@@ -168,19 +159,15 @@ def test_dydx_candles_repaired_after_a_lost_final_frame_and_the_markets_channel(
             feed = VenueFeed(loses, ["BTC-USD-PERP"], ws_url=ws, rest_url=rest, on_market=events.append,
                              channels=Channels(candles=(Interval.M1,), ticker=True, funding=True))
             kinds = (Ticker, FundingRate, MarkPrice, OpenInterest)
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(loses.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles(events))
-                    await wait_for(lambda: len(closed_candles(events)) >= seen + 2
-                                   and all(any(isinstance(e, k) for e in events) for k in kinds), 30, "candles and markets")
-                    async with session.get(f"{rest}/v4/perpetualMarkets?ticker=BTC-USD") as resp:
-                        market = (await resp.json())["markets"]["BTC-USD"]
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+            market: dict[str, Any] = {}
+
+            async def markets_then_read_them(session: aiohttp.ClientSession) -> None:
+                """Read last, just before the feed stops: its figures are compared with the last events."""
+                await wait_for(lambda: all(any(isinstance(e, k) for e in events) for k in kinds), 30, "markets")
+                async with session.get(f"{rest}/v4/perpetualMarkets?ticker=BTC-USD") as resp:
+                    market.update((await resp.json())["markets"]["BTC-USD"])
+
+            await run_until_repaired(feed, loses, events, then=markets_then_read_them)
             got = closed_candles(events, "BTC-USD-PERP")
             assert iso_ms(json.loads(loses.lost[0])["contents"]["startedAt"]) / 1000 in got
             assert_equal_to_tape(got, sim, "BTC-USD-PERP", Interval.M1)
@@ -231,16 +218,7 @@ def test_mexc_protobuf_klines_repaired_after_a_lost_final_push_and_the_mini_tick
             events: list[MarketEvent] = []
             feed = VenueFeed(loses, ["BTC-USDT"], ws_url=ws, rest_url=rest, on_market=events.append,
                              channels=Channels(candles=(Interval.M1,), ticker=True))
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(loses.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles(events))
-                    await wait_for(lambda: len(closed_candles(events)) >= seen + 2, 30, "candles after the repair")
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+            await run_until_repaired(feed, loses, events)
             got = closed_candles(events, "BTC-USDT")
             lost = decode_strings(decode_push(loses.lost[0]).kline or b"", 9)
             assert float(lost[2]) in got, "the candle whose final push was lost came back from REST"

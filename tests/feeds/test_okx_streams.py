@@ -18,7 +18,7 @@ from crossbook.sim.cluster import SimCluster
 from crossbook.venues.okx import OkxCandles, OkxFeed
 
 from ..conftest import CAPTURES, run, wait_for
-from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close
+from .streams_kit import assert_equal_to_tape, closed_candles, fast_clock, losing_one_close, run_until_repaired
 
 LosesOneClose = losing_one_close(OkxCandles, lambda raw: raw.endswith(b'"1"]]}'))  # a closed (confirm "1") candle
 
@@ -33,17 +33,7 @@ def test_candles_from_the_business_socket_repaired_after_a_lost_frame() -> None:
             LosesOneClose.lost = []
             feed = VenueFeed(LosesOneClose, ["BTC-USDT", "BTC-USDT-PERP"], ws_url=ws, rest_url=rest,
                              on_market=events.append, channels=Channels(candles=(Interval.M1,)))
-            async with aiohttp.ClientSession() as session:
-                await feed.start(session)
-                try:
-                    await wait_for(lambda: bool(LosesOneClose.lost) and feed.backfills >= 1, 30, "a lost close repaired")
-                    seen = len(closed_candles(events, "BTC-USDT"))
-                    await wait_for(lambda: len(closed_candles(events, "BTC-USDT")) >= seen + 2,
-                                   30, "candles after the repair")
-                finally:
-                    await feed.stop()
-            handler = feed.connections[0].handler
-            assert handler.market_stats.candle_gaps >= 1 and handler.market_stats.candles_repaired >= 1
+            await run_until_repaired(feed, LosesOneClose, events, "BTC-USDT")
             for symbol in ("BTC-USDT", "BTC-USDT-PERP"):
                 got = closed_candles(events, symbol)
                 assert len(got) >= 2
