@@ -101,4 +101,8 @@ def test_stream_carries_tickers_and_candles_of_followed_symbols(served: Served) 
     assert all(c["symbol"] == "BTC-USDT" and c["interval"] == "1m" and c["high"] >= c["low"] for c in candles)
     desk = served.service.desk
     reads = desk.market_reads
-    assert reads is not None and desk.streams().live("binance", "BTC-USDT")
+    deadline = time.monotonic() + WITHIN
+    while not desk.streams().live("binance", "BTC-USDT"):  # followed once a client asked, venue by venue
+        assert time.monotonic() < deadline, "binance's BTC-USDT streams never went live"
+        time.sleep(0.1)
+    assert reads is not None

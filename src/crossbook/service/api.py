@@ -50,6 +50,7 @@ ARBITRAGE_KINDS = ("cross", "triangular")
 # the streams the service follows for its symbols (where the venues publish them), for the stream's
 # ticker, funding and candles channels and the desk's candle and ticker reads
 SERVICE_CHANNELS = Channels(candles=(Interval.M1,), ticker=True, funding=True)
+MARKET_CHANNELS = ("ticker", "funding", "candles")  # the stream's channels those streams feed
 
 
 @dataclass(eq=False)
@@ -157,6 +158,9 @@ class Service:
             self.hub.publish(*published)
 
     async def _follow_streams(self) -> None:
+        """The symbols' ticker, funding and candle streams, once a client asks for one of them: a
+        feed's socket carries them only when it started with them, else a companion socket does."""
+        await self.hub.first_asked(MARKET_CHANNELS)
         await self.desk.follow_market(self.symbols, SERVICE_CHANNELS)
 
     async def _sample_mids(self) -> None:

@@ -59,6 +59,7 @@ class StreamHub:
         self.clients: set[Client] = set()
         self.dropped = 0  # clients closed for being too slow
         self._closing: set[asyncio.Task[bool]] = set()
+        self._asked: dict[str, asyncio.Event] = {}  # channel -> set once a client subscribed to it
 
     def publish(self, channel: str, data: dict[str, Any]) -> None:
         symbol = data.get("symbol")
@@ -72,6 +73,20 @@ class StreamHub:
 
     def subscribers(self, channel: str) -> int:
         return sum(channel in c.channels for c in self.clients)
+
+    async def first_asked(self, channels: Iterable[str]) -> None:
+        """Return once a client has subscribed to one of ``channels`` (at once if one did)."""
+        events = [self._asked.setdefault(c, asyncio.Event()) for c in channels]
+        waits = [asyncio.ensure_future(e.wait()) for e in events]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    def _asked_for(self, channels: Iterable[str]) -> None:
+        for channel in channels:
+            self._asked.setdefault(channel, asyncio.Event()).set()
 
     def _drop(self, client: Client) -> None:
         client.dropped = True
@@ -103,6 +118,7 @@ class StreamHub:
                 if message.type is not WSMsgType.TEXT:
                     continue
                 reply = _handle(client, message.data, symbols)
+                self._asked_for(client.channels)
                 if reply is not None and not client.offer(orjson.dumps(reply).decode()):
                     self._drop(client)
         finally:
