@@ -110,10 +110,8 @@ class StreamStore:
 
 
 def candle_socket(handler: type[FeedHandler]) -> type[FeedHandler]:
-    """The handler whose socket carries ``handler``'s candles: a subclass of it that subscribes no
-    book (OKX's /ws/v5/business socket), else ``handler`` itself."""
-    own = [c for c in handler.__subclasses__() if c.__module__ == handler.__module__ and c.streams_per_symbol == 0]
-    return own[0] if own else handler
+    """The handler whose socket carries ``handler``'s candles: the one its venue names, else itself."""
+    return handler.candle_feed or handler
 
 
 def contiguous(candles: Sequence[Candle]) -> bool:

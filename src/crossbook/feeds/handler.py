@@ -131,6 +131,8 @@ class FeedHandler:
     interval_names: ClassVar[Mapping[Interval, str]] = {}
     # feeds carrying the rest of its symbols' streams on sockets of their own (Binance options' marks)
     companions: ClassVar[tuple[type[FeedHandler], ...]] = ()
+    # the feed whose socket carries its candles, where its own cannot (OKX's business socket)
+    candle_feed: ClassVar[type[FeedHandler] | None] = None
 
     def __init__(
         self,

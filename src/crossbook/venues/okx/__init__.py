@@ -620,6 +620,8 @@ async def key_permissions(client: Any) -> KeyPermissions:
 
 from .options import OkxOptions  # noqa: E402  (it builds on OkxFeed, defined above)
 
+OkxFeed.candle_feed = OkxCandles  # the public socket refuses candles: they come on the business one
+
 SPEC: VenueSpec[type[FeedHandler]] = VenueSpec(
     venue="okx",
     kind="cex",
