@@ -54,6 +54,11 @@
     venue = "binance"
     account = "main"
 
+    [bus]                               # optional: books from `crossbook feed` processes over NATS JetStream
+    url = "nats://127.0.0.1:4222"       # several members comma separated; the accounts are traded under a lease
+    name = "desk-1"                     # optional, this process on the bus (default host-pid)
+    lease_seconds = 15                  # optional, an account's lease lapses this long after its last renewal
+
     [alerts]                            # optional, the service's in-process alerts (crossbook.monitor.alerts)
     connection_lost_for = 30            # AlertThresholds field names; durations and windows in seconds
     webhook = "http://127.0.0.1:9000/crossbook"  # optional: each transition POSTed as JSON
@@ -268,6 +273,41 @@ def finish_timeout(value: Any, where: str) -> float:
 
 
 @dataclass(frozen=True)
+class BusConfig:
+    """``[bus]``: the desk's books come from feed processes over NATS JetStream (crossbook.bus)
+    instead of feeds run in this process; its accounts are traded under a lease there."""
+
+    url: str  # nats://HOST:PORT, or several comma separated (a cluster's members)
+    name: str = ""  # this process on the bus ("" = host-pid)
+    lease_seconds: float = 15.0  # an account's trading lease lapses this long after its last renewal
+
+
+def bus_config(table: Any, where: str) -> BusConfig | None:
+    """The ``[bus]`` table, each setting checked; None when the file has none."""
+    from .bus.connect import bus_urls
+
+    if table is None:
+        return None
+    where = f"{where}: bus"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table [bus] with url = \"nats://HOST:PORT\"")
+    unknown = set(table) - {"url", "name", "lease_seconds"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    url = table.get("url")
+    if not isinstance(url, str):
+        raise ConfigError(f"{where}.url must be nats://HOST:PORT, got {url!r}")
+    bus_urls(url)
+    name = table.get("name", "")
+    if not isinstance(name, str):
+        raise ConfigError(f"{where}.name must be a string, got {name!r}")
+    lease = table.get("lease_seconds", 15.0)
+    if isinstance(lease, bool) or not isinstance(lease, (int, float)) or not 1 <= lease <= 3600:
+        raise ConfigError(f"{where}.lease_seconds must be a number of seconds from 1 to 3600, got {lease!r}")
+    return BusConfig(url.strip(), name, float(lease))
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     journal: Path
@@ -280,6 +320,7 @@ class Config:
     # [alerts] as written: the service checks it (AlertThresholds.from_mapping; config may not import monitor)
     alerts: Mapping[str, Any] = dataclass_field(default_factory=dict)
     strategies: Strategies = dataclass_field(default_factory=Strategies)  # [strategies] (crossbook.security.strategies)
+    bus: BusConfig | None = None  # [bus]: books from feed processes over NATS, accounts under leases
 
     @property
     def needs_vault(self) -> bool:
@@ -316,7 +357,8 @@ def load_config(path: str | Path) -> Config:
     return Config(path, base / str(data.get("journal", "crossbook.db")), accounts, _equivalents(data, path),
                   chains_config(data.get("chains", {}), str(path)), _endpoints(data.get("endpoints", {}), path),
                   service=service_config(data.get("service", {}), base, str(path)), alerts=_alerts(data.get("alerts", {}), path),
-                  strategies=parse_strategies(data.get("strategies", {}), {(a.venue, a.account) for a in accounts}, str(path)))
+                  strategies=parse_strategies(data.get("strategies", {}), {(a.venue, a.account) for a in accounts}, str(path)),
+                  bus=bus_config(data.get("bus"), str(path)))
 
 
 def _alerts(table: Any, path: Path) -> Mapping[str, Any]:
