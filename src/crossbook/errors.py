@@ -97,3 +97,8 @@ class StrategyMismatch(CrossbookError):
 
 class KeyAuditFailed(CrossbookError):
     """A strict key audit found a high-severity finding: the command or service refuses to start."""
+
+
+class LeaseNotHeld(CrossbookError):
+    """This process does not hold the account's trading lease on the bus (another process trades
+    it, or the lease was lost, or the account is still being reconciled): nothing was sent."""

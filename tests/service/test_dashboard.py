@@ -53,6 +53,7 @@ async def _watch(serving: Serving, expected: dict[str, Any], tmp_path: Path) -> 
               && rows[v].books.every((c) => c.includes('state-live')) && rows[v].latency !== '–') && rows; }})()""",
             SHOWN_WITHIN, f"every venue of {sorted(expected)} shown live with its latency")
         assert set(rows) == set(serving.health()["venues"]), "every venue of the service has a row"
+        assert await page.evaluate("document.getElementById('lease-panel').hidden"), "no lease panel off the bus"
 
         best_bid = await page.wait_for(f"(() => {{ const t = {TEXT.format('best-bid')}; return /{PRICE.pattern}/.test(t) && t; }})()",
                                        SHOWN_WITHIN, "the best bid in USDT")

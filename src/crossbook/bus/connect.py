@@ -12,7 +12,7 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BucketNotFoundError
+from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from ..errors import ConfigError
 from . import subjects
@@ -32,6 +32,7 @@ class Retention:
     fills_seconds: float = 86400.0
     replicas: int = 1
     publisher_ttl: float = 10.0  # a feed process's status entry outlives its last renewal this long
+    lease_seconds: float = 15.0  # an account's trading lease is gone this long after its last renewal
 
 
 def bus_urls(url: str) -> list[str]:
@@ -78,7 +79,10 @@ async def ensure_bus(js: JetStreamContext, retention: Retention = Retention()) -
                               max_bytes=retention.book_bytes if name == subjects.BOOK_STREAM else -1,
                               storage=StorageType.MEMORY if name != subjects.FILLS_STREAM else StorageType.FILE,
                               num_replicas=retention.replicas)
-        await js.add_stream(config)
+        try:  # one made already (another process's retention, e.g. replicated on three) is kept as it is
+            await js.stream_info(name)
+        except NotFoundError:
+            await js.add_stream(config)
     buckets = {
         subjects.SNAPSHOT_BUCKET: KeyValueConfig(bucket=subjects.SNAPSHOT_BUCKET, history=1, storage=StorageType.MEMORY,
                                                  replicas=retention.replicas),
@@ -86,7 +90,8 @@ async def ensure_bus(js: JetStreamContext, retention: Retention = Retention()) -
                                                    replicas=retention.replicas),
         subjects.PUBLISHER_BUCKET: KeyValueConfig(bucket=subjects.PUBLISHER_BUCKET, history=1,
                                                   ttl=retention.publisher_ttl, replicas=retention.replicas),
-        subjects.LEASE_BUCKET: KeyValueConfig(bucket=subjects.LEASE_BUCKET, history=1, replicas=retention.replicas),
+        subjects.LEASE_BUCKET: KeyValueConfig(bucket=subjects.LEASE_BUCKET, history=1, ttl=retention.lease_seconds,
+                                              replicas=retention.replicas),
     }
     for name, kv_config in buckets.items():
         try:

@@ -130,7 +130,7 @@ class Command(TyperCommand):
 
 # `crossbook --help` lists what a newcomer starts with first; commands not named here follow
 COMMAND_ORDER = ("demo", "quote", "route", "serve", "arb", "fees", "candles", "ticker", "funding", "options", "order", "balances",
-                 "positions", "transfer", "withdraw", "keys", "sim", "venues", "record", "replay", "reconcile", "follow")
+                 "positions", "transfer", "withdraw", "keys", "sim", "feed", "venues", "record", "replay", "reconcile", "follow")
 
 
 class Group(TyperGroup):

@@ -27,6 +27,7 @@ def serve(
     seed: int = typer.Option(7, help="With --sim: seed of the simulated market."),
     strict: bool | None = typer.Option(None, "--strict/--no-strict", help="Refuse to start on a high key-audit finding "
                                        "(or [service] strict)."),
+    bus: str | None = typer.Option(None, "--bus", help="With --config: books from feed processes on NATS here."),
 ) -> None:
     """Run the desk as a service: API, metrics, alerts, dashboard.
 
@@ -41,7 +42,7 @@ def serve(
     options = ServeOptions(
         sim=sim, config=config, listen=listen, symbols=_symbols(symbols), token_file=token_file, shutdown=shutdown,
         finish_timeout=finish_timeout, venues=tuple(parse_venues(venues)) if venues is not None else None, seed=seed,
-        strict=strict,
+        strict=strict, bus=bus,
     )
     try:
         plan_service(options)  # bad flags or config: said before anything starts

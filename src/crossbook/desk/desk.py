@@ -40,6 +40,7 @@ from ..arbitrage.model import Fees
 from ..arbitrage.scanner import KINDS, Event, Scanner
 from ..book.consolidated import ConsolidatedBook
 from ..book.l2 import L2Book
+from ..bus.lease import default_holder
 from ..config import Config, load_config
 from ..errors import (
     ConfigError,
@@ -49,6 +50,7 @@ from ..errors import (
     UnknownVenue,
     VenueUnavailable,
 )
+from ..market.bus_data import BusMarketData, with_bus_url
 from ..market.data import Endpoints, MarketData, production
 from ..model import Side, Trade
 from ..monitor.metrics import Metrics
@@ -72,6 +74,7 @@ from ..venues.registry import VENUES
 from .funding import fetch_funding
 from .funding_history import FundingHistoryView
 from .funding_view import FundingView
+from .leases import LeasedAccounts
 from .market_queries import MarketQueries
 from .market_streams import MarketStreams
 from .metering import AccountMeter, market_view, route_record
@@ -131,7 +134,7 @@ async def _positions_of(account: VenueAccount) -> list[PositionView]:
 
 
 class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingView, FundingHistoryView, OptionChains,
-           MarketStreams):
+           MarketStreams, LeasedAccounts):
     def __init__(self, venues: list[str], *, simulator: SimDesk | None = None, config: Config | None = None,
                  endpoints: Endpoints = production, vault: Vault | None = None) -> None:
         """Use ``Desk.sim``, ``Desk.from_config`` or ``Desk.public``."""
@@ -140,7 +143,12 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
         self.config = config
         self.vault = vault  # unlocked, where the config names vault keys
         self.equivalents = config.equivalents if config is not None else DEFAULT_EQUIVALENTS
-        self.market = simulator.market if simulator is not None else MarketData(venues, [], endpoints=endpoints)
+        if simulator is not None:
+            self.market = simulator.market
+        elif config is not None and config.bus is not None:  # books from feed processes over the bus
+            self.market = BusMarketData(venues, [], url=config.bus.url, name=config.bus.name or default_holder())
+        else:
+            self.market = MarketData(venues, [], endpoints=endpoints)
         self.market.on_trade = self._trade
         self._trade_callbacks: list[Callable[[Trade], None]] = []
         self._accounts: dict[tuple[str, str], VenueAccount] = {}  # (venue, account) -> loaded account
@@ -179,12 +187,14 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
                                              scenario=scenario, options=options))
 
     @classmethod
-    def from_config(cls, path: str | Path, *, venues: Sequence[str] | None = None, vault: Vault | None = None) -> Desk:
+    def from_config(cls, path: str | Path, *, venues: Sequence[str] | None = None, vault: Vault | None = None,
+                    bus_url: str | None = None) -> Desk:
         """The accounts of a crossbook.toml (only those on ``venues``, when given) and their venues'
         books, from the endpoints it names (a running ``crossbook sim``) else the venues'. Where
         it names vault keys (key = "vault:NAME"), ``vault``, else the vault unlocked now
-        ($CROSSBOOK_VAULT, $CROSSBOOK_VAULT_PASSPHRASE, the keyring or a prompt)."""
-        config = load_config(path)
+        ($CROSSBOOK_VAULT, $CROSSBOOK_VAULT_PASSPHRASE, the keyring or a prompt). ``bus_url`` sets
+        (or overrides) its ``[bus] url``: the books come from feed processes over that bus."""
+        config = with_bus_url(load_config(path), bus_url)
         chosen = [a for a in config.accounts if venues is None or a.venue in venues]
         if not chosen:
             raise ConfigError(f"{config.path}: no configured account on {', '.join(venues or [])}")
@@ -246,6 +256,7 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
             products = [a for accounts in self._products.values() for a in accounts]
             await asyncio.gather(*(self._load(a) for a in (*self._accounts.values(), *products)))
             self._fee_book = FeeBook(FeeProfile.of(self.config.accounts), self.accounts)
+            await self._start_leases()  # with [bus]: each account traded only under its lease, reconciled first
             await self._start_chains(self._journal)
         await self.market.start(self._session)
         await self.market.load_instruments()
@@ -261,9 +272,7 @@ class Desk(Withdrawing, SimulatedVenues, OnChainVenues, MarketQueries, FundingVi
         if self._stopped:
             return
         self._started, self._stopped = False, True
-        for keeper in self._keepers.values():  # before the clients they trade through close
-            await keeper.stop()
-        self._keepers.clear()
+        await self._stop_trading()  # the OCO keepers and the leases, before the clients they trade through close
         simulated = self.simulator.accounts.values() if self.simulator is not None else ()
         await close_accounts(a for a in self._accounts.values() if a not in simulated)
         if self.simulator is None:  # a simulated desk's are the simulator's to close

@@ -31,6 +31,7 @@ async def withdraw(desk: Desk, vault: Vault, venue: str, asset: str, amount: Dec
     entry = resolve(vault, to, asset, network)
     require_enrolled(vault, code, what="a withdrawal")
     venue_account = await desk.venue_account(venue, account)
+    venue_account.require_tradeable()
     withdrawer = Withdrawer(venue_account, _journal_of(venue_account))
     try:
         listed = await withdrawer.venue_addresses()

@@ -146,11 +146,13 @@ class FeedHandler:
         channels: Channels = NO_CHANNELS,
         auto_books: bool = False,
         clock: Callable[[], float] = time.time,
+        book_class: type[L2Book] = L2Book,
     ) -> None:
         """``on_market``: every Candle, Ticker, FundingRate, MarkPrice, IndexPrice, OpenInterest and
         Liquidation parsed (whatever the socket carries); ``channels``: which of those streams to
         subscribe per symbol; ``on_backfill``: asked to fetch the candles a stream lost (None: a gap
-        is counted and left, as in replay)."""
+        is counted and left, as in replay); ``book_class``: the books it makes (a feed process
+        publishing to the bus makes TappedBooks)."""
         self.ws_base = ws_url or type(self).ws_url
         self.rest_base = rest_url or type(self).rest_url
         self.on_resync = on_resync
@@ -167,6 +169,7 @@ class FeedHandler:
         self.market_stats = MarketStats()
         self.auto_books = auto_books  # replay: create a book for any instrument seen on the wire
         self.clock = clock
+        self.book_class = book_class
         self.link = Link()
         self.books: dict[str, L2Book] = {}
         self.symbols: dict[str, str] = {}  # native -> standard symbol, where known
@@ -185,7 +188,7 @@ class FeedHandler:
         ``instrument`` (its contract size, for a venue counting frames in contracts)."""
         book = self.books.get(native)
         if book is None:
-            book = L2Book(
+            book = self.book_class(
                 self.venue,
                 native,
                 keep_strings=self.keep_strings,

@@ -56,14 +56,16 @@ class VenueFeed:
         breach: Breach | None = None,
         limiter: Limiter | None = None,
         subscribe_limits: SubscribeLimits | None = None,
+        book_class: type[L2Book] = L2Book,
     ) -> None:
         """``breach``: how the venue says a request broke its rate limit (its SPEC's limit table);
         ``limiter``: the venue's REST limiter, shared with its other feeds and its accounts, which
         every metadata and snapshot request waits for; ``subscribe_limits``: what one socket of
         this feed may hold and send (its SPEC's); ``channels``: the streams beyond book and trades
         each symbol subscribes, whose events go to ``on_market`` (a candle stream's gaps are filled
-        from the venue's REST candles)."""
+        from the venue's REST candles); ``book_class``: the books its handlers make."""
         self.handler_cls = handler_cls
+        self.book_class = book_class
         self.breach = breach
         self.limiter = limiter
         self.subscribe_limits = subscribe_limits
@@ -88,7 +90,8 @@ class VenueFeed:
 
     def new_handler(self) -> FeedHandler:
         return self.handler_cls(ws_url=self.ws_url, rest_url=self.rest_url, on_trade=self.on_trade,
-                                on_market=self.on_market, channels=self.channels, on_backfill=self._backfill)
+                                on_market=self.on_market, channels=self.channels, on_backfill=self._backfill,
+                                book_class=self.book_class)
 
     def _backfill(self, handler: FeedHandler, gap: Gap) -> None:
         if self._session is not None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 import aiohttp
 
 from ..book.consolidated import ConsolidatedBook, SizeUnit
+from ..book.l2 import L2Book
 from ..errors import VenueUnavailable
 from ..feeds.capture import CaptureWriter
 from ..feeds.connection import Backoff
@@ -99,6 +100,7 @@ class MarketData:
     # feed id -> what one of its sockets may hold and send, in place of its SPEC's (a test compresses them)
     subscribe_limits: Mapping[str, SubscribeLimits] = field(default_factory=dict)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    book_class: type[L2Book] = L2Book  # the feeds' books (a feed process publishing to the bus: TappedBook)
     feeds: list[VenueFeed] = field(default_factory=list)
     consolidated: dict[str, ConsolidatedBook] = field(default_factory=dict)
     down: dict[str, str] = field(default_factory=dict)  # venue -> why it is unreachable
@@ -176,7 +178,7 @@ class MarketData:
             feed = VenueFeed(cls, remaining, ws_url=ws, rest_url=rest, on_trade=self.on_trade, on_market=self.on_market,
                              channels=self._channels(cls), recorder=self.recorder,
                              breach=_breach(venue), limiter=self.limiters(venue),
-                             subscribe_limits=self._subscribe_limits(venue, feed_id))
+                             subscribe_limits=self._subscribe_limits(venue, feed_id), book_class=self.book_class)
             try:
                 symbol_map = self._symbol_maps.get(feed_id) or await feed.load_instruments(session)
             except VenueUnavailable as exc:

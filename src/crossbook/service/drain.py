@@ -54,6 +54,8 @@ async def cancel_route_children(desk: Desk, symbols: list[str], since: float) ->
     is reconciled first, so an order whose send was cut short is known before it is looked for."""
     canceled: list[JournaledOrder] = []
     for account in desk.accounts.values():
+        if not desk.account_tradeable(account.venue, account.account):
+            continue  # its bus lease is another process's: that one reconciles and cancels its orders
         try:
             await account.reconcile()
             for order in account.journal.open_orders(account.venue, account.account):

@@ -17,6 +17,7 @@ from ..errors import (
     ConfigError,
     CrossbookError,
     InvalidOrder,
+    LeaseNotHeld,
     NoConversionRate,
     NotWhitelisted,
     RateLimited,
@@ -38,6 +39,7 @@ STATUSES: tuple[tuple[type[CrossbookError], int], ...] = (
     (NotWhitelisted, 403),  # refused before anything was sent
     (SecondFactorError, 403),
     (StrategyMismatch, 403),  # a strategy's request on another's account: refused before sending
+    (LeaseNotHeld, 409),  # another process trades the account (holds its bus lease): refused before sending
     (VaultError, 503),  # the vault is locked or unreadable: nothing that needs it can run
     (UnknownVenue, 404),
     (UnknownSymbol, 404),

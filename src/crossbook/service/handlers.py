@@ -258,6 +258,13 @@ async def get_stats(request: web.Request) -> web.Response:
     return json_response(service_of(request).desk.metrics.totals().to_json())
 
 
+async def get_leases(request: web.Request) -> web.Response:
+    """Which process holds each account's bus lease, since when, and the reconciliation that opened
+    its trading here; ``process``: this one on the bus (null, and no lease, without ``[bus]``)."""
+    leases = service_of(request).desk.leases()
+    return json_response({"process": leases[0].process if leases else None, "leases": [v.to_json() for v in leases]})
+
+
 async def get_stream(request: web.Request) -> web.StreamResponse:
     service = service_of(request)
     return await service.hub.serve(request, service.token, service.symbols)
@@ -290,13 +297,13 @@ ENDPOINTS: list[Endpoint] = [
               Param("account", {"type": "string"}, "sub-account (default main)"),
               Param("symbol", SYMBOL_PARAM, "one symbol")), errors=(400, 404)),
     Endpoint("POST", "/orders", post_order, "place one order on one venue", "Order", body="OrderBody",
-             errors=(400, 404, 422, 502, 503)),
+             errors=(400, 404, 409, 422, 502, 503)),
     Endpoint("POST", "/withdrawals", post_withdrawal, "withdraw to a whitelisted address, with a TOTP code", "Withdrawal",
-             body="WithdrawalBody", errors=(400, 403, 404, 422, 502, 503)),
+             body="WithdrawalBody", errors=(400, 403, 404, 409, 422, 502, 503)),
     Endpoint("DELETE", "/orders/{venue}/{id}", delete_order, "cancel an order", "Order",
              (Param("venue", {"type": "string"}, "venue id", "path"),
               Param("id", {"type": "string"}, "crossbook's client order id or the venue's order id", "path"),
-              Param("account", {"type": "string"}, "sub-account (default main)")), errors=(400, 404, 502, 503)),
+              Param("account", {"type": "string"}, "sub-account (default main)")), errors=(400, 404, 409, 502, 503)),
     Endpoint("GET", "/balances", get_balances, "balances per venue and sub-account, valued at live prices", "Balances",
              (VENUES_PARAM, Param("in", {"type": "string"}, "value in this currency (default USDT)"))),
     Endpoint("GET", "/positions", get_positions, "open derivatives positions", "Positions", (VENUES_PARAM,)),
@@ -305,5 +312,6 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "/alerts", get_alerts, "alerts active now, and recent transitions", "Alerts",
              (Param("limit", LIMIT, "recent transitions, at most"),)),
     Endpoint("GET", "/stats", get_stats, "orders, fees, volume, slippage and routes so far", "Stats", errors=()),
+    Endpoint("GET", "/leases", get_leases, "the accounts' bus leases: who trades each, since when", "Leases", errors=()),
     Endpoint("GET", "/stream", get_stream, "WebSocket stream", "OpenApi", errors=()),
 ]

@@ -67,6 +67,7 @@ DESCRIPTIONS = {
     401: "missing or wrong bearer token: nothing was done",
     403: "a withdrawal refused before sending: not on the whitelist, or no valid fresh TOTP code",
     404: "unknown symbol, venue or order",
+    409: "the account is traded by another process (it holds the account's bus lease): nothing was sent",
     422: "refused by the venue's rules or the account's funds before sending",
     429: "a venue's rate limit",
     502: "a venue failed or refused",
@@ -90,13 +91,35 @@ POSITIVE = {"type": ["number", "string"], "description": "a positive finite numb
 VENUE_TOP = _object({"bid": NUMBER_OR_NULL, "ask": NUMBER_OR_NULL, "state": {"type": "string"}}, ["bid", "ask", "state"])
 LEVEL = _object({"venue": {"type": "string"}, "price": {"type": "number"}, "size": {"type": "number"}})
 
+# /health's "bus" (a desk on the bus: service/bus_view.py), units in the names and descriptions
+_MS = {"type": ["number", "null"], "description": "milliseconds"}
+BUS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "present when the desk reads its books from feed processes over NATS ([bus] / --bus)",
+    "properties": {
+        "connected": {"type": "boolean"},
+        "publishers": {"type": "array", "items": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "heartbeat_age_s": {"type": "number", "description": "seconds since its last heartbeat"},
+            "venues": {"type": "object", "additionalProperties": {"type": "integer"},
+                       "description": "venue -> books it publishes there"}}, "required": ["name", "heartbeat_age_s", "venues"]}},
+        "venues": {"type": "array", "items": {"type": "object", "properties": {
+            "venue": {"type": "string"}, "publishers": {"type": "array", "items": {"type": "string"}},
+            "lag_ms": {**_MS, "description": "receive time minus the frame's time, last frame, ms"},
+            "max_lag_ms": {**_MS, "description": "the most over the last 100 frames, ms"}},
+            "required": ["venue", "publishers", "lag_ms", "max_lag_ms"]}},
+        "counters": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+    "required": ["connected", "publishers", "venues", "counters"],
+}
+
 SCHEMAS: dict[str, Any] = {
     "Error": _object({"error": {"type": "string"}, "field": {"type": "string"}}, ["error"]),
     "Health": _object({"status": {"type": "string", "enum": ["ok", "degraded", "down"]}, "venues": {
         "type": "object", "additionalProperties": _object({"ready": {"type": "boolean"}, "connected": {"type": "boolean"},
                                                            "books": {"type": "object", "additionalProperties": {"type": "string"}},
-                                                           "down": {"type": ["string", "null"]}}, ["ready", "books", "connected"])}},
-        ["status", "venues"]),
+                                                           "down": {"type": ["string", "null"]}}, ["ready", "books", "connected"])},
+        "bus": BUS_SCHEMA}, ["status", "venues"]),
     "Metrics": {"type": "string", "description": "the Prometheus text exposition format"},
     "OpenApi": OBJECT,
     "Venues": _object({"venues": {"type": "array", "items": OBJECT}}, ["venues"]),
@@ -139,6 +162,8 @@ SCHEMAS: dict[str, Any] = {
     "Alerts": _object({"active": {"type": "array", "items": OBJECT}, "recent": {"type": "array", "items": OBJECT}},
                       ["active", "recent"]),
     "Stats": OBJECT,
+    "Leases": _object({"process": {"type": ["string", "null"]}, "leases": {"type": "array", "items": OBJECT}},
+                      ["process", "leases"]),
 }
 
 

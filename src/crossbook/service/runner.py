@@ -42,6 +42,7 @@ from ..config import (
 from ..desk import Desk
 from ..desk.key_audit import audit_desk, refuse_on_high
 from ..errors import ConfigError, VenueUnavailable
+from ..market.bus_data import with_bus_url
 from ..monitor.alerts import AlertEngine, AlertSink, AlertThresholds
 from ..monitor.sinks import LogSink, WebhookSink
 from .api import SERVICE_CHANNELS, Service, listen
@@ -77,6 +78,7 @@ class ServeOptions:
     venues: tuple[str, ...] | None = None  # --sim: the simulated venues (default: all)
     seed: int = 7  # --sim: the simulated market's seed
     strict: bool | None = None  # refuse to start on a high-severity key audit finding
+    bus: str | None = None  # --bus: the config's books from feed processes over this NATS bus
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def plan_service(options: ServeOptions) -> ServePlan:
         raise ConfigError("give exactly one of --sim (simulated venues) and --config FILE (a crossbook.toml)")
     if options.venues is not None and not options.sim:
         raise ConfigError("--venues picks simulated venues: it needs --sim (a config names its own accounts)")
-    config = load_config(options.config) if options.config is not None else None
+    if options.bus is not None and options.config is None:
+        raise ConfigError("--bus reads the books of a config's accounts from the bus: it needs --config FILE")
+    config = with_bus_url(load_config(options.config), options.bus) if options.config is not None else None
     table = config.service if config is not None else ServiceConfig()
     host, port = parse_listen(options.listen or table.listen or DEFAULT_LISTEN, "--listen")
     if options.shutdown is not None and options.shutdown not in SHUTDOWN_POLICIES:
@@ -126,7 +130,7 @@ def _default_token_file(config: Config | None) -> Path:
 
 def _desk(options: ServeOptions, plan: ServePlan) -> Desk:
     if plan.config is not None:
-        return Desk.from_config(plan.config.path)
+        return Desk.from_config(plan.config.path, bus_url=options.bus)
     return Desk.sim(list(options.venues) if options.venues else None, seed=options.seed, symbols=plan.symbols)
 
 
@@ -199,7 +203,8 @@ async def _start(desk: Desk, plan: ServePlan, token: str, stack: contextlib.Asyn
     await desk.start()
     await audit_keys(desk, plan.strict)
     await desk.follow(plan.symbols)
-    await _reconcile(desk)
+    if not desk.leased:  # on the bus, each account is reconciled when its lease is acquired (crossbook.desk.leases)
+        await _reconcile(desk)
     follower = AccountFollower(desk)
     stack.push_async_callback(follower.stop)
     await follower.start()

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..book.consolidated import BestLevel, ConsolidatedBook
+from ..bus.consumer import BusView
 from ..market.data import MarketData
 from ..model import BookState, Fill, Side
 from ..precision import Precision
 from ..venues.registry import venue_of
+from .bus_view import bus_connected, bus_view
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ UNLISTED = "lists none of the served symbols"
 @dataclass(frozen=True, slots=True)
 class Health:
     venues: dict[str, VenueHealth]
+    bus: BusView | None = None  # the feed processes and each venue's lag, for a desk on the bus
 
     @property
     def status(self) -> str:
@@ -48,7 +51,8 @@ class Health:
         return "ok" if ready and all(ready) else "degraded" if any(ready) else "down"
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "venues": {v: h.to_json() for v, h in self.venues.items()}}
+        out = {"status": self.status, "venues": {v: h.to_json() for v, h in self.venues.items()}}
+        return out if self.bus is None else {**out, "bus": self.bus.to_json()}
 
 
 def feeds_connected(market: MarketData) -> dict[str, bool]:
@@ -63,14 +67,14 @@ def feeds_connected(market: MarketData) -> dict[str, bool]:
 
 def health_of(market: MarketData, symbols: list[str], now: float | None = None) -> Health:
     now = time.time() if now is None else now
-    connected = feeds_connected(market)
+    connected = bus_connected(market) or feeds_connected(market)
     venues: dict[str, VenueHealth] = {}
     for venue in market.venues:
         books = {s: market.consolidated[s].books[venue].status(now) for s in symbols
                  if s in market.consolidated and venue in market.consolidated[s].books}
         down = market.down.get(venue) or (None if books else UNLISTED)
         venues[venue] = VenueHealth(venue, books, connected.get(venue, False), down)
-    return Health(venues)
+    return Health(venues, bus_view(market))
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,6 +140,8 @@ class VenueAccount:
         self.clock: Callable[[], float] = time.time  # epoch seconds, as the journal stamps its orders
         self._sending: Counter[str] = Counter()  # client ids whose send is in flight in this process
         self.events = AccountEvents()  # every order that ends and every new fill, to whoever subscribes
+        # raises while this process may not send the account's orders (its bus lease held elsewhere)
+        self.require_tradeable: Callable[[], None] = _tradeable
         client.enableRateLimit = False  # the limiter paces every call instead
         if limiter is not None:
             client.fetch2 = self._pace(client.fetch2)
@@ -245,6 +247,7 @@ class VenueAccount:
         an InvalidOrder naming the venue and the field."""
         if request.venue != self.venue or request.account != self.account:
             raise InvalidOrder(f"order for {request.venue}/{request.account} sent to {self.venue}/{self.account}")
+        self.require_tradeable()
         check_strategy(request.strategy, self.strategy, self.venue, self.account)
         order = self._checked(request, await self._available_for_validation(), reference_price)
         worst = self._market_worst_price(order, reference_price)
@@ -313,6 +316,7 @@ class VenueAccount:
 
     async def send(self, journaled: JournaledOrder) -> JournaledOrder:
         """Send an order journaled and validated already (an OCO leg, a reduced leg's replacement)."""
+        self.require_tradeable()
         with self.sending(journaled.client_order_id):
             return await self._send(journaled)
 
@@ -435,6 +439,7 @@ class VenueAccount:
         a venue that amends by cancel-replace gives the order a new venue id, which the journal
         follows; one that amends in place and answers with an amend id (the SPEC's
         ``amend_keeps_order_id``: Kraken) keeps the order's."""
+        self.require_tradeable()
         order = self._journaled(client_order_id)
         if order.status.final or order.venue_order_id is None or order.request.price is None:
             raise InvalidOrder(f"{client_order_id} is {order.status.value}: only a live, acked limit order can be amended")
@@ -488,6 +493,7 @@ class VenueAccount:
                                f"{f': {why}' if why else ''}; the order is {synced.status.value}")
 
     async def cancel(self, client_order_id: str) -> JournaledOrder:
+        self.require_tradeable()
         order = self._journaled(client_order_id)
         if order.venue_order_id is None:
             raise InvalidOrder(f"{client_order_id} has no venue order id yet: reconcile first")
@@ -611,6 +617,10 @@ class VenueAccount:
         """The orders on markets this client loaded: the same (venue, account) may trade other
         products through another client (Binance USD-M beside spot), which reconciles those."""
         return [o for o in orders if o.request.symbol in self.rules]
+
+
+def _tradeable() -> None:
+    """An account's orders may go (no lease restricts them)."""
 
 
 async def close_accounts(accounts: Iterable[VenueAccount]) -> None:

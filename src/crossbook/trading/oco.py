@@ -103,6 +103,7 @@ class OcoKeeper:
         if place_oco is None:
             raise InvalidOrder(f"{self.venue}: crossbook places no OCO order list there")
         account = self.account_for(limit.symbol)
+        account.require_tradeable()
         rules = account.rules[limit.symbol]
         group = self._journal_group(OcoMode.NATIVE, limit, stop, sending=True)
         limit_j, stop_j = (self.journal.order(c) for c in group.current)
@@ -134,8 +135,9 @@ class OcoKeeper:
         the other. A leg the venue refuses cancels the one already placed (and the error is raised);
         a leg whose send goes unanswered stays SENT, and the group settles once reconciliation
         knows it."""
-        group = self._journal_group(OcoMode.CROSSBOOK, first, second, sending=False)
         account = self.account_for(first.symbol)
+        account.require_tradeable()
+        group = self._journal_group(OcoMode.CROSSBOOK, first, second, sending=False)
         with account.sending(*group.current):  # the second leg waits unsent while the first goes
             for slot, cid in enumerate(group.current):
                 order = self.journal.order(cid)
@@ -176,6 +178,7 @@ class OcoKeeper:
 
     async def cancel(self, group_id: int) -> OcoRecord:
         """Cancel both legs (the venue's list goes with them, for a native OCO)."""
+        self.account.require_tradeable()
         async with self._lock:
             group = self.group(group_id)
             cancel_whole = spec(self.venue).cancel_oco

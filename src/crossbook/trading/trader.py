@@ -616,6 +616,7 @@ class Trader:
         if from_account == to_account:
             raise InvalidOrder(f"{self.venue}: a transfer from {from_account} to itself moves nothing")
         self._named(lambda: self.capabilities.require(Feature.SUB_ACCOUNTS, Product.SPOT))
+        self.account.require_tradeable()
         move = spec(self.venue).transfer
         if move is None:
             raise UnsupportedFeature(f"{self.venue} offers sub-accounts, but crossbook does not transfer between them there yet")

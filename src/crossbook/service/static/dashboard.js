@@ -6,7 +6,7 @@
 (() => {
   const BOOK_DEPTH = 20;
   const LATENCY_POINTS = 150;
-  const EVERY = { books: 1000, metrics: 2000, stats: 3000, health: 2000, alerts: 10000, mid: 2000, funding: 15000 };
+  const EVERY = { books: 1000, metrics: 2000, stats: 3000, health: 2000, alerts: 10000, mid: 2000, funding: 15000, leases: 2000 };
   const MID_CANDLES = 60; // the consolidated mid's 1m candles drawn
   const ROUTES_SHOWN = 20;
   const CLOSE_UNAUTHORIZED = 4401; // the stream's close code for a wrong token
@@ -57,6 +57,7 @@
     const d = at ? new Date(typeof at === "number" ? (at < 1e12 ? at * 1000 : at) : at) : new Date();
     return Number.isNaN(d.getTime()) ? "–" : d.toLocaleTimeString("en-GB");
   };
+  const stamp = (at) => (at ? new Date(at * 1000).toLocaleString("en-GB") : "–"); // epoch seconds, with the date
   const money = (byCurrency, digits = 4) => {
     const parts = Object.entries(byCurrency || {}).filter(([, v]) => v !== null && v !== undefined);
     return parts.length ? parts.map(([cur, v]) => withUnit(v, cur, digits)).join(", ") : "–";
@@ -163,7 +164,56 @@
     if (!state.refused && token) setStatus(state.socketOpen ? "live" : "connecting…", state.socketOpen ? "live" : "connecting");
     if (!state.latencySeries) startLatencyChart(Object.keys(health.venues || {}).sort());
     renderVenues();
+    renderBus(health.bus);
     touched();
+  }
+
+  // a desk on the bus: which feed process publishes each venue, and how late its frames arrive
+  function renderBus(bus) {
+    $("bus-panel").hidden = !bus;
+    if (!bus) return;
+    fillBody("bus-venues", bus.venues.map((v) => {
+      const tr = el("tr");
+      tr.dataset.venue = v.venue;
+      tr.append(td(v.venue, null, "venue"),
+        td(v.publishers.length ? v.publishers.join(", ") : pill("no publisher", "down"), null, "publishers"),
+        td(num(v.lag_ms, 1, 1), "num", "lag"), td(num(v.max_lag_ms, 1, 1), "num", "max-lag"));
+      return tr;
+    }), "no venue on the bus");
+    fillBody("bus-publishers", bus.publishers.map((p) => {
+      const tr = el("tr");
+      tr.append(td(p.name, null, "process"), td(num(p.heartbeat_age_s, 1, 1), "num", "age"),
+        td(Object.entries(p.venues).map(([venue, n]) => `${venue} (${n})`).join(", "), null, "venues"));
+      return tr;
+    }), "no feed process heard");
+    $("bus-summary").textContent = `${bus.connected ? "connected" : "disconnected"}, ${bus.publishers.length} process(es), ` +
+      `${bus.counters.frames} frames, ${bus.counters.gaps_healed} heals`;
+  }
+
+  // a service on the bus: which process holds each account's lease (only that one trades it), since
+  // when, and what this process does with it
+  function leaseHere(lease) {
+    if (lease.state === "held") return lease.ready ? pill("ready: trades it", "live") : pill("held: reconciling", "syncing");
+    if (lease.state === "waiting") return pill("waiting", "pending");
+    return pill(lease.state, "down"); // lost, released
+  }
+
+  function renderLeases(body) {
+    $("lease-panel").hidden = !body.process;
+    if (!body.process) return;
+    fillBody("leases", body.leases.map((lease) => {
+      const tr = el("tr");
+      tr.dataset.account = `${lease.venue}/${lease.account}`;
+      tr.dataset.state = lease.state;
+      tr.dataset.ready = lease.ready ? "1" : "0";
+      const holder = lease.holder ? `${lease.holder.holder} (pid ${lease.holder.pid} on ${lease.holder.host})` : "nobody";
+      tr.append(td(tr.dataset.account, null, "account"), td(holder, null, "holder"),
+        td(stamp(lease.holder && lease.holder.since), null, "since"), td(leaseHere(lease), null, "here"),
+        td(stamp(lease.reconciled_at), null, "reconciled"));
+      return tr;
+    }), "no account configured");
+    const ttl = body.leases.length ? `, leases last ${num(body.leases[0].ttl, 1)} s` : "";
+    $("lease-summary").textContent = `this process: ${body.process}${ttl}`;
   }
 
   function setSymbols(symbols) {
@@ -701,6 +751,12 @@
     every(EVERY.alerts, pollAlerts);
     every(EVERY.mid, pollMid);
     every(EVERY.funding, pollFunding);
+    let leases = null;
+    leases = every(EVERY.leases, async () => {
+      const body = await api("/leases");
+      if (!body.process) clearInterval(leases); // not on the bus: no lease to show, ever
+      renderLeases(body);
+    });
     connect();
   }
 
