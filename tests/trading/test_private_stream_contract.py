@@ -15,6 +15,7 @@ from crossbook.errors import VenueUnavailable
 from crossbook.model import OrderRequest, OrderStatus, OrderType, Side, TimeInForce
 from crossbook.sim.venues import sim_class
 from crossbook.trading.account import VenueAccount
+from crossbook.trading.events import FillEvent, OrderOutcome, Outcome
 from crossbook.trading.journal import Journal
 from crossbook.trading.stream import OrderStream
 from crossbook.venues.registry import spec
@@ -101,12 +102,18 @@ def with_stream(feed_id: str, tmp_path: Path, test: Any) -> None:
 @pytest.mark.parametrize("feed_id", STREAMING)
 def test_fills_reach_the_journal_over_the_stream(feed_id: str, tmp_path: Path) -> None:
     async def test(s: StreamHarness) -> None:
-        assert s.stream is not None
+        assert s.stream is not None and s.account is not None
+        told: list[FillEvent] = []
+        ended: list[OrderOutcome] = []
+        s.account.events.subscribe(on_outcome=ended.append, on_fill=told.append)
         cid = await s.rest_buy()
         s.take(cid)
         await wait_for(lambda: s.status(cid) is OrderStatus.FILLED, 10.0, "the fill over the stream")
         fills = s.journal.fills(cid)
         assert sum(f.amount for f in fills) == AMOUNT
+        # the account's observers (metering, the bus's fills subject) hear every fill and the end once
+        assert sorted(e.fill.trade_id for e in told) == sorted(f.trade_id for f in fills)
+        assert [(e.client_order_id, e.outcome) for e in ended] == [(cid, Outcome.FILLED)]
         assert all(not f.taker and f.fee >= 0 and f.fee_currency for f in fills)
         order = s.journal.order(cid)
         assert order is not None and order.avg_price == order.request.price

@@ -369,7 +369,7 @@ class VenueAccount:
         rejected = self.journal.record_reject(client_order_id, reason)
         self.events.outcome(OrderOutcome(self.venue, self.account, rejected.request.symbol, client_order_id, Outcome.REJECTED))
 
-    def _ended(self, before: JournaledOrder, after: JournaledOrder) -> None:
+    def tell_ended(self, before: JournaledOrder, after: JournaledOrder) -> None:
         """Tell the observers an order that was not final before a sync and is now."""
         outcome = None if before.status.final else ended_as(after.status, after.filled)
         if outcome is not None:
@@ -522,7 +522,7 @@ class VenueAccount:
         if status is not None and status is not OrderStatus.OPEN:
             self.journal.transition(client_order_id, status)
         synced = self._journaled(client_order_id)
-        self._ended(order, synced)
+        self.tell_ended(order, synced)
         return synced
 
     def _lookup(self, request: OrderRequest) -> dict[str, Any]:

@@ -32,12 +32,13 @@ import ccxt
 
 from ..errors import CrossbookError
 from ..feeds.connection import Backoff
-from ..model import OrderStatus
+from ..model import Fill, OrderStatus
 from ..security.redact import safe_error_text
 from ..venues.registry import spec
 from ..venues.spec.hooks import PrivateSource
 from .account import ReconcileReport, VenueAccount, fill_from_ccxt, remote_status
 from .client_ids import client_id_rule
+from .events import FillEvent
 from .journal import IllegalTransition, JournaledOrder
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,7 @@ class OrderStream:
             fill = fill_from_ccxt(self.account.venue, self.account.symbol_of(str(trade.get("symbol"))), trade, order)
             if self.journal.record_fill(fill):
                 self.stats.fills += 1
+                self._tell_fill(fill, order)
         self._fill_seen.set()
         self._fill_seen = asyncio.Event()
         self.changed.set()
@@ -219,9 +221,23 @@ class OrderStream:
         order = self.journal.order(cid)
         return order.filled if order is not None else Decimal(0)
 
+    def _tell_fill(self, fill: Fill, before: JournaledOrder | None) -> None:
+        """A fill the stream brought to the journal, told to the account's observers as the account
+        tells the fills it finds itself (metering, the bus's fills subject), and the order's end
+        when the fill completed it."""
+        rules = self.account.rules.get(fill.symbol)
+        if rules is not None:
+            self.account.events.fill(FillEvent(fill, self.account.account, rules.quote, rules.notional(fill.amount, fill.price)))
+        after = self.journal.order(fill.client_order_id) if before is not None else None
+        if before is not None and after is not None:
+            self.account.tell_ended(before, after)
+
     def _transition(self, cid: str, status: OrderStatus) -> None:
+        before = self.journal.order(cid)
         with contextlib.suppress(IllegalTransition):  # the journal already holds a final state (the REST answer came first)
-            self.journal.transition(cid, status)
+            after = self.journal.transition(cid, status)
+            if before is not None:
+                self.account.tell_ended(before, after)
 
     def _journaled(self, remote: Mapping[str, Any]) -> JournaledOrder | None:
         info = remote.get("info")
