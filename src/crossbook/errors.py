@@ -102,3 +102,7 @@ class KeyAuditFailed(CrossbookError):
 class LeaseNotHeld(CrossbookError):
     """This process does not hold the account's trading lease on the bus (another process trades
     it, or the lease was lost, or the account is still being reconciled): nothing was sent."""
+
+
+class BusUnavailable(CrossbookError):
+    """The bus (NATS JetStream) could not be reached or did not answer in time."""

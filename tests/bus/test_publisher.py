@@ -18,7 +18,7 @@ from crossbook.book.l2 import L2Book
 from crossbook.bus import subjects
 from crossbook.bus.codec import BookFrame, FrameKind, decode_book, decode_event
 from crossbook.bus.natsd import NatsServer
-from crossbook.bus.publisher import Heartbeat, PublishedBook, instruments_from_json
+from crossbook.bus.publisher import Heartbeat, PublishedBook, instruments_from_json, run_base
 from crossbook.desk.bus_feed import FeedProcess
 from crossbook.model import BookState, Trade
 from crossbook.venues.registry import venue_of
@@ -82,10 +82,10 @@ def entries(feed: FeedProcess) -> list[PublishedBook]:
     return [feed.publisher.books[(venue, SYMBOL)] for venue in VENUES]
 
 
-def check_sequences(listener: Listener, entry: PublishedBook) -> None:
-    """Gap-free from 1, and no delta before the book's first snapshot."""
+def check_sequences(listener: Listener, entry: PublishedBook, base: int) -> None:
+    """Gap-free from the run's base, and no delta before the book's first snapshot."""
     frames = listener.frames[entry.subject]
-    assert listener.seqs(entry.subject) == list(range(1, len(frames) + 1)), entry.subject
+    assert listener.seqs(entry.subject) == list(range(base + 1, base + len(frames) + 1)), entry.subject
     first_snapshot = next(i for i, f in enumerate(frames) if f.kind is FrameKind.SNAPSHOT)
     assert all(f.kind is FrameKind.STATE for f in frames[:first_snapshot]), entry.subject
 
@@ -116,8 +116,12 @@ def test_frames_are_gap_free_snapshot_first_and_rebuild_every_book_also_across_a
                     await wait_for(lambda: all(len(listener.frames[e.subject]) > 20 for e in entries(feed)), WITHIN,
                                    "deltas on every book")
                     await settled_equal(listener, feed)
+                    assert feed.publisher is not None
+                    base = feed.publisher.seq_base
+                    # a run counts from its start (ms << 20): after any earlier run's frames
+                    assert base == run_base(feed.publisher.started) > run_base(feed.publisher.started - 0.001)
                     for entry in entries(feed):
-                        check_sequences(listener, entry)
+                        check_sequences(listener, entry, base)
                         kinds = {f.kind for f in listener.frames[entry.subject]}
                         assert FrameKind.DELTA in kinds and FrameKind.SNAPSHOT in kinds
 
@@ -137,7 +141,7 @@ def test_frames_are_gap_free_snapshot_first_and_rebuild_every_book_also_across_a
 
                     await wait_for(rebuilt, WITHIN, "the resynced book published again")
                     await settled_equal(listener, feed)
-                    check_sequences(listener, binance)
+                    check_sequences(listener, binance, base)
                     assert listener.trades, "trades on the trade subjects"
             finally:
                 await nc.close()
@@ -156,9 +160,11 @@ def test_snapshot_bucket_requests_instruments_heartbeat_and_stop() -> None:
                 feed = FeedProcess(server.url, VENUES, [SYMBOL], sim=True, name="feed-kv", heartbeat_every=0.2,
                                    snapshot_every=0.5)
                 await feed.start()
+                assert feed.publisher is not None
+                base = feed.publisher.seq_base
                 try:
-                    await wait_for(lambda: all(e.state is BookState.LIVE and e.seq > 5 for e in entries(feed)), WITHIN,
-                                   "every book live")
+                    await wait_for(lambda: all(e.state is BookState.LIVE and e.seq > base + 5 for e in entries(feed)),
+                                   WITHIN, "every book live")
                     snapshots = await js.key_value(subjects.SNAPSHOT_BUCKET)
 
                     async def stored(entry: PublishedBook) -> BookFrame:
@@ -167,7 +173,7 @@ def test_snapshot_bucket_requests_instruments_heartbeat_and_stop() -> None:
                     for entry in entries(feed):
                         frame = await stored(entry)
                         assert frame.kind is FrameKind.SNAPSHOT and frame.state is BookState.LIVE
-                        assert 1 <= frame.seq <= entry.seq and frame.bids and frame.asks
+                        assert base < frame.seq <= entry.seq and frame.bids and frame.asks
 
                     # on demand: the answer is the book as published up to its current sequence
                     assert feed.cluster is not None
@@ -196,7 +202,7 @@ def test_snapshot_bucket_requests_instruments_heartbeat_and_stop() -> None:
                     assert beat.process == "feed-kv"
                     named = {(v, s): (seq, status) for v, s, seq, status in beat.books}
                     assert set(named) == {(v, SYMBOL) for v in VENUES}
-                    assert all(status == "live" and seq > 5 for seq, status in named.values())
+                    assert all(status == "live" and seq > base + 5 for seq, status in named.values())
                 finally:
                     await feed.stop()
                 # a clean stop tells every consumer its books are no longer kept, and leaves the bucket
@@ -204,7 +210,7 @@ def test_snapshot_bucket_requests_instruments_heartbeat_and_stop() -> None:
                                "every book told stale")
                 for frames in frames_of(listener):
                     assert frames[-1].kind is FrameKind.STATE
-                    assert [f.seq for f in frames] == list(range(1, len(frames) + 1))
+                    assert [f.seq for f in frames] == list(range(base + 1, base + len(frames) + 1))
                 with pytest.raises(nats.js.errors.KeyNotFoundError):
                     await publishers.get("feed-kv")
             finally:

@@ -3,18 +3,21 @@ process and desk may do it at start)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import nats
+import nats.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.errors import BucketNotFoundError, NotFoundError, ServiceUnavailableError
 
-from ..errors import ConfigError
+from ..errors import BusUnavailable, ConfigError
 from . import subjects
 
 log = logging.getLogger(__name__)
@@ -68,8 +71,25 @@ async def connect(url: str, *, name: str, on_disconnect: Callable[[], Awaitable[
                               disconnected_cb=disconnected, reconnected_cb=reconnected)
 
 
-async def ensure_bus(js: JetStreamContext, retention: Retention = Retention()) -> None:
-    """The streams and buckets of ``subjects``, made where missing."""
+ELECTION_WAIT = 30.0  # seconds JetStream may stay unanswering while a cluster elects its leaders
+
+
+async def ensure_bus(js: JetStreamContext, retention: Retention = Retention(), *, within: float = ELECTION_WAIT) -> None:
+    """The streams and buckets of ``subjects``, made where missing. A cluster that lost a member
+    answers nothing for some seconds while it elects new leaders: asked again until ``within``."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            await _ensure_bus(js, retention)
+            return
+        except (nats.errors.TimeoutError, ServiceUnavailableError) as exc:
+            if time.monotonic() > deadline:
+                raise BusUnavailable(f"the bus's JetStream did not answer within {within:.0f} s: {exc}") from None
+            log.info("bus JetStream not answering (%s): asking again", exc)
+            await asyncio.sleep(0.5)
+
+
+async def _ensure_bus(js: JetStreamContext, retention: Retention) -> None:
     capture = subjects.stream_subjects()
     ages = {subjects.BOOK_STREAM: retention.book_seconds, subjects.MARKET_STREAM: retention.market_seconds,
             subjects.FILLS_STREAM: retention.fills_seconds}

@@ -3,10 +3,14 @@
 Each attached book is a TappedBook. One flush task, woken when a book first changes, publishes per
 dirty book a DELTA (its changed levels), a SNAPSHOT (after the book was cleared and rebuilt) or a
 STATE frame (the book is not LIVE: it stays pending, undrained, until it is), each with the book's
-own sequence, gap-free from 1 per run. Books not yet live are looked at again every
-``PENDING_POLL`` seconds, so a book that goes LIVE is published at once, not at the next heartbeat.
-Every frame is a core publish (the JetStream stream captures the subjects); nothing waits for an
-acknowledgement per message.
+own sequence, gap-free within a run. A run's sequences start at its start time in milliseconds
+times 2**20, so a later run's frames always come after an earlier run's: a consumer never takes a
+dead run's stored snapshot for a newer one than the frames it sees. Books not yet live are looked
+at again every ``PENDING_POLL`` seconds, so a book that goes LIVE is published at once, not at the
+next heartbeat. After a wake the flush waits ``coalesce`` seconds, so the changes a busy socket
+brings in that time travel as one delta per book (0: a frame per applied message). Every frame is
+a core publish (the JetStream stream captures the subjects); nothing waits for an acknowledgement
+per message.
 
 Beside the frames: a heartbeat per ``heartbeat_every`` (each book's sequence and status; a status
 that changed is also published as a STATE frame), each book's snapshot in the snapshot bucket per
@@ -44,13 +48,21 @@ from .codec import EVENT_KINDS, Event, FrameKind, encode_book, encode_event, enc
 log = logging.getLogger(__name__)
 
 PENDING_POLL = 0.05  # seconds between two looks at the books waiting to go LIVE
+COALESCE = 0.001  # seconds a flush waits after a wake for more changes to publish with it
+RUN_SHIFT = 20  # a run's first sequence is its start in ms << RUN_SHIFT: 2**20 frames per book per ms of restart
+
+
+def run_base(started: float) -> int:
+    """The sequence a run started at ``started`` (epoch seconds) counts its books' frames from."""
+    return int(started * 1000) << RUN_SHIFT
 REBUILT_PAUSE = 0.25  # seconds at least between two rounds of the snapshot bucket (books go live in bursts)
 
 
 @dataclass(eq=False, slots=True)
 class PublishedBook:
-    """One book as this process publishes it: ``seq`` of its last frame, ``state`` it last published
-    (None before its first frame), ``kv_seq`` of the snapshot last put in the bucket."""
+    """One book as this process publishes it: ``seq`` of its last frame (the run's base before the
+    first), ``state`` it last published (None before its first frame), ``kv_seq`` of the snapshot
+    last put in the bucket."""
 
     venue: str
     symbol: str
@@ -150,15 +162,20 @@ def instruments_from_json(data: bytes) -> list[Instrument]:
 
 
 class BusPublisher:
-    def __init__(self, nc: Client, process: str, *, heartbeat_every: float = 1.0, snapshot_every: float = 5.0) -> None:
+    def __init__(self, nc: Client, process: str, *, heartbeat_every: float = 1.0, snapshot_every: float = 5.0,
+                 coalesce: float = COALESCE) -> None:
         """``process``: this feed process's name on the bus (a subject token, unique per process)."""
+        if not 0.0 <= coalesce <= 1.0:
+            raise ValueError(f"coalesce must be 0 to 1 seconds, not {coalesce!r}")
         self.nc = nc
         self.process = subjects.token(process, "process name")
         self.heartbeat_every = heartbeat_every
         self.snapshot_every = snapshot_every
+        self.coalesce = coalesce
         self.stats = PublisherStats()
         self.books: dict[tuple[str, str], PublishedBook] = {}  # (venue, symbol) -> its publication
         self.started = time.time()
+        self.seq_base = run_base(self.started)
         self._due: set[PublishedBook] = set()  # dirty, or waiting to go LIVE
         self._events: deque[tuple[str, bytes]] = deque()
         self._wake = asyncio.Event()
@@ -192,7 +209,8 @@ class BusPublisher:
         if entry is not None and entry.book is book:
             return False
         if entry is None:
-            entry = self.books[(venue, symbol)] = PublishedBook(venue, symbol, subjects.book_subject(venue, symbol), book)
+            entry = self.books[(venue, symbol)] = PublishedBook(venue, symbol, subjects.book_subject(venue, symbol), book,
+                                                                seq=self.seq_base)
         else:  # a new book for the same market (a feed started again): its sequence carries on
             entry.book.on_dirty = None
             entry.book = book
@@ -236,6 +254,8 @@ class BusPublisher:
                     await asyncio.wait_for(self._wake.wait(), PENDING_POLL)
             else:
                 await self._wake.wait()
+            if self.coalesce:
+                await asyncio.sleep(self.coalesce)
             self._wake.clear()
             try:
                 async with self._lock:

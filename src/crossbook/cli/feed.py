@@ -33,6 +33,9 @@ def feed(
     name: str | None = typer.Option(None, help="Name on the bus [default: feed-HOST-PID]."),
     seconds: float | None = typer.Option(None, help="Stop after this many seconds (default: until stopped)."),
     seed: int = typer.Option(7, help="With --sim: seed of the simulated market."),
+    coalesce_ms: float = typer.Option(1.0, "--coalesce-ms", metavar="MS", help="Wait this long after a change to send one delta "
+                                      "per book (0: a frame per message)."),
+    replicas: int = typer.Option(1, metavar="N", help="Copies of the bus's streams and buckets when this process makes them."),
 ) -> None:
     """Publish venues' books, trades and events on a NATS bus.
 
@@ -40,7 +43,7 @@ def feed(
     snapshots and state changes go to crossbook.book.<venue>.<symbol>, its latest snapshot to
     the bus's snapshot bucket. Several processes split the market with --shard K/N. SIGTERM or
     Ctrl-C stops it: every book is marked stale for its consumers, the connection drained."""
-    process = _plan(bus, venues, symbols, all_symbols, shard, sim, config, name, seconds, seed)
+    process = _plan(bus, venues, symbols, all_symbols, shard, sim, config, name, seconds, seed, coalesce_ms, replicas)
     try:
         asyncio.run(_run(process, seconds))
     except CrossbookError as exc:
@@ -49,8 +52,10 @@ def feed(
 
 
 def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, shard: str | None, sim: bool,
-          config: Path | None, name: str | None, seconds: float | None, seed: int) -> FeedProcess:
+          config: Path | None, name: str | None, seconds: float | None, seed: int, coalesce_ms: float,
+          replicas: int) -> FeedProcess:
     """The feed process the flags describe; bad flags: one line naming them, exit 2, nothing started."""
+    from ..bus.connect import Retention
     from ..desk.bus_feed import FeedProcess, Shard, config_endpoints
     from ..market.data import production
 
@@ -62,6 +67,10 @@ def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, 
         fail("give --symbols S1,S2 or --all-symbols")
     if sim and config is not None:
         fail("give --sim or --config, not both")
+    if not (math.isfinite(coalesce_ms) and 0 <= coalesce_ms <= 1000):
+        fail(f"--coalesce-ms must be 0 to 1000, not {coalesce_ms!r}")
+    if not 1 <= replicas <= 5:
+        fail(f"--replicas must be 1 to 5, not {replicas}")
     chosen = parse_venues(venues)
     wanted = [s.strip().upper() for s in (symbols or "").split(",") if s.strip()]
     if symbols is not None and not wanted:
@@ -69,7 +78,8 @@ def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, 
     try:
         endpoints = config_endpoints(str(config)) if config is not None else production
         return FeedProcess(bus, chosen, wanted, all_symbols=all_symbols, shard=Shard.parse(shard or "1/1"), endpoints=endpoints,
-                           name=name, sim=sim, seed=seed)
+                           name=name, sim=sim, seed=seed, coalesce=coalesce_ms / 1000,
+                           retention=Retention(replicas=replicas))
     except CrossbookError as exc:
         fail(str(exc))
         raise

@@ -25,7 +25,7 @@ from nats.aio.client import Client
 
 from ..book.tapped import TappedBook
 from ..bus.connect import Retention, bus_urls, connect, ensure_bus
-from ..bus.publisher import BusPublisher
+from ..bus.publisher import COALESCE, BusPublisher
 from ..bus.subjects import token
 from ..config import load_config
 from ..errors import ConfigError, CrossbookError, VenueUnavailable
@@ -125,7 +125,8 @@ class FeedProcess:
     def __init__(self, bus_url: str, venues: Sequence[str], symbols: Sequence[str] = (), *, all_symbols: bool = False,
                  shard: Shard = Shard(), endpoints: Endpoints = production, name: str | None = None,
                  channels: Channels = NO_CHANNELS, sim: bool = False, seed: int = 7,
-                 heartbeat_every: float = 1.0, snapshot_every: float = 5.0, retention: Retention = Retention()) -> None:
+                 heartbeat_every: float = 1.0, snapshot_every: float = 5.0, coalesce: float = COALESCE,
+                 retention: Retention = Retention()) -> None:
         """``symbols`` (standard) or ``all_symbols`` (every symbol each venue's feeds list), of those
         the ``shard`` owns; ``sim``: the simulated venues, started here on 127.0.0.1 (``endpoints``
         is then not given); ``name``: this process on the bus (default ``feed-<host>-<pid>``).
@@ -152,6 +153,9 @@ class FeedProcess:
         self.seed = seed
         self.heartbeat_every = heartbeat_every
         self.snapshot_every = snapshot_every
+        if not 0.0 <= coalesce <= 1.0:
+            raise ConfigError(f"coalesce must be 0 to 1000 ms, not {coalesce * 1000:g} ms")
+        self.coalesce = coalesce
         self.retention = retention
         self.cluster: SimCluster | None = None
         self.nc: Client | None = None
@@ -188,7 +192,7 @@ class FeedProcess:
             await self.cluster.start()
             endpoints = self.cluster.urls
         self.publisher = await BusPublisher(self.nc, self.name, heartbeat_every=self.heartbeat_every,
-                                            snapshot_every=self.snapshot_every).start()
+                                            snapshot_every=self.snapshot_every, coalesce=self.coalesce).start()
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         for venue in self.venues:
             self.markets[venue] = MarketData([venue], [], endpoints=endpoints, on_trade=self.publisher.publish_trade,
