@@ -33,9 +33,8 @@ def feed(
     name: str | None = typer.Option(None, help="Name on the bus [default: feed-HOST-PID]."),
     seconds: float | None = typer.Option(None, help="Stop after this many seconds (default: until stopped)."),
     seed: int = typer.Option(7, help="With --sim: seed of the simulated market."),
-    coalesce_ms: float = typer.Option(1.0, "--coalesce-ms", metavar="MS", help="Wait this long after a change to send one delta "
-                                      "per book (0: a frame per message)."),
-    replicas: int = typer.Option(1, metavar="N", help="Copies of the bus's streams and buckets when this process makes them."),
+    coalesce_ms: float = typer.Option(1.0, "--coalesce-ms", metavar="MS", help="Batch changes this long per delta (0: none)."),
+    replicas: int = typer.Option(1, metavar="N", help="Copies of the streams and buckets it makes."),
 ) -> None:
     """Publish venues' books, trades and events on a NATS bus.
 
