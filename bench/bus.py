@@ -44,7 +44,7 @@ from crossbook.bus.codec import BookFrame, FrameKind
 from crossbook.bus.connect import connect, ensure_bus
 from crossbook.bus.consumer import BusBook, BusBooks, open_books
 from crossbook.bus.natsd import NatsServer, nats_server_binary
-from crossbook.bus.publisher import BusPublisher
+from crossbook.bus.publisher import COALESCE, BusPublisher
 from crossbook.model import BookState
 from crossbook.venues.binance import BinanceSpot
 from feed import generate, run_crossbook
@@ -69,6 +69,7 @@ class FeedJob:
     snapshot: bytes
     messages: list[bytes]  # the first bridges the snapshot (sent before the clock starts)
     yield_every: int
+    coalesce: float  # seconds the publisher batches a book's changes per delta
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ async def told(conn: Connection, word: str, within: float) -> None:
 
 async def publish_stream(conn: Connection, job: FeedJob) -> None:
     nc = await connect(job.url, name=job.name)
-    publisher = await BusPublisher(nc, job.name).start()
+    publisher = await BusPublisher(nc, job.name, coalesce=job.coalesce).start()
     try:
         handler = BinanceSpot(book_class=TappedBook)
         streams = []
@@ -241,7 +242,7 @@ def percentile(ordered: list[float], q: float) -> float:
 
 
 async def run_bus(processes: int, books_per_process: int, snapshot: bytes, messages: list[bytes], yield_every: int,
-                  reference: Book) -> RunResult:
+                  coalesce: float, reference: Book) -> RunResult:
     ctx = multiprocessing.get_context("spawn")
     workers: list[Worker] = []
     consumer: BusBooks | None = None
@@ -252,7 +253,7 @@ async def run_bus(processes: int, books_per_process: int, snapshot: bytes, messa
             await setup.close()
             for p in range(processes):
                 books = symbols_of(p, books_per_process)
-                job = FeedJob(server.url, f"bench-feed-{p}", books, snapshot, messages, yield_every)
+                job = FeedJob(server.url, f"bench-feed-{p}", books, snapshot, messages, yield_every, coalesce)
                 parent, child = ctx.Pipe()
                 proc = ctx.Process(target=feed_worker, args=(child, job), name=f"feed-{p}", daemon=True)
                 proc.start()
@@ -361,8 +362,12 @@ def main() -> int:
     parser.add_argument("--books-per-process", type=int, default=2, help="books (symbols) each feed process publishes")
     parser.add_argument("--processes", type=parse_processes, default=[1, 2, 4], help="feed process counts to run")
     parser.add_argument("--yield-every", type=int, default=1, help="messages between two yields to the event loop")
+    parser.add_argument("--coalesce-ms", type=float, default=COALESCE * 1000,
+                        help="the publisher's batching per delta (crossbook feed --coalesce-ms; 0: a frame per message)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
+    if not 0 <= args.coalesce_ms <= 1000:
+        parser.error("--coalesce-ms must be 0 to 1000")
     for name in ("messages", "books_per_process", "yield_every"):
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
@@ -370,12 +375,13 @@ def main() -> int:
     rate, reference = in_process(snapshot, messages)
     try:
         runs = [asyncio.run(run_bus(p, args.books_per_process, orjson.dumps(snapshot), messages, args.yield_every,
-                                    reference)) for p in args.processes]
+                                    args.coalesce_ms / 1000, reference)) for p in args.processes]
     except (RuntimeError, TimeoutError) as exc:  # a feed process died, or a deadline passed
         print(f"bench/bus.py: {exc}", file=sys.stderr)
         return 1
     facts = {"cpus": os.cpu_count(), "server": server_version(), "messages_per_book": args.messages,
-             "books_per_process": args.books_per_process, "yield_every": args.yield_every, "in_process_msg_s": rate,
+             "books_per_process": args.books_per_process, "yield_every": args.yield_every,
+             "coalesce_ms": args.coalesce_ms, "in_process_msg_s": rate,
              "runs": [r.to_json() for r in runs]}
     if args.json:
         sys.stdout.write(orjson.dumps(facts).decode() + "\n")
@@ -392,7 +398,8 @@ def report(facts: dict[str, Any], runs: list[RunResult], rate: float) -> None:
           f"{facts['cpus']} CPU cores shared by the feed processes, the server and the consumer")
     print(f"each book replays {facts['messages_per_book']} messages (~20 level changes each); "
           f"{facts['books_per_process']} books per feed process, interleaved; a feed process yields to its "
-          f"event loop every {facts['yield_every']} message(s)")
+          f"event loop every {facts['yield_every']} message(s); the publisher batches {facts['coalesce_ms']:g} ms "
+          f"of changes per delta")
     print(f"in-process path (BinanceSpot -> L2Book, one process, best of 3): {rate:,.0f} msg/s")
     print(f"{'procs':>5} {'books':>5} {'e2e msg/s':>10} {'vs in-proc':>10} {'feed msg/s':>10} {'frames/s':>9} "
           f"{'MB/s':>6} {'p50 ms':>7} {'p99 ms':>8} {'heals':>5} {'identical':>9}")
