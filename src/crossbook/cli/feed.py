@@ -35,6 +35,7 @@ def feed(
     seed: int = typer.Option(7, help="With --sim: seed of the simulated market."),
     coalesce_ms: float = typer.Option(1.0, "--coalesce-ms", metavar="MS", help="Batch changes this long per delta (0: none)."),
     replicas: int = typer.Option(1, metavar="N", help="Copies of the streams and buckets it makes."),
+    snapshot_every: float = typer.Option(5.0, "--snapshot-every", metavar="S", help="Seconds between stored snapshots."),
 ) -> None:
     """Publish venues' books, trades and events on a NATS bus.
 
@@ -42,7 +43,8 @@ def feed(
     snapshots and state changes go to crossbook.book.<venue>.<symbol>, its latest snapshot to
     the bus's snapshot bucket. Several processes split the market with --shard K/N. SIGTERM or
     Ctrl-C stops it: every book is marked stale for its consumers, the connection drained."""
-    process = _plan(bus, venues, symbols, all_symbols, shard, sim, config, name, seconds, seed, coalesce_ms, replicas)
+    process = _plan(bus, venues, symbols, all_symbols, shard, sim, config, name, seconds, seed, coalesce_ms, replicas,
+                    snapshot_every)
     try:
         asyncio.run(_run(process, seconds))
     except CrossbookError as exc:
@@ -52,7 +54,7 @@ def feed(
 
 def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, shard: str | None, sim: bool,
           config: Path | None, name: str | None, seconds: float | None, seed: int, coalesce_ms: float,
-          replicas: int) -> FeedProcess:
+          replicas: int, snapshot_every: float) -> FeedProcess:
     """The feed process the flags describe; bad flags: one line naming them, exit 2, nothing started."""
     from ..bus.connect import Retention
     from ..desk.bus_feed import FeedProcess, Shard, config_endpoints
@@ -70,6 +72,8 @@ def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, 
         fail(f"--coalesce-ms must be 0 to 1000, not {coalesce_ms!r}")
     if not 1 <= replicas <= 5:
         fail(f"--replicas must be 1 to 5, not {replicas}")
+    if not (math.isfinite(snapshot_every) and 0.5 <= snapshot_every <= 3600):
+        fail(f"--snapshot-every must be 0.5 to 3600 seconds, not {snapshot_every!r}")
     chosen = parse_venues(venues)
     wanted = [s.strip().upper() for s in (symbols or "").split(",") if s.strip()]
     if symbols is not None and not wanted:
@@ -77,7 +81,7 @@ def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, 
     try:
         endpoints = config_endpoints(str(config)) if config is not None else production
         return FeedProcess(bus, chosen, wanted, all_symbols=all_symbols, shard=Shard.parse(shard or "1/1"), endpoints=endpoints,
-                           name=name, sim=sim, seed=seed, coalesce=coalesce_ms / 1000,
+                           name=name, sim=sim, seed=seed, coalesce=coalesce_ms / 1000, snapshot_every=snapshot_every,
                            retention=Retention(replicas=replicas))
     except CrossbookError as exc:
         fail(str(exc))
