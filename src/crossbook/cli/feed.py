@@ -17,6 +17,7 @@ from .app import app, err, fail, parse_venues
 
 if TYPE_CHECKING:
     from ..desk.bus_feed import FeedProcess
+    from ..feeds.handler import Channels
 
 STATUS_EVERY = 5.0  # seconds between two status lines
 
@@ -36,6 +37,7 @@ def feed(
     coalesce_ms: float = typer.Option(1.0, "--coalesce-ms", metavar="MS", help="Batch changes this long per delta (0: none)."),
     replicas: int = typer.Option(1, metavar="N", help="Copies of the streams and buckets it makes."),
     snapshot_every: float = typer.Option(5.0, "--snapshot-every", metavar="S", help="Seconds between stored snapshots."),
+    streams: str | None = typer.Option(None, metavar="STREAM,...", help="Also ticker, funding, liquidations, 1m..1d."),
 ) -> None:
     """Publish venues' books, trades and events on a NATS bus.
 
@@ -44,7 +46,7 @@ def feed(
     the bus's snapshot bucket. Several processes split the market with --shard K/N. SIGTERM or
     Ctrl-C stops it: every book is marked stale for its consumers, the connection drained."""
     process = _plan(bus, venues, symbols, all_symbols, shard, sim, config, name, seconds, seed, coalesce_ms, replicas,
-                    snapshot_every)
+                    snapshot_every, streams)
     try:
         asyncio.run(_run(process, seconds))
     except CrossbookError as exc:
@@ -54,7 +56,7 @@ def feed(
 
 def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, shard: str | None, sim: bool,
           config: Path | None, name: str | None, seconds: float | None, seed: int, coalesce_ms: float,
-          replicas: int, snapshot_every: float) -> FeedProcess:
+          replicas: int, snapshot_every: float, streams: str | None) -> FeedProcess:
     """The feed process the flags describe; bad flags: one line naming them, exit 2, nothing started."""
     from ..bus.connect import Retention
     from ..desk.bus_feed import FeedProcess, Shard, config_endpoints
@@ -82,10 +84,26 @@ def _plan(bus: str, venues: str | None, symbols: str | None, all_symbols: bool, 
         endpoints = config_endpoints(str(config)) if config is not None else production
         return FeedProcess(bus, chosen, wanted, all_symbols=all_symbols, shard=Shard.parse(shard or "1/1"), endpoints=endpoints,
                            name=name, sim=sim, seed=seed, coalesce=coalesce_ms / 1000, snapshot_every=snapshot_every,
+                           channels=_channels(streams),
                            retention=Retention(replicas=replicas))
     except CrossbookError as exc:
         fail(str(exc))
         raise
+
+
+def _channels(text: str | None) -> Channels:
+    """``--streams``: ticker, funding, liquidations and candle intervals; exit 2 naming an unknown one."""
+    from ..feeds.handler import Channels
+    from ..model import Interval
+
+    names = [n.strip().lower() for n in (text or "").split(",") if n.strip()]
+    intervals = {i.value: i for i in Interval}
+    unknown = [n for n in names if n not in ("ticker", "funding", "liquidations") and n not in intervals]
+    if unknown:
+        fail(f"--streams: unknown stream(s) {', '.join(unknown)}; known: ticker, funding, liquidations, "
+             f"{', '.join(intervals)}")
+    return Channels(tuple(intervals[n] for n in dict.fromkeys(names) if n in intervals), "ticker" in names,
+                    "funding" in names, "liquidations" in names)
 
 
 async def _run(process: FeedProcess, seconds: float | None) -> None:

@@ -163,6 +163,8 @@ class FeedProcess:
         self.markets: dict[str, MarketData] = {}  # venue -> its feeds (each venue follows its own shard)
         self._session: aiohttp.ClientSession | None = None
         self._attached: set[int] = set()  # id() of the feeds whose books are published
+        # candle feeds beside the book feeds of venues whose candles come on their own socket (OKX)
+        self._candle_feeds: list[VenueFeed] = []
         self._watch: asyncio.Task[None] | None = None
         self._retries: list[asyncio.Task[None]] = []  # venues whose listing is being loaded again (all_symbols)
         self.unlisted: dict[str, str] = {}  # venue -> why its symbols are not known yet (all_symbols)
@@ -241,7 +243,22 @@ class FeedProcess:
                 self._attached.add(id(feed))
                 await self._publish_instruments(publisher, feed)
                 attached += publisher.attach(feed)
+                await self._start_candle_feed(publisher, feed)
         return attached
+
+    async def _start_candle_feed(self, publisher: BusPublisher, feed: VenueFeed) -> None:
+        """The candles of ``feed``'s symbols from its venue's candle socket, where the book's
+        socket carries none (MarketData leaves them out there)."""
+        candle_cls = feed.handler_cls.candle_feed
+        intervals = tuple(i for i in self.channels.candles if candle_cls is not None and i in candle_cls.interval_names)
+        if candle_cls is None or not intervals or self._session is None:
+            return
+        candles = VenueFeed(candle_cls, list(feed.books), ws_url=feed.ws_url, rest_url=feed.rest_url,
+                            on_market=publisher.publish_event, channels=Channels(candles=intervals),
+                            breach=feed.breach, limiter=feed.limiter)
+        candles.symbol_map = feed.symbol_map
+        self._candle_feeds.append(candles)
+        await candles.start(self._session)
 
     @staticmethod
     async def _publish_instruments(publisher: BusPublisher, feed: VenueFeed) -> None:
@@ -265,7 +282,9 @@ class FeedProcess:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._retries.clear()
         self._watch = None
-        await asyncio.gather(*(m.stop() for m in self.markets.values()), return_exceptions=True)
+        await asyncio.gather(*(m.stop() for m in self.markets.values()), *(f.stop() for f in self._candle_feeds),
+                             return_exceptions=True)
+        self._candle_feeds.clear()
         if self.publisher is not None:
             await self.publisher.stop()
             self.publisher = None

@@ -201,10 +201,12 @@ class MarketData:
             self.unlisted.setdefault(venue, []).extend(remaining)
 
     def _channels(self, cls: type[FeedHandler]) -> Channels:
-        """``channels``, less the candle intervals the feed's venue does not publish."""
-        if all(i in cls.interval_names for i in self.channels.candles):
+        """``channels``, less the candle intervals the feed's venue does not publish on this socket
+        (none where its candles come on a socket of their own: ``cls.candle_feed``)."""
+        if cls.candle_feed is None and all(i in cls.interval_names for i in self.channels.candles):
             return self.channels
-        return replace(self.channels, candles=tuple(i for i in self.channels.candles if i in cls.interval_names))
+        kept = () if cls.candle_feed is not None else tuple(i for i in self.channels.candles if i in cls.interval_names)
+        return replace(self.channels, candles=kept)
 
     def _subscribe_limits(self, venue: str, feed_id: str) -> SubscribeLimits | None:
         given = self.subscribe_limits.get(feed_id)
