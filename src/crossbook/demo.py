@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
@@ -36,6 +36,8 @@ FUNDS = {"mexc": {"USDT": Decimal(300_000)}}
 DISLOCATION = ("okx", -45.0)  # bps: OKX's prices drop by more than two taker fees
 ARB_SIZE_CAP = 0.5  # base units traded per opportunity
 LIVE_WITHIN = 15.0
+INSIST_EVERY = 0.5  # seconds between two cancels of a demo that has not stopped on Ctrl-C
+T = TypeVar("T")
 
 
 def own_markets() -> dict[str, str]:
@@ -69,11 +71,12 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
     scene.cluster, scene.market, scene.extra, scene.chain, scene.chain_wanted = sims.cluster, desk.market, extra, sims.dex, with_chain
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     painter = asyncio.create_task(_paint(paint)) if paint is not None else None
-    dashboard: web.AppRunner | None = None
-    try:
+    dashboards: list[web.AppRunner] = []
+
+    async def body() -> dict[str, Any]:
         desk.live_within = _left(deadline, LIVE_WITHIN)
         await _start(desk, extra, session)
-        dashboard = await _serve_dashboard(desk, state)
+        dashboards.append(await _serve_dashboard(desk, state))
         state.api = {f: {"rest": s.rest_url, "ws": s.ws_url} for f, s in sims.cluster.venues.items()}
         if sims.dex is not None and sims.dex.chain is not None:
             chain = sims.dex.chain
@@ -85,6 +88,9 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
         await _steps(desk, state, deadline)
         await _until(deadline)
         return summary(desk, extra, state)
+
+    try:
+        return await _insisting(body())
     finally:
         if painter is not None:
             painter.cancel()
@@ -92,12 +98,27 @@ async def run_demo(seconds: float | None, seed: int, scene: Scene | None = None,
                 await painter
         if paint is not None:
             paint()  # the last frame stays on the terminal
-        if dashboard is not None:
+        for dashboard in dashboards:
             await dashboard.cleanup()
         for md in extra:
             await md.stop()
         await session.close()
         await desk.stop()
+
+
+async def _insisting(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` as a task of its own that a cancel of this one (Ctrl-C) cancels again and again
+    until it has ended: a library awaited deep inside it may swallow one cancellation (Python
+    3.11's ``wait_for`` can), and the demo must stop all the same. The clean-up stays with the
+    caller, out of reach of the repeated cancels."""
+    task = asyncio.create_task(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=INSIST_EVERY)
+        raise
 
 
 async def _serve_dashboard(desk: Desk, state: DemoState) -> web.AppRunner:
