@@ -370,8 +370,8 @@ class BusPublisher:
                 await self.put_snapshot(entry, frame, entry.seq)
 
     async def _answer_request(self, msg: Msg) -> None:
-        parts = msg.subject.split(".")
-        entry = self.books.get((parts[2], parts[3])) if len(parts) == 4 else None
+        book = subjects.requested_book(msg.subject)
+        entry = self.books.get(book) if book is not None else None
         if entry is None or not msg.reply:
             return  # another feed process publishes it (every one hears every request)
         frame = await self.snapshot_frame(entry)
@@ -432,7 +432,7 @@ class BusPublisher:
         self._snapshot_kv = await js.key_value(subjects.SNAPSHOT_BUCKET)
         self._publisher_kv = await js.key_value(subjects.PUBLISHER_BUCKET)
         self._instrument_kv = await js.key_value(subjects.INSTRUMENT_BUCKET)
-        self._requests = await self.nc.subscribe(f"{subjects.PREFIX}.snap.>", cb=self._answer_request)
+        self._requests = await self.nc.subscribe(subjects.SNAPSHOT_REQUESTS, cb=self._answer_request)
         for name, loop in (("flush", self._flush_loop), ("heartbeat", self._heartbeat_loop),
                            ("snapshots", self._snapshot_loop)):
             self._tasks.append(asyncio.create_task(loop(), name=f"bus-{name}:{self.process}"))

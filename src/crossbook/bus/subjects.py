@@ -64,6 +64,17 @@ def snapshot_request_subject(venue: str, symbol: str) -> str:
     return f"{PREFIX}.snap.{token(venue, 'venue')}.{token(symbol, 'symbol')}"
 
 
+SNAPSHOT_REQUESTS: Final = f"{PREFIX}.snap.>"  # every book's snapshot requests (a feed process answers its own)
+
+
+def requested_book(subject: str) -> tuple[str, str] | None:
+    """(venue, symbol) a ``snapshot_request_subject`` names, None for another subject."""
+    parts = subject.split(".")
+    if len(parts) != 4 or parts[:2] != [PREFIX, "snap"]:
+        return None
+    return parts[2], parts[3]
+
+
 def heartbeat_subject(process: str) -> str:
     """Each feed process's heartbeat: the books it publishes, their sequences and states."""
     return f"{PREFIX}.heartbeat.{token(process, 'process')}"

@@ -203,10 +203,8 @@ class MarketData:
     def _channels(self, cls: type[FeedHandler]) -> Channels:
         """``channels``, less the candle intervals the feed's venue does not publish on this socket
         (none where its candles come on a socket of their own: ``cls.candle_feed``)."""
-        if cls.candle_feed is None and all(i in cls.interval_names for i in self.channels.candles):
-            return self.channels
         kept = () if cls.candle_feed is not None else tuple(i for i in self.channels.candles if i in cls.interval_names)
-        return replace(self.channels, candles=kept)
+        return self.channels if kept == self.channels.candles else replace(self.channels, candles=kept)
 
     def _subscribe_limits(self, venue: str, feed_id: str) -> SubscribeLimits | None:
         given = self.subscribe_limits.get(feed_id)

@@ -228,7 +228,7 @@ class OrderStream:
         rules = self.account.rules.get(fill.symbol)
         if rules is not None:
             self.account.events.fill(FillEvent(fill, self.account.account, rules.quote, rules.notional(fill.amount, fill.price)))
-        after = self.journal.order(fill.client_order_id) if before is not None else None
+        after = self.journal.order(fill.client_order_id)
         if before is not None and after is not None:
             self.account.tell_ended(before, after)
 
